@@ -1,0 +1,72 @@
+/**
+ * MLS error hierarchy. Each class says whose fault a failure is, so callers can
+ * react correctly: drop a hostile message, fix their own call, or report a bug.
+ *
+ *   MlsError
+ *   ├── DecodeError      bytes from the network or a member are malformed
+ *   ├── ValidationError  well-formed input that breaks an RFC 9420 rule (has a rule ID)
+ *   ├── CryptoError      a cryptographic check failed (AEAD open, signature, MAC, HPKE)
+ *   ├── UsageError       the caller misused the API
+ *   └── InternalError    a bug of ours: an invariant that should hold did not
+ *
+ * Errors carry structured fields and always keep `cause` when wrapping.
+ */
+
+export type DecodeErrorCode =
+  | 'trailing-bytes'
+  | 'truncated'
+  | 'overlong-length'
+  | 'invalid-varint'
+  | 'bad-enum'
+  | 'too-large'
+  | 'bad-value';
+
+export class MlsError extends Error {
+  override readonly name: string = 'MlsError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export class DecodeError extends MlsError {
+  override readonly name = 'DecodeError';
+  constructor(
+    readonly code: DecodeErrorCode,
+    message: string,
+    readonly offset?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export class ValidationError extends MlsError {
+  override readonly name = 'ValidationError';
+  /** The rule ID, e.g. `V-LEAF-3`, written at the check and in its test. */
+  constructor(
+    readonly rule: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`[${rule}] ${message}`, options);
+  }
+}
+
+export class CryptoError extends MlsError {
+  override readonly name = 'CryptoError';
+  constructor(
+    readonly operation: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export class UsageError extends MlsError {
+  override readonly name = 'UsageError';
+}
+
+export class InternalError extends MlsError {
+  override readonly name = 'InternalError';
+}
