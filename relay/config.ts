@@ -1,0 +1,185 @@
+/**
+ * Relay configuration: defaults, overridden by environment variables
+ * (RELAY_*), overridden by command-line flags (--kebab-case value). Pure:
+ * takes the env and argv as plain values so it runs and tests the same under
+ * Deno and Node.
+ */
+
+export interface RelayConfig {
+  host: string;
+  /** 0 asks the OS for a free port. */
+  port: number;
+  dataDir: string;
+  /** WebAuthn relying-party ID; defaults to the host the relay listens on. */
+  rpId: string;
+  rpName: string;
+  /**
+   * Origins accepted in WebAuthn ceremonies and for CORS, in addition to any
+   * chrome-extension:// or moz-extension:// origin when `allowAnyExtension`.
+   */
+  origins: string[];
+  allowAnyExtension: boolean;
+  sessionTtlSeconds: number;
+  ceremonyTtlSeconds: number;
+  messageTtlSeconds: number;
+  sweepIntervalSeconds: number;
+  /** How often freed pages are flushed out of the WAL (deletion guarantee). */
+  scrubIntervalMs: number;
+  maxFrameBytes: number;
+  maxMessageBytes: number;
+  maxMessagesPerSecond: number;
+  /** Consecutive rate-limited seconds before the socket is closed with 1008. */
+  rateLimitStrikes: number;
+  maxConnections: number;
+  maxMailboxesPerConnection: number;
+  tokenBatchMax: number;
+  tokenDailyQuota: number;
+  tokenKeyLifetimeSeconds: number;
+  tokenKeyOverlapSeconds: number;
+  keyPackagesMaxPerAccount: number;
+  keyPackageMaxBytes: number;
+  maxMailboxesPerQueue: number;
+  fetchBatchMax: number;
+}
+
+export const DEFAULT_CONFIG: RelayConfig = {
+  host: '127.0.0.1',
+  port: 8787,
+  dataDir: './relay-data',
+  rpId: '',
+  rpName: 'MicroChat',
+  origins: [],
+  allowAnyExtension: true,
+  sessionTtlSeconds: 30 * 24 * 3600,
+  ceremonyTtlSeconds: 300,
+  messageTtlSeconds: 30 * 24 * 3600,
+  sweepIntervalSeconds: 600,
+  scrubIntervalMs: 1000,
+  maxFrameBytes: 16 * 1024,
+  maxMessageBytes: 12 * 1024,
+  maxMessagesPerSecond: 30,
+  rateLimitStrikes: 3,
+  maxConnections: 10_000,
+  maxMailboxesPerConnection: 256,
+  tokenBatchMax: 100,
+  tokenDailyQuota: 5_000,
+  tokenKeyLifetimeSeconds: 7 * 24 * 3600,
+  tokenKeyOverlapSeconds: 2 * 24 * 3600,
+  keyPackagesMaxPerAccount: 200,
+  keyPackageMaxBytes: 8 * 1024,
+  maxMailboxesPerQueue: 1_000,
+  fetchBatchMax: 500,
+};
+
+type NumericKey = {
+  [K in keyof RelayConfig]: RelayConfig[K] extends number ? K : never;
+}[keyof RelayConfig];
+
+const NUMERIC_KEYS: readonly NumericKey[] = [
+  'port',
+  'sessionTtlSeconds',
+  'ceremonyTtlSeconds',
+  'messageTtlSeconds',
+  'sweepIntervalSeconds',
+  'scrubIntervalMs',
+  'maxFrameBytes',
+  'maxMessageBytes',
+  'maxMessagesPerSecond',
+  'rateLimitStrikes',
+  'maxConnections',
+  'maxMailboxesPerConnection',
+  'tokenBatchMax',
+  'tokenDailyQuota',
+  'tokenKeyLifetimeSeconds',
+  'tokenKeyOverlapSeconds',
+  'keyPackagesMaxPerAccount',
+  'keyPackageMaxBytes',
+  'maxMailboxesPerQueue',
+  'fetchBatchMax',
+];
+
+const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+const envName = (key: string): string => 'RELAY_' + kebab(key).replace(/-/g, '_').toUpperCase();
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function parseNumber(key: string, raw: string): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || !Number.isInteger(n)) {
+    throw new ConfigError(`${key}: expected a non-negative integer, got "${raw}"`);
+  }
+  return n;
+}
+
+function parseBool(key: string, raw: string): boolean {
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${key}: expected true or false, got "${raw}"`);
+}
+
+/**
+ * Build the configuration. Flags: `--port 0`, `--data-dir ./x`,
+ * `--origin chrome-extension://abc` (repeatable), `--host`, `--rp-id`, and
+ * every numeric setting in kebab case (`--message-ttl-seconds 60`).
+ * Env: RELAY_PORT, RELAY_DATA_DIR, RELAY_ORIGINS (comma-separated), ...
+ */
+export function loadConfig(env: Record<string, string | undefined>, argv: readonly string[]): RelayConfig {
+  const config: RelayConfig = { ...DEFAULT_CONFIG, origins: [] };
+  const set = (key: string, raw: string, fromFlag: boolean): void => {
+    switch (key) {
+      case 'host':
+      case 'dataDir':
+      case 'rpId':
+      case 'rpName':
+        config[key] = raw;
+        return;
+      case 'origins':
+      case 'origin': {
+        const list = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+        config.origins = fromFlag ? [...config.origins, ...list] : list;
+        return;
+      }
+      case 'allowAnyExtension':
+        config.allowAnyExtension = parseBool(key, raw);
+        return;
+      default:
+        if ((NUMERIC_KEYS as readonly string[]).includes(key)) {
+          config[key as NumericKey] = parseNumber(key, raw);
+          return;
+        }
+        throw new ConfigError(`unknown setting "${key}"`);
+    }
+  };
+
+  for (const key of [...NUMERIC_KEYS, 'host', 'dataDir', 'rpId', 'rpName', 'origins', 'allowAnyExtension']) {
+    const raw = env[envName(key)];
+    if (raw !== undefined && raw !== '') set(key, raw, false);
+  }
+
+  let flagOrigins = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}"`);
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new ConfigError(`flag --${name} needs a value`);
+    const key = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    if ((key === 'origin' || key === 'origins') && !flagOrigins) {
+      // Flags replace env origins rather than adding to them.
+      config.origins = [];
+      flagOrigins = true;
+    }
+    set(key, value, true);
+    value = undefined;
+  }
+
+  if (config.rpId === '') config.rpId = config.host === '127.0.0.1' || config.host === '::1' ? 'localhost' : config.host;
+  if (config.port > 65535) throw new ConfigError('port: must be at most 65535');
+  if (config.maxMessageBytes >= config.maxFrameBytes) {
+    throw new ConfigError('maxMessageBytes must be below maxFrameBytes');
+  }
+  return config;
+}

@@ -1,0 +1,78 @@
+/**
+ * Deno entry for the relay: read configuration from env and flags, open the
+ * store, serve the web-standard core with Deno.serve, and print one ready line
+ * on stdout once listening. Everything else lives in the core (app.ts).
+ *
+ *   deno run --allow-net --allow-read --allow-write --allow-env relay/main.ts \
+ *     --host 127.0.0.1 --port 0 --data-dir ./relay-data
+ */
+
+import { createRelay } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+
+/** The small part of the Deno namespace this entry uses (the repo type-checks with tsc, not deno). */
+interface DenoApi {
+  args: string[];
+  env: { toObject(): Record<string, string> };
+  exit(code: number): never;
+  addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
+  mkdirSync(path: string, options: { recursive: boolean }): void;
+  serve(
+    options: {
+      hostname: string;
+      port: number;
+      onListen: (addr: { hostname: string; port: number }) => void;
+      onError?: (error: unknown) => Response;
+    },
+    handler: (req: Request) => Response | Promise<Response>,
+  ): { finished: Promise<void>; shutdown(): Promise<void> };
+  upgradeWebSocket(req: Request, options?: { idleTimeout?: number }): { socket: WebSocket; response: Response };
+}
+
+const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
+
+const log = (line: string): void => console.error(`[relay] ${line}`);
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(Deno.env.toObject(), Deno.args);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      log(`configuration error: ${err.message}`);
+      Deno.exit(2);
+    }
+    throw err;
+  }
+  Deno.mkdirSync(config.dataDir, { recursive: true });
+
+  const relay = createRelay({ config, log });
+  const upgrade = (req: Request) => Deno.upgradeWebSocket(req, { idleTimeout: 60 });
+  const server = Deno.serve(
+    {
+      hostname: config.host,
+      port: config.port,
+      onListen: ({ hostname, port }) => {
+        const host = hostname.includes(':') ? `[${hostname}]` : hostname;
+        console.log(`MicroChat relay listening on http://${host}:${port}`);
+      },
+      onError: () => new Response('internal error', { status: 500 }),
+    },
+    (req) => relay.fetch(req, upgrade),
+  );
+
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    void server
+      .shutdown()
+      .then(() => relay.close())
+      .finally(() => Deno.exit(0));
+  };
+  Deno.addSignalListener('SIGINT', stop);
+  Deno.addSignalListener('SIGTERM', stop);
+  await server.finished;
+}
+
+await main();
