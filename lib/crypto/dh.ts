@@ -1,0 +1,252 @@
+/**
+ * Diffie-Hellman groups for the DHKEMs of RFC 9180 §7.1: X25519, X448, P-256,
+ * P-384 and P-521, with keys in their HPKE serialization (raw u-coordinate for
+ * X25519/X448, uncompressed SEC1 points and fixed-length big-endian scalars for
+ * the NIST curves).
+ *
+ * The DH itself runs in WebCrypto when the runtime supports the curve (it is
+ * about ten times faster than noble), with private keys imported once and
+ * cached; otherwise in noble. X448 is always noble (Chromium lacks it and Node
+ * marks it experimental). Both paths give identical results and apply the same
+ * checks: public keys of the wrong length or not on the curve, and all-zero
+ * X25519/X448 outputs, are CryptoErrors.
+ */
+import { x25519 } from '@noble/curves/ed25519.js';
+import { x448 } from '@noble/curves/ed448.js';
+import { p256, p384, p521 } from '@noble/curves/nist.js';
+import { CryptoError } from '../mls/errors.ts';
+import type { KeyPair } from './provider.ts';
+import type { HashName } from './hash.ts';
+import { buf, getSubtle, KeyCache, toBase64Url, webCryptoSupports } from './webcrypto.ts';
+import { bytesToHex, concatBytes, hexToBytes } from '../mls/codec.ts';
+
+export type DhName = 'X25519' | 'X448' | 'P-256' | 'P-384' | 'P-521';
+
+export interface DhGroup {
+  readonly name: DhName;
+  /** RFC 9180 §7.1 KEM identifier. */
+  readonly kemId: number;
+  /** Hash of the KEM's own HKDF. */
+  readonly kemHash: HashName;
+  readonly nsecret: number;
+  readonly npk: number;
+  readonly nsk: number;
+  /** Montgomery curves derive a key by plain expansion; NIST ones by rejection sampling. */
+  readonly montgomery: boolean;
+  /** Mask for the first byte of a candidate scalar in DeriveKeyPair (NIST only). */
+  readonly bitmask: number;
+  isValidPrivateKey(sk: Uint8Array): boolean;
+  publicKey(sk: Uint8Array): Uint8Array;
+  generateKeyPair(): Promise<KeyPair>;
+  /** DH(sk, pk): the shared secret's serialization. */
+  dh(sk: Uint8Array, pk: Uint8Array): Promise<Uint8Array>;
+  /** A fresh ephemeral key and DH with `pk` (Encap's first half). */
+  ephemeralDh(pk: Uint8Array): Promise<{ enc: Uint8Array; dh: Uint8Array }>;
+}
+
+export interface DhOptions {
+  backend?: 'auto' | 'noble';
+}
+
+interface NobleDh {
+  getPublicKey(sk: Uint8Array): Uint8Array;
+  shared(sk: Uint8Array, pk: Uint8Array): Uint8Array;
+  randomSecretKey(): Uint8Array;
+  isValidSecretKey(sk: Uint8Array): boolean;
+}
+
+function nistNoble(c: typeof p256): NobleDh {
+  return {
+    getPublicKey: (sk) => c.getPublicKey(sk, false),
+    // getSharedSecret returns a compressed point; the DH value is its x-coordinate.
+    shared: (sk, pk) => c.getSharedSecret(sk, pk, true).subarray(1),
+    randomSecretKey: () => c.utils.randomSecretKey(),
+    isValidSecretKey: (sk) => c.utils.isValidSecretKey(sk),
+  };
+}
+
+function montNoble(c: typeof x25519, nsk: number): NobleDh {
+  return {
+    getPublicKey: (sk) => c.getPublicKey(sk),
+    shared: (sk, pk) => c.getSharedSecret(sk, pk),
+    randomSecretKey: () => c.utils.randomSecretKey(),
+    isValidSecretKey: (sk) => sk.length === nsk,
+  };
+}
+
+interface Params {
+  kemId: number;
+  kemHash: HashName;
+  nsecret: number;
+  npk: number;
+  nsk: number;
+  bitmask: number;
+  noble: NobleDh;
+  /** WebCrypto algorithm, if the curve may exist there. */
+  web?: { alg: EcKeyGenParams | Algorithm; bits: number; pkcs8Prefix?: string };
+}
+
+const PARAMS: Record<DhName, Params> = {
+  X25519: {
+    kemId: 0x0020, kemHash: 'SHA-256', nsecret: 32, npk: 32, nsk: 32, bitmask: 0,
+    noble: montNoble(x25519, 32),
+    web: { alg: { name: 'X25519' }, bits: 256, pkcs8Prefix: '302e020100300506032b656e04220420' },
+  },
+  X448: {
+    kemId: 0x0021, kemHash: 'SHA-512', nsecret: 64, npk: 56, nsk: 56, bitmask: 0,
+    noble: montNoble(x448 as unknown as typeof x25519, 56),
+  },
+  'P-256': {
+    kemId: 0x0010, kemHash: 'SHA-256', nsecret: 32, npk: 65, nsk: 32, bitmask: 0xff,
+    noble: nistNoble(p256),
+    web: { alg: { name: 'ECDH', namedCurve: 'P-256' }, bits: 256 },
+  },
+  'P-384': {
+    kemId: 0x0011, kemHash: 'SHA-384', nsecret: 48, npk: 97, nsk: 48, bitmask: 0xff,
+    noble: nistNoble(p384),
+    web: { alg: { name: 'ECDH', namedCurve: 'P-384' }, bits: 384 },
+  },
+  'P-521': {
+    kemId: 0x0012, kemHash: 'SHA-512', nsecret: 64, npk: 133, nsk: 66, bitmask: 0x01,
+    noble: nistNoble(p521),
+    web: { alg: { name: 'ECDH', namedCurve: 'P-521' }, bits: 528 },
+  },
+};
+
+function isAllZero(b: Uint8Array): boolean {
+  let acc = 0;
+  for (const x of b) acc |= x;
+  return acc === 0;
+}
+
+/** Bounded sync cache of sk -> pk (public-key derivation is a scalar multiplication). */
+class PublicKeyCache {
+  private readonly map = new Map<string, Uint8Array>();
+  constructor(private readonly capacity = 256) {}
+  get(sk: Uint8Array, compute: () => Uint8Array): Uint8Array {
+    const id = bytesToHex(sk);
+    const hit = this.map.get(id);
+    if (hit !== undefined) return hit.slice();
+    const pk = compute();
+    this.map.set(id, pk);
+    if (this.map.size > this.capacity) {
+      const oldest = this.map.keys().next().value;
+      if (oldest !== undefined) this.map.delete(oldest);
+    }
+    return pk.slice();
+  }
+}
+
+export function dhGroup(name: DhName, options: DhOptions = {}): DhGroup {
+  const p = PARAMS[name];
+  const noble = p.noble;
+  const montgomery = name === 'X25519' || name === 'X448';
+  const pubCache = new PublicKeyCache();
+  const web = options.backend === 'noble' ? undefined : p.web;
+  const privCache = new KeyCache<CryptoKey>();
+  const pubKeyCache = new KeyCache<CryptoKey>(512);
+
+  // V-CRYPTO-2 (RFC 9180 §7.1.4): public keys must be well-formed; NIST points
+  // uncompressed and on the curve (the curve check happens in noble/WebCrypto).
+  function checkPublic(pk: Uint8Array): void {
+    if (pk.length !== p.npk) throw new CryptoError('DH', `${name}: public key must be ${p.npk} bytes, got ${pk.length}`);
+    if (!montgomery && pk[0] !== 0x04) throw new CryptoError('DH', `${name}: public key is not an uncompressed point`);
+  }
+
+  function checkPrivate(sk: Uint8Array): void {
+    if (!noble.isValidSecretKey(sk)) throw new CryptoError('DH', `${name}: invalid private key`);
+  }
+
+  function publicKey(sk: Uint8Array): Uint8Array {
+    checkPrivate(sk);
+    return pubCache.get(sk, () => noble.getPublicKey(sk));
+  }
+
+  function nobleDh(sk: Uint8Array, pk: Uint8Array): Uint8Array {
+    let out: Uint8Array;
+    try {
+      out = noble.shared(sk, pk);
+    } catch (cause) {
+      throw new CryptoError('DH', `${name}: invalid public key`, { cause });
+    }
+    // V-CRYPTO-1 (RFC 9180 §7.1.4, RFC 7748 §6): reject the all-zero X25519/X448 output.
+    if (isAllZero(out)) throw new CryptoError('DH', `V-CRYPTO-1 ${name}: all-zero shared secret`);
+    return out.slice();
+  }
+
+  async function useWeb(): Promise<boolean> {
+    return web !== undefined && (await webCryptoSupports(web.alg, ['deriveBits']));
+  }
+
+  function importPrivate(subtle: SubtleCrypto, sk: Uint8Array): Promise<CryptoKey> {
+    const w = web!;
+    return privCache.get(sk, () => {
+      if (w.pkcs8Prefix !== undefined) {
+        const der = concatBytes(hexToBytes(w.pkcs8Prefix), sk) as Uint8Array<ArrayBuffer>;
+        return subtle.importKey('pkcs8', der, w.alg, false, ['deriveBits']);
+      }
+      const pk = publicKey(sk);
+      const n = (pk.length - 1) / 2;
+      const jwk: JsonWebKey = {
+        kty: 'EC',
+        crv: (w.alg as EcKeyGenParams).namedCurve,
+        d: toBase64Url(sk),
+        x: toBase64Url(pk.subarray(1, 1 + n)),
+        y: toBase64Url(pk.subarray(1 + n)),
+      };
+      return subtle.importKey('jwk', jwk, w.alg, false, ['deriveBits']);
+    });
+  }
+
+  function importPublic(subtle: SubtleCrypto, pk: Uint8Array): Promise<CryptoKey> {
+    return pubKeyCache.get(pk, () => subtle.importKey('raw', buf(pk.slice()), web!.alg, true, []));
+  }
+
+  async function webDh(subtle: SubtleCrypto, skKey: CryptoKey, pk: Uint8Array): Promise<Uint8Array> {
+    let out: Uint8Array;
+    try {
+      const pubKey = await importPublic(subtle, pk);
+      const algName = web!.alg.name;
+      out = new Uint8Array(await subtle.deriveBits({ name: algName, public: pubKey } as EcdhKeyDeriveParams, skKey, web!.bits));
+    } catch (cause) {
+      throw new CryptoError('DH', `${name}: invalid public key`, { cause });
+    }
+    if (isAllZero(out)) throw new CryptoError('DH', `V-CRYPTO-1 ${name}: all-zero shared secret`);
+    return out;
+  }
+
+  return {
+    name,
+    kemId: p.kemId,
+    kemHash: p.kemHash,
+    nsecret: p.nsecret,
+    npk: p.npk,
+    nsk: p.nsk,
+    montgomery,
+    bitmask: p.bitmask,
+    isValidPrivateKey: (sk) => noble.isValidSecretKey(sk),
+    publicKey,
+    async generateKeyPair() {
+      const privateKey = noble.randomSecretKey();
+      return { privateKey, publicKey: publicKey(privateKey) };
+    },
+    async dh(sk, pk) {
+      checkPublic(pk);
+      checkPrivate(sk);
+      const subtle = (await useWeb()) ? getSubtle() : undefined;
+      if (subtle === undefined) return nobleDh(sk, pk);
+      return webDh(subtle, await importPrivate(subtle, sk), pk);
+    },
+    async ephemeralDh(pk) {
+      checkPublic(pk);
+      const subtle = (await useWeb()) ? getSubtle() : undefined;
+      if (subtle === undefined) {
+        const sk = noble.randomSecretKey();
+        return { enc: noble.getPublicKey(sk), dh: nobleDh(sk, pk) };
+      }
+      const pair = (await subtle.generateKey(web!.alg, false, ['deriveBits'])) as CryptoKeyPair;
+      const enc = new Uint8Array(await subtle.exportKey('raw', pair.publicKey));
+      return { enc, dh: await webDh(subtle, pair.privateKey, pk) };
+    },
+  };
+}

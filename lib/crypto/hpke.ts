@@ -1,0 +1,162 @@
+/**
+ * HPKE (RFC 9180), base mode only, which is all MLS uses: single-shot
+ * Seal/Open (EncryptWithLabel, Welcome, UpdatePath) and Export (external
+ * init). Written directly on our DH groups, noble HKDF and our AEADs so that
+ * every step is synchronous except the DH itself, which runs in WebCrypto
+ * where the curve is available.
+ *
+ *   Encap(pkR):  skE,pkE <- fresh;  dh = DH(skE, pkR)
+ *                shared_secret = ExtractAndExpand(dh, enc || pkR)      §4.1
+ *   KeySchedule: psk_id_hash, info_hash -> key, base_nonce, exporter   §5.1
+ *   Seal:        AEAD(key, base_nonce (seq 0), aad, pt)                §5.2
+ */
+import { concatBytes } from '../mls/codec.ts';
+import { CryptoError, UsageError } from '../mls/errors.ts';
+import type { AeadProvider, HpkeProvider, KdfProvider } from './provider.ts';
+import type { DhGroup } from './dh.ts';
+import { kdfProvider } from './hash.ts';
+
+const utf8 = new TextEncoder();
+const HPKE_V1 = utf8.encode('HPKE-v1');
+
+function i2osp(n: number, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  for (let i = len - 1; i >= 0; i--) {
+    out[i] = n & 0xff;
+    n >>>= 8;
+  }
+  return out;
+}
+
+class Labeled {
+  private readonly prefix: Uint8Array;
+  constructor(
+    private readonly kdf: KdfProvider,
+    suiteId: Uint8Array,
+  ) {
+    this.prefix = concatBytes(HPKE_V1, suiteId);
+  }
+  extract(salt: Uint8Array, label: string, ikm: Uint8Array): Uint8Array {
+    return this.kdf.extract(salt, concatBytes(this.prefix, utf8.encode(label), ikm));
+  }
+  expand(prk: Uint8Array, label: string, info: Uint8Array, length: number): Uint8Array {
+    return this.kdf.expand(prk, concatBytes(i2osp(length, 2), this.prefix, utf8.encode(label), info), length);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+export interface HpkeSuiteParams {
+  dh: DhGroup;
+  kdf: KdfProvider;
+  /** RFC 9180 §7.2 KDF id: 1 SHA-256, 2 SHA-384, 3 SHA-512. */
+  kdfId: number;
+  aead: AeadProvider;
+  /** RFC 9180 §7.3 AEAD id: 1 AES-128-GCM, 2 AES-256-GCM, 3 ChaCha20-Poly1305. */
+  aeadId: number;
+}
+
+export function hpkeProvider(params: HpkeSuiteParams): HpkeProvider {
+  const { dh, kdf, aead } = params;
+  const kem = new Labeled(kdfProvider(dh.kemHash), concatBytes(utf8.encode('KEM'), i2osp(dh.kemId, 2)));
+  const hpke = new Labeled(
+    kdf,
+    concatBytes(utf8.encode('HPKE'), i2osp(dh.kemId, 2), i2osp(params.kdfId, 2), i2osp(params.aeadId, 2)),
+  );
+  // psk_id_hash is the same for every base-mode context.
+  const pskIdHash = hpke.extract(EMPTY, 'psk_id_hash', EMPTY);
+
+  function extractAndExpand(dhValue: Uint8Array, kemContext: Uint8Array): Uint8Array {
+    const prk = kem.extract(EMPTY, 'eae_prk', dhValue);
+    return kem.expand(prk, 'shared_secret', kemContext, dh.nsecret);
+  }
+
+  async function encap(pkR: Uint8Array): Promise<{ sharedSecret: Uint8Array; enc: Uint8Array }> {
+    const { enc, dh: dhValue } = await dh.ephemeralDh(pkR);
+    return { sharedSecret: extractAndExpand(dhValue, concatBytes(enc, pkR)), enc };
+  }
+
+  async function decap(enc: Uint8Array, skR: Uint8Array): Promise<Uint8Array> {
+    const dhValue = await dh.dh(skR, enc);
+    return extractAndExpand(dhValue, concatBytes(enc, dh.publicKey(skR)));
+  }
+
+  /** §5.1 KeySchedule for mode_base (psk and psk_id empty). */
+  function keySchedule(sharedSecret: Uint8Array, info: Uint8Array) {
+    const infoHash = hpke.extract(EMPTY, 'info_hash', info);
+    const context = concatBytes(new Uint8Array([0]), pskIdHash, infoHash);
+    const secret = hpke.extract(sharedSecret, 'secret', EMPTY);
+    return {
+      key: hpke.expand(secret, 'key', context, aead.keySize),
+      nonce: hpke.expand(secret, 'base_nonce', context, aead.nonceSize),
+      exporter: hpke.expand(secret, 'exp', context, kdf.size),
+    };
+  }
+
+  function checkExportLength(length: number): void {
+    if (!Number.isInteger(length) || length < 0 || length > 255 * kdf.size) {
+      throw new UsageError(`HPKE export length ${length} out of range`);
+    }
+  }
+
+  return {
+    publicKeySize: dh.npk,
+    privateKeySize: dh.nsk,
+    generateKeyPair: () => dh.generateKeyPair(),
+
+    /** §7.1.3 DeriveKeyPair. */
+    async deriveKeyPair(ikm) {
+      const prk = kem.extract(EMPTY, 'dkp_prk', ikm);
+      if (dh.montgomery) {
+        const sk = kem.expand(prk, 'sk', EMPTY, dh.nsk);
+        return { privateKey: sk, publicKey: dh.publicKey(sk) };
+      }
+      for (let counter = 0; counter < 256; counter++) {
+        const sk = kem.expand(prk, 'candidate', i2osp(counter, 1), dh.nsk);
+        sk[0]! &= dh.bitmask;
+        if (dh.isValidPrivateKey(sk)) return { privateKey: sk, publicKey: dh.publicKey(sk) };
+      }
+      throw new CryptoError('DeriveKeyPair', 'no valid candidate in 256 attempts');
+    },
+
+    async seal(publicKey, info, aad, plaintext) {
+      const { sharedSecret, enc } = await encap(publicKey);
+      const { key, nonce } = keySchedule(sharedSecret, info);
+      return { kemOutput: enc, ciphertext: await aead.seal(key, nonce, aad, plaintext) };
+    },
+
+    async open(privateKey, kemOutput, info, aad, ciphertext) {
+      let sharedSecret: Uint8Array;
+      try {
+        sharedSecret = await decap(kemOutput, privateKey);
+      } catch (err) {
+        if (err instanceof CryptoError) return null;
+        throw err;
+      }
+      const { key, nonce } = keySchedule(sharedSecret, info);
+      return aead.open(key, nonce, aad, ciphertext);
+    },
+
+    async exportSender(publicKey, info, exporterContext, length) {
+      checkExportLength(length);
+      const { sharedSecret, enc } = await encap(publicKey);
+      const { exporter } = keySchedule(sharedSecret, info);
+      return { kemOutput: enc, secret: hpke.expand(exporter, 'sec', exporterContext, length) };
+    },
+
+    async exportReceiver(privateKey, kemOutput, info, exporterContext, length) {
+      checkExportLength(length);
+      const sharedSecret = await decap(kemOutput, privateKey);
+      const { exporter } = keySchedule(sharedSecret, info);
+      return hpke.expand(exporter, 'sec', exporterContext, length);
+    },
+
+    async checkKeyPair(privateKey, publicKey) {
+      if (privateKey.length !== dh.nsk || publicKey.length !== dh.npk || !dh.isValidPrivateKey(privateKey)) return false;
+      const derived = dh.publicKey(privateKey);
+      let diff = 0;
+      for (let i = 0; i < derived.length; i++) diff |= derived[i]! ^ publicKey[i]!;
+      return diff === 0;
+    },
+  };
+}

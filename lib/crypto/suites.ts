@@ -1,0 +1,95 @@
+/**
+ * The seven cipher suites of RFC 9420 §17.1 as table entries over our
+ * primitives: noble hashes/HKDF (sync), noble or WebCrypto AEAD, our RFC 9180
+ * HPKE over WebCrypto/noble DH, and WebCrypto/noble signatures.
+ *
+ *   id  KEM              AEAD               Hash     Signature
+ *   1   DHKEM(X25519)    AES-128-GCM        SHA-256  Ed25519
+ *   2   DHKEM(P-256)     AES-128-GCM        SHA-256  ECDSA P-256
+ *   3   DHKEM(X25519)    ChaCha20Poly1305   SHA-256  Ed25519
+ *   4   DHKEM(X448)      AES-256-GCM        SHA-512  Ed448
+ *   5   DHKEM(P-521)     AES-256-GCM        SHA-512  ECDSA P-521
+ *   6   DHKEM(X448)      ChaCha20Poly1305   SHA-512  Ed448
+ *   7   DHKEM(P-384)     AES-256-GCM        SHA-384  ECDSA P-384
+ */
+import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
+import { UsageError } from '../mls/errors.ts';
+import type { CipherSuite, CipherSuiteId } from './provider.ts';
+import { hashProvider, kdfProvider, type HashName } from './hash.ts';
+import { aeadProvider, type AeadName } from './aead.ts';
+import { dhGroup, type DhName } from './dh.ts';
+import { hpkeProvider } from './hpke.ts';
+import { signatureProvider, type SignatureName } from './signature.ts';
+
+interface SuiteSpec {
+  name: string;
+  dh: DhName;
+  aead: AeadName;
+  hash: HashName;
+  signature: SignatureName;
+}
+
+const SPECS: Record<CipherSuiteId, SuiteSpec> = {
+  1: { name: 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519', dh: 'X25519', aead: 'AES-128-GCM', hash: 'SHA-256', signature: 'Ed25519' },
+  2: { name: 'MLS_128_DHKEMP256_AES128GCM_SHA256_P256', dh: 'P-256', aead: 'AES-128-GCM', hash: 'SHA-256', signature: 'ECDSA-P256' },
+  3: { name: 'MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519', dh: 'X25519', aead: 'ChaCha20-Poly1305', hash: 'SHA-256', signature: 'Ed25519' },
+  4: { name: 'MLS_256_DHKEMX448_AES256GCM_SHA512_Ed448', dh: 'X448', aead: 'AES-256-GCM', hash: 'SHA-512', signature: 'Ed448' },
+  5: { name: 'MLS_256_DHKEMP521_AES256GCM_SHA512_P521', dh: 'P-521', aead: 'AES-256-GCM', hash: 'SHA-512', signature: 'ECDSA-P521' },
+  6: { name: 'MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_Ed448', dh: 'X448', aead: 'ChaCha20-Poly1305', hash: 'SHA-512', signature: 'Ed448' },
+  7: { name: 'MLS_256_DHKEMP384_AES256GCM_SHA384_P384', dh: 'P-384', aead: 'AES-256-GCM', hash: 'SHA-384', signature: 'ECDSA-P384' },
+};
+
+/** The suite ids we implement: all of RFC 9420's. */
+export const SUPPORTED_CIPHER_SUITES: readonly CipherSuiteId[] = [1, 2, 3, 4, 5, 6, 7];
+
+const KDF_IDS: Record<HashName, number> = { 'SHA-256': 1, 'SHA-384': 2, 'SHA-512': 3 };
+const AEAD_IDS: Record<AeadName, number> = { 'AES-128-GCM': 1, 'AES-256-GCM': 2, 'ChaCha20-Poly1305': 3 };
+
+export interface CipherSuiteOptions {
+  /**
+   * 'auto' (default) uses WebCrypto where the runtime supports the curve or it
+   * is faster; 'noble' forces pure JS everywhere (tests compare the two).
+   */
+  backend?: 'auto' | 'noble';
+}
+
+export function isSupportedCipherSuite(id: number): id is CipherSuiteId {
+  return Object.prototype.hasOwnProperty.call(SPECS, id);
+}
+
+/** Build a fresh suite instance (own key caches). Most code wants `getCipherSuite`. */
+export function createCipherSuite(id: number, options: CipherSuiteOptions = {}): CipherSuite {
+  if (!isSupportedCipherSuite(id)) throw new UsageError(`unsupported cipher suite ${id}`);
+  const spec = SPECS[id];
+  const backend = options.backend ?? 'auto';
+  const kdf = kdfProvider(spec.hash);
+  const aead = aeadProvider(spec.aead, { backend });
+  return Object.freeze({
+    id,
+    name: spec.name,
+    hash: hashProvider(spec.hash),
+    kdf,
+    aead,
+    hpke: hpkeProvider({
+      dh: dhGroup(spec.dh, { backend }),
+      kdf,
+      kdfId: KDF_IDS[spec.hash],
+      aead,
+      aeadId: AEAD_IDS[spec.aead],
+    }),
+    signature: signatureProvider(spec.signature, { backend }),
+    randomBytes: (length: number) => nobleRandomBytes(length),
+  });
+}
+
+const instances = new Map<number, CipherSuite>();
+
+/** The shared instance of suite `id`; throws UsageError for ids outside 1..7. */
+export function getCipherSuite(id: number): CipherSuite {
+  let cs = instances.get(id);
+  if (cs === undefined) {
+    cs = createCipherSuite(id);
+    instances.set(id, cs);
+  }
+  return cs;
+}

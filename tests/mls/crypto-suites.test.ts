@@ -1,0 +1,180 @@
+// Cipher-suite provider: WebCrypto and noble paths give identical results, keys
+// and signatures are validated the same way on both, and misuse is typed.
+import { describe, expect, it } from 'vitest';
+import { p256, p384, p521 } from '@noble/curves/nist.js';
+import { bytesEqual, bytesToHex, hexToBytes } from '../../lib/mls/codec.ts';
+import { createCipherSuite, getCipherSuite, SUPPORTED_CIPHER_SUITES } from '../../lib/crypto/suites.ts';
+import { derToP1363, p1363ToDer } from '../../lib/crypto/signature.ts';
+import { dhGroup } from '../../lib/crypto/dh.ts';
+import { aeadProvider, WEBCRYPTO_AES_THRESHOLD } from '../../lib/crypto/aead.ts';
+import { CryptoError, UsageError } from '../../lib/mls/errors.ts';
+
+const utf8 = new TextEncoder();
+
+describe('getCipherSuite', () => {
+  it('returns all seven suites and rejects unknown ids with UsageError', () => {
+    expect(SUPPORTED_CIPHER_SUITES).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    for (const id of SUPPORTED_CIPHER_SUITES) expect(getCipherSuite(id).id).toBe(id);
+    for (const bad of [0, 8, 0xffff, -1, 1.5]) expect(() => getCipherSuite(bad)).toThrow(UsageError);
+  });
+});
+
+describe.each(SUPPORTED_CIPHER_SUITES.map((id) => [id]))('suite %i: WebCrypto and noble agree', (id) => {
+  const auto = createCipherSuite(id);
+  const noble = createCipherSuite(id, { backend: 'noble' });
+
+  it(`suite ${id} signatures cross-verify (and are identical where deterministic)`, async () => {
+    const kp = await auto.signature.generateKeyPair();
+    const msg = utf8.encode('hello MLS');
+    const sa = await auto.signature.sign(kp.privateKey, msg);
+    const sn = await noble.signature.sign(kp.privateKey, msg);
+    // Second use hits the CryptoKey cache.
+    const sa2 = await auto.signature.sign(kp.privateKey, msg);
+    if (id === 1 || id === 3 || id === 4 || id === 6) {
+      expect(bytesToHex(sa)).toBe(bytesToHex(sn));
+      expect(bytesToHex(sa2)).toBe(bytesToHex(sn));
+    }
+    for (const s of [sa, sn, sa2]) {
+      expect(await auto.signature.verify(kp.publicKey, msg, s)).toBe(true);
+      expect(await noble.signature.verify(kp.publicKey, msg, s)).toBe(true);
+      expect(await auto.signature.verify(kp.publicKey, utf8.encode('other'), s)).toBe(false);
+      expect(await noble.signature.verify(kp.publicKey, utf8.encode('other'), s)).toBe(false);
+    }
+    // Malformed keys and signatures are `false`, not exceptions.
+    for (const cs of [auto, noble]) {
+      expect(await cs.signature.verify(kp.publicKey.subarray(1), msg, sa)).toBe(false);
+      expect(await cs.signature.verify(kp.publicKey, msg, sa.subarray(1))).toBe(false);
+      expect(await cs.signature.verify(kp.publicKey, msg, new Uint8Array(0))).toBe(false);
+      await expect(cs.signature.sign(kp.privateKey.subarray(1), msg)).rejects.toThrow(UsageError);
+    }
+  });
+
+  it(`suite ${id} HPKE seal/open and export cross between backends`, async () => {
+    const kp = await auto.hpke.deriveKeyPair(utf8.encode('ikm for a deterministic key pair'));
+    const kpN = await noble.hpke.deriveKeyPair(utf8.encode('ikm for a deterministic key pair'));
+    expect(bytesToHex(kp.privateKey)).toBe(bytesToHex(kpN.privateKey));
+    expect(bytesToHex(kp.publicKey)).toBe(bytesToHex(kpN.publicKey));
+    expect(await auto.hpke.checkKeyPair(kp.privateKey, kp.publicKey)).toBe(true);
+    const other = await noble.hpke.generateKeyPair();
+    expect(await auto.hpke.checkKeyPair(kp.privateKey, other.publicKey)).toBe(false);
+
+    const info = utf8.encode('info');
+    const aad = utf8.encode('aad');
+    const pt = utf8.encode('secret message');
+    for (const [a, b] of [[auto, noble], [noble, auto], [auto, auto]] as const) {
+      const ct = await a.hpke.seal(kp.publicKey, info, aad, pt);
+      expect(ct.kemOutput.length).toBe(a.hpke.publicKeySize);
+      const opened = await b.hpke.open(kp.privateKey, ct.kemOutput, info, aad, ct.ciphertext);
+      expect(opened && bytesToHex(opened)).toBe(bytesToHex(pt));
+      expect(await b.hpke.open(kp.privateKey, ct.kemOutput, utf8.encode('other'), aad, ct.ciphertext)).toBeNull();
+      expect(await b.hpke.open(other.privateKey, ct.kemOutput, info, aad, ct.ciphertext)).toBeNull();
+      const ex = await a.hpke.exportSender(kp.publicKey, info, utf8.encode('ctx'), 42);
+      const rx = await b.hpke.exportReceiver(kp.privateKey, ex.kemOutput, info, utf8.encode('ctx'), 42);
+      expect(bytesToHex(rx)).toBe(bytesToHex(ex.secret));
+    }
+    // A kem_output of the wrong size or off the curve does not open (both paths).
+    for (const cs of [auto, noble]) {
+      expect(await cs.hpke.open(kp.privateKey, new Uint8Array(3), info, aad, new Uint8Array(32))).toBeNull();
+      await expect(
+        cs.hpke.exportReceiver(kp.privateKey, new Uint8Array(3), info, utf8.encode('ctx'), 32),
+      ).rejects.toThrow(CryptoError);
+    }
+  });
+
+  it(`suite ${id} AEAD: WebCrypto (large) and noble agree; tampering fails`, async () => {
+    const key = auto.randomBytes(auto.aead.keySize);
+    const nonce = auto.randomBytes(auto.aead.nonceSize);
+    const aad = utf8.encode('aad');
+    for (const size of [0, 100, WEBCRYPTO_AES_THRESHOLD + 1000]) {
+      const pt = auto.randomBytes(size);
+      const ca = await auto.aead.seal(key, nonce, aad, pt);
+      const cn = await noble.aead.seal(key, nonce, aad, pt);
+      expect(bytesToHex(ca)).toBe(bytesToHex(cn));
+      const back = await auto.aead.open(key, nonce, aad, cn);
+      expect(back !== null && bytesEqual(back, pt)).toBe(true);
+      const bad = ca.slice();
+      bad[0]! ^= 1;
+      expect(await auto.aead.open(key, nonce, aad, bad)).toBeNull();
+      expect(await noble.aead.open(key, nonce, aad, bad)).toBeNull();
+    }
+    await expect(auto.aead.seal(key.subarray(1), nonce, aad, aad)).rejects.toThrow(UsageError);
+    expect(await auto.aead.open(key, nonce, aad, new Uint8Array(5))).toBeNull();
+  });
+});
+
+describe('DH groups', () => {
+  it.each(['X25519', 'X448', 'P-256', 'P-384', 'P-521'] as const)('%s: both back ends derive the same secret', async (name) => {
+    const a = dhGroup(name);
+    const n = dhGroup(name, { backend: 'noble' });
+    const k1 = await n.generateKeyPair();
+    const k2 = await n.generateKeyPair();
+    const s1 = await a.dh(k1.privateKey, k2.publicKey);
+    const s2 = await n.dh(k2.privateKey, k1.publicKey);
+    expect(bytesToHex(s1)).toBe(bytesToHex(s2));
+  });
+
+  it.each(['X25519', 'X448'] as const)('V-CRYPTO-1 %s: an all-zero (low-order) shared secret is a CryptoError on both paths', async (name) => {
+    for (const g of [dhGroup(name), dhGroup(name, { backend: 'noble' })]) {
+      const k = await g.generateKeyPair();
+      await expect(g.dh(k.privateKey, new Uint8Array(g.npk))).rejects.toThrow(CryptoError);
+    }
+  });
+
+  it.each(['P-256', 'P-384', 'P-521'] as const)('V-CRYPTO-2 %s: off-curve and compressed public keys are CryptoErrors', async (name) => {
+    for (const g of [dhGroup(name), dhGroup(name, { backend: 'noble' })]) {
+      const k = await g.generateKeyPair();
+      const off = k.publicKey.slice();
+      off[off.length - 1]! ^= 1;
+      await expect(g.dh(k.privateKey, off)).rejects.toThrow(CryptoError);
+      const compressed = k.publicKey.slice(0, 1 + (g.npk - 1) / 2);
+      await expect(g.dh(k.privateKey, compressed)).rejects.toThrow(CryptoError);
+    }
+  });
+});
+
+describe('ECDSA DER encoding', () => {
+  const curves = [
+    [2, p256, 32],
+    [5, p521, 66],
+    [7, p384, 48],
+  ] as const;
+
+  it.each(curves)('suite %i: high-S signatures verify on both paths (WebCrypto accepts them)', async (id, curve, size) => {
+    const msg = utf8.encode('m');
+    const sk = curve.utils.randomSecretKey();
+    const pk = curve.getPublicKey(sk, false);
+    const raw = curve.sign(msg, sk, { lowS: true, format: 'compact' });
+    const n = curve.Point.Fn.ORDER;
+    const s = BigInt('0x' + bytesToHex(raw.subarray(size)));
+    const hiS = hexToBytes((n - s).toString(16).padStart(2 * size, '0'));
+    const hi = new Uint8Array([...raw.subarray(0, size), ...hiS]);
+    for (const cs of [createCipherSuite(id), createCipherSuite(id, { backend: 'noble' })]) {
+      expect(await cs.signature.verify(pk, msg, p1363ToDer(raw, size))).toBe(true);
+      expect(await cs.signature.verify(pk, msg, p1363ToDer(hi, size))).toBe(true);
+    }
+  });
+
+  it('V-CRYPTO-3: round-trips and rejects non-canonical DER', () => {
+    const size = 32;
+    const raw = new Uint8Array(64);
+    raw[31] = 1;
+    raw[32] = 0x80;
+    const der = p1363ToDer(raw, size);
+    expect(bytesToHex(der)).toBe('3026020101022100' + '80' + '00'.repeat(31));
+    expect(bytesToHex(derToP1363(der, size)!)).toBe(bytesToHex(raw));
+    const bad = [
+      '3006020101020101ff', // trailing byte
+      '30070201010202 0001'.replace(' ', ''), // non-minimal integer (leading zero before < 0x80)
+      '3006020181020101', // truncated / negative
+      '300602010102018f', // negative s
+      '30810602010102 0101'.replace(' ', ''), // long-form length where short form is required
+      '3106020101020101', // not a SEQUENCE
+      '3005020101020101', // sequence length mismatch
+      '3000',
+      '',
+    ];
+    for (const hex of bad) expect(derToP1363(hexToBytes(hex), size), hex).toBeUndefined();
+    // An integer wider than the field is rejected.
+    expect(derToP1363(hexToBytes('3026020101022101' + '00'.repeat(32)), size)).toBeUndefined();
+  });
+});
