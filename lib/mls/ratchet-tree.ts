@@ -22,6 +22,7 @@ import type { CipherSuite } from '../crypto/provider.ts';
 import { Writer, bytesEqual, decode, encode, type DecodeOptions } from './codec.ts';
 import { UsageError, ValidationError } from './errors.ts';
 import { verifyWithLabel } from './crypto-ops.ts';
+import { ProposalType, type Proposal } from './proposals.ts';
 import { LeafNodeSource, encodeLeafNodeTbs, leafNodeCodec, type LeafNode } from './leaf-node.ts';
 import {
   NodeType,
@@ -707,6 +708,29 @@ export class TreeDraft extends TreeView {
     this.finished = true;
     return RatchetTree.fromParts(this.suite, this.leaves, this.parents, this.hashes);
   }
+}
+
+/**
+ * The tree part of applying a Commit's proposal list (§12.3): every Update,
+ * then every Remove, then the Adds in list order. Other proposal types do
+ * not touch the tree and are skipped. Returns the leaves the Adds filled, in
+ * order (they are the "new members" excluded from UpdatePath resolutions).
+ */
+export function applyProposalsToTree(
+  draft: TreeDraft,
+  proposals: readonly { readonly proposal: Proposal; readonly sender: LeafIndex }[],
+): LeafIndex[] {
+  for (const { proposal, sender } of proposals) {
+    if (proposal.proposalType === ProposalType.update) draft.updateLeaf(sender, proposal.update.leafNode);
+  }
+  for (const { proposal } of proposals) {
+    if (proposal.proposalType === ProposalType.remove) draft.removeLeaf(proposal.remove.removed);
+  }
+  const added: LeafIndex[] = [];
+  for (const { proposal } of proposals) {
+    if (proposal.proposalType === ProposalType.add) added.push(draft.addLeaf(proposal.add.keyPackage.leafNode));
+  }
+  return added;
 }
 
 function insertSorted(list: readonly LeafIndex[], v: LeafIndex): LeafIndex[] {
