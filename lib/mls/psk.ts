@@ -17,6 +17,7 @@
  * the group history's (resumption); callers resolve ids to bytes first.
  */
 import type { CipherSuite } from '../crypto/provider.ts';
+import { expandWithLabel } from './crypto-ops.ts';
 import { bytesEqual, bytesToHex, encode, type Codec } from './codec.ts';
 import { DecodeError, ValidationError } from './errors.ts';
 
@@ -117,6 +118,38 @@ export interface ResolvedPsk {
 
 /** `PSKLabel.count` is a uint16, so a list can hold at most this many PSKs. */
 export const MAX_PSKS = 0xffff;
+
+/** psk_secret_[0]: the all-zero vector of length Nh, used when no PSK is injected. */
+export function zeroPskSecret(cs: CipherSuite): PskSecret {
+  return new Uint8Array(cs.kdf.size) as PskSecret;
+}
+
+/**
+ * §8.4: chain the PSKs in order into `psk_secret`. With no PSKs the result is
+ * the all-zero vector. Intermediate secrets are wiped.
+ */
+export function computePskSecret(cs: CipherSuite, psks: readonly ResolvedPsk[]): PskSecret {
+  const nh = cs.kdf.size;
+  // V-PSK-6: PSKLabel.index/count are uint16; a longer list cannot be labelled.
+  if (psks.length > MAX_PSKS) {
+    throw new ValidationError('V-PSK-6', `too many PSKs: ${psks.length} > ${MAX_PSKS}`);
+  }
+  const zero = new Uint8Array(nh);
+  let secret: Uint8Array = new Uint8Array(nh);
+  const count = psks.length;
+  for (let index = 0; index < count; index++) {
+    const { id, psk } = psks[index]!;
+    const extracted = cs.kdf.extract(zero, psk);
+    const label = encode(pskLabelCodec, { id, index, count });
+    const input = expandWithLabel(cs, extracted, 'derived psk', label, nh);
+    const next = cs.kdf.extract(input, secret);
+    extracted.fill(0);
+    input.fill(0);
+    secret.fill(0);
+    secret = next;
+  }
+  return secret as PskSecret;
+}
 
 /** Where the PSK ids being checked came from; decides which usages are allowed. */
 export type PskContext = 'commit' | 'reinit' | 'branch';
