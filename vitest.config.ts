@@ -23,6 +23,7 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,
+          globalSetup: ['tests/support/build-extension.ts'],
         },
       },
     ],

@@ -1,0 +1,101 @@
+/**
+ * The background side of the view channel. Only our own extension pages may
+ * talk to it: a message from a content script, another extension or a web page
+ * (its sender URL is not under our extension origin) is refused.
+ */
+import {
+  ChannelError,
+  ErrorCode,
+  LIVE_PORT_NAME,
+  parseRequest,
+  type AppState,
+  type LiveEvent,
+  type ResponseMessage,
+} from './protocol.ts';
+import type { Handlers } from './background-app.ts';
+
+export interface SenderLike {
+  id?: string;
+  url?: string;
+}
+
+export interface PortLike {
+  name: string;
+  sender?: SenderLike;
+  postMessage(message: unknown): void;
+  disconnect(): void;
+  onDisconnect: { addListener(fn: () => void): void };
+}
+
+export interface RuntimeLike {
+  id: string;
+  getURL(path: string): string;
+  onMessage: { addListener(fn: (message: unknown, sender: SenderLike) => Promise<unknown> | undefined): void };
+  onConnect: { addListener(fn: (port: PortLike) => void): void };
+}
+
+export interface ChannelBackend {
+  handlers: Handlers;
+  snapshot: AppState;
+  subscribe(listener: (state: AppState) => void): () => void;
+}
+
+export function isOwnExtensionPage(runtime: Pick<RuntimeLike, 'id' | 'getURL'>, sender: SenderLike | undefined): boolean {
+  return sender?.id === runtime.id && typeof sender.url === 'string' && sender.url.startsWith(runtime.getURL('/'));
+}
+
+/** Run one request through its handler and wrap the outcome; never throws. */
+export async function dispatch(handlers: Handlers, raw: unknown): Promise<ResponseMessage<unknown>> {
+  try {
+    const request = parseRequest(raw);
+    const handler = handlers[request.method] as (params: unknown) => Promise<unknown>;
+    return { ok: true, result: await handler(request.params) };
+  } catch (err) {
+    if (err instanceof ChannelError) return { ok: false, error: { code: err.code, message: err.message } };
+    console.error('MicroChat background: request failed', err instanceof Error ? err.name : typeof err);
+    return { ok: false, error: { code: ErrorCode.Internal, message: 'Something went wrong in MicroChat. Please try again.' } };
+  }
+}
+
+/**
+ * Register the listeners synchronously (an MV3 worker must, to be woken by a
+ * message) and serve them once the backend has loaded its state.
+ */
+export function serveChannel(runtime: RuntimeLike, ready: Promise<ChannelBackend>): void {
+  const failed: ResponseMessage<never> = {
+    ok: false,
+    error: { code: ErrorCode.Unavailable, message: 'MicroChat could not start. Reload the extension.' },
+  };
+  runtime.onMessage.addListener((message, sender) => {
+    if (!isOwnExtensionPage(runtime, sender)) return undefined; // not for us: let it fall through unanswered
+    return ready.then(
+      (backend) => dispatch(backend.handlers, message),
+      () => failed,
+    );
+  });
+
+  runtime.onConnect.addListener((port) => {
+    if (port.name !== LIVE_PORT_NAME || !isOwnExtensionPage(runtime, port.sender)) {
+      port.disconnect();
+      return;
+    }
+    const send = (state: AppState): void => {
+      const event: LiveEvent = { type: 'state', state };
+      port.postMessage(event);
+    };
+    let unsubscribe: (() => void) | undefined;
+    let gone = false;
+    port.onDisconnect.addListener(() => {
+      gone = true;
+      unsubscribe?.();
+    });
+    ready.then(
+      (backend) => {
+        if (gone) return;
+        unsubscribe = backend.subscribe(send);
+        send(backend.snapshot);
+      },
+      () => port.disconnect(),
+    );
+  });
+}

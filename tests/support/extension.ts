@@ -1,0 +1,118 @@
+/**
+ * E2E harness: launches Debian's Chromium through puppeteer with the built,
+ * unpacked extension, finds its service worker, opens extension pages as
+ * tabs, adds a CDP virtual authenticator (passkeys in tests) and saves
+ * screenshots. Nothing here is mocked: it is the real browser and extension.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import puppeteer, { type Browser, type CDPSession, type Page, type WebWorker } from 'puppeteer';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const EXTENSION_DIR = path.join(ROOT, '.output', 'chrome-mv3');
+export const ARTIFACTS_DIR = path.join(ROOT, 'artifacts', 'e2e');
+
+export function chromiumPath(): string {
+  const candidates = [process.env.PUPPETEER_EXECUTABLE_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
+  const found = candidates.find((p): p is string => typeof p === 'string' && p.length > 0 && existsSync(p));
+  if (!found) throw new Error('Chromium not found: install Debian\'s chromium (apt-get install -y chromium) or set PUPPETEER_EXECUTABLE_PATH');
+  return found;
+}
+
+export interface ExtensionBrowser {
+  browser: Browser;
+  extensionId: string;
+  userDataDir: string;
+  /** The extension's service worker (the background). */
+  worker(): Promise<WebWorker>;
+  /** Open an extension page (e.g. 'sidepanel.html') in a new tab. */
+  openPage(file: string): Promise<Page>;
+  /** Add a CTAP2 platform authenticator with PRF to a page's target. */
+  addVirtualAuthenticator(page: Page): Promise<{ session: CDPSession; authenticatorId: string }>;
+  close(): Promise<void>;
+}
+
+export interface LaunchOptions {
+  /** Reuse a profile (to restart a "user's" browser); a temp one otherwise. */
+  userDataDir?: string;
+  /** Keep the profile folder on close. */
+  keepProfile?: boolean;
+}
+
+export async function launchWithExtension(options: LaunchOptions = {}): Promise<ExtensionBrowser> {
+  if (!existsSync(path.join(EXTENSION_DIR, 'manifest.json'))) {
+    throw new Error(`extension not built: ${EXTENSION_DIR} (run npm run build)`);
+  }
+  const userDataDir = options.userDataDir ?? mkdtempSync(path.join(tmpdir(), 'microchat-profile-'));
+  const browser = await puppeteer.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    pipe: true,
+    enableExtensions: [EXTENSION_DIR],
+    userDataDir,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-dev-shm-usage',
+    ],
+  });
+
+  const target = await browser.waitForTarget((t) => t.type() === 'service_worker' && t.url().startsWith('chrome-extension://'), {
+    timeout: 30_000,
+  });
+  const extensionId = new URL(target.url()).host;
+
+  return {
+    browser,
+    extensionId,
+    userDataDir,
+    async worker() {
+      const t = await browser.waitForTarget(
+        (x) => x.type() === 'service_worker' && x.url().startsWith(`chrome-extension://${extensionId}/`),
+        { timeout: 30_000 },
+      );
+      const w = await t.worker();
+      if (!w) throw new Error('service worker target has no worker');
+      return w;
+    },
+    async openPage(file) {
+      const page = await browser.newPage();
+      await page.setViewport({ width: 420, height: 720 });
+      await page.goto(`chrome-extension://${extensionId}/${file}`, { waitUntil: 'domcontentloaded' });
+      return page;
+    },
+    async addVirtualAuthenticator(page) {
+      const session = await page.createCDPSession();
+      await session.send('WebAuthn.enable');
+      const { authenticatorId } = await session.send('WebAuthn.addVirtualAuthenticator', {
+        options: {
+          protocol: 'ctap2',
+          transport: 'internal',
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+          automaticPresenceSimulation: true,
+          hasPrf: true,
+        },
+      });
+      return { session, authenticatorId };
+    },
+    async close() {
+      await browser.close().catch(() => undefined);
+      if (!options.keepProfile && !options.userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Save a full-page screenshot to artifacts/e2e/<name>.png and return its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  const file = path.join(ARTIFACTS_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}

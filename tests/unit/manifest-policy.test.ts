@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { checkManifest, type ManifestLike } from '../../lib/extension/manifest-policy.ts';
+
+const good: ManifestLike = {
+  manifest_version: 3,
+  content_security_policy: { extension_pages: "script-src 'self'; object-src 'self'" },
+  externally_connectable: { ids: [], matches: [] },
+  web_accessible_resources: [],
+};
+
+describe('manifest policy', () => {
+  it('accepts the policy-conforming manifest', () => {
+    expect(checkManifest(good)).toEqual([]);
+  });
+
+  it.each([
+    ["script-src 'self' 'unsafe-eval'; object-src 'self'", 'unsafe-eval'],
+    ["script-src 'self' 'wasm-unsafe-eval'", 'wasm-unsafe-eval'],
+    ["script-src 'self' https://cdn.example.com", 'remote code'],
+    ["script-src 'self' *", '*'],
+    ["default-src 'self' http://evil.test", 'remote code'],
+    ["object-src 'self'", 'restrict script-src'],
+  ])('rejects CSP %s', (csp, why) => {
+    const problems = checkManifest({ ...good, content_security_policy: { extension_pages: csp } });
+    expect(problems.join('\n')).toContain(why);
+  });
+
+  it('requires an explicit extension_pages CSP', () => {
+    expect(checkManifest({ ...good, content_security_policy: undefined })).toHaveLength(1);
+  });
+
+  it('requires externally_connectable with no ids and no matches', () => {
+    expect(checkManifest({ ...good, externally_connectable: undefined })[0]).toContain('externally_connectable');
+    expect(checkManifest({ ...good, externally_connectable: { ids: ['*'], matches: [] } })[0]).toContain('ids');
+    expect(checkManifest({ ...good, externally_connectable: { ids: [], matches: ['https://*/*'] } })[0]).toContain('matches');
+    expect(checkManifest({ ...good, externally_connectable: { matches: [] } })[0]).toContain('ids');
+  });
+
+  it('requires web_accessible_resources to be empty', () => {
+    const problems = checkManifest({ ...good, web_accessible_resources: [{ resources: ['x.js'], matches: ['<all_urls>'] }] });
+    expect(problems).toEqual(['web_accessible_resources must be empty']);
+  });
+
+  it('requires MV3', () => {
+    expect(checkManifest({ ...good, manifest_version: 2 })[0]).toContain('manifest_version');
+  });
+
+  // The built manifests themselves (present after `npm run build` or an e2e run).
+  for (const target of ['chrome-mv3', 'firefox-mv3']) {
+    const file = path.resolve(import.meta.dirname, '../../.output', target, 'manifest.json');
+    it.runIf(existsSync(file))(`built ${target} manifest conforms`, () => {
+      expect(checkManifest(JSON.parse(readFileSync(file, 'utf8')) as ManifestLike)).toEqual([]);
+    });
+  }
+});
