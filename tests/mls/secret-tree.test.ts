@@ -1,0 +1,117 @@
+// Secret tree behaviour beyond the vectors: lazy derivation, deletion schedule,
+// bounded forward skip, retention of skipped generations, replay rejection.
+import { describe, expect, it } from 'vitest';
+import { bytesToHex } from '../../lib/mls/codec.ts';
+import { getCipherSuite } from '../../lib/crypto/suites.ts';
+import { SecretTree } from '../../lib/mls/secret-tree.ts';
+import { leafIndex } from '../../lib/mls/tree-math.ts';
+import { ValidationError } from '../../lib/mls/errors.ts';
+
+const cs = getCipherSuite(1);
+const secret = new Uint8Array(32).fill(7);
+const L = leafIndex;
+
+function expectRule(fn: () => unknown, rule: string): void {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).rule).toBe(rule);
+    return;
+  }
+  throw new Error(`expected ValidationError ${rule}`);
+}
+
+describe('SecretTree', () => {
+  it('derives lazily: only the path to a used leaf (O(log N) secrets stored)', () => {
+    const n = 1 << 20;
+    const t = new SecretTree(cs, secret, n);
+    expect(t.storedNodeSecrets).toBe(1);
+    t.nextKey(L(12345), 'application');
+    // One off-path sibling kept per level.
+    expect(t.storedNodeSecrets).toBe(20);
+    t.nextKey(L(12344), 'handshake');
+    expect(t.storedNodeSecrets).toBe(19);
+  });
+
+  it('sender and receiver agree; sender generations advance', () => {
+    const a = new SecretTree(cs, secret, 8);
+    const b = new SecretTree(cs, secret, 8);
+    for (let g = 0; g < 5; g++) {
+      const k = a.nextKey(L(3), 'application');
+      expect(k.generation).toBe(g);
+      const r = b.consumeKey(L(3), 'application', g);
+      expect(bytesToHex(r.key)).toBe(bytesToHex(k.key));
+      expect(bytesToHex(r.nonce)).toBe(bytesToHex(k.nonce));
+    }
+    // Handshake and application ratchets are independent.
+    expect(bytesToHex(a.nextKey(L(3), 'handshake').key)).toBe(bytesToHex(b.consumeKey(L(3), 'handshake', 0).key));
+  });
+
+  it('V-ST-2: a generation is usable once (replay rejected), including retained ones', () => {
+    const t = new SecretTree(cs, secret, 4);
+    t.consumeKey(L(1), 'application', 0);
+    expectRule(() => t.prepareKey(L(1), 'application', 0), 'V-ST-2');
+    t.consumeKey(L(1), 'application', 5); // skips 1..4
+    expect(t.retainedGenerations(L(1), 'application')).toEqual([1, 2, 3, 4]);
+    t.consumeKey(L(1), 'application', 3);
+    expect(t.retainedGenerations(L(1), 'application')).toEqual([1, 2, 4]);
+    expectRule(() => t.prepareKey(L(1), 'application', 3), 'V-ST-2');
+    expectRule(() => t.prepareKey(L(1), 'application', 5), 'V-ST-2');
+  });
+
+  it('out-of-order keys equal in-order keys', () => {
+    const a = new SecretTree(cs, secret, 2);
+    const b = new SecretTree(cs, secret, 2);
+    const sent = [0, 1, 2, 3].map(() => a.nextKey(L(0), 'handshake'));
+    for (const g of [3, 0, 2, 1]) {
+      expect(bytesToHex(b.consumeKey(L(0), 'handshake', g).key)).toBe(bytesToHex(sent[g]!.key));
+    }
+  });
+
+  it('V-ST-3: forward skip is bounded', () => {
+    const t = new SecretTree(cs, secret, 2, { maxForwardSkip: 10 });
+    expectRule(() => t.prepareKey(L(0), 'application', 11), 'V-ST-3');
+    t.consumeKey(L(0), 'application', 10);
+    t.consumeKey(L(0), 'application', 21);
+    expectRule(() => t.prepareKey(L(0), 'application', 33), 'V-ST-3');
+  });
+
+  it('V-ST-2: retention is bounded; evicted (deleted) generations are rejected', () => {
+    const t = new SecretTree(cs, secret, 2, { maxRetainedKeys: 3 });
+    t.consumeKey(L(0), 'application', 10);
+    expect(t.retainedGenerations(L(0), 'application')).toEqual([7, 8, 9]);
+    expectRule(() => t.prepareKey(L(0), 'application', 6), 'V-ST-2');
+    t.consumeKey(L(0), 'application', 12);
+    expect(t.retainedGenerations(L(0), 'application')).toEqual([8, 9, 11]);
+  });
+
+  it('prepareKey consumes nothing until commit (a forged message cannot burn a key)', () => {
+    const t = new SecretTree(cs, secret, 2);
+    const p = t.prepareKey(L(1), 'application', 4);
+    // Not committed: the same generation is still available, and nothing was retained.
+    expect(t.retainedGenerations(L(1), 'application')).toEqual([]);
+    const p2 = t.prepareKey(L(1), 'application', 4);
+    expect(bytesToHex(p2.key)).toBe(bytesToHex(p.key));
+    p2.commit();
+    expectRule(() => p.commit(), 'V-ST-2');
+    expectRule(() => t.prepareKey(L(1), 'application', 4), 'V-ST-2');
+  });
+
+  it('V-ST-1: a leaf outside the tree is rejected; V-ST-5: generation must be a uint32', () => {
+    const t = new SecretTree(cs, secret, 4);
+    expectRule(() => t.prepareKey(L(4), 'application', 0), 'V-ST-1');
+    expectRule(() => t.prepareKey(-1 as never, 'application', 0), 'V-ST-1');
+    expectRule(() => t.prepareKey(L(0), 'application', 2 ** 32), 'V-ST-5');
+    expectRule(() => t.prepareKey(L(0), 'application', 1.5), 'V-ST-5');
+  });
+
+  it('does not keep a reference to the caller\'s encryption_secret', () => {
+    const s = secret.slice();
+    const t = new SecretTree(cs, s, 2);
+    const before = bytesToHex(new SecretTree(cs, secret, 2).nextKey(L(0), 'application').key);
+    s.fill(0);
+    expect(bytesToHex(t.nextKey(L(0), 'application').key)).toBe(before);
+    expect(bytesToHex(secret)).toBe('07'.repeat(32));
+  });
+});
