@@ -2,51 +2,223 @@
  * The relay's web-standard core: `fetch(Request) → Response` plus standard
  * WebSocket handling. Runtime specifics (listening, upgrading a request to a
  * WebSocket) come in through `UpgradeWebSocket`, supplied by the thin entry
- * (main.ts for Deno).
+ * (main.ts for Deno). The HTTP API is documented in relay/README.md.
  */
 
+import { Accounts } from './accounts.ts';
 import type { RelayConfig } from './config.ts';
+import { Delivery, toWire } from './delivery.ts';
+import { readBytes, readBytesList, readId, readIdList, readInt, readOptionalBytes, toB64 } from './encoding.ts';
 import { ErrorCode, RelayError, notFound } from './errors.ts';
-import { corsHeaders, json, toErrorResponse } from './http.ts';
+import { corsHeaders, json, readJsonBody, toErrorResponse } from './http.ts';
+import type { RelayStore } from './store.ts';
+import { TOKEN_SUITE, TokenAuthority, readToken } from './tokens.ts';
+import { Connection } from './ws.ts';
 
 /** Turns an upgrade request into a server-side standard WebSocket. */
 export type UpgradeWebSocket = (req: Request) => { socket: WebSocket; response: Response };
 
 export interface RelayDeps {
   config: RelayConfig;
-  /** Operational log; receives no request data. */
+  store: RelayStore;
+  /** Operational log; never receives request data, addresses or identities. */
   log: (line: string) => void;
+  /** Unix seconds; injectable for tests. */
+  now?: () => number;
 }
 
 export interface Relay {
   fetch(req: Request, upgrade?: UpgradeWebSocket): Promise<Response>;
+  /** Load keys and start the periodic jobs (token key rotation, sweep, scrub). */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
-export function createRelay(deps: RelayDeps): Relay {
-  const { config, log } = deps;
+type Handler = (req: Request) => Promise<Response>;
 
-  async function route(req: Request, url: URL): Promise<Response> {
-    const path = url.pathname;
-    if (path === '/healthz') {
-      if (req.method !== 'GET' && req.method !== 'HEAD') throw new RelayError(ErrorCode.methodNotAllowed, 'use GET');
+export function createRelay(deps: RelayDeps): Relay {
+  const { config, store, log } = deps;
+  const now = deps.now ?? ((): number => Math.floor(Date.now() / 1000));
+  const accounts = new Accounts(store, config, now);
+  const tokens = new TokenAuthority(store, config, now);
+  const delivery = new Delivery(store, tokens, config, now);
+  let connections = 0;
+  const timers: ReturnType<typeof setInterval>[] = [];
+
+  // Bodies carry at most one message plus JSON/base64 overhead, or a key-package batch.
+  const maxBody = Math.max(config.maxFrameBytes * 2, config.keyPackageMaxBytes * 4 * 4);
+  const body = (req: Request): Promise<Record<string, unknown>> => readJsonBody(req, maxBody);
+
+  const limits = {
+    maxFrameBytes: config.maxFrameBytes,
+    maxMessageBytes: config.maxMessageBytes,
+    maxMessagesPerSecond: config.maxMessagesPerSecond,
+    maxConnections: config.maxConnections,
+    maxMailboxesPerConnection: config.maxMailboxesPerConnection,
+    maxMailboxesPerQueue: config.maxMailboxesPerQueue,
+    tokenBatchMax: config.tokenBatchMax,
+    tokenDailyQuota: config.tokenDailyQuota,
+    keyPackagesMaxPerAccount: config.keyPackagesMaxPerAccount,
+    keyPackageMaxBytes: config.keyPackageMaxBytes,
+    messageTtlSeconds: config.messageTtlSeconds,
+    fetchBatchMax: config.fetchBatchMax,
+    tokenSuite: TOKEN_SUITE,
+  };
+
+  const post: Record<string, Handler> = {
+    '/v1/accounts/register/start': async (req) => json(await accounts.startRegistration(await body(req))),
+    '/v1/accounts/register/finish': async (req) => json(await accounts.finishRegistration(await body(req))),
+    '/v1/sessions/start': async (req) => json(await accounts.startLogin(await body(req))),
+    '/v1/sessions/finish': async (req) => json(await accounts.finishLogin(await body(req))),
+    '/v1/sessions/logout': async (req) => {
+      await accounts.logout(req);
       return json({ ok: true });
+    },
+    '/v1/key-packages': async (req) => {
+      const { accountId } = await accounts.authenticate(req);
+      const b = await body(req);
+      const rule = { min: 1, max: config.keyPackageMaxBytes };
+      const oneTime = b.keyPackages === undefined ? [] : readBytesList(b, 'keyPackages', { ...rule, minItems: 0, maxItems: 100 });
+      const lastResort = readOptionalBytes(b, 'lastResort', rule);
+      const r = await store.addKeyPackages(accountId, oneTime, lastResort, config.keyPackagesMaxPerAccount);
+      if (!r.ok) throw new RelayError(ErrorCode.quotaExceeded, 'key package cap reached');
+      return json(r.value);
+    },
+    '/v1/key-packages/claim': async (req) => {
+      await accounts.authenticate(req);
+      const b = await body(req);
+      const kp = await store.claimKeyPackage(readId(b, 'accountId'));
+      if (kp === null) throw notFound();
+      return json({ keyPackage: toB64(kp) });
+    },
+    '/v1/tokens/issue': async (req) => {
+      const { accountId } = await accounts.authenticate(req);
+      const b = await body(req);
+      const blinded = readBytesList(b, 'blinded', { min: 32, max: 32, maxItems: config.tokenBatchMax });
+      return json(await tokens.issue(accountId, blinded));
+    },
+    '/v1/mailboxes': async (req) => json(await delivery.createMailbox(readToken(await body(req)))),
+    '/v1/mailboxes/fetch': async (req) => {
+      const b = await body(req);
+      const limit = b.limit === undefined ? config.fetchBatchMax : readInt(b, 'limit', 1, config.fetchBatchMax);
+      const msgs = await delivery.fetch(readId(b, 'mailboxId'), readSecret(b), limit);
+      return json({ messages: msgs.map(toWire) });
+    },
+    '/v1/mailboxes/ack': async (req) => {
+      const b = await body(req);
+      const removed = await delivery.ack(readId(b, 'mailboxId'), readSecret(b), readIdList(b, 'ids', config.fetchBatchMax));
+      return json({ removed });
+    },
+    '/v1/mailboxes/delete': async (req) => {
+      const b = await body(req);
+      await delivery.deleteMailbox(readId(b, 'mailboxId'), readSecret(b));
+      return json({ ok: true });
+    },
+    '/v1/mailboxes/welcome': async (req) => {
+      const b = await body(req);
+      const payload = readBytes(b, 'payload', { max: config.maxMessageBytes });
+      return json({ id: await delivery.sendWelcome(readId(b, 'mailboxId'), readToken(b), payload) });
+    },
+    '/v1/queues/register': async (req) => {
+      const b = await body(req);
+      await delivery.register(readQueue(b), readId(b, 'mailboxId'), readSecret(b));
+      return json({ ok: true });
+    },
+    '/v1/queues/unregister': async (req) => {
+      const b = await body(req);
+      await delivery.unregister(readQueue(b), readId(b, 'mailboxId'));
+      return json({ ok: true });
+    },
+    '/v1/queues/send': async (req) => {
+      const b = await body(req);
+      const payload = readBytes(b, 'payload', { max: config.maxMessageBytes });
+      return json({ id: await delivery.send(readQueue(b), readToken(b), payload) });
+    },
+    '/v1/queues/delete': async (req) => {
+      const b = await body(req);
+      await delivery.deleteQueue(readQueue(b));
+      return json({ ok: true });
+    },
+  };
+
+  const get: Record<string, Handler> = {
+    '/healthz': async () => json({ ok: true }),
+    '/v1/limits': async () => json(limits),
+    '/v1/tokens/keys': async () => json({ suite: TOKEN_SUITE, keys: await tokens.publicKeys() }),
+    '/v1/session': async (req) => {
+      const { accountId, expiresAt } = await accounts.authenticate(req);
+      return json({ accountId, expiresAt });
+    },
+    '/v1/key-packages': async (req) => {
+      const { accountId } = await accounts.authenticate(req);
+      return json(await store.countKeyPackages(accountId));
+    },
+  };
+
+  function upgradeSocket(req: Request, upgrade: UpgradeWebSocket | undefined): Response {
+    if (upgrade === undefined || req.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
+      throw new RelayError(ErrorCode.badRequest, 'expected a WebSocket upgrade');
+    }
+    if (connections >= config.maxConnections) throw new RelayError(ErrorCode.capacity, 'too many connections');
+    const { socket, response } = upgrade(req);
+    connections++;
+    new Connection(socket, delivery, config, log, () => {
+      connections--;
+    });
+    return response;
+  }
+
+  async function route(req: Request, upgrade: UpgradeWebSocket | undefined): Promise<Response> {
+    const path = new URL(req.url).pathname;
+    if (path === '/v1/ws' && req.method === 'GET') return upgradeSocket(req, upgrade);
+    const table = req.method === 'GET' || req.method === 'HEAD' ? get : req.method === 'POST' ? post : undefined;
+    const handler = table?.[path];
+    if (handler !== undefined) return handler(req);
+    if (get[path] !== undefined || post[path] !== undefined) {
+      throw new RelayError(ErrorCode.methodNotAllowed, 'method not allowed');
     }
     throw notFound();
   }
 
+  async function periodic(job: () => Promise<unknown>): Promise<void> {
+    try {
+      await job();
+    } catch (err) {
+      log(`periodic job failed: ${err instanceof Error ? err.name : typeof err}`);
+    }
+  }
+
   return {
-    async fetch(req: Request): Promise<Response> {
+    async fetch(req: Request, upgrade?: UpgradeWebSocket): Promise<Response> {
       const cors = corsHeaders(config, req);
       if (req.method === 'OPTIONS') return new Response(null, { status: 204, headers: cors });
       try {
-        const res = await route(req, new URL(req.url));
-        cors.forEach((v, k) => res.headers.set(k, v));
+        const res = await route(req, upgrade);
+        if (res.status !== 101) cors.forEach((v, k) => res.headers.set(k, v));
         return res;
       } catch (err) {
         return toErrorResponse(err, log, cors);
       }
     },
-    async close(): Promise<void> {},
+    async start(): Promise<void> {
+      await tokens.rotate();
+      await store.sweep(now());
+      const rotateEvery = Math.max(1, Math.min(60, Math.floor(config.tokenKeyOverlapSeconds / 4))) * 1000;
+      timers.push(setInterval(() => void periodic(() => tokens.rotate()), rotateEvery));
+      timers.push(setInterval(() => void periodic(() => store.sweep(now())), config.sweepIntervalSeconds * 1000));
+      timers.push(setInterval(() => void periodic(() => store.scrub()), Math.max(100, config.scrubIntervalMs)));
+    },
+    async close(): Promise<void> {
+      for (const t of timers) clearInterval(t);
+      await store.close();
+    },
   };
+}
+
+function readQueue(b: Record<string, unknown>): Uint8Array {
+  return readBytes(b, 'queue', { min: 16, max: 64 });
+}
+
+function readSecret(b: Record<string, unknown>): Uint8Array {
+  return readBytes(b, 'secret', { min: 32, max: 32 });
 }

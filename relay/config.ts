@@ -12,6 +12,8 @@ export interface RelayConfig {
   dataDir: string;
   /** WebAuthn relying-party ID; defaults to the host the relay listens on. */
   rpId: string;
+  /** Further RP IDs accepted in ceremonies (e.g. an extension ID when the client uses its own origin). */
+  extraRpIds: string[];
   rpName: string;
   /**
    * Origins accepted in WebAuthn ceremonies and for CORS, in addition to any
@@ -47,6 +49,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   port: 8787,
   dataDir: './relay-data',
   rpId: '',
+  extraRpIds: [],
   rpName: 'MicroChat',
   origins: [],
   allowAnyExtension: true,
@@ -126,7 +129,7 @@ function parseBool(key: string, raw: string): boolean {
  * Env: RELAY_PORT, RELAY_DATA_DIR, RELAY_ORIGINS (comma-separated), ...
  */
 export function loadConfig(env: Record<string, string | undefined>, argv: readonly string[]): RelayConfig {
-  const config: RelayConfig = { ...DEFAULT_CONFIG, origins: [] };
+  const config: RelayConfig = { ...DEFAULT_CONFIG, origins: [], extraRpIds: [] };
   const set = (key: string, raw: string, fromFlag: boolean): void => {
     switch (key) {
       case 'host':
@@ -135,6 +138,10 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
       case 'rpName':
         config[key] = raw;
         return;
+      case 'extraRpIds': {
+        config.extraRpIds = raw.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+        return;
+      }
       case 'origins':
       case 'origin': {
         const list = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
@@ -153,7 +160,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     }
   };
 
-  for (const key of [...NUMERIC_KEYS, 'host', 'dataDir', 'rpId', 'rpName', 'origins', 'allowAnyExtension']) {
+  for (const key of [...NUMERIC_KEYS, 'host', 'dataDir', 'rpId', 'rpName', 'origins', 'extraRpIds', 'allowAnyExtension']) {
     const raw = env[envName(key)];
     if (raw !== undefined && raw !== '') set(key, raw, false);
   }

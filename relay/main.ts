@@ -9,6 +9,7 @@
 
 import { createRelay } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { DB_FILE, SqliteStore } from './sqlite-store.ts';
 
 /** The small part of the Deno namespace this entry uses (the repo type-checks with tsc, not deno). */
 interface DenoApi {
@@ -46,7 +47,9 @@ async function main(): Promise<void> {
   }
   Deno.mkdirSync(config.dataDir, { recursive: true });
 
-  const relay = createRelay({ config, log });
+  const store = new SqliteStore(`${config.dataDir.replace(/\/+$/, '')}/${DB_FILE}`);
+  const relay = createRelay({ config, store, log });
+  await relay.start();
   const upgrade = (req: Request) => Deno.upgradeWebSocket(req, { idleTimeout: 60 });
   const server = Deno.serve(
     {

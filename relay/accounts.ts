@@ -1,0 +1,204 @@
+/**
+ * Accounts with WebAuthn passkeys (@simplewebauthn/server) and sessions.
+ *
+ * An account is a random pseudonym holding passkey credentials; the relay
+ * keeps no name, no e-mail, nothing biometric. A successful ceremony yields a
+ * session: a random bearer token the client keeps, stored here only as its
+ * SHA-256, with an expiry, and deletable by logout.
+ *
+ * Expected origins: configured origins plus (by default) any
+ * chrome-extension:// or moz-extension:// origin, since extension ids differ
+ * per install (Firefox) or per build. RP ID: the configured one (the relay's
+ * host by default) plus optional extras.
+ */
+
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+} from '@simplewebauthn/server';
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { RelayConfig } from './config.ts';
+import { ErrorCode, RelayError } from './errors.ts';
+import { fromB64, randomId, randomSecret, readId, readObject, readOptionalString, toB64 } from './encoding.ts';
+import { isAllowedOrigin } from './http.ts';
+import type { RelayStore } from './store.ts';
+
+export interface Session {
+  accountId: string;
+  token: string;
+  expiresAt: number;
+}
+
+const ceremonyFailed = (cause?: unknown): RelayError =>
+  new RelayError(ErrorCode.ceremonyFailed, 'passkey ceremony failed', { cause });
+
+export function hashSessionToken(token: string): string {
+  return toB64(sha256(new TextEncoder().encode(token)));
+}
+
+/** Reads the origin the browser put in clientDataJSON, to check it against our list before verifying. */
+function clientOrigin(response: Record<string, unknown>): string {
+  const inner = response.response;
+  if (typeof inner !== 'object' || inner === null) throw ceremonyFailed();
+  const cdj = (inner as Record<string, unknown>).clientDataJSON;
+  if (typeof cdj !== 'string' || cdj.length > 4096) throw ceremonyFailed();
+  const bytes = fromB64(cdj.replace(/=+$/, ''));
+  if (bytes === null) throw ceremonyFailed();
+  try {
+    const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    const origin = (parsed as Record<string, unknown>).origin;
+    if (typeof origin === 'string') return origin;
+  } catch (cause) {
+    throw ceremonyFailed(cause);
+  }
+  throw ceremonyFailed();
+}
+
+export class Accounts {
+  constructor(
+    private readonly store: RelayStore,
+    private readonly config: RelayConfig,
+    private readonly now: () => number,
+  ) {}
+
+  private rpIds(): string[] {
+    return [this.config.rpId, ...this.config.extraRpIds];
+  }
+
+  private pickRpId(body: Record<string, unknown>): string {
+    const wanted = readOptionalString(body, 'rpId', 253);
+    return wanted !== undefined && this.rpIds().includes(wanted) ? wanted : this.config.rpId;
+  }
+
+  async startRegistration(body: Record<string, unknown>): Promise<{ ceremonyId: string; options: unknown }> {
+    const accountId = randomId();
+    const userName = readOptionalString(body, 'userName', 64) ?? 'MicroChat';
+    const options = await generateRegistrationOptions({
+      rpName: this.config.rpName,
+      rpID: this.pickRpId(body),
+      userName,
+      userID: new Uint8Array(fromB64(accountId) ?? new Uint8Array(16)),
+      attestationType: 'none',
+      authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
+      supportedAlgorithmIDs: [-7, -8, -257],
+    });
+    const ceremonyId = randomId();
+    await this.store.putCeremony(ceremonyId, {
+      kind: 'register',
+      challenge: options.challenge,
+      accountId,
+      expiresAt: this.now() + this.config.ceremonyTtlSeconds,
+    });
+    return { ceremonyId, options };
+  }
+
+  async finishRegistration(body: Record<string, unknown>): Promise<Session> {
+    const ceremonyId = readId(body, 'ceremonyId');
+    const response = readObject(body, 'response');
+    const ceremony = await this.store.takeCeremony(ceremonyId, this.now());
+    if (ceremony === null || ceremony.kind !== 'register' || ceremony.accountId === null) throw ceremonyFailed();
+    const origin = clientOrigin(response);
+    if (!isAllowedOrigin(this.config, origin)) throw ceremonyFailed();
+    let result;
+    try {
+      result = await verifyRegistrationResponse({
+        response: response as unknown as Parameters<typeof verifyRegistrationResponse>[0]['response'],
+        expectedChallenge: ceremony.challenge,
+        expectedOrigin: origin,
+        expectedRPID: this.rpIds(),
+        requireUserVerification: false,
+      });
+    } catch (cause) {
+      throw ceremonyFailed(cause);
+    }
+    if (!result.verified) throw ceremonyFailed();
+    const cred = result.registrationInfo.credential;
+    if (cred.id.length > 1024) throw ceremonyFailed();
+    if ((await this.store.getCredential(cred.id)) !== null) throw ceremonyFailed();
+    await this.store.createAccount(ceremony.accountId, {
+      credentialId: cred.id,
+      accountId: ceremony.accountId,
+      publicKey: new Uint8Array(cred.publicKey),
+      counter: cred.counter,
+      transports: (cred.transports ?? []).map(String),
+    });
+    return this.newSession(ceremony.accountId);
+  }
+
+  async startLogin(body: Record<string, unknown>): Promise<{ ceremonyId: string; options: unknown }> {
+    const options = await generateAuthenticationOptions({
+      rpID: this.pickRpId(body),
+      allowCredentials: [],
+      userVerification: 'preferred',
+    });
+    const ceremonyId = randomId();
+    await this.store.putCeremony(ceremonyId, {
+      kind: 'login',
+      challenge: options.challenge,
+      accountId: null,
+      expiresAt: this.now() + this.config.ceremonyTtlSeconds,
+    });
+    return { ceremonyId, options };
+  }
+
+  async finishLogin(body: Record<string, unknown>): Promise<Session> {
+    const ceremonyId = readId(body, 'ceremonyId');
+    const response = readObject(body, 'response');
+    const ceremony = await this.store.takeCeremony(ceremonyId, this.now());
+    if (ceremony === null || ceremony.kind !== 'login') throw ceremonyFailed();
+    const credentialId = response.id;
+    if (typeof credentialId !== 'string' || credentialId.length === 0 || credentialId.length > 1024) {
+      throw ceremonyFailed();
+    }
+    const stored = await this.store.getCredential(credentialId);
+    if (stored === null) throw ceremonyFailed();
+    const origin = clientOrigin(response);
+    if (!isAllowedOrigin(this.config, origin)) throw ceremonyFailed();
+    let result;
+    try {
+      result = await verifyAuthenticationResponse({
+        response: response as unknown as Parameters<typeof verifyAuthenticationResponse>[0]['response'],
+        expectedChallenge: ceremony.challenge,
+        expectedOrigin: origin,
+        expectedRPID: this.rpIds(),
+        credential: {
+          id: stored.credentialId,
+          publicKey: new Uint8Array(stored.publicKey),
+          counter: stored.counter,
+          transports: stored.transports as never,
+        },
+        requireUserVerification: false,
+      });
+    } catch (cause) {
+      throw ceremonyFailed(cause);
+    }
+    if (!result.verified) throw ceremonyFailed();
+    await this.store.updateCredentialCounter(stored.credentialId, result.authenticationInfo.newCounter);
+    return this.newSession(stored.accountId);
+  }
+
+  private async newSession(accountId: string): Promise<Session> {
+    const token = toB64(randomSecret(32));
+    const expiresAt = this.now() + this.config.sessionTtlSeconds;
+    await this.store.putSession(hashSessionToken(token), accountId, expiresAt);
+    return { accountId, token, expiresAt };
+  }
+
+  /** The account behind `Authorization: Bearer <token>`, or a typed unauthenticated error. */
+  async authenticate(req: Request): Promise<{ accountId: string; expiresAt: number; tokenHash: string }> {
+    const header = req.headers.get('authorization');
+    const m = header === null ? null : /^Bearer ([A-Za-z0-9_-]{43})$/.exec(header);
+    if (m === null || m[1] === undefined) throw new RelayError(ErrorCode.unauthenticated, 'session required');
+    const tokenHash = hashSessionToken(m[1]);
+    const session = await this.store.getSession(tokenHash, this.now());
+    if (session === null) throw new RelayError(ErrorCode.unauthenticated, 'session required');
+    return { ...session, tokenHash };
+  }
+
+  async logout(req: Request): Promise<void> {
+    const { tokenHash } = await this.authenticate(req);
+    await this.store.deleteSession(tokenHash);
+  }
+}

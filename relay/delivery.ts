@@ -1,0 +1,183 @@
+/**
+ * Store-until-delivered messaging.
+ *
+ *   queue id Q (opaque, known to group members)   relay keeps H(Q) only
+ *        │ send(Q, token, ciphertext)                  │
+ *        ▼                                             ▼
+ *   one stored message ──▶ a delivery per mailbox registered to H(Q)
+ *                               │ push (WebSocket) / fetch (HTTP)
+ *                               ▼
+ *                          ack(mailbox, id) removes that delivery only;
+ *                          the message goes with its last delivery.
+ *
+ * Mailboxes are anonymous read capabilities (id + secret, secret stored as a
+ * hash); they are not tied to accounts. A Welcome goes straight to one
+ * mailbox. Messages get random ids (clients drop duplicates: delivery is at
+ * least once) and keep per-queue order. Unacknowledged messages expire.
+ */
+
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { RelayConfig } from './config.ts';
+import { ErrorCode, RelayError, notFound } from './errors.ts';
+import { randomId, randomSecret, toB64 } from './encoding.ts';
+import type { RelayStore, SpendResult, StoredMessage } from './store.ts';
+import type { Token, TokenAuthority } from './tokens.ts';
+
+const enc = new TextEncoder();
+const QUEUE_LABEL = enc.encode('microchat queue v1');
+
+export function hashQueueId(queueId: Uint8Array): string {
+  const buf = new Uint8Array(QUEUE_LABEL.length + queueId.length);
+  buf.set(QUEUE_LABEL);
+  buf.set(queueId, QUEUE_LABEL.length);
+  return toB64(sha256(buf));
+}
+
+export function hashMailboxSecret(secret: Uint8Array): string {
+  return toB64(sha256(secret));
+}
+
+/** A message as pushed to clients: the payload already base64url-encoded once for all recipients. */
+export interface WireMessage {
+  id: string;
+  kind: 'group' | 'welcome';
+  payload: string;
+}
+
+export function toWire(m: StoredMessage): WireMessage {
+  return { id: m.messageId, kind: m.kind, payload: toB64(m.payload) };
+}
+
+/** A live connection that wants pushes for some mailboxes. */
+export interface Subscriber {
+  push(mailboxId: string, message: WireMessage): void;
+}
+
+export class Delivery {
+  private readonly subscribers = new Map<string, Set<Subscriber>>();
+
+  constructor(
+    private readonly store: RelayStore,
+    private readonly tokens: TokenAuthority,
+    private readonly config: RelayConfig,
+    private readonly now: () => number,
+  ) {}
+
+  /** Expiry rounded up to the hour (or the TTL if shorter), so it says little about when a message came. */
+  private expiresAt(): number {
+    const ttl = this.config.messageTtlSeconds;
+    const grain = Math.max(1, Math.min(3600, ttl));
+    return Math.ceil((this.now() + ttl) / grain) * grain;
+  }
+
+  private unwrap<T>(r: SpendResult<T>): T {
+    if (r.ok) return r.value;
+    if (r.reason === 'spent') throw new RelayError(ErrorCode.tokenSpent, 'token already spent');
+    if (r.reason === 'full') throw new RelayError(ErrorCode.capacity, 'limit reached');
+    throw notFound();
+  }
+
+  async createMailbox(token: Token): Promise<{ mailboxId: string; secret: string }> {
+    const spend = this.tokens.verify(token);
+    const mailboxId = randomId();
+    const secret = randomSecret(32);
+    this.unwrap(await this.store.createMailbox(spend, mailboxId, hashMailboxSecret(secret)));
+    return { mailboxId, secret: toB64(secret) };
+  }
+
+  /** Proves the caller holds the mailbox; a wrong secret and an unknown mailbox look the same. */
+  async openMailbox(mailboxId: string, secret: Uint8Array): Promise<void> {
+    const stored = await this.store.getMailboxSecretHash(mailboxId);
+    const given = hashMailboxSecret(secret);
+    if (stored === null || stored.length !== given.length) throw notFound();
+    let diff = 0;
+    for (let i = 0; i < given.length; i++) diff |= given.charCodeAt(i) ^ stored.charCodeAt(i);
+    if (diff !== 0) throw notFound();
+  }
+
+  async deleteMailbox(mailboxId: string, secret: Uint8Array): Promise<void> {
+    await this.openMailbox(mailboxId, secret);
+    await this.store.deleteMailbox(mailboxId);
+  }
+
+  async register(queueId: Uint8Array, mailboxId: string, secret: Uint8Array): Promise<void> {
+    await this.openMailbox(mailboxId, secret);
+    this.unwrap(await this.store.registerMailbox(hashQueueId(queueId), mailboxId, this.config.maxMailboxesPerQueue));
+  }
+
+  /** Any holder of Q may detach a mailbox from it (a member removing someone who left). */
+  async unregister(queueId: Uint8Array, mailboxId: string): Promise<void> {
+    if (!(await this.store.unregisterMailbox(hashQueueId(queueId), mailboxId))) throw notFound();
+  }
+
+  async deleteQueue(queueId: Uint8Array): Promise<void> {
+    if (!(await this.store.deleteQueue(hashQueueId(queueId)))) throw notFound();
+  }
+
+  async send(queueId: Uint8Array, token: Token, payload: Uint8Array): Promise<string> {
+    this.checkPayload(payload);
+    const spend = this.tokens.verify(token);
+    const messageId = randomId();
+    const mailboxes = this.unwrap(
+      await this.store.postToQueue(spend, hashQueueId(queueId), { messageId, payload, expiresAt: this.expiresAt() }),
+    );
+    this.notify(mailboxes, { messageId, payload, kind: 'group' });
+    return messageId;
+  }
+
+  async sendWelcome(mailboxId: string, token: Token, payload: Uint8Array): Promise<string> {
+    this.checkPayload(payload);
+    const spend = this.tokens.verify(token);
+    const messageId = randomId();
+    this.unwrap(await this.store.postToMailbox(spend, mailboxId, { messageId, payload, expiresAt: this.expiresAt() }));
+    this.notify([mailboxId], { messageId, payload, kind: 'welcome' });
+    return messageId;
+  }
+
+  private checkPayload(payload: Uint8Array): void {
+    if (payload.length > this.config.maxMessageBytes) {
+      throw new RelayError(ErrorCode.tooLarge, `message above ${this.config.maxMessageBytes} bytes`);
+    }
+  }
+
+  async fetch(mailboxId: string, secret: Uint8Array, limit: number): Promise<StoredMessage[]> {
+    await this.openMailbox(mailboxId, secret);
+    return this.store.fetchMailbox(mailboxId, Math.min(limit, this.config.fetchBatchMax), this.now());
+  }
+
+  /** Pending messages of a mailbox whose secret was already checked (WebSocket subscription). */
+  pending(mailboxId: string): Promise<StoredMessage[]> {
+    return this.store.fetchMailbox(mailboxId, this.config.fetchBatchMax, this.now());
+  }
+
+  async ack(mailboxId: string, secret: Uint8Array | null, messageIds: string[]): Promise<number> {
+    if (secret !== null) await this.openMailbox(mailboxId, secret);
+    return this.store.ack(mailboxId, messageIds);
+  }
+
+  subscribe(mailboxId: string, sub: Subscriber): void {
+    let set = this.subscribers.get(mailboxId);
+    if (set === undefined) {
+      set = new Set();
+      this.subscribers.set(mailboxId, set);
+    }
+    set.add(sub);
+  }
+
+  unsubscribe(mailboxId: string, sub: Subscriber): void {
+    const set = this.subscribers.get(mailboxId);
+    if (set === undefined) return;
+    set.delete(sub);
+    if (set.size === 0) this.subscribers.delete(mailboxId);
+  }
+
+  private notify(mailboxes: string[], stored: StoredMessage): void {
+    let message: WireMessage | undefined;
+    for (const mb of mailboxes) {
+      const set = this.subscribers.get(mb);
+      if (set === undefined) continue;
+      message ??= toWire(stored);
+      for (const sub of set) sub.push(mb, message);
+    }
+  }
+}

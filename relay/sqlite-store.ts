@@ -1,0 +1,443 @@
+/**
+ * The embedded store: one SQLite file (`relay.db`) in the data directory,
+ * through `node:sqlite` (Deno implements it). WAL mode with synchronous=NORMAL
+ * survives a killed process without losing a committed transaction, and every
+ * acknowledged operation is committed before it is acknowledged.
+ *
+ * Deletion really deletes: secure_delete zeroes freed content in the main
+ * file, and scrub() truncates the WAL after deletions so old page images with
+ * ciphertext do not linger there either.
+ */
+
+import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
+import type {
+  Ceremony,
+  KeyPackageCounts,
+  NewMessage,
+  RelayStore,
+  Spend,
+  SpendResult,
+  StoredCredential,
+  StoredMessage,
+  SweepResult,
+  TokenKey,
+} from './store.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS ceremonies (
+  id TEXT PRIMARY KEY, kind TEXT NOT NULL, challenge TEXT NOT NULL, account_id TEXT, expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS accounts (account_id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS credentials (
+  credential_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, public_key BLOB NOT NULL,
+  counter INTEGER NOT NULL, transports TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sessions (
+  token_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL, expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS key_packages (
+  id INTEGER PRIMARY KEY, account_id TEXT NOT NULL, last_resort INTEGER NOT NULL, data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS key_packages_account ON key_packages (account_id, last_resort, id);
+CREATE TABLE IF NOT EXISTS quotas (bucket TEXT PRIMARY KEY, used INTEGER NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS token_keys (
+  key_id TEXT PRIMARY KEY, secret_key BLOB NOT NULL, public_key BLOB NOT NULL,
+  issue_until INTEGER NOT NULL, accept_until INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS spent (key_id TEXT NOT NULL, input_hash TEXT NOT NULL, PRIMARY KEY (key_id, input_hash)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS mailboxes (mailbox_id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS registrations (
+  queue_hash TEXT NOT NULL, mailbox_id TEXT NOT NULL, PRIMARY KEY (queue_hash, mailbox_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS registrations_mailbox ON registrations (mailbox_id);
+CREATE TABLE IF NOT EXISTS messages (
+  seq INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, queue_hash TEXT,
+  payload BLOB NOT NULL, expires_at INTEGER NOT NULL, remaining INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_queue ON messages (queue_hash) WHERE queue_hash IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_expiry ON messages (expires_at);
+CREATE TABLE IF NOT EXISTS deliveries (mailbox_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (mailbox_id, seq)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deliveries_seq ON deliveries (seq);
+`;
+
+const str = (v: SQLOutputValue | undefined): string => (typeof v === 'string' ? v : String(v));
+const num = (v: SQLOutputValue | undefined): number => Number(v);
+const blob = (v: SQLOutputValue | undefined): Uint8Array =>
+  v instanceof Uint8Array ? new Uint8Array(v) : new Uint8Array(0);
+
+export const DB_FILE = 'relay.db';
+
+export class SqliteStore implements RelayStore {
+  private readonly db: DatabaseSync;
+  private readonly s: Record<string, StatementSync>;
+  private dirty = false;
+
+  constructor(path: string) {
+    this.db = new DatabaseSync(path);
+    this.db.exec('PRAGMA journal_mode = WAL');
+    this.db.exec('PRAGMA synchronous = NORMAL');
+    this.db.exec('PRAGMA secure_delete = ON');
+    this.db.exec('PRAGMA busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    const p = (sql: string): StatementSync => this.db.prepare(sql);
+    this.s = {
+      putCeremony: p('INSERT INTO ceremonies (id, kind, challenge, account_id, expires_at) VALUES (?, ?, ?, ?, ?)'),
+      getCeremony: p('SELECT kind, challenge, account_id, expires_at FROM ceremonies WHERE id = ?'),
+      delCeremony: p('DELETE FROM ceremonies WHERE id = ?'),
+      insAccount: p('INSERT INTO accounts (account_id) VALUES (?)'),
+      hasAccount: p('SELECT 1 AS x FROM accounts WHERE account_id = ?'),
+      insCredential: p(
+        'INSERT INTO credentials (credential_id, account_id, public_key, counter, transports) VALUES (?, ?, ?, ?, ?)',
+      ),
+      getCredential: p('SELECT account_id, public_key, counter, transports FROM credentials WHERE credential_id = ?'),
+      setCounter: p('UPDATE credentials SET counter = ? WHERE credential_id = ?'),
+      putSession: p('INSERT INTO sessions (token_hash, account_id, expires_at) VALUES (?, ?, ?)'),
+      getSession: p('SELECT account_id, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?'),
+      delSession: p('DELETE FROM sessions WHERE token_hash = ?'),
+      countKp: p(
+        'SELECT SUM(last_resort = 0) AS one_time, SUM(last_resort = 1) AS last_resort FROM key_packages WHERE account_id = ?',
+      ),
+      insKp: p('INSERT INTO key_packages (account_id, last_resort, data) VALUES (?, ?, ?)'),
+      delLastResort: p('DELETE FROM key_packages WHERE account_id = ? AND last_resort = 1'),
+      firstKp: p(
+        'SELECT id, data, last_resort FROM key_packages WHERE account_id = ? ORDER BY last_resort ASC, id ASC LIMIT 1',
+      ),
+      delKp: p('DELETE FROM key_packages WHERE id = ?'),
+      getQuota: p('SELECT used FROM quotas WHERE bucket = ?'),
+      upsertQuota: p(
+        'INSERT INTO quotas (bucket, used, expires_at) VALUES (?, ?, ?) ON CONFLICT (bucket) DO UPDATE SET used = excluded.used',
+      ),
+      listKeys: p('SELECT key_id, secret_key, public_key, issue_until, accept_until FROM token_keys'),
+      putKey: p(
+        'INSERT OR REPLACE INTO token_keys (key_id, secret_key, public_key, issue_until, accept_until) VALUES (?, ?, ?, ?, ?)',
+      ),
+      delKey: p('DELETE FROM token_keys WHERE key_id = ?'),
+      delSpentOfKey: p('DELETE FROM spent WHERE key_id = ?'),
+      insSpent: p('INSERT OR IGNORE INTO spent (key_id, input_hash) VALUES (?, ?)'),
+      insMailbox: p('INSERT INTO mailboxes (mailbox_id, secret_hash) VALUES (?, ?)'),
+      getMailbox: p('SELECT secret_hash FROM mailboxes WHERE mailbox_id = ?'),
+      delMailbox: p('DELETE FROM mailboxes WHERE mailbox_id = ?'),
+      delRegsOfMailbox: p('DELETE FROM registrations WHERE mailbox_id = ?'),
+      mailboxSeqs: p('SELECT seq FROM deliveries WHERE mailbox_id = ?'),
+      delDeliveriesOfMailbox: p('DELETE FROM deliveries WHERE mailbox_id = ?'),
+      countRegs: p('SELECT COUNT(*) AS n FROM registrations WHERE queue_hash = ?'),
+      insReg: p('INSERT OR IGNORE INTO registrations (queue_hash, mailbox_id) VALUES (?, ?)'),
+      delReg: p('DELETE FROM registrations WHERE queue_hash = ? AND mailbox_id = ?'),
+      regsOfQueue: p('SELECT mailbox_id FROM registrations WHERE queue_hash = ?'),
+      delRegsOfQueue: p('DELETE FROM registrations WHERE queue_hash = ?'),
+      delDeliveriesOfQueue: p(
+        'DELETE FROM deliveries WHERE seq IN (SELECT seq FROM messages WHERE queue_hash = ?)',
+      ),
+      delMessagesOfQueue: p('DELETE FROM messages WHERE queue_hash = ?'),
+      insMessage: p(
+        'INSERT INTO messages (message_id, queue_hash, payload, expires_at, remaining) VALUES (?, ?, ?, ?, ?)',
+      ),
+      insDelivery: p('INSERT INTO deliveries (mailbox_id, seq) VALUES (?, ?)'),
+      fetch: p(
+        `SELECT m.message_id, m.payload, m.queue_hash FROM deliveries d JOIN messages m ON m.seq = d.seq
+         WHERE d.mailbox_id = ? AND m.expires_at > ? ORDER BY d.seq LIMIT ?`,
+      ),
+      seqOf: p('SELECT seq FROM messages WHERE message_id = ?'),
+      delDelivery: p('DELETE FROM deliveries WHERE mailbox_id = ? AND seq = ?'),
+      decRemaining: p('UPDATE messages SET remaining = remaining - 1 WHERE seq = ? RETURNING remaining'),
+      delMessage: p('DELETE FROM messages WHERE seq = ?'),
+      sweepDeliveries: p('DELETE FROM deliveries WHERE seq IN (SELECT seq FROM messages WHERE expires_at <= ?)'),
+      sweepMessages: p('DELETE FROM messages WHERE expires_at <= ?'),
+      sweepSessions: p('DELETE FROM sessions WHERE expires_at <= ?'),
+      sweepCeremonies: p('DELETE FROM ceremonies WHERE expires_at <= ?'),
+      sweepQuotas: p('DELETE FROM quotas WHERE expires_at <= ?'),
+    };
+  }
+
+  /** Runs fn in one write transaction. Everything is synchronous, so no other operation interleaves. */
+  private tx<T>(fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const out = fn();
+      this.db.exec('COMMIT');
+      return out;
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  private trySpend(spend: Spend): boolean {
+    return Number(this.s.insSpent!.run(spend.keyId, spend.inputHash).changes) === 1;
+  }
+
+  async putCeremony(id: string, c: Ceremony): Promise<void> {
+    this.s.putCeremony!.run(id, c.kind, c.challenge, c.accountId, c.expiresAt);
+  }
+
+  async takeCeremony(id: string, now: number): Promise<Ceremony | null> {
+    return this.tx(() => {
+      const row = this.s.getCeremony!.get(id);
+      if (row === undefined) return null;
+      this.s.delCeremony!.run(id);
+      if (num(row.expires_at) <= now) return null;
+      const kind = str(row.kind) === 'register' ? 'register' : 'login';
+      return {
+        kind,
+        challenge: str(row.challenge),
+        accountId: row.account_id === null ? null : str(row.account_id),
+        expiresAt: num(row.expires_at),
+      };
+    });
+  }
+
+  async createAccount(accountId: string, c: StoredCredential): Promise<void> {
+    this.tx(() => {
+      this.s.insAccount!.run(accountId);
+      this.s.insCredential!.run(c.credentialId, accountId, c.publicKey, c.counter, JSON.stringify(c.transports));
+    });
+  }
+
+  async getCredential(credentialId: string): Promise<StoredCredential | null> {
+    const row = this.s.getCredential!.get(credentialId);
+    if (row === undefined) return null;
+    let transports: string[] = [];
+    try {
+      const parsed: unknown = JSON.parse(str(row.transports));
+      if (Array.isArray(parsed)) transports = parsed.filter((t): t is string => typeof t === 'string');
+    } catch {
+      transports = [];
+    }
+    return {
+      credentialId,
+      accountId: str(row.account_id),
+      publicKey: blob(row.public_key),
+      counter: num(row.counter),
+      transports,
+    };
+  }
+
+  async updateCredentialCounter(credentialId: string, counter: number): Promise<void> {
+    this.s.setCounter!.run(counter, credentialId);
+  }
+
+  async accountExists(accountId: string): Promise<boolean> {
+    return this.s.hasAccount!.get(accountId) !== undefined;
+  }
+
+  async putSession(tokenHash: string, accountId: string, expiresAt: number): Promise<void> {
+    this.s.putSession!.run(tokenHash, accountId, expiresAt);
+  }
+
+  async getSession(tokenHash: string, now: number): Promise<{ accountId: string; expiresAt: number } | null> {
+    const row = this.s.getSession!.get(tokenHash, now);
+    return row === undefined ? null : { accountId: str(row.account_id), expiresAt: num(row.expires_at) };
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    this.s.delSession!.run(tokenHash);
+  }
+
+  private counts(accountId: string): KeyPackageCounts {
+    const row = this.s.countKp!.get(accountId);
+    return { oneTime: num(row?.one_time ?? 0), lastResort: num(row?.last_resort ?? 0) > 0 };
+  }
+
+  async addKeyPackages(
+    accountId: string,
+    oneTime: Uint8Array[],
+    lastResort: Uint8Array | undefined,
+    maxOneTime: number,
+  ): Promise<SpendResult<KeyPackageCounts>> {
+    return this.tx(() => {
+      const before = this.counts(accountId);
+      if (before.oneTime + oneTime.length > maxOneTime) return { ok: false, reason: 'full' } as const;
+      for (const kp of oneTime) this.s.insKp!.run(accountId, 0, kp);
+      if (lastResort !== undefined) {
+        this.s.delLastResort!.run(accountId);
+        this.s.insKp!.run(accountId, 1, lastResort);
+      }
+      return { ok: true, value: this.counts(accountId) } as const;
+    });
+  }
+
+  async claimKeyPackage(accountId: string): Promise<Uint8Array | null> {
+    return this.tx(() => {
+      const row = this.s.firstKp!.get(accountId);
+      if (row === undefined) return null;
+      // RFC 9420 §16.8: one-time packages are used once; the last-resort one stays.
+      if (num(row.last_resort) === 0) {
+        this.s.delKp!.run(num(row.id));
+        this.dirty = true;
+      }
+      return blob(row.data);
+    });
+  }
+
+  async countKeyPackages(accountId: string): Promise<KeyPackageCounts> {
+    return this.counts(accountId);
+  }
+
+  async consumeQuota(bucket: string, amount: number, max: number, expiresAt: number): Promise<boolean> {
+    return this.tx(() => {
+      const used = num(this.s.getQuota!.get(bucket)?.used ?? 0);
+      if (used + amount > max) return false;
+      this.s.upsertQuota!.run(bucket, used + amount, expiresAt);
+      return true;
+    });
+  }
+
+  async listTokenKeys(): Promise<TokenKey[]> {
+    return this.s.listKeys!.all().map((r) => ({
+      keyId: str(r.key_id),
+      secretKey: blob(r.secret_key),
+      publicKey: blob(r.public_key),
+      issueUntil: num(r.issue_until),
+      acceptUntil: num(r.accept_until),
+    }));
+  }
+
+  async putTokenKey(k: TokenKey): Promise<void> {
+    this.s.putKey!.run(k.keyId, k.secretKey, k.publicKey, k.issueUntil, k.acceptUntil);
+  }
+
+  async retireTokenKey(keyId: string): Promise<void> {
+    this.tx(() => {
+      this.s.delKey!.run(keyId);
+      this.s.delSpentOfKey!.run(keyId);
+    });
+    this.dirty = true;
+  }
+
+  async spend(spend: Spend): Promise<boolean> {
+    return this.trySpend(spend);
+  }
+
+  async createMailbox(spend: Spend, mailboxId: string, secretHash: string): Promise<SpendResult<null>> {
+    return this.tx(() => {
+      if (!this.trySpend(spend)) return { ok: false, reason: 'spent' } as const;
+      this.s.insMailbox!.run(mailboxId, secretHash);
+      return { ok: true, value: null } as const;
+    });
+  }
+
+  async getMailboxSecretHash(mailboxId: string): Promise<string | null> {
+    const row = this.s.getMailbox!.get(mailboxId);
+    return row === undefined ? null : str(row.secret_hash);
+  }
+
+  async deleteMailbox(mailboxId: string): Promise<boolean> {
+    const existed = this.tx(() => {
+      if (this.s.getMailbox!.get(mailboxId) === undefined) return false;
+      const seqs = this.s.mailboxSeqs!.all(mailboxId).map((r) => num(r.seq));
+      this.s.delDeliveriesOfMailbox!.run(mailboxId);
+      for (const seq of seqs) this.dropOneDelivery(seq);
+      this.s.delRegsOfMailbox!.run(mailboxId);
+      this.s.delMailbox!.run(mailboxId);
+      return true;
+    });
+    this.dirty = true;
+    return existed;
+  }
+
+  async registerMailbox(queueHash: string, mailboxId: string, maxPerQueue: number): Promise<SpendResult<null>> {
+    return this.tx(() => {
+      if (this.s.getMailbox!.get(mailboxId) === undefined) return { ok: false, reason: 'not_found' } as const;
+      if (num(this.s.countRegs!.get(queueHash)?.n) >= maxPerQueue) return { ok: false, reason: 'full' } as const;
+      this.s.insReg!.run(queueHash, mailboxId);
+      return { ok: true, value: null } as const;
+    });
+  }
+
+  async unregisterMailbox(queueHash: string, mailboxId: string): Promise<boolean> {
+    return Number(this.s.delReg!.run(queueHash, mailboxId).changes) > 0;
+  }
+
+  async deleteQueue(queueHash: string): Promise<boolean> {
+    const existed = this.tx(() => {
+      this.s.delDeliveriesOfQueue!.run(queueHash);
+      const msgs = Number(this.s.delMessagesOfQueue!.run(queueHash).changes);
+      const regs = Number(this.s.delRegsOfQueue!.run(queueHash).changes);
+      return msgs + regs > 0;
+    });
+    this.dirty = true;
+    return existed;
+  }
+
+  async postToQueue(spend: Spend, queueHash: string, m: NewMessage): Promise<SpendResult<string[]>> {
+    return this.tx(() => {
+      const mailboxes = this.s.regsOfQueue!.all(queueHash).map((r) => str(r.mailbox_id));
+      if (mailboxes.length === 0) return { ok: false, reason: 'not_found' } as const;
+      if (!this.trySpend(spend)) return { ok: false, reason: 'spent' } as const;
+      const seq = this.s.insMessage!.run(m.messageId, queueHash, m.payload, m.expiresAt, mailboxes.length).lastInsertRowid;
+      for (const mb of mailboxes) this.s.insDelivery!.run(mb, seq);
+      return { ok: true, value: mailboxes } as const;
+    });
+  }
+
+  async postToMailbox(spend: Spend, mailboxId: string, m: NewMessage): Promise<SpendResult<null>> {
+    return this.tx(() => {
+      if (this.s.getMailbox!.get(mailboxId) === undefined) return { ok: false, reason: 'not_found' } as const;
+      if (!this.trySpend(spend)) return { ok: false, reason: 'spent' } as const;
+      const seq = this.s.insMessage!.run(m.messageId, null, m.payload, m.expiresAt, 1).lastInsertRowid;
+      this.s.insDelivery!.run(mailboxId, seq);
+      return { ok: true, value: null } as const;
+    });
+  }
+
+  async fetchMailbox(mailboxId: string, limit: number, now: number): Promise<StoredMessage[]> {
+    return this.s.fetch!.all(mailboxId, now, limit).map((r) => ({
+      messageId: str(r.message_id),
+      payload: blob(r.payload),
+      kind: r.queue_hash === null ? 'welcome' : 'group',
+    }));
+  }
+
+  /** After one delivery row of `seq` is gone: drop the message when nobody else waits for it. */
+  private dropOneDelivery(seq: number): void {
+    const left = this.s.decRemaining!.get(seq);
+    if (left !== undefined && num(left.remaining) <= 0) this.s.delMessage!.run(seq);
+  }
+
+  async ack(mailboxId: string, messageIds: string[]): Promise<number> {
+    const removed = this.tx(() => {
+      let n = 0;
+      for (const id of messageIds) {
+        const row = this.s.seqOf!.get(id);
+        if (row === undefined) continue;
+        const seq = num(row.seq);
+        // Only this mailbox's copy: an ACK never touches another mailbox or message.
+        if (Number(this.s.delDelivery!.run(mailboxId, seq).changes) === 0) continue;
+        this.dropOneDelivery(seq);
+        n++;
+      }
+      return n;
+    });
+    if (removed > 0) this.dirty = true;
+    return removed;
+  }
+
+  async sweep(now: number): Promise<SweepResult> {
+    const result = this.tx(() => {
+      this.s.sweepDeliveries!.run(now);
+      const messages = Number(this.s.sweepMessages!.run(now).changes);
+      const sessions = Number(this.s.sweepSessions!.run(now).changes);
+      const ceremonies = Number(this.s.sweepCeremonies!.run(now).changes);
+      this.s.sweepQuotas!.run(now);
+      return { messages, sessions, ceremonies };
+    });
+    this.dirty = true;
+    return result;
+  }
+
+  async scrub(): Promise<void> {
+    if (!this.dirty) return;
+    this.dirty = false;
+    // Copy the WAL into the main file (where secure_delete already zeroed freed
+    // content) and truncate it, so no old page image keeps deleted ciphertext.
+    this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  }
+
+  async close(): Promise<void> {
+    try {
+      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.close();
+    }
+  }
+}

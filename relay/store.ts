@@ -1,0 +1,150 @@
+/**
+ * What the relay keeps, behind one interface so the embedded SQLite store
+ * (sqlite-store.ts) and a later Redis store are interchangeable. Every method
+ * is async (Redis is), and every operation that must be atomic is ONE method
+ * (a Redis implementation maps each to a MULTI or a Lua script): spending a
+ * token together with storing the message it pays for, acknowledging a
+ * delivery together with dropping the last copy, claiming a key package.
+ *
+ * Data minimisation (PRODUCT.md): no IPs, no timestamps except expiries, no
+ * account on anything delivery-related. Queues are known only by a hash of
+ * the members' opaque queue id; mailboxes are anonymous capabilities (id plus
+ * a secret stored as a hash); secrets and session tokens only as hashes.
+ */
+
+export interface StoredCredential {
+  /** base64url credential id, as WebAuthn reports it. */
+  credentialId: string;
+  accountId: string;
+  /** COSE public key. */
+  publicKey: Uint8Array;
+  counter: number;
+  transports: string[];
+}
+
+export interface Ceremony {
+  kind: 'register' | 'login';
+  /** base64url challenge we issued. */
+  challenge: string;
+  /** For registration: the pseudonymous account id the credential will belong to. */
+  accountId: string | null;
+  expiresAt: number;
+}
+
+export interface TokenKey {
+  keyId: string;
+  secretKey: Uint8Array;
+  publicKey: Uint8Array;
+  /** Issue new tokens under this key until then (unix seconds). */
+  issueUntil: number;
+  /** Accept tokens of this key until then; afterwards the key and its spent set are pruned. */
+  acceptUntil: number;
+}
+
+export interface StoredMessage {
+  messageId: string;
+  payload: Uint8Array;
+  /** 'group' for queue messages, 'welcome' for messages addressed to the mailbox itself. */
+  kind: 'group' | 'welcome';
+}
+
+export interface KeyPackageCounts {
+  oneTime: number;
+  lastResort: boolean;
+}
+
+/** A spend to record atomically with the operation it pays for. */
+export interface Spend {
+  keyId: string;
+  /** Hash of the token input, so the spent set holds no token material itself. */
+  inputHash: string;
+}
+
+export type SpendResult<T> = { ok: true; value: T } | { ok: false; reason: 'spent' | 'not_found' | 'full' };
+
+export interface NewMessage {
+  messageId: string;
+  payload: Uint8Array;
+  expiresAt: number;
+}
+
+export interface SweepResult {
+  messages: number;
+  sessions: number;
+  ceremonies: number;
+}
+
+export interface RelayStore {
+  // WebAuthn ceremonies (challenge state between start and finish).
+  putCeremony(id: string, ceremony: Ceremony): Promise<void>;
+  /** Returns and deletes the ceremony (single use); null if unknown or expired. */
+  takeCeremony(id: string, now: number): Promise<Ceremony | null>;
+
+  // Accounts and passkeys.
+  createAccount(accountId: string, credential: StoredCredential): Promise<void>;
+  getCredential(credentialId: string): Promise<StoredCredential | null>;
+  updateCredentialCounter(credentialId: string, counter: number): Promise<void>;
+  accountExists(accountId: string): Promise<boolean>;
+
+  // Sessions, by hash of the bearer token.
+  putSession(tokenHash: string, accountId: string, expiresAt: number): Promise<void>;
+  getSession(tokenHash: string, now: number): Promise<{ accountId: string; expiresAt: number } | null>;
+  deleteSession(tokenHash: string): Promise<void>;
+
+  // Key package directory.
+  /** Adds one-time packages (and replaces the last-resort one); refuses with 'full' above the cap. */
+  addKeyPackages(
+    accountId: string,
+    oneTime: Uint8Array[],
+    lastResort: Uint8Array | undefined,
+    maxOneTime: number,
+  ): Promise<SpendResult<KeyPackageCounts>>;
+  /** Removes and returns one one-time package, else returns (keeps) the last-resort one. */
+  claimKeyPackage(accountId: string): Promise<Uint8Array | null>;
+  countKeyPackages(accountId: string): Promise<KeyPackageCounts>;
+
+  /** Adds `amount` to a counter bucket unless that would exceed `max`; buckets expire. */
+  consumeQuota(bucket: string, amount: number, max: number, expiresAt: number): Promise<boolean>;
+
+  // Sealed-sender token keys and the spent set.
+  listTokenKeys(): Promise<TokenKey[]>;
+  putTokenKey(key: TokenKey): Promise<void>;
+  /** Deletes the key and its whole spent set. */
+  retireTokenKey(keyId: string): Promise<void>;
+  /** Records a spend alone (tests, operations that need nothing else). */
+  spend(spend: Spend): Promise<boolean>;
+
+  // Mailboxes: anonymous read capabilities.
+  /** Creating a mailbox costs a token, spent atomically. */
+  createMailbox(spend: Spend, mailboxId: string, secretHash: string): Promise<SpendResult<null>>;
+  getMailboxSecretHash(mailboxId: string): Promise<string | null>;
+  deleteMailbox(mailboxId: string): Promise<boolean>;
+
+  // Group queues, known by hash.
+  registerMailbox(queueHash: string, mailboxId: string, maxPerQueue: number): Promise<SpendResult<null>>;
+  unregisterMailbox(queueHash: string, mailboxId: string): Promise<boolean>;
+  /** Deletes the queue, its registrations and all its messages. */
+  deleteQueue(queueHash: string): Promise<boolean>;
+
+  /**
+   * Spends the token and stores one message for every mailbox registered to
+   * the queue, atomically. Returns the mailboxes to notify.
+   */
+  postToQueue(spend: Spend, queueHash: string, message: NewMessage): Promise<SpendResult<string[]>>;
+  /** Spends the token and stores a message (a Welcome) for one mailbox. */
+  postToMailbox(spend: Spend, mailboxId: string, message: NewMessage): Promise<SpendResult<null>>;
+  /** Pending messages of a mailbox, oldest first (order per queue is preserved). */
+  fetchMailbox(mailboxId: string, limit: number, now: number): Promise<StoredMessage[]>;
+  /**
+   * Removes the named messages from this mailbox only; a message is deleted
+   * when its last mailbox acknowledges it. Unknown ids are ignored. Returns how
+   * many deliveries were removed.
+   */
+  ack(mailboxId: string, messageIds: string[]): Promise<number>;
+
+  /** Deletes everything expired. */
+  sweep(now: number): Promise<SweepResult>;
+  /** Makes sure freed ciphertext is no longer in any file (WAL included). */
+  scrub(): Promise<void>;
+  close(): Promise<void>;
+}

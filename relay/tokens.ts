@@ -1,0 +1,196 @@
+/**
+ * Sealed-sender tokens: VOPRF (RFC 9497, ristretto255-SHA512, mode 0x01).
+ *
+ *   client                                   relay (key skS, public pkS)
+ *   input = 32 random bytes
+ *   blinded = Blind(input)  ── session ──▶    evaluated = skS·blinded, DLEQ proof
+ *   output = Finalize(...)  ◀──────────────   (batch, rate-limited per account)
+ *   ...later, anonymously:
+ *   (keyId, input, output)  ──────────────▶   output == Evaluate(skS, input)?
+ *                                             record H(keyId, input) in the spent set
+ *
+ * The relay sees `blinded` at issuance and `input` at spending; blinding
+ * makes them unlinkable, and nothing about an issuance is stored except a
+ * per-account daily count. Keys rotate: a key issues for
+ * `tokenKeyLifetimeSeconds`, stays acceptable for `tokenKeyOverlapSeconds`
+ * more, then is retired together with its spent set.
+ */
+
+import { ristretto255, ristretto255_oprf } from '@noble/curves/ed25519.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { RelayConfig } from './config.ts';
+import { ErrorCode, RelayError, badRequest } from './errors.ts';
+import { readBytes, readObject, toB64 } from './encoding.ts';
+import type { RelayStore, Spend, TokenKey } from './store.ts';
+
+export const TOKEN_SUITE = 'ristretto255-SHA512';
+export const TOKEN_INPUT_BYTES = 32;
+export const TOKEN_OUTPUT_BYTES = 64;
+const ELEMENT_BYTES = 32;
+
+/** noble exposes Evaluate for VOPRF at runtime but not in its types. */
+const voprf = ristretto255_oprf.voprf as typeof ristretto255_oprf.voprf & {
+  evaluate(secretKey: Uint8Array, input: Uint8Array): Uint8Array;
+};
+
+export interface Token {
+  keyId: string;
+  input: Uint8Array;
+  output: Uint8Array;
+}
+
+export function readToken(obj: Record<string, unknown>, key = 'token'): Token {
+  const t = readObject(obj, key);
+  const keyId = t.keyId;
+  if (typeof keyId !== 'string' || keyId.length === 0 || keyId.length > 32) throw badRequest(`${key}.keyId: expected a key id`);
+  return {
+    keyId,
+    input: readBytes(t, 'input', { min: TOKEN_INPUT_BYTES, max: TOKEN_INPUT_BYTES }),
+    output: readBytes(t, 'output', { min: TOKEN_OUTPUT_BYTES, max: TOKEN_OUTPUT_BYTES }),
+  };
+}
+
+const enc = new TextEncoder();
+function keyIdOf(publicKey: Uint8Array): string {
+  return toB64(sha256(publicKey).subarray(0, 12));
+}
+
+function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return diff === 0;
+}
+
+export interface PublicTokenKey {
+  keyId: string;
+  publicKey: string;
+  /** Whether tokens are being issued under this key now. */
+  issuing: boolean;
+  acceptUntil: number;
+}
+
+export class TokenAuthority {
+  private keys: TokenKey[] = [];
+  private readonly recentIssuance = new Map<string, number[]>();
+
+  constructor(
+    private readonly store: RelayStore,
+    private readonly config: RelayConfig,
+    private readonly now: () => number,
+  ) {}
+
+  /** Load keys, retire expired ones, create a new issuing key when none is current. */
+  async rotate(): Promise<void> {
+    const now = this.now();
+    const keys = await this.store.listTokenKeys();
+    for (const k of keys) {
+      if (k.acceptUntil <= now) await this.store.retireTokenKey(k.keyId);
+    }
+    let live = keys.filter((k) => k.acceptUntil > now);
+    if (!live.some((k) => k.issueUntil > now)) {
+      const pair = voprf.generateKeyPair();
+      const issueUntil = now + this.config.tokenKeyLifetimeSeconds;
+      const key: TokenKey = {
+        keyId: keyIdOf(pair.publicKey),
+        secretKey: pair.secretKey,
+        publicKey: pair.publicKey,
+        issueUntil,
+        acceptUntil: issueUntil + this.config.tokenKeyOverlapSeconds,
+      };
+      await this.store.putTokenKey(key);
+      live = [...live, key];
+    }
+    this.keys = live.sort((a, b) => a.issueUntil - b.issueUntil);
+  }
+
+  private async current(): Promise<TokenKey> {
+    const now = this.now();
+    let key = this.keys.find((k) => k.issueUntil > now);
+    if (key === undefined) {
+      await this.rotate();
+      key = this.keys.find((k) => k.issueUntil > now);
+    }
+    if (key === undefined) throw new RelayError(ErrorCode.internal, 'no token key');
+    return key;
+  }
+
+  async publicKeys(): Promise<PublicTokenKey[]> {
+    await this.current();
+    const now = this.now();
+    return this.keys
+      .filter((k) => k.acceptUntil > now)
+      .map((k) => ({
+        keyId: k.keyId,
+        publicKey: toB64(k.publicKey),
+        issuing: k.issueUntil > now,
+        acceptUntil: k.acceptUntil,
+      }));
+  }
+
+  /**
+   * Evaluate a batch of blinded elements for an authenticated account.
+   * Rate-limited (requests per minute) and quota-limited (tokens per day).
+   */
+  async issue(accountId: string, blinded: Uint8Array[]): Promise<{ keyId: string; evaluated: string[]; proof: string }> {
+    if (blinded.length > this.config.tokenBatchMax) {
+      throw badRequest(`at most ${this.config.tokenBatchMax} blinded elements per request`);
+    }
+    const points = blinded.map((b, i) => {
+      if (b.length !== ELEMENT_BYTES) throw badRequest(`blinded[${i}]: expected ${ELEMENT_BYTES} bytes`);
+      let p;
+      try {
+        p = ristretto255.Point.fromBytes(b);
+      } catch (cause) {
+        throw badRequest(`blinded[${i}]: not a ristretto255 element`, cause);
+      }
+      // RFC 9497 §4.1: DeserializeElement rejects the identity element.
+      if (p.is0()) throw badRequest(`blinded[${i}]: identity element`);
+      return b;
+    });
+    this.rateLimit(accountId);
+    const now = this.now();
+    const day = Math.floor(now / 86_400);
+    const ok = await this.store.consumeQuota(
+      `issue:${accountId}:${day}`,
+      points.length,
+      this.config.tokenDailyQuota,
+      (day + 2) * 86_400,
+    );
+    if (!ok) throw new RelayError(ErrorCode.quotaExceeded, 'daily token quota reached');
+    const key = await this.current();
+    const res = voprf.blindEvaluateBatch(key.secretKey, key.publicKey, points);
+    return { keyId: key.keyId, evaluated: res.evaluated.map(toB64), proof: toB64(res.proof) };
+  }
+
+  private rateLimit(accountId: string): void {
+    // At most 10 issuance requests per account per rolling minute, in memory only.
+    const nowMs = this.now() * 1000;
+    const recent = (this.recentIssuance.get(accountId) ?? []).filter((t) => t > nowMs - 60_000);
+    if (recent.length >= 10) throw new RelayError(ErrorCode.rateLimited, 'too many issuance requests');
+    recent.push(nowMs);
+    this.recentIssuance.set(accountId, recent);
+    if (this.recentIssuance.size > 10_000) {
+      for (const [k, v] of this.recentIssuance) if (v.every((t) => t <= nowMs - 60_000)) this.recentIssuance.delete(k);
+    }
+  }
+
+  /**
+   * Check a token's PRF output under its key. Returns what to record in the
+   * spent set; the caller records it atomically with what the token pays for.
+   */
+  verify(token: Token): Spend {
+    const now = this.now();
+    const key = this.keys.find((k) => k.keyId === token.keyId && k.acceptUntil > now);
+    if (key === undefined) throw new RelayError(ErrorCode.tokenInvalid, 'token invalid');
+    let expected: Uint8Array;
+    try {
+      expected = voprf.evaluate(key.secretKey, token.input);
+    } catch (cause) {
+      throw new RelayError(ErrorCode.tokenInvalid, 'token invalid', { cause });
+    }
+    if (!constantTimeEqual(expected, token.output)) throw new RelayError(ErrorCode.tokenInvalid, 'token invalid');
+    const h = sha256(new Uint8Array([...enc.encode('microchat spent v1'), ...token.input]));
+    return { keyId: key.keyId, inputHash: toB64(h) };
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * One WebSocket connection: JSON text frames, the same operations as HTTP
+ * plus live pushes. Standard WebSocket API only (works with Deno's
+ * upgradeWebSocket or any server giving a WHATWG WebSocket).
+ *
+ * Client → relay frames (all may carry `rid`, echoed in the answer):
+ *   {t:"sub",   mailboxId, secret}          → {t:"ok"} then {t:"msg"} for every pending message
+ *   {t:"unsub", mailboxId}                  → {t:"ok"}
+ *   {t:"fetch", mailboxId}                  → pending messages again as {t:"msg"} (after acking a page)
+ *   {t:"ack",   mailboxId, ids:[...]}       → {t:"ok", removed}
+ *   {t:"send",  queue, token, payload}      → {t:"sent", id}   (only once committed)
+ *   {t:"welcome", mailboxId, token, payload} → {t:"sent", id}
+ *   {t:"ping"}                              → {t:"pong"}
+ * Relay → client: {t:"msg", mailboxId, id, kind, payload}, {t:"error", code, message}.
+ *
+ * Limits: a frame above maxFrameBytes closes with 1009; above
+ * maxMessagesPerSecond a frame is answered with a typed rate_limited error,
+ * and a client that keeps going is closed with 1008.
+ */
+
+import type { RelayConfig } from './config.ts';
+import type { Delivery, Subscriber, WireMessage } from './delivery.ts';
+import { toWire } from './delivery.ts';
+import { readBytes, readId, readIdList } from './encoding.ts';
+import { ErrorCode, RelayError, badRequest } from './errors.ts';
+import { readToken } from './tokens.ts';
+
+export const CLOSE_POLICY = 1008;
+export const CLOSE_TOO_BIG = 1009;
+const OPEN = 1;
+
+type Rid = string | number | undefined;
+
+function readRid(frame: Record<string, unknown>): Rid {
+  const rid = frame.rid;
+  if (rid === undefined) return undefined;
+  if ((typeof rid === 'string' && rid.length <= 64) || (typeof rid === 'number' && Number.isSafeInteger(rid))) return rid;
+  return undefined;
+}
+
+export class Connection implements Subscriber {
+  private readonly mailboxes = new Set<string>();
+  private windowStart = 0;
+  private inWindow = 0;
+  private limitedWindows = 0;
+  private closed = false;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly delivery: Delivery,
+    private readonly config: RelayConfig,
+    private readonly log: (line: string) => void,
+    private readonly onClose: () => void,
+  ) {
+    socket.binaryType = 'arraybuffer';
+    socket.onmessage = (ev: MessageEvent) => this.onFrame(ev.data);
+    socket.onclose = () => this.cleanup();
+    socket.onerror = () => this.cleanup();
+  }
+
+  private cleanup(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const mb of this.mailboxes) this.delivery.unsubscribe(mb, this);
+    this.mailboxes.clear();
+    this.onClose();
+  }
+
+  private close(code: number, reason: string): void {
+    try {
+      this.socket.close(code, reason);
+    } catch {
+      // already closing
+    }
+    this.cleanup();
+  }
+
+  private send(frame: unknown): void {
+    if (this.socket.readyState === OPEN) this.socket.send(JSON.stringify(frame));
+  }
+
+  private sendError(err: unknown, rid: Rid): void {
+    if (err instanceof RelayError) {
+      this.send({ t: 'error', rid, code: err.code, message: err.message });
+      return;
+    }
+    const kind = err instanceof Error ? err.name : typeof err;
+    this.log(`internal error (ws): ${kind}: ${err instanceof Error ? err.message.slice(0, 200) : ''}`);
+    this.send({ t: 'error', rid, code: ErrorCode.internal, message: 'internal error' });
+  }
+
+  push(mailboxId: string, m: WireMessage): void {
+    this.send({ t: 'msg', mailboxId, id: m.id, kind: m.kind, payload: m.payload });
+  }
+
+  /** Counts the frame against the per-second budget; false when it must not be processed. */
+  private admit(): boolean {
+    const nowMs = Date.now();
+    if (nowMs - this.windowStart >= 1000) {
+      if (this.inWindow <= this.config.maxMessagesPerSecond) this.limitedWindows = 0;
+      this.windowStart = nowMs;
+      this.inWindow = 0;
+    }
+    this.inWindow++;
+    if (this.inWindow <= this.config.maxMessagesPerSecond) return true;
+    if (this.inWindow === this.config.maxMessagesPerSecond + 1) this.limitedWindows++;
+    // Persisting: twice the budget in one second, or limited several seconds running.
+    if (this.inWindow > 2 * this.config.maxMessagesPerSecond || this.limitedWindows >= this.config.rateLimitStrikes) {
+      this.close(CLOSE_POLICY, 'rate limit');
+    }
+    return false;
+  }
+
+  private onFrame(data: unknown): void {
+    if (this.closed) return;
+    let size: number;
+    if (typeof data === 'string') {
+      // UTF-8 length without encoding: at most 3 bytes per UTF-16 unit; encode only near the limit.
+      size = data.length * 3 <= this.config.maxFrameBytes ? data.length : new TextEncoder().encode(data).length;
+    } else if (data instanceof ArrayBuffer) {
+      size = data.byteLength;
+    } else if (typeof Blob !== 'undefined' && data instanceof Blob) {
+      size = data.size;
+    } else {
+      size = 0;
+    }
+    if (size > this.config.maxFrameBytes) {
+      this.close(CLOSE_TOO_BIG, 'frame too large');
+      return;
+    }
+    if (!this.admit()) {
+      if (!this.closed) this.send({ t: 'error', code: ErrorCode.rateLimited, message: 'slow down' });
+      return;
+    }
+    if (typeof data !== 'string') {
+      this.sendError(badRequest('frames are JSON text'), undefined);
+      return;
+    }
+    let frame: unknown;
+    try {
+      frame = JSON.parse(data);
+    } catch {
+      this.sendError(badRequest('frame is not JSON'), undefined);
+      return;
+    }
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
+      this.sendError(badRequest('frame must be a JSON object'), undefined);
+      return;
+    }
+    const f = frame as Record<string, unknown>;
+    const rid = readRid(f);
+    this.handle(f, rid).catch((err: unknown) => this.sendError(err, rid));
+  }
+
+  private async handle(f: Record<string, unknown>, rid: Rid): Promise<void> {
+    switch (f.t) {
+      case 'ping':
+        this.send({ t: 'pong', rid });
+        return;
+      case 'sub': {
+        const mailboxId = readId(f, 'mailboxId');
+        const secret = readBytes(f, 'secret', { min: 32, max: 32 });
+        if (!this.mailboxes.has(mailboxId) && this.mailboxes.size >= this.config.maxMailboxesPerConnection) {
+          throw new RelayError(ErrorCode.capacity, 'too many mailboxes on this connection');
+        }
+        await this.delivery.openMailbox(mailboxId, secret);
+        if (this.closed) return;
+        // Subscribe before reading what is pending, so nothing posted in between is missed
+        // (it may arrive twice; clients drop duplicates by id).
+        this.mailboxes.add(mailboxId);
+        this.delivery.subscribe(mailboxId, this);
+        this.send({ t: 'ok', rid });
+        await this.pushPending(mailboxId);
+        return;
+      }
+      case 'unsub': {
+        const mailboxId = readId(f, 'mailboxId');
+        this.mailboxes.delete(mailboxId);
+        this.delivery.unsubscribe(mailboxId, this);
+        this.send({ t: 'ok', rid });
+        return;
+      }
+      case 'fetch': {
+        const mailboxId = this.subscribed(f);
+        this.send({ t: 'ok', rid });
+        await this.pushPending(mailboxId);
+        return;
+      }
+      case 'ack': {
+        const mailboxId = this.subscribed(f);
+        const ids = readIdList(f, 'ids', this.config.fetchBatchMax);
+        const removed = await this.delivery.ack(mailboxId, null, ids);
+        this.send({ t: 'ok', rid, removed });
+        return;
+      }
+      case 'send': {
+        const queue = readBytes(f, 'queue', { min: 16, max: 64 });
+        const token = readToken(f);
+        const payload = readBytes(f, 'payload', { max: this.config.maxMessageBytes });
+        const id = await this.delivery.send(queue, token, payload);
+        this.send({ t: 'sent', rid, id });
+        return;
+      }
+      case 'welcome': {
+        const mailboxId = readId(f, 'mailboxId');
+        const token = readToken(f);
+        const payload = readBytes(f, 'payload', { max: this.config.maxMessageBytes });
+        const id = await this.delivery.sendWelcome(mailboxId, token, payload);
+        this.send({ t: 'sent', rid, id });
+        return;
+      }
+      default:
+        throw badRequest('unknown frame type');
+    }
+  }
+
+  /** A mailbox this connection has subscribed (and so proved it holds); otherwise the uniform not_found. */
+  private subscribed(f: Record<string, unknown>): string {
+    const mailboxId = readId(f, 'mailboxId');
+    if (!this.mailboxes.has(mailboxId)) throw new RelayError(ErrorCode.notFound, 'not found or not allowed');
+    return mailboxId;
+  }
+
+  private async pushPending(mailboxId: string): Promise<void> {
+    const pending = await this.delivery.pending(mailboxId);
+    for (const m of pending) this.push(mailboxId, toWire(m));
+  }
+}
