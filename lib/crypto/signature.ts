@@ -97,6 +97,8 @@ const ED25519_PKCS8_PREFIX = hexToBytes('302e020100300506032b657004220420');
 
 interface Scheme {
   skSize: number;
+  /** ECDSA scalars may arrive without leading zero octets (a 65-byte P-521 key in the vectors). */
+  variableLengthSk: boolean;
   pkSize: number;
   keygen(): KeyPair;
   publicKey(sk: Uint8Array): Uint8Array;
@@ -117,6 +119,7 @@ interface Scheme {
 function edScheme(c: typeof ed25519, skSize: number, pkSize: number, webName?: string): Scheme {
   return {
     skSize,
+    variableLengthSk: false,
     pkSize,
     keygen: () => {
       const { secretKey, publicKey } = c.keygen();
@@ -144,6 +147,7 @@ function edScheme(c: typeof ed25519, skSize: number, pkSize: number, webName?: s
 function ecdsaScheme(c: typeof p256, curve: string, hash: string, size: number): Scheme {
   return {
     skSize: size,
+    variableLengthSk: true,
     pkSize: 1 + 2 * size,
     keygen: () => {
       const privateKey = c.utils.randomSecretKey();
@@ -190,8 +194,15 @@ export function signatureProvider(name: SignatureName, options: SignatureOptions
   const privCache = new KeyCache<CryptoKey>();
   const pubCache = new KeyCache<CryptoKey>(1024);
 
-  function checkPrivate(sk: Uint8Array): void {
-    if (sk.length !== s.skSize) throw new UsageError(`${name}: private key must be ${s.skSize} bytes, got ${sk.length}`);
+  /** The private key at its fixed size (ECDSA scalars are left-padded). */
+  function normalizePrivate(sk: Uint8Array): Uint8Array {
+    if (sk.length === s.skSize) return sk;
+    if (s.variableLengthSk && sk.length > 0 && sk.length < s.skSize) {
+      const out = new Uint8Array(s.skSize);
+      out.set(sk, s.skSize - sk.length);
+      return out;
+    }
+    throw new UsageError(`${name}: private key must be ${s.skSize} bytes, got ${sk.length}`);
   }
 
   async function subtleFor(): Promise<SubtleCrypto | undefined> {
@@ -205,8 +216,8 @@ export function signatureProvider(name: SignatureName, options: SignatureOptions
       return s.keygen();
     },
 
-    async sign(privateKey, message) {
-      checkPrivate(privateKey);
+    async sign(rawPrivateKey, message) {
+      const privateKey = normalizePrivate(rawPrivateKey);
       const subtle = await subtleFor();
       if (subtle === undefined) {
         try {

@@ -45,7 +45,22 @@ describe.each(SUPPORTED_CIPHER_SUITES.map((id) => [id]))('suite %i: WebCrypto an
       expect(await cs.signature.verify(kp.publicKey.subarray(1), msg, sa)).toBe(false);
       expect(await cs.signature.verify(kp.publicKey, msg, sa.subarray(1))).toBe(false);
       expect(await cs.signature.verify(kp.publicKey, msg, new Uint8Array(0))).toBe(false);
-      await expect(cs.signature.sign(kp.privateKey.subarray(1), msg)).rejects.toThrow(UsageError);
+      await expect(cs.signature.sign(new Uint8Array(kp.privateKey.length + 1), msg)).rejects.toThrow(UsageError);
+      await expect(cs.signature.sign(new Uint8Array(0), msg)).rejects.toThrow(UsageError);
+    }
+  });
+
+  it(`suite ${id} ECDSA scalars without leading zero octets are left-padded; EdDSA seeds are fixed-size`, async () => {
+    let kp = await noble.signature.generateKeyPair();
+    while (kp.privateKey[0] !== 0) kp = await noble.signature.generateKeyPair();
+    const msg = utf8.encode('short key');
+    for (const cs of [auto, noble]) {
+      const short = kp.privateKey.subarray(1);
+      if (id === 2 || id === 5 || id === 7) {
+        expect(await cs.signature.verify(kp.publicKey, msg, await cs.signature.sign(short, msg))).toBe(true);
+      } else {
+        await expect(cs.signature.sign(short, msg)).rejects.toThrow(UsageError);
+      }
     }
   });
 
