@@ -17,7 +17,7 @@ import { leafIndex, leafRange, nodeIndex, toNodeIndex, type LeafIndex } from '..
 
 const suite = getCipherSuite(1);
 
-function fakeLeaf(key: Uint8Array, source: 'update' | 'commit' = 'update', parentHash = new Uint8Array(0)): LeafNode {
+function fakeLeaf(key: Uint8Array, source: 'update' | 'commit' = 'update', parentHash: Uint8Array = new Uint8Array(0)): LeafNode {
   const base = {
     encryptionKey: key,
     signatureKey: key,
