@@ -4,6 +4,7 @@
  * browser that skipped versions still arrives at the current schema.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { KeySlot } from './vault.ts';
 
 export const DB_NAME = 'microchat';
 
@@ -13,6 +14,8 @@ export interface Settings {
 
 export interface MicroChatDB extends DBSchema {
   settings: { key: string; value: unknown };
+  /** The vault's data key (a non-extractable CryptoKey). */
+  keys: { key: string; value: CryptoKey };
 }
 
 export type Database = IDBPDatabase<MicroChatDB>;
@@ -23,6 +26,10 @@ const MIGRATIONS: readonly Migration[] = [
   // v1: plain settings (no secrets).
   (db) => {
     db.createObjectStore('settings');
+  },
+  // v2: the vault's key slot.
+  (db) => {
+    db.createObjectStore('keys');
   },
 ];
 
@@ -42,4 +49,14 @@ export async function loadSetting<K extends keyof Settings>(db: Database, key: K
 
 export async function saveSetting<K extends keyof Settings>(db: Database, key: K, value: Settings[K]): Promise<void> {
   await db.put('settings', value, key);
+}
+
+/** The vault's key slot in this database. */
+export function vaultKeySlot(db: Database): KeySlot {
+  return {
+    load: () => db.get('keys', 'device'),
+    store: async (key) => {
+      await db.put('keys', key, 'device');
+    },
+  };
 }
