@@ -33,10 +33,17 @@ import {
   verifyConfirmationTag,
   wipeEpochSecrets,
   type EpochSecrets,
-  type JoinerSecret,
+  type IntermediateSecret,
   type WelcomeSecret,
 } from './key-schedule.ts';
-import { ResumptionPskUsage, computePskSecret, resolvePsks, validateWelcomePskIds, type PskLookup, type PskSecret } from './psk.ts';
+import {
+  computePskSecret,
+  resolvePsks,
+  validateWelcomePskIds,
+  type PreSharedKeyId,
+  type PskLookup,
+  type ResumptionPskUsage,
+} from './psk.ts';
 import { computeInterimTranscriptHash } from './transcript-hash.ts';
 import { groupSecretsCodec, type EncryptedGroupSecrets, type GroupSecrets, type Welcome } from './welcome.ts';
 
@@ -95,25 +102,29 @@ export async function decryptGroupSecrets(
     // V-WEL-3: the group secrets must decrypt under our init key.
     throw new CryptoError('V-WEL-3', '[V-WEL-3] cannot decrypt the Welcome group secrets', { cause: err });
   }
+  let secrets: GroupSecrets;
   try {
-    const secrets = decode(groupSecretsCodec, plaintext);
-    // V-WEL-4: joiner_secret (and a path_secret) are KDF.Nh long.
-    if (secrets.joinerSecret.length !== cs.kdf.size) {
-      throw new ValidationError('V-WEL-4', `joiner_secret has ${secrets.joinerSecret.length} bytes, expected ${cs.kdf.size}`);
-    }
-    if (secrets.pathSecret !== undefined && secrets.pathSecret.pathSecret.length !== cs.kdf.size) {
-      throw new ValidationError('V-WEL-4', `path_secret has ${secrets.pathSecret.pathSecret.length} bytes, expected ${cs.kdf.size}`);
-    }
-    return secrets;
+    secrets = decode(groupSecretsCodec, plaintext);
   } finally {
     plaintext.fill(0);
   }
+  const pathSecretLength = secrets.pathSecret?.pathSecret.length;
+  // V-WEL-4: joiner_secret and a path_secret are KDF.Nh long (§8, §7.4).
+  if (secrets.joinerSecret.length !== cs.kdf.size || (pathSecretLength !== undefined && pathSecretLength !== cs.kdf.size)) {
+    secrets.joinerSecret.fill(0);
+    secrets.pathSecret?.pathSecret.fill(0);
+    throw new ValidationError(
+      'V-WEL-4',
+      `joiner_secret/path_secret of ${secrets.joinerSecret.length}/${pathSecretLength ?? '-'} bytes, expected ${cs.kdf.size}`,
+    );
+  }
+  return secrets;
 }
 
 /** The secrets a joiner derives from GroupSecrets before it has seen the GroupInfo. */
 export interface JoinerKeys {
-  readonly joinerSecret: JoinerSecret;
-  readonly pskSecret: PskSecret;
+  /** Extract(joiner_secret, psk_secret); the epoch secret hangs off it once the GroupContext is known. */
+  readonly intermediateSecret: IntermediateSecret;
   readonly welcomeSecret: WelcomeSecret;
   /** reinit/branch if the Welcome resumes another group (§11.2, §11.3). */
   readonly resumptionUsage: ResumptionPskUsage | undefined;
@@ -122,16 +133,15 @@ export interface JoinerKeys {
 /**
  * §12.4.3.1: check the PSKs GroupSecrets names and derive welcome_secret from
  * joiner_secret and psk_secret. `lookup` resolves each PSK id to its bytes.
+ * The caller wipes both returned secrets when done.
  */
 export function deriveJoinerKeys(cs: CipherSuite, groupSecrets: GroupSecrets, lookup: PskLookup = () => undefined): JoinerKeys {
   const resumptionUsage = validateWelcomePskIds(groupSecrets.psks);
-  const psks = resolvePsks(groupSecrets.psks, lookup);
-  const pskSecret = computePskSecret(cs, psks);
-  const joinerSecret = asJoinerSecret(groupSecrets.joinerSecret.slice());
-  const intermediate = deriveIntermediateSecret(cs, joinerSecret, pskSecret);
-  const welcomeSecret = deriveWelcomeSecret(cs, intermediate);
-  intermediate.fill(0);
-  return { joinerSecret, pskSecret, welcomeSecret, resumptionUsage };
+  const pskSecret = computePskSecret(cs, resolvePsks(groupSecrets.psks, lookup));
+  const intermediateSecret = deriveIntermediateSecret(cs, asJoinerSecret(groupSecrets.joinerSecret), pskSecret);
+  pskSecret.fill(0);
+  const welcomeSecret = deriveWelcomeSecret(cs, intermediateSecret);
+  return { intermediateSecret, welcomeSecret, resumptionUsage };
 }
 
 /** §12.4.3.1: open `encrypted_group_info` with the welcome key and nonce and decode it strictly. */
@@ -162,13 +172,15 @@ export interface WelcomeJoinOptions {
 }
 
 export interface WelcomeJoinResult {
-  readonly groupSecrets: GroupSecrets;
   readonly groupInfo: GroupInfo;
   /** The encoded GroupContext of the epoch we join (key-schedule input). */
   readonly groupContextBytes: Uint8Array;
   readonly secrets: EpochSecrets;
-  readonly pskSecret: PskSecret;
   readonly interimTranscriptHash: Uint8Array;
+  /** GroupSecrets.path_secret, for the tree to place on our direct path. */
+  readonly pathSecret: Uint8Array | undefined;
+  /** GroupSecrets.psks, for the reinit/branch checks against the old group. */
+  readonly psks: readonly PreSharedKeyId[];
   readonly resumptionUsage: ResumptionPskUsage | undefined;
 }
 
@@ -177,6 +189,8 @@ export interface WelcomeJoinResult {
  * group_id uniqueness, ratchet-tree integrity (tree hash against
  * `groupInfo.groupContext.treeHash`, parent hashes, leaf validation), finding
  * our own leaf, the path secret, and the reinit/branch group checks.
+ * The joiner secret, PSK secret and intermediate secrets are wiped whether
+ * the join succeeds or not.
  */
 export async function processWelcomeSecrets(
   cs: CipherSuite,
@@ -185,52 +199,51 @@ export async function processWelcomeSecrets(
   options: WelcomeJoinOptions,
 ): Promise<WelcomeJoinResult> {
   const groupSecrets = await decryptGroupSecrets(cs, welcome, recipient);
-  const keys = deriveJoinerKeys(cs, groupSecrets, options.pskLookup);
-  let groupInfo: GroupInfo;
+  let keys: JoinerKeys | undefined;
   try {
-    groupInfo = await decryptGroupInfo(cs, welcome, keys.welcomeSecret);
-  } finally {
+    keys = deriveJoinerKeys(cs, groupSecrets, options.pskLookup);
+    const groupInfo = await decryptGroupInfo(cs, welcome, keys.welcomeSecret);
     keys.welcomeSecret.fill(0);
-  }
 
-  const signerKey = options.signerPublicKey(groupInfo.signer);
-  // V-WEL-6: the signer leaf must exist and not be blank (§12.4.3.1).
-  if (signerKey === undefined) throw new ValidationError('V-WEL-6', `GroupInfo signer ${groupInfo.signer} is blank or absent`);
-  // V-WEL-7: the GroupInfo signature must verify (§12.4.3).
-  if (!(await verifyGroupInfoSignature(cs, groupInfo, signerKey))) {
-    throw new CryptoError('V-WEL-7', '[V-WEL-7] GroupInfo signature does not verify');
-  }
-  const context = groupInfo.groupContext;
-  // V-WEL-8: the GroupInfo's suite must be the KeyPackage's (§12.4.3.1).
-  if (context.cipherSuite !== recipient.cipherSuite) {
-    throw new ValidationError('V-WEL-8', `GroupInfo cipher suite ${context.cipherSuite} differs from the KeyPackage's ${recipient.cipherSuite}`);
-  }
-  // V-WEL-9: a reinit/branch Welcome starts the new group at epoch 1 (§11.2, §11.3, §12.4.3.1).
-  if (keys.resumptionUsage !== undefined && context.epoch !== 1n) {
-    throw new ValidationError('V-WEL-9', `a resumption (reinit/branch) Welcome must be for epoch 1, not ${context.epoch}`);
-  }
+    const signerKey = options.signerPublicKey(groupInfo.signer);
+    // V-WEL-6: the signer leaf must exist and not be blank (§12.4.3.1).
+    if (signerKey === undefined) throw new ValidationError('V-WEL-6', `GroupInfo signer ${groupInfo.signer} is blank or absent`);
+    // V-WEL-7: the GroupInfo signature must verify (§12.4.3).
+    if (!(await verifyGroupInfoSignature(cs, groupInfo, signerKey))) {
+      throw new CryptoError('V-WEL-7', '[V-WEL-7] GroupInfo signature does not verify');
+    }
+    const context = groupInfo.groupContext;
+    // V-WEL-8: the GroupInfo's suite must be the KeyPackage's (§12.4.3.1).
+    if (context.cipherSuite !== recipient.cipherSuite) {
+      throw new ValidationError('V-WEL-8', `GroupInfo cipher suite ${context.cipherSuite} differs from the KeyPackage's ${recipient.cipherSuite}`);
+    }
+    // V-WEL-9: a reinit/branch Welcome starts the new group at epoch 1 (§11.2, §11.3, §12.4.3.1).
+    if (keys.resumptionUsage !== undefined && context.epoch !== 1n) {
+      throw new ValidationError('V-WEL-9', `a resumption (reinit/branch) Welcome must be for epoch 1, not ${context.epoch}`);
+    }
 
-  const groupContextBytes = encode(groupContextCodec, context);
-  const intermediate = deriveIntermediateSecret(cs, keys.joinerSecret, keys.pskSecret);
-  const epochSecret = deriveEpochSecret(cs, intermediate, groupContextBytes);
-  intermediate.fill(0);
-  keys.joinerSecret.fill(0);
-  const secrets = deriveEpochSecrets(cs, epochSecret);
-  epochSecret.fill(0);
+    const groupContextBytes = encode(groupContextCodec, context);
+    const epochSecret = deriveEpochSecret(cs, keys.intermediateSecret, groupContextBytes);
+    const secrets = deriveEpochSecrets(cs, epochSecret);
+    epochSecret.fill(0);
 
-  // V-WEL-10: confirmation_tag == MAC(confirmation_key, confirmed_transcript_hash) (§12.4.3.1).
-  if (!verifyConfirmationTag(cs, secrets.confirmationKey, context.confirmedTranscriptHash, groupInfo.confirmationTag)) {
-    wipeEpochSecrets(secrets);
-    throw new CryptoError('V-WEL-10', '[V-WEL-10] GroupInfo confirmation tag does not match');
+    // V-WEL-10: confirmation_tag == MAC(confirmation_key, confirmed_transcript_hash) (§12.4.3.1).
+    if (!verifyConfirmationTag(cs, secrets.confirmationKey, context.confirmedTranscriptHash, groupInfo.confirmationTag)) {
+      wipeEpochSecrets(secrets);
+      throw new CryptoError('V-WEL-10', '[V-WEL-10] GroupInfo confirmation tag does not match');
+    }
+    return {
+      groupInfo,
+      groupContextBytes,
+      secrets,
+      interimTranscriptHash: computeInterimTranscriptHash(cs, context.confirmedTranscriptHash, groupInfo.confirmationTag),
+      pathSecret: groupSecrets.pathSecret?.pathSecret,
+      psks: groupSecrets.psks,
+      resumptionUsage: keys.resumptionUsage,
+    };
+  } finally {
+    groupSecrets.joinerSecret.fill(0);
+    keys?.intermediateSecret.fill(0);
+    keys?.welcomeSecret.fill(0);
   }
-  const interimTranscriptHash = computeInterimTranscriptHash(cs, context.confirmedTranscriptHash, groupInfo.confirmationTag);
-  return {
-    groupSecrets,
-    groupInfo,
-    groupContextBytes,
-    secrets,
-    pskSecret: keys.pskSecret,
-    interimTranscriptHash,
-    resumptionUsage: keys.resumptionUsage,
-  };
 }

@@ -46,6 +46,7 @@ interface Built {
   signerPub: Uint8Array;
   joinerSecret: Uint8Array;
   groupContext: GroupContext;
+  epochAuthenticator: string;
 }
 
 /** A committer's side of §12.4.3.1, enough to produce valid (or chosen-invalid) Welcomes. */
@@ -102,6 +103,7 @@ async function buildWelcome(cs: CipherSuite, o: BuildOptions = {}): Promise<Buil
     signerPub: sig.publicKey,
     joinerSecret,
     groupContext,
+    epochAuthenticator: bytesToHex(secrets.epochAuthenticator),
   };
 }
 
@@ -127,7 +129,8 @@ describe.each(SUPPORTED_CIPHER_SUITES.map((s) => [s]))('welcome join, suite %i',
       signerPublicKey: (i) => (i === 1 ? b.signerPub : undefined),
       pskLookup: lookupFrom(psks),
     });
-    expect(bytesToHex(joined.groupSecrets.joinerSecret)).toBe(bytesToHex(b.joinerSecret));
+    expect(bytesToHex(joined.secrets.epochAuthenticator)).toBe(b.epochAuthenticator);
+    expect(joined.psks.length).toBe(2);
     expect(joined.groupInfo.groupContext.epoch).toBe(b.groupContext.epoch);
     expect(bytesToHex(joined.groupContextBytes)).toBe(bytesToHex(encodeContext(b.groupContext)));
     expect(bytesToHex(joined.interimTranscriptHash)).toBe(
@@ -175,6 +178,8 @@ describe('welcome join rules', () => {
   it('V-WEL-4: joiner_secret must be KDF.Nh long', async () => {
     const b = await buildWelcome(cs, { joinerSecretLength: 16 });
     await expect(join(b)).rejects.toThrow(/V-WEL-4/);
+    const shortPath = encode(groupSecretsCodec, { joinerSecret: cs.randomBytes(32), pathSecret: { pathSecret: cs.randomBytes(31) }, psks: [] });
+    await expect(join(await buildWelcome(cs, { rawGroupSecrets: shortPath }))).rejects.toThrow(/V-WEL-4/);
   });
 
   it('V-WEL-5: a GroupInfo that does not decrypt under the welcome key', async () => {

@@ -46,7 +46,8 @@ describe('welcome vectors', () => {
 
       expect(signerIndexes).toEqual([joined.groupInfo.signer]);
       expect(joined.groupInfo.groupContext.cipherSuite).toBe(c.cipher_suite);
-      expect(joined.groupSecrets.joinerSecret.length).toBe(cs.kdf.size);
+      expect(joined.pathSecret).toBeUndefined();
+      expect(joined.psks).toEqual([]);
       expect(joined.secrets.confirmationKey.length).toBe(cs.kdf.size);
       expect(joined.interimTranscriptHash.length).toBe(cs.hash.size);
       // the decoded Welcome was not mutated
