@@ -41,8 +41,8 @@ export interface KeySlot {
 
 const encoder = new TextEncoder();
 
-function aad(store: string, id: string): Uint8Array {
-  return encoder.encode(`${AAD_PREFIX}\u0000${store}\u0000${id}`);
+function aad(store: string, id: string): Uint8Array<ArrayBuffer> {
+  return encoder.encode(`${AAD_PREFIX}\u0000${store}\u0000${id}`) as Uint8Array<ArrayBuffer>;
 }
 
 function isSealedRecord(v: unknown): v is SealedRecord {
