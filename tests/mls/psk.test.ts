@@ -6,6 +6,7 @@ import { DecodeError, ValidationError } from '../../lib/mls/errors.ts';
 import {
   PskType,
   ResumptionPskUsage,
+  computePskSecret,
   pskLabelCodec,
   preSharedKeyIdCodec,
   preSharedKeyIdEqual,
@@ -120,6 +121,12 @@ describe('PSK validation', () => {
     expect(() => validateWelcomePskIds([res(ResumptionPskUsage.reinit), res(ResumptionPskUsage.branch)])).toThrow(/V-PSK-5/);
     expect(validateWelcomePskIds([ext(1), res(ResumptionPskUsage.branch)])).toBe(ResumptionPskUsage.branch);
     expect(validateWelcomePskIds([ext(1), res(ResumptionPskUsage.application)])).toBeUndefined();
+  });
+
+  it('V-PSK-6: more PSKs than a uint16 count can label is rejected', () => {
+    const one = { id: ext(1), psk: new Uint8Array(32) };
+    expect(() => computePskSecret(cs, new Array<typeof one>(0x10000).fill(one))).toThrow(/V-PSK-6/);
+    expect(computePskSecret(cs, []).every((b) => b === 0)).toBe(true);
   });
 
   it('V-PSK-7: a missing PSK is an error', () => {
