@@ -11,10 +11,15 @@
  * and the input buffer must be left untouched. A hang would fail the test
  * timeout. The seed is printed on failure; set FUZZ_SEED to replay a run.
  */
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bytesEqual, bytesToHex, encode, Reader } from '../../lib/mls/codec.ts';
+import { bytesEqual, bytesToHex, encode, hexToBytes, Reader, type Codec } from '../../lib/mls/codec.ts';
+import { commitCodec } from '../../lib/mls/commit.ts';
 import { DecodeError } from '../../lib/mls/errors.ts';
+import { mlsMessageCodec } from '../../lib/mls/framing.ts';
+import { ratchetTreeCodec } from '../../lib/mls/tree-node.ts';
+import { groupSecretsCodec } from '../../lib/mls/welcome.ts';
 import { STRUCTS } from './support/structs.ts';
 
 const INPUTS_PER_STRUCT = 10_000;
@@ -116,37 +121,63 @@ function mutate(valid: Uint8Array, next: () => number): Uint8Array {
   }
 }
 
+/**
+ * Feed `count` mutations of the `pool` encodings to `codec`'s decoder and
+ * check the contract in the header; returns how many were rejected.
+ */
+function fuzz(name: string, codec: Codec<unknown>, pool: readonly Uint8Array[], seed: number, count: number): number {
+  const next = prng(seed);
+  let rejected = 0;
+  for (let i = 0; i < count; i++) {
+    const input = mutate(pool[next() % pool.length]!, next);
+    const copy = input.slice();
+    const context = (): string => `struct ${name}, seed ${SEED}, input ${bytesToHex(input)}`;
+    let value: unknown;
+    try {
+      const r = new Reader(input, OPTIONS);
+      value = codec.decode(r);
+      r.finish();
+    } catch (err) {
+      if (!(err instanceof DecodeError) || err.cause !== undefined) {
+        throw new Error(`non-DecodeError ${String(err)} (${context()})`, { cause: err });
+      }
+      rejected++;
+      if (!bytesEqual(input, copy)) throw new Error(`decoder mutated its input (${context()})`);
+      continue;
+    }
+    if (!bytesEqual(input, copy)) throw new Error(`decoder mutated its input (${context()})`);
+    const again = encode(codec, value);
+    if (!bytesEqual(again, input)) throw new Error(`accepted a non-canonical encoding (${context()})`);
+  }
+  return rejected;
+}
+
 describe(`decoder fuzz (seed ${SEED})`, () => {
   STRUCTS.forEach((s, index) => {
     it(`${s.name}: ${INPUTS_PER_STRUCT} hostile inputs give only DecodeError or a canonical decode`, () => {
       const pool = fc.sample(s.arb, { numRuns: POOL_SIZE, seed: (SEED + index) | 0 }).map((v) => encode(s.codec, v));
-      const next = prng(SEED + index * 0x9e3779b1);
-      let rejected = 0;
-      let accepted = 0;
-      for (let i = 0; i < INPUTS_PER_STRUCT; i++) {
-        const input = mutate(pool[next() % pool.length]!, next);
-        const copy = input.slice();
-        const context = (): string => `struct ${s.name}, seed ${SEED}, input ${bytesToHex(input)}`;
-        let value: unknown;
-        try {
-          const r = new Reader(input, OPTIONS);
-          value = s.codec.decode(r);
-          r.finish();
-        } catch (err) {
-          if (!(err instanceof DecodeError) || err.cause !== undefined) {
-            throw new Error(`non-DecodeError ${String(err)} (${context()})`, { cause: err });
-          }
-          rejected++;
-          if (!bytesEqual(input, copy)) throw new Error(`decoder mutated its input (${context()})`);
-          continue;
-        }
-        accepted++;
-        if (!bytesEqual(input, copy)) throw new Error(`decoder mutated its input (${context()})`);
-        const again = encode(s.codec, value);
-        if (!bytesEqual(again, input)) throw new Error(`accepted a non-canonical encoding (${context()})`);
-      }
-      expect(rejected + accepted).toBe(INPUTS_PER_STRUCT);
+      const rejected = fuzz(s.name, s.codec, pool, SEED + index * 0x9e3779b1, INPUTS_PER_STRUCT);
       // The mutations must actually exercise the error paths.
+      expect(rejected).toBeGreaterThan(INPUTS_PER_STRUCT / 10);
+    });
+  });
+});
+
+/** Real encodings from the official vectors (messages.json) as mutation seeds. */
+describe(`decoder fuzz on messages.json encodings (seed ${SEED})`, () => {
+  const cases = JSON.parse(
+    readFileSync(new URL('../vectors/data/messages.json', import.meta.url), 'utf8'),
+  ) as Record<string, string>[];
+  const corpora: [string, Codec<unknown>, string[]][] = [
+    ['MLSMessage', mlsMessageCodec as Codec<unknown>, ['mls_welcome', 'mls_group_info', 'mls_key_package', 'public_message_application', 'public_message_proposal', 'public_message_commit', 'private_message']],
+    ['Commit', commitCodec as Codec<unknown>, ['commit']],
+    ['ratchet_tree', ratchetTreeCodec as Codec<unknown>, ['ratchet_tree']],
+    ['GroupSecrets', groupSecretsCodec as Codec<unknown>, ['group_secrets']],
+  ];
+  corpora.forEach(([name, codec, fields], index) => {
+    it(`${name}: ${INPUTS_PER_STRUCT} mutations of vector encodings`, () => {
+      const pool = cases.flatMap((c) => fields.map((f) => hexToBytes(c[f]!)));
+      const rejected = fuzz(name, codec, pool, SEED ^ (0x1234567 * (index + 1)), INPUTS_PER_STRUCT);
       expect(rejected).toBeGreaterThan(INPUTS_PER_STRUCT / 10);
     });
   });
