@@ -62,6 +62,36 @@ export class TreeKemPrivate {
     return new TreeKemPrivate(leafIndex, keys);
   }
 
+  /**
+   * A joiner's private state (§12.4.3.1): its leaf key plus the path secret
+   * from the Welcome, which belongs to the lowest node of the committer's
+   * filtered direct path above the joiner; the secrets of the nodes above it
+   * on that path are derived. `tree` is the tree of the new epoch.
+   */
+  static async fromWelcomePathSecret(
+    suite: CipherSuite,
+    tree: RatchetTree,
+    leafIndex: LeafIndex,
+    leafKey: NodeKey,
+    committer: LeafIndex,
+    pathSecret: Uint8Array,
+  ): Promise<TreeKemPrivate> {
+    const me = toNodeIndex(leafIndex);
+    const path = tree.filteredDirectPath(committer);
+    const at = path.findIndex((x) => isAncestorOrSelf(x, me));
+    if (at < 0) throw new ValidationError('V-TK-2', `no node of leaf ${committer}'s filtered direct path is above leaf ${leafIndex}`);
+    const secrets = pathSecretChain(suite, pathSecret, path.length - at - 1);
+    const state = await TreeKemPrivate.fromPathSecrets(
+      suite,
+      leafIndex,
+      leafKey,
+      secrets.map((s, i) => ({ node: path[at + i]!, pathSecret: s })),
+    );
+    // The derived public keys must be the ones in the tree (V-TK-1).
+    state.checkConsistent(tree);
+    return state;
+  }
+
   privateKey(x: NodeIndex): Uint8Array | undefined {
     return this.keys.get(x)?.privateKey;
   }
