@@ -58,6 +58,7 @@ export function createRelay(deps: RelayDeps): Relay {
     maxMailboxesPerQueue: config.maxMailboxesPerQueue,
     tokenBatchMax: config.tokenBatchMax,
     tokenDailyQuota: config.tokenDailyQuota,
+    tokenIssueRequestsPerMinute: config.tokenIssueRequestsPerMinute,
     keyPackagesMaxPerAccount: config.keyPackagesMaxPerAccount,
     keyPackageMaxBytes: config.keyPackageMaxBytes,
     messageTtlSeconds: config.messageTtlSeconds,

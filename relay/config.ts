@@ -36,6 +36,8 @@ export interface RelayConfig {
   maxMailboxesPerConnection: number;
   tokenBatchMax: number;
   tokenDailyQuota: number;
+  /** Issuance requests per account per rolling minute. */
+  tokenIssueRequestsPerMinute: number;
   tokenKeyLifetimeSeconds: number;
   tokenKeyOverlapSeconds: number;
   keyPackagesMaxPerAccount: number;
@@ -66,6 +68,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   maxMailboxesPerConnection: 256,
   tokenBatchMax: 100,
   tokenDailyQuota: 5_000,
+  tokenIssueRequestsPerMinute: 10,
   tokenKeyLifetimeSeconds: 7 * 24 * 3600,
   tokenKeyOverlapSeconds: 2 * 24 * 3600,
   keyPackagesMaxPerAccount: 200,
@@ -93,6 +96,7 @@ const NUMERIC_KEYS: readonly NumericKey[] = [
   'maxMailboxesPerConnection',
   'tokenBatchMax',
   'tokenDailyQuota',
+  'tokenIssueRequestsPerMinute',
   'tokenKeyLifetimeSeconds',
   'tokenKeyOverlapSeconds',
   'keyPackagesMaxPerAccount',

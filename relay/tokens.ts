@@ -164,10 +164,10 @@ export class TokenAuthority {
   }
 
   private rateLimit(accountId: string): void {
-    // At most 10 issuance requests per account per rolling minute, in memory only.
+    // Issuance requests per account per rolling minute, counted in memory only.
     const nowMs = this.now() * 1000;
     const recent = (this.recentIssuance.get(accountId) ?? []).filter((t) => t > nowMs - 60_000);
-    if (recent.length >= 10) throw new RelayError(ErrorCode.rateLimited, 'too many issuance requests');
+    if (recent.length >= this.config.tokenIssueRequestsPerMinute) throw new RelayError(ErrorCode.rateLimited, 'too many issuance requests');
     recent.push(nowMs);
     this.recentIssuance.set(accountId, recent);
     if (this.recentIssuance.size > 10_000) {

@@ -66,13 +66,21 @@ export class Connection implements Subscriber {
     this.onClose();
   }
 
+  /**
+   * Close with a code, after a short drain: frames the client already sent are
+   * read and ignored first, because closing TCP with unread input makes the
+   * kernel reset the connection and the client would never see the code.
+   */
   private close(code: number, reason: string): void {
-    try {
-      this.socket.close(code, reason);
-    } catch {
-      // already closing
-    }
+    if (this.closed) return;
     this.cleanup();
+    setTimeout(() => {
+      try {
+        this.socket.close(code, reason);
+      } catch {
+        // already closing
+      }
+    }, 100);
   }
 
   private send(frame: unknown): void {
