@@ -95,11 +95,29 @@ export class Writer {
     return this.bytes(v);
   }
 
-  /** `T items<V>`: varint byte length then the encoded items. */
+  /**
+   * `T items<V>`: varint byte length then the encoded items. The items are
+   * written in place after a one-byte length slot; only when the body needs a
+   * longer prefix is it shifted, so nested vectors cost no extra buffers.
+   */
   vector<T>(items: readonly T[], encodeItem: (w: Writer, item: T) => void): this {
-    const inner = new Writer();
-    for (const item of items) encodeItem(inner, item);
-    return this.opaque(inner.finish());
+    this.reserve(1);
+    const slot = this.len;
+    this.len += 1;
+    for (const item of items) encodeItem(this, item);
+    const n = this.len - slot - 1;
+    if (n > MAX_VARINT) throw new RangeError(`vector of ${n} bytes is too long`);
+    const prefix = n < 0x40 ? 1 : n < 0x4000 ? 2 : 4;
+    if (prefix > 1) {
+      this.reserve(prefix - 1);
+      this.buf.copyWithin(slot + prefix, slot + 1, this.len);
+      this.len += prefix - 1;
+    }
+    const end = this.len;
+    this.len = slot;
+    this.varint(n);
+    this.len = end;
+    return this;
   }
 
   /** `optional<T>`: presence octet, then the value if present. */
@@ -214,7 +232,12 @@ export class Reader {
     const n = this.length();
     const sub = new Reader(this.buf, { maxLength: this.maxLength }, this.pos, this.pos + n);
     const items: T[] = [];
-    while (sub.remaining > 0) items.push(decodeItem(sub));
+    while (sub.remaining > 0) {
+      const before = sub.offset;
+      items.push(decodeItem(sub));
+      // An item that consumes nothing would repeat forever: refuse rather than hang.
+      if (sub.offset === before) throw new DecodeError('bad-value', 'vector item consumed no bytes', before);
+    }
     this.pos += n;
     return items;
   }

@@ -301,3 +301,31 @@ describe('open registries decode unknown values (§13.3, §13.5 GREASE)', () => 
     expect(decode(capabilitiesCodec, encode(capabilitiesCodec, caps))).toEqual(caps);
   });
 });
+
+describe('Writer.vector in place', () => {
+  it('encodes bodies across every prefix size exactly like opaque()', () => {
+    for (const n of [0, 1, 63, 64, 100, 16383, 16384, 70000]) {
+      const items = Array.from({ length: n }, (_, i) => i & 0xff);
+      const a = new Writer(1).u8(7).vector(items, (w, x) => void w.u8(x)).u8(9).finish();
+      const b = new Writer().u8(7).opaque(Uint8Array.from(items)).u8(9).finish();
+      expect(a).toEqual(b);
+      const r = new Reader(a);
+      expect(r.u8()).toBe(7);
+      expect(r.vector((x) => x.u8())).toEqual(items);
+      expect(r.u8()).toBe(9);
+      r.finish();
+    }
+  });
+
+  it('nests vectors of varying sizes', () => {
+    const outer = [[1, 2], Array.from({ length: 300 }, () => 5), []];
+    const bytes = new Writer().vector(outer, (w, inner) => void w.vector(inner, (w2, x) => void w2.u8(x))).finish();
+    const back = new Reader(bytes).vector((r) => r.vector((r2) => r2.u8()));
+    expect(back).toEqual(outer);
+  });
+
+  it('rejects a vector item that consumes no bytes instead of hanging', () => {
+    const codec = { encode: () => undefined, decode: (r: Reader) => r.vector(() => 0) };
+    expect(() => decode(codec, new Uint8Array([1, 0]))).toThrowError(expect.objectContaining({ code: 'bad-value' }));
+  });
+});
