@@ -19,7 +19,7 @@
  * Private keys are not here: TreeKEM state lives in `treekem.ts`.
  */
 import type { CipherSuite } from '../crypto/provider.ts';
-import { Writer, bytesEqual, decode, encode, type DecodeOptions } from './codec.ts';
+import { Writer, bytesEqual, bytesToHex, decode, encode, type DecodeOptions } from './codec.ts';
 import { UsageError, ValidationError } from './errors.ts';
 import { verifyWithLabel } from './crypto-ops.ts';
 import { ProposalType, type Proposal } from './proposals.ts';
@@ -418,6 +418,64 @@ abstract class TreeView {
     const results = await Promise.all(checks);
     const bad = results.findIndex((ok) => !ok);
     if (bad >= 0) throw new ValidationError('V-TREE-5', `leaf ${indices[bad]} has an invalid signature`);
+  }
+
+  /**
+   * V-TREE-6 (§7.3): signature_key and encryption_key are each unique among
+   * the members. (Parent keys are covered by V-TREE-4.)
+   */
+  verifyLeafKeysUnique(): void {
+    const sig = new Set<string>();
+    const enc = new Set<string>();
+    for (let i = 0; i < this.leaves.length; i++) {
+      const leaf = this.leaves[i];
+      if (leaf === undefined) continue;
+      const s = bytesToHex(leaf.signatureKey);
+      const e = bytesToHex(leaf.encryptionKey);
+      if (sig.has(s)) throw new ValidationError('V-TREE-6', `leaf ${i} repeats another member's signature key`);
+      if (enc.has(e)) throw new ValidationError('V-TREE-6', `leaf ${i} repeats another member's encryption key`);
+      sig.add(s);
+      enc.add(e);
+    }
+  }
+
+  /** The member whose leaf carries `signatureKey`, if any (for §7.3 uniqueness on Add/Update). */
+  findLeafBySignatureKey(signatureKey: Uint8Array): LeafIndex | undefined {
+    for (let i = 0; i < this.leaves.length; i++) {
+      const leaf = this.leaves[i];
+      if (leaf !== undefined && bytesEqual(leaf.signatureKey, signatureKey)) return i as LeafIndex;
+    }
+    return undefined;
+  }
+
+  /** The node (leaf or parent) carrying `encryptionKey`, if any. */
+  findNodeByEncryptionKey(encryptionKey: Uint8Array): NodeIndex | undefined {
+    for (let x = 0; x < this.nodeCount; x++) {
+      const k = this.encryptionKey(x as NodeIndex);
+      if (k !== undefined && bytesEqual(k, encryptionKey)) return x as NodeIndex;
+    }
+    return undefined;
+  }
+
+  /**
+   * Everything a joiner checks on a received ratchet tree (§12.4.3.1) that
+   * is about the tree itself:
+   *  - V-TREE-7: its root tree hash equals the GroupInfo's tree_hash;
+   *  - V-PH-1: every non-blank parent node is parent-hash valid;
+   *  - V-TREE-1..4: unmerged-leaf lists and unique parent keys;
+   *  - V-TREE-5: every leaf signature verifies;
+   *  - V-TREE-6: member keys are unique.
+   * The rest of LeafNode validation (credential, capabilities, lifetime) is
+   * per leaf and belongs to the caller.
+   */
+  async verifyForJoin(groupId: Uint8Array, treeHash: Uint8Array): Promise<void> {
+    if (!bytesEqual(this.treeHash(), treeHash)) {
+      throw new ValidationError('V-TREE-7', 'ratchet tree hash does not match the GroupInfo tree_hash');
+    }
+    this.verifyStructure();
+    this.verifyLeafKeysUnique();
+    this.verifyParentHashes();
+    await this.verifyLeafSignatures(groupId);
   }
 
   // -------------------------------------------------------------------------

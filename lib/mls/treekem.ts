@@ -296,9 +296,9 @@ function checkCommitLeaf(leaf: LeafNode, expectedParentHash: Uint8Array, expecte
  * Leaf-node validation (signature, capabilities, ...) is the caller's.
  */
 export function mergeUpdatePath(tree: RatchetTree, sender: LeafIndex, updatePath: UpdatePath): RatchetTree {
+  // An external joiner commits from a blank leaf (§12.4.3.2): nothing to compare with.
   const current = tree.leaf(sender);
-  if (current === undefined) throw new ValidationError('V-UP-5', `committer leaf ${sender} is blank`);
-  if (bytesEqual(current.encryptionKey, updatePath.leafNode.encryptionKey)) {
+  if (current !== undefined && bytesEqual(current.encryptionKey, updatePath.leafNode.encryptionKey)) {
     throw new ValidationError('V-UP-5', 'UpdatePath leaf reuses the committer\'s encryption key');
   }
   // V-UP-6 (§12.4.2): none of the new public keys may already be in the tree.
@@ -394,5 +394,8 @@ export async function decryptUpdatePath(opts: {
     derived.map((k, i) => [path[at + i]!.node, k] as [NodeIndex, NodeKey]),
     drop,
   );
-  return { pathSecret, node: path[at]!.node, commitSecret: secrets[secrets.length - 1]!, privateKeys };
+  const commitSecret = secrets[secrets.length - 1]!;
+  // Derived path secrets are spent once their key pairs exist (§7.5: delete them).
+  for (let i = 1; i < secrets.length - 1; i++) secrets[i]!.fill(0);
+  return { pathSecret, node: path[at]!.node, commitSecret, privateKeys };
 }

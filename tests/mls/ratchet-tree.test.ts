@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { CipherSuite, HashProvider } from '../../lib/crypto/provider.ts';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
 import { bytesToHex, encode, hexToBytes } from '../../lib/mls/codec.ts';
+import { DecodeError, ValidationError } from '../../lib/mls/errors.ts';
 import { LeafNodeSource, type LeafNode } from '../../lib/mls/leaf-node.ts';
 import { RatchetTree, type TreeDraft } from '../../lib/mls/ratchet-tree.ts';
 import { NodeType, ratchetTreeCodec, type ParentNode, type RatchetTreeNode } from '../../lib/mls/tree-node.ts';
@@ -314,6 +315,56 @@ describe('ratchet tree validation rules', () => {
     await expect(t.verifyLeafSignatures(hexToBytes(unmergedCase.group_id))).rejects.toThrow(/V-TREE-5/);
     // With the right group ID, the untouched tree passes.
     await RatchetTree.decode(suite, hexToBytes(unmergedCase.tree)).verifyLeafSignatures(hexToBytes(unmergedCase.group_id));
+  });
+
+  it('V-TREE-6: two members with the same signature or encryption key', () => {
+    const nodes = nodesOf(unmergedCase);
+    const a = nodes[0];
+    const b = nodes[2];
+    if (a?.nodeType !== NodeType.leaf || b?.nodeType !== NodeType.leaf) throw new Error('fixture');
+    const sameSig = nodes.slice();
+    sameSig[2] = { nodeType: NodeType.leaf, leafNode: { ...b.leafNode, signatureKey: a.leafNode.signatureKey } };
+    expect(() => RatchetTree.fromNodes(suite, sameSig).verifyLeafKeysUnique()).toThrow(/V-TREE-6/);
+    const sameEnc = nodes.slice();
+    sameEnc[2] = { nodeType: NodeType.leaf, leafNode: { ...b.leafNode, encryptionKey: a.leafNode.encryptionKey } };
+    expect(() => RatchetTree.fromNodes(suite, sameEnc).verifyLeafKeysUnique()).toThrow(/V-TREE-6/);
+    const t = RatchetTree.fromNodes(suite, nodes);
+    expect(t.findLeafBySignatureKey(b.leafNode.signatureKey)).toBe(1);
+    expect(t.findNodeByEncryptionKey(b.leafNode.encryptionKey)).toBe(2);
+    expect(t.findNodeByEncryptionKey(freshKey())).toBeUndefined();
+  });
+
+  it('V-TREE-7: a tree whose hash is not the GroupInfo tree_hash', async () => {
+    const t = RatchetTree.decode(suite, hexToBytes(unmergedCase.tree));
+    const groupId = hexToBytes(unmergedCase.group_id);
+    await t.verifyForJoin(groupId, t.treeHash());
+    const wrong = t.treeHash().slice();
+    wrong[0]! ^= 1;
+    await expect(t.verifyForJoin(groupId, wrong)).rejects.toThrow(/V-TREE-7/);
+  });
+
+  it('hostile tree bytes fail only with typed errors', () => {
+    const seeds = validation.filter((c) => c.cipher_suite === 1).map((c) => hexToBytes(c.tree));
+    fc.assert(
+      fc.property(
+        fc.nat({ max: seeds.length - 1 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        (which, edits) => {
+          const bytes = seeds[which]!.slice();
+          for (const [pos, v] of edits) bytes[pos % bytes.length] = v;
+          try {
+            const t = RatchetTree.decode(suite, bytes);
+            t.treeHash();
+            t.verifyStructure();
+            t.verifyLeafKeysUnique();
+            t.verifyParentHashes();
+          } catch (err) {
+            if (!(err instanceof DecodeError) && !(err instanceof ValidationError)) throw err;
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   it('V-PH-1: a tampered parent_hash breaks the chain', () => {

@@ -24,7 +24,7 @@ const cases = JSON.parse(
 
 describe('tree-validation.json', () => {
   cases.forEach((c, i) => {
-    it(`suite ${c.cipher_suite} case ${i}: resolutions, tree hashes, V-PH-1 parent hashes, V-TREE-1..4 structure, V-TREE-5 leaf signatures`, async () => {
+    it(`suite ${c.cipher_suite} case ${i}: resolutions, tree hashes, V-PH-1 parent hashes, V-TREE-1..4 structure, V-TREE-5 leaf signatures, V-TREE-6/7 join checks`, async () => {
       const suite = getCipherSuite(c.cipher_suite);
       const treeBytes = hexToBytes(c.tree);
       const tree = RatchetTree.decode(suite, treeBytes);
@@ -36,6 +36,9 @@ describe('tree-validation.json', () => {
       expect(() => tree.verifyParentHashes()).not.toThrow();
       expect(() => tree.verifyStructure()).not.toThrow();
       await expect(tree.verifyLeafSignatures(hexToBytes(c.group_id))).resolves.toBeUndefined();
+      // All joiner checks together (V-TREE-7 root hash, V-TREE-6 unique keys, ...).
+      const rootHash = hexToBytes(c.tree_hashes[tree.rootIndex]!);
+      await expect(tree.verifyForJoin(hexToBytes(c.group_id), rootHash)).resolves.toBeUndefined();
       // Re-encoding gives back the exact input (trailing blanks dropped, §12.4.3.3).
       expect(bytesToHex(tree.encode())).toBe(c.tree);
     });
