@@ -84,6 +84,15 @@ export function createCipherSuite(id: number, options: CipherSuiteOptions = {}):
 
 const instances = new Map<number, CipherSuite>();
 
+/**
+ * Drop the shared instances and with them every cached imported key (e.g. on
+ * logout). The caches are bounded LRU maps keyed by the key bytes, so private
+ * key material lives in them as long as the instance does.
+ */
+export function resetCipherSuites(): void {
+  instances.clear();
+}
+
 /** The shared instance of suite `id`; throws UsageError for ids outside 1..7. */
 export function getCipherSuite(id: number): CipherSuite {
   let cs = instances.get(id);

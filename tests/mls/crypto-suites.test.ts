@@ -1,6 +1,6 @@
 // Cipher-suite provider: WebCrypto and noble paths give identical results, keys
 // and signatures are validated the same way on both, and misuse is typed.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { bytesEqual, bytesToHex, hexToBytes } from '../../lib/mls/codec.ts';
 import { createCipherSuite, getCipherSuite, SUPPORTED_CIPHER_SUITES } from '../../lib/crypto/suites.ts';
@@ -114,6 +114,36 @@ describe.each(SUPPORTED_CIPHER_SUITES.map((id) => [id]))('suite %i: WebCrypto an
     }
     await expect(auto.aead.seal(key.subarray(1), nonce, aad, aad)).rejects.toThrow(UsageError);
     expect(await auto.aead.open(key, nonce, aad, new Uint8Array(5))).toBeNull();
+  });
+});
+
+describe('CryptoKey caching', () => {
+  it('imports each WebCrypto key once (signature and DH keys)', async () => {
+    const spy = vi.spyOn(globalThis.crypto.subtle, 'importKey');
+    try {
+      for (const id of [1, 2] as const) {
+        const cs = createCipherSuite(id);
+        const kp = await cs.signature.generateKeyPair();
+        const msg = utf8.encode('m');
+        const sig = await cs.signature.sign(kp.privateKey, msg);
+        spy.mockClear();
+        for (let i = 0; i < 5; i++) {
+          await cs.signature.sign(kp.privateKey.slice(), msg);
+          expect(await cs.signature.verify(kp.publicKey.slice(), msg, sig)).toBe(true);
+        }
+        // One import for the public key; the private key was imported by the first sign.
+        expect(spy).toHaveBeenCalledTimes(1);
+
+        const hk = await cs.hpke.generateKeyPair();
+        const ct = await cs.hpke.seal(hk.publicKey, msg, msg, msg);
+        spy.mockClear();
+        for (let i = 0; i < 5; i++) await cs.hpke.open(hk.privateKey.slice(), ct.kemOutput.slice(), msg, msg, ct.ciphertext);
+        // The private key and the (same) kem_output are each imported once.
+        expect(spy).toHaveBeenCalledTimes(2);
+      }
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 
