@@ -163,3 +163,19 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RelayPro
     },
   };
 }
+
+/** The relay's whole database as JSON (table → rows; blobs as {hex}), via relay/dump.ts under Deno. */
+export async function dumpRelayDatabase(dataDir: string): Promise<Record<string, Record<string, unknown>[]>> {
+  const child = spawn(DENO, ['run', '--quiet', '--allow-read', '--allow-write', join(REPO_ROOT, 'relay', 'dump.ts'), dataDir], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stderr?.setEncoding('utf8').on('data', (c: string) => (err += c));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  if (code !== 0) throw new Error(`dump failed (${code}): ${err}`);
+  return JSON.parse(out) as Record<string, Record<string, unknown>[]>;
+}

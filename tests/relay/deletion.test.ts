@@ -1,0 +1,94 @@
+// Deletion proof: once the last mailbox acknowledges a message, and once an
+// unacknowledged message passes its TTL and a sweep, its ciphertext is gone
+// from the database files on disk, WAL included (searched byte for byte).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { webcrypto } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRelay, type RelayProcess } from '../support/relay-process.ts';
+import { RelayClient, randomQueue, type Mailbox, type WireToken } from './support/client.ts';
+import { b64u } from './support/soft-authenticator.ts';
+
+function canary(label: string, size: number): Uint8Array {
+  const tag = new TextEncoder().encode(`CANARY-${label}-`);
+  const out = new Uint8Array(size);
+  out.set(webcrypto.getRandomValues(new Uint8Array(size)));
+  out.set(tag);
+  return out;
+}
+
+function filesContaining(dir: string, needle: Uint8Array): string[] {
+  const probe = Buffer.from(needle.subarray(0, 64));
+  return readdirSync(dir).filter((f) => readFileSync(join(dir, f)).indexOf(probe) >= 0);
+}
+
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const start = Date.now();
+  while (Date.now() - start < ms) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return cond();
+}
+
+describe('relay deletion proof', () => {
+  let relay: RelayProcess;
+  let c: RelayClient;
+  let tokens: WireToken[];
+  beforeAll(async () => {
+    relay = await startRelay({
+      args: ['--message-ttl-seconds', '2', '--sweep-interval-seconds', '1', '--scrub-interval-ms', '200'],
+    });
+    c = new RelayClient(relay.url);
+    const a = await c.register();
+    tokens = await c.tokens(a.session, 20);
+  });
+  afterAll(async () => {
+    await relay.stop();
+  });
+
+  const group = async (n: number): Promise<{ queue: string; members: Mailbox[] }> => {
+    const queue = randomQueue();
+    const members: Mailbox[] = [];
+    for (let i = 0; i < n; i++) {
+      const m = await c.mailbox(tokens.pop()!);
+      await c.ok('/v1/queues/register', { queue, ...m });
+      members.push(m);
+    }
+    return { queue, members };
+  };
+
+  for (const size of [200, 9000]) {
+    it(`after the last ACK the ciphertext (${size} bytes) is gone from relay.db and its WAL`, async () => {
+      const { queue, members } = await group(2);
+      const secret = canary(`ack${size}`, size);
+      const sent = await c.ok('/v1/queues/send', { queue, token: tokens.pop(), payload: b64u(secret) });
+      // The search works: the canary is on disk while the message is pending.
+      expect(filesContaining(relay.dataDir, secret).length).toBeGreaterThan(0);
+      await c.ok('/v1/mailboxes/ack', { ...members[0], ids: [sent.id] });
+      await new Promise((r) => setTimeout(r, 600));
+      // One mailbox still waits: the message must still be there.
+      expect((await c.fetchAll(members[1]!)).map((m) => m.id)).toEqual([sent.id]);
+      await c.ok('/v1/mailboxes/ack', { ...members[1], ids: [sent.id] });
+      expect(await until(() => filesContaining(relay.dataDir, secret).length === 0, 5000)).toBe(true);
+    });
+  }
+
+  it('after the TTL and a sweep an unacknowledged ciphertext is gone from the files', async () => {
+    const { queue, members } = await group(1);
+    const secret = canary('ttl', 3000);
+    await c.ok('/v1/queues/send', { queue, token: tokens.pop(), payload: b64u(secret) });
+    expect(filesContaining(relay.dataDir, secret).length).toBeGreaterThan(0);
+    expect(await until(() => filesContaining(relay.dataDir, secret).length === 0, 8000)).toBe(true);
+    expect(await c.fetchAll(members[0]!)).toEqual([]);
+  });
+
+  it('deleting the group removes its ciphertext from the files', async () => {
+    const { queue } = await group(2);
+    const secret = canary('group', 1500);
+    await c.ok('/v1/queues/send', { queue, token: tokens.pop(), payload: b64u(secret) });
+    expect(filesContaining(relay.dataDir, secret).length).toBeGreaterThan(0);
+    await c.ok('/v1/queues/delete', { queue });
+    expect(await until(() => filesContaining(relay.dataDir, secret).length === 0, 5000)).toBe(true);
+  });
+});
