@@ -535,8 +535,8 @@ export class RatchetTree extends TreeView {
 
   /**
    * Build a tree from the node list of a ratchet_tree extension.
-   * V-RTREE-1 (§12.4.3.3): the list must be non-empty and its last node non-blank.
-   * V-RTREE-2: leaves at even positions, parents at odd ones.
+   * V-RT-1 (§12.4.3.3): the list must be non-empty and its last node non-blank.
+   * V-RT-2: leaves at even positions, parents at odd ones.
    * The list is extended with blanks to the next 2^(d+1) - 1 length.
    */
   static fromNodes(
@@ -544,22 +544,22 @@ export class RatchetTree extends TreeView {
     nodes: readonly RatchetTreeNode[],
     maxLeaves: number = DEFAULT_MAX_TREE_LEAVES,
   ): RatchetTree {
-    if (nodes.length === 0) throw new ValidationError('V-RTREE-1', 'ratchet tree is empty');
+    if (nodes.length === 0) throw new ValidationError('V-RT-1', 'ratchet tree is empty');
     if (nodes[nodes.length - 1] === undefined) {
-      throw new ValidationError('V-RTREE-1', 'ratchet tree ends with a blank node');
+      throw new ValidationError('V-RT-1', 'ratchet tree ends with a blank node');
     }
     let n = 1;
     while (nodeWidth(n) < nodes.length) n *= 2;
-    if (n > Math.min(maxLeaves, MAX_LEAVES)) throw new ValidationError('V-RTREE-3', `ratchet tree of ${n} leaves is too large`);
+    if (n > Math.min(maxLeaves, MAX_LEAVES)) throw new ValidationError('V-RT-3', `ratchet tree of ${n} leaves is too large`);
     const leaves: (LeafNode | undefined)[] = new Array<LeafNode | undefined>(n).fill(undefined);
     const parents: (ParentNode | undefined)[] = new Array<ParentNode | undefined>(n - 1).fill(undefined);
     nodes.forEach((node, x) => {
       if (node === undefined) return;
       if (x % 2 === 0) {
-        if (node.nodeType !== NodeType.leaf) throw new ValidationError('V-RTREE-2', `node ${x} must be a leaf`);
+        if (node.nodeType !== NodeType.leaf) throw new ValidationError('V-RT-2', `node ${x} must be a leaf`);
         leaves[x / 2] = node.leafNode;
       } else {
-        if (node.nodeType !== NodeType.parent) throw new ValidationError('V-RTREE-2', `node ${x} must be a parent`);
+        if (node.nodeType !== NodeType.parent) throw new ValidationError('V-RT-2', `node ${x} must be a parent`);
         parents[parentSlot(x)] = node.parentNode;
       }
     });

@@ -241,25 +241,25 @@ describe('ratchet tree validation rules', () => {
     expect(nodes[11]?.nodeType === NodeType.parent && nodes[11].parentNode.unmergedLeaves).toEqual([5]);
   });
 
-  it('V-RTREE-1: an empty tree or one ending in a blank node is rejected', () => {
-    expect(() => RatchetTree.fromNodes(suite, [])).toThrow(/V-RTREE-1/);
+  it('V-RT-1: an empty tree or one ending in a blank node is rejected', () => {
+    expect(() => RatchetTree.fromNodes(suite, [])).toThrow(/V-RT-1/);
     const nodes = nodesOf(unmergedCase);
-    expect(() => RatchetTree.fromNodes(suite, [...nodes, undefined, undefined])).toThrow(/V-RTREE-1/);
+    expect(() => RatchetTree.fromNodes(suite, [...nodes, undefined, undefined])).toThrow(/V-RT-1/);
     // On the wire: a trailing blank fails to decode.
     const wire = encode(ratchetTreeCodec, [...nodes, undefined]);
-    expect(() => RatchetTree.decode(suite, wire)).toThrow(/V-RTREE-1/);
-    expect(() => RatchetTree.decode(suite, encode(ratchetTreeCodec, []))).toThrow(/V-RTREE-1/);
+    expect(() => RatchetTree.decode(suite, wire)).toThrow(/V-RT-1/);
+    expect(() => RatchetTree.decode(suite, encode(ratchetTreeCodec, []))).toThrow(/V-RT-1/);
   });
 
-  it('V-RTREE-2: a parent at a leaf position is rejected', () => {
+  it('V-RT-2: a parent at a leaf position is rejected', () => {
     const nodes = nodesOf(unmergedCase);
     const swapped = nodes.slice();
     swapped[0] = nodes[1];
-    expect(() => RatchetTree.fromNodes(suite, swapped)).toThrow(/V-RTREE-2/);
+    expect(() => RatchetTree.fromNodes(suite, swapped)).toThrow(/V-RT-2/);
   });
 
-  it('V-RTREE-3: a tree above the size cap is rejected', () => {
-    expect(() => RatchetTree.fromNodes(suite, nodesOf(unmergedCase), 4)).toThrow(/V-RTREE-3/);
+  it('V-RT-3: a tree above the size cap is rejected', () => {
+    expect(() => RatchetTree.fromNodes(suite, nodesOf(unmergedCase), 4)).toThrow(/V-RT-3/);
   });
 
   it('V-TREE-1: unmerged leaves out of order', () => {
