@@ -48,7 +48,7 @@ describe('relay crash safety', () => {
         const g = groups[i % groups.length]!;
         const answer = await Promise.race([
           ws.request({ t: 'send', queue: g.queue, token: tokens.pop(), payload: b64u(new TextEncoder().encode(`msg ${i}`)) }),
-          ws.closed.then(() => ({ t: 'closed' })),
+          ws.closed.then((): Record<string, unknown> => ({ t: 'closed' })),
         ]);
         if (answer.t === 'sent') acked.get(g.queue)!.add(String(answer.id));
         else if (answer.t !== 'closed') throw new Error(`unexpected answer ${JSON.stringify(answer)}`);
