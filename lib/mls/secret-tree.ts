@@ -203,6 +203,37 @@ class HashRatchet {
     return this.generation;
   }
 
+  /** Copy of the ratchet's state (persistence, copy-on-write; added for the group layer). */
+  toState(): HashRatchetState {
+    return {
+      generation: this.generation,
+      secret: this.secret.slice(),
+      retained: [...this.retained].map(([g, kn]) => [g, kn.key.slice(), kn.nonce.slice()] as const),
+    };
+  }
+
+  static fromState(cs: CipherSuite, s: HashRatchetState, maxForwardSkip: number, maxRetained: number): HashRatchet {
+    // Stored state is checked like input: a corrupt store must not yield a ratchet that reuses keys.
+    if (!Number.isInteger(s.generation) || s.generation < 0 || s.generation > MAX_GENERATION + 1) {
+      throw new UsageError(`stored ratchet generation ${s.generation} is invalid`);
+    }
+    if (s.secret.length !== cs.kdf.size) throw new UsageError('stored ratchet secret has the wrong length');
+    let prev = -1;
+    for (const [g, key, nonce] of s.retained) {
+      if (!Number.isInteger(g) || g <= prev || g >= s.generation) {
+        throw new UsageError('stored retained generations must be increasing and below the ratchet position');
+      }
+      if (key.length !== cs.aead.keySize || nonce.length !== cs.aead.nonceSize) {
+        throw new UsageError('stored retained key/nonce has the wrong length');
+      }
+      prev = g;
+    }
+    const r = new HashRatchet(cs, s.secret.slice(), maxForwardSkip, maxRetained);
+    r.generation = s.generation;
+    for (const [g, key, nonce] of s.retained) r.retained.set(g, { key: key.slice(), nonce: nonce.slice() });
+    return r;
+  }
+
   destroy(): void {
     wipe(this.secret);
     for (const v of this.retained.values()) {
@@ -211,6 +242,25 @@ class HashRatchet {
     }
     this.retained.clear();
   }
+}
+
+/** Plain-data state of one hash ratchet (see `SecretTree.toState`). */
+export interface HashRatchetState {
+  /** Next generation not yet derived; `secret` is its ratchet secret. */
+  readonly generation: number;
+  readonly secret: Uint8Array;
+  /** Retained [generation, key, nonce] of skipped generations, oldest first. */
+  readonly retained: readonly (readonly [number, Uint8Array, Uint8Array])[];
+}
+
+/** Plain-data state of a secret tree, for persistence and copying. */
+export interface SecretTreeState {
+  readonly nLeaves: number;
+  readonly maxForwardSkip: number;
+  readonly maxRetainedKeys: number;
+  /** Unconsumed tree-node secrets by node index. */
+  readonly nodes: readonly (readonly [number, Uint8Array])[];
+  readonly leaves: readonly (readonly [number, { readonly handshake: HashRatchetState; readonly application: HashRatchetState }])[];
 }
 
 interface LeafRatchets {
@@ -320,6 +370,49 @@ export class SecretTree {
   /** Number of tree-node secrets currently stored (lazy-derivation diagnostics). */
   get storedNodeSecrets(): number {
     return this.nodes.size;
+  }
+
+  /** Copy of the whole state (persistence; added for the group layer). Secrets are copied. */
+  toState(): SecretTreeState {
+    return {
+      nLeaves: this.nLeaves,
+      maxForwardSkip: this.maxForwardSkip,
+      maxRetainedKeys: this.maxRetained,
+      nodes: [...this.nodes].map(([x, s]) => [x, s.slice()] as const),
+      leaves: [...this.leaves].map(
+        ([leaf, r]) => [leaf, { handshake: r.handshake.toState(), application: r.application.toState() }] as const,
+      ),
+    };
+  }
+
+  /** Rebuild a tree from `toState()` output; the input is not retained. */
+  static fromState(cs: CipherSuite, s: SecretTreeState): SecretTree {
+    const t = new SecretTree(cs, new Uint8Array(cs.kdf.size), s.nLeaves, {
+      maxForwardSkip: s.maxForwardSkip,
+      maxRetainedKeys: s.maxRetainedKeys,
+    });
+    t.nodes.clear();
+    const width = 2 * s.nLeaves - 1;
+    for (const [x, secret] of s.nodes) {
+      if (!Number.isInteger(x) || x < 0 || x >= width || t.nodes.has(x)) throw new UsageError(`stored node index ${x} is invalid`);
+      if (secret.length !== cs.kdf.size) throw new UsageError('stored node secret has the wrong length');
+      t.nodes.set(x, secret.slice());
+    }
+    for (const [leaf, r] of s.leaves) {
+      if (!Number.isInteger(leaf) || leaf < 0 || leaf >= s.nLeaves || t.leaves.has(leaf)) {
+        throw new UsageError(`stored leaf index ${leaf} is invalid`);
+      }
+      t.leaves.set(leaf, {
+        handshake: HashRatchet.fromState(cs, r.handshake, t.maxForwardSkip, t.maxRetained),
+        application: HashRatchet.fromState(cs, r.application, t.maxForwardSkip, t.maxRetained),
+      });
+    }
+    return t;
+  }
+
+  /** An independent copy: consuming keys in one does not affect the other (copy-on-write states). */
+  clone(): SecretTree {
+    return SecretTree.fromState(this.cs, this.toState());
   }
 
   /** Wipe everything (end of the epoch's retention period). */

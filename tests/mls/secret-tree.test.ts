@@ -114,4 +114,36 @@ describe('SecretTree', () => {
     expect(bytesToHex(t.nextKey(L(0), 'application').key)).toBe(before);
     expect(bytesToHex(secret)).toBe('07'.repeat(32));
   });
+
+  it('toState/fromState round-trips; clone() is independent', () => {
+    const t = new SecretTree(cs, secret, 8, { maxForwardSkip: 50, maxRetainedKeys: 4 });
+    t.nextKey(L(2), 'application');
+    t.consumeKey(L(5), 'handshake', 6);
+    const copy = SecretTree.fromState(cs, t.toState());
+    expect(copy.retainedGenerations(L(5), 'handshake')).toEqual([2, 3, 4, 5]);
+    expect(copy.storedNodeSecrets).toBe(t.storedNodeSecrets);
+    // Same keys from both afterwards.
+    expect(bytesToHex(copy.consumeKey(L(5), 'handshake', 4).key)).toBe(bytesToHex(t.consumeKey(L(5), 'handshake', 4).key));
+    expect(bytesToHex(copy.nextKey(L(7), 'application').key)).toBe(bytesToHex(t.nextKey(L(7), 'application').key));
+    // A clone consumes independently of its original.
+    const c = t.clone();
+    c.consumeKey(L(5), 'handshake', 3);
+    expectRule(() => c.prepareKey(L(5), 'handshake', 3), 'V-ST-2');
+    expect(t.prepareKey(L(5), 'handshake', 3).generation).toBe(3);
+  });
+
+  it('fromState rejects corrupt stored state', () => {
+    const t = new SecretTree(cs, secret, 4);
+    t.consumeKey(L(1), 'application', 3);
+    const s = t.toState();
+    const bad = [
+      { ...s, nodes: [[7, secret]] as const },
+      { ...s, nodes: [[0, new Uint8Array(5)]] as const },
+      { ...s, leaves: [[4, s.leaves[0]![1]]] as const },
+      { ...s, leaves: [[1, { ...s.leaves[0]![1], application: { ...s.leaves[0]![1].application, retained: [[5, new Uint8Array(16), new Uint8Array(12)]] as const } }]] as const },
+      { ...s, leaves: [[1, { ...s.leaves[0]![1], handshake: { ...s.leaves[0]![1].handshake, secret: new Uint8Array(3) } }]] as const },
+    ];
+    for (const b of bad) expect(() => SecretTree.fromState(cs, b)).toThrow();
+    expect(() => SecretTree.fromState(cs, s)).not.toThrow();
+  });
 });
