@@ -67,7 +67,7 @@ function leafParentHash(leaf: LeafNode): Uint8Array | undefined {
 // ---------------------------------------------------------------------------
 
 /** A read-only view shared by `RatchetTree` and `TreeDraft`. */
-abstract class TreeView {
+export abstract class TreeView {
   /** Leaves indexed by leaf index; length is a power of two. */
   protected leaves: (LeafNode | undefined)[];
   /** Parents indexed by (nodeIndex - 1) / 2; length = leaves - 1. */

@@ -21,7 +21,7 @@ import { bytesEqual } from './codec.ts';
 import { decryptWithLabel, deriveSecret, encryptWithLabel, signWithLabel } from './crypto-ops.ts';
 import { CryptoError, UsageError, ValidationError } from './errors.ts';
 import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from './leaf-node.ts';
-import type { RatchetTree, TreeDraft } from './ratchet-tree.ts';
+import type { RatchetTree, TreeView } from './ratchet-tree.ts';
 import { isAncestorOrSelf, toNodeIndex, type LeafIndex, type NodeIndex } from './tree-math.ts';
 import { type HPKECiphertext, type UpdatePath, type UpdatePathNode } from './update-path.ts';
 
@@ -105,7 +105,7 @@ export class TreeKemPrivate {
    * V-TK-1 (§7.4, tree invariant): every node we hold a key for is non-blank
    * in `tree`, carries our public key, and is our leaf or one of its ancestors.
    */
-  checkConsistent(tree: RatchetTree): void {
+  checkConsistent(tree: TreeView): void {
     const me = toNodeIndex(this.leafIndex);
     for (const [x, k] of this.keys) {
       const pub = x < tree.nodeCount ? tree.encryptionKey(x as NodeIndex) : undefined;
@@ -119,7 +119,7 @@ export class TreeKemPrivate {
   }
 
   /** Drop keys whose node is now blank or carries another public key (§7.5: delete outdated keys). */
-  prune(tree: RatchetTree | TreeDraft): TreeKemPrivate {
+  prune(tree: TreeView): TreeKemPrivate {
     const keys = new Map<number, NodeKey>();
     for (const [x, k] of this.keys) {
       const pub = x < tree.nodeCount ? tree.encryptionKey(x as NodeIndex) : undefined;
