@@ -3,7 +3,7 @@
  * the relay, and publishes the view state to every subscribed view. The
  * service-worker entrypoint only wires this to the browser.
  */
-import type { AppState, Method, Params, RelayStatus, Result } from './protocol.ts';
+import { ChannelError, ErrorCode, type AppState, type Method, type Params, type RelayStatus, type Result } from './protocol.ts';
 import { checkRelayHealth } from './relay-client.ts';
 import { DEFAULT_RELAY_URL, normalizeRelayUrl } from './relay-url.ts';
 import { loadSetting, saveSetting, type Database } from './db.ts';
@@ -25,7 +25,15 @@ export class BackgroundApp {
     private readonly deps: BackgroundDeps,
     relayUrl: string,
   ) {
-    this.state = { version: deps.version, relay: { url: relayUrl, state: 'unknown' } };
+    this.state = {
+      version: deps.version,
+      relay: { url: relayUrl, state: 'unknown' },
+      connection: 'offline',
+      account: { state: 'none' },
+      conversations: [],
+      settings: { notifications: true },
+      unreadTotal: 0,
+    };
   }
 
   static async start(deps: BackgroundDeps): Promise<BackgroundApp> {
@@ -80,5 +88,31 @@ export class BackgroundApp {
     'state.get': async () => this.snapshot,
     'relay.check': async () => this.checkRelay(),
     'settings.setRelayUrl': async ({ url }) => this.setRelayUrl(url),
+    'settings.setNotifications': async ({ enabled }) => {
+      this.update({ ...this.state, settings: { ...this.state.settings, notifications: enabled } });
+      return this.snapshot;
+    },
+    // The chat service (issue 6, in progress) takes over these; until it lands
+    // they answer plainly that the feature is not there yet.
+    'account.registrationOptions': unavailable,
+    'account.completeRegistration': unavailable,
+    'account.unlockOptions': unavailable,
+    'account.unlock': unavailable,
+    'conversation.create': unavailable,
+    'conversation.rename': unavailable,
+    'conversation.get': unavailable,
+    'conversation.markRead': unavailable,
+    'conversation.removeMember': unavailable,
+    'conversation.leave': unavailable,
+    'conversation.delete': unavailable,
+    'invite.create': unavailable,
+    'invite.join': unavailable,
+    'messages.page': unavailable,
+    'message.send': unavailable,
+    'message.retry': unavailable,
   };
+}
+
+async function unavailable(): Promise<never> {
+  throw new ChannelError(ErrorCode.Unavailable, 'This part of MicroChat is not available in this build yet.');
 }

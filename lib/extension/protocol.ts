@@ -3,12 +3,16 @@
  *
  * Views send intents as requests and get one typed response each; they also
  * hold a live subscription (a runtime Port) on which the background pushes the
- * whole view state whenever it changes. Nothing secret ever crosses this
- * channel: `AppState` is what a person may see on screen, nothing more.
+ * view state whenever it changes, and new or changed messages as they happen.
+ * Nothing secret ever crosses this channel: everything here is what a person
+ * may see on screen (names, texts they can read, safety codes), nothing more.
  */
 
 export const CHANNEL = 'microchat/v1';
 export const LIVE_PORT_NAME = 'microchat/live';
+
+// ---------------------------------------------------------------------------
+// View state
 
 export type RelayReachability = 'unknown' | 'checking' | 'reachable' | 'unreachable';
 
@@ -21,16 +25,119 @@ export interface RelayStatus {
   detail?: string;
 }
 
+/** The live connection to the relay (WebSocket), as the person should see it. */
+export type ConnectionState = 'offline' | 'connecting' | 'online';
+
+export type AccountView =
+  | { state: 'none' }
+  /** Set up with a passkey lock and not unlocked since the background started. */
+  | { state: 'locked'; displayName: string }
+  | { state: 'ready'; displayName: string; lockEnabled: boolean };
+
+export type ConversationStatus = 'active' | 'joining' | 'removed' | 'left';
+
+export interface ConversationSummary {
+  id: string;
+  name: string;
+  status: ConversationStatus;
+  unread: number;
+  memberCount: number;
+  /** Milliseconds since the epoch of the last activity (for ordering). */
+  lastActivity: number;
+  lastMessage?: { preview: string; senderName: string; fromSelf: boolean };
+}
+
+export interface Settings {
+  notifications: boolean;
+}
+
 export interface AppState {
   version: string;
   relay: RelayStatus;
+  connection: ConnectionState;
+  account: AccountView;
+  /** Most recent activity first. */
+  conversations: ConversationSummary[];
+  settings: Settings;
+  unreadTotal: number;
 }
+
+export type MessageStatus = 'sending' | 'sent' | 'failed' | 'received';
+
+export interface MessageView {
+  id: string;
+  conversationId: string;
+  /** Position in the conversation's history; increases with each message. */
+  seq: number;
+  kind: 'text' | 'system';
+  text: string;
+  sender: { memberId: string; displayName: string; self: boolean };
+  /** Milliseconds since the epoch, as the sender's device claimed inside the encrypted message. */
+  sentAt: number;
+  status: MessageStatus;
+  /** Why sending failed, when status is 'failed'. */
+  error?: string;
+}
+
+export interface MemberView {
+  memberId: string;
+  displayName: string;
+  self: boolean;
+  /** Fingerprint of this member's signature key, grouped for reading aloud. */
+  fingerprint: string;
+}
+
+export interface ConversationDetail {
+  summary: ConversationSummary;
+  members: MemberView[];
+  /**
+   * Safety code: a fingerprint of the group state and every member's
+   * signature key. Members compare it out of band; a mismatch means someone
+   * sees a different group.
+   */
+  safetyCode: string;
+  epoch: number;
+}
+
+export interface MessagePage {
+  messages: MessageView[];
+  /** Pass as `beforeSeq` to read older messages; absent when none are left. */
+  nextBeforeSeq?: number;
+}
+
+export type InviteMode = 'one-time' | 'expiring';
+
+// ---------------------------------------------------------------------------
+// Requests
 
 /** Every request a view may make, with its parameters and result. */
 export interface RequestMap {
   'state.get': { params: null; result: AppState };
   'relay.check': { params: null; result: RelayStatus };
   'settings.setRelayUrl': { params: { url: string }; result: AppState };
+  'settings.setNotifications': { params: { enabled: boolean }; result: AppState };
+
+  /** Begin passkey registration; the view runs WebAuthn with the options. */
+  'account.registrationOptions': { params: { displayName: string }; result: { options: unknown } };
+  'account.completeRegistration': { params: { displayName: string; response: unknown }; result: AppState };
+  /** Unlock a passkey-locked background; the view runs WebAuthn (with PRF) and passes the assertion. */
+  'account.unlockOptions': { params: null; result: { options: unknown } };
+  'account.unlock': { params: { response: unknown }; result: AppState };
+
+  'conversation.create': { params: { name: string }; result: { conversationId: string } };
+  'conversation.rename': { params: { conversationId: string; name: string }; result: null };
+  'conversation.get': { params: { conversationId: string }; result: ConversationDetail };
+  'conversation.markRead': { params: { conversationId: string }; result: null };
+  'conversation.removeMember': { params: { conversationId: string; memberId: string }; result: null };
+  'conversation.leave': { params: { conversationId: string }; result: null };
+  'conversation.delete': { params: { conversationId: string }; result: null };
+
+  'invite.create': { params: { conversationId: string; mode: InviteMode; expiresInHours: number }; result: { link: string; expiresAt: number } };
+  'invite.join': { params: { link: string }; result: { conversationId: string } };
+
+  'messages.page': { params: { conversationId: string; beforeSeq: number | null; limit: number }; result: MessagePage };
+  'message.send': { params: { conversationId: string; text: string }; result: MessageView };
+  'message.retry': { params: { conversationId: string; messageId: string }; result: MessageView };
 }
 
 export type Method = keyof RequestMap;
@@ -46,7 +153,9 @@ export interface RequestMessage<M extends Method = Method> {
 export const ErrorCode = {
   BadRequest: 'bad-request',
   InvalidInput: 'invalid-input',
+  NotFound: 'not-found',
   Forbidden: 'forbidden',
+  Locked: 'locked',
   Unavailable: 'unavailable',
   Internal: 'internal',
 } as const;
@@ -59,7 +168,10 @@ export interface ChannelErrorBody {
 
 export type ResponseMessage<T> = { ok: true; result: T } | { ok: false; error: ChannelErrorBody };
 
-export type LiveEvent = { type: 'state'; state: AppState };
+export type LiveEvent =
+  | { type: 'state'; state: AppState }
+  /** New messages, or messages whose status changed, in one conversation. */
+  | { type: 'messages'; conversationId: string; messages: MessageView[] };
 
 /** An error a handler throws on purpose; its code and message reach the view. */
 export class ChannelError extends Error {
@@ -73,11 +185,104 @@ export class ChannelError extends Error {
   }
 }
 
-const METHODS: ReadonlySet<string> = new Set<Method>(['state.get', 'relay.check', 'settings.setRelayUrl']);
+// ---------------------------------------------------------------------------
+// Strict request parsing
+
+export const LIMITS = {
+  displayName: 64,
+  conversationName: 80,
+  messageText: 4000,
+  link: 2048,
+  pageSize: 500,
+  inviteHours: 24 * 30,
+  /** WebAuthn responses are JSON objects; bound their size. */
+  webauthnJson: 64 * 1024,
+} as const;
+
+type Validator<M extends Method> = (p: Record<string, unknown>) => Params<M>;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+function bad(message: string): ChannelError {
+  return new ChannelError(ErrorCode.BadRequest, message);
+}
+
+function keys(p: Record<string, unknown>, allowed: readonly string[]): void {
+  for (const k of Object.keys(p)) if (!allowed.includes(k)) throw bad(`unexpected parameter ${k}`);
+}
+
+function str(p: Record<string, unknown>, k: string, max: number): string {
+  const v = p[k];
+  if (typeof v !== 'string') throw bad(`${k} must be a string`);
+  if (v.length > max) throw new ChannelError(ErrorCode.InvalidInput, `${k} is too long (at most ${max} characters).`);
+  return v;
+}
+
+function id(p: Record<string, unknown>, k: string): string {
+  const v = str(p, k, 128);
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(v)) throw bad(`${k} is not an id`);
+  return v;
+}
+
+function int(p: Record<string, unknown>, k: string, min: number, max: number): number {
+  const v = p[k];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw bad(`${k} must be an integer in [${min}, ${max}]`);
+  return v;
+}
+
+function json(p: Record<string, unknown>, k: string): unknown {
+  const v = p[k];
+  if (!isRecord(v)) throw bad(`${k} must be an object`);
+  if (JSON.stringify(v).length > LIMITS.webauthnJson) throw bad(`${k} is too large`);
+  return v;
+}
+
+const VALIDATORS: { [M in Method]: Validator<M> | null } = {
+  'state.get': null,
+  'relay.check': null,
+  'settings.setRelayUrl': (p) => (keys(p, ['url']), { url: str(p, 'url', LIMITS.link) }),
+  'settings.setNotifications': (p) => {
+    keys(p, ['enabled']);
+    if (typeof p.enabled !== 'boolean') throw bad('enabled must be a boolean');
+    return { enabled: p.enabled };
+  },
+  'account.registrationOptions': (p) => (keys(p, ['displayName']), { displayName: str(p, 'displayName', LIMITS.displayName) }),
+  'account.completeRegistration': (p) => (
+    keys(p, ['displayName', 'response']), { displayName: str(p, 'displayName', LIMITS.displayName), response: json(p, 'response') }
+  ),
+  'account.unlockOptions': null,
+  'account.unlock': (p) => (keys(p, ['response']), { response: json(p, 'response') }),
+  'conversation.create': (p) => (keys(p, ['name']), { name: str(p, 'name', LIMITS.conversationName) }),
+  'conversation.rename': (p) => (
+    keys(p, ['conversationId', 'name']), { conversationId: id(p, 'conversationId'), name: str(p, 'name', LIMITS.conversationName) }
+  ),
+  'conversation.get': (p) => (keys(p, ['conversationId']), { conversationId: id(p, 'conversationId') }),
+  'conversation.markRead': (p) => (keys(p, ['conversationId']), { conversationId: id(p, 'conversationId') }),
+  'conversation.removeMember': (p) => (
+    keys(p, ['conversationId', 'memberId']), { conversationId: id(p, 'conversationId'), memberId: id(p, 'memberId') }
+  ),
+  'conversation.leave': (p) => (keys(p, ['conversationId']), { conversationId: id(p, 'conversationId') }),
+  'conversation.delete': (p) => (keys(p, ['conversationId']), { conversationId: id(p, 'conversationId') }),
+  'invite.create': (p) => {
+    keys(p, ['conversationId', 'mode', 'expiresInHours']);
+    if (p.mode !== 'one-time' && p.mode !== 'expiring') throw bad('mode must be one-time or expiring');
+    return { conversationId: id(p, 'conversationId'), mode: p.mode, expiresInHours: int(p, 'expiresInHours', 1, LIMITS.inviteHours) };
+  },
+  'invite.join': (p) => (keys(p, ['link']), { link: str(p, 'link', LIMITS.link) }),
+  'messages.page': (p) => {
+    keys(p, ['conversationId', 'beforeSeq', 'limit']);
+    const beforeSeq = p.beforeSeq === null ? null : int(p, 'beforeSeq', 0, Number.MAX_SAFE_INTEGER);
+    return { conversationId: id(p, 'conversationId'), beforeSeq, limit: int(p, 'limit', 1, LIMITS.pageSize) };
+  },
+  'message.send': (p) => (
+    keys(p, ['conversationId', 'text']), { conversationId: id(p, 'conversationId'), text: str(p, 'text', LIMITS.messageText) }
+  ),
+  'message.retry': (p) => (
+    keys(p, ['conversationId', 'messageId']), { conversationId: id(p, 'conversationId'), messageId: id(p, 'messageId') }
+  ),
+};
 
 /**
  * Strictly parse an incoming request. Anything that is not exactly one of our
@@ -85,18 +290,14 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  * with unexpected shapes.
  */
 export function parseRequest(raw: unknown): RequestMessage {
-  if (!isRecord(raw) || raw.channel !== CHANNEL) throw new ChannelError(ErrorCode.BadRequest, 'not a MicroChat request');
+  if (!isRecord(raw) || raw.channel !== CHANNEL) throw bad('not a MicroChat request');
   const { method, params } = raw;
-  if (typeof method !== 'string' || !METHODS.has(method)) throw new ChannelError(ErrorCode.BadRequest, 'unknown method');
-  switch (method as Method) {
-    case 'state.get':
-    case 'relay.check':
-      if (params !== null) throw new ChannelError(ErrorCode.BadRequest, `${method} takes no parameters`);
-      return { channel: CHANNEL, method: method as Method, params: null } as RequestMessage;
-    case 'settings.setRelayUrl':
-      if (!isRecord(params) || typeof params.url !== 'string' || Object.keys(params).length !== 1) {
-        throw new ChannelError(ErrorCode.BadRequest, 'settings.setRelayUrl takes { url: string }');
-      }
-      return { channel: CHANNEL, method: 'settings.setRelayUrl', params: { url: params.url } };
+  if (typeof method !== 'string' || !Object.hasOwn(VALIDATORS, method)) throw bad('unknown method');
+  const validate = VALIDATORS[method as Method] as Validator<Method> | null;
+  if (validate === null) {
+    if (params !== null) throw bad(`${method} takes no parameters`);
+    return { channel: CHANNEL, method: method as Method, params: null } as RequestMessage;
   }
+  if (!isRecord(params)) throw bad(`${method} takes an object of parameters`);
+  return { channel: CHANNEL, method: method as Method, params: validate(params) } as RequestMessage;
 }

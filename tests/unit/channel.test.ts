@@ -37,6 +37,18 @@ describe('parseRequest', () => {
   it('accepts exactly our requests', () => {
     expect(parseRequest({ channel: CHANNEL, method: 'state.get', params: null }).method).toBe('state.get');
     expect(parseRequest({ channel: CHANNEL, method: 'settings.setRelayUrl', params: { url: 'x' } }).params).toEqual({ url: 'x' });
+    expect(parseRequest({ channel: CHANNEL, method: 'messages.page', params: { conversationId: 'c_1-x', beforeSeq: null, limit: 50 } }).params).toEqual({
+      conversationId: 'c_1-x',
+      beforeSeq: null,
+      limit: 50,
+    });
+  });
+
+  it('rejects over-long text as invalid input the person can fix', () => {
+    const text = 'x'.repeat(4001);
+    expect(() => parseRequest({ channel: CHANNEL, method: 'message.send', params: { conversationId: 'c1', text } })).toThrowError(
+      expect.objectContaining({ code: 'invalid-input' }),
+    );
   });
 
   it.each([
@@ -49,6 +61,12 @@ describe('parseRequest', () => {
     { channel: CHANNEL, method: 'settings.setRelayUrl', params: { url: 1 } },
     { channel: CHANNEL, method: 'settings.setRelayUrl', params: { url: 'x', extra: true } },
     { channel: CHANNEL, method: '__proto__', params: null },
+    { channel: CHANNEL, method: 'toString', params: null },
+    { channel: CHANNEL, method: 'messages.page', params: { conversationId: 'c1', beforeSeq: -1, limit: 10 } },
+    { channel: CHANNEL, method: 'messages.page', params: { conversationId: 'c1', beforeSeq: null, limit: 100000 } },
+    { channel: CHANNEL, method: 'conversation.get', params: { conversationId: '../x' } },
+    { channel: CHANNEL, method: 'invite.create', params: { conversationId: 'c1', mode: 'forever', expiresInHours: 1 } },
+    { channel: CHANNEL, method: 'account.unlock', params: { response: 'x' } },
   ])('rejects %j as bad-request', (raw) => {
     expect(() => parseRequest(raw)).toThrowError(expect.objectContaining({ code: 'bad-request' }));
   });
@@ -71,7 +89,7 @@ describe('background channel', () => {
     const { runtime, message } = fakeRuntime();
     serveChannel(runtime, Promise.resolve(app));
     const res = await message({ channel: CHANNEL, method: 'state.get', params: null }, { id: ID, url: `${ORIGIN}sidepanel.html` });
-    expect(res).toEqual({ ok: true, result: { version: '9.9.9', relay: { url: 'http://127.0.0.1:8787', state: 'unknown' } } });
+    expect(res).toMatchObject({ ok: true, result: { version: '9.9.9', relay: { url: 'http://127.0.0.1:8787', state: 'unknown' }, account: { state: 'none' } } });
   });
 
   it('ignores messages from content scripts and web pages', async () => {
