@@ -1,8 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { svelteTesting } from '@testing-library/svelte/vite';
+import path from 'node:path';
 
-// Two projects: fast in-process tests (unit, vectors, relay integration) and
-// the e2e suite, which drives the built extension in real Chromium and so runs
-// its files one at a time.
+// Three projects: fast in-process tests (unit, vectors, relay integration),
+// Svelte component tests in happy-dom, and the e2e suite, which drives the
+// built extension in real Chromium and so runs its files one at a time.
 export default defineConfig({
   test: {
     reporters: ['default', './tests/support/vector-summary-reporter.ts'],
@@ -11,9 +14,18 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/**/*.test.ts'],
-          exclude: ['tests/e2e/**', 'node_modules/**'],
+          exclude: ['tests/e2e/**', 'tests/components/**', 'node_modules/**'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        plugins: [svelte(), svelteTesting()],
+        resolve: { alias: { '@': path.resolve(import.meta.dirname) } },
+        test: {
+          name: 'components',
+          include: ['tests/components/**/*.test.ts'],
+          environment: 'happy-dom',
         },
       },
       {
