@@ -101,7 +101,6 @@ interface Scheme {
   variableLengthSk: boolean;
   pkSize: number;
   keygen(): KeyPair;
-  publicKey(sk: Uint8Array): Uint8Array;
   nobleSign(sk: Uint8Array, msg: Uint8Array): Uint8Array;
   nobleVerify(pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean;
   /** WebCrypto form, if the runtime might have it. */
@@ -125,7 +124,6 @@ function edScheme(c: typeof ed25519, skSize: number, pkSize: number, webName?: s
       const { secretKey, publicKey } = c.keygen();
       return { privateKey: secretKey, publicKey };
     },
-    publicKey: (sk) => c.getPublicKey(sk),
     nobleSign: (sk, msg) => c.sign(msg, sk),
     nobleVerify: (pk, msg, sig) => c.verify(sig, msg, pk, { zip215: false }),
     ...(webName === undefined
@@ -153,7 +151,6 @@ function ecdsaScheme(c: typeof p256, curve: string, hash: string, size: number):
       const privateKey = c.utils.randomSecretKey();
       return { privateKey, publicKey: c.getPublicKey(privateKey, false) };
     },
-    publicKey: (sk) => c.getPublicKey(sk, false),
     nobleSign: (sk, msg) => p1363ToDer(c.sign(msg, sk, { lowS: false, format: 'compact' }), size),
     nobleVerify: (pk, msg, sig) => {
       const raw = derToP1363(sig, size);

@@ -6,7 +6,7 @@ import { bytesEqual, bytesToHex, hexToBytes } from '../../lib/mls/codec.ts';
 import { createCipherSuite, getCipherSuite, SUPPORTED_CIPHER_SUITES } from '../../lib/crypto/suites.ts';
 import { derToP1363, p1363ToDer } from '../../lib/crypto/signature.ts';
 import { dhGroup } from '../../lib/crypto/dh.ts';
-import { aeadProvider, WEBCRYPTO_AES_THRESHOLD } from '../../lib/crypto/aead.ts';
+import { WEBCRYPTO_AES_THRESHOLD } from '../../lib/crypto/aead.ts';
 import { CryptoError, UsageError } from '../../lib/mls/errors.ts';
 
 const utf8 = new TextEncoder();

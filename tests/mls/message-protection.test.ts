@@ -26,7 +26,7 @@ import {
   unprotectPrivateMessage,
   unprotectPublicMessage,
 } from '../../lib/mls/message-protection.ts';
-import { CryptoError, DecodeError, MlsError, UsageError, ValidationError } from '../../lib/mls/errors.ts';
+import { CryptoError, DecodeError, type MlsError, UsageError, ValidationError } from '../../lib/mls/errors.ts';
 
 const utf8 = new TextEncoder();
 
