@@ -98,9 +98,9 @@ describe('relay fuzzing', () => {
             if (auth === 'garbage') headers.authorization = 'Bearer ' + 'A'.repeat(43);
             // (Logging the shared session out would only make the rest of the run shallower.)
             if (auth === 'valid' && path !== '/v1/sessions/logout') headers.authorization = `Bearer ${account.session}`;
-            let payload: string | Buffer | undefined;
+            let payload: string | ArrayBuffer | undefined;
             if (method !== 'GET' && body.kind !== 'none') {
-              payload = body.kind === "json" ? JSON.stringify(body.value) : body.kind === "text" ? body.value : Buffer.from(body.value);
+              payload = body.kind === "json" ? JSON.stringify(body.value) : body.kind === "text" ? body.value : (body.value.slice().buffer as ArrayBuffer);
               headers['content-type'] = 'application/json';
             }
             const res = await fetch(relay.url + path, { method, headers, body: payload });
