@@ -2,6 +2,7 @@
 // and signatures are validated the same way on both, and misuse is typed.
 import { describe, expect, it, vi } from 'vitest';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
+import fc from 'fast-check';
 import { bytesEqual, bytesToHex, hexToBytes } from '../../lib/mls/codec.ts';
 import { createCipherSuite, getCipherSuite, SUPPORTED_CIPHER_SUITES } from '../../lib/crypto/suites.ts';
 import { derToP1363, p1363ToDer } from '../../lib/crypto/signature.ts';
@@ -196,6 +197,39 @@ describe('ECDSA DER encoding', () => {
     for (const cs of [createCipherSuite(id), createCipherSuite(id, { backend: 'noble' })]) {
       expect(await cs.signature.verify(pk, msg, p1363ToDer(raw, size))).toBe(true);
       expect(await cs.signature.verify(pk, msg, p1363ToDer(hi, size))).toBe(true);
+    }
+  });
+
+  it('V-CRYPTO-3 property: DER encoding round-trips any r||s; random bytes never parse to something that re-encodes differently', () => {
+    for (const size of [32, 48, 66]) {
+      fc.assert(
+        fc.property(fc.uint8Array({ minLength: 2 * size, maxLength: 2 * size }), (raw) => {
+          const der = p1363ToDer(raw, size);
+          expect(bytesToHex(derToP1363(der, size)!)).toBe(bytesToHex(raw));
+        }),
+        { numRuns: 200 },
+      );
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            fc.uint8Array({ maxLength: 2 * size + 10 }),
+            // Mutations of valid encodings hit the interesting paths.
+            fc.tuple(fc.uint8Array({ minLength: 2 * size, maxLength: 2 * size }), fc.nat(), fc.integer({ min: 0, max: 255 })).map(
+              ([raw, at, v]) => {
+                const der = p1363ToDer(raw, size);
+                der[at % der.length] = v;
+                return der;
+              },
+            ),
+          ),
+          (junk) => {
+          const parsed = derToP1363(junk, size);
+          // Only canonical encodings parse, so whatever parses re-encodes to the same bytes.
+          if (parsed !== undefined) expect(bytesToHex(p1363ToDer(parsed, size))).toBe(bytesToHex(junk));
+          },
+        ),
+        { numRuns: 1000 },
+      );
     }
   });
 

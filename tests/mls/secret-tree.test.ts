@@ -1,6 +1,7 @@
 // Secret tree behaviour beyond the vectors: lazy derivation, deletion schedule,
 // bounded forward skip, retention of skipped generations, replay rejection.
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { bytesToHex } from '../../lib/mls/codec.ts';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
 import { SecretTree } from '../../lib/mls/secret-tree.ts';
@@ -145,5 +146,23 @@ describe('SecretTree', () => {
     ];
     for (const b of bad) expect(() => SecretTree.fromState(cs, b)).toThrow();
     expect(() => SecretTree.fromState(cs, s)).not.toThrow();
+  });
+
+  it('property: any delivery order within the retention bound yields the sender\'s keys, each once', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 24 }).chain((n) => fc.tuple(fc.constant(n), fc.shuffledSubarray([...Array(n).keys()], { minLength: n }))),
+        fc.integer({ min: 0, max: 3 }),
+        ([n, order], leaf) => {
+          const a = new SecretTree(cs, secret, 4, { maxRetainedKeys: 32 });
+          const b = new SecretTree(cs, secret, 4, { maxRetainedKeys: 32 });
+          const sent = Array.from({ length: n }, () => bytesToHex(a.nextKey(L(leaf), 'application').key));
+          for (const g of order) expect(bytesToHex(b.consumeKey(L(leaf), 'application', g).key)).toBe(sent[g]);
+          for (const g of order) expectRule(() => b.prepareKey(L(leaf), 'application', g), 'V-ST-2');
+          expect(b.retainedGenerations(L(leaf), 'application')).toEqual([]);
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });
