@@ -7,7 +7,7 @@
  * discriminated union so that only a `key_package` leaf has a lifetime and only
  * a `commit` leaf has a parent hash.
  */
-import { encode, Writer, type Codec, type Reader } from './codec.ts';
+import { encode, type Writer, type Codec, type Reader } from './codec.ts';
 import { credentialCodec, type Credential } from './credential.ts';
 import { UsageError } from './errors.ts';
 import { extensionsCodec, type Extension } from './extensions.ts';
