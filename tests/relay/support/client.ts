@@ -35,6 +35,9 @@ export interface Mailbox {
 }
 
 export class RelayClient {
+  /** What crossed the wire at issuance (blinded and evaluated elements), for the privacy test. */
+  readonly issuance: { blinded: string[]; evaluated: string[] }[] = [];
+
   constructor(readonly url: string) {}
 
   async call(method: string, path: string, body?: unknown, session?: string): Promise<Answer> {
@@ -96,6 +99,7 @@ export class RelayClient {
       const inputs = Array.from({ length: size }, () => webcrypto.getRandomValues(new Uint8Array(32)));
       const blinds = inputs.map((i) => ristretto255_oprf.voprf.blind(i));
       const res = await this.ok('/v1/tokens/issue', { blinded: blinds.map((b) => b64u(b.blinded)) }, session);
+      this.issuance.push({ blinded: blinds.map((b) => b64u(b.blinded)), evaluated: res.evaluated as string[] });
       const key = list.find((k) => k.keyId === res.keyId);
       if (key === undefined) throw new Error('issued under an unpublished key');
       const evaluated = (res.evaluated as string[]).map(fromB64u);

@@ -1,0 +1,131 @@
+// Privacy audit: run a scripted scenario, then dump the whole database (and
+// search the raw files, WAL included) to check what the relay keeps: no
+// plaintext, no account-to-queue link, no issuance-to-spend link, no IP
+// address, secrets only as hashes, no timestamps except expiries.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { webcrypto } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dumpRelayDatabase, startRelay, type RelayProcess } from '../support/relay-process.ts';
+import { RelayClient, WsClient, randomQueue, waitFor, type Account, type Mailbox, type WireToken } from './support/client.ts';
+import { b64u, fromB64u } from './support/soft-authenticator.ts';
+
+const PLAINTEXT = 'meet me at the old bridge at nine';
+
+async function seal(plaintext: string): Promise<Uint8Array> {
+  const key = await webcrypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt']);
+  const iv = webcrypto.getRandomValues(new Uint8Array(12));
+  const ct = await webcrypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, new TextEncoder().encode(plaintext));
+  return new Uint8Array([...iv, ...new Uint8Array(ct)]);
+}
+
+describe('relay privacy audit', () => {
+  let relay: RelayProcess;
+  const secrets: { label: string; value: string }[] = [];
+  let alice: Account;
+  let bob: Account;
+  let queue: string;
+  let tokensUsed: WireToken[] = [];
+
+  beforeAll(async () => {
+    relay = await startRelay({ args: ['--token-issue-requests-per-minute', '100'] });
+    const client = new RelayClient(relay.url);
+    alice = await client.register();
+    bob = await client.register('moz-extension://0b1c2d3e-1111-2222-3333-444455556666');
+    await client.ok('/v1/key-packages', { keyPackages: [b64u(new Uint8Array(100).fill(3))], lastResort: b64u(new Uint8Array(100).fill(4)) }, bob.session);
+    await client.ok('/v1/key-packages/claim', { accountId: bob.accountId }, alice.session);
+    const aliceTokens = await client.tokens(alice.session, 6);
+    const bobTokens = await client.tokens(bob.session, 6);
+    queue = randomQueue();
+    const aMb: Mailbox = await client.mailbox(aliceTokens.pop()!);
+    const bMb: Mailbox = await client.mailbox(bobTokens.pop()!);
+    const bDevice: Mailbox = await client.mailbox(bobTokens.pop()!);
+    await client.ok('/v1/queues/register', { queue, ...aMb });
+    // Alice welcomes Bob into the group through his device mailbox.
+    const welcomeToken = aliceTokens.pop()!;
+    await client.ok('/v1/mailboxes/welcome', { mailboxId: bDevice.mailboxId, token: welcomeToken, payload: b64u(await seal('welcome ' + PLAINTEXT)) });
+    await client.ok('/v1/queues/register', { queue, ...bMb });
+    // Messages both ways, over HTTP and WebSocket; some acknowledged, some left pending.
+    const t1 = aliceTokens.pop()!;
+    const m1 = await client.ok('/v1/queues/send', { queue, token: t1, payload: b64u(await seal(PLAINTEXT)) });
+    const ws = await WsClient.open(relay.url);
+    await ws.request({ t: 'sub', ...bMb });
+    const t2 = bobTokens.pop()!;
+    await ws.request({ t: 'send', queue, token: t2, payload: b64u(await seal('reply: ' + PLAINTEXT)) });
+    await waitFor(() => ws.pushed.length >= 2, 5000, 'pushes');
+    await ws.request({ t: 'ack', mailboxId: bMb.mailboxId, ids: [m1.id] });
+    ws.close();
+    tokensUsed = [t1, t2, welcomeToken];
+    secrets.push(
+      { label: 'alice session', value: alice.session },
+      { label: 'bob session', value: bob.session },
+      { label: 'queue id', value: queue },
+      ...[aMb, bMb, bDevice].map((m) => ({ label: 'mailbox secret', value: m.secret })),
+      ...tokensUsed.flatMap((t) => [{ label: 'token input', value: t.input }, { label: 'token output', value: t.output }]),
+      ...client.issuance.flatMap((i) => [
+        ...i.blinded.map((value) => ({ label: 'blinded element', value })),
+        ...i.evaluated.map((value) => ({ label: 'evaluated element', value })),
+      ]),
+    );
+  });
+  afterAll(async () => {
+    await relay.stop();
+  });
+
+  const rawFiles = (): Buffer => Buffer.concat(readdirSync(relay.dataDir).map((f) => readFileSync(join(relay.dataDir, f))));
+
+  it('keeps no plaintext and no IP address in any database file', () => {
+    const raw = rawFiles();
+    expect(raw.indexOf(Buffer.from('old bridge'))).toBe(-1);
+    for (const ip of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) expect(raw.indexOf(Buffer.from(ip)), ip).toBe(-1);
+  });
+
+  it('keeps session tokens, mailbox secrets, queue ids and token material only as hashes or not at all', () => {
+    const raw = rawFiles();
+    for (const s of secrets) {
+      expect(raw.indexOf(Buffer.from(s.value)), `${s.label} as text`).toBe(-1);
+      const bytes = Buffer.from(fromB64u(s.value));
+      expect(raw.indexOf(bytes), `${s.label} as bytes`).toBe(-1);
+    }
+  });
+
+  it('links no account to a queue or mailbox, and no issuance to a spend', async () => {
+    const db = await dumpRelayDatabase(relay.dataDir);
+    const accountTables = new Set(['accounts', 'credentials', 'sessions', 'key_packages', 'quotas']);
+    for (const [table, rows] of Object.entries(db)) {
+      const text = JSON.stringify(rows);
+      for (const id of [alice.accountId, bob.accountId]) {
+        if (!accountTables.has(table)) expect(text.includes(id), `${table} mentions an account`).toBe(false);
+      }
+    }
+    // Delivery-side tables: exactly these columns, none of them about who.
+    const columns = (t: string): string[] => Object.keys(db[t]?.[0] ?? {}).sort();
+    expect(columns('registrations')).toEqual(['mailbox_id', 'queue_hash']);
+    expect(columns('mailboxes')).toEqual(['mailbox_id', 'secret_hash']);
+    expect(columns('deliveries')).toEqual(['mailbox_id', 'seq']);
+    expect(columns('messages')).toEqual(['expires_at', 'message_id', 'payload', 'queue_hash', 'remaining', 'seq']);
+    expect(columns('spent')).toEqual(['input_hash', 'key_id']);
+    // Issuance leaves only a per-account daily count: no element, no token, nothing per token.
+    expect(columns('quotas')).toEqual(['bucket', 'expires_at', 'used']);
+    expect(db.spent!.length).toBeGreaterThanOrEqual(tokensUsed.length);
+    // The queue is stored only as a hash of the members' queue id.
+    const queueHashes = new Set(db.registrations!.map((r) => r.queue_hash));
+    expect(queueHashes.size).toBe(1);
+    expect(queueHashes.has(queue)).toBe(false);
+  });
+
+  it('stores no timestamps other than expiries', async () => {
+    const db = await dumpRelayDatabase(relay.dataDir);
+    for (const [table, rows] of Object.entries(db)) {
+      for (const col of Object.keys(rows[0] ?? {})) {
+        expect(/time|date|created|updated|seen|at$/.test(col) && !/expires_at$/.test(col), `${table}.${col}`).toBe(false);
+      }
+    }
+  });
+
+  it('writes no IP, identity or message metadata to its log', () => {
+    const log = relay.stderr();
+    expect(log).not.toMatch(/127\.0\.0\.1|::1/);
+    for (const id of [alice.accountId, bob.accountId, queue]) expect(log.includes(id)).toBe(false);
+  });
+});
