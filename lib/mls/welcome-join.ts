@@ -164,9 +164,11 @@ export function verifyGroupInfoSignature(cs: CipherSuite, groupInfo: GroupInfo, 
 export interface WelcomeJoinOptions {
   /**
    * The signature key of the leaf at `index` in the group's ratchet tree, or
-   * undefined when that leaf is blank or absent.
+   * undefined when that leaf is blank or absent. The decrypted (not yet
+   * verified) GroupInfo is passed along so that a joiner can take the tree
+   * from its ratchet_tree extension.
    */
-  readonly signerPublicKey: (index: number) => Uint8Array | undefined;
+  readonly signerPublicKey: (index: number, groupInfo: GroupInfo) => Uint8Array | undefined;
   /** Resolves PSKs named by the GroupSecrets; omitted means we hold none. */
   readonly pskLookup?: PskLookup;
 }
@@ -205,7 +207,7 @@ export async function processWelcomeSecrets(
     const groupInfo = await decryptGroupInfo(cs, welcome, keys.welcomeSecret);
     keys.welcomeSecret.fill(0);
 
-    const signerKey = options.signerPublicKey(groupInfo.signer);
+    const signerKey = options.signerPublicKey(groupInfo.signer, groupInfo);
     // V-WEL-6: the signer leaf must exist and not be blank (§12.4.3.1).
     if (signerKey === undefined) throw new ValidationError('V-WEL-6', `GroupInfo signer ${groupInfo.signer} is blank or absent`);
     // V-WEL-7: the GroupInfo signature must verify (§12.4.3).

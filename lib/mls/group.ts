@@ -1,0 +1,187 @@
+/**
+ * The group façade: the few calls an application needs, each taking a
+ * `GroupState` and returning a new one (inputs are never mutated).
+ *
+ *   generateIdentity / generateKeyPackage     → publish a KeyPackage
+ *   createGroup                               → a one-member group
+ *   proposeAdd/Remove/Update, leaveGroup      → standalone proposals
+ *   createCommit                              → Commit (+ Welcome, GroupInfo)
+ *   joinFromWelcome / joinByExternalCommit    → become a member
+ *   sendApplicationMessage                    → encrypted application data
+ *   processMessage                            → any received framed message
+ *   exportSecret / epochAuthenticator         → values derived from the epoch
+ *   encodeGroupState / decodeGroupState       → persistence (versioned bytes)
+ */
+import { decode, encode, type DecodeOptions } from './codec.ts';
+import { makeProposalRef, signWithLabel } from './crypto-ops.ts';
+import { UsageError, ValidationError } from './errors.ts';
+import {
+  authenticatedContentCodec,
+  ContentType,
+  mlsMessageCodec,
+  SenderType,
+  WireFormat,
+  type FramedWireFormat,
+  type MLSMessage,
+  type Sender,
+} from './framing.ts';
+import { createApplicationMessage, type ApplicationOptions } from './application.ts';
+import { processCommit, type ProcessCommitOptions } from './commit-process.ts';
+import { createProposal } from './commit-create.ts';
+import type { GroupState, PendingProposal } from './group-state.ts';
+import { withState } from './group-state.ts';
+import type { KeyPackage } from './key-package.ts';
+import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from './leaf-node.ts';
+import { receiveFramed } from './message-receive.ts';
+import { checkProposalSender } from './proposal-validation.ts';
+import { ProposalType, type Proposal } from './proposals.ts';
+import type { LeafIndex } from './tree-math.ts';
+
+export { createGroup, type CreateGroupOptions } from './group-create.ts';
+export { generateIdentity, generateKeyPackage, validateKeyPackage, defaultCapabilities } from './key-package-gen.ts';
+export type { GeneratedKeyPackage, KeyPackagePrivate, SigningIdentity } from './key-package-gen.ts';
+export { createCommit, createProposal, type CommitOptions, type CommitResult } from './commit-create.ts';
+export { joinFromWelcome, type JoinOptions } from './group-join.ts';
+export { exportGroupInfo, joinByExternalCommit, type ExternalJoinOptions } from './external-join.ts';
+export { createApplicationMessage, epochAuthenticator, exportSecret } from './application.ts';
+export { decodeGroupState, encodeGroupState, DEFAULT_GROUP_CONFIG, type GroupConfig, type GroupState } from './group-state.ts';
+
+/** What `processMessage` found in a message. */
+export type Processed =
+  | {
+      readonly kind: 'application';
+      readonly state: GroupState;
+      readonly data: Uint8Array;
+      readonly sender: LeafIndex;
+      readonly authenticatedData: Uint8Array;
+      readonly epoch: bigint;
+    }
+  | { readonly kind: 'proposal'; readonly state: GroupState; readonly proposal: Proposal; readonly sender: Sender; readonly ref: Uint8Array }
+  | {
+      readonly kind: 'commit';
+      readonly state: GroupState;
+      readonly sender: Sender;
+      /** True when this Commit removed us: `state` is then inactive. */
+      readonly removed: boolean;
+    };
+
+export type ProcessOptions = ProcessCommitOptions & DecodeOptions;
+
+/** Decode an MLSMessage from the wire (strict). */
+export function decodeMessage(bytes: Uint8Array, options?: DecodeOptions): MLSMessage {
+  return decode(mlsMessageCodec, bytes, options);
+}
+
+export function encodeMessage(message: MLSMessage): Uint8Array {
+  return encode(mlsMessageCodec, message);
+}
+
+/**
+ * Process a received Public- or PrivateMessage: application data, a proposal
+ * (cached for a later Commit) or a Commit (moving to the next epoch). Any
+ * failure throws a typed error and leaves `state` as it was.
+ */
+export async function processMessage(
+  state: GroupState,
+  message: MLSMessage | Uint8Array,
+  options: ProcessOptions = {},
+): Promise<Processed> {
+  const msg = message instanceof Uint8Array ? decodeMessage(message, options) : message;
+  const received = await receiveFramed(state, msg);
+  const ac = received.content;
+  const content = ac.content;
+  switch (content.contentType) {
+    case ContentType.application: {
+      if (content.sender.senderType !== SenderType.member) throw new ValidationError('V-PROT-4', 'application data from a non-member');
+      return {
+        kind: 'application',
+        state: received.state,
+        data: content.applicationData,
+        sender: content.sender.leafIndex,
+        authenticatedData: content.authenticatedData,
+        epoch: received.epoch,
+      };
+    }
+    case ContentType.proposal: {
+      checkProposalSender(content.proposal, content.sender);
+      // V-PRP-1 (§12.1.6): ExternalInit only ever appears inside an external Commit.
+      if (content.proposal.proposalType === ProposalType.externalInit) {
+        throw new ValidationError('V-PRP-1', 'a standalone ExternalInit proposal');
+      }
+      // V-PRP-2 (§12.1.2): an Update comes from the member whose leaf it replaces.
+      if (content.proposal.proposalType === ProposalType.update && content.sender.senderType !== SenderType.member) {
+        throw new ValidationError('V-PRP-2', 'an Update from a non-member');
+      }
+      const ref = makeProposalRef(state.suite, encode(authenticatedContentCodec, ac));
+      const cached: PendingProposal = { ref, proposal: content.proposal, sender: content.sender };
+      return {
+        kind: 'proposal',
+        state: withState(received.state, { pendingProposals: [...received.state.pendingProposals, cached] }),
+        proposal: content.proposal,
+        sender: content.sender,
+        ref,
+      };
+    }
+    case ContentType.commit: {
+      const next = await processCommit(received.state, ac, options);
+      return { kind: 'commit', state: next, sender: content.sender, removed: !next.active && next.context.epoch === state.context.epoch };
+    }
+  }
+}
+
+/** Send application data (always a PrivateMessage). */
+export function sendApplicationMessage(
+  state: GroupState,
+  data: Uint8Array,
+  options: ApplicationOptions = {},
+): Promise<{ state: GroupState; message: MLSMessage }> {
+  return createApplicationMessage(state, data, options);
+}
+
+type ProposalSendOptions = { readonly wireFormat?: FramedWireFormat; readonly authenticatedData?: Uint8Array };
+
+export function proposeAdd(state: GroupState, keyPackage: KeyPackage, options?: ProposalSendOptions) {
+  return createProposal(state, { proposalType: ProposalType.add, add: { keyPackage } }, options);
+}
+
+export function proposeRemove(state: GroupState, removed: LeafIndex, options?: ProposalSendOptions) {
+  return createProposal(state, { proposalType: ProposalType.remove, remove: { removed } }, options);
+}
+
+/**
+ * Leaving (§12.1.3): a member cannot commit its own removal, so it proposes
+ * it; once another member commits it, processing that Commit marks our state
+ * inactive.
+ */
+export function leaveGroup(state: GroupState, options?: ProposalSendOptions) {
+  return proposeRemove(state, state.ownLeaf, options);
+}
+
+/** §12.1.2: propose a fresh leaf (new encryption key) for ourselves; its private key is kept pending. */
+export async function proposeUpdate(state: GroupState, options?: ProposalSendOptions) {
+  const current = state.tree.leaf(state.ownLeaf);
+  if (current === undefined) throw new UsageError('our leaf is blank');
+  const kp = await state.suite.hpke.generateKeyPair();
+  const content: LeafNodeContent = {
+    encryptionKey: kp.publicKey,
+    signatureKey: current.signatureKey,
+    credential: current.credential,
+    capabilities: current.capabilities,
+    extensions: current.extensions,
+    leafNodeSource: LeafNodeSource.update,
+  };
+  const tbs = encodeLeafNodeTbs(content, { groupId: state.context.groupId, leafIndex: state.ownLeaf });
+  const leafNode: LeafNode = { ...content, signature: await signWithLabel(state.suite, state.signaturePrivateKey, 'LeafNodeTBS', tbs) };
+  const sent = await createProposal(state, { proposalType: ProposalType.update, update: { leafNode } }, options);
+  return {
+    ...sent,
+    state: withState(sent.state, { pendingUpdateKeys: [...sent.state.pendingUpdateKeys, { privateKey: kp.privateKey, publicKey: kp.publicKey }] }),
+  };
+}
+
+/** Leaf indices and leaves of the current members. */
+export function members(state: GroupState): { leafIndex: LeafIndex; leaf: LeafNode }[] {
+  return [...state.tree.memberIndices()].map((leafIndex) => ({ leafIndex, leaf: state.tree.leaf(leafIndex)! }));
+}
+
+export { WireFormat };
