@@ -187,7 +187,10 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     value = undefined;
   }
 
-  if (config.rpId === '') config.rpId = config.host === '127.0.0.1' || config.host === '::1' ? 'localhost' : config.host;
+  if (config.rpId === '') {
+    const local = ['127.0.0.1', '::1', '0.0.0.0', '::'].includes(config.host);
+    config.rpId = local ? 'localhost' : config.host;
+  }
   if (config.port > 65535) throw new ConfigError('port: must be at most 65535');
   if (config.maxMessageBytes >= config.maxFrameBytes) {
     throw new ConfigError('maxMessageBytes must be below maxFrameBytes');
