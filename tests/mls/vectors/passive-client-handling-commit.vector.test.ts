@@ -1,0 +1,14 @@
+/**
+ * Official passive-client-handling-commit vectors: a passive member joins by Welcome and follows every
+ * epoch (README-upstream "Passive Client Scenarios"), every case, every suite.
+ */
+import { describe, it } from 'vitest';
+import { loadCases, runPassiveClient } from './passive-client-runner.ts';
+
+const cases = loadCases('passive-client-handling-commit.json');
+
+describe('passive-client-handling-commit vectors', () => {
+  cases.forEach((c, i) => {
+    it(`suite ${c.cipher_suite} case ${i}`, () => runPassiveClient(c));
+  });
+});
