@@ -2,6 +2,22 @@
  * ts-mls 1.6.4 (an independent RFC 9420 implementation, devDependency) behind
  * the `InteropMember` interface. Used only by the interop tests and the
  * benchmark; never imported from lib/.
+ *
+ * ts-mls 1.6.4 departs from RFC 9420 in two places that interop hits; the
+ * adapter bridges them at the edge, without touching ts-mls itself, so that
+ * every byte our engine sees is RFC-conformant (our engine is not relaxed):
+ *  - P-256/P-384/P-521 signature public keys come out of ts-mls' keygen
+ *    compressed (33 bytes for P-256); §5.1.1 requires the uncompressed point
+ *    (`UncompressedPointRepresentation`). The adapter generates the key pair
+ *    itself through ts-mls and publishes the uncompressed form (ts-mls signs
+ *    with the private key and verifies either form). See `ecdsaUncompressed`.
+ *  - The external_pub GroupInfo extension (§12.4.3.2) is `struct { HPKEPublicKey
+ *    external_pub; }`, i.e. an opaque<V> with a length prefix; ts-mls writes
+ *    and reads the bare key. The adapter length-prefixes (and re-signs) the
+ *    GroupInfo ts-mls exports, and lets ts-mls read a conformant one by
+ *    stripping the prefix when ts-mls imports that exact key.
+ * `tests/mls/interop/ts-mls-quirks.test.ts` pins both departures, so the shims
+ * can go when ts-mls fixes them.
  */
 import {
   acceptAll,
@@ -14,7 +30,6 @@ import {
   defaultLifetime,
   emptyPskIndex,
   encodeMlsMessage,
-  generateKeyPackage,
   getCiphersuiteImpl,
   joinGroup,
   joinGroupExternal,
@@ -29,8 +44,10 @@ import {
   type PrivateKeyPackage,
   type Proposal,
 } from 'ts-mls';
+import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { getCiphersuiteFromId, type CiphersuiteId } from 'ts-mls/crypto/ciphersuite.js';
-import { makeKeyPackageRef } from 'ts-mls/keyPackage.js';
+import { signGroupInfo } from 'ts-mls/groupInfo.js';
+import { generateKeyPackageWithKey, makeKeyPackageRef } from 'ts-mls/keyPackage.js';
 import { decodeRatchetTree, encodeRatchetTree } from 'ts-mls/ratchetTree.js';
 import {
   fromUtf8,
@@ -51,6 +68,39 @@ export function peerSuite(id: number): Promise<CiphersuiteImpl> {
     implCache.set(id, p);
   }
   return p;
+}
+
+/** §5.1.1: ECDSA signature keys are uncompressed points; ts-mls' keygen gives compressed ones. */
+const ECDSA_CURVES: Record<number, typeof p256 | undefined> = { 2: p256, 5: p521, 7: p384 };
+
+export function ecdsaUncompressed(suite: number, publicKey: Uint8Array): Uint8Array {
+  const curve = ECDSA_CURVES[suite];
+  return curve === undefined ? publicKey : curve.Point.fromBytes(publicKey).toBytes(false);
+}
+
+/** RFC 9420 §2.1.2 variable-length integer prefix. */
+export function varintPrefix(n: number): Uint8Array {
+  if (n < 0x40) return new Uint8Array([n]);
+  if (n < 0x4000) return new Uint8Array([0x40 | (n >> 8), n & 0xff]);
+  return new Uint8Array([0x80 | (n >>> 24), (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
+}
+
+/** The body of an opaque<V>, or undefined when `bytes` is not exactly one. */
+export function unprefixOpaque(bytes: Uint8Array): Uint8Array | undefined {
+  const first = bytes[0];
+  if (first === undefined) return undefined;
+  const width = 1 << (first >> 6);
+  if (width > 4 || bytes.length < width) return undefined;
+  let n = first & 0x3f;
+  for (let i = 1; i < width; i++) n = (n << 8) | bytes[i]!;
+  return bytes.length === width + n ? bytes.subarray(width) : undefined;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 function decodeMessage(bytes: Uint8Array): MLSMessage {
@@ -95,7 +145,9 @@ class PeerMember implements InteropMember {
   }
 
   private async newKeyPackage(): Promise<PendingKeyPackage> {
-    const kp = await generateKeyPackage(this.credential, defaultCapabilities(), defaultLifetime, [], this.cs);
+    const { signKey, publicKey } = await this.cs.signature.keygen();
+    const signatureKeyPair = { signKey, publicKey: ecdsaUncompressed(this.suite, publicKey) };
+    const kp = await generateKeyPackageWithKey(this.credential, defaultCapabilities(), defaultLifetime, [], signatureKeyPair, this.cs);
     const ref = await makeKeyPackageRef(kp.publicPackage, this.cs.hash);
     return { ...kp, ref };
   }
@@ -146,7 +198,14 @@ class PeerMember implements InteropMember {
   }
 
   async groupInfo(): Promise<Uint8Array> {
-    const gi = await createGroupInfoWithExternalPubAndRatchetTree(this.current(), [], this.cs);
+    const state = this.current();
+    const raw = await createGroupInfoWithExternalPubAndRatchetTree(state, [], this.cs);
+    // external_pub as the RFC's opaque<V> (see the header), then sign again.
+    const extensions = raw.extensions.map((e) =>
+      e.extensionType === 'external_pub' ? { ...e, extensionData: concat(varintPrefix(e.extensionData.length), e.extensionData) } : e,
+    );
+    const tbs = { groupContext: raw.groupContext, extensions, confirmationTag: raw.confirmationTag, signer: raw.signer };
+    const gi = await signGroupInfo(tbs, state.signaturePrivateKey, this.cs.signature);
     return encodeMlsMessage({ version: 'mls10', wireformat: 'mls_group_info', groupInfo: gi });
   }
 
@@ -154,7 +213,19 @@ class PeerMember implements InteropMember {
     const m = decodeMessage(groupInfoBytes);
     if (m.wireformat !== 'mls_group_info') throw new Error('expected an MLSMessage(GroupInfo)');
     const kp = await this.newKeyPackage();
-    const { publicMessage, newState } = await joinGroupExternal(m.groupInfo, kp.publicPackage, kp.privatePackage, false, this.cs);
+    // ts-mls imports external_pub's extension_data as a bare key (see the header).
+    const extData = m.groupInfo.extensions.find((e) => e.extensionType === 'external_pub')?.extensionData;
+    const cs: CiphersuiteImpl = {
+      ...this.cs,
+      hpke: {
+        ...this.cs.hpke,
+        importPublicKey: (k) => {
+          const body = extData !== undefined && sameBytes(k, extData) ? unprefixOpaque(k) : undefined;
+          return this.cs.hpke.importPublicKey(body ?? k);
+        },
+      },
+    };
+    const { publicMessage, newState } = await joinGroupExternal(m.groupInfo, kp.publicPackage, kp.privatePackage, false, cs);
     this.state = newState;
     return encodeMlsMessage({ version: 'mls10', wireformat: 'mls_public_message', publicMessage });
   }
