@@ -208,7 +208,7 @@ async function benchOne(impl: ImplName, factory: Factory, n: number, args: Args)
 
   // Populate the creator's copath (see the header), then commit_populated / process_commit.
   const popTime = await timed(async () => {
-    let creator = fullState.fork();
+    const creator = fullState.fork();
     let receiver = member.fork();
     for (let k = Math.floor(Math.log2(n - 1)); k >= 1; k--) {
       const leaf = 2 ** k;

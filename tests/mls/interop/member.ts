@@ -20,6 +20,8 @@ export interface CommitOptions {
   readonly removes?: readonly number[];
   /** Put the ratchet_tree extension in the Welcome's GroupInfo (default true). */
   readonly ratchetTreeInWelcome?: boolean;
+  /** Send the Commit as a PublicMessage (default: PrivateMessage). */
+  readonly publicMessage?: boolean;
 }
 
 export interface CommitOutput {

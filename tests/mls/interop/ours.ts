@@ -86,6 +86,7 @@ class OurMember implements InteropMember {
     const r = await createCommit(this.current(), {
       proposals,
       groupInfo: { ratchetTree: options.ratchetTreeInWelcome ?? true },
+      wireFormat: options.publicMessage === true ? WireFormat.publicMessage : WireFormat.privateMessage,
     });
     this.state = r.state;
     return { commit: encodeMessage(r.commit), ...(r.welcome === undefined ? {} : { welcome: encodeMessage(r.welcome) }) };

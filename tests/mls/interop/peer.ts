@@ -173,7 +173,11 @@ class PeerMember implements InteropMember {
     for (const removed of options.removes ?? []) proposals.push({ proposalType: 'remove', remove: { removed } });
     const result = await createCommit(
       { state: this.current(), cipherSuite: this.cs },
-      { extraProposals: proposals, ratchetTreeExtension: options.ratchetTreeInWelcome ?? true },
+      {
+        extraProposals: proposals,
+        ratchetTreeExtension: options.ratchetTreeInWelcome ?? true,
+        wireAsPublicMessage: options.publicMessage ?? false,
+      },
     );
     this.state = result.newState;
     const welcome =

@@ -90,9 +90,9 @@ export async function runScenario(make: readonly [MemberFactory, MemberFactory, 
   expect(await expectAgreement(group)).toBe(3n);
   await exchangeMessages(group, 'epoch 3');
 
-  // alice and carol commit in turn.
+  // alice (as a PublicMessage, with membership tag) and carol (PrivateMessage) commit in turn.
   for (const committer of [alice, carol]) {
-    const c = await committer.commit();
+    const c = await committer.commit({ publicMessage: committer === alice });
     await deliver(c.commit, committer, group);
     await expectAgreement(group);
   }
