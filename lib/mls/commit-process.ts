@@ -108,13 +108,12 @@ export async function processCommit(
   const resolved = resolveProposals(commit.proposals, sender, state.pendingProposals);
   if (external) validateExternalProposalList(resolved);
   else validateRegularProposalList(resolved, (sender as { leafIndex: LeafIndex }).leafIndex);
+  const applied = await applyProposalList(cs, state.context, state.tree, resolved, options);
   // V-CM-3 / V-EC-5 (§12.4, §12.4.3.2): the path is there whenever required.
   if (commit.path === undefined) {
     if (external) throw new ValidationError('V-EC-5', 'an external Commit must carry a path');
     if (isPathRequired(resolved)) throw new ValidationError('V-CM-3', 'this Commit requires a path but has none');
   }
-
-  const applied = await applyProposalList(cs, state.context, state.tree, resolved, options);
   let committer: LeafIndex;
   if (external) {
     // §12.4.2: the new member takes the leftmost blank leaf of the tree after the proposals.
@@ -147,9 +146,12 @@ export async function processCommit(
   const path = commit.path;
   if (path !== undefined) {
     checkLeafNodeContent(path.leafNode, { ...options, expectedSource: LeafNodeSource.commit, groupExtensions: applied.extensions });
-    const sigCheck = verifyLeafNodeSignature(cs, path.leafNode, state.context.groupId, committer);
-    tree = external ? mergeNewMemberPath(treeAfterProposals, committer, path) : mergeUpdatePath(treeAfterProposals, committer, path);
-    await sigCheck;
+    const from = treeAfterProposals;
+    // The signature check (async) and the merge (sync hashing) run side by side; either failing rejects.
+    [, tree] = await Promise.all([
+      verifyLeafNodeSignature(cs, path.leafNode, state.context.groupId, committer),
+      (async () => (external ? mergeNewMemberPath(from, committer, path) : mergeUpdatePath(from, committer, path)))(),
+    ]);
   }
   checkLeavesAgainstTree(tree, path === undefined ? applied.changedLeaves : [...applied.changedLeaves, committer]);
 

@@ -52,7 +52,10 @@ export function senderSignatureKey(state: GroupState): (sender: Sender, content:
           ? content.proposal.add.keyPackage.leafNode.signatureKey
           : undefined;
       case SenderType.newMemberCommit:
-        return content.contentType === ContentType.commit ? content.commit.path?.leafNode.signatureKey : undefined;
+        if (content.contentType !== ContentType.commit) return undefined;
+        // V-EC-5 (§12.4.3.2): an external Commit has a path, whose leaf carries the signer's key.
+        if (content.commit.path === undefined) throw new ValidationError('V-EC-5', 'an external Commit must carry a path');
+        return content.commit.path.leafNode.signatureKey;
     }
   };
 }

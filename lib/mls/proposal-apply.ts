@@ -82,50 +82,56 @@ export async function applyProposalList(
   let reInit: ReInit | undefined;
   const updated: LeafIndex[] = [];
   const treeList: { proposal: Proposal; sender: LeafIndex }[] = [];
-  for (const { proposal, sender } of list) {
-    const senderLeaf = sender.senderType === SenderType.member ? sender.leafIndex : (0 as LeafIndex);
-    switch (proposal.proposalType) {
-      case ProposalType.add:
-        checks.push(
-          validateKeyPackage(proposal.add.keyPackage, {
-            ...options,
-            suite,
-            version: context.version,
-            groupExtensions: extensions,
-          }),
-        );
-        break;
-      case ProposalType.update: {
-        const leaf = proposal.update.leafNode;
-        const current = tree.leaf(senderLeaf);
-        if (current === undefined) throw new ValidationError('V-UPD-1', `Update from blank leaf ${senderLeaf}`);
-        checkLeafNodeContent(leaf, { ...options, expectedSource: LeafNodeSource.update, groupExtensions: extensions });
-        // V-LN-10 (§7.3): an Update's encryption_key differs from the one it replaces.
-        if (bytesEqual(leaf.encryptionKey, current.encryptionKey)) {
-          throw new ValidationError('V-LN-10', `Update for leaf ${senderLeaf} keeps its encryption key`);
+  try {
+    for (const { proposal, sender } of list) {
+      const senderLeaf = sender.senderType === SenderType.member ? sender.leafIndex : (0 as LeafIndex);
+      switch (proposal.proposalType) {
+        case ProposalType.add:
+          checks.push(
+            validateKeyPackage(proposal.add.keyPackage, {
+              ...options,
+              suite,
+              version: context.version,
+              groupExtensions: extensions,
+            }),
+          );
+          break;
+        case ProposalType.update: {
+          const leaf = proposal.update.leafNode;
+          const current = tree.leaf(senderLeaf);
+          if (current === undefined) throw new ValidationError('V-UPD-1', `Update from blank leaf ${senderLeaf}`);
+          checkLeafNodeContent(leaf, { ...options, expectedSource: LeafNodeSource.update, groupExtensions: extensions });
+          // V-LN-10 (§7.3): an Update's encryption_key differs from the one it replaces.
+          if (bytesEqual(leaf.encryptionKey, current.encryptionKey)) {
+            throw new ValidationError('V-LN-10', `Update for leaf ${senderLeaf} keeps its encryption key`);
+          }
+          checks.push(verifyLeafNodeSignature(suite, leaf, context.groupId, senderLeaf));
+          updated.push(senderLeaf);
+          break;
         }
-        checks.push(verifyLeafNodeSignature(suite, leaf, context.groupId, senderLeaf));
-        updated.push(senderLeaf);
-        break;
+        case ProposalType.psk:
+          validatePreSharedKeyId(suite, proposal.psk.psk, 'commit');
+          pskIds.push(proposal.psk.psk);
+          break;
+        case ProposalType.reinit:
+          // V-RI-1 (§12.1.5): a ReInit may not lower the version.
+          if (proposal.reInit.version < context.version) {
+            throw new ValidationError('V-RI-1', `ReInit to version ${proposal.reInit.version} below ${context.version}`);
+          }
+          reInit = proposal.reInit;
+          break;
+        case ProposalType.externalInit:
+          externalInit = proposal.externalInit;
+          break;
+        default:
+          break;
       }
-      case ProposalType.psk:
-        validatePreSharedKeyId(suite, proposal.psk.psk, 'commit');
-        pskIds.push(proposal.psk.psk);
-        break;
-      case ProposalType.reinit:
-        // V-RI-1 (§12.1.5): a ReInit may not lower the version.
-        if (proposal.reInit.version < context.version) {
-          throw new ValidationError('V-RI-1', `ReInit to version ${proposal.reInit.version} below ${context.version}`);
-        }
-        reInit = proposal.reInit;
-        break;
-      case ProposalType.externalInit:
-        externalInit = proposal.externalInit;
-        break;
-      default:
-        break;
+      treeList.push({ proposal, sender: senderLeaf });
     }
-    treeList.push({ proposal, sender: senderLeaf });
+  } catch (err) {
+    // Let the signature checks already started settle, so none rejects unobserved.
+    await Promise.allSettled(checks);
+    throw err;
   }
   await Promise.all(checks);
 
