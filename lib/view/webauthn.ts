@@ -1,0 +1,114 @@
+/**
+ * Passkey ceremonies run in the view (WebAuthn needs a page, not the worker).
+ * The background's options are JSON; the PRF extension (the passkey lock)
+ * carries byte strings, which JSON writes as base64url and the browser wants
+ * as buffers, and whose results come back as ArrayBuffers that must be
+ * base64url again before they cross the channel. These helpers do both
+ * conversions and turn ceremony failures into sentences a person can act on.
+ */
+import {
+  WebAuthnError,
+  base64URLStringToBuffer,
+  bufferToBase64URLString,
+  startAuthentication,
+  startRegistration,
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/browser';
+import { ChannelError, ErrorCode } from '../extension/protocol.ts';
+
+export type Register = (args: { optionsJSON: PublicKeyCredentialCreationOptionsJSON }) => Promise<RegistrationResponseJSON>;
+export type Authenticate = (args: { optionsJSON: PublicKeyCredentialRequestOptionsJSON }) => Promise<AuthenticationResponseJSON>;
+
+export const defaultRegister: Register = (args) => startRegistration(args);
+export const defaultAuthenticate: Authenticate = (args) => startAuthentication(args);
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function toBuffer(v: unknown): unknown {
+  return typeof v === 'string' ? base64URLStringToBuffer(v) : v;
+}
+
+function prfValues(v: unknown): unknown {
+  if (!isRecord(v)) return v;
+  const out: Record<string, unknown> = { ...v, first: toBuffer(v.first) };
+  if (v.second !== undefined) out.second = toBuffer(v.second);
+  return out;
+}
+
+/** Decode the PRF salts (base64url in JSON) into the buffers WebAuthn expects; other fields pass as they are. */
+export function withPrfBuffers<T>(options: T): T {
+  if (!isRecord(options) || !isRecord(options.extensions) || !isRecord(options.extensions.prf)) return options;
+  const prf = options.extensions.prf;
+  const next: Record<string, unknown> = { ...prf };
+  if (prf.eval !== undefined) next.eval = prfValues(prf.eval);
+  if (isRecord(prf.evalByCredential)) {
+    next.evalByCredential = Object.fromEntries(Object.entries(prf.evalByCredential).map(([k, v]) => [k, prfValues(v)]));
+  }
+  return { ...options, extensions: { ...options.extensions, prf: next } } as T;
+}
+
+/** Make client extension results JSON-safe: every buffer becomes base64url. */
+export function jsonSafe(value: unknown): unknown {
+  if (value instanceof ArrayBuffer) return bufferToBase64URLString(value);
+  if (ArrayBuffer.isView(value)) {
+    const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    return bufferToBase64URLString(bytes.slice().buffer);
+  }
+  if (Array.isArray(value)) return value.map(jsonSafe);
+  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonSafe(v)]));
+  return value;
+}
+
+export async function registerPasskey(options: unknown, register: Register = defaultRegister): Promise<Record<string, unknown>> {
+  const optionsJSON = withPrfBuffers(options) as PublicKeyCredentialCreationOptionsJSON;
+  const response = await register({ optionsJSON });
+  return jsonSafe(response) as Record<string, unknown>;
+}
+
+export async function authenticatePasskey(options: unknown, authenticate: Authenticate = defaultAuthenticate): Promise<Record<string, unknown>> {
+  const optionsJSON = withPrfBuffers(options) as PublicKeyCredentialRequestOptionsJSON;
+  const response = await authenticate({ optionsJSON });
+  return jsonSafe(response) as Record<string, unknown>;
+}
+
+function errorName(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  if (err instanceof WebAuthnError && err.cause instanceof Error) return err.cause.name;
+  return err.name;
+}
+
+/**
+ * A sentence for a failed passkey step. `relayHost` names the relay when the
+ * failure came from it, so the person knows where to look.
+ */
+export function passkeyErrorMessage(err: unknown, action: 'create' | 'unlock', relayHost?: string): string {
+  if (err instanceof ChannelError) {
+    if (err.code === ErrorCode.Unavailable && relayHost) {
+      return `${err.message} If this persists, check that the relay (${relayHost}) is reachable in Settings.`;
+    }
+    return err.message;
+  }
+  const code = err instanceof WebAuthnError ? err.code : undefined;
+  const name = errorName(err);
+  if (code === 'ERROR_CEREMONY_ABORTED' || name === 'NotAllowedError' || name === 'AbortError') {
+    return action === 'create'
+      ? 'The passkey prompt was closed before it finished, so no account was created. Try again when you are ready.'
+      : 'The passkey prompt was closed before it finished. MicroChat is still locked.';
+  }
+  if (code === 'ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED' || name === 'InvalidStateError') {
+    return 'This authenticator already holds a MicroChat passkey for this relay. Use another authenticator, or remove the old passkey first.';
+  }
+  if (err instanceof Error && /not supported/i.test(err.message)) {
+    return 'This browser cannot use passkeys here. Update the browser or use one that supports WebAuthn.';
+  }
+  if (err instanceof TypeError) {
+    return relayHost ? `Could not reach the relay (${relayHost}). Check your connection or the relay URL in Settings.` : 'Could not reach the relay.';
+  }
+  const verb = action === 'create' ? 'create the passkey' : 'unlock with the passkey';
+  return `Could not ${verb}${err instanceof Error && err.message ? `: ${err.message}` : '.'}`;
+}

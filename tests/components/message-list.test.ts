@@ -1,0 +1,88 @@
+import { describe, expect, it, vi } from 'vitest';
+import { render } from '@testing-library/svelte';
+import { tick } from 'svelte';
+import MessageList from '@/components/MessageList.svelte';
+import { message, messages } from './support/fixtures.ts';
+
+function rendered(container: HTMLElement): HTMLElement[] {
+  return [...container.querySelectorAll<HTMLElement>('[data-testid="message"]')];
+}
+
+function seqs(container: HTMLElement): number[] {
+  return rendered(container).map((el) => Number(el.dataset.seq));
+}
+
+async function scrollTo(scroller: HTMLElement, top: number): Promise<void> {
+  scroller.scrollTop = top;
+  scroller.dispatchEvent(new Event('scroll'));
+  await tick();
+}
+
+describe('MessageList virtualization', () => {
+  it('renders only a window of a 10,000-message conversation, starting at the newest', async () => {
+    const all = messages(1, 10_001);
+    const { container, getByTestId } = render(MessageList, { messages: all, estimate: 60, overscan: 300 });
+    await tick();
+    const list = getByTestId('message-list');
+    expect(list.dataset.count).toBe('10000');
+    const shown = seqs(container);
+    expect(shown.length).toBeGreaterThan(5);
+    expect(shown.length).toBeLessThan(40);
+    expect(shown[shown.length - 1]).toBe(10_000);
+    // The spacer keeps the full height, so the scrollbar reflects the whole history.
+    const inner = list.querySelector<HTMLElement>('[role="list"]')!;
+    expect(inner.style.height).toBe(`${10_000 * 60}px`);
+  });
+
+  it('moves the window when scrolled', async () => {
+    const all = messages(1, 10_001);
+    const { container, getByTestId } = render(MessageList, { messages: all, estimate: 60, overscan: 0 });
+    await tick();
+    const list = getByTestId('message-list');
+    await scrollTo(list, 60 * 5000);
+    const shown = seqs(container);
+    // Item 5000 (0-based) is seq 5001; a 600 px viewport holds 10 items of 60 px.
+    expect(shown[0]).toBe(5001);
+    expect(shown.length).toBeLessThanOrEqual(12);
+    await scrollTo(list, 0);
+    expect(seqs(container)[0]).toBe(1);
+  });
+
+  it('asks for older messages near the top, and keeps the first visible message in place when they are prepended', async () => {
+    const onloadolder = vi.fn();
+    const page = messages(1001, 1201);
+    const { container, getByTestId, rerender } = render(MessageList, { messages: page, hasOlder: true, onloadolder, estimate: 50, overscan: 0 });
+    await tick();
+    const list = getByTestId('message-list');
+    await scrollTo(list, 100); // two items down: seq 1003 at the top
+    expect(onloadolder).toHaveBeenCalled();
+    expect(seqs(container)[0]).toBe(1003);
+    await rerender({ messages: [...messages(801, 1001), ...page], hasOlder: true, onloadolder, estimate: 50, overscan: 0 });
+    await tick();
+    // 200 items of 50 px were added above: the offset moved by 10,000 px and seq 1003 is still first.
+    expect(list.scrollTop).toBe(100 + 200 * 50);
+    expect(seqs(container)[0]).toBe(1003);
+  });
+
+  it('sticks to the bottom on new messages when at the bottom, and counts them otherwise', async () => {
+    const start = messages(1, 301);
+    const { container, getByTestId, rerender, queryByTestId } = render(MessageList, { messages: start, estimate: 50, overscan: 0 });
+    await tick();
+    const withNew = [...start, message(301, { sender: { memberId: 'bo', displayName: 'Bo', self: false }, status: 'received' })];
+    await rerender({ messages: withNew, estimate: 50, overscan: 0 });
+    await tick();
+    expect(seqs(container)).toContain(301);
+    expect(getByTestId('message-announcer').textContent).toContain('New message from Bo');
+
+    const list = getByTestId('message-list');
+    await scrollTo(list, 1000);
+    const more = [...withNew, message(302, { sender: { memberId: 'bo', displayName: 'Bo', self: false }, status: 'received' })];
+    await rerender({ messages: more, estimate: 50, overscan: 0 });
+    await tick();
+    expect(seqs(container)).not.toContain(302);
+    expect(queryByTestId('jump-to-latest')?.textContent).toContain('1 new message');
+    queryByTestId('jump-to-latest')!.click();
+    await tick();
+    expect(seqs(container)).toContain(302);
+  });
+});
