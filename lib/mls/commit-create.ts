@@ -29,6 +29,7 @@ import type { PskLookup } from './psk.ts';
 import { SenderType } from './framing.ts';
 import { createUpdatePath, signCommitLeafNode, type TreeKemPrivate } from './treekem.ts';
 import type { NodeIndex } from './tree-math.ts';
+import type { UpdatePath } from './update-path.ts';
 import { createGroupInfo, createWelcome, type GroupInfoOptions } from './welcome-create.ts';
 
 export interface CommitOptions extends LeafValidationOptions {
@@ -58,8 +59,12 @@ export interface CommitResult {
   readonly commit: MLSMessage;
   /** For the members the Commit adds, if any. */
   readonly welcome?: MLSMessage;
-  /** The new epoch's GroupInfo (publish it to allow external joins). */
-  readonly groupInfo: GroupInfo;
+  /**
+   * The new epoch's GroupInfo, when a Welcome was made or `options.groupInfo`
+   * asked for one (publish it to allow external joins). Otherwise use
+   * `exportGroupInfo` when needed: building it encodes the whole tree.
+   */
+  readonly groupInfo?: GroupInfo;
 }
 
 /** §12.4.1: commit pending and new proposals; returns our new state, the Commit and a Welcome. */
@@ -90,7 +95,7 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
   let commitSecret = zeroCommitSecret(cs);
   let treeKeys: TreeKemPrivate = state.treeKeys.prune(treeAfterProposals);
   let pathSecrets: ReadonlyMap<NodeIndex, Uint8Array> | undefined;
-  let path;
+  let path: UpdatePath | undefined;
   if (usePath) {
     const ownLeafNode = state.tree.leaf(me);
     if (ownLeafNode === undefined) throw new UsageError('our leaf is blank');
@@ -127,9 +132,10 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
     treeKeys,
     active: applied.reInit === undefined,
   });
-  const groupInfo = await createGroupInfo(newState, options.groupInfo);
+  const groupInfo =
+    applied.added.length > 0 || options.groupInfo !== undefined ? await createGroupInfo(newState, options.groupInfo) : undefined;
   let welcome: MLSMessage | undefined;
-  if (applied.added.length > 0) {
+  if (groupInfo !== undefined && applied.added.length > 0) {
     const w = await createWelcome(
       cs,
       groupInfo,
@@ -143,7 +149,12 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
   }
   next.joinerSecret.fill(0);
   next.welcomeSecret.fill(0);
-  return { state: newState, commit: sent.message, ...(welcome === undefined ? {} : { welcome }), groupInfo };
+  return {
+    state: newState,
+    commit: sent.message,
+    ...(welcome === undefined ? {} : { welcome }),
+    ...(groupInfo === undefined ? {} : { groupInfo }),
+  };
 }
 
 /**
