@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS registrations (
 CREATE INDEX IF NOT EXISTS registrations_mailbox ON registrations (mailbox_id);
 CREATE TABLE IF NOT EXISTS messages (
   seq INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, queue_hash TEXT,
-  payload BLOB NOT NULL, expires_at INTEGER NOT NULL, remaining INTEGER NOT NULL
+  payload BLOB NOT NULL, expires_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS messages_queue ON messages (queue_hash) WHERE queue_hash IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_expiry ON messages (expires_at);
@@ -71,6 +71,10 @@ export class SqliteStore implements RelayStore {
   private readonly db: DatabaseSync;
   private readonly s: Record<string, StatementSync>;
   private dirty = false;
+  private pending: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  private flushScheduled = false;
+  /** Messages that lost a delivery in the current batch. */
+  private readonly touched = new Set<number>();
 
   constructor(path: string) {
     this.db = new DatabaseSync(path);
@@ -78,6 +82,8 @@ export class SqliteStore implements RelayStore {
     this.db.exec('PRAGMA synchronous = NORMAL');
     this.db.exec('PRAGMA secure_delete = ON');
     this.db.exec('PRAGMA busy_timeout = 5000');
+    this.db.exec('PRAGMA temp_store = MEMORY');
+    this.db.exec('PRAGMA cache_size = -32768');
     this.db.exec(SCHEMA);
     const p = (sql: string): StatementSync => this.db.prepare(sql);
     this.s = {
@@ -129,18 +135,18 @@ export class SqliteStore implements RelayStore {
         'DELETE FROM deliveries WHERE seq IN (SELECT seq FROM messages WHERE queue_hash = ?)',
       ),
       delMessagesOfQueue: p('DELETE FROM messages WHERE queue_hash = ?'),
-      insMessage: p(
-        'INSERT INTO messages (message_id, queue_hash, payload, expires_at, remaining) VALUES (?, ?, ?, ?, ?)',
-      ),
+      insMessage: p('INSERT INTO messages (message_id, queue_hash, payload, expires_at) VALUES (?, ?, ?, ?)'),
       insDelivery: p('INSERT INTO deliveries (mailbox_id, seq) VALUES (?, ?)'),
+      fanOut: p('INSERT INTO deliveries (mailbox_id, seq) SELECT mailbox_id, ? FROM registrations WHERE queue_hash = ?'),
       fetch: p(
         `SELECT m.message_id, m.payload, m.queue_hash FROM deliveries d JOIN messages m ON m.seq = d.seq
          WHERE d.mailbox_id = ? AND m.expires_at > ? ORDER BY d.seq LIMIT ?`,
       ),
-      seqOf: p('SELECT seq FROM messages WHERE message_id = ?'),
-      delDelivery: p('DELETE FROM deliveries WHERE mailbox_id = ? AND seq = ?'),
-      decRemaining: p('UPDATE messages SET remaining = remaining - 1 WHERE seq = ? RETURNING remaining'),
-      delMessage: p('DELETE FROM messages WHERE seq = ?'),
+      ackOne: p(
+        'DELETE FROM deliveries WHERE mailbox_id = ? AND seq = (SELECT seq FROM messages WHERE message_id = ?) RETURNING seq',
+      ),
+      // The message goes with its last delivery (the check is an index probe, no row rewrite).
+      dropIfUnread: p('DELETE FROM messages WHERE seq = ? AND NOT EXISTS (SELECT 1 FROM deliveries WHERE seq = ?)'),
       sweepDeliveries: p('DELETE FROM deliveries WHERE seq IN (SELECT seq FROM messages WHERE expires_at <= ?)'),
       sweepMessages: p('DELETE FROM messages WHERE expires_at <= ?'),
       sweepSessions: p('DELETE FROM sessions WHERE expires_at <= ?'),
@@ -149,17 +155,62 @@ export class SqliteStore implements RelayStore {
     };
   }
 
-  /** Runs fn in one write transaction. Everything is synchronous, so no other operation interleaves. */
-  private tx<T>(fn: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE');
+  /**
+   * Runs fn atomically in a write transaction and resolves once it is
+   * committed. Group commit: operations queued in the same event-loop turn
+   * share one transaction, each inside its own savepoint so a failing one
+   * rolls back alone. fn is synchronous, so nothing interleaves with it.
+   */
+  private tx<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setTimeout(() => this.flush(), 0);
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const ops = this.pending;
+    this.pending = [];
+    if (ops.length === 0) return;
+    const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
-      const out = fn();
+      this.db.exec('BEGIN IMMEDIATE');
+      for (const op of ops) {
+        this.db.exec('SAVEPOINT op');
+        try {
+          const value = op.fn();
+          this.db.exec('RELEASE op');
+          results.push({ ok: true, value });
+        } catch (error) {
+          this.db.exec('ROLLBACK TO op');
+          this.db.exec('RELEASE op');
+          results.push({ ok: false, error });
+        }
+      }
+      // A message goes with its last delivery; checked once per message per batch.
+      for (const seq of this.touched) this.s.dropIfUnread!.run(seq, seq);
+      this.touched.clear();
       this.db.exec('COMMIT');
-      return out;
     } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
+      this.touched.clear();
+      try {
+        this.db.exec('ROLLBACK');
+      } catch {
+        // no transaction left to roll back
+      }
+      for (const op of ops) op.reject(err);
+      return;
     }
+    ops.forEach((op, i) => {
+      const r = results[i];
+      if (r === undefined) op.reject(new Error('lost batch result'));
+      else if (r.ok) op.resolve(r.value);
+      else op.reject(r.error);
+    });
   }
 
   private trySpend(spend: Spend): boolean {
@@ -187,7 +238,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async createAccount(accountId: string, c: StoredCredential): Promise<void> {
-    this.tx(() => {
+    await this.tx(() => {
       this.s.insAccount!.run(accountId);
       this.s.insCredential!.run(c.credentialId, accountId, c.publicKey, c.counter, JSON.stringify(c.transports));
     });
@@ -297,7 +348,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async retireTokenKey(keyId: string): Promise<void> {
-    this.tx(() => {
+    await this.tx(() => {
       this.s.delKey!.run(keyId);
       this.s.delSpentOfKey!.run(keyId);
     });
@@ -322,7 +373,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async deleteMailbox(mailboxId: string): Promise<boolean> {
-    const existed = this.tx(() => {
+    const existed = await this.tx(() => {
       if (this.s.getMailbox!.get(mailboxId) === undefined) return false;
       const seqs = this.s.mailboxSeqs!.all(mailboxId).map((r) => num(r.seq));
       this.s.delDeliveriesOfMailbox!.run(mailboxId);
@@ -349,7 +400,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async deleteQueue(queueHash: string): Promise<boolean> {
-    const existed = this.tx(() => {
+    const existed = await this.tx(() => {
       this.s.delDeliveriesOfQueue!.run(queueHash);
       const msgs = Number(this.s.delMessagesOfQueue!.run(queueHash).changes);
       const regs = Number(this.s.delRegsOfQueue!.run(queueHash).changes);
@@ -364,8 +415,8 @@ export class SqliteStore implements RelayStore {
       const mailboxes = this.s.regsOfQueue!.all(queueHash).map((r) => str(r.mailbox_id));
       if (mailboxes.length === 0) return { ok: false, reason: 'not_found' } as const;
       if (!this.trySpend(spend)) return { ok: false, reason: 'spent' } as const;
-      const seq = this.s.insMessage!.run(m.messageId, queueHash, m.payload, m.expiresAt, mailboxes.length).lastInsertRowid;
-      for (const mb of mailboxes) this.s.insDelivery!.run(mb, seq);
+      const seq = this.s.insMessage!.run(m.messageId, queueHash, m.payload, m.expiresAt).lastInsertRowid;
+      this.s.fanOut!.run(seq, queueHash);
       return { ok: true, value: mailboxes } as const;
     });
   }
@@ -374,7 +425,7 @@ export class SqliteStore implements RelayStore {
     return this.tx(() => {
       if (this.s.getMailbox!.get(mailboxId) === undefined) return { ok: false, reason: 'not_found' } as const;
       if (!this.trySpend(spend)) return { ok: false, reason: 'spent' } as const;
-      const seq = this.s.insMessage!.run(m.messageId, null, m.payload, m.expiresAt, 1).lastInsertRowid;
+      const seq = this.s.insMessage!.run(m.messageId, null, m.payload, m.expiresAt).lastInsertRowid;
       this.s.insDelivery!.run(mailboxId, seq);
       return { ok: true, value: null } as const;
     });
@@ -388,22 +439,19 @@ export class SqliteStore implements RelayStore {
     }));
   }
 
-  /** After one delivery row of `seq` is gone: drop the message when nobody else waits for it. */
+  /** After a delivery row of `seq` is gone: the message is dropped at commit if nobody else waits for it. */
   private dropOneDelivery(seq: number): void {
-    const left = this.s.decRemaining!.get(seq);
-    if (left !== undefined && num(left.remaining) <= 0) this.s.delMessage!.run(seq);
+    this.touched.add(seq);
   }
 
   async ack(mailboxId: string, messageIds: string[]): Promise<number> {
-    const removed = this.tx(() => {
+    const removed = await this.tx(() => {
       let n = 0;
       for (const id of messageIds) {
-        const row = this.s.seqOf!.get(id);
-        if (row === undefined) continue;
-        const seq = num(row.seq);
         // Only this mailbox's copy: an ACK never touches another mailbox or message.
-        if (Number(this.s.delDelivery!.run(mailboxId, seq).changes) === 0) continue;
-        this.dropOneDelivery(seq);
+        const row = this.s.ackOne!.get(mailboxId, id);
+        if (row === undefined) continue;
+        this.dropOneDelivery(num(row.seq));
         n++;
       }
       return n;
@@ -413,7 +461,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async sweep(now: number): Promise<SweepResult> {
-    const result = this.tx(() => {
+    const result = await this.tx(() => {
       this.s.sweepDeliveries!.run(now);
       const messages = Number(this.s.sweepMessages!.run(now).changes);
       const sessions = Number(this.s.sweepSessions!.run(now).changes);
@@ -434,6 +482,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async close(): Promise<void> {
+    this.flush();
     try {
       this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     } finally {

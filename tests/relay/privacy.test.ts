@@ -103,7 +103,7 @@ describe('relay privacy audit', () => {
     expect(columns('registrations')).toEqual(['mailbox_id', 'queue_hash']);
     expect(columns('mailboxes')).toEqual(['mailbox_id', 'secret_hash']);
     expect(columns('deliveries')).toEqual(['mailbox_id', 'seq']);
-    expect(columns('messages')).toEqual(['expires_at', 'message_id', 'payload', 'queue_hash', 'remaining', 'seq']);
+    expect(columns('messages')).toEqual(['expires_at', 'message_id', 'payload', 'queue_hash', 'seq']);
     expect(columns('spent')).toEqual(['input_hash', 'key_id']);
     // Issuance leaves only a per-account daily count: no element, no token, nothing per token.
     expect(columns('quotas')).toEqual(['bucket', 'expires_at', 'used']);
