@@ -129,7 +129,8 @@ export async function processCommit(
   const treeAfterProposals = applied.draft.done();
 
   // Our own leaf: removed, or replaced by an Update of ours that someone committed.
-  const removed = treeAfterProposals.leaf(me) === undefined;
+  // (An Add in the same Commit may refill our blanked leaf, so look at the Removes themselves.)
+  const removed = resolved.some((p) => p.proposal.proposalType === ProposalType.remove && p.proposal.remove.removed === me);
   let myKeys: TreeKemPrivate = state.treeKeys;
   const updatedMine = resolved.find(
     (p) => p.proposal.proposalType === ProposalType.update && isMember(p.sender) && p.sender.leafIndex === me,
