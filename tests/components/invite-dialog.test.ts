@@ -1,0 +1,75 @@
+import { describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, waitFor } from '@testing-library/svelte';
+import InviteDialog from '@/components/InviteDialog.svelte';
+import { fakeView } from './support/fake-background.ts';
+import { ChannelError, ErrorCode } from '@/lib/extension/protocol.ts';
+
+const LINK = 'https://relay.example.org/join#v1.inv_123.key_abc';
+
+function setup() {
+  const { bg, view } = fakeView();
+  bg.on('invite.create', () => ({ link: LINK, expiresAt: Date.now() + 3_600_000 }));
+  const onclose = vi.fn();
+  const copy = vi.fn(async () => undefined);
+  const r = render(InviteDialog, { view, conversationId: 'c1', conversationName: 'Team', onclose, copy });
+  return { ...r, bg, onclose, copy };
+}
+
+describe('Invite dialog', () => {
+  it('is a labelled modal dialog with focus inside', () => {
+    const { getByRole, getByTestId } = setup();
+    const dialog = getByRole('dialog', { name: 'Invite to Team' });
+    expect(dialog.getAttribute('aria-modal')).toBe('true');
+    expect(document.activeElement).toBe(getByTestId('invite-mode-one-time'));
+  });
+
+  it('creates a one-time link and shows it with a Copy button', async () => {
+    const { getByTestId, findByTestId, bg, copy } = setup();
+    await fireEvent.click(getByTestId('invite-create'));
+    const link = (await findByTestId('invite-link')) as HTMLInputElement;
+    expect(link.value).toBe(LINK);
+    expect(link.readOnly).toBe(true);
+    expect(bg.callsOf('invite.create')).toEqual([{ conversationId: 'c1', mode: 'one-time', expiresInHours: 24 }]);
+    await fireEvent.click(getByTestId('invite-copy'));
+    expect(copy).toHaveBeenCalledWith(LINK);
+    await waitFor(() => expect(getByTestId('invite-dialog').textContent).toContain('Copied.'));
+  });
+
+  it('creates an expiring link for the chosen number of hours', async () => {
+    const { getByTestId, findByTestId, bg } = setup();
+    await fireEvent.click(getByTestId('invite-mode-expiring'));
+    const hours = getByTestId('invite-hours') as HTMLInputElement;
+    hours.value = '48';
+    await fireEvent.input(hours);
+    await fireEvent.click(getByTestId('invite-create'));
+    await findByTestId('invite-link');
+    expect(bg.callsOf('invite.create')).toEqual([{ conversationId: 'c1', mode: 'expiring', expiresInHours: 48 }]);
+  });
+
+  it('refuses hours out of range before asking the background', async () => {
+    const { getByTestId, bg } = setup();
+    const hours = getByTestId('invite-hours') as HTMLInputElement;
+    hours.value = '0';
+    await fireEvent.input(hours);
+    expect((getByTestId('invite-create') as HTMLButtonElement).disabled).toBe(true);
+    expect(bg.callsOf('invite.create')).toHaveLength(0);
+  });
+
+  it('shows the background’s error', async () => {
+    const { bg, view } = fakeView();
+    bg.on('invite.create', () => {
+      throw new ChannelError(ErrorCode.Forbidden, 'Only members can invite.');
+    });
+    const { getByTestId, findByRole } = render(InviteDialog, { view, conversationId: 'c1', conversationName: 'Team', onclose: vi.fn() });
+    await fireEvent.click(getByTestId('invite-create'));
+    expect((await findByRole('alert')).textContent).toContain('Only members can invite.');
+  });
+
+  it('closes on Escape and with the close button', async () => {
+    const { getByRole, getByLabelText, onclose } = setup();
+    await fireEvent.keyDown(getByRole('dialog'), { key: 'Escape' });
+    expect(onclose).toHaveBeenCalledTimes(1);
+    await fireEvent.click(getByLabelText('Close'));
+    expect(onclose).toHaveBeenCalledTimes(2);
+  });
+});
