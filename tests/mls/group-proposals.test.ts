@@ -60,7 +60,7 @@ for (const suiteId of [1, 2, 3]) {
     it(`suite ${suiteId}: external PSK by value and by reference; resumption PSK of the previous epoch`, async () => {
       const r1 = await createCommit(g[0]!, { proposals: [pskProposal(extId())], pskLookup });
       let [b, c] = await deliverAll([g[1]!, g[2]!], r1.commit, undefined, { pskLookup });
-      let a = r1.state;
+      let a: GroupState | undefined = r1.state;
       same([a, b!, c!]);
 
       const p = await createProposal(b!, pskProposal(extId()), { wireFormat: WireFormat.publicMessage });

@@ -1,0 +1,226 @@
+/**
+ * Rejection tests for the remaining group-layer rule IDs: LeafNode validation
+ * (§7.3, V-LN-*), KeyPackage validation (§10.1, V-KP-*), proposal senders
+ * (V-SND-*, V-PRP-*), Commit senders and list rules (V-CM-6/7, V-PL-8,
+ * V-RI-1, V-GCE-2, V-EC-1), external senders (V-RCV-4), external joins
+ * (V-EJ-*), joining (V-JOIN-4) and sending with pending proposals (V-APP-1).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getCipherSuite } from '../../lib/crypto/suites.ts';
+import { encode } from '../../lib/mls/codec.ts';
+import { signWithLabel } from '../../lib/mls/crypto-ops.ts';
+import type { Commit } from '../../lib/mls/commit.ts';
+import { CredentialType } from '../../lib/mls/credential.ts';
+import { ExtensionType, requiredCapabilitiesCodec } from '../../lib/mls/extensions.ts';
+import { ContentType, SenderType, WireFormat, type FramedContent, type MLSMessage } from '../../lib/mls/framing.ts';
+import {
+  createCommit,
+  createProposal,
+  defaultCapabilities,
+  encodeMessage,
+  exportGroupInfo,
+  generateIdentity,
+  generateKeyPackage,
+  joinByExternalCommit,
+  joinFromWelcome,
+  processMessage,
+  proposeRemove,
+  sendApplicationMessage,
+  validateKeyPackage,
+  type GroupState,
+} from '../../lib/mls/group.ts';
+import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from '../../lib/mls/leaf-node.ts';
+import { checkLeafNodeContent, checkLeavesAgainstTree, verifyLeafNodeSignature } from '../../lib/mls/leaf-node-validation.ts';
+import { protectPublicMessage, signFramedContent } from '../../lib/mls/message-protection.ts';
+import { ProposalOrRefType, ProposalType, type Proposal } from '../../lib/mls/proposals.ts';
+import { ProtocolVersion } from '../../lib/mls/protocol-version.ts';
+import type { LeafIndex } from '../../lib/mls/tree-math.ts';
+import { expectRejected, forgeCommit, makeGroup, utf8 } from './group-fixture.ts';
+
+const cs = getCipherSuite(1);
+
+async function signedLeaf(content: LeafNodeContent, key: Uint8Array, groupId: Uint8Array, leafIndex: number): Promise<LeafNode> {
+  const tbs = encodeLeafNodeTbs(content, { groupId, leafIndex: leafIndex as LeafIndex });
+  return { ...content, signature: await signWithLabel(cs, key, 'LeafNodeTBS', tbs) };
+}
+
+describe('LeafNode and KeyPackage rules (suite 1)', () => {
+  let kp: Awaited<ReturnType<typeof generateKeyPackage>>;
+  const ctx = { expectedSource: LeafNodeSource.keyPackage, groupExtensions: [] } as const;
+  beforeAll(async () => {
+    kp = await generateKeyPackage(cs, await generateIdentity(cs, utf8.encode('leaf')));
+  });
+
+  it('suite 1 V-LN-2: the application rejects the credential', () => {
+    expect(() => checkLeafNodeContent(kp.keyPackage.leafNode, { ...ctx, validateCredential: () => false })).toThrow('V-LN-2');
+  });
+  it('suite 1 V-LN-3: a leaf lacking a required capability', () => {
+    const required = {
+      extensionType: ExtensionType.requiredCapabilities,
+      extensionData: encode(requiredCapabilitiesCodec, { extensionTypes: [0xff01], proposalTypes: [], credentialTypes: [] }),
+    };
+    expect(() => checkLeafNodeContent(kp.keyPackage.leafNode, { ...ctx, groupExtensions: [required] })).toThrow('V-LN-3');
+  });
+  it('suite 1 V-LN-4: the leaf credential type missing from its capabilities', () => {
+    const leaf = { ...kp.keyPackage.leafNode, capabilities: { ...kp.keyPackage.leafNode.capabilities, credentials: [CredentialType.x509] } };
+    expect(() => checkLeafNodeContent(leaf, ctx)).toThrow('V-LN-4');
+  });
+  it('suite 1 V-LN-5: a lifetime not covering now, or longer than allowed', () => {
+    expect(() => checkLeafNodeContent(kp.keyPackage.leafNode, { ...ctx, now: 1n })).toThrow('V-LN-5');
+    expect(() => checkLeafNodeContent(kp.keyPackage.leafNode, { ...ctx, maxLifetime: 60n })).toThrow('V-LN-5');
+    expect(() => checkLeafNodeContent(kp.keyPackage.leafNode, { ...ctx, now: BigInt(Math.floor(Date.now() / 1000)) })).not.toThrow();
+  });
+  it('suite 1 V-LN-6: a leaf of the wrong source', () => {
+    expect(() => checkLeafNodeContent(kp.keyPackage.leafNode, { ...ctx, expectedSource: LeafNodeSource.commit })).toThrow('V-LN-6');
+  });
+  it('suite 1 V-LN-7: a non-default leaf extension not listed in capabilities', () => {
+    const leaf = { ...kp.keyPackage.leafNode, extensions: [{ extensionType: 0xbeef, extensionData: new Uint8Array(1) }] };
+    expect(() => checkLeafNodeContent(leaf, ctx)).toThrow('V-LN-7');
+  });
+  it('suite 1 V-LN-1: a bad leaf signature', async () => {
+    const leaf = { ...kp.keyPackage.leafNode, signature: new Uint8Array(64) };
+    await expect(verifyLeafNodeSignature(cs, leaf, new Uint8Array(0), 0 as LeafIndex)).rejects.toThrow('V-LN-1');
+  });
+  it('suite 1 V-LN-9: a credential type some member does not support', async () => {
+    const g = await makeGroup(1, 2);
+    const leaf0 = g[0]!.tree.leaf(0 as LeafIndex)!;
+    const draft = g[0]!.tree.edit();
+    draft.setLeaf(1 as LeafIndex, { ...leaf0, signatureKey: new Uint8Array(32).fill(7), encryptionKey: new Uint8Array(32).fill(8), credential: { credentialType: CredentialType.x509, certificates: [] }, capabilities: { ...leaf0.capabilities, credentials: [1, 2] } });
+    expect(() => checkLeavesAgainstTree(draft, [1 as LeafIndex])).toThrow('V-LN-9');
+  });
+  it('suite 1 V-KP-1..4: KeyPackage validation', async () => {
+    const base = { suite: cs, version: ProtocolVersion.mls10, groupExtensions: [] };
+    await expect(validateKeyPackage(kp.keyPackage, base)).resolves.toBeUndefined();
+    await expect(validateKeyPackage(kp.keyPackage, { ...base, suite: getCipherSuite(3) })).rejects.toThrow('V-KP-1');
+    const noSuite = { ...kp.keyPackage, leafNode: { ...kp.keyPackage.leafNode, capabilities: { ...kp.keyPackage.leafNode.capabilities, cipherSuites: [2] } } };
+    await expect(validateKeyPackage(noSuite, base)).rejects.toThrow('V-KP-2');
+    await expect(validateKeyPackage({ ...kp.keyPackage, signature: new Uint8Array(64) }, base)).rejects.toThrow('V-KP-3');
+  });
+});
+
+describe('message rules (suite 1)', () => {
+  let g: GroupState[];
+  beforeAll(async () => {
+    g = await makeGroup(1, 3);
+  });
+
+  type Body = { readonly sender: FramedContent['sender'] } & (
+    | { readonly contentType: typeof ContentType.proposal; readonly proposal: Proposal }
+    | { readonly contentType: typeof ContentType.commit; readonly commit: Commit }
+  );
+  async function outsider(content: Body, key: Uint8Array): Promise<MLSMessage> {
+    const ctx = g[0]!.context;
+    const full = { groupId: ctx.groupId, epoch: ctx.epoch, authenticatedData: new Uint8Array(0), ...content } as FramedContent;
+    const ac = await signFramedContent(cs, {
+      wireFormat: WireFormat.publicMessage,
+      content: full,
+      groupContext: ctx,
+      signaturePrivateKey: key,
+      ...(full.contentType === ContentType.commit ? { confirmationTag: new Uint8Array(cs.hash.size) } : {}),
+    });
+    return { version: ProtocolVersion.mls10, wireFormat: WireFormat.publicMessage, publicMessage: protectPublicMessage(cs, ac, { groupContext: ctx }) };
+  }
+
+  it('suite 1 V-RCV-4: an external sender without an external_senders extension', async () => {
+    const id = await generateIdentity(cs, utf8.encode('ext'));
+    const msg = await outsider({ sender: { senderType: SenderType.external, senderIndex: 0 }, contentType: ContentType.proposal, proposal: { proposalType: ProposalType.remove, remove: { removed: 1 as LeafIndex } } }, id.signaturePrivateKey);
+    await expectRejected(g[1]!, 'V-RCV-4', (s) => processMessage(s, encodeMessage(msg)));
+  });
+
+  it('suite 1 V-PRP-1: a standalone ExternalInit proposal; V-SND-2 via V-PROT-9: a new member proposing a Remove', async () => {
+    const p = await createProposal(g[0]!, { proposalType: ProposalType.externalInit, externalInit: { kemOutput: new Uint8Array(32) } }, { wireFormat: WireFormat.publicMessage });
+    await expectRejected(g[1]!, 'V-PRP-1', (s) => processMessage(s, encodeMessage(p.message)));
+    const id = await generateIdentity(cs, utf8.encode('nm'));
+    const msg = await outsider({ sender: { senderType: SenderType.newMemberProposal }, contentType: ContentType.proposal, proposal: { proposalType: ProposalType.remove, remove: { removed: 1 as LeafIndex } } }, id.signaturePrivateKey);
+    await expect(processMessage(g[1]!, encodeMessage(msg))).rejects.toThrow(/V-SND-2|V-PROT-9|V-PROT-3/);
+  });
+
+  it('suite 1 V-CM-7: a committed Update of our own leaf that we never sent', async () => {
+    // Member 1 signs an Update without keeping its private key (as after losing state), then sees it committed.
+    const kpair = await cs.hpke.generateKeyPair();
+    const cur = g[1]!.tree.leaf(1 as LeafIndex)!;
+    const leafNode = await signedLeaf(
+      { encryptionKey: kpair.publicKey, signatureKey: cur.signatureKey, credential: cur.credential, capabilities: cur.capabilities, extensions: [], leafNodeSource: LeafNodeSource.update },
+      g[1]!.signaturePrivateKey,
+      g[1]!.context.groupId,
+      1,
+    );
+    const p = await createProposal(g[1]!, { proposalType: ProposalType.update, update: { leafNode } }, { wireFormat: WireFormat.publicMessage });
+    const a = (await processMessage(g[0]!, encodeMessage(p.message))).state;
+    const c = await createCommit(a);
+    // p.state cached the proposal but holds no private key for it (created without proposeUpdate).
+    await expectRejected(p.state, 'V-CM-7', (s) => processMessage(s, encodeMessage(c.commit)));
+  });
+
+  it('suite 1 V-LN-10: an Update that keeps the encryption key', async () => {
+    const cur = g[1]!.tree.leaf(1 as LeafIndex)!;
+    const leafNode = await signedLeaf(
+      { encryptionKey: cur.encryptionKey, signatureKey: cur.signatureKey, credential: cur.credential, capabilities: cur.capabilities, extensions: [], leafNodeSource: LeafNodeSource.update },
+      g[1]!.signaturePrivateKey,
+      g[1]!.context.groupId,
+      1,
+    );
+    const p = await createProposal(g[1]!, { proposalType: ProposalType.update, update: { leafNode } }, { wireFormat: WireFormat.publicMessage });
+    const a = (await processMessage(g[0]!, encodeMessage(p.message))).state;
+    await expectRejected(a, 'V-LN-10', (s) => createCommit(s));
+  });
+
+  it('suite 1 V-RI-1: a ReInit lowering the version; V-GCE-2: an unsupported group extension', async () => {
+    const reinit: Proposal = { proposalType: ProposalType.reinit, reInit: { groupId: new Uint8Array(4), version: 0, cipherSuite: 1, extensions: [] } };
+    const msg = await forgeCommit(g[0]!, { proposals: [{ type: ProposalOrRefType.proposal, proposal: reinit }] });
+    await expectRejected(g[1]!, 'V-RI-1', (s) => processMessage(s, encodeMessage(msg)));
+    await expectRejected(g[0]!, 'V-GCE-2', (s) =>
+      createCommit(s, { proposals: [{ proposalType: ProposalType.groupContextExtensions, groupContextExtensions: { extensions: [{ extensionType: 0xabcd, extensionData: new Uint8Array(0) }] } }] }),
+    );
+  });
+
+  it('suite 1 V-EC-1: an external Commit referencing a proposal; V-CM-6 / V-PROT-9: a commit from an external sender', async () => {
+    const gi = await exportGroupInfo(g[0]!);
+    const id = await generateIdentity(cs, utf8.encode('joiner'));
+    const ext = await joinByExternalCommit(gi, id);
+    if (ext.commit.wireFormat !== WireFormat.publicMessage || ext.commit.publicMessage.content.contentType !== ContentType.commit) throw new Error('bad');
+    const commit = ext.commit.publicMessage.content.commit;
+    const p = await proposeRemove(g[2]!, 0 as LeafIndex, { wireFormat: WireFormat.publicMessage });
+    const b = (await processMessage(g[1]!, encodeMessage(p.message))).state;
+    const withRef = await outsider(
+      { sender: { senderType: SenderType.newMemberCommit }, contentType: ContentType.commit, commit: { ...commit, proposals: [...commit.proposals, { type: ProposalOrRefType.reference, reference: p.ref }] } },
+      id.signaturePrivateKey,
+    );
+    await expectRejected(b, 'V-EC-1', (s) => processMessage(s, encodeMessage(withRef)));
+    const fromExternal = await outsider({ sender: { senderType: SenderType.external, senderIndex: 0 }, contentType: ContentType.commit, commit }, id.signaturePrivateKey);
+    await expect(processMessage(g[1]!, encodeMessage(fromExternal))).rejects.toThrow(/V-CM-6|V-PROT-9/);
+  });
+
+  it('suite 1 V-EJ-1: a GroupInfo without external_pub; V-EJ-2: a GroupInfo with a bad signature', async () => {
+    const id = await generateIdentity(cs, utf8.encode('joiner2'));
+    const noPub = await exportGroupInfo(g[0]!, { externalPub: false });
+    await expect(joinByExternalCommit(noPub, id)).rejects.toThrow('V-EJ-1');
+    const gi = await exportGroupInfo(g[0]!);
+    if (gi.wireFormat !== WireFormat.groupInfo) throw new Error('bad');
+    const forged: MLSMessage = { ...gi, groupInfo: { ...gi.groupInfo, signature: gi.groupInfo.signature.map((x, i) => (i === 0 ? x ^ 1 : x)) } };
+    await expect(joinByExternalCommit(forged, id)).rejects.toThrow('V-EJ-2');
+  });
+
+  it('suite 1 V-JOIN-4: joining a group whose extension we do not support', async () => {
+    const id = await generateIdentity(cs, utf8.encode('picky'));
+    const supporting = await generateIdentity(cs, utf8.encode('supporting'));
+    const caps = defaultCapabilities(cs, { extensions: [0xabcd] });
+    const kpOk = await generateKeyPackage(cs, supporting, { capabilities: caps });
+    const kpNo = await generateKeyPackage(cs, id);
+    // The creator's group carries extension 0xabcd; an Add does not check joiners for it, the joiner itself must (§12.4.3).
+    const { createGroup } = await import('../../lib/mls/group.ts');
+    const creatorId = await generateIdentity(cs, utf8.encode('creator'));
+    let creator = await createGroup(cs, creatorId, { capabilities: caps, groupExtensions: [{ extensionType: 0xabcd, extensionData: new Uint8Array(0) }] });
+    const add = await createCommit(creator, {
+      proposals: [kpOk, kpNo].map((k) => ({ proposalType: ProposalType.add, add: { keyPackage: k.keyPackage } }) as Proposal),
+    });
+    creator = add.state;
+    await expect(joinFromWelcome(add.welcome!, kpOk.keyPackage, kpOk.privateKeys)).resolves.toBeDefined();
+    await expect(joinFromWelcome(add.welcome!, kpNo.keyPackage, kpNo.privateKeys)).rejects.toThrow('V-JOIN-4');
+  });
+
+  it('suite 1 V-APP-1: no application data while proposals are pending', async () => {
+    const p = await proposeRemove(g[2]!, 1 as LeafIndex);
+    await expect(sendApplicationMessage(p.state, utf8.encode('x'))).rejects.toThrow('V-APP-1');
+  });
+});
