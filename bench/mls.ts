@@ -1,5 +1,5 @@
 /**
- * `npm run bench:mls` (tsx bench/mls.ts [--quick] [--only=ours|ts-mls] [--n=1024,256]):
+ * `npm run bench:mls` (tsx bench/mls.ts [--quick] [--only=ours|ts-mls] [--n=1024,256] [--profile=OP]):
  * times our MLS engine and ts-mls 1.6.4 for cipher suite 1 at N = 2, 32, 256
  * and 1024 members, both driven through the same `InteropMember` interface
  * with MLSMessage bytes (so both pay their own encoding and decoding).
@@ -24,8 +24,12 @@
  *
  * Prints a table with the ratio ts-mls/ours and whether the N=1024 targets are
  * met, and writes bench-results/mls.json (one record per operation and N).
+ * `--profile=OP` also records a CPU profile of just that operation's runs, per
+ * implementation and N, to bench-results/profile-<impl>-<OP>-N<n>.cpuprofile
+ * (open it in Chrome DevTools or speedscope).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bytesEqual } from '../lib/mls/codec.ts';
@@ -65,6 +69,7 @@ interface Args {
   readonly quick: boolean;
   readonly only: ImplName | undefined;
   readonly sizes: readonly number[];
+  readonly profile: Operation | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -74,7 +79,30 @@ function parseArgs(argv: readonly string[]): Args {
   const nArg = argv.find((a) => a.startsWith('--n='))?.slice('--n='.length);
   const sizes = nArg !== undefined ? nArg.split(',').map(Number) : quick ? [2, 32] : [2, 32, 256, 1024];
   if (sizes.some((n) => !Number.isInteger(n) || n < 2)) throw new Error('--n=N[,N...] with N >= 2');
-  return { quick, only: onlyArg, sizes };
+  const profile = argv.find((a) => a.startsWith('--profile='))?.slice('--profile='.length);
+  if (profile !== undefined && !(OPERATIONS as readonly string[]).includes(profile)) throw new Error(`--profile=${OPERATIONS.join('|')}`);
+  return { quick, only: onlyArg, sizes, profile: profile as Operation | undefined };
+}
+
+const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench-results');
+
+/** Runs `fn`, under the V8 CPU profiler when `file` is given. */
+async function profiled<T>(file: string | undefined, fn: () => Promise<T>): Promise<T> {
+  if (file === undefined) return fn();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+    log(`  wrote ${file}`);
+  }
 }
 
 function log(msg: string): void {
@@ -106,6 +134,10 @@ async function benchOne(impl: ImplName, factory: Factory, n: number, args: Args)
     out[op] = m;
     log(`  ${impl} N=${n} ${op}: ${formatMs(m.medianMs)} ms (${m.reps} runs)`);
   };
+  const measureOp = <T>(op: Operation, setup: () => T | Promise<T>, run: (p: T) => unknown, options: MeasureOptions): Promise<Measurement> =>
+    profiled(args.profile === op ? join(RESULTS_DIR, `profile-${impl}-${op}-N${n}.cpuprofile`) : undefined, () =>
+      measure(setup, run, options),
+    );
 
   const creator0 = await factory('m0');
   await creator0.createGroup(utf8(`bench ${impl} ${n}`));
@@ -125,7 +157,8 @@ async function benchOne(impl: ImplName, factory: Factory, n: number, args: Args)
   let lastWelcome: Uint8Array | undefined;
   step(
     'add_all',
-    await measure(
+    await measureOp(
+      'add_all',
       () => creator0.fork(),
       async (c) => {
         for (let i = 0; i < keyPackages.length; i += BATCH) {
@@ -145,7 +178,8 @@ async function benchOne(impl: ImplName, factory: Factory, n: number, args: Args)
   let joined: InteropMember | undefined;
   step(
     'join_welcome',
-    await measure(
+    await measureOp(
+      'join_welcome',
       () => joiner0.fork(),
       async (j) => {
         await j.joinFromWelcome(welcome);
@@ -162,7 +196,8 @@ async function benchOne(impl: ImplName, factory: Factory, n: number, args: Args)
   let blankCommitter: InteropMember | undefined;
   step(
     'commit_blank',
-    await measure(
+    await measureOp(
+      'commit_blank',
       () => fullState.fork(),
       async (c) => {
         blankCommit = (await c.commit()).commit;
@@ -175,7 +210,8 @@ async function benchOne(impl: ImplName, factory: Factory, n: number, args: Args)
   let blankReceiver: InteropMember | undefined;
   step(
     'process_blank',
-    await measure(
+    await measureOp(
+      'process_blank',
       () => member.fork(),
       async (m) => {
         await m.process(blank);
@@ -192,11 +228,12 @@ async function benchOne(impl: ImplName, factory: Factory, n: number, args: Args)
   const reader = member.fork();
   const ciphertexts: Uint8Array[] = [];
   const msgReps: MeasureOptions = args.quick ? { minReps: 5, maxReps: 10, budgetMs: 200 } : { minReps: 30, maxReps: 60, budgetMs: 1500 };
-  step('encrypt', await measure(() => sender, async (s) => void ciphertexts.push(await s.encrypt(payload)), msgReps));
+  step('encrypt', await measureOp('encrypt', () => sender, async (s) => void ciphertexts.push(await s.encrypt(payload)), msgReps));
   let next = 0;
   step(
     'decrypt',
-    await measure(
+    await measureOp(
+      'decrypt',
       () => must(ciphertexts[next++], 'ciphertext'),
       async (ct) => {
         const r = await reader.process(ct);
@@ -230,7 +267,8 @@ async function benchOne(impl: ImplName, factory: Factory, n: number, args: Args)
   let popCommitter: InteropMember | undefined;
   step(
     'commit_populated',
-    await measure(
+    await measureOp(
+      'commit_populated',
       () => creator.fork(),
       async (c) => {
         popCommit = (await c.commit()).commit;
@@ -243,7 +281,8 @@ async function benchOne(impl: ImplName, factory: Factory, n: number, args: Args)
   let popReceiver: InteropMember | undefined;
   step(
     'process_commit',
-    await measure(
+    await measureOp(
+      'process_commit',
       () => receiver.fork(),
       async (m) => {
         await m.process(populated);
@@ -321,9 +360,8 @@ async function main(): Promise<void> {
   }
   if (targetN === 1024) console.log(allMet ? '\nAll targets met.' : '\nSome targets missed.');
 
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const file = join(root, 'bench-results', 'mls.json');
-  mkdirSync(dirname(file), { recursive: true });
+  const file = join(RESULTS_DIR, 'mls.json');
+  mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(file, `${JSON.stringify(records, null, 2)}\n`);
   console.log(`\nwrote ${file}`);
 }

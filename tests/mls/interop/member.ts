@@ -11,6 +11,7 @@
 
 export type ProcessResult =
   | { readonly kind: 'commit'; readonly epoch: bigint }
+  | { readonly kind: 'proposal' }
   | { readonly kind: 'application'; readonly data: Uint8Array };
 
 export interface CommitOptions {
@@ -38,7 +39,13 @@ export interface InteropMember {
   /** A fresh MLSMessage(KeyPackage); its private keys are kept for a later join. */
   keyPackage(): Promise<Uint8Array>;
   createGroup(groupId: Uint8Array): Promise<void>;
+  /**
+   * Commit the given proposals by value, together with every proposal received
+   * (or sent) in this epoch, by reference (§12.4).
+   */
   commit(options?: CommitOptions): Promise<CommitOutput>;
+  /** A standalone Remove proposal (a PrivateMessage); `leaf` is our own to leave the group. */
+  proposeRemove(leaf: number): Promise<Uint8Array>;
   /** Join from an MLSMessage(Welcome); `ratchetTree` is the encoded tree when the Welcome has no extension. */
   joinFromWelcome(welcome: Uint8Array, ratchetTree?: Uint8Array): Promise<void>;
   /** MLSMessage(GroupInfo) with the external_pub and ratchet_tree extensions (§12.4.3.2). */

@@ -20,6 +20,7 @@ import {
   joinByExternalCommit,
   joinFromWelcome,
   processMessage,
+  proposeRemove,
   sendApplicationMessage,
   type GeneratedKeyPackage,
   type GroupState,
@@ -92,6 +93,12 @@ class OurMember implements InteropMember {
     return { commit: encodeMessage(r.commit), ...(r.welcome === undefined ? {} : { welcome: encodeMessage(r.welcome) }) };
   }
 
+  async proposeRemove(leaf: number): Promise<Uint8Array> {
+    const r = await proposeRemove(this.current(), leaf as LeafIndex);
+    this.state = r.state;
+    return encodeMessage(r.message);
+  }
+
   async joinFromWelcome(welcomeBytes: Uint8Array, ratchetTree?: Uint8Array): Promise<void> {
     const m = decodeMessage(welcomeBytes);
     if (m.wireFormat !== WireFormat.welcome) throw new Error('expected an MLSMessage(Welcome)');
@@ -117,7 +124,7 @@ class OurMember implements InteropMember {
     this.state = r.state;
     if (r.kind === 'application') return { kind: 'application', data: r.data };
     if (r.kind === 'commit') return { kind: 'commit', epoch: r.state.context.epoch };
-    throw new Error(`${this.name}: unexpected ${r.kind}`);
+    return { kind: 'proposal' };
   }
 
   async encrypt(data: Uint8Array, authenticatedData?: Uint8Array): Promise<Uint8Array> {

@@ -23,6 +23,7 @@ import {
   acceptAll,
   createApplicationMessage,
   createCommit,
+  createProposal,
   createGroup,
   createGroupInfoWithExternalPubAndRatchetTree,
   decodeMlsMessage,
@@ -187,6 +188,12 @@ class PeerMember implements InteropMember {
     return { commit: encodeMlsMessage(result.commit), ...(welcome === undefined ? {} : { welcome }) };
   }
 
+  async proposeRemove(leaf: number): Promise<Uint8Array> {
+    const r = await createProposal(this.current(), false, { proposalType: 'remove', remove: { removed: leaf } }, this.cs);
+    this.state = r.newState;
+    return encodeMlsMessage(r.message);
+  }
+
   async joinFromWelcome(welcomeBytes: Uint8Array, ratchetTree?: Uint8Array): Promise<void> {
     const m = decodeMessage(welcomeBytes);
     if (m.wireformat !== 'mls_welcome') throw new Error('expected an MLSMessage(Welcome)');
@@ -239,10 +246,14 @@ class PeerMember implements InteropMember {
     if (m.wireformat !== 'mls_private_message' && m.wireformat !== 'mls_public_message') {
       throw new Error(`cannot process a ${m.wireformat}`);
     }
+    const before = this.current().groupContext.epoch;
     const result = await processMessage(m, this.current(), emptyPskIndex, acceptAll, this.cs);
     this.state = result.newState;
     if (result.kind === 'applicationMessage') return { kind: 'application', data: result.message };
-    return { kind: 'commit', epoch: result.newState.groupContext.epoch };
+    // ts-mls reports proposals and commits alike; a commit is what moves the epoch (or removes us).
+    const epoch = result.newState.groupContext.epoch;
+    if (epoch === before && result.newState.groupActiveState.kind === 'active') return { kind: 'proposal' };
+    return { kind: 'commit', epoch };
   }
 
   async encrypt(data: Uint8Array, authenticatedData?: Uint8Array): Promise<Uint8Array> {

@@ -1,8 +1,10 @@
 /**
  * One group history, written once against `InteropMember`, run with any mix
  * of implementations: create, add by Welcome (with and without the
- * ratchet_tree extension), commits from every member, a removal, a join by
- * external commit, and application messages from everyone to everyone.
+ * ratchet_tree extension), commits from every member (Private- and
+ * PublicMessage), a removal, a join by external commit, leaving by a Remove
+ * proposal committed by reference, and application messages (with
+ * authenticated_data) from everyone to everyone.
  * After each step every current member must agree on the epoch, the epoch
  * authenticator, an exported secret and the membership.
  */
@@ -118,4 +120,16 @@ export async function runScenario(make: readonly [MemberFactory, MemberFactory, 
   await deliver(d.commit, dave, group);
   expect(await expectAgreement(group)).toBe(8n);
   await exchangeMessages(group, 'epoch 8');
+
+  // dave leaves: he proposes his own removal; alice commits it by reference
+  // (so both sides must compute the same ProposalRef, §5.2).
+  const leave = await dave.proposeRemove(dave.ownLeafIndex());
+  for (const m of [alice, carol]) expect((await m.process(leave)).kind, `${m.name} (${m.impl}) reading dave's proposal`).toBe('proposal');
+  const byRef = await alice.commit();
+  await deliver(byRef.commit, alice, group);
+  expect(dave.active()).toBe(false);
+  group = [alice, carol];
+  expect(await expectAgreement(group)).toBe(9n);
+  expect(alice.members()).toEqual(['alice', undefined, 'carol']);
+  await exchangeMessages(group, 'epoch 9');
 }

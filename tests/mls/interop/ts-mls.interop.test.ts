@@ -22,10 +22,13 @@ describe('ts-mls interop', () => {
     it(`suite ${suite} harness: ours only`, async () => {
       await runScenario([ours, ours, ours, ours]);
     });
-    it(`suite ${suite} mixed: ours creates, ts-mls joins/commits/removes, ts-mls joins externally from our GroupInfo`, async () => {
+    // alice=ours, bob=ts-mls, carol=ours, dave=ts-mls: we create and add ts-mls, ts-mls commits and adds us,
+    // we remove ts-mls, ts-mls joins externally from our GroupInfo and leaves by a proposal we commit by reference.
+    it(`suite ${suite} mixed: we create the group, ts-mls members join, commit, add us, are removed, join externally, leave`, async () => {
       await runScenario([ours, peer, ours, peer]);
     });
-    it(`suite ${suite} mixed: ts-mls creates, we join/commit/remove, we join externally from its GroupInfo`, async () => {
+    // The mirror image: every role of ours above is played by ts-mls and vice versa.
+    it(`suite ${suite} mixed: ts-mls creates the group, our members join, commit, add ts-mls, are removed, join externally, leave`, async () => {
       await runScenario([peer, ours, peer, ours]);
     });
   }
