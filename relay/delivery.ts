@@ -78,7 +78,7 @@ export class Delivery {
   }
 
   async createMailbox(token: Token): Promise<{ mailboxId: string; secret: string }> {
-    const spend = this.tokens.verify(token);
+    const spend = await this.tokens.verify(token);
     const mailboxId = randomId();
     const secret = randomSecret(32);
     this.unwrap(await this.store.createMailbox(spend, mailboxId, hashMailboxSecret(secret)));
@@ -116,7 +116,7 @@ export class Delivery {
 
   async send(queueId: Uint8Array, token: Token, payload: Uint8Array): Promise<string> {
     this.checkPayload(payload);
-    const spend = this.tokens.verify(token);
+    const spend = await this.tokens.verify(token);
     const messageId = randomId();
     const mailboxes = this.unwrap(
       await this.store.postToQueue(spend, hashQueueId(queueId), { messageId, payload, expiresAt: this.expiresAt() }),
@@ -127,7 +127,7 @@ export class Delivery {
 
   async sendWelcome(mailboxId: string, token: Token, payload: Uint8Array): Promise<string> {
     this.checkPayload(payload);
-    const spend = this.tokens.verify(token);
+    const spend = await this.tokens.verify(token);
     const messageId = randomId();
     this.unwrap(await this.store.postToMailbox(spend, mailboxId, { messageId, payload, expiresAt: this.expiresAt() }));
     this.notify([mailboxId], { messageId, payload, kind: 'welcome' });

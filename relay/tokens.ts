@@ -22,16 +22,20 @@ import type { RelayConfig } from './config.ts';
 import { ErrorCode, RelayError, badRequest } from './errors.ts';
 import { readBytes, readObject, toB64 } from './encoding.ts';
 import type { RelayStore, Spend, TokenKey } from './store.ts';
+import { createTokenEvaluator, newTokenSeed, type TokenEvaluator } from './token-eval.ts';
 
 export const TOKEN_SUITE = 'ristretto255-SHA512';
 export const TOKEN_INPUT_BYTES = 32;
 export const TOKEN_OUTPUT_BYTES = 64;
 const ELEMENT_BYTES = 32;
 
-/** noble exposes Evaluate for VOPRF at runtime but not in its types. */
-const voprf = ristretto255_oprf.voprf as typeof ristretto255_oprf.voprf & {
-  evaluate(secretKey: Uint8Array, input: Uint8Array): Uint8Array;
-};
+const voprf = ristretto255_oprf.voprf;
+
+/** A key as used in memory: the stored record plus its evaluator (skS, pkS, fast Evaluate). */
+interface LiveKey {
+  record: TokenKey;
+  evaluator: TokenEvaluator;
+}
 
 export interface Token {
   keyId: string;
@@ -55,13 +59,6 @@ function keyIdOf(publicKey: Uint8Array): string {
   return toB64(sha256(publicKey).subarray(0, 12));
 }
 
-function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
-}
-
 export interface PublicTokenKey {
   keyId: string;
   publicKey: string;
@@ -71,7 +68,8 @@ export interface PublicTokenKey {
 }
 
 export class TokenAuthority {
-  private keys: TokenKey[] = [];
+  private keys: LiveKey[] = [];
+  private readonly evaluators = new Map<string, TokenEvaluator>();
   private readonly recentIssuance = new Map<string, number[]>();
 
   constructor(
@@ -89,27 +87,40 @@ export class TokenAuthority {
     }
     let live = keys.filter((k) => k.acceptUntil > now);
     if (!live.some((k) => k.issueUntil > now)) {
-      const pair = voprf.generateKeyPair();
+      // The stored secret is an X25519 seed; skS = clamp(seed) mod ℓ (see token-eval.ts).
+      const seed = newTokenSeed();
+      const evaluator = await createTokenEvaluator(seed);
       const issueUntil = now + this.config.tokenKeyLifetimeSeconds;
       const key: TokenKey = {
-        keyId: keyIdOf(pair.publicKey),
-        secretKey: pair.secretKey,
-        publicKey: pair.publicKey,
+        keyId: keyIdOf(evaluator.publicKey),
+        secretKey: seed,
+        publicKey: evaluator.publicKey,
         issueUntil,
         acceptUntil: issueUntil + this.config.tokenKeyOverlapSeconds,
       };
       await this.store.putTokenKey(key);
+      this.evaluators.set(key.keyId, evaluator);
       live = [...live, key];
     }
-    this.keys = live.sort((a, b) => a.issueUntil - b.issueUntil);
+    const next: LiveKey[] = [];
+    for (const record of live.sort((a, b) => a.issueUntil - b.issueUntil)) {
+      let evaluator = this.evaluators.get(record.keyId);
+      if (evaluator === undefined) {
+        evaluator = await createTokenEvaluator(record.secretKey);
+        this.evaluators.set(record.keyId, evaluator);
+      }
+      next.push({ record, evaluator });
+    }
+    for (const id of this.evaluators.keys()) if (!next.some((k) => k.record.keyId === id)) this.evaluators.delete(id);
+    this.keys = next;
   }
 
-  private async current(): Promise<TokenKey> {
+  private async current(): Promise<LiveKey> {
     const now = this.now();
-    let key = this.keys.find((k) => k.issueUntil > now);
+    let key = this.keys.find((k) => k.record.issueUntil > now);
     if (key === undefined) {
       await this.rotate();
-      key = this.keys.find((k) => k.issueUntil > now);
+      key = this.keys.find((k) => k.record.issueUntil > now);
     }
     if (key === undefined) throw new RelayError(ErrorCode.internal, 'no token key');
     return key;
@@ -119,6 +130,7 @@ export class TokenAuthority {
     await this.current();
     const now = this.now();
     return this.keys
+      .map((k) => k.record)
       .filter((k) => k.acceptUntil > now)
       .map((k) => ({
         keyId: k.keyId,
@@ -159,8 +171,8 @@ export class TokenAuthority {
     );
     if (!ok) throw new RelayError(ErrorCode.quotaExceeded, 'daily token quota reached');
     const key = await this.current();
-    const res = voprf.blindEvaluateBatch(key.secretKey, key.publicKey, points);
-    return { keyId: key.keyId, evaluated: res.evaluated.map(toB64), proof: toB64(res.proof) };
+    const res = voprf.blindEvaluateBatch(key.evaluator.secretKey, key.evaluator.publicKey, points);
+    return { keyId: key.record.keyId, evaluated: res.evaluated.map(toB64), proof: toB64(res.proof) };
   }
 
   private rateLimit(accountId: string): void {
@@ -179,18 +191,18 @@ export class TokenAuthority {
    * Check a token's PRF output under its key. Returns what to record in the
    * spent set; the caller records it atomically with what the token pays for.
    */
-  verify(token: Token): Spend {
+  async verify(token: Token): Promise<Spend> {
     const now = this.now();
-    const key = this.keys.find((k) => k.keyId === token.keyId && k.acceptUntil > now);
+    const key = this.keys.find((k) => k.record.keyId === token.keyId && k.record.acceptUntil > now);
     if (key === undefined) throw new RelayError(ErrorCode.tokenInvalid, 'token invalid');
-    let expected: Uint8Array;
+    let ok: boolean;
     try {
-      expected = voprf.evaluate(key.secretKey, token.input);
+      ok = await key.evaluator.matches(token.input, token.output);
     } catch (cause) {
       throw new RelayError(ErrorCode.tokenInvalid, 'token invalid', { cause });
     }
-    if (!constantTimeEqual(expected, token.output)) throw new RelayError(ErrorCode.tokenInvalid, 'token invalid');
+    if (!ok) throw new RelayError(ErrorCode.tokenInvalid, 'token invalid');
     const h = sha256(new Uint8Array([...enc.encode('microchat spent v1'), ...token.input]));
-    return { keyId: key.keyId, inputHash: toB64(h) };
+    return { keyId: key.record.keyId, inputHash: toB64(h) };
   }
 }
