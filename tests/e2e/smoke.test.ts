@@ -42,14 +42,15 @@ describe('extension smoke', () => {
     await screenshot(page, 'smoke-01-first-open');
 
     // Point the background at the real relay through the settings form.
-    await page.click('summary');
-    const input = await page.waitForSelector('#relay-url');
+    await page.click('[data-testid="settings-button"]');
+    const input = await page.waitForSelector('[data-testid="settings-dialog"] #relay-url');
     await input!.click({ count: 3 });
     await input!.type(relay.url);
-    await page.click('form button[type="submit"]');
+    await page.click('[data-testid="settings-dialog"] form button[type="submit"]');
 
-    await page.waitForSelector('[data-testid="relay-status"][data-state="reachable"]', { timeout: 15_000 });
-    const text = await page.$eval('[data-testid="relay-status"]', (el) => el.textContent ?? '');
+    const status = '[data-testid="settings-dialog"] [data-testid="relay-status"]';
+    await page.waitForSelector(`${status}[data-state="reachable"]`, { timeout: 15_000 });
+    const text = await page.$eval(status, (el) => el.textContent ?? '');
     expect(text).toContain('Connected');
     expect(text).toContain(new URL(relay.url).host);
     await screenshot(page, 'smoke-02-relay-connected');
@@ -61,8 +62,8 @@ describe('extension smoke', () => {
 
     // And the relay going away is reported, not hidden.
     await relay.stop();
-    await page.click('[data-testid="relay-status"] button');
-    await page.waitForSelector('[data-testid="relay-status"][data-state="unreachable"]', { timeout: 15_000 });
+    await page.click(`${status} button`);
+    await page.waitForSelector(`${status}[data-state="unreachable"]`, { timeout: 15_000 });
     await screenshot(page, 'smoke-03-relay-unreachable');
     await page.close();
   });
@@ -70,12 +71,12 @@ describe('extension smoke', () => {
   it('rejects an insecure relay URL with a clear error', async () => {
     const page = await ext.openPage('sidepanel.html');
     await page.waitForSelector('[data-testid="relay-status"]');
-    await page.click('summary');
-    const input = await page.waitForSelector('#relay-url');
+    await page.click('[data-testid="settings-button"]');
+    const input = await page.waitForSelector('[data-testid="settings-dialog"] #relay-url');
     await input!.click({ count: 3 });
     await input!.type('http://relay.example.org');
-    await page.click('form button[type="submit"]');
-    const alert = await page.waitForSelector('[role="alert"]');
+    await page.click('[data-testid="settings-dialog"] form button[type="submit"]');
+    const alert = await page.waitForSelector('[data-testid="settings-dialog"] [role="alert"]');
     expect(await alert!.evaluate((el) => el.textContent)).toContain('https://');
     // What the person typed stays, so they can fix it.
     expect(await page.$eval('#relay-url', (el) => (el as HTMLInputElement).value)).toBe('http://relay.example.org');
