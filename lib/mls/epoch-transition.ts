@@ -17,12 +17,7 @@ import { bytesEqual, encode } from './codec.ts';
 import type { Extension } from './extensions.ts';
 import type { AuthenticatedContent } from './framing.ts';
 import { groupContextCodec, type GroupContext } from './group-context.ts';
-import {
-  type GroupState,
-  retainEpoch,
-  retainResumptionPsk,
-  withState,
-} from './group-state.ts';
+import { type GroupState, retainEpoch, retainResumptionPsk, startEpoch, withState } from './group-state.ts';
 import {
   advanceKeySchedule,
   computeConfirmationTag,
@@ -34,7 +29,6 @@ import {
 } from './key-schedule.ts';
 import { PskType, ResumptionPskUsage, computePskSecret, resolvePsks, type PreSharedKeyId, type PskLookup, type PskSecret } from './psk.ts';
 import type { RatchetTree } from './ratchet-tree.ts';
-import { SecretTree } from './secret-tree.ts';
 import { computeConfirmedTranscriptHash, computeInterimTranscriptHash } from './transcript-hash.ts';
 import type { TreeKemPrivate } from './treekem.ts';
 import type { LeafIndex } from './tree-math.ts';
@@ -106,29 +100,23 @@ export function nextGroupState(
     readonly tree: RatchetTree;
     readonly ownLeaf: LeafIndex;
     readonly treeKeys: TreeKemPrivate;
-    readonly signaturePrivateKey?: Uint8Array;
     readonly active: boolean;
   },
 ): GroupState {
-  const { encryptionSecret, ...keys } = next.secrets;
-  const secretTree = new SecretTree(old.suite, encryptionSecret, parts.tree.leafCount, {
-    maxForwardSkip: old.config.maxForwardSkip,
-    maxRetainedKeys: old.config.maxRetainedKeys,
-  });
-  encryptionSecret.fill(0);
-  return withState(old, {
+  const fresh = startEpoch({
+    suite: old.suite,
+    config: old.config,
     context: next.context,
     contextBytes: next.contextBytes,
     tree: parts.tree,
     ownLeaf: parts.ownLeaf,
     treeKeys: parts.treeKeys,
-    signaturePrivateKey: parts.signaturePrivateKey ?? old.signaturePrivateKey,
-    keys,
-    secretTree,
+    signaturePrivateKey: old.signaturePrivateKey,
+    secrets: next.secrets,
     interimTranscriptHash: next.interimTranscriptHash,
     confirmationTag: next.confirmationTag,
-    pendingProposals: [],
-    pendingUpdateKeys: [],
+  });
+  return withState(fresh, {
     pastEpochs: retainEpoch(old),
     resumptionPsks: retainResumptionPsk(old),
     active: parts.active,

@@ -16,10 +16,10 @@ import { ExtensionType, externalPubCodec, findExtension } from './extensions.ts'
 import { ContentType, SenderType, WireFormat, type FramedContent, type MLSMessage } from './framing.ts';
 import { groupContextCodec } from './group-context.ts';
 import type { GroupInfo } from './group-info.ts';
-import { DEFAULT_GROUP_CONFIG, type GroupConfig, type GroupState } from './group-state.ts';
+import { DEFAULT_GROUP_CONFIG, startEpoch, type GroupConfig, type GroupState } from './group-state.ts';
 import { checkConfig } from './group-create.ts';
 import { treeFromGroupInfo, verifyJoinedTree, type JoinOptions } from './group-join.ts';
-import { computeNextEpoch, nextGroupState, provisionalContext, pskSecretFor } from './epoch-transition.ts';
+import { computeNextEpoch, provisionalContext, pskSecretFor } from './epoch-transition.ts';
 import { defaultCapabilities, type SigningIdentity } from './key-package-gen.ts';
 import { asCommitSecret, externalInitSender } from './key-schedule.ts';
 import { LeafNodeSource, type Capabilities, type LeafNodeContent } from './leaf-node.ts';
@@ -30,7 +30,6 @@ import { validateExternalProposalList, type ResolvedProposal } from './proposal-
 import { ProposalOrRefType, ProposalType, type Proposal } from './proposals.ts';
 import { ProtocolVersion } from './protocol-version.ts';
 import type { PreSharedKeyId, PskLookup } from './psk.ts';
-import { SecretTree } from './secret-tree.ts';
 import { computeInterimTranscriptHash } from './transcript-hash.ts';
 import { createUpdatePath, signCommitLeafNode } from './treekem.ts';
 import type { LeafIndex } from './tree-math.ts';
@@ -154,34 +153,20 @@ export async function joinByExternalCommit(
   const tagged = { ...ac, auth: { ...ac.auth, confirmationTag: next.confirmationTag } };
   const publicMessage = protectPublicMessage(suite, tagged, { groupContext: context });
 
-  // The pre-join "state" is never used to send: only as the base the new epoch's state is built from.
-  const placeholder: GroupState = Object.freeze({
+  // We were never in the previous epoch: the state starts fresh in the new one.
+  const state = startEpoch({
     suite,
-    context,
-    contextBytes: encode(groupContextCodec, context),
-    tree,
-    ownLeaf: joiner,
-    treeKeys: created.privateKeys,
-    signaturePrivateKey: identity.signaturePrivateKey,
-    keys: { ...next.secrets },
-    secretTree: new SecretTree(suite, new Uint8Array(suite.kdf.size), tree.leafCount),
-    interimTranscriptHash,
-    confirmationTag: groupInfo.confirmationTag,
-    pendingProposals: [],
-    pastEpochs: [],
-    resumptionPsks: [],
-    config: { ...config, maxPastEpochs: 0, maxResumptionPsks: config.maxResumptionPsks },
-    pendingUpdateKeys: [],
-    active: false,
-  });
-  const joined = nextGroupState(placeholder, next, {
+    config,
+    context: next.context,
+    contextBytes: next.contextBytes,
     tree: created.tree,
     ownLeaf: joiner,
     treeKeys: created.privateKeys,
-    active: true,
+    signaturePrivateKey: identity.signaturePrivateKey,
+    secrets: next.secrets,
+    interimTranscriptHash: next.interimTranscriptHash,
+    confirmationTag: next.confirmationTag,
   });
-  // We never were in the previous epoch: keep nothing of it.
-  const state: GroupState = Object.freeze({ ...joined, pastEpochs: [], resumptionPsks: [], config });
   const newGroupInfo = await createGroupInfo(state, options.groupInfo);
   return {
     state,

@@ -5,17 +5,15 @@
  * empty transcript.
  */
 import type { CipherSuite } from '../crypto/provider.ts';
-import { encode } from './codec.ts';
 import { UsageError } from './errors.ts';
 import type { Extension } from './extensions.ts';
-import { groupContextCodec, type GroupContext } from './group-context.ts';
-import { DEFAULT_GROUP_CONFIG, type GroupConfig, type GroupState } from './group-state.ts';
+import type { GroupContext } from './group-context.ts';
+import { DEFAULT_GROUP_CONFIG, startEpoch, type GroupConfig, type GroupState } from './group-state.ts';
 import { generateKeyPackage, type GenerateKeyPackageOptions, type SigningIdentity } from './key-package-gen.ts';
 import { computeConfirmationTag, deriveEpochSecrets, randomEpochSecret } from './key-schedule.ts';
 import { checkExtensionsSupported } from './proposal-apply.ts';
 import { ProtocolVersion } from './protocol-version.ts';
 import { RatchetTree } from './ratchet-tree.ts';
-import { SecretTree } from './secret-tree.ts';
 import { computeInterimTranscriptHash } from './transcript-hash.ts';
 import { TreeKemPrivate } from './treekem.ts';
 import type { LeafIndex } from './tree-math.ts';
@@ -48,33 +46,21 @@ export async function createGroup(suite: CipherSuite, identity: SigningIdentity,
     extensions,
   };
   const epochSecret = randomEpochSecret(suite);
-  const { encryptionSecret, ...keys } = deriveEpochSecrets(suite, epochSecret);
+  const secrets = deriveEpochSecrets(suite, epochSecret);
   epochSecret.fill(0);
-  const confirmationTag = computeConfirmationTag(suite, keys.confirmationKey, context.confirmedTranscriptHash);
-  const secretTree = new SecretTree(suite, encryptionSecret, 1, {
-    maxForwardSkip: config.maxForwardSkip,
-    maxRetainedKeys: config.maxRetainedKeys,
-  });
-  encryptionSecret.fill(0);
+  const confirmationTag = computeConfirmationTag(suite, secrets.confirmationKey, context.confirmedTranscriptHash);
   const ownLeaf = 0 as LeafIndex;
-  return Object.freeze({
+  return startEpoch({
     suite,
+    config,
     context,
-    contextBytes: encode(groupContextCodec, context),
     tree,
     ownLeaf,
     treeKeys: TreeKemPrivate.fromLeafKey(ownLeaf, { privateKey: privateKeys.encryptionPrivateKey, publicKey: leaf.encryptionKey }),
     signaturePrivateKey: identity.signaturePrivateKey,
-    keys,
-    secretTree,
+    secrets,
     interimTranscriptHash: computeInterimTranscriptHash(suite, context.confirmedTranscriptHash, confirmationTag),
     confirmationTag,
-    pendingProposals: [],
-    pastEpochs: [],
-    resumptionPsks: [],
-    config,
-    pendingUpdateKeys: [],
-    active: true,
   });
 }
 

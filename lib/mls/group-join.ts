@@ -17,7 +17,7 @@ import { ExtensionType, findExtension } from './extensions.ts';
 import { WireFormat, type MLSMessage } from './framing.ts';
 import type { GroupContext } from './group-context.ts';
 import type { GroupInfo } from './group-info.ts';
-import { DEFAULT_GROUP_CONFIG, type GroupConfig, type GroupState } from './group-state.ts';
+import { DEFAULT_GROUP_CONFIG, startEpoch, type GroupConfig, type GroupState } from './group-state.ts';
 import type { KeyPackagePrivate } from './key-package-gen.ts';
 import type { KeyPackage } from './key-package.ts';
 import { leafNodeCodec } from './leaf-node.ts';
@@ -25,7 +25,6 @@ import { DEFAULT_EXTENSION_TYPES, checkLeafNodeContent, checkLeavesAgainstTree, 
 import { checkConfig } from './group-create.ts';
 import type { PskLookup } from './psk.ts';
 import { RatchetTree } from './ratchet-tree.ts';
-import { SecretTree } from './secret-tree.ts';
 import type { RatchetTreeNode } from './tree-node.ts';
 import { TreeKemPrivate } from './treekem.ts';
 import type { LeafIndex } from './tree-math.ts';
@@ -137,30 +136,18 @@ export async function joinFromWelcome(
         ? TreeKemPrivate.fromLeafKey(me, leafKey)
         : await TreeKemPrivate.fromWelcomePathSecret(suite, tree, me, leafKey, groupInfo.signer, result.pathSecret);
 
-    const { encryptionSecret, ...keys } = secrets;
-    const secretTree = new SecretTree(suite, encryptionSecret, tree.leafCount, {
-      maxForwardSkip: config.maxForwardSkip,
-      maxRetainedKeys: config.maxRetainedKeys,
-    });
-    encryptionSecret.fill(0);
-    return Object.freeze({
+    return startEpoch({
       suite,
+      config,
       context,
       contextBytes: result.groupContextBytes,
       tree,
       ownLeaf: me,
       treeKeys,
       signaturePrivateKey: privateKeys.signaturePrivateKey,
-      keys,
-      secretTree,
+      secrets,
       interimTranscriptHash: result.interimTranscriptHash,
       confirmationTag: groupInfo.confirmationTag,
-      pendingProposals: [],
-      pastEpochs: [],
-      resumptionPsks: [],
-      config,
-      pendingUpdateKeys: [],
-      active: true,
     });
   } catch (err) {
     for (const s of Object.values(secrets) as Uint8Array[]) s.fill(0);

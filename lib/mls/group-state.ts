@@ -102,6 +102,52 @@ export interface GroupState {
   readonly active: boolean;
 }
 
+/** Everything needed to start holding a group at some epoch (creation, joining, a new epoch). */
+export interface EpochStart {
+  readonly suite: CipherSuite;
+  readonly config: GroupConfig;
+  readonly context: GroupContext;
+  /** `groupContextCodec` encoding of `context`, if already at hand. */
+  readonly contextBytes?: Uint8Array;
+  readonly tree: RatchetTree;
+  readonly ownLeaf: LeafIndex;
+  readonly treeKeys: TreeKemPrivate;
+  readonly signaturePrivateKey: Uint8Array;
+  /** All epoch secrets; encryption_secret seeds the secret tree and is then wiped (§9.2). */
+  readonly secrets: EpochSecrets;
+  readonly interimTranscriptHash: Uint8Array;
+  readonly confirmationTag: Uint8Array;
+}
+
+/** A fresh state with no history (no past epochs, no pending proposals). */
+export function startEpoch(e: EpochStart): GroupState {
+  const { encryptionSecret, ...keys } = e.secrets;
+  const secretTree = new SecretTree(e.suite, encryptionSecret, e.tree.leafCount, {
+    maxForwardSkip: e.config.maxForwardSkip,
+    maxRetainedKeys: e.config.maxRetainedKeys,
+  });
+  encryptionSecret.fill(0);
+  return Object.freeze({
+    suite: e.suite,
+    context: e.context,
+    contextBytes: e.contextBytes ?? encode(groupContextCodec, e.context),
+    tree: e.tree,
+    ownLeaf: e.ownLeaf,
+    treeKeys: e.treeKeys,
+    signaturePrivateKey: e.signaturePrivateKey,
+    keys,
+    secretTree,
+    interimTranscriptHash: e.interimTranscriptHash,
+    confirmationTag: e.confirmationTag,
+    pendingProposals: [],
+    pastEpochs: [],
+    resumptionPsks: [],
+    config: e.config,
+    pendingUpdateKeys: [],
+    active: true,
+  });
+}
+
 /** A copy of `state` with some fields replaced (never mutates `state`). */
 export function withState(state: GroupState, changes: Partial<GroupState>): GroupState {
   return Object.freeze({ ...state, ...changes });
@@ -284,6 +330,11 @@ export function decodeGroupState(bytes: Uint8Array, options?: DecodeOptions): Gr
   const leafEntry = treeKeyList.find(([x]) => x === 2 * ownLeaf);
   if (leafEntry === undefined) throw new DecodeError('bad-value', 'stored state has no private key for our leaf');
   const treeKeys = TreeKemPrivate.fromLeafKey(ownLeaf, leafEntry[1]).with(treeKeyList);
+  try {
+    treeKeys.checkConsistent(tree);
+  } catch (err) {
+    throw new DecodeError('bad-value', 'stored private keys do not match the stored tree', undefined, { cause: err });
+  }
   return Object.freeze({
     suite,
     context,

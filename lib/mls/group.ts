@@ -12,7 +12,7 @@
  *   exportSecret / epochAuthenticator         → values derived from the epoch
  *   encodeGroupState / decodeGroupState       → persistence (versioned bytes)
  */
-import { decode, encode, type DecodeOptions } from './codec.ts';
+import { bytesEqual, decode, encode, type DecodeOptions } from './codec.ts';
 import { makeProposalRef, signWithLabel } from './crypto-ops.ts';
 import { UsageError, ValidationError } from './errors.ts';
 import {
@@ -113,6 +113,10 @@ export async function processMessage(
         throw new ValidationError('V-PRP-2', 'an Update from a non-member');
       }
       const ref = makeProposalRef(state.suite, encode(authenticatedContentCodec, ac));
+      // V-PRP-3: the same proposal (a replayed PublicMessage) is cached once.
+      if (received.state.pendingProposals.some((p) => bytesEqual(p.ref, ref))) {
+        throw new ValidationError('V-PRP-3', 'proposal already received in this epoch');
+      }
       const cached: PendingProposal = { ref, proposal: content.proposal, sender: content.sender };
       return {
         kind: 'proposal',

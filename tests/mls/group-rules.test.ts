@@ -219,6 +219,12 @@ describe('message rules (suite 1)', () => {
     await expect(joinFromWelcome(add.welcome!, kpNo.keyPackage, kpNo.privateKeys)).rejects.toThrow('V-JOIN-4');
   });
 
+  it('suite 1 V-PRP-3: a replayed PublicMessage proposal is not cached twice', async () => {
+    const p = await proposeRemove(g[2]!, 1 as LeafIndex, { wireFormat: WireFormat.publicMessage });
+    const once = (await processMessage(g[0]!, encodeMessage(p.message))).state;
+    await expectRejected(once, 'V-PRP-3', (s) => processMessage(s, encodeMessage(p.message)));
+  });
+
   it('suite 1 V-APP-1: no application data while proposals are pending', async () => {
     const p = await proposeRemove(g[2]!, 1 as LeafIndex);
     await expect(sendApplicationMessage(p.state, utf8.encode('x'))).rejects.toThrow('V-APP-1');
