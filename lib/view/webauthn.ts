@@ -88,7 +88,7 @@ function errorName(err: unknown): string | undefined {
  */
 export function passkeyErrorMessage(err: unknown, action: 'create' | 'unlock', relayHost?: string): string {
   if (err instanceof ChannelError) {
-    if (err.code === ErrorCode.Unavailable && relayHost) {
+    if (err.code === ErrorCode.Unavailable && relayHost && !/relay/i.test(err.message)) {
       return `${err.message} If this persists, check that the relay (${relayHost}) is reachable in Settings.`;
     }
     return err.message;

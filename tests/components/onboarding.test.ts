@@ -78,14 +78,14 @@ describe('Onboarding', () => {
   it('points at the relay settings when the relay cannot be reached', async () => {
     const { bg, view } = fakeView({ account: { state: 'none' }, relay: { url: 'https://relay.example.org', state: 'unreachable' } });
     bg.on('account.registrationOptions', () => {
-      throw new ChannelError(ErrorCode.Unavailable, 'The relay could not be reached.');
+      throw new ChannelError(ErrorCode.Unavailable, 'No answer in time.');
     });
     const register = vi.fn<Register>();
     const { getByTestId, findByTestId } = render(App, { view, register });
     await enterName(getByTestId, 'Ana');
     await fireEvent.click(getByTestId('onboarding-create'));
     const error = await findByTestId('onboarding-error');
-    expect(error.textContent).toContain('The relay could not be reached.');
+    expect(error.textContent).toContain('No answer in time.');
     expect(error.textContent).toContain('relay.example.org');
     expect(register).not.toHaveBeenCalled();
 
