@@ -45,9 +45,11 @@ export function createRelay(deps: RelayDeps): Relay {
   let connections = 0;
   const timers: ReturnType<typeof setInterval>[] = [];
 
-  // Bodies carry at most one message plus JSON/base64 overhead, or a key-package batch.
-  const maxBody = Math.max(config.maxFrameBytes * 2, config.keyPackageMaxBytes * 4 * 4);
-  const body = (req: Request): Promise<Record<string, unknown>> => readJsonBody(req, maxBody);
+  // Bodies carry at most one message or a page of ids (twice the frame bound), or a key-package batch.
+  const KEY_PACKAGE_BATCH = 100;
+  const keyPackageBody = Math.ceil(((KEY_PACKAGE_BATCH + 1) * config.keyPackageMaxBytes * 4) / 3) + 64 * 1024;
+  const defaultBody = Math.max(2 * config.maxFrameBytes, config.fetchBatchMax * 32 + 1024);
+  const body = (req: Request, max = defaultBody): Promise<Record<string, unknown>> => readJsonBody(req, max);
 
   const limits = {
     maxFrameBytes: config.maxFrameBytes,
@@ -77,9 +79,10 @@ export function createRelay(deps: RelayDeps): Relay {
     },
     '/v1/key-packages': async (req) => {
       const { accountId } = await accounts.authenticate(req);
-      const b = await body(req);
+      const b = await body(req, keyPackageBody);
       const rule = { min: 1, max: config.keyPackageMaxBytes };
-      const oneTime = b.keyPackages === undefined ? [] : readBytesList(b, 'keyPackages', { ...rule, minItems: 0, maxItems: 100 });
+      const oneTime =
+        b.keyPackages === undefined ? [] : readBytesList(b, 'keyPackages', { ...rule, minItems: 0, maxItems: KEY_PACKAGE_BATCH });
       const lastResort = readOptionalBytes(b, 'lastResort', rule);
       const r = await store.addKeyPackages(accountId, oneTime, lastResort, config.keyPackagesMaxPerAccount);
       if (!r.ok) throw new RelayError(ErrorCode.quotaExceeded, 'key package cap reached');

@@ -61,7 +61,8 @@ export const DEFAULT_CONFIG: RelayConfig = {
   sweepIntervalSeconds: 600,
   scrubIntervalMs: 1000,
   maxFrameBytes: 16 * 1024,
-  maxMessageBytes: 12 * 1024,
+  // Leaves room in one 16 KiB frame for base64 (4/3) plus the JSON and token around it.
+  maxMessageBytes: 11 * 1024,
   maxMessagesPerSecond: 30,
   rateLimitStrikes: 3,
   maxConnections: 10_000,
@@ -192,8 +193,8 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     config.rpId = local ? 'localhost' : config.host;
   }
   if (config.port > 65535) throw new ConfigError('port: must be at most 65535');
-  if (config.maxMessageBytes >= config.maxFrameBytes) {
-    throw new ConfigError('maxMessageBytes must be below maxFrameBytes');
+  if (Math.ceil((config.maxMessageBytes * 4) / 3) + 1024 > config.maxFrameBytes) {
+    throw new ConfigError('maxMessageBytes must fit one frame in base64 with 1 KiB to spare');
   }
   return config;
 }

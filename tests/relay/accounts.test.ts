@@ -73,6 +73,19 @@ describe('relay accounts (WebAuthn passkeys) and sessions', () => {
     expect((r.body.error as { code: string }).code).toBe('ceremony_failed');
   });
 
+  it('sessions expire', async () => {
+    const short = await startRelay({ args: ['--session-ttl-seconds', '1'] });
+    try {
+      const sc = new RelayClient(short.url);
+      const a = await sc.register();
+      expect((await sc.call('GET', '/v1/session', undefined, a.session)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 2100));
+      expect((await sc.call('GET', '/v1/session', undefined, a.session)).status).toBe(401);
+    } finally {
+      await short.stop();
+    }
+  });
+
   it('refuses missing, malformed and unknown bearer tokens with the same typed error', async () => {
     for (const session of [undefined, 'x', b64u(new Uint8Array(32))]) {
       const r = await c.call('GET', '/v1/session', undefined, session);

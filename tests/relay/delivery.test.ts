@@ -148,11 +148,28 @@ describe('relay delivery', () => {
     }
   });
 
-  it('expired messages are not served (TTL is enforced on read as well as by the sweep)', async () => {
-    // The sweep itself is exercised in deletion.test.ts against the database files.
-    const { queue, members } = await group(1);
-    await c.ok('/v1/queues/send', { queue, token: token(), payload: text('fresh') });
-    expect(await c.fetchAll(members[0]!)).toHaveLength(1);
+  it('deleting a mailbox drops its pending copies and its registrations; others keep theirs', async () => {
+    const { queue, members } = await group(2);
+    const sent = await c.ok('/v1/queues/send', { queue, token: token(), payload: text('x') });
+    await c.ok('/v1/mailboxes/delete', { ...members[0]! });
+    expect((await c.post('/v1/mailboxes/fetch', { ...members[0]! })).status).toBe(404);
+    expect((await c.fetchAll(members[1]!)).map((m) => m.id)).toEqual([sent.id]);
+    await c.ok('/v1/queues/send', { queue, token: token(), payload: text('y') });
+    expect(await c.fetchAll(members[1]!)).toHaveLength(2);
+  });
+
+  it('refuses a message above the advertised size with a typed error', async () => {
+    const { queue } = await group(1);
+    const limits = (await c.call('GET', '/v1/limits')).body;
+    const t = token();
+    const big = await c.post('/v1/queues/send', { queue, token: t, payload: b64u(new Uint8Array(Number(limits.maxMessageBytes) + 1)) });
+    expect(big.status).toBe(400);
+    expect(code(big.body)).toBe('bad_request');
+    // The largest allowed message fits one WebSocket frame.
+    const ws = await WsClient.open(relay.url);
+    const ok = await ws.request({ t: 'send', queue, token: t, payload: b64u(new Uint8Array(Number(limits.maxMessageBytes))) });
+    expect(ok.t).toBe('sent');
+    ws.close();
   });
 });
 
