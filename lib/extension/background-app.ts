@@ -1,17 +1,53 @@
 /**
  * The background's application core: it owns the state, persists it, talks to
  * the relay, and publishes the view state to every subscribed view. The
- * service-worker entrypoint only wires this to the browser.
+ * service-worker entrypoint only wires this to the browser (platform hooks
+ * for the badge, notifications and alarms come in through `Platform`).
+ *
+ * Start-up is quick by design (the worker is woken often): settings, the
+ * vault key, the account record, the token wallet and the conversations'
+ * metadata are read; group states are decrypted only when a conversation is
+ * used. The live connection then catches up on what the relay holds.
  */
-import { ChannelError, ErrorCode, type AppState, type Method, type Params, type RelayStatus, type Result } from './protocol.ts';
+import { ChatService } from './chat-service.ts';
+import { loadAccount, saveAccount, tokenStore, type AccountRecord } from './account.ts';
+import {
+  ChannelError,
+  ErrorCode,
+  type AppState,
+  type ConversationSummary,
+  type LiveEvent,
+  type Method,
+  type MessageView,
+  type Params,
+  type RelayStatus,
+  type Result,
+} from './protocol.ts';
 import { checkRelayHealth } from './relay-client.ts';
 import { DEFAULT_RELAY_URL, normalizeRelayUrl } from './relay-url.ts';
-import { loadSetting, saveSetting, type Database } from './db.ts';
+import { loadSetting, saveSetting, vaultKeySlot, type Database } from './db.ts';
+import { RelayApi, RelayApiError, RelayConnection, type DeliveredMessage, type WebSocketConstructor } from './relay-api.ts';
+import { TokenWallet } from './tokens.ts';
+import { Vault } from './vault.ts';
+
+/** What the browser offers the background beyond the channel (all optional, for tests). */
+export interface Platform {
+  setBadge?(unread: number): void;
+  notify?(conversation: ConversationSummary, message: MessageView): void;
+}
 
 export interface BackgroundDeps {
   db: Database;
   version: string;
   fetch?: typeof fetch;
+  /** The WebSocket constructor (the browser's; `ws` in Node tests). Without it there is no live connection. */
+  WebSocket?: WebSocketConstructor;
+  /** WebAuthn RP ID to ask the relay for (the extension's id in the browser); the relay picks when absent. */
+  rpId?: string;
+  platform?: Platform;
+  /** Test hooks: connection timings. */
+  connection?: { heartbeatMs?: number; deadlineMs?: number; backoffBaseMs?: number; backoffMaxMs?: number };
+  confirmTimeoutMs?: number;
 }
 
 export type Handlers = { [M in Method]: (params: Params<M>) => Promise<Result<M>> };
@@ -19,26 +55,43 @@ export type Handlers = { [M in Method]: (params: Params<M>) => Promise<Result<M>
 export class BackgroundApp {
   private state: AppState;
   private readonly listeners = new Set<(state: AppState) => void>();
+  private readonly eventListeners = new Set<(event: LiveEvent) => void>();
   private inflight: { url: string; check: Promise<RelayStatus> } | undefined;
+  private account: AccountRecord | undefined;
+  private wallet: TokenWallet | undefined;
+  private chat: ChatService | undefined;
+  private connection: RelayConnection | undefined;
+  private api: RelayApi;
+  private ceremony: { ceremonyId: string; displayName: string } | undefined;
 
   private constructor(
     private readonly deps: BackgroundDeps,
+    private readonly vault: Vault,
     relayUrl: string,
+    notifications: boolean,
   ) {
+    this.api = new RelayApi(relayUrl, deps.fetch === undefined ? {} : { fetch: deps.fetch });
     this.state = {
       version: deps.version,
       relay: { url: relayUrl, state: 'unknown' },
       connection: 'offline',
       account: { state: 'none' },
       conversations: [],
-      settings: { notifications: true },
+      settings: { notifications },
       unreadTotal: 0,
     };
   }
 
   static async start(deps: BackgroundDeps): Promise<BackgroundApp> {
-    const relayUrl = (await loadSetting(deps.db, 'relayUrl')) ?? DEFAULT_RELAY_URL;
-    return new BackgroundApp(deps, relayUrl);
+    const [relayUrl, notifications, vault] = await Promise.all([
+      loadSetting(deps.db, 'relayUrl'),
+      loadSetting(deps.db, 'notifications'),
+      Vault.open(vaultKeySlot(deps.db)),
+    ]);
+    const app = new BackgroundApp(deps, vault, relayUrl ?? DEFAULT_RELAY_URL, notifications ?? true);
+    const account = await loadAccount(deps.db, vault);
+    if (account !== undefined) await app.activate(account);
+    return app;
   }
 
   get snapshot(): AppState {
@@ -50,11 +103,171 @@ export class BackgroundApp {
     return () => this.listeners.delete(listener);
   }
 
+  /** Live message events (new messages, status changes). */
+  subscribeEvents(listener: (event: LiveEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
   private update(next: AppState): void {
+    const unreadBefore = this.state.unreadTotal;
     this.state = next;
     const snap = this.snapshot;
     for (const l of this.listeners) l(snap);
+    if (unreadBefore !== next.unreadTotal || this.badgeUnset) {
+      this.badgeUnset = false;
+      this.deps.platform?.setBadge?.(next.unreadTotal);
+    }
   }
+  private badgeUnset = true;
+
+  private publishChat(): void {
+    if (this.chat === undefined) return;
+    this.update({ ...this.state, conversations: this.chat.summaries(), unreadTotal: this.chat.unreadTotal() });
+  }
+
+  // -- account ---------------------------------------------------------------
+
+  /** Load the wallet and the chat for an account, and go online. */
+  private async activate(account: AccountRecord): Promise<void> {
+    this.account = account;
+    if (account.relayUrl !== this.api.baseUrl) {
+      this.api = new RelayApi(account.relayUrl, this.deps.fetch === undefined ? {} : { fetch: this.deps.fetch });
+      this.state = { ...this.state, relay: { url: account.relayUrl, state: 'unknown' } };
+    }
+    this.wallet = await TokenWallet.open(() => this.api, tokenStore(this.deps.db, this.vault), () => this.account?.session.token);
+    this.chat = await ChatService.open({
+      db: this.deps.db,
+      vault: this.vault,
+      api: () => this.api,
+      wallet: () => this.wallet!,
+      identity: () => ({ displayName: this.account!.displayName, mailbox: this.account!.mailbox, relayUrl: this.account!.relayUrl }),
+      onSummaries: () => this.publishChat(),
+      onMessages: (conversationId, messages) => this.emit({ type: 'messages', conversationId, messages }),
+      onIncoming: (c, m) => {
+        if (this.state.settings.notifications) this.deps.platform?.notify?.(c, m);
+      },
+      ack: (ids) => this.ack(ids),
+      ...(this.deps.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: this.deps.confirmTimeoutMs }),
+    });
+    this.update({
+      ...this.state,
+      account: { state: 'ready', displayName: account.displayName, lockEnabled: false },
+      conversations: this.chat.summaries(),
+      unreadTotal: this.chat.unreadTotal(),
+    });
+    this.connect();
+    void this.wallet.refill();
+  }
+
+  private emit(event: LiveEvent): void {
+    for (const l of this.eventListeners) l(event);
+  }
+
+  private connect(): void {
+    this.connection?.stop();
+    this.connection = undefined;
+    const account = this.account;
+    if (account === undefined || this.deps.WebSocket === undefined) return;
+    const c = this.deps.connection ?? {};
+    this.connection = new RelayConnection({
+      url: account.relayUrl,
+      WebSocket: this.deps.WebSocket,
+      mailbox: account.mailbox,
+      onMessage: (m) => void this.deliver(m),
+      onState: (s) => {
+        this.update({ ...this.state, connection: s });
+        if (s === 'online') {
+          void this.chat?.flush();
+          void this.wallet?.refill();
+        }
+      },
+      ...c,
+    });
+    this.connection.start();
+  }
+
+  private deliver(m: DeliveredMessage): Promise<void> {
+    return this.chat?.receive(m) ?? Promise.resolve();
+  }
+
+  private ack(ids: string[]): void {
+    const account = this.account;
+    if (account === undefined || ids.length === 0) return;
+    if (this.connection?.ack(ids) === true) return;
+    void this.api.ack(account.mailbox, ids).catch(() => undefined);
+  }
+
+  /**
+   * Catch up without the socket (alarm wake-ups, or no WebSocket): fetch what
+   * the mailbox holds over HTTP, apply it, acknowledge, flush the outbox.
+   */
+  async catchUp(): Promise<number> {
+    const account = this.account;
+    if (account === undefined) return 0;
+    this.connection?.nudge();
+    let handled = 0;
+    try {
+      for (let round = 0; round < 20; round++) {
+        const batch = await this.api.fetchMailbox(account.mailbox);
+        if (batch.length === 0) break;
+        for (const m of batch) await this.deliver(m);
+        handled += batch.length;
+        // Acks are sent per message after each transaction; make sure the batch is gone before the next page.
+        await this.api.ack(account.mailbox, batch.map((m) => m.id)).catch(() => undefined);
+      }
+    } catch {
+      // offline: the socket or the next alarm will try again
+    }
+    await this.chat?.flush();
+    return handled;
+  }
+
+  async registrationOptions(displayName: string): Promise<{ options: unknown }> {
+    const name = displayName.trim();
+    if (name === '') throw new ChannelError(ErrorCode.InvalidInput, 'Pick a display name.');
+    if (this.account !== undefined) throw new ChannelError(ErrorCode.Forbidden, 'This device already has an account.');
+    try {
+      const { ceremonyId, options } = await this.api.registrationStart(name, this.deps.rpId);
+      this.ceremony = { ceremonyId, displayName: name };
+      return { options };
+    } catch (err) {
+      throw accountProblem(err);
+    }
+  }
+
+  async completeRegistration(displayName: string, response: unknown): Promise<AppState> {
+    const ceremony = this.ceremony;
+    if (ceremony === undefined) throw new ChannelError(ErrorCode.BadRequest, 'Start the passkey registration first.');
+    if (this.account !== undefined) throw new ChannelError(ErrorCode.Forbidden, 'This device already has an account.');
+    this.ceremony = undefined;
+    const name = displayName.trim() || ceremony.displayName;
+    const credentialId = typeof (response as { id?: unknown }).id === 'string' ? (response as { id: string }).id.slice(0, 1024) : '';
+    try {
+      const session = await this.api.registrationFinish(ceremony.ceremonyId, response);
+      // A wallet bound to the new session pays for the device mailbox (mailboxes are anonymous too).
+      let token: string | undefined = session.token;
+      const wallet = await TokenWallet.open(() => this.api, tokenStore(this.deps.db, this.vault), () => token);
+      const mailbox = await wallet.spend((t) => this.api.createMailbox(t));
+      token = undefined;
+      const account: AccountRecord = {
+        v: 1,
+        relayUrl: this.api.baseUrl,
+        accountId: session.accountId,
+        displayName: name,
+        credentialId,
+        session: { token: session.token, expiresAt: session.expiresAt },
+        mailbox,
+      };
+      await saveAccount(this.deps.db, this.vault, account);
+      await this.activate(account);
+      return this.snapshot;
+    } catch (err) {
+      throw accountProblem(err);
+    }
+  }
+
+  // -- relay and settings ----------------------------------------------------
 
   /** Check the relay's health; concurrent callers for the same URL share one check. */
   checkRelay(): Promise<RelayStatus> {
@@ -78,41 +291,77 @@ export class BackgroundApp {
 
   async setRelayUrl(input: string): Promise<AppState> {
     const url = normalizeRelayUrl(input);
+    if (this.account !== undefined && url !== this.account.relayUrl) {
+      throw new ChannelError(ErrorCode.Forbidden, `Your account lives on ${this.account.relayUrl}; it cannot move to another relay.`);
+    }
     await saveSetting(this.deps.db, 'relayUrl', url);
+    this.api = new RelayApi(url, this.deps.fetch === undefined ? {} : { fetch: this.deps.fetch });
     this.update({ ...this.state, relay: { url, state: 'unknown' } });
     await this.checkRelay();
     return this.snapshot;
+  }
+
+  async setNotifications(enabled: boolean): Promise<AppState> {
+    await saveSetting(this.deps.db, 'notifications', enabled);
+    this.update({ ...this.state, settings: { ...this.state.settings, notifications: enabled } });
+    return this.snapshot;
+  }
+
+  /** Post a page into the most recent conversation; false when there is none to post in. */
+  async sharePage(title: string, url: string): Promise<boolean> {
+    const chat = this.chat;
+    const id = chat?.mostRecentActive();
+    if (chat === undefined || id === undefined) return false;
+    const text = (title.trim() === '' ? url : `${title.trim().slice(0, 300)}\n${url}`).slice(0, 4000);
+    await chat.sendText(id, text);
+    return true;
+  }
+
+  /** Stop the connection (tests; a worker is simply killed). */
+  stop(): void {
+    this.connection?.stop();
+    this.connection = undefined;
+  }
+
+  private needChat(): ChatService {
+    if (this.chat === undefined) throw new ChannelError(ErrorCode.Forbidden, 'Create your account first.');
+    return this.chat;
   }
 
   readonly handlers: Handlers = {
     'state.get': async () => this.snapshot,
     'relay.check': async () => this.checkRelay(),
     'settings.setRelayUrl': async ({ url }) => this.setRelayUrl(url),
-    'settings.setNotifications': async ({ enabled }) => {
-      this.update({ ...this.state, settings: { ...this.state.settings, notifications: enabled } });
-      return this.snapshot;
+    'settings.setNotifications': async ({ enabled }) => this.setNotifications(enabled),
+    'account.registrationOptions': async ({ displayName }) => this.registrationOptions(displayName),
+    'account.completeRegistration': async ({ displayName, response }) => this.completeRegistration(displayName, response),
+    'account.unlockOptions': async () => {
+      throw new ChannelError(ErrorCode.Unavailable, 'The passkey lock is not available in this build yet.');
     },
-    // The chat service (issue 6, in progress) takes over these; until it lands
-    // they answer plainly that the feature is not there yet.
-    'account.registrationOptions': unavailable,
-    'account.completeRegistration': unavailable,
-    'account.unlockOptions': unavailable,
-    'account.unlock': unavailable,
-    'conversation.create': unavailable,
-    'conversation.rename': unavailable,
-    'conversation.get': unavailable,
-    'conversation.markRead': unavailable,
-    'conversation.removeMember': unavailable,
-    'conversation.leave': unavailable,
-    'conversation.delete': unavailable,
-    'invite.create': unavailable,
-    'invite.join': unavailable,
-    'messages.page': unavailable,
-    'message.send': unavailable,
-    'message.retry': unavailable,
+    'account.unlock': async () => {
+      throw new ChannelError(ErrorCode.Unavailable, 'The passkey lock is not available in this build yet.');
+    },
+    'conversation.create': async ({ name }) => ({ conversationId: await this.needChat().create(name) }),
+    'conversation.rename': async ({ conversationId, name }) => (await this.needChat().rename(conversationId, name), null),
+    'conversation.get': async ({ conversationId }) => this.needChat().detail(conversationId),
+    'conversation.markRead': async ({ conversationId }) => (await this.needChat().markRead(conversationId), null),
+    'conversation.removeMember': async ({ conversationId, memberId }) => (await this.needChat().removeMember(conversationId, memberId), null),
+    'conversation.leave': async ({ conversationId }) => (await this.needChat().leave(conversationId), null),
+    'conversation.delete': async ({ conversationId }) => (await this.needChat().delete(conversationId), null),
+    'invite.create': async ({ conversationId, mode, expiresInHours }) => this.needChat().createInvite(conversationId, mode, expiresInHours),
+    'invite.join': async ({ link }) => ({ conversationId: await this.needChat().join(link) }),
+    'messages.page': async ({ conversationId, beforeSeq, limit }) => this.needChat().page(conversationId, beforeSeq, limit),
+    'message.send': async ({ conversationId, text }) => this.needChat().sendText(conversationId, text),
+    'message.retry': async ({ conversationId, messageId }) => this.needChat().retry(conversationId, messageId),
   };
 }
 
-async function unavailable(): Promise<never> {
-  throw new ChannelError(ErrorCode.Unavailable, 'This part of MicroChat is not available in this build yet.');
+function accountProblem(err: unknown): ChannelError {
+  if (err instanceof ChannelError) return err;
+  if (err instanceof RelayApiError) {
+    if (err.unreachable) return new ChannelError(ErrorCode.Unavailable, 'The relay could not be reached. Check the relay URL in settings.', { cause: err });
+    if (err.code === 'ceremony_failed') return new ChannelError(ErrorCode.InvalidInput, 'The passkey could not be verified. Please try again.', { cause: err });
+    return new ChannelError(ErrorCode.Unavailable, `The relay refused: ${err.message}`, { cause: err });
+  }
+  return new ChannelError(ErrorCode.Internal, 'Creating the account failed. Please try again.', { cause: err });
 }

@@ -38,6 +38,8 @@ export interface ChannelBackend {
   handlers: Handlers;
   snapshot: AppState;
   subscribe(listener: (state: AppState) => void): () => void;
+  /** Live message events (new messages, status changes), pushed to every view as they happen. */
+  subscribeEvents?(listener: (event: LiveEvent) => void): () => void;
 }
 
 export function isOwnExtensionPage(runtime: Pick<RuntimeLike, 'id' | 'getURL'>, sender: SenderLike | undefined): boolean {
@@ -84,15 +86,18 @@ export function serveChannel(runtime: RuntimeLike, ready: Promise<ChannelBackend
       port.postMessage(event);
     };
     let unsubscribe: (() => void) | undefined;
+    let unsubscribeEvents: (() => void) | undefined;
     let gone = false;
     port.onDisconnect.addListener(() => {
       gone = true;
       unsubscribe?.();
+      unsubscribeEvents?.();
     });
     ready.then(
       (backend) => {
         if (gone) return;
         unsubscribe = backend.subscribe(send);
+        unsubscribeEvents = backend.subscribeEvents?.((event) => port.postMessage(event));
         send(backend.snapshot);
       },
       () => port.disconnect(),

@@ -4,18 +4,49 @@
  * browser that skipped versions still arrives at the current schema.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { KeySlot } from './vault.ts';
+import type { KeySlot, SealedRecord } from './vault.ts';
 
 export const DB_NAME = 'microchat';
 
 export interface Settings {
   relayUrl: string;
+  notifications: boolean;
+}
+
+/** A stored message: its place in the conversation in the clear (for paging), everything else sealed. */
+export interface MessageRow {
+  conversationId: string;
+  seq: number;
+  messageId: string;
+  sealed: SealedRecord;
+}
+
+/** An encrypted MLS message waiting to be posted (already persisted with the state that made it). */
+export interface OutboxRow {
+  messageId: string;
+  conversationId: string;
+  createdAt: number;
+  /** The relay refused it; kept for a retry. */
+  failed?: boolean;
+  sealed: SealedRecord;
 }
 
 export interface MicroChatDB extends DBSchema {
   settings: { key: string; value: unknown };
   /** The vault's data key (a non-extractable CryptoKey). */
   keys: { key: string; value: CryptoKey };
+  /** Sealed singletons: the account (session, mailbox, display name). */
+  secrets: { key: string; value: SealedRecord };
+  /** Unspent sealed-sender tokens, one sealed record each. */
+  tokens: { key: string; value: SealedRecord };
+  /** Conversation metadata (sealed), keyed by conversation id. */
+  conversations: { key: string; value: SealedRecord };
+  /** Serialized MLS group state (sealed), keyed by conversation id. */
+  groups: { key: string; value: SealedRecord };
+  messages: { key: [string, number]; value: MessageRow; indexes: { byMessageId: [string, string] } };
+  outbox: { key: string; value: OutboxRow; indexes: { byConversation: string } };
+  /** Hashes of relay payloads already handled (duplicates and our own echoes are dropped). */
+  seen: { key: string; value: { at: number } };
 }
 
 export type Database = IDBPDatabase<MicroChatDB>;
@@ -30,6 +61,18 @@ const MIGRATIONS: readonly Migration[] = [
   // v2: the vault's key slot.
   (db) => {
     db.createObjectStore('keys');
+  },
+  // v3: the chat: account, tokens, conversations, group states, messages, outbox, seen payloads.
+  (db) => {
+    db.createObjectStore('secrets');
+    db.createObjectStore('tokens');
+    db.createObjectStore('conversations');
+    db.createObjectStore('groups');
+    const messages = db.createObjectStore('messages', { keyPath: ['conversationId', 'seq'] });
+    messages.createIndex('byMessageId', ['conversationId', 'messageId'], { unique: true });
+    const outbox = db.createObjectStore('outbox', { keyPath: 'messageId' });
+    outbox.createIndex('byConversation', 'conversationId');
+    db.createObjectStore('seen');
   },
 ];
 

@@ -1,0 +1,67 @@
+/**
+ * The account on this device: the relay session, the device mailbox and the
+ * display name, kept as one sealed record; plus the token store over
+ * IndexedDB. The passkey itself lives in the authenticator; the relay knows
+ * the account only as a random pseudonym.
+ */
+import type { Database } from './db.ts';
+import type { MailboxCredentials } from './relay-api.ts';
+import type { StoredToken, TokenStore } from './tokens.ts';
+import type { Vault } from './vault.ts';
+
+export interface AccountRecord {
+  v: 1;
+  /** The relay this account lives on (an account does not move between relays). */
+  relayUrl: string;
+  accountId: string;
+  displayName: string;
+  /** The passkey's credential id (base64url), to ask for this one at unlock. */
+  credentialId: string;
+  session: { token: string; expiresAt: number };
+  mailbox: MailboxCredentials;
+}
+
+const STORE = 'secrets';
+const ACCOUNT_KEY = 'account';
+
+export async function loadAccount(db: Database, vault: Vault): Promise<AccountRecord | undefined> {
+  const sealed = await db.get(STORE, ACCOUNT_KEY);
+  if (sealed === undefined) return undefined;
+  const rec = await vault.openJson<AccountRecord>(STORE, ACCOUNT_KEY, sealed);
+  return rec.v === 1 ? rec : undefined;
+}
+
+export async function saveAccount(db: Database, vault: Vault, rec: AccountRecord): Promise<void> {
+  const sealed = await vault.sealJson(STORE, ACCOUNT_KEY, rec);
+  await db.put(STORE, sealed, ACCOUNT_KEY);
+}
+
+/** Unspent tokens, one sealed record each (sealed before the write transaction opens). */
+export function tokenStore(db: Database, vault: Vault): TokenStore {
+  return {
+    async loadAll() {
+      const tx = db.transaction('tokens');
+      const [keys, values] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll()]);
+      const out = new Map<string, StoredToken>();
+      await Promise.all(
+        keys.map(async (k, i) => {
+          try {
+            out.set(k, await vault.openJson<StoredToken>('tokens', k, values[i]));
+          } catch {
+            // a record that does not open is useless; it will be dropped on the next write
+          }
+        }),
+      );
+      return out;
+    },
+    async add(tokens) {
+      const sealed = await Promise.all([...tokens].map(async ([k, t]) => [k, await vault.sealJson('tokens', k, t)] as const));
+      const tx = db.transaction('tokens', 'readwrite');
+      for (const [k, s] of sealed) void tx.store.put(s, k);
+      await tx.done;
+    },
+    async remove(localId) {
+      await db.delete('tokens', localId);
+    },
+  };
+}

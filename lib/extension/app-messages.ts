@@ -1,0 +1,69 @@
+/**
+ * What MicroChat puts inside an MLS application message: a small JSON
+ * object, versioned, parsed strictly (it comes from another member, who may
+ * be hostile or running a different version).
+ *
+ *   text    {v:1, t:'text',   id, text, at}
+ *   rename  {v:1, t:'rename', id, name, at}        the conversation's new name
+ *   invite  {v:1, t:'invite', id, at, inviteId, key, writeKey, expiresAt, oneTime}
+ *           shares a live invite so every member republishes the GroupInfo
+ *           under it after each epoch (joins work with the inviter offline)
+ *   close   {v:1, t:'close',  id, at}              the conversation was deleted
+ *
+ * Rename is a signed application message rather than a
+ * GroupContextExtensions commit: a name is a label for people, not group
+ * policy, so it needs no epoch change and works with pending commits.
+ */
+import { LIMITS } from './protocol.ts';
+
+export type AppMessage =
+  | { v: 1; t: 'text'; id: string; text: string; at: number }
+  | { v: 1; t: 'rename'; id: string; name: string; at: number }
+  | { v: 1; t: 'invite'; id: string; at: number; inviteId: string; key: string; writeKey: string; expiresAt: number; oneTime: boolean }
+  | { v: 1; t: 'close'; id: string; at: number };
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const KEY = /^[A-Za-z0-9_-]{43}$/;
+
+export function encodeAppMessage(m: AppMessage): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(m));
+}
+
+/** Strict parse; null for anything that is not exactly one of our messages. */
+export function parseAppMessage(bytes: Uint8Array): AppMessage | null {
+  if (bytes.length > 64 * 1024) return null;
+  let o: unknown;
+  try {
+    o = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    return null;
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return null;
+  const r = o as Record<string, unknown>;
+  if (r.v !== 1 || typeof r.id !== 'string' || !ID.test(r.id)) return null;
+  if (typeof r.at !== 'number' || !Number.isSafeInteger(r.at) || r.at < 0) return null;
+  const base = { v: 1 as const, id: r.id, at: r.at };
+  const str = (k: string, max: number): string | null => (typeof r[k] === 'string' && (r[k] as string).length <= max ? (r[k] as string) : null);
+  switch (r.t) {
+    case 'text': {
+      const text = str('text', LIMITS.messageText);
+      return text === null ? null : { ...base, t: 'text', text };
+    }
+    case 'rename': {
+      const name = str('name', LIMITS.conversationName);
+      return name === null || name.trim() === '' ? null : { ...base, t: 'rename', name };
+    }
+    case 'invite': {
+      const inviteId = str('inviteId', 22);
+      const key = str('key', 43);
+      const writeKey = str('writeKey', 43);
+      if (inviteId === null || !/^[A-Za-z0-9_-]{22}$/.test(inviteId) || key === null || !KEY.test(key) || writeKey === null || !KEY.test(writeKey)) return null;
+      if (typeof r.expiresAt !== 'number' || !Number.isSafeInteger(r.expiresAt) || typeof r.oneTime !== 'boolean') return null;
+      return { ...base, t: 'invite', inviteId, key, writeKey, expiresAt: r.expiresAt, oneTime: r.oneTime };
+    }
+    case 'close':
+      return { ...base, t: 'close' };
+    default:
+      return null;
+  }
+}

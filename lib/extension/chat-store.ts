@@ -1,0 +1,242 @@
+/**
+ * Persistence of the chat: every state transition is ONE IndexedDB
+ * transaction. Everything is sealed with the vault first (WebCrypto awaits
+ * inside an IndexedDB transaction would let it auto-commit half-way), then
+ * all records are written in a single readwrite transaction over every store
+ * the transition touches. A worker killed at any moment leaves either the old
+ * state or the new one: e.g. a Commit's new epoch together with the system
+ * message it produced and the "seen" mark of the relay payload, or an
+ * application message's advanced ratchet together with its outbox entry.
+ */
+import { decodeGroupState, encodeGroupState, type GroupState } from '../mls/group.ts';
+import type { Database, OutboxRow } from './db.ts';
+import type { ConversationStatus, MessageStatus } from './protocol.ts';
+import type { SealedRecord, Vault } from './vault.ts';
+
+export interface InviteRecord {
+  inviteId: string;
+  key: string;
+  writeKey: string;
+  /** Unix seconds. */
+  expiresAt: number;
+  oneTime: boolean;
+}
+
+export interface ConversationMeta {
+  v: 1;
+  id: string;
+  name: string;
+  status: ConversationStatus;
+  /** base64url of the 32-byte relay queue id shared by the members. */
+  queue: string;
+  unread: number;
+  lastActivity: number;
+  nextSeq: number;
+  memberCount: number;
+  epoch: number;
+  lastMessage?: { preview: string; senderName: string; fromSelf: boolean };
+  invites: InviteRecord[];
+}
+
+export interface MessageRecord {
+  id: string;
+  conversationId: string;
+  seq: number;
+  kind: 'text' | 'system';
+  text: string;
+  sender: { memberId: string; displayName: string; self: boolean };
+  sentAt: number;
+  status: MessageStatus;
+  error?: string;
+}
+
+/** A Commit of ours (or our external join) sent but not yet seen back from the relay in queue order. */
+export interface PendingCommit {
+  /** base64url SHA-256 of the Commit's bytes as posted. */
+  hash: string;
+  baseEpoch: number;
+  state: GroupState;
+}
+
+export interface OutboxEntry {
+  messageId: string;
+  conversationId: string;
+  createdAt: number;
+  failed?: boolean;
+  payload: Uint8Array;
+  queue: Uint8Array;
+}
+
+export interface Transition {
+  metas?: ConversationMeta[];
+  groups?: { id: string; state: GroupState | null }[];
+  pending?: { id: string; value: PendingCommit | null }[];
+  messages?: MessageRecord[];
+  outboxPut?: OutboxEntry[];
+  outboxDelete?: string[];
+  seen?: string[];
+  /** Remove the conversation and everything under it. */
+  deleteConversation?: string;
+}
+
+const msgSlot = (conversationId: string, seq: number): string => `${conversationId}/${seq}`;
+const pendingKey = (id: string): string => `${id}#pending`;
+
+export class ChatStore {
+  constructor(
+    private readonly db: Database,
+    private readonly vault: Vault,
+  ) {}
+
+  async apply(t: Transition): Promise<void> {
+    const v = this.vault;
+    // 1. Seal everything (async crypto) before the transaction exists.
+    const [metas, groups, pending, messages, outbox] = await Promise.all([
+      Promise.all((t.metas ?? []).map(async (m) => [m.id, await v.sealJson('conversations', m.id, m)] as const)),
+      Promise.all(
+        (t.groups ?? []).map(async (g) => [g.id, g.state === null ? null : await v.seal('groups', g.id, encodeGroupState(g.state))] as const),
+      ),
+      Promise.all(
+        (t.pending ?? []).map(async (p) => {
+          if (p.value === null) return [pendingKey(p.id), null] as const;
+          const bytes = encodeGroupState(p.value.state);
+          const sealed = await v.seal('groups', pendingKey(p.id), bytes);
+          return [pendingKey(p.id), { ...sealed, hash: p.value.hash, baseEpoch: p.value.baseEpoch }] as const;
+        }),
+      ),
+      Promise.all(
+        (t.messages ?? []).map(async (m) => ({
+          conversationId: m.conversationId,
+          seq: m.seq,
+          messageId: m.id,
+          sealed: await v.sealJson('messages', msgSlot(m.conversationId, m.seq), m),
+        })),
+      ),
+      Promise.all(
+        (t.outboxPut ?? []).map(
+          async (o): Promise<OutboxRow> => ({
+            messageId: o.messageId,
+            conversationId: o.conversationId,
+            createdAt: o.createdAt,
+            ...(o.failed === true ? { failed: true } : {}),
+            sealed: await v.seal('outbox', o.messageId, encodeOutbox(o)),
+          }),
+        ),
+      ),
+    ]);
+
+    // 2. One transaction for all of it.
+    const tx = this.db.transaction(['conversations', 'groups', 'messages', 'outbox', 'seen'], 'readwrite');
+    const ops: Promise<unknown>[] = [];
+    const del = t.deleteConversation;
+    if (del !== undefined) {
+      ops.push(tx.objectStore('conversations').delete(del));
+      ops.push(tx.objectStore('groups').delete(del));
+      ops.push(tx.objectStore('groups').delete(pendingKey(del)));
+      ops.push(tx.objectStore('messages').delete(IDBKeyRange.bound([del, 0], [del, Number.MAX_SAFE_INTEGER])));
+      ops.push(
+        tx
+          .objectStore('outbox')
+          .index('byConversation')
+          .getAllKeys(del)
+          .then((keys) => Promise.all(keys.map((k) => tx.objectStore('outbox').delete(k)))),
+      );
+    }
+    for (const [id, s] of metas) ops.push(tx.objectStore('conversations').put(s, id));
+    for (const [id, s] of groups) ops.push(s === null ? tx.objectStore('groups').delete(id) : tx.objectStore('groups').put(s, id));
+    for (const [key, s] of pending) ops.push(s === null ? tx.objectStore('groups').delete(key) : tx.objectStore('groups').put(s as SealedRecord, key));
+    for (const row of messages) ops.push(tx.objectStore('messages').put(row));
+    for (const row of outbox) ops.push(tx.objectStore('outbox').put(row));
+    for (const id of t.outboxDelete ?? []) ops.push(tx.objectStore('outbox').delete(id));
+    const at = Date.now();
+    for (const h of t.seen ?? []) ops.push(tx.objectStore('seen').put({ at }, h));
+    await Promise.all([...ops, tx.done]);
+  }
+
+  async loadMetas(): Promise<ConversationMeta[]> {
+    const tx = this.db.transaction('conversations');
+    const [keys, values] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll()]);
+    const out = await Promise.all(keys.map((k, i) => this.vault.openJson<ConversationMeta>('conversations', k, values[i]).catch(() => null)));
+    return out.filter((m): m is ConversationMeta => m !== null && m.v === 1);
+  }
+
+  async loadGroup(id: string): Promise<GroupState | undefined> {
+    const sealed = await this.db.get('groups', id);
+    if (sealed === undefined) return undefined;
+    return decodeGroupState(await this.vault.open('groups', id, sealed));
+  }
+
+  async loadPending(id: string): Promise<PendingCommit | undefined> {
+    const row = (await this.db.get('groups', pendingKey(id))) as (SealedRecord & { hash?: unknown; baseEpoch?: unknown }) | undefined;
+    if (row === undefined || typeof row.hash !== 'string' || typeof row.baseEpoch !== 'number') return undefined;
+    const state = decodeGroupState(await this.vault.open('groups', pendingKey(id), row));
+    return { hash: row.hash, baseEpoch: row.baseEpoch, state };
+  }
+
+  async isSeen(hash: string): Promise<boolean> {
+    return (await this.db.getKey('seen', hash)) !== undefined;
+  }
+
+  async message(conversationId: string, messageId: string): Promise<MessageRecord | undefined> {
+    const row = await this.db.getFromIndex('messages', 'byMessageId', [conversationId, messageId]);
+    return row === undefined ? undefined : this.vault.openJson<MessageRecord>('messages', msgSlot(row.conversationId, row.seq), row.sealed);
+  }
+
+  /** Up to `limit` messages before `beforeSeq` (newest last), and whether older ones remain. */
+  async page(conversationId: string, beforeSeq: number | null, limit: number): Promise<{ messages: MessageRecord[]; more: boolean }> {
+    const upper = beforeSeq ?? Number.MAX_SAFE_INTEGER;
+    const range = IDBKeyRange.bound([conversationId, 0], [conversationId, upper], false, true);
+    const tx = this.db.transaction('messages');
+    const rows = [];
+    let cursor = await tx.store.openCursor(range, 'prev');
+    while (cursor !== null && rows.length < limit + 1) {
+      rows.push(cursor.value);
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+    const more = rows.length > limit;
+    const taken = rows.slice(0, limit).reverse();
+    const messages = await Promise.all(
+      taken.map((r) => this.vault.openJson<MessageRecord>('messages', msgSlot(r.conversationId, r.seq), r.sealed)),
+    );
+    return { messages, more };
+  }
+
+  async outbox(): Promise<OutboxEntry[]> {
+    const rows = await this.db.getAll('outbox');
+    rows.sort((a, b) => a.createdAt - b.createdAt);
+    const out: OutboxEntry[] = [];
+    for (const r of rows) {
+      try {
+        const bytes = await this.vault.open('outbox', r.messageId, r.sealed);
+        out.push({ ...decodeOutbox(bytes), messageId: r.messageId, conversationId: r.conversationId, createdAt: r.createdAt, ...(r.failed === true ? { failed: true } : {}) });
+      } catch {
+        // unreadable: leave it; it cannot be sent
+      }
+    }
+    return out;
+  }
+
+  /** Drop "seen" marks older than the relay could still deliver (its message TTL, with margin). */
+  async pruneSeen(olderThanMs: number): Promise<void> {
+    const tx = this.db.transaction('seen', 'readwrite');
+    let cursor = await tx.store.openCursor();
+    while (cursor !== null) {
+      if (cursor.value.at < olderThanMs) await cursor.delete();
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+  }
+}
+
+/** queue (32) || payload */
+function encodeOutbox(o: OutboxEntry): Uint8Array {
+  const out = new Uint8Array(32 + o.payload.length);
+  out.set(o.queue);
+  out.set(o.payload, 32);
+  return out;
+}
+
+function decodeOutbox(b: Uint8Array): { queue: Uint8Array; payload: Uint8Array } {
+  return { queue: b.slice(0, 32), payload: b.slice(32) };
+}

@@ -1,0 +1,190 @@
+// The background's chat, end to end over a real relay process: three devices
+// (real BackgroundApp, fake-indexeddb, `ws`) onboard with passkeys, create a
+// conversation, invite by link, join by external commit, exchange MLS
+// messages, remove a member, go offline and come back, restart from disk.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRelay, type RelayProcess } from '../support/relay-process.ts';
+import { startDevice, waitUntil, withInviteStandIn, type Device } from './support/device.ts';
+import type { ConversationDetail } from '../../lib/extension/protocol.ts';
+
+describe('chat over a real relay', () => {
+  let relay: RelayProcess;
+  let fetchImpl: typeof fetch;
+  let a: Device;
+  let b: Device;
+  let c: Device;
+  let conv = '';
+
+  beforeAll(async () => {
+    relay = await startRelay();
+    fetchImpl = (await withInviteStandIn(relay.url)).fetch;
+    const devices = await Promise.all(['Alice', 'Bob', 'Carol'].map((n) => startDevice(relay.url, n, { fetch: fetchImpl })));
+    [a, b, c] = devices as [Device, Device, Device];
+    await waitUntil(() => [a, b, c].every((d) => d.app.snapshot.connection === 'online'), 15_000, 'all online');
+  });
+
+  afterAll(async () => {
+    for (const d of [a, b, c]) d?.app.stop();
+    await relay?.stop();
+  });
+
+  it('onboards with a passkey: account ready, online, tokens in the wallet', () => {
+    for (const d of [a, b, c]) {
+      expect(d.app.snapshot.account).toEqual({ state: 'ready', displayName: d.name, lockEnabled: false });
+      expect(d.app.snapshot.connection).toBe('online');
+    }
+  });
+
+  it('creates a conversation and lets two people join by link (one-time and expiring)', async () => {
+    ({ conversationId: conv } = await a.app.handlers['conversation.create']({ name: 'Trip' }));
+    expect(a.app.snapshot.conversations[0]).toMatchObject({ id: conv, name: 'Trip', status: 'active', memberCount: 1 });
+
+    const once = await a.app.handlers['invite.create']({ conversationId: conv, mode: 'one-time', expiresInHours: 24 });
+    expect(once.link).toMatch(new RegExp(`^${relay.url}/join#i=[A-Za-z0-9_-]{22}&k=[A-Za-z0-9_-]{43}$`));
+    expect((await b.app.handlers['invite.join']({ link: once.link })).conversationId).toBe(conv);
+    // One-time: the link cannot be used again.
+    await expect(c.app.handlers['invite.join']({ link: once.link })).rejects.toMatchObject({ code: 'not-found' });
+
+    // A goes offline; C still joins with the expiring link (B keeps the GroupInfo current).
+    const expiring = await a.app.handlers['invite.create']({ conversationId: conv, mode: 'expiring', expiresInHours: 2 });
+    await waitUntil(async () => (await a.app.handlers['conversation.get']({ conversationId: conv })).members.length === 2, 15_000, 'A sees B');
+    expect((await c.app.handlers['invite.join']({ link: expiring.link })).conversationId).toBe(conv);
+
+    const details = async (): Promise<ConversationDetail[]> =>
+      Promise.all([a, b, c].map((d) => d.app.handlers['conversation.get']({ conversationId: conv })));
+    await waitUntil(async () => (await details()).every((d) => d.members.length === 3), 15_000, 'everyone sees three members');
+    const [da, db, dc] = await details();
+    // Safety codes: identical for all members of the same epoch; a member's fingerprint is the same everywhere.
+    expect(da!.safetyCode).toMatch(/^(\d{5} ){11}\d{5}$/);
+    expect(db!.safetyCode).toBe(da!.safetyCode);
+    expect(dc!.safetyCode).toBe(da!.safetyCode);
+    expect(db!.epoch).toBe(da!.epoch);
+    const names = da!.members.map((m) => m.displayName).sort();
+    expect(names).toEqual(['Alice', 'Bob', 'Carol']);
+    const carolAtA = da!.members.find((m) => m.displayName === 'Carol')!;
+    const carolAtC = dc!.members.find((m) => m.self)!;
+    expect(carolAtC.fingerprint).toBe(carolAtA.fingerprint);
+  });
+
+  it('exchanges messages: each sees the others’ text decrypted; statuses go sending → sent; unread and badge', async () => {
+    const sent = await a.app.handlers['message.send']({ conversationId: conv, text: 'hello from A' });
+    expect(sent.status).toBe('sending');
+    await b.app.handlers['message.send']({ conversationId: conv, text: 'hi, B here' });
+    await c.app.handlers['message.send']({ conversationId: conv, text: 'C says hey' });
+    await waitUntil(() => a.received(conv).length === 2 && b.received(conv).length === 2 && c.received(conv).length === 2, 15_000, 'delivery');
+    expect(a.received(conv).sort()).toEqual(['C says hey', 'hi, B here']);
+    expect(b.received(conv).sort()).toEqual(['C says hey', 'hello from A']);
+    expect(c.received(conv).sort()).toEqual(['hello from A', 'hi, B here']);
+    await waitUntil(
+      () => a.events.some((e) => e.type === 'messages' && e.messages.some((m) => m.id === sent.id && m.status === 'sent')),
+      10_000,
+      'sent status',
+    );
+    const page = await a.app.handlers['messages.page']({ conversationId: conv, beforeSeq: null, limit: 100 });
+    expect(page.messages.filter((m) => m.kind === 'text').map((m) => m.text)).toContain('hello from A');
+    expect(page.messages.find((m) => m.id === sent.id)?.status).toBe('sent');
+    expect(a.app.snapshot.unreadTotal).toBe(2);
+    expect(a.badge.at(-1)).toBe(2);
+    expect(a.notified.map((m) => m.text).sort()).toEqual(['C says hey', 'hi, B here']);
+    await a.app.handlers['conversation.markRead']({ conversationId: conv });
+    expect(a.app.snapshot.unreadTotal).toBe(0);
+    expect(a.badge.at(-1)).toBe(0);
+  });
+
+  it('renames for everyone', async () => {
+    await b.app.handlers['conversation.rename']({ conversationId: conv, name: 'Summer trip' });
+    await waitUntil(() => [a, c].every((d) => d.app.snapshot.conversations.find((x) => x.id === conv)?.name === 'Summer trip'), 10_000, 'rename');
+  });
+
+  it('removes a member: C sees the removal and cannot read later messages', async () => {
+    const detail = await a.app.handlers['conversation.get']({ conversationId: conv });
+    const carol = detail.members.find((m) => m.displayName === 'Carol')!;
+    await a.app.handlers['conversation.removeMember']({ conversationId: conv, memberId: carol.memberId });
+    await waitUntil(() => c.app.snapshot.conversations.find((x) => x.id === conv)?.status === 'removed', 10_000, 'C removed');
+    await waitUntil(async () => (await b.app.handlers['conversation.get']({ conversationId: conv })).members.length === 2, 10_000, 'B sees 2');
+    await a.app.handlers['message.send']({ conversationId: conv, text: 'after C left' });
+    await waitUntil(() => b.received(conv).includes('after C left'), 10_000, 'B reads it');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(c.received(conv)).not.toContain('after C left');
+    const cPage = await c.app.handlers['messages.page']({ conversationId: conv, beforeSeq: null, limit: 100 });
+    expect(cPage.messages.some((m) => m.kind === 'system' && /removed you/.test(m.text))).toBe(true);
+    await expect(c.app.handlers['message.send']({ conversationId: conv, text: 'x' })).rejects.toMatchObject({ code: 'forbidden' });
+  });
+
+  it('offline: B’s messages wait at the relay; B comes back (restarted from disk) and gets them; history survives', async () => {
+    b.app.stop();
+    const bDb = b.dbName;
+    await a.app.handlers['message.send']({ conversationId: conv, text: 'while B is away 1' });
+    await a.app.handlers['message.send']({ conversationId: conv, text: 'while B is away 2' });
+    await waitUntil(
+      () => a.events.filter((e) => e.type === 'messages' && e.messages.some((m) => m.text.startsWith('while B') && m.status === 'sent')).length >= 2,
+      10_000,
+      'A sent',
+    );
+    // B's worker restarts: state comes back from IndexedDB, then the relay delivers what waited.
+    b = await startDevice(relay.url, 'Bob', { fetch: fetchImpl, dbName: bDb, register: false });
+    expect(b.app.snapshot.account.state).toBe('ready');
+    expect(b.app.snapshot.conversations.find((x) => x.id === conv)?.status).toBe('active');
+    await waitUntil(() => b.received(conv).includes('while B is away 2'), 15_000, 'B catches up');
+    expect(b.received(conv)).toEqual(['while B is away 1', 'while B is away 2']);
+    const history = await b.app.handlers['messages.page']({ conversationId: conv, beforeSeq: null, limit: 500 });
+    expect(history.messages.map((m) => m.text)).toEqual(expect.arrayContaining(['hello from A', 'C says hey', 'after C left', 'while B is away 2']));
+    // Paging: older pages chain with nextBeforeSeq.
+    const small = await b.app.handlers['messages.page']({ conversationId: conv, beforeSeq: null, limit: 2 });
+    expect(small.messages).toHaveLength(2);
+    const older = await b.app.handlers['messages.page']({ conversationId: conv, beforeSeq: small.nextBeforeSeq!, limit: 2 });
+    expect(older.messages.at(-1)!.seq).toBeLessThan(small.messages[0]!.seq);
+  });
+
+  it('without a socket (alarm wake-up), an HTTP fetch catches up', async () => {
+    b.app.stop();
+    const bDb = b.dbName;
+    await a.app.handlers['message.send']({ conversationId: conv, text: 'fetched, not pushed' });
+    await waitUntil(
+      () => a.events.some((e) => e.type === 'messages' && e.messages.some((m) => m.text === 'fetched, not pushed' && m.status === 'sent')),
+      10_000,
+      'A sent',
+    );
+    const polled = await startDevice(relay.url, 'Bob', { fetch: fetchImpl, dbName: bDb, register: false, WebSocket: false });
+    expect(await polled.app.catchUp()).toBeGreaterThanOrEqual(1);
+    expect(polled.received(conv)).toEqual(['fetched, not pushed']);
+    // Acknowledged after applying: nothing is delivered twice.
+    expect(await polled.app.catchUp()).toBe(0);
+    b = await startDevice(relay.url, 'Bob', { fetch: fetchImpl, dbName: bDb, register: false });
+    await waitUntil(() => b.app.snapshot.connection === 'online', 10_000, 'B online');
+  });
+
+  it('queues outgoing messages while the relay is down and sends them when it is back (relay restart loses nothing)', async () => {
+    relay.kill9();
+    await waitUntil(() => a.app.snapshot.connection !== 'online', 10_000, 'A notices');
+    const queued = await a.app.handlers['message.send']({ conversationId: conv, text: 'sent while the relay was down' });
+    expect(queued.status).toBe('sending');
+    await new Promise((r) => setTimeout(r, 300));
+    const page = await a.app.handlers['messages.page']({ conversationId: conv, beforeSeq: null, limit: 5 });
+    expect(page.messages.find((m) => m.id === queued.id)?.status).toBe('sending');
+    await relay.restart();
+    await waitUntil(() => b.received(conv).includes('sent while the relay was down'), 20_000, 'B gets the queued message');
+    await waitUntil(
+      () => a.events.some((e) => e.type === 'messages' && e.messages.some((m) => m.id === queued.id && m.status === 'sent')),
+      10_000,
+      'sent',
+    );
+  });
+
+  it('leave: B leaves, A commits the removal; delete: the others see it and the queue is gone', async () => {
+    await b.app.handlers['conversation.leave']({ conversationId: conv });
+    expect(b.app.snapshot.conversations.find((x) => x.id === conv)?.status).toBe('left');
+    await waitUntil(async () => (await a.app.handlers['conversation.get']({ conversationId: conv })).members.length === 1, 10_000, 'A alone');
+    await expect(b.app.handlers['message.send']({ conversationId: conv, text: 'x' })).rejects.toMatchObject({ code: 'forbidden' });
+
+    const { conversationId: second } = await a.app.handlers['conversation.create']({ name: 'Short-lived' });
+    const inv = await a.app.handlers['invite.create']({ conversationId: second, mode: 'one-time', expiresInHours: 1 });
+    await b.app.handlers['invite.join']({ link: inv.link });
+    await waitUntil(async () => (await a.app.handlers['conversation.get']({ conversationId: second })).members.length === 2, 10_000, 'joined');
+    await a.app.handlers['conversation.delete']({ conversationId: second });
+    expect(a.app.snapshot.conversations.some((x) => x.id === second)).toBe(false);
+    await waitUntil(() => b.app.snapshot.conversations.find((x) => x.id === second)?.status === 'removed', 10_000, 'B sees the deletion');
+    const bPage = await b.app.handlers['messages.page']({ conversationId: second, beforeSeq: null, limit: 10 });
+    expect(bPage.messages.at(-1)?.text).toBe('Alice deleted this conversation.');
+  });
+});
