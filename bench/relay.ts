@@ -1,0 +1,332 @@
+/**
+ * Relay benchmark (`npm run bench:relay`): our relay (persistence and token
+ * checks on) against a bare `ws` broadcast server, with the same clients:
+ * 50 WebSocket connections, 10 of them sending 1 KiB messages, every message
+ * delivered to all 50. Reports deliveries/s, p50/p99 latency, the ratios to
+ * the baseline, and memory per idle connection; writes bench-results/relay.json.
+ *
+ * Run with tsx. `tsx bench/relay.ts --baseline-server` is the baseline server
+ * itself (spawned as a separate process, like the relay).
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { webcrypto } from 'node:crypto';
+import { ristretto255_oprf } from '@noble/curves/ed25519.js';
+import WebSocket, { WebSocketServer } from 'ws';
+import { startRelay } from '../tests/support/relay-process.ts';
+import { RelayClient, randomQueue, type Mailbox, type WireToken } from '../tests/relay/support/client.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const CONNECTIONS = 50;
+const SENDERS = 10;
+const PAYLOAD_BYTES = 1024;
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
+const WINDOW = 8; // in-flight sends per sender
+const IDLE_CONNECTIONS = 500;
+
+const b64u = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
+
+interface Result {
+  deliveriesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  messages: number;
+  deliveries: number;
+  seconds: number;
+  bytesPerIdleConnection: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m === null ? NaN : Number(m[1]) * 1024;
+}
+
+function open(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url);
+  return new Promise((res, rej) => {
+    ws.once('open', () => res(ws));
+    ws.once('error', rej);
+  });
+}
+
+/** Median of a few RSS samples, to smooth out GC and allocator noise. */
+async function settledRss(pid: number): Promise<number> {
+  await new Promise((r) => setTimeout(r, 1000));
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    samples.push(rssOf(pid));
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return samples.sort((a, b) => a - b)[2]!;
+}
+
+async function idleMemory(pid: number, url: string, prepare?: (ws: WebSocket, i: number) => Promise<void>): Promise<number> {
+  const before = await settledRss(pid);
+  const idle: WebSocket[] = [];
+  for (let i = 0; i < IDLE_CONNECTIONS; i++) {
+    const ws = await open(url);
+    if (prepare !== undefined) await prepare(ws, i);
+    idle.push(ws);
+  }
+  const after = await settledRss(pid);
+  for (const ws of idle) ws.close();
+  await new Promise((r) => setTimeout(r, 500));
+  return Math.max(0, Math.round((after - before) / IDLE_CONNECTIONS));
+}
+
+/**
+ * Drive one run. `frame(i, sentAt)` builds sender frame number i; `onFrame`
+ * parses what a client receives and returns the send timestamp when it is a
+ * delivery. Flow control: each sender keeps WINDOW sends in flight, a send
+ * completing when its own copy comes back (baseline) or its `sent` answer
+ * arrives (relay).
+ */
+async function drive(
+  sockets: WebSocket[],
+  frame: (i: number, sentAt: number, sender: number) => string,
+  parse: (data: string, socketIndex: number) => { deliveredAt?: number; sentDone?: boolean },
+): Promise<{ latencies: number[]; seconds: number }> {
+  const latencies: number[] = [];
+  let delivered = 0;
+  const expected = MESSAGES * CONNECTIONS;
+  let next = 0;
+  const start = performance.now();
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const inflight = new Array<number>(SENDERS).fill(0);
+  const pump = (s: number): void => {
+    while (inflight[s]! < WINDOW && next < MESSAGES) {
+      inflight[s]!++;
+      sockets[s]!.send(frame(next++, performance.now(), s));
+    }
+  };
+  sockets.forEach((ws, idx) => {
+    ws.on('message', (data) => {
+      const r = parse(String(data), idx);
+      if (r.deliveredAt !== undefined) {
+        latencies.push(performance.now() - r.deliveredAt);
+        if (++delivered === expected) resolveDone();
+      }
+      if (r.sentDone === true && idx < SENDERS) {
+        inflight[idx]!--;
+        pump(idx);
+      }
+    });
+  });
+  for (let s = 0; s < SENDERS; s++) pump(s);
+  const timeout = setTimeout(() => resolveDone(), 120_000);
+  await done;
+  clearTimeout(timeout);
+  const seconds = (performance.now() - start) / 1000;
+  if (delivered < expected) console.warn(`only ${delivered}/${expected} deliveries before timeout`);
+  return { latencies, seconds };
+}
+
+function summarize(latencies: number[], seconds: number, bytesPerIdle: number): Result {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    deliveriesPerSecond: Math.round(latencies.length / seconds),
+    p50Ms: Number(percentile(sorted, 50).toFixed(2)),
+    p99Ms: Number(percentile(sorted, 99).toFixed(2)),
+    messages: MESSAGES,
+    deliveries: latencies.length,
+    seconds: Number(seconds.toFixed(2)),
+    bytesPerIdleConnection: bytesPerIdle,
+  };
+}
+
+const payloadOf = (i: number, sentAt: number): string => {
+  // 1 KiB payload; the first bytes carry the send time for latency.
+  const body = new Uint8Array(PAYLOAD_BYTES);
+  webcrypto.getRandomValues(body);
+  new DataView(body.buffer).setFloat64(0, sentAt);
+  new DataView(body.buffer).setUint32(8, i);
+  return b64u(body);
+};
+// Only the first 8 bytes (12 base64 chars) are needed; DataView wrote them big-endian.
+const sentAtOf = (payload: string): number => Buffer.from(payload.slice(0, 12), 'base64url').readDoubleBE(0);
+
+async function runBaseline(): Promise<Result> {
+  const child: ChildProcess = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--baseline-server'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((res) => {
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      const m = /baseline listening on (\d+)/.exec(d);
+      if (m !== null) res(Number(m[1]));
+    });
+  });
+  const url = `ws://127.0.0.1:${port}`;
+  try {
+    const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => open(url)));
+    const { latencies, seconds } = await drive(
+      sockets,
+      (i, sentAt, sender) => JSON.stringify({ t: 'send', from: sender, payload: payloadOf(i, sentAt) }),
+      (data, idx) => {
+        const f = JSON.parse(data) as { from: number; payload: string };
+        return { deliveredAt: sentAtOf(f.payload), sentDone: f.from === idx };
+      },
+    );
+    for (const ws of sockets) ws.close();
+    const idle = await idleMemory(child.pid!, url);
+    return summarize(latencies, seconds, idle);
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+async function makeTokens(c: RelayClient, session: string, n: number): Promise<WireToken[]> {
+  // Bench setup only: finalize without re-verifying the DLEQ proof (tests do that).
+  const keys = (await c.call('GET', '/v1/tokens/keys')).body.keys as { keyId: string }[];
+  const out: WireToken[] = [];
+  while (out.length < n) {
+    const size = Math.min(100, n - out.length);
+    const inputs = Array.from({ length: size }, () => webcrypto.getRandomValues(new Uint8Array(32)));
+    const blinds = inputs.map((x) => ristretto255_oprf.voprf.blind(x));
+    const res = await c.ok('/v1/tokens/issue', { blinded: blinds.map((b) => b64u(b.blinded)) }, session);
+    const evaluated = (res.evaluated as string[]).map((e) => new Uint8Array(Buffer.from(e, 'base64url')));
+    inputs.forEach((input, i) =>
+      out.push({ keyId: String(res.keyId), input: b64u(input), output: b64u(ristretto255_oprf.oprf.finalize(input, blinds[i]!.blind, evaluated[i]!)) }),
+    );
+  }
+  if (!keys.some((k) => k.keyId === out[0]?.keyId)) throw new Error('tokens under an unpublished key');
+  return out;
+}
+
+async function runRelay(): Promise<Result> {
+  const relay = await startRelay({
+    args: [
+      '--max-messages-per-second', '1000000',
+      '--token-daily-quota', '10000000',
+      '--token-issue-requests-per-minute', '1000000',
+      '--max-connections', '100000',
+      '--fetch-batch-max', '1000',
+    ],
+  });
+  try {
+    const c = new RelayClient(relay.url);
+    const account = await c.register();
+    process.stdout.write(`  issuing ${MESSAGES + CONNECTIONS + IDLE_CONNECTIONS} tokens...\n`);
+    const tokens = await makeTokens(c, account.session, MESSAGES + CONNECTIONS + IDLE_CONNECTIONS);
+    const queue = randomQueue();
+    const mailboxes: Mailbox[] = [];
+    for (let i = 0; i < CONNECTIONS; i++) {
+      const m = await c.mailbox(tokens.pop()!);
+      await c.ok('/v1/queues/register', { queue, ...m });
+      mailboxes.push(m);
+    }
+    const url = relay.url.replace(/^http/, 'ws') + '/v1/ws';
+    const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => open(url)));
+    await Promise.all(
+      sockets.map(
+        (ws, i) =>
+          new Promise<void>((res) => {
+            ws.once('message', () => res());
+            ws.send(JSON.stringify({ t: 'sub', ...mailboxes[i]! }));
+          }),
+      ),
+    );
+    // Receivers acknowledge in batches, as a client would.
+    const pendingAcks: string[][] = sockets.map(() => []);
+    const flush = (i: number): void => {
+      const ids = pendingAcks[i]!;
+      if (ids.length === 0) return;
+      pendingAcks[i] = [];
+      sockets[i]!.send(JSON.stringify({ t: 'ack', mailboxId: mailboxes[i]!.mailboxId, ids }));
+    };
+    const ackTimer = setInterval(() => sockets.forEach((_, i) => flush(i)), 20);
+    const { latencies, seconds } = await drive(
+      sockets,
+      (_i, sentAt) => JSON.stringify({ t: 'send', queue, token: tokens.pop(), payload: payloadOf(_i, sentAt) }),
+      (data, idx) => {
+        const f = JSON.parse(data) as { t: string; id?: string; payload?: string; code?: string };
+        if (f.t === 'msg' && f.payload !== undefined && f.id !== undefined) {
+          pendingAcks[idx]!.push(f.id);
+          if (pendingAcks[idx]!.length >= 100) flush(idx);
+          return { deliveredAt: sentAtOf(f.payload) };
+        }
+        if (f.t === 'error') throw new Error(`relay error during bench: ${f.code}`);
+        return { sentDone: f.t === 'sent' };
+      },
+    );
+    clearInterval(ackTimer);
+    sockets.forEach((_, i) => flush(i));
+    for (const ws of sockets) ws.close();
+    // Idle connections as a client keeps them: connected and subscribed to a mailbox.
+    const idleMailboxes: Mailbox[] = [];
+    for (let i = 0; i < IDLE_CONNECTIONS; i++) idleMailboxes.push(await c.mailbox(tokens.pop()!));
+    const idle = await idleMemory(relay.process.pid!, url, (ws, i) =>
+      new Promise<void>((res) => {
+        ws.once('message', () => res());
+        ws.send(JSON.stringify({ t: 'sub', ...idleMailboxes[i]! }));
+      }),
+    );
+    return summarize(latencies, seconds, idle);
+  } finally {
+    await relay.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`relay bench: ${CONNECTIONS} connections, ${SENDERS} senders, ${PAYLOAD_BYTES} B messages, ${MESSAGES} messages → ${MESSAGES * CONNECTIONS} deliveries`);
+  console.log('baseline (bare ws broadcast)...');
+  const baseline = await runBaseline();
+  console.log(baseline);
+  console.log('relay (SQLite persistence, VOPRF token per send, ACKs)...');
+  const relay = await runRelay();
+  console.log(relay);
+  const ratios = {
+    deliveriesPerSecond: Number((relay.deliveriesPerSecond / baseline.deliveriesPerSecond).toFixed(3)),
+    p99: Number((relay.p99Ms / baseline.p99Ms).toFixed(3)),
+    memoryPerIdleConnection: Number((relay.bytesPerIdleConnection / Math.max(1, baseline.bytesPerIdleConnection)).toFixed(3)),
+  };
+  const targets = { deliveriesPerSecondRatioAtLeast: 0.5, p99RatioAtMost: 2 };
+  const verdict = {
+    deliveriesPerSecond: ratios.deliveriesPerSecond >= targets.deliveriesPerSecondRatioAtLeast,
+    p99: ratios.p99 <= targets.p99RatioAtMost,
+  };
+  console.log({ ratios, targets, verdict });
+  const out = join(ROOT, 'bench-results', 'relay.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        shape: { connections: CONNECTIONS, senders: SENDERS, payloadBytes: PAYLOAD_BYTES, messages: MESSAGES, window: WINDOW },
+        baseline,
+        relay,
+        ratios,
+        targets,
+        verdict,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  console.log(`wrote ${out}`);
+}
+
+// ---------- baseline server (child process) ----------
+if (process.argv.includes('--baseline-server')) {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  wss.on('listening', () => {
+    const addr = wss.address();
+    if (addr !== null && typeof addr === 'object') console.log(`baseline listening on ${addr.port}`);
+  });
+  wss.on('connection', (ws) => {
+    ws.on('message', (data, isBinary) => {
+      for (const client of wss.clients) if (client.readyState === WebSocket.OPEN) client.send(data, { binary: isBinary });
+    });
+  });
+} else {
+  await main();
+}

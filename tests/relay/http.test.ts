@@ -1,0 +1,49 @@
+// The relay's one error path and its HTTP helpers, in-process.
+import { describe, expect, it } from 'vitest';
+import { RelayError, ErrorCode } from '../../relay/errors.ts';
+import { isAllowedOrigin, readJsonBody, toErrorResponse } from '../../relay/http.ts';
+import { DEFAULT_CONFIG } from '../../relay/config.ts';
+import { fromB64, toB64 } from '../../relay/encoding.ts';
+
+describe('relay error path', () => {
+  it('turns a RelayError into its status and typed code', async () => {
+    const lines: string[] = [];
+    const res = toErrorResponse(new RelayError(ErrorCode.tokenSpent, 'token already spent'), (l) => lines.push(l));
+    expect(res.status).toBe(409);
+    expect(await res.json()).toEqual({ error: { code: 'token_spent', message: 'token already spent' } });
+    expect(lines).toEqual([]);
+  });
+
+  it('answers anything else with a plain 500 and logs only its kind and message', async () => {
+    const lines: string[] = [];
+    const res = toErrorResponse(new TypeError('boom'), (l) => lines.push(l));
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: { code: 'internal', message: 'internal error' } });
+    expect(lines).toEqual(['internal error: TypeError: boom']);
+  });
+
+  it('reads bounded JSON object bodies only', async () => {
+    const req = (body: string): Request => new Request('http://x/', { method: 'POST', body });
+    expect(await readJsonBody(req('{"a":1}'), 100)).toEqual({ a: 1 });
+    for (const bad of ['[1]', 'null', '"s"', '{', '\uFFFF']) {
+      await expect(readJsonBody(req(bad), 100)).rejects.toMatchObject({ code: 'bad_request' });
+    }
+    await expect(readJsonBody(req(`{"a":"${'x'.repeat(200)}"}`), 100)).rejects.toMatchObject({ code: 'too_large' });
+  });
+
+  it('allows extension origins and configured origins only', () => {
+    const config = { ...DEFAULT_CONFIG, origins: ['https://app.example'] };
+    expect(isAllowedOrigin(config, 'chrome-extension://abcdefghijklmnopabcdefghijklmnop')).toBe(true);
+    expect(isAllowedOrigin(config, 'moz-extension://0b1c2d3e-1111-2222-3333-444455556666')).toBe(true);
+    expect(isAllowedOrigin(config, 'https://app.example')).toBe(true);
+    expect(isAllowedOrigin(config, 'https://evil.example')).toBe(false);
+    expect(isAllowedOrigin(config, 'chrome-extension://a/b')).toBe(false);
+    expect(isAllowedOrigin(config, null)).toBe(false);
+    expect(isAllowedOrigin({ ...config, allowAnyExtension: false }, 'chrome-extension://abc')).toBe(false);
+  });
+
+  it('accepts only canonical unpadded base64url', () => {
+    expect(fromB64(toB64(new Uint8Array([1, 2, 3, 4])))).toEqual(new Uint8Array([1, 2, 3, 4]));
+    for (const bad of ['AQIDBA==', 'AQ+/', 'AR', 'A', 'AQID BA']) expect(fromB64(bad), bad).toBeNull();
+  });
+});
