@@ -19,7 +19,7 @@ import type { GroupState, PendingProposal } from './group-state.ts';
 import { withState } from './group-state.ts';
 import { computeNextEpoch, memberPskLookup, nextGroupState, provisionalContext, pskSecretFor } from './epoch-transition.ts';
 import { zeroCommitSecret, asCommitSecret } from './key-schedule.ts';
-import { checkLeavesAgainstTree, type LeafValidationOptions } from './leaf-node-validation.ts';
+import { checkLeavesAgainstTree, sameMembershipFacts, type LeafValidationOptions } from './leaf-node-validation.ts';
 import { protectAsMember, signAsMember } from './message-send.ts';
 import { applyProposalList } from './proposal-apply.ts';
 import { isPathRequired, resolveProposals, validateRegularProposalList } from './proposal-validation.ts';
@@ -114,7 +114,8 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
     pathSecrets = created.pathSecrets;
     path = created.updatePath;
   }
-  checkLeavesAgainstTree(tree, usePath ? [...applied.changedLeaves, me] : applied.changedLeaves);
+  const pathLeafChecked = usePath && !sameMembershipFacts(treeAfterProposals.leaf(me), tree.leaf(me));
+  checkLeavesAgainstTree(tree, pathLeafChecked ? [...applied.changedLeaves, me] : applied.changedLeaves);
 
   const pskSecret = pskSecretFor(cs, applied.pskIds, memberPskLookup(state, options.pskLookup));
   const wireFormat = options.wireFormat ?? WireFormat.privateMessage;

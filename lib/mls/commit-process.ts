@@ -31,7 +31,13 @@ import {
   type InitSecret,
 } from './key-schedule.ts';
 import { LeafNodeSource } from './leaf-node.ts';
-import { checkLeafNodeContent, checkLeavesAgainstTree, verifyLeafNodeSignature, type LeafValidationOptions } from './leaf-node-validation.ts';
+import {
+  checkLeafNodeContent,
+  checkLeavesAgainstTree,
+  sameMembershipFacts,
+  verifyLeafNodeSignature,
+  type LeafValidationOptions,
+} from './leaf-node-validation.ts';
 import { applyProposalList } from './proposal-apply.ts';
 import { isPathRequired, resolveProposals, validateExternalProposalList, validateRegularProposalList } from './proposal-validation.ts';
 import { ProposalType } from './proposals.ts';
@@ -154,7 +160,9 @@ export async function processCommit(
       (async () => (external ? mergeNewMemberPath(from, committer, path) : mergeUpdatePath(from, committer, path)))(),
     ]);
   }
-  checkLeavesAgainstTree(tree, path === undefined ? applied.changedLeaves : [...applied.changedLeaves, committer]);
+  // The committer's path leaf: its encryption key was checked by V-UP-6; the rest only if it changed.
+  const pathLeafChecked = path !== undefined && !sameMembershipFacts(treeAfterProposals.leaf(committer), tree.leaf(committer));
+  checkLeavesAgainstTree(tree, pathLeafChecked ? [...applied.changedLeaves, committer] : applied.changedLeaves);
 
   if (removed) {
     // We cannot follow into the next epoch; keep the current one readable (late messages) and stop.

@@ -64,11 +64,28 @@ export interface PendingProposal {
   readonly sender: Sender;
 }
 
+/**
+ * Signature keys by leaf index of one epoch. A past epoch just keeps its
+ * (immutable, shared) ratchet tree; a restored one keeps the bare keys.
+ */
+export interface EpochSigners {
+  readonly leafCount: number;
+  signatureKey(leaf: LeafIndex): Uint8Array | undefined;
+}
+
+function signersOfTree(tree: RatchetTree): EpochSigners {
+  return { leafCount: tree.leafCount, signatureKey: (leaf) => (leaf < tree.leafCount ? tree.leaf(leaf)?.signatureKey : undefined) };
+}
+
+function signersOfList(keys: readonly (Uint8Array | undefined)[]): EpochSigners {
+  return { leafCount: keys.length, signatureKey: (leaf) => keys[leaf] };
+}
+
 /** What is kept of a past epoch: enough to read its late application messages. */
 export interface PastEpoch {
   readonly context: GroupContext;
-  /** Signature keys by leaf index in that epoch (undefined for blank leaves). */
-  readonly signatureKeys: readonly (Uint8Array | undefined)[];
+  /** The members' signature keys in that epoch. */
+  readonly signers: EpochSigners;
   readonly senderDataSecret: Uint8Array;
   readonly secretTree: SecretTree;
 }
@@ -161,9 +178,12 @@ export function withSecretTree(state: GroupState): { state: GroupState; secretTr
 
 /** The part of the current epoch kept once the group moves on. */
 export function pastEpochOf(state: GroupState): PastEpoch {
-  const signatureKeys: (Uint8Array | undefined)[] = [];
-  for (let i = 0; i < state.tree.leafCount; i++) signatureKeys.push(state.tree.leaf(i as LeafIndex)?.signatureKey);
-  return { context: state.context, signatureKeys, senderDataSecret: state.keys.senderDataSecret, secretTree: state.secretTree };
+  return {
+    context: state.context,
+    signers: signersOfTree(state.tree),
+    senderDataSecret: state.keys.senderDataSecret,
+    secretTree: state.secretTree,
+  };
 }
 
 /** `pastEpochs` after moving to the next epoch: the current one pushed in front, bounded. */
@@ -259,7 +279,9 @@ export function encodeGroupState(s: GroupState): Uint8Array {
   });
   w.vector(s.pastEpochs, (iw, e) => {
     groupContextCodec.encode(iw, e.context);
-    iw.vector(e.signatureKeys, writeOptBytes);
+    const keys: (Uint8Array | undefined)[] = [];
+    for (let i = 0; i < e.signers.leafCount; i++) keys.push(e.signers.signatureKey(i as LeafIndex));
+    iw.vector(keys, writeOptBytes);
     iw.opaque(e.senderDataSecret);
     writeSecretTree(iw, e.secretTree);
   });
@@ -313,7 +335,7 @@ export function decodeGroupState(bytes: Uint8Array, options?: DecodeOptions): Gr
     const ctx = groupContextCodec.decode(ir);
     const signatureKeys = ir.vector((jr) => jr.optional((kr) => kr.opaque()));
     const senderDataSecret = ir.opaque();
-    return { context: ctx, signatureKeys, senderDataSecret, secretTree: readSecretTree(suite, ir) };
+    return { context: ctx, signers: signersOfList(signatureKeys), senderDataSecret, secretTree: readSecretTree(suite, ir) };
   });
   const resumptionPsks = r.vector((ir) => ({ epoch: ir.u64(), psk: ir.opaque() }));
   const config: GroupConfig = {

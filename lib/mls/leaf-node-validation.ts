@@ -194,6 +194,24 @@ export function checkLeavesAgainstTree(tree: TreeLike, changed: readonly LeafInd
   }
 }
 
+/**
+ * Whether `next` changes nothing V-LN-8/V-LN-9 look at besides the encryption
+ * key (same signature key, credential type and supported credentials): a
+ * committer's re-signed path leaf usually does, and its new encryption key is
+ * already checked against the whole tree by V-UP-6, so it can skip the O(N) scan.
+ */
+export function sameMembershipFacts(prev: LeafNode | undefined, next: LeafNode | undefined): boolean {
+  if (prev === undefined || next === undefined) return false;
+  const a = prev.capabilities.credentials;
+  const b = next.capabilities.credentials;
+  return (
+    bytesEqual(prev.signatureKey, next.signatureKey) &&
+    prev.credential.credentialType === next.credential.credentialType &&
+    a.length === b.length &&
+    a.every((t, i) => b[i] === t)
+  );
+}
+
 function push(m: Map<number, LeafIndex[]>, k: number, v: LeafIndex): void {
   const list = m.get(k);
   if (list === undefined) m.set(k, [v]);

@@ -113,7 +113,7 @@ export async function receiveFramed(state: GroupState, message: MLSMessage): Pro
     groupContext: past.context,
     secretTree,
     senderDataSecret: past.senderDataSecret,
-    memberSignatureKey: (leaf: LeafIndex) => past.signatureKeys[leaf],
+    memberSignatureKey: (leaf: LeafIndex) => past.signers.signatureKey(leaf),
   });
   const updated: PastEpoch = { ...past, secretTree };
   const pastEpochs = state.pastEpochs.map((e, i) => (i === idx ? updated : e));

@@ -42,7 +42,7 @@ describe('group state serialization', () => {
     g = [...(await deliverAll([g[0]!, g[1]!], c.commit)), c.state];
     const u = await proposeUpdate(g[1]!);
     bob = u.state;
-    [alice] = await deliverAll([g[0]!], u.message);
+    alice = (await deliverAll([g[0]!], u.message))[0]!;
   });
 
   it('suite 1: encode(decode(bytes)) == bytes for a state with history', () => {
