@@ -22,10 +22,15 @@
  * the creator replaces leaf 2^k by a fresh member (remove + add in one commit),
  * who joins and commits once, and the creator processes that commit.
  *
+ * Both implementations first build their fixtures (untimed, checked for
+ * agreement; add_all is timed while doing so), then every other operation is
+ * timed with the two implementations' runs alternating, so that load from
+ * other processes on a shared machine hits both alike.
+ *
  * Prints a table with the ratio ts-mls/ours and whether the N=1024 targets are
  * met, and writes bench-results/mls.json (one record per operation and N).
- * `--profile=OP` also records a CPU profile of just that operation's runs, per
- * implementation and N, to bench-results/profile-<impl>-<OP>-N<n>.cpuprofile
+ * `--profile=OP` also records a CPU profile of that operation's runs (both
+ * implementations unless --only) to bench-results/profile-<OP>-N<n>.cpuprofile
  * (open it in Chrome DevTools or speedscope).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -35,7 +40,7 @@ import { fileURLToPath } from 'node:url';
 import { bytesEqual } from '../lib/mls/codec.ts';
 import { utf8, type InteropMember } from '../tests/mls/interop/member.ts';
 import { peerMember } from '../tests/mls/interop/peer.ts';
-import { formatMs, measure, timed, type Measurement, type MeasureOptions } from './timing.ts';
+import { formatMs, measure, measureAlternating, onceOf, timed, type Measurement, type MeasureOptions, type Once } from './timing.ts';
 
 const SUITE = 1;
 const BATCH = 100;
@@ -54,6 +59,7 @@ const OPERATIONS = [
   'decrypt',
 ] as const;
 type Operation = (typeof OPERATIONS)[number];
+type TimedOperation = Exclude<Operation, 'add_all'>;
 
 /** Targets at N=1024, as ts-mls time / our time. */
 const TARGETS: Partial<Record<Operation, number>> = {
@@ -86,6 +92,10 @@ function parseArgs(argv: readonly string[]): Args {
 
 const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench-results');
 
+function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
 /** Runs `fn`, under the V8 CPU profiler when `file` is given. */
 async function profiled<T>(file: string | undefined, fn: () => Promise<T>): Promise<T> {
   if (file === undefined) return fn();
@@ -105,14 +115,14 @@ async function profiled<T>(file: string | undefined, fn: () => Promise<T>): Prom
   }
 }
 
-function log(msg: string): void {
-  process.stderr.write(`${msg}\n`);
-}
-
 function reps(args: Args, n: number, expensive: boolean): MeasureOptions {
   if (args.quick) return { minReps: 2, maxReps: 5, budgetMs: 500 };
   if (expensive && n >= 256) return { minReps: 1, maxReps: 3, budgetMs: 1 };
-  return { minReps: 3, maxReps: 15, budgetMs: 2500 };
+  return { minReps: 5, maxReps: 15, budgetMs: 2500 };
+}
+
+function messageReps(args: Args): MeasureOptions {
+  return args.quick ? { minReps: 5, maxReps: 10, budgetMs: 200 } : { minReps: 40, maxReps: 60, budgetMs: 1500 };
 }
 
 function must<T>(v: T | undefined, what: string): T {
@@ -120,25 +130,34 @@ function must<T>(v: T | undefined, what: string): T {
   return v;
 }
 
-/** Checks (untimed) that two members reached the same epoch state, so the timed work was real. */
+/** Checks (untimed) that two members reached the same epoch state, so the timed work is real. */
 function expectSameEpoch(a: InteropMember, b: InteropMember, step: string): void {
   if (a.epoch() !== b.epoch() || !bytesEqual(a.epochAuthenticator(), b.epochAuthenticator())) {
     throw new Error(`bench (${a.impl}): ${a.name} and ${b.name} disagree after ${step}`);
   }
 }
 
-/** Runs every operation for one implementation at group size `n`. */
-async function benchOne(impl: ImplName, factory: Factory, n: number, args: Args): Promise<Record<Operation, Measurement>> {
-  const out: Partial<Record<Operation, Measurement>> = {};
-  const step = (op: Operation, m: Measurement): void => {
-    out[op] = m;
-    log(`  ${impl} N=${n} ${op}: ${formatMs(m.medianMs)} ms (${m.reps} runs)`);
-  };
-  const measureOp = <T>(op: Operation, setup: () => T | Promise<T>, run: (p: T) => unknown, options: MeasureOptions): Promise<Measurement> =>
-    profiled(args.profile === op ? join(RESULTS_DIR, `profile-${impl}-${op}-N${n}.cpuprofile`) : undefined, () =>
-      measure(setup, run, options),
-    );
+const PAYLOAD = new Uint8Array(100).fill(0x61);
 
+/** Everything one implementation's timed operations start from, at one N. */
+interface Fixture {
+  readonly addAll: Measurement;
+  /** The creator after all adds, and the Welcome of the last batch with a member it is for. */
+  readonly full: InteropMember;
+  readonly welcome: Uint8Array;
+  readonly joiner: InteropMember;
+  /** That member after joining. */
+  readonly member: InteropMember;
+  readonly blankCommit: Uint8Array;
+  /** Creator and one member after populating the creator's copath, and the creator's next commit. */
+  readonly popCreator: InteropMember;
+  readonly popReceiver: InteropMember;
+  readonly popCommit: Uint8Array;
+  /** Application messages from the creator, in order, for `member` to read. */
+  readonly ciphertexts: readonly Uint8Array[];
+}
+
+async function prepare(impl: ImplName, factory: Factory, n: number, args: Args): Promise<Fixture> {
   const creator0 = await factory('m0');
   await creator0.createGroup(utf8(`bench ${impl} ${n}`));
   const others: InteropMember[] = [];
@@ -150,150 +169,97 @@ async function benchOne(impl: ImplName, factory: Factory, n: number, args: Args)
       keyPackages.push(await m.keyPackage());
     }
   });
-  log(`  ${impl} N=${n}: ${n - 1} key packages in ${formatMs(kpTime.ms)} ms (untimed setup)`);
+  log(`  ${impl} N=${n}: ${n - 1} key packages in ${formatMs(kpTime.ms)} ms (untimed)`);
 
-  // add_all: every member, in commits of BATCH adds; the last run's result is kept.
+  // add_all (timed here, on its own): every member, in commits of BATCH adds.
   let full: InteropMember | undefined;
-  let lastWelcome: Uint8Array | undefined;
-  step(
-    'add_all',
-    await measureOp(
-      'add_all',
+  let welcome: Uint8Array | undefined;
+  const addAll = await profiled(args.profile === 'add_all' ? join(RESULTS_DIR, `profile-add_all-${impl}-N${n}.cpuprofile`) : undefined, () =>
+    measure(
       () => creator0.fork(),
       async (c) => {
         for (let i = 0; i < keyPackages.length; i += BATCH) {
           const r = await c.commit({ adds: keyPackages.slice(i, i + BATCH) });
-          lastWelcome = r.welcome;
+          welcome = r.welcome;
         }
         full = c;
       },
       reps(args, n, true),
     ),
   );
+  log(`  ${impl} N=${n} add_all: ${formatMs(addAll.medianMs)} ms (${addAll.reps} runs)`);
   const fullState = must(full, 'group after adds');
-  const welcome = must(lastWelcome, 'Welcome');
-  const joiner0 = must(others.at(-1), 'joiner');
+  const joiner = must(others.at(-1), 'joiner');
 
-  // join_welcome: the last added member joins.
-  let joined: InteropMember | undefined;
-  step(
-    'join_welcome',
-    await measureOp(
-      'join_welcome',
-      () => joiner0.fork(),
-      async (j) => {
-        await j.joinFromWelcome(welcome);
-        joined = j;
-      },
-      reps(args, n, false),
-    ),
-  );
-  const member = must(joined, 'joined member');
-  expectSameEpoch(fullState, member, 'join');
+  const fixtureTime = await timed(async () => {
+    const member = joiner.fork();
+    await member.joinFromWelcome(must(welcome, 'Welcome'));
+    expectSameEpoch(fullState, member, 'join');
 
-  // commit_blank / process_blank.
-  let blankCommit: Uint8Array | undefined;
-  let blankCommitter: InteropMember | undefined;
-  step(
-    'commit_blank',
-    await measureOp(
-      'commit_blank',
-      () => fullState.fork(),
-      async (c) => {
-        blankCommit = (await c.commit()).commit;
-        blankCommitter = c;
-      },
-      reps(args, n, false),
-    ),
-  );
-  const blank = must(blankCommit, 'blank commit');
-  let blankReceiver: InteropMember | undefined;
-  step(
-    'process_blank',
-    await measureOp(
-      'process_blank',
-      () => member.fork(),
-      async (m) => {
-        await m.process(blank);
-        blankReceiver = m;
-      },
-      reps(args, n, false),
-    ),
-  );
-  expectSameEpoch(must(blankCommitter, 'blank committer'), must(blankReceiver, 'blank receiver'), 'blank commit');
+    const blankCommitter = fullState.fork();
+    const blankCommit = (await blankCommitter.commit()).commit;
+    const blankReceiver = member.fork();
+    await blankReceiver.process(blankCommit);
+    expectSameEpoch(blankCommitter, blankReceiver, 'blank commit');
 
-  // encrypt / decrypt: one sender, one reader, messages in order (one ratchet step each).
-  const payload = new Uint8Array(100).fill(0x61);
-  const sender = fullState.fork();
-  const reader = member.fork();
-  const ciphertexts: Uint8Array[] = [];
-  const msgReps: MeasureOptions = args.quick ? { minReps: 5, maxReps: 10, budgetMs: 200 } : { minReps: 30, maxReps: 60, budgetMs: 1500 };
-  step('encrypt', await measureOp('encrypt', () => sender, async (s) => void ciphertexts.push(await s.encrypt(payload)), msgReps));
-  let next = 0;
-  step(
-    'decrypt',
-    await measureOp(
-      'decrypt',
-      () => must(ciphertexts[next++], 'ciphertext'),
-      async (ct) => {
-        const r = await reader.process(ct);
-        if (r.kind !== 'application' || !bytesEqual(r.data, payload)) throw new Error('bench: wrong plaintext');
-      },
-      { ...msgReps, maxReps: ciphertexts.length - 1, minReps: Math.min(msgReps.minReps, ciphertexts.length - 1) },
-    ),
-  );
+    const sender = fullState.fork();
+    const ciphertexts: Uint8Array[] = [];
+    for (let i = 0; i <= messageReps(args).maxReps; i++) ciphertexts.push(await sender.encrypt(PAYLOAD));
 
-  // Populate the creator's copath (see the header), then commit_populated / process_commit.
-  const popTime = await timed(async () => {
-    const creator = fullState.fork();
-    let receiver = member.fork();
+    // Populate the creator's copath (see the header).
+    const popCreator = fullState.fork();
+    let popReceiver = member.fork();
     for (let k = Math.floor(Math.log2(n - 1)); k >= 1; k--) {
       const leaf = 2 ** k;
       const p = await factory(`p${k}`);
-      const kp = await p.keyPackage();
-      const r = await creator.commit({ removes: [leaf], adds: [kp] });
+      const r = await popCreator.commit({ removes: [leaf], adds: [await p.keyPackage()] });
       await p.joinFromWelcome(must(r.welcome, 'populator Welcome'));
       if (p.ownLeafIndex() !== leaf) throw new Error(`bench: populator landed at ${p.ownLeafIndex()}, not ${leaf}`);
       const c = await p.commit();
-      await creator.process(c.commit);
-      expectSameEpoch(creator, p, `populator ${k}`);
-      receiver = p;
+      await popCreator.process(c.commit);
+      expectSameEpoch(popCreator, p, `populator ${k}`);
+      popReceiver = p;
     }
-    return { creator, receiver };
+    const popCommitter = popCreator.fork();
+    const popCommit = (await popCommitter.commit()).commit;
+    const check = popReceiver.fork();
+    await check.process(popCommit);
+    expectSameEpoch(popCommitter, check, 'populated commit');
+    return { member, blankCommit, ciphertexts, popCreator, popReceiver, popCommit };
   });
-  log(`  ${impl} N=${n}: populated the copath in ${formatMs(popTime.ms)} ms (untimed setup)`);
-  const { creator, receiver } = popTime.value;
-  let popCommit: Uint8Array | undefined;
-  let popCommitter: InteropMember | undefined;
-  step(
-    'commit_populated',
-    await measureOp(
-      'commit_populated',
-      () => creator.fork(),
-      async (c) => {
-        popCommit = (await c.commit()).commit;
-        popCommitter = c;
-      },
-      reps(args, n, false),
-    ),
-  );
-  const populated = must(popCommit, 'populated commit');
-  let popReceiver: InteropMember | undefined;
-  step(
-    'process_commit',
-    await measureOp(
-      'process_commit',
-      () => receiver.fork(),
-      async (m) => {
-        await m.process(populated);
-        popReceiver = m;
-      },
-      reps(args, n, false),
-    ),
-  );
-  expectSameEpoch(must(popCommitter, 'populated committer'), must(popReceiver, 'populated receiver'), 'populated commit');
+  log(`  ${impl} N=${n}: fixtures (join, commits, populated copath, messages) in ${formatMs(fixtureTime.ms)} ms (untimed)`);
+  return { addAll, full: fullState, welcome: must(welcome, 'Welcome'), joiner, ...fixtureTime.value };
+}
 
-  return out as Record<Operation, Measurement>;
+/** The timed run of `op` from `f`; each call of the result is one run. */
+function operation(op: TimedOperation, f: Fixture): Once {
+  switch (op) {
+    case 'join_welcome':
+      return onceOf(() => f.joiner.fork(), (j) => j.joinFromWelcome(f.welcome));
+    case 'commit_blank':
+      return onceOf(() => f.full.fork(), (c) => c.commit());
+    case 'process_blank':
+      return onceOf(() => f.member.fork(), (m) => m.process(f.blankCommit));
+    case 'commit_populated':
+      return onceOf(() => f.popCreator.fork(), (c) => c.commit());
+    case 'process_commit':
+      return onceOf(() => f.popReceiver.fork(), (m) => m.process(f.popCommit));
+    case 'encrypt': {
+      const sender = f.full.fork();
+      return onceOf(() => sender, (s) => s.encrypt(PAYLOAD));
+    }
+    case 'decrypt': {
+      const reader = f.member.fork();
+      let next = 0;
+      return onceOf(
+        () => must(f.ciphertexts[next++], 'ciphertext'),
+        async (ct) => {
+          const r = await reader.process(ct);
+          if (r.kind !== 'application' || !bytesEqual(r.data, PAYLOAD)) throw new Error('bench: wrong plaintext');
+        },
+      );
+    }
+  }
 }
 
 interface BenchRecord {
@@ -320,10 +286,21 @@ async function main(): Promise<void> {
 
   const records: BenchRecord[] = [];
   for (const n of args.sizes) {
-    const results = new Map<ImplName, Record<Operation, Measurement>>();
+    const fixtures: [ImplName, Fixture][] = [];
     for (const [name, factory] of impls) {
-      log(`${name}, N=${n}`);
-      results.set(name, await benchOne(name, factory, n, args));
+      log(`${name}, N=${n}: preparing`);
+      fixtures.push([name, await prepare(name, factory, n, args)]);
+    }
+    const results = new Map<ImplName, Partial<Record<Operation, Measurement>>>();
+    for (const [name, f] of fixtures) results.set(name, { add_all: f.addAll });
+    for (const op of OPERATIONS) {
+      if (op === 'add_all') continue;
+      const options = op === 'encrypt' || op === 'decrypt' ? messageReps(args) : reps(args, n, false);
+      const file = args.profile === op ? join(RESULTS_DIR, `profile-${op}-N${n}.cpuprofile`) : undefined;
+      const measured = await profiled(file, () => measureAlternating(fixtures.map(([, f]) => operation(op, f)), options));
+      const line = fixtures.map(([name], i) => `${name} ${formatMs(measured[i]!.medianMs)} ms (${measured[i]!.reps} runs)`).join(', ');
+      log(`  N=${n} ${op}: ${line}`);
+      fixtures.forEach(([name], i) => (results.get(name)![op] = measured[i]!));
     }
     for (const op of OPERATIONS) {
       const ours = results.get('ours')?.[op];

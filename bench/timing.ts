@@ -71,3 +71,43 @@ export function formatMs(ms: number): string {
   if (ms >= 1) return ms.toFixed(2);
   return ms.toFixed(3);
 }
+
+/** One timed run: prepare (untimed), run (timed); resolves to the run's milliseconds. */
+export type Once = () => Promise<number>;
+
+export function onceOf<T>(setup: () => T | Promise<T>, run: (prepared: T) => unknown): Once {
+  return async () => {
+    const prepared = await setup();
+    const t0 = performance.now();
+    await run(prepared);
+    return performance.now() - t0;
+  };
+}
+
+/**
+ * Like `measure`, for several contestants at once: their runs alternate
+ * (a, b, a, b, ...) so that a change in machine load hits all of them alike,
+ * which keeps their ratio meaningful on a shared machine.
+ */
+export async function measureAlternating(contestants: readonly Once[], options: MeasureOptions): Promise<Measurement[]> {
+  const samples: number[][] = contestants.map(() => []);
+  const spent: number[] = contestants.map(() => 0);
+  for (const [i, once] of contestants.entries()) {
+    const first = await once();
+    if (first >= (options.warmupBelowMs ?? 100)) {
+      samples[i]!.push(first);
+      spent[i]! += first;
+    }
+  }
+  const wantsMore = (i: number): boolean =>
+    samples[i]!.length < options.maxReps && (samples[i]!.length < options.minReps || spent[i]! < options.budgetMs);
+  while (contestants.some((_, i) => wantsMore(i))) {
+    for (const [i, once] of contestants.entries()) {
+      if (!wantsMore(i)) continue;
+      const ms = await once();
+      samples[i]!.push(ms);
+      spent[i]! += ms;
+    }
+  }
+  return samples.map((xs) => ({ medianMs: median(xs), reps: xs.length, samplesMs: xs }));
+}
