@@ -9,7 +9,9 @@ export default defineConfig({
   manifest: ({ browser }) => ({
     name: 'MicroChat',
     description: 'End-to-end encrypted group chat (MLS) in your side panel.',
-    permissions: ['storage', 'alarms', ...(browser === 'firefox' ? [] : ['sidePanel'])],
+    // alarms: wake to reconnect/fetch when idle; notifications: new messages (with a toggle);
+    // contextMenus: "Share this page in MicroChat".
+    permissions: ['storage', 'alarms', 'notifications', 'contextMenus', ...(browser === 'firefox' ? [] : ['sidePanel'])],
     content_security_policy: { extension_pages: EXTENSION_PAGES_CSP },
     externally_connectable: { ids: [], matches: [] },
     web_accessible_resources: [],

@@ -307,6 +307,11 @@ export class BackgroundApp {
     return this.snapshot;
   }
 
+  /** Whether there is a conversation to share a page into. */
+  canShare(): boolean {
+    return this.chat?.mostRecentActive() !== undefined;
+  }
+
   /** Post a page into the most recent conversation; false when there is none to post in. */
   async sharePage(title: string, url: string): Promise<boolean> {
     const chat = this.chat;
