@@ -21,7 +21,13 @@ import { DEFAULT_GROUP_CONFIG, startEpoch, type GroupConfig, type GroupState } f
 import type { KeyPackagePrivate } from './key-package-gen.ts';
 import type { KeyPackage } from './key-package.ts';
 import { leafNodeCodec } from './leaf-node.ts';
-import { DEFAULT_EXTENSION_TYPES, checkLeafNodeContent, checkLeavesAgainstTree, type LeafValidationOptions } from './leaf-node-validation.ts';
+import {
+  DEFAULT_EXTENSION_TYPES,
+  checkLeafNodeContent,
+  checkLeavesAgainstTree,
+  requiredCapabilitiesOf,
+  type LeafValidationOptions,
+} from './leaf-node-validation.ts';
 import { checkConfig } from './group-create.ts';
 import type { PskLookup } from './psk.ts';
 import { RatchetTree } from './ratchet-tree.ts';
@@ -66,18 +72,31 @@ export async function verifyJoinedTree(
   context: GroupContext,
   options: LeafValidationOptions = {},
 ): Promise<void> {
-  if (!bytesEqual(tree.treeHash(), context.treeHash)) {
-    throw new ValidationError('V-JOIN-2', 'ratchet tree hash does not match the GroupContext');
+  // The N signature checks run off the main thread (WebCrypto) while the hashing checks run here.
+  const signatures = tree.verifyLeafSignatures(context.groupId);
+  try {
+    if (!bytesEqual(tree.treeHash(), context.treeHash)) {
+      throw new ValidationError('V-JOIN-2', 'ratchet tree hash does not match the GroupContext');
+    }
+    tree.verifyStructure();
+    tree.verifyParentHashes();
+    const all: LeafIndex[] = [...tree.memberIndices()];
+    const required = requiredCapabilitiesOf(context.extensions);
+    for (const i of all) {
+      const leaf = tree.leaf(i)!;
+      checkLeafNodeContent(leaf, {
+        ...options,
+        expectedSource: leaf.leafNodeSource,
+        groupExtensions: context.extensions,
+        requiredCapabilities: required,
+      });
+    }
+    checkLeavesAgainstTree(tree, all);
+  } catch (err) {
+    await Promise.allSettled([signatures]);
+    throw err;
   }
-  tree.verifyStructure();
-  tree.verifyParentHashes();
-  const all: LeafIndex[] = [...tree.memberIndices()];
-  for (const i of all) {
-    const leaf = tree.leaf(i)!;
-    checkLeafNodeContent(leaf, { ...options, expectedSource: leaf.leafNodeSource, groupExtensions: context.extensions });
-  }
-  checkLeavesAgainstTree(tree, all);
-  await tree.verifyLeafSignatures(context.groupId);
+  await signatures;
 }
 
 /** V-JOIN-4 (§12.4.3): we must support every non-default GroupContext extension. */

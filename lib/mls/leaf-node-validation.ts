@@ -50,6 +50,8 @@ export interface LeafValidationContext extends LeafValidationOptions {
   readonly expectedSource: LeafNodeSource;
   /** GroupContext extensions in force (their required_capabilities, V-LN-3). */
   readonly groupExtensions: readonly Extension[];
+  /** `requiredCapabilitiesOf(groupExtensions)`, when the caller already decoded it (many leaves, one group). */
+  readonly requiredCapabilities?: RequiredCapabilities | undefined;
 }
 
 /** The required_capabilities extension of a GroupContext, if any. */
@@ -93,7 +95,7 @@ export function checkLeafNodeContent(leaf: LeafNode, ctx: Omit<LeafValidationCon
   if (ctx.validateCredential !== undefined && !ctx.validateCredential(leaf)) {
     throw new ValidationError('V-LN-2', 'credential rejected by the application');
   }
-  checkRequiredCapabilities(leaf, requiredCapabilitiesOf(ctx.groupExtensions));
+  checkRequiredCapabilities(leaf, 'requiredCapabilities' in ctx ? ctx.requiredCapabilities : requiredCapabilitiesOf(ctx.groupExtensions));
   // V-LN-4 (§7.2): the leaf's own credential type is among its capabilities.
   if (!leaf.capabilities.credentials.includes(leaf.credential.credentialType)) {
     throw new ValidationError('V-LN-4', `credential type ${leaf.credential.credentialType} missing from capabilities`);
