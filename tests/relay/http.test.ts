@@ -1,5 +1,6 @@
 // The relay's one error path and its HTTP helpers, in-process.
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { RelayError, ErrorCode } from '../../relay/errors.ts';
 import { isAllowedOrigin, readJsonBody, toErrorResponse } from '../../relay/http.ts';
 import { DEFAULT_CONFIG } from '../../relay/config.ts';
@@ -45,5 +46,23 @@ describe('relay error path', () => {
   it('accepts only canonical unpadded base64url', () => {
     expect(fromB64(toB64(new Uint8Array([1, 2, 3, 4])))).toEqual(new Uint8Array([1, 2, 3, 4]));
     for (const bad of ['AQIDBA==', 'AQ+/', 'AR', 'A', 'AQID BA']) expect(fromB64(bad), bad).toBeNull();
+  });
+
+  it('base64url round-trips and agrees with Node for any bytes; any accepted text re-encodes to itself', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (b) => {
+        const t = toB64(b);
+        expect(t).toBe(Buffer.from(b).toString('base64url'));
+        expect(fromB64(t)).toEqual(b);
+      }),
+      { numRuns: 1000 },
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 30 }), (s) => {
+        const d = fromB64(s);
+        if (d !== null) expect(toB64(d)).toBe(s);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
