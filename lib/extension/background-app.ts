@@ -28,7 +28,9 @@ import { DEFAULT_RELAY_URL, normalizeRelayUrl } from './relay-url.ts';
 import { loadSetting, saveSetting, vaultKeySlot, type Database } from './db.ts';
 import { RelayApi, RelayApiError, RelayConnection, type DeliveredMessage, type WebSocketConstructor } from './relay-api.ts';
 import { TokenWallet } from './tokens.ts';
-import { Vault } from './vault.ts';
+import { Vault, VaultError } from './vault.ts';
+import { enableLock, loadWrappedKey, prfResult, unlockVault, withPrf, type WrappedKey } from './lock.ts';
+import { randomBytes, toB64 } from './b64.ts';
 
 /** What the browser offers the background beyond the channel (all optional, for tests). */
 export interface Platform {
@@ -62,20 +64,27 @@ export class BackgroundApp {
   private chat: ChatService | undefined;
   private connection: RelayConnection | undefined;
   private api: RelayApi;
-  private ceremony: { ceremonyId: string; displayName: string } | undefined;
+  private ceremony: { ceremonyId: string; displayName: string; salt: Uint8Array } | undefined;
+  private unlockCeremony: string | undefined;
+  /** Undefined while passkey-locked: nothing sealed can be read until `unlock`. */
+  private vault: Vault | undefined;
+  private lockEnabled = false;
 
   private constructor(
     private readonly deps: BackgroundDeps,
-    private readonly vault: Vault,
+    vault: Vault | undefined,
     relayUrl: string,
     notifications: boolean,
+    private wrapped: WrappedKey | undefined,
   ) {
+    this.vault = vault;
+    this.lockEnabled = wrapped !== undefined;
     this.api = new RelayApi(relayUrl, deps.fetch === undefined ? {} : { fetch: deps.fetch });
     this.state = {
       version: deps.version,
       relay: { url: relayUrl, state: 'unknown' },
       connection: 'offline',
-      account: { state: 'none' },
+      account: wrapped === undefined ? { state: 'none' } : { state: 'locked', displayName: wrapped.displayName },
       conversations: [],
       settings: { notifications },
       unreadTotal: 0,
@@ -83,13 +92,15 @@ export class BackgroundApp {
   }
 
   static async start(deps: BackgroundDeps): Promise<BackgroundApp> {
-    const [relayUrl, notifications, vault] = await Promise.all([
+    const [relayUrl, notifications, wrapped] = await Promise.all([
       loadSetting(deps.db, 'relayUrl'),
       loadSetting(deps.db, 'notifications'),
-      Vault.open(vaultKeySlot(deps.db)),
+      loadWrappedKey(deps.db),
     ]);
-    const app = new BackgroundApp(deps, vault, relayUrl ?? DEFAULT_RELAY_URL, notifications ?? true);
-    const account = await loadAccount(deps.db, vault);
+    // Locked: the data key exists only wrapped; wait for the passkey.
+    const vault = wrapped === undefined ? await Vault.open(vaultKeySlot(deps.db)) : undefined;
+    const app = new BackgroundApp(deps, vault, relayUrl ?? DEFAULT_RELAY_URL, notifications ?? true, wrapped);
+    const account = vault === undefined ? undefined : await loadAccount(deps.db, vault);
     if (account !== undefined) await app.activate(account);
     return app;
   }
@@ -130,15 +141,17 @@ export class BackgroundApp {
 
   /** Load the wallet and the chat for an account, and go online. */
   private async activate(account: AccountRecord): Promise<void> {
+    const vault = this.vault;
+    if (vault === undefined) throw new ChannelError(ErrorCode.Locked, 'MicroChat is locked.');
     this.account = account;
     if (account.relayUrl !== this.api.baseUrl) {
       this.api = new RelayApi(account.relayUrl, this.deps.fetch === undefined ? {} : { fetch: this.deps.fetch });
       this.state = { ...this.state, relay: { url: account.relayUrl, state: 'unknown' } };
     }
-    this.wallet = await TokenWallet.open(() => this.api, tokenStore(this.deps.db, this.vault), () => this.account?.session.token);
+    this.wallet = await TokenWallet.open(() => this.api, tokenStore(this.deps.db, vault), () => this.account?.session.token);
     this.chat = await ChatService.open({
       db: this.deps.db,
-      vault: this.vault,
+      vault,
       api: () => this.api,
       wallet: () => this.wallet!,
       identity: () => ({ displayName: this.account!.displayName, mailbox: this.account!.mailbox, relayUrl: this.account!.relayUrl }),
@@ -152,7 +165,7 @@ export class BackgroundApp {
     });
     this.update({
       ...this.state,
-      account: { state: 'ready', displayName: account.displayName, lockEnabled: false },
+      account: { state: 'ready', displayName: account.displayName, lockEnabled: this.lockEnabled },
       conversations: this.chat.summaries(),
       unreadTotal: this.chat.unreadTotal(),
     });
@@ -226,11 +239,13 @@ export class BackgroundApp {
   async registrationOptions(displayName: string): Promise<{ options: unknown }> {
     const name = displayName.trim();
     if (name === '') throw new ChannelError(ErrorCode.InvalidInput, 'Pick a display name.');
-    if (this.account !== undefined) throw new ChannelError(ErrorCode.Forbidden, 'This device already has an account.');
+    if (this.account !== undefined || this.wrapped !== undefined) throw new ChannelError(ErrorCode.Forbidden, 'This device already has an account.');
     try {
       const { ceremonyId, options } = await this.api.registrationStart(name, this.deps.rpId);
-      this.ceremony = { ceremonyId, displayName: name };
-      return { options };
+      // Ask for the PRF extension: when the authenticator evaluates it at creation, the lock is turned on.
+      const salt = randomBytes(32);
+      this.ceremony = { ceremonyId, displayName: name, salt };
+      return { options: withPrf(options, salt) };
     } catch (err) {
       throw accountProblem(err);
     }
@@ -245,9 +260,19 @@ export class BackgroundApp {
     const credentialId = typeof (response as { id?: unknown }).id === 'string' ? (response as { id: string }).id.slice(0, 1024) : '';
     try {
       const session = await this.api.registrationFinish(ceremony.ceremonyId, response);
+      let vault = this.vault;
+      if (vault === undefined) throw new ChannelError(ErrorCode.Locked, 'MicroChat is locked.');
+      const prf = prfResult(response);
+      if (prf !== undefined) {
+        vault = await enableLock(this.deps.db, vault, prf, ceremony.salt, { credentialId, displayName: name });
+        prf.fill(0);
+        this.vault = vault;
+        this.lockEnabled = true;
+        this.wrapped = await loadWrappedKey(this.deps.db);
+      }
       // A wallet bound to the new session pays for the device mailbox (mailboxes are anonymous too).
       let token: string | undefined = session.token;
-      const wallet = await TokenWallet.open(() => this.api, tokenStore(this.deps.db, this.vault), () => token);
+      const wallet = await TokenWallet.open(() => this.api, tokenStore(this.deps.db, vault), () => token);
       const mailbox = await wallet.spend((t) => this.api.createMailbox(t));
       token = undefined;
       const account: AccountRecord = {
@@ -259,12 +284,67 @@ export class BackgroundApp {
         session: { token: session.token, expiresAt: session.expiresAt },
         mailbox,
       };
-      await saveAccount(this.deps.db, this.vault, account);
+      await saveAccount(this.deps.db, vault, account);
       await this.activate(account);
       return this.snapshot;
     } catch (err) {
       throw accountProblem(err);
     }
+  }
+
+  /** Options for the unlock ceremony: a relay login (refreshing the session) with the PRF salt. */
+  async unlockOptions(): Promise<{ options: unknown }> {
+    const wrapped = this.wrapped;
+    if (wrapped === undefined || this.vault !== undefined) throw new ChannelError(ErrorCode.BadRequest, 'MicroChat is not locked.');
+    let options: Record<string, unknown> = { challenge: '', userVerification: 'required' };
+    try {
+      const start = await this.api.loginStart(this.deps.rpId);
+      this.unlockCeremony = start.ceremonyId;
+      options = start.options;
+    } catch {
+      // Offline: unlocking is local; the session is refreshed another time.
+      this.unlockCeremony = undefined;
+      options = { ...options, challenge: toB64(randomBytes(32)), rpId: this.deps.rpId };
+    }
+    return { options: withPrf(options, wrapped.salt, wrapped.credentialId) };
+  }
+
+  async unlock(response: unknown): Promise<AppState> {
+    const wrapped = this.wrapped;
+    if (wrapped === undefined) throw new ChannelError(ErrorCode.BadRequest, 'MicroChat is not locked.');
+    if (this.vault !== undefined) return this.snapshot;
+    const prf = prfResult(response);
+    if (prf === undefined) throw new ChannelError(ErrorCode.InvalidInput, 'This passkey did not provide the key that unlocks MicroChat (PRF). Use the passkey you created the account with.');
+    let vault: Vault;
+    try {
+      vault = await unlockVault(wrapped, prf);
+    } catch (err) {
+      if (err instanceof VaultError) throw new ChannelError(ErrorCode.InvalidInput, 'That passkey does not unlock MicroChat.', { cause: err });
+      throw err;
+    } finally {
+      prf.fill(0);
+    }
+    this.vault = vault;
+    let account = await loadAccount(this.deps.db, vault);
+    if (account === undefined) {
+      this.update({ ...this.state, account: { state: 'none' } });
+      return this.snapshot;
+    }
+    const ceremonyId = this.unlockCeremony;
+    this.unlockCeremony = undefined;
+    if (ceremonyId !== undefined) {
+      try {
+        const session = await this.api.loginFinish(ceremonyId, response);
+        if (session.accountId === account.accountId) {
+          account = { ...account, session: { token: session.token, expiresAt: session.expiresAt } };
+          await saveAccount(this.deps.db, vault, account);
+        }
+      } catch {
+        // The relay may be unreachable; the old session stays until it expires.
+      }
+    }
+    await this.activate(account);
+    return this.snapshot;
   }
 
   // -- relay and settings ----------------------------------------------------
@@ -329,6 +409,7 @@ export class BackgroundApp {
   }
 
   private needChat(): ChatService {
+    if (this.vault === undefined) throw new ChannelError(ErrorCode.Locked, 'MicroChat is locked. Unlock it with your passkey.');
     if (this.chat === undefined) throw new ChannelError(ErrorCode.Forbidden, 'Create your account first.');
     return this.chat;
   }
@@ -340,12 +421,8 @@ export class BackgroundApp {
     'settings.setNotifications': async ({ enabled }) => this.setNotifications(enabled),
     'account.registrationOptions': async ({ displayName }) => this.registrationOptions(displayName),
     'account.completeRegistration': async ({ displayName, response }) => this.completeRegistration(displayName, response),
-    'account.unlockOptions': async () => {
-      throw new ChannelError(ErrorCode.Unavailable, 'The passkey lock is not available in this build yet.');
-    },
-    'account.unlock': async () => {
-      throw new ChannelError(ErrorCode.Unavailable, 'The passkey lock is not available in this build yet.');
-    },
+    'account.unlockOptions': async () => this.unlockOptions(),
+    'account.unlock': async ({ response }) => this.unlock(response),
     'conversation.create': async ({ name }) => ({ conversationId: await this.needChat().create(name) }),
     'conversation.rename': async ({ conversationId, name }) => (await this.needChat().rename(conversationId, name), null),
     'conversation.get': async ({ conversationId }) => this.needChat().detail(conversationId),

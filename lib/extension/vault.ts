@@ -45,7 +45,7 @@ function aad(store: string, id: string): Uint8Array<ArrayBuffer> {
   return encoder.encode(`${AAD_PREFIX}\u0000${store}\u0000${id}`) as Uint8Array<ArrayBuffer>;
 }
 
-function isSealedRecord(v: unknown): v is SealedRecord {
+export function isSealedRecord(v: unknown): v is SealedRecord {
   if (typeof v !== 'object' || v === null) return false;
   const r = v as Record<string, unknown>;
   return r.iv instanceof Uint8Array && r.ct instanceof Uint8Array && typeof r.v === 'number';
@@ -62,6 +62,17 @@ export class Vault {
       await slot.store(key);
     }
     if (key.extractable) throw new VaultError('corrupt', 'the stored data key is extractable; refusing to use it');
+    return new Vault(key);
+  }
+
+  /**
+   * A vault over a data key given as raw bytes (the passkey lock's unwrapped
+   * key, see lock.ts): imported non-extractable, so only this in-memory
+   * CryptoKey remains once the caller wipes the bytes.
+   */
+  static async fromRawKey(raw: Uint8Array, subtle: SubtleCrypto = globalThis.crypto.subtle): Promise<Vault> {
+    if (raw.length !== 32) throw new VaultError('corrupt', 'a data key is 32 bytes');
+    const key = await subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
     return new Vault(key);
   }
 
