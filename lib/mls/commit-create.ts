@@ -22,8 +22,8 @@ import { zeroCommitSecret, asCommitSecret } from './key-schedule.ts';
 import { checkLeavesAgainstTree, sameMembershipFacts, type LeafValidationOptions } from './leaf-node-validation.ts';
 import { protectAsMember, signAsMember } from './message-send.ts';
 import { applyProposalList } from './proposal-apply.ts';
-import { isPathRequired, resolveProposals, validateRegularProposalList } from './proposal-validation.ts';
-import { ProposalOrRefType, ProposalType, type Proposal, type ProposalOrRef } from './proposals.ts';
+import { isPathRequired, resolveProposals, selectPendingProposals, validateRegularProposalList } from './proposal-validation.ts';
+import { ProposalOrRefType, type Proposal, type ProposalOrRef } from './proposals.ts';
 import { ProtocolVersion } from './protocol-version.ts';
 import type { PskLookup } from './psk.ts';
 import { SenderType } from './framing.ts';
@@ -37,7 +37,8 @@ export interface CommitOptions extends LeafValidationOptions {
   readonly proposals?: readonly Proposal[];
   /**
    * Which cached proposals to commit by reference: 'all' (default, §12.4
-   * "SHOULD include all valid proposals"), or 'none'.
+   * "SHOULD include all valid proposals"; see `selectPendingProposals` for
+   * what is left out), or 'none'.
    */
   readonly pending?: 'all' | 'none';
   /**
@@ -74,13 +75,7 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
   const me = state.ownLeaf;
   const sender = { senderType: SenderType.member, leafIndex: me } as const;
 
-  // Our own Update proposals cannot be committed by us (§12.2); they are dropped.
-  const pending: PendingProposal[] =
-    (options.pending ?? 'all') === 'all'
-      ? state.pendingProposals.filter(
-          (p) => !(p.proposal.proposalType === ProposalType.update && p.sender.senderType === SenderType.member && p.sender.leafIndex === me),
-        )
-      : [];
+  const pending: PendingProposal[] = (options.pending ?? 'all') === 'all' ? selectPendingProposals(state.pendingProposals, me) : [];
   const list: ProposalOrRef[] = [
     ...pending.map((p): ProposalOrRef => ({ type: ProposalOrRefType.reference, reference: p.ref })),
     ...(options.proposals ?? []).map((proposal): ProposalOrRef => ({ type: ProposalOrRefType.proposal, proposal })),

@@ -184,3 +184,46 @@ export function validateExternalProposalList(list: readonly ResolvedProposal[]):
     throw err;
   }
 }
+
+/**
+ * §12.2 / §12.4: which cached proposals a committer includes by reference.
+ * Drops those it may not commit (its own Updates, Removes of itself,
+ * standalone ExternalInits) and resolves conflicts the way §12.2 suggests:
+ * a Remove wins over Updates of the same leaf, otherwise the latest Update
+ * wins; only the first Remove of a leaf and the last GroupContextExtensions
+ * are kept; a ReInit is kept only when nothing else is pending.
+ */
+export function selectPendingProposals(pending: readonly PendingProposal[], committer: LeafIndex): PendingProposal[] {
+  const removed = new Set<number>();
+  for (const p of pending) if (p.proposal.proposalType === ProposalType.remove) removed.add(p.proposal.remove.removed);
+  const lastUpdate = new Map<number, PendingProposal>();
+  let lastGce: PendingProposal | undefined;
+  for (const p of pending) {
+    const leaf = senderLeaf(p.sender);
+    if (p.proposal.proposalType === ProposalType.update && leaf !== undefined) lastUpdate.set(leaf, p);
+    if (p.proposal.proposalType === ProposalType.groupContextExtensions) lastGce = p;
+  }
+  const seenRemoves = new Set<number>();
+  const out = pending.filter((p) => {
+    switch (p.proposal.proposalType) {
+      case ProposalType.update: {
+        const leaf = senderLeaf(p.sender);
+        return leaf !== undefined && leaf !== committer && !removed.has(leaf) && lastUpdate.get(leaf) === p;
+      }
+      case ProposalType.remove: {
+        const leaf = p.proposal.remove.removed;
+        if (leaf === committer || seenRemoves.has(leaf)) return false;
+        seenRemoves.add(leaf);
+        return true;
+      }
+      case ProposalType.groupContextExtensions:
+        return p === lastGce;
+      case ProposalType.externalInit:
+        return false;
+      default:
+        return true;
+    }
+  });
+  const others = out.filter((p) => p.proposal.proposalType !== ProposalType.reinit);
+  return others.length > 0 ? others : out.slice(0, 1);
+}

@@ -176,3 +176,36 @@ for (const suiteId of [1, 2, 3]) {
     });
   });
 }
+
+describe('pending proposal selection and resync (suite 1)', () => {
+  it('suite 1: conflicting pending proposals are resolved (Remove wins over Update, own Remove skipped)', async () => {
+    let g = await makeGroup(1, 4);
+    // Bob proposes an Update, Carol proposes to remove Bob and to remove Alice; Dave commits.
+    const u = await (await import('../../lib/mls/group.ts')).proposeUpdate(g[1]!);
+    g[1] = u.state;
+    g = await deliverAll(g, u.message, 1);
+    const r1 = await proposeRemove(g[2]!, g[1]!.ownLeaf);
+    g[2] = r1.state;
+    g = await deliverAll(g, r1.message, 2);
+    const r2 = await proposeRemove(g[2]!, g[3]!.ownLeaf);
+    g[2] = r2.state;
+    g = await deliverAll(g, r2.message, 2);
+    const c = await createCommit(g[3]!);
+    const [a, cc] = await deliverAll([g[0]!, g[2]!], c.commit);
+    same([a!, cc!, c.state]);
+    expect([...c.state.tree.memberIndices()]).toEqual([0, 2, 3]);
+  });
+
+  it('suite 1: resync by external Commit replacing our old leaf', async () => {
+    const cs = getCipherSuite(1);
+    const g = await makeGroup(1, 3);
+    const { joinByExternalCommit, exportGroupInfo } = await import('../../lib/mls/group.ts');
+    const bobAgain = await generateIdentity(cs, utf8.encode('member-1'));
+    const ext = await joinByExternalCommit(await exportGroupInfo(g[0]!), bobAgain, { removeLeaf: g[1]!.ownLeaf });
+    const [a, c] = await deliverAll([g[0]!, g[2]!], ext.commit);
+    same([a!, c!, ext.state]);
+    expect(ext.state.ownLeaf).toBe(1);
+    const old = await processMessage(g[1]!, encodeMessage(ext.commit));
+    expect(old.kind === 'commit' && old.removed).toBe(true);
+  });
+});
