@@ -14,6 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { webcrypto } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
 import { ristretto255_oprf } from '@noble/curves/ed25519.js';
 import WebSocket, { WebSocketServer } from 'ws';
 import { startRelay } from '../tests/support/relay-process.ts';
@@ -276,6 +277,7 @@ async function runRelay(): Promise<Result> {
 }
 
 async function main(): Promise<void> {
+  console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores`);
   console.log(`relay bench: ${CONNECTIONS} connections, ${SENDERS} senders, ${PAYLOAD_BYTES} B messages, ${MESSAGES} messages → ${MESSAGES * CONNECTIONS} deliveries`);
   console.log('baseline (bare ws broadcast)...');
   const baseline = await runBaseline();
@@ -301,6 +303,8 @@ async function main(): Promise<void> {
     JSON.stringify(
       {
         date: new Date().toISOString(),
+        // Context for the figures: this machine's cores and how busy it was (others share it).
+        machine: { cpus: cpus().length, loadAverage1m: Number(loadavg()[0]!.toFixed(2)) },
         shape: { connections: CONNECTIONS, senders: SENDERS, payloadBytes: PAYLOAD_BYTES, messages: MESSAGES, window: WINDOW },
         baseline,
         relay,
