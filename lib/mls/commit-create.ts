@@ -82,7 +82,9 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
   ];
   const resolved = resolveProposals(list, sender, state.pendingProposals);
   validateRegularProposalList(resolved, me);
-  const applied = await applyProposalList(cs, state.context, state.tree, resolved, options);
+  // §7.3: a LeafNode we send (here: in the KeyPackages we add) MUST be within its lifetime now.
+  const validation = { ...options, now: options.now ?? BigInt(Math.floor(Date.now() / 1000)) };
+  const applied = await applyProposalList(cs, state.context, state.tree, resolved, validation);
   const treeAfterProposals = applied.draft.done();
 
   const usePath = isPathRequired(resolved) || (options.path ?? true);

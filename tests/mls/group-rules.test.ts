@@ -225,6 +225,11 @@ describe('message rules (suite 1)', () => {
     await expectRejected(once, 'V-PRP-3', (s) => processMessage(s, encodeMessage(p.message)));
   });
 
+  it('suite 1 V-LN-5: we refuse to add a KeyPackage outside its lifetime', async () => {
+    const expired = await generateKeyPackage(cs, await generateIdentity(cs, utf8.encode('old')), { lifetime: { notBefore: 0n, notAfter: 1000n } });
+    await expectRejected(g[0]!, 'V-LN-5', (s) => createCommit(s, { proposals: [{ proposalType: ProposalType.add, add: { keyPackage: expired.keyPackage } }] }));
+  });
+
   it('suite 1 V-APP-1: no application data while proposals are pending', async () => {
     const p = await proposeRemove(g[2]!, 1 as LeafIndex);
     await expect(sendApplicationMessage(p.state, utf8.encode('x'))).rejects.toThrow('V-APP-1');
