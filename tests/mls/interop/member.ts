@@ -12,7 +12,12 @@
 export type ProcessResult =
   | { readonly kind: 'commit'; readonly epoch: bigint }
   | { readonly kind: 'proposal' }
-  | { readonly kind: 'application'; readonly data: Uint8Array };
+  | {
+      readonly kind: 'application';
+      readonly data: Uint8Array;
+      /** The message's authenticated_data, when the implementation reports it (ts-mls does not). */
+      readonly authenticatedData?: Uint8Array;
+    };
 
 export interface CommitOptions {
   /** MLSMessage(KeyPackage) encodings to add. */

@@ -122,7 +122,7 @@ class OurMember implements InteropMember {
   async process(bytes: Uint8Array): Promise<ProcessResult> {
     const r = await processMessage(this.current(), bytes);
     this.state = r.state;
-    if (r.kind === 'application') return { kind: 'application', data: r.data };
+    if (r.kind === 'application') return { kind: 'application', data: r.data, authenticatedData: r.authenticatedData };
     if (r.kind === 'commit') return { kind: 'commit', epoch: r.state.context.epoch };
     return { kind: 'proposal' };
   }

@@ -53,12 +53,31 @@ async function deliver(commit: Uint8Array, sender: InteropMember, group: readonl
 export async function exchangeMessages(group: readonly InteropMember[], tag: string): Promise<void> {
   for (const sender of group) {
     const text = `${tag}: hello from ${sender.name} (${sender.impl})`;
-    const ct = await sender.encrypt(utf8(text), utf8(`aad ${tag}`));
+    const aad = `aad ${tag} ${sender.name}`;
+    const ct = await sender.encrypt(utf8(text), utf8(aad));
     for (const m of group) {
       if (m === sender) continue;
       const r = await m.process(ct);
       expect(r.kind).toBe('application');
-      if (r.kind === 'application') expect(fromUtf8(r.data), `${m.name} (${m.impl}) reading ${sender.name}`).toBe(text);
+      if (r.kind !== 'application') continue;
+      expect(fromUtf8(r.data), `${m.name} (${m.impl}) reading ${sender.name}`).toBe(text);
+      if (r.authenticatedData !== undefined) expect(fromUtf8(r.authenticatedData)).toBe(aad);
+    }
+  }
+}
+
+/** Every member sends three messages; every other member reads them newest first (skipped generations, §9.2). */
+export async function exchangeOutOfOrder(group: readonly InteropMember[], tag: string): Promise<void> {
+  for (const sender of group) {
+    const texts = [0, 1, 2].map((i) => `${tag}: message ${i} from ${sender.name} (${sender.impl})`);
+    const cts: Uint8Array[] = [];
+    for (const t of texts) cts.push(await sender.encrypt(utf8(t)));
+    for (const m of group) {
+      if (m === sender) continue;
+      for (let i = 2; i >= 0; i--) {
+        const r = await m.process(cts[i]!);
+        expect(r.kind === 'application' ? fromUtf8(r.data) : r.kind, `${m.name} (${m.impl}) reading ${sender.name} #${i}`).toBe(texts[i]);
+      }
     }
   }
 }
@@ -132,4 +151,111 @@ export async function runScenario(make: readonly [MemberFactory, MemberFactory, 
   expect(await expectAgreement(group)).toBe(9n);
   expect(alice.members()).toEqual(['alice', undefined, 'carol']);
   await exchangeMessages(group, 'epoch 9');
+  await exchangeOutOfOrder(group, 'epoch 9');
+}
+
+/** A small deterministic PRNG (mulberry32), so a failing history can be replayed from its seed. */
+export function prng(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+  };
+}
+
+/**
+ * True when, after removing `removed`, the root would not be on `committer`'s
+ * filtered direct path (RFC 9420 §4.1.2): the committer sits in the right half
+ * of the tree and every leaf of the left half is blank (so is every parent
+ * there: removing a leaf blanks its direct path). ts-mls 1.6.4 then derives
+ * commit_secret one step too far (see ts-mls-quirks.test.ts), so mixed groups
+ * cannot agree on such a commit.
+ */
+export function rootOffFilteredPath(committer: InteropMember, removed: readonly number[] = []): boolean {
+  const leaves = committer.members().map((m, i) => (removed.includes(i) ? undefined : m));
+  while (leaves.length > 0 && leaves[leaves.length - 1] === undefined) leaves.pop();
+  let width = 1;
+  while (width < leaves.length) width *= 2;
+  const half = width / 2;
+  return width > 1 && committer.ownLeafIndex() >= half && leaves.slice(0, half).every((m) => m === undefined);
+}
+
+/**
+ * A random history over a mixed group: members are made by `make(name, i)`
+ * (e.g. alternating implementations); each step is a commit with a path, an
+ * add of one or two members (Welcome with or without the ratchet_tree
+ * extension), a removal, an external join or a round of messages, by a random
+ * member. Trees get blanks, unmerged leaves and truncation; after every step
+ * all members must agree (epoch authenticator, exporter, membership).
+ * A commit that would hit ts-mls' commit_secret bug (`rootOffFilteredPath`)
+ * also adds a new member, which lands in the left half and avoids it.
+ */
+export async function runRandomHistory(
+  make: (name: string, i: number) => Promise<InteropMember>,
+  seed: number,
+  steps: number,
+): Promise<void> {
+  const rnd = prng(seed);
+  let created = 0;
+  const fresh = (): Promise<InteropMember> => make(`m${created}`, created++);
+  const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)]!;
+  const creator = await fresh();
+  await creator.createGroup(utf8(`random history ${seed}`));
+  let group: InteropMember[] = [creator];
+  const addBy = async (committer: InteropMember, count: number, removes: readonly number[] = []): Promise<void> => {
+    const joiners = await Promise.all(Array.from({ length: count }, fresh));
+    const withTree = rnd(2) === 0;
+    const adds = await Promise.all(joiners.map((j) => j.keyPackage()));
+    const out = await committer.commit({ adds, removes, ratchetTreeInWelcome: withTree });
+    await deliver(out.commit, committer, group);
+    for (const j of joiners) await j.joinFromWelcome(out.welcome!, withTree ? undefined : committer.ratchetTree());
+    group = [...group.filter((m) => m.active()), ...joiners];
+  };
+  await addBy(creator, 3);
+  await expectAgreement(group);
+  const log: string[] = [];
+  for (let step = 0; step < steps; step++) {
+    const actor = pick(group);
+    const action = pick(['commit', 'add', 'remove', 'external', 'messages'] as const);
+    log.push(`${action} by ${actor.name}`);
+    try {
+      if (action === 'commit') {
+        if (rootOffFilteredPath(actor)) {
+          log.push('(with an add: ts-mls commit_secret bug)');
+          await addBy(actor, 1);
+        } else {
+          const out = await actor.commit({ publicMessage: rnd(2) === 0 });
+          await deliver(out.commit, actor, group);
+        }
+      } else if (action === 'add') {
+        await addBy(actor, 1 + rnd(2));
+      } else if (action === 'remove' && group.length > 2) {
+        const victim = pick(group.filter((m) => m !== actor));
+        const removes = [victim.ownLeafIndex()];
+        if (rootOffFilteredPath(actor, removes)) {
+          log.push('(with an add: ts-mls commit_secret bug)');
+          await addBy(actor, 1, removes);
+        } else {
+          const out = await actor.commit({ removes });
+          await deliver(out.commit, actor, group);
+          group = group.filter((m) => m !== victim);
+        }
+        expect(victim.active(), `${victim.name} removed`).toBe(false);
+      } else if (action === 'external') {
+        const joiner = await fresh();
+        const commit = await joiner.joinExternal(await actor.groupInfo());
+        await deliver(commit, joiner, group);
+        group = [...group, joiner];
+      } else {
+        await exchangeMessages(group, `step ${step}`);
+      }
+      await expectAgreement(group);
+    } catch (err) {
+      throw new Error(`random history seed ${seed} failed at step ${step}: ${log.join(', ')}`, { cause: err });
+    }
+  }
+  await exchangeMessages(group, 'final');
 }

@@ -5,7 +5,15 @@
  *  - §5.1.1: ECDSA signature public keys are uncompressed points; ts-mls'
  *    P-256 keygen yields 33-byte compressed ones, in its default KeyPackages;
  *  - §12.4.3.2: external_pub's extension_data is `struct { HPKEPublicKey
- *    external_pub; }` (an opaque<V>); ts-mls writes the bare key.
+ *    external_pub; }` (an opaque<V>); ts-mls writes the bare key;
+ *  - §12.4.1/§12.4.2: commit_secret is `path_secret[n+1]`, derived once from
+ *    the last path secret of the UpdatePath. ts-mls (`getCommitSecret` in
+ *    pathSecrets.js) walks from the last path node up to the root and derives
+ *    once more from the root's secret; when the root is not on the committer's
+ *    filtered direct path (§4.1.2: the whole other half of the tree is blank)
+ *    that is one DeriveSecret too many, so its key schedule diverges. Not
+ *    bridgeable in an adapter: the interop history avoids that tree shape
+ *    (`rootOffFilteredPath`) and this test pins the disagreement both ways.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -18,8 +26,29 @@ import {
 } from 'ts-mls';
 import { MlsError } from '../../../lib/mls/errors.ts';
 import { ourMember } from './ours.ts';
-import { ecdsaUncompressed, peerSuite, unprefixOpaque, varintPrefix } from './peer.ts';
-import { utf8 } from './member.ts';
+import { ecdsaUncompressed, peerMember, peerSuite, unprefixOpaque, varintPrefix } from './peer.ts';
+import { utf8, type InteropMember } from './member.ts';
+import { expectAgreement, rootOffFilteredPath } from './scenario.ts';
+
+/**
+ * A group of four (leaves 0..3, implementations alternating from `first`)
+ * where the member at leaf 2 removes leaves 0 and 1: the left half is then
+ * blank, so the root drops out of leaf 2's filtered direct path. Returns the
+ * committer, the member at leaf 3 and the commit.
+ */
+async function rootOffPathCommit(committer: 'ours' | 'ts-mls'): Promise<{ c: InteropMember; d: InteropMember; commit: Uint8Array }> {
+  const other = committer === 'ours' ? 'ts-mls' : 'ours';
+  const make = (name: string, impl: 'ours' | 'ts-mls'): Promise<InteropMember> => (impl === 'ours' ? ourMember(name, 1) : peerMember(name, 1));
+  const [a, b, c, d] = await Promise.all([make('a', other), make('b', committer), make('c', committer), make('d', other)]);
+  await a.createGroup(utf8('root off the filtered path'));
+  const add = await a.commit({ adds: [await b.keyPackage(), await c.keyPackage(), await d.keyPackage()] });
+  for (const m of [b, c, d]) await m.joinFromWelcome(add.welcome!);
+  await expectAgreement([a, b, c, d]);
+  expect(c.ownLeafIndex()).toBe(2);
+  expect(rootOffFilteredPath(c, [0, 1])).toBe(true);
+  const { commit } = await c.commit({ removes: [0, 1] });
+  return { c, d, commit };
+}
 
 describe('ts-mls 1.6.4 departures from RFC 9420', () => {
   it('suite 2: ts-mls KeyPackages carry a compressed P-256 signature key, which our engine refuses to add', async () => {
@@ -45,6 +74,38 @@ describe('ts-mls 1.6.4 departures from RFC 9420', () => {
     const bytes = encodeMlsMessage({ version: 'mls10', wireformat: 'mls_group_info', groupInfo: gi });
     await expect(dave.joinExternal(bytes)).rejects.toBeInstanceOf(MlsError);
     expect(dave.active()).toBe(false);
+  });
+
+  it('a ts-mls commit whose filtered direct path misses the root carries a commit_secret one derivation too far: we reject it', async () => {
+    const { c, d, commit } = await rootOffPathCommit('ts-mls');
+    expect(d.impl).toBe('ours');
+    await expect(d.process(commit)).rejects.toBeInstanceOf(MlsError); // confirmation tag mismatch
+    expect(d.epoch()).toBe(1n);
+    expect(c.epoch()).toBe(2n);
+  });
+
+  it('our commit whose filtered direct path misses the root (RFC commit_secret) is rejected by ts-mls', async () => {
+    const { c, d, commit } = await rootOffPathCommit('ours');
+    expect(d.impl).toBe('ts-mls');
+    await expect(d.process(commit)).rejects.toThrow(/confirmation tag/);
+    expect(c.epoch()).toBe(2n);
+  });
+
+  it('the same commit is accepted across implementations while the root stays on the filtered path', async () => {
+    // Control: removing only leaf 1 leaves leaf 0 in the left half.
+    for (const committer of ['ours', 'ts-mls'] as const) {
+      const other = committer === 'ours' ? 'ts-mls' : 'ours';
+      const make = (name: string, impl: 'ours' | 'ts-mls'): Promise<InteropMember> =>
+        impl === 'ours' ? ourMember(name, 1) : peerMember(name, 1);
+      const [a, b, c, d] = await Promise.all([make('a', other), make('b', committer), make('c', committer), make('d', other)]);
+      await a.createGroup(utf8('root on the filtered path'));
+      const add = await a.commit({ adds: [await b.keyPackage(), await c.keyPackage(), await d.keyPackage()] });
+      for (const m of [b, c, d]) await m.joinFromWelcome(add.welcome!);
+      expect(rootOffFilteredPath(c, [1])).toBe(false);
+      const { commit } = await c.commit({ removes: [1] });
+      for (const m of [a, d]) await m.process(commit);
+      await expectAgreement([a, c, d]);
+    }
   });
 
   it('the opaque<V> helpers of the shim round-trip and refuse a wrong length', () => {

@@ -8,7 +8,7 @@
 import { describe, it } from 'vitest';
 import { ourMember } from './ours.ts';
 import { peerMember } from './peer.ts';
-import { runScenario, type MemberFactory } from './scenario.ts';
+import { runRandomHistory, runScenario, type MemberFactory } from './scenario.ts';
 
 const SUITES = [1, 2, 3] as const;
 
@@ -30,6 +30,10 @@ describe('ts-mls interop', () => {
     // The mirror image: every role of ours above is played by ts-mls and vice versa.
     it(`suite ${suite} mixed: ts-mls creates the group, our members join, commit, add ts-mls, are removed, join externally, leave`, async () => {
       await runScenario([peer, ours, peer, ours]);
+    });
+    // Members alternate between the implementations (even: ours, odd: ts-mls).
+    it(`suite ${suite} mixed random history (adds, commits, removes, external joins, messages)`, async () => {
+      await runRandomHistory((name, i) => (i % 2 === 0 ? ours(name) : peer(name)), 1000 + suite, 16);
     });
   }
 });
