@@ -18,12 +18,12 @@ import { groupContextCodec } from './group-context.ts';
 import type { GroupInfo } from './group-info.ts';
 import { DEFAULT_GROUP_CONFIG, startEpoch, type GroupConfig, type GroupState } from './group-state.ts';
 import { checkConfig } from './group-create.ts';
-import { treeFromGroupInfo, verifyJoinedTree, type JoinOptions } from './group-join.ts';
+import { checkWeSupportExtensions, treeFromGroupInfo, verifyJoinedTree, type JoinOptions } from './group-join.ts';
 import { computeNextEpoch, provisionalContext, pskSecretFor } from './epoch-transition.ts';
 import { defaultCapabilities, type SigningIdentity } from './key-package-gen.ts';
 import { asCommitSecret, externalInitSender } from './key-schedule.ts';
-import { LeafNodeSource, type Capabilities, type LeafNodeContent } from './leaf-node.ts';
-import { checkLeavesAgainstTree } from './leaf-node-validation.ts';
+import { LeafNodeSource, type Capabilities } from './leaf-node.ts';
+import { checkLeafNodeContent, checkLeavesAgainstTree } from './leaf-node-validation.ts';
 import { protectPublicMessage, signFramedContent } from './message-protection.ts';
 import { applyProposalList } from './proposal-apply.ts';
 import { validateExternalProposalList, type ResolvedProposal } from './proposal-validation.ts';
@@ -95,25 +95,29 @@ export async function joinByExternalCommit(
   }
   const treeAfterProposals = applied.draft.done();
 
-  const base: Omit<LeafNodeContent, 'encryptionKey'> = {
-    signatureKey: identity.signaturePublicKey,
-    credential: identity.credential,
-    capabilities: options.capabilities ?? defaultCapabilities(suite),
-    extensions: [],
-    leafNodeSource: LeafNodeSource.update,
-  } as Omit<LeafNodeContent, 'encryptionKey'>;
+  const capabilities = options.capabilities ?? defaultCapabilities(suite);
+  checkWeSupportExtensions(context, capabilities.extensions);
   const joiner = me;
   const created = await createUpdatePath({
     suite,
     tree: treeAfterProposals,
     sender: joiner,
     signLeaf: (encryptionKey, parentHash) =>
-      signCommitLeafNode(suite, { ...base, encryptionKey } as LeafNodeContent, encryptionKey, parentHash, identity.signaturePrivateKey, context.groupId, joiner),
+      signCommitLeafNode(
+        suite,
+        { encryptionKey, signatureKey: identity.signaturePublicKey, credential: identity.credential, capabilities, extensions: [], leafNodeSource: LeafNodeSource.update },
+        encryptionKey,
+        parentHash,
+        identity.signaturePrivateKey,
+        context.groupId,
+        joiner,
+      ),
     groupContext: (treeHash) => encode(groupContextCodec, provisionalContext(context, treeHash, applied.extensions)),
   });
+  // What the members will check of our leaf (§7.3), checked before we send it.
+  checkLeafNodeContent(created.updatePath.leafNode, { ...options, expectedSource: LeafNodeSource.commit, groupExtensions: applied.extensions });
   checkLeavesAgainstTree(created.tree, [...applied.changedLeaves, joiner]);
 
-  // A state for the epoch we join from, enough to run the shared transition code.
   const interimTranscriptHash = computeInterimTranscriptHash(suite, context.confirmedTranscriptHash, groupInfo.confirmationTag);
   const pskLookup: PskLookup = options.pskLookup ?? (() => undefined);
   const pskSecret = pskSecretFor(suite, applied.pskIds, pskLookup);

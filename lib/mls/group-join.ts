@@ -100,7 +100,7 @@ export async function verifyJoinedTree(
 }
 
 /** V-JOIN-4 (§12.4.3): we must support every non-default GroupContext extension. */
-function checkWeSupportExtensions(context: GroupContext, ourCapabilities: readonly number[]): void {
+export function checkWeSupportExtensions(context: GroupContext, ourCapabilities: readonly number[]): void {
   for (const e of context.extensions) {
     if (!DEFAULT_EXTENSION_TYPES.has(e.extensionType) && !ourCapabilities.includes(e.extensionType)) {
       throw new ValidationError('V-JOIN-4', `group extension ${e.extensionType} is not supported by us`);
