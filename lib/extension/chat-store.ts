@@ -128,29 +128,41 @@ export class ChatStore {
     // 2. One transaction for all of it.
     const tx = this.db.transaction(['conversations', 'groups', 'messages', 'outbox', 'seen'], 'readwrite');
     const ops: Promise<unknown>[] = [];
-    const del = t.deleteConversation;
-    if (del !== undefined) {
-      ops.push(tx.objectStore('conversations').delete(del));
-      ops.push(tx.objectStore('groups').delete(del));
-      ops.push(tx.objectStore('groups').delete(pendingKey(del)));
-      ops.push(tx.objectStore('messages').delete(IDBKeyRange.bound([del, 0], [del, Number.MAX_SAFE_INTEGER])));
-      ops.push(
-        tx
-          .objectStore('outbox')
-          .index('byConversation')
-          .getAllKeys(del)
-          .then((keys) => Promise.all(keys.map((k) => tx.objectStore('outbox').delete(k)))),
-      );
+    try {
+      const del = t.deleteConversation;
+      if (del !== undefined) {
+        ops.push(tx.objectStore('conversations').delete(del));
+        ops.push(tx.objectStore('groups').delete(del));
+        ops.push(tx.objectStore('groups').delete(pendingKey(del)));
+        ops.push(tx.objectStore('messages').delete(IDBKeyRange.bound([del, 0], [del, Number.MAX_SAFE_INTEGER])));
+        ops.push(
+          tx
+            .objectStore('outbox')
+            .index('byConversation')
+            .getAllKeys(del)
+            .then((keys) => Promise.all(keys.map((k) => tx.objectStore('outbox').delete(k)))),
+        );
+      }
+      for (const [id, s] of metas) ops.push(tx.objectStore('conversations').put(s, id));
+      for (const [id, s] of groups) ops.push(s === null ? tx.objectStore('groups').delete(id) : tx.objectStore('groups').put(s, id));
+      for (const [key, s] of pending) ops.push(s === null ? tx.objectStore('groups').delete(key) : tx.objectStore('groups').put(s as SealedRecord, key));
+      for (const row of messages) ops.push(tx.objectStore('messages').put(row));
+      for (const row of outbox) ops.push(tx.objectStore('outbox').put(row));
+      for (const id of t.outboxDelete ?? []) ops.push(tx.objectStore('outbox').delete(id));
+      const at = Date.now();
+      for (const h of t.seen ?? []) ops.push(tx.objectStore('seen').put({ at }, h));
+      await Promise.all([...ops, tx.done]);
+    } catch (err) {
+      // A request that failed (or threw synchronously) must take the whole transition with it.
+      for (const op of ops) op.catch(() => undefined);
+      tx.done.catch(() => undefined);
+      try {
+        tx.abort();
+      } catch {
+        // already aborted or finished
+      }
+      throw err;
     }
-    for (const [id, s] of metas) ops.push(tx.objectStore('conversations').put(s, id));
-    for (const [id, s] of groups) ops.push(s === null ? tx.objectStore('groups').delete(id) : tx.objectStore('groups').put(s, id));
-    for (const [key, s] of pending) ops.push(s === null ? tx.objectStore('groups').delete(key) : tx.objectStore('groups').put(s as SealedRecord, key));
-    for (const row of messages) ops.push(tx.objectStore('messages').put(row));
-    for (const row of outbox) ops.push(tx.objectStore('outbox').put(row));
-    for (const id of t.outboxDelete ?? []) ops.push(tx.objectStore('outbox').delete(id));
-    const at = Date.now();
-    for (const h of t.seen ?? []) ops.push(tx.objectStore('seen').put({ at }, h));
-    await Promise.all([...ops, tx.done]);
   }
 
   async loadMetas(): Promise<ConversationMeta[]> {

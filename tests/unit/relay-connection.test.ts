@@ -1,0 +1,149 @@
+// The live connection manager with a scripted WebSocket: subscribe on open,
+// online after the relay's ok, application-level heartbeat, a missing pong
+// declares the socket dead, reconnects use full-jitter exponential backoff.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RelayConnection, backoffDelay, parseDelivered, type WebSocketLike } from '../../lib/extension/relay-api.ts';
+import type { ConnectionState } from '../../lib/extension/protocol.ts';
+
+class FakeSocket implements WebSocketLike {
+  static all: FakeSocket[] = [];
+  readyState = 0;
+  sent: Record<string, unknown>[] = [];
+  closed = false;
+  onopen: ((ev: unknown) => void) | null = null;
+  onclose: ((ev: unknown) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  constructor(readonly url: string) {
+    FakeSocket.all.push(this);
+  }
+  send(data: string): void {
+    this.sent.push(JSON.parse(data) as Record<string, unknown>);
+  }
+  close(): void {
+    this.closed = true;
+    this.readyState = 3;
+  }
+  open(): void {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  frame(f: unknown): void {
+    this.onmessage?.({ data: JSON.stringify(f) });
+  }
+}
+
+const mailbox = { mailboxId: 'AAAAAAAAAAAAAAAAAAAAAA', secret: 'B'.repeat(43) };
+
+describe('RelayConnection', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    FakeSocket.all = [];
+  });
+  afterEach(() => vi.useRealTimers());
+
+  function make(): { c: RelayConnection; states: ConnectionState[]; got: string[] } {
+    const states: ConnectionState[] = [];
+    const got: string[] = [];
+    const c = new RelayConnection({
+      url: 'http://127.0.0.1:9',
+      WebSocket: FakeSocket,
+      mailbox,
+      onMessage: (m) => got.push(m.id),
+      onState: (s) => states.push(s),
+      heartbeatMs: 1000,
+      deadlineMs: 500,
+      backoffBaseMs: 100,
+      backoffMaxMs: 1000,
+      random: () => 0.999,
+    });
+    return { c, states, got };
+  }
+
+  it('subscribes its mailbox on open, is online after the ok, and passes pushes on', () => {
+    const { c, states, got } = make();
+    c.start();
+    const s = FakeSocket.all[0]!;
+    expect(s.url).toBe('ws://127.0.0.1:9/v1/ws');
+    s.open();
+    expect(s.sent[0]).toMatchObject({ t: 'sub', ...mailbox });
+    expect(c.connectionState).toBe('connecting');
+    s.frame({ t: 'ok', rid: 'sub' });
+    expect(states.at(-1)).toBe('online');
+    s.frame({ t: 'msg', mailboxId: mailbox.mailboxId, id: 'CCCCCCCCCCCCCCCCCCCCCC', kind: 'group', payload: 'AQID' });
+    s.frame({ t: 'msg', id: 'short', kind: 'group', payload: 'AQID' }); // malformed: dropped
+    expect(got).toEqual(['CCCCCCCCCCCCCCCCCCCCCC']);
+    expect(c.ack(['CCCCCCCCCCCCCCCCCCCCCC'])).toBe(true);
+    expect(s.sent.at(-1)).toMatchObject({ t: 'ack', mailboxId: mailbox.mailboxId, ids: ['CCCCCCCCCCCCCCCCCCCCCC'] });
+    c.stop();
+    expect(states.at(-1)).toBe('offline');
+    expect(s.closed).toBe(true);
+  });
+
+  it('pings while open; a missing pong drops the socket and it reconnects with backoff', () => {
+    const { c, states } = make();
+    c.start();
+    const s = FakeSocket.all[0]!;
+    s.open();
+    s.frame({ t: 'ok', rid: 'sub' });
+    vi.advanceTimersByTime(1000);
+    expect(s.sent.at(-1)).toEqual({ t: 'ping' });
+    s.frame({ t: 'pong' });
+    vi.advanceTimersByTime(1000);
+    expect(s.sent.filter((f) => f.t === 'ping')).toHaveLength(2);
+    // No pong this time: after the deadline the socket is dead.
+    vi.advanceTimersByTime(500);
+    expect(s.closed).toBe(true);
+    expect(states).toContain('offline');
+    expect(c.ack(['x'])).toBe(false);
+    // First retry after at most base·2^0 = 100 ms.
+    vi.advanceTimersByTime(100);
+    expect(FakeSocket.all).toHaveLength(2);
+    FakeSocket.all[1]!.open();
+    FakeSocket.all[1]!.frame({ t: 'ok', rid: 'sub' });
+    expect(c.connectionState).toBe('online');
+    c.stop();
+  });
+
+  it('backs off exponentially while the relay stays down, capped, and resets after success', () => {
+    const { c } = make();
+    c.start();
+    const delays: number[] = [];
+    let last = Date.now();
+    for (let i = 0; i < 6; i++) {
+      const s = FakeSocket.all.at(-1)!;
+      s.onclose?.({});
+      const before = FakeSocket.all.length;
+      while (FakeSocket.all.length === before) vi.advanceTimersByTime(1);
+      delays.push(Date.now() - last);
+      last = Date.now();
+    }
+    // floor(0.999 · min(cap, base·2^n))
+    expect(delays).toEqual([99, 199, 399, 799, 999, 999]);
+    const s = FakeSocket.all.at(-1)!;
+    s.open();
+    s.frame({ t: 'ok', rid: 'sub' });
+    s.onclose?.({});
+    const before = FakeSocket.all.length;
+    vi.advanceTimersByTime(99);
+    expect(FakeSocket.all.length).toBe(before + 1);
+    c.stop();
+  });
+
+  it('backoffDelay stays within [0, min(cap, base·2^n)]', () => {
+    for (let n = 0; n < 40; n++) {
+      const d = backoffDelay(n, 500, 60_000);
+      expect(d).toBeGreaterThanOrEqual(0);
+      expect(d).toBeLessThanOrEqual(Math.min(60_000, 500 * 2 ** n));
+    }
+    expect(backoffDelay(3, 500, 60_000, () => 0)).toBe(0);
+  });
+
+  it('parseDelivered rejects anything that is not exactly a relay message', () => {
+    const ok = { id: 'CCCCCCCCCCCCCCCCCCCCCC', kind: 'welcome', payload: 'AQID' };
+    expect(parseDelivered(ok).payload).toEqual(new Uint8Array([1, 2, 3]));
+    for (const bad of [null, [], { ...ok, id: 'x' }, { ...ok, kind: 'other' }, { ...ok, payload: 'AQID=' }, { ...ok, payload: 7 }]) {
+      expect(() => parseDelivered(bad)).toThrow(/malformed/);
+    }
+  });
+});
