@@ -14,7 +14,7 @@
  */
 import { bytesEqual, decode, encode, type DecodeOptions } from './codec.ts';
 import { makeProposalRef, signWithLabel } from './crypto-ops.ts';
-import { UsageError, ValidationError } from './errors.ts';
+import { InternalError, UsageError, ValidationError } from './errors.ts';
 import {
   authenticatedContentCodec,
   ContentType,
@@ -92,7 +92,8 @@ export async function processMessage(
   const content = ac.content;
   switch (content.contentType) {
     case ContentType.application: {
-      if (content.sender.senderType !== SenderType.member) throw new ValidationError('V-PROT-4', 'application data from a non-member');
+      // receiveFramed only yields application data from a member's PrivateMessage (V-PROT-1, V-PROT-4).
+      if (content.sender.senderType !== SenderType.member) throw new InternalError('application data from a non-member');
       return {
         kind: 'application',
         state: received.state,
@@ -107,10 +108,6 @@ export async function processMessage(
       // V-PRP-1 (§12.1.6): ExternalInit only ever appears inside an external Commit.
       if (content.proposal.proposalType === ProposalType.externalInit) {
         throw new ValidationError('V-PRP-1', 'a standalone ExternalInit proposal');
-      }
-      // V-PRP-2 (§12.1.2): an Update comes from the member whose leaf it replaces.
-      if (content.proposal.proposalType === ProposalType.update && content.sender.senderType !== SenderType.member) {
-        throw new ValidationError('V-PRP-2', 'an Update from a non-member');
       }
       const ref = makeProposalRef(state.suite, encode(authenticatedContentCodec, ac));
       // V-PRP-3: the same proposal (a replayed PublicMessage) is cached once.

@@ -36,6 +36,9 @@ import { ProposalOrRefType, ProposalType, type Proposal } from '../../lib/mls/pr
 import { ProtocolVersion } from '../../lib/mls/protocol-version.ts';
 import type { LeafIndex } from '../../lib/mls/tree-math.ts';
 import { expectRejected, forgeCommit, makeGroup, utf8 } from './group-fixture.ts';
+import { checkProposalSender } from '../../lib/mls/proposal-validation.ts';
+import { applyProposalList } from '../../lib/mls/proposal-apply.ts';
+import { mergeNewMemberPath } from '../../lib/mls/commit-process.ts';
 
 const cs = getCipherSuite(1);
 
@@ -233,5 +236,46 @@ describe('message rules (suite 1)', () => {
   it('suite 1 V-APP-1: no application data while proposals are pending', async () => {
     const p = await proposeRemove(g[2]!, 1 as LeafIndex);
     await expect(sendApplicationMessage(p.state, utf8.encode('x'))).rejects.toThrow('V-APP-1');
+  });
+});
+
+describe('rules only reachable below the message layer (suite 1)', () => {
+  it('suite 1 V-SND-3: a new_member_commit sender cannot send a standalone proposal; V-SND-1/2 likewise', () => {
+    const remove: Proposal = { proposalType: ProposalType.remove, remove: { removed: 0 as LeafIndex } };
+    expect(() => checkProposalSender(remove, { senderType: SenderType.newMemberCommit })).toThrow('V-SND-3');
+    expect(() => checkProposalSender(remove, { senderType: SenderType.newMemberProposal })).toThrow('V-SND-2');
+    expect(() =>
+      checkProposalSender({ proposalType: ProposalType.externalInit, externalInit: { kemOutput: new Uint8Array(0) } }, { senderType: SenderType.external, senderIndex: 0 }),
+    ).toThrow('V-SND-1');
+  });
+
+  it('suite 1 V-UPD-1: an Update whose sender leaf is blank', async () => {
+    const g = await makeGroup(1, 2);
+    const leaf = g[1]!.tree.leaf(1 as LeafIndex)!;
+    const update: Proposal = { proposalType: ProposalType.update, update: { leafNode: leaf } };
+    await expect(
+      applyProposalList(cs, g[0]!.context, g[0]!.tree, [{ proposal: update, sender: { senderType: SenderType.member, leafIndex: 5 as LeafIndex }, byValue: false }]),
+    ).rejects.toThrow(/V-UPD-1|outside/);
+    await expect(
+      applyProposalList(cs, g[0]!.context, g[0]!.tree.withRemovedLeaf(1 as LeafIndex), [{ proposal: update, sender: { senderType: SenderType.member, leafIndex: 1 as LeafIndex }, byValue: false }]),
+    ).rejects.toThrow(/V-UPD-1|outside/);
+  });
+
+  it('suite 1 V-UP-4 / V-UP-6: a new member path with a non-commit leaf or a key already in the tree', async () => {
+    const g = await makeGroup(1, 3);
+    const ext = await joinByExternalCommit(await exportGroupInfo(g[0]!), await generateIdentity(cs, utf8.encode('pathy')));
+    if (ext.commit.wireFormat !== WireFormat.publicMessage || ext.commit.publicMessage.content.contentType !== ContentType.commit) throw new Error('bad');
+    const path = ext.commit.publicMessage.content.commit.path!;
+    const tree = g[0]!.tree;
+    const draft = tree.edit();
+    const at = draft.leftmostBlankLeaf()!;
+    const base = draft.done();
+    expect(at).toBe(3); // 3 members in a 4-leaf tree
+    const reused = { ...path, nodes: path.nodes.map((n, i) => (i === 0 ? { ...n, encryptionKey: base.leaf(0 as LeafIndex)!.encryptionKey } : n)) };
+    expect(() => mergeNewMemberPath(base, at, reused)).toThrow('V-UP-6');
+    const { leafNodeSource: _drop, parentHash: _ph, ...rest } = path.leafNode as LeafNode & { parentHash: Uint8Array };
+    const notCommit = { ...path, leafNode: { ...rest, leafNodeSource: LeafNodeSource.update } as LeafNode };
+    expect(() => mergeNewMemberPath(base, at, notCommit)).toThrow('V-UP-4');
+    expect(() => mergeNewMemberPath(base, at, path)).not.toThrow();
   });
 });
