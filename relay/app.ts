@@ -13,6 +13,7 @@ import { ErrorCode, RelayError, notFound } from './errors.ts';
 import { corsHeaders, json, readJsonBody, toErrorResponse } from './http.ts';
 import type { RelayStore } from './store.ts';
 import { TOKEN_SUITE, TokenAuthority, readToken } from './tokens.ts';
+import { TokenPool } from './token-pool.ts';
 import { Connection } from './ws.ts';
 
 /** Turns an upgrade request into a server-side standard WebSocket. */
@@ -40,7 +41,8 @@ export function createRelay(deps: RelayDeps): Relay {
   const { config, store, log } = deps;
   const now = deps.now ?? ((): number => Math.floor(Date.now() / 1000));
   const accounts = new Accounts(store, config, now);
-  const tokens = new TokenAuthority(store, config, now);
+  const pool = config.tokenWorkers > 0 ? new TokenPool(config.tokenWorkers) : null;
+  const tokens = new TokenAuthority(store, config, now, pool);
   const delivery = new Delivery(store, tokens, config, now);
   let connections = 0;
   const timers: ReturnType<typeof setInterval>[] = [];
@@ -214,6 +216,7 @@ export function createRelay(deps: RelayDeps): Relay {
     },
     async close(): Promise<void> {
       for (const t of timers) clearInterval(t);
+      pool?.close();
       await store.close();
     },
   };

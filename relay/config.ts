@@ -36,6 +36,8 @@ export interface RelayConfig {
   maxMailboxesPerConnection: number;
   tokenBatchMax: number;
   tokenDailyQuota: number;
+  /** Web Workers checking spent tokens in parallel (0: on the main thread). */
+  tokenWorkers: number;
   /** Issuance requests per account per rolling minute. */
   tokenIssueRequestsPerMinute: number;
   tokenKeyLifetimeSeconds: number;
@@ -70,6 +72,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   tokenBatchMax: 100,
   tokenDailyQuota: 5_000,
   tokenIssueRequestsPerMinute: 10,
+  tokenWorkers: 1,
   tokenKeyLifetimeSeconds: 7 * 24 * 3600,
   tokenKeyOverlapSeconds: 2 * 24 * 3600,
   keyPackagesMaxPerAccount: 200,
@@ -98,6 +101,7 @@ const NUMERIC_KEYS: readonly NumericKey[] = [
   'tokenBatchMax',
   'tokenDailyQuota',
   'tokenIssueRequestsPerMinute',
+  'tokenWorkers',
   'tokenKeyLifetimeSeconds',
   'tokenKeyOverlapSeconds',
   'keyPackagesMaxPerAccount',

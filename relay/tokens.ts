@@ -23,6 +23,7 @@ import { ErrorCode, RelayError, badRequest } from './errors.ts';
 import { readBytes, readObject, toB64 } from './encoding.ts';
 import type { RelayStore, Spend, TokenKey } from './store.ts';
 import { createTokenEvaluator, newTokenSeed, type TokenEvaluator } from './token-eval.ts';
+import type { TokenPool } from './token-pool.ts';
 
 export const TOKEN_SUITE = 'ristretto255-SHA512';
 export const TOKEN_INPUT_BYTES = 32;
@@ -76,6 +77,8 @@ export class TokenAuthority {
     private readonly store: RelayStore,
     private readonly config: RelayConfig,
     private readonly now: () => number,
+    /** Worker pool for spend checks; checks run in-process without one. */
+    private readonly pool: TokenPool | null = null,
   ) {}
 
   /** Load keys, retire expired ones, create a new issuing key when none is current. */
@@ -187,6 +190,22 @@ export class TokenAuthority {
     }
   }
 
+  private async checkSpend(key: LiveKey, token: Token): Promise<boolean> {
+    if (this.pool !== null && this.pool.size > 0) {
+      try {
+        return await this.pool.check({
+          keyId: key.record.keyId,
+          seed: key.record.secretKey,
+          input: token.input,
+          output: token.output,
+        });
+      } catch {
+        // The worker is gone; check here instead.
+      }
+    }
+    return key.evaluator.matches(token.input, token.output);
+  }
+
   /**
    * Check a token's PRF output under its key. Returns what to record in the
    * spent set; the caller records it atomically with what the token pays for.
@@ -197,7 +216,7 @@ export class TokenAuthority {
     if (key === undefined) throw new RelayError(ErrorCode.tokenInvalid, 'token invalid');
     let ok: boolean;
     try {
-      ok = await key.evaluator.matches(token.input, token.output);
+      ok = await this.checkSpend(key, token);
     } catch (cause) {
       throw new RelayError(ErrorCode.tokenInvalid, 'token invalid', { cause });
     }
