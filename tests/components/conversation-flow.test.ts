@@ -31,7 +31,7 @@ describe('Conversation list and conversation', () => {
     const items = getAllByTestId('conversation-item');
     expect(items.map((i) => i.dataset.name)).toEqual(['Team', 'Older']);
     expect(items[0]!.textContent).toContain('Bo: see you');
-    expect(within(items[0]!).getByTestId('unread-badge').getAttribute('aria-label')).toBe('3 unread');
+    expect(within(items[0]!).getByTestId('unread-badge').textContent).toContain('3 unread');
     expect(within(items[1]!).queryByTestId('unread-badge')).toBeNull();
   });
 

@@ -15,7 +15,7 @@ describe('Popup', () => {
     const close = vi.spyOn(window, 'close').mockImplementation(() => undefined);
     const { getAllByTestId } = render(Popup, { view, openPanel });
     const items = getAllByTestId('popup-conversation');
-    expect(items.map((i) => i.textContent?.trim().replace(/\s+/g, ' '))).toEqual(['Busy 99+', 'Quiet']);
+    expect(items.map((i) => i.textContent?.trim().replace(/\s+/g, ' '))).toEqual(['Busy 99+, 120 unread', 'Quiet']);
     await fireEvent.click(items[0]!);
     expect(openPanel).toHaveBeenCalledOnce();
     expect(takeOpenRequest()).toBe('b');
