@@ -169,8 +169,8 @@ export class BackgroundApp {
       conversations: this.chat.summaries(),
       unreadTotal: this.chat.unreadTotal(),
     });
+    // The token supply is topped up once online (blinding is CPU work; keep it off the wake path).
     this.connect();
-    void this.wallet.refill();
   }
 
   private emit(event: LiveEvent): void {

@@ -88,7 +88,12 @@ export class TokenWallet {
     if (session === undefined) throw new TokenError('no-session', 'sign in to get send tokens');
     const api = this.api();
     const inputs = Array.from({ length: n }, () => randomBytes(32));
-    const blinds = inputs.map((input) => ristretto255_oprf.voprf.blind(input));
+    const blinds: ReturnType<typeof ristretto255_oprf.voprf.blind>[] = [];
+    for (const input of inputs) {
+      blinds.push(ristretto255_oprf.voprf.blind(input));
+      // Blinding is a few ms of curve arithmetic each: let messages and views through in between.
+      if (blinds.length % 8 === 0) await new Promise((r) => setTimeout(r, 0));
+    }
     const [keys, issued] = await Promise.all([api.tokenKeys(), api.issueTokens(session, blinds.map((b) => b.blinded))]);
     const key = keys.find((k) => k.keyId === issued.keyId);
     // A key the relay does not publish could be one made for us alone (linkable).
