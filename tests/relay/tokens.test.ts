@@ -2,7 +2,7 @@
 // spending, exactly-once under parallel attempts, quotas, and key rotation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ristretto255 } from '@noble/curves/ed25519.js';
-import { startRelay, type RelayProcess } from '../support/relay-process.ts';
+import { dumpRelayDatabase, startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { RelayClient, randomQueue, type Account } from './support/client.ts';
 import { b64u, fromB64u } from './support/soft-authenticator.ts';
 
@@ -98,7 +98,7 @@ describe('relay token key rotation', () => {
   let relay: RelayProcess;
   let c: RelayClient;
   beforeAll(async () => {
-    relay = await startRelay({ args: ['--token-key-lifetime-seconds', '2', '--token-key-overlap-seconds', '2'] });
+    relay = await startRelay({ args: ['--token-key-lifetime-seconds', '2', '--token-key-overlap-seconds', '3'] });
     c = new RelayClient(relay.url);
   });
   afterAll(async () => {
@@ -125,6 +125,8 @@ describe('relay token key rotation', () => {
     expect(mb2.mailboxId).not.toBe(mb.mailboxId);
     // The old key's first token is spent; after retirement the relay no longer knows the key at all.
     expect(code((await c.post('/v1/mailboxes', { token: old1 })).body)).toBe('token_spent');
+    const during = await dumpRelayDatabase(relay.dataDir);
+    expect(during.spent!.filter((r) => r.key_id === oldKey)).toHaveLength(2);
     for (let i = 0; i < 60; i++) {
       await new Promise((r) => setTimeout(r, 100));
       keys = (await c.call('GET', '/v1/tokens/keys')).body.keys as typeof keys;
@@ -133,5 +135,9 @@ describe('relay token key rotation', () => {
     expect(keys.some((k) => k.keyId === oldKey)).toBe(false);
     expect(code((await c.post('/v1/mailboxes', { token: old1 })).body)).toBe('token_invalid');
     expect(fromB64u(fresh.output)).toHaveLength(64);
+    // The retired key and its whole spent set are gone from the database.
+    const db = await dumpRelayDatabase(relay.dataDir);
+    expect(db.token_keys!.some((k) => k.key_id === oldKey)).toBe(false);
+    expect(db.spent!.some((r) => r.key_id === oldKey)).toBe(false);
   });
 });
