@@ -96,7 +96,7 @@ export async function joinByExternalCommit(
   const treeAfterProposals = applied.draft.done();
 
   const capabilities = options.capabilities ?? defaultCapabilities(suite);
-  checkWeSupportExtensions(context, capabilities.extensions);
+  checkWeSupportExtensions(context, capabilities.extensions, groupInfo);
   const joiner = me;
   const created = await createUpdatePath({
     suite,

@@ -22,10 +22,11 @@ import type { KeyPackagePrivate } from './key-package-gen.ts';
 import type { KeyPackage } from './key-package.ts';
 import { leafNodeCodec } from './leaf-node.ts';
 import {
-  DEFAULT_EXTENSION_TYPES,
+  checkDistinctExtensionTypes,
   checkLeafNodeContent,
   checkLeavesAgainstTree,
   requiredCapabilitiesOf,
+  supportsExtensions,
   type LeafValidationOptions,
 } from './leaf-node-validation.ts';
 import { checkConfig } from './group-create.ts';
@@ -42,6 +43,8 @@ export interface JoinOptions extends LeafValidationOptions {
   readonly ratchetTree?: readonly RatchetTreeNode[] | RatchetTree;
   readonly pskLookup?: PskLookup;
   readonly config?: Partial<GroupConfig>;
+  /** Extension types this client implements (default: what our KeyPackage advertises). */
+  readonly supportedExtensions?: readonly number[];
   /** V-JOIN-5: group ids we are already in (§12.4.3.1 "group_id is unique"). */
   readonly existingGroupIds?: readonly Uint8Array[];
 }
@@ -99,13 +102,15 @@ export async function verifyJoinedTree(
   await signatures;
 }
 
-/** V-JOIN-4 (§12.4.3): we must support every non-default GroupContext extension. */
-export function checkWeSupportExtensions(context: GroupContext, ourCapabilities: readonly number[]): void {
-  for (const e of context.extensions) {
-    if (!DEFAULT_EXTENSION_TYPES.has(e.extensionType) && !ourCapabilities.includes(e.extensionType)) {
-      throw new ValidationError('V-JOIN-4', `group extension ${e.extensionType} is not supported by us`);
-    }
-  }
+/**
+ * V-JOIN-4 (§12.4.3, §13.4): we must support every non-default GroupContext
+ * extension. V-JOIN-6: the GroupContext and GroupInfo extension lists hold no type twice.
+ */
+export function checkWeSupportExtensions(context: GroupContext, ourCapabilities: readonly number[], groupInfo?: GroupInfo): void {
+  checkDistinctExtensionTypes(context.extensions, 'V-JOIN-6', 'GroupContext');
+  if (groupInfo !== undefined) checkDistinctExtensionTypes(groupInfo.extensions, 'V-JOIN-6', 'GroupInfo');
+  const unsupported = supportsExtensions({ extensions: ourCapabilities }, context.extensions);
+  if (unsupported !== undefined) throw new ValidationError('V-JOIN-4', `group extension ${unsupported} is not supported by us`);
 }
 
 /** §12.4.3.1: join from a Welcome with one of our KeyPackages and its private keys. */
@@ -134,7 +139,7 @@ export async function joinFromWelcome(
     if (options.existingGroupIds?.some((g) => bytesEqual(g, context.groupId))) {
       throw new ValidationError('V-JOIN-5', 'we are already in a group with this group_id');
     }
-    checkWeSupportExtensions(context, keyPackage.leafNode.capabilities.extensions);
+    checkWeSupportExtensions(context, options.supportedExtensions ?? keyPackage.leafNode.capabilities.extensions, groupInfo);
     await verifyJoinedTree(suite, tree, context, options);
 
     // V-JOIN-3 (§12.4.3.1): our leaf is the one identical to our KeyPackage's leaf.

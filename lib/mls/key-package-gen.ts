@@ -16,7 +16,7 @@ import { ValidationError } from './errors.ts';
 import type { Extension } from './extensions.ts';
 import { keyPackageCodec, keyPackageTbsCodec, type KeyPackage } from './key-package.ts';
 import { LeafNodeSource, encodeLeafNodeTbs, type Capabilities, type LeafNode, type LeafNodeContent } from './leaf-node.ts';
-import { checkLeafNodeContent, type LeafValidationOptions } from './leaf-node-validation.ts';
+import { checkDistinctExtensionTypes, checkLeafNodeContent, supportsExtensions, type LeafValidationOptions } from './leaf-node-validation.ts';
 import { ProtocolVersion } from './protocol-version.ts';
 
 /** The secrets behind a KeyPackage; never leaves the client. */
@@ -122,7 +122,9 @@ export interface KeyPackageValidationContext extends LeafValidationOptions {
  *  - V-KP-1: cipher suite and version match the group;
  *  - V-KP-2: the leaf is a valid key_package leaf (§7.3, rules V-LN-*);
  *  - V-KP-3: the KeyPackage signature verifies under the leaf's signature key;
- *  - V-KP-4: leaf encryption_key differs from init_key.
+ *  - V-KP-4: leaf encryption_key differs from init_key;
+ *  - V-KP-5: the leaf supports every GroupContext extension (§13.4);
+ *  - V-KP-6: KeyPackage extensions listed in capabilities, none twice.
  * Uniqueness against the group's tree is checked once the leaf is placed
  * (V-LN-8/9 in `checkLeavesAgainstTree`).
  */
@@ -140,6 +142,13 @@ export async function validateKeyPackage(kp: KeyPackage, ctx: KeyPackageValidati
     if (err instanceof ValidationError) throw new ValidationError('V-KP-2', `invalid KeyPackage leaf: ${err.message}`, { cause: err });
     throw err;
   }
+  // V-KP-5 (§13.4): the new member supports every extension of the GroupContext.
+  const unsupported = supportsExtensions(kp.leafNode.capabilities, ctx.groupExtensions);
+  if (unsupported !== undefined) throw new ValidationError('V-KP-5', `KeyPackage does not support group extension ${unsupported}`);
+  // V-KP-6 (§10, §13.4): KeyPackage extensions are listed in capabilities and not repeated.
+  checkDistinctExtensionTypes(kp.extensions, 'V-KP-6', 'KeyPackage');
+  const unlisted = supportsExtensions(kp.leafNode.capabilities, kp.extensions);
+  if (unlisted !== undefined) throw new ValidationError('V-KP-6', `KeyPackage extension ${unlisted} not listed in capabilities`);
   if (bytesEqual(kp.leafNode.encryptionKey, kp.initKey)) {
     throw new ValidationError('V-KP-4', 'KeyPackage init_key equals the leaf encryption_key');
   }

@@ -54,6 +54,23 @@ export interface LeafValidationContext extends LeafValidationOptions {
   readonly requiredCapabilities?: RequiredCapabilities | undefined;
 }
 
+/** §13.4: a list of extensions MUST NOT hold two of the same type. */
+export function checkDistinctExtensionTypes(extensions: readonly Extension[], rule: string, where: string): void {
+  const seen = new Set<number>();
+  for (const e of extensions) {
+    if (seen.has(e.extensionType)) throw new ValidationError(rule, `${where} has two extensions of type ${e.extensionType}`);
+    seen.add(e.extensionType);
+  }
+}
+
+/** §13.4: `capabilities` lists every non-default extension type among `extensions`. */
+export function supportsExtensions(capabilities: { readonly extensions: readonly number[] }, extensions: readonly Extension[]): number | undefined {
+  for (const e of extensions) {
+    if (!DEFAULT_EXTENSION_TYPES.has(e.extensionType) && !capabilities.extensions.includes(e.extensionType)) return e.extensionType;
+  }
+  return undefined;
+}
+
 /** The required_capabilities extension of a GroupContext, if any. */
 export function requiredCapabilitiesOf(extensions: readonly Extension[]): RequiredCapabilities | undefined {
   const ext = findExtension(extensions, ExtensionType.requiredCapabilities);
@@ -111,11 +128,10 @@ export function checkLeafNodeContent(leaf: LeafNode, ctx: Omit<LeafValidationCon
     }
   }
   // V-LN-7 (§7.2, §7.3): every non-default extension is listed in capabilities.extensions.
-  for (const e of leaf.extensions) {
-    if (!DEFAULT_EXTENSION_TYPES.has(e.extensionType) && !leaf.capabilities.extensions.includes(e.extensionType)) {
-      throw new ValidationError('V-LN-7', `leaf extension ${e.extensionType} not listed in its capabilities`);
-    }
-  }
+  const unlisted = supportsExtensions(leaf.capabilities, leaf.extensions);
+  if (unlisted !== undefined) throw new ValidationError('V-LN-7', `leaf extension ${unlisted} not listed in its capabilities`);
+  // V-LN-11 (§13.4): no extension type twice.
+  checkDistinctExtensionTypes(leaf.extensions, 'V-LN-11', 'LeafNode');
 }
 
 /** V-LN-1 (§7.3): the leaf's signature verifies under its own signature_key. */

@@ -23,6 +23,7 @@ import type { KeyPackage } from './key-package.ts';
 import { LeafNodeSource } from './leaf-node.ts';
 import {
   DEFAULT_EXTENSION_TYPES,
+  checkDistinctExtensionTypes,
   checkLeafNodeContent,
   checkRequiredCapabilities,
   requiredCapabilitiesOf,
@@ -160,6 +161,8 @@ export async function applyProposalList(
  * GroupContext extension type.
  */
 export function checkExtensionsSupported(tree: RatchetTree | TreeDraft, extensions: readonly Extension[]): void {
+  // V-GCE-3 (§13.4): no extension type twice.
+  checkDistinctExtensionTypes(extensions, 'V-GCE-3', 'GroupContext');
   const required = requiredCapabilitiesOf(extensions);
   for (let i = 0; i < tree.leafCount; i++) {
     const leaf = tree.leaf(i as LeafIndex);

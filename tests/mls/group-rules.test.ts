@@ -204,22 +204,41 @@ describe('message rules (suite 1)', () => {
     await expect(joinByExternalCommit(forged, id)).rejects.toThrow('V-EJ-2');
   });
 
-  it('suite 1 V-JOIN-4: joining a group whose extension we do not support', async () => {
-    const id = await generateIdentity(cs, utf8.encode('picky'));
-    const supporting = await generateIdentity(cs, utf8.encode('supporting'));
+  it('suite 1 V-JOIN-4 / V-KP-5: joining a group whose extension we do not support; adding a member who does not', async () => {
     const caps = defaultCapabilities(cs, { extensions: [0xabcd] });
-    const kpOk = await generateKeyPackage(cs, supporting, { capabilities: caps });
-    const kpNo = await generateKeyPackage(cs, id);
-    // The creator's group carries extension 0xabcd; an Add does not check joiners for it, the joiner itself must (§12.4.3).
+    const kpOk = await generateKeyPackage(cs, await generateIdentity(cs, utf8.encode('supporting')), { capabilities: caps });
+    const kpNo = await generateKeyPackage(cs, await generateIdentity(cs, utf8.encode('picky')));
     const { createGroup } = await import('../../lib/mls/group.ts');
-    const creatorId = await generateIdentity(cs, utf8.encode('creator'));
-    let creator = await createGroup(cs, creatorId, { capabilities: caps, groupExtensions: [{ extensionType: 0xabcd, extensionData: new Uint8Array(0) }] });
-    const add = await createCommit(creator, {
-      proposals: [kpOk, kpNo].map((k) => ({ proposalType: ProposalType.add, add: { keyPackage: k.keyPackage } }) as Proposal),
+    const creator = await createGroup(cs, await generateIdentity(cs, utf8.encode('creator')), {
+      capabilities: caps,
+      groupExtensions: [{ extensionType: 0xabcd, extensionData: new Uint8Array(0) }],
     });
-    creator = add.state;
+    await expectRejected(creator, 'V-KP-5', (s) => createCommit(s, { proposals: [{ proposalType: ProposalType.add, add: { keyPackage: kpNo.keyPackage } }] }));
+    const add = await createCommit(creator, { proposals: [{ proposalType: ProposalType.add, add: { keyPackage: kpOk.keyPackage } }] });
     await expect(joinFromWelcome(add.welcome!, kpOk.keyPackage, kpOk.privateKeys)).resolves.toBeDefined();
-    await expect(joinFromWelcome(add.welcome!, kpNo.keyPackage, kpNo.privateKeys)).rejects.toThrow('V-JOIN-4');
+    // A client whose implementation lacks the extension (whatever it advertised) refuses to join.
+    await expect(joinFromWelcome(add.welcome!, kpOk.keyPackage, kpOk.privateKeys, { supportedExtensions: [] })).rejects.toThrow('V-JOIN-4');
+  });
+
+  it('suite 1 V-LN-11 / V-KP-6 / V-GCE-3 / V-JOIN-6: an extension type twice in one list', async () => {
+    const dup = [
+      { extensionType: ExtensionType.applicationId, extensionData: new Uint8Array([1, 0x61]) },
+      { extensionType: ExtensionType.applicationId, extensionData: new Uint8Array([1, 0x62]) },
+    ];
+    const id = await generateIdentity(cs, utf8.encode('dup'));
+    const leafDup = await generateKeyPackage(cs, id, { leafExtensions: dup });
+    expect(() => checkLeafNodeContent(leafDup.keyPackage.leafNode, { expectedSource: LeafNodeSource.keyPackage, groupExtensions: [] })).toThrow('V-LN-11');
+    const kpDup = await generateKeyPackage(cs, id, { extensions: dup });
+    await expect(validateKeyPackage(kpDup.keyPackage, { suite: cs, version: ProtocolVersion.mls10, groupExtensions: [] })).rejects.toThrow('V-KP-6');
+    await expectRejected(g[0]!, 'V-GCE-3', (s) =>
+      createCommit(s, { proposals: [{ proposalType: ProposalType.groupContextExtensions, groupContextExtensions: { extensions: dup } }] }),
+    );
+    const kp = await generateKeyPackage(cs, await generateIdentity(cs, utf8.encode('gi-dup')));
+    const add = await createCommit(g[0]!, {
+      proposals: [{ proposalType: ProposalType.add, add: { keyPackage: kp.keyPackage } }],
+      groupInfo: { extensions: [{ extensionType: 0xf0f0, extensionData: new Uint8Array(0) }, { extensionType: 0xf0f0, extensionData: new Uint8Array(0) }] },
+    });
+    await expect(joinFromWelcome(add.welcome!, kp.keyPackage, kp.privateKeys)).rejects.toThrow('V-JOIN-6');
   });
 
   it('suite 1 V-PRP-3: a replayed PublicMessage proposal is not cached twice', async () => {
