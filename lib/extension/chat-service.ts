@@ -51,7 +51,7 @@ import { encodeAppMessage, parseAppMessage, type AppMessage } from './app-messag
 import { fromB64, randomBytes, randomId, toB64 } from './b64.ts';
 import { ChatStore, type ConversationMeta, type MessageRecord, type OutboxEntry, type PendingCommit, type Transition } from './chat-store.ts';
 import type { Database } from './db.ts';
-import { formatInviteLink, openInvite, parseInviteLink, sealInvite } from './invite.ts';
+import { formatInviteLink, openInvite, parseInviteLink, sealInvite, type InviteContent } from './invite.ts';
 import {
   ChannelError,
   ErrorCode,
@@ -67,6 +67,9 @@ import type { TokenWallet } from './tokens.ts';
 import type { Vault } from './vault.ts';
 
 export const DEFAULT_SUITE = 1;
+const JOIN_GIVE_UP_MS = 10 * 60_000;
+/** Longer than the relay keeps undelivered messages (30 days by default). */
+const SEEN_RETENTION_MS = 45 * 86_400_000;
 
 export interface ChatIdentity {
   displayName: string;
@@ -174,7 +177,14 @@ export class ChatService {
   /** Restore from IndexedDB: conversation metadata and pending commits only (group states load on demand). */
   static async open(deps: ChatDeps): Promise<ChatService> {
     const s = new ChatService(deps);
-    for (const m of await s.store.loadMetas()) s.metas.set(m.id, m);
+    const stale: string[] = [];
+    for (const m of await s.store.loadMetas()) {
+      // A join whose Commit never came back (the worker died before posting it) is given up after a while.
+      if (m.status === 'joining' && Date.now() - m.lastActivity > JOIN_GIVE_UP_MS) stale.push(m.id);
+      else s.metas.set(m.id, m);
+    }
+    for (const id of stale) await s.store.apply({ deleteConversation: id });
+    void s.store.pruneSeen(Date.now() - SEEN_RETENTION_MS).catch(() => undefined);
     await Promise.all(
       [...s.metas.values()]
         .filter((m) => m.status === 'active' || m.status === 'joining')
@@ -603,6 +613,7 @@ export class ChatService {
         await this.apply({ deleteConversation: id, seen: [hash] });
         this.settle(pending.hash, new ChannelError(ErrorCode.Unavailable, 'The conversation changed while you were joining; open the link again.'));
         ack();
+        void this.deps.api().unregisterQueue(fromB64(meta.queue)!, this.deps.identity().mailbox.mailboxId).catch(() => undefined);
         return;
       }
       return drop();
@@ -792,23 +803,18 @@ export class ChatService {
     }
   }
 
-  async join(link: string): Promise<string> {
-    const l = parseInviteLink(link);
-    const me = this.deps.identity();
-    if (l.relayUrl !== me.relayUrl) {
-      throw new ChannelError(ErrorCode.InvalidInput, `This invite is for the relay ${l.relayUrl}; your account is on ${me.relayUrl}.`);
-    }
-    const api = this.deps.api();
+  /** Fetch and open an invite blob; a 404 means expired, used, or never existed. */
+  private async fetchInvite(inviteId: string, key: Uint8Array): Promise<{ content: InviteContent; gi: MLSMessage & { wireFormat: typeof WireFormat.groupInfo } }> {
     let blob: Uint8Array;
     try {
-      blob = await api.getInvite(l.inviteId);
+      blob = await this.deps.api().getInvite(inviteId);
     } catch (err) {
       if (err instanceof RelayApiError && err.status === 404) {
         throw new ChannelError(ErrorCode.NotFound, 'This invite has expired or was already used. Ask for a new link.');
       }
       throw relayProblem(err, 'joining');
     }
-    const content = openInvite(l.key, l.inviteId, blob);
+    const content = openInvite(key, inviteId, blob);
     let gi: MLSMessage;
     try {
       gi = decodeMessage(content.groupInfo);
@@ -816,16 +822,43 @@ export class ChatService {
       throw new ChannelError(ErrorCode.InvalidInput, 'This invite is damaged; ask for a new link.', { cause });
     }
     if (gi.wireFormat !== WireFormat.groupInfo) throw new ChannelError(ErrorCode.InvalidInput, 'This invite is damaged; ask for a new link.');
+    return { content, gi };
+  }
+
+  /**
+   * Join by external Commit. Our mailbox is registered to the queue BEFORE we
+   * read the GroupInfo we commit against (for a reusable invite we read it a
+   * second time), so any Commit that beats ours reaches us and voids the
+   * join instead of leaving us on a fork nobody else follows. A one-time
+   * invite can be read only once; there a small window remains.
+   */
+  async join(link: string): Promise<string> {
+    const l = parseInviteLink(link);
+    const me = this.deps.identity();
+    if (l.relayUrl !== me.relayUrl) {
+      throw new ChannelError(ErrorCode.InvalidInput, `This invite is for the relay ${l.relayUrl}; your account is on ${me.relayUrl}.`);
+    }
+    const api = this.deps.api();
+    let { content, gi } = await this.fetchInvite(l.inviteId, l.key);
     const id = toB64(gi.groupInfo.groupContext.groupId);
     const existing = this.metas.get(id);
     if (existing?.status === 'active') return id;
     if (existing?.status === 'joining' && this.pending.has(id)) throw new ChannelError(ErrorCode.Unavailable, 'You are already joining this conversation.');
+    try {
+      await api.registerQueue(content.queue, me.mailbox);
+    } catch (err) {
+      throw relayProblem(err, 'joining');
+    }
+    const fresher = await this.fetchInvite(l.inviteId, l.key).catch(() => undefined);
+    if (fresher !== undefined && toB64(fresher.gi.groupInfo.groupContext.groupId) === id) ({ content, gi } = fresher);
+
     const suite = getCipherSuite(gi.groupInfo.groupContext.cipherSuite);
     const identity = await generateIdentity(suite, enc.encode(me.displayName));
     let joined: Awaited<ReturnType<typeof joinByExternalCommit>>;
     try {
       joined = await joinByExternalCommit(gi, identity);
     } catch (cause) {
+      void api.unregisterQueue(content.queue, me.mailbox.mailboxId).catch(() => undefined);
       throw new ChannelError(ErrorCode.InvalidInput, 'This invite does not describe a valid conversation.', { cause });
     }
     const payload = encodeMessage(joined.commit);
@@ -849,10 +882,10 @@ export class ChatService {
     const confirmed = this.waitConfirmed(p.hash, this.deps.confirmTimeoutMs ?? 20_000);
     confirmed.catch(() => undefined);
     try {
-      await api.registerQueue(content.queue, me.mailbox);
       await this.deps.wallet().spend((token) => api.send(content.queue, token, payload));
     } catch (err) {
       await this.serial(() => this.apply({ deleteConversation: id }));
+      void api.unregisterQueue(content.queue, me.mailbox.mailboxId).catch(() => undefined);
       this.settle(p.hash, relayProblem(err, 'joining'));
       throw relayProblem(err, 'joining');
     }

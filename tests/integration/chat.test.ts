@@ -14,11 +14,21 @@ describe('chat over a real relay', () => {
   let b: Device;
   let c: Device;
   let conv = '';
+  let refuseSends = false;
 
   beforeAll(async () => {
     relay = await startRelay();
     fetchImpl = (await withInviteStandIn(relay.url)).fetch;
-    const devices = await Promise.all(['Alice', 'Bob', 'Carol'].map((n) => startDevice(relay.url, n, { fetch: fetchImpl })));
+    // Alice's requests pass through a switch that can make the relay refuse her posts.
+    const aliceFetch: typeof fetch = (input, init) =>
+      refuseSends && String(input).endsWith('/v1/queues/send')
+        ? Promise.resolve(new Response(JSON.stringify({ error: { code: 'too_large', message: 'refused for the test' } }), { status: 413 }))
+        : fetchImpl(input, init);
+    const devices = await Promise.all([
+      startDevice(relay.url, 'Alice', { fetch: aliceFetch }),
+      startDevice(relay.url, 'Bob', { fetch: fetchImpl }),
+      startDevice(relay.url, 'Carol', { fetch: fetchImpl }),
+    ]);
     [a, b, c] = devices as [Device, Device, Device];
     await waitUntil(() => [a, b, c].every((d) => d.app.snapshot.connection === 'online'), 15_000, 'all online');
   });
@@ -89,6 +99,38 @@ describe('chat over a real relay', () => {
     await a.app.handlers['conversation.markRead']({ conversationId: conv });
     expect(a.app.snapshot.unreadTotal).toBe(0);
     expect(a.badge.at(-1)).toBe(0);
+  });
+
+  it('a message the relay refuses is marked failed and can be retried', async () => {
+    refuseSends = true;
+    const m = await a.app.handlers['message.send']({ conversationId: conv, text: 'retry me' });
+    await waitUntil(
+      () => a.events.some((e) => e.type === 'messages' && e.messages.some((x) => x.id === m.id && x.status === 'failed')),
+      10_000,
+      'failed',
+    );
+    const failed = (await a.app.handlers['messages.page']({ conversationId: conv, beforeSeq: null, limit: 3 })).messages.find((x) => x.id === m.id)!;
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/refused/);
+    refuseSends = false;
+    expect((await a.app.handlers['message.retry']({ conversationId: conv, messageId: m.id })).status).toBe('sending');
+    await waitUntil(() => b.received(conv).includes('retry me') && c.received(conv).includes('retry me'), 10_000, 'retried message arrives');
+    await waitUntil(
+      () => a.events.some((e) => e.type === 'messages' && e.messages.some((x) => x.id === m.id && x.status === 'sent')),
+      10_000,
+      'sent after retry',
+    );
+  });
+
+  it('shares a page into the most recent conversation; notifications follow the toggle', async () => {
+    await b.app.handlers['settings.setNotifications']({ enabled: false });
+    const before = b.notified.length;
+    expect(a.app.canShare()).toBe(true);
+    expect(await a.app.sharePage('An article', 'https://example.org/a')).toBe(true);
+    await waitUntil(() => b.received(conv).includes('An article\nhttps://example.org/a'), 10_000, 'shared page');
+    expect(b.notified.length).toBe(before);
+    await b.app.handlers['settings.setNotifications']({ enabled: true });
+    expect(b.app.snapshot.settings.notifications).toBe(true);
   });
 
   it('renames for everyone', async () => {
