@@ -57,8 +57,10 @@ describe('Composer keyboard', () => {
     expect(send.disabled).toBe(true);
     await type(field, 'by button');
     expect(send.disabled).toBe(false);
+    send.focus();
     await fireEvent.click(send);
     expect(onsend).toHaveBeenCalledWith('by button');
+    expect(document.activeElement).toBe(field);
   });
 
   it('puts the text back when the message was not accepted', async () => {

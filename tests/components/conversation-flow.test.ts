@@ -125,8 +125,12 @@ describe('Conversation list and conversation', () => {
   it('members: fingerprints and safety code; removing asks first; Escape closes only the confirmation', async () => {
     const { bg, view } = fakeView({ conversations: [conversation()] });
     bg.on('messages.page', () => ({ messages: [] }));
-    bg.on('conversation.get', () => detail);
-    bg.on('conversation.removeMember', () => null);
+    let removed = false;
+    bg.on('conversation.get', () => (removed ? { ...detail, members: detail.members.filter((m) => m.memberId !== 'cy') } : detail));
+    bg.on('conversation.removeMember', () => {
+      removed = true;
+      return null;
+    });
     const { getByTestId, findByTestId, getAllByTestId, queryByTestId } = render(App, { view });
     await fireEvent.click(getByTestId('conversation-item'));
     const membersButton = getByTestId('members-button');
@@ -147,9 +151,13 @@ describe('Conversation list and conversation', () => {
     expect(queryByTestId('members-dialog')).not.toBeNull();
     expect(bg.callsOf('conversation.removeMember')).toHaveLength(0);
 
-    await fireEvent.click(getAllByTestId('remove-member')[1]!);
+    const removeCy = getAllByTestId('remove-member')[1]!;
+    removeCy.focus(); // a real click focuses the button
+    await fireEvent.click(removeCy);
     await fireEvent.click(await findByTestId('confirm'));
     await waitFor(() => expect(bg.callsOf('conversation.removeMember')).toEqual([{ conversationId: 'c1', memberId: 'cy' }]));
+    // The confirmation closed and the button that opened it is gone with Cy: focus returns to the members dialog.
+    await waitFor(() => expect(document.activeElement).toBe(getByTestId('members-dialog')));
 
     // Closing the members dialog gives focus back to the button that opened it.
     await fireEvent.keyDown(getByTestId('members-dialog'), { key: 'Escape' });
