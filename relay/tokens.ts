@@ -132,6 +132,8 @@ export class TokenAuthority {
   async publicKeys(): Promise<PublicTokenKey[]> {
     await this.current();
     const now = this.now();
+    // Retire due keys now rather than at the next periodic rotation, so the list and the store agree.
+    if (this.keys.some((k) => k.record.acceptUntil <= now)) await this.rotate();
     return this.keys
       .map((k) => k.record)
       .filter((k) => k.acceptUntil > now)
