@@ -27,6 +27,7 @@ import {
   asCommitSecret,
   deriveExternalKeyPair,
   externalInitReceiver,
+  wipeEpochSecrets,
   zeroCommitSecret,
   type InitSecret,
 } from './key-schedule.ts';
@@ -197,6 +198,7 @@ export async function processCommit(
   next.joinerSecret.fill(0);
   next.welcomeSecret.fill(0);
   if (!bytesEqual(next.confirmationTag, tag)) {
+    wipeEpochSecrets(next.secrets);
     throw new CryptoError('V-CM-4', '[V-CM-4] confirmation tag does not match');
   }
   return nextGroupState(state, next, {
