@@ -166,6 +166,19 @@ for (const suiteId of [1, 2, 3]) {
       await expect(sendApplicationMessage(b!, utf8.encode('x'))).rejects.toThrow('can no longer send');
     });
 
+    it(`suite ${suiteId}: a ReInit by reference is committed alone and stops the group`, async () => {
+      const reInit: Proposal = {
+        proposalType: ProposalType.reinit,
+        reInit: { groupId: cs.randomBytes(16), version: ProtocolVersion.mls10, cipherSuite: suiteId, extensions: [] },
+      };
+      const p = await createProposal(g[1]!, reInit);
+      const [a, c] = await deliverAll([g[0]!, g[2]!], p.message);
+      const r = await createCommit(a!, { path: false });
+      const [b2, c2] = await deliverAll([p.state, c!], r.commit);
+      same([r.state, b2!, c2!]);
+      expect([r.state, b2!, c2!].every((s) => !s.active)).toBe(true);
+    });
+
     it(`suite ${suiteId}: operations on deep-frozen states never mutate them`, async () => {
       const before = g.map((s) => bytesToHex(encodeGroupState(s)));
       const r = await createCommit(g[0]!);
