@@ -11,6 +11,18 @@
  *   processMessage                            → any received framed message
  *   exportSecret / epochAuthenticator         → values derived from the epoch
  *   encodeGroupState / decodeGroupState       → persistence (versioned bytes)
+ *
+ * Receipt validation rule IDs (each written at its check and in its test):
+ *   V-RCV-*  which epoch/group a message may come from; membership-tag length
+ *   V-PROT-* message protection (message-protection.ts)
+ *   V-SND-*, V-PRP-*  who may send which proposal; replayed proposals
+ *   V-CM-*   Commit: references, own Commit, path required, confirmation tag
+ *   V-PL-*   §12.2 proposal lists of regular Commits; V-EC-* of external ones
+ *   V-LN-*   §7.3 LeafNodes; V-KP-* §10.1 KeyPackages; V-GCE-* new extensions
+ *   V-UP-*, V-PH-*, V-TREE-*  UpdatePaths and trees (treekem.ts, ratchet-tree.ts)
+ *   V-WEL-*, V-JOIN-*, V-EJ-*  joining by Welcome or external Commit
+ *   V-ST-*   secret tree: replay, forward-skip bound (secret-tree.ts)
+ *   V-APP-1  no application data while proposals are pending
  */
 import { bytesEqual, decode, encode, type DecodeOptions } from './codec.ts';
 import { makeProposalRef, signWithLabel } from './crypto-ops.ts';
