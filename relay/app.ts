@@ -32,6 +32,9 @@ export interface Relay {
   fetch(req: Request, upgrade?: UpgradeWebSocket): Promise<Response>;
   /** Load keys and start the periodic jobs (token key rotation, sweep, scrub). */
   start(): Promise<void>;
+  /** Close every WebSocket with 1001 (going away), so the server can drain. */
+  closeConnections(): void;
+  /** Stop the jobs and close the store (after the server stopped serving). */
   close(): Promise<void>;
 }
 
@@ -44,7 +47,7 @@ export function createRelay(deps: RelayDeps): Relay {
   const pool = config.tokenWorkers > 0 ? new TokenPool(config.tokenWorkers) : null;
   const tokens = new TokenAuthority(store, config, now, pool);
   const delivery = new Delivery(store, tokens, config, now);
-  let connections = 0;
+  const live = new Set<Connection>();
   const timers: ReturnType<typeof setInterval>[] = [];
 
   // Bodies carry at most one message or a page of ids (twice the frame bound), or a key-package batch.
@@ -165,12 +168,10 @@ export function createRelay(deps: RelayDeps): Relay {
     if (upgrade === undefined || req.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
       throw new RelayError(ErrorCode.badRequest, 'expected a WebSocket upgrade');
     }
-    if (connections >= config.maxConnections) throw new RelayError(ErrorCode.capacity, 'too many connections');
+    if (live.size >= config.maxConnections) throw new RelayError(ErrorCode.capacity, 'too many connections');
     const { socket, response } = upgrade(req);
-    connections++;
-    new Connection(socket, delivery, config, log, () => {
-      connections--;
-    });
+    const conn: Connection = new Connection(socket, delivery, config, log, () => live.delete(conn));
+    live.add(conn);
     return response;
   }
 
@@ -213,6 +214,9 @@ export function createRelay(deps: RelayDeps): Relay {
       timers.push(setInterval(() => void periodic(() => tokens.rotate()), rotateEvery));
       timers.push(setInterval(() => void periodic(() => store.sweep(now())), config.sweepIntervalSeconds * 1000));
       timers.push(setInterval(() => void periodic(() => store.scrub()), Math.max(100, config.scrubIntervalMs)));
+    },
+    closeConnections(): void {
+      for (const conn of live) conn.goAway();
     },
     async close(): Promise<void> {
       for (const t of timers) clearInterval(t);

@@ -68,6 +68,7 @@ async function main(): Promise<void> {
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
+    relay.closeConnections();
     void server
       .shutdown()
       .then(() => relay.close())

@@ -83,6 +83,17 @@ export class Connection implements Subscriber {
     }, 100);
   }
 
+  /** Server shutdown: close at once with 1001. */
+  goAway(): void {
+    if (this.closed) return;
+    this.cleanup();
+    try {
+      this.socket.close(1001, 'relay restarting');
+    } catch {
+      // already closing
+    }
+  }
+
   private send(frame: unknown): void {
     if (this.socket.readyState === OPEN) this.socket.send(JSON.stringify(frame));
   }

@@ -47,3 +47,16 @@ describe('relay process', () => {
     expect(relay.url).toBe(`http://127.0.0.1:${relay.port}`);
   });
 });
+
+describe('relay graceful stop', () => {
+  it('closes open WebSockets with 1001 and exits promptly on SIGTERM', async () => {
+    const { WsClient } = await import('./support/client.ts');
+    const relay = await startRelay();
+    const ws = await WsClient.open(relay.url);
+    const t0 = Date.now();
+    await relay.stop();
+    expect(await ws.closed).toBe(1001);
+    expect(Date.now() - t0).toBeLessThan(4000);
+    expect(relay.process.exitCode).toBe(0);
+  });
+});
