@@ -57,6 +57,7 @@ export interface ExternalJoinOptions extends JoinOptions {
  * Commit. Returns our state in the new epoch and the Commit to send.
  *  - V-EJ-1: the GroupInfo carries external_pub;
  *  - V-EJ-2: its signature verifies under the signer's leaf;
+ *  - V-EJ-3: its confirmation tag has the MAC length;
  *  - plus the tree checks of a Welcome join (V-JOIN-*, V-PH-1, V-TREE-*, V-LN-*).
  */
 export async function joinByExternalCommit(
@@ -70,6 +71,10 @@ export async function joinByExternalCommit(
   const config: GroupConfig = { ...DEFAULT_GROUP_CONFIG, ...options.config };
   checkConfig(config);
 
+  // V-EJ-3 (GHSA-8x3w-qj7j-gqhf class): the confirmation tag has the MAC length.
+  if (groupInfo.confirmationTag.length !== suite.hash.size) {
+    throw new ValidationError('V-EJ-3', `GroupInfo confirmation_tag of ${groupInfo.confirmationTag.length} bytes, expected ${suite.hash.size}`);
+  }
   const pubExt = findExtension(groupInfo.extensions, ExtensionType.externalPub);
   if (pubExt === undefined) throw new ValidationError('V-EJ-1', 'GroupInfo has no external_pub extension');
   const { externalPub } = decode(externalPubCodec, pubExt.extensionData);

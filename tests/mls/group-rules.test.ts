@@ -194,7 +194,7 @@ describe('message rules (suite 1)', () => {
     await expect(processMessage(g[1]!, encodeMessage(fromExternal))).rejects.toThrow(/V-CM-6|V-PROT-9/);
   });
 
-  it('suite 1 V-EJ-1: a GroupInfo without external_pub; V-EJ-2: a GroupInfo with a bad signature', async () => {
+  it('suite 1 V-EJ-1: a GroupInfo without external_pub; V-EJ-2: a bad signature; V-EJ-3: a confirmation tag of the wrong length', async () => {
     const id = await generateIdentity(cs, utf8.encode('joiner2'));
     const noPub = await exportGroupInfo(g[0]!, { externalPub: false });
     await expect(joinByExternalCommit(noPub, id)).rejects.toThrow('V-EJ-1');
@@ -202,6 +202,10 @@ describe('message rules (suite 1)', () => {
     if (gi.wireFormat !== WireFormat.groupInfo) throw new Error('bad');
     const forged: MLSMessage = { ...gi, groupInfo: { ...gi.groupInfo, signature: gi.groupInfo.signature.map((x, i) => (i === 0 ? x ^ 1 : x)) } };
     await expect(joinByExternalCommit(forged, id)).rejects.toThrow('V-EJ-2');
+    for (const len of [0, cs.hash.size - 1, cs.hash.size + 1]) {
+      const badTag: MLSMessage = { ...gi, groupInfo: { ...gi.groupInfo, confirmationTag: new Uint8Array(len) } };
+      await expect(joinByExternalCommit(badTag, id)).rejects.toThrow('V-EJ-3');
+    }
   });
 
   it('suite 1 V-JOIN-4 / V-KP-5: joining a group whose extension we do not support; adding a member who does not', async () => {
