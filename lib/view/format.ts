@@ -32,3 +32,18 @@ export function hostOf(url: string): string {
     return url;
   }
 }
+
+const dayLongFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' });
+
+export function sameDay(a: number, b: number): boolean {
+  const x = new Date(a);
+  const y = new Date(b);
+  return x.getFullYear() === y.getFullYear() && x.getMonth() === y.getMonth() && x.getDate() === y.getDate();
+}
+
+/** "Today", "Yesterday", or the full date: for day separators in the history. */
+export function formatDay(ms: number, now = Date.now()): string {
+  if (sameDay(ms, now)) return 'Today';
+  if (sameDay(ms, now - 86_400_000)) return 'Yesterday';
+  return dayLongFmt.format(ms);
+}

@@ -86,3 +86,16 @@ describe('MessageList virtualization', () => {
     expect(seqs(container)).toContain(302);
   });
 });
+
+describe('MessageList day separators', () => {
+  it('marks where a new day starts', async () => {
+    const day = 86_400_000;
+    const base = new Date(2026, 0, 10, 12).getTime();
+    const list = [message(1, { sentAt: base }), message(2, { sentAt: base + 60_000 }), message(3, { sentAt: base + day })];
+    const { getAllByTestId } = render(MessageList, { messages: list });
+    await tick();
+    const days = getAllByTestId('day-separator');
+    expect(days).toHaveLength(2);
+    expect(days[1]!.closest('[role="listitem"]')!.querySelector('[data-testid="message"]')!.getAttribute('data-seq')).toBe('3');
+  });
+});
