@@ -17,7 +17,9 @@
  *    GroupInfo ts-mls exports, and lets ts-mls read a conformant one by
  *    stripping the prefix when ts-mls imports that exact key.
  * `tests/mls/interop/ts-mls-quirks.test.ts` pins both departures, so the shims
- * can go when ts-mls fixes them.
+ * can go when ts-mls fixes them, and two more that no adapter can bridge
+ * (a commit_secret derivation and an over-strict tree check on join, see
+ * `tsMlsRejectsTree`); the interop histories steer around those two.
  */
 import {
   acceptAll,
@@ -50,6 +52,7 @@ import { getCiphersuiteFromId, type CiphersuiteId } from 'ts-mls/crypto/ciphersu
 import { signGroupInfo } from 'ts-mls/groupInfo.js';
 import { generateKeyPackageWithKey, makeKeyPackageRef } from 'ts-mls/keyPackage.js';
 import { decodeRatchetTree, encodeRatchetTree } from 'ts-mls/ratchetTree.js';
+import { directPath, leafToNodeIndex, leafWidth, toLeafIndex } from 'ts-mls/treemath.js';
 import {
   fromUtf8,
   utf8,
@@ -102,6 +105,37 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a);
   out.set(b, a.length);
   return out;
+}
+
+/**
+ * Whether ts-mls 1.6.4 will refuse to join a group with this (encoded) ratchet
+ * tree because of its over-strict unmerged-leaves check (`validateRatchetTree`
+ * in clientState.js): for an unmerged leaf L of a parent P it requires every
+ * non-blank node on L's WHOLE direct path (also above P) to carry an
+ * unmerged_leaves list EQUAL to P's, where RFC 9420 §12.4.3.1 only asks the
+ * non-blank nodes BETWEEN L and P to also list L. A valid tree fails this as
+ * soon as a member is added below a non-blank node that is not on the
+ * committer's path. Same loop as ts-mls, on the decoded tree.
+ */
+export function tsMlsRejectsTree(treeBytes: Uint8Array): boolean {
+  const decoded = decodeRatchetTree(treeBytes, 0);
+  if (decoded === undefined) throw new Error('ts-mls could not decode the ratchet tree');
+  const tree = decoded[0];
+  for (const n of tree) {
+    if (n?.nodeType !== 'parent') continue;
+    const mine = n.parent.unmergedLeaves;
+    for (const unmerged of mine) {
+      for (const x of directPath(leafToNodeIndex(toLeafIndex(unmerged)), leafWidth(tree.length))) {
+        const other = tree[x];
+        if (other?.nodeType === 'parent' && !sameNumbers(other.parent.unmergedLeaves, mine)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 function decodeMessage(bytes: Uint8Array): MLSMessage {

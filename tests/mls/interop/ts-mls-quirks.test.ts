@@ -13,7 +13,13 @@
  *    filtered direct path (§4.1.2: the whole other half of the tree is blank)
  *    that is one DeriveSecret too many, so its key schedule diverges. Not
  *    bridgeable in an adapter: the interop history avoids that tree shape
- *    (`rootOffFilteredPath`) and this test pins the disagreement both ways.
+ *    (`rootOffFilteredPath`) and this test pins the disagreement both ways;
+ *  - §12.4.3.1: a joiner checks that the non-blank nodes BETWEEN an unmerged
+ *    leaf and the parent listing it also list it. ts-mls checks every node on
+ *    the leaf's whole direct path and wants equal lists, so it refuses valid
+ *    trees (its own included) once a member is added under a non-blank node
+ *    off the committer's path. The history gives such joins to our members
+ *    (`tsMlsRejectsTree`).
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -26,7 +32,7 @@ import {
 } from 'ts-mls';
 import { MlsError } from '../../../lib/mls/errors.ts';
 import { ourMember } from './ours.ts';
-import { ecdsaUncompressed, peerMember, peerSuite, unprefixOpaque, varintPrefix } from './peer.ts';
+import { ecdsaUncompressed, peerMember, peerSuite, tsMlsRejectsTree, unprefixOpaque, varintPrefix } from './peer.ts';
 import { utf8, type InteropMember } from './member.ts';
 import { expectAgreement, rootOffFilteredPath } from './scenario.ts';
 
@@ -107,6 +113,46 @@ describe('ts-mls 1.6.4 departures from RFC 9420', () => {
       await expectAgreement([a, c, d]);
     }
   });
+
+  // Leaves a(0) b(1) c(2) d(3) f(4). f removes b (blanking b's direct path); a commits, which sets
+  // node 3 (over leaves 0..3) and the root but not node 1 (its copath child, leaf 1, is blank);
+  // f adds e at leaf 1 (node 3 and the root list leaf 1 as unmerged) and commits again, which
+  // refreshes the root (no unmerged leaves) but not node 3. Valid per §12.4.3.1; ts-mls refuses it.
+  for (const impl of ['ours', 'ts-mls'] as const) {
+    it(`a valid tree with an unmerged leaf under a node off the committer's path (built by ${impl}): ts-mls refuses to join, we join`, async () => {
+      const make = (name: string): Promise<InteropMember> => (impl === 'ours' ? ourMember(name, 1) : peerMember(name, 1));
+      const [a, b, c, d, f] = await Promise.all([make('a'), make('b'), make('c'), make('d'), make('f')]);
+      await a.createGroup(utf8('unmerged leaves'));
+      const add = await a.commit({ adds: await Promise.all([b, c, d, f].map((m) => m.keyPackage())) });
+      for (const m of [b, c, d, f]) await m.joinFromWelcome(add.welcome!);
+      expect(f.ownLeafIndex()).toBe(4);
+      const group = [a, c, d, f];
+      const send = async (sender: InteropMember, commit: Uint8Array): Promise<void> => {
+        for (const m of group) if (m !== sender) await m.process(commit);
+      };
+      const rm = await f.commit({ removes: [1] });
+      await send(f, rm.commit);
+      await send(a, (await a.commit()).commit);
+      const e = await ourMember('e', 1);
+      const addE = await f.commit({ adds: [await e.keyPackage()] });
+      await send(f, addE.commit);
+      await e.joinFromWelcome(addE.welcome!);
+      expect(e.ownLeafIndex()).toBe(1);
+      group.push(e);
+      await send(f, (await f.commit()).commit);
+      await expectAgreement(group);
+
+      expect(tsMlsRejectsTree(f.ratchetTree())).toBe(true);
+      const groupInfo = await f.groupInfo();
+      const theirs = await peerMember('g', 1);
+      await expect(theirs.joinExternal(groupInfo)).rejects.toThrow(/unmerged_leaves/);
+      const mine = await ourMember('g', 1);
+      const ext = await mine.joinExternal(groupInfo);
+      await send(mine, ext);
+      group.push(mine);
+      await expectAgreement(group);
+    });
+  }
 
   it('the opaque<V> helpers of the shim round-trip and refuse a wrong length', () => {
     for (const n of [0, 1, 32, 63, 64, 65, 133, 16383, 16384]) {

@@ -33,7 +33,7 @@ describe('ts-mls interop', () => {
     });
     // Members alternate between the implementations (even: ours, odd: ts-mls).
     it(`suite ${suite} mixed random history (adds, commits, removes, external joins, messages)`, async () => {
-      await runRandomHistory((name, i) => (i % 2 === 0 ? ours(name) : peer(name)), 1000 + suite, 16);
+      await runRandomHistory({ ours, peer }, 1000 + suite, 16);
     });
   }
 });
