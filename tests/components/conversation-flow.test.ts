@@ -182,3 +182,25 @@ describe('Conversation list and conversation', () => {
     expect(bg.callsOf('conversation.delete')).toEqual([{ conversationId: 'c1' }]);
   });
 });
+
+describe('Marking read', () => {
+  it('marks again when more unread messages arrive while the conversation is open', async () => {
+    const { bg, view } = fakeView({ conversations: [conversation({ unread: 2 })] });
+    bg.on('messages.page', () => ({ messages: [] }));
+    let release: () => void = () => undefined;
+    bg.on('conversation.markRead', () => new Promise<null>((r) => (release = () => r(null))));
+    const { getByTestId } = render(App, { view });
+    await fireEvent.click(getByTestId('conversation-item'));
+    await waitFor(() => expect(bg.callsOf('conversation.markRead')).toHaveLength(1));
+    // A message arrives while the first request is still out; the background's answer did not clear it.
+    view.app = appState({ conversations: [conversation({ unread: 3 })] });
+    await tick();
+    expect(bg.callsOf('conversation.markRead')).toHaveLength(1);
+    release();
+    await waitFor(() => expect(bg.callsOf('conversation.markRead')).toHaveLength(2));
+    release();
+    view.app = appState({ conversations: [conversation({ unread: 0 })] });
+    await tick();
+    expect(bg.callsOf('conversation.markRead')).toHaveLength(2);
+  });
+});
