@@ -19,6 +19,7 @@ import type {
   SpendResult,
   StoredCredential,
   StoredMessage,
+  StoredInvite,
   SweepResult,
   TokenKey,
 } from './store.ts';
@@ -57,6 +58,10 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_queue ON messages (queue_hash) WHERE queue_hash IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_expiry ON messages (expires_at);
 CREATE TABLE IF NOT EXISTS deliveries (mailbox_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (mailbox_id, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS invites (
+  invite_hash TEXT PRIMARY KEY, write_key_hash TEXT NOT NULL, ciphertext BLOB NOT NULL,
+  expires_at INTEGER NOT NULL, one_time INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS deliveries_seq ON deliveries (seq);
 `;
 
@@ -149,6 +154,14 @@ export class SqliteStore implements RelayStore {
       dropIfUnread: p('DELETE FROM messages WHERE seq = ? AND NOT EXISTS (SELECT 1 FROM deliveries WHERE seq = ?)'),
       sweepDeliveries: p('DELETE FROM deliveries WHERE seq IN (SELECT seq FROM messages WHERE expires_at <= ?)'),
       sweepMessages: p('DELETE FROM messages WHERE expires_at <= ?'),
+      sweepInvites: p('DELETE FROM invites WHERE expires_at <= ?'),
+      insInvite: p(
+        'INSERT OR IGNORE INTO invites (invite_hash, write_key_hash, ciphertext, expires_at, one_time) VALUES (?, ?, ?, ?, ?)',
+      ),
+      updInvite: p('UPDATE invites SET ciphertext = ? WHERE invite_hash = ? AND write_key_hash = ? AND expires_at > ?'),
+      getInvite: p('SELECT ciphertext, one_time FROM invites WHERE invite_hash = ? AND expires_at > ?'),
+      delInvite: p('DELETE FROM invites WHERE invite_hash = ?'),
+      delInviteWithKey: p('DELETE FROM invites WHERE invite_hash = ? AND write_key_hash = ?'),
       sweepSessions: p('DELETE FROM sessions WHERE expires_at <= ?'),
       sweepCeremonies: p('DELETE FROM ceremonies WHERE expires_at <= ?'),
       sweepQuotas: p('DELETE FROM quotas WHERE expires_at <= ?'),

@@ -68,6 +68,19 @@ export interface NewMessage {
   expiresAt: number;
 }
 
+/**
+ * An invite: a GroupInfo encrypted under a key that only the invite link
+ * carries, published so an invitee can join by external commit while nobody
+ * else is online. Known by the hash of its id; writable with a key held as a hash.
+ */
+export interface StoredInvite {
+  writeKeyHash: string;
+  ciphertext: Uint8Array;
+  expiresAt: number;
+  /** Deleted by the first read. */
+  oneTime: boolean;
+}
+
 export interface SweepResult {
   messages: number;
   sessions: number;
@@ -142,7 +155,17 @@ export interface RelayStore {
    */
   ack(mailboxId: string, messageIds: string[]): Promise<number>;
 
-  /** Deletes everything expired. */
+  // Invites, known by hash of the invite id.
+  /** Stores a new invite; false when the id is taken. */
+  putInvite(inviteHash: string, invite: StoredInvite): Promise<boolean>;
+  /** Replaces the ciphertext of a live invite whose write key hash matches; false otherwise. */
+  updateInvite(inviteHash: string, writeKeyHash: string, ciphertext: Uint8Array, now: number): Promise<boolean>;
+  /** The ciphertext of a live invite (a one-time invite is deleted by this read), or null. */
+  readInvite(inviteHash: string, now: number): Promise<Uint8Array | null>;
+  /** Deletes an invite whose write key hash matches; false otherwise. */
+  deleteInvite(inviteHash: string, writeKeyHash: string): Promise<boolean>;
+
+  /** Deletes everything expired (invites included). */
   sweep(now: number): Promise<SweepResult>;
   /** Makes sure freed ciphertext is no longer in any file (WAL included). */
   scrub(): Promise<void>;

@@ -7,7 +7,7 @@
  *   output = Finalize(...)  ◀──────────────   (batch, rate-limited per account)
  *   ...later, anonymously:
  *   (keyId, input, output)  ──────────────▶   output == Evaluate(skS, input)?
- *                                             record H(keyId, input) in the spent set
+ *                                             record (keyId, H(input)) in the spent set
  *
  * The relay sees `blinded` at issuance and `input` at spending; blinding
  * makes them unlinkable, and nothing about an issuance is stored except a
