@@ -83,7 +83,10 @@ export function hpkeProvider(params: HpkeSuiteParams): HpkeProvider {
 
   /** §5.1 KeySchedule for mode_base (psk and psk_id empty). */
   function keySchedule(sharedSecret: Uint8Array, info: Uint8Array) {
-    const infoHash = hpke.extract(EMPTY, 'info_hash', info);
+    return keyScheduleFromInfoHash(sharedSecret, hpke.extract(EMPTY, 'info_hash', info));
+  }
+
+  function keyScheduleFromInfoHash(sharedSecret: Uint8Array, infoHash: Uint8Array) {
     const context = concatBytes(new Uint8Array([0]), pskIdHash, infoHash);
     const secret = hpke.extract(sharedSecret, 'secret', EMPTY);
     return {
@@ -123,6 +126,18 @@ export function hpkeProvider(params: HpkeSuiteParams): HpkeProvider {
       const { sharedSecret, enc } = await encap(publicKey);
       const { key, nonce } = keySchedule(sharedSecret, info);
       return { kemOutput: enc, ciphertext: await aead.seal(key, nonce, aad, plaintext) };
+    },
+
+    async sealToMany(publicKeys, info, aad, plaintexts) {
+      if (publicKeys.length !== plaintexts.length) throw new UsageError('sealToMany: one plaintext per public key');
+      const infoHash = hpke.extract(EMPTY, 'info_hash', info);
+      return Promise.all(
+        publicKeys.map(async (publicKey, i) => {
+          const { sharedSecret, enc } = await encap(publicKey);
+          const { key, nonce } = keyScheduleFromInfoHash(sharedSecret, infoHash);
+          return { kemOutput: enc, ciphertext: await aead.seal(key, nonce, aad, plaintexts[i]!) };
+        }),
+      );
     },
 
     async open(privateKey, kemOutput, info, aad, ciphertext) {

@@ -64,6 +64,12 @@ export interface HpkeProvider {
   deriveKeyPair(ikm: Uint8Array): Promise<KeyPair>;
   /** Single-shot base-mode seal (RFC 9180 §6.1). */
   seal(publicKey: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<HpkeCiphertext>;
+  /**
+   * `seal` of `plaintexts[i]` to `publicKeys[i]`, all under the same `info`,
+   * whose hash is computed once (a Welcome's info holds the whole encrypted
+   * GroupInfo, hundreds of kilobytes in a large group).
+   */
+  sealToMany(publicKeys: readonly Uint8Array[], info: Uint8Array, aad: Uint8Array, plaintexts: readonly Uint8Array[]): Promise<HpkeCiphertext[]>;
   /** Resolves to null when decryption fails. */
   open(privateKey: Uint8Array, kemOutput: Uint8Array, info: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array | null>;
   /** SetupBaseS + Export (used by external init, RFC 9420 §8.3). */

@@ -112,6 +112,21 @@ export function encryptWithLabel(
 }
 
 /**
+ * EncryptWithLabel of `plaintexts[i]` to `publicKeys[i]` under one label and
+ * context, the context being hashed once (a Welcome encrypts GroupSecrets to
+ * every new member with the whole encrypted GroupInfo as context).
+ */
+export function encryptWithLabelToMany(
+  cs: CipherSuite,
+  publicKeys: readonly Uint8Array[],
+  label: string,
+  context: Uint8Array,
+  plaintexts: readonly Uint8Array[],
+): Promise<HpkeCiphertext[]> {
+  return cs.hpke.sealToMany(publicKeys, encryptContext(label, context), EMPTY, plaintexts);
+}
+
+/**
  * §5.1.3 DecryptWithLabel: OpenBase(kem_output, sk, EncryptContext, "", ct).
  * Throws CryptoError when the ciphertext or kem_output does not open.
  */

@@ -9,7 +9,7 @@
  */
 import type { CipherSuite } from '../crypto/provider.ts';
 import { encode } from './codec.ts';
-import { encryptWithLabel, makeKeyPackageRef, signWithLabel } from './crypto-ops.ts';
+import { encryptWithLabelToMany, makeKeyPackageRef, signWithLabel } from './crypto-ops.ts';
 import { ExtensionType, externalPubCodec, type Extension } from './extensions.ts';
 import { groupInfoCodec, groupInfoTbsCodec, type GroupInfo, type GroupInfoTBS } from './group-info.ts';
 import type { GroupState } from './group-state.ts';
@@ -72,7 +72,7 @@ function pathSecretFor(pathSecrets: ReadonlyMap<NodeIndex, Uint8Array> | undefin
 
 /**
  * §12.4.3.1: encrypt `groupInfo` under the welcome key and the GroupSecrets
- * to each new member. GroupSecrets encryptions run concurrently.
+ * to each new member (concurrently, with the shared context hashed once).
  */
 export async function createWelcome(
   cs: CipherSuite,
@@ -87,18 +87,23 @@ export async function createWelcome(
   const encryptedGroupInfo = await cs.aead.seal(key, nonce, new Uint8Array(0), encode(groupInfoCodec, groupInfo));
   key.fill(0);
   nonce.fill(0);
-  const secrets: EncryptedGroupSecrets[] = await Promise.all(
-    members.map(async (m): Promise<EncryptedGroupSecrets> => {
-      const pathSecret = pathSecretFor(pathSecrets, m.leaf);
-      const gs: GroupSecrets = pathSecret === undefined ? { joinerSecret, psks } : { joinerSecret, pathSecret: { pathSecret }, psks };
-      const plaintext = encode(groupSecretsCodec, gs);
-      const ct = await encryptWithLabel(cs, m.keyPackage.initKey, 'Welcome', encryptedGroupInfo, plaintext);
-      plaintext.fill(0);
-      return {
-        newMember: makeKeyPackageRef(cs, encode(keyPackageCodec, m.keyPackage)),
-        encryptedGroupSecrets: { kemOutput: ct.kemOutput, ciphertext: ct.ciphertext },
-      };
-    }),
+  const plaintexts = members.map((m) => {
+    const pathSecret = pathSecretFor(pathSecrets, m.leaf);
+    const gs: GroupSecrets = pathSecret === undefined ? { joinerSecret, psks } : { joinerSecret, pathSecret: { pathSecret }, psks };
+    return encode(groupSecretsCodec, gs);
+  });
+  // The context (the encrypted GroupInfo, large in a large group) is hashed once for all new members.
+  const cts = await encryptWithLabelToMany(
+    cs,
+    members.map((m) => m.keyPackage.initKey),
+    'Welcome',
+    encryptedGroupInfo,
+    plaintexts,
   );
+  for (const p of plaintexts) p.fill(0);
+  const secrets: EncryptedGroupSecrets[] = members.map((m, i) => ({
+    newMember: makeKeyPackageRef(cs, encode(keyPackageCodec, m.keyPackage)),
+    encryptedGroupSecrets: { kemOutput: cts[i]!.kemOutput, ciphertext: cts[i]!.ciphertext },
+  }));
   return { cipherSuite: cs.id, secrets, encryptedGroupInfo };
 }
