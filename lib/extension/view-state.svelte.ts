@@ -74,9 +74,26 @@ export class ViewState {
   onEvent(event: LiveEvent): void {
     if (event.type === 'state') {
       this.app = event.state;
+      this.forgetHidden(event.state);
       this.syncLoadedThreads(event.state);
     } else if (event.type === 'messages') {
       this.thread(event.conversationId).merge(event.messages);
+    }
+  }
+
+  /** Locked, signed out or deleted: the text of those conversations has no business staying in this page. */
+  private forgetHidden(state: AppState): void {
+    if (state.account.state !== 'ready') {
+      this.threads.clear();
+      this.lastActivity.clear();
+      return;
+    }
+    const known = new Set(state.conversations.map((c) => c.id));
+    for (const id of this.threads.keys()) {
+      if (!known.has(id)) {
+        this.threads.delete(id);
+        this.lastActivity.delete(id);
+      }
     }
   }
 

@@ -115,6 +115,18 @@ describe('ViewState message cache', () => {
     expect(seqOf(view.thread('c1').messages).slice(-2)).toEqual([11, 12]);
   });
 
+  it('forgets the text of deleted conversations, and of all when the account locks', () => {
+    const { bg, view } = setup();
+    bg.emit({ type: 'state', state: appState({ conversations: [conversation({ id: 'c1' }), conversation({ id: 'c2' })] }) });
+    bg.emit({ type: 'messages', conversationId: 'c1', messages: [message(1)] });
+    bg.emit({ type: 'messages', conversationId: 'c2', messages: [message(1, { conversationId: 'c2' })] });
+    bg.emit({ type: 'state', state: appState({ conversations: [conversation({ id: 'c2' })] }) });
+    expect(view.thread('c1').messages).toHaveLength(0);
+    expect(view.thread('c2').messages).toHaveLength(1);
+    bg.emit({ type: 'state', state: appState({ account: { state: 'locked', displayName: 'Ana' }, conversations: [conversation({ id: 'c2' })] }) });
+    expect(view.thread('c2').messages).toHaveLength(0);
+  });
+
   it('keeps a page failure on the thread, not thrown', async () => {
     const { view } = setup();
     await view.loadLatest('c1');
