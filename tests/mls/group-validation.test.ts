@@ -31,7 +31,7 @@ import { deliverAll, expectRejected, forgeCommit, makeGroup, utf8 } from './grou
 const byValue = (proposal: Proposal): ProposalOrRef => ({ type: ProposalOrRefType.proposal, proposal });
 const remove = (i: number): Proposal => ({ proposalType: ProposalType.remove, remove: { removed: i as LeafIndex } });
 
-for (const suiteId of [1, 2, 3]) {
+for (const suiteId of [1, 2, 3, 4, 5, 6, 7]) {
   describe(`group receipt validation suite ${suiteId}`, () => {
     let g: GroupState[];
     beforeAll(async () => {
