@@ -88,6 +88,7 @@ export class ViewState {
       this.lastActivity.clear();
       return;
     }
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, not state
     const known = new Set(state.conversations.map((c) => c.id));
     for (const id of this.threads.keys()) {
       if (!known.has(id)) {
