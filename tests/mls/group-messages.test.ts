@@ -35,7 +35,7 @@ async function read(state: GroupState, msg: MLSMessage): Promise<{ state: GroupS
   return { state: r.state, text: new TextDecoder().decode(r.data) };
 }
 
-for (const suiteId of [1, 2, 3]) {
+for (const suiteId of [1, 2, 3, 4, 5, 6, 7]) {
   describe(`application messages suite ${suiteId}`, () => {
     let alice: GroupState;
     let bob: GroupState;
