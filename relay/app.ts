@@ -10,6 +10,7 @@ import type { RelayConfig } from './config.ts';
 import { Delivery, toWire } from './delivery.ts';
 import { readBytes, readBytesList, readId, readIdList, readInt, readOptionalBytes, toB64 } from './encoding.ts';
 import { ErrorCode, RelayError, notFound } from './errors.ts';
+import { Invites, parseInviteId } from './invites.ts';
 import { corsHeaders, json, readJsonBody, toErrorResponse } from './http.ts';
 import type { RelayStore } from './store.ts';
 import { TOKEN_SUITE, TokenAuthority, readToken } from './tokens.ts';
@@ -55,6 +56,8 @@ export function createRelay(deps: RelayDeps): Relay {
   const keyPackageBody = Math.ceil(((KEY_PACKAGE_BATCH + 1) * config.keyPackageMaxBytes * 4) / 3) + 64 * 1024;
   const defaultBody = Math.max(2 * config.maxFrameBytes, config.fetchBatchMax * 32 + 1024);
   const body = (req: Request, max = defaultBody): Promise<Record<string, unknown>> => readJsonBody(req, max);
+  const inviteBody = Math.ceil((config.inviteMaxBytes * 4) / 3) + 4 * 1024;
+  const invites = new Invites(store, config, now);
 
   const limits = {
     maxFrameBytes: config.maxFrameBytes,
@@ -148,7 +151,28 @@ export function createRelay(deps: RelayDeps): Relay {
       await delivery.deleteQueue(readQueue(b));
       return json({ ok: true });
     },
+    '/v1/invites': async (req) => {
+      await invites.create(await body(req, inviteBody));
+      return json({ ok: true });
+    },
   };
+
+  /** /v1/invites/<inviteId>: read, replace or delete one invite. */
+  async function inviteRoute(req: Request, segment: string): Promise<Response> {
+    const inviteId = parseInviteId(segment);
+    switch (req.method) {
+      case 'GET':
+        return json({ ciphertext: toB64(await invites.read(inviteId)) });
+      case 'PUT':
+        await invites.update(inviteId, await body(req, inviteBody));
+        return json({ ok: true });
+      case 'DELETE':
+        await invites.remove(inviteId, await body(req));
+        return json({ ok: true });
+      default:
+        throw new RelayError(ErrorCode.methodNotAllowed, 'method not allowed');
+    }
+  }
 
   const get: Record<string, Handler> = {
     '/healthz': async () => json({ ok: true }),
@@ -178,6 +202,7 @@ export function createRelay(deps: RelayDeps): Relay {
   async function route(req: Request, upgrade: UpgradeWebSocket | undefined): Promise<Response> {
     const path = new URL(req.url).pathname;
     if (path === '/v1/ws' && req.method === 'GET') return upgradeSocket(req, upgrade);
+    if (path.startsWith('/v1/invites/')) return inviteRoute(req, path.slice('/v1/invites/'.length));
     const table = req.method === 'GET' || req.method === 'HEAD' ? get : req.method === 'POST' ? post : undefined;
     const handler = table?.[path];
     if (handler !== undefined) return handler(req);

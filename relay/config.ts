@@ -46,6 +46,10 @@ export interface RelayConfig {
   keyPackageMaxBytes: number;
   maxMailboxesPerQueue: number;
   fetchBatchMax: number;
+  /** Largest encrypted GroupInfo an invite may hold (it carries the ratchet tree). */
+  inviteMaxBytes: number;
+  /** Longest an invite may live. */
+  inviteMaxTtlSeconds: number;
 }
 
 export const DEFAULT_CONFIG: RelayConfig = {
@@ -79,6 +83,8 @@ export const DEFAULT_CONFIG: RelayConfig = {
   keyPackageMaxBytes: 8 * 1024,
   maxMailboxesPerQueue: 1_000,
   fetchBatchMax: 500,
+  inviteMaxBytes: 512 * 1024,
+  inviteMaxTtlSeconds: 30 * 24 * 3600,
 };
 
 type NumericKey = {
@@ -108,6 +114,8 @@ const NUMERIC_KEYS: readonly NumericKey[] = [
   'keyPackageMaxBytes',
   'maxMailboxesPerQueue',
   'fetchBatchMax',
+  'inviteMaxBytes',
+  'inviteMaxTtlSeconds',
 ];
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());

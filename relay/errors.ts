@@ -20,6 +20,7 @@ export const ErrorCode = {
   capacity: 'capacity',
   ceremonyFailed: 'ceremony_failed',
   methodNotAllowed: 'method_not_allowed',
+  conflict: 'conflict',
   internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -36,6 +37,7 @@ const STATUS: Record<ErrorCode, number> = {
   capacity: 503,
   ceremony_failed: 400,
   method_not_allowed: 405,
+  conflict: 409,
   internal: 500,
 };
 

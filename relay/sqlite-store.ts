@@ -480,10 +480,43 @@ export class SqliteStore implements RelayStore {
       const sessions = Number(this.s.sweepSessions!.run(now).changes);
       const ceremonies = Number(this.s.sweepCeremonies!.run(now).changes);
       this.s.sweepQuotas!.run(now);
+      this.s.sweepInvites!.run(now);
       return { messages, sessions, ceremonies };
     });
     this.dirty = true;
     return result;
+  }
+
+  async putInvite(inviteHash: string, invite: StoredInvite): Promise<boolean> {
+    return this.tx(() => {
+      const r = this.s.insInvite!.run(inviteHash, invite.writeKeyHash, invite.ciphertext, invite.expiresAt, invite.oneTime ? 1 : 0);
+      return Number(r.changes) === 1;
+    });
+  }
+
+  async updateInvite(inviteHash: string, writeKeyHash: string, ciphertext: Uint8Array, now: number): Promise<boolean> {
+    const changed = await this.tx(() => Number(this.s.updInvite!.run(ciphertext, inviteHash, writeKeyHash, now).changes) === 1);
+    // The old ciphertext was overwritten: let scrub() clear its page images.
+    if (changed) this.dirty = true;
+    return changed;
+  }
+
+  async readInvite(inviteHash: string, now: number): Promise<Uint8Array | null> {
+    return this.tx(() => {
+      const row = this.s.getInvite!.get(inviteHash, now);
+      if (row === undefined) return null;
+      if (num(row.one_time) === 1) {
+        this.s.delInvite!.run(inviteHash);
+        this.dirty = true;
+      }
+      return blob(row.ciphertext);
+    });
+  }
+
+  async deleteInvite(inviteHash: string, writeKeyHash: string): Promise<boolean> {
+    const deleted = await this.tx(() => Number(this.s.delInviteWithKey!.run(inviteHash, writeKeyHash).changes) === 1);
+    if (deleted) this.dirty = true;
+    return deleted;
   }
 
   async scrub(): Promise<void> {
