@@ -320,8 +320,19 @@ export function decodeGroupState(bytes: Uint8Array, options?: DecodeOptions): Gr
   const ownLeaf = r.u32() as LeafIndex;
   const treeKeyList = r.vector((ir) => [ir.u32() as NodeIndex, { privateKey: ir.opaque(), publicKey: ir.opaque() }] as [NodeIndex, NodeKey]);
   const signaturePrivateKey = r.opaque();
-  const keyEntries = EPOCH_KEY_NAMES.map((name) => [name, r.opaque()] as const);
-  const keys = Object.fromEntries(keyEntries) as unknown as EpochKeys;
+  const raw = new Map<keyof EpochKeys, Uint8Array>(EPOCH_KEY_NAMES.map((name) => [name, r.opaque()]));
+  // Each stored secret regains its branded type by the name it was stored under.
+  const key = <K extends keyof EpochKeys>(name: K): EpochKeys[K] => raw.get(name) as EpochKeys[K];
+  const keys: EpochKeys = {
+    senderDataSecret: key('senderDataSecret'),
+    exporterSecret: key('exporterSecret'),
+    externalSecret: key('externalSecret'),
+    confirmationKey: key('confirmationKey'),
+    membershipKey: key('membershipKey'),
+    resumptionPsk: key('resumptionPsk'),
+    epochAuthenticator: key('epochAuthenticator'),
+    initSecret: key('initSecret'),
+  };
   const secretTree = readSecretTree(suite, r);
   const interimTranscriptHash = r.opaque();
   const confirmationTag = r.opaque();
