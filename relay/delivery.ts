@@ -48,9 +48,23 @@ export function toWire(m: StoredMessage): WireMessage {
   return { id: m.messageId, kind: m.kind, payload: toB64(m.payload) };
 }
 
+/**
+ * The push frame `{"t":"msg","mailboxId":…,"id":…,"kind":…,"payload":…}` for
+ * one mailbox; the part after the mailbox id is serialized once per message
+ * and shared by every recipient (fan-out to 50 should not re-escape 50 payloads).
+ */
+export class PushFrame {
+  private tail: string | undefined;
+  constructor(readonly message: WireMessage) {}
+  for(mailboxId: string): string {
+    this.tail ??= JSON.stringify({ id: this.message.id, kind: this.message.kind, payload: this.message.payload }).slice(1);
+    return `{"t":"msg","mailboxId":${JSON.stringify(mailboxId)},${this.tail}`;
+  }
+}
+
 /** A live connection that wants pushes for some mailboxes. */
 export interface Subscriber {
-  push(mailboxId: string, message: WireMessage): void;
+  push(mailboxId: string, frame: PushFrame): void;
 }
 
 export class Delivery {
@@ -172,12 +186,12 @@ export class Delivery {
   }
 
   private notify(mailboxes: string[], stored: StoredMessage): void {
-    let message: WireMessage | undefined;
+    let frame: PushFrame | undefined;
     for (const mb of mailboxes) {
       const set = this.subscribers.get(mb);
       if (set === undefined) continue;
-      message ??= toWire(stored);
-      for (const sub of set) sub.push(mb, message);
+      frame ??= new PushFrame(toWire(stored));
+      for (const sub of set) sub.push(mb, frame);
     }
   }
 }

@@ -19,8 +19,8 @@
  */
 
 import type { RelayConfig } from './config.ts';
-import type { Delivery, Subscriber, WireMessage } from './delivery.ts';
-import { toWire } from './delivery.ts';
+import type { Delivery, Subscriber } from './delivery.ts';
+import { PushFrame, toWire } from './delivery.ts';
 import { readBytes, readId, readIdList } from './encoding.ts';
 import { ErrorCode, RelayError, badRequest } from './errors.ts';
 import { readToken } from './tokens.ts';
@@ -108,8 +108,8 @@ export class Connection implements Subscriber {
     this.send({ t: 'error', rid, code: ErrorCode.internal, message: 'internal error' });
   }
 
-  push(mailboxId: string, m: WireMessage): void {
-    this.send({ t: 'msg', mailboxId, id: m.id, kind: m.kind, payload: m.payload });
+  push(mailboxId: string, frame: PushFrame): void {
+    if (this.socket.readyState === OPEN) this.socket.send(frame.for(mailboxId));
   }
 
   /** Counts the frame against the per-second budget; false when it must not be processed. */
@@ -242,6 +242,6 @@ export class Connection implements Subscriber {
 
   private async pushPending(mailboxId: string): Promise<void> {
     const pending = await this.delivery.pending(mailboxId);
-    for (const m of pending) this.push(mailboxId, toWire(m));
+    for (const m of pending) this.push(mailboxId, new PushFrame(toWire(m)));
   }
 }
