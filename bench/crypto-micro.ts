@@ -70,4 +70,17 @@ async function webX25519Public(s: Uint8Array): Promise<Uint8Array> {
 const probe = random32();
 if (!(await webX25519Public(probe)).every((b, i) => b === x25519.getPublicKey(probe)[i])) throw new Error('WebCrypto X25519 public key mismatch');
 await time('WebCrypto X25519 import pkcs8 + export jwk (public of a secret)', 300, () => webX25519Public(random32()));
+// X25519(k, 9) is k's public key: one pkcs8 import + one deriveBits against a cached base-point key.
+const basePoint = new Uint8Array(32);
+basePoint[0] = 9;
+const baseKey = await subtle.importKey('raw', basePoint, { name: 'X25519' }, false, []);
+async function webX25519PublicByDh(s: Uint8Array): Promise<Uint8Array> {
+  const der = new Uint8Array(48);
+  der.set(PKCS8_X25519);
+  der.set(s, 16);
+  const k = await subtle.importKey('pkcs8', der, { name: 'X25519' }, false, ['deriveBits']);
+  return new Uint8Array(await subtle.deriveBits({ name: 'X25519', public: baseKey }, k, 256));
+}
+if (!(await webX25519PublicByDh(probe)).every((b, i) => b === x25519.getPublicKey(probe)[i])) throw new Error('X25519(k, 9) mismatch');
+await time('WebCrypto X25519 pkcs8 import + deriveBits(k, 9)', 300, () => webX25519PublicByDh(random32()));
 await time('provider SHA-256 200 B', 5000, () => cs.hash.digest(msg));

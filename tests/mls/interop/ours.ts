@@ -84,9 +84,13 @@ class OurMember implements InteropMember {
     for (const removed of options.removes ?? []) {
       proposals.push({ proposalType: ProposalType.remove, remove: { removed: removed as LeafIndex } });
     }
+    // Ask for a GroupInfo only when a Welcome needs one (it costs an O(N) tree encoding).
+    const welcomeOptions = proposals.some((p) => p.proposalType === ProposalType.add)
+      ? { groupInfo: { ratchetTree: options.ratchetTreeInWelcome ?? true } }
+      : {};
     const r = await createCommit(this.current(), {
       proposals,
-      groupInfo: { ratchetTree: options.ratchetTreeInWelcome ?? true },
+      ...welcomeOptions,
       wireFormat: options.publicMessage === true ? WireFormat.publicMessage : WireFormat.privateMessage,
     });
     this.state = r.state;
