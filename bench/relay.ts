@@ -5,8 +5,11 @@
  * delivered to all 50. Reports deliveries/s, p50/p99 latency, the ratios to
  * the baseline, and memory per idle connection; writes bench-results/relay.json.
  *
+ * Both servers run as separate processes and are measured in interleaved
+ * rounds (BENCH_ROUNDS, default 3; BENCH_MESSAGES per round, default 2000);
+ * ratios are medians over back-to-back pairs, since this machine is shared.
  * Run with tsx. `tsx bench/relay.ts --baseline-server` is the baseline server
- * itself (spawned as a separate process, like the relay).
+ * itself.
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -26,19 +29,9 @@ const SENDERS = 10;
 const PAYLOAD_BYTES = 1024;
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
 const WINDOW = 8; // in-flight sends per sender
-const IDLE_CONNECTIONS = 500;
+const IDLE_CONNECTIONS = 2000;
 
 const b64u = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
-
-interface Result {
-  deliveriesPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  messages: number;
-  deliveries: number;
-  seconds: number;
-  bytesPerIdleConnection: number;
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -131,16 +124,22 @@ async function drive(
   return { latencies, seconds };
 }
 
-function summarize(latencies: number[], seconds: number, bytesPerIdle: number): Result {
+interface Round {
+  deliveriesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  deliveries: number;
+  seconds: number;
+}
+
+function summarize(latencies: number[], seconds: number): Round {
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
     deliveriesPerSecond: Math.round(latencies.length / seconds),
     p50Ms: Number(percentile(sorted, 50).toFixed(2)),
     p99Ms: Number(percentile(sorted, 99).toFixed(2)),
-    messages: MESSAGES,
     deliveries: latencies.length,
     seconds: Number(seconds.toFixed(2)),
-    bytesPerIdleConnection: bytesPerIdle,
   };
 }
 
@@ -155,7 +154,14 @@ const payloadOf = (i: number, sentAt: number): string => {
 // Only the first 8 bytes (12 base64 chars) are needed; DataView wrote them big-endian.
 const sentAtOf = (payload: string): number => Buffer.from(payload.slice(0, 12), 'base64url').readDoubleBE(0);
 
-async function runBaseline(): Promise<Result> {
+/** A server under test, set up once; `round()` runs one measured fan-out with fresh connections. */
+interface Target {
+  round(): Promise<Round>;
+  idleBytesPerConnection(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function baselineTarget(): Promise<Target> {
   const child: ChildProcess = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--baseline-server'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -166,22 +172,25 @@ async function runBaseline(): Promise<Result> {
     });
   });
   const url = `ws://127.0.0.1:${port}`;
-  try {
-    const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => open(url)));
-    const { latencies, seconds } = await drive(
-      sockets,
-      (i, sentAt, sender) => JSON.stringify({ t: 'send', from: sender, payload: payloadOf(i, sentAt) }),
-      (data, idx) => {
-        const f = JSON.parse(data) as { from: number; payload: string };
-        return { deliveredAt: sentAtOf(f.payload), sentDone: f.from === idx };
-      },
-    );
-    for (const ws of sockets) ws.close();
-    const idle = await idleMemory(child.pid!, url);
-    return summarize(latencies, seconds, idle);
-  } finally {
-    child.kill('SIGTERM');
-  }
+  return {
+    async round() {
+      const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => open(url)));
+      const { latencies, seconds } = await drive(
+        sockets,
+        (i, sentAt, sender) => JSON.stringify({ t: 'send', from: sender, payload: payloadOf(i, sentAt) }),
+        (data, idx) => {
+          const f = JSON.parse(data) as { from: number; payload: string };
+          return { deliveredAt: sentAtOf(f.payload), sentDone: f.from === idx };
+        },
+      );
+      for (const ws of sockets) ws.close();
+      return summarize(latencies, seconds);
+    },
+    idleBytesPerConnection: () => idleMemory(child.pid!, url),
+    async stop() {
+      child.kill('SIGTERM');
+    },
+  };
 }
 
 async function makeTokens(c: RelayClient, session: string, n: number): Promise<WireToken[]> {
@@ -202,121 +211,143 @@ async function makeTokens(c: RelayClient, session: string, n: number): Promise<W
   return out;
 }
 
-async function runRelay(): Promise<Result> {
+async function relayTarget(rounds: number): Promise<Target> {
   const relay = await startRelay({
     args: [
       '--max-messages-per-second', '1000000',
       '--token-daily-quota', '10000000',
       '--token-issue-requests-per-minute', '1000000',
       '--max-connections', '100000',
-      '--fetch-batch-max', '1000',
     ],
   });
-  try {
-    const c = new RelayClient(relay.url);
-    const account = await c.register();
-    process.stdout.write(`  issuing ${MESSAGES + CONNECTIONS + IDLE_CONNECTIONS} tokens...\n`);
-    const tokens = await makeTokens(c, account.session, MESSAGES + CONNECTIONS + IDLE_CONNECTIONS);
-    const queue = randomQueue();
-    const mailboxes: Mailbox[] = [];
-    for (let i = 0; i < CONNECTIONS; i++) {
-      const m = await c.mailbox(tokens.pop()!);
-      await c.ok('/v1/queues/register', { queue, ...m });
-      mailboxes.push(m);
-    }
-    const url = relay.url.replace(/^http/, 'ws') + '/v1/ws';
-    const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => open(url)));
-    await Promise.all(
-      sockets.map(
-        (ws, i) =>
-          new Promise<void>((res) => {
-            ws.once('message', () => res());
-            ws.send(JSON.stringify({ t: 'sub', ...mailboxes[i]! }));
-          }),
-      ),
-    );
-    // Receivers acknowledge in batches, as a client would.
-    const pendingAcks: string[][] = sockets.map(() => []);
-    const flush = (i: number): void => {
-      const ids = pendingAcks[i]!;
-      if (ids.length === 0) return;
-      pendingAcks[i] = [];
-      sockets[i]!.send(JSON.stringify({ t: 'ack', mailboxId: mailboxes[i]!.mailboxId, ids }));
-    };
-    const ackTimer = setInterval(() => sockets.forEach((_, i) => flush(i)), 20);
-    const { latencies, seconds } = await drive(
-      sockets,
-      (_i, sentAt) => JSON.stringify({ t: 'send', queue, token: tokens.pop(), payload: payloadOf(_i, sentAt) }),
-      (data, idx) => {
-        const f = JSON.parse(data) as { t: string; id?: string; payload?: string; code?: string };
-        if (f.t === 'msg' && f.payload !== undefined && f.id !== undefined) {
-          pendingAcks[idx]!.push(f.id);
-          if (pendingAcks[idx]!.length >= 100) flush(idx);
-          return { deliveredAt: sentAtOf(f.payload) };
-        }
-        if (f.t === 'error') throw new Error(`relay error during bench: ${f.code}`);
-        return { sentDone: f.t === 'sent' };
-      },
-    );
-    clearInterval(ackTimer);
-    sockets.forEach((_, i) => flush(i));
-    for (const ws of sockets) ws.close();
-    // Idle connections as a client keeps them: connected and subscribed to a mailbox.
-    const idleMailboxes: Mailbox[] = [];
-    for (let i = 0; i < IDLE_CONNECTIONS; i++) idleMailboxes.push(await c.mailbox(tokens.pop()!));
-    const idle = await idleMemory(relay.process.pid!, url, (ws, i) =>
-      new Promise<void>((res) => {
-        ws.once('message', () => res());
-        ws.send(JSON.stringify({ t: 'sub', ...idleMailboxes[i]! }));
-      }),
-    );
-    return summarize(latencies, seconds, idle);
-  } finally {
-    await relay.stop();
+  const c = new RelayClient(relay.url);
+  const account = await c.register();
+  const needed = MESSAGES * rounds + CONNECTIONS;
+  process.stdout.write(`  issuing ${needed} tokens for the relay runs...\n`);
+  const tokens = await makeTokens(c, account.session, needed);
+  const queue = randomQueue();
+  const mailboxes: Mailbox[] = [];
+  for (let i = 0; i < CONNECTIONS; i++) {
+    const m = await c.mailbox(tokens.pop()!);
+    await c.ok('/v1/queues/register', { queue, ...m });
+    mailboxes.push(m);
   }
+  const url = relay.url.replace(/^http/, 'ws') + '/v1/ws';
+  const subscribe = (ws: WebSocket, mb: Mailbox): Promise<void> =>
+    new Promise<void>((res) => {
+      ws.once('message', () => res());
+      ws.send(JSON.stringify({ t: 'sub', ...mb }));
+    });
+
+  return {
+    async round() {
+      const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => open(url)));
+      await Promise.all(sockets.map((ws, i) => subscribe(ws, mailboxes[i]!)));
+      // Receivers acknowledge in batches, as a client would.
+      const pendingAcks: string[][] = sockets.map(() => []);
+      const flush = (i: number): void => {
+        const ids = pendingAcks[i]!;
+        if (ids.length === 0) return;
+        pendingAcks[i] = [];
+        sockets[i]!.send(JSON.stringify({ t: 'ack', mailboxId: mailboxes[i]!.mailboxId, ids }));
+      };
+      const ackTimer = setInterval(() => sockets.forEach((_, i) => flush(i)), 20);
+      const { latencies, seconds } = await drive(
+        sockets,
+        (i, sentAt) => JSON.stringify({ t: 'send', queue, token: tokens.pop(), payload: payloadOf(i, sentAt) }),
+        (data, idx) => {
+          const f = JSON.parse(data) as { t: string; id?: string; payload?: string; code?: string };
+          if (f.t === 'msg' && f.payload !== undefined && f.id !== undefined) {
+            pendingAcks[idx]!.push(f.id);
+            if (pendingAcks[idx]!.length >= 100) flush(idx);
+            return { deliveredAt: sentAtOf(f.payload) };
+          }
+          if (f.t === 'error') throw new Error(`relay error during bench: ${f.code}`);
+          return { sentDone: f.t === 'sent' };
+        },
+      );
+      clearInterval(ackTimer);
+      sockets.forEach((_, i) => flush(i));
+      await new Promise((r) => setTimeout(r, 200));
+      for (const ws of sockets) ws.close();
+      return summarize(latencies, seconds);
+    },
+    // Idle: connected, nothing subscribed (as for the baseline).
+    idleBytesPerConnection: () => idleMemory(relay.process.pid!, url),
+    stop: () => relay.stop(),
+  };
 }
 
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
 async function main(): Promise<void> {
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores`);
-  console.log(`relay bench: ${CONNECTIONS} connections, ${SENDERS} senders, ${PAYLOAD_BYTES} B messages, ${MESSAGES} messages → ${MESSAGES * CONNECTIONS} deliveries`);
-  console.log('baseline (bare ws broadcast)...');
-  const baseline = await runBaseline();
-  console.log(baseline);
-  console.log('relay (SQLite persistence, VOPRF token per send, ACKs)...');
-  const relay = await runRelay();
-  console.log(relay);
-  const ratios = {
-    deliveriesPerSecond: Number((relay.deliveriesPerSecond / baseline.deliveriesPerSecond).toFixed(3)),
-    p99: Number((relay.p99Ms / baseline.p99Ms).toFixed(3)),
-    memoryPerIdleConnection: Number((relay.bytesPerIdleConnection / Math.max(1, baseline.bytesPerIdleConnection)).toFixed(3)),
-  };
-  const targets = { deliveriesPerSecondRatioAtLeast: 0.5, p99RatioAtMost: 2 };
-  const verdict = {
-    deliveriesPerSecond: ratios.deliveriesPerSecond >= targets.deliveriesPerSecondRatioAtLeast,
-    p99: ratios.p99 <= targets.p99RatioAtMost,
-  };
-  console.log({ ratios, targets, verdict });
-  const out = join(ROOT, 'bench-results', 'relay.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(
-    out,
-    JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        // Context for the figures: this machine's cores and how busy it was (others share it).
-        machine: { cpus: cpus().length, loadAverage1m: Number(loadavg()[0]!.toFixed(2)) },
-        shape: { connections: CONNECTIONS, senders: SENDERS, payloadBytes: PAYLOAD_BYTES, messages: MESSAGES, window: WINDOW },
-        baseline,
-        relay,
-        ratios,
-        targets,
-        verdict,
-      },
-      null,
-      2,
-    ) + '\n',
+  console.log(
+    `relay bench: ${CONNECTIONS} connections, ${SENDERS} senders, ${PAYLOAD_BYTES} B messages, ${MESSAGES} messages → ` +
+      `${MESSAGES * CONNECTIONS} deliveries per round, ${rounds} interleaved rounds`,
   );
-  console.log(`wrote ${out}`);
+  const baseline = await baselineTarget();
+  const relay = await relayTarget(rounds);
+  const pairs: { baseline: Round; relay: Round }[] = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      // Back to back, so both sides of a pair see about the same machine load.
+      const b = await baseline.round();
+      const q = await relay.round();
+      pairs.push({ baseline: b, relay: q });
+      console.log(`round ${r + 1}: baseline ${b.deliveriesPerSecond}/s p99 ${b.p99Ms} ms | relay ${q.deliveriesPerSecond}/s p99 ${q.p99Ms} ms`);
+    }
+    const baselineIdle = await baseline.idleBytesPerConnection();
+    const relayIdle = await relay.idleBytesPerConnection();
+    const side = (pick: (p: { baseline: Round; relay: Round }) => Round, idle: number) => ({
+      deliveriesPerSecond: Math.round(median(pairs.map((p) => pick(p).deliveriesPerSecond))),
+      p50Ms: Number(median(pairs.map((p) => pick(p).p50Ms)).toFixed(2)),
+      p99Ms: Number(median(pairs.map((p) => pick(p).p99Ms)).toFixed(2)),
+      bytesPerIdleConnection: idle,
+    });
+    const summary = { baseline: side((p) => p.baseline, baselineIdle), relay: side((p) => p.relay, relayIdle) };
+    // Ratios per back-to-back pair, then the median: robust to load changing between pairs.
+    const ratios = {
+      deliveriesPerSecond: Number(median(pairs.map((p) => p.relay.deliveriesPerSecond / p.baseline.deliveriesPerSecond)).toFixed(3)),
+      p99: Number(median(pairs.map((p) => p.relay.p99Ms / p.baseline.p99Ms)).toFixed(3)),
+      memoryPerIdleConnection: Number((relayIdle / Math.max(1, baselineIdle)).toFixed(3)),
+    };
+    const targets = { deliveriesPerSecondRatioAtLeast: 0.5, p99RatioAtMost: 2 };
+    const verdict = {
+      deliveriesPerSecond: ratios.deliveriesPerSecond >= targets.deliveriesPerSecondRatioAtLeast,
+      p99: ratios.p99 <= targets.p99RatioAtMost,
+    };
+    console.log({ ...summary, ratios, targets, verdict });
+    const out = join(ROOT, 'bench-results', 'relay.json');
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(
+      out,
+      JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          // Context for the figures: this machine's cores and how busy it was (others share it).
+          machine: { cpus: cpus().length, loadAverage1m: Number(loadavg()[0]!.toFixed(2)) },
+          shape: { connections: CONNECTIONS, senders: SENDERS, payloadBytes: PAYLOAD_BYTES, messagesPerRound: MESSAGES, window: WINDOW, rounds },
+          ...summary,
+          ratios,
+          targets,
+          verdict,
+          rounds: pairs,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    console.log(`wrote ${out}`);
+  } finally {
+    await baseline.stop();
+    await relay.stop();
+  }
 }
 
 // ---------- baseline server (child process) ----------
