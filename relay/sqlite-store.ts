@@ -524,7 +524,9 @@ export class SqliteStore implements RelayStore {
     this.dirty = false;
     // Copy the WAL into the main file (where secure_delete already zeroed freed
     // content) and truncate it, so no old page image keeps deleted ciphertext.
-    this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    // If a reader (e.g. the dump tool) kept it from completing, try again next time.
+    const r = this.db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get();
+    if (r === undefined || num(r.busy) !== 0) this.dirty = true;
   }
 
   async close(): Promise<void> {
