@@ -15,7 +15,7 @@
  * Receipt validation rule IDs (each written at its check and in its test):
  *   V-RCV-*  which epoch/group a message may come from; membership-tag length
  *   V-PROT-* message protection (message-protection.ts)
- *   V-SND-*, V-PRP-*  who may send which proposal; replayed proposals
+ *   V-SND-*, V-PRP-*  who may send which proposal; replayed proposals; cache bound
  *   V-CM-*   Commit: references, own Commit, path required, confirmation tag
  *   V-PL-*   §12.2 proposal lists of regular Commits; V-EC-* of external ones
  *   V-LN-*   §7.3 LeafNodes; V-KP-* §10.1 KeyPackages; V-GCE-* new extensions
@@ -79,6 +79,9 @@ export type Processed =
 
 export type ProcessOptions = ProcessCommitOptions & DecodeOptions;
 
+/** Most proposals cached in one epoch (a Commit of them all would be huge anyway). */
+export const MAX_PENDING_PROPOSALS = 1024;
+
 /** Decode an MLSMessage from the wire (strict). */
 export function decodeMessage(bytes: Uint8Array, options?: DecodeOptions): MLSMessage {
   return decode(mlsMessageCodec, bytes, options);
@@ -122,6 +125,10 @@ export async function processMessage(
         throw new ValidationError('V-PRP-1', 'a standalone ExternalInit proposal');
       }
       const ref = makeProposalRef(state.suite, encode(authenticatedContentCodec, ac));
+      // V-PRP-4: a bounded cache, so a hostile member cannot grow our state without limit.
+      if (received.state.pendingProposals.length >= MAX_PENDING_PROPOSALS) {
+        throw new ValidationError('V-PRP-4', `more than ${MAX_PENDING_PROPOSALS} proposals pending in this epoch`);
+      }
       // V-PRP-3: the same proposal (a replayed PublicMessage) is cached once.
       if (received.state.pendingProposals.some((p) => bytesEqual(p.ref, ref))) {
         throw new ValidationError('V-PRP-3', 'proposal already received in this epoch');

@@ -256,6 +256,19 @@ describe('message rules (suite 1)', () => {
     await expectRejected(g[0]!, 'V-LN-5', (s) => createCommit(s, { proposals: [{ proposalType: ProposalType.add, add: { keyPackage: expired.keyPackage } }] }));
   });
 
+  it('suite 1 V-PRP-4: the proposal cache is bounded', async () => {
+    const { withState } = await import('../../lib/mls/group-state.ts');
+    const { MAX_PENDING_PROPOSALS } = await import('../../lib/mls/group.ts');
+    const p = await proposeRemove(g[2]!, 1 as LeafIndex, { wireFormat: WireFormat.publicMessage });
+    const filler = Array.from({ length: MAX_PENDING_PROPOSALS }, (_, i) => ({
+      ref: new Uint8Array([i >> 8, i & 0xff]),
+      proposal: { proposalType: ProposalType.remove, remove: { removed: 2 as LeafIndex } } as Proposal,
+      sender: { senderType: SenderType.member, leafIndex: 2 as LeafIndex } as const,
+    }));
+    const full = withState(g[0]!, { pendingProposals: filler });
+    await expectRejected(full, 'V-PRP-4', (s) => processMessage(s, encodeMessage(p.message)));
+  });
+
   it('suite 1 V-APP-1: no application data while proposals are pending', async () => {
     const p = await proposeRemove(g[2]!, 1 as LeafIndex);
     await expect(sendApplicationMessage(p.state, utf8.encode('x'))).rejects.toThrow('V-APP-1');
