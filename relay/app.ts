@@ -14,6 +14,7 @@ import { Invites, parseInviteId } from './invites.ts';
 import { corsHeaders, json, readJsonBody, toErrorResponse } from './http.ts';
 import type { RelayStore } from './store.ts';
 import { TOKEN_SUITE, TokenAuthority, readToken } from './tokens.ts';
+import { MinuteBudget } from './rate-limit.ts';
 import { TokenPool } from './token-pool.ts';
 import { Connection } from './ws.ts';
 
@@ -49,6 +50,7 @@ export function createRelay(deps: RelayDeps): Relay {
   const tokens = new TokenAuthority(store, config, now, pool);
   const delivery = new Delivery(store, tokens, config, now);
   const live = new Set<Connection>();
+  const claimBudget = new MinuteBudget(config.keyPackageClaimsPerMinute);
   const timers: ReturnType<typeof setInterval>[] = [];
 
   // Bodies carry at most one message or a page of ids (twice the frame bound), or a key-package batch.
@@ -70,6 +72,7 @@ export function createRelay(deps: RelayDeps): Relay {
     tokenDailyQuota: config.tokenDailyQuota,
     tokenIssueRequestsPerMinute: config.tokenIssueRequestsPerMinute,
     keyPackagesMaxPerAccount: config.keyPackagesMaxPerAccount,
+    keyPackageClaimsPerMinute: config.keyPackageClaimsPerMinute,
     keyPackageMaxBytes: config.keyPackageMaxBytes,
     messageTtlSeconds: config.messageTtlSeconds,
     fetchBatchMax: config.fetchBatchMax,
@@ -97,7 +100,9 @@ export function createRelay(deps: RelayDeps): Relay {
       return json(r.value);
     },
     '/v1/key-packages/claim': async (req) => {
-      await accounts.authenticate(req);
+      const { accountId: claimer } = await accounts.authenticate(req);
+      // Bounded per claiming account, so nobody drains another's one-time packages.
+      if (!claimBudget.take(claimer)) throw new RelayError(ErrorCode.rateLimited, 'too many claims');
       const b = await body(req);
       const kp = await store.claimKeyPackage(readId(b, 'accountId'));
       if (kp === null) throw notFound();

@@ -43,6 +43,8 @@ export interface RelayConfig {
   tokenKeyLifetimeSeconds: number;
   tokenKeyOverlapSeconds: number;
   keyPackagesMaxPerAccount: number;
+  /** Key package claims per claiming account per rolling minute. */
+  keyPackageClaimsPerMinute: number;
   keyPackageMaxBytes: number;
   maxMailboxesPerQueue: number;
   fetchBatchMax: number;
@@ -80,6 +82,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   tokenKeyLifetimeSeconds: 7 * 24 * 3600,
   tokenKeyOverlapSeconds: 2 * 24 * 3600,
   keyPackagesMaxPerAccount: 200,
+  keyPackageClaimsPerMinute: 60,
   keyPackageMaxBytes: 8 * 1024,
   maxMailboxesPerQueue: 1_000,
   fetchBatchMax: 500,
@@ -111,6 +114,7 @@ const NUMERIC_KEYS: readonly NumericKey[] = [
   'tokenKeyLifetimeSeconds',
   'tokenKeyOverlapSeconds',
   'keyPackagesMaxPerAccount',
+  'keyPackageClaimsPerMinute',
   'keyPackageMaxBytes',
   'maxMailboxesPerQueue',
   'fetchBatchMax',

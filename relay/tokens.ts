@@ -24,6 +24,7 @@ import { readBytes, readObject, toB64 } from './encoding.ts';
 import type { RelayStore, Spend, TokenKey } from './store.ts';
 import { createTokenEvaluator, newTokenSeed, type TokenEvaluator } from './token-eval.ts';
 import type { TokenPool } from './token-pool.ts';
+import { MinuteBudget } from './rate-limit.ts';
 
 export const TOKEN_SUITE = 'ristretto255-SHA512';
 export const TOKEN_INPUT_BYTES = 32;
@@ -71,7 +72,7 @@ export interface PublicTokenKey {
 export class TokenAuthority {
   private keys: LiveKey[] = [];
   private readonly evaluators = new Map<string, TokenEvaluator>();
-  private readonly recentIssuance = new Map<string, number[]>();
+  private readonly issuance: MinuteBudget;
 
   constructor(
     private readonly store: RelayStore,
@@ -79,7 +80,9 @@ export class TokenAuthority {
     private readonly now: () => number,
     /** Worker pool for spend checks; checks run in-process without one. */
     private readonly pool: TokenPool | null = null,
-  ) {}
+  ) {
+    this.issuance = new MinuteBudget(config.tokenIssueRequestsPerMinute, () => this.now() * 1000);
+  }
 
   /** Load keys, retire expired ones, create a new issuing key when none is current. */
   async rotate(): Promise<void> {
@@ -181,15 +184,7 @@ export class TokenAuthority {
   }
 
   private rateLimit(accountId: string): void {
-    // Issuance requests per account per rolling minute, counted in memory only.
-    const nowMs = this.now() * 1000;
-    const recent = (this.recentIssuance.get(accountId) ?? []).filter((t) => t > nowMs - 60_000);
-    if (recent.length >= this.config.tokenIssueRequestsPerMinute) throw new RelayError(ErrorCode.rateLimited, 'too many issuance requests');
-    recent.push(nowMs);
-    this.recentIssuance.set(accountId, recent);
-    if (this.recentIssuance.size > 10_000) {
-      for (const [k, v] of this.recentIssuance) if (v.every((t) => t <= nowMs - 60_000)) this.recentIssuance.delete(k);
-    }
+    if (!this.issuance.take(accountId)) throw new RelayError(ErrorCode.rateLimited, 'too many issuance requests');
   }
 
   private async checkSpend(key: LiveKey, token: Token): Promise<boolean> {

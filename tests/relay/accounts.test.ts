@@ -99,7 +99,7 @@ describe('relay key package directory', () => {
   let relay: RelayProcess;
   let c: RelayClient;
   beforeAll(async () => {
-    relay = await startRelay({ args: ['--key-packages-max-per-account', '5'] });
+    relay = await startRelay({ args: ['--key-packages-max-per-account', '5', '--key-package-claims-per-minute', '8'] });
     c = new RelayClient(relay.url);
   });
   afterAll(async () => {
@@ -138,6 +138,16 @@ describe('relay key package directory', () => {
     const b = await c.post('/v1/key-packages/claim', { accountId: b64u(new Uint8Array(16)) }, alice.session);
     expect(a).toEqual(b);
     expect(a.status).toBe(404);
+  });
+
+  it('bounds claims per claiming account, so nobody drains another account', async () => {
+    const bob = await c.register();
+    const mallory = await c.register();
+    await c.ok('/v1/key-packages', { keyPackages: [kp(1), kp(2), kp(3), kp(4), kp(5)] }, bob.session);
+    const statuses: number[] = [];
+    for (let i = 0; i < 9; i++) statuses.push((await c.post('/v1/key-packages/claim', { accountId: bob.accountId }, mallory.session)).status);
+    expect(statuses.slice(0, 8).every((s) => s === 200 || s === 404)).toBe(true);
+    expect(statuses[8]).toBe(429);
   });
 
   it('requires a session to claim or upload', async () => {
