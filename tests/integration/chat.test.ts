@@ -15,12 +15,13 @@ describe('chat over a real relay', () => {
   let c: Device;
   let conv = '';
   let refuseSends = false;
+  let aliceFetch: typeof fetch;
 
   beforeAll(async () => {
     relay = await startRelay();
     fetchImpl = (await withInviteStandIn(relay.url)).fetch;
     // Alice's requests pass through a switch that can make the relay refuse her posts.
-    const aliceFetch: typeof fetch = (input, init) =>
+    aliceFetch = (input, init) =>
       refuseSends && String(input).endsWith('/v1/queues/send')
         ? Promise.resolve(new Response(JSON.stringify({ error: { code: 'too_large', message: 'refused for the test' } }), { status: 413 }))
         : fetchImpl(input, init);
@@ -204,6 +205,12 @@ describe('chat over a real relay', () => {
     await new Promise((r) => setTimeout(r, 300));
     const page = await a.app.handlers['messages.page']({ conversationId: conv, beforeSeq: null, limit: 5 });
     expect(page.messages.find((m) => m.id === queued.id)?.status).toBe('sending');
+    // The worker is killed while the message waits; the outbox is on disk.
+    a.app.stop();
+    a = await startDevice(relay.url, 'Alice', { fetch: aliceFetch, dbName: a.dbName, register: false });
+    expect((await a.app.handlers['messages.page']({ conversationId: conv, beforeSeq: null, limit: 5 })).messages.find((m) => m.id === queued.id)?.status).toBe(
+      'sending',
+    );
     await relay.restart();
     await waitUntil(() => b.received(conv).includes('sent while the relay was down'), 20_000, 'B gets the queued message');
     await waitUntil(
