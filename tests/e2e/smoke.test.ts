@@ -4,7 +4,10 @@
  * a real relay process's /healthz.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchWithExtension, screenshot, type ExtensionBrowser } from '../support/extension.ts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { checkManifest, type ManifestLike } from '../../lib/extension/manifest-policy.ts';
+import { EXTENSION_DIR, launchWithExtension, screenshot, type ExtensionBrowser } from '../support/extension.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 
 describe('extension smoke', () => {
@@ -19,6 +22,11 @@ describe('extension smoke', () => {
   afterAll(async () => {
     await ext?.close();
     await relay?.stop();
+  });
+
+  it('ships a manifest that keeps our policy', () => {
+    const manifest = JSON.parse(readFileSync(path.join(EXTENSION_DIR, 'manifest.json'), 'utf8')) as ManifestLike;
+    expect(checkManifest(manifest)).toEqual([]);
   });
 
   it('loads the background service worker', async () => {
