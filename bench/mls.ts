@@ -271,6 +271,9 @@ interface BenchRecord {
   ratio: number | null;
   ours_runs: number | null;
   peer_runs: number | null;
+  /** Fastest run of each: less sensitive to load from other processes than the median. */
+  ours_min_ms: number | null;
+  peer_min_ms: number | null;
 }
 
 async function oursFactory(): Promise<Factory> {
@@ -314,6 +317,8 @@ async function main(): Promise<void> {
         ratio: ours !== undefined && peer !== undefined ? peer.medianMs / ours.medianMs : null,
         ours_runs: ours?.reps ?? null,
         peer_runs: peer?.reps ?? null,
+        ours_min_ms: ours === undefined ? null : Math.min(...ours.samplesMs),
+        peer_min_ms: peer === undefined ? null : Math.min(...peer.samplesMs),
       });
     }
   }
