@@ -68,6 +68,12 @@ import type { Vault } from './vault.ts';
 
 export const DEFAULT_SUITE = 1;
 const JOIN_GIVE_UP_MS = 10 * 60_000;
+/**
+ * Post-compromise security needs our leaf keys to change now and then: when
+ * we send and our last Commit is older than this, we also commit an update
+ * (an empty Commit with a fresh path).
+ */
+const SELF_UPDATE_MS = 7 * 86_400_000;
 /** Longer than the relay keeps undelivered messages (30 days by default). */
 const SEEN_RETENTION_MS = 45 * 86_400_000;
 
@@ -313,6 +319,7 @@ export class ChatService {
         queue: toB64(queue),
         unread: 0,
         lastActivity: Date.now(),
+        lastUpdate: Date.now(),
         nextSeq: 0,
         memberCount: 1,
         epoch: 0,
@@ -398,6 +405,10 @@ export class ChatService {
       view = toView(rec);
       return rec;
     });
+    const meta = this.metas.get(id);
+    if (meta !== undefined && !this.pending.has(id) && Date.now() - (meta.lastUpdate ?? 0) > SELF_UPDATE_MS) {
+      void this.selfUpdate(id);
+    }
     return view!;
   }
 
@@ -555,6 +566,11 @@ export class ChatService {
       throw relayProblem(err, 'changing the group');
     }
     await confirmed;
+  }
+
+  /** An empty Commit with a fresh path: new leaf and path keys for us, a new epoch for all. */
+  async selfUpdate(id: string): Promise<void> {
+    await this.commit(id, { pending: 'all' }).catch(() => undefined);
   }
 
   private async commitPending(id: string): Promise<void> {
@@ -725,6 +741,7 @@ export class ChatService {
     const before = joining ? undefined : await this.group(id).catch(() => undefined);
     const me = this.deps.identity().displayName;
     const records = this.describeEpochChange(next, before, p.state, false, me);
+    next.lastUpdate = Date.now();
     if (joining) {
       next.status = 'active';
       records.push(this.systemMessage(next, 'You joined the conversation.'));

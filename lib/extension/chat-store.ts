@@ -36,6 +36,8 @@ export interface ConversationMeta {
   epoch: number;
   lastMessage?: { preview: string; senderName: string; fromSelf: boolean };
   invites: InviteRecord[];
+  /** When our own leaf keys last changed (our last Commit, or joining): ms since the epoch. */
+  lastUpdate?: number;
 }
 
 export interface MessageRecord {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startDevice, waitUntil, withInviteStandIn, type Device } from './support/device.ts';
 import type { ConversationDetail } from '../../lib/extension/protocol.ts';
+import type { ChatService } from '../../lib/extension/chat-service.ts';
 
 describe('chat over a real relay', () => {
   let relay: RelayProcess;
@@ -137,6 +138,19 @@ describe('chat over a real relay', () => {
   it('renames for everyone', async () => {
     await b.app.handlers['conversation.rename']({ conversationId: conv, name: 'Summer trip' });
     await waitUntil(() => [a, c].every((d) => d.app.snapshot.conversations.find((x) => x.id === conv)?.name === 'Summer trip'), 10_000, 'rename');
+  });
+
+  it('a self-update (empty Commit with a fresh path) moves everyone to a new epoch with one safety code', async () => {
+    const before = await a.app.handlers['conversation.get']({ conversationId: conv });
+    await (b.app as unknown as { chat: ChatService }).chat.selfUpdate(conv);
+    const codes = async (): Promise<ConversationDetail[]> => Promise.all([a, b, c].map((d) => d.app.handlers['conversation.get']({ conversationId: conv })));
+    await waitUntil(async () => (await codes()).every((d) => d.epoch === before.epoch + 1), 10_000, 'new epoch everywhere');
+    const [da, db, dc] = await codes();
+    expect(db!.safetyCode).toBe(da!.safetyCode);
+    expect(dc!.safetyCode).toBe(da!.safetyCode);
+    expect(da!.safetyCode).not.toBe(before.safetyCode);
+    await c.app.handlers['message.send']({ conversationId: conv, text: 'after the update' });
+    await waitUntil(() => a.received(conv).includes('after the update') && b.received(conv).includes('after the update'), 10_000, 'still talking');
   });
 
   it('removes a member: C sees the removal and cannot read later messages', async () => {
