@@ -185,12 +185,12 @@ export function rootOffFilteredPath(committer: InteropMember, removed: readonly 
 }
 
 /**
- * A random history over a mixed group: members are made by `make(name, i)`
- * (e.g. alternating implementations); each step is a commit with a path, an
- * add of one or two members (Welcome with or without the ratchet_tree
- * extension), a removal, an external join or a round of messages, by a random
- * member. Trees get blanks, unmerged leaves and truncation; after every step
- * all members must agree (epoch authenticator, exporter, membership).
+ * A random history over a mixed group, replayable from `seed`: each step is a
+ * commit with a path (Private- or PublicMessage), an add of one or two members
+ * (Welcome with or without the ratchet_tree extension), a removal, an external
+ * join or a round of messages, by a random member. Trees get blanks, unmerged
+ * leaves and truncation; after every step all members must agree (epoch
+ * authenticator, exporter, membership).
  * New members alternate between the implementations. Two ts-mls bugs no
  * adapter can bridge are steered around (see ts-mls-quirks.test.ts):
  *  - a commit that would hit its commit_secret bug (`rootOffFilteredPath`)
