@@ -62,12 +62,11 @@ async function settledRss(pid: number): Promise<number> {
   return samples.sort((a, b) => a - b)[2]!;
 }
 
-async function idleMemory(pid: number, url: string, prepare?: (ws: WebSocket, i: number) => Promise<void>): Promise<number> {
+async function idleMemory(pid: number, url: string): Promise<number> {
   const before = await settledRss(pid);
   const idle: WebSocket[] = [];
   for (let i = 0; i < IDLE_CONNECTIONS; i++) {
     const ws = await open(url);
-    if (prepare !== undefined) await prepare(ws, i);
     idle.push(ws);
   }
   const after = await settledRss(pid);
@@ -157,11 +156,10 @@ const sentAtOf = (payload: string): number => Buffer.from(payload.slice(0, 12), 
 /** A server under test, set up once; `round()` runs one measured fan-out with fresh connections. */
 interface Target {
   round(): Promise<Round>;
-  idleBytesPerConnection(): Promise<number>;
   stop(): Promise<void>;
 }
 
-async function baselineTarget(): Promise<Target> {
+async function baselineTarget(): Promise<Target & { idleBytesPerConnection(): Promise<number> }> {
   const child: ChildProcess = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--baseline-server'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -272,8 +270,6 @@ async function relayTarget(rounds: number): Promise<Target> {
       for (const ws of sockets) ws.close();
       return summarize(latencies, seconds);
     },
-    // Idle: connected, nothing subscribed (as for the baseline).
-    idleBytesPerConnection: () => idleMemory(relay.process.pid!, url),
     stop: () => relay.stop(),
   };
 }
@@ -302,8 +298,13 @@ async function main(): Promise<void> {
       pairs.push({ baseline: b, relay: q });
       console.log(`round ${r + 1}: baseline ${b.deliveriesPerSecond}/s p99 ${b.p99Ms} ms | relay ${q.deliveriesPerSecond}/s p99 ${q.p99Ms} ms`);
     }
-    const baselineIdle = await baseline.idleBytesPerConnection();
-    const relayIdle = await relay.idleBytesPerConnection();
+    // Idle memory on fresh server processes, so garbage from the rounds does not blur it.
+    const freshBaseline = await baselineTarget();
+    const baselineIdle = await freshBaseline.idleBytesPerConnection();
+    await freshBaseline.stop();
+    const freshRelay = await startRelay({ args: ['--max-connections', '100000'] });
+    const relayIdle = await idleMemory(freshRelay.process.pid!, freshRelay.url.replace(/^http/, 'ws') + '/v1/ws');
+    await freshRelay.stop();
     const side = (pick: (p: { baseline: Round; relay: Round }) => Round, idle: number) => ({
       deliveriesPerSecond: Math.round(median(pairs.map((p) => pick(p).deliveriesPerSecond))),
       p50Ms: Number(median(pairs.map((p) => pick(p).p50Ms)).toFixed(2)),
