@@ -4,7 +4,8 @@
  * tabs, adds a CDP virtual authenticator (passkeys in tests) and saves
  * screenshots. Nothing here is mocked: it is the real browser and extension.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import puppeteer, { type Browser, type CDPSession, type Page, type WebWorker } from 'puppeteer';
@@ -28,8 +29,8 @@ export interface ExtensionBrowser {
   worker(): Promise<WebWorker>;
   /** Open an extension page (e.g. 'sidepanel.html') in a new tab. */
   openPage(file: string): Promise<Page>;
-  /** Add a CTAP2 platform authenticator with PRF to a page's target. */
-  addVirtualAuthenticator(page: Page): Promise<{ session: CDPSession; authenticatorId: string }>;
+  /** Add a CTAP2 platform authenticator (with PRF unless `{ prf: false }`) to a page's target. */
+  addVirtualAuthenticator(page: Page, options?: AuthenticatorOptions): Promise<{ session: CDPSession; authenticatorId: string }>;
   close(): Promise<void>;
 }
 
@@ -38,18 +39,50 @@ export interface LaunchOptions {
   userDataDir?: string;
   /** Keep the profile folder on close. */
   keepProfile?: boolean;
+  /** Load the unpacked extension from this folder instead of EXTENSION_DIR (see snapshotExtension). */
+  extensionDir?: string;
+}
+
+export interface AuthenticatorOptions {
+  /** Whether the authenticator evaluates the WebAuthn PRF extension (default true). */
+  prf?: boolean;
+}
+
+/**
+ * The id Chromium gives an unpacked extension: the first 128 bits of
+ * SHA-256 over its absolute folder path, hex digits 0-f written as a-p. It is
+ * known before the browser starts, so a relay can be told the id up front.
+ */
+export function extensionIdForPath(dir: string): string {
+  const hex = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 32);
+  return [...hex].map((c) => String.fromCharCode(97 + Number.parseInt(c, 16))).join('');
+}
+
+/**
+ * Copy the built extension to a private folder, so a long e2e run keeps the
+ * code it started with while someone rebuilds .output/, and every launch of
+ * the snapshot gets the same id. Returns the folder and that id.
+ */
+export function snapshotExtension(): { dir: string; id: string } {
+  if (!existsSync(path.join(EXTENSION_DIR, 'manifest.json'))) {
+    throw new Error(`extension not built: ${EXTENSION_DIR} (run npm run build)`);
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'microchat-extension-'));
+  cpSync(EXTENSION_DIR, dir, { recursive: true });
+  return { dir, id: extensionIdForPath(dir) };
 }
 
 export async function launchWithExtension(options: LaunchOptions = {}): Promise<ExtensionBrowser> {
-  if (!existsSync(path.join(EXTENSION_DIR, 'manifest.json'))) {
-    throw new Error(`extension not built: ${EXTENSION_DIR} (run npm run build)`);
+  const extensionDir = options.extensionDir ?? EXTENSION_DIR;
+  if (!existsSync(path.join(extensionDir, 'manifest.json'))) {
+    throw new Error(`extension not built: ${extensionDir} (run npm run build)`);
   }
   const userDataDir = options.userDataDir ?? mkdtempSync(path.join(tmpdir(), 'microchat-profile-'));
   const browser = await puppeteer.launch({
     executablePath: chromiumPath(),
     headless: true,
     pipe: true,
-    enableExtensions: [EXTENSION_DIR],
+    enableExtensions: [extensionDir],
     userDataDir,
     args: [
       '--no-sandbox',
@@ -86,7 +119,7 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
       await page.goto(`chrome-extension://${extensionId}/${file}`, { waitUntil: 'domcontentloaded' });
       return page;
     },
-    async addVirtualAuthenticator(page) {
+    async addVirtualAuthenticator(page, authOptions = {}) {
       const session = await page.createCDPSession();
       await session.send('WebAuthn.enable');
       const { authenticatorId } = await session.send('WebAuthn.addVirtualAuthenticator', {
@@ -97,7 +130,7 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
           hasUserVerification: true,
           isUserVerified: true,
           automaticPresenceSimulation: true,
-          hasPrf: true,
+          hasPrf: authOptions.prf ?? true,
         },
       });
       return { session, authenticatorId };
