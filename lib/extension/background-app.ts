@@ -26,7 +26,14 @@ import {
 import { checkRelayHealth } from './relay-client.ts';
 import { DEFAULT_RELAY_URL, normalizeRelayUrl } from './relay-url.ts';
 import { loadSetting, saveSetting, vaultKeySlot, type Database } from './db.ts';
-import { RelayApi, RelayApiError, RelayConnection, type DeliveredMessage, type WebSocketConstructor } from './relay-api.ts';
+import {
+  RelayApi,
+  RelayApiError,
+  RelayConnection,
+  type DeliveredMessage,
+  type MailboxCredentials,
+  type WebSocketConstructor,
+} from './relay-api.ts';
 import { TokenWallet } from './tokens.ts';
 import { Vault, VaultError } from './vault.ts';
 import { enableLock, loadWrappedKey, prfResult, unlockVault, withPrf, type WrappedKey } from './lock.ts';
@@ -160,7 +167,11 @@ export class BackgroundApp {
       onIncoming: (c, m) => {
         if (this.state.settings.notifications) this.deps.platform?.notify?.(c, m);
       },
-      ack: (ids) => this.ack(ids),
+      ack: (mailboxId, ids) => this.ack(mailboxId, ids),
+      onMailbox: (change) => {
+        if ('added' in change) this.connection?.addMailbox(change.added);
+        else this.connection?.removeMailbox(change.removed);
+      },
       ...(this.deps.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: this.deps.confirmTimeoutMs }),
     });
     this.update({
@@ -186,8 +197,8 @@ export class BackgroundApp {
     this.connection = new RelayConnection({
       url: account.relayUrl,
       WebSocket: this.deps.WebSocket,
-      mailbox: account.mailbox,
-      onMessage: (m) => void this.deliver(m),
+      mailboxes: this.allMailboxes(),
+      onMessage: (mailboxId, m) => void this.deliver(mailboxId, m),
       onState: (s) => {
         this.update({ ...this.state, connection: s });
         if (s === 'online') {
@@ -200,15 +211,22 @@ export class BackgroundApp {
     this.connection.start();
   }
 
-  private deliver(m: DeliveredMessage): Promise<void> {
-    return this.chat?.receive(m) ?? Promise.resolve();
+  /** The account's mailbox (older conversations) and one per live conversation. */
+  private allMailboxes(): MailboxCredentials[] {
+    const account = this.account;
+    if (account === undefined) return [];
+    return [account.mailbox, ...(this.chat?.mailboxes() ?? [])];
   }
 
-  private ack(ids: string[]): void {
-    const account = this.account;
-    if (account === undefined || ids.length === 0) return;
-    if (this.connection?.ack(ids) === true) return;
-    void this.api.ack(account.mailbox, ids).catch(() => undefined);
+  private deliver(mailboxId: string, m: DeliveredMessage): Promise<void> {
+    return this.chat?.receive(mailboxId, m) ?? Promise.resolve();
+  }
+
+  private ack(mailboxId: string, ids: string[]): void {
+    if (ids.length === 0) return;
+    if (this.connection?.ack(mailboxId, ids) === true) return;
+    const mb = this.allMailboxes().find((x) => x.mailboxId === mailboxId);
+    if (mb !== undefined) void this.api.ack(mb, ids).catch(() => undefined);
   }
 
   /**
@@ -216,21 +234,22 @@ export class BackgroundApp {
    * the mailbox holds over HTTP, apply it, acknowledge, flush the outbox.
    */
   async catchUp(): Promise<number> {
-    const account = this.account;
-    if (account === undefined) return 0;
+    if (this.account === undefined) return 0;
     this.connection?.nudge();
     let handled = 0;
-    try {
-      for (let round = 0; round < 20; round++) {
-        const batch = await this.api.fetchMailbox(account.mailbox);
-        if (batch.length === 0) break;
-        for (const m of batch) await this.deliver(m);
-        handled += batch.length;
-        // Acks are sent per message after each transaction; make sure the batch is gone before the next page.
-        await this.api.ack(account.mailbox, batch.map((m) => m.id)).catch(() => undefined);
+    for (const mb of this.allMailboxes()) {
+      try {
+        for (let round = 0; round < 20; round++) {
+          const batch = await this.api.fetchMailbox(mb);
+          if (batch.length === 0) break;
+          for (const m of batch) await this.deliver(mb.mailboxId, m);
+          handled += batch.length;
+          // Acks are sent per message after each transaction; make sure the batch is gone before the next page.
+          await this.api.ack(mb, batch.map((m) => m.id)).catch(() => undefined);
+        }
+      } catch {
+        // offline (or this mailbox is gone): the socket or the next alarm will try again
       }
-    } catch {
-      // offline: the socket or the next alarm will try again
     }
     await this.chat?.flush();
     return handled;

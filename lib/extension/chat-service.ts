@@ -95,7 +95,9 @@ export interface ChatDeps {
   /** A text from someone else arrived. */
   onIncoming?: (conversation: ConversationSummary, message: MessageView) => void;
   /** Acknowledge relay deliveries (after their transaction committed). */
-  ack: (ids: string[]) => void;
+  ack: (mailboxId: string, ids: string[]) => void;
+  /** A conversation's mailbox starts or stops being listened to. */
+  onMailbox?: (change: { added: MailboxCredentials } | { removed: string }) => void;
   confirmTimeoutMs?: number;
 }
 
@@ -235,6 +237,34 @@ export class ChatService {
     for (const [id, list] of byConv) this.deps.onMessages(id, list);
   }
 
+  /** Every mailbox to listen to: one per live conversation. */
+  mailboxes(): MailboxCredentials[] {
+    const out: MailboxCredentials[] = [];
+    for (const m of this.metas.values()) if (m.mailbox !== undefined && (m.status === 'active' || m.status === 'joining')) out.push(m.mailbox);
+    return out;
+  }
+
+  private mailboxOf(meta: ConversationMeta): MailboxCredentials {
+    return meta.mailbox ?? this.deps.identity().mailbox;
+  }
+
+  /** A fresh anonymous mailbox (paid with a token) for one conversation. */
+  private async newMailbox(): Promise<MailboxCredentials> {
+    return this.deps.wallet().spend((token) => this.deps.api().createMailbox(token));
+  }
+
+  /** Stop listening for a conversation: detach its mailbox from the queue, delete it if it is its own. Best effort. */
+  private detach(meta: ConversationMeta): void {
+    const api = this.deps.api();
+    const mb = this.mailboxOf(meta);
+    void api.unregisterQueue(fromB64(meta.queue)!, mb.mailboxId).catch(() => undefined);
+    if (meta.mailbox !== undefined) {
+      const own = meta.mailbox;
+      this.deps.onMailbox?.({ removed: own.mailboxId });
+      void api.deleteMailbox(own).catch(() => undefined);
+    }
+  }
+
   private meta(id: string): ConversationMeta {
     const m = this.metas.get(id);
     if (m === undefined) throw new ChannelError(ErrorCode.NotFound, 'That conversation does not exist.');
@@ -305,11 +335,14 @@ export class ChatService {
     const state = await createGroup(this.suite, identity);
     const id = toB64(state.context.groupId);
     const queue = randomBytes(32);
+    let mailbox: MailboxCredentials;
     try {
-      await this.deps.api().registerQueue(queue, me.mailbox);
+      mailbox = await this.newMailbox();
+      await this.deps.api().registerQueue(queue, mailbox);
     } catch (err) {
       throw relayProblem(err, 'creating a conversation');
     }
+    this.deps.onMailbox?.({ added: mailbox });
     return this.serial(async () => {
       const meta: ConversationMeta = {
         v: 1,
@@ -317,6 +350,7 @@ export class ChatService {
         name: clean,
         status: 'active',
         queue: toB64(queue),
+        mailbox,
         unread: 0,
         lastActivity: Date.now(),
         lastUpdate: Date.now(),
@@ -590,15 +624,15 @@ export class ChatService {
   // -- receiving -------------------------------------------------------------
 
   /** Handle one delivery from our mailbox (push or fetch); acknowledges it once applied. */
-  async receive(m: DeliveredMessage): Promise<void> {
-    await this.serial(() => this.handle(m)).catch((err: unknown) => {
+  async receive(mailboxId: string, m: DeliveredMessage): Promise<void> {
+    await this.serial(() => this.handle(mailboxId, m)).catch((err: unknown) => {
       console.error('MicroChat: a delivery could not be handled', err instanceof Error ? err.name : typeof err);
     });
   }
 
-  private async handle(m: DeliveredMessage): Promise<void> {
+  private async handle(mailboxId: string, m: DeliveredMessage): Promise<void> {
     const hash = hashOf(m.payload);
-    const ack = (): void => this.deps.ack([m.id]);
+    const ack = (): void => this.deps.ack(mailboxId, [m.id]);
     for (const [id, p] of this.pending) {
       if (p.hash === hash) {
         await this.adopt(id, p);
@@ -629,7 +663,7 @@ export class ChatService {
         await this.apply({ deleteConversation: id, seen: [hash] });
         this.settle(pending.hash, new ChannelError(ErrorCode.Unavailable, 'The conversation changed while you were joining; open the link again.'));
         ack();
-        void this.deps.api().unregisterQueue(fromB64(meta.queue)!, this.deps.identity().mailbox.mailboxId).catch(() => undefined);
+        this.detach(meta);
         return;
       }
       return drop();
@@ -681,7 +715,7 @@ export class ChatService {
         records.push(this.systemMessage(next, `${senderName} deleted this conversation.`));
         t.groups = [{ id, state: null }];
         next.invites = [];
-        afterwards = () => void this.deps.api().unregisterQueue(fromB64(meta.queue)!, this.deps.identity().mailbox.mailboxId).catch(() => undefined);
+        afterwards = () => this.detach(meta);
       }
     } else if (processed.kind === 'proposal') {
       // A member asked to leave (or another proposal): commit it soon, whoever is first wins.
@@ -696,7 +730,7 @@ export class ChatService {
         next.status = 'removed';
         next.invites = [];
         t.groups = [{ id, state: null }]; // forward secrecy: nothing of the group stays on this device
-        afterwards = () => void this.deps.api().unregisterQueue(fromB64(meta.queue)!, this.deps.identity().mailbox.mailboxId).catch(() => undefined);
+        afterwards = () => this.detach(meta);
       } else {
         afterwards = () => {
           void this.publishInvites(id);
@@ -861,11 +895,19 @@ export class ChatService {
     const existing = this.metas.get(id);
     if (existing?.status === 'active') return id;
     if (existing?.status === 'joining' && this.pending.has(id)) throw new ChannelError(ErrorCode.Unavailable, 'You are already joining this conversation.');
+    let mailbox: MailboxCredentials;
     try {
-      await api.registerQueue(content.queue, me.mailbox);
+      mailbox = await this.newMailbox();
+      await api.registerQueue(content.queue, mailbox);
     } catch (err) {
       throw relayProblem(err, 'joining');
     }
+    this.deps.onMailbox?.({ added: mailbox });
+    const abandon = (): void => {
+      void api.unregisterQueue(content.queue, mailbox.mailboxId).catch(() => undefined);
+      this.deps.onMailbox?.({ removed: mailbox.mailboxId });
+      void api.deleteMailbox(mailbox).catch(() => undefined);
+    };
     const fresher = await this.fetchInvite(l.inviteId, l.key).catch(() => undefined);
     if (fresher !== undefined && toB64(fresher.gi.groupInfo.groupContext.groupId) === id) ({ content, gi } = fresher);
 
@@ -875,7 +917,7 @@ export class ChatService {
     try {
       joined = await joinByExternalCommit(gi, identity);
     } catch (cause) {
-      void api.unregisterQueue(content.queue, me.mailbox.mailboxId).catch(() => undefined);
+      abandon();
       throw new ChannelError(ErrorCode.InvalidInput, 'This invite does not describe a valid conversation.', { cause });
     }
     const payload = encodeMessage(joined.commit);
@@ -887,6 +929,7 @@ export class ChatService {
         name: content.name.trim() || 'Conversation',
         status: 'joining',
         queue: toB64(content.queue),
+        mailbox,
         unread: existing?.unread ?? 0,
         lastActivity: Date.now(),
         nextSeq: existing?.nextSeq ?? 0,
@@ -902,7 +945,7 @@ export class ChatService {
       await this.deps.wallet().spend((token) => api.send(content.queue, token, payload));
     } catch (err) {
       await this.serial(() => this.apply({ deleteConversation: id }));
-      void api.unregisterQueue(content.queue, me.mailbox.mailboxId).catch(() => undefined);
+      abandon();
       this.settle(p.hash, relayProblem(err, 'joining'));
       throw relayProblem(err, 'joining');
     }
@@ -929,7 +972,7 @@ export class ChatService {
       const note = this.systemMessage(next, 'You left the conversation.');
       await this.apply({ metas: [next], groups: [{ id, state: null }], pending: [{ id, value: null }], messages: [note] });
     });
-    void this.deps.api().unregisterQueue(queue, this.deps.identity().mailbox.mailboxId).catch(() => undefined);
+    this.detach(meta);
   }
 
   async delete(id: string): Promise<void> {
@@ -946,6 +989,7 @@ export class ChatService {
         if (!(err instanceof RelayApiError && err.status === 404)) throw relayProblem(err, 'deleting the conversation');
       }
       await Promise.all(meta.invites.map((i) => api.deleteInvite(i.inviteId, fromB64(i.writeKey)!).catch(() => undefined)));
+      this.detach(meta);
     }
     await this.serial(() => this.apply({ deleteConversation: id }));
   }

@@ -11,6 +11,7 @@
 import { decodeGroupState, encodeGroupState, type GroupState } from '../mls/group.ts';
 import type { Database, OutboxRow } from './db.ts';
 import type { ConversationStatus, MessageStatus } from './protocol.ts';
+import type { MailboxCredentials } from './relay-api.ts';
 import type { SealedRecord, Vault } from './vault.ts';
 
 export interface InviteRecord {
@@ -36,6 +37,13 @@ export interface ConversationMeta {
   epoch: number;
   lastMessage?: { preview: string; senderName: string; fromSelf: boolean };
   invites: InviteRecord[];
+  /**
+   * This conversation's own mailbox on the relay. One mailbox per conversation,
+   * so the relay's registrations (queue → mailbox) do not link one person's
+   * conversations to each other. Absent in conversations made before this
+   * existed: they use the account's mailbox.
+   */
+  mailbox?: MailboxCredentials;
   /** When our own leaf keys last changed (our last Commit, or joining): ms since the epoch. */
   lastUpdate?: number;
 }

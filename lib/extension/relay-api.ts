@@ -319,8 +319,9 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 export interface ConnectionOptions {
   url: string;
   WebSocket: WebSocketConstructor;
-  mailbox: MailboxCredentials;
-  onMessage: (m: DeliveredMessage) => void;
+  /** The mailboxes to listen to (more can be added and removed while running). */
+  mailboxes: MailboxCredentials[];
+  onMessage: (mailboxId: string, m: DeliveredMessage) => void;
   onState: (s: ConnectionState) => void;
   /** Ping interval while open (default 20 s: below Chrome's 30 s worker idle timeout). */
   heartbeatMs?: number;
@@ -352,8 +353,27 @@ export class RelayConnection {
   private nextRid = 1;
   /** Resolves when the next successful subscription completes (for callers that wait for "online"). */
   private readonly onlineWaiters: (() => void)[] = [];
+  private readonly mailboxes = new Map<string, MailboxCredentials>();
 
-  constructor(private readonly opts: ConnectionOptions) {}
+  constructor(private readonly opts: ConnectionOptions) {
+    for (const mb of opts.mailboxes) this.mailboxes.set(mb.mailboxId, mb);
+  }
+
+  /** Listen to one more mailbox (subscribed at once when open, and on every reconnect). */
+  addMailbox(mb: MailboxCredentials): void {
+    if (this.mailboxes.has(mb.mailboxId)) return;
+    this.mailboxes.set(mb.mailboxId, mb);
+    if (this.socket?.readyState === OPEN) this.subscribe(this.socket, mb);
+  }
+
+  removeMailbox(mailboxId: string): void {
+    if (!this.mailboxes.delete(mailboxId)) return;
+    if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify({ t: 'unsub', mailboxId, rid: this.nextRid++ }));
+  }
+
+  private subscribe(ws: WebSocketLike, mb: MailboxCredentials): void {
+    ws.send(JSON.stringify({ t: 'sub', mailboxId: mb.mailboxId, secret: mb.secret, rid: `sub:${mb.mailboxId}` }));
+  }
 
   get connectionState(): ConnectionState {
     return this.state;
@@ -407,9 +427,9 @@ export class RelayConnection {
   }
 
   /** Acknowledge over the socket; false when not online (the caller then uses HTTP). */
-  ack(ids: string[]): boolean {
-    if (this.state !== 'online' || this.socket?.readyState !== OPEN) return false;
-    this.socket.send(JSON.stringify({ t: 'ack', mailboxId: this.opts.mailbox.mailboxId, ids, rid: this.nextRid++ }));
+  ack(mailboxId: string, ids: string[]): boolean {
+    if (this.state !== 'online' || this.socket?.readyState !== OPEN || !this.mailboxes.has(mailboxId)) return false;
+    this.socket.send(JSON.stringify({ t: 'ack', mailboxId, ids, rid: this.nextRid++ }));
     return true;
   }
 
@@ -442,8 +462,9 @@ export class RelayConnection {
     ws.onopen = () => {
       if (this.openTimer !== undefined) clearTimeout(this.openTimer);
       this.openTimer = undefined;
-      const { mailboxId, secret } = this.opts.mailbox;
-      ws.send(JSON.stringify({ t: 'sub', mailboxId, secret, rid: 'sub' }));
+      // The first answer to any of these proves the relay is there; then we are online.
+      ws.send(JSON.stringify({ t: 'ping', rid: 'hello' }));
+      for (const mb of this.mailboxes.values()) this.subscribe(ws, mb);
       this.pongTimer = setTimeout(() => this.drop(ws), deadline);
     };
     ws.onmessage = (ev) => this.onFrame(ws, ev.data);
@@ -467,10 +488,11 @@ export class RelayConnection {
       } catch {
         return; // a malformed push is dropped; the HTTP fetch fallback will see it again if real
       }
-      this.opts.onMessage(m);
+      if (typeof f.mailboxId !== 'string' || !this.mailboxes.has(f.mailboxId)) return;
+      this.opts.onMessage(f.mailboxId, m);
       return;
     }
-    if (f.t === 'ok' && f.rid === 'sub') {
+    if (f.t === 'pong' && f.rid === 'hello') {
       if (this.pongTimer !== undefined) clearTimeout(this.pongTimer);
       this.pongTimer = undefined;
       this.attempt = 0;
@@ -484,10 +506,8 @@ export class RelayConnection {
       this.pongTimer = undefined;
       return;
     }
-    if (f.t === 'error' && f.rid === 'sub') {
-      // The mailbox is unknown to this relay (e.g. the relay URL changed): retrying soon will not help.
-      this.drop(ws, 8);
-    }
+    // A mailbox the relay does not know (deleted, or another relay) is an error for that
+    // subscription only; the others keep working.
   }
 
   private ping(): void {

@@ -3,7 +3,7 @@
 // conversation, invite by link, join by external commit, exchange MLS
 // messages, remove a member, go offline and come back, restart from disk.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, type RelayProcess } from '../support/relay-process.ts';
+import { dumpRelayDatabase, startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startDevice, waitUntil, withInviteStandIn, type Device } from './support/device.ts';
 import type { ConversationDetail } from '../../lib/extension/protocol.ts';
 import type { ChatService } from '../../lib/extension/chat-service.ts';
@@ -20,7 +20,10 @@ describe('chat over a real relay', () => {
 
   beforeAll(async () => {
     relay = await startRelay();
-    fetchImpl = (await withInviteStandIn(relay.url)).fetch;
+    const invites = await withInviteStandIn(relay.url);
+    // The relay serves the invite API itself (the stand-in is only for relays without it).
+    expect(invites.standIn).toBe(false);
+    fetchImpl = invites.fetch;
     // Alice's requests pass through a switch that can make the relay refuse her posts.
     aliceFetch = (input, init) =>
       refuseSends && String(input).endsWith('/v1/queues/send')
@@ -249,5 +252,23 @@ describe('chat over a real relay', () => {
     await waitUntil(() => b.app.snapshot.conversations.find((x) => x.id === second)?.status === 'removed', 10_000, 'B sees the deletion');
     const bPage = await b.app.handlers['messages.page']({ conversationId: second, beforeSeq: null, limit: 10 });
     expect(bPage.messages.at(-1)?.text).toBe('Alice deleted this conversation.');
+  });
+
+  it('the relay’s database holds no plaintext and does not link one person’s conversations', async () => {
+    const db = await dumpRelayDatabase(relay.dataDir);
+    const dump = JSON.stringify(db);
+    for (const canary of ['hello from A', 'while B is away', 'Summer trip', 'Trip', 'Alice', 'Carol', 'example.org']) {
+      expect(dump).not.toContain(canary);
+      expect(dump).not.toContain(Buffer.from(canary).toString('hex'));
+    }
+    // One mailbox per conversation: no mailbox is registered to two queues.
+    const queuesPerMailbox = new Map<string, Set<string>>();
+    for (const r of db.registrations ?? []) {
+      const set = queuesPerMailbox.get(String(r.mailbox_id)) ?? new Set<string>();
+      set.add(String(r.queue_hash));
+      queuesPerMailbox.set(String(r.mailbox_id), set);
+    }
+    expect(queuesPerMailbox.size).toBeGreaterThan(0);
+    for (const set of queuesPerMailbox.values()) expect(set.size).toBe(1);
   });
 });

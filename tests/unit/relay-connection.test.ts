@@ -48,8 +48,8 @@ describe('RelayConnection', () => {
     const c = new RelayConnection({
       url: 'http://127.0.0.1:9',
       WebSocket: FakeSocket,
-      mailbox,
-      onMessage: (m) => got.push(m.id),
+      mailboxes: [mailbox],
+      onMessage: (mailboxId, m) => got.push(`${mailboxId}/${m.id}`),
       onState: (s) => states.push(s),
       heartbeatMs: 1000,
       deadlineMs: 500,
@@ -60,20 +60,23 @@ describe('RelayConnection', () => {
     return { c, states, got };
   }
 
-  it('subscribes its mailbox on open, is online after the ok, and passes pushes on', () => {
+  it('subscribes its mailboxes on open, is online once the relay answers, and passes pushes on', () => {
     const { c, states, got } = make();
     c.start();
     const s = FakeSocket.all[0]!;
     expect(s.url).toBe('ws://127.0.0.1:9/v1/ws');
     s.open();
-    expect(s.sent[0]).toMatchObject({ t: 'sub', ...mailbox });
+    expect(s.sent[0]).toEqual({ t: 'ping', rid: 'hello' });
+    expect(s.sent[1]).toMatchObject({ t: 'sub', ...mailbox });
     expect(c.connectionState).toBe('connecting');
-    s.frame({ t: 'ok', rid: 'sub' });
+    s.frame({ t: 'pong', rid: 'hello' });
     expect(states.at(-1)).toBe('online');
     s.frame({ t: 'msg', mailboxId: mailbox.mailboxId, id: 'CCCCCCCCCCCCCCCCCCCCCC', kind: 'group', payload: 'AQID' });
-    s.frame({ t: 'msg', id: 'short', kind: 'group', payload: 'AQID' }); // malformed: dropped
-    expect(got).toEqual(['CCCCCCCCCCCCCCCCCCCCCC']);
-    expect(c.ack(['CCCCCCCCCCCCCCCCCCCCCC'])).toBe(true);
+    s.frame({ t: 'msg', mailboxId: mailbox.mailboxId, id: 'short', kind: 'group', payload: 'AQID' }); // malformed: dropped
+    s.frame({ t: 'msg', mailboxId: 'DDDDDDDDDDDDDDDDDDDDDD', id: 'CCCCCCCCCCCCCCCCCCCCCC', kind: 'group', payload: 'AQID' }); // not ours: dropped
+    expect(got).toEqual([`${mailbox.mailboxId}/CCCCCCCCCCCCCCCCCCCCCC`]);
+    expect(c.ack('DDDDDDDDDDDDDDDDDDDDDD', ['CCCCCCCCCCCCCCCCCCCCCC'])).toBe(false);
+    expect(c.ack(mailbox.mailboxId, ['CCCCCCCCCCCCCCCCCCCCCC'])).toBe(true);
     expect(s.sent.at(-1)).toMatchObject({ t: 'ack', mailboxId: mailbox.mailboxId, ids: ['CCCCCCCCCCCCCCCCCCCCCC'] });
     c.stop();
     expect(states.at(-1)).toBe('offline');
@@ -85,22 +88,22 @@ describe('RelayConnection', () => {
     c.start();
     const s = FakeSocket.all[0]!;
     s.open();
-    s.frame({ t: 'ok', rid: 'sub' });
+    s.frame({ t: 'pong', rid: 'hello' });
     vi.advanceTimersByTime(1000);
     expect(s.sent.at(-1)).toEqual({ t: 'ping' });
     s.frame({ t: 'pong' });
     vi.advanceTimersByTime(1000);
-    expect(s.sent.filter((f) => f.t === 'ping')).toHaveLength(2);
+    expect(s.sent.filter((f) => f.t === 'ping' && f.rid === undefined)).toHaveLength(2);
     // No pong this time: after the deadline the socket is dead.
     vi.advanceTimersByTime(500);
     expect(s.closed).toBe(true);
     expect(states).toContain('offline');
-    expect(c.ack(['x'])).toBe(false);
+    expect(c.ack(mailbox.mailboxId, ['x'])).toBe(false);
     // First retry after at most base·2^0 = 100 ms.
     vi.advanceTimersByTime(100);
     expect(FakeSocket.all).toHaveLength(2);
     FakeSocket.all[1]!.open();
-    FakeSocket.all[1]!.frame({ t: 'ok', rid: 'sub' });
+    FakeSocket.all[1]!.frame({ t: 'pong', rid: 'hello' });
     expect(c.connectionState).toBe('online');
     c.stop();
   });
@@ -122,11 +125,35 @@ describe('RelayConnection', () => {
     expect(delays).toEqual([99, 199, 399, 799, 999, 999]);
     const s = FakeSocket.all.at(-1)!;
     s.open();
-    s.frame({ t: 'ok', rid: 'sub' });
+    s.frame({ t: 'pong', rid: 'hello' });
     s.onclose?.({});
     const before = FakeSocket.all.length;
     vi.advanceTimersByTime(99);
     expect(FakeSocket.all.length).toBe(before + 1);
+    c.stop();
+  });
+
+  it('adds and removes mailboxes while running; a refused subscription does not drop the others', () => {
+    const { c, got } = make();
+    c.start();
+    const s = FakeSocket.all[0]!;
+    s.open();
+    s.frame({ t: 'pong', rid: 'hello' });
+    const second = { mailboxId: 'EEEEEEEEEEEEEEEEEEEEEE', secret: 'F'.repeat(43) };
+    c.addMailbox(second);
+    expect(s.sent.at(-1)).toMatchObject({ t: 'sub', ...second });
+    s.frame({ t: 'error', rid: `sub:${second.mailboxId}`, code: 'not_found' });
+    expect(c.connectionState).toBe('online');
+    s.frame({ t: 'msg', mailboxId: second.mailboxId, id: 'CCCCCCCCCCCCCCCCCCCCCC', kind: 'group', payload: 'AQID' });
+    expect(got).toEqual([`${second.mailboxId}/CCCCCCCCCCCCCCCCCCCCCC`]);
+    c.removeMailbox(second.mailboxId);
+    expect(s.sent.at(-1)).toMatchObject({ t: 'unsub', mailboxId: second.mailboxId });
+    // After a reconnect only the remaining mailbox is subscribed.
+    s.onclose?.({});
+    vi.advanceTimersByTime(1000);
+    const s2 = FakeSocket.all.at(-1)!;
+    s2.open();
+    expect(s2.sent.filter((f) => f.t === 'sub').map((f) => f.mailboxId)).toEqual([mailbox.mailboxId]);
     c.stop();
   });
 
