@@ -803,7 +803,8 @@ export class ChatService {
     const inviteId = randomId();
     const key = randomBytes(32);
     const writeKey = randomBytes(32);
-    const expiresAt = nowS() + expiresInHours * 3600;
+    // A minute short of the longest the relay allows (30 days), so clock skew cannot push it over.
+    const expiresAt = nowS() + Math.min(expiresInHours * 3600, 30 * 86_400 - 60);
     const groupInfo = encodeMessage(await exportGroupInfo(state));
     const ciphertext = sealInvite(key, inviteId, { groupInfo, queue: fromB64(meta.queue)!, name: meta.name });
     try {

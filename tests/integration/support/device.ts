@@ -3,11 +3,11 @@
  * fake-indexeddb database, talking HTTP and WebSocket (the `ws` package) to a
  * real relay process, with passkeys from the soft authenticator.
  *
- * Until the relay serves the invite-blob API (/v1/invites), `withInviteStandIn`
+ * For a relay without the invite-blob API (/v1/invites), `withInviteStandIn`
  * wraps fetch so those four calls are answered in-process exactly as the API
  * is specified (hash of the write key stored, one-time read-once, expiry,
- * uniform 404); every other request goes to the real relay. As soon as the
- * relay answers the route itself, the stand-in switches itself off.
+ * uniform 404); every other request goes to the real relay. When the relay
+ * answers the route itself (it does now) the stand-in stays off.
  */
 import 'fake-indexeddb/auto';
 import { createHash } from 'node:crypto';
