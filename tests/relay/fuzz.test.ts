@@ -10,9 +10,10 @@ import { b64u } from './support/soft-authenticator.ts';
 
 const CODES = new Set([
   'bad_request', 'unauthenticated', 'not_found', 'token_invalid', 'token_spent', 'rate_limited',
-  'quota_exceeded', 'too_large', 'capacity', 'ceremony_failed', 'method_not_allowed',
+  'quota_exceeded', 'too_large', 'capacity', 'ceremony_failed', 'method_not_allowed', 'conflict',
 ]);
 const STATUSES = new Set([200, 400, 401, 403, 404, 405, 409, 413, 429, 503]);
+// (409 is token_spent or an invite id conflict.)
 
 const ENDPOINTS: [string, string][] = [
   ['POST', '/v1/accounts/register/start'], ['POST', '/v1/accounts/register/finish'],
@@ -23,9 +24,16 @@ const ENDPOINTS: [string, string][] = [
   ['POST', '/v1/mailboxes/delete'], ['POST', '/v1/mailboxes/welcome'], ['POST', '/v1/queues/register'],
   ['POST', '/v1/queues/unregister'], ['POST', '/v1/queues/send'], ['POST', '/v1/queues/delete'],
   ['GET', '/healthz'], ['PUT', '/v1/queues/send'], ['DELETE', '/v1/mailboxes'], ['GET', '/v1/nope'], ['POST', '/v1/ws'],
+  ['POST', '/v1/invites'], ['GET', '/v1/invites/AAAAAAAAAAAAAAAAAAAAAA'], ['PUT', '/v1/invites/AAAAAAAAAAAAAAAAAAAAAA'],
+  ['DELETE', '/v1/invites/AAAAAAAAAAAAAAAAAAAAAA'], ['PATCH', '/v1/invites/AAAAAAAAAAAAAAAAAAAAAA'],
 ];
+/** Invite routes carry the id in the path: fuzz the segment too. */
+const invitePath = fc
+  .tuple(fc.constantFrom('GET', 'PUT', 'DELETE'), fc.oneof(fc.string({ maxLength: 40 }), fc.uint8Array({ minLength: 16, maxLength: 16 }).map(b64u)))
+  .map(([method, seg]): [string, string] => [method, '/v1/invites/' + encodeURIComponent(seg)]);
 const FIELDS = ['queue', 'token', 'payload', 'mailboxId', 'secret', 'ids', 'blinded', 'keyPackages', 'lastResort',
-  'accountId', 'ceremonyId', 'response', 'limit', 'rpId', 'userName', 'keyId', 'input', 'output', 't', 'rid'];
+  'accountId', 'ceremonyId', 'response', 'limit', 'rpId', 'userName', 'keyId', 'input', 'output', 't', 'rid',
+  'inviteId', 'writeKey', 'ciphertext', 'expiresAt', 'oneTime'];
 
 /** Values that look almost right: base64url of odd lengths, id-shaped strings, tokens with bad parts. */
 const nearValid = fc.oneof(
@@ -84,7 +92,7 @@ describe('relay fuzzing', () => {
 
   it('answers 7,000 malformed HTTP requests over every endpoint with typed errors and never a 500', async () => {
     const caseArb = fc.record({
-      endpoint: fc.constantFrom(...ENDPOINTS),
+      endpoint: fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...ENDPOINTS) }, { weight: 1, arbitrary: invitePath }),
       body: bodyArb,
       auth: fc.constantFrom<'none' | 'garbage' | 'valid'>('none', 'garbage', 'valid'),
     });
