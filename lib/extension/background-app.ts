@@ -76,6 +76,8 @@ export class BackgroundApp {
   /** Undefined while passkey-locked: nothing sealed can be read until `unlock`. */
   private vault: Vault | undefined;
   private lockEnabled = false;
+  /** The relay session expired: the person signs in again with the passkey (shown as the lock screen). */
+  private needsLogin = false;
 
   private constructor(
     private readonly deps: BackgroundDeps,
@@ -155,7 +157,11 @@ export class BackgroundApp {
       this.api = new RelayApi(account.relayUrl, this.deps.fetch === undefined ? {} : { fetch: this.deps.fetch });
       this.state = { ...this.state, relay: { url: account.relayUrl, state: 'unknown' } };
     }
-    this.wallet = await TokenWallet.open(() => this.api, tokenStore(this.deps.db, vault), () => this.account?.session.token);
+    this.wallet = await TokenWallet.open(() => this.api, tokenStore(this.deps.db, vault), () => {
+      const a = this.account;
+      return a === undefined || sessionExpired(a) ? undefined : a.session.token;
+    });
+    this.needsLogin = sessionExpired(account);
     this.chat = await ChatService.open({
       db: this.deps.db,
       vault,
@@ -176,12 +182,21 @@ export class BackgroundApp {
     });
     this.update({
       ...this.state,
-      account: { state: 'ready', displayName: account.displayName, lockEnabled: this.lockEnabled },
+      account: this.accountView(),
       conversations: this.chat.summaries(),
       unreadTotal: this.chat.unreadTotal(),
     });
     // The token supply is topped up once online (blinding is CPU work; keep it off the wake path).
     this.connect();
+  }
+
+  private accountView(): AppState['account'] {
+    const a = this.account;
+    if (a === undefined) return this.state.account;
+    // Messages keep arriving while the session is expired (mailboxes are anonymous); sending
+    // works while tokens last. Signing in again renews the session.
+    if (this.needsLogin) return { state: 'locked', displayName: a.displayName };
+    return { state: 'ready', displayName: a.displayName, lockEnabled: this.lockEnabled };
   }
 
   private emit(event: LiveEvent): void {
@@ -314,6 +329,16 @@ export class BackgroundApp {
   /** Options for the unlock ceremony: a relay login (refreshing the session) with the PRF salt. */
   async unlockOptions(): Promise<{ options: unknown }> {
     const wrapped = this.wrapped;
+    if (this.vault !== undefined && this.needsLogin && this.account !== undefined) {
+      // Signing in again (expired session): a plain relay login with our passkey.
+      try {
+        const start = await this.api.loginStart(this.deps.rpId);
+        this.unlockCeremony = start.ceremonyId;
+        return { options: { ...start.options, allowCredentials: [{ id: this.account.credentialId, type: 'public-key' }] } };
+      } catch (err) {
+        throw accountProblem(err);
+      }
+    }
     if (wrapped === undefined || this.vault !== undefined) throw new ChannelError(ErrorCode.BadRequest, 'MicroChat is not locked.');
     let options: Record<string, unknown> = { challenge: '', userVerification: 'required' };
     try {
@@ -329,6 +354,7 @@ export class BackgroundApp {
   }
 
   async unlock(response: unknown): Promise<AppState> {
+    if (this.vault !== undefined && this.needsLogin) return this.signInAgain(response);
     const wrapped = this.wrapped;
     if (wrapped === undefined) throw new ChannelError(ErrorCode.BadRequest, 'MicroChat is not locked.');
     if (this.vault !== undefined) return this.snapshot;
@@ -364,6 +390,28 @@ export class BackgroundApp {
     }
     await this.activate(account);
     return this.snapshot;
+  }
+
+  private async signInAgain(response: unknown): Promise<AppState> {
+    const account = this.account;
+    const vault = this.vault;
+    const ceremonyId = this.unlockCeremony;
+    this.unlockCeremony = undefined;
+    if (account === undefined || vault === undefined) throw new ChannelError(ErrorCode.BadRequest, 'There is no account to sign in to.');
+    if (ceremonyId === undefined) throw new ChannelError(ErrorCode.BadRequest, 'Start signing in first.');
+    try {
+      const session = await this.api.loginFinish(ceremonyId, response);
+      if (session.accountId !== account.accountId) throw new ChannelError(ErrorCode.InvalidInput, 'That passkey belongs to another MicroChat account.');
+      const next: AccountRecord = { ...account, session: { token: session.token, expiresAt: session.expiresAt } };
+      await saveAccount(this.deps.db, vault, next);
+      this.account = next;
+      this.needsLogin = false;
+      this.update({ ...this.state, account: this.accountView() });
+      void this.wallet?.refill();
+      return this.snapshot;
+    } catch (err) {
+      throw accountProblem(err);
+    }
   }
 
   // -- relay and settings ----------------------------------------------------
@@ -455,6 +503,10 @@ export class BackgroundApp {
     'message.send': async ({ conversationId, text }) => this.needChat().sendText(conversationId, text),
     'message.retry': async ({ conversationId, messageId }) => this.needChat().retry(conversationId, messageId),
   };
+}
+
+function sessionExpired(a: AccountRecord): boolean {
+  return a.session.expiresAt <= Math.floor(Date.now() / 1000) + 60;
 }
 
 function accountProblem(err: unknown): ChannelError {

@@ -85,3 +85,36 @@ describe('passkey lock (PRF)', () => {
     app.stop();
   });
 });
+
+describe('expired relay session', () => {
+  let relay: RelayProcess;
+  beforeAll(async () => {
+    // Sessions shorter than the client's one-minute margin count as expired at once.
+    relay = await startRelay({ args: ['--session-ttl-seconds', '30'] });
+  });
+  afterAll(async () => {
+    await relay?.stop();
+  });
+
+  it('shows the lock screen to sign in again; the chat keeps working meanwhile; the passkey renews the session', async () => {
+    const db = await openDatabase(`expired-${process.pid}`);
+    await saveSetting(db, 'relayUrl', relay.url);
+    const app = await BackgroundApp.start({ db, version: 'test', WebSocket: WebSocket as unknown as WebSocketConstructor });
+    const { options } = (await app.handlers['account.registrationOptions']({ displayName: 'Eve' })) as { options: Opts };
+    const made = await createCredential({ rpId: options.rp!.id, origin: EXT_ORIGIN, challenge: options.challenge, userId: options.user!.id });
+    const state = await app.handlers['account.completeRegistration']({ displayName: 'Eve', response: made.response });
+    expect(state.account).toEqual({ state: 'locked', displayName: 'Eve' });
+    // Not blocked: tokens already in the wallet still pay for a conversation.
+    const { conversationId } = await app.handlers['conversation.create']({ name: 'Still works' });
+    expect(conversationId).toMatch(/\S/);
+
+    const { options: login } = (await app.handlers['account.unlockOptions'](null)) as { options: Opts };
+    expect(login.allowCredentials?.[0]?.id).toBe(b64u(made.credential.id));
+    expect(login.extensions).toBeUndefined();
+    const assertion = await getAssertion(made.credential, { origin: EXT_ORIGIN, challenge: login.challenge });
+    const after = await app.handlers['account.unlock']({ response: assertion });
+    expect(after.account).toEqual({ state: 'ready', displayName: 'Eve', lockEnabled: false });
+    app.stop();
+  });
+});
+
