@@ -168,7 +168,7 @@ export class RelayApi {
   }
 
   async registrationFinish(ceremonyId: string, response: unknown): Promise<SessionInfo> {
-    return parseSession(await this.call('POST', '/v1/accounts/register/finish', { ceremonyId, response: response as Json }));
+    return parseSession(await this.call('POST', '/v1/accounts/register/finish', { ceremonyId, response: withoutClientSecrets(response) }));
   }
 
   async loginStart(rpId?: string): Promise<{ ceremonyId: string; options: Json }> {
@@ -178,7 +178,7 @@ export class RelayApi {
   }
 
   async loginFinish(ceremonyId: string, response: unknown): Promise<SessionInfo> {
-    return parseSession(await this.call('POST', '/v1/sessions/finish', { ceremonyId, response: response as Json }));
+    return parseSession(await this.call('POST', '/v1/sessions/finish', { ceremonyId, response: withoutClientSecrets(response) }));
   }
 
   async session(token: string): Promise<{ accountId: string; expiresAt: number }> {
@@ -542,4 +542,15 @@ export class RelayConnection {
       if (!this.stopped) this.connect();
     }, delay);
   }
+}
+
+/**
+ * A WebAuthn response as the relay may see it. The client extension results
+ * carry the PRF output that the passkey lock derives its key from; it is a
+ * device secret and must never leave the background, and the relay needs none
+ * of the extension results to verify a ceremony.
+ */
+export function withoutClientSecrets(response: unknown): Json {
+  if (!isRecord(response)) return response as Json;
+  return { ...response, clientExtensionResults: {} } as Json;
 }
