@@ -5,6 +5,7 @@
  */
 import { gcm } from '@noble/ciphers/aes.js';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { getCipherSuite } from '../lib/crypto/suites.ts';
 
 const cs = getCipherSuite(1);
@@ -26,6 +27,11 @@ async function time(name: string, n: number, f: () => unknown): Promise<void> {
 
 await time('provider Ed25519 sign', 2000, () => cs.signature.sign(kp.privateKey, msg));
 await time('provider Ed25519 verify', 2000, () => cs.signature.verify(kp.publicKey, msg, sig));
+// For reference only (Node-specific, not usable in the extension): synchronous OpenSSL verify.
+const spki = new Uint8Array([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00, ...kp.publicKey]);
+const nodeKey = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+if (!nodeVerify(null, msg, nodeKey, sig)) throw new Error('node verify failed');
+await time('node:crypto Ed25519 verify (sync, cached KeyObject)', 2000, () => nodeVerify(null, msg, nodeKey, sig));
 await time('noble Ed25519 sign', 300, () => ed25519.sign(msg, kp.privateKey));
 await time('noble Ed25519 verify', 300, () => ed25519.verify(sig, msg, kp.publicKey));
 await time('provider AES-128-GCM seal 130 B', 2000, () => cs.aead.seal(key, nonce, new Uint8Array(0), pt));
