@@ -22,7 +22,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import type { RelayConfig } from './config.ts';
 import { ErrorCode, RelayError } from './errors.ts';
 import { fromB64, randomId, randomSecret, readId, readObject, readOptionalString, toB64 } from './encoding.ts';
-import { isAllowedOrigin } from './http.ts';
+import { EXTENSION_ORIGIN, isAllowedOrigin } from './http.ts';
 import type { RelayStore } from './store.ts';
 
 export interface Session {
@@ -63,21 +63,34 @@ export class Accounts {
     private readonly now: () => number,
   ) {}
 
-  private rpIds(): string[] {
-    return [this.config.rpId, ...this.config.extraRpIds];
+  /**
+   * RP IDs a ceremony from `origin` may use: the configured ones, plus an
+   * allowed extension's own scope. A browser extension cannot claim the relay's
+   * domain, so its passkeys are scoped to the extension itself (Chromium hashes
+   * the RP ID as the extension origin, so both spellings are accepted). Such a
+   * credential is usable only from that same extension origin, which the
+   * ceremony also checks, so allowing it grants no other origin anything.
+   */
+  private rpIds(origin: string | null): string[] {
+    const ids = [this.config.rpId, ...this.config.extraRpIds];
+    if (origin !== null && EXTENSION_ORIGIN.test(origin) && isAllowedOrigin(this.config, origin)) {
+      ids.push(new URL(origin).host, origin);
+    }
+    return ids;
   }
 
-  private pickRpId(body: Record<string, unknown>): string {
+  private pickRpId(body: Record<string, unknown>, origin: string | null): string {
     const wanted = readOptionalString(body, 'rpId', 253);
-    return wanted !== undefined && this.rpIds().includes(wanted) ? wanted : this.config.rpId;
+    return wanted !== undefined && this.rpIds(origin).includes(wanted) ? wanted : this.config.rpId;
   }
 
-  async startRegistration(body: Record<string, unknown>): Promise<{ ceremonyId: string; options: unknown }> {
+  /** `origin` is the request's Origin header (null when absent). */
+  async startRegistration(body: Record<string, unknown>, origin: string | null): Promise<{ ceremonyId: string; options: unknown }> {
     const accountId = randomId();
     const userName = readOptionalString(body, 'userName', 64) ?? 'MicroChat';
     const options = await generateRegistrationOptions({
       rpName: this.config.rpName,
-      rpID: this.pickRpId(body),
+      rpID: this.pickRpId(body, origin),
       userName,
       userID: new Uint8Array(fromB64(accountId) ?? new Uint8Array(16)),
       attestationType: 'none',
@@ -107,7 +120,7 @@ export class Accounts {
         response: response as unknown as Parameters<typeof verifyRegistrationResponse>[0]['response'],
         expectedChallenge: ceremony.challenge,
         expectedOrigin: origin,
-        expectedRPID: this.rpIds(),
+        expectedRPID: this.rpIds(origin),
         requireUserVerification: false,
       });
     } catch (cause) {
@@ -127,9 +140,9 @@ export class Accounts {
     return this.newSession(ceremony.accountId);
   }
 
-  async startLogin(body: Record<string, unknown>): Promise<{ ceremonyId: string; options: unknown }> {
+  async startLogin(body: Record<string, unknown>, origin: string | null): Promise<{ ceremonyId: string; options: unknown }> {
     const options = await generateAuthenticationOptions({
-      rpID: this.pickRpId(body),
+      rpID: this.pickRpId(body, origin),
       allowCredentials: [],
       userVerification: 'preferred',
     });
@@ -162,7 +175,7 @@ export class Accounts {
         response: response as unknown as Parameters<typeof verifyAuthenticationResponse>[0]['response'],
         expectedChallenge: ceremony.challenge,
         expectedOrigin: origin,
-        expectedRPID: this.rpIds(),
+        expectedRPID: this.rpIds(origin),
         credential: {
           id: stored.credentialId,
           publicKey: new Uint8Array(stored.publicKey),

@@ -80,9 +80,9 @@ export function createRelay(deps: RelayDeps): Relay {
   };
 
   const post: Record<string, Handler> = {
-    '/v1/accounts/register/start': async (req) => json(await accounts.startRegistration(await body(req))),
+    '/v1/accounts/register/start': async (req) => json(await accounts.startRegistration(await body(req), req.headers.get('origin'))),
     '/v1/accounts/register/finish': async (req) => json(await accounts.finishRegistration(await body(req))),
-    '/v1/sessions/start': async (req) => json(await accounts.startLogin(await body(req))),
+    '/v1/sessions/start': async (req) => json(await accounts.startLogin(await body(req), req.headers.get('origin'))),
     '/v1/sessions/finish': async (req) => json(await accounts.finishLogin(await body(req))),
     '/v1/sessions/logout': async (req) => {
       await accounts.logout(req);

@@ -8,7 +8,7 @@
 import type { RelayConfig } from './config.ts';
 import { ErrorCode, RelayError, badRequest } from './errors.ts';
 
-const EXTENSION_ORIGIN = /^(chrome-extension|moz-extension):\/\/[a-zA-Z0-9-]{1,64}$/;
+export const EXTENSION_ORIGIN = /^(chrome-extension|moz-extension):\/\/[a-zA-Z0-9-]{1,64}$/;
 
 /** Whether `origin` may call the relay from a browser (CORS) and run WebAuthn ceremonies. */
 export function isAllowedOrigin(config: RelayConfig, origin: string | null): boolean {
