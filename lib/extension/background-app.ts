@@ -251,6 +251,11 @@ export class BackgroundApp {
   async catchUp(): Promise<number> {
     if (this.account === undefined) return 0;
     this.connection?.nudge();
+    if (this.connection?.connectionState === 'online') {
+      // The socket already delivers (and re-delivers on subscribe); no need to poll every mailbox.
+      await this.chat?.flush();
+      return 0;
+    }
     let handled = 0;
     for (const mb of this.allMailboxes()) {
       try {

@@ -334,6 +334,8 @@ export interface ConnectionOptions {
 }
 
 const OPEN = 1;
+/** Below the relay's default 30 frames a second per connection, leaving room for bursts of acks. */
+const FRAMES_PER_SECOND = 20;
 
 /** Full-jitter exponential backoff: a uniform delay in [0, min(cap, base·2^attempt)]. */
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
@@ -354,6 +356,10 @@ export class RelayConnection {
   /** Resolves when the next successful subscription completes (for callers that wait for "online"). */
   private readonly onlineWaiters: (() => void)[] = [];
   private readonly mailboxes = new Map<string, MailboxCredentials>();
+  private readonly outQueue: { ws: WebSocketLike; data: string }[] = [];
+  private windowStart = 0;
+  private sentInWindow = 0;
+  private pumpTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly opts: ConnectionOptions) {
     for (const mb of opts.mailboxes) this.mailboxes.set(mb.mailboxId, mb);
@@ -368,11 +374,43 @@ export class RelayConnection {
 
   removeMailbox(mailboxId: string): void {
     if (!this.mailboxes.delete(mailboxId)) return;
-    if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify({ t: 'unsub', mailboxId, rid: this.nextRid++ }));
+    if (this.socket?.readyState === OPEN) this.send(this.socket, { t: 'unsub', mailboxId, rid: this.nextRid++ });
   }
 
   private subscribe(ws: WebSocketLike, mb: MailboxCredentials): void {
-    ws.send(JSON.stringify({ t: 'sub', mailboxId: mb.mailboxId, secret: mb.secret, rid: `sub:${mb.mailboxId}` }));
+    this.send(ws, { t: 'sub', mailboxId: mb.mailboxId, secret: mb.secret, rid: `sub:${mb.mailboxId}` });
+  }
+
+  /**
+   * Frames go out at most FRAMES_PER_SECOND a second (the relay answers more
+   * with rate_limited and closes a connection that keeps going): with many
+   * conversations, the subscriptions after a reconnect are paced, not dropped.
+   */
+  private send(ws: WebSocketLike, frame: Record<string, unknown>, urgent = false): void {
+    // Pings jump the queue: a backlog of subscriptions must not look like a dead socket.
+    if (urgent) this.outQueue.unshift({ ws, data: JSON.stringify(frame) });
+    else this.outQueue.push({ ws, data: JSON.stringify(frame) });
+    this.pump();
+  }
+
+  private pump(): void {
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.sentInWindow = 0;
+    }
+    while (this.outQueue.length > 0 && this.sentInWindow < FRAMES_PER_SECOND) {
+      const next = this.outQueue.shift()!;
+      if (next.ws !== this.socket || next.ws.readyState !== OPEN) continue;
+      next.ws.send(next.data);
+      this.sentInWindow++;
+    }
+    if (this.outQueue.length > 0 && this.pumpTimer === undefined) {
+      this.pumpTimer = setTimeout(() => {
+        this.pumpTimer = undefined;
+        this.pump();
+      }, Math.max(1, 1000 - (Date.now() - this.windowStart)));
+    }
   }
 
   get connectionState(): ConnectionState {
@@ -429,7 +467,7 @@ export class RelayConnection {
   /** Acknowledge over the socket; false when not online (the caller then uses HTTP). */
   ack(mailboxId: string, ids: string[]): boolean {
     if (this.state !== 'online' || this.socket?.readyState !== OPEN || !this.mailboxes.has(mailboxId)) return false;
-    this.socket.send(JSON.stringify({ t: 'ack', mailboxId, ids, rid: this.nextRid++ }));
+    this.send(this.socket, { t: 'ack', mailboxId, ids, rid: this.nextRid++ });
     return true;
   }
 
@@ -441,7 +479,9 @@ export class RelayConnection {
   }
 
   private clearTimers(): void {
-    for (const t of [this.reconnectTimer, this.pongTimer, this.openTimer]) if (t !== undefined) clearTimeout(t);
+    for (const t of [this.reconnectTimer, this.pongTimer, this.openTimer, this.pumpTimer]) if (t !== undefined) clearTimeout(t);
+    this.pumpTimer = undefined;
+    this.outQueue.length = 0;
     if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
     this.reconnectTimer = this.pongTimer = this.openTimer = this.heartbeatTimer = undefined;
   }
@@ -463,7 +503,7 @@ export class RelayConnection {
       if (this.openTimer !== undefined) clearTimeout(this.openTimer);
       this.openTimer = undefined;
       // The first answer to any of these proves the relay is there; then we are online.
-      ws.send(JSON.stringify({ t: 'ping', rid: 'hello' }));
+      this.send(ws, { t: 'ping', rid: 'hello' }, true);
       for (const mb of this.mailboxes.values()) this.subscribe(ws, mb);
       this.pongTimer = setTimeout(() => this.drop(ws), deadline);
     };
@@ -513,7 +553,7 @@ export class RelayConnection {
   private ping(): void {
     const ws = this.socket;
     if (ws === undefined || ws.readyState !== OPEN || this.pongTimer !== undefined) return;
-    ws.send(JSON.stringify({ t: 'ping' }));
+    this.send(ws, { t: 'ping' }, true);
     this.pongTimer = setTimeout(() => this.drop(ws), this.opts.deadlineMs ?? 10_000);
   }
 

@@ -157,6 +157,29 @@ describe('RelayConnection', () => {
     c.stop();
   });
 
+  it('paces frames (at most 20 a second) so many subscriptions after a reconnect are not rate-limited away', () => {
+    const many = Array.from({ length: 45 }, (_, i) => ({ mailboxId: `M${String(i).padStart(21, '0')}`, secret: 'S'.repeat(43) }));
+    const c = new RelayConnection({
+      url: 'http://127.0.0.1:9',
+      WebSocket: FakeSocket,
+      mailboxes: many,
+      onMessage: () => undefined,
+      onState: () => undefined,
+      heartbeatMs: 60_000,
+      deadlineMs: 10_000,
+    });
+    c.start();
+    const s = FakeSocket.all[0]!;
+    s.open();
+    expect(s.sent).toHaveLength(20);
+    vi.advanceTimersByTime(1000);
+    expect(s.sent).toHaveLength(40);
+    vi.advanceTimersByTime(1000);
+    expect(s.sent).toHaveLength(46);
+    expect(new Set(s.sent.filter((f) => f.t === 'sub').map((f) => f.mailboxId)).size).toBe(45);
+    c.stop();
+  });
+
   it('backoffDelay stays within [0, min(cap, base·2^n)]', () => {
     for (let n = 0; n < 40; n++) {
       const d = backoffDelay(n, 500, 60_000);
