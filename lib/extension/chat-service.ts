@@ -981,6 +981,13 @@ export class ChatService {
     if (meta.status === 'active') {
       const api = this.deps.api();
       const queue = fromB64(meta.queue)!;
+      // Deleting needs the relay: check first, so an offline attempt changes nothing (a queued
+      // "deleted" notice must not reach the others later while we still have the conversation).
+      try {
+        await api.limits();
+      } catch (err) {
+        throw relayProblem(err, 'deleting the conversation');
+      }
       // Tell the others first (best effort), then remove the queue and its ciphertext.
       await this.sendApp(id, { v: 1, t: 'close', id: randomId(), at: Date.now() }).catch(() => undefined);
       await this.flush();
