@@ -891,24 +891,37 @@ export class ChatService {
       throw new ChannelError(ErrorCode.InvalidInput, `This invite is for the relay ${l.relayUrl}; your account is on ${me.relayUrl}.`);
     }
     const api = this.deps.api();
-    let { content, gi } = await this.fetchInvite(l.inviteId, l.key);
-    const id = toB64(gi.groupInfo.groupContext.groupId);
-    const existing = this.metas.get(id);
-    if (existing?.status === 'active') return id;
-    if (existing?.status === 'joining' && this.pending.has(id)) throw new ChannelError(ErrorCode.Unavailable, 'You are already joining this conversation.');
+    // The mailbox first: the fewer round trips between reading the GroupInfo and
+    // registering to the queue, the smaller the window in which a Commit could slip by.
     let mailbox: MailboxCredentials;
     try {
       mailbox = await this.newMailbox();
-      await api.registerQueue(content.queue, mailbox);
     } catch (err) {
       throw relayProblem(err, 'joining');
     }
-    this.deps.onMailbox?.({ added: mailbox });
-    const abandon = (): void => {
-      void api.unregisterQueue(content.queue, mailbox.mailboxId).catch(() => undefined);
-      this.deps.onMailbox?.({ removed: mailbox.mailboxId });
+    let listening = false;
+    const abandon = (queue?: Uint8Array): void => {
+      if (queue !== undefined) void api.unregisterQueue(queue, mailbox.mailboxId).catch(() => undefined);
+      if (listening) this.deps.onMailbox?.({ removed: mailbox.mailboxId });
       void api.deleteMailbox(mailbox).catch(() => undefined);
     };
+    let { content, gi } = await this.fetchInvite(l.inviteId, l.key).catch((err: unknown) => {
+      abandon();
+      throw err;
+    });
+    const id = toB64(gi.groupInfo.groupContext.groupId);
+    const existing = this.metas.get(id);
+    if (existing?.status === 'active' || (existing?.status === 'joining' && this.pending.has(id))) {
+      abandon();
+      if (existing.status === 'active') return id;
+      throw new ChannelError(ErrorCode.Unavailable, 'You are already joining this conversation.');
+    }
+    try {
+      await api.registerQueue(content.queue, mailbox);
+    } catch (err) {
+      abandon();
+      throw relayProblem(err, 'joining');
+    }
     const fresher = await this.fetchInvite(l.inviteId, l.key).catch(() => undefined);
     if (fresher !== undefined && toB64(fresher.gi.groupInfo.groupContext.groupId) === id) ({ content, gi } = fresher);
 
@@ -918,7 +931,7 @@ export class ChatService {
     try {
       joined = await joinByExternalCommit(gi, identity);
     } catch (cause) {
-      abandon();
+      abandon(content.queue);
       throw new ChannelError(ErrorCode.InvalidInput, 'This invite does not describe a valid conversation.', { cause });
     }
     const payload = encodeMessage(joined.commit);
@@ -940,13 +953,17 @@ export class ChatService {
       };
       await this.apply({ metas: [meta], pending: [{ id, value: p }] });
     });
+    // Listen only now that the conversation is known as joining: whatever the queue
+    // delivered since we registered (a Commit that beat ours) is judged against it.
+    this.deps.onMailbox?.({ added: mailbox });
+    listening = true;
     const confirmed = this.waitConfirmed(p.hash, this.deps.confirmTimeoutMs ?? 20_000);
     confirmed.catch(() => undefined);
     try {
       await this.deps.wallet().spend((token) => api.send(content.queue, token, payload));
     } catch (err) {
       await this.serial(() => this.apply({ deleteConversation: id }));
-      abandon();
+      abandon(content.queue);
       this.settle(p.hash, relayProblem(err, 'joining'));
       throw relayProblem(err, 'joining');
     }
