@@ -74,6 +74,7 @@ const JOIN_GIVE_UP_MS = 10 * 60_000;
  * (an empty Commit with a fresh path).
  */
 const SELF_UPDATE_MS = 7 * 86_400_000;
+const JOIN_CONFLICT = 'The conversation changed while you were joining; open the link again.';
 /** Longer than the relay keeps undelivered messages (30 days by default). */
 const SEEN_RETENTION_MS = 45 * 86_400_000;
 
@@ -661,7 +662,7 @@ export class ChatService {
       // Someone else's Commit at or past the epoch we tried to join: our external Commit lost.
       if (pending !== undefined && header.contentType === ContentType.commit && Number(header.epoch) >= pending.baseEpoch) {
         await this.apply({ deleteConversation: id, seen: [hash] });
-        this.settle(pending.hash, new ChannelError(ErrorCode.Unavailable, 'The conversation changed while you were joining; open the link again.'));
+        this.settle(pending.hash, new ChannelError(ErrorCode.Unavailable, JOIN_CONFLICT));
         ack();
         this.detach(meta);
         return;
@@ -885,6 +886,18 @@ export class ChatService {
    * invite can be read only once; there a small window remains.
    */
   async join(link: string): Promise<string> {
+    try {
+      return await this.joinOnce(link);
+    } catch (err) {
+      if (!(err instanceof ChannelError && err.message === JOIN_CONFLICT)) throw err;
+      // Someone else's Commit came first: a reusable invite now holds the newer GroupInfo, try once more.
+      return this.joinOnce(link).catch((again: unknown) => {
+        throw again instanceof ChannelError && again.code === ErrorCode.NotFound ? err : again;
+      });
+    }
+  }
+
+  private async joinOnce(link: string): Promise<string> {
     const l = parseInviteLink(link);
     const me = this.deps.identity();
     if (l.relayUrl !== me.relayUrl) {
