@@ -11,7 +11,7 @@
  * checks: public keys of the wrong length or not on the curve, and all-zero
  * X25519/X448 outputs, are CryptoErrors.
  */
-import { x25519 } from '@noble/curves/ed25519.js';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { x448 } from '@noble/curves/ed448.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { CryptoError } from '../mls/errors.ts';
@@ -65,9 +65,35 @@ function nistNoble(c: typeof p256): NobleDh {
   };
 }
 
+const ED_FP = ed25519.Point.Fp;
+const ED_ORDER = ed25519.Point.Fn.ORDER;
+
+/**
+ * X25519(sk, 9) without the Montgomery ladder: the clamped scalar (RFC 7748
+ * §5) times the Ed25519 base point, which noble multiplies with precomputed
+ * tables in constant time (about 3x faster than the ladder), then the
+ * birational map to the Montgomery u-coordinate, u = (1 + y) / (1 - y)
+ * (RFC 7748 §4.1), evaluated on the projective Y/Z so it costs one inversion.
+ * The Ed25519 base point maps to u = 9 and has prime order L, so [k]B =
+ * [k mod L]B. A clamped k is never a multiple of L (it is a multiple of 8 in
+ * [2^254, 2^255) and L is odd, about 2^252), so the result is never the
+ * identity; the ladder stays as a defensive fallback.
+ */
+function x25519PublicKey(sk: Uint8Array): Uint8Array {
+  let k = 0n;
+  for (let i = 31; i >= 0; i--) k = (k << 8n) | BigInt(sk[i]!);
+  k = (k & ((1n << 255n) - 8n)) | (1n << 254n);
+  const m = k % ED_ORDER;
+  if (m === 0n) return x25519.getPublicKey(sk);
+  const p = ed25519.Point.BASE.multiply(m);
+  const den = ED_FP.sub(p.Z, p.Y);
+  if (ED_FP.is0(den)) return x25519.getPublicKey(sk);
+  return ED_FP.toBytes(ED_FP.div(ED_FP.add(p.Z, p.Y), den));
+}
+
 function montNoble(c: typeof x25519, nsk: number): NobleDh {
   return {
-    getPublicKey: (sk) => c.getPublicKey(sk),
+    getPublicKey: c === x25519 ? x25519PublicKey : (sk) => c.getPublicKey(sk),
     shared: (sk, pk) => c.getSharedSecret(sk, pk),
     randomSecretKey: () => c.utils.randomSecretKey(),
     isValidSecretKey: (sk) => sk.length === nsk,
@@ -137,6 +163,9 @@ class PublicKeyCache {
   }
 }
 
+/** Exposed for tests: the fixed-base X25519 public key must equal the ladder's. */
+export const x25519PublicKeyForTest = x25519PublicKey;
+
 export function dhGroup(name: DhName, options: DhOptions = {}): DhGroup {
   const p = PARAMS[name];
   const noble = p.noble;
@@ -144,7 +173,11 @@ export function dhGroup(name: DhName, options: DhOptions = {}): DhGroup {
   const pubCache = new PublicKeyCache();
   const web = options.backend === 'noble' ? undefined : p.web;
   const privCache = new KeyCache<CryptoKey>();
-  const pubKeyCache = new KeyCache<CryptoKey>(512);
+  // Members' HPKE public keys: a commit in a blank tree of N members encrypts
+  // to up to N-1 of them, and they stay the same from commit to commit until
+  // their owners update, so the cache must hold a whole large group's keys
+  // (smaller, it would thrash: LRU over a cyclic scan misses every time).
+  const pubKeyCache = new KeyCache<CryptoKey>(4096);
 
   // V-CRYPTO-2 (RFC 9180 §7.1.4): public keys must be well-formed; NIST points
   // uncompressed and on the curve (the curve check happens in noble/WebCrypto).

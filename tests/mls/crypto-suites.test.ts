@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { bytesEqual, bytesToHex, hexToBytes } from '../../lib/mls/codec.ts';
 import { createCipherSuite, getCipherSuite, SUPPORTED_CIPHER_SUITES } from '../../lib/crypto/suites.ts';
 import { derToP1363, p1363ToDer } from '../../lib/crypto/signature.ts';
-import { dhGroup } from '../../lib/crypto/dh.ts';
+import { dhGroup, x25519PublicKeyForTest } from '../../lib/crypto/dh.ts';
+import { x25519 } from '@noble/curves/ed25519.js';
 import { WEBCRYPTO_AES_THRESHOLD } from '../../lib/crypto/aead.ts';
 import { CryptoError, UsageError } from '../../lib/mls/errors.ts';
 
@@ -157,6 +158,21 @@ describe('DH groups', () => {
     const s1 = await a.dh(k1.privateKey, k2.publicKey);
     const s2 = await n.dh(k2.privateKey, k1.publicKey);
     expect(bytesToHex(s1)).toBe(bytesToHex(s2));
+  });
+
+  it('X25519: the fixed-base (Edwards) public key equals the RFC 7748 vectors and the Montgomery ladder', () => {
+    // RFC 7748 §6.1 (Alice and Bob).
+    const vectors = [
+      ['77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a'],
+      ['5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb', 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f'],
+    ] as const;
+    for (const [sk, pk] of vectors) {
+      expect(bytesToHex(x25519PublicKeyForTest(hexToBytes(sk)))).toBe(pk);
+      expect(bytesToHex(dhGroup('X25519').publicKey(hexToBytes(sk)))).toBe(pk);
+    }
+    const edge = [new Uint8Array(32), new Uint8Array(32).fill(0xff)];
+    for (let i = 0; i < 64; i++) edge.push(crypto.getRandomValues(new Uint8Array(32)));
+    for (const sk of edge) expect(bytesToHex(x25519PublicKeyForTest(sk))).toBe(bytesToHex(x25519.getPublicKey(sk)));
   });
 
   it.each(['X25519', 'X448'] as const)('V-CRYPTO-1 %s: an all-zero (low-order) shared secret is a CryptoError on both paths', async (name) => {
