@@ -30,17 +30,27 @@ function i2osp(n: number, len: number): Uint8Array {
 
 class Labeled {
   private readonly prefix: Uint8Array;
+  /** prefix || label, per label: built once, the labels are a handful of constants. */
+  private readonly labels = new Map<string, Uint8Array>();
   constructor(
     private readonly kdf: KdfProvider,
     suiteId: Uint8Array,
   ) {
     this.prefix = concatBytes(HPKE_V1, suiteId);
   }
+  private label(label: string): Uint8Array {
+    let l = this.labels.get(label);
+    if (l === undefined) {
+      l = concatBytes(this.prefix, utf8.encode(label));
+      this.labels.set(label, l);
+    }
+    return l;
+  }
   extract(salt: Uint8Array, label: string, ikm: Uint8Array): Uint8Array {
-    return this.kdf.extract(salt, concatBytes(this.prefix, utf8.encode(label), ikm));
+    return this.kdf.extract(salt, concatBytes(this.label(label), ikm));
   }
   expand(prk: Uint8Array, label: string, info: Uint8Array, length: number): Uint8Array {
-    return this.kdf.expand(prk, concatBytes(i2osp(length, 2), this.prefix, utf8.encode(label), info), length);
+    return this.kdf.expand(prk, concatBytes(i2osp(length, 2), this.label(label), info), length);
   }
 }
 
@@ -81,18 +91,21 @@ export function hpkeProvider(params: HpkeSuiteParams): HpkeProvider {
     return extractAndExpand(dhValue, concatBytes(enc, dh.publicKey(skR)));
   }
 
-  /** §5.1 KeySchedule for mode_base (psk and psk_id empty). */
-  function keySchedule(sharedSecret: Uint8Array, info: Uint8Array) {
-    return keyScheduleFromInfoHash(sharedSecret, hpke.extract(EMPTY, 'info_hash', info));
+  /**
+   * §5.1 KeySchedule for mode_base (psk and psk_id empty). The exporter
+   * secret is derived only by the export functions: Seal/Open never use it.
+   */
+  function keySchedule(sharedSecret: Uint8Array, info: Uint8Array, withExporter = false) {
+    return keyScheduleFromInfoHash(sharedSecret, hpke.extract(EMPTY, 'info_hash', info), withExporter);
   }
 
-  function keyScheduleFromInfoHash(sharedSecret: Uint8Array, infoHash: Uint8Array) {
+  function keyScheduleFromInfoHash(sharedSecret: Uint8Array, infoHash: Uint8Array, withExporter = false) {
     const context = concatBytes(new Uint8Array([0]), pskIdHash, infoHash);
     const secret = hpke.extract(sharedSecret, 'secret', EMPTY);
     return {
       key: hpke.expand(secret, 'key', context, aead.keySize),
       nonce: hpke.expand(secret, 'base_nonce', context, aead.nonceSize),
-      exporter: hpke.expand(secret, 'exp', context, kdf.size),
+      exporter: withExporter ? hpke.expand(secret, 'exp', context, kdf.size) : EMPTY,
     };
   }
 
@@ -155,14 +168,14 @@ export function hpkeProvider(params: HpkeSuiteParams): HpkeProvider {
     async exportSender(publicKey, info, exporterContext, length) {
       checkExportLength(length);
       const { sharedSecret, enc } = await encap(publicKey);
-      const { exporter } = keySchedule(sharedSecret, info);
+      const { exporter } = keySchedule(sharedSecret, info, true);
       return { kemOutput: enc, secret: hpke.expand(exporter, 'sec', exporterContext, length) };
     },
 
     async exportReceiver(privateKey, kemOutput, info, exporterContext, length) {
       checkExportLength(length);
       const sharedSecret = await decap(kemOutput, privateKey);
-      const { exporter } = keySchedule(sharedSecret, info);
+      const { exporter } = keySchedule(sharedSecret, info, true);
       return hpke.expand(exporter, 'sec', exporterContext, length);
     },
 
