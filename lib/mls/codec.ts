@@ -131,6 +131,16 @@ export class Writer {
   finish(): Uint8Array {
     return this.buf.slice(0, this.len);
   }
+
+  /** Wipe what was written (it may be secret) and start over, keeping the buffer. */
+  reset(): void {
+    this.buf.fill(0, 0, this.len);
+    this.len = 0;
+  }
+
+  get capacity(): number {
+    return this.buf.length;
+  }
 }
 
 export class Reader {
@@ -280,10 +290,25 @@ export interface Codec<T> {
   decode(r: Reader): T;
 }
 
+/**
+ * Scratch writers for `encode`, reused because allocating a fresh buffer for
+ * each of the many small encodes (tree nodes, labels, TBS structs) was a
+ * sizeable share of garbage collection. A stack, not a single writer, since
+ * a codec may call `encode` while encoding. Buffers are wiped before reuse
+ * and only moderately sized ones are kept.
+ */
+const scratchWriters: Writer[] = [];
+const SCRATCH_MAX_CAPACITY = 1 << 16;
+
 export function encode<T>(codec: Codec<T>, value: T): Uint8Array {
-  const w = new Writer();
-  codec.encode(w, value);
-  return w.finish();
+  const w = scratchWriters.pop() ?? new Writer(1024);
+  try {
+    codec.encode(w, value);
+    return w.finish();
+  } finally {
+    w.reset();
+    if (w.capacity <= SCRATCH_MAX_CAPACITY && scratchWriters.length < 8) scratchWriters.push(w);
+  }
 }
 
 /**
