@@ -80,6 +80,13 @@ function wipe(b: Uint8Array | undefined): void {
   b?.fill(0);
 }
 
+/**
+ * Node secrets handed to a clone: both trees hold the same buffer, so neither
+ * may wipe it when it consumes the node (the other may still need it). The
+ * buffer goes away with the last tree referring to it.
+ */
+const sharedSecrets = new WeakSet<Uint8Array>();
+
 /** One symmetric hash ratchet (§9.1). */
 class HashRatchet {
   /** Generation whose ratchet secret is `secret`: the next one not yet derived. */
@@ -203,6 +210,14 @@ class HashRatchet {
     return this.generation;
   }
 
+  /** An independent deep copy (copy-on-write of a cloned tree's leaf). */
+  copy(): HashRatchet {
+    const r = new HashRatchet(this.cs, this.secret.slice(), this.maxForwardSkip, this.maxRetained);
+    r.generation = this.generation;
+    for (const [g, kn] of this.retained) r.retained.set(g, { key: kn.key.slice(), nonce: kn.nonce.slice() });
+    return r;
+  }
+
   /** Copy of the ratchet's state (persistence, copy-on-write; added for the group layer). */
   toState(): HashRatchetState {
     return {
@@ -272,6 +287,13 @@ export class SecretTree {
   /** Unconsumed tree-node secrets: the frontier of lazy derivation. */
   private readonly nodes = new Map<number, Uint8Array>();
   private readonly leaves = new Map<number, LeafRatchets>();
+  /**
+   * Leaves whose ratchets this tree alone holds. `clone()` shares the ratchet
+   * objects and clears this set on both sides; whichever tree next moves a
+   * shared leaf's ratchet copies that leaf first (copy-on-write), so a clone
+   * costs references, not a deep copy of every ratchet and retained key.
+   */
+  private readonly ownedLeaves = new Set<number>();
   private readonly maxForwardSkip: number;
   private readonly maxRetained: number;
   private readonly rootIndex: NodeIndex;
@@ -316,12 +338,15 @@ export class SecretTree {
     // Derive downwards, keeping the off-path child and deleting each consumed parent.
     let secret = this.nodes.get(x)!;
     this.nodes.delete(x);
+    const wipeOwned = (b: Uint8Array): void => {
+      if (!sharedSecrets.has(b)) wipe(b);
+    };
     while (level(x) > 0) {
       const l = left(x);
       const r = right(x);
       const ls = expandWithLabel(this.cs, secret, 'tree', LEFT, this.cs.kdf.size);
       const rs = expandWithLabel(this.cs, secret, 'tree', RIGHT, this.cs.kdf.size);
-      wipe(secret);
+      wipeOwned(secret);
       if (target < x) {
         this.nodes.set(r, rs);
         secret = ls;
@@ -337,14 +362,25 @@ export class SecretTree {
       handshake: new HashRatchet(this.cs, expandWithLabel(this.cs, secret, 'handshake', EMPTY, nh), this.maxForwardSkip, this.maxRetained),
       application: new HashRatchet(this.cs, expandWithLabel(this.cs, secret, 'application', EMPTY, nh), this.maxForwardSkip, this.maxRetained),
     };
-    wipe(secret);
+    wipeOwned(secret);
     this.leaves.set(leaf, r);
+    this.ownedLeaves.add(leaf);
     return r;
+  }
+
+  /** `leaf`'s ratchets, copied first if shared with a clone (they are about to move). */
+  private ownRatchets(leaf: LeafIndex): LeafRatchets {
+    const r = this.ratchets(leaf);
+    if (this.ownedLeaves.has(leaf)) return r;
+    const own: LeafRatchets = { handshake: r.handshake.copy(), application: r.application.copy() };
+    this.leaves.set(leaf, own);
+    this.ownedLeaves.add(leaf);
+    return own;
   }
 
   /** Sender side: the next key/nonce of our own ratchet, consumed (§6.3.1). */
   nextKey(leaf: LeafIndex, kind: RatchetKind): RatchetKey {
-    return this.ratchets(leaf)[kind].next();
+    return this.ownRatchets(leaf)[kind].next();
   }
 
   /**
@@ -352,7 +388,7 @@ export class SecretTree {
    * `commit()` once the message decrypted; until then nothing is consumed.
    */
   prepareKey(leaf: LeafIndex, kind: RatchetKind, generation: number): PreparedKey {
-    return this.ratchets(leaf)[kind].prepare(generation);
+    return this.ownRatchets(leaf)[kind].prepare(generation);
   }
 
   /** The key for `generation`, consumed now (tests, and callers that cannot defer). */
@@ -406,24 +442,43 @@ export class SecretTree {
         handshake: HashRatchet.fromState(cs, r.handshake, t.maxForwardSkip, t.maxRetained),
         application: HashRatchet.fromState(cs, r.application, t.maxForwardSkip, t.maxRetained),
       });
+      t.ownedLeaves.add(leaf);
     }
     return t;
   }
 
-  /** An independent copy: consuming keys in one does not affect the other (copy-on-write states). */
+  /**
+   * An independent copy: consuming keys in one does not affect the other
+   * (copy-on-write states). Node secrets and leaf ratchets are shared, not
+   * copied: node secrets are never modified in place (only wiped, which
+   * `sharedSecrets` prevents) and shared ratchets are copied before they move.
+   */
   clone(): SecretTree {
-    return SecretTree.fromState(this.cs, this.toState());
+    const t = new SecretTree(this.cs, new Uint8Array(this.cs.kdf.size), this.nLeaves, {
+      maxForwardSkip: this.maxForwardSkip,
+      maxRetainedKeys: this.maxRetained,
+    });
+    t.nodes.clear();
+    for (const [x, secret] of this.nodes) {
+      sharedSecrets.add(secret);
+      t.nodes.set(x, secret);
+    }
+    for (const [leaf, r] of this.leaves) t.leaves.set(leaf, r);
+    this.ownedLeaves.clear();
+    return t;
   }
 
-  /** Wipe everything (end of the epoch's retention period). */
+  /** Wipe everything this tree alone holds (end of the epoch's retention period). */
   destroy(): void {
-    for (const s of this.nodes.values()) wipe(s);
+    for (const s of this.nodes.values()) if (!sharedSecrets.has(s)) wipe(s);
     this.nodes.clear();
-    for (const r of this.leaves.values()) {
+    for (const [leaf, r] of this.leaves) {
+      if (!this.ownedLeaves.has(leaf)) continue;
       r.handshake.destroy();
       r.application.destroy();
     }
     this.leaves.clear();
+    this.ownedLeaves.clear();
   }
 }
 

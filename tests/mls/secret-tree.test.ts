@@ -133,6 +133,42 @@ describe('SecretTree', () => {
     expect(t.prepareKey(L(5), 'handshake', 3).generation).toBe(3);
   });
 
+  it('property: clone() is copy-on-write: original and clones move independently and match deep copies', () => {
+    type Op = { tree: number; leaf: number; kind: 'application' | 'handshake'; gen: number; send: boolean } | { clone: number };
+    const op = fc.oneof(
+      fc.record({ tree: fc.nat(3), leaf: fc.nat(7), kind: fc.constantFrom('application' as const, 'handshake' as const), gen: fc.nat(6), send: fc.boolean() }),
+      fc.record({ clone: fc.nat(3) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops: Op[]) => {
+        // Each cloned tree is shadowed by a deep copy made via toState/fromState.
+        const trees = [new SecretTree(cs, secret, 8, { maxForwardSkip: 10, maxRetainedKeys: 3 })];
+        const deep = [SecretTree.fromState(cs, trees[0]!.toState())];
+        const outcome = (f: () => { key: Uint8Array; generation: number }): string => {
+          try {
+            const k = f();
+            return `${k.generation}:${bytesToHex(k.key)}`;
+          } catch (err) {
+            return (err as ValidationError).rule;
+          }
+        };
+        for (const o of ops) {
+          if ('clone' in o) {
+            const i = o.clone % trees.length;
+            trees.push(trees[i]!.clone());
+            deep.push(SecretTree.fromState(cs, deep[i]!.toState()));
+            continue;
+          }
+          const i = o.tree % trees.length;
+          const run = (t: SecretTree) => (o.send ? t.nextKey(L(o.leaf), o.kind) : t.consumeKey(L(o.leaf), o.kind, o.gen));
+          expect(outcome(() => run(trees[i]!))).toBe(outcome(() => run(deep[i]!)));
+        }
+        for (let i = 0; i < trees.length; i++) expect(trees[i]!.toState()).toEqual(deep[i]!.toState());
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('fromState rejects corrupt stored state', () => {
     const t = new SecretTree(cs, secret, 4);
     t.consumeKey(L(1), 'application', 3);
