@@ -202,10 +202,14 @@ export function signatureProvider(name: SignatureName, options: SignatureOptions
     throw new UsageError(`${name}: private key must be ${s.skSize} bytes, got ${sk.length}`);
   }
 
+  /** Outcome of the WebCrypto probe, once known (lets `sign` run without yielding). */
+  let probed: { subtle: SubtleCrypto | undefined } | undefined = web === undefined ? { subtle: undefined } : undefined;
+
   async function subtleFor(): Promise<SubtleCrypto | undefined> {
-    if (web === undefined) return undefined;
-    const ok = await webCryptoSupports(web.keyAlg as EcKeyGenParams, ['sign', 'verify']);
-    return ok ? getSubtle() : undefined;
+    if (probed !== undefined) return probed.subtle;
+    const ok = await webCryptoSupports(web!.keyAlg as EcKeyGenParams, ['sign', 'verify']);
+    probed = { subtle: ok ? getSubtle() : undefined };
+    return probed.subtle;
   }
 
   return {
@@ -213,9 +217,12 @@ export function signatureProvider(name: SignatureName, options: SignatureOptions
       return s.keygen();
     },
 
+    // Once the probe and the key import are done, this reaches subtle.sign
+    // without an await, so the signing job starts within the caller's
+    // synchronous turn and the caller can do other work while it runs.
     async sign(rawPrivateKey, message) {
       const privateKey = normalizePrivate(rawPrivateKey);
-      const subtle = await subtleFor();
+      const subtle = probed !== undefined ? probed.subtle : await subtleFor();
       if (subtle === undefined) {
         try {
           return s.nobleSign(privateKey, message);
@@ -226,7 +233,7 @@ export function signatureProvider(name: SignatureName, options: SignatureOptions
       const w = web!;
       let key: CryptoKey;
       try {
-        key = await privCache.get(privateKey, () => w.importPrivate(subtle, privateKey));
+        key = privCache.peek(privateKey) ?? (await privCache.get(privateKey, () => w.importPrivate(subtle, privateKey)));
       } catch (cause) {
         throw new UsageError(`${name}: invalid private key`, { cause });
       }

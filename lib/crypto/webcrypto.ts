@@ -46,9 +46,11 @@ export function webCryptoSupports(
 /**
  * A small LRU map from key bytes to an imported key. Values are promises so
  * concurrent first uses share one import. A failed import is not cached.
+ * `peek` returns an already imported key synchronously, so a caller can start
+ * a WebCrypto operation without first yielding to the event loop.
  */
 export class KeyCache<V> {
-  private readonly map = new Map<string, Promise<V>>();
+  private readonly map = new Map<string, { promise: Promise<V>; value?: V }>();
 
   constructor(private readonly capacity = 256) {}
 
@@ -59,18 +61,34 @@ export class KeyCache<V> {
       // Refresh recency.
       this.map.delete(id);
       this.map.set(id, hit);
-      return hit;
+      return hit.promise;
     }
     const p = load();
-    this.map.set(id, p);
-    p.catch(() => {
-      if (this.map.get(id) === p) this.map.delete(id);
-    });
+    const entry: { promise: Promise<V>; value?: V } = { promise: p };
+    this.map.set(id, entry);
+    p.then(
+      (v) => {
+        entry.value = v;
+      },
+      () => {
+        if (this.map.get(id) === entry) this.map.delete(id);
+      },
+    );
     if (this.map.size > this.capacity) {
       const oldest = this.map.keys().next().value;
       if (oldest !== undefined) this.map.delete(oldest);
     }
     return p;
+  }
+
+  /** The imported key for `bytes` if its import has completed (refreshes recency), else undefined. */
+  peek(bytes: Uint8Array): V | undefined {
+    const id = bytesToHex(bytes);
+    const hit = this.map.get(id);
+    if (hit?.value === undefined) return undefined;
+    this.map.delete(id);
+    this.map.set(id, hit);
+    return hit.value;
   }
 
   clear(): void {

@@ -9,7 +9,7 @@
  */
 import { UsageError } from './errors.ts';
 import { ContentType, WireFormat, type MLSMessage } from './framing.ts';
-import type { GroupState } from './group-state.ts';
+import { withSecretTree, type GroupState } from './group-state.ts';
 import { mlsExporter } from './key-schedule.ts';
 import { protectAsMember, signAsMember } from './message-send.ts';
 
@@ -32,13 +32,24 @@ export async function createApplicationMessage(
   if (state.pendingProposals.length > 0) {
     throw new UsageError('[V-APP-1] commit the pending proposals before sending application data');
   }
-  const ac = await signAsMember(
+  const copy = withSecretTree(state);
+  const signing = signAsMember(
     state,
     { contentType: ContentType.application, applicationData: data },
     WireFormat.privateMessage,
     options.authenticatedData,
   );
-  return protectAsMember(state, ac, options);
+  // The signature runs in WebCrypto, off this thread; meanwhile derive our
+  // leaf's ratchets in the copy (the first message of an epoch walks the
+  // secret tree from its root). A failure here recurs, and is reported, when
+  // protectAsMember takes the key, after the signing promise is awaited.
+  try {
+    copy.secretTree.deriveLeaf(state.ownLeaf);
+  } catch {
+    // reported below
+  }
+  const ac = await signing;
+  return protectAsMember(state, ac, options, copy);
 }
 
 /** §8.5 MLS-Exporter(label, context, length) for the current epoch. */

@@ -9,6 +9,7 @@ import type { AuthenticatedContent, FramedContent, FramedContentBody, FramedWire
 import { SenderType, WireFormat } from './framing.ts';
 import type { GroupState } from './group-state.ts';
 import { withSecretTree } from './group-state.ts';
+import type { SecretTree } from './secret-tree.ts';
 import { protectPrivateMessage, protectPublicMessage, signFramedContent } from './message-protection.ts';
 import { ProtocolVersion } from './protocol-version.ts';
 import { UsageError } from './errors.ts';
@@ -49,6 +50,8 @@ export async function protectAsMember(
   state: GroupState,
   ac: AuthenticatedContent,
   options: Pick<SendOptions, 'paddingLength'> = {},
+  /** A private copy of the secret tree already made with `withSecretTree(state)`. */
+  copyOfState?: { state: GroupState; secretTree: SecretTree },
 ): Promise<{ state: GroupState; message: MLSMessage }> {
   if (ac.wireFormat === WireFormat.publicMessage) {
     const publicMessage = protectPublicMessage(state.suite, ac, {
@@ -57,7 +60,7 @@ export async function protectAsMember(
     });
     return { state, message: { version: ProtocolVersion.mls10, wireFormat: WireFormat.publicMessage, publicMessage } };
   }
-  const copy = withSecretTree(state);
+  const copy = copyOfState ?? withSecretTree(state);
   const privateMessage = await protectPrivateMessage(state.suite, ac, {
     secretTree: copy.secretTree,
     senderDataSecret: state.keys.senderDataSecret,

@@ -378,6 +378,15 @@ export class SecretTree {
     return own;
   }
 
+  /**
+   * Derive `leaf`'s ratchets now without consuming a generation (the first
+   * use in an epoch walks down from the root). A sender calls it for its own
+   * leaf while its signature is being computed, to overlap the two.
+   */
+  deriveLeaf(leaf: LeafIndex): void {
+    this.ownRatchets(leaf);
+  }
+
   /** Sender side: the next key/nonce of our own ratchet, consumed (§6.3.1). */
   nextKey(leaf: LeafIndex, kind: RatchetKind): RatchetKey {
     return this.ownRatchets(leaf)[kind].next();
