@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { denoExecutable } from './deno-executable.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const bin = (name: string): string => path.join(root, 'node_modules', '.bin', name);
@@ -20,7 +21,7 @@ for (const args of [['build'], ['build', '-b', 'firefox', '--mv3']]) {
 
 mkdirSync(dataDir, { recursive: true });
 const relay = spawn(
-  bin('deno'),
+  denoExecutable(root),
   ['run', '--quiet', '--allow-net', '--allow-read', '--allow-write', '--allow-env', 'relay/main.ts', '--host', '127.0.0.1', '--port', port, '--data-dir', dataDir],
   { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DENO_NO_UPDATE_CHECK: '1' } },
 );

@@ -9,9 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { denoExecutable } from '../../scripts/deno-executable.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const DENO = join(REPO_ROOT, 'node_modules', '.bin', 'deno');
+const DENO = denoExecutable(REPO_ROOT);
 const ENTRY = join(REPO_ROOT, 'relay', 'main.ts');
 const READY = /^MicroChat relay listening on (http:\/\/\S+?):(\d+)\s*$/m;
 
