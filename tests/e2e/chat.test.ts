@@ -283,14 +283,18 @@ describe('chat end to end: three people, a real relay, one profile each', () => 
     await shot(alice, '06a-relay-down');
     const queued = text('Written while the relay was down');
     await send(alice, queued, { waitSent: false });
+    await waitForMessage(alice, queued);
+    const pending = (await shownMessages(alice)).find((m) => m.text === queued);
+    expect(pending?.status).not.toBe('sent'); // it waits (sending, or failed and retried), it is not lost
+    await shot(alice, '06b-queued-while-relay-down');
     await relay.restart();
     await waitForMessage(alice, queued, { status: 'sent' });
     await waitForMessage(bob, queued, { sender: 'Alice' });
     const answer = text('Relay is back');
     await send(bob, answer);
     await waitForMessage(alice, answer, { sender: 'Bob' });
-    await shot(alice, '06b-after-relay-restart');
-    await shot(bob, '06b-after-relay-restart');
+    await shot(alice, '06c-after-relay-restart');
+    await shot(bob, '06c-after-relay-restart');
 
     // Delivered exactly once, not duplicated by the retry after the outage.
     for (const u of [alice, bob]) {
@@ -300,6 +304,9 @@ describe('chat end to end: three people, a real relay, one profile each', () => 
   });
 
   it('7. the relay’s database files, WAL included, hold none of the message texts', async () => {
+    // The store is SQLite in WAL mode: the live scan covers the main file and the WAL as they are mid-run.
+    const names = filesUnder(relay.dataDir).map((f) => path.basename(f));
+    expect(names).toEqual(expect.arrayContaining(['relay.db', 'relay.db-wal']));
     const live = plaintextHits(relay.dataDir);
     await relay.stop();
     const afterStop = plaintextHits(relay.dataDir);
