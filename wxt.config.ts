@@ -11,7 +11,8 @@ export default defineConfig({
     description: 'End-to-end encrypted group chat (MLS) in your side panel.',
     // alarms: wake to reconnect/fetch when idle; notifications: new messages (with a toggle);
     // contextMenus: "Share this page in MicroChat".
-    permissions: ['storage', 'alarms', 'notifications', 'contextMenus', ...(browser === 'firefox' ? [] : ['sidePanel'])],
+    // activeTab: after a toolbar click, the popup may read that tab's address (to join from an opened invite link).
+    permissions: ['storage', 'alarms', 'notifications', 'contextMenus', 'activeTab', ...(browser === 'firefox' ? [] : ['sidePanel'])],
     content_security_policy: { extension_pages: EXTENSION_PAGES_CSP },
     externally_connectable: { ids: [], matches: [] },
     web_accessible_resources: [],

@@ -60,3 +60,21 @@ describe('relay graceful stop', () => {
     expect(relay.process.exitCode).toBe(0);
   });
 });
+
+describe('relay invite landing page', () => {
+  it('serves /join as a static page that says how to join, with a strict CSP and no referrer', async () => {
+    const relay = await startRelay();
+    try {
+      const res = await fetch(`${relay.url}/join`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/html');
+      expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      const html = await res.text();
+      expect(html).toContain('Join conversation');
+      expect(html).not.toContain('<script');
+    } finally {
+      await relay.stop();
+    }
+  });
+});
