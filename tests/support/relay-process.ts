@@ -29,6 +29,22 @@ export interface StartRelayOptions {
   readyTimeoutMs?: number;
   /** Forward the relay's stderr to this process's stderr (default: only when RELAY_DEBUG is set). */
   verbose?: boolean;
+  /**
+   * Keep everything in this Redis instead of the embedded SQLite store
+   * (`--store redis --redis-url … --redis-prefix …`); the data dir then stays empty.
+   */
+  store?: RedisStoreOption;
+}
+
+export interface RedisStoreOption {
+  redisUrl: string;
+  /** Key prefix (default `mc:`); give each test its own so one Redis can host several. */
+  prefix?: string;
+}
+
+/** The relay flags selecting a Redis store. */
+export function redisStoreArgs(store: RedisStoreOption): string[] {
+  return ['--store', 'redis', '--redis-url', store.redisUrl, ...(store.prefix === undefined ? [] : ['--redis-prefix', store.prefix])];
 }
 
 export interface RelayProcess {
@@ -69,6 +85,7 @@ function spawnRelay(port: number, dataDir: string, opts: StartRelayOptions, log:
     String(port),
     '--data-dir',
     dataDir,
+    ...(opts.store === undefined ? [] : redisStoreArgs(opts.store)),
     ...(opts.args ?? []),
   ];
   const child = spawn(DENO, args, {
@@ -165,9 +182,17 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RelayPro
   };
 }
 
-/** The relay's whole database as JSON (table → rows; blobs as {hex}), via relay/dump.ts under Deno. */
-export async function dumpRelayDatabase(dataDir: string): Promise<Record<string, Record<string, unknown>[]>> {
-  const child = spawn(DENO, ['run', '--quiet', '--allow-read', '--allow-write', join(REPO_ROOT, 'relay', 'dump.ts'), dataDir], {
+/**
+ * The relay's whole database as JSON via relay/dump.ts under Deno: for SQLite
+ * table → rows (blobs as {hex}); for a Redis store (pass `store`) the same
+ * shape with one "table" per kind of key (see dump.ts).
+ */
+export async function dumpRelayDatabase(
+  dataDir: string,
+  store?: RedisStoreOption,
+): Promise<Record<string, Record<string, unknown>[]>> {
+  const target = store === undefined ? [dataDir] : redisStoreArgs(store);
+  const child = spawn(DENO, ['run', '--quiet', '--allow-read', '--allow-write', '--allow-net', '--allow-env', join(REPO_ROOT, 'relay', 'dump.ts'), ...target], {
     cwd: REPO_ROOT,
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
