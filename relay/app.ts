@@ -6,6 +6,7 @@
  */
 
 import { Accounts } from './accounts.ts';
+import { LocalBus, type WakeBus } from './bus.ts';
 import type { RelayConfig } from './config.ts';
 import { Delivery, toWire } from './delivery.ts';
 import { readBytes, readBytesList, readId, readIdList, readInt, readOptionalBytes, toB64 } from './encoding.ts';
@@ -28,6 +29,11 @@ export interface RelayDeps {
   log: (line: string) => void;
   /** Unix seconds; injectable for tests. */
   now?: () => number;
+  /**
+   * Wake-ups between relay instances sharing one store: `RedisBus` when
+   * several relays share a Redis, default `LocalBus` (this process only).
+   */
+  bus?: WakeBus;
 }
 
 export interface Relay {
@@ -48,7 +54,8 @@ export function createRelay(deps: RelayDeps): Relay {
   const accounts = new Accounts(store, config, now);
   const pool = config.tokenWorkers > 0 ? new TokenPool(config.tokenWorkers) : null;
   const tokens = new TokenAuthority(store, config, now, pool);
-  const delivery = new Delivery(store, tokens, config, now);
+  const bus = deps.bus ?? new LocalBus();
+  const delivery = new Delivery(store, tokens, config, now, bus);
   const live = new Set<Connection>();
   const claimBudget = new MinuteBudget(config.keyPackageClaimsPerMinute);
   const timers: ReturnType<typeof setInterval>[] = [];
@@ -239,6 +246,7 @@ export function createRelay(deps: RelayDeps): Relay {
       }
     },
     async start(): Promise<void> {
+      await bus.start();
       await tokens.rotate();
       await store.sweep(now());
       const rotateEvery = Math.max(1, Math.min(60, Math.floor(config.tokenKeyOverlapSeconds / 4))) * 1000;
@@ -252,6 +260,7 @@ export function createRelay(deps: RelayDeps): Relay {
     async close(): Promise<void> {
       for (const t of timers) clearInterval(t);
       pool?.close();
+      await bus.close();
       await store.close();
     },
   };

@@ -20,6 +20,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import type { RelayConfig } from './config.ts';
 import { ErrorCode, RelayError, notFound } from './errors.ts';
 import { randomId, randomSecret, toB64 } from './encoding.ts';
+import type { WakeBus } from './bus.ts';
 import type { RelayStore, SpendResult, StoredMessage } from './store.ts';
 import type { Token, TokenAuthority } from './tokens.ts';
 
@@ -69,13 +70,22 @@ export interface Subscriber {
 
 export class Delivery {
   private readonly subscribers = new Map<string, Set<Subscriber>>();
+  /** Per locally subscribed mailbox: resolves once the bus delivers its wake-ups here. */
+  private readonly watching = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: RelayStore,
     private readonly tokens: TokenAuthority,
     private readonly config: RelayConfig,
     private readonly now: () => number,
-  ) {}
+    /** Wake-ups between relay instances (LocalBus when there is only this one). */
+    private readonly bus: WakeBus,
+  ) {
+    bus.connect(
+      (mailboxIds, frame) => this.dispatch(mailboxIds, frame),
+      () => this.resync(),
+    );
+  }
 
   /** Expiry rounded up to the hour (or the TTL if shorter), so it says little about when a message came. */
   private expiresAt(): number {
@@ -169,29 +179,65 @@ export class Delivery {
     return this.store.ack(mailboxId, messageIds);
   }
 
-  subscribe(mailboxId: string, sub: Subscriber): void {
+  /**
+   * Push this mailbox's messages to `sub` from now on. Resolves once wake-ups
+   * from every relay instance reach this one, so reading what is pending
+   * after it misses nothing (a message may come twice; clients drop
+   * duplicates by id).
+   */
+  async subscribe(mailboxId: string, sub: Subscriber): Promise<void> {
     let set = this.subscribers.get(mailboxId);
     if (set === undefined) {
       set = new Set();
       this.subscribers.set(mailboxId, set);
+      this.watching.set(mailboxId, this.bus.watch(mailboxId));
     }
     set.add(sub);
+    try {
+      await this.watching.get(mailboxId);
+    } catch (err) {
+      this.unsubscribe(mailboxId, sub);
+      throw err;
+    }
   }
 
   unsubscribe(mailboxId: string, sub: Subscriber): void {
     const set = this.subscribers.get(mailboxId);
     if (set === undefined) return;
     set.delete(sub);
-    if (set.size === 0) this.subscribers.delete(mailboxId);
+    if (set.size === 0) {
+      this.subscribers.delete(mailboxId);
+      this.watching.delete(mailboxId);
+      this.bus.unwatch(mailboxId);
+    }
   }
 
+  /** After the store committed a message: wake every subscriber of these mailboxes, on any instance. */
   private notify(mailboxes: string[], stored: StoredMessage): void {
-    let frame: PushFrame | undefined;
-    for (const mb of mailboxes) {
+    if (mailboxes.length === 0) return;
+    this.bus.publish(mailboxes, toWire(stored));
+  }
+
+  private dispatch(mailboxIds: readonly string[], frame: PushFrame): void {
+    for (const mb of mailboxIds) {
       const set = this.subscribers.get(mb);
       if (set === undefined) continue;
-      frame ??= new PushFrame(toWire(stored));
       for (const sub of set) sub.push(mb, frame);
+    }
+  }
+
+  /**
+   * Wake-ups may have been lost (the bus reconnected): push everything pending
+   * to local subscribers again, one mailbox at a time so a large relay does
+   * not flood the store.
+   */
+  private async resync(): Promise<void> {
+    for (const [mailboxId, set] of [...this.subscribers]) {
+      const pending = await this.store.fetchMailbox(mailboxId, this.config.fetchBatchMax, this.now());
+      for (const m of pending) {
+        const frame = new PushFrame(toWire(m));
+        for (const sub of set) sub.push(mailboxId, frame);
+      }
     }
   }
 }

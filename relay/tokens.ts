@@ -33,6 +33,16 @@ const ELEMENT_BYTES = 32;
 
 const voprf = ristretto255_oprf.voprf;
 
+/** Window of the claim on creating the next key (see TokenAuthority.createKey). */
+const KEY_CLAIM_WINDOW_S = 30;
+/** How long an instance that lost the claim waits for the winner's key, and how often it looks. */
+const KEY_WAIT_MS = 3_000;
+const KEY_POLL_MS = 100;
+/** Unknown key ids reload the keys at most this often. */
+const KEY_RELOAD_MIN_MS = 1_000;
+/** The published key list is re-read from the store when older than this. */
+const KEY_LIST_FRESH_MS = 10_000;
+
 /** A key as used in memory: the stored record plus its evaluator (skS, pkS, fast Evaluate). */
 interface LiveKey {
   record: TokenKey;
@@ -73,6 +83,10 @@ export class TokenAuthority {
   private keys: LiveKey[] = [];
   private readonly evaluators = new Map<string, TokenEvaluator>();
   private readonly issuance: MinuteBudget;
+  /** The run of rotate() in progress, shared by concurrent callers. */
+  private rotating: Promise<void> | null = null;
+  /** When the keys were last read from the store (ms). */
+  private loadedAt = 0;
 
   constructor(
     private readonly store: RelayStore,
@@ -84,32 +98,28 @@ export class TokenAuthority {
     this.issuance = new MinuteBudget(config.tokenIssueRequestsPerMinute, () => this.now() * 1000);
   }
 
-  /** Load keys, retire expired ones, create a new issuing key when none is current. */
-  async rotate(): Promise<void> {
+  /**
+   * Load keys, retire expired ones, create a new issuing key when none is
+   * current. Concurrent calls in this process share one run; across relay
+   * instances sharing a store, see `createKey`.
+   */
+  rotate(): Promise<void> {
+    this.rotating ??= this.load().finally(() => (this.rotating = null));
+    return this.rotating;
+  }
+
+  private async load(): Promise<void> {
     const now = this.now();
-    const keys = await this.store.listTokenKeys();
+    let keys = await this.store.listTokenKeys();
     for (const k of keys) {
       if (k.acceptUntil <= now) await this.store.retireTokenKey(k.keyId);
     }
-    let live = keys.filter((k) => k.acceptUntil > now);
-    if (!live.some((k) => k.issueUntil > now)) {
-      // The stored secret is an X25519 seed; skS = clamp(seed) mod ℓ (see token-eval.ts).
-      const seed = newTokenSeed();
-      const evaluator = await createTokenEvaluator(seed);
-      const issueUntil = now + this.config.tokenKeyLifetimeSeconds;
-      const key: TokenKey = {
-        keyId: keyIdOf(evaluator.publicKey),
-        secretKey: seed,
-        publicKey: evaluator.publicKey,
-        issueUntil,
-        acceptUntil: issueUntil + this.config.tokenKeyOverlapSeconds,
-      };
-      await this.store.putTokenKey(key);
-      this.evaluators.set(key.keyId, evaluator);
-      live = [...live, key];
-    }
+    keys = keys.filter((k) => k.acceptUntil > now);
+    if (!keys.some((k) => k.issueUntil > now)) keys = await this.createKey(keys, now);
     const next: LiveKey[] = [];
-    for (const record of live.sort((a, b) => a.issueUntil - b.issueUntil)) {
+    // Every instance orders the same stored keys the same way, so all issue under the same key.
+    const ordered = keys.sort((a, b) => a.issueUntil - b.issueUntil || (a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : 0));
+    for (const record of ordered) {
       let evaluator = this.evaluators.get(record.keyId);
       if (evaluator === undefined) {
         evaluator = await createTokenEvaluator(record.secretKey);
@@ -119,6 +129,57 @@ export class TokenAuthority {
     }
     for (const id of this.evaluators.keys()) if (!next.some((k) => k.record.keyId === id)) this.evaluators.delete(id);
     this.keys = next;
+    this.loadedAt = Date.now();
+  }
+
+  /**
+   * Create the next issuing key, or wait for the instance that does. Relays
+   * sharing a store that all find no issuing key at once must not each make
+   * one: a client reads the key list from one instance and may be issued a
+   * token by another. So creation is claimed with the store's atomic counter,
+   * in a bucket named after the key state every instance just read (the
+   * latest issueUntil) and a 30 s window (a creator that died before storing
+   * its key blocks creation for at most that long). The others poll the store
+   * until the key appears.
+   */
+  private async createKey(live: TokenKey[], now: number): Promise<TokenKey[]> {
+    const latest = live.reduce((m, k) => Math.max(m, k.issueUntil), 0);
+    const window = Math.floor(now / KEY_CLAIM_WINDOW_S);
+    const claimed = await this.store.consumeQuota(`token-key:${latest}:${window}`, 1, 1, (window + 2) * KEY_CLAIM_WINDOW_S);
+    if (!claimed) {
+      for (let waited = 0; waited < KEY_WAIT_MS; waited += KEY_POLL_MS) {
+        await new Promise((r) => setTimeout(r, KEY_POLL_MS));
+        const keys = (await this.store.listTokenKeys()).filter((k) => k.acceptUntil > now);
+        if (keys.some((k) => k.issueUntil > now)) return keys;
+      }
+      // The claimer is gone or slow: keep what we have; the next rotation (or request) tries again.
+      return live;
+    }
+    // The stored secret is an X25519 seed; skS = clamp(seed) mod ℓ (see token-eval.ts).
+    const seed = newTokenSeed();
+    const evaluator = await createTokenEvaluator(seed);
+    const issueUntil = now + this.config.tokenKeyLifetimeSeconds;
+    const key: TokenKey = {
+      keyId: keyIdOf(evaluator.publicKey),
+      secretKey: seed,
+      publicKey: evaluator.publicKey,
+      issueUntil,
+      acceptUntil: issueUntil + this.config.tokenKeyOverlapSeconds,
+    };
+    await this.store.putTokenKey(key);
+    this.evaluators.set(key.keyId, evaluator);
+    return [...live, key];
+  }
+
+  /**
+   * Reload keys that another relay instance may have created, at most once
+   * per KEY_RELOAD_MIN_MS, so a flood of tokens with made-up key ids cannot
+   * turn into a flood of store reads. Returns whether the keys are fresh.
+   */
+  private async reload(): Promise<boolean> {
+    if (this.rotating === null && Date.now() - this.loadedAt < KEY_RELOAD_MIN_MS) return false;
+    await this.rotate();
+    return true;
   }
 
   private async current(): Promise<LiveKey> {
@@ -135,8 +196,11 @@ export class TokenAuthority {
   async publicKeys(): Promise<PublicTokenKey[]> {
     await this.current();
     const now = this.now();
-    // Retire due keys now rather than at the next periodic rotation, so the list and the store agree.
-    if (this.keys.some((k) => k.record.acceptUntil <= now)) await this.rotate();
+    // Retire due keys now rather than at the next periodic rotation, so the list and the store agree;
+    // and pick up keys other relay instances created, so every instance publishes the same list.
+    if (this.keys.some((k) => k.record.acceptUntil <= now) || Date.now() - this.loadedAt > KEY_LIST_FRESH_MS) {
+      await this.rotate();
+    }
     return this.keys
       .map((k) => k.record)
       .filter((k) => k.acceptUntil > now)
@@ -209,7 +273,10 @@ export class TokenAuthority {
    */
   async verify(token: Token): Promise<Spend> {
     const now = this.now();
-    const key = this.keys.find((k) => k.record.keyId === token.keyId && k.record.acceptUntil > now);
+    const find = (): LiveKey | undefined => this.keys.find((k) => k.record.keyId === token.keyId && k.record.acceptUntil > now);
+    let key = find();
+    // A key this instance has not seen yet may have been created by another relay on the same store.
+    if (key === undefined && (await this.reload())) key = find();
     if (key === undefined) throw new RelayError(ErrorCode.tokenInvalid, 'token invalid');
     let ok: boolean;
     try {

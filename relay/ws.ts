@@ -184,10 +184,16 @@ export class Connection implements Subscriber {
         }
         await this.delivery.openMailbox(mailboxId, secret);
         if (this.closed) return;
-        // Subscribe before reading what is pending, so nothing posted in between is missed
-        // (it may arrive twice; clients drop duplicates by id).
+        // Subscribe (on every relay instance, via the bus) before reading what is pending,
+        // so nothing posted in between is missed (it may arrive twice; clients drop duplicates by id).
         this.mailboxes.add(mailboxId);
-        this.delivery.subscribe(mailboxId, this);
+        try {
+          await this.delivery.subscribe(mailboxId, this);
+        } catch (err) {
+          this.mailboxes.delete(mailboxId);
+          throw err;
+        }
+        if (this.closed) return;
         this.send({ t: 'ok', rid });
         await this.pushPending(mailboxId);
         return;

@@ -1,0 +1,167 @@
+/**
+ * The wake-up bus (relay/bus.ts) on its own: LocalBus dispatches in process;
+ * RedisBus instances on one private redis-server wake each other per mailbox,
+ * skip their own messages, stop after unwatch, drop malformed bus messages,
+ * and resync after their subscriber connection comes back.
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from 'redis';
+import { LocalBus, RedisBus } from '../../relay/bus.ts';
+import type { PushFrame, WireMessage } from '../../relay/delivery.ts';
+import { startRedis, type RedisProcess } from '../support/redis-process.ts';
+import { waitFor } from './support/client.ts';
+
+interface Got {
+  mailboxId: string;
+  frame: Record<string, unknown>;
+}
+
+/** A bus connected to a recorder, as Delivery would connect it. */
+function record(bus: LocalBus | RedisBus): { got: Got[]; resyncs: () => number } {
+  const got: Got[] = [];
+  let resyncs = 0;
+  bus.connect(
+    (mailboxIds: readonly string[], frame: PushFrame) => {
+      for (const mailboxId of mailboxIds) got.push({ mailboxId, frame: JSON.parse(frame.for(mailboxId)) as Record<string, unknown> });
+    },
+    async () => {
+      resyncs++;
+    },
+  );
+  return { got, resyncs: () => resyncs };
+}
+
+let n = 0;
+const msg = (payload = 'AAEC'): WireMessage => ({ id: `msg${++n}`, kind: 'group', payload });
+const mb = (): string => `mailbox${++n}`;
+
+describe('LocalBus', () => {
+  it('dispatches a published message to the handler for every mailbox, sharing one frame', async () => {
+    const bus = new LocalBus();
+    const { got } = record(bus);
+    await bus.start();
+    const m = msg();
+    bus.publish(['a', 'b'], m);
+    expect(got.map((g) => g.mailboxId)).toEqual(['a', 'b']);
+    expect(got[1]!.frame).toEqual({ t: 'msg', mailboxId: 'b', id: m.id, kind: 'group', payload: m.payload });
+    await bus.close();
+  });
+});
+
+describe('RedisBus on one redis-server', () => {
+  let redis: RedisProcess;
+  const buses: RedisBus[] = [];
+  const log: string[] = [];
+
+  async function bus(prefix = 'bus-test:'): Promise<{ bus: RedisBus; got: Got[]; resyncs: () => number }> {
+    const b = new RedisBus({ url: redis.url, prefix, log: (l) => log.push(l) });
+    const r = record(b);
+    await b.start();
+    buses.push(b);
+    return { bus: b, ...r };
+  }
+
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+
+  afterAll(async () => {
+    for (const b of buses) await b.close();
+    await redis?.stop();
+  });
+
+  it('a message published on A reaches B for the mailbox B watches, once; A pushes its own locally, not twice', async () => {
+    const a = await bus();
+    const b = await bus();
+    const watched = mb();
+    const other = mb();
+    await b.bus.watch(watched);
+    await a.bus.watch(watched);
+    const m = msg('x'.repeat(1500));
+    a.bus.publish([watched, other], m);
+    await waitFor(() => b.got.length >= 1, 5_000, 'wake-up on B');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(b.got).toEqual([{ mailboxId: watched, frame: { t: 'msg', mailboxId: watched, id: m.id, kind: 'group', payload: m.payload } }]);
+    // A handled both mailboxes locally at publish time (Delivery filters by its sockets) and ignored its own echo.
+    expect(a.got.map((g) => g.mailboxId)).toEqual([watched, other]);
+  });
+
+  it('after unwatch no wake-up arrives; watching again resumes', async () => {
+    const a = await bus();
+    const b = await bus();
+    const box = mb();
+    await b.bus.watch(box);
+    b.bus.unwatch(box);
+    // watch/unwatch/watch in quick succession must end subscribed.
+    b.bus.unwatch(box);
+    a.bus.publish([box], msg());
+    await new Promise((r) => setTimeout(r, 300));
+    expect(b.got).toEqual([]);
+    const again = b.bus.watch(box);
+    b.bus.unwatch(box);
+    await b.bus.watch(box);
+    await again;
+    const m = msg();
+    a.bus.publish([box], m);
+    await waitFor(() => b.got.length === 1, 5_000, 'wake-up after re-watch');
+    expect(b.got[0]!.frame.id).toBe(m.id);
+  });
+
+  it('instances with another prefix do not hear each other', async () => {
+    const a = await bus('tenant-a:');
+    const b = await bus('tenant-b:');
+    const box = mb();
+    await b.bus.watch(box);
+    a.bus.publish([box], msg());
+    await new Promise((r) => setTimeout(r, 300));
+    expect(b.got).toEqual([]);
+  });
+
+  it('drops malformed bus messages (bad JSON, bad kind, bad id, bad payload) and keeps working', async () => {
+    const b = await bus();
+    const box = mb();
+    await b.bus.watch(box);
+    const raw = createClient({ url: redis.url });
+    raw.on('error', () => {});
+    await raw.connect();
+    const origin = '0123456789abcdef';
+    const channel = `bus-test:wake:${box}`;
+    for (const body of [
+      'short',
+      origin + '{not json',
+      origin + JSON.stringify({ id: 'ok', kind: 'evil', payload: 'AA' }),
+      origin + JSON.stringify({ id: 'a"b', kind: 'group', payload: 'AA' }),
+      origin + JSON.stringify({ id: 'ok', kind: 'group', payload: '"}],"t":"x' }),
+      origin + JSON.stringify([1, 2]),
+    ]) {
+      await raw.publish(channel, body);
+    }
+    await raw.publish(channel, origin + JSON.stringify({ id: 'good', kind: 'welcome', payload: 'AAAA' }));
+    await waitFor(() => b.got.length === 1, 5_000, 'the well-formed message');
+    expect(b.got[0]!.frame).toEqual({ t: 'msg', mailboxId: box, id: 'good', kind: 'welcome', payload: 'AAAA' });
+    await raw.close();
+  });
+
+  it('after Redis restarts, subscriptions come back and resync runs (wake-ups meanwhile were lost)', async () => {
+    const a = await bus();
+    const b = await bus();
+    const box = mb();
+    await b.bus.watch(box);
+    const before = b.resyncs();
+    await redis.kill9();
+    // A publish while Redis is down must not throw (the message is already durable in the store).
+    a.bus.publish([box], msg());
+    await redis.restart();
+    await waitFor(() => b.resyncs() > before, 20_000, 'resync after reconnect');
+    const m = msg();
+    await waitFor(
+      () => {
+        a.bus.publish([box], m);
+        return b.got.some((g) => g.frame.id === m.id);
+      },
+      20_000,
+      'a wake-up through the restarted Redis',
+    );
+  });
+});
