@@ -87,6 +87,9 @@ return n
 
 /** Bytes of the random instance tag that prefixes every bus message (hex). */
 const ORIGIN_HEX = 16;
+/** After the subscriber reconnects: how often, and how far apart, to try re-pushing pending messages. */
+const RESYNC_ATTEMPTS = 20;
+const RESYNC_RETRY_MS = 500;
 
 type Client = ReturnType<typeof createClient>;
 
@@ -132,9 +135,14 @@ export class RedisBus implements WakeBus {
   constructor(private readonly options: RedisBusOptions) {
     const bytes = crypto.getRandomValues(new Uint8Array(ORIGIN_HEX / 2));
     this.origin = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-    // Commands wait (queued) while Redis is away rather than failing at once,
-    // but never longer than a few seconds: a send must not hang on a wake-up.
-    this.pub = createClient({ url: options.url });
+    // While Redis is away commands fail at once rather than queue: a wake-up
+    // that cannot go now is not worth sending late (the resync covers it).
+    this.pub = createClient({
+      url: options.url,
+      disableOfflineQueue: true,
+      socket: { connectTimeout: 5_000 },
+      commandOptions: { timeout: 5_000 },
+    });
     this.sub = this.pub.duplicate();
     // node-redis emits 'error' on every failed (re)connect; without a listener that would crash the process.
     let pubDown = false;
@@ -154,8 +162,21 @@ export class RedisBus implements WakeBus {
       if (!subDown) return;
       subDown = false;
       if (this.closing) return;
-      this.resync().catch(() => options.log('wake-up bus: resync after reconnect failed'));
+      void this.resyncSoon();
     });
+  }
+
+  /** Re-push pending messages, retrying while the store is still reconnecting (or Redis still loading its AOF). */
+  private async resyncSoon(): Promise<void> {
+    for (let attempt = 0; attempt < RESYNC_ATTEMPTS && !this.closing; attempt++) {
+      try {
+        await this.resync();
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, RESYNC_RETRY_MS));
+      }
+    }
+    if (!this.closing) this.options.log('wake-up bus: resync after reconnect failed; clients get pending messages on their next fetch');
   }
 
   private channel(mailboxId: string): string {
@@ -224,7 +245,13 @@ export class RedisBus implements WakeBus {
           this.subscribed.add(mailboxId);
         } else if (!want && this.subscribed.has(mailboxId)) {
           this.subscribed.delete(mailboxId);
-          await this.sub.unsubscribe(this.channel(mailboxId), this.listener, true);
+          try {
+            await this.sub.unsubscribe(this.channel(mailboxId), this.listener, true);
+          } catch (err) {
+            // Still subscribed (Redis away): the next watch/unwatch of this mailbox tries again.
+            this.subscribed.add(mailboxId);
+            throw err;
+          }
         }
       });
     this.ops.set(mailboxId, next);
@@ -274,4 +301,12 @@ function toWireMessage(v: unknown): WireMessage | null {
   if (kind !== 'group' && kind !== 'welcome') return null;
   if (typeof payload !== 'string' || !B64U.test(payload)) return null;
   return { id, kind, payload };
+}
+
+/** The bus a relay needs for its store: Redis pub/sub when relays share a Redis, else in-process. */
+export function openWakeBus(
+  config: { store: string; redisUrl: string; redisPrefix: string },
+  log: (line: string) => void,
+): WakeBus {
+  return config.store === 'redis' ? new RedisBus({ url: config.redisUrl, prefix: config.redisPrefix, log }) : new LocalBus();
 }
