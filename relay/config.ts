@@ -9,6 +9,17 @@ export interface RelayConfig {
   host: string;
   /** 0 asks the OS for a free port. */
   port: number;
+  /** Embedded SQLite in dataDir (default), or a shared Redis (several relay instances behind a load balancer). */
+  store: 'sqlite' | 'redis';
+  /** redis:// or rediss:// URL (may carry credentials: never logged); required with store redis. */
+  redisUrl: string;
+  /** Prefix of every Redis key, so one Redis can host several relays (a hash tag such as `{mc}:` suits Redis Cluster). */
+  redisPrefix: string;
+  /**
+   * Redis store: at most one AOF rewrite (BGREWRITEAOF, which drops deleted
+   * ciphertext from the append-only file) per this many seconds, and only after deletions.
+   */
+  redisAofRewriteIntervalSeconds: number;
   dataDir: string;
   /** WebAuthn relying-party ID; defaults to the host the relay listens on. */
   rpId: string;
@@ -58,6 +69,10 @@ export const DEFAULT_CONFIG: RelayConfig = {
   host: '127.0.0.1',
   port: 8787,
   dataDir: './relay-data',
+  store: 'sqlite',
+  redisUrl: '',
+  redisPrefix: 'mc:',
+  redisAofRewriteIntervalSeconds: 60,
   rpId: '',
   extraRpIds: [],
   rpName: 'MicroChat',
@@ -120,6 +135,7 @@ const NUMERIC_KEYS: readonly NumericKey[] = [
   'fetchBatchMax',
   'inviteMaxBytes',
   'inviteMaxTtlSeconds',
+  'redisAofRewriteIntervalSeconds',
 ];
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -135,6 +151,36 @@ function parseNumber(key: string, raw: string): number {
     throw new ConfigError(`${key}: expected a non-negative integer, got "${raw}"`);
   }
   return n;
+}
+
+function parseStore(raw: string): RelayConfig['store'] {
+  if (raw === 'sqlite' || raw === 'redis') return raw;
+  throw new ConfigError(`store: expected sqlite or redis, got "${raw}"`);
+}
+
+/** Checks a Redis URL without ever echoing it (it may carry a password). */
+function parseRedisUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('redisUrl: not a URL (expected redis://host:port or rediss://host:port)');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError('redisUrl: the scheme must be redis:// or rediss://');
+  }
+  if (url.hostname === '') throw new ConfigError('redisUrl: missing host');
+  if (url.search !== '' || url.hash !== '') throw new ConfigError('redisUrl: no query or fragment allowed');
+  if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d{1,2}$/.test(url.pathname)) {
+    throw new ConfigError('redisUrl: the path may only be a database number');
+  }
+  return raw;
+}
+
+function parseRedisPrefix(raw: string): string {
+  // Printable ASCII without spaces: it becomes part of every key and of the pub/sub channel names.
+  if (!/^[\x21-\x7e]{1,64}$/.test(raw)) throw new ConfigError('redisPrefix: 1 to 64 printable ASCII characters, no spaces');
+  return raw;
 }
 
 function parseBool(key: string, raw: string): boolean {
@@ -172,6 +218,15 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
       case 'allowAnyExtension':
         config.allowAnyExtension = parseBool(key, raw);
         return;
+      case 'store':
+        config.store = parseStore(raw);
+        return;
+      case 'redisUrl':
+        config.redisUrl = parseRedisUrl(raw);
+        return;
+      case 'redisPrefix':
+        config.redisPrefix = parseRedisPrefix(raw);
+        return;
       default:
         if ((NUMERIC_KEYS as readonly string[]).includes(key)) {
           config[key as NumericKey] = parseNumber(key, raw);
@@ -181,7 +236,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     }
   };
 
-  for (const key of [...NUMERIC_KEYS, 'host', 'dataDir', 'rpId', 'rpName', 'origins', 'extraRpIds', 'allowAnyExtension']) {
+  for (const key of [...NUMERIC_KEYS, 'host', 'dataDir', 'rpId', 'rpName', 'origins', 'extraRpIds', 'allowAnyExtension', 'store', 'redisUrl', 'redisPrefix']) {
     const raw = env[envName(key)];
     if (raw !== undefined && raw !== '') set(key, raw, false);
   }
@@ -209,6 +264,10 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     config.rpId = local ? 'localhost' : config.host;
   }
   if (config.port > 65535) throw new ConfigError('port: must be at most 65535');
+  if (config.store === 'redis' && config.redisUrl === '') throw new ConfigError('store redis needs redisUrl (--redis-url)');
+  if (config.store === 'sqlite' && config.redisUrl !== '') {
+    throw new ConfigError('redisUrl is set but store is sqlite (add --store redis)');
+  }
   if (Math.ceil((config.maxMessageBytes * 4) / 3) + 1024 > config.maxFrameBytes) {
     throw new ConfigError('maxMessageBytes must fit one frame in base64 with 1 KiB to spare');
   }

@@ -1,34 +1,218 @@
 /**
- * Operator tool: print the whole relay database as JSON (blobs as hex), e.g.
- * to audit what the relay keeps. Used by the privacy test.
+ * Operator tool: print everything the relay keeps as JSON (blobs as hex),
+ * e.g. to audit it. Used by the privacy test.
  *
  *   deno run --allow-read --allow-write relay/dump.ts <data-dir>
+ *   deno run --allow-net --allow-env relay/dump.ts --store redis --redis-url redis://… [--redis-prefix mc:]
+ *
+ * SQLite: table → rows. Redis: the same shape, one "table" per kind of key
+ * (see the key list in redis-store.ts), one row per entry; a key under the
+ * prefix that the store does not know lands in `unknown`, so nothing is hidden
+ * from the audit.
  */
 
+import { Buffer } from 'node:buffer';
 import { DatabaseSync } from 'node:sqlite';
+import { loadConfig } from './config.ts';
+import { createRelayRedisClient } from './redis-store.ts';
 import { DB_FILE } from './sqlite-store.ts';
 
 interface DenoArgs {
   args: string[];
 }
-const args = (globalThis as unknown as { Deno: DenoArgs }).Deno.args;
-const dir = args[0];
-if (dir === undefined) throw new Error('usage: dump.ts <data-dir>');
+type Row = Record<string, unknown>;
+type Dump = Record<string, Row[]>;
 
-const db = new DatabaseSync(`${dir.replace(/\/+$/, '')}/${DB_FILE}`);
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-const out: Record<string, Record<string, unknown>[]> = {};
-const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
-for (const t of tables) {
-  const name = String(t.name);
-  out[name] = db
-    .prepare(`SELECT * FROM "${name.replace(/"/g, '""')}"`)
-    .all()
-    .map((row) =>
-      Object.fromEntries(
-        Object.entries(row).map(([k, v]) => [k, v instanceof Uint8Array ? { hex: hex(v) } : typeof v === 'bigint' ? String(v) : v]),
-      ),
-    );
+
+function dumpSqlite(dir: string): Dump {
+  const db = new DatabaseSync(`${dir.replace(/\/+$/, '')}/${DB_FILE}`);
+  const out: Dump = {};
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
+  for (const t of tables) {
+    const name = String(t.name);
+    out[name] = db
+      .prepare(`SELECT * FROM "${name.replace(/"/g, '""')}"`)
+      .all()
+      .map((row) =>
+        Object.fromEntries(
+          Object.entries(row).map(([k, v]) => [k, v instanceof Uint8Array ? { hex: hex(v) } : typeof v === 'bigint' ? String(v) : v]),
+        ),
+      );
+  }
+  db.close();
+  return out;
 }
-db.close();
-console.log(JSON.stringify(out));
+
+/** Escapes glob characters so SCAN MATCH takes the prefix literally. */
+const globEscape = (s: string): string => s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+
+async function dumpRedis(url: string, prefix: string): Promise<Dump> {
+  const client = createRelayRedisClient(url, (line) => console.error(line));
+  await client.connect();
+  const out: Dump = {};
+  const add = (table: string, row: Row): void => {
+    (out[table] ??= []).push(row);
+  };
+  const cmd = async (args: string[]): Promise<unknown> => client.sendCommand(args);
+  const str = (v: unknown): string => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : String(v));
+  const blob = (v: unknown): { hex: string } => ({ hex: v instanceof Uint8Array ? hex(v) : '' });
+  const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+  /** HGETALL as field → raw value (node-redis answers an object, or a flat array). */
+  const hash = async (key: string): Promise<Map<string, unknown>> => {
+    const reply = await cmd(['HGETALL', key]);
+    const m = new Map<string, unknown>();
+    if (Array.isArray(reply)) {
+      for (let i = 0; i + 1 < reply.length; i += 2) m.set(str(reply[i]), reply[i + 1]);
+    } else if (typeof reply === 'object' && reply !== null) {
+      for (const [k, v] of Object.entries(reply)) m.set(k, v);
+    }
+    return m;
+  };
+  const members = async (key: string): Promise<string[]> => arr(await cmd(['SMEMBERS', key])).map(str);
+  const zset = async (key: string): Promise<[string, string][]> => {
+    const flat = arr(await cmd(['ZRANGE', key, '0', '-1', 'WITHSCORES'])).map(str);
+    const pairs: [string, string][] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i] ?? '', flat[i + 1] ?? '']);
+    return pairs;
+  };
+  const expireTime = async (key: string): Promise<number> => Number(str(await cmd(['EXPIRETIME', key])));
+
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const r = arr(await cmd(['SCAN', cursor, 'MATCH', `${globEscape(prefix)}*`, 'COUNT', '1000']));
+    cursor = str(r[0]);
+    for (const k of arr(r[1])) keys.push(str(k));
+  } while (cursor !== '0');
+  keys.sort();
+
+  for (const key of keys) {
+    const rest = key.slice(prefix.length);
+    const colon = rest.indexOf(':');
+    const kind = colon < 0 ? rest : rest.slice(0, colon);
+    const id = colon < 0 ? '' : rest.slice(colon + 1);
+    switch (colon < 0 ? kind : `${kind}:`) {
+      case 'cer:': {
+        const v = JSON.parse(str(await cmd(['GET', key]))) as Row;
+        add('ceremonies', { id, kind: v.kind, challenge: v.challenge, account_id: v.accountId, expires_at: v.expiresAt });
+        break;
+      }
+      case 'cerexp':
+        for (const [m, score] of await zset(key)) add('ceremony_expiries', { id: m, expires_at: Number(score) });
+        break;
+      case 'acct:':
+        add('accounts', { account_id: id });
+        break;
+      case 'cred:': {
+        const h = await hash(key);
+        add('credentials', {
+          credential_id: id,
+          account_id: str(h.get('a')),
+          public_key: blob(h.get('k')),
+          counter: Number(str(h.get('c'))),
+          transports: str(h.get('t')),
+        });
+        break;
+      }
+      case 'sess:': {
+        const h = await hash(key);
+        add('sessions', { token_hash: id, account_id: str(h.get('a')), expires_at: Number(str(h.get('e'))) });
+        break;
+      }
+      case 'sessexp':
+        for (const [m, score] of await zset(key)) add('session_expiries', { token_hash: m, expires_at: Number(score) });
+        break;
+      case 'kp:':
+        for (const v of arr(await cmd(['LRANGE', key, '0', '-1']))) add('key_packages', { account_id: id, last_resort: 0, data: blob(v) });
+        break;
+      case 'kplr:':
+        add('key_packages', { account_id: id, last_resort: 1, data: blob(await cmd(['GET', key])) });
+        break;
+      case 'quota:':
+        add('quotas', { bucket: id, used: Number(str(await cmd(['GET', key]))), expires_at: await expireTime(key) });
+        break;
+      case 'tkeys': {
+        for (const v of (await hash(key)).values()) {
+          const o = JSON.parse(str(v)) as Row;
+          add('token_keys', {
+            key_id: o.keyId,
+            secret_key: { hex: hex(Buffer.from(String(o.secretKey), 'base64')) },
+            public_key: { hex: hex(Buffer.from(String(o.publicKey), 'base64')) },
+            issue_until: o.issueUntil,
+            accept_until: o.acceptUntil,
+          });
+        }
+        break;
+      }
+      case 'spent:':
+        for (const m of await members(key)) add('spent', { key_id: id, input_hash: m });
+        break;
+      case 'mb:':
+        add('mailboxes', { mailbox_id: id, secret_hash: str(await cmd(['GET', key])) });
+        break;
+      case 'mbq:':
+        for (const m of await members(key)) add('mailbox_queues', { mailbox_id: id, queue_hash: m });
+        break;
+      case 'q:':
+        for (const m of await members(key)) add('registrations', { queue_hash: id, mailbox_id: m });
+        break;
+      case 'qm:':
+        for (const m of await members(key)) add('queue_messages', { queue_hash: id, message_id: m });
+        break;
+      case 'msg:': {
+        const h = await hash(key);
+        const q = str(h.get('q'));
+        add('messages', {
+          message_id: id,
+          queue_hash: q === '' ? null : q,
+          payload: blob(h.get('p')),
+          expires_at: Number(str(h.get('e'))),
+          seq: Number(str(h.get('s'))),
+        });
+        break;
+      }
+      case 'to:':
+        for (const m of await members(key)) add('recipients', { message_id: id, mailbox_id: m });
+        break;
+      case 'inbox:':
+        for (const [m, score] of await zset(key)) add('deliveries', { mailbox_id: id, message_id: m, seq: Number(score) });
+        break;
+      case 'exp':
+        for (const [m, score] of await zset(key)) {
+          const bar = m.indexOf('|');
+          add('message_expiries', { message_id: m.slice(0, bar), queue_hash: m.slice(bar + 1) || null, expires_at: Number(score) });
+        }
+        break;
+      case 'seq':
+        add('counters', { name: 'seq', value: Number(str(await cmd(['GET', key]))) });
+        break;
+      case 'inv:': {
+        const h = await hash(key);
+        add('invites', {
+          invite_hash: id,
+          write_key_hash: str(h.get('w')),
+          ciphertext: blob(h.get('c')),
+          expires_at: Number(str(h.get('e'))),
+          one_time: Number(str(h.get('o'))),
+        });
+        break;
+      }
+      default:
+        add('unknown', { key, type: str(await cmd(['TYPE', key])), value: blob(await cmd(['DUMP', key])) });
+    }
+  }
+  await client.close();
+  return out;
+}
+
+const args = (globalThis as unknown as { Deno: DenoArgs }).Deno.args;
+const first = args[0];
+if (first === undefined) throw new Error('usage: dump.ts <data-dir> | dump.ts --store redis --redis-url <url> [--redis-prefix <p>]');
+if (first.startsWith('--')) {
+  const config = loadConfig({}, args);
+  if (config.store !== 'redis') throw new Error('dump.ts: flags select a Redis store (--store redis --redis-url …)');
+  console.log(JSON.stringify(await dumpRedis(config.redisUrl, config.redisPrefix)));
+} else {
+  console.log(JSON.stringify(dumpSqlite(first)));
+}

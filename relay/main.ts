@@ -5,11 +5,13 @@
  *
  *   deno run --allow-net --allow-read --allow-write --allow-env relay/main.ts \
  *     --host 127.0.0.1 --port 0 --data-dir ./relay-data
+ *   (or, for several instances sharing one Redis: --store redis --redis-url redis://host:6379)
  */
 
 import { createRelay } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { DB_FILE, SqliteStore } from './sqlite-store.ts';
+import type { RelayStore } from './store.ts';
+import { openStore } from './store-factory.ts';
 
 /** The small part of the Deno namespace this entry uses (the repo type-checks with tsc, not deno). */
 interface DenoApi {
@@ -45,9 +47,14 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  Deno.mkdirSync(config.dataDir, { recursive: true });
-
-  const store = new SqliteStore(`${config.dataDir.replace(/\/+$/, '')}/${DB_FILE}`);
+  let store: RelayStore;
+  try {
+    store = await openStore(config, log, (dir) => Deno.mkdirSync(dir, { recursive: true }));
+  } catch (err) {
+    // Never echo the Redis URL: it may carry a password.
+    log(`cannot open the ${config.store} store: ${err instanceof Error ? err.message.slice(0, 200) : typeof err}`);
+    return Deno.exit(1);
+  }
   const relay = createRelay({ config, store, log });
   await relay.start();
   const upgrade = (req: Request) => Deno.upgradeWebSocket(req, { idleTimeout: 60 });

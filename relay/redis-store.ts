@@ -1,0 +1,726 @@
+/**
+ * The shared store: everything the relay keeps, in one Redis, so several
+ * relay instances behind a load balancer serve the same accounts, mailboxes
+ * and queues. Selected with `--store redis --redis-url redis://… [--redis-prefix mc:]`.
+ *
+ * Atomicity across instances comes from Redis alone: every operation that is
+ * atomic in store.ts is ONE Lua script (Redis runs a script with nothing
+ * interleaved), so a token is spent exactly once together with the message it
+ * pays for, and a one-time key package is handed out exactly once, whichever
+ * instance asks. No in-process state takes part in a decision.
+ *
+ * Keys (P = the prefix; every key of the store starts with it):
+ *   P cer:<id>        ceremony (JSON), EXAT expiry     P cerexp   zset id → expiry
+ *   P acct:<account>  "1"                             P cred:<credentialId>  hash a k c t
+ *   P sess:<hash>     hash a e, EXAT expiry            P sessexp  zset hash → expiry
+ *   P kp:<account>    list of one-time key packages    P kplr:<account>  last-resort one
+ *   P quota:<bucket>  counter, EXAT expiry             P tkeys    hash keyId → JSON
+ *   P spent:<keyId>   set of spent input hashes (deleted with the key)
+ *   P mb:<mailbox>    secret hash                      P mbq:<mailbox>  set of its queue hashes
+ *   P q:<queueHash>   set of registered mailboxes      P qm:<queueHash> set of its message ids
+ *   P msg:<id>        hash p(ayload) q(ueue hash, "" for a Welcome) e(xpiry) s(eq), EXAT expiry
+ *   P to:<id>         set of mailboxes that still have to acknowledge it
+ *   P inbox:<mailbox> zset message id by seq (oldest first, per-queue order kept)
+ *   P seq             message sequence counter        P exp  zset "id|queueHash" → expiry
+ *
+ * Expiry: keys that expire whole (ceremonies, sessions, quota buckets,
+ * invites, messages) carry a Redis expiry, so they are gone at their time
+ * even if no sweep runs. What lives inside shared structures (inbox entries,
+ * queue message sets, recipient sets, the expiry indexes) is cleaned by
+ * sweep(), which counts like SQLite's: messages, sessions and ceremonies
+ * whose expiry passed.
+ *
+ * Deletion: a deleted key's value leaves Redis memory at once, but the
+ * append-only file still holds the command that wrote it until the AOF is
+ * rewritten. scrub() therefore asks for BGREWRITEAOF when something was
+ * deleted since the last rewrite, at most once per
+ * `redisAofRewriteIntervalSeconds`. (RDB snapshots, if the operator enables
+ * them, hold only what was live when taken; the next snapshot drops it.)
+ *
+ * Outages: commands never wait for a reconnect (offline queue disabled) and
+ * time out after COMMAND_TIMEOUT_MS, so while Redis is unreachable or loading
+ * every operation fails at once with a 503 `capacity` RelayError; node-redis
+ * reconnects in the background and the relay carries on afterwards.
+ *
+ * Redis Cluster: every script touches many keys, so all keys must hash to one
+ * slot; a prefix with a hash tag (`{mc}:`) does that (one shard holds the store).
+ */
+
+import { Buffer } from 'node:buffer';
+import { sha1 } from '@noble/hashes/legacy.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { ErrorReply, RESP_TYPES, createClient } from 'redis';
+import { ErrorCode, RelayError } from './errors.ts';
+import type {
+  Ceremony,
+  KeyPackageCounts,
+  NewMessage,
+  RelayStore,
+  Spend,
+  SpendResult,
+  StoredCredential,
+  StoredInvite,
+  StoredMessage,
+  SweepResult,
+  TokenKey,
+} from './store.ts';
+
+/** Longest a single Redis command may take before the operation fails with 503. */
+const COMMAND_TIMEOUT_MS = 10_000;
+/** Expired entries cleaned per sweep script, so one script never blocks Redis for long. */
+const SWEEP_BATCH = 500;
+/** Recipient sets outlive their message by this much, so a sweep that runs late still finds the inboxes to clean. */
+const RECIPIENTS_GRACE_SECONDS = 86_400;
+
+// Script results that are not data.
+const OK = 0;
+const NOT_FOUND = 1;
+const FULL = 2;
+const SPENT = 3;
+
+/** Lua helpers shared by the scripts that drop deliveries. */
+const LIB = `
+local P = ARGV[1]
+-- The message is gone with its last delivery: payload, recipients, queue and expiry entries.
+local function drop(id)
+  local mk = P .. 'msg:' .. id
+  local q = redis.call('HGET', mk, 'q')
+  redis.call('DEL', mk, P .. 'to:' .. id)
+  if not q then return 0 end -- Redis already expired it; sweep() removes its expiry entry
+  redis.call('ZREM', P .. 'exp', id .. '|' .. q)
+  if q ~= '' then redis.call('SREM', P .. 'qm:' .. q, id) end
+  return 1
+end
+-- One mailbox no longer waits for the message; returns 1 if that dropped it.
+local function release(id, mb)
+  local to = P .. 'to:' .. id
+  if redis.call('SREM', to, mb) == 0 then return -1 end
+  if redis.call('EXISTS', to) == 1 then return 0 end
+  return drop(id)
+end
+`;
+
+const S = {
+  putCeremony: `
+redis.call('SET', KEYS[1], ARGV[2], 'EXAT', ARGV[3])
+redis.call('ZADD', ARGV[1] .. 'cerexp', ARGV[3], ARGV[4])
+return 0`,
+  takeCeremony: `
+redis.call('ZREM', ARGV[1] .. 'cerexp', ARGV[2])
+return redis.call('GETDEL', KEYS[1])`,
+  createAccount: `
+local ck = ARGV[1] .. 'cred:' .. ARGV[3]
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', ck) == 1 then return 0 end
+redis.call('SET', KEYS[1], '1')
+redis.call('HSET', ck, 'a', ARGV[2], 'k', ARGV[4], 'c', ARGV[5], 't', ARGV[6])
+return 1`,
+  getCredential: `return redis.call('HMGET', KEYS[1], 'a', 'k', 'c', 't')`,
+  updateCounter: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'c', ARGV[2])
+return 1`,
+  exists: `return redis.call('EXISTS', KEYS[1])`,
+  get: `return redis.call('GET', KEYS[1])`,
+  putSession: `
+redis.call('HSET', KEYS[1], 'a', ARGV[2], 'e', ARGV[3])
+redis.call('EXPIREAT', KEYS[1], ARGV[3])
+redis.call('ZADD', ARGV[1] .. 'sessexp', ARGV[3], ARGV[4])
+return 0`,
+  getSession: `
+local v = redis.call('HMGET', KEYS[1], 'a', 'e')
+if not v[1] or tonumber(v[2]) <= tonumber(ARGV[2]) then return false end
+return v`,
+  deleteSession: `
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', ARGV[1] .. 'sessexp', ARGV[2])
+return 0`,
+  addKeyPackages: `
+local lr = ARGV[1] .. 'kplr:' .. ARGV[2]
+if redis.call('LLEN', KEYS[1]) + (#ARGV - 5) > tonumber(ARGV[3]) then return {${FULL}} end
+for i = 6, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+if ARGV[4] == '1' then redis.call('SET', lr, ARGV[5]) end
+return {${OK}, redis.call('LLEN', KEYS[1]), redis.call('EXISTS', lr)}`,
+  // RFC 9420 §16.8: a one-time package is handed out once; the last-resort one stays.
+  claimKeyPackage: `
+local v = redis.call('LPOP', KEYS[1])
+if v then return {1, v} end
+v = redis.call('GET', ARGV[1] .. 'kplr:' .. ARGV[2])
+if v then return {0, v} end
+return {}`,
+  countKeyPackages: `return {redis.call('LLEN', KEYS[1]), redis.call('EXISTS', ARGV[1] .. 'kplr:' .. ARGV[2])}`,
+  consumeQuota: `
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+if used + tonumber(ARGV[2]) > tonumber(ARGV[3]) then return 0 end
+redis.call('INCRBY', KEYS[1], ARGV[2])
+redis.call('EXPIREAT', KEYS[1], ARGV[4])
+return 1`,
+  listTokenKeys: `return redis.call('HVALS', KEYS[1])`,
+  putTokenKey: `return redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])`,
+  retireTokenKey: `
+redis.call('HDEL', KEYS[1], ARGV[2])
+return redis.call('DEL', ARGV[1] .. 'spent:' .. ARGV[2])`,
+  spend: `return redis.call('SADD', KEYS[1], ARGV[2])`,
+  createMailbox: `
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.error_reply('mailbox id taken') end
+if redis.call('SADD', ARGV[1] .. 'spent:' .. ARGV[2], ARGV[3]) == 0 then return ${SPENT} end
+redis.call('SET', KEYS[1], ARGV[4])
+return ${OK}`,
+  deleteMailbox: `${LIB}
+local mb = ARGV[2]
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0} end
+local inbox = P .. 'inbox:' .. mb
+local dropped = 0
+for _, id in ipairs(redis.call('ZRANGE', inbox, 0, -1)) do
+  if release(id, mb) == 1 then dropped = dropped + 1 end
+end
+for _, q in ipairs(redis.call('SMEMBERS', P .. 'mbq:' .. mb)) do redis.call('SREM', P .. 'q:' .. q, mb) end
+redis.call('DEL', inbox, P .. 'mbq:' .. mb, KEYS[1])
+return {1, dropped}`,
+  registerMailbox: `
+if redis.call('EXISTS', ARGV[1] .. 'mb:' .. ARGV[3]) == 0 then return ${NOT_FOUND} end
+if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[4]) then return ${FULL} end
+redis.call('SADD', KEYS[1], ARGV[3])
+redis.call('SADD', ARGV[1] .. 'mbq:' .. ARGV[3], ARGV[2])
+return ${OK}`,
+  unregisterMailbox: `
+if redis.call('SREM', KEYS[1], ARGV[3]) == 0 then return 0 end
+redis.call('SREM', ARGV[1] .. 'mbq:' .. ARGV[3], ARGV[2])
+return 1`,
+  deleteQueue: `
+local P, qh = ARGV[1], ARGV[2]
+local qm = P .. 'qm:' .. qh
+local ids = redis.call('SMEMBERS', qm)
+for _, id in ipairs(ids) do
+  local to = P .. 'to:' .. id
+  for _, mb in ipairs(redis.call('SMEMBERS', to)) do redis.call('ZREM', P .. 'inbox:' .. mb, id) end
+  redis.call('DEL', P .. 'msg:' .. id, to)
+  redis.call('ZREM', P .. 'exp', id .. '|' .. qh)
+end
+local regs = redis.call('SMEMBERS', KEYS[1])
+for _, mb in ipairs(regs) do redis.call('SREM', P .. 'mbq:' .. mb, qh) end
+redis.call('DEL', qm, KEYS[1])
+return {#ids, #regs}`,
+  // One script: the spend, the message and one delivery per registered mailbox, or nothing.
+  postToQueue: `
+local P, qh, id, e = ARGV[1], ARGV[2], ARGV[5], tonumber(ARGV[7])
+local regs = redis.call('SMEMBERS', KEYS[1])
+if #regs == 0 then return {${NOT_FOUND}} end
+if redis.call('SADD', P .. 'spent:' .. ARGV[3], ARGV[4]) == 0 then return {${SPENT}} end
+local seq = redis.call('INCR', P .. 'seq')
+local mk = P .. 'msg:' .. id
+redis.call('HSET', mk, 'p', ARGV[6], 'q', qh, 'e', e, 's', seq)
+redis.call('EXPIREAT', mk, e)
+local to = P .. 'to:' .. id
+for i = 1, #regs, 1000 do redis.call('SADD', to, unpack(regs, i, math.min(i + 999, #regs))) end
+redis.call('EXPIREAT', to, e + ${RECIPIENTS_GRACE_SECONDS})
+redis.call('SADD', P .. 'qm:' .. qh, id)
+redis.call('ZADD', P .. 'exp', e, id .. '|' .. qh)
+for _, mb in ipairs(regs) do redis.call('ZADD', P .. 'inbox:' .. mb, seq, id) end
+return {${OK}, regs}`,
+  postToMailbox: `
+local P, mb, id, e = ARGV[1], ARGV[2], ARGV[5], tonumber(ARGV[7])
+if redis.call('EXISTS', KEYS[1]) == 0 then return ${NOT_FOUND} end
+if redis.call('SADD', P .. 'spent:' .. ARGV[3], ARGV[4]) == 0 then return ${SPENT} end
+local seq = redis.call('INCR', P .. 'seq')
+local mk = P .. 'msg:' .. id
+redis.call('HSET', mk, 'p', ARGV[6], 'q', '', 'e', e, 's', seq)
+redis.call('EXPIREAT', mk, e)
+local to = P .. 'to:' .. id
+redis.call('SADD', to, mb)
+redis.call('EXPIREAT', to, e + ${RECIPIENTS_GRACE_SECONDS})
+redis.call('ZADD', P .. 'exp', e, id .. '|')
+redis.call('ZADD', P .. 'inbox:' .. mb, seq, id)
+return ${OK}`,
+  // Oldest first; entries whose message is gone (expired in Redis, queue deleted) are dropped on the way.
+  fetchMailbox: `
+local P, limit, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local out, stale, n, start = {}, {}, 0, 0
+while n < limit do
+  local ids = redis.call('ZRANGE', KEYS[1], start, start + limit - 1)
+  if #ids == 0 then break end
+  for _, id in ipairs(ids) do
+    local v = redis.call('HMGET', P .. 'msg:' .. id, 'p', 'q', 'e')
+    if not v[1] then
+      stale[#stale + 1] = id
+    elseif tonumber(v[3]) > now then
+      out[#out + 1] = id
+      out[#out + 1] = v[1]
+      out[#out + 1] = v[2]
+      n = n + 1
+      if n >= limit then break end
+    end
+  end
+  start = start + #ids
+end
+for i = 1, #stale, 1000 do redis.call('ZREM', KEYS[1], unpack(stale, i, math.min(i + 999, #stale))) end
+return out`,
+  // Removes this mailbox's deliveries only; a message goes with its last one.
+  ack: `${LIB}
+local mb, removed, dropped = ARGV[2], 0, 0
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  redis.call('ZREM', KEYS[1], id)
+  local r = release(id, mb)
+  if r >= 0 then removed = removed + 1 end
+  if r == 1 then dropped = dropped + 1 end
+end
+return {removed, dropped}`,
+  putInvite: `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'w', ARGV[2], 'c', ARGV[3], 'e', ARGV[4], 'o', ARGV[5])
+redis.call('EXPIREAT', KEYS[1], ARGV[4])
+return 1`,
+  updateInvite: `
+local v = redis.call('HMGET', KEYS[1], 'w', 'e')
+if v[1] ~= ARGV[2] or tonumber(v[2]) <= tonumber(ARGV[4]) then return 0 end
+redis.call('HSET', KEYS[1], 'c', ARGV[3])
+return 1`,
+  readInvite: `
+local v = redis.call('HMGET', KEYS[1], 'c', 'e', 'o')
+if not v[1] or tonumber(v[2]) <= tonumber(ARGV[2]) then return false end
+if v[3] == '1' then redis.call('DEL', KEYS[1]) end
+return v[1]`,
+  deleteInvite: `
+if redis.call('HGET', KEYS[1], 'w') ~= ARGV[2] then return 0 end
+return redis.call('DEL', KEYS[1])`,
+  // Messages whose expiry passed: their inbox entries, recipients, payload and queue entry.
+  sweepMessages: `
+local P = ARGV[1]
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, m in ipairs(members) do
+  local bar = string.find(m, '|', 1, true)
+  local id, q = string.sub(m, 1, bar - 1), string.sub(m, bar + 1)
+  local to = P .. 'to:' .. id
+  for _, mb in ipairs(redis.call('SMEMBERS', to)) do redis.call('ZREM', P .. 'inbox:' .. mb, id) end
+  redis.call('DEL', to, P .. 'msg:' .. id)
+  if q ~= '' then redis.call('SREM', P .. 'qm:' .. q, id) end
+  redis.call('ZREM', KEYS[1], m)
+end
+return #members`,
+  // Sessions or ceremonies (ARGV[4] names the kind) whose expiry passed; Redis may have expired the keys already.
+  sweepIndex: `
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do
+  redis.call('DEL', ARGV[1] .. ARGV[4] .. id)
+  redis.call('ZREM', KEYS[1], id)
+end
+return #ids`,
+} as const;
+
+type ScriptName = keyof typeof S;
+type Arg = string | Buffer;
+
+/** A Redis client set up for the relay: binary replies, no offline queue, bounded commands. */
+export function createRelayRedisClient(url: string, log: (line: string) => void) {
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: { connectTimeout: 5_000 },
+    commandOptions: { timeout: COMMAND_TIMEOUT_MS, typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } },
+  });
+  // Without a listener an 'error' event would end the process; log the kind only, once per outage.
+  let down = false;
+  client.on('error', (err: unknown) => {
+    if (down) return;
+    down = true;
+    log(`redis unreachable (${err instanceof Error ? err.name : typeof err}); reconnecting`);
+  });
+  client.on('ready', () => {
+    if (down) log('redis reachable again');
+    down = false;
+  });
+  return client;
+}
+
+type Client = ReturnType<typeof createRelayRedisClient>;
+
+/** Replies that mean "Redis cannot serve right now", not a bug of ours. */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY|MISCONF|OOM|NOREPLICAS)\b/;
+
+function unavailable(cause: unknown): RelayError {
+  return new RelayError(ErrorCode.capacity, 'storage unavailable, try again', { cause });
+}
+
+// Reply decoding: with BLOB_STRING mapped to Buffer, data comes as Buffer, counts as number, nil as null.
+const bytes = (v: unknown): Uint8Array => (v instanceof Uint8Array ? new Uint8Array(v) : new Uint8Array(0));
+const text = (v: unknown): string => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : String(v));
+const int = (v: unknown): number => (typeof v === 'number' ? v : Number(text(v)));
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+export class RedisStore implements RelayStore {
+  private readonly shas = new Map<ScriptName, string>();
+  /** Something was deleted since the last AOF rewrite was started. */
+  private dirty = false;
+  private lastRewrite = 0;
+
+  private constructor(
+    private readonly client: Client,
+    /** Key prefix, e.g. `mc:`. */
+    readonly prefix: string,
+    private readonly rewriteIntervalMs: number,
+    private readonly log: (line: string) => void,
+  ) {
+    for (const name of Object.keys(S) as ScriptName[]) this.shas.set(name, bytesToHex(sha1(new TextEncoder().encode(S[name]))));
+  }
+
+  /** Connects (failing after `connectTimeoutMs` if Redis does not answer) and returns the store. */
+  static async open(options: {
+    url: string;
+    prefix: string;
+    aofRewriteIntervalSeconds: number;
+    log: (line: string) => void;
+    connectTimeoutMs?: number;
+  }): Promise<RedisStore> {
+    const client = createRelayRedisClient(options.url, options.log);
+    const timeoutMs = options.connectTimeoutMs ?? 10_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        client.connect(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      client.destroy();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    return new RedisStore(client, options.prefix, options.aofRewriteIntervalSeconds * 1000, options.log);
+  }
+
+  private key(kind: string, id: string): string {
+    return `${this.prefix}${kind}:${id}`;
+  }
+
+  /** Runs a script by SHA (loading it on NOSCRIPT, e.g. after Redis restarted); maps outages to 503. */
+  private async run(name: ScriptName, key: string, args: Arg[]): Promise<unknown> {
+    const options = { keys: [key], arguments: [this.prefix, ...args] };
+    try {
+      try {
+        return await this.client.evalSha(this.shas.get(name) ?? '', options);
+      } catch (err) {
+        if (!(err instanceof ErrorReply && err.message.startsWith('NOSCRIPT'))) throw err;
+        return await this.client.eval(S[name], options);
+      }
+    } catch (err) {
+      if (err instanceof ErrorReply && !TRANSIENT_REPLY.test(err.message)) throw err;
+      throw unavailable(err);
+    }
+  }
+
+  async putCeremony(id: string, c: Ceremony): Promise<void> {
+    const value = JSON.stringify({ kind: c.kind, challenge: c.challenge, accountId: c.accountId, expiresAt: c.expiresAt });
+    await this.run('putCeremony', this.key('cer', id), [value, String(c.expiresAt), id]);
+  }
+
+  async takeCeremony(id: string, now: number): Promise<Ceremony | null> {
+    const raw = await this.run('takeCeremony', this.key('cer', id), [id]);
+    if (raw === null || raw === undefined) return null;
+    let v: unknown;
+    try {
+      v = JSON.parse(text(raw));
+    } catch {
+      return null;
+    }
+    if (typeof v !== 'object' || v === null) return null;
+    const o = v as Record<string, unknown>;
+    if (typeof o.challenge !== 'string' || typeof o.expiresAt !== 'number' || o.expiresAt <= now) return null;
+    return {
+      kind: o.kind === 'register' ? 'register' : 'login',
+      challenge: o.challenge,
+      accountId: typeof o.accountId === 'string' ? o.accountId : null,
+      expiresAt: o.expiresAt,
+    };
+  }
+
+  async createAccount(accountId: string, c: StoredCredential): Promise<void> {
+    const created = await this.run('createAccount', this.key('acct', accountId), [
+      accountId,
+      c.credentialId,
+      Buffer.from(c.publicKey),
+      String(c.counter),
+      JSON.stringify(c.transports),
+    ]);
+    // As the SQLite store's primary keys do: an existing account or credential is never overwritten.
+    if (int(created) !== 1) throw new Error('account or credential already exists');
+  }
+
+  async getCredential(credentialId: string): Promise<StoredCredential | null> {
+    const [a, k, c, t] = list(await this.run('getCredential', this.key('cred', credentialId), []));
+    if (a === null || a === undefined) return null;
+    let transports: string[] = [];
+    try {
+      const parsed: unknown = JSON.parse(text(t));
+      if (Array.isArray(parsed)) transports = parsed.filter((x): x is string => typeof x === 'string');
+    } catch {
+      transports = [];
+    }
+    return { credentialId, accountId: text(a), publicKey: bytes(k), counter: int(c), transports };
+  }
+
+  async updateCredentialCounter(credentialId: string, counter: number): Promise<void> {
+    await this.run('updateCounter', this.key('cred', credentialId), [String(counter)]);
+  }
+
+  async accountExists(accountId: string): Promise<boolean> {
+    return int(await this.run('exists', this.key('acct', accountId), [])) === 1;
+  }
+
+  async putSession(tokenHash: string, accountId: string, expiresAt: number): Promise<void> {
+    await this.run('putSession', this.key('sess', tokenHash), [accountId, String(expiresAt), tokenHash]);
+  }
+
+  async getSession(tokenHash: string, now: number): Promise<{ accountId: string; expiresAt: number } | null> {
+    const r = await this.run('getSession', this.key('sess', tokenHash), [String(now)]);
+    if (!Array.isArray(r)) return null;
+    return { accountId: text(r[0]), expiresAt: int(r[1]) };
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    await this.run('deleteSession', this.key('sess', tokenHash), [tokenHash]);
+  }
+
+  async addKeyPackages(
+    accountId: string,
+    oneTime: Uint8Array[],
+    lastResort: Uint8Array | undefined,
+    maxOneTime: number,
+  ): Promise<SpendResult<KeyPackageCounts>> {
+    const r = list(
+      await this.run('addKeyPackages', this.key('kp', accountId), [
+        accountId,
+        String(maxOneTime),
+        lastResort === undefined ? '0' : '1',
+        lastResort === undefined ? '' : Buffer.from(lastResort),
+        ...oneTime.map((kp) => Buffer.from(kp)),
+      ]),
+    );
+    if (int(r[0]) !== OK) return { ok: false, reason: 'full' };
+    return { ok: true, value: { oneTime: int(r[1]), lastResort: int(r[2]) === 1 } };
+  }
+
+  async claimKeyPackage(accountId: string): Promise<Uint8Array | null> {
+    const r = list(await this.run('claimKeyPackage', this.key('kp', accountId), [accountId]));
+    if (r.length < 2) return null;
+    if (int(r[0]) === 1) this.dirty = true;
+    return bytes(r[1]);
+  }
+
+  async countKeyPackages(accountId: string): Promise<KeyPackageCounts> {
+    const r = list(await this.run('countKeyPackages', this.key('kp', accountId), [accountId]));
+    return { oneTime: int(r[0]), lastResort: int(r[1]) === 1 };
+  }
+
+  async consumeQuota(bucket: string, amount: number, max: number, expiresAt: number): Promise<boolean> {
+    const r = await this.run('consumeQuota', this.key('quota', bucket), [String(amount), String(max), String(expiresAt)]);
+    return int(r) === 1;
+  }
+
+  async listTokenKeys(): Promise<TokenKey[]> {
+    const out: TokenKey[] = [];
+    for (const raw of list(await this.run('listTokenKeys', `${this.prefix}tkeys`, []))) {
+      const o = JSON.parse(text(raw)) as Record<string, unknown>;
+      out.push({
+        keyId: String(o.keyId),
+        secretKey: new Uint8Array(Buffer.from(String(o.secretKey), 'base64')),
+        publicKey: new Uint8Array(Buffer.from(String(o.publicKey), 'base64')),
+        issueUntil: Number(o.issueUntil),
+        acceptUntil: Number(o.acceptUntil),
+      });
+    }
+    return out;
+  }
+
+  async putTokenKey(k: TokenKey): Promise<void> {
+    const value = JSON.stringify({
+      keyId: k.keyId,
+      secretKey: Buffer.from(k.secretKey).toString('base64'),
+      publicKey: Buffer.from(k.publicKey).toString('base64'),
+      issueUntil: k.issueUntil,
+      acceptUntil: k.acceptUntil,
+    });
+    await this.run('putTokenKey', `${this.prefix}tkeys`, [k.keyId, value]);
+  }
+
+  async retireTokenKey(keyId: string): Promise<void> {
+    await this.run('retireTokenKey', `${this.prefix}tkeys`, [keyId]);
+    this.dirty = true;
+  }
+
+  async spend(spend: Spend): Promise<boolean> {
+    return int(await this.run('spend', this.key('spent', spend.keyId), [spend.inputHash])) === 1;
+  }
+
+  async createMailbox(spend: Spend, mailboxId: string, secretHash: string): Promise<SpendResult<null>> {
+    const r = int(await this.run('createMailbox', this.key('mb', mailboxId), [spend.keyId, spend.inputHash, secretHash]));
+    return r === OK ? { ok: true, value: null } : { ok: false, reason: 'spent' };
+  }
+
+  async getMailboxSecretHash(mailboxId: string): Promise<string | null> {
+    const r = await this.run('get', this.key('mb', mailboxId), []);
+    return r === null || r === undefined ? null : text(r);
+  }
+
+  async deleteMailbox(mailboxId: string): Promise<boolean> {
+    const r = list(await this.run('deleteMailbox', this.key('mb', mailboxId), [mailboxId]));
+    this.dirty = true;
+    return int(r[0]) === 1;
+  }
+
+  async registerMailbox(queueHash: string, mailboxId: string, maxPerQueue: number): Promise<SpendResult<null>> {
+    const r = int(await this.run('registerMailbox', this.key('q', queueHash), [queueHash, mailboxId, String(maxPerQueue)]));
+    if (r === OK) return { ok: true, value: null };
+    return { ok: false, reason: r === FULL ? 'full' : 'not_found' };
+  }
+
+  async unregisterMailbox(queueHash: string, mailboxId: string): Promise<boolean> {
+    return int(await this.run('unregisterMailbox', this.key('q', queueHash), [queueHash, mailboxId])) === 1;
+  }
+
+  async deleteQueue(queueHash: string): Promise<boolean> {
+    const r = list(await this.run('deleteQueue', this.key('q', queueHash), [queueHash]));
+    this.dirty = true;
+    return int(r[0]) + int(r[1]) > 0;
+  }
+
+  async postToQueue(spend: Spend, queueHash: string, m: NewMessage): Promise<SpendResult<string[]>> {
+    const r = list(
+      await this.run('postToQueue', this.key('q', queueHash), [
+        queueHash,
+        spend.keyId,
+        spend.inputHash,
+        m.messageId,
+        Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength),
+        String(m.expiresAt),
+      ]),
+    );
+    const code = int(r[0]);
+    if (code === OK) return { ok: true, value: list(r[1]).map(text) };
+    return { ok: false, reason: code === SPENT ? 'spent' : 'not_found' };
+  }
+
+  async postToMailbox(spend: Spend, mailboxId: string, m: NewMessage): Promise<SpendResult<null>> {
+    const code = int(
+      await this.run('postToMailbox', this.key('mb', mailboxId), [
+        mailboxId,
+        spend.keyId,
+        spend.inputHash,
+        m.messageId,
+        Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength),
+        String(m.expiresAt),
+      ]),
+    );
+    if (code === OK) return { ok: true, value: null };
+    return { ok: false, reason: code === SPENT ? 'spent' : 'not_found' };
+  }
+
+  async fetchMailbox(mailboxId: string, limit: number, now: number): Promise<StoredMessage[]> {
+    if (limit <= 0) return [];
+    const flat = list(await this.run('fetchMailbox', this.key('inbox', mailboxId), [String(limit), String(now)]));
+    const out: StoredMessage[] = [];
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      const q = flat[i + 2];
+      const welcome = q instanceof Uint8Array ? q.length === 0 : text(q) === '';
+      out.push({ messageId: text(flat[i]), payload: bytes(flat[i + 1]), kind: welcome ? 'welcome' : 'group' });
+    }
+    return out;
+  }
+
+  async ack(mailboxId: string, messageIds: string[]): Promise<number> {
+    if (messageIds.length === 0) return 0;
+    const r = list(await this.run('ack', this.key('inbox', mailboxId), [mailboxId, ...messageIds]));
+    if (int(r[1]) > 0) this.dirty = true;
+    return int(r[0]);
+  }
+
+  async putInvite(inviteHash: string, invite: StoredInvite): Promise<boolean> {
+    const r = await this.run('putInvite', this.key('inv', inviteHash), [
+      invite.writeKeyHash,
+      Buffer.from(invite.ciphertext),
+      String(invite.expiresAt),
+      invite.oneTime ? '1' : '0',
+    ]);
+    return int(r) === 1;
+  }
+
+  async updateInvite(inviteHash: string, writeKeyHash: string, ciphertext: Uint8Array, now: number): Promise<boolean> {
+    const r = await this.run('updateInvite', this.key('inv', inviteHash), [writeKeyHash, Buffer.from(ciphertext), String(now)]);
+    const changed = int(r) === 1;
+    // The old ciphertext is still in the AOF: let scrub() rewrite it away.
+    if (changed) this.dirty = true;
+    return changed;
+  }
+
+  async readInvite(inviteHash: string, now: number): Promise<Uint8Array | null> {
+    const r = await this.run('readInvite', this.key('inv', inviteHash), [String(now)]);
+    if (r === null || r === undefined) return null;
+    this.dirty = true;
+    return bytes(r);
+  }
+
+  async deleteInvite(inviteHash: string, writeKeyHash: string): Promise<boolean> {
+    const deleted = int(await this.run('deleteInvite', this.key('inv', inviteHash), [writeKeyHash])) === 1;
+    if (deleted) this.dirty = true;
+    return deleted;
+  }
+
+  /** Runs one sweep script until a batch comes back short; returns the total. */
+  private async sweepAll(name: 'sweepMessages' | 'sweepIndex', key: string, args: Arg[]): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = int(await this.run(name, key, args));
+      total += n;
+      if (n < SWEEP_BATCH) return total;
+    }
+  }
+
+  async sweep(now: number): Promise<SweepResult> {
+    const t = String(now);
+    const b = String(SWEEP_BATCH);
+    const messages = await this.sweepAll('sweepMessages', `${this.prefix}exp`, [t, b]);
+    const sessions = await this.sweepAll('sweepIndex', `${this.prefix}sessexp`, [t, b, 'sess:']);
+    const ceremonies = await this.sweepAll('sweepIndex', `${this.prefix}cerexp`, [t, b, 'cer:']);
+    // Redis expires invites and quota buckets on its own, unseen by this instance: rewrite after every sweep.
+    this.dirty = true;
+    return { messages, sessions, ceremonies };
+  }
+
+  /**
+   * Drops freed ciphertext from the append-only file: BGREWRITEAOF writes a
+   * fresh AOF from what is live and removes the old files. Only after
+   * deletions, at most once per interval; a no-op when AOF is off.
+   */
+  async scrub(): Promise<void> {
+    if (!this.dirty || Date.now() - this.lastRewrite < this.rewriteIntervalMs) return;
+    let info: string;
+    try {
+      info = text(await this.client.sendCommand(['INFO', 'persistence']));
+    } catch {
+      return; // unreachable now; try again next time (still dirty)
+    }
+    this.dirty = false;
+    if (!/^aof_enabled:1\s*$/m.test(info)) return;
+    if (/^aof_rewrite_in_progress:1\s*$/m.test(info)) {
+      // A rewrite that began before our deletion may still contain it: ask again later.
+      this.dirty = true;
+      return;
+    }
+    try {
+      await this.client.sendCommand(['BGREWRITEAOF']);
+      this.lastRewrite = Date.now();
+    } catch (err) {
+      this.dirty = true;
+      this.log(`aof rewrite not started (${err instanceof Error ? err.name : typeof err})`);
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.client.close();
+    } catch {
+      this.client.destroy();
+    }
+  }
+}

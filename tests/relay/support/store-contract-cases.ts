@@ -1,0 +1,312 @@
+/**
+ * The storage contract every RelayStore must meet, as named cases. The same
+ * cases run against the embedded SqliteStore and the RedisStore (see
+ * store-contract-runner.ts, run under Deno because node:sqlite is not in
+ * Node 20; tests/relay/store-contract.test.ts drives it). This module imports
+ * only types, so the Node side can read the case names.
+ *
+ * Each case gets two store instances on the same data (two SQLite
+ * connections to one file, or two Redis connections), so exactly-once is
+ * checked across instances, not only inside one.
+ */
+
+import type { RelayStore, Spend } from '../../../relay/store.ts';
+
+export interface ContractContext {
+  kind: 'sqlite' | 'redis';
+  /** Two stores over the same data, like two relay instances. */
+  a: RelayStore;
+  b: RelayStore;
+  /** Whether these bytes are still held anywhere in the store (in a message, an invite...). */
+  holds(bytes: Uint8Array): Promise<boolean>;
+}
+
+export class ContractFailure extends Error {
+  override readonly name = 'ContractFailure';
+}
+
+function check(cond: boolean, what: string): void {
+  if (!cond) throw new ContractFailure(what);
+}
+
+function same(actual: unknown, expected: unknown, what: string): void {
+  const a = JSON.stringify(actual);
+  const e = JSON.stringify(expected);
+  if (a !== e) throw new ContractFailure(`${what}: expected ${e}, got ${a}`);
+}
+
+const rnd = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
+const b64 = (b: Uint8Array): string => btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+/** A fresh 16-byte id in the relay's form (22 base64url characters). */
+const id = (): string => b64(rnd(16));
+const hash = (): string => b64(rnd(32));
+const spendOf = (keyId = 'k1'): Spend => ({ keyId, inputHash: hash() });
+const payload = (label: string): Uint8Array => {
+  const tag = new TextEncoder().encode(`CONTRACT-${label}-`);
+  const out = rnd(200);
+  out.set(tag);
+  return out;
+};
+const now = (): number => Math.floor(Date.now() / 1000);
+const later = (): number => now() + 3600;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function mailbox(s: RelayStore): Promise<string> {
+  const mb = id();
+  const r = await s.createMailbox(spendOf(), mb, hash());
+  check(r.ok, 'createMailbox');
+  return mb;
+}
+
+async function group(s: RelayStore, n: number): Promise<{ queue: string; members: string[] }> {
+  const queue = hash();
+  const members: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const mb = await mailbox(s);
+    check((await s.registerMailbox(queue, mb, 1000)).ok, 'registerMailbox');
+    members.push(mb);
+  }
+  return { queue, members };
+}
+
+async function post(s: RelayStore, queue: string, label: string, expiresAt = later()): Promise<{ messageId: string; payload: Uint8Array }> {
+  const m = { messageId: id(), payload: payload(label), expiresAt };
+  const r = await s.postToQueue(spendOf(), queue, m);
+  check(r.ok, `postToQueue ${label}`);
+  return m;
+}
+
+const ids = async (s: RelayStore, mb: string, at = now()): Promise<string[]> => (await s.fetchMailbox(mb, 500, at)).map((m) => m.messageId);
+
+export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
+  'spend and post are one operation: a spent token stores nothing, an unknown queue spends nothing': async ({ a, b }) => {
+    const { queue, members } = await group(a, 2);
+    const spend = spendOf();
+    const first = await a.postToQueue(spend, queue, { messageId: id(), payload: payload('x'), expiresAt: later() });
+    check(first.ok && [...first.value].sort().join() === [...members].sort().join(), 'first post notifies both mailboxes');
+    const again = await b.postToQueue(spend, queue, { messageId: id(), payload: payload('y'), expiresAt: later() });
+    same(again, { ok: false, reason: 'spent' }, 'same token again, other instance');
+    same((await ids(a, members[0]!)).length, 1, 'one message stored');
+    const lonely = spendOf();
+    same(await a.postToQueue(lonely, hash(), { messageId: id(), payload: payload('z'), expiresAt: later() }), { ok: false, reason: 'not_found' }, 'unknown queue');
+    same(await a.spend(lonely), true, 'the token of a refused post is still unspent');
+    same(await b.spend(lonely), false, 'and now spent, on every instance');
+    const mb = await mailbox(a);
+    const w = spendOf();
+    same(await a.postToMailbox(w, mb, { messageId: id(), payload: payload('w'), expiresAt: later() }), { ok: true, value: null }, 'welcome');
+    same(await b.postToMailbox(w, mb, { messageId: id(), payload: payload('w2'), expiresAt: later() }), { ok: false, reason: 'spent' }, 'welcome token reused');
+    same(await a.postToMailbox(spendOf(), id(), { messageId: id(), payload: payload('w3'), expiresAt: later() }), { ok: false, reason: 'not_found' }, 'welcome to nobody');
+  },
+
+  'double spend across instances: of 40 concurrent posts with one token exactly one is stored': async ({ a, b }) => {
+    const { queue, members } = await group(a, 3);
+    const spend = spendOf();
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b).postToQueue(spend, queue, { messageId: id(), payload: payload(`r${i}`), expiresAt: later() })),
+    );
+    same(results.filter((r) => r.ok).length, 1, 'posts that won');
+    check(results.every((r) => r.ok || r.reason === 'spent'), 'the others are refused as spent');
+    for (const mb of members) same((await ids(b, mb)).length, 1, 'one message per mailbox');
+    const mspend = spendOf();
+    const made = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).createMailbox(mspend, id(), hash())));
+    same(made.filter((r) => r.ok).length, 1, 'mailboxes created with one token');
+  },
+
+  'a one-time key package is claimed exactly once under concurrent claims; the last resort stays': async ({ a, b }) => {
+    const account = id();
+    const oneTime = Array.from({ length: 10 }, (_, i) => payload(`kp${i}`));
+    const last = payload('last');
+    same(await a.addKeyPackages(account, oneTime, last, 200), { ok: true, value: { oneTime: 10, lastResort: true } }, 'added');
+    const claims = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b).claimKeyPackage(account)));
+    const seen = claims.map((c) => (c === null ? 'null' : b64(c)));
+    const want = oneTime.map(b64);
+    for (const kp of want) same(seen.filter((x) => x === kp).length, 1, 'each one-time package handed out once');
+    same(seen.filter((x) => x === b64(last)).length, 30, 'the rest get the last-resort package');
+    same(await b.countKeyPackages(account), { oneTime: 0, lastResort: true }, 'counts after');
+    same(await a.claimKeyPackage(id()), null, 'nobody has packages');
+    same(await a.addKeyPackages(account, Array.from({ length: 3 }, () => payload('c')), undefined, 2), { ok: false, reason: 'full' }, 'cap');
+    same(await a.countKeyPackages(account), { oneTime: 0, lastResort: true }, 'a refused batch adds nothing');
+  },
+
+  'fetch is oldest first across queues and Welcomes, and honours the limit': async ({ a, b }) => {
+    const g1 = await group(a, 1);
+    const mb = g1.members[0]!;
+    const queue2 = hash();
+    check((await a.registerMailbox(queue2, mb, 10)).ok, 'second queue');
+    const order: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      if (i % 3 === 2) {
+        const m = { messageId: id(), payload: payload(`w${i}`), expiresAt: later() };
+        check((await b.postToMailbox(spendOf(), mb, m)).ok, 'welcome');
+        order.push(m.messageId);
+      } else {
+        order.push((await post(i % 2 === 0 ? a : b, i % 2 === 0 ? g1.queue : queue2, `m${i}`)).messageId);
+      }
+    }
+    const all = await b.fetchMailbox(mb, 500, now());
+    same(all.map((m) => m.messageId), order, 'oldest first');
+    same(all.map((m) => m.kind), ['group', 'group', 'welcome', 'group', 'group', 'welcome'], 'kinds');
+    same(await ids(a, mb).then((x) => x.length), 6, 'the other instance sees the same');
+    same((await a.fetchMailbox(mb, 4, now())).map((m) => m.messageId), order.slice(0, 4), 'limit');
+  },
+
+  'ack removes only this mailbox copy; the payload goes with the last ack, once': async ({ a, b, holds }) => {
+    const { queue, members } = await group(a, 2);
+    const [m1, m2] = members as [string, string];
+    const msg = await post(a, queue, 'ack');
+    const other = await post(a, queue, 'other');
+    check(await holds(msg.payload), 'payload held while pending');
+    same(await b.ack(m1, [msg.messageId, id()]), 1, 'one delivery removed, the unknown id ignored');
+    same(await a.ack(m1, [msg.messageId]), 0, 'acked twice');
+    same(await ids(a, m1), [other.messageId], 'm1 keeps only the other message');
+    same(await ids(b, m2), [msg.messageId, other.messageId], 'm2 still has both');
+    check(await holds(msg.payload), 'payload kept while m2 waits');
+    same(await a.ack(m1, [id()]), 0, 'nothing else removed');
+    const both = await Promise.all([a.ack(m2, [msg.messageId]), b.ack(m2, [msg.messageId])]);
+    same(both[0] + both[1], 1, 'concurrent acks of one delivery on two instances count once');
+    check(!(await holds(msg.payload)), 'payload gone after the last ack');
+    check(await holds(other.payload), 'the other message stays');
+  },
+
+  'deleting a mailbox drops its deliveries and the messages only it waited for': async ({ a, b, holds }) => {
+    const { queue, members } = await group(a, 2);
+    const [m1, m2] = members as [string, string];
+    const shared = await post(a, queue, 'shared');
+    check(await a.unregisterMailbox(queue, m2), 'unregister m2');
+    const onlyM1 = await post(a, queue, 'only-m1');
+    same(await b.deleteMailbox(m1), true, 'deleted');
+    same(await b.deleteMailbox(m1), false, 'deleted twice');
+    same(await a.getMailboxSecretHash(m1), null, 'mailbox gone');
+    same(await ids(a, m1), [], 'no deliveries left');
+    check(!(await holds(onlyM1.payload)), 'a message only m1 waited for is gone');
+    same(await ids(a, m2), [shared.messageId], 'm2 keeps the shared one');
+    check(await holds(shared.payload), 'shared payload kept');
+    same(await a.postToQueue(spendOf(), queue, { messageId: id(), payload: payload('none'), expiresAt: later() }), { ok: false, reason: 'not_found' }, 'queue without registrations');
+  },
+
+  'registration: unknown mailbox, the per-queue cap, unregister, deleting a queue': async ({ a, b, holds }) => {
+    const queue = hash();
+    same(await a.registerMailbox(queue, id(), 10), { ok: false, reason: 'not_found' }, 'unknown mailbox');
+    const m = [await mailbox(a), await mailbox(a), await mailbox(a)];
+    same(await a.registerMailbox(queue, m[0]!, 2), { ok: true, value: null }, 'first');
+    same(await b.registerMailbox(queue, m[1]!, 2), { ok: true, value: null }, 'second');
+    same(await a.registerMailbox(queue, m[2]!, 2), { ok: false, reason: 'full' }, 'cap');
+    same(await a.unregisterMailbox(queue, m[1]!), true, 'unregister');
+    same(await a.unregisterMailbox(queue, m[1]!), false, 'unregister twice');
+    same(await b.registerMailbox(queue, m[2]!, 2), { ok: true, value: null }, 'room again');
+    const msg = await post(a, queue, 'q');
+    same(await b.deleteQueue(queue), true, 'queue deleted');
+    same(await b.deleteQueue(queue), false, 'nothing left to delete');
+    same(await ids(a, m[0]!), [], 'deliveries gone');
+    check(!(await holds(msg.payload)), 'ciphertext gone');
+    same(await a.postToQueue(spendOf(), queue, { messageId: id(), payload: payload('after'), expiresAt: later() }), { ok: false, reason: 'not_found' }, 'no registrations left');
+  },
+
+  'expiry via sweep: messages, sessions and ceremonies past their time are deleted and counted': async ({ a, b, holds }) => {
+    // Far-future "now" so no other case's entries count; sweeps of other cases' stores run in this store only.
+    const { queue, members } = await group(a, 2);
+    const t0 = now();
+    const soon = await post(a, queue, 'soon', t0 + 100);
+    const late = await post(a, queue, 'late', t0 + 10_000);
+    await a.putSession(hash(), id(), t0 + 100);
+    const keep = hash();
+    await a.putSession(keep, 'acct', t0 + 10_000);
+    await a.putCeremony(id(), { kind: 'login', challenge: 'c', accountId: null, expiresAt: t0 + 100 });
+    same(await ids(a, members[0]!, t0 + 200), [late.messageId], 'an expired message is never served');
+    const r = await b.sweep(t0 + 200);
+    check(r.messages >= 1 && r.sessions >= 1 && r.ceremonies >= 1, `sweep counts ${JSON.stringify(r)}`);
+    check(!(await holds(soon.payload)), 'expired payload gone');
+    check(await holds(late.payload), 'live payload kept');
+    same(await ids(a, members[1]!, t0), [late.messageId], 'the live message is still served');
+    same((await a.getSession(keep, t0))?.accountId, 'acct', 'live session kept');
+    same(await a.sweep(t0 + 200), { messages: 0, sessions: 0, ceremonies: 0 }, 'a second sweep finds nothing');
+  },
+
+  'expiry in real time: nothing is served after its expiry, even before a sweep (Redis: the keys expire)': async ({ kind, a, b, holds }) => {
+    const { queue, members } = await group(a, 1);
+    const t0 = now();
+    const m = await post(a, queue, 'ttl', t0 + 1);
+    const session = hash();
+    await a.putSession(session, 'acct', t0 + 1);
+    const cid = id();
+    await a.putCeremony(cid, { kind: 'register', challenge: 'c', accountId: 'x', expiresAt: t0 + 1 });
+    const inv = hash();
+    await a.putInvite(inv, { writeKeyHash: 'w', ciphertext: payload('inv-ttl'), expiresAt: t0 + 1, oneTime: false });
+    await sleep((t0 + 2) * 1000 - Date.now() + 100);
+    same(await ids(b, members[0]!), [], 'message not served');
+    same(await b.getSession(session, now()), null, 'session not accepted');
+    same(await b.takeCeremony(cid, now()), null, 'ceremony not accepted');
+    same(await b.readInvite(inv, now()), null, 'invite not served');
+    if (kind === 'redis') check(!(await holds(m.payload)), 'Redis expired the message key without a sweep');
+    await a.sweep(now());
+    check(!(await holds(m.payload)), 'gone after the sweep');
+  },
+
+  'invites: id conflict, write key, one-time read, delete': async ({ a, b, holds }) => {
+    const h = hash();
+    const first = payload('inv1');
+    same(await a.putInvite(h, { writeKeyHash: 'wk', ciphertext: first, expiresAt: later(), oneTime: false }), true, 'put');
+    same(await b.putInvite(h, { writeKeyHash: 'other', ciphertext: payload('x'), expiresAt: later(), oneTime: false }), false, 'id taken');
+    same(b64((await b.readInvite(h, now()))!), b64(first), 'read');
+    same(b64((await a.readInvite(h, now()))!), b64(first), 'a reusable invite reads again');
+    const second = payload('inv2');
+    same(await a.updateInvite(h, 'nope', second, now()), false, 'update with a wrong key');
+    same(await b.updateInvite(h, 'wk', second, now()), true, 'update');
+    same(b64((await a.readInvite(h, now()))!), b64(second), 'new ciphertext');
+    same(await a.deleteInvite(h, 'nope'), false, 'delete with a wrong key');
+    same(await b.deleteInvite(h, 'wk'), true, 'delete');
+    same(await a.readInvite(h, now()), null, 'gone');
+    check(!(await holds(second)), 'ciphertext gone');
+    const once = hash();
+    await a.putInvite(once, { writeKeyHash: 'wk', ciphertext: payload('once'), expiresAt: later(), oneTime: true });
+    const reads = await Promise.all([a.readInvite(once, now()), b.readInvite(once, now()), a.readInvite(once, now())]);
+    same(reads.filter((r) => r !== null).length, 1, 'a one-time invite is read once');
+  },
+
+  'quota buckets, ceremonies, sessions, accounts and token keys': async ({ a, b }) => {
+    const bucket = `issue:${id()}:1`;
+    same(await a.consumeQuota(bucket, 3, 5, later()), true, 'quota 3/5');
+    same(await b.consumeQuota(bucket, 3, 5, later()), false, 'quota 6/5 refused');
+    same(await b.consumeQuota(bucket, 2, 5, later()), true, 'quota 5/5');
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).consumeQuota(`${bucket}x`, 1, 4, later())));
+    same(results.filter(Boolean).length, 4, 'concurrent quota');
+
+    const cid = id();
+    await a.putCeremony(cid, { kind: 'register', challenge: 'ch', accountId: 'acc', expiresAt: later() });
+    const taken = await Promise.all([a.takeCeremony(cid, now()), b.takeCeremony(cid, now())]);
+    same(taken.filter((t) => t !== null).length, 1, 'a ceremony is taken once');
+    same(taken.find((t) => t !== null)?.challenge, 'ch', 'ceremony content');
+
+    const account = id();
+    const cred = { credentialId: id(), accountId: account, publicKey: payload('pk'), counter: 1, transports: ['usb'] };
+    same(await a.accountExists(account), false, 'no account yet');
+    await a.createAccount(account, cred);
+    same(await b.accountExists(account), true, 'account');
+    const got = await b.getCredential(cred.credentialId);
+    same(got && { ...got, publicKey: b64(got.publicKey) }, { ...cred, publicKey: b64(cred.publicKey) }, 'credential');
+    await b.updateCredentialCounter(cred.credentialId, 7);
+    same((await a.getCredential(cred.credentialId))?.counter, 7, 'counter');
+    let refused = false;
+    await a.createAccount(id(), { ...cred, accountId: 'other' }).catch(() => (refused = true));
+    check(refused, 'a credential id is never taken over');
+    same(await a.getCredential(id()), null, 'unknown credential');
+
+    const tok = hash();
+    await a.putSession(tok, account, later());
+    same((await b.getSession(tok, now()))?.accountId, account, 'session');
+    await b.deleteSession(tok);
+    same(await a.getSession(tok, now()), null, 'logged out');
+
+    const keyId = `key${id().slice(0, 8)}`;
+    const key = { keyId, secretKey: rnd(32), publicKey: rnd(32), issueUntil: later(), acceptUntil: later() + 60 };
+    await a.putTokenKey(key);
+    const listed = (await b.listTokenKeys()).find((k) => k.keyId === keyId);
+    same(listed && { ...listed, secretKey: b64(listed.secretKey), publicKey: b64(listed.publicKey) }, { ...key, secretKey: b64(key.secretKey), publicKey: b64(key.publicKey) }, 'token key');
+    const s = spendOf(keyId);
+    same(await a.spend(s), true, 'spend');
+    same(await b.spend(s), false, 'spent');
+    await b.retireTokenKey(keyId);
+    same((await a.listTokenKeys()).some((k) => k.keyId === keyId), false, 'key retired');
+    same(await a.spend(s), true, 'the spent set went with its key');
+  },
+};

@@ -1,0 +1,111 @@
+/**
+ * Runs the store contract (store-contract-cases.ts) under Deno against one
+ * store kind, each case on fresh data with two store instances:
+ *
+ *   deno run -A store-contract-runner.ts --store sqlite --dir <tmp>
+ *   deno run -A store-contract-runner.ts --store redis --redis-url redis://127.0.0.1:<port>
+ *
+ * Prints one JSON line per case: {"name", "ok", "error"?}.
+ */
+
+import { Buffer } from 'node:buffer';
+import { DatabaseSync } from 'node:sqlite';
+import { createClient, RESP_TYPES } from 'redis';
+import { RedisStore } from '../../../relay/redis-store.ts';
+import { SqliteStore } from '../../../relay/sqlite-store.ts';
+import { CASES, type ContractContext } from './store-contract-cases.ts';
+
+const argv = (globalThis as unknown as { Deno: { args: string[] } }).Deno.args;
+const flag = (name: string): string | undefined => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const kind = flag('store');
+const only = flag('case');
+
+function contains(hay: Uint8Array, needle: Uint8Array): boolean {
+  return Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength).indexOf(Buffer.from(needle)) >= 0;
+}
+
+async function sqliteContext(dir: string, n: number): Promise<{ ctx: ContractContext; close: () => Promise<void> }> {
+  const path = `${dir}/contract-${n}.db`;
+  const a = new SqliteStore(path);
+  const b = new SqliteStore(path);
+  const probe = new DatabaseSync(path);
+  const q = probe.prepare(
+    'SELECT 1 FROM messages WHERE payload = ? UNION ALL SELECT 1 FROM invites WHERE ciphertext = ? UNION ALL SELECT 1 FROM key_packages WHERE data = ?',
+  );
+  return {
+    ctx: { kind: 'sqlite', a, b, holds: async (bytes) => q.all(bytes, bytes, bytes).length > 0 },
+    close: async () => {
+      probe.close();
+      await a.close();
+      await b.close();
+    },
+  };
+}
+
+async function redisContext(url: string, n: number): Promise<{ ctx: ContractContext; close: () => Promise<void> }> {
+  const prefix = `contract${n}-${Date.now()}:`;
+  const open = (): Promise<RedisStore> => RedisStore.open({ url, prefix, aofRewriteIntervalSeconds: 0, log: () => {} });
+  const a = await open();
+  const b = await open();
+  const probe = createClient({ url, commandOptions: { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } });
+  await probe.connect();
+  const cmd = (args: string[]): Promise<unknown> => probe.sendCommand(args);
+  // Arrays, and HGETALL's field → value object.
+  const flat = (v: unknown): Uint8Array[] =>
+    Array.isArray(v)
+      ? v.flatMap(flat)
+      : v instanceof Uint8Array
+        ? [v]
+        : typeof v === 'object' && v !== null
+          ? Object.values(v).flatMap(flat)
+          : [];
+  /** Every value under the prefix, read by type (not DUMP, which may compress). */
+  const holds = async (bytes: Uint8Array): Promise<boolean> => {
+    let cursor = '0';
+    do {
+      const r = (await cmd(['SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', '1000'])) as unknown[];
+      cursor = String(r[0]);
+      for (const keyRaw of (r[1] as unknown[]) ?? []) {
+        const key = Buffer.from(keyRaw as Uint8Array).toString('utf8');
+        const type = Buffer.from((await cmd(['TYPE', key])) as Uint8Array).toString('utf8');
+        const read: Record<string, string[]> = {
+          string: ['GET', key],
+          hash: ['HGETALL', key],
+          list: ['LRANGE', key, '0', '-1'],
+          set: ['SMEMBERS', key],
+          zset: ['ZRANGE', key, '0', '-1'],
+        };
+        const c = read[type];
+        if (c !== undefined && flat(await cmd(c)).some((v) => contains(v, bytes))) return true;
+      }
+    } while (cursor !== '0');
+    return false;
+  };
+  return {
+    ctx: { kind: 'redis', a, b, holds },
+    close: async () => {
+      await probe.close();
+      await a.close();
+      await b.close();
+    },
+  };
+}
+
+let n = 0;
+for (const [name, run] of Object.entries(CASES)) {
+  if (only !== undefined && name !== only) continue;
+  n++;
+  const { ctx, close } =
+    kind === 'sqlite' ? await sqliteContext(flag('dir') ?? '.', n) : await redisContext(flag('redis-url') ?? '', n);
+  try {
+    await run(ctx);
+    console.log(JSON.stringify({ name, ok: true }));
+  } catch (err) {
+    console.log(JSON.stringify({ name, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }));
+  } finally {
+    await close();
+  }
+}
