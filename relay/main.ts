@@ -9,6 +9,7 @@
  */
 
 import { createRelay } from './app.ts';
+import { openWakeBus } from './bus.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import type { RelayStore } from './store.ts';
 import { openStore } from './store-factory.ts';
@@ -55,7 +56,8 @@ async function main(): Promise<void> {
     log(`cannot open the ${config.store} store: ${err instanceof Error ? err.message.slice(0, 200) : typeof err}`);
     return Deno.exit(1);
   }
-  const relay = createRelay({ config, store, log });
+  // With a shared Redis, instances wake each other's subscribers through it; alone, in process.
+  const relay = createRelay({ config, store, log, bus: openWakeBus(config, log) });
   await relay.start();
   const upgrade = (req: Request) => Deno.upgradeWebSocket(req, { idleTimeout: 60 });
   const server = Deno.serve(

@@ -90,6 +90,8 @@ function spawnServer(port: number, dir: string, opts: StartRedisOptions, log: st
     '--save', '',
     '--appendonly', opts.appendOnly === true ? 'yes' : 'no',
     '--appendfsync', 'everysec',
+    // Uncompressed RDB (also the AOF's preamble after a rewrite), so tests can search the files byte for byte.
+    '--rdbcompression', 'no',
     '--daemonize', 'no',
     '--protected-mode', 'yes',
     '--loglevel', 'warning',
