@@ -1,11 +1,12 @@
 // Deletion proof: once the last mailbox acknowledges a message, and once an
 // unacknowledged message passes its TTL and a sweep, its ciphertext is gone
 // from the database files on disk, WAL included (searched byte for byte).
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// On Redis: gone from every live key, and from the AOF once scrub() has had
+// it rewritten (BGREWRITEAOF; the old AOF files are removed).
+import { readFileSync } from 'node:fs';
 import { webcrypto } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, type RelayProcess } from '../support/relay-process.ts';
+import { STORE_KINDS, startRelayOn, type StoreRelay } from './support/stores.ts';
 import { RelayClient, randomQueue, type Mailbox, type WireToken } from './support/client.ts';
 import { b64u } from './support/soft-authenticator.ts';
 
@@ -17,9 +18,9 @@ function canary(label: string, size: number): Uint8Array {
   return out;
 }
 
-function filesContaining(dir: string, needle: Uint8Array): string[] {
+function filesContaining(relay: StoreRelay, needle: Uint8Array): string[] {
   const probe = Buffer.from(needle.subarray(0, 64));
-  return readdirSync(dir).filter((f) => readFileSync(join(dir, f)).indexOf(probe) >= 0);
+  return relay.files().filter((f) => readFileSync(f).indexOf(probe) >= 0);
 }
 
 async function until(cond: () => boolean, ms: number): Promise<boolean> {
@@ -31,13 +32,14 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
   return cond();
 }
 
-describe('relay deletion proof', () => {
-  let relay: RelayProcess;
+describe.each(STORE_KINDS)('relay deletion proof (%s store)', (kind) => {
+  let relay: StoreRelay;
   let c: RelayClient;
   let tokens: WireToken[];
   beforeAll(async () => {
-    relay = await startRelay({
+    relay = await startRelayOn(kind, {
       args: ['--message-ttl-seconds', '2', '--sweep-interval-seconds', '1', '--scrub-interval-ms', '200'],
+      redisArgs: ['--redis-aof-rewrite-interval-seconds', '0'],
     });
     c = new RelayClient(relay.url);
     const a = await c.register();
@@ -59,18 +61,20 @@ describe('relay deletion proof', () => {
   };
 
   for (const size of [200, 9000]) {
-    it(`after the last ACK the ciphertext (${size} bytes) is gone from relay.db and its WAL`, async () => {
+    it(`after the last ACK the ciphertext (${size} bytes) is gone from the store (relay.db and WAL, or Redis keys and AOF)`, async () => {
       const { queue, members } = await group(2);
       const secret = canary(`ack${size}`, size);
       const sent = await c.ok('/v1/queues/send', { queue, token: tokens.pop(), payload: b64u(secret) });
       // The search works: the canary is on disk while the message is pending.
-      expect(filesContaining(relay.dataDir, secret).length).toBeGreaterThan(0);
+      expect(filesContaining(relay, secret).length).toBeGreaterThan(0);
+      if (kind === 'redis') expect(await relay.inMemory(secret)).toBe(true);
       await c.ok('/v1/mailboxes/ack', { ...members[0], ids: [sent.id] });
       await new Promise((r) => setTimeout(r, 600));
       // One mailbox still waits: the message must still be there.
       expect((await c.fetchAll(members[1]!)).map((m) => m.id)).toEqual([sent.id]);
       await c.ok('/v1/mailboxes/ack', { ...members[1], ids: [sent.id] });
-      expect(await until(() => filesContaining(relay.dataDir, secret).length === 0, 5000)).toBe(true);
+      if (kind === 'redis') expect(await relay.inMemory(secret)).toBe(false);
+      expect(await until(() => filesContaining(relay, secret).length === 0, 5000)).toBe(true);
     });
   }
 
@@ -78,8 +82,9 @@ describe('relay deletion proof', () => {
     const { queue, members } = await group(1);
     const secret = canary('ttl', 3000);
     await c.ok('/v1/queues/send', { queue, token: tokens.pop(), payload: b64u(secret) });
-    expect(filesContaining(relay.dataDir, secret).length).toBeGreaterThan(0);
-    expect(await until(() => filesContaining(relay.dataDir, secret).length === 0, 8000)).toBe(true);
+    expect(filesContaining(relay, secret).length).toBeGreaterThan(0);
+    expect(await until(() => filesContaining(relay, secret).length === 0, 8000)).toBe(true);
+    if (kind === 'redis') expect(await relay.inMemory(secret)).toBe(false);
     expect(await c.fetchAll(members[0]!)).toEqual([]);
   });
 
@@ -87,8 +92,9 @@ describe('relay deletion proof', () => {
     const { queue } = await group(2);
     const secret = canary('group', 1500);
     await c.ok('/v1/queues/send', { queue, token: tokens.pop(), payload: b64u(secret) });
-    expect(filesContaining(relay.dataDir, secret).length).toBeGreaterThan(0);
+    expect(filesContaining(relay, secret).length).toBeGreaterThan(0);
     await c.ok('/v1/queues/delete', { queue });
-    expect(await until(() => filesContaining(relay.dataDir, secret).length === 0, 5000)).toBe(true);
+    if (kind === 'redis') expect(await relay.inMemory(secret)).toBe(false);
+    expect(await until(() => filesContaining(relay, secret).length === 0, 5000)).toBe(true);
   });
 });
