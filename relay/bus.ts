@@ -90,6 +90,9 @@ const ORIGIN_HEX = 16;
 /** After the subscriber reconnects: how often, and how far apart, to try re-pushing pending messages. */
 const RESYNC_ATTEMPTS = 20;
 const RESYNC_RETRY_MS = 500;
+/** Wake-ups kept while Redis cannot take them, and how often to retry sending them. */
+const BACKLOG_MAX_BYTES = 32 * 1024 * 1024;
+const BACKLOG_RETRY_MS = 250;
 
 type Client = ReturnType<typeof createClient>;
 
@@ -128,6 +131,12 @@ export class RedisBus implements WakeBus {
   /** Per mailbox, the tail of its SUBSCRIBE/UNSUBSCRIBE chain (so they apply in order). */
   private readonly ops = new Map<string, Promise<void>>();
   private scriptSha: string | undefined;
+  /** Wake-ups waiting for Redis (each the arguments of one PUBLISH_MANY), oldest first. */
+  private readonly backlog: string[][] = [];
+  private backlogBytes = 0;
+  private droppedWakeUps = false;
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private flushing = false;
   private started = false;
   private closing = false;
   private readonly listener = (message: Buffer, channel: Buffer): void => this.onMessage(message, channel);
@@ -150,7 +159,10 @@ export class RedisBus implements WakeBus {
       if (!pubDown && !this.closing) options.log('wake-up bus: publisher connection lost, reconnecting');
       pubDown = true;
     });
-    this.pub.on('ready', () => (pubDown = false));
+    this.pub.on('ready', () => {
+      pubDown = false;
+      this.flushSoon(0);
+    });
     let subDown = false;
     this.sub.on('error', () => {
       if (!subDown && !this.closing) options.log('wake-up bus: subscriber connection lost, reconnecting');
@@ -201,9 +213,58 @@ export class RedisBus implements WakeBus {
     this.handler(mailboxIds, new PushFrame(message));
     const body = this.origin + JSON.stringify({ id: message.id, kind: message.kind, payload: message.payload });
     const args = [body, ...mailboxIds.map((m) => this.channel(m))];
-    this.publishMany(args).catch(() => {
-      // Lost wake-up: the message is stored; subscribers get it on their next fetch or reconnect.
-    });
+    if (this.backlog.length > 0) {
+      // Keep order behind wake-ups still waiting for Redis.
+      this.enqueue(args);
+      return;
+    }
+    this.publishMany(args).catch(() => this.enqueue(args));
+  }
+
+  /**
+   * A wake-up that could not be published is kept and sent once Redis takes
+   * it: another instance whose subscription outlived the outage would
+   * otherwise never hear of a message stored meanwhile (its own resync ran
+   * when its subscriber reconnected, maybe before this message was stored).
+   * Bounded: beyond BACKLOG_MAX_BYTES wake-ups are dropped (the messages are
+   * stored; clients get them on their next subscribe).
+   */
+  private enqueue(args: string[]): void {
+    if (this.closing) return;
+    const bytes = args.reduce((n, a) => n + a.length, 0);
+    if (this.backlogBytes + bytes > BACKLOG_MAX_BYTES) {
+      if (!this.droppedWakeUps) this.options.log('wake-up bus: backlog full, dropping wake-ups until Redis is back');
+      this.droppedWakeUps = true;
+      return;
+    }
+    this.backlog.push(args);
+    this.backlogBytes += bytes;
+    this.flushSoon(BACKLOG_RETRY_MS);
+  }
+
+  private flushSoon(delayMs: number): void {
+    if (this.flushTimer !== undefined || this.flushing || this.backlog.length === 0 || this.closing) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, delayMs);
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      for (let args = this.backlog[0]; args !== undefined && !this.closing; args = this.backlog[0]) {
+        await this.publishMany(args);
+        this.backlog.shift();
+        this.backlogBytes -= args.reduce((n, a) => n + a.length, 0);
+      }
+      this.droppedWakeUps = false;
+    } catch {
+      // Redis still away or loading: try again shortly (or when the connection is ready again).
+    } finally {
+      this.flushing = false;
+    }
+    this.flushSoon(BACKLOG_RETRY_MS);
   }
 
   private async publishMany(args: string[]): Promise<void> {
@@ -286,6 +347,7 @@ export class RedisBus implements WakeBus {
 
   async close(): Promise<void> {
     this.closing = true;
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     if (!this.started) return;
     await Promise.allSettled([this.sub.close(), this.pub.close()]);
   }

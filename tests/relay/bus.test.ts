@@ -143,6 +143,25 @@ describe('RedisBus on one redis-server', () => {
     await raw.close();
   });
 
+  it("a wake-up published while the publisher's connection is down is sent once it is back", async () => {
+    const a = await bus();
+    const b = await bus();
+    const box = mb();
+    await b.bus.watch(box);
+    const admin = createClient({ url: redis.url });
+    admin.on('error', () => {});
+    await admin.connect();
+    for (let round = 0; round < 5; round++) {
+      // Drops every plain connection (A's publisher among them), not pub/sub ones (B's subscriber), not this one.
+      await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+      const m = msg();
+      a.bus.publish([box], m);
+      await waitFor(() => b.got.some((g) => g.frame.id === m.id), 10_000, `wake-up ${round} after the publisher reconnected`);
+    }
+    expect(b.resyncs()).toBe(0);
+    await admin.close();
+  });
+
   it('after Redis restarts, subscriptions come back and resync runs (wake-ups meanwhile were lost)', async () => {
     const a = await bus();
     const b = await bus();
