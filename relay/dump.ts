@@ -50,7 +50,13 @@ const globEscape = (s: string): string => s.replace(/[*?[\]\\]/g, (c) => `\\${c}
 async function dumpRedis(url: string, prefix: string): Promise<Dump> {
   const client = createRelayRedisClient(url, (line) => console.error(line));
   await client.connect();
-  const out: Dump = {};
+  // Every table the store can fill is present, empty or not, as SQLite's are.
+  const TABLES = [
+    'ceremonies', 'ceremony_expiries', 'accounts', 'credentials', 'sessions', 'session_expiries', 'key_packages', 'quotas',
+    'token_keys', 'spent', 'mailboxes', 'mailbox_queues', 'registrations', 'queue_messages', 'messages', 'recipients',
+    'deliveries', 'message_expiries', 'counters', 'invites',
+  ];
+  const out: Dump = Object.fromEntries(TABLES.map((t) => [t, []]));
   const add = (table: string, row: Row): void => {
     (out[table] ??= []).push(row);
   };

@@ -1,14 +1,14 @@
 // Passkey accounts, sessions and the key package directory, against a real relay process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, type RelayProcess } from '../support/relay-process.ts';
+import { STORE_KINDS, startRelayOn, type StoreRelay } from './support/stores.ts';
 import { EXT_ORIGIN, RelayClient } from './support/client.ts';
 import { b64u, createCredential, getAssertion } from './support/soft-authenticator.ts';
 
-describe('relay accounts (WebAuthn passkeys) and sessions', () => {
-  let relay: RelayProcess;
+describe.each(STORE_KINDS)('relay accounts (WebAuthn passkeys) and sessions (%s store)', (kind) => {
+  let relay: StoreRelay;
   let c: RelayClient;
   beforeAll(async () => {
-    relay = await startRelay({ args: ['--key-packages-max-per-account', '5'] });
+    relay = await startRelayOn(kind, { args: ['--key-packages-max-per-account', '5'] });
     c = new RelayClient(relay.url);
   });
   afterAll(async () => {
@@ -74,7 +74,7 @@ describe('relay accounts (WebAuthn passkeys) and sessions', () => {
   });
 
   it('sessions expire', async () => {
-    const short = await startRelay({ args: ['--session-ttl-seconds', '1'] });
+    const short = await startRelayOn(kind, { args: ['--session-ttl-seconds', '1'] });
     try {
       const sc = new RelayClient(short.url);
       const a = await sc.register();
@@ -95,11 +95,11 @@ describe('relay accounts (WebAuthn passkeys) and sessions', () => {
   });
 });
 
-describe('relay key package directory', () => {
-  let relay: RelayProcess;
+describe.each(STORE_KINDS)('relay key package directory (%s store)', (kind) => {
+  let relay: StoreRelay;
   let c: RelayClient;
   beforeAll(async () => {
-    relay = await startRelay({ args: ['--key-packages-max-per-account', '5', '--key-package-claims-per-minute', '8'] });
+    relay = await startRelayOn(kind, { args: ['--key-packages-max-per-account', '5', '--key-package-claims-per-minute', '8'] });
     c = new RelayClient(relay.url);
   });
   afterAll(async () => {

@@ -2,6 +2,7 @@
 // hash, anonymous mailboxes, fan-out, per-mailbox ACK, order, Welcome, group
 // deletion, WebSocket push with HTTP fallback, and the uniform not-found answer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STORE_KINDS, startRelayOn, type StoreRelay } from './support/stores.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { RelayClient, WsClient, randomQueue, waitFor, type Account, type Mailbox, type WireToken } from './support/client.ts';
 import { b64u } from './support/soft-authenticator.ts';
@@ -9,8 +10,8 @@ import { b64u } from './support/soft-authenticator.ts';
 const code = (b: Record<string, unknown>): string => (b.error as { code: string }).code;
 const text = (s: string): string => b64u(new TextEncoder().encode(s));
 
-describe('relay delivery', () => {
-  let relay: RelayProcess;
+describe.each(STORE_KINDS)('relay delivery (%s store)', (kind) => {
+  let relay: StoreRelay;
   let c: RelayClient;
   let alice: Account;
   let pool: WireToken[] = [];
@@ -28,7 +29,7 @@ describe('relay delivery', () => {
   };
 
   beforeAll(async () => {
-    relay = await startRelay({ args: ['--token-issue-requests-per-minute', '100'] });
+    relay = await startRelayOn(kind, { args: ['--token-issue-requests-per-minute', '100'] });
     c = new RelayClient(relay.url);
     alice = await c.register();
     pool = await c.tokens(alice.session, 200);

@@ -2,11 +2,10 @@
 // an invite id, replaced by members holding the write key, read once (one-time)
 // or until expiry, deleted on revocation, gone from the database files after
 // deletion, and the same 404 for unknown, expired or wrong-key requests.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { webcrypto } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, type RelayProcess } from '../support/relay-process.ts';
+import { STORE_KINDS, startRelayOn, type StoreRelay } from './support/stores.ts';
 import { RelayClient } from './support/client.ts';
 import { b64u } from './support/soft-authenticator.ts';
 
@@ -20,12 +19,15 @@ function canary(label: string, size: number): Uint8Array {
   return out;
 }
 
-describe('relay invites', () => {
-  let relay: RelayProcess;
+describe.each(STORE_KINDS)('relay invites (%s store)', (kind) => {
+  let relay: StoreRelay;
   let c: RelayClient;
 
   beforeAll(async () => {
-    relay = await startRelay({ args: ['--sweep-interval-seconds', '1', '--scrub-interval-ms', '200', '--invite-max-bytes', '4096'] });
+    relay = await startRelayOn(kind, {
+      args: ['--sweep-interval-seconds', '1', '--scrub-interval-ms', '200', '--invite-max-bytes', '4096'],
+      redisArgs: ['--redis-aof-rewrite-interval-seconds', '0'],
+    });
     c = new RelayClient(relay.url);
   });
   afterAll(async () => {
@@ -105,7 +107,7 @@ describe('relay invites', () => {
     const { invite, answer } = create({ ciphertext: b64u(secret), expiresAt: nowS() + 2 });
     await answer;
     const probe = Buffer.from(secret.subarray(0, 64));
-    const holders = (): string[] => readdirSync(relay.dataDir).filter((f) => readFileSync(join(relay.dataDir, f)).indexOf(probe) >= 0);
+    const holders = (): string[] => relay.files().filter((f) => readFileSync(f).indexOf(probe) >= 0);
     expect(holders().length).toBeGreaterThan(0);
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline && ((await c.call('GET', `/v1/invites/${invite.inviteId}`)).status !== 404 || holders().length > 0)) {
@@ -113,12 +115,13 @@ describe('relay invites', () => {
     }
     expect((await c.call('GET', `/v1/invites/${invite.inviteId}`)).status).toBe(404);
     expect(holders()).toEqual([]);
+    if (kind === 'redis') expect(await relay.inMemory(secret)).toBe(false);
   });
 
   it('stores neither the invite id nor the write key in the clear', async () => {
     const { invite, answer } = create();
     await answer;
-    const files = readdirSync(relay.dataDir).map((f) => readFileSync(join(relay.dataDir, f)));
+    const files = relay.files().map((f) => readFileSync(f));
     for (const needle of [invite.inviteId, invite.writeKey]) {
       const raw = Buffer.from(needle, 'base64url');
       for (const f of files) {

@@ -2,18 +2,18 @@
 // spending, exactly-once under parallel attempts, quotas, and key rotation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ristretto255 } from '@noble/curves/ed25519.js';
-import { dumpRelayDatabase, startRelay, type RelayProcess } from '../support/relay-process.ts';
+import { STORE_KINDS, startRelayOn, type StoreRelay } from './support/stores.ts';
 import { RelayClient, randomQueue, type Account } from './support/client.ts';
 import { b64u, fromB64u } from './support/soft-authenticator.ts';
 
 const code = (b: Record<string, unknown>): string => (b.error as { code: string }).code;
 
-describe('relay sealed-sender tokens', () => {
-  let relay: RelayProcess;
+describe.each(STORE_KINDS)('relay sealed-sender tokens (%s store)', (kind) => {
+  let relay: StoreRelay;
   let c: RelayClient;
   let alice: Account;
   beforeAll(async () => {
-    relay = await startRelay({ args: ['--token-daily-quota', '300', '--token-batch-max', '50'] });
+    relay = await startRelayOn(kind, { args: ['--token-daily-quota', '300', '--token-batch-max', '50'] });
     c = new RelayClient(relay.url);
     alice = await c.register();
   });
@@ -94,11 +94,11 @@ describe('relay sealed-sender tokens', () => {
   });
 });
 
-describe('relay token key rotation', () => {
-  let relay: RelayProcess;
+describe.each(STORE_KINDS)('relay token key rotation (%s store)', (kind) => {
+  let relay: StoreRelay;
   let c: RelayClient;
   beforeAll(async () => {
-    relay = await startRelay({ args: ['--token-key-lifetime-seconds', '2', '--token-key-overlap-seconds', '3'] });
+    relay = await startRelayOn(kind, { args: ['--token-key-lifetime-seconds', '2', '--token-key-overlap-seconds', '3'] });
     c = new RelayClient(relay.url);
   });
   afterAll(async () => {
@@ -125,7 +125,7 @@ describe('relay token key rotation', () => {
     expect(mb2.mailboxId).not.toBe(mb.mailboxId);
     // The old key's first token is spent; after retirement the relay no longer knows the key at all.
     expect(code((await c.post('/v1/mailboxes', { token: old1 })).body)).toBe('token_spent');
-    const during = await dumpRelayDatabase(relay.dataDir);
+    const during = await relay.dump();
     expect(during.spent!.filter((r) => r.key_id === oldKey)).toHaveLength(2);
     for (let i = 0; i < 60; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -136,7 +136,7 @@ describe('relay token key rotation', () => {
     expect(code((await c.post('/v1/mailboxes', { token: old1 })).body)).toBe('token_invalid');
     expect(fromB64u(fresh.output)).toHaveLength(64);
     // The retired key and its whole spent set are gone from the database.
-    const db = await dumpRelayDatabase(relay.dataDir);
+    const db = await relay.dump();
     expect(db.token_keys!.some((k) => k.key_id === oldKey)).toBe(false);
     expect(db.spent!.some((r) => r.key_id === oldKey)).toBe(false);
   });
