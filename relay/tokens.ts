@@ -38,7 +38,7 @@ const KEY_CLAIM_WINDOW_S = 30;
 /** How long an instance that lost the claim waits for the winner's key, and how often it looks. */
 const KEY_WAIT_MS = 3_000;
 const KEY_POLL_MS = 100;
-/** Unknown key ids reload the keys at most this often. */
+/** Unknown key ids reload the keys at most this often (a reload starts at most once per this interval). */
 const KEY_RELOAD_MIN_MS = 1_000;
 /** The published key list is re-read from the store when older than this. */
 const KEY_LIST_FRESH_MS = 10_000;
@@ -85,8 +85,11 @@ export class TokenAuthority {
   private readonly issuance: MinuteBudget;
   /** The run of rotate() in progress, shared by concurrent callers. */
   private rotating: Promise<void> | null = null;
-  /** When the keys were last read from the store (ms). */
+  /** When the keys were last read from the store, and when the last read started (ms). */
   private loadedAt = 0;
+  private loadStartedAt = 0;
+  /** The reload for unknown key ids that requests are waiting for. */
+  private nextReload: Promise<void> | null = null;
 
   constructor(
     private readonly store: RelayStore,
@@ -109,6 +112,7 @@ export class TokenAuthority {
   }
 
   private async load(): Promise<void> {
+    this.loadStartedAt = Date.now();
     const now = this.now();
     let keys = await this.store.listTokenKeys();
     for (const k of keys) {
@@ -172,14 +176,24 @@ export class TokenAuthority {
   }
 
   /**
-   * Reload keys that another relay instance may have created, at most once
-   * per KEY_RELOAD_MIN_MS, so a flood of tokens with made-up key ids cannot
-   * turn into a flood of store reads. Returns whether the keys are fresh.
+   * Reload keys that another relay instance may have created, for a token
+   * under a key id this instance does not know. Reloads start at most once
+   * per KEY_RELOAD_MIN_MS and are shared by every request waiting for one, so
+   * a flood of made-up key ids costs one store read per interval (those
+   * requests wait up to that long, then fail). A real token under a key just
+   * created elsewhere waits for the next reload instead of being refused.
    */
-  private async reload(): Promise<boolean> {
-    if (this.rotating === null && Date.now() - this.loadedAt < KEY_RELOAD_MIN_MS) return false;
-    await this.rotate();
-    return true;
+  private reload(): Promise<void> {
+    this.nextReload ??= (async () => {
+      const wait = this.loadStartedAt + KEY_RELOAD_MIN_MS - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      // Requests arriving from here on need a load that starts after them: the next one.
+      this.nextReload = null;
+      // A load already running may have read the store before this request arrived.
+      await this.rotating?.catch(() => {});
+      await this.rotate();
+    })();
+    return this.nextReload;
   }
 
   private async current(): Promise<LiveKey> {
@@ -276,7 +290,10 @@ export class TokenAuthority {
     const find = (): LiveKey | undefined => this.keys.find((k) => k.record.keyId === token.keyId && k.record.acceptUntil > now);
     let key = find();
     // A key this instance has not seen yet may have been created by another relay on the same store.
-    if (key === undefined && (await this.reload())) key = find();
+    if (key === undefined) {
+      await this.reload();
+      key = find();
+    }
     if (key === undefined) throw new RelayError(ErrorCode.tokenInvalid, 'token invalid');
     let ok: boolean;
     try {

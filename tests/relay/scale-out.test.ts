@@ -4,7 +4,8 @@
  *   (a) a member on A receives in real time what a member on B sent, and back;
  *   (b) a token spent at A and B at once succeeds exactly once; key-package
  *       claims through A and B hand out each one-time package exactly once;
- *       token keys are the same on both instances;
+ *       token keys are the same on both instances, also while both rotate
+ *       them (a token issued by one always pays at the other);
  *   (c) kill -9 one instance mid-traffic: its clients reconnect to the other,
  *       and every acknowledged message reaches every recipient (after
  *       dropping duplicates by id);
@@ -13,12 +14,13 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ristretto255_oprf } from '@noble/curves/ed25519.js';
 import { createClient } from 'redis';
 import { webcrypto } from 'node:crypto';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startRedis, type RedisProcess } from '../support/redis-process.ts';
 import { RelayClient, WsClient, randomQueue, waitFor, type Account, type Mailbox, type WireToken } from './support/client.ts';
-import { b64u } from './support/soft-authenticator.ts';
+import { b64u, fromB64u } from './support/soft-authenticator.ts';
 
 const LIMITS = [
   '--max-messages-per-second', '100000',
@@ -317,6 +319,63 @@ describe('two relays on one Redis', () => {
     expect(oneTimeGot.sort()).toEqual([...oneTime].sort());
     expect(got.filter((k) => k === kp(999))).toHaveLength(60);
     expect((await ca.call('GET', '/v1/key-packages', undefined, bob.session)).body).toEqual({ oneTime: 0, lastResort: true });
+  });
+});
+
+describe('token key rotation on two instances at once', () => {
+  let redis: RedisProcess;
+  let a: RelayProcess;
+  let b: RelayProcess;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    // A key issues for 2 s and is accepted 4 s more: several rotations within the test.
+    [a, b] = await cluster(redis, ['--token-key-lifetime-seconds', '2', '--token-key-overlap-seconds', '4']);
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await redis?.stop();
+  });
+
+  /** One token issued by `c` (the DLEQ proof is checked by tokens.test.ts; here only the key matters). */
+  async function issueOne(c: RelayClient, session: string): Promise<WireToken> {
+    const input = webcrypto.getRandomValues(new Uint8Array(32));
+    const blind = ristretto255_oprf.voprf.blind(input);
+    const res = await c.ok('/v1/tokens/issue', { blinded: [b64u(blind.blinded)] }, session);
+    const evaluated = fromB64u((res.evaluated as string[])[0]!);
+    return { keyId: String(res.keyId), input: b64u(input), output: b64u(ristretto255_oprf.oprf.finalize(input, blind.blind, evaluated)) };
+  }
+
+  it('every token either instance issues is published by both and pays at the other; never two issuing keys', async () => {
+    const ca = new RelayClient(a.url);
+    const cb = new RelayClient(b.url);
+    const acct = await ca.register();
+    const keyIds = new Set<string>();
+    const deadline = Date.now() + 7_000;
+    let spent = 0;
+    while (Date.now() < deadline) {
+      for (const [issuer, other] of [
+        [ca, cb],
+        [cb, ca],
+      ] as const) {
+        const token = await issueOne(issuer, acct.session);
+        keyIds.add(token.keyId);
+        for (const c of [ca, cb]) {
+          const keys = (await c.call('GET', '/v1/tokens/keys')).body.keys as { keyId: string; issuing: boolean }[];
+          expect(keys.map((k) => k.keyId), `${c.url} publishes the key a token was just issued under`).toContain(token.keyId);
+          expect(keys.filter((k) => k.issuing).length).toBeLessThanOrEqual(1);
+        }
+        const paid = await other.post('/v1/mailboxes', { token });
+        expect(paid.status, JSON.stringify(paid.body)).toBe(200);
+        spent++;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Keys did rotate during the test, one at a time (7 s at 2 s per key: 3 to 5 keys, not twice as many).
+    expect(keyIds.size).toBeGreaterThanOrEqual(3);
+    expect(keyIds.size).toBeLessThanOrEqual(5);
+    expect(spent).toBeGreaterThan(20);
   });
 });
 
