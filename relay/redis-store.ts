@@ -37,10 +37,15 @@
  * `redisAofRewriteIntervalSeconds`. (RDB snapshots, if the operator enables
  * them, hold only what was live when taken; the next snapshot drops it.)
  *
- * Outages: commands never wait for a reconnect (offline queue disabled) and
- * time out after COMMAND_TIMEOUT_MS, so while Redis is unreachable or loading
- * every operation fails at once with a 503 `capacity` RelayError; node-redis
- * reconnects in the background and the relay carries on afterwards.
+ * Outages: commands never wait for a reconnect (offline queue disabled), and
+ * an operation Redis does not answer within COMMAND_TIMEOUT_MS (a hung or
+ * partitioned server: node-redis's own command timeout stops at the write)
+ * fails, so while Redis is unreachable, hung or loading every operation fails
+ * with a 503 `capacity` RelayError; node-redis reconnects in the background
+ * and the relay carries on afterwards. A write that timed out may still have
+ * been applied when Redis comes back (as with any lost answer): a client that
+ * retries a send with the same token gets `token_spent`, and the message is
+ * delivered once anyway.
  *
  * Redis Cluster: every script touches many keys, so all keys must hash to one
  * slot; a prefix with a hash tag (`{mc}:`) does that (one shard holds the store).
@@ -65,8 +70,10 @@ import type {
   TokenKey,
 } from './store.ts';
 
-/** Longest a single Redis command may take before the operation fails with 503. */
-const COMMAND_TIMEOUT_MS = 10_000;
+/** Longest a store operation waits for Redis before it fails with 503. */
+const COMMAND_TIMEOUT_MS = 5_000;
+/** Commands waiting on one connection at most (while Redis hangs, further operations fail at once). */
+const MAX_QUEUED_COMMANDS = 10_000;
 /** Expired entries cleaned per sweep script, so one script never blocks Redis for long. */
 const SWEEP_BATCH = 500;
 /** Recipient sets outlive their message by this much, so a sweep that runs late still finds the inboxes to clean. */
@@ -315,6 +322,7 @@ export function createRelayRedisClient(url: string, log: (line: string) => void)
   const client = createClient({
     url,
     disableOfflineQueue: true,
+    commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
     socket: { connectTimeout: 5_000 },
     commandOptions: { timeout: COMMAND_TIMEOUT_MS, typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } },
   });
@@ -339,6 +347,19 @@ const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY
 
 function unavailable(cause: unknown): RelayError {
   return new RelayError(ErrorCode.capacity, 'storage unavailable, try again', { cause });
+}
+
+/** Settles like `p`, or rejects once Redis has not answered within COMMAND_TIMEOUT_MS. */
+async function bounded<T>(p: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`redis did not answer within ${COMMAND_TIMEOUT_MS} ms`)), COMMAND_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 // Reply decoding: with BLOB_STRING mapped to Buffer, data comes as Buffer, counts as number, nil as null.
@@ -399,10 +420,10 @@ export class RedisStore implements RelayStore {
     const options = { keys: [key], arguments: [this.prefix, ...args] };
     try {
       try {
-        return await this.client.evalSha(this.shas.get(name) ?? '', options);
+        return await bounded(this.client.evalSha(this.shas.get(name) ?? '', options));
       } catch (err) {
         if (!(err instanceof ErrorReply && err.message.startsWith('NOSCRIPT'))) throw err;
-        return await this.client.eval(S[name], options);
+        return await bounded(this.client.eval(S[name], options));
       }
     } catch (err) {
       if (err instanceof ErrorReply && !TRANSIENT_REPLY.test(err.message)) throw err;
@@ -696,7 +717,7 @@ export class RedisStore implements RelayStore {
     if (!this.dirty || Date.now() - this.lastRewrite < this.rewriteIntervalMs) return;
     let info: string;
     try {
-      info = text(await this.client.sendCommand(['INFO', 'persistence']));
+      info = text(await bounded(this.client.sendCommand(['INFO', 'persistence'])));
     } catch {
       return; // unreachable now; try again next time (still dirty)
     }
@@ -708,7 +729,7 @@ export class RedisStore implements RelayStore {
       return;
     }
     try {
-      await this.client.sendCommand(['BGREWRITEAOF']);
+      await bounded(this.client.sendCommand(['BGREWRITEAOF']));
       this.lastRewrite = Date.now();
     } catch (err) {
       this.dirty = true;

@@ -156,4 +156,24 @@ describe('relay on redis: outages and restarts', () => {
     expect((await c.post('/v1/queues/send', { queue, token: t, payload: b64u(new Uint8Array(10)) })).status).toBe(409);
     expect(relay.stderr()).not.toContain(redis.url);
   });
+
+  it('a hung Redis (SIGSTOP) makes requests fail with 503 after the command timeout, not hang; SIGCONT and it serves again', async () => {
+    const { member } = await group();
+    redis.process.kill('SIGSTOP');
+    try {
+      const started = Date.now();
+      const r = await c.post('/v1/mailboxes/fetch', { ...member });
+      expect(r.status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      redis.process.kill('SIGCONT');
+    }
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = (await c.post('/v1/mailboxes/fetch', { ...member })).status;
+      if (status !== 200) await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(status).toBe(200);
+    expect(relay.process.exitCode).toBeNull();
+  });
 });
