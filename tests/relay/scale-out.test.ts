@@ -19,7 +19,7 @@ import { createClient } from 'redis';
 import { webcrypto } from 'node:crypto';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startRedis, type RedisProcess } from '../support/redis-process.ts';
-import { RelayClient, WsClient, randomQueue, waitFor, type Account, type Mailbox, type WireToken } from './support/client.ts';
+import { RelayClient, WsClient, randomQueue, waitFor, type Account, type Mailbox, type Pushed, type WireToken } from './support/client.ts';
 import { b64u, fromB64u } from './support/soft-authenticator.ts';
 
 const LIMITS = [
@@ -46,9 +46,14 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
   return Promise.race([p, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms))]);
 }
 
-/** Subscribes a mailbox over a WebSocket; resolves when the relay answered ok. */
-async function subscribe(url: string, mb: Mailbox): Promise<WsClient> {
+/**
+ * Subscribes a mailbox over a WebSocket; resolves when the relay answered ok.
+ * `onPush` is set before subscribing: the pending messages follow the ok at
+ * once, possibly in the same read, before an await after it would resume.
+ */
+async function subscribe(url: string, mb: Mailbox, onPush?: (p: Pushed) => void): Promise<WsClient> {
   const ws = await WsClient.open(url);
+  ws.onPush = onPush;
   const ok = await withTimeout(ws.request({ t: 'sub', ...mb }), 10_000);
   if (ok === 'timeout' || ok.t !== 'ok') throw new Error(`sub failed: ${JSON.stringify(ok)}`);
   return ws;
@@ -95,14 +100,13 @@ class Device {
       const urls = this.urls();
       const url = urls[this.at % urls.length]!;
       try {
-        const ws = await subscribe(url, this.mailbox);
-        ws.onPush = (p) => {
+        const ws = await subscribe(url, this.mailbox, (p) => {
           this.pushes++;
           const seen = this.got.get(p.id);
           if (seen !== undefined && seen !== p.payload) throw new Error(`message ${p.id} changed between deliveries`);
           this.got.set(p.id, p.payload);
           this.acks.push(p.id);
-        };
+        });
         this.ws = ws;
         void ws.closed.then(() => {
           if (this.stopped) return;
