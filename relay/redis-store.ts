@@ -285,8 +285,11 @@ return 1`,
   readInvite: `
 local v = redis.call('HMGET', KEYS[1], 'c', 'e', 'o')
 if not v[1] or tonumber(v[2]) <= tonumber(ARGV[2]) then return false end
-if v[3] == '1' then redis.call('DEL', KEYS[1]) end
-return v[1]`,
+if v[3] == '1' then
+  redis.call('DEL', KEYS[1])
+  return {v[1], 1}
+end
+return {v[1], 0}`,
   deleteInvite: `
 if redis.call('HGET', KEYS[1], 'w') ~= ARGV[2] then return 0 end
 return redis.call('DEL', KEYS[1])`,
@@ -675,10 +678,11 @@ export class RedisStore implements RelayStore {
   }
 
   async readInvite(inviteHash: string, now: number): Promise<Uint8Array | null> {
-    const r = await this.run('readInvite', this.key('inv', inviteHash), [String(now)]);
-    if (r === null || r === undefined) return null;
-    this.dirty = true;
-    return bytes(r);
+    const r = list(await this.run('readInvite', this.key('inv', inviteHash), [String(now)]));
+    if (r.length < 2) return null;
+    // A one-time invite was deleted by this read.
+    if (int(r[1]) === 1) this.dirty = true;
+    return bytes(r[0]);
   }
 
   async deleteInvite(inviteHash: string, writeKeyHash: string): Promise<boolean> {

@@ -19,6 +19,8 @@ export interface ContractContext {
   b: RelayStore;
   /** Whether these bytes are still held anywhere in the store (in a message, an invite...). */
   holds(bytes: Uint8Array): Promise<boolean>;
+  /** Entries about messages left in the store (messages, deliveries, and on Redis every index of them). */
+  leftovers(): Promise<number>;
 }
 
 export class ContractFailure extends Error {
@@ -240,6 +242,26 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     if (kind === 'redis') check(!(await holds(m.payload)), 'Redis expired the message key without a sweep');
     await a.sweep(now());
     check(!(await holds(m.payload)), 'gone after the sweep');
+  },
+
+  'nothing about a message is left once it is acked, its mailbox deleted, or it expired and was swept': async ({ a, b, leftovers }) => {
+    const { queue, members } = await group(a, 3);
+    const [m1, m2, m3] = members as [string, string, string];
+    const t0 = now();
+    const acked = await post(a, queue, 'acked');
+    const orphaned = await post(b, queue, 'orphaned');
+    const expiring = await post(a, queue, 'expiring', t0 + 1);
+    const welcome = { messageId: id(), payload: payload('welcome'), expiresAt: t0 + 1 };
+    check((await b.postToMailbox(spendOf(), m1, welcome)).ok, 'welcome');
+    check((await leftovers()) > 0, 'entries while pending');
+    for (const mb of members) await (mb === m2 ? b : a).ack(mb, [acked.messageId]);
+    await a.ack(m1, [orphaned.messageId]);
+    await b.ack(m2, [orphaned.messageId]);
+    check(await a.deleteMailbox(m3), 'the last recipient of "orphaned" deleted its mailbox');
+    same(await ids(a, m1), [expiring.messageId, welcome.messageId], 'only the expiring ones remain');
+    await sleep((t0 + 2) * 1000 - Date.now() + 100);
+    await b.sweep(now());
+    same(await leftovers(), 0, 'entries left');
   },
 
   'invites: id conflict, write key, one-time read, delete': async ({ a, b, holds }) => {

@@ -32,11 +32,18 @@ async function sqliteContext(dir: string, n: number): Promise<{ ctx: ContractCon
   const a = new SqliteStore(path);
   const b = new SqliteStore(path);
   const probe = new DatabaseSync(path);
+  const rows = probe.prepare('SELECT (SELECT COUNT(*) FROM messages) + (SELECT COUNT(*) FROM deliveries) AS n');
   const q = probe.prepare(
     'SELECT 1 FROM messages WHERE payload = ? UNION ALL SELECT 1 FROM invites WHERE ciphertext = ? UNION ALL SELECT 1 FROM key_packages WHERE data = ?',
   );
   return {
-    ctx: { kind: 'sqlite', a, b, holds: async (bytes) => q.all(bytes, bytes, bytes).length > 0 },
+    ctx: {
+      kind: 'sqlite',
+      a,
+      b,
+      holds: async (bytes) => q.all(bytes, bytes, bytes).length > 0,
+      leftovers: async () => Number(rows.get()?.n ?? 0),
+    },
     close: async () => {
       probe.close();
       await a.close();
@@ -84,8 +91,21 @@ async function redisContext(url: string, n: number): Promise<{ ctx: ContractCont
     } while (cursor !== '0');
     return false;
   };
+  /** Message payloads, recipient sets, inboxes, queue message sets, and the expiry index. */
+  const leftovers = async (): Promise<number> => {
+    let n = Number(await cmd(['ZCARD', `${prefix}exp`]));
+    for (const kind of ['msg:', 'to:', 'inbox:', 'qm:']) {
+      let cursor = '0';
+      do {
+        const r = (await cmd(['SCAN', cursor, 'MATCH', `${prefix}${kind}*`, 'COUNT', '1000'])) as unknown[];
+        cursor = String(r[0]);
+        n += ((r[1] as unknown[]) ?? []).length;
+      } while (cursor !== '0');
+    }
+    return n;
+  };
   return {
-    ctx: { kind: 'redis', a, b, holds },
+    ctx: { kind: 'redis', a, b, holds, leftovers },
     close: async () => {
       await probe.close();
       await a.close();
