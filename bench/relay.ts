@@ -9,7 +9,9 @@
  * rounds (BENCH_ROUNDS, default 3; BENCH_MESSAGES per round, default 2000);
  * ratios are medians over back-to-back pairs, since this machine is shared.
  * Run with tsx. `tsx bench/relay.ts --baseline-server` is the baseline server
- * itself.
+ * itself. `npm run bench:relay -- --store redis --instances 2` runs the same
+ * workload on 2 relays sharing one private Redis, side by side with the
+ * embedded store and the baseline, into bench-results/relay-redis.json.
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -21,6 +23,7 @@ import { cpus, loadavg } from 'node:os';
 import { ristretto255_oprf } from '@noble/curves/ed25519.js';
 import WebSocket, { WebSocketServer } from 'ws';
 import { startRelay } from '../tests/support/relay-process.ts';
+import { startRedis } from '../tests/support/redis-process.ts';
 import { RelayClient, randomQueue, type Mailbox, type WireToken } from '../tests/relay/support/client.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -209,15 +212,26 @@ async function makeTokens(c: RelayClient, session: string, n: number): Promise<W
   return out;
 }
 
-async function relayTarget(rounds: number): Promise<Target> {
-  const relay = await startRelay({
-    args: [
-      '--max-messages-per-second', '1000000',
-      '--token-daily-quota', '10000000',
-      '--token-issue-requests-per-minute', '1000000',
-      '--max-connections', '100000',
-    ],
-  });
+const RELAY_ARGS = [
+  '--max-messages-per-second', '1000000',
+  '--token-daily-quota', '10000000',
+  '--token-issue-requests-per-minute', '1000000',
+  '--max-connections', '100000',
+];
+
+/**
+ * The relay under test: one process on the embedded store, or `instances`
+ * processes sharing one Redis (`redisUrl`), with connection i on instance
+ * i mod N (as a load balancer spreads them), senders included.
+ */
+async function relayTarget(rounds: number, redis?: { url: string; instances: number }): Promise<Target> {
+  const prefix = `bench-${process.pid}:`;
+  const relays = await Promise.all(
+    Array.from({ length: redis?.instances ?? 1 }, () =>
+      startRelay({ args: RELAY_ARGS, store: redis === undefined ? undefined : { redisUrl: redis.url, prefix } }),
+    ),
+  );
+  const relay = relays[0]!;
   const c = new RelayClient(relay.url);
   const account = await c.register();
   const needed = MESSAGES * rounds + CONNECTIONS;
@@ -230,7 +244,7 @@ async function relayTarget(rounds: number): Promise<Target> {
     await c.ok('/v1/queues/register', { queue, ...m });
     mailboxes.push(m);
   }
-  const url = relay.url.replace(/^http/, 'ws') + '/v1/ws';
+  const urls = relays.map((r) => r.url.replace(/^http/, 'ws') + '/v1/ws');
   const subscribe = (ws: WebSocket, mb: Mailbox): Promise<void> =>
     new Promise<void>((res) => {
       ws.once('message', () => res());
@@ -239,7 +253,7 @@ async function relayTarget(rounds: number): Promise<Target> {
 
   return {
     async round() {
-      const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => open(url)));
+      const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, (_, i) => open(urls[i % urls.length]!)));
       await Promise.all(sockets.map((ws, i) => subscribe(ws, mailboxes[i]!)));
       // Receivers acknowledge in batches, as a client would.
       const pendingAcks: string[][] = sockets.map(() => []);
@@ -270,7 +284,9 @@ async function relayTarget(rounds: number): Promise<Target> {
       for (const ws of sockets) ws.close();
       return summarize(latencies, seconds);
     },
-    stop: () => relay.stop(),
+    stop: async () => {
+      await Promise.all(relays.map((r) => r.stop()));
+    },
   };
 }
 
@@ -280,7 +296,25 @@ const median = (xs: number[]): number => {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+/** `--store redis --instances N`: also measure N relays sharing one Redis, side by side. */
+function parseArgs(argv: string[]): { redisInstances: number | null } {
+  let store = 'sqlite';
+  let instances = 1;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = argv[i + 1];
+    if (arg === '--store' && (value === 'redis' || value === 'sqlite')) store = value;
+    else if (arg === '--instances' && value !== undefined && /^[1-9]\d?$/.test(value)) instances = Number(value);
+    else throw new Error(`usage: bench/relay.ts [--store redis [--instances N]] (got ${arg} ${value ?? ''})`);
+    i++;
+  }
+  if (store !== 'redis' && instances !== 1) throw new Error('--instances needs --store redis');
+  return { redisInstances: store === 'redis' ? instances : null };
+}
+
 async function main(): Promise<void> {
+  const { redisInstances } = parseArgs(process.argv.slice(2));
+  if (redisInstances !== null) return mainRedis(redisInstances);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores`);
   console.log(
@@ -348,6 +382,115 @@ async function main(): Promise<void> {
   } finally {
     await baseline.stop();
     await relay.stop();
+  }
+}
+
+type Side = { deliveriesPerSecond: number; p50Ms: number; p99Ms: number; bytesPerIdleConnection: number };
+
+function sideOf(rounds: Round[], idle: number): Side {
+  return {
+    deliveriesPerSecond: Math.round(median(rounds.map((r) => r.deliveriesPerSecond))),
+    p50Ms: Number(median(rounds.map((r) => r.p50Ms)).toFixed(2)),
+    p99Ms: Number(median(rounds.map((r) => r.p99Ms)).toFixed(2)),
+    bytesPerIdleConnection: idle,
+  };
+}
+
+/**
+ * `--store redis --instances N`: the same workload against the baseline, the
+ * embedded store (one relay) and N relays on one private redis-server (AOF
+ * on, appendfsync everysec, as docs/scale-out.md recommends), in interleaved
+ * rounds; writes bench-results/relay-redis.json. Idle memory is per
+ * connection on one Redis-backed instance.
+ */
+async function mainRedis(instances: number): Promise<void> {
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores`);
+  console.log(
+    `relay bench (redis, ${instances} instances): ${CONNECTIONS} connections, ${SENDERS} senders, ${PAYLOAD_BYTES} B messages, ` +
+      `${MESSAGES} messages → ${MESSAGES * CONNECTIONS} deliveries per round, ${rounds} interleaved rounds`,
+  );
+  const redis = await startRedis({ appendOnly: true });
+  const baseline = await baselineTarget();
+  const embedded = await relayTarget(rounds);
+  const shared = await relayTarget(rounds, { url: redis.url, instances });
+  const triples: { baseline: Round; embedded: Round; redis: Round }[] = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      const b = await baseline.round();
+      const e = await embedded.round();
+      const q = await shared.round();
+      triples.push({ baseline: b, embedded: e, redis: q });
+      console.log(
+        `round ${r + 1}: baseline ${b.deliveriesPerSecond}/s p99 ${b.p99Ms} ms | embedded ${e.deliveriesPerSecond}/s p99 ${e.p99Ms} ms | ` +
+          `redis×${instances} ${q.deliveriesPerSecond}/s p99 ${q.p99Ms} ms`,
+      );
+    }
+    await embedded.stop();
+    await shared.stop();
+    const freshBaseline = await baselineTarget();
+    const baselineIdle = await freshBaseline.idleBytesPerConnection();
+    await freshBaseline.stop();
+    const freshEmbedded = await startRelay({ args: ['--max-connections', '100000'] });
+    const embeddedIdle = await idleMemory(freshEmbedded.process.pid!, freshEmbedded.url.replace(/^http/, 'ws') + '/v1/ws');
+    await freshEmbedded.stop();
+    const freshRedis = await startRelay({ args: ['--max-connections', '100000'], store: { redisUrl: redis.url, prefix: `bench-idle-${process.pid}:` } });
+    const redisIdle = await idleMemory(freshRedis.process.pid!, freshRedis.url.replace(/^http/, 'ws') + '/v1/ws');
+    await freshRedis.stop();
+
+    const summary = {
+      baseline: sideOf(triples.map((t) => t.baseline), baselineIdle),
+      embedded: sideOf(triples.map((t) => t.embedded), embeddedIdle),
+      redis: { instances, ...sideOf(triples.map((t) => t.redis), redisIdle) },
+    };
+    const ratio = (pick: (t: (typeof triples)[number]) => number): number => Number(median(triples.map(pick)).toFixed(3));
+    // Per back-to-back round, then the median (robust to load changing between rounds).
+    const ratios = {
+      redisToBaseline: {
+        deliveriesPerSecond: ratio((t) => t.redis.deliveriesPerSecond / t.baseline.deliveriesPerSecond),
+        p99: ratio((t) => t.redis.p99Ms / t.baseline.p99Ms),
+      },
+      redisToEmbedded: {
+        deliveriesPerSecond: ratio((t) => t.redis.deliveriesPerSecond / t.embedded.deliveriesPerSecond),
+        p99: ratio((t) => t.redis.p99Ms / t.embedded.p99Ms),
+      },
+      embeddedToBaseline: {
+        deliveriesPerSecond: ratio((t) => t.embedded.deliveriesPerSecond / t.baseline.deliveriesPerSecond),
+        p99: ratio((t) => t.embedded.p99Ms / t.baseline.p99Ms),
+      },
+    };
+    console.log(JSON.stringify({ ...summary, ratios }, null, 2));
+    const out = join(ROOT, 'bench-results', 'relay-redis.json');
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(
+      out,
+      JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          machine: { cpus: cpus().length, loadAverage1m: Number(loadavg()[0]!.toFixed(2)) },
+          shape: {
+            connections: CONNECTIONS,
+            senders: SENDERS,
+            payloadBytes: PAYLOAD_BYTES,
+            messagesPerRound: MESSAGES,
+            window: WINDOW,
+            rounds,
+            redis: { instances, appendonly: 'yes', appendfsync: 'everysec', connectionsSpread: 'connection i on instance i mod N' },
+          },
+          ...summary,
+          ratios,
+          rounds: triples,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    console.log(`wrote ${out}`);
+  } finally {
+    await baseline.stop();
+    await embedded.stop();
+    await shared.stop();
+    await redis.stop();
   }
 }
 

@@ -18,6 +18,7 @@
  * in process) and `RedisBus` (several relays sharing one Redis, pub/sub).
  */
 
+import { Buffer } from 'node:buffer';
 import { createClient } from 'redis';
 import { PushFrame, type WireMessage } from './delivery.ts';
 
@@ -137,6 +138,8 @@ export class RedisBus implements WakeBus {
   private droppedWakeUps = false;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private flushing = false;
+  /** The last well-formed bus message and its frame. */
+  private last: { body: Buffer; frame: PushFrame } | undefined;
   private started = false;
   private closing = false;
   private readonly listener = (message: Buffer, channel: Buffer): void => this.onMessage(message, channel);
@@ -329,6 +332,12 @@ export class RedisBus implements WakeBus {
     if (!name.startsWith(prefix)) return;
     const mailboxId = name.slice(prefix.length);
     if (!this.wanted.has(mailboxId)) return;
+    // One message to many mailboxes arrives as consecutive identical bus
+    // messages (one per channel): parse it once, share the push frame.
+    if (this.last !== undefined && message.equals(this.last.body)) {
+      this.handler([mailboxId], this.last.frame);
+      return;
+    }
     const text = message.toString('utf8');
     if (text.length <= ORIGIN_HEX || text.startsWith(this.origin)) return;
     let parsed: unknown;
@@ -342,7 +351,10 @@ export class RedisBus implements WakeBus {
       this.options.log('wake-up bus: dropped a malformed message');
       return;
     }
-    this.handler([mailboxId], new PushFrame(wire));
+    const frame = new PushFrame(wire);
+    // A copy: the client may hand out views of a read buffer.
+    this.last = { body: Buffer.from(message), frame };
+    this.handler([mailboxId], frame);
   }
 
   async close(): Promise<void> {
