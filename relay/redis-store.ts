@@ -15,7 +15,9 @@
  *   P sess:<hash>     hash a e, EXAT expiry            P sessexp  zset hash → expiry
  *   P kp:<account>    list of one-time key packages    P kplr:<account>  last-resort one
  *   P quota:<bucket>  counter, EXAT expiry             P tkeys    hash keyId → JSON
- *   P spent:<keyId>   set of spent input hashes (deleted with the key)
+ *   P spent:<keyId>   set of spent input hashes (deleted with the key; a spend under a
+ *                     key no longer in P tkeys is refused, so an instance whose clock
+ *                     still accepts a retired key cannot spend a token twice)
  *   P mb:<mailbox>    secret hash                      P mbq:<mailbox>  set of its queue hashes
  *   P q:<queueHash>   set of registered mailboxes      P qm:<queueHash> set of its message ids
  *   P msg:<id>        hash p(ayload) q(ueue hash, "" for a Welcome) e(xpiry) s(eq), EXAT expiry
@@ -166,10 +168,14 @@ return 1`,
   retireTokenKey: `
 redis.call('HDEL', KEYS[1], ARGV[2])
 return redis.call('DEL', ARGV[1] .. 'spent:' .. ARGV[2])`,
-  spend: `return redis.call('SADD', KEYS[1], ARGV[2])`,
+  spend: `
+if redis.call('HEXISTS', ARGV[1] .. 'tkeys', ARGV[3]) == 0 then return 0 end
+return redis.call('SADD', KEYS[1], ARGV[2])`,
   createMailbox: `
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.error_reply('mailbox id taken') end
-if redis.call('SADD', ARGV[1] .. 'spent:' .. ARGV[2], ARGV[3]) == 0 then return ${SPENT} end
+if redis.call('HEXISTS', ARGV[1] .. 'tkeys', ARGV[2]) == 0 or redis.call('SADD', ARGV[1] .. 'spent:' .. ARGV[2], ARGV[3]) == 0 then
+  return ${SPENT}
+end
 redis.call('SET', KEYS[1], ARGV[4])
 return ${OK}`,
   deleteMailbox: `${LIB}
@@ -212,7 +218,9 @@ return {#ids, #regs}`,
 local P, qh, id, e = ARGV[1], ARGV[2], ARGV[5], tonumber(ARGV[7])
 local regs = redis.call('SMEMBERS', KEYS[1])
 if #regs == 0 then return {${NOT_FOUND}} end
-if redis.call('SADD', P .. 'spent:' .. ARGV[3], ARGV[4]) == 0 then return {${SPENT}} end
+if redis.call('HEXISTS', P .. 'tkeys', ARGV[3]) == 0 or redis.call('SADD', P .. 'spent:' .. ARGV[3], ARGV[4]) == 0 then
+  return {${SPENT}}
+end
 local seq = redis.call('INCR', P .. 'seq')
 local mk = P .. 'msg:' .. id
 redis.call('HSET', mk, 'p', ARGV[6], 'q', qh, 'e', e, 's', seq)
@@ -227,7 +235,9 @@ return {${OK}, regs}`,
   postToMailbox: `
 local P, mb, id, e = ARGV[1], ARGV[2], ARGV[5], tonumber(ARGV[7])
 if redis.call('EXISTS', KEYS[1]) == 0 then return ${NOT_FOUND} end
-if redis.call('SADD', P .. 'spent:' .. ARGV[3], ARGV[4]) == 0 then return ${SPENT} end
+if redis.call('HEXISTS', P .. 'tkeys', ARGV[3]) == 0 or redis.call('SADD', P .. 'spent:' .. ARGV[3], ARGV[4]) == 0 then
+  return ${SPENT}
+end
 local seq = redis.call('INCR', P .. 'seq')
 local mk = P .. 'msg:' .. id
 redis.call('HSET', mk, 'p', ARGV[6], 'q', '', 'e', e, 's', seq)
@@ -574,7 +584,7 @@ export class RedisStore implements RelayStore {
   }
 
   async spend(spend: Spend): Promise<boolean> {
-    return int(await this.run('spend', this.key('spent', spend.keyId), [spend.inputHash])) === 1;
+    return int(await this.run('spend', this.key('spent', spend.keyId), [spend.inputHash, spend.keyId])) === 1;
   }
 
   async createMailbox(spend: Spend, mailboxId: string, secretHash: string): Promise<SpendResult<null>> {

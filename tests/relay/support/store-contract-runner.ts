@@ -13,7 +13,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { createClient, RESP_TYPES } from 'redis';
 import { RedisStore } from '../../../relay/redis-store.ts';
 import { SqliteStore } from '../../../relay/sqlite-store.ts';
-import { CASES, type ContractContext } from './store-contract-cases.ts';
+import { CASES, prepare, type ContractContext } from './store-contract-cases.ts';
 
 const argv = (globalThis as unknown as { Deno: { args: string[] } }).Deno.args;
 const flag = (name: string): string | undefined => {
@@ -121,6 +121,7 @@ for (const [name, run] of Object.entries(CASES)) {
   const { ctx, close } =
     kind === 'sqlite' ? await sqliteContext(flag('dir') ?? '.', n) : await redisContext(flag('redis-url') ?? '', n);
   try {
+    await prepare(ctx.a);
     await run(ctx);
     console.log(JSON.stringify({ name, ok: true }));
   } catch (err) {
