@@ -421,6 +421,20 @@ export class RedisStore implements RelayStore {
     } finally {
       clearTimeout(timer);
     }
+    // A Redis that just restarted answers LOADING until its AOF is read: wait for it rather than fail the start.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await bounded(client.sendCommand(['EXISTS', `${options.prefix}tkeys`]));
+        break;
+      } catch (err) {
+        if (Date.now() > deadline || !(err instanceof ErrorReply && TRANSIENT_REPLY.test(err.message))) {
+          client.destroy();
+          throw err;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     return new RedisStore(client, options.prefix, options.aofRewriteIntervalSeconds * 1000, options.log);
   }
 
