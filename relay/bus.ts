@@ -21,6 +21,7 @@
 import { Buffer } from 'node:buffer';
 import { createClient } from 'redis';
 import { PushFrame, type WireMessage } from './delivery.ts';
+import { ErrorCode, RelayError } from './errors.ts';
 
 /** Delivery's side: push `frame` to the local sockets subscribed to these mailboxes. */
 export type WakeHandler = (mailboxIds: readonly string[], frame: PushFrame) => void;
@@ -285,9 +286,14 @@ export class RedisBus implements WakeBus {
     await this.pub.eval(PUBLISH_MANY, { arguments: args });
   }
 
-  watch(mailboxId: string): Promise<void> {
+  async watch(mailboxId: string): Promise<void> {
     this.wanted.add(mailboxId);
-    return this.sync(mailboxId);
+    try {
+      await this.sync(mailboxId);
+    } catch (cause) {
+      // Redis away: the client is told to try again, like any store operation then.
+      throw new RelayError(ErrorCode.capacity, 'wake-ups unavailable, try again', { cause });
+    }
   }
 
   unwatch(mailboxId: string): void {

@@ -171,6 +171,8 @@ describe('RedisBus on one redis-server', () => {
     await redis.kill9();
     // A publish while Redis is down must not throw (the message is already durable in the store).
     a.bus.publish([box], msg());
+    // Watching a new mailbox now fails with the typed 'try again' error, not a hang.
+    await expect(b.bus.watch(mb())).rejects.toMatchObject({ code: 'capacity' });
     await redis.restart();
     await waitFor(() => b.resyncs() > before, 20_000, 'resync after reconnect');
     const m = msg();
