@@ -76,10 +76,15 @@ async function dumpRedis(url: string, prefix: string): Promise<Dump> {
     return m;
   };
   const members = async (key: string): Promise<string[]> => arr(await cmd(['SMEMBERS', key])).map(str);
+  /** ZRANGE WITHSCORES as [member, score] pairs (node-redis answers pairs, or a flat array). */
   const zset = async (key: string): Promise<[string, string][]> => {
-    const flat = arr(await cmd(['ZRANGE', key, '0', '-1', 'WITHSCORES'])).map(str);
+    const reply = arr(await cmd(['ZRANGE', key, '0', '-1', 'WITHSCORES']));
     const pairs: [string, string][] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i] ?? '', flat[i + 1] ?? '']);
+    if (reply.every(Array.isArray)) {
+      for (const p of reply) pairs.push([str(arr(p)[0]), str(arr(p)[1])]);
+    } else {
+      for (let i = 0; i + 1 < reply.length; i += 2) pairs.push([str(reply[i]), str(reply[i + 1])]);
+    }
     return pairs;
   };
   const expireTime = async (key: string): Promise<number> => Number(str(await cmd(['EXPIRETIME', key])));

@@ -115,6 +115,14 @@ describe.each(STORE_KINDS)('relay privacy audit (%s store)', (kind) => {
       expect(columns('message_expiries')).toEqual(['expires_at', 'message_id', 'queue_hash']);
       // Every key under the prefix is one the store knows and the audit has read.
       expect(db.unknown ?? []).toEqual([]);
+      // The dump read the indexes for what they are: deliveries and expiries point at stored messages.
+      const messageIds = new Set(db.messages!.map((m) => m.message_id));
+      expect(db.deliveries!.length).toBeGreaterThan(0);
+      for (const d of db.deliveries!) {
+        expect(messageIds.has(d.message_id)).toBe(true);
+        expect(Number.isInteger(d.seq)).toBe(true);
+      }
+      expect(db.message_expiries!.map((e) => e.message_id).sort()).toEqual([...messageIds].sort());
     }
     expect(columns('messages')).toEqual(['expires_at', 'message_id', 'payload', 'queue_hash', 'seq']);
     expect(columns('spent')).toEqual(['input_hash', 'key_id']);
