@@ -123,6 +123,7 @@ type Client = ReturnType<typeof createClient>;
  */
 export class RedisBus implements WakeBus {
   private readonly origin: string;
+  private readonly originBytes: Buffer;
   private readonly pub: Client;
   private readonly sub: Client;
   private handler: WakeHandler = () => {};
@@ -148,6 +149,7 @@ export class RedisBus implements WakeBus {
   constructor(private readonly options: RedisBusOptions) {
     const bytes = crypto.getRandomValues(new Uint8Array(ORIGIN_HEX / 2));
     this.origin = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+    this.originBytes = Buffer.from(this.origin, 'latin1');
     // While Redis is away commands fail at once rather than queue: a wake-up
     // that cannot go now is not worth sending late (the resync covers it).
     this.pub = createClient({
@@ -333,6 +335,8 @@ export class RedisBus implements WakeBus {
 
   /** A wake-up from Redis. It comes from our own relays, but is parsed strictly all the same. */
   private onMessage(message: Buffer, channel: Buffer): void {
+    // Our own wake-ups come back for mailboxes we watch too; we pushed those already.
+    if (message.length > ORIGIN_HEX && message.subarray(0, ORIGIN_HEX).equals(this.originBytes)) return;
     const name = channel.toString('utf8');
     const prefix = this.channel('');
     if (!name.startsWith(prefix)) return;
