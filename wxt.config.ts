@@ -1,5 +1,11 @@
 import { defineConfig } from 'wxt';
-import { checkManifest, type ManifestLike } from './lib/extension/manifest-policy.ts';
+import {
+  checkManifest,
+  FIREFOX_HOST_PERMISSIONS,
+  FIREFOX_OPTIONAL_HOST_PERMISSIONS,
+  GECKO_ID,
+  type ManifestLike,
+} from './lib/extension/manifest-policy.ts';
 
 // Extension-page CSP: our own scripts only. No remote code, no eval.
 const EXTENSION_PAGES_CSP = "script-src 'self'; object-src 'self'; base-uri 'none'; form-action 'none'";
@@ -14,14 +20,42 @@ export default defineConfig({
     // activeTab: after a toolbar click, the popup may read that tab's address (to join from an opened invite link).
     permissions: ['storage', 'alarms', 'notifications', 'contextMenus', 'activeTab', ...(browser === 'firefox' ? [] : ['sidePanel'])],
     content_security_policy: { extension_pages: EXTENSION_PAGES_CSP },
-    externally_connectable: { ids: [], matches: [] },
+    // Chrome: no extension or page may message us. Firefox does not implement the key (and has nothing to lock down).
+    ...(browser === 'firefox' ? {} : { externally_connectable: { ids: [], matches: [] } }),
     web_accessible_resources: [],
     action: { default_title: 'MicroChat' },
+    ...(browser === 'firefox'
+      ? {
+          // A pinned id: IndexedDB, storage and passkeys belong to it, so they survive updates.
+          browser_specific_settings: {
+            gecko: { id: GECKO_ID, strict_min_version: '150.0', data_collection_permissions: { required: ['none'] } },
+          },
+          // Firefox lets an extension page use the relay's host as passkey RP ID only when it holds a host permission
+          // for it (docs/firefox.md). A relay on this machine is granted; any other is asked for when the user picks it.
+          host_permissions: FIREFOX_HOST_PERMISSIONS,
+          optional_host_permissions: FIREFOX_OPTIONAL_HOST_PERMISSIONS,
+        }
+      : {}),
   }),
+  zip: {
+    // The sources zip is what Firefox's reviewers rebuild the add-on from (npm ci && npm run build):
+    // the extension's code and build files, not the relay, the tests, benchmarks or local output.
+    excludeSources: [
+      'artifacts/**',
+      'bench/**',
+      'bench-results/**',
+      'relay/**',
+      'tests/**',
+      'scripts/**',
+      '.scratch/**',
+      '.data/**',
+      'docs/scale-out.md',
+    ],
+  },
   hooks: {
     // Fail the build, not just a test, when the manifest breaks our policy.
-    'build:manifestGenerated': (_wxt, manifest) => {
-      const problems = checkManifest(manifest as unknown as ManifestLike);
+    'build:manifestGenerated': (wxt, manifest) => {
+      const problems = checkManifest(manifest as unknown as ManifestLike, wxt.config.browser === 'firefox' ? 'firefox' : 'chrome');
       if (problems.length > 0) {
         throw new Error(`Manifest policy violated:\n  - ${problems.join('\n  - ')}`);
       }

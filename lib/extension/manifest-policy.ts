@@ -8,7 +8,22 @@
  *  - `externally_connectable` declared with no ids and no matches, so no other
  *    extension and no web page can message the background.
  *  - `web_accessible_resources` empty: no page can load our files.
+ *  - Firefox: a pinned add-on id (its storage and passkeys belong to it), no
+ *    `externally_connectable` (Firefox does not implement it; web pages cannot
+ *    message an extension without a content script, and we have none), host
+ *    permissions only for a relay on this machine; other relays are asked for
+ *    at run time (optional_host_permissions), one origin at a time.
  */
+
+export type TargetBrowser = 'chrome' | 'firefox';
+
+/** The Firefox add-on id (browser_specific_settings.gecko.id): the extension's storage and passkeys belong to it. */
+export const GECKO_ID = 'microchat@microchat.app';
+
+/** Hosts the Firefox build may reach without asking: a relay on this machine (development, tests). */
+export const FIREFOX_HOST_PERMISSIONS = ['http://localhost/*', 'http://127.0.0.1/*'];
+/** What the Firefox build may ask for at run time: the one relay origin the user chose. */
+export const FIREFOX_OPTIONAL_HOST_PERMISSIONS = ['https://*/*'];
 
 export interface ManifestLike {
   manifest_version?: number;
@@ -29,8 +44,12 @@ function directives(csp: string): Map<string, string[]> {
   return out;
 }
 
+function sameSet(a: unknown, b: string[]): boolean {
+  return Array.isArray(a) && a.length === b.length && b.every((x) => a.includes(x));
+}
+
 /** Returns every policy violation; an empty list means the manifest is acceptable. */
-export function checkManifest(manifest: ManifestLike): string[] {
+export function checkManifest(manifest: ManifestLike, browser: TargetBrowser = 'chrome'): string[] {
   const problems: string[] = [];
   if (manifest.manifest_version !== 3) problems.push(`manifest_version must be 3, got ${String(manifest.manifest_version)}`);
 
@@ -53,13 +72,27 @@ export function checkManifest(manifest: ManifestLike): string[] {
   }
 
   const ec = manifest.externally_connectable;
-  if (typeof ec !== 'object' || ec === null) {
+  if (browser === 'firefox') {
+    if (ec !== undefined) problems.push('externally_connectable is not supported by Firefox and must be left out');
+    const gecko = (manifest.browser_specific_settings as { gecko?: { id?: unknown } } | undefined)?.gecko;
+    if (typeof gecko?.id !== 'string' || gecko.id === '') problems.push('browser_specific_settings.gecko.id must pin the add-on id');
+    if (!sameSet(manifest.host_permissions ?? [], FIREFOX_HOST_PERMISSIONS)) {
+      problems.push(`host_permissions must be exactly ${FIREFOX_HOST_PERMISSIONS.join(', ')}`);
+    }
+    const optional = manifest.optional_host_permissions ?? [];
+    if (!Array.isArray(optional) || optional.some((o) => !FIREFOX_OPTIONAL_HOST_PERMISSIONS.includes(String(o)))) {
+      problems.push('optional_host_permissions may only be https origins (one is asked for at a time)');
+    }
+  } else if (typeof ec !== 'object' || ec === null) {
     problems.push('externally_connectable must be declared (with no ids and no matches)');
   } else {
     const { ids, matches, accepts_tls_channel_id, ...rest } = ec as Record<string, unknown>;
     if (!Array.isArray(ids) || ids.length > 0) problems.push('externally_connectable.ids must be an empty list');
     if (!Array.isArray(matches) || matches.length > 0) problems.push('externally_connectable.matches must be an empty list');
     if (accepts_tls_channel_id !== undefined || Object.keys(rest).length > 0) problems.push('externally_connectable has unexpected keys');
+  }
+  if (browser === 'chrome' && (manifest.host_permissions !== undefined || manifest.optional_host_permissions !== undefined)) {
+    problems.push('the Chrome build asks for no host permissions (the relay answers extension origins with CORS)');
   }
 
   const war = manifest.web_accessible_resources;

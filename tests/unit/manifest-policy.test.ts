@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { checkManifest, type ManifestLike } from '../../lib/extension/manifest-policy.ts';
+import {
+  checkManifest,
+  FIREFOX_HOST_PERMISSIONS,
+  FIREFOX_OPTIONAL_HOST_PERMISSIONS,
+  type ManifestLike,
+} from '../../lib/extension/manifest-policy.ts';
 
 const good: ManifestLike = {
   manifest_version: 3,
@@ -43,5 +48,38 @@ describe('manifest policy', () => {
 
   it('requires MV3', () => {
     expect(checkManifest({ ...good, manifest_version: 2 })[0]).toContain('manifest_version');
+  });
+
+  it('the Chrome build asks for no host permissions', () => {
+    expect(checkManifest({ ...good, host_permissions: ['https://*/*'] })[0]).toContain('no host permissions');
+  });
+});
+
+describe('manifest policy, Firefox build', () => {
+  const { externally_connectable: _unsupported, ...base } = good;
+  const firefox: ManifestLike = {
+    ...base,
+    browser_specific_settings: { gecko: { id: 'microchat@microchat.app' } },
+    host_permissions: FIREFOX_HOST_PERMISSIONS,
+    optional_host_permissions: FIREFOX_OPTIONAL_HOST_PERMISSIONS,
+  };
+
+  it('accepts the policy-conforming manifest', () => {
+    expect(checkManifest(firefox, 'firefox')).toEqual([]);
+  });
+
+  it('requires a pinned gecko id', () => {
+    expect(checkManifest({ ...firefox, browser_specific_settings: undefined }, 'firefox')[0]).toContain('gecko.id');
+    expect(checkManifest({ ...firefox, browser_specific_settings: { gecko: { id: '' } } }, 'firefox')[0]).toContain('gecko.id');
+  });
+
+  it('leaves out externally_connectable, which Firefox does not implement', () => {
+    expect(checkManifest({ ...firefox, externally_connectable: { ids: [], matches: [] } }, 'firefox')[0]).toContain('not supported');
+  });
+
+  it('grants only a relay on this machine up front, and may ask only for https origins', () => {
+    expect(checkManifest({ ...firefox, host_permissions: ['<all_urls>'] }, 'firefox')[0]).toContain('host_permissions');
+    expect(checkManifest({ ...firefox, optional_host_permissions: ['<all_urls>'] }, 'firefox')[0]).toContain('optional_host_permissions');
+    expect(checkManifest({ ...firefox, optional_host_permissions: ['http://*/*'] }, 'firefox')[0]).toContain('optional_host_permissions');
   });
 });
