@@ -8,6 +8,7 @@ import { browser } from 'wxt/browser';
 import { BackgroundApp } from '@/lib/extension/background-app.ts';
 import { serveChannel, type RuntimeLike } from '@/lib/extension/channel-server.ts';
 import { openDatabase } from '@/lib/extension/db.ts';
+import { KeepAlive } from '@/lib/extension/keep-alive.ts';
 import type { WebSocketConstructor } from '@/lib/extension/relay-api.ts';
 
 const WAKE_ALARM = 'microchat-wake';
@@ -29,7 +30,9 @@ export default defineBackground({
         db,
         version: browser.runtime.getManifest().version,
         WebSocket: globalThis.WebSocket as unknown as WebSocketConstructor,
-        rpId: browser.runtime.id,
+        // Passkeys are scoped to the extension itself in Chrome. Firefox does not accept a moz-extension origin as RP ID;
+        // it lets an extension page use the relay's host (held as a host permission), so the relay picks its own.
+        rpId: import.meta.env.FIREFOX ? undefined : browser.runtime.id,
         platform: {
           setBadge(unread) {
             void browser.action.setBadgeText({ text: unread === 0 ? '' : unread > 99 ? '99+' : String(unread) });
@@ -51,6 +54,14 @@ export default defineBackground({
     // Listeners are registered synchronously so a message, an alarm or a click can wake the worker.
     serveChannel(browser.runtime as unknown as RuntimeLike, app);
     void app.then((a) => a.checkRelay());
+
+    // Firefox suspends an event page after 30 s without extension API activity, open WebSocket or not
+    // (lib/extension/keep-alive.ts): while the relay connection is up or coming up, keep the background alive.
+    const keepAlive = new KeepAlive(() => browser.runtime.getPlatformInfo());
+    void app.then((a) => {
+      a.subscribe((state) => keepAlive.set(state.connection !== 'offline'));
+      keepAlive.set(a.snapshot.connection !== 'offline');
+    });
 
     // While the socket is open its heartbeat keeps the worker alive; when the worker sleeps anyway,
     // the alarm wakes it to reconnect and fetch over HTTP.

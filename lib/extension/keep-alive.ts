@@ -1,0 +1,58 @@
+/**
+ * Keeps the background alive while it holds a live relay connection.
+ *
+ * Chrome's service worker and Firefox's event page are both stopped after
+ * about 30 s without extension activity. Chrome (116+) counts WebSocket
+ * traffic as activity, so the connection's heartbeat keeps the worker up;
+ * Firefox does not: an open WebSocket, or an open Port from the side panel,
+ * does not delay an event page's suspension. What does reset Firefox's idle
+ * timer is an extension API call that reaches the parent process (see
+ * ext-backgroundPage.js, reason "parentapicall"). So while the relay socket
+ * is up, or being brought up, the background makes one cheap such call
+ * (runtime.getPlatformInfo) well inside the idle window. Once the connection
+ * is given up (signed out, locked, no account) the calls stop and the browser
+ * may suspend the background as usual; the wake-up alarm brings it back.
+ *
+ * Suspension matters beyond real-time delivery: a locked account's data key
+ * lives only in the background's memory, so a suspended background would lock
+ * the user again every half minute.
+ */
+
+/** A third of the 30 s idle timeout of both browsers: two ticks may be late on a busy machine. */
+export const KEEP_ALIVE_INTERVAL_MS = 10_000;
+
+export interface KeepAliveTimers {
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+export class KeepAlive {
+  private handle: unknown;
+
+  constructor(
+    /** One extension API call that reaches the browser's parent process. */
+    private readonly touch: () => Promise<unknown>,
+    private readonly intervalMs: number = KEEP_ALIVE_INTERVAL_MS,
+    private readonly timers: KeepAliveTimers = {
+      setInterval: (fn, ms) => globalThis.setInterval(fn, ms),
+      clearInterval: (h) => globalThis.clearInterval(h as ReturnType<typeof globalThis.setInterval>),
+    },
+  ) {}
+
+  get active(): boolean {
+    return this.handle !== undefined;
+  }
+
+  /** Hold the background up (idempotent) or let it go. */
+  set(wanted: boolean): void {
+    if (wanted && this.handle === undefined) {
+      // A failed call only means this tick did not count; the next one tries again.
+      const tick = (): void => void this.touch().catch(() => undefined);
+      tick();
+      this.handle = this.timers.setInterval(tick, this.intervalMs);
+    } else if (!wanted && this.handle !== undefined) {
+      this.timers.clearInterval(this.handle);
+      this.handle = undefined;
+    }
+  }
+}
