@@ -64,10 +64,46 @@ export function jsonSafe(value: unknown): unknown {
   return value;
 }
 
-export async function registerPasskey(options: unknown, register: Register = defaultRegister): Promise<Record<string, unknown>> {
+/**
+ * Create the passkey. When the options ask for PRF (the lock) and the
+ * authenticator supports it but did not evaluate it at creation (Firefox
+ * only reports `prf.enabled` then), ask the new passkey once more, locally,
+ * for the PRF output and add it to the response as if creation had returned
+ * it. That assertion's challenge is ours and goes nowhere: it only evaluates
+ * the PRF, exactly like an offline unlock.
+ */
+export async function registerPasskey(
+  options: unknown,
+  register: Register = defaultRegister,
+  authenticate: Authenticate = defaultAuthenticate,
+): Promise<Record<string, unknown>> {
   const optionsJSON = withPrfBuffers(options) as PublicKeyCredentialCreationOptionsJSON;
-  const response = await register({ optionsJSON });
-  return jsonSafe(response) as Record<string, unknown>;
+  const response = jsonSafe(await register({ optionsJSON })) as Record<string, unknown>;
+  const salt = isRecord(options) && isRecord(options.extensions) && isRecord(options.extensions.prf) && isRecord(options.extensions.prf.eval)
+    ? options.extensions.prf.eval.first
+    : undefined;
+  const results = isRecord(response.clientExtensionResults) ? response.clientExtensionResults : {};
+  const prf = isRecord(results.prf) ? results.prf : undefined;
+  if (typeof salt !== 'string' || prf?.enabled !== true || isRecord(prf.results) || typeof response.id !== 'string') return response;
+
+  const rp = isRecord(options) && isRecord(options.rp) ? options.rp : {};
+  const challenge = new Uint8Array(32);
+  crypto.getRandomValues(challenge);
+  const assertion = await authenticatePasskey(
+    {
+      challenge: bufferToBase64URLString(challenge.buffer),
+      ...(typeof rp.id === 'string' ? { rpId: rp.id } : {}),
+      allowCredentials: [{ id: response.id, type: 'public-key' }],
+      userVerification: 'required',
+      extensions: { prf: { eval: { first: salt } } },
+    },
+    authenticate,
+  );
+  const evaluated = isRecord(assertion.clientExtensionResults) && isRecord(assertion.clientExtensionResults.prf)
+    ? assertion.clientExtensionResults.prf.results
+    : undefined;
+  if (!isRecord(evaluated)) return response;
+  return { ...response, clientExtensionResults: { ...results, prf: { ...prf, results: evaluated } } };
 }
 
 export async function authenticatePasskey(options: unknown, authenticate: Authenticate = defaultAuthenticate): Promise<Record<string, unknown>> {
