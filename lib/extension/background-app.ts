@@ -226,6 +226,16 @@ export class BackgroundApp {
     this.connection.start();
   }
 
+  /**
+   * Someone is writing while the connection is down: try the relay now rather
+   * than at the end of the back-off (which grows to a minute), so what they
+   * wrote goes out as soon as the relay is back.
+   */
+  private reconnectingNow<T>(result: T): T {
+    if (this.connection !== undefined && this.connection.connectionState === 'offline') this.connection.nudge();
+    return result;
+  }
+
   /** The account's mailbox (older conversations) and one per live conversation. */
   private allMailboxes(): MailboxCredentials[] {
     const account = this.account;
@@ -505,8 +515,8 @@ export class BackgroundApp {
     'invite.create': async ({ conversationId, mode, expiresInHours }) => this.needChat().createInvite(conversationId, mode, expiresInHours),
     'invite.join': async ({ link }) => ({ conversationId: await this.needChat().join(link) }),
     'messages.page': async ({ conversationId, beforeSeq, limit }) => this.needChat().page(conversationId, beforeSeq, limit),
-    'message.send': async ({ conversationId, text }) => this.needChat().sendText(conversationId, text),
-    'message.retry': async ({ conversationId, messageId }) => this.needChat().retry(conversationId, messageId),
+    'message.send': async ({ conversationId, text }) => this.reconnectingNow(await this.needChat().sendText(conversationId, text)),
+    'message.retry': async ({ conversationId, messageId }) => this.reconnectingNow(await this.needChat().retry(conversationId, messageId)),
   };
 }
 

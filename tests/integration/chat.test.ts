@@ -237,6 +237,26 @@ describe('chat over a real relay', () => {
     );
   });
 
+  it('writing while the connection is down tries the relay at once, not at the end of the back-off', async () => {
+    // A back-off of up to two minutes: without the nudge, A would sit offline long after the relay is back.
+    a.app.stop();
+    a = await startDevice(relay.url, 'Alice', {
+      fetch: aliceFetch,
+      dbName: a.dbName,
+      register: false,
+      connection: { backoffBaseMs: 120_000, backoffMaxMs: 120_000 },
+    });
+    await waitUntil(() => a.app.snapshot.connection === 'online', 10_000, 'A online');
+    relay.kill9();
+    await waitUntil(() => a.app.snapshot.connection === 'offline', 10_000, 'A notices');
+    await relay.restart();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(a.app.snapshot.connection).toBe('offline'); // waiting out its back-off
+    const text = 'written right after the relay came back';
+    await a.app.handlers['message.send']({ conversationId: conv, text });
+    await waitUntil(() => b.received(conv).includes(text), 10_000, 'B gets it without waiting out A’s back-off');
+  });
+
   it('leave: B leaves, A commits the removal; delete: the others see it and the queue is gone', async () => {
     await b.app.handlers['conversation.leave']({ conversationId: conv });
     expect(b.app.snapshot.conversations.find((x) => x.id === conv)?.status).toBe('left');

@@ -37,7 +37,14 @@ export interface Device {
 export async function startDevice(
   relayUrl: string,
   name: string,
-  opts: { fetch?: typeof fetch; dbName?: string; register?: boolean; WebSocket?: boolean } = {},
+  opts: {
+    fetch?: typeof fetch;
+    dbName?: string;
+    register?: boolean;
+    WebSocket?: boolean;
+    /** Connection timings instead of the fast test defaults. */
+    connection?: { heartbeatMs?: number; deadlineMs?: number; backoffBaseMs?: number; backoffMaxMs?: number };
+  } = {},
 ): Promise<Device> {
   const dbName = opts.dbName ?? `device-${name}-${process.pid}-${dbCounter++}`;
   const db = await openDatabase(dbName);
@@ -52,7 +59,7 @@ export async function startDevice(
     ...(opts.fetch === undefined ? {} : { fetch: opts.fetch }),
     ...(opts.WebSocket === false ? {} : { WebSocket: WebSocket as unknown as WebSocketConstructor }),
     platform,
-    connection: { heartbeatMs: 2000, deadlineMs: 3000, backoffBaseMs: 100, backoffMaxMs: 1000 },
+    connection: { heartbeatMs: 2000, deadlineMs: 3000, backoffBaseMs: 100, backoffMaxMs: 1000, ...opts.connection },
     confirmTimeoutMs: 15_000,
   });
   app.subscribeEvents((e) => events.push(e));
