@@ -5,17 +5,27 @@
  * data-testids documented in entrypoints/sidepanel/App.svelte), so what the
  * test sees is what a person would see.
  */
-import type { CDPSession, Page } from 'puppeteer';
+import type { Browser, CDPSession, Page } from 'puppeteer';
 import { launchWithExtension, screenshot, type ExtensionBrowser } from './extension.ts';
+import { launchFirefoxWithExtension, type FirefoxExtensionBrowser } from './firefox.ts';
 
 /** Generous: the box running these is small and shared. */
 export const STEP_TIMEOUT = 60_000;
 
-export interface ChatUser {
+/** What the driver needs of a user's browser, Chromium or Firefox. */
+export interface UserBrowser {
+  browser: Browser;
+  extensionId: string;
+  userDataDir: string;
+  openPage(file: string): Promise<Page>;
+  close(): Promise<void>;
+}
+
+export interface ChatUser<B extends UserBrowser = ExtensionBrowser> {
   name: string;
-  ext: ExtensionBrowser;
+  ext: B;
   page: Page;
-  authenticator: { session: CDPSession; authenticatorId: string };
+  authenticator: { session?: CDPSession; authenticatorId: string };
   profileDir: string;
   prf: boolean;
 }
@@ -35,8 +45,32 @@ export async function openBrowser(name: string, options: StartUserOptions): Prom
   return { name, ext, page, authenticator, profileDir: ext.userDataDir, prf: options.prf };
 }
 
+export interface FirefoxUserOptions {
+  extensionDir?: string;
+  profileDir?: string;
+  /** Shorter event-page idle timeout than Firefox's 30 s, to see suspension (and the keep-alive) quickly. */
+  backgroundIdleTimeoutMs?: number;
+}
+
+/**
+ * Launch Firefox for one user with the side panel's page open and a virtual
+ * authenticator. Firefox's virtual authenticator evaluates PRF, so the
+ * account gets the passkey lock.
+ */
+export async function openFirefoxBrowser(name: string, options: FirefoxUserOptions = {}): Promise<ChatUser<FirefoxExtensionBrowser>> {
+  const ext = await launchFirefoxWithExtension({
+    extensionDir: options.extensionDir,
+    userDataDir: options.profileDir,
+    keepProfile: true,
+    backgroundIdleTimeoutMs: options.backgroundIdleTimeoutMs,
+  });
+  const authenticator = await ext.addVirtualAuthenticator();
+  const page = await ext.openPage('sidepanel.html');
+  return { name, ext, page, authenticator, profileDir: ext.userDataDir, prf: true };
+}
+
 /** First run: point the background at the relay, then create the account with a passkey and a display name. */
-export async function onboard(user: ChatUser, relayUrl: string): Promise<void> {
+export async function onboard(user: ChatUser<UserBrowser>, relayUrl: string): Promise<void> {
   const { page } = user;
   await page.waitForSelector('[data-testid="onboarding"]', { timeout: STEP_TIMEOUT });
   await page.click('[data-testid="onboarding-settings"]');
@@ -54,7 +88,7 @@ export async function onboard(user: ChatUser, relayUrl: string): Promise<void> {
 }
 
 /** Create a conversation from the list; the side panel opens it. Returns its id. */
-export async function createConversation(user: ChatUser, name: string): Promise<string> {
+export async function createConversation(user: ChatUser<UserBrowser>, name: string): Promise<string> {
   const { page } = user;
   await page.type('[data-testid="new-conversation-name"]', name);
   await page.click('[data-testid="new-conversation-create"]');
@@ -63,7 +97,7 @@ export async function createConversation(user: ChatUser, name: string): Promise<
 }
 
 /** In the open conversation: make an invite link. */
-export async function createInvite(user: ChatUser, mode: 'one-time' | 'expiring', shotName?: string): Promise<string> {
+export async function createInvite(user: ChatUser<UserBrowser>, mode: 'one-time' | 'expiring', shotName?: string): Promise<string> {
   const { page } = user;
   await page.click('[data-testid="invite-button"]');
   await page.waitForSelector('[data-testid="invite-dialog"]');
@@ -78,7 +112,7 @@ export async function createInvite(user: ChatUser, mode: 'one-time' | 'expiring'
 }
 
 /** From the conversation list: paste a link and join; waits until the conversation is open and active. */
-export async function joinByLink(user: ChatUser, link: string): Promise<string> {
+export async function joinByLink(user: ChatUser<UserBrowser>, link: string): Promise<string> {
   const { page } = user;
   await page.type('[data-testid="join-link-input"]', link);
   await page.click('[data-testid="join-submit"]');
@@ -91,7 +125,7 @@ export async function joinByLink(user: ChatUser, link: string): Promise<string> 
 }
 
 /** Open a conversation from the list (no-op when it is already open). */
-export async function openConversation(user: ChatUser, conversationId: string): Promise<void> {
+export async function openConversation(user: ChatUser<UserBrowser>, conversationId: string): Promise<void> {
   const { page } = user;
   const sel = `[data-testid="conversation"][data-conversation-id="${conversationId}"]`;
   if ((await page.$(sel)) !== null) return;
@@ -103,7 +137,7 @@ export async function openConversation(user: ChatUser, conversationId: string): 
 }
 
 /** Type a message in the composer and press Enter; waits until it shows as sent. */
-export async function send(user: ChatUser, text: string, opts: { waitSent?: boolean } = {}): Promise<void> {
+export async function send(user: ChatUser<UserBrowser>, text: string, opts: { waitSent?: boolean } = {}): Promise<void> {
   const { page } = user;
   await page.waitForSelector('[data-testid="composer"]:not([disabled])', { timeout: STEP_TIMEOUT });
   await page.type('[data-testid="composer"]', text);
@@ -113,7 +147,7 @@ export async function send(user: ChatUser, text: string, opts: { waitSent?: bool
 
 /** Wait until the open conversation shows `text` (as a rendered message bubble), optionally from a sender or with a status. */
 export async function waitForMessage(
-  user: ChatUser,
+  user: ChatUser<UserBrowser>,
   text: string,
   opts: { sender?: string; status?: string; timeout?: number } = {},
 ): Promise<void> {
@@ -141,7 +175,7 @@ export interface ShownMessage {
 }
 
 /** The messages the open conversation currently renders, in order. */
-export async function shownMessages(user: ChatUser): Promise<ShownMessage[]> {
+export async function shownMessages(user: ChatUser<UserBrowser>): Promise<ShownMessage[]> {
   return user.page.$$eval('[data-testid="message"]', (els) =>
     els.map((m) => ({
       text: m.querySelector('[data-testid="message-text"]')?.textContent ?? m.textContent?.trim() ?? '',
@@ -154,7 +188,7 @@ export async function shownMessages(user: ChatUser): Promise<ShownMessage[]> {
 }
 
 /** Remove a member by display name through the members dialog. */
-export async function removeMember(user: ChatUser, memberName: string, shotName?: string): Promise<void> {
+export async function removeMember(user: ChatUser<UserBrowser>, memberName: string, shotName?: string): Promise<void> {
   const { page } = user;
   await page.click('[data-testid="members-button"]');
   await page.waitForSelector('[data-testid="members-dialog"]');
@@ -173,7 +207,7 @@ export async function removeMember(user: ChatUser, memberName: string, shotName?
 }
 
 /** Stop every service worker of the user's browser through CDP (the background loses its memory, keys included). */
-export async function stopServiceWorkers(user: ChatUser): Promise<void> {
+export async function stopServiceWorkers(user: ChatUser<ExtensionBrowser>): Promise<void> {
   // The ServiceWorker domain lives on page targets. Use a blank tab: doing this through the side panel's
   // target left its virtual authenticator disabled ("Virtual Authenticator Environment has not been enabled").
   const blank = await user.ext.browser.newPage();
@@ -188,7 +222,7 @@ export async function stopServiceWorkers(user: ChatUser): Promise<void> {
 }
 
 /** After the background lost its memory: unlock with the same passkey when the account is locked, then wait for the list or conversation. */
-export async function unlockIfLocked(user: ChatUser): Promise<boolean> {
+export async function unlockIfLocked(user: ChatUser<UserBrowser>): Promise<boolean> {
   const { page } = user;
   const first = await page.waitForSelector(
     '[data-testid="lock-screen"], [data-testid="conversation-list"], [data-testid="conversations-empty"], [data-testid="conversation"]',
@@ -207,7 +241,7 @@ export async function unlockIfLocked(user: ChatUser): Promise<boolean> {
 }
 
 /** Wait until the user's browser has no running extension service worker. */
-export async function waitForWorkerStopped(user: ChatUser): Promise<void> {
+export async function waitForWorkerStopped(user: ChatUser<ExtensionBrowser>): Promise<void> {
   const deadline = Date.now() + STEP_TIMEOUT;
   while (user.ext.browser.targets().some((t) => t.type() === 'service_worker')) {
     if (Date.now() > deadline) throw new Error(`${user.name}'s service worker did not stop`);

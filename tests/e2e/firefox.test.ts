@@ -1,0 +1,167 @@
+/**
+ * Chrome and Firefox in one conversation (issue 7): Alice on Chromium, Bob on
+ * Firefox ESR through WebDriver BiDi, each with the built extension and a
+ * virtual passkey authenticator, over a real relay process. Nothing mocked.
+ * Screenshots go to artifacts/e2e/firefox-*.png.
+ *
+ * What Firefox does differently, and what each step checks:
+ *  - Passkeys: a moz-extension page may use the relay's host as RP ID when
+ *    the add-on holds a host permission for it. The relay listens on
+ *    127.0.0.1 and names `localhost` as its RP ID; the Firefox build is
+ *    granted both. Firefox's authenticator evaluates PRF only on assertions,
+ *    so Bob's lock comes from a second, local assertion right after creation
+ *    (lib/view/webauthn.ts); step 4 proves the lock is on.
+ *  - The background is an event page that Firefox suspends when idle, open
+ *    WebSocket or not. Bob's browser runs with a 15 s idle timeout instead of
+ *    30 s: step 3 shows the keep-alive holding the page up while the relay
+ *    connection lives, and Firefox suspending it once the connection is gone.
+ *  - State lives in the add-on's IndexedDB: after a suspension Bob's history
+ *    and membership come back from it.
+ */
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createConversation,
+  createInvite,
+  joinByLink,
+  onboard,
+  openBrowser,
+  openConversation,
+  openFirefoxBrowser,
+  send,
+  shownMessages,
+  unlockIfLocked,
+  waitForMessage,
+  STEP_TIMEOUT,
+  type ChatUser,
+  type UserBrowser,
+} from '../support/chat-driver.ts';
+import { screenshot, snapshotExtension, type ExtensionBrowser } from '../support/extension.ts';
+import { snapshotFirefoxExtension, type FirefoxExtensionBrowser } from '../support/firefox.ts';
+import { startRelay, type RelayProcess } from '../support/relay-process.ts';
+
+/** Firefox's idle timeout for Bob's event page: half its default, still above the keep-alive's 10 s tick. */
+const IDLE_TIMEOUT_MS = 15_000;
+
+let counter = 0;
+function text(t: string): string {
+  return `${t} [mc-ff-${counter++}-${Math.random().toString(36).slice(2, 8)}]`;
+}
+
+async function shot(user: ChatUser<UserBrowser>, step: string): Promise<void> {
+  await screenshot(user.page, `firefox-${step}-${user.name.toLowerCase()}`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('Chrome and Firefox in one conversation, over a real relay', () => {
+  let chromeBuild: { dir: string; id: string };
+  let firefoxBuild: string;
+  let relay: RelayProcess;
+  let alice: ChatUser<ExtensionBrowser>;
+  let bob: ChatUser<FirefoxExtensionBrowser>;
+  let conversationId = '';
+
+  beforeAll(async () => {
+    chromeBuild = snapshotExtension();
+    firefoxBuild = snapshotFirefoxExtension();
+    relay = await startRelay({ args: ['--extra-rp-ids', `${chromeBuild.id},chrome-extension://${chromeBuild.id}`] });
+  });
+
+  afterAll(async () => {
+    await alice?.ext.close();
+    await bob?.ext.close();
+    await relay?.stop();
+    for (const dir of [alice?.profileDir, bob?.profileDir, chromeBuild?.dir, firefoxBuild]) if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('1. Alice on Chromium and Bob on Firefox ESR create accounts with passkeys', async () => {
+    [alice, bob] = await Promise.all([
+      openBrowser('Alice', { extensionDir: chromeBuild.dir, prf: true }),
+      openFirefoxBrowser('Bob', { extensionDir: firefoxBuild, backgroundIdleTimeoutMs: IDLE_TIMEOUT_MS }),
+    ]);
+    expect((await bob.ext.browser.version()).toLowerCase()).toContain('firefox');
+    await shot(bob, '01a-onboarding');
+    await onboard(alice, relay.url);
+    await onboard(bob, relay.url);
+    await shot(bob, '01b-onboarded');
+    // Bob's account lives in the add-on's IndexedDB and his background reached the relay over a WebSocket.
+    await bob.page.waitForSelector('[data-testid="connection-status"][data-state="online"]', { timeout: STEP_TIMEOUT });
+  });
+
+  it('2. Alice invites Bob by link; they talk both ways, decrypted, under the right names', async () => {
+    conversationId = await createConversation(alice, 'Across browsers');
+    const link = await createInvite(alice, 'one-time');
+    expect(await joinByLink(bob, link)).toBe(conversationId);
+    await shot(bob, '02a-joined');
+
+    const a = text('Hello Bob, this is Chromium');
+    await send(alice, a);
+    await waitForMessage(bob, a, { sender: 'Alice' });
+    const b = text('Hi Alice, Firefox here');
+    await send(bob, b);
+    await waitForMessage(alice, b, { sender: 'Bob' });
+
+    const bobSees = (await shownMessages(bob)).filter((m) => m.kind === 'text').map((m) => `${m.self ? 'me' : m.sender}: ${m.text}`);
+    expect(bobSees).toEqual([`Alice: ${a}`, `me: ${b}`]);
+    const aliceSees = (await shownMessages(alice)).filter((m) => m.kind === 'text').map((m) => `${m.self ? 'me' : m.sender}: ${m.text}`);
+    expect(aliceSees).toEqual([`me: ${a}`, `Bob: ${b}`]);
+    await shot(bob, '02b-exchanged');
+    await shot(alice, '02b-exchanged');
+  });
+
+  it('3. the keep-alive holds Bob’s event page up while his relay connection lives; without one Firefox suspends it', async () => {
+    const before = await bob.ext.suspensions();
+    // Two idle timeouts with nothing happening but the live connection.
+    for (let waited = 0; waited < 2 * IDLE_TIMEOUT_MS; waited += 500) {
+      expect(await bob.ext.backgroundState()).toBe('running');
+      await sleep(500);
+    }
+    expect(await bob.ext.suspensions()).toBe(before);
+    // Still unlocked (the data key never left memory), and still live: a message arrives without any nudge.
+    expect(await bob.page.$('[data-testid="lock-screen"]')).toBeNull();
+    const live = text('Still there after a quiet while?');
+    await send(alice, live);
+    await waitForMessage(bob, live, { sender: 'Alice', timeout: 15_000 });
+
+    // Control: with the relay gone the connection drops, the keep-alive lets go, and Firefox suspends the page.
+    relay.kill9();
+    await bob.page.waitForSelector('[data-testid="connection-status"]:not([data-state="online"])', { timeout: STEP_TIMEOUT });
+    const deadline = Date.now() + 4 * IDLE_TIMEOUT_MS;
+    while ((await bob.ext.suspensions()) === before) {
+      if (Date.now() > deadline) throw new Error('Firefox never suspended the idle event page');
+      await sleep(250);
+    }
+    // The page woke again for the side panel, without the data key that only the suspended page held: locked.
+    await bob.page.waitForSelector('[data-testid="lock-screen"]', { timeout: STEP_TIMEOUT });
+    await shot(bob, '03-locked-after-idle-suspension');
+    await relay.restart();
+  });
+
+  it('4. Bob’s event page is suspended while Alice writes: he unlocks with his passkey and nothing is lost', async () => {
+    await unlockIfLocked(bob);
+    await openConversation(bob, conversationId);
+    await bob.page.waitForSelector('[data-testid="connection-status"][data-state="online"]', { timeout: STEP_TIMEOUT });
+
+    await bob.ext.suspendBackground();
+    // The data key lived only in the suspended page's memory: the side panel shows the lock.
+    await bob.page.waitForSelector('[data-testid="lock-screen"]', { timeout: STEP_TIMEOUT });
+    await shot(bob, '04a-locked-after-suspension');
+    const whileSuspended = [text('Sent while your Firefox slept'), text('And one more')];
+    for (const t of whileSuspended) await send(alice, t);
+
+    expect(await unlockIfLocked(bob)).toBe(true);
+    await openConversation(bob, conversationId);
+    for (const t of whileSuspended) await waitForMessage(bob, t, { sender: 'Alice' });
+    // History from before the suspension came back from IndexedDB, each message once.
+    const texts = (await shownMessages(bob)).map((m) => m.text);
+    expect(texts.filter((t) => t.startsWith('Hi Alice, Firefox here'))).toHaveLength(1);
+    for (const t of whileSuspended) expect(texts.filter((x) => x === t)).toHaveLength(1);
+    await shot(bob, '04b-unlocked-caught-up');
+
+    const reply = text('Back, read both');
+    await send(bob, reply);
+    await waitForMessage(alice, reply, { sender: 'Bob' });
+    await shot(alice, '04c-reply-from-firefox');
+  });
+});
