@@ -33,7 +33,7 @@ export interface RedisProcess {
   stop(): Promise<void>;
   /** Abrupt kill -9; keeps the dir. */
   kill9(): Promise<void>;
-  /** Start again on the same port and dir (after kill9() or a stop without removal); resolves once it answers PING. */
+  /** Start again on the same port and dir (after kill9() or a stop without removal); resolves once it has loaded its AOF. */
   restart(): Promise<void>;
 }
 
@@ -58,8 +58,12 @@ async function freePort(): Promise<number> {
   }
 }
 
-/** One PING over a raw socket; true when the server answers +PONG (not while loading the AOF). */
-function ping(port: number): Promise<boolean> {
+/**
+ * Whether OUR server answers on the port, done loading: asks INFO over a raw
+ * socket and checks the process id (another test's server could have taken a
+ * port that looked free) and `loading:0` (a restarted server reads its AOF first).
+ */
+function ready(port: number, pid: number | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     const s = new Socket();
     let buf = '';
@@ -69,10 +73,13 @@ function ping(port: number): Promise<boolean> {
     };
     s.setTimeout(1000, () => done(false));
     s.once('error', () => done(false));
-    s.connect(port, '127.0.0.1', () => s.write('PING\r\n'));
+    s.connect(port, '127.0.0.1', () => s.write('INFO server persistence\r\n'));
     s.on('data', (d) => {
       buf += d.toString('utf8');
-      if (buf.includes('\r\n')) done(buf.startsWith('+PONG'));
+      if (buf.startsWith('-')) return done(false);
+      const m = /^\$(\d+)\r\n/.exec(buf);
+      if (m === null || buf.length < m[0].length + Number(m[1])) return;
+      done(buf.includes(`\r\nprocess_id:${pid}\r\n`) && buf.includes('\r\nloading:0\r\n'));
     });
   });
 }
@@ -113,11 +120,11 @@ async function waitReady(child: ChildProcess, port: number, log: string[]): Prom
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`redis-server exited (${child.exitCode ?? child.signalCode}) before ready:\n${log.join('')}`);
     }
-    if (await ping(port)) return;
+    if (await ready(port, child.pid)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill('SIGKILL');
-  throw new Error(`redis-server not answering PING on ${port}:\n${log.join('')}`);
+  throw new Error(`redis-server not ready on ${port}:\n${log.join('')}`);
 }
 
 export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisProcess> {
