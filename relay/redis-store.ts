@@ -37,7 +37,8 @@
  * rewritten. scrub() therefore asks for BGREWRITEAOF when something was
  * deleted since the last rewrite, at most once per
  * `redisAofRewriteIntervalSeconds`. (RDB snapshots, if the operator enables
- * them, hold only what was live when taken; the next snapshot drops it.)
+ * them, hold only what was live when taken; the next snapshot drops it. Freed
+ * memory is not zeroed by Redis's allocator, as with any process heap.)
  *
  * Outages: commands never wait for a reconnect (offline queue disabled), and
  * an operation Redis does not answer within COMMAND_TIMEOUT_MS (a hung or
