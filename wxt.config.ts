@@ -18,7 +18,18 @@ export default defineConfig({
     // alarms: wake to reconnect/fetch when idle; notifications: new messages (with a toggle);
     // contextMenus: "Share this page in MicroChat".
     // activeTab: after a toolbar click, the popup may read that tab's address (to join from an opened invite link).
-    permissions: ['storage', 'alarms', 'notifications', 'contextMenus', 'activeTab', ...(browser === 'firefox' ? [] : ['sidePanel'])],
+    // unlimitedStorage: keys and group state must never be evicted under storage pressure. Chromium's quota manager
+    // never evicts an unlimited-storage origin; Firefox grants it persistent storage without a prompt, which the
+    // background asks for at start-up.
+    permissions: [
+      'storage',
+      'unlimitedStorage',
+      'alarms',
+      'notifications',
+      'contextMenus',
+      'activeTab',
+      ...(browser === 'firefox' ? [] : ['sidePanel']),
+    ],
     content_security_policy: { extension_pages: EXTENSION_PAGES_CSP },
     // Chrome: no extension or page may message us. Firefox does not implement the key (and has nothing to lock down).
     ...(browser === 'firefox' ? {} : { externally_connectable: { ids: [], matches: [] } }),

@@ -25,6 +25,11 @@ export default defineBackground({
   type: 'module',
   main() {
     const sidePanel = (globalThis as { chrome?: { sidePanel?: ChromeSidePanel } }).chrome?.sidePanel;
+    // Keys and group state must never be evicted under storage pressure. Firefox's event page asks (granted without
+    // a prompt through unlimitedStorage); a service worker has no persist(), and Chromium never evicts an extension
+    // holding unlimitedStorage.
+    const storage = (globalThis.navigator as { storage?: { persist?: () => Promise<boolean> } }).storage;
+    if (typeof storage?.persist === 'function') void storage.persist().catch(() => false);
     const app = openDatabase().then((db) =>
       BackgroundApp.start({
         db,

@@ -18,7 +18,9 @@
  *  - State lives in the add-on's IndexedDB: after a suspension Bob's history
  *    and membership come back from it.
  */
-import { rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createConversation,
@@ -28,6 +30,7 @@ import {
   openBrowser,
   openConversation,
   openFirefoxBrowser,
+  removeMember,
   send,
   shownMessages,
   unlockIfLocked,
@@ -36,8 +39,8 @@ import {
   type ChatUser,
   type UserBrowser,
 } from '../support/chat-driver.ts';
-import { screenshot, snapshotExtension, type ExtensionBrowser } from '../support/extension.ts';
-import { snapshotFirefoxExtension, type FirefoxExtensionBrowser } from '../support/firefox.ts';
+import { ROOT, screenshot, snapshotExtension, type ExtensionBrowser } from '../support/extension.ts';
+import { launchFirefoxWithExtension, snapshotFirefoxExtension, type FirefoxExtensionBrowser } from '../support/firefox.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 
 /** Firefox's idle timeout for Bob's event page: half its default, still above the keep-alive's 10 s tick. */
@@ -87,6 +90,8 @@ describe('Chrome and Firefox in one conversation, over a real relay', () => {
     await shot(bob, '01b-onboarded');
     // Bob's account lives in the add-on's IndexedDB and his background reached the relay over a WebSocket.
     await bob.page.waitForSelector('[data-testid="connection-status"][data-state="online"]', { timeout: STEP_TIMEOUT });
+    // The add-on's IndexedDB is persistent storage (unlimitedStorage): storage pressure cannot evict Bob's keys.
+    expect(await bob.page.evaluate(() => navigator.storage.persisted())).toBe(true);
   });
 
   it('2. Alice invites Bob by link; they talk both ways, decrypted, under the right names', async () => {
@@ -163,5 +168,83 @@ describe('Chrome and Firefox in one conversation, over a real relay', () => {
     await send(bob, reply);
     await waitForMessage(alice, reply, { sender: 'Bob' });
     await shot(alice, '04c-reply-from-firefox');
+  });
+
+  it('5. Bob’s Firefox restarts on the same profile: his account, conversation and history come back from the add-on’s IndexedDB', async () => {
+    // His passkey lives in the authenticator, not in the browser: it moves to the restarted browser's authenticator.
+    const credentials = await bob.ext.exportCredentials(bob.authenticator.authenticatorId);
+    expect(credentials).toHaveLength(1);
+    const profileDir = bob.profileDir;
+    await bob.ext.close();
+    const away = text('Written while Firefox was closed');
+    await send(alice, away);
+
+    bob = await openFirefoxBrowser('Bob', { extensionDir: firefoxBuild, profileDir, credentials });
+    expect(await unlockIfLocked(bob)).toBe(true); // the wrapped key was on disk; the data key was not
+    await openConversation(bob, conversationId);
+    await waitForMessage(bob, away, { sender: 'Alice' });
+    const texts = (await shownMessages(bob)).map((m) => m.text);
+    expect(texts.filter((t) => t.startsWith('Hi Alice, Firefox here'))).toHaveLength(1);
+    await shot(bob, '05-after-restart');
+    const reply = text('Restarted Firefox, all here');
+    await send(bob, reply);
+    await waitForMessage(alice, reply, { sender: 'Bob' });
+  });
+
+  it('6. Bob creates a conversation in Firefox, invites Alice, they talk, and Bob removes her: she sees it and reads nothing after', async () => {
+    const bobsRoom = await createConversation(bob, 'Firefox-made room');
+    const link = await createInvite(bob, 'expiring');
+    expect(await joinByLink(alice, link)).toBe(bobsRoom);
+    const hello = text('Welcome to my room');
+    await send(bob, hello);
+    await waitForMessage(alice, hello, { sender: 'Bob' });
+    const thanks = text('Thanks for having me');
+    await send(alice, thanks);
+    await waitForMessage(bob, thanks, { sender: 'Alice' });
+
+    await removeMember(bob, 'Alice', 'firefox-06a-members-before-remove-bob');
+    await alice.page.waitForSelector(`[data-testid="conversation"][data-conversation-id="${bobsRoom}"][data-status="removed"]`, {
+      timeout: STEP_TIMEOUT,
+    });
+    await shot(alice, '06b-removed-by-firefox');
+    const after = text('Only for me now');
+    await send(bob, after);
+    // The first conversation still works both ways, so Alice is online and would have received it.
+    const ping = text('Ping in our first conversation');
+    await openConversation(bob, conversationId);
+    await send(bob, ping);
+    await openConversation(alice, conversationId);
+    await waitForMessage(alice, ping, { sender: 'Bob' });
+    await openConversation(alice, bobsRoom);
+    expect((await shownMessages(alice)).map((m) => m.text)).not.toContain(after);
+    await shot(bob, '06c-after-removal');
+  });
+});
+
+describe('the Firefox store zip (npm run zip)', () => {
+  it('installs as a temporary add-on, and its popup opens MicroChat in Firefox’s sidebar', async () => {
+    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'wxt'), ['zip', '-b', 'firefox', '--mv3'], { cwd: ROOT, stdio: 'ignore' });
+    const zip = path.join(ROOT, '.output', 'microchat-0.1.0-firefox.zip');
+    expect(existsSync(path.join(ROOT, '.output', 'microchat-0.1.0-sources.zip'))).toBe(true);
+    const ff = await launchFirefoxWithExtension({ extensionDir: zip });
+    try {
+      const popup = await ff.openPage('popup.html');
+      const button = await popup.waitForSelector('[data-testid="popup-open-panel"]', { timeout: STEP_TIMEOUT });
+      expect(await button!.evaluate((b) => b.textContent?.trim())).toBe('Open sidebar');
+      await screenshot(popup, 'firefox-zip-popup');
+      // Firefox opens a new add-on's sidebar once at install (the onboarding is the first thing seen); close it.
+      await ff.closeSidebar();
+      expect((await ff.sidebar()).open).toBe(false);
+      await button!.click(); // a real click: Firefox opens a sidebar only from a user action
+      const deadline = Date.now() + STEP_TIMEOUT;
+      let sidebar = await ff.sidebar();
+      while (!(sidebar.open && sidebar.url === `moz-extension://${ff.extensionId}/sidepanel.html`)) {
+        if (Date.now() > deadline) throw new Error(`the sidebar did not open: ${JSON.stringify(sidebar)}`);
+        await sleep(200);
+        sidebar = await ff.sidebar();
+      }
+    } finally {
+      await ff.close();
+    }
   });
 });

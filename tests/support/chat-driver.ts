@@ -7,7 +7,7 @@
  */
 import type { Browser, CDPSession, Page } from 'puppeteer';
 import { launchWithExtension, screenshot, type ExtensionBrowser } from './extension.ts';
-import { launchFirefoxWithExtension, type FirefoxExtensionBrowser } from './firefox.ts';
+import { launchFirefoxWithExtension, type FirefoxExtensionBrowser, type VirtualCredential } from './firefox.ts';
 
 /** Generous: the box running these is small and shared. */
 export const STEP_TIMEOUT = 60_000;
@@ -50,6 +50,8 @@ export interface FirefoxUserOptions {
   profileDir?: string;
   /** Shorter event-page idle timeout than Firefox's 30 s, to see suspension (and the keep-alive) quickly. */
   backgroundIdleTimeoutMs?: number;
+  /** Passkeys the user's authenticator already holds (from before a browser restart). */
+  credentials?: VirtualCredential[];
 }
 
 /**
@@ -65,6 +67,7 @@ export async function openFirefoxBrowser(name: string, options: FirefoxUserOptio
     backgroundIdleTimeoutMs: options.backgroundIdleTimeoutMs,
   });
   const authenticator = await ext.addVirtualAuthenticator();
+  if (options.credentials !== undefined) await ext.importCredentials(authenticator.authenticatorId, options.credentials);
   const page = await ext.openPage('sidepanel.html');
   return { name, ext, page, authenticator, profileDir: ext.userDataDir, prf: true };
 }
@@ -87,9 +90,18 @@ export async function onboard(user: ChatUser<UserBrowser>, relayUrl: string): Pr
   await page.waitForSelector('[data-testid="conversations-empty"], [data-testid="conversation-list"]', { timeout: STEP_TIMEOUT });
 }
 
+/** Back to the conversation list when a conversation is open. */
+export async function showList(user: ChatUser<UserBrowser>): Promise<void> {
+  const { page } = user;
+  if ((await page.$('[data-testid="conversation"]')) === null) return;
+  await page.click('[data-testid="back"]');
+  await page.waitForSelector('[data-testid="conversation-list"], [data-testid="conversations-empty"]', { timeout: STEP_TIMEOUT });
+}
+
 /** Create a conversation from the list; the side panel opens it. Returns its id. */
 export async function createConversation(user: ChatUser<UserBrowser>, name: string): Promise<string> {
   const { page } = user;
+  await showList(user);
   await page.type('[data-testid="new-conversation-name"]', name);
   await page.click('[data-testid="new-conversation-create"]');
   const view = await page.waitForSelector('[data-testid="conversation"][data-status="active"]', { timeout: STEP_TIMEOUT });
@@ -114,6 +126,7 @@ export async function createInvite(user: ChatUser<UserBrowser>, mode: 'one-time'
 /** From the conversation list: paste a link and join; waits until the conversation is open and active. */
 export async function joinByLink(user: ChatUser<UserBrowser>, link: string): Promise<string> {
   const { page } = user;
+  await showList(user);
   await page.type('[data-testid="join-link-input"]', link);
   await page.click('[data-testid="join-submit"]');
   const view = await page.waitForSelector('[data-testid="conversation"][data-status="active"], [data-testid="join-error"]', {
@@ -129,6 +142,7 @@ export async function openConversation(user: ChatUser<UserBrowser>, conversation
   const { page } = user;
   const sel = `[data-testid="conversation"][data-conversation-id="${conversationId}"]`;
   if ((await page.$(sel)) !== null) return;
+  await showList(user);
   const item = await page.waitForSelector(`[data-testid="conversation-item"][data-conversation-id="${conversationId}"]`, {
     timeout: STEP_TIMEOUT,
   });

@@ -56,6 +56,21 @@ export interface FirefoxLaunchOptions {
   backgroundIdleTimeoutMs?: number;
 }
 
+/**
+ * A passkey held by a virtual authenticator, private key included, as
+ * nsIWebAuthnService reports it. Moving it into the authenticator of a
+ * restarted browser stands for a platform authenticator that outlives the
+ * browser, as real ones do; its PRF outputs stay the same.
+ */
+export interface VirtualCredential {
+  credentialId: string;
+  isResidentCredential: boolean;
+  rpId: string;
+  privateKey: string;
+  userHandle: string;
+  signCount: number;
+}
+
 /** The event page's lifecycle state as Firefox's extension framework tracks it. */
 export type BackgroundState = 'starting' | 'running' | 'suspending' | 'stopped';
 
@@ -70,6 +85,11 @@ export interface FirefoxExtensionBrowser {
   reload(page: Page): Promise<void>;
   /** Add a CTAP2.1 internal authenticator with resident keys and user verification (PRF included). */
   addVirtualAuthenticator(): Promise<{ authenticatorId: string }>;
+  exportCredentials(authenticatorId: string): Promise<VirtualCredential[]>;
+  importCredentials(authenticatorId: string, credentials: VirtualCredential[]): Promise<void>;
+  /** Whether Firefox's sidebar is open, and the extension page it shows. */
+  sidebar(): Promise<{ open: boolean; url: string | null }>;
+  closeSidebar(): Promise<void>;
   backgroundState(): Promise<BackgroundState>;
   /** How many times Firefox has suspended the event page since launch (idle timeout or suspendBackground). */
   suspensions(): Promise<number>;
@@ -105,6 +125,8 @@ async function chromeEval(connection: BidiConnection, expression: string): Promi
   if (out.type !== 'success') throw new Error(`chrome-scope evaluation failed: ${out.exceptionDetails?.text ?? 'unknown error'}`);
   return out.result?.value;
 }
+
+const WEBAUTHN = 'Cc["@mozilla.org/webauthn/service;1"].getService(Ci.nsIWebAuthnService)';
 
 const EXTENSION_OF = (id: string): string =>
   `ChromeUtils.importESModule("resource://gre/modules/ExtensionParent.sys.mjs").ExtensionParent.GlobalManager.getExtension(${JSON.stringify(id)})`;
@@ -167,12 +189,33 @@ export async function launchFirefoxWithExtension(options: FirefoxLaunchOptions =
       await waitLoaded(page, url);
     },
     async addVirtualAuthenticator() {
-      const authenticatorId = await chromeEval(
-        connection,
-        'Cc["@mozilla.org/webauthn/service;1"].getService(Ci.nsIWebAuthnService).addVirtualAuthenticator("ctap2_1", "internal", true, true, true, true)',
-      );
+      const authenticatorId = await chromeEval(connection, `${WEBAUTHN}.addVirtualAuthenticator("ctap2_1", "internal", true, true, true, true)`);
       if (typeof authenticatorId !== 'string') throw new Error('no virtual authenticator');
       return { authenticatorId };
+    },
+    async exportCredentials(authenticatorId) {
+      const json = await chromeEval(
+        connection,
+        `JSON.stringify(${WEBAUTHN}.getCredentials(${JSON.stringify(authenticatorId)}).map((c) => ({ credentialId: c.credentialId, isResidentCredential: c.isResidentCredential, rpId: c.rpId, privateKey: c.privateKey, userHandle: c.userHandle, signCount: c.signCount })))`,
+      );
+      if (typeof json !== 'string') throw new Error('no credentials');
+      return JSON.parse(json) as VirtualCredential[];
+    },
+    async importCredentials(authenticatorId, credentials) {
+      for (const c of credentials) {
+        const args = [authenticatorId, c.credentialId, c.isResidentCredential, c.rpId, c.privateKey, c.userHandle, c.signCount];
+        await chromeEval(connection, `${WEBAUTHN}.addCredential(${args.map((a) => JSON.stringify(a)).join(', ')})`);
+      }
+    },
+    async sidebar() {
+      const json = await chromeEval(
+        connection,
+        `(() => { const s = window.SidebarController ?? window.SidebarUI; const b = document.getElementById('sidebar')?.contentDocument?.getElementById('webext-panels-browser'); return JSON.stringify({ open: s?.isOpen === true, url: b?.currentURI?.spec ?? null }); })()`,
+      );
+      return JSON.parse(String(json)) as { open: boolean; url: string | null };
+    },
+    async closeSidebar() {
+      await chromeEval(connection, '(window.SidebarController ?? window.SidebarUI).hide(), true');
     },
     async backgroundState() {
       const state = await chromeEval(connection, `${EXTENSION_OF(GECKO_ID)}.backgroundState`);
