@@ -87,8 +87,12 @@ export default defineBackground({
       const url = info.linkUrl ?? info.pageUrl ?? tab?.url ?? '';
       if (!/^https?:\/\//.test(url)) return;
       if (ready === undefined || !ready.canShare()) {
-        // Nowhere to post yet: open the side panel (this must happen within the click, before any await).
-        if (tab?.windowId !== undefined) void sidePanel?.open?.({ windowId: tab.windowId }).catch(() => undefined);
+        // Nowhere to post yet: open the side panel, or Firefox's sidebar (within the click, before any await).
+        if (sidePanel?.open !== undefined) {
+          if (tab?.windowId !== undefined) void sidePanel.open({ windowId: tab.windowId }).catch(() => undefined);
+        } else {
+          void (browser as unknown as { sidebarAction?: { open(): Promise<void> } }).sidebarAction?.open().catch(() => undefined);
+        }
         return;
       }
       void ready.sharePage(info.linkUrl === undefined ? (tab?.title ?? '') : '', url).catch(() => undefined);
