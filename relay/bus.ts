@@ -27,6 +27,8 @@ import { ErrorCode, RelayError } from './errors.ts';
 export type WakeHandler = (mailboxIds: readonly string[], frame: PushFrame) => void;
 
 export interface WakeBus {
+  /** Whether other relay processes may hold subscribers (false: every subscriber is in this process). */
+  readonly crossInstance: boolean;
   /**
    * Where wake-ups go (Delivery), and what to do after wake-ups may have been
    * missed (re-push everything pending to local subscribers). Set once, before start().
@@ -48,6 +50,7 @@ export interface WakeBus {
 
 /** One relay process: every subscriber is local, dispatch is a function call. */
 export class LocalBus implements WakeBus {
+  readonly crossInstance = false;
   private handler: WakeHandler = () => {};
 
   connect(handler: WakeHandler): void {
@@ -122,6 +125,7 @@ type Client = ReturnType<typeof createClient>;
  * messages (it has pushed them to its sockets already).
  */
 export class RedisBus implements WakeBus {
+  readonly crossInstance = true;
   private readonly origin: string;
   private readonly originBytes: Buffer;
   private readonly pub: Client;

@@ -215,6 +215,8 @@ export class Delivery {
   /** After the store committed a message: wake every subscriber of these mailboxes, on any instance. */
   private notify(mailboxes: string[], stored: StoredMessage): void {
     if (mailboxes.length === 0) return;
+    // Alone, skip encoding a message nobody here is listening for (offline recipients).
+    if (!this.bus.crossInstance && !mailboxes.some((mb) => this.subscribers.has(mb))) return;
     this.bus.publish(mailboxes, toWire(stored));
   }
 

@@ -1,5 +1,6 @@
 /**
- * The wake-up bus (relay/bus.ts) on its own: LocalBus dispatches in process;
+ * The wake-up bus (relay/bus.ts) on its own: LocalBus dispatches in process
+ * (also inside a real relay on the embedded store);
  * RedisBus instances on one private redis-server wake each other per mailbox,
  * skip their own messages, stop after unwatch, drop malformed bus messages,
  * and resync after their subscriber connection comes back.
@@ -10,7 +11,8 @@ import { createClient } from 'redis';
 import { LocalBus, RedisBus } from '../../relay/bus.ts';
 import type { PushFrame, WireMessage } from '../../relay/delivery.ts';
 import { startRedis, type RedisProcess } from '../support/redis-process.ts';
-import { waitFor } from './support/client.ts';
+import { startRelay, type RelayProcess } from '../support/relay-process.ts';
+import { RelayClient, WsClient, randomQueue, waitFor } from './support/client.ts';
 
 interface Got {
   mailboxId: string;
@@ -46,6 +48,37 @@ describe('LocalBus', () => {
     expect(got.map((g) => g.mailboxId)).toEqual(['a', 'b']);
     expect(got[1]!.frame).toEqual({ t: 'msg', mailboxId: 'b', id: m.id, kind: 'group', payload: m.payload });
     await bus.close();
+  });
+});
+
+describe('LocalBus in a relay on the embedded store (the default)', () => {
+  let relay: RelayProcess;
+  beforeAll(async () => {
+    relay = await startRelay({ args: ['--max-messages-per-second', '10000'] });
+  });
+  afterAll(async () => {
+    await relay?.stop();
+  });
+
+  it('pushes a message to a subscribed socket at once; an offline member gets it when it subscribes', async () => {
+    const c = new RelayClient(relay.url);
+    const acct = await c.register();
+    const tokens = await c.tokens(acct.session, 4);
+    const queue = randomQueue();
+    const online = await c.mailbox(tokens.pop()!);
+    const offline = await c.mailbox(tokens.pop()!);
+    for (const m of [online, offline]) await c.ok('/v1/queues/register', { queue, ...m });
+    const ws = await WsClient.open(relay.url);
+    try {
+      expect((await ws.request({ t: 'sub', ...online })).t).toBe('ok');
+      const sent = await c.ok('/v1/queues/send', { queue, token: tokens.pop(), payload: 'AQID' });
+      await waitFor(() => ws.pushed.some((p) => p.id === sent.id), 3_000, 'live push');
+      expect((await ws.request({ t: 'sub', ...offline })).t).toBe('ok');
+      await waitFor(() => ws.pushed.some((p) => p.id === sent.id && p.mailboxId === offline.mailboxId), 3_000, 'pending push on subscribe');
+      expect(ws.pushed.filter((p) => p.id === sent.id)).toHaveLength(2);
+    } finally {
+      ws.close();
+    }
   });
 });
 
