@@ -45,7 +45,8 @@ export interface DhGroup {
 }
 
 export interface DhOptions {
-  backend?: 'auto' | 'noble';
+  /** 'auto' and 'webcrypto' (the same here): WebCrypto where the runtime has the curve; 'noble': pure JS. */
+  backend?: 'auto' | 'webcrypto' | 'noble';
 }
 
 interface NobleDh {

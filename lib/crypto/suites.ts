@@ -47,10 +47,13 @@ const AEAD_IDS: Record<AeadName, number> = { 'AES-128-GCM': 1, 'AES-256-GCM': 2,
 
 export interface CipherSuiteOptions {
   /**
-   * 'auto' (default) uses WebCrypto where the runtime supports the curve or it
-   * is faster; 'noble' forces pure JS everywhere (tests compare the two).
+   * 'auto' (default) uses Node's crypto module for HMAC/HKDF, AES-GCM and
+   * EdDSA when running under Node (node-crypto.ts), and otherwise WebCrypto
+   * where the runtime supports the curve or it is faster; 'webcrypto' is what
+   * a browser gets (WebCrypto/noble, never Node's module); 'noble' forces pure
+   * JS everywhere (tests compare the three).
    */
-  backend?: 'auto' | 'noble';
+  backend?: 'auto' | 'webcrypto' | 'noble';
 }
 
 export function isSupportedCipherSuite(id: number): id is CipherSuiteId {
@@ -62,12 +65,12 @@ export function createCipherSuite(id: number, options: CipherSuiteOptions = {}):
   if (!isSupportedCipherSuite(id)) throw new UsageError(`unsupported cipher suite ${id}`);
   const spec = SPECS[id];
   const backend = options.backend ?? 'auto';
-  const kdf = kdfProvider(spec.hash);
+  const kdf = kdfProvider(spec.hash, { backend });
   const aead = aeadProvider(spec.aead, { backend });
   return Object.freeze({
     id,
     name: spec.name,
-    hash: hashProvider(spec.hash),
+    hash: hashProvider(spec.hash, { backend }),
     kdf,
     aead,
     hpke: hpkeProvider({

@@ -1,5 +1,6 @@
-// Cipher-suite provider: WebCrypto and noble paths give identical results, keys
-// and signatures are validated the same way on both, and misuse is typed.
+// Cipher-suite provider: the Node fast path ('auto' under Node), the browser's
+// WebCrypto path ('webcrypto') and noble give identical results, keys and
+// signatures are validated the same way on all, and misuse is typed.
 import { describe, expect, it, vi } from 'vitest';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import fc from 'fast-check';
@@ -9,6 +10,11 @@ import { derToP1363, p1363ToDer } from '../../lib/crypto/signature.ts';
 import { dhGroup, x25519PublicKeyForTest } from '../../lib/crypto/dh.ts';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { WEBCRYPTO_AES_THRESHOLD } from '../../lib/crypto/aead.ts';
+import { nodeCrypto } from '../../lib/crypto/node-crypto.ts';
+import { hashProvider, kdfProvider } from '../../lib/crypto/hash.ts';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
+import { expand, extract } from '@noble/hashes/hkdf.js';
 import { CryptoError, UsageError } from '../../lib/mls/errors.ts';
 
 const utf8 = new TextEncoder();
@@ -21,8 +27,13 @@ describe('getCipherSuite', () => {
   });
 });
 
-describe.each(SUPPORTED_CIPHER_SUITES.map((id) => [id]))('suite %i: WebCrypto and noble agree', (id) => {
-  const auto = createCipherSuite(id);
+describe.each(
+  SUPPORTED_CIPHER_SUITES.flatMap((id) => [
+    [id, 'auto'],
+    [id, 'webcrypto'],
+  ] as const),
+)('suite %i: the %s backend and noble agree', (id, backend) => {
+  const auto = createCipherSuite(id, { backend });
   const noble = createCipherSuite(id, { backend: 'noble' });
 
   it(`suite ${id} signatures cross-verify (and are identical where deterministic)`, async () => {
@@ -124,7 +135,7 @@ describe('CryptoKey caching', () => {
     const spy = vi.spyOn(globalThis.crypto.subtle, 'importKey');
     try {
       for (const id of [1, 2] as const) {
-        const cs = createCipherSuite(id);
+        const cs = createCipherSuite(id, { backend: 'webcrypto' });
         const kp = await cs.signature.generateKeyPair();
         const msg = utf8.encode('m');
         const sig = await cs.signature.sign(kp.privateKey, msg);
@@ -210,7 +221,7 @@ describe('ECDSA DER encoding', () => {
     const s = BigInt('0x' + bytesToHex(raw.subarray(size)));
     const hiS = hexToBytes((n - s).toString(16).padStart(2 * size, '0'));
     const hi = new Uint8Array([...raw.subarray(0, size), ...hiS]);
-    for (const cs of [createCipherSuite(id), createCipherSuite(id, { backend: 'noble' })]) {
+    for (const cs of [createCipherSuite(id), createCipherSuite(id, { backend: 'webcrypto' }), createCipherSuite(id, { backend: 'noble' })]) {
       expect(await cs.signature.verify(pk, msg, p1363ToDer(raw, size))).toBe(true);
       expect(await cs.signature.verify(pk, msg, p1363ToDer(hi, size))).toBe(true);
     }
@@ -271,5 +282,99 @@ describe('ECDSA DER encoding', () => {
     for (const hex of bad) expect(derToP1363(hexToBytes(hex), size), hex).toBeUndefined();
     // An integer wider than the field is rejected.
     expect(derToP1363(hexToBytes('3026020101022101' + '00'.repeat(32)), size)).toBeUndefined();
+  });
+});
+
+describe('Node fast path (node-crypto.ts)', () => {
+  const nobleHashes = { 'SHA-256': sha256, 'SHA-384': sha384, 'SHA-512': sha512 } as const;
+
+  it('is present under Node (so the other tests here exercise it as the auto backend)', () => {
+    expect(nodeCrypto()).toBeDefined();
+  });
+
+  it.each(['SHA-256', 'SHA-384', 'SHA-512'] as const)('%s: HMAC and HKDF equal noble for any key, salt, info and length', (name) => {
+    const h = nobleHashes[name];
+    const fast = { hash: hashProvider(name), kdf: kdfProvider(name) };
+    const size = h.outputLen;
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 200 }),
+        fc.uint8Array({ maxLength: 200 }),
+        fc.uint8Array({ minLength: size, maxLength: 3 * size }),
+        fc.uint8Array({ maxLength: 80 }),
+        fc.integer({ min: 0, max: 4 * size + 1 }),
+        (key, data, prk, info, length) => {
+          expect(bytesToHex(fast.hash.mac(key, data))).toBe(bytesToHex(hmac(h, key, data)));
+          expect(bytesToHex(fast.kdf.extract(key, data))).toBe(bytesToHex(extract(h, data, key)));
+          expect(bytesToHex(fast.kdf.expand(prk, info, length))).toBe(bytesToHex(expand(h, prk, info, length)));
+        },
+      ),
+      { numRuns: 100 },
+    );
+    const prk = new Uint8Array(size).fill(7);
+    expect(fast.kdf.expand(prk, new Uint8Array(0), 255 * size).length).toBe(255 * size);
+    for (const kdf of [fast.kdf, kdfProvider(name, { backend: 'noble' })]) {
+      expect(() => kdf.expand(prk, new Uint8Array(0), 255 * size + 1)).toThrow(UsageError);
+      expect(() => kdf.expand(prk.subarray(1), new Uint8Array(0), size)).toThrow(UsageError);
+    }
+    // Outputs are plain Uint8Arrays (not Node Buffers), so they compare equal to other byte strings.
+    expect(Object.getPrototypeOf(fast.hash.mac(prk, prk))).toBe(Uint8Array.prototype);
+  });
+
+  it.each([1, 5] as const)('suite %i AEAD: Node, WebCrypto and noble ciphertexts are identical; any bit flip or truncation fails to open', async (id) => {
+    const backends = (['auto', 'webcrypto', 'noble'] as const).map((backend) => createCipherSuite(id, { backend }).aead);
+    const [fast] = backends;
+    const key = getCipherSuite(id).randomBytes(fast!.keySize);
+    const nonce = getCipherSuite(id).randomBytes(fast!.nonceSize);
+    for (const size of [0, 1, 16, 100, 1000]) {
+      const pt = getCipherSuite(id).randomBytes(size);
+      const aad = utf8.encode(`aad ${size}`);
+      const cts = await Promise.all(backends.map((a) => a.seal(key, nonce, aad, pt)));
+      expect(new Set(cts.map(bytesToHex)).size).toBe(1);
+      const ct = cts[0]!;
+      for (const a of backends) expect(bytesToHex((await a.open(key, nonce, aad, ct))!)).toBe(bytesToHex(pt));
+      for (const at of [0, ct.length - 1, Math.floor(ct.length / 2)]) {
+        const bad = ct.slice();
+        bad[at]! ^= 0x80;
+        expect(await fast!.open(key, nonce, aad, bad)).toBeNull();
+      }
+      expect(await fast!.open(key, nonce, utf8.encode('other aad'), ct)).toBeNull();
+      expect(await fast!.open(key, nonce, aad, ct.subarray(0, ct.length - 1))).toBeNull();
+      expect(await fast!.open(key, nonce, aad, ct.subarray(1))).toBeNull();
+    }
+  });
+
+  it.each([1, 4] as const)('suite %i EdDSA: same signatures as noble; non-canonical S, bad points and wrong lengths are false, never thrown', async (id) => {
+    const fast = createCipherSuite(id).signature;
+    const noble = createCipherSuite(id, { backend: 'noble' }).signature;
+    const kp = await noble.generateKeyPair();
+    const msg = utf8.encode('FramedContentTBS');
+    const sig = await fast.sign(kp.privateKey, msg);
+    expect(bytesToHex(sig)).toBe(bytesToHex(await noble.sign(kp.privateKey, msg)));
+    expect(await fast.verify(kp.publicKey, msg, sig)).toBe(true);
+    // S + L (the group order) is the same scalar mod L: strict verifiers (RFC 8032 §5.1.7) reject it.
+    const half = sig.length / 2;
+    const order = id === 1 ? 2n ** 252n + 27742317777372353535851937790883648493n : 2n ** 446n - 13818066809895115352007386748515426880336692474882178609894547503885n;
+    let s = 0n;
+    for (let i = half - 1; i >= half - half; i--) s = (s << 8n) | BigInt(sig[half + i]!);
+    let sPlusL = s + order;
+    const malleated = sig.slice();
+    for (let i = 0; i < half; i++, sPlusL >>= 8n) malleated[half + i] = Number(sPlusL & 0xffn);
+    expect(await noble.verify(kp.publicKey, msg, malleated)).toBe(false);
+    expect(await fast.verify(kp.publicKey, msg, malleated)).toBe(false);
+    // A public key that is not a curve point (y >= p) and signatures of the wrong length.
+    const notAPoint = new Uint8Array(kp.publicKey.length).fill(0xff);
+    expect(await fast.verify(notAPoint, msg, sig)).toBe(false);
+    expect(await fast.verify(kp.publicKey, msg, sig.subarray(1))).toBe(false);
+    expect(await fast.verify(kp.publicKey, msg, new Uint8Array([...sig, 0]))).toBe(false);
+    // Keys are imported once: a second verify with a copy of the key creates no new KeyObject.
+    const nc = nodeCrypto()!;
+    const spy = vi.spyOn(nc, 'createPublicKey');
+    try {
+      expect(await fast.verify(kp.publicKey.slice(), msg, sig)).toBe(true);
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
