@@ -132,6 +132,12 @@ interface Round {
   p99Ms: number;
   deliveries: number;
   seconds: number;
+  /**
+   * Several instances only: latency of deliveries to a socket on the
+   * sender's instance (pushed directly) and on another one (through the
+   * Redis wake-up bus).
+   */
+  split?: { localP50Ms: number; localP99Ms: number; remoteP50Ms: number; remoteP99Ms: number };
 }
 
 function summarize(latencies: number[], seconds: number): Round {
@@ -155,6 +161,8 @@ const payloadOf = (i: number, sentAt: number): string => {
 };
 // Only the first 8 bytes (12 base64 chars) are needed; DataView wrote them big-endian.
 const sentAtOf = (payload: string): number => Buffer.from(payload.slice(0, 12), 'base64url').readDoubleBE(0);
+// Bytes 8..11 carry the message number (chars 8..15 of base64 hold bytes 6..11).
+const indexOf = (payload: string): number => Buffer.from(payload.slice(8, 16), 'base64url').readUInt32BE(2);
 
 /** A server under test, set up once; `round()` runs one measured fan-out with fresh connections. */
 interface Target {
@@ -264,15 +272,27 @@ async function relayTarget(rounds: number, redis?: { url: string; instances: num
         sockets[i]!.send(JSON.stringify({ t: 'ack', mailboxId: mailboxes[i]!.mailboxId, ids }));
       };
       const ackTimer = setInterval(() => sockets.forEach((_, i) => flush(i)), 20);
+      // Which sender sent message i (its socket, hence its instance), to split local from remote deliveries.
+      const senderOf = new Int32Array(MESSAGES);
+      const local: number[] = [];
+      const remote: number[] = [];
       const { latencies, seconds } = await drive(
         sockets,
-        (i, sentAt) => JSON.stringify({ t: 'send', queue, token: tokens.pop(), payload: payloadOf(i, sentAt) }),
+        (i, sentAt, sender) => {
+          senderOf[i] = sender;
+          return JSON.stringify({ t: 'send', queue, token: tokens.pop(), payload: payloadOf(i, sentAt) });
+        },
         (data, idx) => {
           const f = JSON.parse(data) as { t: string; id?: string; payload?: string; code?: string };
           if (f.t === 'msg' && f.payload !== undefined && f.id !== undefined) {
             pendingAcks[idx]!.push(f.id);
             if (pendingAcks[idx]!.length >= 100) flush(idx);
-            return { deliveredAt: sentAtOf(f.payload) };
+            const sentAt = sentAtOf(f.payload);
+            if (urls.length > 1) {
+              const sameInstance = senderOf[indexOf(f.payload)]! % urls.length === idx % urls.length;
+              (sameInstance ? local : remote).push(performance.now() - sentAt);
+            }
+            return { deliveredAt: sentAt };
           }
           if (f.t === 'error') throw new Error(`relay error during bench: ${f.code}`);
           return { sentDone: f.t === 'sent' };
@@ -282,7 +302,19 @@ async function relayTarget(rounds: number, redis?: { url: string; instances: num
       sockets.forEach((_, i) => flush(i));
       await new Promise((r) => setTimeout(r, 200));
       for (const ws of sockets) ws.close();
-      return summarize(latencies, seconds);
+      const round = summarize(latencies, seconds);
+      if (urls.length > 1) {
+        const l = [...local].sort((a, b) => a - b);
+        const r = [...remote].sort((a, b) => a - b);
+        const ms = (x: number): number => Number(x.toFixed(2));
+        round.split = {
+          localP50Ms: ms(percentile(l, 50)),
+          localP99Ms: ms(percentile(l, 99)),
+          remoteP50Ms: ms(percentile(r, 50)),
+          remoteP99Ms: ms(percentile(r, 99)),
+        };
+      }
+      return round;
     },
     stop: async () => {
       await Promise.all(relays.map((r) => r.stop()));
@@ -423,7 +455,8 @@ async function mainRedis(instances: number): Promise<void> {
       triples.push({ baseline: b, embedded: e, redis: q });
       console.log(
         `round ${r + 1}: baseline ${b.deliveriesPerSecond}/s p99 ${b.p99Ms} ms | embedded ${e.deliveriesPerSecond}/s p99 ${e.p99Ms} ms | ` +
-          `redis×${instances} ${q.deliveriesPerSecond}/s p99 ${q.p99Ms} ms`,
+          `redis×${instances} ${q.deliveriesPerSecond}/s p99 ${q.p99Ms} ms` +
+          (q.split === undefined ? '' : ` (same instance p50/p99 ${q.split.localP50Ms}/${q.split.localP99Ms} ms, across ${q.split.remoteP50Ms}/${q.split.remoteP99Ms} ms)`),
       );
     }
     await embedded.stop();
@@ -441,7 +474,17 @@ async function mainRedis(instances: number): Promise<void> {
     const summary = {
       baseline: sideOf(triples.map((t) => t.baseline), baselineIdle),
       embedded: sideOf(triples.map((t) => t.embedded), embeddedIdle),
-      redis: { instances, ...sideOf(triples.map((t) => t.redis), redisIdle) },
+      redis: {
+        instances,
+        ...sideOf(triples.map((t) => t.redis), redisIdle),
+        // Medians over rounds: deliveries on the sender's instance vs through the wake-up bus.
+        split: {
+          localP50Ms: Number(median(triples.map((t) => t.redis.split?.localP50Ms ?? NaN)).toFixed(2)),
+          localP99Ms: Number(median(triples.map((t) => t.redis.split?.localP99Ms ?? NaN)).toFixed(2)),
+          remoteP50Ms: Number(median(triples.map((t) => t.redis.split?.remoteP50Ms ?? NaN)).toFixed(2)),
+          remoteP99Ms: Number(median(triples.map((t) => t.redis.split?.remoteP99Ms ?? NaN)).toFixed(2)),
+        },
+      },
     };
     const ratio = (pick: (t: (typeof triples)[number]) => number): number => Number(median(triples.map(pick)).toFixed(3));
     // Per back-to-back round, then the median (robust to load changing between rounds).
