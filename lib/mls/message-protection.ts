@@ -29,6 +29,7 @@ import {
   ContentType,
   encodeFramedContentAuthData,
   encodePrivateMessageContent,
+  framedContentCodec,
   decodePrivateMessageContent,
   framedContentTbsCodec,
   privateContentAadCodec,
@@ -60,13 +61,24 @@ function framedContentTbs(
   wireFormat: FramedWireFormat,
   content: FramedContent,
   groupContext: GroupContext | undefined,
+  contextBytes?: Uint8Array,
 ): Uint8Array {
-  return encode(framedContentTbsCodec, {
-    version: ProtocolVersion.mls10,
-    wireFormat,
-    content,
-    ...(senderSignsGroupContext(content.sender.senderType) ? { context: groupContext } : {}),
-  });
+  if (contextBytes === undefined || !senderSignsGroupContext(content.sender.senderType)) {
+    return encode(framedContentTbsCodec, {
+      version: ProtocolVersion.mls10,
+      wireFormat,
+      content,
+      ...(senderSignsGroupContext(content.sender.senderType) ? { context: groupContext } : {}),
+    });
+  }
+  // The same bytes as framedContentTbsCodec, with the epoch's GroupContext
+  // taken already encoded (it is constant for the epoch) instead of encoding
+  // it again for every message.
+  const w = new Writer(256 + contextBytes.length);
+  w.u16(ProtocolVersion.mls10).u16(wireFormat);
+  framedContentCodec.encode(w, content);
+  w.bytes(contextBytes);
+  return w.finish();
 }
 
 /**
@@ -95,6 +107,8 @@ export interface SignFramedContentParams {
   content: FramedContent;
   /** The current epoch's GroupContext; signed into the TBS for member and new-member-commit senders. */
   groupContext: GroupContext;
+  /** `groupContext` already encoded (GroupState.contextBytes), to skip encoding it again; must match it. */
+  contextBytes?: Uint8Array;
   signaturePrivateKey: Uint8Array;
   /** For commits: MAC(confirmation_key, confirmed_transcript_hash), if already known. */
   confirmationTag?: Uint8Array;
@@ -103,7 +117,7 @@ export interface SignFramedContentParams {
 /** §6.1: sign FramedContent into an AuthenticatedContent (SignWithLabel "FramedContentTBS"). */
 export async function signFramedContent(cs: CipherSuite, p: SignFramedContentParams): Promise<AuthenticatedContent> {
   checkContentMatchesGroup(p.content.groupId, p.content.epoch, p.groupContext, 'content');
-  const tbs = framedContentTbs(p.wireFormat, p.content, p.groupContext);
+  const tbs = framedContentTbs(p.wireFormat, p.content, p.groupContext, p.contextBytes);
   const signature = await signWithLabel(cs, p.signaturePrivateKey, 'FramedContentTBS', tbs);
   const auth: FramedContentAuthData =
     p.confirmationTag === undefined ? { signature } : { signature, confirmationTag: p.confirmationTag };
@@ -116,8 +130,10 @@ export function verifyAuthenticatedContent(
   ac: AuthenticatedContent,
   groupContext: GroupContext,
   signaturePublicKey: Uint8Array,
+  /** `groupContext` already encoded, if the caller has it (must match it). */
+  contextBytes?: Uint8Array,
 ): Promise<boolean> {
-  const tbs = framedContentTbs(ac.wireFormat, ac.content, groupContext);
+  const tbs = framedContentTbs(ac.wireFormat, ac.content, groupContext, contextBytes);
   return verifyWithLabel(cs, signaturePublicKey, 'FramedContentTBS', tbs, ac.auth.signature);
 }
 
@@ -133,15 +149,23 @@ function checkContentMatchesGroup(groupId: Uint8Array, epoch: bigint, gc: GroupC
 }
 
 /** membership_tag = MAC(membership_key, AuthenticatedContentTBM) */
-function membershipTag(cs: CipherSuite, membershipKey: Uint8Array, ac: AuthenticatedContent, gc: GroupContext): Uint8Array {
+function membershipTag(
+  cs: CipherSuite,
+  membershipKey: Uint8Array,
+  ac: AuthenticatedContent,
+  gc: GroupContext,
+  contextBytes: Uint8Array | undefined,
+): Uint8Array {
   const w = new Writer(512);
-  w.bytes(framedContentTbs(ac.wireFormat, ac.content, gc));
+  w.bytes(framedContentTbs(ac.wireFormat, ac.content, gc, contextBytes));
   encodeFramedContentAuthData(w, ac.auth, ac.content.contentType);
   return cs.hash.mac(membershipKey, w.finish());
 }
 
 export interface PublicProtectParams {
   groupContext: GroupContext;
+  /** `groupContext` already encoded, if the caller has it (must match it). */
+  contextBytes?: Uint8Array;
   /** Required for member senders (the current epoch's membership_key). */
   membershipKey?: Uint8Array;
 }
@@ -156,11 +180,13 @@ export function protectPublicMessage(cs: CipherSuite, ac: AuthenticatedContent, 
   checkContentMatchesGroup(ac.content.groupId, ac.content.epoch, p.groupContext, 'content');
   if (ac.content.sender.senderType !== SenderType.member) return { content: ac.content, auth: ac.auth };
   if (p.membershipKey === undefined) throw new UsageError('a member PublicMessage needs the membership_key');
-  return { content: ac.content, auth: ac.auth, membershipTag: membershipTag(cs, p.membershipKey, ac, p.groupContext) };
+  return { content: ac.content, auth: ac.auth, membershipTag: membershipTag(cs, p.membershipKey, ac, p.groupContext, p.contextBytes) };
 }
 
 export interface PublicUnprotectParams {
   groupContext: GroupContext;
+  /** `groupContext` already encoded, if the caller has it (must match it). */
+  contextBytes?: Uint8Array;
   /** The current epoch's membership_key (checked for member senders). */
   membershipKey: Uint8Array;
   signatureKey: SignatureKeyResolver;
@@ -190,11 +216,11 @@ export async function unprotectPublicMessage(
   if (msg.content.sender.senderType === SenderType.member) {
     // V-PROT-2 (§6.2): the membership_tag MUST be checked.
     const tag = msg.membershipTag;
-    if (tag === undefined || !bytesEqual(tag, membershipTag(cs, p.membershipKey, ac, p.groupContext))) {
+    if (tag === undefined || !bytesEqual(tag, membershipTag(cs, p.membershipKey, ac, p.groupContext, p.contextBytes))) {
       throw new CryptoError('membership_tag', '[V-PROT-2] membership tag does not verify');
     }
   }
-  await checkSignature(cs, ac, p.groupContext, p.signatureKey);
+  await checkSignature(cs, ac, p.groupContext, p.signatureKey, p.contextBytes);
   return ac;
 }
 
@@ -204,10 +230,11 @@ async function checkSignature(
   ac: AuthenticatedContent,
   gc: GroupContext,
   resolve: SignatureKeyResolver,
+  contextBytes: Uint8Array | undefined,
 ): Promise<void> {
   const key = resolve(ac.content.sender, ac.content);
   if (key === undefined) throw new ValidationError('V-PROT-3', 'no signature key for the sender');
-  if (!(await verifyAuthenticatedContent(cs, ac, gc, key))) {
+  if (!(await verifyAuthenticatedContent(cs, ac, gc, key, contextBytes))) {
     throw new CryptoError('signature', '[V-PROT-3] FramedContentTBS signature does not verify');
   }
 }
@@ -298,6 +325,8 @@ export async function protectPrivateMessage(
 
 export interface PrivateUnprotectParams {
   groupContext: GroupContext;
+  /** `groupContext` already encoded, if the caller has it (must match it). */
+  contextBytes?: Uint8Array;
   secretTree: SecretTree;
   senderDataSecret: Uint8Array;
   /**
@@ -358,7 +387,7 @@ export async function unprotectPrivateMessage(
   const sender: Sender = { senderType: SenderType.member, leafIndex: leaf };
   const content = framedContentFrom(msg, sender, pmc);
   const ac: AuthenticatedContent = { wireFormat: WireFormat.privateMessage, content, auth: pmc.auth };
-  await checkSignature(cs, ac, p.groupContext, () => signatureKey);
+  await checkSignature(cs, ac, p.groupContext, () => signatureKey, p.contextBytes);
   prepared.commit();
   return ac;
 }

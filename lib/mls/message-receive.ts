@@ -81,6 +81,7 @@ export async function receiveFramed(state: GroupState, message: MLSMessage): Pro
     }
     const content = await unprotectPublicMessage(cs, pm, {
       groupContext: state.context,
+      contextBytes: state.contextBytes,
       membershipKey: state.keys.membershipKey,
       signatureKey: senderSignatureKey(state),
     });
@@ -93,6 +94,7 @@ export async function receiveFramed(state: GroupState, message: MLSMessage): Pro
     const secretTree = state.secretTree.clone();
     const content = await unprotectPrivateMessage(cs, pm, {
       groupContext: state.context,
+      contextBytes: state.contextBytes,
       secretTree,
       senderDataSecret: state.keys.senderDataSecret,
       memberSignatureKey: (leaf: LeafIndex) => state.tree.leaf(leaf)?.signatureKey,

@@ -41,6 +41,7 @@ export async function signAsMember(
     wireFormat,
     content,
     groupContext: state.context,
+    contextBytes: state.contextBytes,
     signaturePrivateKey: state.signaturePrivateKey,
   });
 }
@@ -56,6 +57,7 @@ export async function protectAsMember(
   if (ac.wireFormat === WireFormat.publicMessage) {
     const publicMessage = protectPublicMessage(state.suite, ac, {
       groupContext: state.context,
+      contextBytes: state.contextBytes,
       membershipKey: state.keys.membershipKey,
     });
     return { state, message: { version: ProtocolVersion.mls10, wireFormat: WireFormat.publicMessage, publicMessage } };

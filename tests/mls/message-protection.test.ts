@@ -17,7 +17,7 @@ import {
   type PrivateMessage,
   type PublicMessage,
 } from '../../lib/mls/framing.ts';
-import { ProtocolVersion, type GroupContext } from '../../lib/mls/group-context.ts';
+import { groupContextCodec, ProtocolVersion, type GroupContext } from '../../lib/mls/group-context.ts';
 import { ProposalType } from '../../lib/mls/proposals.ts';
 import {
   protectPrivateMessage,
@@ -100,6 +100,34 @@ describe.each(SUPPORTED_CIPHER_SUITES.map((id) => [id]))('message protection, su
     expect(a0.content.contentType === ContentType.application && new TextDecoder().decode(a0.content.applicationData)).toBe('zero');
     // padToMultipleOf: the ciphertext is the padded plaintext plus the tag.
     expect((m1.ciphertext.length - cs.aead.tagSize) % 64).toBe(0);
+  });
+
+  it(`suite ${id} V-PROT-3: the pre-encoded GroupContext (contextBytes) gives the same TBS as encoding it; another epoch's bytes do not verify`, async () => {
+    const s = await setup(cs);
+    const contextBytes = encode(groupContextCodec, s.gc);
+    const withBytes = await signFramedContent(cs, {
+      wireFormat: WireFormat.privateMessage,
+      content: s.app('pre-encoded'),
+      groupContext: s.gc,
+      contextBytes,
+      signaturePrivateKey: s.sig.privateKey,
+    });
+    const m = await protectPrivateMessage(cs, withBytes, { secretTree: s.senderTree, senderDataSecret: s.senderDataSecret });
+    // Verified without the bytes (encoding the context) and with them.
+    await unprotectPrivateMessage(cs, m, s.receiver());
+    await unprotectPrivateMessage(cs, m, { ...s.receiver(), contextBytes });
+    const m2 = await s.sendPrivate(s.app('encoded here'));
+    await unprotectPrivateMessage(cs, m2, { ...s.receiver(), contextBytes });
+    // The bytes of another GroupContext make the signature fail.
+    const other = encode(groupContextCodec, { ...s.gc, confirmedTranscriptHash: cs.randomBytes(cs.kdf.size) });
+    const m3 = await s.sendPrivate(s.app('other context'));
+    await rejectsWith(unprotectPrivateMessage(cs, m3, { ...s.receiver(), contextBytes: other }), CryptoError, 'V-PROT-3');
+    // PublicMessage: tag and signature agree either way.
+    const ac = await signFramedContent(cs, { wireFormat: WireFormat.publicMessage, content: s.remove(), groupContext: s.gc, contextBytes, signaturePrivateKey: s.sig.privateKey });
+    const pm = protectPublicMessage(cs, ac, { groupContext: s.gc, contextBytes, membershipKey: s.membershipKey });
+    expect(protectPublicMessage(cs, ac, { groupContext: s.gc, membershipKey: s.membershipKey }).membershipTag).toEqual(pm.membershipTag);
+    await unprotectPublicMessage(cs, pm, { groupContext: s.gc, membershipKey: s.membershipKey, signatureKey: () => s.sig.publicKey });
+    await unprotectPublicMessage(cs, pm, { groupContext: s.gc, contextBytes, membershipKey: s.membershipKey, signatureKey: () => s.sig.publicKey });
   });
 
   it(`suite ${id} V-ST-2: a replayed PrivateMessage is rejected`, async () => {
