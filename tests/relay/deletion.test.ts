@@ -20,7 +20,17 @@ function canary(label: string, size: number): Uint8Array {
 
 function filesContaining(relay: StoreRelay, needle: Uint8Array): string[] {
   const probe = Buffer.from(needle.subarray(0, 64));
-  return relay.files().filter((f) => readFileSync(f).indexOf(probe) >= 0);
+  return relay.files().filter((f) => {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(f);
+    } catch (err) {
+      // Listed, then replaced before we read it (Redis's AOF rewrite swaps its files): it holds nothing now.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+    return bytes.indexOf(probe) >= 0;
+  });
 }
 
 async function until(cond: () => boolean, ms: number): Promise<boolean> {
