@@ -14,7 +14,8 @@
  * never imported, so bundlers for the extension never see it; where that
  * function is absent (browsers, service workers) `nodeCrypto()` is undefined
  * and callers keep their portable path. The outputs are byte-identical to the
- * portable paths (the crypto-suites tests compare them).
+ * portable paths (the crypto-suites tests compare them); callers copy Node's
+ * Buffers into plain Uint8Arrays (a Buffer may be a view into a shared pool).
  */
 import type * as NodeCryptoModule from 'node:crypto';
 
@@ -44,11 +45,6 @@ export function nodeCrypto(): NodeCrypto | undefined {
   }
   loaded = { module };
   return module;
-}
-
-/** A plain Uint8Array copy of a Buffer (Buffers may be views into a shared pool, and compare unequal in tests). */
-export function plainBytes(b: Uint8Array): Uint8Array {
-  return new Uint8Array(b);
 }
 
 /** A bounded LRU map from key bytes (as hex) to an imported KeyObject. */
