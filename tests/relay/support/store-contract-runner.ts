@@ -14,6 +14,7 @@ import { createClient, RESP_TYPES } from 'redis';
 import { RedisStore } from '../../../relay/redis-store.ts';
 import { SqliteStore } from '../../../relay/sqlite-store.ts';
 import { CASES, prepare, type ContractContext } from './store-contract-cases.ts';
+import { redisHolds } from './redis-scan.ts';
 
 const argv = (globalThis as unknown as { Deno: { args: string[] } }).Deno.args;
 const flag = (name: string): string | undefined => {
@@ -22,10 +23,6 @@ const flag = (name: string): string | undefined => {
 };
 const kind = flag('store');
 const only = flag('case');
-
-function contains(hay: Uint8Array, needle: Uint8Array): boolean {
-  return Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength).indexOf(Buffer.from(needle)) >= 0;
-}
 
 async function sqliteContext(dir: string, n: number): Promise<{ ctx: ContractContext; close: () => Promise<void> }> {
   const path = `${dir}/contract-${n}.db`;
@@ -60,37 +57,7 @@ async function redisContext(url: string, n: number): Promise<{ ctx: ContractCont
   const probe = createClient({ url, commandOptions: { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } });
   await probe.connect();
   const cmd = (args: string[]): Promise<unknown> => probe.sendCommand(args);
-  // Arrays, and HGETALL's field → value object.
-  const flat = (v: unknown): Uint8Array[] =>
-    Array.isArray(v)
-      ? v.flatMap(flat)
-      : v instanceof Uint8Array
-        ? [v]
-        : typeof v === 'object' && v !== null
-          ? Object.values(v).flatMap(flat)
-          : [];
-  /** Every value under the prefix, read by type (not DUMP, which may compress). */
-  const holds = async (bytes: Uint8Array): Promise<boolean> => {
-    let cursor = '0';
-    do {
-      const r = (await cmd(['SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', '1000'])) as unknown[];
-      cursor = String(r[0]);
-      for (const keyRaw of (r[1] as unknown[]) ?? []) {
-        const key = Buffer.from(keyRaw as Uint8Array).toString('utf8');
-        const type = Buffer.from((await cmd(['TYPE', key])) as Uint8Array).toString('utf8');
-        const read: Record<string, string[]> = {
-          string: ['GET', key],
-          hash: ['HGETALL', key],
-          list: ['LRANGE', key, '0', '-1'],
-          set: ['SMEMBERS', key],
-          zset: ['ZRANGE', key, '0', '-1'],
-        };
-        const c = read[type];
-        if (c !== undefined && flat(await cmd(c)).some((v) => contains(v, bytes))) return true;
-      }
-    } while (cursor !== '0');
-    return false;
-  };
+  const holds = (bytes: Uint8Array): Promise<boolean> => redisHolds(cmd, prefix, bytes);
   /** Message payloads, recipient sets, inboxes, queue message sets, and the expiry index. */
   const leftovers = async (): Promise<number> => {
     let n = Number(await cmd(['ZCARD', `${prefix}exp`]));

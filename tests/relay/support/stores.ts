@@ -11,6 +11,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, RESP_TYPES } from 'redis';
 import { startRedis, type RedisProcess } from '../../support/redis-process.ts';
+import { redisHolds } from './redis-scan.ts';
 import { dumpRelayDatabase, startRelay, type RelayProcess, type StartRelayOptions } from '../../support/relay-process.ts';
 
 export type StoreKind = 'sqlite' | 'redis';
@@ -96,35 +97,8 @@ export async function startRelayOn(kind: StoreKind, opts: StartOnOptions = {}): 
       if (redis === undefined) throw new Error('inMemory() is for the Redis store');
       const client = createClient({ url: redis.url, commandOptions: { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } });
       await client.connect();
-      const needle = Buffer.from(bytes);
-      const flat = (v: unknown): Buffer[] =>
-        Array.isArray(v)
-          ? v.flatMap(flat)
-          : Buffer.isBuffer(v)
-            ? [v]
-            : typeof v === 'object' && v !== null
-              ? Object.values(v).flatMap(flat)
-              : [];
       try {
-        let cursor = '0';
-        do {
-          const r = (await client.sendCommand(['SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', '1000'])) as unknown[];
-          cursor = String(r[0]);
-          for (const raw of (r[1] as unknown[]) ?? []) {
-            const key = String(raw);
-            const type = String(await client.sendCommand(['TYPE', key]));
-            const read: Record<string, string[]> = {
-              string: ['GET', key],
-              hash: ['HGETALL', key],
-              list: ['LRANGE', key, '0', '-1'],
-              set: ['SMEMBERS', key],
-              zset: ['ZRANGE', key, '0', '-1'],
-            };
-            const cmd = read[type];
-            if (cmd !== undefined && flat(await client.sendCommand(cmd)).some((v) => v.indexOf(needle) >= 0)) return true;
-          }
-        } while (cursor !== '0');
-        return false;
+        return await redisHolds((args) => client.sendCommand(args), prefix, bytes);
       } finally {
         await client.close();
       }
