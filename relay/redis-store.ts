@@ -382,6 +382,15 @@ const text = (v: unknown): string => (v instanceof Uint8Array ? Buffer.from(v).t
 const int = (v: unknown): number => (typeof v === 'number' ? v : Number(text(v)));
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
+/** The script arguments of a spend and the message it pays for (postToQueue, postToMailbox). */
+const spendAndMessage = (spend: Spend, m: NewMessage): Arg[] => [
+  spend.keyId,
+  spend.inputHash,
+  m.messageId,
+  Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength),
+  String(m.expiresAt),
+];
+
 export class RedisStore implements RelayStore {
   private readonly shas = new Map<ScriptName, string>();
   /** Something was deleted since the last AOF rewrite was started. */
@@ -636,14 +645,7 @@ export class RedisStore implements RelayStore {
 
   async postToQueue(spend: Spend, queueHash: string, m: NewMessage): Promise<SpendResult<string[]>> {
     const r = list(
-      await this.run('postToQueue', this.key('q', queueHash), [
-        queueHash,
-        spend.keyId,
-        spend.inputHash,
-        m.messageId,
-        Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength),
-        String(m.expiresAt),
-      ]),
+      await this.run('postToQueue', this.key('q', queueHash), [queueHash, ...spendAndMessage(spend, m)]),
     );
     const code = int(r[0]);
     if (code === OK) return { ok: true, value: list(r[1]).map(text) };
@@ -652,14 +654,7 @@ export class RedisStore implements RelayStore {
 
   async postToMailbox(spend: Spend, mailboxId: string, m: NewMessage): Promise<SpendResult<null>> {
     const code = int(
-      await this.run('postToMailbox', this.key('mb', mailboxId), [
-        mailboxId,
-        spend.keyId,
-        spend.inputHash,
-        m.messageId,
-        Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength),
-        String(m.expiresAt),
-      ]),
+      await this.run('postToMailbox', this.key('mb', mailboxId), [mailboxId, ...spendAndMessage(spend, m)]),
     );
     if (code === OK) return { ok: true, value: null };
     return { ok: false, reason: code === SPENT ? 'spent' : 'not_found' };
