@@ -6,13 +6,15 @@
  * click, so this is the first thing the Save handler does. Chrome scopes
  * passkeys to the extension itself and needs nothing.
  */
+import { FIREFOX_HOST_PERMISSIONS } from '../extension/manifest-policy.ts';
 
 export interface PermissionsLike {
   contains(p: { origins: string[] }): Promise<boolean>;
   request(p: { origins: string[] }): Promise<boolean>;
 }
 
-const GRANTED_IN_MANIFEST = new Set(['localhost', '127.0.0.1']);
+/** Hosts the Firefox manifest grants up front (its host_permissions), e.g. 'localhost'. */
+const GRANTED_IN_MANIFEST = new Set(FIREFOX_HOST_PERMISSIONS.map((pattern) => new URL(pattern).hostname));
 
 /** The host-permission pattern for a relay URL; null when none is needed (or the URL is not one we can ask for). */
 export function relayOriginPattern(url: string): string | null {
