@@ -115,11 +115,24 @@ function contextOf(page: Page): string {
 }
 
 /** Evaluate an expression in the browser's privileged scope (needs --remote-allow-system-access). */
+/** The browser window's privileged browsing context, looked up once per connection (the window lives as long as the browser). */
+const chromeContexts = new WeakMap<BidiConnection, Promise<string>>();
+
+function chromeContext(connection: BidiConnection): Promise<string> {
+  let found = chromeContexts.get(connection);
+  if (found === undefined) {
+    found = connection.send('browsingContext.getTree', { 'moz:scope': 'chrome' }).then((tree) => {
+      const context = (tree.result.contexts as { context: string }[])[0]?.context;
+      if (context === undefined) throw new Error('no chrome browsing context');
+      return context;
+    });
+    chromeContexts.set(connection, found);
+  }
+  return found;
+}
+
 async function chromeEval(connection: BidiConnection, expression: string): Promise<unknown> {
-  const tree = await connection.send('browsingContext.getTree', { 'moz:scope': 'chrome' });
-  const contexts = tree.result.contexts as { context: string }[];
-  const context = contexts[0]?.context;
-  if (context === undefined) throw new Error('no chrome browsing context');
+  const context = await chromeContext(connection);
   const r = await connection.send('script.evaluate', { expression, target: { context }, awaitPromise: true });
   const out = r.result as { type: string; result?: { type: string; value?: unknown }; exceptionDetails?: { text?: string } };
   if (out.type !== 'success') throw new Error(`chrome-scope evaluation failed: ${out.exceptionDetails?.text ?? 'unknown error'}`);
