@@ -1,104 +1,37 @@
 /**
- * `npm run bench:mls` (tsx bench/mls.ts [--quick] [--only=ours|ts-mls] [--n=1024,256] [--profile=OP]):
- * times our MLS engine and ts-mls 1.6.4 for cipher suite 1 at N = 2, 32, 256
- * and 1024 members, both driven through the same `InteropMember` interface
- * with MLSMessage bytes (so both pay their own encoding and decoding).
+ * `npm run bench:mls` (tsx bench/mls.ts [--quick] [--only=ours|ts-mls] [--n=1024,256] [--profile=OP] [--browser]):
+ * our MLS engine against ts-mls 1.6.4, suite 1, at N = 2, 32, 256 and 1024
+ * members. What is measured and how is described in bench/mls-core.ts, which
+ * holds everything but the environment; this file is the Node driver.
  *
- * Operations (median ms over repeated runs from the same immutable state):
- *  - add_all:           adding N-1 members to a fresh group, in commits of 100 adds (total);
- *  - commit_blank:      an empty commit (full path) by the creator right after the adds:
- *                       nobody else has committed, so each copath resolution is all leaves;
- *  - commit_populated:  the same in a populated tree: one member in every subtree of the
- *                       creator's copath has committed once, so each resolution is one node;
- *  - process_commit:    a member processes that populated-tree commit;
- *  - process_blank:     a member processes the blank-tree commit (extra, no target);
- *  - join_welcome:      a member of the last add batch joins from its Welcome (ratchet_tree extension);
- *  - encrypt, decrypt:  a 100-byte application message, one ratchet step each.
+ * Under Node the benchmark runs in this process (our engine takes lib/crypto's
+ * Node fast path there) and writes bench-results/mls.json (one record per
+ * operation and N). `--browser` runs the very same core inside headless
+ * Chromium instead (bench/mls-browser.ts), where our engine takes the portable
+ * WebCrypto/noble path the extension runs, and writes
+ * bench-results/mls-browser.json.
  *
- * Why "populated" is built this way: a literal "every member has committed once"
- * history needs every member to process every other member's commit (O(N²)
- * processing, hours for ts-mls at N=1024). What a commit costs depends only on
- * the committer's copath, so for each copath subtree (leaves 2^k .. 2^(k+1)-1)
- * the creator replaces leaf 2^k by a fresh member (remove + add in one commit),
- * who joins and commits once, and the creator processes that commit.
- *
- * Both implementations first build their fixtures (untimed, checked for
- * agreement; add_all is timed while doing so), then every other operation is
- * timed with the two implementations' runs alternating, so that load from
- * other processes on a shared machine hits both alike.
- *
- * Prints a table with the ratio ts-mls/ours and whether the N=1024 targets are
- * met, and writes bench-results/mls.json (one record per operation and N).
  * `--profile=OP` also records a CPU profile of that operation's runs (both
  * implementations unless --only) to bench-results/profile-<OP>-N<n>.cpuprofile
- * (open it in Chrome DevTools or speedscope).
+ * (with --browser: profile-browser-<OP>-N<n>.cpuprofile); open it in Chrome
+ * DevTools or speedscope.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bytesEqual } from '../lib/mls/codec.ts';
-import { utf8, type InteropMember } from '../tests/mls/interop/member.ts';
 import { peerMember } from '../tests/mls/interop/peer.ts';
-import { formatMs, measure, measureAlternating, onceOf, timed, type Measurement, type MeasureOptions, type Once } from './timing.ts';
+import { describeOurCrypto, describeRuntime, parseArgs, PEER_CRYPTO, report, runBench, SUITE, type BenchHost, type Contestant } from './mls-core.ts';
 
-const SUITE = 1;
-const BATCH = 100;
-
-type Factory = (name: string) => Promise<InteropMember>;
-type ImplName = 'ours' | 'ts-mls';
-
-const OPERATIONS = [
-  'add_all',
-  'commit_blank',
-  'commit_populated',
-  'process_commit',
-  'process_blank',
-  'join_welcome',
-  'encrypt',
-  'decrypt',
-] as const;
-type Operation = (typeof OPERATIONS)[number];
-type TimedOperation = Exclude<Operation, 'add_all'>;
-
-/** Targets at N=1024, as ts-mls time / our time. */
-const TARGETS: Partial<Record<Operation, number>> = {
-  commit_populated: 50,
-  process_commit: 100,
-  join_welcome: 5,
-  commit_blank: 4,
-  encrypt: 5,
-  decrypt: 4,
-};
-
-interface Args {
-  readonly quick: boolean;
-  readonly only: ImplName | undefined;
-  readonly sizes: readonly number[];
-  readonly profile: Operation | undefined;
-}
-
-function parseArgs(argv: readonly string[]): Args {
-  const quick = argv.includes('--quick');
-  const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-  if (onlyArg !== undefined && onlyArg !== 'ours' && onlyArg !== 'ts-mls') throw new Error('--only=ours|ts-mls');
-  const nArg = argv.find((a) => a.startsWith('--n='))?.slice('--n='.length);
-  const sizes = nArg !== undefined ? nArg.split(',').map(Number) : quick ? [2, 32] : [2, 32, 256, 1024];
-  if (sizes.some((n) => !Number.isInteger(n) || n < 2)) throw new Error('--n=N[,N...] with N >= 2');
-  const profile = argv.find((a) => a.startsWith('--profile='))?.slice('--profile='.length);
-  if (profile !== undefined && !(OPERATIONS as readonly string[]).includes(profile)) throw new Error(`--profile=${OPERATIONS.join('|')}`);
-  return { quick, only: onlyArg, sizes, profile: profile as Operation | undefined };
-}
-
-const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench-results');
+export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench-results');
 
 function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
 }
 
-/** Runs `fn`, under the V8 CPU profiler when `file` is given. */
-async function profiled<T>(file: string | undefined, fn: () => Promise<T>): Promise<T> {
-  if (file === undefined) return fn();
+/** Runs `fn` under the V8 CPU profiler of this process, saving the profile in RESULTS_DIR. */
+async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const file = join(RESULTS_DIR, `${name}.cpuprofile`);
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
@@ -115,237 +48,34 @@ async function profiled<T>(file: string | undefined, fn: () => Promise<T>): Prom
   }
 }
 
-function reps(args: Args, n: number, expensive: boolean): MeasureOptions {
-  if (args.quick) return { minReps: 2, maxReps: 5, budgetMs: 500 };
-  if (expensive && n >= 256) return { minReps: 1, maxReps: 3, budgetMs: 1 };
-  return { minReps: 5, maxReps: 15, budgetMs: 2500 };
-}
-
-function messageReps(args: Args): MeasureOptions {
-  return args.quick ? { minReps: 5, maxReps: 10, budgetMs: 200 } : { minReps: 40, maxReps: 60, budgetMs: 1500 };
-}
-
-function must<T>(v: T | undefined, what: string): T {
-  if (v === undefined) throw new Error(`bench: missing ${what}`);
-  return v;
-}
-
-/** Checks (untimed) that two members reached the same epoch state, so the timed work is real. */
-function expectSameEpoch(a: InteropMember, b: InteropMember, step: string): void {
-  if (a.epoch() !== b.epoch() || !bytesEqual(a.epochAuthenticator(), b.epochAuthenticator())) {
-    throw new Error(`bench (${a.impl}): ${a.name} and ${b.name} disagree after ${step}`);
+async function runInNode(argv: readonly string[]): Promise<void> {
+  const args = parseArgs(argv);
+  const contestants: Contestant[] = [];
+  if (args.only !== 'ts-mls') {
+    // Loaded only when needed, so --only=ts-mls never touches lib/.
+    const { ourMember } = await import('../tests/mls/interop/ours.ts');
+    contestants.push({ name: 'ours', factory: (name) => ourMember(name, SUITE) });
   }
-}
+  if (args.only !== 'ours') contestants.push({ name: 'ts-mls', factory: (name) => peerMember(name, SUITE) });
 
-const PAYLOAD = new Uint8Array(100).fill(0x61);
+  const runtime = describeRuntime();
+  log(`runtime: ${runtime}`);
+  if (args.only !== 'ts-mls') log(`ours: ${await describeOurCrypto()}`);
+  if (args.only !== 'ours') log(`ts-mls: ${PEER_CRYPTO}`);
+  const host: BenchHost = { log, profile: profiled };
+  const records = await runBench(args, contestants, host);
 
-/** Everything one implementation's timed operations start from, at one N. */
-interface Fixture {
-  readonly addAll: Measurement;
-  /** The creator after all adds, and the Welcome of the last batch with a member it is for. */
-  readonly full: InteropMember;
-  readonly welcome: Uint8Array;
-  readonly joiner: InteropMember;
-  /** That member after joining. */
-  readonly member: InteropMember;
-  readonly blankCommit: Uint8Array;
-  /** Creator and one member after populating the creator's copath, and the creator's next commit. */
-  readonly popCreator: InteropMember;
-  readonly popReceiver: InteropMember;
-  readonly popCommit: Uint8Array;
-  /** Application messages from the creator, in order, for `member` to read. */
-  readonly ciphertexts: readonly Uint8Array[];
-}
-
-async function prepare(impl: ImplName, factory: Factory, n: number, args: Args): Promise<Fixture> {
-  const creator0 = await factory('m0');
-  await creator0.createGroup(utf8(`bench ${impl} ${n}`));
-  const others: InteropMember[] = [];
-  const keyPackages: Uint8Array[] = [];
-  const kpTime = await timed(async () => {
-    for (let i = 1; i < n; i++) {
-      const m = await factory(`m${i}`);
-      others.push(m);
-      keyPackages.push(await m.keyPackage());
-    }
-  });
-  log(`  ${impl} N=${n}: ${n - 1} key packages in ${formatMs(kpTime.ms)} ms (untimed)`);
-
-  // add_all (timed here, on its own): every member, in commits of BATCH adds.
-  let full: InteropMember | undefined;
-  let welcome: Uint8Array | undefined;
-  const addAll = await profiled(args.profile === 'add_all' ? join(RESULTS_DIR, `profile-add_all-${impl}-N${n}.cpuprofile`) : undefined, () =>
-    measure(
-      () => creator0.fork(),
-      async (c) => {
-        for (let i = 0; i < keyPackages.length; i += BATCH) {
-          const r = await c.commit({ adds: keyPackages.slice(i, i + BATCH) });
-          welcome = r.welcome;
-        }
-        full = c;
-      },
-      reps(args, n, true),
-    ),
-  );
-  log(`  ${impl} N=${n} add_all: ${formatMs(addAll.medianMs)} ms (${addAll.reps} runs)`);
-  const fullState = must(full, 'group after adds');
-  const joiner = must(others.at(-1), 'joiner');
-
-  const fixtureTime = await timed(async () => {
-    const member = joiner.fork();
-    await member.joinFromWelcome(must(welcome, 'Welcome'));
-    expectSameEpoch(fullState, member, 'join');
-
-    const blankCommitter = fullState.fork();
-    const blankCommit = (await blankCommitter.commit()).commit;
-    const blankReceiver = member.fork();
-    await blankReceiver.process(blankCommit);
-    expectSameEpoch(blankCommitter, blankReceiver, 'blank commit');
-
-    const sender = fullState.fork();
-    const ciphertexts: Uint8Array[] = [];
-    for (let i = 0; i <= messageReps(args).maxReps; i++) ciphertexts.push(await sender.encrypt(PAYLOAD));
-
-    // Populate the creator's copath (see the header).
-    const popCreator = fullState.fork();
-    let popReceiver = member.fork();
-    for (let k = Math.floor(Math.log2(n - 1)); k >= 1; k--) {
-      const leaf = 2 ** k;
-      const p = await factory(`p${k}`);
-      const r = await popCreator.commit({ removes: [leaf], adds: [await p.keyPackage()] });
-      await p.joinFromWelcome(must(r.welcome, 'populator Welcome'));
-      if (p.ownLeafIndex() !== leaf) throw new Error(`bench: populator landed at ${p.ownLeafIndex()}, not ${leaf}`);
-      const c = await p.commit();
-      await popCreator.process(c.commit);
-      expectSameEpoch(popCreator, p, `populator ${k}`);
-      popReceiver = p;
-    }
-    const popCommitter = popCreator.fork();
-    const popCommit = (await popCommitter.commit()).commit;
-    const check = popReceiver.fork();
-    await check.process(popCommit);
-    expectSameEpoch(popCommitter, check, 'populated commit');
-    return { member, blankCommit, ciphertexts, popCreator, popReceiver, popCommit };
-  });
-  log(`  ${impl} N=${n}: fixtures (join, commits, populated copath, messages) in ${formatMs(fixtureTime.ms)} ms (untimed)`);
-  return { addAll, full: fullState, welcome: must(welcome, 'Welcome'), joiner, ...fixtureTime.value };
-}
-
-/** The timed run of `op` from `f`; each call of the result is one run. */
-function operation(op: TimedOperation, f: Fixture): Once {
-  switch (op) {
-    case 'join_welcome':
-      return onceOf(() => f.joiner.fork(), (j) => j.joinFromWelcome(f.welcome));
-    case 'commit_blank':
-      return onceOf(() => f.full.fork(), (c) => c.commit());
-    case 'process_blank':
-      return onceOf(() => f.member.fork(), (m) => m.process(f.blankCommit));
-    case 'commit_populated':
-      return onceOf(() => f.popCreator.fork(), (c) => c.commit());
-    case 'process_commit':
-      return onceOf(() => f.popReceiver.fork(), (m) => m.process(f.popCommit));
-    case 'encrypt': {
-      const sender = f.full.fork();
-      return onceOf(() => sender, (s) => s.encrypt(PAYLOAD));
-    }
-    case 'decrypt': {
-      const reader = f.member.fork();
-      let next = 0;
-      return onceOf(
-        () => must(f.ciphertexts[next++], 'ciphertext'),
-        async (ct) => {
-          const r = await reader.process(ct);
-          if (r.kind !== 'application' || !bytesEqual(r.data, PAYLOAD)) throw new Error('bench: wrong plaintext');
-        },
-      );
-    }
-  }
-}
-
-interface BenchRecord {
-  operation: Operation;
-  n: number;
-  suite: number;
-  ours_ms: number | null;
-  peer_ms: number | null;
-  ratio: number | null;
-  ours_runs: number | null;
-  peer_runs: number | null;
-  /** Fastest run of each: less sensitive to load from other processes than the median. */
-  ours_min_ms: number | null;
-  peer_min_ms: number | null;
-}
-
-async function oursFactory(): Promise<Factory> {
-  const mod = await import('../tests/mls/interop/ours.ts');
-  return (name) => mod.ourMember(name, SUITE);
-}
-
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const impls: [ImplName, Factory][] = [];
-  if (args.only !== 'ts-mls') impls.push(['ours', await oursFactory()]);
-  if (args.only !== 'ours') impls.push(['ts-mls', (name) => peerMember(name, SUITE)]);
-
-  const records: BenchRecord[] = [];
-  for (const n of args.sizes) {
-    const fixtures: [ImplName, Fixture][] = [];
-    for (const [name, factory] of impls) {
-      log(`${name}, N=${n}: preparing`);
-      fixtures.push([name, await prepare(name, factory, n, args)]);
-    }
-    const results = new Map<ImplName, Partial<Record<Operation, Measurement>>>();
-    for (const [name, f] of fixtures) results.set(name, { add_all: f.addAll });
-    for (const op of OPERATIONS) {
-      if (op === 'add_all') continue;
-      const options = op === 'encrypt' || op === 'decrypt' ? messageReps(args) : reps(args, n, false);
-      const file = args.profile === op ? join(RESULTS_DIR, `profile-${op}-N${n}.cpuprofile`) : undefined;
-      const measured = await profiled(file, () => measureAlternating(fixtures.map(([, f]) => operation(op, f)), options));
-      const line = fixtures.map(([name], i) => `${name} ${formatMs(measured[i]!.medianMs)} ms (${measured[i]!.reps} runs)`).join(', ');
-      log(`  N=${n} ${op}: ${line}`);
-      fixtures.forEach(([name], i) => (results.get(name)![op] = measured[i]!));
-    }
-    for (const op of OPERATIONS) {
-      const ours = results.get('ours')?.[op];
-      const peer = results.get('ts-mls')?.[op];
-      records.push({
-        operation: op,
-        n,
-        suite: SUITE,
-        ours_ms: ours?.medianMs ?? null,
-        peer_ms: peer?.medianMs ?? null,
-        ratio: ours !== undefined && peer !== undefined ? peer.medianMs / ours.medianMs : null,
-        ours_runs: ours?.reps ?? null,
-        peer_runs: peer?.reps ?? null,
-        ours_min_ms: ours === undefined ? null : Math.min(...ours.samplesMs),
-        peer_min_ms: peer === undefined ? null : Math.min(...peer.samplesMs),
-      });
-    }
-  }
-
-  const fmt = (v: number | null): string => (v === null ? '-' : formatMs(v));
-  const rows = [['operation', 'N', 'ours ms', 'ts-mls ms', 'ts-mls/ours']];
-  for (const r of records) rows.push([r.operation, String(r.n), fmt(r.ours_ms), fmt(r.peer_ms), r.ratio === null ? '-' : `${r.ratio.toFixed(1)}×`]);
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  console.log(`\nMLS benchmark, cipher suite ${SUITE}${args.quick ? ' (quick)' : ''}, median ms\n`);
-  for (const row of rows) console.log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
-
-  const targetN = args.sizes.includes(1024) ? 1024 : Math.max(...args.sizes);
-  console.log(`\nTargets at N=${targetN}${targetN === 1024 ? '' : ' (targets are defined at N=1024; shown for reference)'}:`);
-  let allMet = true;
-  for (const [op, target] of Object.entries(TARGETS) as [Operation, number][]) {
-    const r = records.find((x) => x.operation === op && x.n === targetN);
-    const ratio = r?.ratio ?? null;
-    const met = ratio !== null && ratio >= target;
-    if (!met) allMet = false;
-    console.log(`  ${op.padEnd(17)} ≥ ${String(target).padStart(3)}×: ${ratio === null ? 'not measured' : `${ratio.toFixed(1)}× ${met ? 'MET' : 'MISSED'}`}`);
-  }
-  if (targetN === 1024) console.log(allMet ? '\nAll targets met.' : '\nSome targets missed.');
-
+  for (const line of report(records, args, runtime)) console.log(line);
   const file = join(RESULTS_DIR, 'mls.json');
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(file, `${JSON.stringify(records, null, 2)}\n`);
   console.log(`\nwrote ${file}`);
 }
 
-await main();
+const argv = process.argv.slice(2);
+if (parseArgs(argv).browser) {
+  const { runInBrowser } = await import('./mls-browser.ts');
+  await runInBrowser(argv, RESULTS_DIR);
+} else {
+  await runInNode(argv);
+}
