@@ -50,7 +50,7 @@ async function bundle(dir: string): Promise<void> {
     ],
     { cwd: ROOT },
   );
-  writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>bench:mls</title><script type="module" src="page.js"></script>\n');
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>bench:mls</title><script type="module" src="page.js"></script>\n');
 }
 
 const TYPES: Record<string, string> = { html: 'text/html', js: 'text/javascript', map: 'application/json' };
