@@ -1,14 +1,19 @@
 /**
  * AEADs of the MLS suites: AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305.
  *
- * Measured on this machine: noble's AES-GCM takes ~30–60 µs for messages up to a
- * few KiB while a WebCrypto call (which needs a fresh importKey, since MLS uses
- * a new key for nearly every message) costs ~120–160 µs; past ~8 KiB WebCrypto
- * wins by a growing margin. So small inputs go to noble and large ones to
- * WebCrypto when it is available. ChaCha20-Poly1305 is always noble (browsers
- * have no WebCrypto ChaCha). Under Node, AES-GCM of any size goes through
- * Node's synchronous cipher instead (~5 µs for a 200-byte message against ~21 µs
- * in noble; node-crypto.ts). The outputs are the same either way.
+ * Which implementation runs depends on what a call costs in the runtime, as
+ * measured (the outputs are the same either way):
+ *  - in browsers, a WebCrypto AES-GCM call is cheap even with the fresh
+ *    importKey that MLS needs for nearly every message (Chromium 156, 130
+ *    bytes: ~8-12 µs for import + encrypt against ~22-34 µs in noble, which
+ *    expands the key and GHASH tables per call), so every AES-GCM call goes
+ *    there;
+ *  - under Node (and Deno), every `crypto.subtle` call hops through a thread
+ *    pool (~120-160 µs for import + encrypt on Node 20), so small inputs go to
+ *    noble and only inputs above 8 KiB to WebCrypto; under Node the default
+ *    backend uses Node's synchronous cipher instead (~5 µs for 200 bytes;
+ *    node-crypto.ts).
+ * ChaCha20-Poly1305 is always noble (browsers have no WebCrypto ChaCha).
  */
 import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
@@ -19,8 +24,13 @@ import { nodeCrypto, type NodeCrypto } from './node-crypto.ts';
 
 export type AeadName = 'AES-128-GCM' | 'AES-256-GCM' | 'ChaCha20-Poly1305';
 
-/** Above this many bytes of input, AES-GCM goes to WebCrypto (when present). */
+/** Under Node and Deno, above this many bytes of input AES-GCM goes to WebCrypto (when present). */
 export const WEBCRYPTO_AES_THRESHOLD = 8192;
+
+/** Node, Deno (which has Node's `process` global) and the like: runtimes whose WebCrypto calls are expensive. */
+function serverRuntime(): boolean {
+  return typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node === 'string';
+}
 
 export interface AeadOptions {
   /**
@@ -29,6 +39,13 @@ export interface AeadOptions {
    * (tests compare all three).
    */
   backend?: 'auto' | 'webcrypto' | 'noble';
+  /**
+   * Inputs longer than this go to WebCrypto AES-GCM, the others to noble
+   * (not with the Node backend or 'noble'). Default: -1 (every input) in
+   * browsers, WEBCRYPTO_AES_THRESHOLD under Node and Deno (see the header);
+   * tests set it to exercise the browser's choice under Node.
+   */
+  webCryptoThreshold?: number;
 }
 
 export function aeadProvider(name: AeadName, options: AeadOptions = {}): AeadProvider {
@@ -39,6 +56,8 @@ export function aeadProvider(name: AeadName, options: AeadOptions = {}): AeadPro
   const cipher = name === 'ChaCha20-Poly1305' ? chacha20poly1305 : gcm;
   const node = name !== 'ChaCha20-Poly1305' && (options.backend ?? 'auto') === 'auto' ? nodeCrypto() : undefined;
   const nodeAlg = name === 'AES-128-GCM' ? 'aes-128-gcm' : 'aes-256-gcm';
+  // AES-GCM inputs longer than this go to WebCrypto when the runtime has it.
+  const threshold = options.webCryptoThreshold ?? (serverRuntime() ? WEBCRYPTO_AES_THRESHOLD : -1);
 
   function nodeSeal(nc: NodeCrypto, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, pt: Uint8Array): Uint8Array {
     const c = nc.createCipheriv(nodeAlg, key, nonce, { authTagLength: tagSize });
@@ -99,7 +118,7 @@ export function aeadProvider(name: AeadName, options: AeadOptions = {}): AeadPro
     async seal(key, nonce, aad, plaintext) {
       checkArgs(key, nonce);
       if (node !== undefined) return nodeSeal(node, key, nonce, aad, plaintext);
-      const subtle = useWebCrypto && plaintext.length > WEBCRYPTO_AES_THRESHOLD ? getSubtle() : undefined;
+      const subtle = useWebCrypto && plaintext.length > threshold ? getSubtle() : undefined;
       if (subtle !== undefined) return webSeal(subtle, key, nonce, aad, plaintext);
       return cipher(key, nonce, aad).encrypt(plaintext);
     },
@@ -107,7 +126,7 @@ export function aeadProvider(name: AeadName, options: AeadOptions = {}): AeadPro
       checkArgs(key, nonce);
       if (ciphertext.length < tagSize) return null;
       if (node !== undefined) return nodeOpen(node, key, nonce, aad, ciphertext);
-      const subtle = useWebCrypto && ciphertext.length > WEBCRYPTO_AES_THRESHOLD ? getSubtle() : undefined;
+      const subtle = useWebCrypto && ciphertext.length > threshold ? getSubtle() : undefined;
       if (subtle !== undefined) return webOpen(subtle, key, nonce, aad, ciphertext);
       try {
         return cipher(key, nonce, aad).decrypt(ciphertext);

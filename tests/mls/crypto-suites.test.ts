@@ -9,7 +9,7 @@ import { createCipherSuite, getCipherSuite, SUPPORTED_CIPHER_SUITES } from '../.
 import { derToP1363, p1363ToDer } from '../../lib/crypto/signature.ts';
 import { dhGroup, x25519PublicKeyForTest } from '../../lib/crypto/dh.ts';
 import { x25519 } from '@noble/curves/ed25519.js';
-import { WEBCRYPTO_AES_THRESHOLD } from '../../lib/crypto/aead.ts';
+import { aeadProvider, WEBCRYPTO_AES_THRESHOLD } from '../../lib/crypto/aead.ts';
 import { nodeCrypto } from '../../lib/crypto/node-crypto.ts';
 import { hashProvider, kdfProvider } from '../../lib/crypto/hash.ts';
 import { hmac } from '@noble/hashes/hmac.js';
@@ -127,6 +127,39 @@ describe.each(
     }
     await expect(auto.aead.seal(key.subarray(1), nonce, aad, aad)).rejects.toThrow(UsageError);
     expect(await auto.aead.open(key, nonce, aad, new Uint8Array(5))).toBeNull();
+  });
+});
+
+describe("AES-GCM at the browser's threshold (every size through WebCrypto)", () => {
+  it.each(['AES-128-GCM', 'AES-256-GCM'] as const)('%s: WebCrypto for small inputs and noble agree; tampering fails', async (name) => {
+    const browser = aeadProvider(name, { backend: 'webcrypto', webCryptoThreshold: -1 });
+    const noble = aeadProvider(name, { backend: 'noble' });
+    const spy = vi.spyOn(globalThis.crypto.subtle, 'encrypt');
+    try {
+      const key = crypto.getRandomValues(new Uint8Array(browser.keySize));
+      const nonce = crypto.getRandomValues(new Uint8Array(12));
+      for (const size of [0, 1, 100, 1000]) {
+        const aad = crypto.getRandomValues(new Uint8Array(size % 7));
+        const pt = crypto.getRandomValues(new Uint8Array(size));
+        const cw = await browser.seal(key, nonce, aad, pt);
+        const cn = await noble.seal(key, nonce, aad, pt);
+        expect(bytesToHex(cw)).toBe(bytesToHex(cn));
+        const back = await browser.open(key, nonce, aad, cn);
+        expect(back !== null && bytesEqual(back, pt)).toBe(true);
+        for (const i of [0, cw.length - 1]) {
+          const bad = cw.slice();
+          bad[i]! ^= 1;
+          expect(await browser.open(key, nonce, aad, bad)).toBeNull();
+        }
+        expect(await browser.open(key, nonce, new Uint8Array([...aad, 0]), cw)).toBeNull();
+      }
+      // Every size went through WebCrypto (this is the browser's path, not noble's).
+      expect(spy).toHaveBeenCalledTimes(4);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await browser.open(crypto.getRandomValues(new Uint8Array(browser.keySize)), new Uint8Array(12), new Uint8Array(0), new Uint8Array(5))).toBeNull();
+    await expect(browser.seal(new Uint8Array(3), new Uint8Array(12), new Uint8Array(0), new Uint8Array(0))).rejects.toThrow(UsageError);
   });
 });
 
