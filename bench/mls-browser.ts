@@ -30,9 +30,12 @@ import type { BenchPageGlobals, PageOutcome } from './mls-page.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-function log(msg: string): void {
+function logLine(msg: string): void {
   process.stderr.write(`${msg}\n`);
 }
+
+/** A record of bench-results/mls-browser.json: mls.json's, with the Chromium version. */
+export type BrowserRecord = BenchRecord & { chromium: string };
 
 /** Bundles bench/mls-page.ts (and all it imports) for the browser into `dir`/page.js. */
 async function bundle(dir: string): Promise<void> {
@@ -85,7 +88,7 @@ async function serve(dir: string): Promise<{ server: Server; url: string }> {
 }
 
 /** Starts and stops the page's CPU profiler, saving profiles in `resultsDir`. */
-function profiler(session: CDPSession, resultsDir: string) {
+function profiler(session: CDPSession, resultsDir: string, log: (line: string) => void) {
   return async (action: 'start' | 'stop', name: string): Promise<void> => {
     if (action === 'start') {
       await session.send('Profiler.enable');
@@ -101,7 +104,18 @@ function profiler(session: CDPSession, resultsDir: string) {
   };
 }
 
-export async function runInBrowser(argv: readonly string[], resultsDir: string): Promise<void> {
+export interface BrowserRunOptions {
+  /** Where mls-browser.json and profiles go. */
+  readonly resultsDir: string;
+  /** Progress lines (default: stderr). */
+  readonly progress?: (line: string) => void;
+  /** The report (default: stdout). */
+  readonly print?: (line: string) => void;
+}
+
+/** Runs the benchmark for `argv` in headless Chromium; resolves to the records written. */
+export async function runInBrowser(argv: readonly string[], options: BrowserRunOptions): Promise<BrowserRecord[]> {
+  const { resultsDir, progress: log = logLine, print = (line: string) => console.log(line) } = options;
   const args = parseArgs(argv);
   const dir = mkdtempSync(join(tmpdir(), 'microchat-bench-mls-'));
   let server: Server | undefined;
@@ -140,7 +154,7 @@ export async function runInBrowser(argv: readonly string[], resultsDir: string):
     });
     page.on('pageerror', (e) => settle({ ok: false, error: `page error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` }));
     page.on('error', (e) => settle({ ok: false, error: `page crashed: ${e.message}` }));
-    await page.exposeFunction('mlsBenchProfile', profiler(session, resultsDir));
+    await page.exposeFunction('mlsBenchProfile', profiler(session, resultsDir, log));
     await page.exposeFunction('mlsBenchDone', (outcome: PageOutcome) => settle(outcome));
 
     await page.goto(served.url, { waitUntil: 'load' });
@@ -149,12 +163,13 @@ export async function runInBrowser(argv: readonly string[], resultsDir: string):
     const outcome = await finished;
     if (!outcome.ok) throw new Error(`bench:mls in Chromium failed: ${outcome.error}`);
 
-    const records: (BenchRecord & { chromium: string })[] = outcome.records.map((r) => ({ ...r, chromium: version }));
-    for (const line of report(outcome.records, args, `Chromium ${version} (${outcome.runtime})`)) console.log(line);
+    const records: BrowserRecord[] = outcome.records.map((r) => ({ ...r, chromium: version }));
+    for (const line of report(outcome.records, args, `Chromium ${version} (${outcome.runtime})`)) print(line);
     const file = join(resultsDir, 'mls-browser.json');
     mkdirSync(resultsDir, { recursive: true });
     writeFileSync(file, `${JSON.stringify(records, null, 2)}\n`);
-    console.log(`\nwrote ${file}`);
+    print(`\nwrote ${file}`);
+    return records;
   } finally {
     await browser?.close();
     server?.close();

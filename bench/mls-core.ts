@@ -134,10 +134,13 @@ export function describeRuntime(): string {
 
 /** Which crypto path our engine takes here for suite 1 (the same detection lib/crypto does). */
 export async function describeOurCrypto(): Promise<string> {
-  if (nodeCrypto() !== undefined) return 'Node fast path (node:crypto HMAC/HKDF, AES-GCM, Ed25519) + WebCrypto X25519 + noble hashes';
+  if (nodeCrypto() !== undefined) return 'Node fast path (node:crypto HMAC/HKDF, AES-GCM, Ed25519) + WebCrypto X25519 + sha256.ts hashes';
   const ed = (await webCryptoSupports({ name: 'Ed25519' }, ['sign', 'verify'])) ? 'WebCrypto' : 'noble';
   const x = (await webCryptoSupports({ name: 'X25519' }, ['deriveBits'])) ? 'WebCrypto' : 'noble';
-  return `portable path: Ed25519 ${ed}, X25519 ${x}, AES-GCM noble (WebCrypto above 8 KiB), hashes/HMAC/HKDF noble`;
+  // aead.ts: every AES-GCM call in WebCrypto in browsers, small ones in noble under Node/Deno.
+  const server = typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node === 'string';
+  const aes = server ? 'noble (WebCrypto above 8 KiB)' : 'WebCrypto';
+  return `portable path: Ed25519 ${ed}, X25519 ${x}, AES-GCM ${aes}, SHA-256/HMAC/HKDF sha256.ts`;
 }
 
 /** Prefix of the page's console lines that are progress lines (browser mode). */

@@ -75,7 +75,7 @@ async function runInNode(argv: readonly string[]): Promise<void> {
 const argv = process.argv.slice(2);
 if (parseArgs(argv).browser) {
   const { runInBrowser } = await import('./mls-browser.ts');
-  await runInBrowser(argv, RESULTS_DIR);
+  await runInBrowser(argv, { resultsDir: RESULTS_DIR });
 } else {
   await runInNode(argv);
 }
