@@ -19,18 +19,13 @@ import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import type { AeadProvider } from './provider.ts';
 import { UsageError } from '../mls/errors.ts';
-import { buf, getSubtle } from './webcrypto.ts';
+import { buf, getSubtle, serverRuntime } from './webcrypto.ts';
 import { nodeCrypto, type NodeCrypto } from './node-crypto.ts';
 
 export type AeadName = 'AES-128-GCM' | 'AES-256-GCM' | 'ChaCha20-Poly1305';
 
 /** Under Node and Deno, above this many bytes of input AES-GCM goes to WebCrypto (when present). */
 export const WEBCRYPTO_AES_THRESHOLD = 8192;
-
-/** Node, Deno (which has Node's `process` global) and the like: runtimes whose WebCrypto calls are expensive. */
-function serverRuntime(): boolean {
-  return typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node === 'string';
-}
 
 export interface AeadOptions {
   /**

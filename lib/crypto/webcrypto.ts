@@ -103,6 +103,24 @@ export function toBase64Url(bytes: Uint8Array): string {
   return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
+/** Decode base64url (with or without padding), as JWK carries key values. */
+export function fromBase64Url(s: string): Uint8Array {
+  const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/'));
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/**
+ * Node, Deno (which has Node's `process` global) and the like, where every
+ * `crypto.subtle` call hops through a thread pool and so costs tens of
+ * microseconds; in browsers a call on small data costs a few. Some choices
+ * between WebCrypto and JavaScript depend on it (aead.ts, dh.ts).
+ */
+export function serverRuntime(): boolean {
+  return typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node === 'string';
+}
+
 /** Copy into a fresh ArrayBuffer-backed array (WebCrypto rejects SharedArrayBuffer views). */
 export function buf(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);

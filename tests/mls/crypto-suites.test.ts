@@ -204,6 +204,22 @@ describe('DH groups', () => {
     expect(bytesToHex(s1)).toBe(bytesToHex(s2));
   });
 
+  it.each(['generate', 'import'] as const)('X25519 ephemeral key made by %s: the recipient derives the same secret from enc', async (ephemeral) => {
+    const g = dhGroup('X25519', { ephemeral });
+    const n = dhGroup('X25519', { backend: 'noble' });
+    const recipient = await n.generateKeyPair();
+    const encs = new Set<string>();
+    for (let i = 0; i < 8; i++) {
+      const { enc, dh } = await g.ephemeralDh(recipient.publicKey);
+      expect(enc.length).toBe(32);
+      expect(bytesToHex(await n.dh(recipient.privateKey, enc))).toBe(bytesToHex(dh));
+      encs.add(bytesToHex(enc));
+    }
+    expect(encs.size).toBe(8);
+    // V-CRYPTO-1 holds on this path too.
+    await expect(g.ephemeralDh(new Uint8Array(32))).rejects.toThrow(CryptoError);
+  });
+
   it('X25519: the fixed-base (Edwards) public key equals the RFC 7748 vectors and the Montgomery ladder', () => {
     // RFC 7748 §6.1 (Alice and Bob).
     const vectors = [
