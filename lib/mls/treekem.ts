@@ -18,7 +18,7 @@
  */
 import type { CipherSuite, KeyPair } from '../crypto/provider.ts';
 import { bytesEqual } from './codec.ts';
-import { decryptWithLabel, deriveSecret, encryptWithLabel, signWithLabel } from './crypto-ops.ts';
+import { decryptWithLabel, deriveSecret, encryptWithLabelToMany, signWithLabel } from './crypto-ops.ts';
 import { CryptoError, UsageError, ValidationError } from './errors.ts';
 import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from './leaf-node.ts';
 import type { RatchetTree, TreeView } from './ratchet-tree.ts';
@@ -249,10 +249,14 @@ export async function createUpdatePath(opts: CreateUpdatePathOptions): Promise<C
   const nodes: UpdatePathNode[] = await Promise.all(
     path.map(async ({ copathChild }, i): Promise<UpdatePathNode> => {
       const targets = tree.resolution(copathChild, exclude);
-      const encryptedPathSecret: HPKECiphertext[] = await Promise.all(
-        targets.map((t) =>
-          encryptWithLabel(suite, tree.encryptionKey(t)!, 'UpdatePathNode', groupContext, secrets[i]!),
-        ),
+      // One EncryptContext (and HPKE info hash) per copath node for all of its
+      // resolution: up to N-1 recipients in a blank tree.
+      const encryptedPathSecret: HPKECiphertext[] = await encryptWithLabelToMany(
+        suite,
+        targets.map((t) => tree.encryptionKey(t)!),
+        'UpdatePathNode',
+        groupContext,
+        targets.map(() => secrets[i]!),
       );
       return { encryptionKey: nodeKeys[i]!.publicKey, encryptedPathSecret };
     }),
