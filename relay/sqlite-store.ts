@@ -7,6 +7,15 @@
  * Deletion really deletes: secure_delete zeroes freed content in the main
  * file, and scrub() truncates the WAL after deletions so old page images with
  * ciphertext do not linger there either.
+ *
+ * Who still has to read a message is a list on the message row itself
+ * (`pending`, ",mb1,mb2,"), not a row per recipient: a fan-out to 50 is one
+ * insert instead of 100 B-tree inserts, and the acknowledgements of one batch
+ * become one update (or the delete) per message. A mailbox finds its messages
+ * through the queues it is registered to (`registrations`, kept inactive
+ * after an unregister while it still has messages there) and, for Welcomes,
+ * through `recipient`. Schemas from before this layout (a `deliveries` table)
+ * are migrated on open.
  */
 
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
@@ -47,23 +56,63 @@ CREATE TABLE IF NOT EXISTS token_keys (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS spent (key_id TEXT NOT NULL, input_hash TEXT NOT NULL, PRIMARY KEY (key_id, input_hash)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS mailboxes (mailbox_id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL) WITHOUT ROWID;
+-- active = 0: unregistered, kept only while the mailbox still has messages of that queue to read.
 CREATE TABLE IF NOT EXISTS registrations (
-  queue_hash TEXT NOT NULL, mailbox_id TEXT NOT NULL, PRIMARY KEY (queue_hash, mailbox_id)
+  queue_hash TEXT NOT NULL, mailbox_id TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (queue_hash, mailbox_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS registrations_mailbox ON registrations (mailbox_id);
+-- pending before payload: checking it never reads a large payload's overflow pages.
 CREATE TABLE IF NOT EXISTS messages (
-  seq INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, queue_hash TEXT,
-  payload BLOB NOT NULL, expires_at INTEGER NOT NULL
+  seq INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, queue_hash TEXT, recipient TEXT,
+  pending TEXT NOT NULL, expires_at INTEGER NOT NULL, payload BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS messages_queue ON messages (queue_hash) WHERE queue_hash IS NOT NULL;
-CREATE INDEX IF NOT EXISTS messages_expiry ON messages (expires_at);
-CREATE TABLE IF NOT EXISTS deliveries (mailbox_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (mailbox_id, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS invites (
   invite_hash TEXT PRIMARY KEY, write_key_hash TEXT NOT NULL, ciphertext BLOB NOT NULL,
   expires_at INTEGER NOT NULL, one_time INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS deliveries_seq ON deliveries (seq);
 `;
+
+/** Indexes on columns that a migrated schema only has after migrate(). */
+const INDEXES = `
+CREATE INDEX IF NOT EXISTS messages_queue ON messages (queue_hash) WHERE queue_hash IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_recipient ON messages (recipient) WHERE recipient IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_expiry ON messages (expires_at);
+`;
+
+/**
+ * From the layout with one `deliveries` row per (mailbox, message) to the
+ * pending list on the message. Mailboxes that still had messages of a queue
+ * they were no longer registered to keep an inactive registration, so they
+ * can still read them. Nothing else changes; runs once, atomically.
+ */
+function migrate(db: DatabaseSync): void {
+  const hasDeliveries = db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'").get();
+  if (hasDeliveries === undefined) return;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    // Another store on the same file may have migrated while this one waited for the lock.
+    if (db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'").get() !== undefined) {
+      db.exec(`
+        ALTER TABLE messages ADD COLUMN pending TEXT NOT NULL DEFAULT '';
+        ALTER TABLE messages ADD COLUMN recipient TEXT;
+        ALTER TABLE registrations ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
+        UPDATE messages SET pending = coalesce(',' || (SELECT group_concat(mailbox_id, ',') FROM deliveries d WHERE d.seq = messages.seq) || ',', '');
+        UPDATE messages SET recipient = (SELECT mailbox_id FROM deliveries d WHERE d.seq = messages.seq LIMIT 1) WHERE queue_hash IS NULL;
+        DELETE FROM messages WHERE pending = '';
+        INSERT OR IGNORE INTO registrations (queue_hash, mailbox_id, active)
+          SELECT DISTINCT m.queue_hash, d.mailbox_id, 0 FROM deliveries d JOIN messages m ON m.seq = d.seq WHERE m.queue_hash IS NOT NULL;
+        DROP TABLE deliveries;
+      `);
+    }
+    db.exec('COMMIT');
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+/** The pending-list entry of a mailbox (ids are base64url, never a comma). */
+const entry = (mailboxId: string): string => `,${mailboxId},`;
 
 const str = (v: SQLOutputValue | undefined): string => (typeof v === 'string' ? v : String(v));
 const num = (v: SQLOutputValue | undefined): number => Number(v);
@@ -78,8 +127,10 @@ export class SqliteStore implements RelayStore {
   private dirty = false;
   private pending: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
   private flushScheduled = false;
-  /** Messages that lost a delivery in the current batch. */
-  private readonly touched = new Set<number>();
+  /** Per message, the mailboxes that read it (or went away) in the current batch; applied once at its end. */
+  private readonly removals = new Map<number, Set<string>>();
+  /** What the running operation added to `removals`, taken back if it fails (its savepoint rolls back). */
+  private opRemovals: [number, string][] = [];
 
   constructor(path: string) {
     this.db = new DatabaseSync(path);
@@ -90,6 +141,8 @@ export class SqliteStore implements RelayStore {
     this.db.exec('PRAGMA temp_store = MEMORY');
     this.db.exec('PRAGMA cache_size = -32768');
     this.db.exec(SCHEMA);
+    migrate(this.db);
+    this.db.exec(INDEXES);
     const p = (sql: string): StatementSync => this.db.prepare(sql);
     this.s = {
       putCeremony: p('INSERT INTO ceremonies (id, kind, challenge, account_id, expires_at) VALUES (?, ?, ?, ?, ?)'),
@@ -129,31 +182,51 @@ export class SqliteStore implements RelayStore {
       getMailbox: p('SELECT secret_hash FROM mailboxes WHERE mailbox_id = ?'),
       delMailbox: p('DELETE FROM mailboxes WHERE mailbox_id = ?'),
       delRegsOfMailbox: p('DELETE FROM registrations WHERE mailbox_id = ?'),
-      mailboxSeqs: p('SELECT seq FROM deliveries WHERE mailbox_id = ?'),
-      delDeliveriesOfMailbox: p('DELETE FROM deliveries WHERE mailbox_id = ?'),
-      countRegs: p('SELECT COUNT(*) AS n FROM registrations WHERE queue_hash = ?'),
-      insReg: p('INSERT OR IGNORE INTO registrations (queue_hash, mailbox_id) VALUES (?, ?)'),
+      countRegs: p('SELECT COUNT(*) AS n FROM registrations WHERE queue_hash = ? AND active = 1'),
+      insReg: p(
+        'INSERT INTO registrations (queue_hash, mailbox_id, active) VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET active = 1',
+      ),
+      isRegistered: p('SELECT 1 AS x FROM registrations WHERE queue_hash = ? AND mailbox_id = ? AND active = 1'),
       delReg: p('DELETE FROM registrations WHERE queue_hash = ? AND mailbox_id = ?'),
-      regsOfQueue: p('SELECT mailbox_id FROM registrations WHERE queue_hash = ?'),
+      deactivateReg: p('UPDATE registrations SET active = 0 WHERE queue_hash = ? AND mailbox_id = ?'),
+      hasPendingInQueue: p('SELECT 1 AS x FROM messages WHERE queue_hash = ? AND instr(pending, ?) > 0 LIMIT 1'),
+      regsOfQueue: p('SELECT mailbox_id FROM registrations WHERE queue_hash = ? AND active = 1'),
       delRegsOfQueue: p('DELETE FROM registrations WHERE queue_hash = ?'),
-      delDeliveriesOfQueue: p(
-        'DELETE FROM deliveries WHERE seq IN (SELECT seq FROM messages WHERE queue_hash = ?)',
-      ),
       delMessagesOfQueue: p('DELETE FROM messages WHERE queue_hash = ?'),
-      insMessage: p('INSERT INTO messages (message_id, queue_hash, payload, expires_at) VALUES (?, ?, ?, ?)'),
-      insDelivery: p('INSERT INTO deliveries (mailbox_id, seq) VALUES (?, ?)'),
-      fanOut: p('INSERT INTO deliveries (mailbox_id, seq) SELECT mailbox_id, ? FROM registrations WHERE queue_hash = ?'),
+      insMessage: p(
+        'INSERT INTO messages (message_id, queue_hash, recipient, pending, expires_at, payload) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      // A mailbox's messages, in order: those of the queues it is (or was) registered to, and its Welcomes.
       fetch: p(
-        `SELECT m.message_id, m.payload, m.queue_hash FROM deliveries d JOIN messages m ON m.seq = d.seq
-         WHERE d.mailbox_id = ? AND m.expires_at > ? ORDER BY d.seq LIMIT ?`,
+        `SELECT m.seq, m.message_id, m.payload, m.queue_hash FROM registrations r JOIN messages m ON m.queue_hash = r.queue_hash
+           WHERE r.mailbox_id = ?1 AND instr(m.pending, ?2) > 0 AND m.expires_at > ?3
+         UNION ALL
+         SELECT seq, message_id, payload, queue_hash FROM messages WHERE recipient = ?1 AND instr(pending, ?2) > 0 AND expires_at > ?3
+         ORDER BY 1 LIMIT ?4`,
       ),
-      ackOne: p(
-        'DELETE FROM deliveries WHERE mailbox_id = ? AND seq = (SELECT seq FROM messages WHERE message_id = ?) RETURNING seq',
+      seqsOfMailbox: p(
+        `SELECT m.seq FROM registrations r JOIN messages m ON m.queue_hash = r.queue_hash
+           WHERE r.mailbox_id = ?1 AND instr(m.pending, ?2) > 0
+         UNION ALL
+         SELECT seq FROM messages WHERE recipient = ?1 AND instr(pending, ?2) > 0`,
       ),
-      // The message goes with its last delivery (the check is an index probe, no row rewrite).
-      dropIfUnread: p('DELETE FROM messages WHERE seq = ? AND NOT EXISTS (SELECT 1 FROM deliveries WHERE seq = ?)'),
-      sweepDeliveries: p('DELETE FROM deliveries WHERE seq IN (SELECT seq FROM messages WHERE expires_at <= ?)'),
+      // Of the acknowledged ids, the messages this mailbox has still to read (nothing else matches).
+      ackable: p(
+        'SELECT seq FROM messages WHERE message_id IN (SELECT value FROM json_each(?)) AND instr(pending, ?) > 0',
+      ),
+      pendingOf: p('SELECT pending FROM messages WHERE seq = ?'),
+      setPending: p('UPDATE messages SET pending = ? WHERE seq = ?'),
+      delMessage: p('DELETE FROM messages WHERE seq = ?'),
+      savepoint: p('SAVEPOINT op'),
+      release: p('RELEASE op'),
+      rollbackTo: p('ROLLBACK TO op'),
       sweepMessages: p('DELETE FROM messages WHERE expires_at <= ?'),
+      // Inactive registrations whose mailbox has read (or lost to expiry) everything of that queue.
+      sweepRegistrations: p(
+        `DELETE FROM registrations WHERE active = 0 AND NOT EXISTS (
+           SELECT 1 FROM messages m WHERE m.queue_hash = registrations.queue_hash
+             AND instr(m.pending, ',' || registrations.mailbox_id || ',') > 0)`,
+      ),
       sweepInvites: p('DELETE FROM invites WHERE expires_at <= ?'),
       insInvite: p(
         'INSERT OR IGNORE INTO invites (invite_hash, write_key_hash, ciphertext, expires_at, one_time) VALUES (?, ?, ?, ?, ?)',
@@ -193,23 +266,23 @@ export class SqliteStore implements RelayStore {
     try {
       this.db.exec('BEGIN IMMEDIATE');
       for (const op of ops) {
-        this.db.exec('SAVEPOINT op');
+        this.s.savepoint!.run();
+        this.opRemovals = [];
         try {
           const value = op.fn();
-          this.db.exec('RELEASE op');
+          this.s.release!.run();
           results.push({ ok: true, value });
         } catch (error) {
-          this.db.exec('ROLLBACK TO op');
-          this.db.exec('RELEASE op');
+          for (const [seq, mb] of this.opRemovals) this.removals.get(seq)?.delete(mb);
+          this.s.rollbackTo!.run();
+          this.s.release!.run();
           results.push({ ok: false, error });
         }
       }
-      // A message goes with its last delivery; checked once per message per batch.
-      for (const seq of this.touched) this.s.dropIfUnread!.run(seq, seq);
-      this.touched.clear();
+      this.applyRemovals();
       this.db.exec('COMMIT');
     } catch (err) {
-      this.touched.clear();
+      this.removals.clear();
       try {
         this.db.exec('ROLLBACK');
       } catch {
@@ -224,6 +297,36 @@ export class SqliteStore implements RelayStore {
       else if (r.ok) op.resolve(r.value);
       else op.reject(r.error);
     });
+  }
+
+  /**
+   * Takes the batch's readers off each message's pending list, one update per
+   * message; a message goes with its last reader.
+   */
+  private applyRemovals(): void {
+    for (const [seq, gone] of this.removals) {
+      const row = this.s.pendingOf!.get(seq);
+      if (row === undefined) continue; // deleted in this batch (queue deleted)
+      const left = str(row.pending)
+        .split(',')
+        .filter((mb) => mb !== '' && !gone.has(mb));
+      if (left.length === 0) this.s.delMessage!.run(seq);
+      else this.s.setPending!.run(`,${left.join(',')},`, seq);
+    }
+    this.removals.clear();
+  }
+
+  /** Records, for the end of the batch, that `mailboxId` no longer waits for `seq`; false if already recorded. */
+  private remove(seq: number, mailboxId: string): boolean {
+    let gone = this.removals.get(seq);
+    if (gone === undefined) {
+      gone = new Set();
+      this.removals.set(seq, gone);
+    }
+    if (gone.has(mailboxId)) return false;
+    gone.add(mailboxId);
+    this.opRemovals.push([seq, mailboxId]);
+    return true;
   }
 
   private trySpend(spend: Spend): boolean {
@@ -388,9 +491,7 @@ export class SqliteStore implements RelayStore {
   async deleteMailbox(mailboxId: string): Promise<boolean> {
     const existed = await this.tx(() => {
       if (this.s.getMailbox!.get(mailboxId) === undefined) return false;
-      const seqs = this.s.mailboxSeqs!.all(mailboxId).map((r) => num(r.seq));
-      this.s.delDeliveriesOfMailbox!.run(mailboxId);
-      for (const seq of seqs) this.dropOneDelivery(seq);
+      for (const r of this.s.seqsOfMailbox!.all(mailboxId, entry(mailboxId))) this.remove(num(r.seq), mailboxId);
       this.s.delRegsOfMailbox!.run(mailboxId);
       this.s.delMailbox!.run(mailboxId);
       return true;
@@ -409,12 +510,17 @@ export class SqliteStore implements RelayStore {
   }
 
   async unregisterMailbox(queueHash: string, mailboxId: string): Promise<boolean> {
-    return Number(this.s.delReg!.run(queueHash, mailboxId).changes) > 0;
+    return this.tx(() => {
+      if (this.s.isRegistered!.get(queueHash, mailboxId) === undefined) return false;
+      // No new messages from now on; what was already sent to it stays readable.
+      if (this.s.hasPendingInQueue!.get(queueHash, entry(mailboxId)) === undefined) this.s.delReg!.run(queueHash, mailboxId);
+      else this.s.deactivateReg!.run(queueHash, mailboxId);
+      return true;
+    });
   }
 
   async deleteQueue(queueHash: string): Promise<boolean> {
     const existed = await this.tx(() => {
-      this.s.delDeliveriesOfQueue!.run(queueHash);
       const msgs = Number(this.s.delMessagesOfQueue!.run(queueHash).changes);
       const regs = Number(this.s.delRegsOfQueue!.run(queueHash).changes);
       return msgs + regs > 0;
@@ -428,8 +534,7 @@ export class SqliteStore implements RelayStore {
       const mailboxes = this.s.regsOfQueue!.all(queueHash).map((r) => str(r.mailbox_id));
       if (mailboxes.length === 0) return { ok: false, reason: 'not_found' } as const;
       if (!this.trySpend(spend)) return { ok: false, reason: 'spent' } as const;
-      const seq = this.s.insMessage!.run(m.messageId, queueHash, m.payload, m.expiresAt).lastInsertRowid;
-      this.s.fanOut!.run(seq, queueHash);
+      this.s.insMessage!.run(m.messageId, queueHash, null, `,${mailboxes.join(',')},`, m.expiresAt, m.payload);
       return { ok: true, value: mailboxes } as const;
     });
   }
@@ -438,34 +543,25 @@ export class SqliteStore implements RelayStore {
     return this.tx(() => {
       if (this.s.getMailbox!.get(mailboxId) === undefined) return { ok: false, reason: 'not_found' } as const;
       if (!this.trySpend(spend)) return { ok: false, reason: 'spent' } as const;
-      const seq = this.s.insMessage!.run(m.messageId, null, m.payload, m.expiresAt).lastInsertRowid;
-      this.s.insDelivery!.run(mailboxId, seq);
+      this.s.insMessage!.run(m.messageId, null, mailboxId, entry(mailboxId), m.expiresAt, m.payload);
       return { ok: true, value: null } as const;
     });
   }
 
   async fetchMailbox(mailboxId: string, limit: number, now: number): Promise<StoredMessage[]> {
-    return this.s.fetch!.all(mailboxId, now, limit).map((r) => ({
+    return this.s.fetch!.all(mailboxId, entry(mailboxId), now, limit).map((r) => ({
       messageId: str(r.message_id),
       payload: blob(r.payload),
       kind: r.queue_hash === null ? 'welcome' : 'group',
     }));
   }
 
-  /** After a delivery row of `seq` is gone: the message is dropped at commit if nobody else waits for it. */
-  private dropOneDelivery(seq: number): void {
-    this.touched.add(seq);
-  }
-
   async ack(mailboxId: string, messageIds: string[]): Promise<number> {
     const removed = await this.tx(() => {
+      // Only this mailbox's copies: an ACK never touches another mailbox or message.
       let n = 0;
-      for (const id of messageIds) {
-        // Only this mailbox's copy: an ACK never touches another mailbox or message.
-        const row = this.s.ackOne!.get(mailboxId, id);
-        if (row === undefined) continue;
-        this.dropOneDelivery(num(row.seq));
-        n++;
+      for (const row of this.s.ackable!.all(JSON.stringify(messageIds), entry(mailboxId))) {
+        if (this.remove(num(row.seq), mailboxId)) n++;
       }
       return n;
     });
@@ -475,8 +571,8 @@ export class SqliteStore implements RelayStore {
 
   async sweep(now: number): Promise<SweepResult> {
     const result = await this.tx(() => {
-      this.s.sweepDeliveries!.run(now);
       const messages = Number(this.s.sweepMessages!.run(now).changes);
+      this.s.sweepRegistrations!.run();
       const sessions = Number(this.s.sweepSessions!.run(now).changes);
       const ceremonies = Number(this.s.sweepCeremonies!.run(now).changes);
       this.s.sweepQuotas!.run(now);

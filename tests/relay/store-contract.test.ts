@@ -77,6 +77,41 @@ describe.each(['sqlite', 'redis'] as const)('store contract on %s', (kind) => {
   });
 });
 
+describe('sqlite store: schema migration', () => {
+  it('opens a database in the earlier one-row-per-delivery layout and serves exactly what it held', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'microchat-migrate-'));
+    try {
+      const child = spawn(denoExecutable(ROOT), ['run', '--quiet', '-A', join(ROOT, 'tests', 'relay', 'support', 'sqlite-migration-check.ts'), dir], {
+        cwd: ROOT,
+        env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+      const code = await new Promise<number | null>((r) => child.once('exit', r));
+      expect(err).toBe('');
+      expect(code).toBe(0);
+      const r = JSON.parse(out) as Record<string, unknown>;
+      expect(r.before).toEqual({ mbA: ['m1:group'], mbB: ['m1:group', 'm2:group', 'w1:welcome'], mbC: ['m1:group'] });
+      // Each mailbox removes only its own copies; m2 was never mbA's.
+      expect(r.acks).toEqual([1, 3, 1]);
+      expect(r.after).toEqual({ mbA: [], mbB: [], mbC: [] });
+      expect(r.tables).not.toContain('deliveries');
+      expect(r.messagesLeft).toBe(0);
+      // mbC's registration was only kept (inactive) for what it still had to read.
+      expect(r.registrations).toEqual([
+        { queue_hash: 'q1', mailbox_id: 'mbA', active: 1 },
+        { queue_hash: 'q1', mailbox_id: 'mbB', active: 1 },
+        { queue_hash: 'q1', mailbox_id: 'mbC', active: 0 },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('redis store config', () => {
   it('selects the store by flag or env, strictly', () => {
     expect(loadConfig({}, []).store).toBe('sqlite');

@@ -192,6 +192,23 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     same(await a.postToQueue(spendOf(), queue, { messageId: id(), payload: payload('none'), expiresAt: later() }), { ok: false, reason: 'not_found' }, 'queue without registrations');
   },
 
+  'an unregistered mailbox still reads what was sent to it, gets nothing new, and can register again': async ({ a, b, holds, leftovers }) => {
+    const { queue, members } = await group(a, 2);
+    const [m1, m2] = members as [string, string];
+    const before = await post(a, queue, 'before');
+    check(await b.unregisterMailbox(queue, m2), 'unregister m2');
+    const after = await post(b, queue, 'after');
+    same(await ids(a, m2), [before.messageId], 'm2 keeps only what was sent while registered');
+    same(await ids(b, m1), [before.messageId, after.messageId], 'm1 has both');
+    same(await b.ack(m2, [before.messageId, after.messageId]), 1, 'm2 acks only its own');
+    same(await a.ack(m1, [before.messageId, after.messageId]), 2, 'm1 acks both');
+    check(!(await holds(before.payload)) && !(await holds(after.payload)), 'both gone after their last reader');
+    same(await leftovers(), 0, 'nothing left');
+    same(await a.registerMailbox(queue, m2, 2), { ok: true, value: null }, 'register again');
+    const again = await post(a, queue, 'again');
+    same(await ids(b, m2), [again.messageId], 'new messages reach it again');
+  },
+
   'registration: unknown mailbox, the per-queue cap, unregister, deleting a queue': async ({ a, b, holds }) => {
     const queue = hash();
     same(await a.registerMailbox(queue, id(), 10), { ok: false, reason: 'not_found' }, 'unknown mailbox');
