@@ -11,12 +11,15 @@
  * checks: public keys of the wrong length or not on the curve, and all-zero
  * X25519/X448 outputs, are CryptoErrors.
  *
- * An ephemeral X25519 key (HPKE Encap, once per recipient of an UpdatePath)
- * is made in one of two ways, whichever is cheaper in the runtime (measured,
- * key pair + public key export + DH): under Node, `generateKey` + raw export
- * (~275 µs against ~600 µs); in browsers, 32 random bytes imported as PKCS#8
- * with the public key read back from a JWK export (Chromium 156: ~110 µs
- * against ~130 µs, Chromium runs these calls on the page's thread).
+ * X25519 keys also take a "PKCS#8 route" in browsers: the public key of a
+ * private key is read back from WebCrypto (import as PKCS#8, export as JWK)
+ * instead of computed in noble, and an ephemeral key (HPKE Encap, once per
+ * recipient of an UpdatePath) is random bytes imported that way instead of
+ * `generateKey` + raw export. Measured in Chromium 156 (which runs these
+ * calls on the page's thread): public key ~45-60 µs vs ~120-150 µs in noble;
+ * ephemeral key + export + DH ~110 µs vs ~130 µs. Under Node the route is
+ * about twice as slow as the other (~600 vs ~275 µs for an ephemeral DH), so
+ * Node keeps noble and `generateKey`. The public keys are the same either way.
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { x448 } from '@noble/curves/ed448.js';
@@ -45,6 +48,8 @@ export interface DhGroup {
   isValidPrivateKey(sk: Uint8Array): boolean;
   publicKey(sk: Uint8Array): Uint8Array;
   generateKeyPair(): Promise<KeyPair>;
+  /** The public key of `sk`, the same as `publicKey`, possibly computed off JavaScript (see the header). */
+  publicKeyAsync(sk: Uint8Array): Promise<Uint8Array>;
   /** DH(sk, pk): the shared secret's serialization. */
   dh(sk: Uint8Array, pk: Uint8Array): Promise<Uint8Array>;
   /** A fresh ephemeral key and DH with `pk` (Encap's first half). */
@@ -55,11 +60,11 @@ export interface DhOptions {
   /** 'auto' and 'webcrypto' (the same here): WebCrypto where the runtime has the curve; 'noble': pure JS. */
   backend?: 'auto' | 'webcrypto' | 'noble';
   /**
-   * How WebCrypto makes an ephemeral key for curves imported as PKCS#8
-   * (X25519): 'generate' (generateKey) or 'import' (random bytes imported);
-   * default by runtime, see the header. Tests force each.
+   * Whether X25519 takes the PKCS#8 route for public keys and ephemeral keys
+   * (see the header); default: in browsers, not under Node/Deno. Tests force
+   * each.
    */
-  ephemeral?: 'generate' | 'import';
+  pkcs8Route?: boolean;
 }
 
 interface NobleDh {
@@ -168,12 +173,18 @@ class PublicKeyCache {
     const hit = this.map.get(id);
     if (hit !== undefined) return hit.slice();
     const pk = compute();
-    this.map.set(id, pk);
+    this.set(sk, pk);
+    return pk.slice();
+  }
+  peek(sk: Uint8Array): Uint8Array | undefined {
+    return this.map.get(bytesToHex(sk))?.slice();
+  }
+  set(sk: Uint8Array, pk: Uint8Array): void {
+    this.map.set(bytesToHex(sk), pk.slice());
     if (this.map.size > this.capacity) {
       const oldest = this.map.keys().next().value;
       if (oldest !== undefined) this.map.delete(oldest);
     }
-    return pk.slice();
   }
 }
 
@@ -192,7 +203,19 @@ export function dhGroup(name: DhName, options: DhOptions = {}): DhGroup {
   // their owners update, so the cache must hold a whole large group's keys
   // (smaller, it would thrash: LRU over a cyclic scan misses every time).
   const pubKeyCache = new KeyCache<CryptoKey>(4096);
-  const ephemeralByImport = web?.pkcs8Prefix !== undefined && (options.ephemeral ?? (serverRuntime() ? 'generate' : 'import')) === 'import';
+  const pkcs8Route = web?.pkcs8Prefix !== undefined && (options.pkcs8Route ?? !serverRuntime());
+
+  /** `sk` imported as an extractable PKCS#8 key and its public key read back from a JWK export. */
+  async function importWithPublic(subtle: SubtleCrypto, sk: Uint8Array): Promise<{ key: CryptoKey; publicKey: Uint8Array }> {
+    const der = concatBytes(hexToBytes(web!.pkcs8Prefix!), sk);
+    // Extractable only so that the public key can be read back; the key is not kept.
+    const key = await subtle.importKey('pkcs8', der as Uint8Array<ArrayBuffer>, web!.alg, true, ['deriveBits']);
+    der.fill(0);
+    const { x } = await subtle.exportKey('jwk', key);
+    const publicKey = x === undefined ? undefined : fromBase64Url(x);
+    if (publicKey?.length !== p.npk) throw new CryptoError('DH', `${name}: WebCrypto exported no public key`);
+    return { key, publicKey };
+  }
 
   // V-CRYPTO-2 (RFC 9180 §7.1.4): public keys must be well-formed; NIST points
   // uncompressed and on the curve (the curve check happens in noble/WebCrypto).
@@ -208,6 +231,17 @@ export function dhGroup(name: DhName, options: DhOptions = {}): DhGroup {
   function publicKey(sk: Uint8Array): Uint8Array {
     checkPrivate(sk);
     return pubCache.get(sk, () => noble.getPublicKey(sk));
+  }
+
+  async function publicKeyAsync(sk: Uint8Array): Promise<Uint8Array> {
+    checkPrivate(sk);
+    const cached = pubCache.peek(sk);
+    if (cached !== undefined) return cached;
+    const subtle = pkcs8Route && (await useWeb()) ? getSubtle() : undefined;
+    if (subtle === undefined) return publicKey(sk);
+    const { publicKey: pk } = await importWithPublic(subtle, sk);
+    pubCache.set(sk, pk);
+    return pk;
   }
 
   function nobleDh(sk: Uint8Array, pk: Uint8Array): Uint8Array {
@@ -274,9 +308,10 @@ export function dhGroup(name: DhName, options: DhOptions = {}): DhGroup {
     bitmask: p.bitmask,
     isValidPrivateKey: (sk) => noble.isValidSecretKey(sk),
     publicKey,
+    publicKeyAsync,
     async generateKeyPair() {
       const privateKey = noble.randomSecretKey();
-      return { privateKey, publicKey: publicKey(privateKey) };
+      return { privateKey, publicKey: await publicKeyAsync(privateKey) };
     },
     async dh(sk, pk) {
       checkPublic(pk);
@@ -292,17 +327,11 @@ export function dhGroup(name: DhName, options: DhOptions = {}): DhGroup {
         const sk = noble.randomSecretKey();
         return { enc: noble.getPublicKey(sk), dh: nobleDh(sk, pk) };
       }
-      if (ephemeralByImport) {
+      if (pkcs8Route) {
         // Random bytes are a valid X25519 private key (clamped on use, RFC 7748 §5).
         const sk = noble.randomSecretKey();
-        const der = concatBytes(hexToBytes(web!.pkcs8Prefix!), sk);
+        const { key, publicKey: enc } = await importWithPublic(subtle, sk);
         sk.fill(0);
-        // Extractable only so that the public key can be read back; the key dies with this call.
-        const key = await subtle.importKey('pkcs8', der as Uint8Array<ArrayBuffer>, web!.alg, true, ['deriveBits']);
-        der.fill(0);
-        const { x } = await subtle.exportKey('jwk', key);
-        const enc = x === undefined ? undefined : fromBase64Url(x);
-        if (enc?.length !== p.npk) throw new CryptoError('DH', `${name}: WebCrypto exported no public key for the ephemeral key`);
         return { enc, dh: await webDh(subtle, key, pk) };
       }
       const pair = (await subtle.generateKey(web!.alg, false, ['deriveBits'])) as CryptoKeyPair;

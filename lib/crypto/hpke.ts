@@ -125,12 +125,12 @@ export function hpkeProvider(params: HpkeSuiteParams): HpkeProvider {
       const prk = kem.extract(EMPTY, 'dkp_prk', ikm);
       if (dh.montgomery) {
         const sk = kem.expand(prk, 'sk', EMPTY, dh.nsk);
-        return { privateKey: sk, publicKey: dh.publicKey(sk) };
+        return { privateKey: sk, publicKey: await dh.publicKeyAsync(sk) };
       }
       for (let counter = 0; counter < 256; counter++) {
         const sk = kem.expand(prk, 'candidate', i2osp(counter, 1), dh.nsk);
         sk[0]! &= dh.bitmask;
-        if (dh.isValidPrivateKey(sk)) return { privateKey: sk, publicKey: dh.publicKey(sk) };
+        if (dh.isValidPrivateKey(sk)) return { privateKey: sk, publicKey: await dh.publicKeyAsync(sk) };
       }
       throw new CryptoError('DeriveKeyPair', 'no valid candidate in 256 attempts');
     },

@@ -204,8 +204,8 @@ describe('DH groups', () => {
     expect(bytesToHex(s1)).toBe(bytesToHex(s2));
   });
 
-  it.each(['generate', 'import'] as const)('X25519 ephemeral key made by %s: the recipient derives the same secret from enc', async (ephemeral) => {
-    const g = dhGroup('X25519', { ephemeral });
+  it.each([false, true])('X25519 (PKCS#8 route %s): an ephemeral key gives the recipient the same secret from enc', async (pkcs8Route) => {
+    const g = dhGroup('X25519', { pkcs8Route });
     const n = dhGroup('X25519', { backend: 'noble' });
     const recipient = await n.generateKeyPair();
     const encs = new Set<string>();
@@ -218,6 +218,26 @@ describe('DH groups', () => {
     expect(encs.size).toBe(8);
     // V-CRYPTO-1 holds on this path too.
     await expect(g.ephemeralDh(new Uint8Array(32))).rejects.toThrow(CryptoError);
+  });
+
+  it.each([false, true])('X25519 (PKCS#8 route %s): publicKeyAsync equals the RFC 7748 vectors and noble; generated pairs match', async (pkcs8Route) => {
+    const g = dhGroup('X25519', { pkcs8Route });
+    const vectors = [
+      ['77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a'],
+      ['5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb', 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f'],
+    ] as const;
+    for (const [sk, pk] of vectors) {
+      expect(bytesToHex(await g.publicKeyAsync(hexToBytes(sk)))).toBe(pk);
+      // A second time from the cache, and the sync form agrees.
+      expect(bytesToHex(await g.publicKeyAsync(hexToBytes(sk)))).toBe(pk);
+      expect(bytesToHex(g.publicKey(hexToBytes(sk)))).toBe(pk);
+    }
+    const edge = [new Uint8Array(32), new Uint8Array(32).fill(0xff)];
+    for (let i = 0; i < 16; i++) edge.push(crypto.getRandomValues(new Uint8Array(32)));
+    for (const sk of edge) expect(bytesToHex(await g.publicKeyAsync(sk))).toBe(bytesToHex(x25519.getPublicKey(sk)));
+    const pair = await g.generateKeyPair();
+    expect(bytesToHex(pair.publicKey)).toBe(bytesToHex(x25519.getPublicKey(pair.privateKey)));
+    await expect(g.publicKeyAsync(new Uint8Array(31))).rejects.toThrow(CryptoError);
   });
 
   it('X25519: the fixed-base (Edwards) public key equals the RFC 7748 vectors and the Montgomery ladder', () => {
