@@ -111,6 +111,11 @@ function migrate(db: DatabaseSync): void {
   }
 }
 
+/** One mailbox leaving one message's pending list; `done` once it was on it and is off. */
+interface Removal {
+  done: boolean;
+}
+
 /** The pending-list entry of a mailbox (ids are base64url, never a comma). */
 const entry = (mailboxId: string): string => `,${mailboxId},`;
 
@@ -127,8 +132,12 @@ export class SqliteStore implements RelayStore {
   private dirty = false;
   private pending: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
   private flushScheduled = false;
-  /** Per message, the mailboxes that read it (or went away) in the current batch; applied once at its end. */
-  private readonly removals = new Map<number, Set<string>>();
+  /**
+   * Per message, the mailboxes that read it (or went away) in the current
+   * batch; applied once at its end, where each entry learns whether the
+   * mailbox really was still to read it.
+   */
+  private readonly removals = new Map<number, Map<string, Removal>>();
   /** What the running operation added to `removals`, taken back if it fails (its savepoint rolls back). */
   private opRemovals: [number, string][] = [];
 
@@ -190,7 +199,8 @@ export class SqliteStore implements RelayStore {
       delReg: p('DELETE FROM registrations WHERE queue_hash = ? AND mailbox_id = ?'),
       deactivateReg: p('UPDATE registrations SET active = 0 WHERE queue_hash = ? AND mailbox_id = ?'),
       hasPendingInQueue: p('SELECT 1 AS x FROM messages WHERE queue_hash = ? AND instr(pending, ?) > 0 LIMIT 1'),
-      regsOfQueue: p('SELECT mailbox_id FROM registrations WHERE queue_hash = ? AND active = 1'),
+      // One row with the list, not 50 row objects: this runs for every message.
+      regsOfQueue: p(`SELECT group_concat(mailbox_id, ',') AS mailboxes FROM registrations WHERE queue_hash = ? AND active = 1`),
       delRegsOfQueue: p('DELETE FROM registrations WHERE queue_hash = ?'),
       delMessagesOfQueue: p('DELETE FROM messages WHERE queue_hash = ?'),
       insMessage: p(
@@ -210,10 +220,8 @@ export class SqliteStore implements RelayStore {
          UNION ALL
          SELECT seq FROM messages WHERE recipient = ?1 AND instr(pending, ?2) > 0`,
       ),
-      // Of the acknowledged ids, the messages this mailbox has still to read (nothing else matches).
-      ackable: p(
-        'SELECT seq FROM messages WHERE message_id IN (SELECT value FROM json_each(?)) AND instr(pending, ?) > 0',
-      ),
+      // The acknowledged ids that exist (an index-only lookup); whether this mailbox had them is settled at the batch end.
+      seqsOfIds: p('SELECT seq FROM messages WHERE message_id IN (SELECT value FROM json_each(?))'),
       pendingOf: p('SELECT pending FROM messages WHERE seq = ?'),
       setPending: p('UPDATE messages SET pending = ? WHERE seq = ?'),
       delMessage: p('DELETE FROM messages WHERE seq = ?'),
@@ -274,6 +282,7 @@ export class SqliteStore implements RelayStore {
           results.push({ ok: true, value });
         } catch (error) {
           for (const [seq, mb] of this.opRemovals) this.removals.get(seq)?.delete(mb);
+          this.opRemovals = [];
           this.s.rollbackTo!.run();
           this.s.release!.run();
           results.push({ ok: false, error });
@@ -307,26 +316,34 @@ export class SqliteStore implements RelayStore {
     for (const [seq, gone] of this.removals) {
       const row = this.s.pendingOf!.get(seq);
       if (row === undefined) continue; // deleted in this batch (queue deleted)
-      const left = str(row.pending)
-        .split(',')
-        .filter((mb) => mb !== '' && !gone.has(mb));
-      if (left.length === 0) this.s.delMessage!.run(seq);
-      else this.s.setPending!.run(`,${left.join(',')},`, seq);
+      const left = new Set(str(row.pending).split(','));
+      left.delete('');
+      let changed = false;
+      for (const [mb, removal] of gone) {
+        if (left.delete(mb)) removal.done = changed = true;
+      }
+      if (!changed) continue;
+      if (left.size === 0) this.s.delMessage!.run(seq);
+      else this.s.setPending!.run(`,${[...left].join(',')},`, seq);
     }
     this.removals.clear();
   }
 
-  /** Records, for the end of the batch, that `mailboxId` no longer waits for `seq`; false if already recorded. */
-  private remove(seq: number, mailboxId: string): boolean {
+  /**
+   * Records, for the end of the batch, that `mailboxId` no longer waits for
+   * `seq`; null if this batch already has that.
+   */
+  private remove(seq: number, mailboxId: string): Removal | null {
     let gone = this.removals.get(seq);
     if (gone === undefined) {
-      gone = new Set();
+      gone = new Map();
       this.removals.set(seq, gone);
     }
-    if (gone.has(mailboxId)) return false;
-    gone.add(mailboxId);
+    if (gone.has(mailboxId)) return null;
+    const removal: Removal = { done: false };
+    gone.set(mailboxId, removal);
     this.opRemovals.push([seq, mailboxId]);
-    return true;
+    return removal;
   }
 
   private trySpend(spend: Spend): boolean {
@@ -531,11 +548,11 @@ export class SqliteStore implements RelayStore {
 
   async postToQueue(spend: Spend, queueHash: string, m: NewMessage): Promise<SpendResult<string[]>> {
     return this.tx(() => {
-      const mailboxes = this.s.regsOfQueue!.all(queueHash).map((r) => str(r.mailbox_id));
-      if (mailboxes.length === 0) return { ok: false, reason: 'not_found' } as const;
+      const list = this.s.regsOfQueue!.get(queueHash)?.mailboxes;
+      if (typeof list !== 'string' || list === '') return { ok: false, reason: 'not_found' } as const;
       if (!this.trySpend(spend)) return { ok: false, reason: 'spent' } as const;
-      this.s.insMessage!.run(m.messageId, queueHash, null, `,${mailboxes.join(',')},`, m.expiresAt, m.payload);
-      return { ok: true, value: mailboxes } as const;
+      this.s.insMessage!.run(m.messageId, queueHash, null, `,${list},`, m.expiresAt, m.payload);
+      return { ok: true, value: list.split(',') } as const;
     });
   }
 
@@ -557,14 +574,11 @@ export class SqliteStore implements RelayStore {
   }
 
   async ack(mailboxId: string, messageIds: string[]): Promise<number> {
-    const removed = await this.tx(() => {
+    const removals = await this.tx(() =>
       // Only this mailbox's copies: an ACK never touches another mailbox or message.
-      let n = 0;
-      for (const row of this.s.ackable!.all(JSON.stringify(messageIds), entry(mailboxId))) {
-        if (this.remove(num(row.seq), mailboxId)) n++;
-      }
-      return n;
-    });
+      this.s.seqsOfIds!.all(JSON.stringify(messageIds)).map((row) => this.remove(num(row.seq), mailboxId)),
+    );
+    const removed = removals.filter((r) => r?.done === true).length;
     if (removed > 0) this.dirty = true;
     return removed;
   }
