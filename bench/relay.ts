@@ -3,11 +3,14 @@
  * checks on) against a bare `ws` broadcast server, with the same clients:
  * 50 WebSocket connections, 10 of them sending 1 KiB messages, every message
  * delivered to all 50. Reports deliveries/s, p50/p99 latency, the ratios to
- * the baseline, and memory per idle connection; writes bench-results/relay.json.
+ * the baseline, server CPU time per message and memory per idle connection;
+ * writes bench-results/relay.json. For context it also runs the same bare
+ * broadcast on Deno's own WebSocket server (bench/deno-broadcast.ts): the
+ * floor of the runtime the relay runs on.
  *
- * Both servers run as separate processes and are measured in interleaved
+ * The servers run as separate processes and are measured in interleaved
  * rounds (BENCH_ROUNDS, default 3; BENCH_MESSAGES per round, default 2000);
- * ratios are medians over back-to-back pairs, since this machine is shared.
+ * ratios are medians over back-to-back rounds, since this machine is shared.
  * Run with tsx. `tsx bench/relay.ts --baseline-server` is the baseline server
  * itself. `npm run bench:relay -- --store redis --instances 2` runs the same
  * workload on 2 relays sharing one private Redis, side by side with the
@@ -24,6 +27,7 @@ import { ristretto255_oprf } from '@noble/curves/ed25519.js';
 import WebSocket, { WebSocketServer } from 'ws';
 import { startRelay } from '../tests/support/relay-process.ts';
 import { startRedis } from '../tests/support/redis-process.ts';
+import { denoExecutable } from '../scripts/deno-executable.ts';
 import { RelayClient, randomQueue, type Mailbox, type WireToken } from '../tests/relay/support/client.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,6 +56,13 @@ function open(url: string): Promise<WebSocket> {
     ws.once('open', () => res(ws));
     ws.once('error', rej);
   });
+}
+
+/** CPU time (user + system, all threads) a process has used so far, in ms; Linux /proc, 100 ticks/s. */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  // After "pid (comm) ", utime and stime are fields 12 and 13 (0-based).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Median of a few RSS samples, to smooth out GC and allocator noise. */
@@ -133,6 +144,12 @@ interface Round {
   deliveries: number;
   seconds: number;
   /**
+   * Server CPU time per message sent (all its threads, token workers
+   * included), in ms: what the server costs, independent of how busy the
+   * shared machine was. Set by the caller after summarize().
+   */
+  serverCpuMsPerMessage?: number;
+  /**
    * Several instances only: latency of deliveries to a socket on the
    * sender's instance (pushed directly) and on another one (through the
    * Redis wake-up bus).
@@ -170,10 +187,21 @@ interface Target {
   stop(): Promise<void>;
 }
 
-async function baselineTarget(): Promise<Target & { idleBytesPerConnection(): Promise<number> }> {
-  const child: ChildProcess = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--baseline-server'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+/**
+ * A bare broadcast server: `ws` on Node (the baseline the targets are set
+ * against), or Deno's own WebSocket server (the floor of the runtime the relay
+ * runs on, for context).
+ */
+async function baselineTarget(runtime: 'node' | 'deno' = 'node'): Promise<Target & { idleBytesPerConnection(): Promise<number> }> {
+  const child: ChildProcess =
+    runtime === 'deno'
+      ? spawn(denoExecutable(ROOT), ['run', '--quiet', '--allow-net', join(ROOT, 'bench', 'deno-broadcast.ts')], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
+        })
+      : spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--baseline-server'], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
   const port = await new Promise<number>((res) => {
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       const m = /baseline listening on (\d+)/.exec(d);
@@ -184,6 +212,7 @@ async function baselineTarget(): Promise<Target & { idleBytesPerConnection(): Pr
   return {
     async round() {
       const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => open(url)));
+      const cpuBefore = cpuMsOf(child.pid!);
       const { latencies, seconds } = await drive(
         sockets,
         (i, sentAt, sender) => JSON.stringify({ t: 'send', from: sender, payload: payloadOf(i, sentAt) }),
@@ -192,8 +221,9 @@ async function baselineTarget(): Promise<Target & { idleBytesPerConnection(): Pr
           return { deliveredAt: sentAtOf(f.payload), sentDone: f.from === idx };
         },
       );
+      const cpu = cpuMsOf(child.pid!) - cpuBefore;
       for (const ws of sockets) ws.close();
-      return summarize(latencies, seconds);
+      return { ...summarize(latencies, seconds), serverCpuMsPerMessage: Number((cpu / MESSAGES).toFixed(3)) };
     },
     idleBytesPerConnection: () => idleMemory(child.pid!, url),
     async stop() {
@@ -276,6 +306,8 @@ async function relayTarget(rounds: number, redis?: { url: string; instances: num
       const senderOf = new Int32Array(MESSAGES);
       const local: number[] = [];
       const remote: number[] = [];
+      const relaysCpuMs = (): number => relays.reduce((sum, r) => sum + cpuMsOf(r.process.pid!), 0);
+      const cpuBefore = relaysCpuMs();
       const { latencies, seconds } = await drive(
         sockets,
         (i, sentAt, sender) => {
@@ -301,8 +333,10 @@ async function relayTarget(rounds: number, redis?: { url: string; instances: num
       clearInterval(ackTimer);
       sockets.forEach((_, i) => flush(i));
       await new Promise((r) => setTimeout(r, 200));
+      // Includes the last acknowledgements (and 200 ms of idle), so every message's whole cost is counted.
+      const cpu = relaysCpuMs() - cpuBefore;
       for (const ws of sockets) ws.close();
-      const round = summarize(latencies, seconds);
+      const round: Round = { ...summarize(latencies, seconds), serverCpuMsPerMessage: Number((cpu / MESSAGES).toFixed(3)) };
       if (urls.length > 1) {
         const l = [...local].sort((a, b) => a - b);
         const r = [...remote].sort((a, b) => a - b);
@@ -354,16 +388,20 @@ async function main(): Promise<void> {
       `${MESSAGES * CONNECTIONS} deliveries per round, ${rounds} interleaved rounds`,
   );
   const baseline = await baselineTarget();
+  const denoFloor = await baselineTarget('deno');
   const relay = await relayTarget(rounds);
-  const pairs: { baseline: Round; relay: Round }[] = [];
+  const pairs: { baseline: Round; denoFloor: Round; relay: Round }[] = [];
+  const line = (r: Round): string => `${r.deliveriesPerSecond}/s p99 ${r.p99Ms} ms cpu ${r.serverCpuMsPerMessage} ms/msg`;
   try {
     for (let r = 0; r < rounds; r++) {
-      // Back to back, so both sides of a pair see about the same machine load.
+      // Back to back, so all sides of a round see about the same machine load.
       const b = await baseline.round();
+      const d = await denoFloor.round();
       const q = await relay.round();
-      pairs.push({ baseline: b, relay: q });
-      console.log(`round ${r + 1}: baseline ${b.deliveriesPerSecond}/s p99 ${b.p99Ms} ms | relay ${q.deliveriesPerSecond}/s p99 ${q.p99Ms} ms`);
+      pairs.push({ baseline: b, denoFloor: d, relay: q });
+      console.log(`round ${r + 1}: baseline (ws) ${line(b)} | deno broadcast ${line(d)} | relay ${line(q)}`);
     }
+    await denoFloor.stop();
     // Idle memory on fresh server processes, so garbage from the rounds does not blur it.
     const freshBaseline = await baselineTarget();
     const baselineIdle = await freshBaseline.idleBytesPerConnection();
@@ -371,25 +409,40 @@ async function main(): Promise<void> {
     const freshRelay = await startRelay({ args: ['--max-connections', '100000'] });
     const relayIdle = await idleMemory(freshRelay.process.pid!, freshRelay.url.replace(/^http/, 'ws') + '/v1/ws');
     await freshRelay.stop();
-    const side = (pick: (p: { baseline: Round; relay: Round }) => Round, idle: number) => ({
+    const side = (pick: (p: (typeof pairs)[number]) => Round, idle: number | undefined) => ({
       deliveriesPerSecond: Math.round(median(pairs.map((p) => pick(p).deliveriesPerSecond))),
       p50Ms: Number(median(pairs.map((p) => pick(p).p50Ms)).toFixed(2)),
       p99Ms: Number(median(pairs.map((p) => pick(p).p99Ms)).toFixed(2)),
+      serverCpuMsPerMessage: Number(median(pairs.map((p) => pick(p).serverCpuMsPerMessage ?? NaN)).toFixed(3)),
       bytesPerIdleConnection: idle,
     });
-    const summary = { baseline: side((p) => p.baseline, baselineIdle), relay: side((p) => p.relay, relayIdle) };
+    const summary = {
+      baseline: side((p) => p.baseline, baselineIdle),
+      relay: side((p) => p.relay, relayIdle),
+      // Context, not a target: the same broadcast on Deno's WebSocket server, the stack the relay runs on.
+      denoBroadcast: side((p) => p.denoFloor, undefined),
+    };
     // Ratios per back-to-back pair, then the median: robust to load changing between pairs.
     const ratios = {
       deliveriesPerSecond: Number(median(pairs.map((p) => p.relay.deliveriesPerSecond / p.baseline.deliveriesPerSecond)).toFixed(3)),
       p99: Number(median(pairs.map((p) => p.relay.p99Ms / p.baseline.p99Ms)).toFixed(3)),
       memoryPerIdleConnection: Number((relayIdle / Math.max(1, baselineIdle)).toFixed(3)),
+      // How far Deno's own bare broadcast gets against the ws baseline, and the relay against it.
+      denoBroadcastToBaseline: {
+        deliveriesPerSecond: Number(median(pairs.map((p) => p.denoFloor.deliveriesPerSecond / p.baseline.deliveriesPerSecond)).toFixed(3)),
+        p99: Number(median(pairs.map((p) => p.denoFloor.p99Ms / p.baseline.p99Ms)).toFixed(3)),
+      },
+      relayToDenoBroadcast: {
+        deliveriesPerSecond: Number(median(pairs.map((p) => p.relay.deliveriesPerSecond / p.denoFloor.deliveriesPerSecond)).toFixed(3)),
+        p99: Number(median(pairs.map((p) => p.relay.p99Ms / p.denoFloor.p99Ms)).toFixed(3)),
+      },
     };
     const targets = { deliveriesPerSecondRatioAtLeast: 0.5, p99RatioAtMost: 2 };
     const verdict = {
       deliveriesPerSecond: ratios.deliveriesPerSecond >= targets.deliveriesPerSecondRatioAtLeast,
       p99: ratios.p99 <= targets.p99RatioAtMost,
     };
-    console.log({ ...summary, ratios, targets, verdict });
+    console.log(JSON.stringify({ ...summary, ratios, targets, verdict }, null, 2));
     const out = join(ROOT, 'bench-results', 'relay.json');
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(
@@ -413,6 +466,7 @@ async function main(): Promise<void> {
     console.log(`wrote ${out}`);
   } finally {
     await baseline.stop();
+    await denoFloor.stop();
     await relay.stop();
   }
 }
