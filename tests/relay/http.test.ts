@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { RelayError, ErrorCode } from '../../relay/errors.ts';
 import { isAllowedOrigin, readJsonBody, toErrorResponse } from '../../relay/http.ts';
 import { DEFAULT_CONFIG } from '../../relay/config.ts';
-import { fromB64, toB64 } from '../../relay/encoding.ts';
+import { fromB64, readId, toB64 } from '../../relay/encoding.ts';
 
 describe('relay error path', () => {
   it('turns a RelayError into its status and typed code', async () => {
@@ -64,5 +64,31 @@ describe('relay error path', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('readId accepts exactly the canonical 22-character spellings of 16 bytes (checked without decoding)', () => {
+    const accepts = (s: string): boolean => {
+      try {
+        return readId({ id: s }, 'id') === s;
+      } catch {
+        return false;
+      }
+    };
+    const b64url = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const symbol = fc.constantFrom(...b64url, '+', '/', '=', '.', 'é');
+    fc.assert(
+      fc.property(fc.array(symbol, { minLength: 20, maxLength: 23 }), (chars) => {
+        const s = chars.join('');
+        expect(accepts(s), s).toBe(s.length === 22 && fromB64(s)?.length === 16);
+      }),
+      { numRuns: 20_000 },
+    );
+    // Every last symbol at the canonical length, against the decoder.
+    for (const last of b64url) {
+      const s = `${'A'.repeat(21)}${last}`;
+      expect(accepts(s), s).toBe(fromB64(s) !== null);
+    }
+    expect(accepts(toB64(crypto.getRandomValues(new Uint8Array(16))))).toBe(true);
+    expect(accepts(toB64(crypto.getRandomValues(new Uint8Array(17))))).toBe(false);
   });
 });
