@@ -183,6 +183,25 @@ describe('Conversation list and conversation', () => {
   });
 });
 
+describe('A conversation you are no longer in', () => {
+  it('shows no stale member count; its details say why there is no member list, and offer delete', async () => {
+    const { bg, view } = fakeView({ conversations: [conversation({ status: 'removed', memberCount: 3 })] });
+    bg.on('messages.page', () => ({ messages: [] }));
+    bg.on('conversation.get', () => ({ summary: conversation({ status: 'removed' }), members: [], safetyCode: '', epoch: 5 }));
+    const { getByTestId, findByTestId, queryByTestId } = render(App, { view });
+    await fireEvent.click(getByTestId('conversation-item'));
+    const button = getByTestId('members-button');
+    expect(button.textContent?.trim()).toBe('Details');
+    expect(button.getAttribute('aria-label')).toBe('Conversation details');
+    expect(getByTestId('status-banner').textContent).toContain('removed');
+    await fireEvent.click(button);
+    expect((await findByTestId('not-a-member')).textContent).toContain('You were removed');
+    expect(queryByTestId('safety-code')).toBeNull();
+    expect(queryByTestId('leave-conversation')).toBeNull();
+    expect(getByTestId('delete-conversation')).toBeTruthy();
+  });
+});
+
 describe('Marking read', () => {
   it('marks again when more unread messages arrive while the conversation is open', async () => {
     const { bg, view } = fakeView({ conversations: [conversation({ unread: 2 })] });
