@@ -140,7 +140,9 @@ export async function describeOurCrypto(): Promise<string> {
   // aead.ts: every AES-GCM call in WebCrypto in browsers, small ones in noble under Node/Deno.
   const server = typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node === 'string';
   const aes = server ? 'noble (WebCrypto above 8 KiB)' : 'WebCrypto';
-  return `portable path: Ed25519 ${ed}, X25519 ${x}, AES-GCM ${aes}, SHA-256/HMAC/HKDF sha256.ts`;
+  // dh.ts: in browsers X25519 public and ephemeral keys also come from WebCrypto (PKCS#8 route).
+  const keys = x === 'WebCrypto' && !server ? ' (public and ephemeral keys too)' : '';
+  return `portable path: Ed25519 ${ed}, X25519 ${x}${keys}, AES-GCM ${aes}, SHA-256/HMAC/HKDF sha256.ts`;
 }
 
 /** Prefix of the page's console lines that are progress lines (browser mode). */
