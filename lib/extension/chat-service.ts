@@ -58,6 +58,7 @@ import {
   type ConversationDetail,
   type ConversationSummary,
   type InviteMode,
+  type InviteView,
   type MessagePage,
   type MessageView,
 } from './protocol.ts';
@@ -798,7 +799,7 @@ export class ChatService {
 
   // -- invites ---------------------------------------------------------------
 
-  async createInvite(id: string, mode: InviteMode, expiresInHours: number): Promise<{ link: string; expiresAt: number }> {
+  async createInvite(id: string, mode: InviteMode, expiresInHours: number): Promise<{ link: string; expiresAt: number; inviteId: string }> {
     const meta = this.activeMeta(id);
     const state = await this.group(id);
     const inviteId = randomId();
@@ -823,7 +824,38 @@ export class ChatService {
     if (republish) await this.publishInvites(id);
     // Let the other members keep the invite's GroupInfo current too.
     void this.sendApp(id, { v: 1, t: 'invite', id: randomId(), at: Date.now(), ...invite }).catch(() => undefined);
-    return { link: formatInviteLink({ relayUrl: this.deps.identity().relayUrl, inviteId, key }), expiresAt: expiresAt * 1000 };
+    return { link: formatInviteLink({ relayUrl: this.deps.identity().relayUrl, inviteId, key }), expiresAt: expiresAt * 1000, inviteId };
+  }
+
+  /** The conversation's invites that have not expired, newest first (the links' keys stay here). */
+  listInvites(id: string): InviteView[] {
+    const meta = this.activeMeta(id);
+    const now = nowS();
+    return meta.invites
+      .filter((i) => i.expiresAt > now)
+      .map((i) => ({ inviteId: i.inviteId, mode: i.oneTime ? ('one-time' as const) : ('expiring' as const), expiresAt: i.expiresAt * 1000 }))
+      .reverse();
+  }
+
+  /**
+   * Revoke an invite: the relay deletes its blob, so the link stops working
+   * for everyone. Other members who hold it (they keep invites current) get a
+   * 404 at their next update and forget it too.
+   */
+  async revokeInvite(id: string, inviteId: string): Promise<void> {
+    const meta = this.activeMeta(id);
+    const invite = meta.invites.find((i) => i.inviteId === inviteId);
+    if (invite === undefined) throw new ChannelError(ErrorCode.NotFound, 'That invite does not exist any more.');
+    try {
+      await this.deps.api().deleteInvite(inviteId, fromB64(invite.writeKey)!);
+    } catch (err) {
+      // Gone already (used, expired, or revoked by another member): the link is dead either way.
+      if (!(err instanceof RelayApiError && err.status === 404)) throw relayProblem(err, 'revoking the invite');
+    }
+    await this.serial(async () => {
+      const m = this.metas.get(id);
+      if (m !== undefined) await this.apply({ metas: [{ ...m, invites: m.invites.filter((i) => i.inviteId !== inviteId) }] });
+    });
   }
 
   /** Replace every live invite's blob with this epoch's GroupInfo; forget invites the relay no longer has. */

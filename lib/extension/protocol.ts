@@ -107,6 +107,14 @@ export interface MessagePage {
 
 export type InviteMode = 'one-time' | 'expiring';
 
+/** A live invite of a conversation, as the invite dialog lists it (never its key). */
+export interface InviteView {
+  inviteId: string;
+  mode: InviteMode;
+  /** Unix ms. */
+  expiresAt: number;
+}
+
 // ---------------------------------------------------------------------------
 // Requests
 
@@ -132,8 +140,13 @@ export interface RequestMap {
   'conversation.leave': { params: { conversationId: string }; result: null };
   'conversation.delete': { params: { conversationId: string }; result: null };
 
-  'invite.create': { params: { conversationId: string; mode: InviteMode; expiresInHours: number }; result: { link: string; expiresAt: number } };
+  'invite.create': {
+    params: { conversationId: string; mode: InviteMode; expiresInHours: number };
+    result: { link: string; expiresAt: number; inviteId: string };
+  };
   'invite.join': { params: { link: string }; result: { conversationId: string } };
+  'invite.list': { params: { conversationId: string }; result: { invites: InviteView[] } };
+  'invite.revoke': { params: { conversationId: string; inviteId: string }; result: null };
 
   'messages.page': { params: { conversationId: string; beforeSeq: number | null; limit: number }; result: MessagePage };
   'message.send': { params: { conversationId: string; text: string }; result: MessageView };
@@ -271,6 +284,10 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
     return { conversationId: id(p, 'conversationId'), mode: p.mode, expiresInHours: int(p, 'expiresInHours', 1, LIMITS.inviteHours) };
   },
   'invite.join': (p) => (keys(p, ['link']), { link: str(p, 'link', LIMITS.link) }),
+  'invite.list': (p) => (keys(p, ['conversationId']), { conversationId: id(p, 'conversationId') }),
+  'invite.revoke': (p) => (
+    keys(p, ['conversationId', 'inviteId']), { conversationId: id(p, 'conversationId'), inviteId: id(p, 'inviteId') }
+  ),
   'messages.page': (p) => {
     keys(p, ['conversationId', 'beforeSeq', 'limit']);
     const beforeSeq = p.beforeSeq === null ? null : int(p, 'beforeSeq', 0, Number.MAX_SAFE_INTEGER);

@@ -8,7 +8,8 @@ const LINK = 'https://relay.example.org/join#v1.inv_123.key_abc';
 
 function setup() {
   const { bg, view } = fakeView();
-  bg.on('invite.create', () => ({ link: LINK, expiresAt: Date.now() + 3_600_000 }));
+  bg.on('invite.create', () => ({ link: LINK, expiresAt: Date.now() + 3_600_000, inviteId: 'inv_123' }));
+  bg.on('invite.list', () => ({ invites: [] }));
   const onclose = vi.fn();
   const copy = vi.fn(async () => undefined);
   const r = render(InviteDialog, { view, conversationId: 'c1', conversationName: 'Team', onclose, copy });
@@ -60,9 +61,55 @@ describe('Invite dialog', () => {
     bg.on('invite.create', () => {
       throw new ChannelError(ErrorCode.Forbidden, 'Only members can invite.');
     });
+    bg.on('invite.list', () => ({ invites: [] }));
     const { getByTestId, findByRole } = render(InviteDialog, { view, conversationId: 'c1', conversationName: 'Team', onclose: vi.fn() });
     await fireEvent.click(getByTestId('invite-create'));
     expect((await findByRole('alert')).textContent).toContain('Only members can invite.');
+  });
+
+  it('lists the open invites and revokes one: the background is asked, the list reloads, the shown link goes', async () => {
+    const { bg, view } = fakeView();
+    const later = Date.now() + 7_200_000;
+    let open = [
+      { inviteId: 'inv_new', mode: 'one-time' as const, expiresAt: later },
+      { inviteId: 'inv_old', mode: 'expiring' as const, expiresAt: later },
+    ];
+    bg.on('invite.list', () => ({ invites: open }));
+    bg.on('invite.create', () => ({ link: LINK, expiresAt: later, inviteId: 'inv_new' }));
+    bg.on('invite.revoke', ({ inviteId }) => {
+      open = open.filter((i) => i.inviteId !== inviteId);
+      return null;
+    });
+    const { getByTestId, findAllByTestId, findByTestId, queryByTestId } = render(InviteDialog, {
+      view,
+      conversationId: 'c1',
+      conversationName: 'Team',
+      onclose: vi.fn(),
+    });
+    const rows = await findAllByTestId('open-invite');
+    expect(rows.map((r) => r.dataset.inviteId)).toEqual(['inv_new', 'inv_old']);
+    expect(rows[0]!.textContent).toContain('One person');
+    expect(rows[1]!.textContent).toContain('Anyone with the link');
+    await fireEvent.click(getByTestId('invite-create'));
+    await findByTestId('invite-link');
+    const revokeNew = (await findAllByTestId('invite-revoke'))[0]!;
+    await fireEvent.click(revokeNew);
+    expect(bg.callsOf('invite.revoke')).toEqual([{ conversationId: 'c1', inviteId: 'inv_new' }]);
+    expect((await findByTestId('revoke-note')).textContent).toContain('no longer works');
+    await waitFor(() => expect(queryByTestId('invite-link')).toBeNull());
+    await waitFor(() => expect(getByTestId('open-invites').querySelectorAll('li')).toHaveLength(1));
+  });
+
+  it('shows why a revoke failed and keeps the invite listed', async () => {
+    const { bg, view } = fakeView();
+    bg.on('invite.list', () => ({ invites: [{ inviteId: 'inv_1', mode: 'expiring' as const, expiresAt: Date.now() + 60_000 }] }));
+    bg.on('invite.revoke', () => {
+      throw new ChannelError(ErrorCode.Unavailable, 'The relay is not reachable right now.');
+    });
+    const { findByTestId, findByRole, getAllByTestId } = render(InviteDialog, { view, conversationId: 'c1', conversationName: 'Team', onclose: vi.fn() });
+    await fireEvent.click(await findByTestId('invite-revoke'));
+    expect((await findByRole('alert')).textContent).toContain('not reachable');
+    expect(getAllByTestId('open-invite')).toHaveLength(1);
   });
 
   it('closes on Escape and with the close button', async () => {

@@ -291,6 +291,29 @@ describe('chat over a real relay', () => {
     e.app.stop();
   });
 
+  it('revoking an invite kills the link for everyone; a member who also holds it can revoke it again harmlessly', async () => {
+    const { conversationId: conv2 } = await a.app.handlers['conversation.create']({ name: 'Revocable' });
+    const first = await a.app.handlers['invite.create']({ conversationId: conv2, mode: 'one-time', expiresInHours: 1 });
+    await b.app.handlers['invite.join']({ link: first.link });
+    await waitUntil(async () => (await a.app.handlers['conversation.get']({ conversationId: conv2 })).members.length === 2, 10_000, 'B in');
+    const open = await a.app.handlers['invite.create']({ conversationId: conv2, mode: 'expiring', expiresInHours: 2 });
+    const listed = (await a.app.handlers['invite.list']({ conversationId: conv2 })).invites;
+    expect(listed[0]).toEqual({ inviteId: open.inviteId, mode: 'expiring', expiresAt: open.expiresAt });
+    // B keeps the invite current too, so B holds it as well.
+    await waitUntil(
+      async () => (await b.app.handlers['invite.list']({ conversationId: conv2 })).invites.some((i) => i.inviteId === open.inviteId),
+      10_000,
+      'B holds the invite',
+    );
+    await a.app.handlers['invite.revoke']({ conversationId: conv2, inviteId: open.inviteId });
+    expect((await a.app.handlers['invite.list']({ conversationId: conv2 })).invites.some((i) => i.inviteId === open.inviteId)).toBe(false);
+    await expect(c.app.handlers['invite.join']({ link: open.link })).rejects.toMatchObject({ code: 'not-found' });
+    await expect(a.app.handlers['invite.revoke']({ conversationId: conv2, inviteId: open.inviteId })).rejects.toMatchObject({ code: 'not-found' });
+    // B's copy: the relay no longer has it, so revoking it there just forgets it.
+    await b.app.handlers['invite.revoke']({ conversationId: conv2, inviteId: open.inviteId });
+    expect((await b.app.handlers['invite.list']({ conversationId: conv2 })).invites).toEqual([]);
+  });
+
   it('the relay’s database holds no plaintext and does not link one person’s conversations', async () => {
     const db = await dumpRelayDatabase(relay.dataDir);
     const dump = JSON.stringify(db);
