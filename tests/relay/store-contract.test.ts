@@ -30,8 +30,9 @@ interface CaseResult {
   error?: string;
 }
 
-async function runContract(args: string[]): Promise<Map<string, CaseResult>> {
-  const child = spawn(denoExecutable(ROOT), ['run', '--quiet', '-A', RUNNER, ...args], {
+/** Runs a script under Deno (SqliteStore needs node:sqlite) and collects its output. */
+async function runDeno(script: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(denoExecutable(ROOT), ['run', '--quiet', '-A', script, ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -41,6 +42,11 @@ async function runContract(args: string[]): Promise<Map<string, CaseResult>> {
   child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
   child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
   const code = await new Promise<number | null>((r) => child.once('exit', r));
+  return { code, out, err };
+}
+
+async function runContract(args: string[]): Promise<Map<string, CaseResult>> {
+  const { code, out, err } = await runDeno(RUNNER, args);
   const results = new Map<string, CaseResult>();
   for (const line of out.split('\n')) {
     if (line.trim() === '') continue;
@@ -81,16 +87,7 @@ describe('sqlite store: schema migration', () => {
   it('opens a database in the earlier one-row-per-delivery layout and serves exactly what it held', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'microchat-migrate-'));
     try {
-      const child = spawn(denoExecutable(ROOT), ['run', '--quiet', '-A', join(ROOT, 'tests', 'relay', 'support', 'sqlite-migration-check.ts'), dir], {
-        cwd: ROOT,
-        env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-      child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
-      const code = await new Promise<number | null>((r) => child.once('exit', r));
+      const { code, out, err } = await runDeno(join(ROOT, 'tests', 'relay', 'support', 'sqlite-migration-check.ts'), [dir]);
       expect(err).toBe('');
       expect(code).toBe(0);
       const r = JSON.parse(out) as Record<string, unknown>;
