@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import puppeteer, { type CDPSession } from 'puppeteer';
-import { chromiumPath } from '../tests/support/extension.ts';
+import { CHROMIUM_ARGS, chromiumPath } from '../tests/support/extension.ts';
 import { LOG_PREFIX, parseArgs, report, type BenchRecord } from './mls-core.ts';
 import type { BenchPageGlobals, PageOutcome } from './mls-page.ts';
 
@@ -131,15 +131,7 @@ export async function runInBrowser(argv: readonly string[], options: BrowserRunO
       userDataDir: join(dir, 'profile'),
       // A full run is one long page evaluation per phase; never time out a protocol call.
       protocolTimeout: 0,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-dev-shm-usage',
-      ],
+      args: [...CHROMIUM_ARGS],
     });
     const version = (await browser.version()).replace(/^(Headless)?Chrome\//, '');
     log(`Chromium ${version} (headless) at ${served.url}`);

@@ -14,6 +14,17 @@ export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const EXTENSION_DIR = path.join(ROOT, '.output', 'chrome-mv3');
 export const ARTIFACTS_DIR = path.join(ROOT, 'artifacts', 'e2e');
 
+/** How this machine runs Chromium in tests and benchmarks (no sandbox, no GPU, nothing phoning home). */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-dev-shm-usage',
+];
+
 export function chromiumPath(): string {
   const candidates = [process.env.PUPPETEER_EXECUTABLE_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
   const found = candidates.find((p): p is string => typeof p === 'string' && p.length > 0 && existsSync(p));
@@ -84,15 +95,7 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
     pipe: true,
     enableExtensions: [extensionDir],
     userDataDir,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-dev-shm-usage',
-    ],
+    args: [...CHROMIUM_ARGS],
   });
 
   const target = await browser.waitForTarget((t) => t.type() === 'service_worker' && t.url().startsWith('chrome-extension://'), {
