@@ -409,33 +409,18 @@ async function main(): Promise<void> {
     const freshRelay = await startRelay({ args: ['--max-connections', '100000'] });
     const relayIdle = await idleMemory(freshRelay.process.pid!, freshRelay.url.replace(/^http/, 'ws') + '/v1/ws');
     await freshRelay.stop();
-    const side = (pick: (p: (typeof pairs)[number]) => Round, idle: number | undefined) => ({
-      deliveriesPerSecond: Math.round(median(pairs.map((p) => pick(p).deliveriesPerSecond))),
-      p50Ms: Number(median(pairs.map((p) => pick(p).p50Ms)).toFixed(2)),
-      p99Ms: Number(median(pairs.map((p) => pick(p).p99Ms)).toFixed(2)),
-      serverCpuMsPerMessage: Number(median(pairs.map((p) => pick(p).serverCpuMsPerMessage ?? NaN)).toFixed(3)),
-      bytesPerIdleConnection: idle,
-    });
     const summary = {
-      baseline: side((p) => p.baseline, baselineIdle),
-      relay: side((p) => p.relay, relayIdle),
+      baseline: sideOf(pairs.map((p) => p.baseline), baselineIdle),
+      relay: sideOf(pairs.map((p) => p.relay), relayIdle),
       // Context, not a target: the same broadcast on Deno's WebSocket server, the stack the relay runs on.
-      denoBroadcast: side((p) => p.denoFloor, undefined),
+      denoBroadcast: sideOf(pairs.map((p) => p.denoFloor)),
     };
-    // Ratios per back-to-back pair, then the median: robust to load changing between pairs.
     const ratios = {
-      deliveriesPerSecond: Number(median(pairs.map((p) => p.relay.deliveriesPerSecond / p.baseline.deliveriesPerSecond)).toFixed(3)),
-      p99: Number(median(pairs.map((p) => p.relay.p99Ms / p.baseline.p99Ms)).toFixed(3)),
+      ...compare(pairs, (p) => p.relay, (p) => p.baseline),
       memoryPerIdleConnection: Number((relayIdle / Math.max(1, baselineIdle)).toFixed(3)),
       // How far Deno's own bare broadcast gets against the ws baseline, and the relay against it.
-      denoBroadcastToBaseline: {
-        deliveriesPerSecond: Number(median(pairs.map((p) => p.denoFloor.deliveriesPerSecond / p.baseline.deliveriesPerSecond)).toFixed(3)),
-        p99: Number(median(pairs.map((p) => p.denoFloor.p99Ms / p.baseline.p99Ms)).toFixed(3)),
-      },
-      relayToDenoBroadcast: {
-        deliveriesPerSecond: Number(median(pairs.map((p) => p.relay.deliveriesPerSecond / p.denoFloor.deliveriesPerSecond)).toFixed(3)),
-        p99: Number(median(pairs.map((p) => p.relay.p99Ms / p.denoFloor.p99Ms)).toFixed(3)),
-      },
+      denoBroadcastToBaseline: compare(pairs, (p) => p.denoFloor, (p) => p.baseline),
+      relayToDenoBroadcast: compare(pairs, (p) => p.relay, (p) => p.denoFloor),
     };
     const targets = { deliveriesPerSecondRatioAtLeast: 0.5, p99RatioAtMost: 2 };
     const verdict = {
@@ -471,14 +456,34 @@ async function main(): Promise<void> {
   }
 }
 
-type Side = { deliveriesPerSecond: number; p50Ms: number; p99Ms: number; bytesPerIdleConnection: number };
+type Side = {
+  deliveriesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  serverCpuMsPerMessage: number;
+  bytesPerIdleConnection?: number;
+};
 
-function sideOf(rounds: Round[], idle: number): Side {
+/** One server's medians over the rounds (idle memory measured separately, when it was). */
+function sideOf(rounds: Round[], idle?: number): Side {
   return {
     deliveriesPerSecond: Math.round(median(rounds.map((r) => r.deliveriesPerSecond))),
     p50Ms: Number(median(rounds.map((r) => r.p50Ms)).toFixed(2)),
     p99Ms: Number(median(rounds.map((r) => r.p99Ms)).toFixed(2)),
-    bytesPerIdleConnection: idle,
+    serverCpuMsPerMessage: Number(median(rounds.map((r) => r.serverCpuMsPerMessage ?? NaN)).toFixed(3)),
+    ...(idle === undefined ? {} : { bytesPerIdleConnection: idle }),
+  };
+}
+
+/**
+ * Server `a` against server `b`: the ratio per back-to-back round, then the
+ * median (robust to load changing between rounds).
+ */
+function compare<T>(rows: T[], a: (row: T) => Round, b: (row: T) => Round): { deliveriesPerSecond: number; p99: number } {
+  const ratio = (f: (row: T) => number): number => Number(median(rows.map(f)).toFixed(3));
+  return {
+    deliveriesPerSecond: ratio((r) => a(r).deliveriesPerSecond / b(r).deliveriesPerSecond),
+    p99: ratio((r) => a(r).p99Ms / b(r).p99Ms),
   };
 }
 
@@ -540,21 +545,10 @@ async function mainRedis(instances: number): Promise<void> {
         },
       },
     };
-    const ratio = (pick: (t: (typeof triples)[number]) => number): number => Number(median(triples.map(pick)).toFixed(3));
-    // Per back-to-back round, then the median (robust to load changing between rounds).
     const ratios = {
-      redisToBaseline: {
-        deliveriesPerSecond: ratio((t) => t.redis.deliveriesPerSecond / t.baseline.deliveriesPerSecond),
-        p99: ratio((t) => t.redis.p99Ms / t.baseline.p99Ms),
-      },
-      redisToEmbedded: {
-        deliveriesPerSecond: ratio((t) => t.redis.deliveriesPerSecond / t.embedded.deliveriesPerSecond),
-        p99: ratio((t) => t.redis.p99Ms / t.embedded.p99Ms),
-      },
-      embeddedToBaseline: {
-        deliveriesPerSecond: ratio((t) => t.embedded.deliveriesPerSecond / t.baseline.deliveriesPerSecond),
-        p99: ratio((t) => t.embedded.p99Ms / t.baseline.p99Ms),
-      },
+      redisToBaseline: compare(triples, (t) => t.redis, (t) => t.baseline),
+      redisToEmbedded: compare(triples, (t) => t.redis, (t) => t.embedded),
+      embeddedToBaseline: compare(triples, (t) => t.embedded, (t) => t.baseline),
     };
     console.log(JSON.stringify({ ...summary, ratios }, null, 2));
     const out = join(ROOT, 'bench-results', 'relay-redis.json');
