@@ -86,12 +86,12 @@ CREATE INDEX IF NOT EXISTS messages_expiry ON messages (expires_at);
  * can still read them. Nothing else changes; runs once, atomically.
  */
 function migrate(db: DatabaseSync): void {
-  const hasDeliveries = db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'").get();
-  if (hasDeliveries === undefined) return;
+  const oldLayout = db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'");
+  if (oldLayout.get() === undefined) return;
   db.exec('BEGIN IMMEDIATE');
   try {
     // Another store on the same file may have migrated while this one waited for the lock.
-    if (db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'").get() !== undefined) {
+    if (oldLayout.get() !== undefined) {
       db.exec(`
         ALTER TABLE messages ADD COLUMN pending TEXT NOT NULL DEFAULT '';
         ALTER TABLE messages ADD COLUMN recipient TEXT;
@@ -115,6 +115,13 @@ function migrate(db: DatabaseSync): void {
 interface Removal {
   done: boolean;
 }
+
+/**
+ * The messages mailbox ?1 (pending-list entry ?2) still has to read: those of
+ * the queues it is (or was) registered to, and its Welcomes.
+ */
+const MAILBOX_MESSAGES = `(queue_hash IN (SELECT queue_hash FROM registrations WHERE mailbox_id = ?1) OR recipient = ?1)
+  AND instr(pending, ?2) > 0`;
 
 /** The pending-list entry of a mailbox (ids are base64url, never a comma). */
 const entry = (mailboxId: string): string => `,${mailboxId},`;
@@ -206,20 +213,11 @@ export class SqliteStore implements RelayStore {
       insMessage: p(
         'INSERT INTO messages (message_id, queue_hash, recipient, pending, expires_at, payload) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      // A mailbox's messages, in order: those of the queues it is (or was) registered to, and its Welcomes.
+      // A mailbox's unexpired messages, in order.
       fetch: p(
-        `SELECT m.seq, m.message_id, m.payload, m.queue_hash FROM registrations r JOIN messages m ON m.queue_hash = r.queue_hash
-           WHERE r.mailbox_id = ?1 AND instr(m.pending, ?2) > 0 AND m.expires_at > ?3
-         UNION ALL
-         SELECT seq, message_id, payload, queue_hash FROM messages WHERE recipient = ?1 AND instr(pending, ?2) > 0 AND expires_at > ?3
-         ORDER BY 1 LIMIT ?4`,
+        `SELECT message_id, payload, queue_hash FROM messages WHERE ${MAILBOX_MESSAGES} AND expires_at > ?3 ORDER BY seq LIMIT ?4`,
       ),
-      seqsOfMailbox: p(
-        `SELECT m.seq FROM registrations r JOIN messages m ON m.queue_hash = r.queue_hash
-           WHERE r.mailbox_id = ?1 AND instr(m.pending, ?2) > 0
-         UNION ALL
-         SELECT seq FROM messages WHERE recipient = ?1 AND instr(pending, ?2) > 0`,
-      ),
+      seqsOfMailbox: p(`SELECT seq FROM messages WHERE ${MAILBOX_MESSAGES}`),
       // The acknowledged ids that exist (an index-only lookup); whether this mailbox had them is settled at the batch end.
       seqsOfIds: p('SELECT seq FROM messages WHERE message_id IN (SELECT value FROM json_each(?))'),
       pendingOf: p('SELECT pending FROM messages WHERE seq = ?'),
