@@ -187,7 +187,6 @@ describe('A conversation you are no longer in', () => {
   it('shows no stale member count; its details say why there is no member list, and offer delete', async () => {
     const { bg, view } = fakeView({ conversations: [conversation({ status: 'removed', memberCount: 3 })] });
     bg.on('messages.page', () => ({ messages: [] }));
-    bg.on('conversation.get', () => ({ summary: conversation({ status: 'removed' }), members: [], safetyCode: '', epoch: 5 }));
     const { getByTestId, findByTestId, queryByTestId } = render(App, { view });
     await fireEvent.click(getByTestId('conversation-item'));
     const button = getByTestId('members-button');
@@ -199,6 +198,8 @@ describe('A conversation you are no longer in', () => {
     expect(queryByTestId('safety-code')).toBeNull();
     expect(queryByTestId('leave-conversation')).toBeNull();
     expect(getByTestId('delete-conversation')).toBeTruthy();
+    // The group is gone from the device: nothing to ask the background for.
+    expect(bg.callsOf('conversation.get')).toHaveLength(0);
   });
 });
 
