@@ -31,11 +31,13 @@ const fns = { 'SHA-256': sha256, 'SHA-384': sha384, 'SHA-512': sha512 } as const
 const nodeNames = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' } as const;
 
 type Mac = (key: Uint8Array, data: Uint8Array) => Uint8Array;
+/** HMAC under one key, for the blocks of an HKDF-Expand. */
+type KeyedMac = (key: Uint8Array) => (data: Uint8Array) => Uint8Array;
 
 /** HMAC over Node's crypto, returning a plain Uint8Array. */
-function nodeMac(nc: NodeCrypto, name: HashName): Mac {
+function nodeKeyedMac(nc: NodeCrypto, name: HashName): KeyedMac {
   const alg = nodeNames[name];
-  return (key, data) => new Uint8Array(nc.createHmac(alg, key).update(data).digest());
+  return (key) => (data) => new Uint8Array(nc.createHmac(alg, key).update(data).digest());
 }
 
 /** Whether SHA-256 goes through sha256.ts (every backend but the 'noble' reference). */
@@ -43,12 +45,16 @@ function fastSha256For(name: HashName, options: HashOptions): boolean {
   return name === 'SHA-256' && options.backend !== 'noble';
 }
 
-function macFor(name: HashName, options: HashOptions): { mac: Mac; node: NodeCrypto | undefined } {
+/** The HMAC of a backend; `keyed` when it is not noble's (whose own HKDF is used then). */
+function macFor(name: HashName, options: HashOptions): { mac: Mac; keyed?: KeyedMac } {
   const nc = (options.backend ?? 'auto') === 'auto' ? nodeCrypto() : undefined;
-  if (nc !== undefined) return { mac: nodeMac(nc, name), node: nc };
-  if (fastSha256For(name, options)) return { mac: hmacSha256, node: undefined };
+  if (nc !== undefined) {
+    const keyed = nodeKeyedMac(nc, name);
+    return { mac: (key, data) => keyed(key)(data), keyed };
+  }
+  if (fastSha256For(name, options)) return { mac: hmacSha256, keyed: hmacSha256Keyed };
   const h = fns[name];
-  return { mac: (key, data) => hmac(h, key, data), node: undefined };
+  return { mac: (key, data) => hmac(h, key, data) };
 }
 
 export function hashProvider(name: HashName, options: HashOptions = {}): HashProvider {
@@ -64,7 +70,7 @@ export function hashProvider(name: HashName, options: HashOptions = {}): HashPro
 export function kdfProvider(name: HashName, options: HashOptions = {}): KdfProvider {
   const h = fns[name];
   const size = h.outputLen;
-  const { node } = macFor(name, options);
+  const { mac, keyed } = macFor(name, options);
   const checkArgs = (prk: Uint8Array, length: number): void => {
     if (!Number.isInteger(length) || length < 0 || length > 255 * size) {
       throw new UsageError(`HKDF-Expand length ${length} out of range`);
@@ -72,45 +78,23 @@ export function kdfProvider(name: HashName, options: HashOptions = {}): KdfProvi
     // RFC 5869 §2.3: PRK is "at least HashLen octets".
     if (prk.length < size) throw new UsageError(`HKDF-Expand PRK of ${prk.length} octets, at least ${size} needed`);
   };
-  if (node !== undefined) {
-    const alg = nodeNames[name];
+  if (keyed !== undefined) {
     const zeros = new Uint8Array(size);
     return {
       size,
       // RFC 5869 §2.2: an absent salt is HashLen zero octets.
-      extract: (salt, ikm) => new Uint8Array(node.createHmac(alg, salt.length === 0 ? zeros : salt).update(ikm).digest()),
-      // RFC 5869 §2.3: T(i) = HMAC(PRK, T(i-1) || info || i), output the first `length` octets.
+      extract: (salt, ikm) => mac(salt.length === 0 ? zeros : salt, ikm),
       expand: (prk, info, length) => {
         checkArgs(prk, length);
+        const macPrk = keyed(prk);
         const blocks = Math.ceil(length / size);
         const out = new Uint8Array(blocks * size);
-        const counter = new Uint8Array(1);
-        let previous: Uint8Array = new Uint8Array(0);
-        for (let i = 0; i < blocks; i++) {
-          counter[0] = i + 1;
-          previous = node.createHmac(alg, prk).update(previous).update(info).update(counter).digest();
-          out.set(previous, i * size);
-        }
-        return out.length === length ? out : out.slice(0, length);
-      },
-    };
-  }
-  if (fastSha256For(name, options)) {
-    return {
-      size,
-      // RFC 5869 §2.2: an absent salt is HashLen zero octets, the same HMAC key as an empty one.
-      extract: (salt, ikm) => hmacSha256(salt, ikm),
-      expand: (prk, info, length) => {
-        checkArgs(prk, length);
-        const mac = hmacSha256Keyed(prk);
-        const blocks = Math.ceil(length / size);
-        const out = new Uint8Array(blocks * size);
-        // T(i) = HMAC(PRK, T(i-1) || info || i); `input` holds T(i-1) || info || i.
+        // RFC 5869 §2.3: T(i) = HMAC(PRK, T(i-1) || info || i); `input` holds T(i-1) || info || i.
         const input = new Uint8Array(size + info.length + 1);
         input.set(info, size);
         for (let i = 0; i < blocks; i++) {
           input[size + info.length] = i + 1;
-          const t = mac(i === 0 ? input.subarray(size) : input);
+          const t = macPrk(i === 0 ? input.subarray(size) : input);
           out.set(t, i * size);
           input.set(t, 0);
         }
