@@ -18,7 +18,7 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { webcrypto } from 'node:crypto';
@@ -35,7 +35,7 @@ const CONNECTIONS = 50;
 const SENDERS = 10;
 const PAYLOAD_BYTES = 1024;
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
-const WINDOW = 8; // in-flight sends per sender
+const WINDOW = Number(process.env.BENCH_WINDOW ?? 8); // in-flight sends per sender
 const IDLE_CONNECTIONS = 2000;
 
 const b64u = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
@@ -63,6 +63,27 @@ function cpuMsOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
   // After "pid (comm) ", utime and stime are fields 12 and 13 (0-based).
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * CPU time per thread group of a Deno process, in ms: its main thread (the
+ * JavaScript event loop), its Web Workers (the token checks) and the rest
+ * (runtime and GC helper threads). Linux /proc, 100 ticks/s.
+ */
+function threadCpuMsOf(pid: number): { main: number; workers: number } {
+  const out = { main: 0, workers: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+      const ms = (Number(fields[11]) + Number(fields[12])) * 10;
+      if (tid === String(pid)) out.main += ms;
+      else if (comm.startsWith('worker')) out.workers += ms;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
 }
 
 /** Median of a few RSS samples, to smooth out GC and allocator noise. */
@@ -149,6 +170,9 @@ interface Round {
    * shared machine was. Set by the caller after summarize().
    */
   serverCpuMsPerMessage?: number;
+  /** Of that, the relay's main thread and its token-check workers (one relay process only). */
+  mainThreadCpuMsPerMessage?: number;
+  workerCpuMsPerMessage?: number;
   /**
    * Several instances only: latency of deliveries to a socket on the
    * sender's instance (pushed directly) and on another one (through the
@@ -308,6 +332,7 @@ async function relayTarget(rounds: number, redis?: { url: string; instances: num
       const remote: number[] = [];
       const relaysCpuMs = (): number => relays.reduce((sum, r) => sum + cpuMsOf(r.process.pid!), 0);
       const cpuBefore = relaysCpuMs();
+      const threadsBefore = threadCpuMsOf(relay.process.pid!);
       const { latencies, seconds } = await drive(
         sockets,
         (i, sentAt, sender) => {
@@ -336,7 +361,13 @@ async function relayTarget(rounds: number, redis?: { url: string; instances: num
       // Includes the last acknowledgements (and 200 ms of idle), so every message's whole cost is counted.
       const cpu = relaysCpuMs() - cpuBefore;
       for (const ws of sockets) ws.close();
-      const round: Round = { ...summarize(latencies, seconds), serverCpuMsPerMessage: Number((cpu / MESSAGES).toFixed(3)) };
+      const threadsAfter = threadCpuMsOf(relay.process.pid!);
+      const perMessage = (ms: number): number => Number((ms / MESSAGES).toFixed(3));
+      const round: Round = { ...summarize(latencies, seconds), serverCpuMsPerMessage: perMessage(cpu) };
+      if (relays.length === 1) {
+        round.mainThreadCpuMsPerMessage = perMessage(threadsAfter.main - threadsBefore.main);
+        round.workerCpuMsPerMessage = perMessage(threadsAfter.workers - threadsBefore.workers);
+      }
       if (urls.length > 1) {
         const l = [...local].sort((a, b) => a - b);
         const r = [...remote].sort((a, b) => a - b);
@@ -391,7 +422,9 @@ async function main(): Promise<void> {
   const denoFloor = await baselineTarget('deno');
   const relay = await relayTarget(rounds);
   const pairs: { baseline: Round; denoFloor: Round; relay: Round }[] = [];
-  const line = (r: Round): string => `${r.deliveriesPerSecond}/s p99 ${r.p99Ms} ms cpu ${r.serverCpuMsPerMessage} ms/msg`;
+  const line = (r: Round): string =>
+    `${r.deliveriesPerSecond}/s p99 ${r.p99Ms} ms cpu ${r.serverCpuMsPerMessage} ms/msg` +
+    (r.mainThreadCpuMsPerMessage === undefined ? '' : ` (main ${r.mainThreadCpuMsPerMessage}, token workers ${r.workerCpuMsPerMessage})`);
   try {
     for (let r = 0; r < rounds; r++) {
       // Back to back, so all sides of a round see about the same machine load.
@@ -461,6 +494,8 @@ type Side = {
   p50Ms: number;
   p99Ms: number;
   serverCpuMsPerMessage: number;
+  mainThreadCpuMsPerMessage?: number;
+  workerCpuMsPerMessage?: number;
   bytesPerIdleConnection?: number;
 };
 
@@ -471,6 +506,12 @@ function sideOf(rounds: Round[], idle?: number): Side {
     p50Ms: Number(median(rounds.map((r) => r.p50Ms)).toFixed(2)),
     p99Ms: Number(median(rounds.map((r) => r.p99Ms)).toFixed(2)),
     serverCpuMsPerMessage: Number(median(rounds.map((r) => r.serverCpuMsPerMessage ?? NaN)).toFixed(3)),
+    ...(rounds[0]?.mainThreadCpuMsPerMessage === undefined
+      ? {}
+      : {
+          mainThreadCpuMsPerMessage: Number(median(rounds.map((r) => r.mainThreadCpuMsPerMessage ?? NaN)).toFixed(3)),
+          workerCpuMsPerMessage: Number(median(rounds.map((r) => r.workerCpuMsPerMessage ?? NaN)).toFixed(3)),
+        }),
     ...(idle === undefined ? {} : { bytesPerIdleConnection: idle }),
   };
 }
