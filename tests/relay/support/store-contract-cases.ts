@@ -176,6 +176,19 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     check(await holds(other.payload), 'the other message stays');
   },
 
+  'an ACK for a message gone through the other instance never touches a later message': async ({ a, b }) => {
+    const { queue, members } = await group(a, 1);
+    const m1 = members[0]!;
+    // Posted through a, read and deleted through b: a may still remember where the message was.
+    const gone = await post(a, queue, 'gone');
+    same(await b.ack(m1, [gone.messageId]), 1, 'acked through b');
+    // A new message may take the deleted one's place in the file (SQLite reuses the largest rowid).
+    const next = await post(b, queue, 'next');
+    same(await a.ack(m1, [gone.messageId]), 0, 'the old id again, through a');
+    same(await ids(a, m1), [next.messageId], 'the later message is still there');
+    same(await a.ack(m1, [next.messageId]), 1, 'and goes with its own ACK');
+  },
+
   'deleting a mailbox drops its deliveries and the messages only it waited for': async ({ a, b, holds }) => {
     const { queue, members } = await group(a, 2);
     const [m1, m2] = members as [string, string];
