@@ -9,7 +9,7 @@ import { Accounts } from './accounts.ts';
 import { LocalBus, type WakeBus } from './bus.ts';
 import type { RelayConfig } from './config.ts';
 import { Delivery, toWire } from './delivery.ts';
-import { readBytes, readBytesList, readId, readIdList, readInt, readOptionalBytes, toB64 } from './encoding.ts';
+import { readBytes, readBytesList, readEncodedBytes, readId, readIdList, readInt, readOptionalBytes, toB64 } from './encoding.ts';
 import { ErrorCode, RelayError, notFound } from './errors.ts';
 import { Invites, parseInviteId } from './invites.ts';
 import { corsHeaders, json, readJsonBody, toErrorResponse } from './http.ts';
@@ -126,7 +126,7 @@ export function createRelay(deps: RelayDeps): Relay {
       const b = await body(req);
       const limit = b.limit === undefined ? config.fetchBatchMax : readInt(b, 'limit', 1, config.fetchBatchMax);
       const msgs = await delivery.fetch(readId(b, 'mailboxId'), readSecret(b), limit);
-      return json({ messages: msgs.map(toWire) });
+      return json({ messages: msgs.map((m) => toWire(m)) });
     },
     '/v1/mailboxes/ack': async (req) => {
       const b = await body(req);
@@ -140,7 +140,7 @@ export function createRelay(deps: RelayDeps): Relay {
     },
     '/v1/mailboxes/welcome': async (req) => {
       const b = await body(req);
-      const payload = readBytes(b, 'payload', { max: config.maxMessageBytes });
+      const payload = readEncodedBytes(b, 'payload', { max: config.maxMessageBytes });
       return json({ id: await delivery.sendWelcome(readId(b, 'mailboxId'), readToken(b), payload) });
     },
     '/v1/queues/register': async (req) => {
@@ -155,7 +155,7 @@ export function createRelay(deps: RelayDeps): Relay {
     },
     '/v1/queues/send': async (req) => {
       const b = await body(req);
-      const payload = readBytes(b, 'payload', { max: config.maxMessageBytes });
+      const payload = readEncodedBytes(b, 'payload', { max: config.maxMessageBytes });
       return json({ id: await delivery.send(readQueue(b), readToken(b), payload) });
     },
     '/v1/queues/delete': async (req) => {

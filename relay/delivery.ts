@@ -19,7 +19,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { RelayConfig } from './config.ts';
 import { ErrorCode, RelayError, notFound } from './errors.ts';
-import { randomId, randomSecret, toB64 } from './encoding.ts';
+import { randomId, randomSecret, toB64, type EncodedBytes } from './encoding.ts';
 import type { WakeBus } from './bus.ts';
 import type { RelayStore, SpendResult, StoredMessage } from './store.ts';
 import type { Token, TokenAuthority } from './tokens.ts';
@@ -45,8 +45,9 @@ export interface WireMessage {
   payload: string;
 }
 
-export function toWire(m: StoredMessage): WireMessage {
-  return { id: m.messageId, kind: m.kind, payload: toB64(m.payload) };
+/** `payloadText`: the payload's base64url when already at hand (a message just received). */
+export function toWire(m: StoredMessage, payloadText?: string): WireMessage {
+  return { id: m.messageId, kind: m.kind, payload: payloadText ?? toB64(m.payload) };
 }
 
 /**
@@ -138,28 +139,28 @@ export class Delivery {
     if (!(await this.store.deleteQueue(hashQueueId(queueId)))) throw notFound();
   }
 
-  async send(queueId: Uint8Array, token: Token, payload: Uint8Array): Promise<string> {
+  async send(queueId: Uint8Array, token: Token, payload: EncodedBytes): Promise<string> {
     this.checkPayload(payload);
     const spend = await this.tokens.verify(token);
     const messageId = randomId();
     const mailboxes = this.unwrap(
-      await this.store.postToQueue(spend, hashQueueId(queueId), { messageId, payload, expiresAt: this.expiresAt() }),
+      await this.store.postToQueue(spend, hashQueueId(queueId), { messageId, payload: payload.bytes, expiresAt: this.expiresAt() }),
     );
-    this.notify(mailboxes, { messageId, payload, kind: 'group' });
+    this.notify(mailboxes, { messageId, payload: payload.bytes, kind: 'group' }, payload.text);
     return messageId;
   }
 
-  async sendWelcome(mailboxId: string, token: Token, payload: Uint8Array): Promise<string> {
+  async sendWelcome(mailboxId: string, token: Token, payload: EncodedBytes): Promise<string> {
     this.checkPayload(payload);
     const spend = await this.tokens.verify(token);
     const messageId = randomId();
-    this.unwrap(await this.store.postToMailbox(spend, mailboxId, { messageId, payload, expiresAt: this.expiresAt() }));
-    this.notify([mailboxId], { messageId, payload, kind: 'welcome' });
+    this.unwrap(await this.store.postToMailbox(spend, mailboxId, { messageId, payload: payload.bytes, expiresAt: this.expiresAt() }));
+    this.notify([mailboxId], { messageId, payload: payload.bytes, kind: 'welcome' }, payload.text);
     return messageId;
   }
 
-  private checkPayload(payload: Uint8Array): void {
-    if (payload.length > this.config.maxMessageBytes) {
+  private checkPayload(payload: EncodedBytes): void {
+    if (payload.bytes.length > this.config.maxMessageBytes) {
       throw new RelayError(ErrorCode.tooLarge, `message above ${this.config.maxMessageBytes} bytes`);
     }
   }
@@ -213,11 +214,11 @@ export class Delivery {
   }
 
   /** After the store committed a message: wake every subscriber of these mailboxes, on any instance. */
-  private notify(mailboxes: string[], stored: StoredMessage): void {
+  private notify(mailboxes: string[], stored: StoredMessage, payloadText: string): void {
     if (mailboxes.length === 0) return;
     // Alone, skip encoding a message nobody here is listening for (offline recipients).
     if (!this.bus.crossInstance && !mailboxes.some((mb) => this.subscribers.has(mb))) return;
-    this.bus.publish(mailboxes, toWire(stored));
+    this.bus.publish(mailboxes, toWire(stored, payloadText));
   }
 
   private dispatch(mailboxIds: readonly string[], frame: PushFrame): void {

@@ -74,6 +74,19 @@ export function readBytes(obj: Record<string, unknown>, key: string, rule: Bytes
   return bytes;
 }
 
+/** Bytes with the text they came as. */
+export interface EncodedBytes {
+  bytes: Uint8Array;
+  /** Canonical unpadded base64url of `bytes`: exactly what toB64(bytes) gives. */
+  text: string;
+}
+
+/** readBytes, keeping the text too, so what is passed on as is need not be encoded again. */
+export function readEncodedBytes(obj: Record<string, unknown>, key: string, rule: BytesRule): EncodedBytes {
+  const bytes = readBytes(obj, key, rule);
+  return { bytes, text: obj[key] as string };
+}
+
 export function readOptionalBytes(obj: Record<string, unknown>, key: string, rule: BytesRule): Uint8Array | undefined {
   return obj[key] === undefined ? undefined : readBytes(obj, key, rule);
 }

@@ -112,14 +112,15 @@ function migrate(db: DatabaseSync): void {
   }
 }
 
-/**
- * One mailbox leaving one message's pending list; `done` once it was on it
- * and is off. `messageId`: apply only if the row at that seq still is this message.
- */
+/** One mailbox leaving one message's pending list; `done` once it was on it and is off. */
 interface Removal {
-  mailboxId: string;
-  messageId: string | undefined;
   done: boolean;
+}
+
+/** The readers of one message leaving its pending list in this batch; `seq` is where it was found. */
+interface Leaving {
+  seq: number;
+  readers: Map<string, Removal>;
 }
 
 /**
@@ -167,15 +168,18 @@ export class SqliteStore implements RelayStore {
    * batch; applied once at its end, where each entry learns whether the
    * mailbox really was still to read it.
    */
-  private readonly removals = new Map<number, Map<string, Removal>>();
-  /** What the running operation added to `removals`, taken back if it fails (its savepoint rolls back). */
-  private opRemovals: [number, string][] = [];
+  private readonly removals = new Map<string, Leaving>();
+  /**
+   * What the running operation added to `removals` (message id, mailbox id,
+   * flat), taken back if it fails (its savepoint rolls back).
+   */
+  private opRemovals: string[] = [];
   /**
    * The seq of messages this store posted recently, by message id, so the
    * acknowledgements every reader sends for every message need no lookup.
    * Only a hint: another store on the same file may have deleted the message
-   * and SQLite may reuse its seq, so a removal found through it names the id
-   * it expects and applies only if the row still has that id.
+   * and SQLite may reuse its seq, so a removal applies only if the row at
+   * that seq still has its message id.
    */
   private readonly seqOf = new Map<string, number>();
 
@@ -248,9 +252,9 @@ export class SqliteStore implements RelayStore {
       fetch: p(
         `SELECT message_id, payload, queue_hash FROM messages WHERE ${MAILBOX_MESSAGES} AND expires_at > ?3 ORDER BY seq LIMIT ?4`,
       ),
-      seqsOfMailbox: p(`SELECT seq FROM messages WHERE ${MAILBOX_MESSAGES}`),
+      seqsOfMailbox: p(`SELECT seq, message_id FROM messages WHERE ${MAILBOX_MESSAGES}`),
       // The acknowledged ids that exist (an index-only lookup); whether this mailbox had them is settled at the batch end.
-      seqsOfIds: p('SELECT seq FROM messages WHERE message_id IN (SELECT value FROM json_each(?))'),
+      seqsOfIds: p('SELECT seq, message_id FROM messages WHERE message_id IN (SELECT value FROM json_each(?))'),
       pendingOf: p('SELECT message_id, pending FROM messages WHERE seq = ?'),
       setPending: p('UPDATE messages SET pending = ? WHERE seq = ?'),
       delMessage: p('DELETE FROM messages WHERE seq = ?'),
@@ -332,7 +336,9 @@ export class SqliteStore implements RelayStore {
           this.s.release!.run();
           results.push({ ok: true, value });
         } catch (error) {
-          for (const [seq, key] of this.opRemovals) this.removals.get(seq)?.delete(key);
+          for (let i = 0; i < this.opRemovals.length; i += 2) {
+            this.removals.get(this.opRemovals[i]!)?.readers.delete(this.opRemovals[i + 1]!);
+          }
           this.opRemovals = [];
           this.s.rollbackTo!.run();
           this.s.release!.run();
@@ -364,23 +370,24 @@ export class SqliteStore implements RelayStore {
    * message; a message goes with its last reader.
    */
   private applyRemovals(): void {
-    for (const [seq, gone] of this.removals) {
+    for (const [messageId, { seq, readers }] of this.removals) {
       const row = this.s.pendingOf!.get(seq);
-      if (row === undefined) continue; // deleted in this batch (queue deleted)
-      const messageId = str(row.message_id);
-      const left = new Set(str(row.pending).split(','));
-      left.delete('');
+      // Gone: deleted in this batch (its queue deleted), or by another store (the seq may hold another message now).
+      if (row === undefined || row.message_id !== messageId) continue;
+      const left: string[] = [];
       let changed = false;
-      for (const removal of gone.values()) {
-        if (removal.messageId !== undefined && removal.messageId !== messageId) continue;
-        if (left.delete(removal.mailboxId)) removal.done = changed = true;
+      for (const mb of str(row.pending).split(',')) {
+        if (mb === '') continue;
+        const removal = readers.get(mb);
+        if (removal === undefined) left.push(mb);
+        else removal.done = changed = true;
       }
       if (!changed) continue;
-      if (left.size === 0) {
+      if (left.length === 0) {
         this.s.delMessage!.run(seq);
         this.seqOf.delete(messageId);
       } else {
-        this.s.setPending!.run(`,${[...left].join(',')},`, seq);
+        this.s.setPending!.run(`,${left.join(',')},`, seq);
       }
     }
     this.removals.clear();
@@ -397,20 +404,18 @@ export class SqliteStore implements RelayStore {
 
   /**
    * Records, for the end of the batch, that `mailboxId` no longer waits for
-   * `seq`; null if this batch already has that.
+   * message `messageId` (at `seq`); null if this batch already has that.
    */
-  private remove(seq: number, mailboxId: string, messageId?: string): Removal | null {
-    let gone = this.removals.get(seq);
-    if (gone === undefined) {
-      gone = new Map();
-      this.removals.set(seq, gone);
+  private remove(messageId: string, seq: number, mailboxId: string): Removal | null {
+    let leaving = this.removals.get(messageId);
+    if (leaving === undefined) {
+      leaving = { seq, readers: new Map() };
+      this.removals.set(messageId, leaving);
     }
-    // One per mailbox and seq, and per message id the seq was expected to hold.
-    const key = messageId === undefined ? mailboxId : `${mailboxId} ${messageId}`;
-    if (gone.has(key)) return null;
-    const removal: Removal = { mailboxId, messageId, done: false };
-    gone.set(key, removal);
-    this.opRemovals.push([seq, key]);
+    if (leaving.readers.has(mailboxId)) return null;
+    const removal: Removal = { done: false };
+    leaving.readers.set(mailboxId, removal);
+    this.opRemovals.push(messageId, mailboxId);
     return removal;
   }
 
@@ -576,7 +581,7 @@ export class SqliteStore implements RelayStore {
   async deleteMailbox(mailboxId: string): Promise<boolean> {
     const existed = await this.tx(() => {
       if (this.s.getMailbox!.get(mailboxId) === undefined) return false;
-      for (const r of this.s.seqsOfMailbox!.all(mailboxId, entry(mailboxId))) this.remove(num(r.seq), mailboxId);
+      for (const r of this.s.seqsOfMailbox!.all(mailboxId, entry(mailboxId))) this.remove(str(r.message_id), num(r.seq), mailboxId);
       this.s.delRegsOfMailbox!.run(mailboxId);
       this.s.delMailbox!.run(mailboxId);
       return true;
@@ -650,11 +655,11 @@ export class SqliteStore implements RelayStore {
       const unknown: string[] = [];
       for (const id of messageIds) {
         const seq = this.seqOf.get(id);
-        if (seq !== undefined) out.push(this.remove(seq, mailboxId, id));
+        if (seq !== undefined) out.push(this.remove(id, seq, mailboxId));
         else unknown.push(id);
       }
       if (unknown.length > 0) {
-        for (const row of this.s.seqsOfIds!.all(JSON.stringify(unknown))) out.push(this.remove(num(row.seq), mailboxId));
+        for (const row of this.s.seqsOfIds!.all(JSON.stringify(unknown))) out.push(this.remove(str(row.message_id), num(row.seq), mailboxId));
       }
       return out;
     });

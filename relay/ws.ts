@@ -21,7 +21,7 @@
 import type { RelayConfig } from './config.ts';
 import type { Delivery, Subscriber } from './delivery.ts';
 import { PushFrame, toWire } from './delivery.ts';
-import { readBytes, readId, readIdList } from './encoding.ts';
+import { readBytes, readEncodedBytes, readId, readIdList } from './encoding.ts';
 import { ErrorCode, RelayError, badRequest } from './errors.ts';
 import { readToken } from './tokens.ts';
 
@@ -221,7 +221,7 @@ export class Connection implements Subscriber {
       case 'send': {
         const queue = readBytes(f, 'queue', { min: 16, max: 64 });
         const token = readToken(f);
-        const payload = readBytes(f, 'payload', { max: this.config.maxMessageBytes });
+        const payload = readEncodedBytes(f, 'payload', { max: this.config.maxMessageBytes });
         const id = await this.delivery.send(queue, token, payload);
         this.send({ t: 'sent', rid, id });
         return;
@@ -229,7 +229,7 @@ export class Connection implements Subscriber {
       case 'welcome': {
         const mailboxId = readId(f, 'mailboxId');
         const token = readToken(f);
-        const payload = readBytes(f, 'payload', { max: this.config.maxMessageBytes });
+        const payload = readEncodedBytes(f, 'payload', { max: this.config.maxMessageBytes });
         const id = await this.delivery.sendWelcome(mailboxId, token, payload);
         this.send({ t: 'sent', rid, id });
         return;

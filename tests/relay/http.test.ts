@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { RelayError, ErrorCode } from '../../relay/errors.ts';
 import { isAllowedOrigin, readJsonBody, toErrorResponse } from '../../relay/http.ts';
 import { DEFAULT_CONFIG } from '../../relay/config.ts';
-import { fromB64, readId, toB64 } from '../../relay/encoding.ts';
+import { fromB64, readEncodedBytes, readId, toB64 } from '../../relay/encoding.ts';
 
 describe('relay error path', () => {
   it('turns a RelayError into its status and typed code', async () => {
@@ -64,6 +64,20 @@ describe('relay error path', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('readEncodedBytes keeps the text a payload came as, which is exactly its encoding (pushed on without re-encoding)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 200 }), (b) => {
+        const text = toB64(b);
+        const read = readEncodedBytes({ payload: text }, 'payload', { max: 200 });
+        expect(read.bytes).toEqual(b);
+        expect(read.text).toBe(toB64(read.bytes));
+      }),
+      { numRuns: 500 },
+    );
+    // A text that would not re-encode to itself is refused, not passed on.
+    for (const bad of ['AR', 'AQ==', 'AQ+/']) expect(() => readEncodedBytes({ payload: bad }, 'payload', { max: 10 }), bad).toThrow();
   });
 
   it('readId accepts exactly the canonical 22-character spellings of 16 bytes (checked without decoding)', () => {
