@@ -9,7 +9,9 @@
  * floor of the runtime the relay runs on.
  *
  * The servers run as separate processes and are measured in interleaved
- * rounds (BENCH_ROUNDS, default 3; BENCH_MESSAGES per round, default 2000);
+ * rounds (BENCH_ROUNDS, default 3; BENCH_MESSAGES per round, default 2000;
+ * BENCH_WINDOW sends in flight per sender, default 8; BENCH_IDLE_CONNECTIONS
+ * for the memory figure, default 2000; BENCH_RESULTS_DIR, default bench-results);
  * ratios are medians over back-to-back rounds, since this machine is shared.
  * Run with tsx. `tsx bench/relay.ts --baseline-server` is the baseline server
  * itself. `npm run bench:relay -- --store redis --instances 2` runs the same
@@ -36,7 +38,8 @@ const SENDERS = 10;
 const PAYLOAD_BYTES = 1024;
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 8); // in-flight sends per sender
-const IDLE_CONNECTIONS = 2000;
+const IDLE_CONNECTIONS = Number(process.env.BENCH_IDLE_CONNECTIONS ?? 2000);
+const RESULTS_DIR = resolve(process.env.BENCH_RESULTS_DIR ?? join(ROOT, 'bench-results'));
 
 const b64u = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
 
@@ -461,7 +464,7 @@ async function main(): Promise<void> {
       p99: ratios.p99 <= targets.p99RatioAtMost,
     };
     console.log(JSON.stringify({ ...summary, ratios, targets, verdict }, null, 2));
-    const out = join(ROOT, 'bench-results', 'relay.json');
+    const out = join(RESULTS_DIR, 'relay.json');
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(
       out,
@@ -592,7 +595,7 @@ async function mainRedis(instances: number): Promise<void> {
       embeddedToBaseline: compare(triples, (t) => t.embedded, (t) => t.baseline),
     };
     console.log(JSON.stringify({ ...summary, ratios }, null, 2));
-    const out = join(ROOT, 'bench-results', 'relay-redis.json');
+    const out = join(RESULTS_DIR, 'relay-redis.json');
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(
       out,

@@ -1,0 +1,82 @@
+// `npm run bench:relay` end to end at its smallest: the ws baseline, Deno's
+// broadcast and a real relay process (persistence and token checks on) each
+// carry one short round, and relay.json comes out complete. Speed is not
+// judged here (this machine is shared); the figures must only be real.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const MESSAGES = 200;
+
+function run(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  return new Promise((res) => {
+    const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'bench', 'relay.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.on('close', (code) => res({ code, out }));
+  });
+}
+
+interface Side {
+  deliveriesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  serverCpuMsPerMessage: number;
+  mainThreadCpuMsPerMessage?: number;
+  workerCpuMsPerMessage?: number;
+  bytesPerIdleConnection?: number;
+}
+
+describe('bench:relay', () => {
+  it('runs the baseline, the Deno broadcast and the relay, and writes relay.json with every figure', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-relay-test-'));
+    try {
+      const { code, out } = await run({
+        BENCH_ROUNDS: '1',
+        BENCH_MESSAGES: String(MESSAGES),
+        BENCH_IDLE_CONNECTIONS: '50',
+        BENCH_RESULTS_DIR: dir,
+      });
+      expect(code, out).toBe(0);
+      expect(out).not.toMatch(/only \d+\/\d+ deliveries/);
+      const r = JSON.parse(readFileSync(join(dir, 'relay.json'), 'utf8')) as {
+        shape: { messagesPerRound: number; connections: number };
+        baseline: Side;
+        relay: Side;
+        denoBroadcast: Side;
+        ratios: { deliveriesPerSecond: number; p99: number };
+        verdict: { deliveriesPerSecond: boolean; p99: boolean };
+        rounds: { relay: { deliveries: number }; baseline: { deliveries: number } }[];
+      };
+      expect(r.shape).toMatchObject({ messagesPerRound: MESSAGES, connections: 50 });
+      // Every message reached all 50 connections, on both sides.
+      expect(r.rounds[0]!.relay.deliveries).toBe(MESSAGES * 50);
+      expect(r.rounds[0]!.baseline.deliveries).toBe(MESSAGES * 50);
+      for (const side of [r.baseline, r.relay, r.denoBroadcast]) {
+        expect(side.deliveriesPerSecond).toBeGreaterThan(0);
+        expect(side.p99Ms).toBeGreaterThanOrEqual(side.p50Ms);
+        expect(side.serverCpuMsPerMessage).toBeGreaterThan(0);
+      }
+      // The relay's CPU split: its main thread and a token worker both did work, within the process total.
+      expect(r.relay.mainThreadCpuMsPerMessage).toBeGreaterThan(0);
+      expect(r.relay.workerCpuMsPerMessage).toBeGreaterThan(0);
+      // (/proc counts 10 ms ticks, read at slightly different moments: allow two ticks over 200 messages.)
+      expect(r.relay.mainThreadCpuMsPerMessage! + r.relay.workerCpuMsPerMessage!).toBeLessThanOrEqual(r.relay.serverCpuMsPerMessage + 0.1);
+      expect(r.baseline.bytesPerIdleConnection).toBeGreaterThan(0);
+      expect(r.relay.bytesPerIdleConnection).toBeGreaterThan(0);
+      expect(r.ratios.deliveriesPerSecond).toBeCloseTo(r.relay.deliveriesPerSecond / r.baseline.deliveriesPerSecond, 2);
+      expect(typeof r.verdict.deliveriesPerSecond).toBe('boolean');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
