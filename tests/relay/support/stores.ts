@@ -43,7 +43,15 @@ function listFiles(dir: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...listFiles(p));
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(p).isDirectory();
+    } catch (err) {
+      // Listed, then gone before we looked (Redis's AOF rewrite removes its temporary files): nothing to search.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    if (isDirectory) out.push(...listFiles(p));
     else out.push(p);
   }
   return out;
