@@ -14,7 +14,7 @@ import { concatBytes } from '../mls/codec.ts';
 import { CryptoError, UsageError } from '../mls/errors.ts';
 import type { AeadProvider, HpkeProvider, KdfProvider } from './provider.ts';
 import type { DhGroup } from './dh.ts';
-import { kdfProvider } from './hash.ts';
+import { kdfProvider, type HashOptions } from './hash.ts';
 
 const utf8 = new TextEncoder();
 const HPKE_V1 = utf8.encode('HPKE-v1');
@@ -64,11 +64,13 @@ export interface HpkeSuiteParams {
   aead: AeadProvider;
   /** RFC 9180 §7.3 AEAD id: 1 AES-128-GCM, 2 AES-256-GCM, 3 ChaCha20-Poly1305. */
   aeadId: number;
+  /** The backend of the KEM's own KDF (RFC 9180 §4.1, over the DH group's hash), as `kdf` was built with. */
+  kemHashOptions?: HashOptions;
 }
 
 export function hpkeProvider(params: HpkeSuiteParams): HpkeProvider {
   const { dh, kdf, aead } = params;
-  const kem = new Labeled(kdfProvider(dh.kemHash), concatBytes(utf8.encode('KEM'), i2osp(dh.kemId, 2)));
+  const kem = new Labeled(kdfProvider(dh.kemHash, params.kemHashOptions), concatBytes(utf8.encode('KEM'), i2osp(dh.kemId, 2)));
   const hpke = new Labeled(
     kdf,
     concatBytes(utf8.encode('HPKE'), i2osp(dh.kemId, 2), i2osp(params.kdfId, 2), i2osp(params.aeadId, 2)),

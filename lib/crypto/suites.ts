@@ -79,6 +79,7 @@ export function createCipherSuite(id: number, options: CipherSuiteOptions = {}):
       kdfId: KDF_IDS[spec.hash],
       aead,
       aeadId: AEAD_IDS[spec.aead],
+      kemHashOptions: { backend },
     }),
     signature: signatureProvider(spec.signature, { backend }),
     randomBytes: (length: number) => nobleRandomBytes(length),

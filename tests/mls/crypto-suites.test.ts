@@ -447,3 +447,26 @@ describe('Node fast path (node-crypto.ts)', () => {
     }
   });
 });
+
+describe('HPKE follows the suite backend', () => {
+  it('the KEM key schedule uses the backend the suite was built with, not always Node HMAC', async () => {
+    const nc = nodeCrypto()!;
+    const hmacCalls = async (backend: 'auto' | 'webcrypto' | 'noble'): Promise<number> => {
+      const hpke = createCipherSuite(1, { backend }).hpke;
+      const spy = vi.spyOn(nc, 'createHmac');
+      try {
+        const kp = await hpke.deriveKeyPair(new Uint8Array(32).fill(7));
+        const ct = await hpke.seal(kp.publicKey, utf8.encode('info'), utf8.encode('aad'), utf8.encode('hello'));
+        expect(await hpke.open(kp.privateKey, ct.kemOutput, utf8.encode('info'), utf8.encode('aad'), ct.ciphertext)).toEqual(utf8.encode('hello'));
+        return spy.mock.calls.length;
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    // Under Node the default takes Node's HMAC, so the spy does see HPKE's key schedule...
+    expect(await hmacCalls('auto')).toBeGreaterThan(0);
+    // ...and the portable backends, measured and tested as the browser's path, never reach it.
+    expect(await hmacCalls('webcrypto')).toBe(0);
+    expect(await hmacCalls('noble')).toBe(0);
+  });
+});
