@@ -61,11 +61,16 @@ function open(url: string): Promise<WebSocket> {
   });
 }
 
-/** CPU time (user + system, all threads) a process has used so far, in ms; Linux /proc, 100 ticks/s. */
-function cpuMsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+/** CPU time (user + system) in ms from a /proc `stat` file: of a process (all threads) or of one thread; 100 ticks/s. */
+function cpuMsOfStat(path: string): number {
+  const fields = readFileSync(path, 'utf8').replace(/^.*\) /s, '').split(' ');
   // After "pid (comm) ", utime and stime are fields 12 and 13 (0-based).
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** CPU time (user + system, all threads) a process has used so far, in ms; Linux /proc. */
+function cpuMsOf(pid: number): number {
+  return cpuMsOfStat(`/proc/${pid}/stat`);
 }
 
 /**
@@ -78,8 +83,7 @@ function threadCpuMsOf(pid: number): { main: number; workers: number } {
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-      const ms = (Number(fields[11]) + Number(fields[12])) * 10;
+      const ms = cpuMsOfStat(`/proc/${pid}/task/${tid}/stat`);
       if (tid === String(pid)) out.main += ms;
       else if (comm.startsWith('worker')) out.workers += ms;
     } catch {
@@ -335,7 +339,10 @@ async function relayTarget(rounds: number, redis?: { url: string; instances: num
       const remote: number[] = [];
       const relaysCpuMs = (): number => relays.reduce((sum, r) => sum + cpuMsOf(r.process.pid!), 0);
       const cpuBefore = relaysCpuMs();
-      const threadsBefore = threadCpuMsOf(relay.process.pid!);
+      // The split by thread is for one relay process.
+      const threadsOf = (): { main: number; workers: number } | undefined =>
+        relays.length === 1 ? threadCpuMsOf(relay.process.pid!) : undefined;
+      const threadsBefore = threadsOf();
       const { latencies, seconds } = await drive(
         sockets,
         (i, sentAt, sender) => {
@@ -364,10 +371,10 @@ async function relayTarget(rounds: number, redis?: { url: string; instances: num
       // Includes the last acknowledgements (and 200 ms of idle), so every message's whole cost is counted.
       const cpu = relaysCpuMs() - cpuBefore;
       for (const ws of sockets) ws.close();
-      const threadsAfter = threadCpuMsOf(relay.process.pid!);
+      const threadsAfter = threadsOf();
       const perMessage = (ms: number): number => Number((ms / MESSAGES).toFixed(3));
       const round: Round = { ...summarize(latencies, seconds), serverCpuMsPerMessage: perMessage(cpu) };
-      if (relays.length === 1) {
+      if (threadsBefore !== undefined && threadsAfter !== undefined) {
         round.mainThreadCpuMsPerMessage = perMessage(threadsAfter.main - threadsBefore.main);
         round.workerCpuMsPerMessage = perMessage(threadsAfter.workers - threadsBefore.workers);
       }
@@ -492,7 +499,8 @@ async function main(): Promise<void> {
   }
 }
 
-type Side = {
+/** One server's figures in relay.json (medians over the rounds). */
+export type Side = {
   deliveriesPerSecond: number;
   p50Ms: number;
   p99Ms: number;

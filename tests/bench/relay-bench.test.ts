@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type { Side } from '../../bench/relay.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MESSAGES = 200;
@@ -24,16 +25,6 @@ function run(env: Record<string, string>): Promise<{ code: number | null; out: s
     child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.on('close', (code) => res({ code, out }));
   });
-}
-
-interface Side {
-  deliveriesPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  serverCpuMsPerMessage: number;
-  mainThreadCpuMsPerMessage?: number;
-  workerCpuMsPerMessage?: number;
-  bytesPerIdleConnection?: number;
 }
 
 describe('bench:relay', () => {
