@@ -5,7 +5,8 @@ import path from 'node:path';
 
 // Three projects: fast in-process tests (unit, vectors, relay integration),
 // Svelte component tests in happy-dom, and the e2e suite, which drives the
-// built extension in real Chromium and so runs its files one at a time.
+// built extension in real Chromium and so runs its files one at a time
+// (with any `*.browser.test.ts`, such as the browser-side security attacks).
 export default defineConfig({
   test: {
     reporters: ['default', './tests/support/vector-summary-reporter.ts'],
@@ -14,7 +15,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/**/*.test.ts'],
-          exclude: ['tests/e2e/**', 'tests/components/**', 'node_modules/**'],
+          exclude: ['tests/e2e/**', 'tests/components/**', 'tests/**/*.browser.test.ts', 'node_modules/**'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
@@ -31,7 +32,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
-          include: ['tests/e2e/**/*.test.ts'],
+          include: ['tests/e2e/**/*.test.ts', 'tests/**/*.browser.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,
