@@ -32,8 +32,10 @@ export async function loadAccount(db: Database, vault: Vault): Promise<AccountRe
 }
 
 export async function saveAccount(db: Database, vault: Vault, rec: AccountRecord): Promise<void> {
-  const sealed = await vault.sealJson(STORE, ACCOUNT_KEY, rec);
-  await db.put(STORE, sealed, ACCOUNT_KEY);
+  await vault.writing(async () => {
+    const sealed = await vault.sealJson(STORE, ACCOUNT_KEY, rec);
+    await db.put(STORE, sealed, ACCOUNT_KEY);
+  });
 }
 
 /** Unspent tokens, one sealed record each (sealed before the write transaction opens). */
@@ -55,10 +57,12 @@ export function tokenStore(db: Database, vault: Vault): TokenStore {
       return out;
     },
     async add(tokens) {
-      const sealed = await Promise.all([...tokens].map(async ([k, t]) => [k, await vault.sealJson('tokens', k, t)] as const));
-      const tx = db.transaction('tokens', 'readwrite');
-      for (const [k, s] of sealed) void tx.store.put(s, k);
-      await tx.done;
+      await vault.writing(async () => {
+        const sealed = await Promise.all([...tokens].map(async ([k, t]) => [k, await vault.sealJson('tokens', k, t)] as const));
+        const tx = db.transaction('tokens', 'readwrite');
+        for (const [k, s] of sealed) void tx.store.put(s, k);
+        await tx.done;
+      });
     },
     async remove(localId) {
       await db.delete('tokens', localId);

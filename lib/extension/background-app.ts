@@ -36,8 +36,20 @@ import {
 } from './relay-api.ts';
 import { TokenWallet } from './tokens.ts';
 import { Vault, VaultError } from './vault.ts';
-import { enableLock, loadWrappedKey, prfResult, unlockVault, withPrf, type WrappedKey } from './lock.ts';
+import {
+  deriveKek,
+  loadWrappedKey,
+  lockKind,
+  prfResult,
+  unlockVault,
+  unlockWithPassphrase,
+  withPrf,
+  WRAPPED_NEXT,
+  type WrappedKey,
+} from './lock.ts';
 import { randomBytes, toB64 } from './b64.ts';
+import { DEVICE_KEY, loadDeviceKey, loadRotation, NEXT_DEVICE_KEY, resumeRotation, rotateDataKey, type RotationOptions } from './key-rotation.ts';
+import { passphraseKek, passphraseProblem, PASSPHRASE_KDF, type Argon2Params } from './passphrase.ts';
 
 /** What the browser offers the background beyond the channel (all optional, for tests). */
 export interface Platform {
@@ -57,6 +69,9 @@ export interface BackgroundDeps {
   /** Test hooks: connection timings. */
   connection?: { heartbeatMs?: number; deadlineMs?: number; backoffBaseMs?: number; backoffMaxMs?: number };
   confirmTimeoutMs?: number;
+  /** Test hooks: a cheaper passphrase KDF, and a way to kill a key rotation halfway. */
+  passphraseKdf?: Argon2Params;
+  rotation?: RotationOptions;
 }
 
 export type Handlers = { [M in Method]: (params: Params<M>) => Promise<Result<M>> };
@@ -73,9 +88,10 @@ export class BackgroundApp {
   private api: RelayApi;
   private ceremony: { ceremonyId: string; displayName: string; salt: Uint8Array } | undefined;
   private unlockCeremony: string | undefined;
-  /** Undefined while passkey-locked: nothing sealed can be read until `unlock`. */
+  /** The PRF salt of a ceremony to turn the lock on. */
+  private lockCeremony: { salt: Uint8Array } | undefined;
+  /** Undefined while locked: nothing sealed can be read until `unlock`. */
   private vault: Vault | undefined;
-  private lockEnabled = false;
   /** The relay session expired: the person signs in again with the passkey (shown as the lock screen). */
   private needsLogin = false;
 
@@ -84,16 +100,16 @@ export class BackgroundApp {
     vault: Vault | undefined,
     relayUrl: string,
     notifications: boolean,
+    /** The wrapped key the lock opens: the lock in place, or the one being turned on when that was cut short. */
     private wrapped: WrappedKey | undefined,
   ) {
     this.vault = vault;
-    this.lockEnabled = wrapped !== undefined;
     this.api = new RelayApi(relayUrl, deps.fetch === undefined ? {} : { fetch: deps.fetch });
     this.state = {
       version: deps.version,
       relay: { url: relayUrl, state: 'unknown' },
       connection: 'offline',
-      account: wrapped === undefined ? { state: 'none' } : { state: 'locked', displayName: wrapped.displayName },
+      account: wrapped === undefined ? { state: 'none' } : lockedView(wrapped, wrapped.displayName),
       conversations: [],
       settings: { notifications },
       unreadTotal: 0,
@@ -101,12 +117,17 @@ export class BackgroundApp {
   }
 
   static async start(deps: BackgroundDeps): Promise<BackgroundApp> {
-    const [relayUrl, notifications, wrapped] = await Promise.all([
+    const [relayUrl, notifications, current, rotation] = await Promise.all([
       loadSetting(deps.db, 'relayUrl'),
       loadSetting(deps.db, 'notifications'),
       loadWrappedKey(deps.db),
+      loadRotation(deps.db),
     ]);
-    // Locked: the data key exists only wrapped; wait for the passkey.
+    // A rotation cut short holds a wrapped key on one side (the lock being turned on, or the one being
+    // turned off): it finishes after the unlock, when both keys are in hand.
+    const wrapped = rotation?.to === 'wrapped' ? await loadWrappedKey(deps.db, WRAPPED_NEXT) : current;
+    if (rotation !== undefined && wrapped === undefined) throw new VaultError('corrupt', 'an unfinished key rotation lost its wrapped key');
+    // Locked: the data key exists only wrapped; wait for the passkey or the passphrase.
     const vault = wrapped === undefined ? await Vault.open(vaultKeySlot(deps.db)) : undefined;
     const app = new BackgroundApp(deps, vault, relayUrl ?? DEFAULT_RELAY_URL, notifications ?? true, wrapped);
     const account = vault === undefined ? undefined : await loadAccount(deps.db, vault);
@@ -196,7 +217,9 @@ export class BackgroundApp {
     // Messages keep arriving while the session is expired (mailboxes are anonymous); sending
     // works while tokens last. Signing in again renews the session.
     if (this.needsLogin) return { state: 'locked', displayName: a.displayName };
-    return { state: 'ready', displayName: a.displayName, lockEnabled: this.lockEnabled };
+    const w = this.wrapped;
+    if (w === undefined) return { state: 'ready', displayName: a.displayName, lockEnabled: false };
+    return { state: 'ready', displayName: a.displayName, lockEnabled: true, lockMethod: lockKind(w) === 'prf' ? 'passkey' : 'passphrase' };
   }
 
   private emit(event: LiveEvent): void {
@@ -309,14 +332,17 @@ export class BackgroundApp {
     const credentialId = typeof (response as { id?: unknown }).id === 'string' ? (response as { id: string }).id.slice(0, 1024) : '';
     try {
       const session = await this.api.registrationFinish(ceremony.ceremonyId, response);
-      let vault = this.vault;
+      const vault = this.vault;
       if (vault === undefined) throw new ChannelError(ErrorCode.Locked, 'MicroChat is locked.');
       const prf = prfResult(response);
       if (prf !== undefined) {
-        vault = await enableLock(this.deps.db, vault, prf, ceremony.salt, { credentialId, displayName: name });
+        const kek = deriveKek(prf, ceremony.salt);
         prf.fill(0);
-        this.vault = vault;
-        this.lockEnabled = true;
+        try {
+          await rotateDataKey(this.deps.db, vault, { to: 'wrapped', kek, how: { kind: 'prf', salt: ceremony.salt, credentialId, displayName: name } }, this.deps.rotation);
+        } finally {
+          kek.fill(0);
+        }
         this.wrapped = await loadWrappedKey(this.deps.db);
       }
       // A wallet bound to the new session pays for the device mailbox (mailboxes are anonymous too).
@@ -355,6 +381,7 @@ export class BackgroundApp {
       }
     }
     if (wrapped === undefined || this.vault !== undefined) throw new ChannelError(ErrorCode.BadRequest, 'MicroChat is not locked.');
+    if (lockKind(wrapped) === 'passphrase') throw new ChannelError(ErrorCode.BadRequest, 'MicroChat is locked with a passphrase.');
     let options: Record<string, unknown> = { challenge: '', userVerification: 'required' };
     try {
       const start = await this.api.loginStart(this.deps.rpId);
@@ -373,6 +400,7 @@ export class BackgroundApp {
     const wrapped = this.wrapped;
     if (wrapped === undefined) throw new ChannelError(ErrorCode.BadRequest, 'MicroChat is not locked.');
     if (this.vault !== undefined) return this.snapshot;
+    if (lockKind(wrapped) === 'passphrase') throw new ChannelError(ErrorCode.BadRequest, 'MicroChat is locked with a passphrase.');
     const prf = prfResult(response);
     if (prf === undefined) throw new ChannelError(ErrorCode.InvalidInput, 'This passkey did not provide the key that unlocks MicroChat (PRF). Use the passkey you created the account with.');
     let vault: Vault;
@@ -384,6 +412,40 @@ export class BackgroundApp {
     } finally {
       prf.fill(0);
     }
+    return this.opened(vault, response);
+  }
+
+  /** Unlock a passphrase lock. A wrong passphrase changes nothing; there is no lockout. */
+  async unlockPassphrase(passphrase: string): Promise<AppState> {
+    const wrapped = this.wrapped;
+    if (wrapped === undefined || this.vault !== undefined || lockKind(wrapped) !== 'passphrase') {
+      throw new ChannelError(ErrorCode.BadRequest, 'MicroChat is not locked with a passphrase.');
+    }
+    let vault: Vault;
+    try {
+      vault = await unlockWithPassphrase(wrapped, passphrase);
+    } catch (err) {
+      if (err instanceof VaultError) throw new ChannelError(ErrorCode.InvalidInput, 'That passphrase does not unlock MicroChat. Check it and try again.', { cause: err });
+      throw err;
+    }
+    return this.opened(vault, undefined);
+  }
+
+  /**
+   * The lock's key is in hand: finish a key rotation that a dying worker left
+   * halfway (both keys are available only now), then load the account.
+   */
+  private async opened(unlocked: Vault, response: unknown): Promise<AppState> {
+    let vault = unlocked;
+    const rotation = await loadRotation(this.deps.db);
+    if (rotation !== undefined) {
+      const device = await loadDeviceKey(this.deps.db, rotation.to === 'wrapped' ? DEVICE_KEY : NEXT_DEVICE_KEY, rotation.gen);
+      if (device === undefined) throw new ChannelError(ErrorCode.Internal, 'An unfinished change of the lock lost its device key.');
+      const [from, to] = rotation.to === 'wrapped' ? [device, unlocked] : [unlocked, device];
+      await resumeRotation(this.deps.db, from, to, rotation, this.deps.rotation);
+      vault = to;
+      this.wrapped = await loadWrappedKey(this.deps.db);
+    }
     this.vault = vault;
     let account = await loadAccount(this.deps.db, vault);
     if (account === undefined) {
@@ -392,7 +454,7 @@ export class BackgroundApp {
     }
     const ceremonyId = this.unlockCeremony;
     this.unlockCeremony = undefined;
-    if (ceremonyId !== undefined) {
+    if (ceremonyId !== undefined && response !== undefined) {
       try {
         const session = await this.api.loginFinish(ceremonyId, response);
         if (session.accountId === account.accountId) {
@@ -427,6 +489,82 @@ export class BackgroundApp {
     } catch (err) {
       throw accountProblem(err);
     }
+  }
+
+  // -- the lock, on and off -------------------------------------------------
+
+  private unlockedAccount(): { account: AccountRecord; vault: Vault } {
+    const account = this.account;
+    const vault = this.vault;
+    if (vault === undefined) throw new ChannelError(ErrorCode.Locked, 'MicroChat is locked.');
+    if (account === undefined) throw new ChannelError(ErrorCode.Forbidden, 'Create your account first.');
+    return { account, vault };
+  }
+
+  /** Options for a local passkey ceremony (nothing goes to the relay) that evaluates the PRF for a new lock. */
+  lockOptions(): { options: unknown } {
+    const { account } = this.unlockedAccount();
+    if (this.wrapped !== undefined) throw new ChannelError(ErrorCode.BadRequest, 'The lock is already on.');
+    const salt = randomBytes(32);
+    this.lockCeremony = { salt };
+    const options = { challenge: toB64(randomBytes(32)), userVerification: 'required', ...(this.deps.rpId === undefined ? {} : { rpId: this.deps.rpId }) };
+    return { options: withPrf(options, salt, account.credentialId) };
+  }
+
+  /**
+   * Turn the lock on: every sealed record moves to a fresh data key that is
+   * stored only wrapped under the passkey's PRF or the passphrase; the
+   * device key is deleted. Writers wait meanwhile (the chat pauses).
+   */
+  async enableLock(params: { response: unknown } | { passphrase: string }): Promise<AppState> {
+    const { account, vault } = this.unlockedAccount();
+    if (this.wrapped !== undefined) throw new ChannelError(ErrorCode.BadRequest, 'The lock is already on.');
+    let kek: Uint8Array;
+    let how: { kind: 'prf' | 'passphrase'; salt: Uint8Array; kdf?: Argon2Params; credentialId: string; displayName: string };
+    if ('passphrase' in params) {
+      const problem = passphraseProblem(params.passphrase);
+      if (problem !== null) throw new ChannelError(ErrorCode.InvalidInput, problem);
+      const salt = randomBytes(32);
+      const kdf = this.deps.passphraseKdf ?? PASSPHRASE_KDF;
+      kek = await passphraseKek(params.passphrase, salt, kdf);
+      how = { kind: 'passphrase', salt, kdf, credentialId: '', displayName: account.displayName };
+    } else {
+      const ceremony = this.lockCeremony;
+      this.lockCeremony = undefined;
+      if (ceremony === undefined) throw new ChannelError(ErrorCode.BadRequest, 'Start turning the lock on first.');
+      if ((params.response as { id?: unknown }).id !== account.credentialId) {
+        throw new ChannelError(ErrorCode.InvalidInput, 'Use the passkey of this MicroChat account.');
+      }
+      const prf = prfResult(params.response);
+      if (prf === undefined) throw new ChannelError(ErrorCode.InvalidInput, 'This passkey cannot provide a key for the lock (no PRF support). Choose a passphrase instead.');
+      kek = deriveKek(prf, ceremony.salt);
+      prf.fill(0);
+      how = { kind: 'prf', salt: ceremony.salt, credentialId: account.credentialId, displayName: account.displayName };
+    }
+    try {
+      await rotateDataKey(this.deps.db, vault, { to: 'wrapped', kek, how }, this.deps.rotation);
+    } catch (err) {
+      throw new ChannelError(ErrorCode.Internal, 'Turning the lock on did not finish. It finishes the next time MicroChat is unlocked.', { cause: err });
+    } finally {
+      kek.fill(0);
+    }
+    this.wrapped = await loadWrappedKey(this.deps.db);
+    this.update({ ...this.state, account: this.accountView() });
+    return this.snapshot;
+  }
+
+  /** Turn the lock off: every sealed record moves to a fresh device key kept beside the data; the wrapped key is deleted. */
+  async disableLock(): Promise<AppState> {
+    const { vault } = this.unlockedAccount();
+    if (this.wrapped === undefined) throw new ChannelError(ErrorCode.BadRequest, 'The lock is already off.');
+    try {
+      await rotateDataKey(this.deps.db, vault, { to: 'device' }, this.deps.rotation);
+    } catch (err) {
+      throw new ChannelError(ErrorCode.Internal, 'Turning the lock off did not finish. It finishes the next time MicroChat is unlocked.', { cause: err });
+    }
+    this.wrapped = undefined;
+    this.update({ ...this.state, account: this.accountView() });
+    return this.snapshot;
   }
 
   // -- relay and settings ----------------------------------------------------
@@ -505,6 +643,10 @@ export class BackgroundApp {
     'account.completeRegistration': async ({ displayName, response }) => this.completeRegistration(displayName, response),
     'account.unlockOptions': async () => this.unlockOptions(),
     'account.unlock': async ({ response }) => this.unlock(response),
+    'account.unlockPassphrase': async ({ passphrase }) => this.unlockPassphrase(passphrase),
+    'lock.enableOptions': async () => this.lockOptions(),
+    'lock.enable': async (params) => this.enableLock(params),
+    'lock.disable': async () => this.disableLock(),
     'conversation.create': async ({ name }) => ({ conversationId: await this.needChat().create(name) }),
     'conversation.rename': async ({ conversationId, name }) => (await this.needChat().rename(conversationId, name), null),
     'conversation.get': async ({ conversationId }) => this.needChat().detail(conversationId),
@@ -520,6 +662,10 @@ export class BackgroundApp {
     'message.send': async ({ conversationId, text }) => this.reconnectingNow(await this.needChat().sendText(conversationId, text)),
     'message.retry': async ({ conversationId, messageId }) => this.reconnectingNow(await this.needChat().retry(conversationId, messageId)),
   };
+}
+
+function lockedView(wrapped: WrappedKey, displayName: string): AppState['account'] {
+  return lockKind(wrapped) === 'passphrase' ? { state: 'locked', displayName, unlockWith: 'passphrase' } : { state: 'locked', displayName };
 }
 
 function sessionExpired(a: AccountRecord): boolean {

@@ -98,7 +98,12 @@ export class ChatStore {
     private readonly vault: Vault,
   ) {}
 
-  async apply(t: Transition): Promise<void> {
+  /** Sealed and written while the data key cannot rotate (a rotation waits for it, see vault.ts). */
+  apply(t: Transition): Promise<void> {
+    return this.vault.writing(() => this.write(t));
+  }
+
+  private async write(t: Transition): Promise<void> {
     const v = this.vault;
     // 1. Seal everything (async crypto) before the transaction exists.
     const [metas, groups, pending, messages, outbox] = await Promise.all([

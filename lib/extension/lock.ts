@@ -1,43 +1,55 @@
 /**
- * The optional passkey lock (WebAuthn PRF).
+ * The optional lock: the data key is kept on disk only WRAPPED, under a
+ * key-encryption key (KEK) that only the person can produce, either from
+ * their passkey (WebAuthn PRF) or, when the passkey has no PRF, from a
+ * passphrase (passphrase.ts):
  *
- * Without the lock, the vault's data key is a non-extractable CryptoKey kept
- * in IndexedDB ('keys'/'device'): usable by the extension, unreadable by
- * script. With the lock, the data key exists on disk only WRAPPED:
+ *   passkey:    prf = PRF(passkey, salt)            (from the authenticator, per ceremony)
+ *               kek = HKDF-SHA256(ikm = prf, salt = salt, info = "microchat/vault-kek/v1", 32)
+ *   passphrase: kek = Argon2id(passphrase, salt, m = 64 MiB, t = 3, p = 1)
+ *   stored      = { kind, salt, iv, AES-256-GCM(kek, iv, dataKey, aad = "microchat/vault-wrap/v1"),
+ *                   kdf (passphrase), gen, credentialId, displayName }
  *
- *   prf     = PRF(passkey, salt)                    (from the authenticator, per ceremony)
- *   kek     = HKDF-SHA256(ikm = prf, salt = salt, info = "microchat/vault-kek/v1", 32)
- *   stored  = { salt, iv, AES-256-GCM(kek, iv, dataKey, aad = "microchat/vault-wrap/v1"), credentialId, displayName }
+ * Without the lock, the data key is a non-extractable CryptoKey kept in
+ * IndexedDB ('keys'/'device'): usable by the extension, unreadable by script,
+ * but stored beside the data, so a copy of the profile decrypts everything.
+ * With the lock, after unlocking the key lives only in memory, imported as a
+ * non-extractable CryptoKey; the raw bytes are wiped at once. A copy of the
+ * profile then reveals nothing without the passkey or the passphrase.
  *
- * and after unlocking it lives only in memory, imported as a non-extractable
- * CryptoKey; the raw bytes are wiped at once. A copy of the profile then
- * reveals nothing without the passkey.
- *
- * Enabling the lock ROTATES the data key: a fresh one is generated, every
- * sealed record is opened under the old key and sealed again under the new
- * one, and the records, the wrapped key and the removal of the old device
- * key are written in one transaction, so no record stays readable under a
- * key that is kept on disk. The display name and the credential id stay in
- * the clear next to the wrapped key: the lock screen needs them before unlock.
+ * Turning the lock on or off rotates the data key (key-rotation.ts). The
+ * display name and the credential id stay in the clear next to the wrapped
+ * key: the lock screen needs them before unlock.
  */
 import { gcm } from '@noble/ciphers/aes.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromB64, randomBytes, toB64 } from './b64.ts';
 import type { Database } from './db.ts';
-import { isSealedRecord, Vault, VaultError, type SealedRecord } from './vault.ts';
+import { passphraseKek, validArgon2Params, type Argon2Params } from './passphrase.ts';
+import { Vault, VaultError } from './vault.ts';
+
+export type LockKind = 'prf' | 'passphrase';
 
 export interface WrappedKey {
   v: 1;
+  /** Absent in records from before the passphrase existed: 'prf'. */
+  kind?: LockKind;
   salt: Uint8Array;
   iv: Uint8Array;
   ct: Uint8Array;
+  /** The passphrase's Argon2id parameters. */
+  kdf?: Argon2Params;
+  /** The wrapped data key's generation (the tag on the records it sealed). */
+  gen?: number;
+  /** The passkey asked for at unlock ('' for a passphrase). */
   credentialId: string;
   displayName: string;
 }
 
-const WRAPPED = 'wrapped';
-const DEVICE = 'device';
+/** Where the current wrapped key lives, and where the next one waits during a rotation to the lock. */
+export const WRAPPED = 'wrapped';
+export const WRAPPED_NEXT = 'wrapped-next';
 const KEK_INFO = new TextEncoder().encode('microchat/vault-kek/v1');
 const WRAP_AAD = new TextEncoder().encode('microchat/vault-wrap/v1');
 
@@ -45,9 +57,25 @@ export function deriveKek(prf: Uint8Array, salt: Uint8Array): Uint8Array {
   return hkdf(sha256, prf, salt, KEK_INFO, 32);
 }
 
-export async function loadWrappedKey(db: Database): Promise<WrappedKey | undefined> {
-  const v = (await db.get('settings', WRAPPED)) as WrappedKey | undefined;
-  return v !== undefined && v.v === 1 && v.salt instanceof Uint8Array ? v : undefined;
+export function lockKind(w: WrappedKey): LockKind {
+  return w.kind ?? 'prf';
+}
+
+export async function loadWrappedKey(db: Database, slot: typeof WRAPPED | typeof WRAPPED_NEXT = WRAPPED): Promise<WrappedKey | undefined> {
+  const v = (await db.get('settings', slot)) as WrappedKey | undefined;
+  if (v === undefined || v.v !== 1 || !(v.salt instanceof Uint8Array)) return undefined;
+  if (v.kind === 'passphrase' && !validArgon2Params(v.kdf)) return undefined;
+  return v;
+}
+
+/** Wrap a fresh data key under a KEK (the caller wipes both). */
+export function wrapDataKey(
+  raw: Uint8Array,
+  kek: Uint8Array,
+  how: { kind: LockKind; salt: Uint8Array; kdf?: Argon2Params; gen: number; credentialId: string; displayName: string },
+): WrappedKey {
+  const iv = randomBytes(12);
+  return { v: 1, ...how, iv, ct: gcm(kek, iv, WRAP_AAD).encrypt(raw) };
 }
 
 /** The PRF result (`clientExtensionResults.prf.results.first`, base64url) of a WebAuthn response, if any. */
@@ -69,82 +97,38 @@ export function withPrf(options: Record<string, unknown>, salt: Uint8Array, cred
   };
 }
 
-/** Unwrap the data key with a PRF output; a wrong passkey fails authentication. */
-export async function unlockVault(wrapped: WrappedKey, prf: Uint8Array): Promise<Vault> {
-  const kek = deriveKek(prf, wrapped.salt);
+/** Unwrap the data key with a KEK; a wrong one fails authentication and changes nothing. */
+export async function unwrapDataKey(wrapped: WrappedKey, kek: Uint8Array): Promise<Vault> {
   let raw: Uint8Array;
   try {
     raw = gcm(kek, wrapped.iv, WRAP_AAD).decrypt(wrapped.ct);
   } catch (cause) {
-    throw new VaultError('locked', 'this passkey does not unlock MicroChat', { cause });
-  } finally {
-    kek.fill(0);
+    throw new VaultError('locked', 'this key does not unlock MicroChat', { cause });
   }
   try {
-    return await Vault.fromRawKey(raw);
+    return await Vault.fromRawKey(raw, wrapped.gen);
   } finally {
     raw.fill(0);
   }
 }
 
-const SEALED_STORES = ['secrets', 'tokens', 'conversations', 'groups', 'messages', 'outbox'] as const;
-
-/** The vault slot id of a row: its key, except rows that carry their sealed part in `.sealed`. */
-function slotOf(store: (typeof SEALED_STORES)[number], key: unknown, value: unknown): string {
-  if (store === 'messages') {
-    const v = value as { conversationId: string; seq: number };
-    return `${v.conversationId}/${v.seq}`;
+/** Unwrap the data key with a PRF output; a wrong passkey fails authentication. */
+export async function unlockVault(wrapped: WrappedKey, prf: Uint8Array): Promise<Vault> {
+  const kek = deriveKek(prf, wrapped.salt);
+  try {
+    return await unwrapDataKey(wrapped, kek);
+  } finally {
+    kek.fill(0);
   }
-  return String(key);
 }
 
-/**
- * Turn the lock on: rotate every sealed record to a fresh data key, store
- * that key wrapped under the PRF-derived key, and drop the device key, all in
- * one transaction. Returns the new (in-memory) vault.
- */
-export async function enableLock(
-  db: Database,
-  current: Vault,
-  prf: Uint8Array,
-  salt: Uint8Array,
-  who: { credentialId: string; displayName: string },
-): Promise<Vault> {
-  const raw = randomBytes(32);
-  const next = await Vault.fromRawKey(raw);
-  const kek = deriveKek(prf, salt);
-  const iv = randomBytes(12);
-  const wrapped: WrappedKey = { v: 1, salt, iv, ct: gcm(kek, iv, WRAP_AAD).encrypt(raw), ...who };
-  raw.fill(0);
-  kek.fill(0);
-
-  // Re-seal everything before the transaction (WebCrypto awaits would end it).
-  const rewrites: { store: (typeof SEALED_STORES)[number]; key: IDBValidKey; value: unknown; inline: boolean }[] = [];
-  for (const store of SEALED_STORES) {
-    const tx = db.transaction(store);
-    const [keys, values] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll()]);
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      const value = values[i] as unknown;
-      const slot = slotOf(store, key, value);
-      const inline = !isSealedRecord(value);
-      const sealed = inline ? (value as { sealed: SealedRecord }).sealed : (value as SealedRecord);
-      const plain = await current.open(store, slot, sealed);
-      const resealed = await next.seal(store, slot, plain);
-      plain.fill(0);
-      // Keep any clear fields beside the sealed part (e.g. a pending commit's hash).
-      const updated = inline ? { ...(value as object), sealed: resealed } : { ...(value as object), ...resealed };
-      rewrites.push({ store, key, value: updated, inline });
-    }
+/** Unwrap the data key with a passphrase (Argon2id with the stored salt and parameters). */
+export async function unlockWithPassphrase(wrapped: WrappedKey, passphrase: string): Promise<Vault> {
+  if (lockKind(wrapped) !== 'passphrase' || wrapped.kdf === undefined) throw new VaultError('locked', 'this lock is not a passphrase');
+  const kek = await passphraseKek(passphrase, wrapped.salt, wrapped.kdf);
+  try {
+    return await unwrapDataKey(wrapped, kek);
+  } finally {
+    kek.fill(0);
   }
-  const tx = db.transaction([...SEALED_STORES, 'keys', 'settings'], 'readwrite');
-  const ops: Promise<unknown>[] = [];
-  for (const r of rewrites) {
-    const os = tx.objectStore(r.store) as unknown as { put(v: unknown, k?: IDBValidKey): Promise<unknown> };
-    ops.push(r.inline ? os.put(r.value) : os.put(r.value, r.key));
-  }
-  ops.push(tx.objectStore('settings').put(wrapped, WRAPPED));
-  ops.push(tx.objectStore('keys').delete(DEVICE));
-  await Promise.all([...ops, tx.done]);
-  return next;
 }

@@ -30,9 +30,16 @@ export type ConnectionState = 'offline' | 'connecting' | 'online';
 
 export type AccountView =
   | { state: 'none' }
-  /** Set up with a passkey lock and not unlocked since the background started. */
-  | { state: 'locked'; displayName: string }
-  | { state: 'ready'; displayName: string; lockEnabled: boolean };
+  /**
+   * Set up with a lock and not unlocked since the background started (or the
+   * relay session expired). `unlockWith: 'passphrase'`: the lock is a
+   * passphrase, not the passkey.
+   */
+  | { state: 'locked'; displayName: string; unlockWith?: 'passphrase' }
+  | { state: 'ready'; displayName: string; lockEnabled: boolean; lockMethod?: LockMethod };
+
+/** What protects the data key at rest when the lock is on. */
+export type LockMethod = 'passkey' | 'passphrase';
 
 export type ConversationStatus = 'active' | 'joining' | 'removed' | 'left';
 
@@ -131,6 +138,14 @@ export interface RequestMap {
   /** Unlock a passkey-locked background; the view runs WebAuthn (with PRF) and passes the assertion. */
   'account.unlockOptions': { params: null; result: { options: unknown } };
   'account.unlock': { params: { response: unknown }; result: AppState };
+  'account.unlockPassphrase': { params: { passphrase: string }; result: AppState };
+
+  /** Turning the lock on with the passkey: options for a local ceremony that evaluates PRF. */
+  'lock.enableOptions': { params: null; result: { options: unknown } };
+  /** Turn the lock on (rotates the data key): with that ceremony's response, or with a passphrase. */
+  'lock.enable': { params: { response: unknown } | { passphrase: string }; result: AppState };
+  /** Turn the lock off (rotates the data key to a device key kept beside the data). */
+  'lock.disable': { params: null; result: AppState };
 
   'conversation.create': { params: { name: string }; result: { conversationId: string } };
   'conversation.rename': { params: { conversationId: string; name: string }; result: null };
@@ -210,6 +225,7 @@ export const LIMITS = {
   inviteHours: 24 * 30,
   /** WebAuthn responses are JSON objects; bound their size. */
   webauthnJson: 64 * 1024,
+  passphrase: 1024,
 } as const;
 
 type Validator<M extends Method> = (p: Record<string, unknown>) => Params<M>;
@@ -267,6 +283,13 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   ),
   'account.unlockOptions': null,
   'account.unlock': (p) => (keys(p, ['response']), { response: json(p, 'response') }),
+  'account.unlockPassphrase': (p) => (keys(p, ['passphrase']), { passphrase: str(p, 'passphrase', LIMITS.passphrase) }),
+  'lock.enableOptions': null,
+  'lock.enable': (p) => {
+    if (Object.hasOwn(p, 'passphrase')) return (keys(p, ['passphrase']), { passphrase: str(p, 'passphrase', LIMITS.passphrase) });
+    return (keys(p, ['response']), { response: json(p, 'response') });
+  },
+  'lock.disable': null,
   'conversation.create': (p) => (keys(p, ['name']), { name: str(p, 'name', LIMITS.conversationName) }),
   'conversation.rename': (p) => (
     keys(p, ['conversationId', 'name']), { conversationId: id(p, 'conversationId'), name: str(p, 'name', LIMITS.conversationName) }

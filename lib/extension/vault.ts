@@ -9,8 +9,18 @@
  * The additional data binds a record to its store and key, so sealed records
  * cannot be swapped between slots without failing authentication.
  *
- *   record = { v: 1, iv: 12 random bytes, ct: AES-GCM(dataKey, iv, plaintext, aad) }
+ *   record = { v: 1, iv: 12 random bytes, ct: AES-GCM(dataKey, iv, plaintext, aad), g?: generation }
  *   aad    = "microchat/vault/v1" || 0x00 || store || 0x00 || id
+ *
+ * `g` names the data key that sealed the record (a random number per key,
+ * see key-rotation.ts). It is only a hint for a rotation in progress, which
+ * holds two keys: a record whose tag is wrong still opens with the other key.
+ *
+ * The data key can change under a live vault (turning the lock on or off).
+ * Writers seal and write inside `writing()`; a rotation runs inside
+ * `exclusive()`, which waits for the writers in flight and holds back new
+ * ones, so no record sealed under the old key lands after the rotation read
+ * its store.
  */
 
 export const VAULT_RECORD_VERSION = 1;
@@ -20,6 +30,8 @@ export interface SealedRecord {
   v: typeof VAULT_RECORD_VERSION;
   iv: Uint8Array;
   ct: Uint8Array;
+  /** The generation of the data key that sealed it (absent on records sealed before rotations existed). */
+  g?: number;
 }
 
 export class VaultError extends Error {
@@ -39,6 +51,37 @@ export interface KeySlot {
   store(key: CryptoKey): Promise<void>;
 }
 
+/** Many writers, or one rotation: the rotation waits for the writers in flight and holds back new ones. */
+class WriteGate {
+  private writers = 0;
+  private idle: (() => void)[] = [];
+  private closed: Promise<void> | undefined;
+
+  async shared<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.closed !== undefined) await this.closed;
+    this.writers++;
+    try {
+      return await fn();
+    } finally {
+      this.writers--;
+      if (this.writers === 0) for (const wake of this.idle.splice(0)) wake();
+    }
+  }
+
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.closed !== undefined) await this.closed;
+    let open!: () => void;
+    this.closed = new Promise<void>((r) => (open = r));
+    try {
+      while (this.writers > 0) await new Promise<void>((r) => this.idle.push(r));
+      return await fn();
+    } finally {
+      this.closed = undefined;
+      open();
+    }
+  }
+}
+
 const encoder = new TextEncoder();
 
 function aad(store: string, id: string): Uint8Array<ArrayBuffer> {
@@ -52,7 +95,17 @@ export function isSealedRecord(v: unknown): v is SealedRecord {
 }
 
 export class Vault {
-  private constructor(private readonly key: CryptoKey) {}
+  private readonly gate = new WriteGate();
+
+  private constructor(
+    private key: CryptoKey,
+    private gen: number | undefined,
+  ) {}
+
+  /** The generation tag this vault puts on what it seals (undefined: none). */
+  get generation(): number | undefined {
+    return this.gen;
+  }
 
   /** Load the device's data key, creating a fresh non-extractable one on first use. */
   static async open(slot: KeySlot, subtle: SubtleCrypto = globalThis.crypto.subtle): Promise<Vault> {
@@ -61,8 +114,13 @@ export class Vault {
       key = await subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
       await slot.store(key);
     }
+    return Vault.fromKey(key);
+  }
+
+  /** A vault over a stored device key (never creates one); `gen` tags what it seals. */
+  static fromKey(key: CryptoKey, gen?: number): Vault {
     if (key.extractable) throw new VaultError('corrupt', 'the stored data key is extractable; refusing to use it');
-    return new Vault(key);
+    return new Vault(key, gen);
   }
 
   /**
@@ -70,10 +128,26 @@ export class Vault {
    * key, see lock.ts): imported non-extractable, so only this in-memory
    * CryptoKey remains once the caller wipes the bytes.
    */
-  static async fromRawKey(raw: Uint8Array, subtle: SubtleCrypto = globalThis.crypto.subtle): Promise<Vault> {
+  static async fromRawKey(raw: Uint8Array, gen?: number, subtle: SubtleCrypto = globalThis.crypto.subtle): Promise<Vault> {
     if (raw.length !== 32) throw new VaultError('corrupt', 'a data key is 32 bytes');
     const key = await subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
-    return new Vault(key);
+    return new Vault(key, gen);
+  }
+
+  /** Seal and write under this (a record sealed here must reach IndexedDB before a rotation may start). */
+  writing<T>(fn: () => Promise<T>): Promise<T> {
+    return this.gate.shared(fn);
+  }
+
+  /** Run a rotation: no writer is between sealing and writing while `fn` runs. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.gate.exclusive(fn);
+  }
+
+  /** Take over another vault's key (the end of a rotation); the object everyone holds stays the same. */
+  adopt(next: Vault): void {
+    this.key = next.key;
+    this.gen = next.gen;
   }
 
   async seal(store: string, id: string, plaintext: Uint8Array): Promise<SealedRecord> {
@@ -83,7 +157,7 @@ export class Vault {
       this.key,
       plaintext as Uint8Array<ArrayBuffer>,
     );
-    return { v: VAULT_RECORD_VERSION, iv, ct: new Uint8Array(ct) };
+    return { v: VAULT_RECORD_VERSION, iv, ct: new Uint8Array(ct), ...(this.gen === undefined ? {} : { g: this.gen }) };
   }
 
   async open(store: string, id: string, record: unknown): Promise<Uint8Array> {

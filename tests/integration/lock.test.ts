@@ -1,7 +1,8 @@
-// The passkey lock (WebAuthn PRF) against a real relay: turned on at sign-up
-// when the authenticator evaluates PRF, the data key rotates to a wrapped one,
-// a restarted background is locked until the passkey's PRF output unwraps it,
-// and unlocking also refreshes the relay session.
+// The lock against a real relay: turned on at sign-up when the authenticator
+// evaluates PRF, the data key rotates to a wrapped one, a restarted background
+// is locked until the passkey's PRF output unwraps it, and unlocking also
+// refreshes the relay session. Later it is turned off and on again from
+// settings, with the passkey or a passphrase, while the chat keeps running.
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import 'fake-indexeddb/auto';
@@ -33,7 +34,7 @@ describe('passkey lock (PRF)', () => {
   const start = async (): Promise<BackgroundApp> => {
     const db = await openDatabase(dbName);
     await saveSetting(db, 'relayUrl', relay.url);
-    return BackgroundApp.start({ db, version: 'test', WebSocket: WebSocket as unknown as WebSocketConstructor });
+    return BackgroundApp.start({ db, version: 'test', WebSocket: WebSocket as unknown as WebSocketConstructor, passphraseKdf: { m: 256, t: 1, p: 1 } });
   };
 
   beforeAll(async () => {
@@ -52,7 +53,7 @@ describe('passkey lock (PRF)', () => {
     credential = made.credential;
     const response = { ...made.response, clientExtensionResults: { prf: { enabled: true, results: { first: prf(salt!) } } } };
     const state = await app.handlers['account.completeRegistration']({ displayName: 'Dana', response });
-    expect(state.account).toEqual({ state: 'ready', displayName: 'Dana', lockEnabled: true });
+    expect(state.account).toEqual({ state: 'ready', displayName: 'Dana', lockEnabled: true, lockMethod: 'passkey' });
     await waitUntil(() => app.snapshot.connection === 'online', 10_000, 'online');
     ({ conversationId: conv } = await app.handlers['conversation.create']({ name: 'Locked notes' }));
     await app.handlers['message.send']({ conversationId: conv, text: 'secret note' });
@@ -77,11 +78,69 @@ describe('passkey lock (PRF)', () => {
     const again = (await app.handlers['account.unlockOptions'](null)) as { options: Opts };
     const assertion = await getAssertion(credential, { origin: EXT_ORIGIN, challenge: again.options.challenge });
     const state = await app.handlers['account.unlock']({ response: { ...assertion, clientExtensionResults: { prf: { results: { first: prf(salt) } } } } });
-    expect(state.account).toEqual({ state: 'ready', displayName: 'Dana', lockEnabled: true });
+    expect(state.account).toEqual({ state: 'ready', displayName: 'Dana', lockEnabled: true, lockMethod: 'passkey' });
     expect(state.conversations.map((c) => c.name)).toEqual(['Locked notes']);
     const page = await app.handlers['messages.page']({ conversationId: conv, beforeSeq: null, limit: 10 });
     expect(page.messages.map((m) => m.text)).toContain('secret note');
     await waitUntil(() => app.snapshot.connection === 'online', 10_000, 'online after unlock');
+    app.stop();
+  });
+  const unlocked = async (): Promise<BackgroundApp> => {
+    const app = await start();
+    const { options } = (await app.handlers['account.unlockOptions'](null)) as { options: Opts };
+    const assertion = await getAssertion(credential, { origin: EXT_ORIGIN, challenge: options.challenge });
+    const first = prf(options.extensions!.prf!.eval!.first!);
+    await app.handlers['account.unlock']({ response: { ...assertion, clientExtensionResults: { prf: { results: { first } } } } });
+    return app;
+  };
+
+  it('turns the lock off and on again from settings while the chat runs; a passphrase replaces the passkey', async () => {
+    let app = await unlocked();
+    await waitUntil(() => app.snapshot.connection === 'online', 10_000, 'online');
+    // Off: a fresh device key, the wrapped one deleted; a message sent at the same time is kept.
+    const [off] = await Promise.all([app.handlers['lock.disable'](null), app.handlers['message.send']({ conversationId: conv, text: 'sent while rotating' })]);
+    expect(off.account).toEqual({ state: 'ready', displayName: 'Dana', lockEnabled: false });
+    const db = await openDatabase(dbName);
+    expect(await db.get('settings', 'wrapped')).toBeUndefined();
+    expect(await db.getAllKeys('keys')).toEqual(['device']);
+    app.stop();
+
+    app = await start();
+    expect(app.snapshot.account).toEqual({ state: 'ready', displayName: 'Dana', lockEnabled: false });
+    // On again with the passkey: a local ceremony (no relay) asks this passkey for its PRF.
+    const { options } = (await app.handlers['lock.enableOptions'](null)) as { options: Opts };
+    expect(options.allowCredentials?.[0]?.id).toBe(b64u(credential.id));
+    const assertion = await getAssertion(credential, { origin: EXT_ORIGIN, challenge: options.challenge });
+    const noPrf = { ...assertion, clientExtensionResults: {} };
+    await expect(app.handlers['lock.enable']({ response: noPrf })).rejects.toThrow(/no PRF support/);
+    // Each ceremony is good for one try.
+    await expect(app.handlers['lock.enable']({ response: noPrf })).rejects.toMatchObject({ code: 'bad-request' });
+    const again = (await app.handlers['lock.enableOptions'](null)) as { options: Opts };
+    const withPrfOutput = { ...assertion, clientExtensionResults: { prf: { results: { first: prf(again.options.extensions!.prf!.eval!.first!) } } } };
+    const on = await app.handlers['lock.enable']({ response: withPrfOutput });
+    expect(on.account).toEqual({ state: 'ready', displayName: 'Dana', lockEnabled: true, lockMethod: 'passkey' });
+    expect(await db.getAllKeys('keys')).toEqual([]);
+    app.stop();
+
+    // Restarted: locked; the passkey unlocks everything, including what was sent during the first rotation.
+    app = await unlocked();
+    expect(app.snapshot.account).toEqual({ state: 'ready', displayName: 'Dana', lockEnabled: true, lockMethod: 'passkey' });
+    // Switch to a passphrase: off, then on with the passphrase.
+    await app.handlers['lock.disable'](null);
+    await expect(app.handlers['lock.enable']({ passphrase: 'short' })).rejects.toMatchObject({ code: 'invalid-input' });
+    expect((await app.handlers['lock.enable']({ passphrase: 'dana keeps a passphrase' })).account).toMatchObject({ lockMethod: 'passphrase' });
+    app.stop();
+
+    app = await start();
+    expect(app.snapshot.account).toEqual({ state: 'locked', displayName: 'Dana', unlockWith: 'passphrase' });
+    await expect(app.handlers['account.unlockOptions'](null)).rejects.toMatchObject({ code: 'bad-request' });
+    await expect(app.handlers['account.unlockPassphrase']({ passphrase: 'not dana' })).rejects.toMatchObject({ code: 'invalid-input' });
+    const state = await app.handlers['account.unlockPassphrase']({ passphrase: 'dana keeps a passphrase' });
+    expect(state.account).toEqual({ state: 'ready', displayName: 'Dana', lockEnabled: true, lockMethod: 'passphrase' });
+    const page = await app.handlers['messages.page']({ conversationId: conv, beforeSeq: null, limit: 10 });
+    expect(page.messages.map((m) => m.text)).toEqual(expect.arrayContaining(['secret note', 'sent while rotating']));
+    await waitUntil(() => app.snapshot.connection === 'online', 10_000, 'online after the passphrase');
+    await app.handlers['message.send']({ conversationId: conv, text: 'after the passphrase' });
     app.stop();
   });
 });

@@ -7,7 +7,8 @@ import { getCipherSuite } from '../../lib/crypto/suites.ts';
 import { createGroup, generateIdentity } from '../../lib/mls/group.ts';
 import { ChatStore, type ConversationMeta, type MessageRecord } from '../../lib/extension/chat-store.ts';
 import { openDatabase, vaultKeySlot, type Database } from '../../lib/extension/db.ts';
-import { enableLock, loadWrappedKey, unlockVault } from '../../lib/extension/lock.ts';
+import { deriveKek, loadWrappedKey, unlockVault } from '../../lib/extension/lock.ts';
+import { rotateDataKey } from '../../lib/extension/key-rotation.ts';
 import { Vault } from '../../lib/extension/vault.ts';
 
 let n = 0;
@@ -111,11 +112,12 @@ describe('chat store', () => {
     });
     const prf = new Uint8Array(32).fill(5);
     const salt = new Uint8Array(32).fill(6);
-    const next = await enableLock(db, vault, prf, salt, { credentialId: 'cred', displayName: 'A' });
+    const oldKey = Vault.fromKey((await db.get('keys', 'device'))!);
+    await rotateDataKey(db, vault, { to: 'wrapped', kek: deriveKek(prf, salt), how: { kind: 'prf', salt, credentialId: 'cred', displayName: 'A' } });
     expect(await db.get('keys', 'device')).toBeUndefined();
-    // The old key no longer opens anything; the new one opens everything, clear fields kept.
-    await expect(new ChatStore(db, vault).loadGroup('c1')).rejects.toThrow();
-    const s2 = new ChatStore(db, next);
+    // The old key no longer opens anything; the new one (now the live vault's) opens everything, clear fields kept.
+    await expect(new ChatStore(db, oldKey).loadGroup('c1')).rejects.toThrow();
+    const s2 = new ChatStore(db, vault);
     expect((await s2.loadMetas())[0]!.name).toBe('Canary conversation name');
     expect((await s2.loadPending('c1'))?.hash).toBe('H');
     expect((await s2.page('c1', null, 5)).messages[0]!.text).toBe('canary plaintext 0');

@@ -67,4 +67,38 @@ describe('vault', () => {
     const db2 = await openDatabase(name);
     expect(await (await Vault.open(vaultKeySlot(db2))).openJson('settings', 'x', r)).toEqual({ hello: 'world' });
   });
+
+  it('tags what it seals with its generation; adopting another vault switches key and tag in place', async () => {
+    const a = await Vault.open(memorySlot());
+    expect((await a.seal('s', 'i', new Uint8Array([1]))).g).toBeUndefined();
+    const b = await Vault.fromRawKey(crypto.getRandomValues(new Uint8Array(32)), 42);
+    const r = await b.seal('s', 'i', new Uint8Array([2]));
+    expect(r.g).toBe(42);
+    await expect(a.open('s', 'i', r)).rejects.toMatchObject({ code: 'corrupt' });
+    a.adopt(b);
+    expect(a.generation).toBe(42);
+    expect(await a.open('s', 'i', r)).toEqual(new Uint8Array([2]));
+  });
+
+  it('exclusive() waits for writers in flight and holds back new ones until it is done', async () => {
+    const v = await Vault.open(memorySlot());
+    const log: string[] = [];
+    let release!: () => void;
+    const w1 = v.writing(async () => {
+      log.push('w1 start');
+      await new Promise<void>((r) => (release = r));
+      log.push('w1 end');
+    });
+    const ex = v.exclusive(async () => {
+      log.push('rotate');
+    });
+    const w2 = v.writing(async () => {
+      log.push('w2');
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(log).toEqual(['w1 start']);
+    release();
+    await Promise.all([w1, ex, w2]);
+    expect(log).toEqual(['w1 start', 'w1 end', 'rotate', 'w2']);
+  });
 });
