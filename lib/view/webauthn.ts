@@ -112,6 +112,13 @@ export async function authenticatePasskey(options: unknown, authenticate: Authen
   return jsonSafe(response) as Record<string, unknown>;
 }
 
+/** Whether a (JSON-safe) ceremony response carries a PRF output: without one the passkey cannot key the lock. */
+export function hasPrfOutput(response: unknown): boolean {
+  if (!isRecord(response) || !isRecord(response.clientExtensionResults)) return false;
+  const prf = response.clientExtensionResults.prf;
+  return isRecord(prf) && isRecord(prf.results) && typeof prf.results.first === 'string' && prf.results.first !== '';
+}
+
 function errorName(err: unknown): string | undefined {
   if (!(err instanceof Error)) return undefined;
   if (err instanceof WebAuthnError && err.cause instanceof Error) return err.cause.name;
