@@ -88,8 +88,8 @@ export class BackgroundApp {
   private api: RelayApi;
   private ceremony: { ceremonyId: string; displayName: string; salt: Uint8Array } | undefined;
   private unlockCeremony: string | undefined;
-  /** The PRF salt of a ceremony to turn the lock on. */
-  private lockCeremony: { salt: Uint8Array } | undefined;
+  /** The PRF salt of a ceremony to turn the lock on (and the relay login it doubles as, when online). */
+  private lockCeremony: { salt: Uint8Array; ceremonyId?: string } | undefined;
   /** Undefined while locked: nothing sealed can be read until `unlock`. */
   private vault: Vault | undefined;
   /** The relay session expired: the person signs in again with the passkey (shown as the lock screen). */
@@ -501,13 +501,26 @@ export class BackgroundApp {
     return { account, vault };
   }
 
-  /** Options for a local passkey ceremony (nothing goes to the relay) that evaluates the PRF for a new lock. */
-  lockOptions(): { options: unknown } {
+  /**
+   * Options for a passkey ceremony that evaluates the PRF for a new lock. Like
+   * unlocking, it is a relay login when the relay answers (its options carry
+   * the RP ID the passkey was made for, and the session is refreshed), else a
+   * local ceremony whose challenge goes nowhere.
+   */
+  async lockOptions(): Promise<{ options: unknown }> {
     const { account } = this.unlockedAccount();
     if (this.wrapped !== undefined) throw new ChannelError(ErrorCode.BadRequest, 'The lock is already on.');
     const salt = randomBytes(32);
-    this.lockCeremony = { salt };
-    const options = { challenge: toB64(randomBytes(32)), userVerification: 'required', ...(this.deps.rpId === undefined ? {} : { rpId: this.deps.rpId }) };
+    let options: Record<string, unknown> = { challenge: toB64(randomBytes(32)), userVerification: 'required', ...(this.deps.rpId === undefined ? {} : { rpId: this.deps.rpId }) };
+    let ceremonyId: string | undefined;
+    try {
+      const start = await this.api.loginStart(this.deps.rpId);
+      ceremonyId = start.ceremonyId;
+      options = start.options;
+    } catch {
+      // Offline: the PRF is local; the session is refreshed another time.
+    }
+    this.lockCeremony = { salt, ...(ceremonyId === undefined ? {} : { ceremonyId }) };
     return { options: withPrf(options, salt, account.credentialId) };
   }
 
@@ -520,6 +533,7 @@ export class BackgroundApp {
     const { account, vault } = this.unlockedAccount();
     if (this.wrapped !== undefined) throw new ChannelError(ErrorCode.BadRequest, 'The lock is already on.');
     let kek: Uint8Array;
+    let ceremonyId: string | undefined;
     let how: { kind: 'prf' | 'passphrase'; salt: Uint8Array; kdf?: Argon2Params; credentialId: string; displayName: string };
     if ('passphrase' in params) {
       const problem = passphraseProblem(params.passphrase);
@@ -532,6 +546,7 @@ export class BackgroundApp {
       const ceremony = this.lockCeremony;
       this.lockCeremony = undefined;
       if (ceremony === undefined) throw new ChannelError(ErrorCode.BadRequest, 'Start turning the lock on first.');
+      ceremonyId = ceremony.ceremonyId;
       if ((params.response as { id?: unknown }).id !== account.credentialId) {
         throw new ChannelError(ErrorCode.InvalidInput, 'Use the passkey of this MicroChat account.');
       }
@@ -549,8 +564,23 @@ export class BackgroundApp {
       kek.fill(0);
     }
     this.wrapped = await loadWrappedKey(this.deps.db);
+    if ('response' in params && ceremonyId !== undefined) await this.refreshSession(ceremonyId, params.response);
     this.update({ ...this.state, account: this.accountView() });
     return this.snapshot;
+  }
+
+  /** Finish a relay login that a lock ceremony doubled as; best effort (the old session stays until it expires). */
+  private async refreshSession(ceremonyId: string, response: unknown): Promise<void> {
+    const { account, vault } = this.unlockedAccount();
+    try {
+      const session = await this.api.loginFinish(ceremonyId, response);
+      if (session.accountId !== account.accountId) return;
+      const next: AccountRecord = { ...account, session: { token: session.token, expiresAt: session.expiresAt } };
+      await saveAccount(this.deps.db, vault, next);
+      this.account = next;
+    } catch {
+      // unreachable relay or a refused login: the lock is on regardless
+    }
   }
 
   /** Turn the lock off: every sealed record moves to a fresh device key kept beside the data; the wrapped key is deleted. */

@@ -107,9 +107,10 @@ describe('passkey lock (PRF)', () => {
 
     app = await start();
     expect(app.snapshot.account).toEqual({ state: 'ready', displayName: 'Dana', lockEnabled: false });
-    // On again with the passkey: a local ceremony (no relay) asks this passkey for its PRF.
-    const { options } = (await app.handlers['lock.enableOptions'](null)) as { options: Opts };
+    // On again with the passkey: a relay login ceremony (its RP ID is the passkey's) that also asks for the PRF.
+    const { options } = (await app.handlers['lock.enableOptions'](null)) as { options: Opts & { rpId?: string } };
     expect(options.allowCredentials?.[0]?.id).toBe(b64u(credential.id));
+    expect(options.rpId).toBe(credential.rpId);
     const assertion = await getAssertion(credential, { origin: EXT_ORIGIN, challenge: options.challenge });
     const noPrf = { ...assertion, clientExtensionResults: {} };
     await expect(app.handlers['lock.enable']({ response: noPrf })).rejects.toThrow(/no PRF support/);

@@ -44,6 +44,19 @@ describe('parseRequest', () => {
     });
   });
 
+  it('takes the lock intents in exactly their shapes: a ceremony response or a passphrase, never both', () => {
+    const req = (method: string, params: unknown) => parseRequest({ channel: CHANNEL, method, params });
+    expect(req('lock.enable', { passphrase: 'pass phrase' }).params).toEqual({ passphrase: 'pass phrase' });
+    expect(req('lock.enable', { response: { id: 'c' } }).params).toEqual({ response: { id: 'c' } });
+    expect(req('lock.disable', null).method).toBe('lock.disable');
+    expect(req('account.unlockPassphrase', { passphrase: 'x' }).params).toEqual({ passphrase: 'x' });
+    expect(() => req('lock.enable', { passphrase: 'p', response: {} })).toThrowError(expect.objectContaining({ code: 'bad-request' }));
+    expect(() => req('lock.enable', { passphrase: 7 })).toThrowError(expect.objectContaining({ code: 'bad-request' }));
+    expect(() => req('lock.enable', {})).toThrowError(expect.objectContaining({ code: 'bad-request' }));
+    expect(() => req('lock.disable', { now: true })).toThrowError(expect.objectContaining({ code: 'bad-request' }));
+    expect(() => req('account.unlockPassphrase', { passphrase: 'x'.repeat(1025) })).toThrowError(expect.objectContaining({ code: 'invalid-input' }));
+  });
+
   it('rejects over-long text as invalid input the person can fix', () => {
     const text = 'x'.repeat(4001);
     expect(() => parseRequest({ channel: CHANNEL, method: 'message.send', params: { conversationId: 'c1', text } })).toThrowError(
