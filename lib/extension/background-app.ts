@@ -35,6 +35,8 @@ import {
   type WebSocketConstructor,
 } from './relay-api.ts';
 import { TokenWallet } from './tokens.ts';
+import { socketIssuer } from './token-issuer.ts';
+import { TOKEN_KEY_REFUSED_WARNING, TokenKeyWatch } from './token-key-watch.ts';
 import { Vault, VaultError } from './vault.ts';
 import { enableLock, loadWrappedKey, prfResult, unlockVault, withPrf, type WrappedKey } from './lock.ts';
 import { randomBytes, toB64 } from './b64.ts';
@@ -157,10 +159,22 @@ export class BackgroundApp {
       this.api = new RelayApi(account.relayUrl, this.deps.fetch === undefined ? {} : { fetch: this.deps.fetch });
       this.state = { ...this.state, relay: { url: account.relayUrl, state: 'unknown' } };
     }
-    this.wallet = await TokenWallet.open(() => this.api, tokenStore(this.deps.db, vault), () => {
-      const a = this.account;
-      return a === undefined || sessionExpired(a) ? undefined : a.session.token;
-    });
+    const WebSocketImpl = this.deps.WebSocket;
+    this.wallet = await TokenWallet.open(
+      () => this.api,
+      tokenStore(this.deps.db, vault),
+      () => {
+        const a = this.account;
+        return a === undefined || sessionExpired(a) ? undefined : a.session.token;
+      },
+      {
+        // Issuance names the account: it gets a short-lived socket of its own, never the delivery one.
+        ...(WebSocketImpl === undefined ? {} : { issuer: socketIssuer(() => this.api.baseUrl, WebSocketImpl) }),
+        onPinChange: () => this.chat?.announceTokenKeyEverywhere(),
+        onKeyRefused: () => void this.chat?.warnEverywhere(TOKEN_KEY_REFUSED_WARNING),
+      },
+    );
+    const wallet = this.wallet;
     this.needsLogin = sessionExpired(account);
     this.chat = await ChatService.open({
       db: this.deps.db,
@@ -174,6 +188,7 @@ export class BackgroundApp {
         if (this.state.settings.notifications) this.deps.platform?.notify?.(c, m);
       },
       ack: (mailboxId, ids) => this.ack(mailboxId, ids),
+      tokenKeys: new TokenKeyWatch({ pinned: () => wallet.pinnedKey, published: () => this.api.tokenKeys() }),
       onMailbox: (change) => {
         if ('added' in change) this.connection?.addMailbox(change.added);
         else this.connection?.removeMailbox(change.removed);
@@ -240,7 +255,7 @@ export class BackgroundApp {
   private allMailboxes(): MailboxCredentials[] {
     const account = this.account;
     if (account === undefined) return [];
-    return [account.mailbox, ...(this.chat?.mailboxes() ?? [])];
+    return [...(account.mailbox === undefined ? [] : [account.mailbox]), ...(this.chat?.mailboxes() ?? [])];
   }
 
   private deliver(mailboxId: string, m: DeliveredMessage): Promise<void> {
@@ -319,11 +334,9 @@ export class BackgroundApp {
         this.lockEnabled = true;
         this.wrapped = await loadWrappedKey(this.deps.db);
       }
-      // A wallet bound to the new session pays for the device mailbox (mailboxes are anonymous too).
-      let token: string | undefined = session.token;
-      const wallet = await TokenWallet.open(() => this.api, tokenStore(this.deps.db, vault), () => token);
-      const mailbox = await wallet.spend((t) => this.api.createMailbox(t));
-      token = undefined;
+      // No device mailbox and no token spent here: every conversation pays for its own mailbox
+      // when it is created or joined. The first batch is issued once online (on its own
+      // connection) and spent later, so the relay sees no issue-then-spend at sign-up.
       const account: AccountRecord = {
         v: 1,
         relayUrl: this.api.baseUrl,
@@ -331,7 +344,6 @@ export class BackgroundApp {
         displayName: name,
         credentialId,
         session: { token: session.token, expiresAt: session.expiresAt },
-        mailbox,
       };
       await saveAccount(this.deps.db, vault, account);
       await this.activate(account);
