@@ -10,9 +10,9 @@
  * rotation explains becomes a warning in the conversation.
  *
  * Bounded: a member announces when it joins (`reply: false`) and when its
- * key changes (`reply: true`); every member answers an announcement once
- * (`reply: true`), and answers are never answered. Each (member, key) is
- * warned about once per conversation while the background runs.
+ * key changes (`reply: true`); every member answers the first announcement
+ * of each member once (`reply: true`), and answers are never answered. Each
+ * (member, key) is warned about once per conversation while the background runs.
  */
 import type { AppMessage } from './app-messages.ts';
 import { randomId } from './b64.ts';
@@ -48,8 +48,10 @@ export class TokenKeyWatch {
   /** Judge one member's announcement: warn in the conversation? answer with ours? */
   async judge(conversationId: string, memberId: string, m: TokenKeyMessage): Promise<{ warn: boolean; reply: boolean }> {
     const k = `${conversationId}\u0000${memberId}\u0000${m.keyId}`;
-    const reply = !m.reply && !this.answered.has(k);
-    if (reply) this.answered.add(k);
+    // Answered once per member, whatever key they name: a member cannot make us send on demand.
+    const who = `${conversationId}\u0000${memberId}`;
+    const reply = !m.reply && !this.answered.has(who);
+    if (reply) this.answered.add(who);
     const ours = this.source.pinned();
     if (ours === undefined || ours.keyId === m.keyId || this.warned.has(k)) return { warn: false, reply };
     let published: TokenKeyInfo[];
