@@ -159,7 +159,6 @@ export class BackgroundApp {
       this.api = new RelayApi(account.relayUrl, this.deps.fetch === undefined ? {} : { fetch: this.deps.fetch });
       this.state = { ...this.state, relay: { url: account.relayUrl, state: 'unknown' } };
     }
-    const WebSocketImpl = this.deps.WebSocket;
     this.wallet = await TokenWallet.open(
       () => this.api,
       tokenStore(this.deps.db, vault),
@@ -168,8 +167,7 @@ export class BackgroundApp {
         return a === undefined || sessionExpired(a) ? undefined : a.session.token;
       },
       {
-        // Issuance names the account: it gets a short-lived socket of its own, never the delivery one.
-        ...(WebSocketImpl === undefined ? {} : { issuer: socketIssuer(() => this.api.baseUrl, WebSocketImpl) }),
+        ...this.issuerOption(),
         onPinChange: () => this.chat?.announceTokenKeyEverywhere(),
         onKeyRefused: () => void this.chat?.warnEverywhere(TOKEN_KEY_REFUSED_WARNING),
       },
@@ -203,6 +201,12 @@ export class BackgroundApp {
     });
     // The token supply is topped up once online (blinding is CPU work; keep it off the wake path).
     this.connect();
+  }
+
+  /** Issuance names the account: it gets a short-lived socket of its own, never the delivery one. */
+  private issuerOption(): { issuer?: ReturnType<typeof socketIssuer> } {
+    const WebSocketImpl = this.deps.WebSocket;
+    return WebSocketImpl === undefined ? {} : { issuer: socketIssuer(() => this.api.baseUrl, WebSocketImpl) };
   }
 
   private accountView(): AppState['account'] {
@@ -335,8 +339,12 @@ export class BackgroundApp {
         this.wrapped = await loadWrappedKey(this.deps.db);
       }
       // No device mailbox and no token spent here: every conversation pays for its own mailbox
-      // when it is created or joined. The first batch is issued once online (on its own
-      // connection) and spent later, so the relay sees no issue-then-spend at sign-up.
+      // when it is created or joined. The first batch is issued now, with the new session, on
+      // its own connection, and spent later on the delivery path: the relay sees no
+      // issue-then-spend at sign-up. (A failure here is retried by the refill once online.)
+      const session0 = session.token;
+      const first = await TokenWallet.open(() => this.api, tokenStore(this.deps.db, vault), () => session0, this.issuerOption());
+      await first.issue(FIRST_BATCH).catch(() => undefined);
       const account: AccountRecord = {
         v: 1,
         relayUrl: this.api.baseUrl,
@@ -533,6 +541,9 @@ export class BackgroundApp {
     'message.retry': async ({ conversationId, messageId }) => this.reconnectingNow(await this.needChat().retry(conversationId, messageId)),
   };
 }
+
+/** Tokens issued at sign-up (a refill tops up to the wallet's usual supply later). */
+const FIRST_BATCH = 50;
 
 function sessionExpired(a: AccountRecord): boolean {
   return a.session.expiresAt <= Math.floor(Date.now() / 1000) + 60;
