@@ -204,7 +204,13 @@ export class Accounts {
     const header = req.headers.get('authorization');
     const m = header === null ? null : /^Bearer ([A-Za-z0-9_-]{43})$/.exec(header);
     if (m === null || m[1] === undefined) throw new RelayError(ErrorCode.unauthenticated, 'session required');
-    const tokenHash = hashSessionToken(m[1]);
+    return this.authenticateToken(m[1]);
+  }
+
+  /** The account behind a session token (the issuance socket carries it in its one frame). */
+  async authenticateToken(token: unknown): Promise<{ accountId: string; expiresAt: number; tokenHash: string }> {
+    if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token)) throw new RelayError(ErrorCode.unauthenticated, 'session required');
+    const tokenHash = hashSessionToken(token);
     const session = await this.store.getSession(tokenHash, this.now());
     if (session === null) throw new RelayError(ErrorCode.unauthenticated, 'session required');
     return { ...session, tokenHash };

@@ -18,6 +18,7 @@ import { TOKEN_SUITE, TokenAuthority, readToken } from './tokens.ts';
 import { MinuteBudget } from './rate-limit.ts';
 import { TokenPool } from './token-pool.ts';
 import { Connection } from './ws.ts';
+import { serveIssueSocket } from './issue-socket.ts';
 
 /** Turns an upgrade request into a server-side standard WebSocket. */
 export type UpgradeWebSocket = (req: Request) => { socket: WebSocket; response: Response };
@@ -34,10 +35,18 @@ export interface RelayDeps {
    * several relays share a Redis, default `LocalBus` (this process only).
    */
   bus?: WakeBus;
+  /**
+   * TEST ONLY, off unless main.ts reads MICROCHAT_TEST_AUDIT_FILE: one call per
+   * request or frame with the connection it came on and its kind (no data).
+   */
+  audit?: (connection: string, op: string) => void;
+  /** TEST ONLY, off by default: every account gets its own token key (see TokenAuthority). */
+  partitionTokenKeys?: boolean;
 }
 
 export interface Relay {
-  fetch(req: Request, upgrade?: UpgradeWebSocket): Promise<Response>;
+  /** `connection` names the transport connection the request came on (only for the test audit). */
+  fetch(req: Request, upgrade?: UpgradeWebSocket, connection?: string): Promise<Response>;
   /** Load keys and start the periodic jobs (token key rotation, sweep, scrub). */
   start(): Promise<void>;
   /** Close every WebSocket with 1001 (going away), so the server can drain. */
@@ -53,7 +62,9 @@ export function createRelay(deps: RelayDeps): Relay {
   const now = deps.now ?? ((): number => Math.floor(Date.now() / 1000));
   const accounts = new Accounts(store, config, now);
   const pool = config.tokenWorkers > 0 ? new TokenPool(config.tokenWorkers) : null;
-  const tokens = new TokenAuthority(store, config, now, pool);
+  const tokens = new TokenAuthority(store, config, now, pool, deps.partitionTokenKeys === true);
+  const audit = deps.audit ?? ((): void => {});
+  let issueSockets = 0;
   const bus = deps.bus ?? new LocalBus();
   const delivery = new Delivery(store, tokens, config, now, bus);
   const live = new Set<Connection>();
@@ -201,20 +212,34 @@ export function createRelay(deps: RelayDeps): Relay {
     },
   };
 
-  function upgradeSocket(req: Request, upgrade: UpgradeWebSocket | undefined): Response {
+  function upgradeSocket(req: Request, upgrade: UpgradeWebSocket | undefined, connection: string): Response {
     if (upgrade === undefined || req.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
       throw new RelayError(ErrorCode.badRequest, 'expected a WebSocket upgrade');
     }
     if (live.size >= config.maxConnections) throw new RelayError(ErrorCode.capacity, 'too many connections');
     const { socket, response } = upgrade(req);
-    const conn: Connection = new Connection(socket, delivery, config, log, () => live.delete(conn));
+    const conn: Connection = new Connection(socket, delivery, config, log, () => live.delete(conn), (op) => audit(connection, op));
     live.add(conn);
     return response;
   }
 
-  async function route(req: Request, upgrade: UpgradeWebSocket | undefined): Promise<Response> {
+  /** The issuance socket: one authenticated batch, then closed (issue-socket.ts). */
+  function upgradeIssueSocket(req: Request, upgrade: UpgradeWebSocket | undefined, connection: string): Response {
+    if (upgrade === undefined || req.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
+      throw new RelayError(ErrorCode.badRequest, 'expected a WebSocket upgrade');
+    }
+    if (live.size + issueSockets >= config.maxConnections) throw new RelayError(ErrorCode.capacity, 'too many connections');
+    const { socket, response } = upgrade(req);
+    issueSockets++;
+    serveIssueSocket(socket, { accounts, tokens, config, log, audit: (op) => audit(connection, op), onClose: () => issueSockets-- });
+    return response;
+  }
+
+  async function route(req: Request, upgrade: UpgradeWebSocket | undefined, connection: string): Promise<Response> {
     const path = new URL(req.url).pathname;
-    if (path === '/v1/ws' && req.method === 'GET') return upgradeSocket(req, upgrade);
+    audit(connection, auditOp(req.method, path));
+    if (path === '/v1/ws' && req.method === 'GET') return upgradeSocket(req, upgrade, connection);
+    if (path === '/v1/tokens/socket' && req.method === 'GET') return upgradeIssueSocket(req, upgrade, connection);
     if (path.startsWith('/v1/invites/')) return inviteRoute(req, path.slice('/v1/invites/'.length));
     const table = req.method === 'GET' || req.method === 'HEAD' ? get : req.method === 'POST' ? post : undefined;
     const handler = table?.[path];
@@ -234,16 +259,19 @@ export function createRelay(deps: RelayDeps): Relay {
   }
 
   return {
-    async fetch(req: Request, upgrade?: UpgradeWebSocket): Promise<Response> {
+    async fetch(req: Request, upgrade?: UpgradeWebSocket, connection = ''): Promise<Response> {
       const cors = corsHeaders(config, req);
       if (req.method === 'OPTIONS') return new Response(null, { status: 204, headers: cors });
+      let res: Response;
       try {
-        const res = await route(req, upgrade);
+        res = await route(req, upgrade, connection);
         if (res.status !== 101) cors.forEach((v, k) => res.headers.set(k, v));
-        return res;
       } catch (err) {
-        return toErrorResponse(err, log, cors);
+        res = toErrorResponse(err, log, cors);
       }
+      // A connection that named an account is not kept alive for the anonymous requests after it.
+      if (res.status !== 101 && AUTHENTICATED.has(new URL(req.url).pathname)) res.headers.set('connection', 'close');
+      return res;
     },
     async start(): Promise<void> {
       await bus.start();
@@ -264,6 +292,33 @@ export function createRelay(deps: RelayDeps): Relay {
       await store.close();
     },
   };
+}
+
+/** Routes that carry or create an account session. */
+const AUTHENTICATED = new Set([
+  '/v1/accounts/register/start',
+  '/v1/accounts/register/finish',
+  '/v1/sessions/start',
+  '/v1/sessions/finish',
+  '/v1/sessions/logout',
+  '/v1/session',
+  '/v1/key-packages',
+  '/v1/key-packages/claim',
+  '/v1/tokens/issue',
+]);
+
+/** The kind of a request for the test audit: what it reveals about who is on the connection. */
+function auditOp(method: string, path: string): string {
+  if (path === '/v1/tokens/issue') return 'issue';
+  if (AUTHENTICATED.has(path)) return 'account';
+  if (path === '/v1/ws') return 'delivery-socket';
+  if (path === '/v1/tokens/socket') return 'issue-socket';
+  if (method === 'POST' && (path === '/v1/mailboxes' || path === '/v1/queues/send' || path === '/v1/mailboxes/welcome')) return 'spend';
+  if (path === '/v1/mailboxes/fetch') return 'fetch';
+  if (path === '/v1/mailboxes/ack') return 'ack';
+  if (path.startsWith('/v1/queues/') || path.startsWith('/v1/mailboxes/')) return 'queue';
+  if (path.startsWith('/v1/invites')) return 'invite';
+  return 'public';
 }
 
 function readQueue(b: Record<string, unknown>): Uint8Array {

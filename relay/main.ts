@@ -21,6 +21,7 @@ interface DenoApi {
   exit(code: number): never;
   addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
   mkdirSync(path: string, options: { recursive: boolean }): void;
+  writeTextFileSync(path: string, data: string, options: { append: boolean }): void;
   serve(
     options: {
       hostname: string;
@@ -28,7 +29,7 @@ interface DenoApi {
       onListen: (addr: { hostname: string; port: number }) => void;
       onError?: (error: unknown) => Response;
     },
-    handler: (req: Request) => Response | Promise<Response>,
+    handler: (req: Request, info: { remoteAddr: { port: number } }) => Response | Promise<Response>,
   ): { finished: Promise<void>; shutdown(): Promise<void> };
   upgradeWebSocket(req: Request, options?: { idleTimeout?: number }): { socket: WebSocket; response: Response };
 }
@@ -56,8 +57,28 @@ async function main(): Promise<void> {
     log(`cannot open the ${config.store} store: ${err instanceof Error ? err.message.slice(0, 200) : typeof err}`);
     return Deno.exit(1);
   }
+  // Test-only switches (never set in production; each says so on stderr when on):
+  //   MICROCHAT_TEST_AUDIT_FILE=path        one line per request or frame: "<connection> <op kind>"
+  //                                         (the connection is named by its client port; no address, no data)
+  //   MICROCHAT_TEST_PARTITION_TOKEN_KEYS=1 behave like a relay that gives every account its own token key
+  const env = Deno.env.toObject();
+  const auditFile = env.MICROCHAT_TEST_AUDIT_FILE;
+  const partitionTokenKeys = env.MICROCHAT_TEST_PARTITION_TOKEN_KEYS === '1';
+  if (auditFile !== undefined && auditFile !== '') log('TEST MODE: writing a connection audit');
+  if (partitionTokenKeys) log('TEST MODE: a separate token key per account (dishonest relay)');
+  const audit =
+    auditFile === undefined || auditFile === ''
+      ? undefined
+      : (connection: string, op: string): void => Deno.writeTextFileSync(auditFile, `${connection} ${op}\n`, { append: true });
   // With a shared Redis, instances wake each other's subscribers through it; alone, in process.
-  const relay = createRelay({ config, store, log, bus: openWakeBus(config, log) });
+  const relay = createRelay({
+    config,
+    store,
+    log,
+    bus: openWakeBus(config, log),
+    ...(audit === undefined ? {} : { audit }),
+    partitionTokenKeys,
+  });
   await relay.start();
   const upgrade = (req: Request) => Deno.upgradeWebSocket(req, { idleTimeout: 60 });
   const server = Deno.serve(
@@ -70,7 +91,7 @@ async function main(): Promise<void> {
       },
       onError: () => new Response('internal error', { status: 500 }),
     },
-    (req) => relay.fetch(req, upgrade),
+    (req, info) => relay.fetch(req, upgrade, audit === undefined ? undefined : `c${info.remoteAddr.port}`),
   );
 
   let stopping = false;

@@ -97,8 +97,42 @@ export class TokenAuthority {
     private readonly now: () => number,
     /** Worker pool for spend checks; checks run in-process without one. */
     private readonly pool: TokenPool | null = null,
+    /**
+     * TEST ONLY, off by default: behave like a dishonest relay that gives every
+     * account its own issuing key (same validity as the real one, valid DLEQ
+     * proofs) and shows each account only its own key on the issuance socket.
+     * tests/security/relay-partitions-token-keys.test.ts checks that members notice.
+     */
+    partitionByAccount = false,
   ) {
     this.issuance = new MinuteBudget(config.tokenIssueRequestsPerMinute, () => this.now() * 1000);
+    this.perAccount = partitionByAccount ? new Map() : null;
+  }
+
+  private readonly perAccount: Map<string, LiveKey> | null;
+
+  /** The partitioning test relay's key for one account, valid exactly as long as the real issuing key. */
+  private async accountKey(accountId: string, perAccount: Map<string, LiveKey>): Promise<LiveKey> {
+    const shared = await this.current();
+    let k = perAccount.get(accountId);
+    if (k === undefined || k.record.issueUntil !== shared.record.issueUntil) {
+      const seed = newTokenSeed();
+      const evaluator = await createTokenEvaluator(seed);
+      k = { record: { ...shared.record, keyId: keyIdOf(evaluator.publicKey), secretKey: seed, publicKey: evaluator.publicKey }, evaluator };
+      perAccount.set(accountId, k);
+    }
+    return k;
+  }
+
+  /**
+   * The key list as shown to one authenticated account (on the issuance
+   * socket). An honest relay shows everyone the same list.
+   */
+  async publicKeysFor(accountId: string): Promise<PublicTokenKey[]> {
+    const list = await this.publicKeys();
+    if (this.perAccount === null) return list;
+    const own = await this.accountKey(accountId, this.perAccount);
+    return list.map((k) => (k.issuing ? { ...k, keyId: own.record.keyId, publicKey: toB64(own.record.publicKey) } : k));
   }
 
   /**
@@ -256,7 +290,7 @@ export class TokenAuthority {
       (day + 2) * 86_400,
     );
     if (!ok) throw new RelayError(ErrorCode.quotaExceeded, 'daily token quota reached');
-    const key = await this.current();
+    const key = this.perAccount === null ? await this.current() : await this.accountKey(accountId, this.perAccount);
     const res = voprf.blindEvaluateBatch(key.evaluator.secretKey, key.evaluator.publicKey, points);
     return { keyId: key.record.keyId, evaluated: res.evaluated.map(toB64), proof: toB64(res.proof) };
   }
@@ -287,7 +321,8 @@ export class TokenAuthority {
    */
   async verify(token: Token): Promise<Spend> {
     const now = this.now();
-    const find = (): LiveKey | undefined => this.keys.find((k) => k.record.keyId === token.keyId && k.record.acceptUntil > now);
+    const find = (): LiveKey | undefined =>
+      [...this.keys, ...(this.perAccount?.values() ?? [])].find((k) => k.record.keyId === token.keyId && k.record.acceptUntil > now);
     let key = find();
     // A key this instance has not seen yet may have been created by another relay on the same store.
     if (key === undefined) {

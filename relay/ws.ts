@@ -51,6 +51,8 @@ export class Connection implements Subscriber {
     private readonly config: RelayConfig,
     private readonly log: (line: string) => void,
     private readonly onClose: () => void,
+    /** Test-only audit of what this connection does (op kinds, no data); see audit.ts. */
+    private readonly audit: (op: string) => void = () => {},
   ) {
     socket.binaryType = 'arraybuffer';
     socket.onmessage = (ev: MessageEvent) => this.onFrame(ev.data);
@@ -172,6 +174,7 @@ export class Connection implements Subscriber {
   }
 
   private async handle(f: Record<string, unknown>, rid: Rid): Promise<void> {
+    if (typeof f.t === 'string' && f.t !== 'ping') this.audit(f.t === 'send' || f.t === 'welcome' ? 'spend' : f.t.slice(0, 16));
     switch (f.t) {
       case 'ping':
         this.send({ t: 'pong', rid });

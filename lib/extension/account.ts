@@ -7,6 +7,7 @@
 import type { Database } from './db.ts';
 import type { MailboxCredentials } from './relay-api.ts';
 import type { StoredToken, TokenStore } from './tokens.ts';
+import type { KeyPin } from './token-key-pin.ts';
 import type { Vault } from './vault.ts';
 
 export interface AccountRecord {
@@ -18,11 +19,17 @@ export interface AccountRecord {
   /** The passkey's credential id (base64url), to ask for this one at unlock. */
   credentialId: string;
   session: { token: string; expiresAt: number };
-  mailbox: MailboxCredentials;
+  /**
+   * The device mailbox of accounts made before every conversation had its
+   * own. New accounts have none: registration spends no token, so the batch
+   * issued at sign-up is first spent later, on the delivery path.
+   */
+  mailbox?: MailboxCredentials;
 }
 
 const STORE = 'secrets';
 const ACCOUNT_KEY = 'account';
+const PIN_KEY = 'token-key-pin';
 
 export async function loadAccount(db: Database, vault: Vault): Promise<AccountRecord | undefined> {
   const sealed = await db.get(STORE, ACCOUNT_KEY);
@@ -66,6 +73,14 @@ export function tokenStore(db: Database, vault: Vault): TokenStore {
     },
     async remove(localId) {
       await db.delete('tokens', localId);
+    },
+    async loadPin() {
+      const sealed = await db.get(STORE, PIN_KEY);
+      return sealed === undefined ? undefined : vault.openJson<KeyPin>(STORE, PIN_KEY, sealed);
+    },
+    async savePin(pin) {
+      const sealed = await vault.sealJson(STORE, PIN_KEY, pin);
+      await db.put(STORE, sealed, PIN_KEY);
     },
   };
 }

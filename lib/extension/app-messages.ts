@@ -9,6 +9,11 @@
  *           shares a live invite so every member republishes the GroupInfo
  *           under it after each epoch (joins work with the inviter offline)
  *   close   {v:1, t:'close',  id, at}              the conversation was deleted
+ *   tokenkey {v:1, t:'tokenkey', id, at, keyId, acceptUntil, reply}
+ *           the sealed-sender token key the sender holds this period, so
+ *           members notice a relay that shows people different keys
+ *           (token-key-watch.ts); `reply` answers an announcement (and is
+ *           not answered itself)
  *
  * Rename is a signed application message rather than a
  * GroupContextExtensions commit: a name is a label for people, not group
@@ -20,7 +25,8 @@ export type AppMessage =
   | { v: 1; t: 'text'; id: string; text: string; at: number }
   | { v: 1; t: 'rename'; id: string; name: string; at: number }
   | { v: 1; t: 'invite'; id: string; at: number; inviteId: string; key: string; writeKey: string; expiresAt: number; oneTime: boolean }
-  | { v: 1; t: 'close'; id: string; at: number };
+  | { v: 1; t: 'close'; id: string; at: number }
+  | { v: 1; t: 'tokenkey'; id: string; at: number; keyId: string; acceptUntil: number; reply: boolean };
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const KEY = /^[A-Za-z0-9_-]{43}$/;
@@ -63,6 +69,12 @@ export function parseAppMessage(bytes: Uint8Array): AppMessage | null {
     }
     case 'close':
       return { ...base, t: 'close' };
+    case 'tokenkey': {
+      const keyId = str('keyId', 32);
+      if (keyId === null || !/^[A-Za-z0-9_-]{1,32}$/.test(keyId) || typeof r.reply !== 'boolean') return null;
+      if (typeof r.acceptUntil !== 'number' || !Number.isSafeInteger(r.acceptUntil) || r.acceptUntil < 0) return null;
+      return { ...base, t: 'tokenkey', keyId, acceptUntil: r.acceptUntil, reply: r.reply };
+    }
     default:
       return null;
   }

@@ -35,6 +35,8 @@ import {
   type WebSocketConstructor,
 } from './relay-api.ts';
 import { TokenWallet } from './tokens.ts';
+import { socketIssuer } from './token-issuer.ts';
+import { TOKEN_KEY_REFUSED_WARNING, TokenKeyWatch } from './token-key-watch.ts';
 import { Vault, VaultError } from './vault.ts';
 import {
   deriveKek,
@@ -178,10 +180,20 @@ export class BackgroundApp {
       this.api = new RelayApi(account.relayUrl, this.deps.fetch === undefined ? {} : { fetch: this.deps.fetch });
       this.state = { ...this.state, relay: { url: account.relayUrl, state: 'unknown' } };
     }
-    this.wallet = await TokenWallet.open(() => this.api, tokenStore(this.deps.db, vault), () => {
-      const a = this.account;
-      return a === undefined || sessionExpired(a) ? undefined : a.session.token;
-    });
+    this.wallet = await TokenWallet.open(
+      () => this.api,
+      tokenStore(this.deps.db, vault),
+      () => {
+        const a = this.account;
+        return a === undefined || sessionExpired(a) ? undefined : a.session.token;
+      },
+      {
+        ...this.issuerOption(),
+        onPinChange: () => this.chat?.announceTokenKeyEverywhere(),
+        onKeyRefused: () => void this.chat?.warnEverywhere(TOKEN_KEY_REFUSED_WARNING),
+      },
+    );
+    const wallet = this.wallet;
     this.needsLogin = sessionExpired(account);
     this.chat = await ChatService.open({
       db: this.deps.db,
@@ -195,6 +207,7 @@ export class BackgroundApp {
         if (this.state.settings.notifications) this.deps.platform?.notify?.(c, m);
       },
       ack: (mailboxId, ids) => this.ack(mailboxId, ids),
+      tokenKeys: new TokenKeyWatch({ pinned: () => wallet.pinnedKey, published: () => this.api.tokenKeys() }),
       onMailbox: (change) => {
         if ('added' in change) this.connection?.addMailbox(change.added);
         else this.connection?.removeMailbox(change.removed);
@@ -209,6 +222,12 @@ export class BackgroundApp {
     });
     // The token supply is topped up once online (blinding is CPU work; keep it off the wake path).
     this.connect();
+  }
+
+  /** Issuance names the account: it gets a short-lived socket of its own, never the delivery one. */
+  private issuerOption(): { issuer?: ReturnType<typeof socketIssuer> } {
+    const WebSocketImpl = this.deps.WebSocket;
+    return WebSocketImpl === undefined ? {} : { issuer: socketIssuer(() => this.api.baseUrl, WebSocketImpl) };
   }
 
   private accountView(): AppState['account'] {
@@ -263,7 +282,7 @@ export class BackgroundApp {
   private allMailboxes(): MailboxCredentials[] {
     const account = this.account;
     if (account === undefined) return [];
-    return [account.mailbox, ...(this.chat?.mailboxes() ?? [])];
+    return [...(account.mailbox === undefined ? [] : [account.mailbox]), ...(this.chat?.mailboxes() ?? [])];
   }
 
   private deliver(mailboxId: string, m: DeliveredMessage): Promise<void> {
@@ -345,11 +364,13 @@ export class BackgroundApp {
         }
         this.wrapped = await loadWrappedKey(this.deps.db);
       }
-      // A wallet bound to the new session pays for the device mailbox (mailboxes are anonymous too).
-      let token: string | undefined = session.token;
-      const wallet = await TokenWallet.open(() => this.api, tokenStore(this.deps.db, vault), () => token);
-      const mailbox = await wallet.spend((t) => this.api.createMailbox(t));
-      token = undefined;
+      // No device mailbox and no token spent here: every conversation pays for its own mailbox
+      // when it is created or joined. The first batch is issued now, with the new session, on
+      // its own connection, and spent later on the delivery path: the relay sees no
+      // issue-then-spend at sign-up. (A failure here is retried by the refill once online.)
+      const session0 = session.token;
+      const first = await TokenWallet.open(() => this.api, tokenStore(this.deps.db, vault), () => session0, this.issuerOption());
+      await first.issue(FIRST_BATCH).catch(() => undefined);
       const account: AccountRecord = {
         v: 1,
         relayUrl: this.api.baseUrl,
@@ -357,7 +378,6 @@ export class BackgroundApp {
         displayName: name,
         credentialId,
         session: { token: session.token, expiresAt: session.expiresAt },
-        mailbox,
       };
       await saveAccount(this.deps.db, vault, account);
       await this.activate(account);
@@ -697,6 +717,8 @@ export class BackgroundApp {
 function lockedView(wrapped: WrappedKey, displayName: string): AppState['account'] {
   return lockKind(wrapped) === 'passphrase' ? { state: 'locked', displayName, unlockWith: 'passphrase' } : { state: 'locked', displayName };
 }
+/** Tokens issued at sign-up (a refill tops up to the wallet's usual supply later). */
+const FIRST_BATCH = 50;
 
 function sessionExpired(a: AccountRecord): boolean {
   return a.session.expiresAt <= Math.floor(Date.now() / 1000) + 60;

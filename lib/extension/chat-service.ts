@@ -65,6 +65,7 @@ import {
 import { RelayApiError, type DeliveredMessage, type MailboxCredentials, type RelayApi } from './relay-api.ts';
 import { keyFingerprint, memberIdOf, safetyCode } from './safety-code.ts';
 import type { TokenWallet } from './tokens.ts';
+import { TOKEN_KEY_PARTITION_WARNING, type TokenKeyMessage, type TokenKeyWatch } from './token-key-watch.ts';
 import type { Vault } from './vault.ts';
 
 export const DEFAULT_SUITE = 1;
@@ -81,7 +82,8 @@ const SEEN_RETENTION_MS = 45 * 86_400_000;
 
 export interface ChatIdentity {
   displayName: string;
-  mailbox: MailboxCredentials;
+  /** The device mailbox of older accounts (conversations made before each had its own). */
+  mailbox?: MailboxCredentials;
   relayUrl: string;
 }
 
@@ -101,6 +103,8 @@ export interface ChatDeps {
   /** A conversation's mailbox starts or stops being listened to. */
   onMailbox?: (change: { added: MailboxCredentials } | { removed: string }) => void;
   confirmTimeoutMs?: number;
+  /** Members compare their token keys (token-key-watch.ts). */
+  tokenKeys?: TokenKeyWatch;
 }
 
 const enc = new TextEncoder();
@@ -246,7 +250,7 @@ export class ChatService {
     return out;
   }
 
-  private mailboxOf(meta: ConversationMeta): MailboxCredentials {
+  private mailboxOf(meta: ConversationMeta): MailboxCredentials | undefined {
     return meta.mailbox ?? this.deps.identity().mailbox;
   }
 
@@ -259,7 +263,7 @@ export class ChatService {
   private detach(meta: ConversationMeta): void {
     const api = this.deps.api();
     const mb = this.mailboxOf(meta);
-    void api.unregisterQueue(fromB64(meta.queue)!, mb.mailboxId).catch(() => undefined);
+    if (mb !== undefined) void api.unregisterQueue(fromB64(meta.queue)!, mb.mailboxId).catch(() => undefined);
     if (meta.mailbox !== undefined) {
       const own = meta.mailbox;
       this.deps.onMailbox?.({ removed: own.mailboxId });
@@ -712,6 +716,8 @@ export class ChatService {
         if (!next.invites.some((i) => i.inviteId === app.inviteId)) {
           next.invites.push({ inviteId: app.inviteId, key: app.key, writeKey: app.writeKey, expiresAt: app.expiresAt, oneTime: app.oneTime });
         }
+      } else if (app?.t === 'tokenkey') {
+        afterwards = () => void this.onTokenKey(id, sender.memberId, app);
       } else if (app?.t === 'close') {
         next.status = 'removed';
         records.push(this.systemMessage(next, `${senderName} deleted this conversation.`));
@@ -786,6 +792,43 @@ export class ChatService {
     this.settle(p.hash);
     void this.publishInvites(id);
     if (p.state.pendingProposals.length > 0) this.commitSoon(id);
+    if (joining) void this.announceTokenKey(id, false);
+  }
+
+  // -- token keys (token-key-watch.ts) ----------------------------------------
+
+  private async onTokenKey(id: string, memberId: string, app: TokenKeyMessage): Promise<void> {
+    const watch = this.deps.tokenKeys;
+    if (watch === undefined) return;
+    const { warn, reply } = await watch.judge(id, memberId, app);
+    if (warn) await this.note(id, TOKEN_KEY_PARTITION_WARNING);
+    if (reply) await this.announceTokenKey(id, true);
+  }
+
+  /** Tell the members of one conversation which token key we hold (best effort). */
+  private async announceTokenKey(id: string, reply: boolean): Promise<void> {
+    const app = this.deps.tokenKeys?.announcement(reply);
+    if (app === undefined || this.metas.get(id)?.status !== 'active') return;
+    await this.sendApp(id, app).catch(() => undefined);
+  }
+
+  /** Our token key changed (a new period): tell every conversation. */
+  announceTokenKeyEverywhere(): void {
+    for (const m of this.metas.values()) if (m.status === 'active') void this.announceTokenKey(m.id, true);
+  }
+
+  /** A visible system message in every live conversation. */
+  async warnEverywhere(text: string): Promise<void> {
+    for (const m of [...this.metas.values()]) if (m.status === 'active') await this.note(m.id, text);
+  }
+
+  private async note(id: string, text: string): Promise<void> {
+    await this.serial(async () => {
+      const meta = this.metas.get(id);
+      if (meta === undefined || meta.status !== 'active') return;
+      const next: ConversationMeta = { ...meta, lastActivity: Date.now() };
+      await this.apply({ metas: [next], messages: [this.systemMessage(next, text)] });
+    });
   }
 
   private commitSoon(id: string): void {
