@@ -9,6 +9,8 @@
  *           shares a live invite so every member republishes the GroupInfo
  *           under it after each epoch (joins work with the inviter offline)
  *   close   {v:1, t:'close',  id, at}              the conversation was deleted
+ *   profile {v:1, t:'profile', id, name, at}       the sender's display name (member-names.ts);
+ *           names never go into leaf credentials, which the relay can read
  *
  * Rename is a signed application message rather than a
  * GroupContextExtensions commit: a name is a label for people, not group
@@ -20,7 +22,8 @@ export type AppMessage =
   | { v: 1; t: 'text'; id: string; text: string; at: number }
   | { v: 1; t: 'rename'; id: string; name: string; at: number }
   | { v: 1; t: 'invite'; id: string; at: number; inviteId: string; key: string; writeKey: string; expiresAt: number; oneTime: boolean }
-  | { v: 1; t: 'close'; id: string; at: number };
+  | { v: 1; t: 'close'; id: string; at: number }
+  | { v: 1; t: 'profile'; id: string; name: string; at: number };
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const KEY = /^[A-Za-z0-9_-]{43}$/;
@@ -63,6 +66,10 @@ export function parseAppMessage(bytes: Uint8Array): AppMessage | null {
     }
     case 'close':
       return { ...base, t: 'close' };
+    case 'profile': {
+      const name = str('name', LIMITS.displayName);
+      return name === null || name.trim() === '' ? null : { ...base, t: 'profile', name: name.trim() };
+    }
     default:
       return null;
   }

@@ -290,7 +290,7 @@ export class BackgroundApp {
     if (name === '') throw new ChannelError(ErrorCode.InvalidInput, 'Pick a display name.');
     if (this.account !== undefined || this.wrapped !== undefined) throw new ChannelError(ErrorCode.Forbidden, 'This device already has an account.');
     try {
-      const { ceremonyId, options } = await this.api.registrationStart(name, this.deps.rpId);
+      const { ceremonyId, options } = await this.api.registrationStart(this.deps.rpId);
       // Ask for the PRF extension: when the authenticator evaluates it at creation, the lock is turned on.
       const salt = randomBytes(32);
       this.ceremony = { ceremonyId, displayName: name, salt };
@@ -463,6 +463,22 @@ export class BackgroundApp {
     return this.snapshot;
   }
 
+  /** A new display name: kept in the sealed account record, then announced in every conversation (never to the relay). */
+  async setDisplayName(displayName: string): Promise<AppState> {
+    const name = displayName.trim();
+    if (name === '') throw new ChannelError(ErrorCode.InvalidInput, 'Pick a display name.');
+    const account = this.account;
+    const vault = this.vault;
+    if (account === undefined || vault === undefined) throw new ChannelError(ErrorCode.Locked, 'MicroChat is locked.');
+    if (name === account.displayName) return this.snapshot;
+    const next: AccountRecord = { ...account, displayName: name };
+    await saveAccount(this.deps.db, vault, next);
+    this.account = next;
+    this.update({ ...this.state, account: this.accountView() });
+    await this.chat?.announceName();
+    return this.snapshot;
+  }
+
   async setNotifications(enabled: boolean): Promise<AppState> {
     await saveSetting(this.deps.db, 'notifications', enabled);
     this.update({ ...this.state, settings: { ...this.state.settings, notifications: enabled } });
@@ -505,6 +521,7 @@ export class BackgroundApp {
     'account.completeRegistration': async ({ displayName, response }) => this.completeRegistration(displayName, response),
     'account.unlockOptions': async () => this.unlockOptions(),
     'account.unlock': async ({ response }) => this.unlock(response),
+    'account.setDisplayName': async ({ displayName }) => this.setDisplayName(displayName),
     'conversation.create': async ({ name }) => ({ conversationId: await this.needChat().create(name) }),
     'conversation.rename': async ({ conversationId, name }) => (await this.needChat().rename(conversationId, name), null),
     'conversation.get': async ({ conversationId }) => this.needChat().detail(conversationId),

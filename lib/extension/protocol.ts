@@ -71,7 +71,8 @@ export interface MessageView {
   seq: number;
   kind: 'text' | 'system';
   text: string;
-  sender: { memberId: string; displayName: string; self: boolean };
+  /** `tag` (a fingerprint prefix) is set when another member's name reads the same: show it after the name. */
+  sender: { memberId: string; displayName: string; self: boolean; tag?: string };
   /** Milliseconds since the epoch, as the sender's device claimed inside the encrypted message. */
   sentAt: number;
   status: MessageStatus;
@@ -83,6 +84,8 @@ export interface MemberView {
   memberId: string;
   displayName: string;
   self: boolean;
+  /** Set when another member's name reads the same: the leading digits of the fingerprint, shown after the name. */
+  tag?: string;
   /** Fingerprint of this member's signature key, grouped for reading aloud. */
   fingerprint: string;
 }
@@ -131,6 +134,8 @@ export interface RequestMap {
   /** Unlock a passkey-locked background; the view runs WebAuthn (with PRF) and passes the assertion. */
   'account.unlockOptions': { params: null; result: { options: unknown } };
   'account.unlock': { params: { response: unknown }; result: AppState };
+  /** Change our display name; every conversation is told inside its encryption. */
+  'account.setDisplayName': { params: { displayName: string }; result: AppState };
 
   'conversation.create': { params: { name: string }; result: { conversationId: string } };
   'conversation.rename': { params: { conversationId: string; name: string }; result: null };
@@ -267,6 +272,7 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   ),
   'account.unlockOptions': null,
   'account.unlock': (p) => (keys(p, ['response']), { response: json(p, 'response') }),
+  'account.setDisplayName': (p) => (keys(p, ['displayName']), { displayName: str(p, 'displayName', LIMITS.displayName) }),
   'conversation.create': (p) => (keys(p, ['name']), { name: str(p, 'name', LIMITS.conversationName) }),
   'conversation.rename': (p) => (
     keys(p, ['conversationId', 'name']), { conversationId: id(p, 'conversationId'), name: str(p, 'name', LIMITS.conversationName) }
