@@ -726,10 +726,9 @@ export class ChatService {
         }
       } else if (app?.t === 'profile') {
         const note = learnName(next, state, senderId, app.name, this.deps.identity().displayName);
-        if (note !== undefined) {
-          records.push(this.systemMessage(next, note));
-          next.lastActivity = Date.now();
-        }
+        if (note !== undefined) records.push(this.systemMessage(next, note));
+        // A name we did not show yet: the summary changes, so an open members list reloads.
+        if (next.names?.[senderId] !== meta.names?.[senderId]) next.lastActivity = Date.now();
       } else if (app?.t === 'close') {
         next.status = 'removed';
         records.push(this.systemMessage(next, `${senderName} deleted this conversation.`));
@@ -1170,5 +1169,5 @@ function learnName(meta: ConversationMeta, state: GroupState, memberId: string, 
   const placeholder = !known && leaf.credential.credentialType === 1 && isPseudonym(leaf.credential.identity);
   if (placeholder && !wasUnnamed) return undefined;
   const after = memberLabels(state, meta.names, selfName).get(memberId);
-  return `${labelText(before)} is now called ${labelText(after)}.`;
+  return placeholder ? `${labelText(before)} is ${labelText(after)}.` : `${labelText(before)} is now called ${labelText(after)}.`;
 }
