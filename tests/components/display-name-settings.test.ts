@@ -22,5 +22,4 @@ describe('display name in the settings', () => {
     await fireEvent.click(save);
     await waitFor(() => expect(bg.callsOf('account.setDisplayName')).toEqual([{ displayName: 'Ana Lima' }]));
   });
-
 });
