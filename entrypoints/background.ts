@@ -10,6 +10,7 @@ import { serveChannel, type RuntimeLike } from '@/lib/extension/channel-server.t
 import { openDatabase } from '@/lib/extension/db.ts';
 import { KeepAlive } from '@/lib/extension/keep-alive.ts';
 import type { WebSocketConstructor } from '@/lib/extension/relay-api.ts';
+import { labelText } from '@/lib/extension/member-names.ts';
 
 const WAKE_ALARM = 'microchat-wake';
 const SHARE_MENU = 'microchat-share-page';
@@ -49,7 +50,7 @@ export default defineBackground({
                 type: 'basic',
                 iconUrl: NOTIFICATION_ICON,
                 title: conversation.name,
-                message: `${message.sender.displayName}: ${message.text}`.slice(0, 300),
+                message: `${labelText(message.sender)}: ${message.text}`.slice(0, 300),
               })
               .catch(() => undefined);
           },

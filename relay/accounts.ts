@@ -31,6 +31,9 @@ export interface Session {
   expiresAt: number;
 }
 
+/** What every passkey is called at the relay (WebAuthn user.name and user.displayName): never a person's name. */
+export const ACCOUNT_HANDLE = 'MicroChat account';
+
 const ceremonyFailed = (cause?: unknown): RelayError =>
   new RelayError(ErrorCode.ceremonyFailed, 'passkey ceremony failed', { cause });
 
@@ -87,11 +90,12 @@ export class Accounts {
   /** `origin` is the request's Origin header (null when absent). */
   async startRegistration(body: Record<string, unknown>, origin: string | null): Promise<{ ceremonyId: string; options: unknown }> {
     const accountId = randomId();
-    const userName = readOptionalString(body, 'userName', 64) ?? 'MicroChat';
+    // The passkey's user name is a fixed handle, whatever a client sends: the relay knows accounts only by random ids.
     const options = await generateRegistrationOptions({
       rpName: this.config.rpName,
       rpID: this.pickRpId(body, origin),
-      userName,
+      userName: ACCOUNT_HANDLE,
+      userDisplayName: ACCOUNT_HANDLE,
       userID: new Uint8Array(fromB64(accountId) ?? new Uint8Array(16)),
       attestationType: 'none',
       authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },

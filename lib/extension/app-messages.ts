@@ -14,6 +14,8 @@
  *           members notice a relay that shows people different keys
  *           (token-key-watch.ts); `reply` answers an announcement (and is
  *           not answered itself)
+ *   profile {v:1, t:'profile', id, name, at}       the sender's display name (member-names.ts);
+ *           names never go into leaf credentials, which the relay can read
  *
  * Rename is a signed application message rather than a
  * GroupContextExtensions commit: a name is a label for people, not group
@@ -26,7 +28,8 @@ export type AppMessage =
   | { v: 1; t: 'rename'; id: string; name: string; at: number }
   | { v: 1; t: 'invite'; id: string; at: number; inviteId: string; key: string; writeKey: string; expiresAt: number; oneTime: boolean }
   | { v: 1; t: 'close'; id: string; at: number }
-  | { v: 1; t: 'tokenkey'; id: string; at: number; keyId: string; acceptUntil: number; reply: boolean };
+  | { v: 1; t: 'tokenkey'; id: string; at: number; keyId: string; acceptUntil: number; reply: boolean }
+  | { v: 1; t: 'profile'; id: string; name: string; at: number };
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const KEY = /^[A-Za-z0-9_-]{43}$/;
@@ -74,6 +77,10 @@ export function parseAppMessage(bytes: Uint8Array): AppMessage | null {
       if (keyId === null || !/^[A-Za-z0-9_-]{1,32}$/.test(keyId) || typeof r.reply !== 'boolean') return null;
       if (typeof r.acceptUntil !== 'number' || !Number.isSafeInteger(r.acceptUntil) || r.acceptUntil < 0) return null;
       return { ...base, t: 'tokenkey', keyId, acceptUntil: r.acceptUntil, reply: r.reply };
+    }
+    case 'profile': {
+      const name = str('name', LIMITS.displayName);
+      return name === null || name.trim() === '' ? null : { ...base, t: 'profile', name: name.trim() };
     }
     default:
       return null;

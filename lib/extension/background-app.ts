@@ -332,7 +332,7 @@ export class BackgroundApp {
     if (name === '') throw new ChannelError(ErrorCode.InvalidInput, 'Pick a display name.');
     if (this.account !== undefined || this.wrapped !== undefined) throw new ChannelError(ErrorCode.Forbidden, 'This device already has an account.');
     try {
-      const { ceremonyId, options } = await this.api.registrationStart(name, this.deps.rpId);
+      const { ceremonyId, options } = await this.api.registrationStart(this.deps.rpId);
       // Ask for the PRF extension: when the authenticator evaluates it at creation, the lock is turned on.
       const salt = randomBytes(32);
       this.ceremony = { ceremonyId, displayName: name, salt };
@@ -651,6 +651,22 @@ export class BackgroundApp {
     return this.snapshot;
   }
 
+  /** A new display name: kept in the sealed account record, then announced in every conversation (never to the relay). */
+  async setDisplayName(displayName: string): Promise<AppState> {
+    const name = displayName.trim();
+    if (name === '') throw new ChannelError(ErrorCode.InvalidInput, 'Pick a display name.');
+    const account = this.account;
+    const vault = this.vault;
+    if (account === undefined || vault === undefined) throw new ChannelError(ErrorCode.Locked, 'MicroChat is locked.');
+    if (name === account.displayName) return this.snapshot;
+    const next: AccountRecord = { ...account, displayName: name };
+    await saveAccount(this.deps.db, vault, next);
+    this.account = next;
+    this.update({ ...this.state, account: this.accountView() });
+    await this.chat?.announceName();
+    return this.snapshot;
+  }
+
   async setNotifications(enabled: boolean): Promise<AppState> {
     await saveSetting(this.deps.db, 'notifications', enabled);
     this.update({ ...this.state, settings: { ...this.state.settings, notifications: enabled } });
@@ -697,6 +713,7 @@ export class BackgroundApp {
     'lock.enableOptions': async () => this.lockOptions(),
     'lock.enable': async (params) => this.enableLock(params),
     'lock.disable': async () => this.disableLock(),
+    'account.setDisplayName': async ({ displayName }) => this.setDisplayName(displayName),
     'conversation.create': async ({ name }) => ({ conversationId: await this.needChat().create(name) }),
     'conversation.rename': async ({ conversationId, name }) => (await this.needChat().rename(conversationId, name), null),
     'conversation.get': async ({ conversationId }) => this.needChat().detail(conversationId),

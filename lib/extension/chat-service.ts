@@ -64,6 +64,7 @@ import {
 } from './protocol.ts';
 import { RelayApiError, type DeliveredMessage, type MailboxCredentials, type RelayApi } from './relay-api.ts';
 import { keyFingerprint, memberIdOf, safetyCode } from './safety-code.ts';
+import { labelMembers, labelText, newPseudonym, placeholderName, isPseudonym, type MemberLabel } from './member-names.ts';
 import type { TokenWallet } from './tokens.ts';
 import { TOKEN_KEY_PARTITION_WARNING, type TokenKeyMessage, type TokenKeyWatch } from './token-key-watch.ts';
 import type { Vault } from './vault.ts';
@@ -107,24 +108,18 @@ export interface ChatDeps {
   tokenKeys?: TokenKeyWatch;
 }
 
-const enc = new TextEncoder();
-const dec = new TextDecoder();
 const hashOf = (payload: Uint8Array): string => toB64(sha256(payload));
 const nowS = (): number => Math.floor(Date.now() / 1000);
 
-function nameOf(state: GroupState, leaf: number): string {
-  const l = state.tree.leaf(leaf as never);
-  if (l === undefined) return 'Someone';
-  const c = l.credential;
-  if (c.credentialType !== 1) return 'Someone';
-  const name = dec.decode((c as { identity: Uint8Array }).identity).slice(0, 64).trim();
-  return name === '' ? 'Someone' : name;
+/** memberId → label of every member (names from the conversation's profiles; ours is our display name). */
+function memberLabels(state: GroupState, names: Readonly<Record<string, string>> | undefined, selfName: string): Map<string, MemberLabel> {
+  const list = members(state).map((m) => ({ memberId: memberIdOf(m.leaf.signatureKey), leaf: m.leaf, self: m.leafIndex === state.ownLeaf }));
+  return labelMembers(list, names ?? {}, selfName);
 }
 
-function memberMap(state: GroupState): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const m of members(state)) out.set(memberIdOf(m.leaf.signatureKey), nameOf(state, m.leafIndex));
-  return out;
+function memberIdAt(state: GroupState, leaf: number): string {
+  const l = leaf < 0 ? undefined : state.tree.leaf(leaf as never);
+  return l === undefined ? '' : memberIdOf(l.signatureKey);
 }
 
 function ownMemberId(state: GroupState): string {
@@ -336,8 +331,9 @@ export class ChatService {
   async create(name: string): Promise<string> {
     const clean = name.trim();
     if (clean === '') throw new ChannelError(ErrorCode.InvalidInput, 'Give the conversation a name.');
-    const me = this.deps.identity();
-    const identity = await generateIdentity(this.suite, enc.encode(me.displayName));
+    // A pseudonym, never the display name: a later joiner's external Commit carries our leaf to the relay.
+    const pseudonym = newPseudonym();
+    const identity = await generateIdentity(this.suite, pseudonym);
     const state = await createGroup(this.suite, identity);
     const id = toB64(state.context.groupId);
     const queue = randomBytes(32);
@@ -364,6 +360,7 @@ export class ChatService {
         memberCount: 1,
         epoch: 0,
         invites: [],
+        pseudonym: toB64(pseudonym),
       };
       const msg = this.systemMessage(meta, `You created “${clean}”.`);
       await this.apply({ metas: [meta], groups: [{ id, state }], messages: [msg] });
@@ -387,14 +384,20 @@ export class ChatService {
     const state = await this.group(id);
     const self = ownMemberId(state);
     const list = members(state);
+    const labels = memberLabels(state, meta.names, this.deps.identity().displayName);
     return {
       summary,
-      members: list.map((m) => ({
-        memberId: memberIdOf(m.leaf.signatureKey),
-        displayName: nameOf(state, m.leafIndex),
-        self: memberIdOf(m.leaf.signatureKey) === self,
-        fingerprint: keyFingerprint(m.leaf.signatureKey),
-      })),
+      members: list.map((m) => {
+        const memberId = memberIdOf(m.leaf.signatureKey);
+        const label = labels.get(memberId)!;
+        return {
+          memberId,
+          displayName: label.displayName,
+          ...(label.tag === undefined ? {} : { tag: label.tag }),
+          self: memberId === self,
+          fingerprint: keyFingerprint(m.leaf.signatureKey),
+        };
+      }),
       safetyCode: safetyCode(
         epochAuthenticator(state),
         state.context.treeHash,
@@ -441,7 +444,7 @@ export class ChatService {
         sentAt: app.at,
         status: 'sending',
       };
-      meta.lastMessage = { preview: preview(text), senderName: self.displayName, fromSelf: true };
+      meta.lastMessage = { preview: preview(text), senderName: labelText(self), fromSelf: true };
       view = toView(rec);
       return rec;
     });
@@ -469,7 +472,9 @@ export class ChatService {
       const state = await this.group(id);
       const sent = await sendApplicationMessage(state, encodeAppMessage(app));
       const payload = encodeMessage(sent.message);
-      const self = { memberId: ownMemberId(state), displayName: this.deps.identity().displayName, self: true };
+      const own = ownMemberId(state);
+      const label = memberLabels(state, meta.names, this.deps.identity().displayName).get(own);
+      const self = { memberId: own, displayName: this.deps.identity().displayName, self: true, ...(label?.tag === undefined ? {} : { tag: label.tag }) };
       const rec = record?.(meta, app.id, self);
       meta.lastActivity = Date.now();
       await this.apply({
@@ -690,9 +695,16 @@ export class ChatService {
 
     if (processed.kind === 'application') {
       const app = parseAppMessage(processed.data);
-      const senderName = nameOf(state, processed.sender);
-      const senderLeaf = state.tree.leaf(processed.sender);
-      const sender = { memberId: senderLeaf === undefined ? '' : memberIdOf(senderLeaf.signatureKey), displayName: senderName, self: false };
+      // The sender is the MLS sender's leaf, whatever the payload says.
+      const senderId = memberIdAt(state, processed.sender);
+      const senderLabel = memberLabels(state, meta.names, this.deps.identity().displayName).get(senderId);
+      const senderName = labelText(senderLabel);
+      const sender = {
+        memberId: senderId,
+        displayName: senderLabel?.displayName ?? 'Someone',
+        self: false,
+        ...(senderLabel?.tag === undefined ? {} : { tag: senderLabel.tag }),
+      };
       if (app?.t === 'text') {
         incoming = {
           id: app.id,
@@ -718,6 +730,11 @@ export class ChatService {
         }
       } else if (app?.t === 'tokenkey') {
         afterwards = () => void this.onTokenKey(id, sender.memberId, app);
+      } else if (app?.t === 'profile') {
+        const note = learnName(next, state, senderId, app.name, this.deps.identity().displayName);
+        if (note !== undefined) records.push(this.systemMessage(next, note));
+        // A name we did not show yet: the summary changes, so an open members list reloads.
+        if (next.names?.[senderId] !== meta.names?.[senderId]) next.lastActivity = Date.now();
       } else if (app?.t === 'close') {
         next.status = 'removed';
         records.push(this.systemMessage(next, `${senderName} deleted this conversation.`));
@@ -733,7 +750,10 @@ export class ChatService {
         // Another member's Commit took this epoch; ours is void.
         t.pending = [{ id, value: null }];
       }
-      records.push(...this.describeEpochChange(next, state, processed.state, processed.removed, nameOf(state, senderIndex(processed.sender))));
+      const byId = memberIdAt(state, senderIndex(processed.sender));
+      const by = byId === '' ? 'Someone' : labelText(memberLabels(state, meta.names, this.deps.identity().displayName).get(byId));
+      records.push(...this.describeEpochChange(next, state, processed.state, processed.removed, { id: byId, label: by }));
+      const someoneJoined = !processed.removed && joinedOthers(state, processed.state);
       if (processed.removed) {
         next.status = 'removed';
         next.invites = [];
@@ -743,6 +763,8 @@ export class ChatService {
         afterwards = () => {
           void this.publishInvites(id);
           if (processed.state.pendingProposals.length > 0) this.commitSoon(id);
+          // Newcomers learn our name from us: every member announces itself after each join.
+          if (someoneJoined) this.announceSoon(id);
         };
       }
     }
@@ -757,20 +779,46 @@ export class ChatService {
   }
 
   /** System messages for what a new epoch changed, and the metadata that follows from it. */
-  private describeEpochChange(meta: ConversationMeta, before: GroupState | undefined, after: GroupState, removed: boolean, by: string): MessageRecord[] {
+  private describeEpochChange(
+    meta: ConversationMeta,
+    before: GroupState | undefined,
+    after: GroupState,
+    removed: boolean,
+    by: { id: string; label: string },
+  ): MessageRecord[] {
     const out: MessageRecord[] = [];
     meta.epoch = Number(after.context.epoch);
     meta.lastActivity = Date.now();
     if (removed) {
-      out.push(this.systemMessage(meta, `${by} removed you from this conversation.`));
+      out.push(this.systemMessage(meta, `${by.label} removed you from this conversation.`));
       return out;
     }
-    const old = before === undefined ? new Map<string, string>() : memberMap(before);
-    const now = memberMap(after);
+    const selfName = this.deps.identity().displayName;
+    const old = before === undefined ? new Map<string, MemberLabel>() : memberLabels(before, meta.names, selfName);
+    // Names of members who are gone are forgotten: the map holds current members only.
+    const ids = new Set(members(after).map((m) => memberIdOf(m.leaf.signatureKey)));
+    if (meta.names !== undefined) meta.names = Object.fromEntries(Object.entries(meta.names).filter(([mid]) => ids.has(mid)));
+    if (meta.unnamed !== undefined) meta.unnamed = meta.unnamed.filter((mid) => ids.has(mid));
+    const now = memberLabels(after, meta.names, selfName);
     meta.memberCount = now.size;
     const self = ownMemberId(after);
-    for (const [mid, name] of now) if (!old.has(mid) && mid !== self && before !== undefined) out.push(this.systemMessage(meta, `${name} joined.`));
-    for (const [mid, name] of old) if (!now.has(mid)) out.push(this.systemMessage(meta, by === name ? `${name} left.` : `${by} removed ${name}.`));
+    for (const [mid, label] of now) {
+      if (old.has(mid) || mid === self || before === undefined) continue;
+      out.push(this.systemMessage(meta, `${labelText(label)} joined.`));
+      const leaf = members(after).find((m) => memberIdOf(m.leaf.signatureKey) === mid)?.leaf;
+      if (label.displayName === placeholderName(leaf!.signatureKey)) meta.unnamed = [...(meta.unnamed ?? []), mid];
+    }
+    for (const [mid, label] of old) {
+      if (now.has(mid)) continue;
+      out.push(this.systemMessage(meta, by.id === mid ? `${labelText(label)} left.` : `${by.label} removed ${labelText(label)}.`));
+    }
+    // An old name-identity conversation: a credential that changed under the same key is a rename, never silent.
+    for (const [mid, label] of now) {
+      const was = old.get(mid);
+      if (was !== undefined && mid !== self && was.displayName !== label.displayName) {
+        out.push(this.systemMessage(meta, `${labelText(was)} is now called ${labelText(label)}.`));
+      }
+    }
     return out;
   }
 
@@ -781,8 +829,7 @@ export class ChatService {
     const next: ConversationMeta = { ...meta };
     const joining = meta.status === 'joining';
     const before = joining ? undefined : await this.group(id).catch(() => undefined);
-    const me = this.deps.identity().displayName;
-    const records = this.describeEpochChange(next, before, p.state, false, me);
+    const records = this.describeEpochChange(next, before, p.state, false, { id: ownMemberId(p.state), label: 'You' });
     next.lastUpdate = Date.now();
     if (joining) {
       next.status = 'active';
@@ -793,6 +840,8 @@ export class ChatService {
     void this.publishInvites(id);
     if (p.state.pendingProposals.length > 0) this.commitSoon(id);
     if (joining) void this.announceTokenKey(id, false);
+    // The others know us by a placeholder until we say our name.
+    if (joining || (before !== undefined && joinedOthers(before, p.state))) this.announceSoon(id);
   }
 
   // -- token keys (token-key-watch.ts) ----------------------------------------
@@ -829,6 +878,30 @@ export class ChatService {
       const next: ConversationMeta = { ...meta, lastActivity: Date.now() };
       await this.apply({ metas: [next], messages: [this.systemMessage(next, text)] });
     });
+  }
+
+  /** Tell the members our display name (encrypted, bound to our leaf by MLS). Best effort. */
+  private announceSoon(id: string): void {
+    void this.announce(id).catch(() => undefined);
+  }
+
+  private async announce(id: string): Promise<void> {
+    if (this.metas.get(id)?.status !== 'active') return;
+    await this.sendApp(id, { v: 1, t: 'profile', id: randomId(), name: this.deps.identity().displayName, at: Date.now() });
+  }
+
+  /** Our display name changed: tell every conversation, and note it in each. */
+  async announceName(): Promise<void> {
+    const name = this.deps.identity().displayName;
+    const ids = [...this.metas.values()].filter((m) => m.status === 'active').map((m) => m.id);
+    await Promise.all(
+      ids.map((id) =>
+        this.sendApp(id, { v: 1, t: 'profile', id: randomId(), name, at: Date.now() }, (meta, msgId) => ({
+          ...this.systemMessage(meta, `You are now called ${name}.`),
+          id: msgId,
+        })).catch(() => undefined),
+      ),
+    );
   }
 
   private commitSoon(id: string): void {
@@ -1014,7 +1087,9 @@ export class ChatService {
     if (fresher !== undefined && toB64(fresher.gi.groupInfo.groupContext.groupId) === id) ({ content, gi } = fresher);
 
     const suite = getCipherSuite(gi.groupInfo.groupContext.cipherSuite);
-    const identity = await generateIdentity(suite, enc.encode(me.displayName));
+    // Our external Commit is a PublicMessage the relay stores: the leaf carries a pseudonym of this conversation only.
+    const pseudonym = newPseudonym();
+    const identity = await generateIdentity(suite, pseudonym);
     let joined: Awaited<ReturnType<typeof joinByExternalCommit>>;
     try {
       joined = await joinByExternalCommit(gi, identity);
@@ -1038,6 +1113,7 @@ export class ChatService {
         memberCount: members(joined.state).length,
         epoch: Number(joined.state.context.epoch),
         invites: [],
+        pseudonym: toB64(pseudonym),
       };
       await this.apply({ metas: [meta], pending: [{ id, value: p }] });
     });
@@ -1110,4 +1186,31 @@ export class ChatService {
 
 function senderIndex(sender: { senderType: number; leafIndex?: number }): number {
   return sender.leafIndex ?? -1;
+}
+
+/** Whether `after` has a member, other than us, that `before` did not. */
+function joinedOthers(before: GroupState, after: GroupState): boolean {
+  const old = new Set(members(before).map((m) => memberIdOf(m.leaf.signatureKey)));
+  return members(after).some((m) => m.leafIndex !== after.ownLeaf && !old.has(memberIdOf(m.leaf.signatureKey)));
+}
+
+/**
+ * A member's profile: remember the name under the sender's member id and say
+ * what changed. Silent when the name is the one we show already, and the
+ * first time we learn the name of someone who was here before us.
+ */
+function learnName(meta: ConversationMeta, state: GroupState, memberId: string, name: string, selfName: string): string | undefined {
+  if (memberId === '') return undefined;
+  const before = memberLabels(state, meta.names, selfName).get(memberId);
+  if (before === undefined) return undefined;
+  const known = meta.names?.[memberId] !== undefined;
+  const wasUnnamed = meta.unnamed?.includes(memberId) === true;
+  meta.names = { ...meta.names, [memberId]: name };
+  if (wasUnnamed) meta.unnamed = meta.unnamed!.filter((m) => m !== memberId);
+  if (before.displayName === name) return undefined;
+  const leaf = members(state).find((m) => memberIdOf(m.leaf.signatureKey) === memberId)!.leaf;
+  const placeholder = !known && leaf.credential.credentialType === 1 && isPseudonym(leaf.credential.identity);
+  if (placeholder && !wasUnnamed) return undefined;
+  const after = memberLabels(state, meta.names, selfName).get(memberId);
+  return placeholder ? `${labelText(before)} is ${labelText(after)}.` : `${labelText(before)} is now called ${labelText(after)}.`;
 }

@@ -46,6 +46,12 @@ export interface ConversationMeta {
   mailbox?: MailboxCredentials;
   /** When our own leaf keys last changed (our last Commit, or joining): ms since the epoch. */
   lastUpdate?: number;
+  /** base64url of our leaf's credential identity: a pseudonym of this conversation only (member-names.ts). */
+  pseudonym?: string;
+  /** memberId → the display name that member's own profile message gave (current members only). */
+  names?: Record<string, string>;
+  /** Members we announced by placeholder when they joined: their first profile is shown as a change. */
+  unnamed?: string[];
 }
 
 export interface MessageRecord {
@@ -54,7 +60,7 @@ export interface MessageRecord {
   seq: number;
   kind: 'text' | 'system';
   text: string;
-  sender: { memberId: string; displayName: string; self: boolean };
+  sender: { memberId: string; displayName: string; self: boolean; tag?: string };
   sentAt: number;
   status: MessageStatus;
   error?: string;

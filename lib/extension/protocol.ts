@@ -78,7 +78,8 @@ export interface MessageView {
   seq: number;
   kind: 'text' | 'system';
   text: string;
-  sender: { memberId: string; displayName: string; self: boolean };
+  /** `tag` (a fingerprint prefix) is set when another member's name reads the same: show it after the name. */
+  sender: { memberId: string; displayName: string; self: boolean; tag?: string };
   /** Milliseconds since the epoch, as the sender's device claimed inside the encrypted message. */
   sentAt: number;
   status: MessageStatus;
@@ -90,6 +91,8 @@ export interface MemberView {
   memberId: string;
   displayName: string;
   self: boolean;
+  /** Set when another member's name reads the same: the leading digits of the fingerprint, shown after the name. */
+  tag?: string;
   /** Fingerprint of this member's signature key, grouped for reading aloud. */
   fingerprint: string;
 }
@@ -146,6 +149,8 @@ export interface RequestMap {
   'lock.enable': { params: { response: unknown } | { passphrase: string }; result: AppState };
   /** Turn the lock off (rotates the data key to a device key kept beside the data). */
   'lock.disable': { params: null; result: AppState };
+  /** Change our display name; every conversation is told inside its encryption. */
+  'account.setDisplayName': { params: { displayName: string }; result: AppState };
 
   'conversation.create': { params: { name: string }; result: { conversationId: string } };
   'conversation.rename': { params: { conversationId: string; name: string }; result: null };
@@ -290,6 +295,7 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
     return (keys(p, ['response']), { response: json(p, 'response') });
   },
   'lock.disable': null,
+  'account.setDisplayName': (p) => (keys(p, ['displayName']), { displayName: str(p, 'displayName', LIMITS.displayName) }),
   'conversation.create': (p) => (keys(p, ['name']), { name: str(p, 'name', LIMITS.conversationName) }),
   'conversation.rename': (p) => (
     keys(p, ['conversationId', 'name']), { conversationId: id(p, 'conversationId'), name: str(p, 'name', LIMITS.conversationName) }

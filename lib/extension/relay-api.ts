@@ -161,8 +161,9 @@ export class RelayApi {
 
   // -- accounts and sessions ------------------------------------------------
 
-  async registrationStart(userName: string, rpId?: string): Promise<{ ceremonyId: string; options: Json }> {
-    const r = await this.call('POST', '/v1/accounts/register/start', { userName, ...(rpId === undefined ? {} : { rpId }) });
+  /** No user name goes to the relay: the passkey is "MicroChat account" there, the display name stays on this device. */
+  async registrationStart(rpId?: string): Promise<{ ceremonyId: string; options: Json }> {
+    const r = await this.call('POST', '/v1/accounts/register/start', rpId === undefined ? {} : { rpId });
     if (!isRecord(r.options)) throw malformed('registration options');
     return { ceremonyId: str(r, 'ceremonyId', 'ceremony id', 64), options: r.options };
   }

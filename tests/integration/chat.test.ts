@@ -67,7 +67,12 @@ describe('chat over a real relay', () => {
 
     const details = async (): Promise<ConversationDetail[]> =>
       Promise.all([a, b, c].map((d) => d.app.handlers['conversation.get']({ conversationId: conv })));
-    await waitUntil(async () => (await details()).every((d) => d.members.length === 3), 15_000, 'everyone sees three members');
+    // Names come in encrypted profile messages after the join: wait until everyone knows everyone's.
+    await waitUntil(
+      async () => (await details()).every((d) => d.members.map((m) => m.displayName).sort().join() === 'Alice,Bob,Carol'),
+      15_000,
+      'everyone sees three named members',
+    );
     const [da, db, dc] = await details();
     // Safety codes: identical for all members of the same epoch; a member's fingerprint is the same everywhere.
     expect(da!.safetyCode).toMatch(/^(\d{5} ){11}\d{5}$/);
