@@ -9,6 +9,8 @@
  *           shares a live invite so every member republishes the GroupInfo
  *           under it after each epoch (joins work with the inviter offline)
  *   close   {v:1, t:'close',  id, at}              the conversation was deleted
+ *   mailbox {v:1, t:'mailbox', id, at, mailboxId}  the sender's mailbox for this
+ *           conversation, so whoever removes them can unregister it at the relay
  *
  * Rename is a signed application message rather than a
  * GroupContextExtensions commit: a name is a label for people, not group
@@ -20,7 +22,8 @@ export type AppMessage =
   | { v: 1; t: 'text'; id: string; text: string; at: number }
   | { v: 1; t: 'rename'; id: string; name: string; at: number }
   | { v: 1; t: 'invite'; id: string; at: number; inviteId: string; key: string; writeKey: string; expiresAt: number; oneTime: boolean }
-  | { v: 1; t: 'close'; id: string; at: number };
+  | { v: 1; t: 'close'; id: string; at: number }
+  | { v: 1; t: 'mailbox'; id: string; at: number; mailboxId: string };
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const KEY = /^[A-Za-z0-9_-]{43}$/;
@@ -63,6 +66,10 @@ export function parseAppMessage(bytes: Uint8Array): AppMessage | null {
     }
     case 'close':
       return { ...base, t: 'close' };
+    case 'mailbox': {
+      const mailboxId = str('mailboxId', 22);
+      return mailboxId === null || !/^[A-Za-z0-9_-]{22}$/.test(mailboxId) ? null : { ...base, t: 'mailbox', mailboxId };
+    }
     default:
       return null;
   }

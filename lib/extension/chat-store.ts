@@ -46,6 +46,18 @@ export interface ConversationMeta {
   mailbox?: MailboxCredentials;
   /** When our own leaf keys last changed (our last Commit, or joining): ms since the epoch. */
   lastUpdate?: number;
+  /**
+   * base64url of the queue capability of our current epoch (queue-capability.ts);
+   * while joining, the one the invite carried. Kept here so leaving and
+   * detaching can still present it once the group state is gone.
+   */
+  cap?: string;
+  /**
+   * The other members' mailbox ids for this conversation, by leaf index, as
+   * each announced its own inside the group (app message 'mailbox'); the
+   * remover of a member unregisters theirs.
+   */
+  memberMailboxes?: Record<string, string>;
 }
 
 export interface MessageRecord {
@@ -75,6 +87,8 @@ export interface OutboxEntry {
   failed?: boolean;
   payload: Uint8Array;
   queue: Uint8Array;
+  /** The queue capability of the epoch the payload was encrypted in (a stale one means it can no longer be read). */
+  cap?: Uint8Array;
 }
 
 export interface Transition {
@@ -251,14 +265,26 @@ export class ChatStore {
   }
 }
 
-/** queue (32) || payload */
+/**
+ * queue (32) || CAP_MARK || cap (32) || payload, or queue (32) || payload for
+ * entries written before capabilities (an MLSMessage starts with its version,
+ * 0x0001, so its first byte is never CAP_MARK).
+ */
+const CAP_MARK = 0xca;
+
 function encodeOutbox(o: OutboxEntry): Uint8Array {
-  const out = new Uint8Array(32 + o.payload.length);
+  const head = o.cap === undefined ? 32 : 65;
+  const out = new Uint8Array(head + o.payload.length);
   out.set(o.queue);
-  out.set(o.payload, 32);
+  if (o.cap !== undefined) {
+    out[32] = CAP_MARK;
+    out.set(o.cap, 33);
+  }
+  out.set(o.payload, head);
   return out;
 }
 
-function decodeOutbox(b: Uint8Array): { queue: Uint8Array; payload: Uint8Array } {
+function decodeOutbox(b: Uint8Array): { queue: Uint8Array; payload: Uint8Array; cap?: Uint8Array } {
+  if (b[32] === CAP_MARK) return { queue: b.slice(0, 32), cap: b.slice(33, 65), payload: b.slice(65) };
   return { queue: b.slice(0, 32), payload: b.slice(32) };
 }
