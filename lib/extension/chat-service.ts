@@ -65,6 +65,7 @@ import {
 import { RelayApiError, type DeliveredMessage, type MailboxCredentials, type RelayApi } from './relay-api.ts';
 import { keyFingerprint, memberIdOf, safetyCode } from './safety-code.ts';
 import { capabilityHash, queueCapability } from './queue-capability.ts';
+import { reencryptStale } from './outbox-refresh.ts';
 import { mailboxesOfRemoved, pruneMailboxes, recordAnnouncement, removedLeaves, someoneJoined } from './member-mailboxes.ts';
 import type { TokenWallet } from './tokens.ts';
 import type { Vault } from './vault.ts';
@@ -476,7 +477,8 @@ export class ChatService {
     await this.serial(async () => {
       const meta = { ...this.activeMeta(id) };
       const state = await this.group(id);
-      const sent = await sendApplicationMessage(state, encodeAppMessage(app));
+      const plain = encodeAppMessage(app);
+      const sent = await sendApplicationMessage(state, plain);
       const payload = encodeMessage(sent.message);
       const self = { memberId: ownMemberId(state), displayName: this.deps.identity().displayName, self: true };
       const rec = record?.(meta, app.id, self);
@@ -485,7 +487,7 @@ export class ChatService {
         metas: [meta],
         groups: [{ id, state: sent.state }],
         ...(rec === undefined ? {} : { messages: [rec] }),
-        outboxPut: [{ messageId: app.id, conversationId: id, createdAt: Date.now(), payload, queue: fromB64(meta.queue)!, cap: queueCapability(state) }],
+        outboxPut: [{ messageId: app.id, conversationId: id, createdAt: Date.now(), payload, queue: fromB64(meta.queue)!, cap: queueCapability(state), app: plain }],
         seen: [hashOf(payload)],
       });
     });
@@ -524,7 +526,11 @@ export class ChatService {
       await this.deps.wallet().spend((token) => this.deps.api().send(e.queue, cap, token, e.payload));
     } catch (err) {
       if (err instanceof RelayApiError && err.unreachable) return false;
-      // Encrypted in an epoch the group has left: nobody could read it any more.
+      // Encrypted in an epoch the group has left: encrypt it again once we are in the new one.
+      if (isStale(err) && e.app !== undefined) {
+        void this.refreshOutbox(e.conversationId);
+        return false;
+      }
       if (isStale(err)) error = 'The conversation changed before this message went out; send it again.';
       else if (err instanceof RelayApiError && err.code === 'not_found') error = 'This conversation no longer exists on the relay.';
       else if (err instanceof RelayApiError) error = `The relay refused the message (${err.code}).`;
@@ -766,6 +772,7 @@ export class ChatService {
           void this.publishInvites(id);
           // A newcomer cannot read what was said before it came: tell it where we listen.
           if (joinedNow) void this.announceMailbox(id);
+          void this.refreshOutbox(id);
           if (processed.state.pendingProposals.length > 0) this.commitSoon(id);
         };
       }
@@ -822,8 +829,24 @@ export class ChatService {
     this.settle(p.hash);
     for (const mb of unregister) void this.deps.api().unregisterQueue(fromB64(next.queue)!, cap, mb).catch(() => undefined);
     if (joining || (before !== undefined && someoneJoined(before, p.state))) void this.announceMailbox(id);
+    void this.refreshOutbox(id);
     void this.publishInvites(id);
     if (p.state.pendingProposals.length > 0) this.commitSoon(id);
+  }
+
+  /** Encrypt again, in our current epoch, what waits in the outbox from an older one (outbox-refresh.ts); then send it. */
+  private async refreshOutbox(id: string): Promise<void> {
+    const changed = await this.serial(async () => {
+      if (this.metas.get(id)?.status !== 'active') return false;
+      const state = await this.group(id);
+      const entries = (await this.store.outbox()).filter((e) => e.conversationId === id);
+      const r = await reencryptStale(state, queueCapability(state), entries);
+      if (r === null) return false;
+      await this.apply({ groups: [{ id, state: r.state }], outboxPut: r.entries, seen: r.entries.map((e) => hashOf(e.payload)) });
+      return true;
+    }).catch(() => false);
+    // After a flush under way (it may be posting the old copies): a new one then sends the new ones.
+    if (changed) void (this.flushing ?? Promise.resolve()).then(() => this.flush());
   }
 
   /** Tell the other members, inside the group, which mailbox we listen on here (member-mailboxes.ts). */

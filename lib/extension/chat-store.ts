@@ -89,6 +89,8 @@ export interface OutboxEntry {
   queue: Uint8Array;
   /** The queue capability of the epoch the payload was encrypted in (a stale one means it can no longer be read). */
   cap?: Uint8Array;
+  /** The encoded app message, so it can be encrypted again in a newer epoch when the relay finds `cap` stale. */
+  app?: Uint8Array;
 }
 
 export interface Transition {
@@ -266,25 +268,33 @@ export class ChatStore {
 }
 
 /**
- * queue (32) || CAP_MARK || cap (32) || payload, or queue (32) || payload for
- * entries written before capabilities (an MLSMessage starts with its version,
- * 0x0001, so its first byte is never CAP_MARK).
+ * queue (32) || CAP_MARK || cap (32) || payload length (u32) || payload || app,
+ * or queue (32) || payload for entries written before capabilities (an
+ * MLSMessage starts with its version, 0x0001, so its first byte is never CAP_MARK).
  */
 const CAP_MARK = 0xca;
 
 function encodeOutbox(o: OutboxEntry): Uint8Array {
-  const head = o.cap === undefined ? 32 : 65;
-  const out = new Uint8Array(head + o.payload.length);
-  out.set(o.queue);
-  if (o.cap !== undefined) {
-    out[32] = CAP_MARK;
-    out.set(o.cap, 33);
+  if (o.cap === undefined) {
+    const out = new Uint8Array(32 + o.payload.length);
+    out.set(o.queue);
+    out.set(o.payload, 32);
+    return out;
   }
-  out.set(o.payload, head);
+  const app = o.app ?? new Uint8Array(0);
+  const out = new Uint8Array(69 + o.payload.length + app.length);
+  out.set(o.queue);
+  out[32] = CAP_MARK;
+  out.set(o.cap, 33);
+  new DataView(out.buffer).setUint32(65, o.payload.length);
+  out.set(o.payload, 69);
+  out.set(app, 69 + o.payload.length);
   return out;
 }
 
-function decodeOutbox(b: Uint8Array): { queue: Uint8Array; payload: Uint8Array; cap?: Uint8Array } {
-  if (b[32] === CAP_MARK) return { queue: b.slice(0, 32), cap: b.slice(33, 65), payload: b.slice(65) };
-  return { queue: b.slice(0, 32), payload: b.slice(32) };
+function decodeOutbox(b: Uint8Array): { queue: Uint8Array; payload: Uint8Array; cap?: Uint8Array; app?: Uint8Array } {
+  if (b[32] !== CAP_MARK) return { queue: b.slice(0, 32), payload: b.slice(32) };
+  const n = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(65);
+  const app = b.slice(69 + n);
+  return { queue: b.slice(0, 32), cap: b.slice(33, 65), payload: b.slice(69, 69 + n), ...(app.length > 0 ? { app } : {}) };
 }
