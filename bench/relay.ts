@@ -30,7 +30,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { startRelay } from '../tests/support/relay-process.ts';
 import { startRedis } from '../tests/support/redis-process.ts';
 import { denoExecutable } from '../scripts/deno-executable.ts';
-import { RelayClient, randomQueue, type Mailbox, type WireToken } from '../tests/relay/support/client.ts';
+import { RelayClient, capFor, randomQueue, type Mailbox, type WireToken } from '../tests/relay/support/client.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CONNECTIONS = 50;
@@ -310,7 +310,7 @@ async function relayTarget(rounds: number, redis?: { url: string; instances: num
   const mailboxes: Mailbox[] = [];
   for (let i = 0; i < CONNECTIONS; i++) {
     const m = await c.mailbox(tokens.pop()!);
-    await c.ok('/v1/queues/register', { queue, ...m });
+    await c.ok('/v1/queues/register', { queue, cap: capFor(queue), ...m });
     mailboxes.push(m);
   }
   const urls = relays.map((r) => r.url.replace(/^http/, 'ws') + '/v1/ws');
@@ -347,7 +347,7 @@ async function relayTarget(rounds: number, redis?: { url: string; instances: num
         sockets,
         (i, sentAt, sender) => {
           senderOf[i] = sender;
-          return JSON.stringify({ t: 'send', queue, token: tokens.pop(), payload: payloadOf(i, sentAt) });
+          return JSON.stringify({ t: 'send', queue, cap: capFor(queue), token: tokens.pop(), payload: payloadOf(i, sentAt) });
         },
         (data, idx) => {
           const f = JSON.parse(data) as { t: string; id?: string; payload?: string; code?: string };

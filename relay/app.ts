@@ -8,7 +8,7 @@
 import { Accounts } from './accounts.ts';
 import { LocalBus, type WakeBus } from './bus.ts';
 import type { RelayConfig } from './config.ts';
-import { Delivery, toWire } from './delivery.ts';
+import { Delivery, readCapability, readRotateTo, toWire } from './delivery.ts';
 import { readBytes, readBytesList, readEncodedBytes, readId, readIdList, readInt, readOptionalBytes, toB64 } from './encoding.ts';
 import { ErrorCode, RelayError, notFound } from './errors.ts';
 import { Invites, parseInviteId } from './invites.ts';
@@ -156,22 +156,26 @@ export function createRelay(deps: RelayDeps): Relay {
     },
     '/v1/queues/register': async (req) => {
       const b = await body(req);
-      await delivery.register(readQueue(b), readId(b, 'mailboxId'), readSecret(b));
+      const queue = readQueue(b);
+      await delivery.register(queue, readCapability(b), readId(b, 'mailboxId'), readSecret(b));
       return json({ ok: true });
     },
     '/v1/queues/unregister': async (req) => {
       const b = await body(req);
-      await delivery.unregister(readQueue(b), readId(b, 'mailboxId'));
+      const queue = readQueue(b);
+      await delivery.unregister(queue, readCapability(b), readId(b, 'mailboxId'));
       return json({ ok: true });
     },
     '/v1/queues/send': async (req) => {
       const b = await body(req);
       const payload = readEncodedBytes(b, 'payload', { max: config.maxMessageBytes });
-      return json({ id: await delivery.send(readQueue(b), readToken(b), payload) });
+      const queue = readQueue(b);
+      return json({ id: await delivery.send(queue, readCapability(b), readToken(b), payload, readRotateTo(b)) });
     },
     '/v1/queues/delete': async (req) => {
       const b = await body(req);
-      await delivery.deleteQueue(readQueue(b));
+      const queue = readQueue(b);
+      await delivery.deleteQueue(queue, readCapability(b));
       return json({ ok: true });
     },
     '/v1/invites': async (req) => {

@@ -2,7 +2,8 @@
  * Store-until-delivered messaging.
  *
  *   queue id Q (opaque, known to group members)   relay keeps H(Q) only
- *        │ send(Q, token, ciphertext)                  │
+ *   queue capability C (current members only)      relay keeps H(Q, C) only
+ *        │ send(Q, C, token, ciphertext[, rotateTo])   │
  *        ▼                                             ▼
  *   one stored message ──▶ a delivery per mailbox registered to H(Q)
  *                               │ push (WebSocket) / fetch (HTTP)
@@ -14,12 +15,22 @@
  * hash); they are not tied to accounts. A Welcome goes straight to one
  * mailbox. Messages get random ids (clients drop duplicates: delivery is at
  * least once) and keep per-queue order. Unacknowledged messages expire.
+ *
+ * Q alone grants nothing: registering, unregistering, posting and deleting
+ * also present C, which members derive from the current MLS epoch
+ * (MLS-Exporter, RFC 9420 §8.5). A Commit is posted with C and
+ * rotateTo = H(Q, C') for the next epoch's C', and the store swaps the hash in
+ * the same operation that stores the Commit, so a removed member's C stops
+ * working the moment the Commit that removed them is in the queue's order. A
+ * wrong C is answered like an unknown queue; the previous one gets
+ * `stale_capability` (the caller has a Commit to process first). Because the
+ * whole group shares C, presenting it says nothing about who sends.
  */
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { RelayConfig } from './config.ts';
 import { ErrorCode, RelayError, notFound } from './errors.ts';
-import { randomId, randomSecret, toB64, type EncodedBytes } from './encoding.ts';
+import { randomId, randomSecret, readBytes, toB64, type EncodedBytes } from './encoding.ts';
 import type { WakeBus } from './bus.ts';
 import type { RelayStore, SpendResult, StoredMessage } from './store.ts';
 import type { Token, TokenAuthority } from './tokens.ts';
@@ -32,6 +43,33 @@ export function hashQueueId(queueId: Uint8Array): string {
   buf.set(QUEUE_LABEL);
   buf.set(queueId, QUEUE_LABEL.length);
   return toB64(sha256(buf));
+}
+
+const CAPABILITY_LABEL = enc.encode('microchat queue capability v1');
+
+/**
+ * H(Q, C) as the relay keeps it and as clients send `rotateTo` (the client's
+ * copy is lib/extension/queue-capability.ts). C has a fixed length, so
+ * label ‖ Q ‖ C is unambiguous.
+ */
+export function hashCapability(queueId: Uint8Array, capability: Uint8Array): string {
+  const buf = new Uint8Array(CAPABILITY_LABEL.length + queueId.length + capability.length);
+  buf.set(CAPABILITY_LABEL);
+  buf.set(queueId, CAPABILITY_LABEL.length);
+  buf.set(capability, CAPABILITY_LABEL.length + queueId.length);
+  return toB64(sha256(buf));
+}
+
+/** The queue capability C (32 bytes), presented with every queue operation. */
+export function readCapability(b: Record<string, unknown>): Uint8Array {
+  return readBytes(b, 'cap', { min: 32, max: 32 });
+}
+
+/** A Commit's H(Q, C') for the next epoch, as the base64url text the store keeps; null when absent. */
+export function readRotateTo(b: Record<string, unknown>): string | null {
+  if (b.rotateTo === undefined) return null;
+  readBytes(b, 'rotateTo', { min: 32, max: 32 });
+  return b.rotateTo as string;
 }
 
 export function hashMailboxSecret(secret: Uint8Array): string {
@@ -99,6 +137,7 @@ export class Delivery {
     if (r.ok) return r.value;
     if (r.reason === 'spent') throw new RelayError(ErrorCode.tokenSpent, 'token already spent');
     if (r.reason === 'full') throw new RelayError(ErrorCode.capacity, 'limit reached');
+    if (r.reason === 'stale') throw new RelayError(ErrorCode.staleCapability, 'the queue capability rotated: process pending messages first');
     throw notFound();
   }
 
@@ -125,26 +164,33 @@ export class Delivery {
     await this.store.deleteMailbox(mailboxId);
   }
 
-  async register(queueId: Uint8Array, mailboxId: string, secret: Uint8Array): Promise<void> {
+  async register(queueId: Uint8Array, capability: Uint8Array, mailboxId: string, secret: Uint8Array): Promise<void> {
     await this.openMailbox(mailboxId, secret);
-    this.unwrap(await this.store.registerMailbox(hashQueueId(queueId), mailboxId, this.config.maxMailboxesPerQueue));
+    this.unwrap(
+      await this.store.registerMailbox(hashQueueId(queueId), hashCapability(queueId, capability), mailboxId, this.config.maxMailboxesPerQueue),
+    );
   }
 
-  /** Any holder of Q may detach a mailbox from it (a member removing someone who left). */
-  async unregister(queueId: Uint8Array, mailboxId: string): Promise<void> {
-    if (!(await this.store.unregisterMailbox(hashQueueId(queueId), mailboxId))) throw notFound();
+  /** Any current member may detach a mailbox (its own, or a removed member's: the remover does that). */
+  async unregister(queueId: Uint8Array, capability: Uint8Array, mailboxId: string): Promise<void> {
+    this.unwrap(await this.store.unregisterMailbox(hashQueueId(queueId), hashCapability(queueId, capability), mailboxId));
   }
 
-  async deleteQueue(queueId: Uint8Array): Promise<void> {
-    if (!(await this.store.deleteQueue(hashQueueId(queueId)))) throw notFound();
+  async deleteQueue(queueId: Uint8Array, capability: Uint8Array): Promise<void> {
+    this.unwrap(await this.store.deleteQueue(hashQueueId(queueId), hashCapability(queueId, capability)));
   }
 
-  async send(queueId: Uint8Array, token: Token, payload: EncodedBytes): Promise<string> {
+  /** `rotateTo`: H(Q, C') of the next epoch, when the payload is a Commit. */
+  async send(queueId: Uint8Array, capability: Uint8Array, token: Token, payload: EncodedBytes, rotateTo: string | null = null): Promise<string> {
     this.checkPayload(payload);
     const spend = await this.tokens.verify(token);
     const messageId = randomId();
     const mailboxes = this.unwrap(
-      await this.store.postToQueue(spend, hashQueueId(queueId), { messageId, payload: payload.bytes, expiresAt: this.expiresAt() }),
+      await this.store.postToQueue(spend, hashQueueId(queueId), hashCapability(queueId, capability), {
+        messageId,
+        payload: payload.bytes,
+        expiresAt: this.expiresAt(),
+      }, rotateTo),
     );
     this.notify(mailboxes, { messageId, payload: payload.bytes, kind: 'group' }, payload.text);
     return messageId;

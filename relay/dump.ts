@@ -53,7 +53,7 @@ async function dumpRedis(url: string, prefix: string): Promise<Dump> {
   // Every table the store can fill is present, empty or not, as SQLite's are.
   const TABLES = [
     'ceremonies', 'ceremony_expiries', 'accounts', 'credentials', 'sessions', 'session_expiries', 'key_packages', 'quotas',
-    'token_keys', 'spent', 'mailboxes', 'mailbox_queues', 'registrations', 'queue_messages', 'messages', 'recipients',
+    'token_keys', 'spent', 'mailboxes', 'mailbox_queues', 'registrations', 'queues', 'queue_messages', 'messages', 'recipients',
     'deliveries', 'message_expiries', 'counters', 'invites',
   ];
   const out: Dump = Object.fromEntries(TABLES.map((t) => [t, []]));
@@ -168,6 +168,11 @@ async function dumpRedis(url: string, prefix: string): Promise<Dump> {
       case 'q:':
         for (const m of await members(key)) add('registrations', { queue_hash: id, mailbox_id: m });
         break;
+      case 'qc:': {
+        const h = await hash(key);
+        add('queues', { queue_hash: id, cap_hash: str(h.get('c')), prev_cap_hash: h.has('p') ? str(h.get('p')) : null });
+        break;
+      }
       case 'qm:':
         for (const m of await members(key)) add('queue_messages', { queue_hash: id, message_id: m });
         break;

@@ -21,6 +21,8 @@ export const ErrorCode = {
   ceremonyFailed: 'ceremony_failed',
   methodNotAllowed: 'method_not_allowed',
   conflict: 'conflict',
+  /** A queue operation presented the capability of the epoch before the queue's current one. */
+  staleCapability: 'stale_capability',
   internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -38,6 +40,7 @@ const STATUS: Record<ErrorCode, number> = {
   ceremony_failed: 400,
   method_not_allowed: 405,
   conflict: 409,
+  stale_capability: 409,
   internal: 500,
 };
 

@@ -20,6 +20,7 @@
  *                     still accepts a retired key cannot spend a token twice)
  *   P mb:<mailbox>    secret hash                      P mbq:<mailbox>  set of its queue hashes
  *   P q:<queueHash>   set of registered mailboxes      P qm:<queueHash> set of its message ids
+ *   P qc:<queueHash>  hash c(apability hash) p(revious one, answered 'stale')
  *   P msg:<id>        hash p(ayload) q(ueue hash, "" for a Welcome) e(xpiry) s(eq), EXAT expiry
  *   P to:<id>         set of mailboxes that still have to acknowledge it
  *   P inbox:<mailbox> zset message id by seq (oldest first, per-queue order kept)
@@ -87,6 +88,23 @@ const OK = 0;
 const NOT_FOUND = 1;
 const FULL = 2;
 const SPENT = 3;
+const STALE = 4;
+
+/**
+ * Lua: the presented capability hash ARGV[capArg] against queue qh's:
+ * ${OK}, ${STALE} (the previous one), ${NOT_FOUND}, or -1 when there is no such queue.
+ */
+const CAP = `
+local function capcheck(qh, c)
+  local v = redis.call('HMGET', ARGV[1] .. 'qc:' .. qh, 'c', 'p')
+  if not v[1] then return -1 end
+  if v[1] == c then return ${OK} end
+  if v[2] and v[2] == c then return ${STALE} end
+  return ${NOT_FOUND}
+end
+-- A refusal's code: the previous capability is 'stale', anything else (no queue included) 'not_found'.
+local function refused(cc) if cc == ${STALE} then return ${STALE} end return ${NOT_FOUND} end
+`;
 
 /** Lua helpers shared by the scripts that drop deliveries. */
 const LIB = `
@@ -190,18 +208,31 @@ end
 for _, q in ipairs(redis.call('SMEMBERS', P .. 'mbq:' .. mb)) do redis.call('SREM', P .. 'q:' .. q, mb) end
 redis.call('DEL', inbox, P .. 'mbq:' .. mb, KEYS[1])
 return {1, dropped}`,
-  registerMailbox: `
+  registerMailbox: `${CAP}
+local cc = capcheck(ARGV[2], ARGV[5])
+if cc ~= ${OK} and cc ~= -1 then return refused(cc) end
 if redis.call('EXISTS', ARGV[1] .. 'mb:' .. ARGV[3]) == 0 then return ${NOT_FOUND} end
 if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[4]) then return ${FULL} end
+if cc == -1 then redis.call('HSET', ARGV[1] .. 'qc:' .. ARGV[2], 'c', ARGV[5]) end
 redis.call('SADD', KEYS[1], ARGV[3])
 redis.call('SADD', ARGV[1] .. 'mbq:' .. ARGV[3], ARGV[2])
 return ${OK}`,
-  unregisterMailbox: `
-if redis.call('SREM', KEYS[1], ARGV[3]) == 0 then return 0 end
-redis.call('SREM', ARGV[1] .. 'mbq:' .. ARGV[3], ARGV[2])
-return 1`,
-  deleteQueue: `
+  // A removed member's mailbox keeps nothing of the queue: what waited for it goes too.
+  unregisterMailbox: `${LIB}${CAP}
+local qh, mb = ARGV[2], ARGV[3]
+local cc = capcheck(qh, ARGV[4])
+if cc ~= ${OK} then return refused(cc) end
+if redis.call('SREM', KEYS[1], mb) == 0 then return ${NOT_FOUND} end
+redis.call('SREM', P .. 'mbq:' .. mb, qh)
+local inbox = P .. 'inbox:' .. mb
+for _, id in ipairs(redis.call('SMEMBERS', P .. 'qm:' .. qh)) do
+  if redis.call('ZREM', inbox, id) == 1 then release(id, mb) end
+end
+return ${OK}`,
+  deleteQueue: `${CAP}
 local P, qh = ARGV[1], ARGV[2]
+local cc = capcheck(qh, ARGV[3])
+if cc ~= ${OK} then return refused(cc) end
 local qm = P .. 'qm:' .. qh
 local ids = redis.call('SMEMBERS', qm)
 for _, id in ipairs(ids) do
@@ -212,11 +243,13 @@ for _, id in ipairs(ids) do
 end
 local regs = redis.call('SMEMBERS', KEYS[1])
 for _, mb in ipairs(regs) do redis.call('SREM', P .. 'mbq:' .. mb, qh) end
-redis.call('DEL', qm, KEYS[1])
-return {#ids, #regs}`,
+redis.call('DEL', qm, KEYS[1], P .. 'qc:' .. qh)
+return ${OK}`,
   // One script: the spend, the message and one delivery per registered mailbox, or nothing.
-  postToQueue: `
+  postToQueue: `${CAP}
 local P, qh, id, e = ARGV[1], ARGV[2], ARGV[5], tonumber(ARGV[7])
+local cc = capcheck(qh, ARGV[8])
+if cc ~= ${OK} then return {refused(cc)} end
 local regs = redis.call('SMEMBERS', KEYS[1])
 if #regs == 0 then return {${NOT_FOUND}} end
 if redis.call('HEXISTS', P .. 'tkeys', ARGV[3]) == 0 or redis.call('SADD', P .. 'spent:' .. ARGV[3], ARGV[4]) == 0 then
@@ -232,6 +265,7 @@ redis.call('EXPIREAT', to, e + ${RECIPIENTS_GRACE_SECONDS})
 redis.call('SADD', P .. 'qm:' .. qh, id)
 redis.call('ZADD', P .. 'exp', e, id .. '|' .. qh)
 for _, mb in ipairs(regs) do redis.call('ZADD', P .. 'inbox:' .. mb, seq, id) end
+if ARGV[9] ~= '' then redis.call('HSET', P .. 'qc:' .. qh, 'p', ARGV[8], 'c', ARGV[9]) end
 return {${OK}, regs}`,
   postToMailbox: `
 local P, mb, id, e = ARGV[1], ARGV[2], ARGV[5], tonumber(ARGV[7])
@@ -627,29 +661,33 @@ export class RedisStore implements RelayStore {
     return int(r[0]) === 1;
   }
 
-  async registerMailbox(queueHash: string, mailboxId: string, maxPerQueue: number): Promise<SpendResult<null>> {
-    const r = int(await this.run('registerMailbox', this.key('q', queueHash), [queueHash, mailboxId, String(maxPerQueue)]));
+  async registerMailbox(queueHash: string, capHash: string, mailboxId: string, maxPerQueue: number): Promise<SpendResult<null>> {
+    const r = int(await this.run('registerMailbox', this.key('q', queueHash), [queueHash, mailboxId, String(maxPerQueue), capHash]));
     if (r === OK) return { ok: true, value: null };
-    return { ok: false, reason: r === FULL ? 'full' : 'not_found' };
+    return { ok: false, reason: r === FULL ? 'full' : r === STALE ? 'stale' : 'not_found' };
   }
 
-  async unregisterMailbox(queueHash: string, mailboxId: string): Promise<boolean> {
-    return int(await this.run('unregisterMailbox', this.key('q', queueHash), [queueHash, mailboxId])) === 1;
-  }
-
-  async deleteQueue(queueHash: string): Promise<boolean> {
-    const r = list(await this.run('deleteQueue', this.key('q', queueHash), [queueHash]));
+  async unregisterMailbox(queueHash: string, capHash: string, mailboxId: string): Promise<SpendResult<null>> {
+    const r = int(await this.run('unregisterMailbox', this.key('q', queueHash), [queueHash, mailboxId, capHash]));
+    if (r !== OK) return { ok: false, reason: r === STALE ? 'stale' : 'not_found' };
     this.dirty = true;
-    return int(r[0]) + int(r[1]) > 0;
+    return { ok: true, value: null };
   }
 
-  async postToQueue(spend: Spend, queueHash: string, m: NewMessage): Promise<SpendResult<string[]>> {
+  async deleteQueue(queueHash: string, capHash: string): Promise<SpendResult<null>> {
+    const r = int(await this.run('deleteQueue', this.key('q', queueHash), [queueHash, capHash]));
+    this.dirty = true;
+    if (r !== OK) return { ok: false, reason: r === STALE ? 'stale' : 'not_found' };
+    return { ok: true, value: null };
+  }
+
+  async postToQueue(spend: Spend, queueHash: string, capHash: string, m: NewMessage, rotateTo: string | null): Promise<SpendResult<string[]>> {
     const r = list(
-      await this.run('postToQueue', this.key('q', queueHash), [queueHash, ...spendAndMessage(spend, m)]),
+      await this.run('postToQueue', this.key('q', queueHash), [queueHash, ...spendAndMessage(spend, m), capHash, rotateTo ?? '']),
     );
     const code = int(r[0]);
     if (code === OK) return { ok: true, value: list(r[1]).map(text) };
-    return { ok: false, reason: code === SPENT ? 'spent' : 'not_found' };
+    return { ok: false, reason: code === SPENT ? 'spent' : code === STALE ? 'stale' : 'not_found' };
   }
 
   async postToMailbox(spend: Spend, mailboxId: string, m: NewMessage): Promise<SpendResult<null>> {

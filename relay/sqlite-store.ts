@@ -62,6 +62,8 @@ CREATE TABLE IF NOT EXISTS registrations (
   queue_hash TEXT NOT NULL, mailbox_id TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (queue_hash, mailbox_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS registrations_mailbox ON registrations (mailbox_id);
+-- A queue's capability, as a hash; prev_cap_hash: the one before the last rotation (answered 'stale').
+CREATE TABLE IF NOT EXISTS queues (queue_hash TEXT PRIMARY KEY, cap_hash TEXT NOT NULL, prev_cap_hash TEXT) WITHOUT ROWID;
 -- pending before payload: checking it never reads a large payload's overflow pages.
 CREATE TABLE IF NOT EXISTS messages (
   seq INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, queue_hash TEXT, recipient TEXT,
@@ -239,11 +241,14 @@ export class SqliteStore implements RelayStore {
       ),
       isRegistered: p('SELECT 1 AS x FROM registrations WHERE queue_hash = ? AND mailbox_id = ? AND active = 1'),
       delReg: p('DELETE FROM registrations WHERE queue_hash = ? AND mailbox_id = ?'),
-      deactivateReg: p('UPDATE registrations SET active = 0 WHERE queue_hash = ? AND mailbox_id = ?'),
-      hasPendingInQueue: p('SELECT 1 AS x FROM messages WHERE queue_hash = ? AND instr(pending, ?) > 0 LIMIT 1'),
       // One row with the list, not 50 row objects: this runs for every message.
       regsOfQueue: p(`SELECT group_concat(mailbox_id, ',') AS mailboxes FROM registrations WHERE queue_hash = ? AND active = 1`),
       delRegsOfQueue: p('DELETE FROM registrations WHERE queue_hash = ?'),
+      getQueue: p('SELECT cap_hash, prev_cap_hash FROM queues WHERE queue_hash = ?'),
+      insQueue: p('INSERT INTO queues (queue_hash, cap_hash, prev_cap_hash) VALUES (?, ?, NULL)'),
+      rotateQueue: p('UPDATE queues SET prev_cap_hash = cap_hash, cap_hash = ? WHERE queue_hash = ?'),
+      delQueue: p('DELETE FROM queues WHERE queue_hash = ?'),
+      pendingInQueue: p('SELECT seq, message_id FROM messages WHERE queue_hash = ? AND instr(pending, ?) > 0'),
       delMessagesOfQueue: p('DELETE FROM messages WHERE queue_hash = ?'),
       insMessage: p(
         'INSERT INTO messages (message_id, queue_hash, recipient, pending, expires_at, payload) VALUES (?, ?, ?, ?, ?, ?)',
@@ -590,42 +595,63 @@ export class SqliteStore implements RelayStore {
     return existed;
   }
 
-  async registerMailbox(queueHash: string, mailboxId: string, maxPerQueue: number): Promise<SpendResult<null>> {
+  /** The presented capability hash against the queue's: 'absent' when there is no such queue. */
+  private capability(queueHash: string, capHash: string): 'ok' | 'stale' | 'not_found' | 'absent' {
+    const q = this.s.getQueue!.get(queueHash);
+    if (q === undefined) return 'absent';
+    if (str(q.cap_hash) === capHash) return 'ok';
+    return q.prev_cap_hash !== null && str(q.prev_cap_hash) === capHash ? 'stale' : 'not_found';
+  }
+
+  async registerMailbox(queueHash: string, capHash: string, mailboxId: string, maxPerQueue: number): Promise<SpendResult<null>> {
     return this.tx(() => {
+      const cap = this.capability(queueHash, capHash);
+      if (cap === 'stale' || cap === 'not_found') return { ok: false, reason: cap } as const;
       if (this.s.getMailbox!.get(mailboxId) === undefined) return { ok: false, reason: 'not_found' } as const;
       if (num(this.s.countRegs!.get(queueHash)?.n) >= maxPerQueue) return { ok: false, reason: 'full' } as const;
+      if (cap === 'absent') this.s.insQueue!.run(queueHash, capHash);
       this.s.insReg!.run(queueHash, mailboxId);
       return { ok: true, value: null } as const;
     });
   }
 
-  async unregisterMailbox(queueHash: string, mailboxId: string): Promise<boolean> {
-    return this.tx(() => {
-      if (this.s.isRegistered!.get(queueHash, mailboxId) === undefined) return false;
-      // No new messages from now on; what was already sent to it stays readable.
-      if (this.s.hasPendingInQueue!.get(queueHash, entry(mailboxId)) === undefined) this.s.delReg!.run(queueHash, mailboxId);
-      else this.s.deactivateReg!.run(queueHash, mailboxId);
-      return true;
+  async unregisterMailbox(queueHash: string, capHash: string, mailboxId: string): Promise<SpendResult<null>> {
+    const r = await this.tx(() => {
+      const cap = this.capability(queueHash, capHash);
+      if (cap !== 'ok') return { ok: false, reason: cap === 'stale' ? 'stale' : 'not_found' } as const;
+      if (this.s.isRegistered!.get(queueHash, mailboxId) === undefined) return { ok: false, reason: 'not_found' } as const;
+      // A removed member's mailbox keeps nothing of the queue: what waited for it goes too.
+      for (const m of this.s.pendingInQueue!.all(queueHash, entry(mailboxId))) this.remove(str(m.message_id), num(m.seq), mailboxId);
+      this.s.delReg!.run(queueHash, mailboxId);
+      return { ok: true, value: null } as const;
     });
+    if (r.ok) this.dirty = true;
+    return r;
   }
 
-  async deleteQueue(queueHash: string): Promise<boolean> {
-    const existed = await this.tx(() => {
-      const msgs = Number(this.s.delMessagesOfQueue!.run(queueHash).changes);
-      const regs = Number(this.s.delRegsOfQueue!.run(queueHash).changes);
-      return msgs + regs > 0;
+  async deleteQueue(queueHash: string, capHash: string): Promise<SpendResult<null>> {
+    const r = await this.tx(() => {
+      const cap = this.capability(queueHash, capHash);
+      if (cap !== 'ok') return { ok: false, reason: cap === 'stale' ? 'stale' : 'not_found' } as const;
+      this.s.delMessagesOfQueue!.run(queueHash);
+      this.s.delRegsOfQueue!.run(queueHash);
+      this.s.delQueue!.run(queueHash);
+      return { ok: true, value: null } as const;
     });
     this.dirty = true;
-    return existed;
+    return r;
   }
 
-  async postToQueue(spend: Spend, queueHash: string, m: NewMessage): Promise<SpendResult<string[]>> {
+  async postToQueue(spend: Spend, queueHash: string, capHash: string, m: NewMessage, rotateTo: string | null): Promise<SpendResult<string[]>> {
     return this.tx(() => {
+      const cap = this.capability(queueHash, capHash);
+      if (cap !== 'ok') return { ok: false, reason: cap === 'stale' ? 'stale' : 'not_found' } as const;
       const list = this.s.regsOfQueue!.get(queueHash)?.mailboxes;
       if (typeof list !== 'string' || list === '') return { ok: false, reason: 'not_found' } as const;
       if (!this.trySpend(spend)) return { ok: false, reason: 'spent' } as const;
       const seq = Number(this.s.insMessage!.run(m.messageId, queueHash, null, `,${list},`, m.expiresAt, m.payload).lastInsertRowid);
       this.remember(m.messageId, seq);
+      if (rotateTo !== null) this.s.rotateQueue!.run(rotateTo, queueHash);
       return { ok: true, value: list.split(',') } as const;
     });
   }

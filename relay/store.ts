@@ -8,7 +8,9 @@
  *
  * Data minimisation (PRODUCT.md): no IPs, no timestamps except expiries, no
  * account on anything delivery-related. Queues are known only by a hash of
- * the members' opaque queue id; mailboxes are anonymous capabilities (id plus
+ * the members' opaque queue id, and opened only with the current queue
+ * capability, kept as a hash (it rotates with every epoch, so a removed
+ * member's one stops working); mailboxes are anonymous capabilities (id plus
  * a secret stored as a hash); secrets and session tokens only as hashes.
  */
 
@@ -60,7 +62,12 @@ export interface Spend {
   inputHash: string;
 }
 
-export type SpendResult<T> = { ok: true; value: T } | { ok: false; reason: 'spent' | 'not_found' | 'full' };
+/**
+ * 'stale': a queue operation presented the queue's previous capability (it
+ * rotated with a Commit the caller has not processed yet); any other wrong
+ * capability is 'not_found', as for an unknown queue.
+ */
+export type SpendResult<T> = { ok: true; value: T } | { ok: false; reason: 'spent' | 'not_found' | 'full' | 'stale' };
 
 export interface NewMessage {
   messageId: string;
@@ -133,17 +140,23 @@ export interface RelayStore {
   getMailboxSecretHash(mailboxId: string): Promise<string | null>;
   deleteMailbox(mailboxId: string): Promise<boolean>;
 
-  // Group queues, known by hash.
-  registerMailbox(queueHash: string, mailboxId: string, maxPerQueue: number): Promise<SpendResult<null>>;
-  unregisterMailbox(queueHash: string, mailboxId: string): Promise<boolean>;
-  /** Deletes the queue, its registrations and all its messages. */
-  deleteQueue(queueHash: string): Promise<boolean>;
+  // Group queues, known by hash. Every queue operation presents the hash of
+  // the queue capability (`capHash`); the store compares it with the queue's
+  // current one in the same atomic operation (see SpendResult for 'stale').
+  /** The first registration creates the queue with this capability hash. */
+  registerMailbox(queueHash: string, capHash: string, mailboxId: string, maxPerQueue: number): Promise<SpendResult<null>>;
+  /** Detaches the mailbox and drops its pending deliveries of this queue (the messages only it waited for go). */
+  unregisterMailbox(queueHash: string, capHash: string, mailboxId: string): Promise<SpendResult<null>>;
+  /** Deletes the queue, its capability, its registrations and all its messages. */
+  deleteQueue(queueHash: string, capHash: string): Promise<SpendResult<null>>;
 
   /**
    * Spends the token and stores one message for every mailbox registered to
-   * the queue, atomically. Returns the mailboxes to notify.
+   * the queue, atomically. With `rotateTo` (a Commit that starts a new epoch)
+   * the queue's capability hash becomes `rotateTo` in the same operation, and
+   * the one presented is kept as the previous one. Returns the mailboxes to notify.
    */
-  postToQueue(spend: Spend, queueHash: string, message: NewMessage): Promise<SpendResult<string[]>>;
+  postToQueue(spend: Spend, queueHash: string, capHash: string, message: NewMessage, rotateTo: string | null): Promise<SpendResult<string[]>>;
   /** Spends the token and stores a message (a Welcome) for one mailbox. */
   postToMailbox(spend: Spend, mailboxId: string, message: NewMessage): Promise<SpendResult<null>>;
   /** Pending messages of a mailbox, oldest first (order per queue is preserved). */

@@ -8,7 +8,7 @@
  *   {t:"unsub", mailboxId}                  → {t:"ok"}
  *   {t:"fetch", mailboxId}                  → pending messages again as {t:"msg"} (after acking a page)
  *   {t:"ack",   mailboxId, ids:[...]}       → {t:"ok", removed}
- *   {t:"send",  queue, token, payload}      → {t:"sent", id}   (only once committed)
+ *   {t:"send",  queue, cap, token, payload[, rotateTo]} → {t:"sent", id}   (only once committed)
  *   {t:"welcome", mailboxId, token, payload} → {t:"sent", id}
  *   {t:"ping"}                              → {t:"pong"}
  * Relay → client: {t:"msg", mailboxId, id, kind, payload}, {t:"error", code, message}.
@@ -20,7 +20,7 @@
 
 import type { RelayConfig } from './config.ts';
 import type { Delivery, Subscriber } from './delivery.ts';
-import { PushFrame, toWire } from './delivery.ts';
+import { PushFrame, readCapability, readRotateTo, toWire } from './delivery.ts';
 import { readBytes, readEncodedBytes, readId, readIdList } from './encoding.ts';
 import { ErrorCode, RelayError, badRequest } from './errors.ts';
 import { readToken } from './tokens.ts';
@@ -223,9 +223,10 @@ export class Connection implements Subscriber {
       }
       case 'send': {
         const queue = readBytes(f, 'queue', { min: 16, max: 64 });
+        const cap = readCapability(f);
         const token = readToken(f);
         const payload = readEncodedBytes(f, 'payload', { max: this.config.maxMessageBytes });
-        const id = await this.delivery.send(queue, token, payload);
+        const id = await this.delivery.send(queue, cap, token, payload, readRotateTo(f));
         this.send({ t: 'sent', rid, id });
         return;
       }

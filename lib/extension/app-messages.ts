@@ -16,6 +16,8 @@
  *           not answered itself)
  *   profile {v:1, t:'profile', id, name, at}       the sender's display name (member-names.ts);
  *           names never go into leaf credentials, which the relay can read
+ *   mailbox {v:1, t:'mailbox', id, at, mailboxId}  the sender's mailbox for this
+ *           conversation, so whoever removes them can unregister it at the relay
  *
  * Rename is a signed application message rather than a
  * GroupContextExtensions commit: a name is a label for people, not group
@@ -29,7 +31,8 @@ export type AppMessage =
   | { v: 1; t: 'invite'; id: string; at: number; inviteId: string; key: string; writeKey: string; expiresAt: number; oneTime: boolean }
   | { v: 1; t: 'close'; id: string; at: number }
   | { v: 1; t: 'tokenkey'; id: string; at: number; keyId: string; acceptUntil: number; reply: boolean }
-  | { v: 1; t: 'profile'; id: string; name: string; at: number };
+  | { v: 1; t: 'profile'; id: string; name: string; at: number }
+  | { v: 1; t: 'mailbox'; id: string; at: number; mailboxId: string };
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const KEY = /^[A-Za-z0-9_-]{43}$/;
@@ -81,6 +84,10 @@ export function parseAppMessage(bytes: Uint8Array): AppMessage | null {
     case 'profile': {
       const name = str('name', LIMITS.displayName);
       return name === null || name.trim() === '' ? null : { ...base, t: 'profile', name: name.trim() };
+    }
+    case 'mailbox': {
+      const mailboxId = str('mailboxId', 22);
+      return mailboxId === null || !/^[A-Za-z0-9_-]{22}$/.test(mailboxId) ? null : { ...base, t: 'mailbox', mailboxId };
     }
     default:
       return null;

@@ -65,6 +65,9 @@ import {
 import { RelayApiError, type DeliveredMessage, type MailboxCredentials, type RelayApi } from './relay-api.ts';
 import { keyFingerprint, memberIdOf, safetyCode } from './safety-code.ts';
 import { labelMembers, labelText, newPseudonym, placeholderName, isPseudonym, type MemberLabel } from './member-names.ts';
+import { capabilityHash, queueCapability } from './queue-capability.ts';
+import { reencryptStale } from './outbox-refresh.ts';
+import { mailboxesOfRemoved, pruneMailboxes, recordAnnouncement, removedLeaves, someoneJoined } from './member-mailboxes.ts';
 import type { TokenWallet } from './tokens.ts';
 import { TOKEN_KEY_PARTITION_WARNING, type TokenKeyMessage, type TokenKeyWatch } from './token-key-watch.ts';
 import type { Vault } from './vault.ts';
@@ -78,6 +81,7 @@ const JOIN_GIVE_UP_MS = 10 * 60_000;
  */
 const SELF_UPDATE_MS = 7 * 86_400_000;
 const JOIN_CONFLICT = 'The conversation changed while you were joining; open the link again.';
+const LOST_RACE = 'Someone else changed the conversation at the same time; try again.';
 /** Longer than the relay keeps undelivered messages (30 days by default). */
 const SEEN_RETENTION_MS = 45 * 86_400_000;
 
@@ -161,6 +165,13 @@ function relayProblem(err: unknown, what: string): ChannelError {
   }
   return new ChannelError(ErrorCode.Internal, `Could not ${what}.`, { cause: err });
 }
+
+/** The relay refused because the queue capability rotated: a Commit we have not processed came first. */
+function isStale(err: unknown): boolean {
+  return err instanceof RelayApiError && err.code === 'stale_capability';
+}
+
+const capOf = (meta: ConversationMeta): Uint8Array | undefined => (meta.cap === undefined ? undefined : (fromB64(meta.cap) ?? undefined));
 
 interface Waiter {
   resolve: () => void;
@@ -258,7 +269,8 @@ export class ChatService {
   private detach(meta: ConversationMeta): void {
     const api = this.deps.api();
     const mb = this.mailboxOf(meta);
-    if (mb !== undefined) void api.unregisterQueue(fromB64(meta.queue)!, mb.mailboxId).catch(() => undefined);
+    const cap = capOf(meta);
+    if (mb !== undefined && cap !== undefined) void api.unregisterQueue(fromB64(meta.queue)!, cap, mb.mailboxId).catch(() => undefined);
     if (meta.mailbox !== undefined) {
       const own = meta.mailbox;
       this.deps.onMailbox?.({ removed: own.mailboxId });
@@ -337,10 +349,11 @@ export class ChatService {
     const state = await createGroup(this.suite, identity);
     const id = toB64(state.context.groupId);
     const queue = randomBytes(32);
+    const cap = queueCapability(state);
     let mailbox: MailboxCredentials;
     try {
       mailbox = await this.newMailbox();
-      await this.deps.api().registerQueue(queue, mailbox);
+      await this.deps.api().registerQueue(queue, cap, mailbox);
     } catch (err) {
       throw relayProblem(err, 'creating a conversation');
     }
@@ -361,6 +374,7 @@ export class ChatService {
         epoch: 0,
         invites: [],
         pseudonym: toB64(pseudonym),
+        cap: toB64(cap),
       };
       const msg = this.systemMessage(meta, `You created “${clean}”.`);
       await this.apply({ metas: [meta], groups: [{ id, state }], messages: [msg] });
@@ -470,7 +484,8 @@ export class ChatService {
     await this.serial(async () => {
       const meta = { ...this.activeMeta(id) };
       const state = await this.group(id);
-      const sent = await sendApplicationMessage(state, encodeAppMessage(app));
+      const plain = encodeAppMessage(app);
+      const sent = await sendApplicationMessage(state, plain);
       const payload = encodeMessage(sent.message);
       const own = ownMemberId(state);
       const label = memberLabels(state, meta.names, this.deps.identity().displayName).get(own);
@@ -481,7 +496,7 @@ export class ChatService {
         metas: [meta],
         groups: [{ id, state: sent.state }],
         ...(rec === undefined ? {} : { messages: [rec] }),
-        outboxPut: [{ messageId: app.id, conversationId: id, createdAt: Date.now(), payload, queue: fromB64(meta.queue)! }],
+        outboxPut: [{ messageId: app.id, conversationId: id, createdAt: Date.now(), payload, queue: fromB64(meta.queue)!, cap: queueCapability(state), app: plain }],
         seen: [hashOf(payload)],
       });
     });
@@ -514,10 +529,19 @@ export class ChatService {
   private async post(e: OutboxEntry): Promise<boolean> {
     let error: string | undefined;
     try {
-      await this.deps.wallet().spend((token) => this.deps.api().send(e.queue, token, e.payload));
+      const meta = this.metas.get(e.conversationId);
+      const cap = e.cap ?? (meta === undefined ? undefined : capOf(meta));
+      if (cap === undefined) throw new Error('no queue capability');
+      await this.deps.wallet().spend((token) => this.deps.api().send(e.queue, cap, token, e.payload));
     } catch (err) {
       if (err instanceof RelayApiError && err.unreachable) return false;
-      if (err instanceof RelayApiError && err.code === 'not_found') error = 'This conversation no longer exists on the relay.';
+      // Encrypted in an epoch the group has left: encrypt it again once we are in the new one.
+      if (isStale(err) && e.app !== undefined) {
+        void this.refreshOutbox(e.conversationId);
+        return false;
+      }
+      if (isStale(err)) error = 'The conversation changed before this message went out; send it again.';
+      else if (err instanceof RelayApiError && err.code === 'not_found') error = 'This conversation no longer exists on the relay.';
       else if (err instanceof RelayApiError) error = `The relay refused the message (${err.code}).`;
       else if (err instanceof Error && err.name === 'TokenError') return false; // no session/tokens right now: keep it queued
       else error = 'The message could not be sent.';
@@ -593,22 +617,26 @@ export class ChatService {
       const payload = encodeMessage(r.commit);
       const p: PendingCommit = { hash: hashOf(payload), baseEpoch: Number(state.context.epoch), state: r.state };
       await this.apply({ pending: [{ id, value: p }] });
-      return { payload, hash: p.hash, queue: fromB64(meta.queue)! };
+      const queue = fromB64(meta.queue)!;
+      // Posted with this epoch's capability; the relay swaps in the next one as it stores the Commit.
+      return { payload, hash: p.hash, queue, cap: queueCapability(state), rotateTo: capabilityHash(queue, queueCapability(r.state)) };
     });
     const confirmed = this.waitConfirmed(prepared.hash, this.deps.confirmTimeoutMs ?? 20_000);
     confirmed.catch(() => undefined);
     try {
-      await this.deps.wallet().spend((token) => this.deps.api().send(prepared.queue, token, prepared.payload));
+      await this.deps.wallet().spend((token) => this.deps.api().send(prepared.queue, prepared.cap, token, prepared.payload, prepared.rotateTo));
     } catch (err) {
       // Refused for sure: the Commit will never come back, forget it. Unreachable: it may
       // have been posted, so keep it pending (the relay's order decides when it shows up).
+      // Stale: another Commit for this epoch is already in the queue; ours lost the race.
+      const problem = isStale(err) ? new ChannelError(ErrorCode.Unavailable, LOST_RACE, { cause: err }) : relayProblem(err, 'changing the group');
       if (!(err instanceof RelayApiError && err.unreachable)) {
         await this.serial(async () => {
           if (this.pending.get(id)?.hash === prepared.hash) await this.apply({ pending: [{ id, value: null }] });
         });
-        this.settle(prepared.hash, relayProblem(err, 'changing the group'));
+        this.settle(prepared.hash, problem);
       }
-      throw relayProblem(err, 'changing the group');
+      throw problem;
     }
     await confirmed;
   }
@@ -735,6 +763,9 @@ export class ChatService {
         if (note !== undefined) records.push(this.systemMessage(next, note));
         // A name we did not show yet: the summary changes, so an open members list reloads.
         if (next.names?.[senderId] !== meta.names?.[senderId]) next.lastActivity = Date.now();
+      } else if (app?.t === 'mailbox') {
+        const known = recordAnnouncement(next.memberMailboxes, processed.sender, app.mailboxId);
+        if (known !== null) next.memberMailboxes = known;
       } else if (app?.t === 'close') {
         next.status = 'removed';
         records.push(this.systemMessage(next, `${senderName} deleted this conversation.`));
@@ -753,18 +784,22 @@ export class ChatService {
       const byId = memberIdAt(state, senderIndex(processed.sender));
       const by = byId === '' ? 'Someone' : labelText(memberLabels(state, meta.names, this.deps.identity().displayName).get(byId));
       records.push(...this.describeEpochChange(next, state, processed.state, processed.removed, { id: byId, label: by }));
-      const someoneJoined = !processed.removed && joinedOthers(state, processed.state);
       if (processed.removed) {
         next.status = 'removed';
         next.invites = [];
         t.groups = [{ id, state: null }]; // forward secrecy: nothing of the group stays on this device
         afterwards = () => this.detach(meta);
       } else {
+        next.cap = toB64(queueCapability(processed.state));
+        next.memberMailboxes = pruneMailboxes(next.memberMailboxes, removedLeaves(state, processed.state));
+        // Newcomers cannot read what was said before they came: tell them where we listen, and our name.
+        const joinedNow = someoneJoined(state, processed.state);
         afterwards = () => {
           void this.publishInvites(id);
+          if (joinedNow) void this.announceMailbox(id);
+          if (joinedNow) this.announceSoon(id);
+          void this.refreshOutbox(id);
           if (processed.state.pendingProposals.length > 0) this.commitSoon(id);
-          // Newcomers learn our name from us: every member announces itself after each join.
-          if (someoneJoined) this.announceSoon(id);
         };
       }
     }
@@ -772,7 +807,7 @@ export class ChatService {
     await this.apply(t);
     ack();
     if (pending !== undefined && processed.kind === 'commit') {
-      this.settle(pending.hash, new ChannelError(ErrorCode.Unavailable, 'Someone else changed the conversation at the same time; try again.'));
+      this.settle(pending.hash, new ChannelError(ErrorCode.Unavailable, LOST_RACE));
     }
     afterwards?.();
     if (incoming !== undefined) this.deps.onIncoming?.(this.summary(next), toView(incoming));
@@ -835,13 +870,22 @@ export class ChatService {
       next.status = 'active';
       records.push(this.systemMessage(next, 'You joined the conversation.'));
     }
+    // Our Commit removed these leaves: the relay should keep nothing for their mailboxes.
+    const gone = before === undefined ? [] : removedLeaves(before, p.state);
+    const unregister = mailboxesOfRemoved(meta.memberMailboxes, gone);
+    next.memberMailboxes = pruneMailboxes(meta.memberMailboxes, gone);
+    const cap = queueCapability(p.state);
+    next.cap = toB64(cap);
     await this.apply({ metas: [next], groups: [{ id, state: p.state }], pending: [{ id, value: null }], seen: [p.hash], messages: records });
     this.settle(p.hash);
+    for (const mb of unregister) void this.deps.api().unregisterQueue(fromB64(next.queue)!, cap, mb).catch(() => undefined);
+    if (joining || (before !== undefined && someoneJoined(before, p.state))) void this.announceMailbox(id);
+    void this.refreshOutbox(id);
     void this.publishInvites(id);
     if (p.state.pendingProposals.length > 0) this.commitSoon(id);
     if (joining) void this.announceTokenKey(id, false);
     // The others know us by a placeholder until we say our name.
-    if (joining || (before !== undefined && joinedOthers(before, p.state))) this.announceSoon(id);
+    if (joining || (before !== undefined && someoneJoined(before, p.state))) this.announceSoon(id);
   }
 
   // -- token keys (token-key-watch.ts) ----------------------------------------
@@ -904,6 +948,30 @@ export class ChatService {
     );
   }
 
+  /** Encrypt again, in our current epoch, what waits in the outbox from an older one (outbox-refresh.ts); then send it. */
+  private async refreshOutbox(id: string): Promise<void> {
+    const changed = await this.serial(async () => {
+      if (this.metas.get(id)?.status !== 'active') return false;
+      const state = await this.group(id);
+      const entries = (await this.store.outbox()).filter((e) => e.conversationId === id);
+      const r = await reencryptStale(state, queueCapability(state), entries);
+      if (r === null) return false;
+      await this.apply({ groups: [{ id, state: r.state }], outboxPut: r.entries, seen: r.entries.map((e) => hashOf(e.payload)) });
+      return true;
+    }).catch(() => false);
+    // After a flush under way (it may be posting the old copies): a new one then sends the new ones.
+    if (changed) void (this.flushing ?? Promise.resolve()).then(() => this.flush());
+  }
+
+  /** Tell the other members, inside the group, which mailbox we listen on here (member-mailboxes.ts). */
+  private async announceMailbox(id: string): Promise<void> {
+    const meta = this.metas.get(id);
+    if (meta?.status !== 'active') return;
+    const mailboxId = this.mailboxOf(meta)?.mailboxId;
+    if (mailboxId === undefined) return;
+    await this.sendApp(id, { v: 1, t: 'mailbox', id: randomId(), at: Date.now(), mailboxId }).catch(() => undefined);
+  }
+
   private commitSoon(id: string): void {
     const delay = Math.floor(Math.random() * 300);
     setTimeout(() => {
@@ -924,7 +992,7 @@ export class ChatService {
     // A minute short of the longest the relay allows (30 days), so clock skew cannot push it over.
     const expiresAt = nowS() + Math.min(expiresInHours * 3600, 30 * 86_400 - 60);
     const groupInfo = encodeMessage(await exportGroupInfo(state));
-    const ciphertext = sealInvite(key, inviteId, { groupInfo, queue: fromB64(meta.queue)!, name: meta.name });
+    const ciphertext = sealInvite(key, inviteId, { groupInfo, queue: fromB64(meta.queue)!, capability: queueCapability(state), name: meta.name });
     try {
       await this.deps.api().createInvite({ inviteId, writeKey, ciphertext, expiresAt, oneTime: mode === 'one-time' });
     } catch (err) {
@@ -981,6 +1049,7 @@ export class ChatService {
     const state = await this.group(id).catch(() => undefined);
     if (state === undefined) return;
     const groupInfo = encodeMessage(await exportGroupInfo(state));
+    const capability = queueCapability(state);
     const gone: string[] = [];
     await Promise.all(
       meta.invites.map(async (inv) => {
@@ -988,7 +1057,7 @@ export class ChatService {
           gone.push(inv.inviteId);
           return;
         }
-        const ct = sealInvite(fromB64(inv.key)!, inv.inviteId, { groupInfo, queue: fromB64(meta.queue)!, name: meta.name });
+        const ct = sealInvite(fromB64(inv.key)!, inv.inviteId, { groupInfo, queue: fromB64(meta.queue)!, capability, name: meta.name });
         try {
           await this.deps.api().updateInvite(inv.inviteId, fromB64(inv.writeKey)!, ct);
         } catch (err) {
@@ -1061,8 +1130,8 @@ export class ChatService {
       throw relayProblem(err, 'joining');
     }
     let listening = false;
-    const abandon = (queue?: Uint8Array): void => {
-      if (queue !== undefined) void api.unregisterQueue(queue, mailbox.mailboxId).catch(() => undefined);
+    const abandon = (queue?: Uint8Array, cap?: Uint8Array): void => {
+      if (queue !== undefined && cap !== undefined) void api.unregisterQueue(queue, cap, mailbox.mailboxId).catch(() => undefined);
       if (listening) this.deps.onMailbox?.({ removed: mailbox.mailboxId });
       void api.deleteMailbox(mailbox).catch(() => undefined);
     };
@@ -1077,10 +1146,13 @@ export class ChatService {
       if (existing.status === 'active') return id;
       throw new ChannelError(ErrorCode.Unavailable, 'You are already joining this conversation.');
     }
+    const registeredWith = content.capability;
     try {
-      await api.registerQueue(content.queue, mailbox);
+      await api.registerQueue(content.queue, registeredWith, mailbox);
     } catch (err) {
       abandon();
+      // The invite's GroupInfo is older than the queue's epoch: members republish it soon.
+      if (isStale(err)) throw new ChannelError(ErrorCode.Unavailable, JOIN_CONFLICT, { cause: err });
       throw relayProblem(err, 'joining');
     }
     const fresher = await this.fetchInvite(l.inviteId, l.key).catch(() => undefined);
@@ -1094,7 +1166,7 @@ export class ChatService {
     try {
       joined = await joinByExternalCommit(gi, identity);
     } catch (cause) {
-      abandon(content.queue);
+      abandon(content.queue, content.capability);
       throw new ChannelError(ErrorCode.InvalidInput, 'This invite does not describe a valid conversation.', { cause });
     }
     const payload = encodeMessage(joined.commit);
@@ -1114,6 +1186,7 @@ export class ChatService {
         epoch: Number(joined.state.context.epoch),
         invites: [],
         pseudonym: toB64(pseudonym),
+        cap: toB64(content.capability),
       };
       await this.apply({ metas: [meta], pending: [{ id, value: p }] });
     });
@@ -1124,12 +1197,15 @@ export class ChatService {
     const confirmed = this.waitConfirmed(p.hash, this.deps.confirmTimeoutMs ?? 20_000);
     confirmed.catch(() => undefined);
     try {
-      await this.deps.wallet().spend((token) => api.send(content.queue, token, payload));
+      const rotateTo = capabilityHash(content.queue, queueCapability(joined.state));
+      await this.deps.wallet().spend((token) => api.send(content.queue, content.capability, token, payload, rotateTo));
     } catch (err) {
       await this.serial(() => this.apply({ deleteConversation: id }));
-      abandon(content.queue);
-      this.settle(p.hash, relayProblem(err, 'joining'));
-      throw relayProblem(err, 'joining');
+      abandon(content.queue, registeredWith);
+      // Someone committed since this GroupInfo: like a Commit that beat ours in the queue.
+      const problem = isStale(err) ? new ChannelError(ErrorCode.Unavailable, JOIN_CONFLICT, { cause: err }) : relayProblem(err, 'joining');
+      this.settle(p.hash, problem);
+      throw problem;
     }
     await confirmed;
     return id;
@@ -1140,11 +1216,14 @@ export class ChatService {
   async leave(id: string): Promise<void> {
     const meta = this.activeMeta(id);
     const queue = fromB64(meta.queue)!;
-    const sent = await this.serial(async () => leaveGroup(await this.group(id)));
+    const { sent, cap } = await this.serial(async () => {
+      const state = await this.group(id);
+      return { sent: await leaveGroup(state), cap: queueCapability(state) };
+    });
     const payload = encodeMessage(sent.message);
     try {
       await this.serial(() => this.apply({ seen: [hashOf(payload)] }));
-      await this.deps.wallet().spend((token) => this.deps.api().send(queue, token, payload));
+      await this.deps.wallet().spend((token) => this.deps.api().send(queue, cap, token, payload));
     } catch (err) {
       throw relayProblem(err, 'leaving');
     }
@@ -1173,7 +1252,9 @@ export class ChatService {
       await this.sendApp(id, { v: 1, t: 'close', id: randomId(), at: Date.now() }).catch(() => undefined);
       await this.flush();
       try {
-        await api.deleteQueue(queue);
+        const state = await this.group(id).catch(() => undefined);
+        const cap = state === undefined ? capOf(meta) : queueCapability(state);
+        if (cap !== undefined) await api.deleteQueue(queue, cap);
       } catch (err) {
         if (!(err instanceof RelayApiError && err.status === 404)) throw relayProblem(err, 'deleting the conversation');
       }
@@ -1186,12 +1267,6 @@ export class ChatService {
 
 function senderIndex(sender: { senderType: number; leafIndex?: number }): number {
   return sender.leafIndex ?? -1;
-}
-
-/** Whether `after` has a member, other than us, that `before` did not. */
-function joinedOthers(before: GroupState, after: GroupState): boolean {
-  const old = new Set(members(before).map((m) => memberIdOf(m.leaf.signatureKey)));
-  return members(after).some((m) => m.leafIndex !== after.ownLeaf && !old.has(memberIdOf(m.leaf.signatureKey)));
 }
 
 /**

@@ -52,6 +52,18 @@ export interface ConversationMeta {
   names?: Record<string, string>;
   /** Members we announced by placeholder when they joined: their first profile is shown as a change. */
   unnamed?: string[];
+  /**
+   * base64url of the queue capability of our current epoch (queue-capability.ts);
+   * while joining, the one the invite carried. Kept here so leaving and
+   * detaching can still present it once the group state is gone.
+   */
+  cap?: string;
+  /**
+   * The other members' mailbox ids for this conversation, by leaf index, as
+   * each announced its own inside the group (app message 'mailbox'); the
+   * remover of a member unregisters theirs.
+   */
+  memberMailboxes?: Record<string, string>;
 }
 
 export interface MessageRecord {
@@ -81,6 +93,10 @@ export interface OutboxEntry {
   failed?: boolean;
   payload: Uint8Array;
   queue: Uint8Array;
+  /** The queue capability of the epoch the payload was encrypted in (a stale one means it can no longer be read). */
+  cap?: Uint8Array;
+  /** The encoded app message, so it can be encrypted again in a newer epoch when the relay finds `cap` stale. */
+  app?: Uint8Array;
 }
 
 export interface Transition {
@@ -262,14 +278,34 @@ export class ChatStore {
   }
 }
 
-/** queue (32) || payload */
+/**
+ * queue (32) || CAP_MARK || cap (32) || payload length (u32) || payload || app,
+ * or queue (32) || payload for entries written before capabilities (an
+ * MLSMessage starts with its version, 0x0001, so its first byte is never CAP_MARK).
+ */
+const CAP_MARK = 0xca;
+
 function encodeOutbox(o: OutboxEntry): Uint8Array {
-  const out = new Uint8Array(32 + o.payload.length);
+  if (o.cap === undefined) {
+    const out = new Uint8Array(32 + o.payload.length);
+    out.set(o.queue);
+    out.set(o.payload, 32);
+    return out;
+  }
+  const app = o.app ?? new Uint8Array(0);
+  const out = new Uint8Array(69 + o.payload.length + app.length);
   out.set(o.queue);
-  out.set(o.payload, 32);
+  out[32] = CAP_MARK;
+  out.set(o.cap, 33);
+  new DataView(out.buffer).setUint32(65, o.payload.length);
+  out.set(o.payload, 69);
+  out.set(app, 69 + o.payload.length);
   return out;
 }
 
-function decodeOutbox(b: Uint8Array): { queue: Uint8Array; payload: Uint8Array } {
-  return { queue: b.slice(0, 32), payload: b.slice(32) };
+function decodeOutbox(b: Uint8Array): { queue: Uint8Array; payload: Uint8Array; cap?: Uint8Array; app?: Uint8Array } {
+  if (b[32] !== CAP_MARK) return { queue: b.slice(0, 32), payload: b.slice(32) };
+  const n = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(65);
+  const app = b.slice(69 + n);
+  return { queue: b.slice(0, 32), cap: b.slice(33, 65), payload: b.slice(69, 69 + n), ...(app.length > 0 ? { app } : {}) };
 }

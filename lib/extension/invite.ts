@@ -8,9 +8,11 @@
  * hash of `writeKey`, which members (not invitees) use to replace the blob
  * with each new epoch's GroupInfo.
  *
- *   blob = iv (12) || AES-256-GCM(key, iv, JSON{gi, q, n}, aad = "microchat/invite/v1" || inviteId)
+ *   blob = iv (12) || AES-256-GCM(key, iv, JSON{gi, q, c, n}, aad = "microchat/invite/v1" || inviteId)
  *     gi: the MLSMessage-framed GroupInfo (with ratchet_tree and external_pub)
  *     q:  the conversation's relay queue id
+ *     c:  the queue capability of the GroupInfo's epoch (queue-capability.ts),
+ *         so the joiner can register and post its external Commit
  *     n:  the conversation's name
  */
 import { gcm } from '@noble/ciphers/aes.js';
@@ -26,6 +28,7 @@ export interface InviteLink {
 export interface InviteContent {
   groupInfo: Uint8Array;
   queue: Uint8Array;
+  capability: Uint8Array;
   name: string;
 }
 
@@ -64,7 +67,7 @@ function aad(inviteId: string): Uint8Array {
 
 export function sealInvite(key: Uint8Array, inviteId: string, c: InviteContent): Uint8Array {
   const iv = randomBytes(12);
-  const pt = new TextEncoder().encode(JSON.stringify({ gi: toB64(c.groupInfo), q: toB64(c.queue), n: c.name }));
+  const pt = new TextEncoder().encode(JSON.stringify({ gi: toB64(c.groupInfo), q: toB64(c.queue), c: toB64(c.capability), n: c.name }));
   const ct = gcm(key, iv, aad(inviteId)).encrypt(pt);
   const out = new Uint8Array(12 + ct.length);
   out.set(iv);
@@ -86,6 +89,8 @@ export function openInvite(key: Uint8Array, inviteId: string, blob: Uint8Array):
   const r = o as Record<string, unknown>;
   const gi = typeof r.gi === 'string' ? fromB64(r.gi) : null;
   const q = typeof r.q === 'string' ? fromB64(r.q) : null;
+  const cap = typeof r.c === 'string' ? fromB64(r.c) : null;
   if (gi === null || q === null || q.length !== 32 || typeof r.n !== 'string' || r.n.length > 80) throw bad();
-  return { groupInfo: gi, queue: q, name: r.n };
+  if (cap === null || cap.length !== 32) throw bad();
+  return { groupInfo: gi, queue: q, capability: cap, name: r.n };
 }

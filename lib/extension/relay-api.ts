@@ -248,22 +248,32 @@ export class RelayApi {
     await this.call('POST', '/v1/mailboxes/delete', { ...mb });
   }
 
-  async registerQueue(queue: Uint8Array, mb: MailboxCredentials): Promise<void> {
-    await this.call('POST', '/v1/queues/register', { queue: toB64(queue), ...mb });
+  // `cap`: the queue capability of the current epoch (queue-capability.ts).
+  async registerQueue(queue: Uint8Array, cap: Uint8Array, mb: MailboxCredentials): Promise<void> {
+    await this.call('POST', '/v1/queues/register', { queue: toB64(queue), cap: toB64(cap), ...mb });
   }
 
-  async unregisterQueue(queue: Uint8Array, mailboxId: string): Promise<void> {
-    await this.call('POST', '/v1/queues/unregister', { queue: toB64(queue), mailboxId });
+  async unregisterQueue(queue: Uint8Array, cap: Uint8Array, mailboxId: string): Promise<void> {
+    await this.call('POST', '/v1/queues/unregister', { queue: toB64(queue), cap: toB64(cap), mailboxId });
   }
 
-  /** Post to a queue, anonymously: the only credential is a single-use token. */
-  async send(queue: Uint8Array, token: WireToken, payload: Uint8Array): Promise<string> {
-    const r = await this.call('POST', '/v1/queues/send', { queue: toB64(queue), token: { ...token }, payload: toB64(payload) });
+  /**
+   * Post to a queue, anonymously: a single-use token and the capability every
+   * member shares. `rotateTo` (a Commit): H(Q, C') of the epoch it starts.
+   */
+  async send(queue: Uint8Array, cap: Uint8Array, token: WireToken, payload: Uint8Array, rotateTo?: string): Promise<string> {
+    const r = await this.call('POST', '/v1/queues/send', {
+      queue: toB64(queue),
+      cap: toB64(cap),
+      token: { ...token },
+      payload: toB64(payload),
+      ...(rotateTo === undefined ? {} : { rotateTo }),
+    });
     return str(r, 'id', 'send answer', 22);
   }
 
-  async deleteQueue(queue: Uint8Array): Promise<void> {
-    await this.call('POST', '/v1/queues/delete', { queue: toB64(queue) });
+  async deleteQueue(queue: Uint8Array, cap: Uint8Array): Promise<void> {
+    await this.call('POST', '/v1/queues/delete', { queue: toB64(queue), cap: toB64(cap) });
   }
 
   // -- invite blobs ---------------------------------------------------------

@@ -12,7 +12,7 @@ import { LocalBus, RedisBus } from '../../relay/bus.ts';
 import type { PushFrame, WireMessage } from '../../relay/delivery.ts';
 import { startRedis, type RedisProcess } from '../support/redis-process.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
-import { RelayClient, WsClient, randomQueue, waitFor } from './support/client.ts';
+import { RelayClient, WsClient, capFor, randomQueue, waitFor } from './support/client.ts';
 
 interface Got {
   mailboxId: string;
@@ -67,11 +67,11 @@ describe('LocalBus in a relay on the embedded store (the default)', () => {
     const queue = randomQueue();
     const online = await c.mailbox(tokens.pop()!);
     const offline = await c.mailbox(tokens.pop()!);
-    for (const m of [online, offline]) await c.ok('/v1/queues/register', { queue, ...m });
+    for (const m of [online, offline]) await c.ok('/v1/queues/register', { queue, cap: capFor(queue), ...m });
     const ws = await WsClient.open(relay.url);
     try {
       expect((await ws.request({ t: 'sub', ...online })).t).toBe('ok');
-      const sent = await c.ok('/v1/queues/send', { queue, token: tokens.pop(), payload: 'AQID' });
+      const sent = await c.ok('/v1/queues/send', { queue, cap: capFor(queue), token: tokens.pop(), payload: 'AQID' });
       await waitFor(() => ws.pushed.some((p) => p.id === sent.id), 3_000, 'live push');
       expect((await ws.request({ t: 'sub', ...offline })).t).toBe('ok');
       await waitFor(() => ws.pushed.some((p) => p.id === sent.id && p.mailboxId === offline.mailboxId), 3_000, 'pending push on subscribe');

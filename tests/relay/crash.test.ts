@@ -4,7 +4,7 @@
 // On both stores; on Redis, Redis itself (AOF on) is killed -9 and restarted too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORE_KINDS, startRelayOn, type StoreRelay } from './support/stores.ts';
-import { RelayClient, WsClient, randomQueue, type Mailbox, type WireToken } from './support/client.ts';
+import { RelayClient, WsClient, capFor, randomQueue, type Mailbox, type WireToken } from './support/client.ts';
 import { b64u } from './support/soft-authenticator.ts';
 
 const GROUP_SIZES = [2, 7, 20, 35, 50];
@@ -33,7 +33,7 @@ describe.each(STORE_KINDS)('relay crash safety (%s store)', (kind) => {
       const members: Mailbox[] = [];
       for (let i = 0; i < size; i++) {
         const m = await c.mailbox(tokens.pop()!);
-        await c.ok('/v1/queues/register', { queue, ...m });
+        await c.ok('/v1/queues/register', { queue, cap: capFor(queue), ...m });
         members.push(m);
       }
       groups.push({ queue, members });
@@ -48,7 +48,7 @@ describe.each(STORE_KINDS)('relay crash safety (%s store)', (kind) => {
         const i = next++;
         const g = groups[i % groups.length]!;
         const answer = await Promise.race([
-          ws.request({ t: 'send', queue: g.queue, token: tokens.pop(), payload: b64u(new TextEncoder().encode(`msg ${i}`)) }),
+          ws.request({ t: 'send', queue: g.queue, cap: capFor(g.queue), token: tokens.pop(), payload: b64u(new TextEncoder().encode(`msg ${i}`)) }),
           ws.closed.then((): Record<string, unknown> => ({ t: 'closed' })),
         ]);
         if (answer.t === 'sent') acked.get(g.queue)!.add(String(answer.id));

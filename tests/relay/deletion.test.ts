@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { webcrypto } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORE_KINDS, startRelayOn, type StoreRelay } from './support/stores.ts';
-import { RelayClient, randomQueue, type Mailbox, type WireToken } from './support/client.ts';
+import { RelayClient, capFor, randomQueue, type Mailbox, type WireToken } from './support/client.ts';
 import { b64u } from './support/soft-authenticator.ts';
 
 function canary(label: string, size: number): Uint8Array {
@@ -64,7 +64,7 @@ describe.each(STORE_KINDS)('relay deletion proof (%s store)', (kind) => {
     const members: Mailbox[] = [];
     for (let i = 0; i < n; i++) {
       const m = await c.mailbox(tokens.pop()!);
-      await c.ok('/v1/queues/register', { queue, ...m });
+      await c.ok('/v1/queues/register', { queue, cap: capFor(queue), ...m });
       members.push(m);
     }
     return { queue, members };
@@ -74,7 +74,7 @@ describe.each(STORE_KINDS)('relay deletion proof (%s store)', (kind) => {
     it(`after the last ACK the ciphertext (${size} bytes) is gone from the store (relay.db and WAL, or Redis keys and AOF)`, async () => {
       const { queue, members } = await group(2);
       const secret = canary(`ack${size}`, size);
-      const sent = await c.ok('/v1/queues/send', { queue, token: tokens.pop(), payload: b64u(secret) });
+      const sent = await c.ok('/v1/queues/send', { queue, cap: capFor(queue), token: tokens.pop(), payload: b64u(secret) });
       // The search works: the canary is on disk while the message is pending.
       expect(filesContaining(relay, secret).length).toBeGreaterThan(0);
       if (kind === 'redis') expect(await relay.inMemory(secret)).toBe(true);
@@ -91,7 +91,7 @@ describe.each(STORE_KINDS)('relay deletion proof (%s store)', (kind) => {
   it('after the TTL and a sweep an unacknowledged ciphertext is gone from the files', async () => {
     const { queue, members } = await group(1);
     const secret = canary('ttl', 3000);
-    await c.ok('/v1/queues/send', { queue, token: tokens.pop(), payload: b64u(secret) });
+    await c.ok('/v1/queues/send', { queue, cap: capFor(queue), token: tokens.pop(), payload: b64u(secret) });
     expect(filesContaining(relay, secret).length).toBeGreaterThan(0);
     expect(await until(() => filesContaining(relay, secret).length === 0, 8000)).toBe(true);
     if (kind === 'redis') expect(await relay.inMemory(secret)).toBe(false);
@@ -101,9 +101,9 @@ describe.each(STORE_KINDS)('relay deletion proof (%s store)', (kind) => {
   it('deleting the group removes its ciphertext from the files', async () => {
     const { queue } = await group(2);
     const secret = canary('group', 1500);
-    await c.ok('/v1/queues/send', { queue, token: tokens.pop(), payload: b64u(secret) });
+    await c.ok('/v1/queues/send', { queue, cap: capFor(queue), token: tokens.pop(), payload: b64u(secret) });
     expect(filesContaining(relay, secret).length).toBeGreaterThan(0);
-    await c.ok('/v1/queues/delete', { queue });
+    await c.ok('/v1/queues/delete', { queue, cap: capFor(queue) });
     if (kind === 'redis') expect(await relay.inMemory(secret)).toBe(false);
     expect(await until(() => filesContaining(relay, secret).length === 0, 5000)).toBe(true);
   });

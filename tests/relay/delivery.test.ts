@@ -4,8 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORE_KINDS, startRelayOn, type StoreRelay } from './support/stores.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
-import { RelayClient, WsClient, randomQueue, waitFor, type Account, type Mailbox, type WireToken } from './support/client.ts';
-import { b64u } from './support/soft-authenticator.ts';
+import { RelayClient, WsClient, capFor, randomQueue, waitFor, type Account, type Mailbox, type WireToken } from './support/client.ts';
+import { createHash } from 'node:crypto';
+import { Buffer } from 'node:buffer';
+import { b64u, fromB64u } from './support/soft-authenticator.ts';
 
 const code = (b: Record<string, unknown>): string => (b.error as { code: string }).code;
 const text = (s: string): string => b64u(new TextEncoder().encode(s));
@@ -24,7 +26,7 @@ describe.each(STORE_KINDS)('relay delivery (%s store)', (kind) => {
   const group = async (n: number): Promise<{ queue: string; members: Mailbox[] }> => {
     const queue = randomQueue();
     const members = await mailboxes(n);
-    for (const m of members) await c.ok('/v1/queues/register', { queue, ...m });
+    for (const m of members) await c.ok('/v1/queues/register', { queue, cap: capFor(queue), ...m });
     return { queue, members };
   };
 
@@ -46,7 +48,7 @@ describe.each(STORE_KINDS)('relay delivery (%s store)', (kind) => {
 
   it('stores a message once and delivers it to every registered mailbox; ACK removes only that mailbox copy', async () => {
     const { queue, members } = await group(3);
-    const sent = await c.ok('/v1/queues/send', { queue, token: token(), payload: text('hello') });
+    const sent = await c.ok('/v1/queues/send', { queue, cap: capFor(queue), token: token(), payload: text('hello') });
     expect(String(sent.id)).toMatch(/^[A-Za-z0-9_-]{22}$/);
     for (const m of members) {
       const msgs = await c.fetchAll(m);
@@ -66,8 +68,8 @@ describe.each(STORE_KINDS)('relay delivery (%s store)', (kind) => {
   it('an ACK naming another message id never deletes a different message', async () => {
     const g1 = await group(1);
     const g2 = await group(1);
-    const m1 = await c.ok('/v1/queues/send', { queue: g1.queue, token: token(), payload: text('one') });
-    const m2 = await c.ok('/v1/queues/send', { queue: g2.queue, token: token(), payload: text('two') });
+    const m1 = await c.ok('/v1/queues/send', { queue: g1.queue, cap: capFor(g1.queue), token: token(), payload: text('one') });
+    const m2 = await c.ok('/v1/queues/send', { queue: g2.queue, cap: capFor(g2.queue), token: token(), payload: text('two') });
     // Mailbox 2 acks message 1 (not its own): nothing happens to either.
     expect((await c.ok('/v1/mailboxes/ack', { ...g2.members[0]!, ids: [m1.id] })).removed).toBe(0);
     expect((await c.fetchAll(g1.members[0]!)).map((m) => m.id)).toEqual([m1.id]);
@@ -77,7 +79,7 @@ describe.each(STORE_KINDS)('relay delivery (%s store)', (kind) => {
   it('keeps per-queue order', async () => {
     const { queue, members } = await group(2);
     const ids: unknown[] = [];
-    for (let i = 0; i < 15; i++) ids.push((await c.ok('/v1/queues/send', { queue, token: token(), payload: text(`m${i}`) })).id);
+    for (let i = 0; i < 15; i++) ids.push((await c.ok('/v1/queues/send', { queue, cap: capFor(queue), token: token(), payload: text(`m${i}`) })).id);
     for (const m of members) expect((await c.fetchAll(m)).map((x) => x.id)).toEqual(ids);
   });
 
@@ -89,19 +91,19 @@ describe.each(STORE_KINDS)('relay delivery (%s store)', (kind) => {
 
   it('deleting a group deletes its queue and ciphertext; the token of a refused send stays unspent', async () => {
     const { queue, members } = await group(2);
-    await c.ok('/v1/queues/send', { queue, token: token(), payload: text('bye') });
-    await c.ok('/v1/queues/delete', { queue });
+    await c.ok('/v1/queues/send', { queue, cap: capFor(queue), token: token(), payload: text('bye') });
+    await c.ok('/v1/queues/delete', { queue, cap: capFor(queue) });
     for (const m of members) expect(await c.fetchAll(m)).toEqual([]);
     const t = token();
-    const r = await c.post('/v1/queues/send', { queue, token: t, payload: text('late') });
+    const r = await c.post('/v1/queues/send', { queue, cap: capFor(queue), token: t, payload: text('late') });
     expect(r.status).toBe(404);
     expect((await c.post('/v1/mailboxes', { token: t })).status).toBe(200);
   });
 
   it('an unregistered mailbox stops receiving', async () => {
     const { queue, members } = await group(2);
-    await c.ok('/v1/queues/unregister', { queue, mailboxId: members[1]!.mailboxId });
-    await c.ok('/v1/queues/send', { queue, token: token(), payload: text('x') });
+    await c.ok('/v1/queues/unregister', { queue, cap: capFor(queue), mailboxId: members[1]!.mailboxId });
+    await c.ok('/v1/queues/send', { queue, cap: capFor(queue), token: token(), payload: text('x') });
     expect(await c.fetchAll(members[0]!)).toHaveLength(1);
     expect(await c.fetchAll(members[1]!)).toHaveLength(0);
   });
@@ -113,10 +115,59 @@ describe.each(STORE_KINDS)('relay delivery (%s store)', (kind) => {
     expect(wrongSecret).toEqual(unknown);
     expect(wrongSecret.status).toBe(404);
     expect(code(wrongSecret.body)).toBe('not_found');
-    const noQueue = await c.post('/v1/queues/delete', { queue: randomQueue() });
+    const q = randomQueue();
+    const noQueue = await c.post('/v1/queues/delete', { queue: q, cap: capFor(q) });
     expect(noQueue).toEqual(unknown);
-    const regWrong = await c.post('/v1/queues/register', { queue: randomQueue(), mailboxId: mb!.mailboxId, secret: b64u(new Uint8Array(32)) });
+    const regWrong = await c.post('/v1/queues/register', { queue: q, cap: capFor(q), mailboxId: mb!.mailboxId, secret: b64u(new Uint8Array(32)) });
     expect(regWrong).toEqual(unknown);
+  });
+
+  it('a queue needs its capability: the queue id alone registers, unregisters, posts and deletes nothing', async () => {
+    const { queue, members } = await group(2);
+    const [outsider] = await mailboxes(1);
+    const wrong = b64u(new Uint8Array(32).fill(7));
+    const q2 = randomQueue();
+    const unknown = await c.post('/v1/queues/delete', { queue: q2, cap: wrong });
+    expect(unknown.status).toBe(404);
+    expect(await c.post('/v1/queues/register', { queue, cap: wrong, ...outsider })).toEqual(unknown);
+    expect(await c.post('/v1/queues/unregister', { queue, cap: wrong, mailboxId: members[1]!.mailboxId })).toEqual(unknown);
+    const t = token();
+    expect(await c.post('/v1/queues/send', { queue, cap: wrong, token: t, payload: text('no') })).toEqual(unknown);
+    expect(await c.post('/v1/queues/delete', { queue, cap: wrong })).toEqual(unknown);
+    expect((await c.post('/v1/queues/send', { queue, token: token(), payload: text('no') })).status).toBe(400);
+    // Nothing changed: the token is unspent, both members still get what the group sends, the outsider nothing.
+    await c.ok('/v1/queues/send', { queue, cap: capFor(queue), token: t, payload: text('yes') });
+    for (const m of members) expect((await c.fetchAll(m)).map((x) => x.payload)).toEqual([text('yes')]);
+    expect(await c.fetchAll(outsider!)).toEqual([]);
+    const ws = await WsClient.open(relay.url);
+    try {
+      const refused = await ws.request({ t: 'send', queue, cap: wrong, token: token(), payload: text('ws') });
+      expect(refused).toMatchObject({ t: 'error', code: 'not_found' });
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('a Commit posted with rotateTo rotates the capability: the old one is stale_capability, the new one works', async () => {
+    const { queue, members } = await group(2);
+    const next = b64u(new Uint8Array(32).fill(9));
+    // rotateTo is H(Q, C') as the client computes it; the relay takes it as given.
+    const nextHash = b64u(new Uint8Array(createHash('sha256').update(Buffer.concat([
+      Buffer.from('microchat queue capability v1'), Buffer.from(fromB64u(queue)), Buffer.from(fromB64u(next)),
+    ])).digest()));
+    expect((await c.post('/v1/queues/send', { queue, cap: capFor(queue), token: token(), payload: text('c'), rotateTo: 'AAAA' })).status).toBe(400);
+    await c.ok('/v1/queues/send', { queue, cap: capFor(queue), token: token(), payload: text('commit'), rotateTo: nextHash });
+    const t = token();
+    const stale = await c.post('/v1/queues/send', { queue, cap: capFor(queue), token: t, payload: text('late') });
+    expect(stale.status).toBe(409);
+    expect(code(stale.body)).toBe('stale_capability');
+    const [fresh] = await mailboxes(1);
+    expect(code((await c.post('/v1/queues/register', { queue, cap: capFor(queue), ...fresh })).body)).toBe('stale_capability');
+    await c.ok('/v1/queues/send', { queue, cap: next, token: t, payload: text('after') });
+    await c.ok('/v1/queues/register', { queue, cap: next, ...fresh });
+    for (const m of members) expect((await c.fetchAll(m)).map((x) => x.payload)).toEqual([text('commit'), text('after')]);
+    await c.ok('/v1/queues/delete', { queue, cap: next });
+    expect(await c.fetchAll(fresh!)).toEqual([]);
   });
 
   it('pushes over WebSocket, accepts sends and ACKs there, and HTTP fetch sees the same state', async () => {
@@ -127,7 +178,7 @@ describe.each(STORE_KINDS)('relay delivery (%s store)', (kind) => {
     try {
       expect((await ws0.request({ t: 'sub', ...m0 })).t).toBe('ok');
       expect((await ws1.request({ t: 'sub', ...m1 })).t).toBe('ok');
-      const sent = await ws0.request({ t: 'send', queue, token: token(), payload: text('live') });
+      const sent = await ws0.request({ t: 'send', queue, cap: capFor(queue), token: token(), payload: text('live') });
       expect(sent.t).toBe('sent');
       await waitFor(() => ws1.pushed.length === 1 && ws0.pushed.length === 1, 5000, 'push');
       expect(ws1.pushed[0]).toEqual({ t: 'msg', mailboxId: m1.mailboxId, id: sent.id, kind: 'group', payload: text('live') });
@@ -135,7 +186,7 @@ describe.each(STORE_KINDS)('relay delivery (%s store)', (kind) => {
       expect(await c.fetchAll(m1)).toEqual([]);
       expect(await c.fetchAll(m0)).toHaveLength(1);
       // Pending messages are pushed on subscribe (offline catch-up).
-      await c.ok('/v1/queues/send', { queue, token: token(), payload: text('while away') });
+      await c.ok('/v1/queues/send', { queue, cap: capFor(queue), token: token(), payload: text('while away') });
       const ws2 = await WsClient.open(relay.url);
       await ws2.request({ t: 'sub', ...m0 });
       await waitFor(() => ws2.pushed.length === 2, 5000, 'catch-up');
@@ -151,11 +202,11 @@ describe.each(STORE_KINDS)('relay delivery (%s store)', (kind) => {
 
   it('deleting a mailbox drops its pending copies and its registrations; others keep theirs', async () => {
     const { queue, members } = await group(2);
-    const sent = await c.ok('/v1/queues/send', { queue, token: token(), payload: text('x') });
+    const sent = await c.ok('/v1/queues/send', { queue, cap: capFor(queue), token: token(), payload: text('x') });
     await c.ok('/v1/mailboxes/delete', { ...members[0]! });
     expect((await c.post('/v1/mailboxes/fetch', { ...members[0]! })).status).toBe(404);
     expect((await c.fetchAll(members[1]!)).map((m) => m.id)).toEqual([sent.id]);
-    await c.ok('/v1/queues/send', { queue, token: token(), payload: text('y') });
+    await c.ok('/v1/queues/send', { queue, cap: capFor(queue), token: token(), payload: text('y') });
     expect(await c.fetchAll(members[1]!)).toHaveLength(2);
   });
 
@@ -163,12 +214,12 @@ describe.each(STORE_KINDS)('relay delivery (%s store)', (kind) => {
     const { queue } = await group(1);
     const limits = (await c.call('GET', '/v1/limits')).body;
     const t = token();
-    const big = await c.post('/v1/queues/send', { queue, token: t, payload: b64u(new Uint8Array(Number(limits.maxMessageBytes) + 1)) });
+    const big = await c.post('/v1/queues/send', { queue, cap: capFor(queue), token: t, payload: b64u(new Uint8Array(Number(limits.maxMessageBytes) + 1)) });
     expect(big.status).toBe(400);
     expect(code(big.body)).toBe('bad_request');
     // The largest allowed message fits one WebSocket frame.
     const ws = await WsClient.open(relay.url);
-    const ok = await ws.request({ t: 'send', queue, token: t, payload: b64u(new Uint8Array(Number(limits.maxMessageBytes))) });
+    const ok = await ws.request({ t: 'send', queue, cap: capFor(queue), token: t, payload: b64u(new Uint8Array(Number(limits.maxMessageBytes))) });
     expect(ok.t).toBe('sent');
     ws.close();
   });

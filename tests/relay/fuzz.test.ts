@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
-import { RelayClient, WsClient, randomQueue, type Account, type Mailbox, type WireToken } from './support/client.ts';
+import { RelayClient, WsClient, capFor, randomQueue, type Account, type Mailbox, type WireToken } from './support/client.ts';
 import { b64u } from './support/soft-authenticator.ts';
 
 const CODES = new Set([
@@ -73,8 +73,8 @@ describe('relay fuzzing', () => {
     const queue = randomQueue();
     const a = await c.mailbox(tokens.pop()!);
     const b = await c.mailbox(tokens.pop()!);
-    await c.ok('/v1/queues/register', { queue, ...a });
-    await c.ok('/v1/queues/register', { queue, ...b });
+    await c.ok('/v1/queues/register', { queue, cap: capFor(queue), ...a });
+    await c.ok('/v1/queues/register', { queue, cap: capFor(queue), ...b });
     legit = { queue, a, b };
   });
   afterAll(async () => {
@@ -83,7 +83,7 @@ describe('relay fuzzing', () => {
 
   /** Someone else keeps using the relay normally while it is fuzzed. */
   async function legitRoundTrip(): Promise<void> {
-    const sent = await c.ok('/v1/queues/send', { queue: legit.queue, token: tokens.pop(), payload: b64u(new Uint8Array([1, 2, 3])) });
+    const sent = await c.ok('/v1/queues/send', { queue: legit.queue, cap: capFor(legit.queue), token: tokens.pop(), payload: b64u(new Uint8Array([1, 2, 3])) });
     const got = await c.fetchAll(legit.b);
     expect(got.map((m) => m.id)).toContain(sent.id);
     await c.ok('/v1/mailboxes/ack', { ...legit.b, ids: [sent.id] });

@@ -19,7 +19,7 @@ import { createClient } from 'redis';
 import { webcrypto } from 'node:crypto';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startRedis, type RedisProcess } from '../support/redis-process.ts';
-import { RelayClient, WsClient, randomQueue, waitFor, type Account, type Mailbox, type Pushed, type WireToken } from './support/client.ts';
+import { RelayClient, WsClient, capFor, randomQueue, waitFor, type Account, type Mailbox, type Pushed, type WireToken } from './support/client.ts';
 import { b64u, fromB64u } from './support/soft-authenticator.ts';
 
 const LIMITS = [
@@ -66,7 +66,7 @@ async function group(clients: RelayClient[], tokens: WireToken[], size: number):
   for (let i = 0; i < size; i++) {
     const c = clients[i % clients.length]!;
     const m = await c.mailbox(tokens.pop()!);
-    await c.ok('/v1/queues/register', { queue, ...m });
+    await c.ok('/v1/queues/register', { queue, cap: capFor(queue), ...m });
     members.push(m);
   }
   return { queue, members };
@@ -163,7 +163,7 @@ async function sendTraffic(
           answer = await fetch(`${url}/v1/queues/send`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ queue, token: tokens.pop(), payload }),
+            body: JSON.stringify({ queue, cap: capFor(queue), token: tokens.pop(), payload }),
             signal: AbortSignal.timeout(20_000),
           });
         } catch {
@@ -264,7 +264,7 @@ describe('two relays on one Redis', () => {
       ] as const) {
         const payload = b64u(new TextEncoder().encode(`hello from ${sender}`));
         const t0 = Date.now();
-        const sent = await from.ok('/v1/queues/send', { queue: g.queue, token: tokens.pop(), payload });
+        const sent = await from.ok('/v1/queues/send', { queue: g.queue, cap: capFor(g.queue), token: tokens.pop(), payload });
         await waitFor(() => to.pushed.some((p) => p.id === sent.id), 3_000, `push from ${sender}`);
         // Real time: a push, well before any client would poll.
         expect(Date.now() - t0).toBeLessThan(3_000);
@@ -289,7 +289,7 @@ describe('two relays on one Redis', () => {
         const body =
           i % 2 === 0
             ? { path: '/v1/mailboxes', body: { token } }
-            : { path: '/v1/queues/send', body: { queue: g.queue, token, payload: 'AAAA' } };
+            : { path: '/v1/queues/send', body: { queue: g.queue, cap: capFor(g.queue), token, payload: 'AAAA' } };
         const [x, y] = await Promise.all([ca.post(body.path, body.body), cb.post(body.path, body.body)]);
         return [x, y];
       }),
@@ -495,7 +495,7 @@ describe('kill -9 Redis (AOF on) mid-traffic', () => {
     expect(b.process.exitCode).toBeNull();
     // Real time still works across instances after the restart (the bus re-subscribed).
     const payload = b64u(new TextEncoder().encode('after the restart'));
-    const sent = await cb.ok('/v1/queues/send', { queue: g.queue, token: tokens.pop(), payload });
+    const sent = await cb.ok('/v1/queues/send', { queue: g.queue, cap: capFor(g.queue), token: tokens.pop(), payload });
     await waitFor(() => devices.every((d) => d.got.has(String(sent.id))), 5_000, 'push after the Redis restart');
     for (const d of devices) d.stop();
   });

@@ -16,7 +16,7 @@ import { ConfigError, loadConfig } from '../../relay/config.ts';
 import { denoExecutable } from '../../scripts/deno-executable.ts';
 import { startRedis, type RedisProcess } from '../support/redis-process.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
-import { RelayClient, randomQueue, type Mailbox, type WireToken } from './support/client.ts';
+import { RelayClient, capFor, randomQueue, type Mailbox, type WireToken } from './support/client.ts';
 import { b64u } from './support/soft-authenticator.ts';
 import { CASES } from './support/store-contract-cases.ts';
 
@@ -147,7 +147,7 @@ describe('relay on redis: outages and restarts', () => {
   const group = async (): Promise<{ queue: string; member: Mailbox }> => {
     const queue = randomQueue();
     const member = await c.mailbox(tokens.pop()!);
-    await c.ok('/v1/queues/register', { queue, ...member });
+    await c.ok('/v1/queues/register', { queue, cap: capFor(queue), ...member });
     return { queue, member };
   };
 
@@ -162,7 +162,7 @@ describe('relay on redis: outages and restarts', () => {
     const { queue, member } = await group();
     const sent: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const r = await c.ok('/v1/queues/send', { queue, token: tokens.pop(), payload: b64u(new TextEncoder().encode(`before ${i}`)) });
+      const r = await c.ok('/v1/queues/send', { queue, cap: capFor(queue), token: tokens.pop(), payload: b64u(new TextEncoder().encode(`before ${i}`)) });
       sent.push(String(r.id));
     }
     await redis.kill9();
@@ -184,8 +184,8 @@ describe('relay on redis: outages and restarts', () => {
     expect(fetched?.map((m) => m.id)).toEqual(sent);
     // Scripts are reloaded after the restart (Redis forgot them) and tokens are still spent exactly once.
     const t = tokens.pop()!;
-    expect((await c.post('/v1/queues/send', { queue, token: t, payload: b64u(new Uint8Array(10)) })).status).toBe(200);
-    expect((await c.post('/v1/queues/send', { queue, token: t, payload: b64u(new Uint8Array(10)) })).status).toBe(409);
+    expect((await c.post('/v1/queues/send', { queue, cap: capFor(queue), token: t, payload: b64u(new Uint8Array(10)) })).status).toBe(200);
+    expect((await c.post('/v1/queues/send', { queue, cap: capFor(queue), token: t, payload: b64u(new Uint8Array(10)) })).status).toBe(409);
     expect(relay.stderr()).not.toContain(redis.url);
   });
 

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ristretto255 } from '@noble/curves/ed25519.js';
 import { STORE_KINDS, startRelayOn, type StoreRelay } from './support/stores.ts';
-import { RelayClient, randomQueue, type Account } from './support/client.ts';
+import { RelayClient, capFor, randomQueue, type Account } from './support/client.ts';
 import { b64u, fromB64u } from './support/soft-authenticator.ts';
 
 const code = (b: Record<string, unknown>): string => (b.error as { code: string }).code;
@@ -45,10 +45,10 @@ describe.each(STORE_KINDS)('relay sealed-sender tokens (%s store)', (kind) => {
     const [t] = await c.tokens(alice.session, 1);
     const mb = await c.mailbox((await c.tokens(alice.session, 1))[0]!);
     const queue = randomQueue();
-    await c.ok('/v1/queues/register', { queue, ...mb });
+    await c.ok('/v1/queues/register', { queue, cap: capFor(queue), ...mb });
     const results = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
-        c.post('/v1/queues/send', { queue, token: t, payload: b64u(new Uint8Array([i])) }),
+        c.post('/v1/queues/send', { queue, cap: capFor(queue), token: t, payload: b64u(new Uint8Array([i])) }),
       ),
     );
     const ok = results.filter((r) => r.status === 200);

@@ -66,7 +66,7 @@ describe('invite links', () => {
   });
 
   it('blobs open only with the right key and invite id', () => {
-    const content = { groupInfo: new Uint8Array([1, 2, 3]), queue: new Uint8Array(32).fill(4), name: 'Trip' };
+    const content = { groupInfo: new Uint8Array([1, 2, 3]), queue: new Uint8Array(32).fill(4), capability: new Uint8Array(32).fill(5), name: 'Trip' };
     const blob = sealInvite(key, inviteId, content);
     expect(openInvite(key, inviteId, blob)).toEqual(content);
     expect(() => openInvite(new Uint8Array(32), inviteId, blob)).toThrow(/could not be opened/);

@@ -6,7 +6,7 @@
  */
 
 import { ristretto255_oprf } from '@noble/curves/ed25519.js';
-import { webcrypto } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import WebSocket from 'ws';
 import { b64u, createCredential, fromB64u, getAssertion, type SoftCredential } from './soft-authenticator.ts';
 
@@ -138,6 +138,15 @@ export class RelayClient {
 
 export function randomQueue(): string {
   return b64u(webcrypto.getRandomValues(new Uint8Array(32)));
+}
+
+/**
+ * A queue capability for tests that are not about capabilities: fixed per
+ * queue (the members' epoch never changes here), and not derivable from the
+ * queue id by anyone who does not know this test's rule.
+ */
+export function capFor(queue: string): string {
+  return b64u(new Uint8Array(createHash('sha256').update(`test capability ${queue}`).digest()));
 }
 
 export interface Pushed {

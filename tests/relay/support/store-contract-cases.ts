@@ -10,7 +10,7 @@
  * checked across instances, not only inside one.
  */
 
-import type { RelayStore, Spend } from '../../../relay/store.ts';
+import type { NewMessage, RelayStore, Spend, SpendResult } from '../../../relay/store.ts';
 
 export interface ContractContext {
   kind: 'sqlite' | 'redis';
@@ -59,6 +59,18 @@ const now = (): number => Math.floor(Date.now() / 1000);
 const later = (): number => now() + 3600;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Each queue's capability hash, made up on first use (the store only compares them). */
+const caps = new Map<string, string>();
+const cap = (queue: string): string => {
+  let c = caps.get(queue);
+  if (c === undefined) caps.set(queue, (c = hash()));
+  return c;
+};
+/** A post without rotation, with the queue's capability. */
+const postQ = (s: RelayStore, spend: Spend, queue: string, m: NewMessage): Promise<SpendResult<string[]>> =>
+  s.postToQueue(spend, queue, cap(queue), m, null);
+const OK = { ok: true, value: null };
+
 async function mailbox(s: RelayStore): Promise<string> {
   const mb = id();
   const r = await s.createMailbox(spendOf(), mb, hash());
@@ -71,7 +83,7 @@ async function group(s: RelayStore, n: number): Promise<{ queue: string; members
   const members: string[] = [];
   for (let i = 0; i < n; i++) {
     const mb = await mailbox(s);
-    check((await s.registerMailbox(queue, mb, 1000)).ok, 'registerMailbox');
+    check((await s.registerMailbox(queue, cap(queue), mb, 1000)).ok, 'registerMailbox');
     members.push(mb);
   }
   return { queue, members };
@@ -79,7 +91,7 @@ async function group(s: RelayStore, n: number): Promise<{ queue: string; members
 
 async function post(s: RelayStore, queue: string, label: string, expiresAt = later()): Promise<{ messageId: string; payload: Uint8Array }> {
   const m = { messageId: id(), payload: payload(label), expiresAt };
-  const r = await s.postToQueue(spendOf(), queue, m);
+  const r = await postQ(s, spendOf(), queue, m);
   check(r.ok, `postToQueue ${label}`);
   return m;
 }
@@ -90,13 +102,13 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
   'spend and post are one operation: a spent token stores nothing, an unknown queue spends nothing': async ({ a, b }) => {
     const { queue, members } = await group(a, 2);
     const spend = spendOf();
-    const first = await a.postToQueue(spend, queue, { messageId: id(), payload: payload('x'), expiresAt: later() });
+    const first = await postQ(a, spend, queue, { messageId: id(), payload: payload('x'), expiresAt: later() });
     check(first.ok && [...first.value].sort().join() === [...members].sort().join(), 'first post notifies both mailboxes');
-    const again = await b.postToQueue(spend, queue, { messageId: id(), payload: payload('y'), expiresAt: later() });
+    const again = await postQ(b, spend, queue, { messageId: id(), payload: payload('y'), expiresAt: later() });
     same(again, { ok: false, reason: 'spent' }, 'same token again, other instance');
     same((await ids(a, members[0]!)).length, 1, 'one message stored');
     const lonely = spendOf();
-    same(await a.postToQueue(lonely, hash(), { messageId: id(), payload: payload('z'), expiresAt: later() }), { ok: false, reason: 'not_found' }, 'unknown queue');
+    same(await postQ(a, lonely, hash(), { messageId: id(), payload: payload('z'), expiresAt: later() }), { ok: false, reason: 'not_found' }, 'unknown queue');
     same(await a.spend(lonely), true, 'the token of a refused post is still unspent');
     same(await b.spend(lonely), false, 'and now spent, on every instance');
     const mb = await mailbox(a);
@@ -110,7 +122,7 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     const { queue, members } = await group(a, 3);
     const spend = spendOf();
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b).postToQueue(spend, queue, { messageId: id(), payload: payload(`r${i}`), expiresAt: later() })),
+      Array.from({ length: 40 }, (_, i) => postQ(i % 2 === 0 ? a : b, spend, queue, { messageId: id(), payload: payload(`r${i}`), expiresAt: later() })),
     );
     same(results.filter((r) => r.ok).length, 1, 'posts that won');
     check(results.every((r) => r.ok || r.reason === 'spent'), 'the others are refused as spent');
@@ -140,7 +152,7 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     const g1 = await group(a, 1);
     const mb = g1.members[0]!;
     const queue2 = hash();
-    check((await a.registerMailbox(queue2, mb, 10)).ok, 'second queue');
+    check((await a.registerMailbox(queue2, cap(queue2), mb, 10)).ok, 'second queue');
     const order: string[] = [];
     for (let i = 0; i < 6; i++) {
       if (i % 3 === 2) {
@@ -193,8 +205,8 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     const { queue, members } = await group(a, 2);
     const [m1, m2] = members as [string, string];
     const shared = await post(a, queue, 'shared');
-    check(await a.unregisterMailbox(queue, m2), 'unregister m2');
     const onlyM1 = await post(a, queue, 'only-m1');
+    same(await a.ack(m2, [onlyM1.messageId]), 1, 'm2 read only-m1');
     same(await b.deleteMailbox(m1), true, 'deleted');
     same(await b.deleteMailbox(m1), false, 'deleted twice');
     same(await a.getMailboxSecretHash(m1), null, 'mailbox gone');
@@ -202,42 +214,109 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     check(!(await holds(onlyM1.payload)), 'a message only m1 waited for is gone');
     same(await ids(a, m2), [shared.messageId], 'm2 keeps the shared one');
     check(await holds(shared.payload), 'shared payload kept');
-    same(await a.postToQueue(spendOf(), queue, { messageId: id(), payload: payload('none'), expiresAt: later() }), { ok: false, reason: 'not_found' }, 'queue without registrations');
+    same(await a.unregisterMailbox(queue, cap(queue), m2), OK, 'm2 leaves too');
+    same(await postQ(a, spendOf(), queue, { messageId: id(), payload: payload('none'), expiresAt: later() }), { ok: false, reason: 'not_found' }, 'queue without registrations');
   },
 
-  'an unregistered mailbox still reads what was sent to it, gets nothing new, and can register again': async ({ a, b, holds, leftovers }) => {
+  'an unregistered mailbox keeps nothing of the queue, gets nothing new, and can register again': async ({ a, b, holds, leftovers }) => {
     const { queue, members } = await group(a, 2);
     const [m1, m2] = members as [string, string];
     const before = await post(a, queue, 'before');
-    check(await b.unregisterMailbox(queue, m2), 'unregister m2');
+    const welcome = { messageId: id(), payload: payload('welcome'), expiresAt: later() };
+    check((await a.postToMailbox(spendOf(), m2, welcome)).ok, 'a Welcome for m2');
+    same(await b.unregisterMailbox(queue, cap(queue), m2), OK, 'unregister m2');
     const after = await post(b, queue, 'after');
-    same(await ids(a, m2), [before.messageId], 'm2 keeps only what was sent while registered');
+    same(await ids(a, m2), [welcome.messageId], 'm2 keeps only its Welcome: what the queue sent it is gone');
     same(await ids(b, m1), [before.messageId, after.messageId], 'm1 has both');
-    same(await b.ack(m2, [before.messageId, after.messageId]), 1, 'm2 acks only its own');
+    same(await b.ack(m2, [before.messageId, after.messageId]), 0, 'm2 has nothing of the queue to ack');
     same(await a.ack(m1, [before.messageId, after.messageId]), 2, 'm1 acks both');
+    same(await a.ack(m2, [welcome.messageId]), 1, 'm2 acks its Welcome');
     check(!(await holds(before.payload)) && !(await holds(after.payload)), 'both gone after their last reader');
     same(await leftovers(), 0, 'nothing left');
-    same(await a.registerMailbox(queue, m2, 2), { ok: true, value: null }, 'register again');
+    same(await a.registerMailbox(queue, cap(queue), m2, 2), OK, 'register again');
     const again = await post(a, queue, 'again');
     same(await ids(b, m2), [again.messageId], 'new messages reach it again');
   },
 
+  'unregistering drops the messages only that mailbox still waited for': async ({ a, b, holds, leftovers }) => {
+    const { queue, members } = await group(a, 2);
+    const [m1, m2] = members as [string, string];
+    const shared = await post(a, queue, 'shared');
+    same(await a.ack(m1, [shared.messageId]), 1, 'm1 read it');
+    check(await holds(shared.payload), 'kept while m2 waits');
+    same(await b.unregisterMailbox(queue, cap(queue), m2), OK, 'unregister m2');
+    check(!(await holds(shared.payload)), 'gone with its last reader unregistered');
+    same(await leftovers(), 0, 'nothing left about it');
+    same(await ids(a, m2), [], 'm2 has nothing');
+  },
+
+  'a queue opens only with its capability: a wrong one is not_found everywhere and changes nothing': async ({ a, b, holds }) => {
+    const { queue, members } = await group(a, 2);
+    const [m1, m2] = members as [string, string];
+    const msg = await post(a, queue, 'kept');
+    const wrong = hash();
+    const nf = { ok: false, reason: 'not_found' };
+    const extra = await mailbox(a);
+    same(await b.registerMailbox(queue, wrong, extra, 10), nf, 'register');
+    same(await a.unregisterMailbox(queue, wrong, m2), nf, 'unregister');
+    same(await b.deleteQueue(queue, wrong), nf, 'delete');
+    const spend = spendOf();
+    same(await b.postToQueue(spend, queue, wrong, { messageId: id(), payload: payload('no'), expiresAt: later() }, hash()), nf, 'post (and rotate)');
+    same(await a.spend(spend), true, 'the refused post spent nothing');
+    same(await ids(a, extra), [], 'the extra mailbox got nothing');
+    same(await ids(b, m1), [msg.messageId], 'm1 still has the message');
+    same(await ids(b, m2), [msg.messageId], 'm2 still registered');
+    check(await holds(msg.payload), 'nothing deleted');
+    same(await a.registerMailbox(hash(), wrong, extra, 10), OK, 'any capability creates a new queue');
+  },
+
+  'a Commit rotates the capability in the same operation: the old one is stale, one of two racing Commits wins': async ({ a, b }) => {
+    const { queue, members } = await group(a, 2);
+    const c0 = cap(queue);
+    const c1 = hash();
+    const c1b = hash();
+    const spends = [spendOf(), spendOf()];
+    const racing = await Promise.all([
+      a.postToQueue(spends[0]!, queue, c0, { messageId: id(), payload: payload('commit-a'), expiresAt: later() }, c1),
+      b.postToQueue(spends[1]!, queue, c0, { messageId: id(), payload: payload('commit-b'), expiresAt: later() }, c1b),
+    ]);
+    same(racing.filter((r) => r.ok).length, 1, 'one Commit stored');
+    const lost = racing.findIndex((r) => !r.ok);
+    same(racing[lost], { ok: false, reason: 'stale' }, 'the other finds its capability stale');
+    same(await a.spend(spends[lost]!), true, 'and its token unspent');
+    same((await ids(a, members[0]!)).length, 1, 'only the winner delivered');
+    const current = lost === 0 ? c1b : c1;
+    const stale = { ok: false, reason: 'stale' };
+    same(await postQ(b, spendOf(), queue, { messageId: id(), payload: payload('late'), expiresAt: later() }), stale, 'post with the old one');
+    const fresh = await mailbox(a);
+    same(await a.registerMailbox(queue, c0, fresh, 10), stale, 'register with the old one');
+    same(await a.unregisterMailbox(queue, c0, members[1]!), stale, 'unregister with the old one');
+    same(await b.deleteQueue(queue, c0), stale, 'delete with the old one');
+    same(await b.registerMailbox(queue, current, fresh, 10), OK, 'the new one registers');
+    same((await b.postToQueue(spendOf(), queue, current, { messageId: id(), payload: payload('next'), expiresAt: later() }, null)).ok, true, 'and posts');
+    const c2 = hash();
+    check((await a.postToQueue(spendOf(), queue, current, { messageId: id(), payload: payload('commit-2'), expiresAt: later() }, c2)).ok, 'rotate again');
+    same(await postQ(a, spendOf(), queue, { messageId: id(), payload: payload('older'), expiresAt: later() }), { ok: false, reason: 'not_found' }, 'two epochs back is not_found');
+    same(await a.deleteQueue(queue, c2), OK, 'the newest one deletes');
+    same(await a.registerMailbox(queue, c2, fresh, 10), OK, 'a deleted queue takes a new capability');
+  },
+
   'registration: unknown mailbox, the per-queue cap, unregister, deleting a queue': async ({ a, b, holds }) => {
     const queue = hash();
-    same(await a.registerMailbox(queue, id(), 10), { ok: false, reason: 'not_found' }, 'unknown mailbox');
+    same(await a.registerMailbox(queue, cap(queue), id(), 10), { ok: false, reason: 'not_found' }, 'unknown mailbox');
     const m = [await mailbox(a), await mailbox(a), await mailbox(a)];
-    same(await a.registerMailbox(queue, m[0]!, 2), { ok: true, value: null }, 'first');
-    same(await b.registerMailbox(queue, m[1]!, 2), { ok: true, value: null }, 'second');
-    same(await a.registerMailbox(queue, m[2]!, 2), { ok: false, reason: 'full' }, 'cap');
-    same(await a.unregisterMailbox(queue, m[1]!), true, 'unregister');
-    same(await a.unregisterMailbox(queue, m[1]!), false, 'unregister twice');
-    same(await b.registerMailbox(queue, m[2]!, 2), { ok: true, value: null }, 'room again');
+    same(await a.registerMailbox(queue, cap(queue), m[0]!, 2), { ok: true, value: null }, 'first');
+    same(await b.registerMailbox(queue, cap(queue), m[1]!, 2), { ok: true, value: null }, 'second');
+    same(await a.registerMailbox(queue, cap(queue), m[2]!, 2), { ok: false, reason: 'full' }, 'cap');
+    same(await a.unregisterMailbox(queue, cap(queue), m[1]!), OK, 'unregister');
+    same(await a.unregisterMailbox(queue, cap(queue), m[1]!), { ok: false, reason: 'not_found' }, 'unregister twice');
+    same(await b.registerMailbox(queue, cap(queue), m[2]!, 2), { ok: true, value: null }, 'room again');
     const msg = await post(a, queue, 'q');
-    same(await b.deleteQueue(queue), true, 'queue deleted');
-    same(await b.deleteQueue(queue), false, 'nothing left to delete');
+    same(await b.deleteQueue(queue, cap(queue)), OK, 'queue deleted');
+    same(await b.deleteQueue(queue, cap(queue)), { ok: false, reason: 'not_found' }, 'nothing left to delete');
     same(await ids(a, m[0]!), [], 'deliveries gone');
     check(!(await holds(msg.payload)), 'ciphertext gone');
-    same(await a.postToQueue(spendOf(), queue, { messageId: id(), payload: payload('after'), expiresAt: later() }), { ok: false, reason: 'not_found' }, 'no registrations left');
+    same(await postQ(a, spendOf(), queue, { messageId: id(), payload: payload('after'), expiresAt: later() }), { ok: false, reason: 'not_found' }, 'no registrations left');
   },
 
   'expiry via sweep: messages, sessions and ceremonies past their time are deleted and counted': async ({ a, b, holds }) => {
