@@ -1,6 +1,6 @@
 /**
  * Invites: an encrypted GroupInfo published under an invite id, so a person
- * holding the invite link (relay URL, invite id, and a key in its fragment)
+ * holding the invite code (relay URL, invite id, key and verify key; pasted, never opened)
  * can join by external commit while no member is online.
  *
  * The relay sees only ciphertext. It keeps the invite id and the write key as

@@ -69,7 +69,7 @@ export interface NewMessage {
 }
 
 /**
- * An invite: a GroupInfo encrypted under a key that only the invite link
+ * An invite: a GroupInfo encrypted under a key that only the invite code
  * carries, published so an invitee can join by external commit while nobody
  * else is online. Known by the hash of its id; writable with a key held as a hash.
  */

@@ -54,7 +54,7 @@ function badLink(): ChannelError {
 }
 
 export const OLD_LINK = 'This invite is from an older MicroChat; ask for a new one.';
-export const TAMPERED = 'This invite link was tampered with or is damaged; do not use it, and ask the person who sent it for a new one.';
+export const TAMPERED = 'This invite link was tampered with or is damaged; do not use it, and ask the person who sent it for a new code.';
 
 function relayOrigin(text: string): string | null {
   try {
