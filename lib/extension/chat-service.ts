@@ -23,8 +23,9 @@
  * relay payload recorded in the same transaction that applied it; the relay
  * is acknowledged only after that transaction commits.
  *
- * Invites: see invite.ts. Every member re-publishes the encrypted GroupInfo
- * of each new epoch under every live invite it knows of.
+ * Invites: see invite.ts. Every member re-publishes the encrypted, signed
+ * GroupInfo of each new epoch under every live invite it knows of; a Commit
+ * that removes someone revokes them all (invite-revocation.ts).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { CipherSuite } from '../crypto/provider.ts';
@@ -798,7 +799,8 @@ export class ChatService {
     const before = joining ? undefined : await this.group(id).catch(() => undefined);
     const me = this.deps.identity().displayName;
     const records = this.describeEpochChange(next, before, p.state, false, me);
-    if (before !== undefined) this.dropInvitesIfShrank(next, before, p.state);
+    // Revoked at the relay before the Commit went out; again here for an invite made meanwhile (a 404 is fine).
+    const revoked = before === undefined ? [] : this.dropInvitesIfShrank(next, before, p.state);
     next.lastUpdate = Date.now();
     if (joining) {
       next.status = 'active';
@@ -806,6 +808,7 @@ export class ChatService {
     }
     await this.apply({ metas: [next], groups: [{ id, state: p.state }], pending: [{ id, value: null }], seen: [p.hash], messages: records });
     this.settle(p.hash);
+    if (revoked.length > 0) void revokeAtRelay(this.deps.api(), revoked).catch(() => undefined);
     void this.publishInvites(id);
     if (p.state.pendingProposals.length > 0) this.commitSoon(id);
   }
