@@ -17,7 +17,7 @@ export default defineConfig({
     description: 'End-to-end encrypted group chat (MLS) in your side panel.',
     // alarms: wake to reconnect/fetch when idle; notifications: new messages (with a toggle);
     // contextMenus: "Share this page in MicroChat".
-    // activeTab: after a toolbar click, the popup may read that tab's address (to join from an opened invite link).
+    // No activeTab: invites are pasted codes, never read from a tab (see lib/extension/invite.ts).
     // unlimitedStorage: keys and group state must never be evicted under storage pressure. Chromium's quota manager
     // never evicts an unlimited-storage origin; Firefox grants it persistent storage without a prompt, which the
     // background asks for at start-up.
@@ -27,7 +27,6 @@ export default defineConfig({
       'alarms',
       'notifications',
       'contextMenus',
-      'activeTab',
       ...(browser === 'firefox' ? [] : ['sidePanel']),
     ],
     content_security_policy: { extension_pages: EXTENSION_PAGES_CSP },

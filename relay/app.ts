@@ -77,7 +77,7 @@ export function createRelay(deps: RelayDeps): Relay {
   const defaultBody = Math.max(2 * config.maxFrameBytes, config.fetchBatchMax * 32 + 1024);
   const body = (req: Request, max = defaultBody): Promise<Record<string, unknown>> => readJsonBody(req, max);
   const inviteBody = Math.ceil((config.inviteMaxBytes * 4) / 3) + 4 * 1024;
-  const invites = new Invites(store, config, now);
+  const invites = new Invites(store, config, tokens, now);
 
   const limits = {
     maxFrameBytes: config.maxFrameBytes,
@@ -203,7 +203,6 @@ export function createRelay(deps: RelayDeps): Relay {
 
   const get: Record<string, Handler> = {
     '/healthz': async () => json({ ok: true }),
-    '/join': async () => joinPage(),
     '/v1/limits': async () => json(limits),
     '/v1/tokens/keys': async () => json({ suite: TOKEN_SUITE, keys: await tokens.publicKeys() }),
     '/v1/session': async (req) => {
@@ -331,33 +330,4 @@ function readQueue(b: Record<string, unknown>): Uint8Array {
 
 function readSecret(b: Record<string, unknown>): Uint8Array {
   return readBytes(b, 'secret', { min: 32, max: 32 });
-}
-
-/**
- * Where an invite link lands when opened in a browser. The invite itself is in
- * the link's fragment, which browsers never send, so this page is the same for
- * everyone and learns nothing; it only tells the person how to join.
- */
-const JOIN_PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>MicroChat invite</title>
-<style>body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color-scheme:light dark}</style>
-</head><body>
-<h1>You have been invited to a MicroChat conversation</h1>
-<p>To join, click the <strong>MicroChat</strong> button in your browser's toolbar while this page is open, then choose <strong>Join conversation</strong>.</p>
-<p>Or copy this page's address and paste it into MicroChat's side panel under <strong>Join with a link</strong>.</p>
-<p>Don't have MicroChat yet? Install the extension first, then open this link again.</p>
-</body></html>
-`;
-
-function joinPage(): Response {
-  return new Response(JOIN_PAGE, {
-    headers: {
-      'content-type': 'text/html; charset=utf-8',
-      'cache-control': 'no-store',
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-      'referrer-policy': 'no-referrer',
-      'x-content-type-options': 'nosniff',
-    },
-  });
 }

@@ -63,6 +63,14 @@ export interface RelayConfig {
   inviteMaxBytes: number;
   /** Longest an invite may live. */
   inviteMaxTtlSeconds: number;
+  /**
+   * New invites per UTC day, all clients together. Each also costs a
+   * sealed-sender token (so an account's share is bounded by its token quota);
+   * with the byte cap and the longest TTL this bounds invite storage.
+   */
+  inviteUploadsPerDay: number;
+  /** Bytes of new invite ciphertext per UTC day, all clients together. */
+  inviteUploadBytesPerDay: number;
 }
 
 export const DEFAULT_CONFIG: RelayConfig = {
@@ -103,6 +111,9 @@ export const DEFAULT_CONFIG: RelayConfig = {
   fetchBatchMax: 500,
   inviteMaxBytes: 512 * 1024,
   inviteMaxTtlSeconds: 30 * 24 * 3600,
+  // At most 30 days × 256 MiB of live invite ciphertext.
+  inviteUploadsPerDay: 20_000,
+  inviteUploadBytesPerDay: 256 * 1024 * 1024,
 };
 
 type NumericKey = {
@@ -135,6 +146,8 @@ const NUMERIC_KEYS: readonly NumericKey[] = [
   'fetchBatchMax',
   'inviteMaxBytes',
   'inviteMaxTtlSeconds',
+  'inviteUploadsPerDay',
+  'inviteUploadBytesPerDay',
   'redisAofRewriteIntervalSeconds',
 ];
 

@@ -1,15 +1,21 @@
 /**
  * Invites: an encrypted GroupInfo published under an invite id, so a person
- * holding the invite link (relay URL, invite id, and a key in its fragment)
+ * holding the invite code (relay URL, invite id, key and verify key; pasted, never opened)
  * can join by external commit while no member is online.
  *
  * The relay sees only ciphertext. It keeps the invite id and the write key as
  * hashes, so its database alone can neither fetch nor overwrite an invite.
  * Members (who know the write key) replace the ciphertext after each epoch and
  * delete the invite when it is revoked; a one-time invite is deleted by its
- * first read; every invite expires.
+ * first read; every invite expires. A deleted invite leaves a tombstone (its
+ * id hash and expiry) until it would have expired, so nobody holding the old
+ * write key (a removed member) can create it again.
  *
- *   POST   /v1/invites             {inviteId, writeKey, ciphertext, expiresAt, oneTime} → {ok:true} | 409 conflict
+ * Creating an invite costs a sealed-sender token (anonymous, like a message)
+ * and counts against a global daily cap on count and bytes; replacing one
+ * needs the write key and cannot grow the number stored.
+ *
+ *   POST   /v1/invites             {inviteId, writeKey, ciphertext, expiresAt, oneTime, token} → {ok:true} | 409 conflict | 429
  *   PUT    /v1/invites/<inviteId>  {writeKey, ciphertext}                               → {ok:true} | 404
  *   GET    /v1/invites/<inviteId>                                                       → {ciphertext} | 404
  *   DELETE /v1/invites/<inviteId>  {writeKey}                                           → {ok:true} | 404
@@ -21,6 +27,7 @@ import type { RelayConfig } from './config.ts';
 import { fromB64, readBytes, toB64 } from './encoding.ts';
 import { ErrorCode, RelayError, badRequest, notFound } from './errors.ts';
 import type { RelayStore } from './store.ts';
+import { readToken, type TokenAuthority } from './tokens.ts';
 
 const enc = new TextEncoder();
 const INVITE_LABEL = enc.encode('microchat invite v1');
@@ -44,6 +51,7 @@ export class Invites {
   constructor(
     private readonly store: RelayStore,
     private readonly config: RelayConfig,
+    private readonly tokens: TokenAuthority,
     private readonly now: () => number,
   ) {}
 
@@ -63,12 +71,20 @@ export class Invites {
       throw badRequest(`expiresAt: expected unix seconds within ${this.config.inviteMaxTtlSeconds} s from now`);
     }
     if (typeof b.oneTime !== 'boolean') throw badRequest('oneTime: expected a boolean');
-    const stored = await this.store.putInvite(labelledHash(INVITE_LABEL, inviteId), {
-      writeKeyHash: this.writeKeyHash(b),
-      ciphertext: this.ciphertext(b),
-      expiresAt,
-      oneTime: b.oneTime,
-    });
+    const writeKeyHash = this.writeKeyHash(b);
+    const ciphertext = this.ciphertext(b);
+    const spend = await this.tokens.verify(readToken(b));
+    // Spend first: a replayed token must not eat into the global caps.
+    if (!(await this.store.spend(spend))) throw new RelayError(ErrorCode.tokenSpent, 'token already spent');
+    const day = Math.floor(now / 86_400);
+    const dayEnd = (day + 1) * 86_400 + 60;
+    if (
+      !(await this.store.consumeQuota(`invite-bytes:${day}`, ciphertext.length, this.config.inviteUploadBytesPerDay, dayEnd)) ||
+      !(await this.store.consumeQuota(`invites:${day}`, 1, this.config.inviteUploadsPerDay, dayEnd))
+    ) {
+      throw new RelayError(ErrorCode.quotaExceeded, 'invite limit reached for today; try again tomorrow');
+    }
+    const stored = await this.store.putInvite(labelledHash(INVITE_LABEL, inviteId), { writeKeyHash, ciphertext, expiresAt, oneTime: b.oneTime });
     if (!stored) throw new RelayError(ErrorCode.conflict, 'invite id already in use');
   }
 

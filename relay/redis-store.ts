@@ -329,15 +329,17 @@ redis.call('HSET', KEYS[1], 'c', ARGV[3])
 return 1`,
   readInvite: `
 local v = redis.call('HMGET', KEYS[1], 'c', 'e', 'o')
-if not v[1] or tonumber(v[2]) <= tonumber(ARGV[2]) then return false end
+if not v[1] or v[1] == '' or tonumber(v[2]) <= tonumber(ARGV[2]) then return false end
 if v[3] == '1' then
-  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 'c', '', 'w', '')
   return {v[1], 1}
 end
 return {v[1], 0}`,
   deleteInvite: `
-if redis.call('HGET', KEYS[1], 'w') ~= ARGV[2] then return 0 end
-return redis.call('DEL', KEYS[1])`,
+local w = redis.call('HGET', KEYS[1], 'w')
+if not w or w == '' or w ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'c', '', 'w', '')
+return 1`,
   // Messages whose expiry passed: their inbox entries, recipients, payload and queue entry.
   sweepMessages: `
 local P = ARGV[1]

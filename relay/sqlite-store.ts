@@ -278,9 +278,12 @@ export class SqliteStore implements RelayStore {
         'INSERT OR IGNORE INTO invites (invite_hash, write_key_hash, ciphertext, expires_at, one_time) VALUES (?, ?, ?, ?, ?)',
       ),
       updInvite: p('UPDATE invites SET ciphertext = ? WHERE invite_hash = ? AND write_key_hash = ? AND expires_at > ?'),
-      getInvite: p('SELECT ciphertext, one_time FROM invites WHERE invite_hash = ? AND expires_at > ?'),
-      delInvite: p('DELETE FROM invites WHERE invite_hash = ?'),
-      delInviteWithKey: p('DELETE FROM invites WHERE invite_hash = ? AND write_key_hash = ?'),
+      getInvite: p('SELECT ciphertext, one_time FROM invites WHERE invite_hash = ? AND expires_at > ? AND length(ciphertext) > 0'),
+      // A deleted invite stays as a tombstone (no ciphertext, no write key) until it expires, so its id cannot be re-created.
+      delInvite: p("UPDATE invites SET ciphertext = X'', write_key_hash = '' WHERE invite_hash = ?"),
+      delInviteWithKey: p(
+        "UPDATE invites SET ciphertext = X'', write_key_hash = '' WHERE invite_hash = ? AND write_key_hash = ? AND length(ciphertext) > 0",
+      ),
       sweepSessions: p('DELETE FROM sessions WHERE expires_at <= ?'),
       sweepCeremonies: p('DELETE FROM ceremonies WHERE expires_at <= ?'),
       sweepQuotas: p('DELETE FROM quotas WHERE expires_at <= ?'),

@@ -76,7 +76,7 @@ export interface NewMessage {
 }
 
 /**
- * An invite: a GroupInfo encrypted under a key that only the invite link
+ * An invite: a GroupInfo encrypted under a key that only the invite code
  * carries, published so an invitee can join by external commit while nobody
  * else is online. Known by the hash of its id; writable with a key held as a hash.
  */
@@ -169,13 +169,17 @@ export interface RelayStore {
   ack(mailboxId: string, messageIds: string[]): Promise<number>;
 
   // Invites, known by hash of the invite id.
-  /** Stores a new invite; false when the id is taken. */
+  /** Stores a new invite; false when the id is taken (a deleted invite's id stays taken until its expiry). */
   putInvite(inviteHash: string, invite: StoredInvite): Promise<boolean>;
   /** Replaces the ciphertext of a live invite whose write key hash matches; false otherwise. */
   updateInvite(inviteHash: string, writeKeyHash: string, ciphertext: Uint8Array, now: number): Promise<boolean>;
   /** The ciphertext of a live invite (a one-time invite is deleted by this read), or null. */
   readInvite(inviteHash: string, now: number): Promise<Uint8Array | null>;
-  /** Deletes an invite whose write key hash matches; false otherwise. */
+  /**
+   * Deletes the ciphertext of a live invite whose write key hash matches, keeping a
+   * tombstone (id hash and expiry, no write key) until it expires; false otherwise.
+   * A one-time invite's first read leaves the same tombstone.
+   */
   deleteInvite(inviteHash: string, writeKeyHash: string): Promise<boolean>;
 
   /** Deletes everything expired (invites included). */

@@ -5,9 +5,10 @@
  *
  *   text    {v:1, t:'text',   id, text, at}
  *   rename  {v:1, t:'rename', id, name, at}        the conversation's new name
- *   invite  {v:1, t:'invite', id, at, inviteId, key, writeKey, expiresAt, oneTime}
+ *   invite  {v:1, t:'invite', id, at, inviteId, key, writeKey, signingKey, expiresAt, oneTime}
  *           shares a live invite so every member republishes the GroupInfo
- *           under it after each epoch (joins work with the inviter offline)
+ *           under it after each epoch (joins work with the inviter offline),
+ *           signed with the invite's signing key (see invite.ts)
  *   close   {v:1, t:'close',  id, at}              the conversation was deleted
  *   tokenkey {v:1, t:'tokenkey', id, at, keyId, acceptUntil, reply}
  *           the sealed-sender token key the sender holds this period, so
@@ -28,7 +29,7 @@ import { LIMITS } from './protocol.ts';
 export type AppMessage =
   | { v: 1; t: 'text'; id: string; text: string; at: number }
   | { v: 1; t: 'rename'; id: string; name: string; at: number }
-  | { v: 1; t: 'invite'; id: string; at: number; inviteId: string; key: string; writeKey: string; expiresAt: number; oneTime: boolean }
+  | { v: 1; t: 'invite'; id: string; at: number; inviteId: string; key: string; writeKey: string; signingKey: string; expiresAt: number; oneTime: boolean }
   | { v: 1; t: 'close'; id: string; at: number }
   | { v: 1; t: 'tokenkey'; id: string; at: number; keyId: string; acceptUntil: number; reply: boolean }
   | { v: 1; t: 'profile'; id: string; name: string; at: number }
@@ -69,9 +70,11 @@ export function parseAppMessage(bytes: Uint8Array): AppMessage | null {
       const inviteId = str('inviteId', 22);
       const key = str('key', 43);
       const writeKey = str('writeKey', 43);
+      const signingKey = str('signingKey', 43);
       if (inviteId === null || !/^[A-Za-z0-9_-]{22}$/.test(inviteId) || key === null || !KEY.test(key) || writeKey === null || !KEY.test(writeKey)) return null;
+      if (signingKey === null || !KEY.test(signingKey)) return null;
       if (typeof r.expiresAt !== 'number' || !Number.isSafeInteger(r.expiresAt) || typeof r.oneTime !== 'boolean') return null;
-      return { ...base, t: 'invite', inviteId, key, writeKey, expiresAt: r.expiresAt, oneTime: r.oneTime };
+      return { ...base, t: 'invite', inviteId, key, writeKey, signingKey, expiresAt: r.expiresAt, oneTime: r.oneTime };
     }
     case 'close':
       return { ...base, t: 'close' };

@@ -723,7 +723,7 @@ export class BackgroundApp {
     'conversation.delete': async ({ conversationId }) => (await this.needChat().delete(conversationId), null),
     'invite.create': async ({ conversationId, mode, expiresInHours }) => this.needChat().createInvite(conversationId, mode, expiresInHours),
     'invite.join': async ({ link }) => ({ conversationId: await this.needChat().join(link) }),
-    'invite.list': async ({ conversationId }) => ({ invites: this.needChat().listInvites(conversationId) }),
+    'invite.list': async ({ conversationId }) => this.needChat().listInvites(conversationId),
     'invite.revoke': async ({ conversationId, inviteId }) => (await this.needChat().revokeInvite(conversationId, inviteId), null),
     'messages.page': async ({ conversationId, beforeSeq, limit }) => this.needChat().page(conversationId, beforeSeq, limit),
     'message.send': async ({ conversationId, text }) => this.reconnectingNow(await this.needChat().sendText(conversationId, text)),

@@ -23,8 +23,9 @@
  * relay payload recorded in the same transaction that applied it; the relay
  * is acknowledged only after that transaction commits.
  *
- * Invites: see invite.ts. Every member re-publishes the encrypted GroupInfo
- * of each new epoch under every live invite it knows of.
+ * Invites: see invite.ts. Every member re-publishes the encrypted, signed
+ * GroupInfo of each new epoch under every live invite it knows of; a Commit
+ * that removes someone revokes them all (invite-revocation.ts).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { CipherSuite } from '../crypto/provider.ts';
@@ -51,7 +52,8 @@ import { encodeAppMessage, parseAppMessage, type AppMessage } from './app-messag
 import { fromB64, randomBytes, randomId, toB64 } from './b64.ts';
 import { ChatStore, type ConversationMeta, type MessageRecord, type OutboxEntry, type PendingCommit, type Transition } from './chat-store.ts';
 import type { Database } from './db.ts';
-import { formatInviteLink, openInvite, parseInviteLink, sealInvite, type InviteContent } from './invite.ts';
+import { formatInviteLink, newInviteSigningKey, openInvite, parseInviteLink, sealInvite, type InviteContent } from './invite.ts';
+import { membershipShrank, revokeAtRelay } from './invite-revocation.ts';
 import {
   ChannelError,
   ErrorCode,
@@ -618,11 +620,22 @@ export class ChatService {
       const p: PendingCommit = { hash: hashOf(payload), baseEpoch: Number(state.context.epoch), state: r.state };
       await this.apply({ pending: [{ id, value: p }] });
       const queue = fromB64(meta.queue)!;
+      const revoke = membershipShrank(state, r.state) ? meta.invites : [];
       // Posted with this epoch's capability; the relay swaps in the next one as it stores the Commit.
-      return { payload, hash: p.hash, queue, cap: queueCapability(state), rotateTo: capabilityHash(queue, queueCapability(r.state)) };
+      return { payload, hash: p.hash, queue, cap: queueCapability(state), rotateTo: capabilityHash(queue, queueCapability(r.state)), revoke };
     });
     const confirmed = this.waitConfirmed(prepared.hash, this.deps.confirmTimeoutMs ?? 20_000);
     confirmed.catch(() => undefined);
+    try {
+      // A removal revokes the open invites before the Commit is posted (see invite-revocation.ts).
+      if (prepared.revoke.length > 0) await revokeAtRelay(this.deps.api(), prepared.revoke);
+    } catch (err) {
+      await this.serial(async () => {
+        if (this.pending.get(id)?.hash === prepared.hash) await this.apply({ pending: [{ id, value: null }] });
+      });
+      this.settle(prepared.hash, relayProblem(err, 'revoking the invites'));
+      throw relayProblem(err, 'revoking the invites');
+    }
     try {
       await this.deps.wallet().spend((token) => this.deps.api().send(prepared.queue, prepared.cap, token, prepared.payload, prepared.rotateTo));
     } catch (err) {
@@ -754,7 +767,14 @@ export class ChatService {
         next.lastActivity = Date.now();
       } else if (app?.t === 'invite') {
         if (!next.invites.some((i) => i.inviteId === app.inviteId)) {
-          next.invites.push({ inviteId: app.inviteId, key: app.key, writeKey: app.writeKey, expiresAt: app.expiresAt, oneTime: app.oneTime });
+          next.invites.push({
+            inviteId: app.inviteId,
+            key: app.key,
+            writeKey: app.writeKey,
+            signingKey: app.signingKey,
+            expiresAt: app.expiresAt,
+            oneTime: app.oneTime,
+          });
         }
       } else if (app?.t === 'tokenkey') {
         afterwards = () => void this.onTokenKey(id, sender.memberId, app);
@@ -794,7 +814,9 @@ export class ChatService {
         next.memberMailboxes = pruneMailboxes(next.memberMailboxes, removedLeaves(state, processed.state));
         // Newcomers cannot read what was said before they came: tell them where we listen, and our name.
         const joinedNow = someoneJoined(state, processed.state);
+        const revoked = this.dropInvitesIfShrank(next, state, processed.state);
         afterwards = () => {
+          if (revoked.length > 0) void revokeAtRelay(this.deps.api(), revoked).catch(() => undefined);
           void this.publishInvites(id);
           if (joinedNow) void this.announceMailbox(id);
           if (joinedNow) this.announceSoon(id);
@@ -865,6 +887,8 @@ export class ChatService {
     const joining = meta.status === 'joining';
     const before = joining ? undefined : await this.group(id).catch(() => undefined);
     const records = this.describeEpochChange(next, before, p.state, false, { id: ownMemberId(p.state), label: 'You' });
+    // Revoked at the relay before the Commit went out; again here for an invite made meanwhile (a 404 is fine).
+    const revoked = before === undefined ? [] : this.dropInvitesIfShrank(next, before, p.state);
     next.lastUpdate = Date.now();
     if (joining) {
       next.status = 'active';
@@ -881,6 +905,7 @@ export class ChatService {
     for (const mb of unregister) void this.deps.api().unregisterQueue(fromB64(next.queue)!, cap, mb).catch(() => undefined);
     if (joining || (before !== undefined && someoneJoined(before, p.state))) void this.announceMailbox(id);
     void this.refreshOutbox(id);
+    if (revoked.length > 0) void revokeAtRelay(this.deps.api(), revoked).catch(() => undefined);
     void this.publishInvites(id);
     if (p.state.pendingProposals.length > 0) this.commitSoon(id);
     if (joining) void this.announceTokenKey(id, false);
@@ -989,36 +1014,52 @@ export class ChatService {
     const inviteId = randomId();
     const key = randomBytes(32);
     const writeKey = randomBytes(32);
+    const { signingKey, verifyKey } = newInviteSigningKey();
     // A minute short of the longest the relay allows (30 days), so clock skew cannot push it over.
     const expiresAt = nowS() + Math.min(expiresInHours * 3600, 30 * 86_400 - 60);
     const groupInfo = encodeMessage(await exportGroupInfo(state));
-    const ciphertext = sealInvite(key, inviteId, { groupInfo, queue: fromB64(meta.queue)!, capability: queueCapability(state), name: meta.name });
+    const ciphertext = sealInvite(key, inviteId, { groupInfo, queue: fromB64(meta.queue)!, capability: queueCapability(state), name: meta.name }, signingKey);
     try {
-      await this.deps.api().createInvite({ inviteId, writeKey, ciphertext, expiresAt, oneTime: mode === 'one-time' });
+      // Storing an invite costs a sealed-sender token, like a message: bounded per account, unlinkable to it.
+      const oneTime = mode === 'one-time';
+      await this.deps.wallet().spend((token) => this.deps.api().createInvite({ inviteId, writeKey, ciphertext, expiresAt, oneTime, token }));
     } catch (err) {
       throw relayProblem(err, 'creating an invite');
     }
-    const invite = { inviteId, key: toB64(key), writeKey: toB64(writeKey), expiresAt, oneTime: mode === 'one-time' };
+    const invite = { inviteId, key: toB64(key), writeKey: toB64(writeKey), signingKey: toB64(signingKey), expiresAt, oneTime: mode === 'one-time' };
     const republish = await this.serial(async () => {
       const m = this.metas.get(id);
-      if (m !== undefined) await this.apply({ metas: [{ ...m, invites: [...m.invites, invite] }] });
+      if (m !== undefined) await this.apply({ metas: [{ ...m, invites: [...m.invites, invite], invitesRevoked: false }] });
       // The epoch moved on while the relay was storing the blob: publish the current GroupInfo.
       return this.groups.get(id)?.context.epoch !== state.context.epoch;
     });
     if (republish) await this.publishInvites(id);
     // Let the other members keep the invite's GroupInfo current too.
     void this.sendApp(id, { v: 1, t: 'invite', id: randomId(), at: Date.now(), ...invite }).catch(() => undefined);
-    return { link: formatInviteLink({ relayUrl: this.deps.identity().relayUrl, inviteId, key }), expiresAt: expiresAt * 1000, inviteId };
+    return { link: formatInviteLink({ relayUrl: this.deps.identity().relayUrl, inviteId, key, verifyKey }), expiresAt: expiresAt * 1000, inviteId };
   }
 
-  /** The conversation's invites that have not expired, newest first (the links' keys stay here). */
-  listInvites(id: string): InviteView[] {
+  /**
+   * The conversation's invites that have not expired, newest first (the links' keys stay here),
+   * and whether the earlier ones were revoked because the membership changed.
+   */
+  listInvites(id: string): { invites: InviteView[]; revoked: boolean } {
     const meta = this.activeMeta(id);
     const now = nowS();
-    return meta.invites
+    const invites = meta.invites
       .filter((i) => i.expiresAt > now)
       .map((i) => ({ inviteId: i.inviteId, mode: i.oneTime ? ('one-time' as const) : ('expiring' as const), expiresAt: i.expiresAt * 1000 }))
       .reverse();
+    return { invites, revoked: meta.invitesRevoked === true };
+  }
+
+  /** A Commit removed someone: forget the open invites (the caller deletes them at the relay). Returns them. */
+  private dropInvitesIfShrank(next: ConversationMeta, before: GroupState, after: GroupState): ConversationMeta['invites'] {
+    if (!membershipShrank(before, after) || next.invites.length === 0) return [];
+    const dropped = next.invites;
+    next.invites = [];
+    next.invitesRevoked = true;
+    return dropped;
   }
 
   /**
@@ -1053,11 +1094,13 @@ export class ChatService {
     const gone: string[] = [];
     await Promise.all(
       meta.invites.map(async (inv) => {
-        if (inv.expiresAt <= nowS()) {
+        // Unsigned invites (made before blobs were signed) cannot be checked by a joiner: forget them.
+        if (inv.expiresAt <= nowS() || inv.signingKey === undefined) {
           gone.push(inv.inviteId);
           return;
         }
-        const ct = sealInvite(fromB64(inv.key)!, inv.inviteId, { groupInfo, queue: fromB64(meta.queue)!, capability, name: meta.name });
+        const content = { groupInfo, queue: fromB64(meta.queue)!, capability, name: meta.name };
+        const ct = sealInvite(fromB64(inv.key)!, inv.inviteId, content, fromB64(inv.signingKey)!);
         try {
           await this.deps.api().updateInvite(inv.inviteId, fromB64(inv.writeKey)!, ct);
         } catch (err) {
@@ -1074,7 +1117,7 @@ export class ChatService {
   }
 
   /** Fetch and open an invite blob; a 404 means expired, used, or never existed. */
-  private async fetchInvite(inviteId: string, key: Uint8Array): Promise<{ content: InviteContent; gi: MLSMessage & { wireFormat: typeof WireFormat.groupInfo } }> {
+  private async fetchInvite(inviteId: string, key: Uint8Array, verifyKey: Uint8Array): Promise<{ content: InviteContent; gi: MLSMessage & { wireFormat: typeof WireFormat.groupInfo } }> {
     let blob: Uint8Array;
     try {
       blob = await this.deps.api().getInvite(inviteId);
@@ -1084,7 +1127,7 @@ export class ChatService {
       }
       throw relayProblem(err, 'joining');
     }
-    const content = openInvite(key, inviteId, blob);
+    const content = openInvite(key, inviteId, blob, verifyKey);
     let gi: MLSMessage;
     try {
       gi = decodeMessage(content.groupInfo);
@@ -1135,7 +1178,7 @@ export class ChatService {
       if (listening) this.deps.onMailbox?.({ removed: mailbox.mailboxId });
       void api.deleteMailbox(mailbox).catch(() => undefined);
     };
-    let { content, gi } = await this.fetchInvite(l.inviteId, l.key).catch((err: unknown) => {
+    let { content, gi } = await this.fetchInvite(l.inviteId, l.key, l.verifyKey).catch((err: unknown) => {
       abandon();
       throw err;
     });
@@ -1155,7 +1198,7 @@ export class ChatService {
       if (isStale(err)) throw new ChannelError(ErrorCode.Unavailable, JOIN_CONFLICT, { cause: err });
       throw relayProblem(err, 'joining');
     }
-    const fresher = await this.fetchInvite(l.inviteId, l.key).catch(() => undefined);
+    const fresher = await this.fetchInvite(l.inviteId, l.key, l.verifyKey).catch(() => undefined);
     if (fresher !== undefined && toB64(fresher.gi.groupInfo.groupContext.groupId) === id) ({ content, gi } = fresher);
 
     const suite = getCipherSuite(gi.groupInfo.groupContext.cipherSuite);
@@ -1221,6 +1264,8 @@ export class ChatService {
       return { sent: await leaveGroup(state), cap: queueCapability(state) };
     });
     const payload = encodeMessage(sent.message);
+    // Leaving shrinks the membership: revoke the open invites first (whoever commits our leaving does it too).
+    await revokeAtRelay(this.deps.api(), meta.invites).catch(() => undefined);
     try {
       await this.serial(() => this.apply({ seen: [hashOf(payload)] }));
       await this.deps.wallet().spend((token) => this.deps.api().send(queue, cap, token, payload));

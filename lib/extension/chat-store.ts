@@ -18,6 +18,8 @@ export interface InviteRecord {
   inviteId: string;
   key: string;
   writeKey: string;
+  /** The invite's Ed25519 signing key (base64url seed); records made before invites were signed lack it and are dropped. */
+  signingKey?: string;
   /** Unix seconds. */
   expiresAt: number;
   oneTime: boolean;
@@ -37,6 +39,8 @@ export interface ConversationMeta {
   epoch: number;
   lastMessage?: { preview: string; senderName: string; fromSelf: boolean };
   invites: InviteRecord[];
+  /** The open invites were revoked because a member was removed or left; cleared by the next invite made. */
+  invitesRevoked?: boolean;
   /**
    * This conversation's own mailbox on the relay. One mailbox per conversation,
    * so the relay's registrations (queue → mailbox) do not link one person's

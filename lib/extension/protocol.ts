@@ -165,7 +165,8 @@ export interface RequestMap {
     result: { link: string; expiresAt: number; inviteId: string };
   };
   'invite.join': { params: { link: string }; result: { conversationId: string } };
-  'invite.list': { params: { conversationId: string }; result: { invites: InviteView[] } };
+  /** `revoked`: earlier invites were revoked because a member was removed or left. */
+  'invite.list': { params: { conversationId: string }; result: { invites: InviteView[]; revoked: boolean } };
   'invite.revoke': { params: { conversationId: string; inviteId: string }; result: null };
 
   'messages.page': { params: { conversationId: string; beforeSeq: number | null; limit: number }; result: MessagePage };

@@ -277,13 +277,21 @@ export class RelayApi {
   }
 
   // -- invite blobs ---------------------------------------------------------
-  //   POST   /v1/invites            {inviteId, writeKey, ciphertext, expiresAt, oneTime} → {ok:true} | 409
+  //   POST   /v1/invites            {inviteId, writeKey, ciphertext, expiresAt, oneTime, token} → {ok:true} | 409
   //   PUT    /v1/invites/<inviteId> {writeKey, ciphertext}                              → 200 | 404
   //   GET    /v1/invites/<inviteId>                                                     → {ciphertext} | 404
   //   DELETE /v1/invites/<inviteId> {writeKey}                                          → 200 | 404
 
-  async createInvite(p: { inviteId: string; writeKey: Uint8Array; ciphertext: Uint8Array; expiresAt: number; oneTime: boolean }): Promise<void> {
+  async createInvite(p: {
+    inviteId: string;
+    writeKey: Uint8Array;
+    ciphertext: Uint8Array;
+    expiresAt: number;
+    oneTime: boolean;
+    token: WireToken;
+  }): Promise<void> {
     await this.call('POST', '/v1/invites', {
+      token: { ...p.token },
       inviteId: p.inviteId,
       writeKey: toB64(p.writeKey),
       ciphertext: toB64(p.ciphertext),

@@ -51,7 +51,7 @@ describe('Conversation list and conversation', () => {
     expect(bg.callsOf('conversation.create')).toEqual([{ name: 'Trip' }]);
   });
 
-  it('joins with a pasted link and shows the background’s refusal', async () => {
+  it('joins with a pasted code and shows the background’s refusal', async () => {
     const { bg, view } = fakeView();
     bg.on('invite.join', ({ link }) => {
       if (link.includes('bad')) throw new Error('This invite has expired.');
@@ -59,7 +59,7 @@ describe('Conversation list and conversation', () => {
     });
     const { getByTestId, findByTestId } = render(App, { view });
     const input = getByTestId('join-link-input') as HTMLInputElement;
-    input.value = 'https://relay.example.org/join#bad';
+    input.value = 'microchat:join?bad';
     await fireEvent.input(input);
     await fireEvent.click(getByTestId('join-submit'));
     expect((await findByTestId('join-error')).textContent).toContain('expired');

@@ -5,7 +5,6 @@ import SidePanel from '@/entrypoints/sidepanel/App.svelte';
 import { takeOpenRequest } from '@/lib/view/open-request.ts';
 import { appState, conversation } from './support/fixtures.ts';
 import { fakeView } from './support/fake-background.ts';
-import { ChannelError, ErrorCode } from '@/lib/extension/protocol.ts';
 
 describe('Popup', () => {
   it('lists conversations with unread counts and opens the side panel on the one clicked', async () => {
@@ -61,36 +60,13 @@ describe('Settings', () => {
   });
 });
 
-describe('Popup on an opened invite link', () => {
-  const link = 'http://127.0.0.1:8787/join#i=AAAAAAAAAAAAAAAAAAAAAA&k=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
-
-  it('offers to join, sends the link to the background and opens the joined conversation', async () => {
+describe('Popup and invites', () => {
+  it('offers no join from the active tab: invite codes are only pasted in the panel', async () => {
     const { bg, view } = fakeView({ conversations: [] });
-    bg.on('invite.join', () => ({ conversationId: 'joined1' }));
-    const openPanel = vi.fn(async () => undefined);
-    const close = vi.spyOn(window, 'close').mockImplementation(() => undefined);
-    const { findByTestId } = render(Popup, { view, openPanel, tabUrl: async () => link });
-    await fireEvent.click(await findByTestId('popup-join'));
-    await waitFor(() => expect(openPanel).toHaveBeenCalledOnce());
-    expect(bg.callsOf('invite.join')).toEqual([{ link }]);
-    expect(takeOpenRequest()).toBe('joined1');
-    close.mockRestore();
-  });
-
-  it('shows the background\'s error when the invite cannot be used', async () => {
-    const { bg, view } = fakeView({ conversations: [] });
-    bg.on('invite.join', () => {
-      throw new ChannelError(ErrorCode.InvalidInput, 'This invite has expired or was already used.');
-    });
-    const { findByTestId } = render(Popup, { view, openPanel: vi.fn(), tabUrl: async () => link });
-    await fireEvent.click(await findByTestId('popup-join'));
-    expect((await findByTestId('popup-join-error')).textContent).toContain('expired');
-  });
-
-  it('says nothing about invites on other pages', async () => {
-    const { view } = fakeView({ conversations: [] });
-    const { queryByTestId, findByText } = render(Popup, { view, openPanel: vi.fn(), tabUrl: async () => 'https://example.com/join' });
-    await findByText(/No conversations yet/);
+    const { queryByTestId, findByText } = render(Popup, { view, openPanel: vi.fn() });
+    await findByText(/join with an invite code/);
     expect(queryByTestId('popup-invite')).toBeNull();
+    expect(queryByTestId('popup-join')).toBeNull();
+    expect(bg.callsOf('invite.join')).toEqual([]);
   });
 });

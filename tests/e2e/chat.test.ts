@@ -117,7 +117,7 @@ describe('chat end to end: three people, a real relay, one profile each', () => 
     await shot(alice, '01c-created');
 
     const bobLink = await createInvite(alice, 'one-time', 'chat-01d-invite-link-alice');
-    expect(bobLink).toMatch(/#/); // the key travels in the fragment
+    expect(bobLink).toMatch(/^microchat:join\?/); // a code to paste, not a web address a relay page could read
     expect(await joinByLink(bob, bobLink)).toBe(conversationId);
     await shot(bob, '01e-joined');
 

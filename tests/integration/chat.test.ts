@@ -1,6 +1,6 @@
 // The background's chat, end to end over a real relay process: three devices
 // (real BackgroundApp, fake-indexeddb, `ws`) onboard with passkeys, create a
-// conversation, invite by link, join by external commit, exchange MLS
+// conversation, invite by pasted code, join by external commit, exchange MLS
 // messages, remove a member, go offline and come back, restart from disk.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumpRelayDatabase, startRelay, type RelayProcess } from '../support/relay-process.ts';
@@ -55,7 +55,8 @@ describe('chat over a real relay', () => {
     expect(a.app.snapshot.conversations[0]).toMatchObject({ id: conv, name: 'Trip', status: 'active', memberCount: 1 });
 
     const once = await a.app.handlers['invite.create']({ conversationId: conv, mode: 'one-time', expiresInHours: 24 });
-    expect(once.link).toMatch(new RegExp(`^${relay.url}/join#i=[A-Za-z0-9_-]{22}&k=[A-Za-z0-9_-]{43}$`));
+    const relayParam = encodeURIComponent(relay.url).replace(/[.]/g, '\\.');
+    expect(once.link).toMatch(new RegExp(`^microchat:join\\?r=${relayParam}&i=[A-Za-z0-9_-]{22}&k=[A-Za-z0-9_-]{43}&v=[A-Za-z0-9_-]{43}$`));
     expect((await b.app.handlers['invite.join']({ link: once.link })).conversationId).toBe(conv);
     // One-time: the link cannot be used again.
     await expect(c.app.handlers['invite.join']({ link: once.link })).rejects.toMatchObject({ code: 'not-found' });

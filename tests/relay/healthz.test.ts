@@ -62,17 +62,13 @@ describe('relay graceful stop', () => {
 });
 
 describe('relay invite landing page', () => {
-  it('serves /join as a static page that says how to join, with a strict CSP and no referrer', async () => {
+  it('is gone: /join is a 404 like any unknown path, so no relay page ever holds an invite code', async () => {
     const relay = await startRelay();
     try {
       const res = await fetch(`${relay.url}/join`);
-      expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toContain('text/html');
-      expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
-      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
-      const html = await res.text();
-      expect(html).toContain('Join conversation');
-      expect(html).not.toContain('<script');
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).not.toContain('text/html');
+      expect(await res.text()).toEqual(await (await fetch(`${relay.url}/no-such-page`)).text());
     } finally {
       await relay.stop();
     }

@@ -1,12 +1,13 @@
 // Invites against a real relay process: an encrypted GroupInfo published under
 // an invite id, replaced by members holding the write key, read once (one-time)
-// or until expiry, deleted on revocation, gone from the database files after
-// deletion, and the same 404 for unknown, expired or wrong-key requests.
+// or until expiry, deleted on revocation (leaving a tombstone), gone from the
+// database files after deletion, and the same 404 for unknown, expired or
+// wrong-key requests. Creating one costs a sealed-sender token.
 import { readFileSync } from 'node:fs';
 import { webcrypto } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORE_KINDS, startRelayOn, type StoreRelay } from './support/stores.ts';
-import { RelayClient } from './support/client.ts';
+import { RelayClient, type WireToken } from './support/client.ts';
 import { b64u } from './support/soft-authenticator.ts';
 
 const rand = (n: number): string => b64u(webcrypto.getRandomValues(new Uint8Array(n)));
@@ -22,6 +23,7 @@ function canary(label: string, size: number): Uint8Array {
 describe.each(STORE_KINDS)('relay invites (%s store)', (kind) => {
   let relay: StoreRelay;
   let c: RelayClient;
+  let tokens: WireToken[];
 
   beforeAll(async () => {
     relay = await startRelayOn(kind, {
@@ -29,6 +31,7 @@ describe.each(STORE_KINDS)('relay invites (%s store)', (kind) => {
       redisArgs: ['--redis-aof-rewrite-interval-seconds', '0'],
     });
     c = new RelayClient(relay.url);
+    tokens = await c.tokens((await c.register()).session, 40);
   });
   afterAll(async () => {
     await relay.stop();
@@ -36,7 +39,7 @@ describe.each(STORE_KINDS)('relay invites (%s store)', (kind) => {
 
   const create = (over: Record<string, unknown> = {}) => {
     const invite = { inviteId: rand(16), writeKey: rand(32), ciphertext: rand(300), expiresAt: nowS() + 3600, oneTime: false, ...over };
-    return { invite, answer: c.post('/v1/invites', invite) };
+    return { invite, answer: c.post('/v1/invites', { token: tokens.pop(), ...invite }) };
   };
 
   it('publishes, replaces with the write key, and serves until deleted', async () => {
@@ -62,8 +65,9 @@ describe.each(STORE_KINDS)('relay invites (%s store)', (kind) => {
     const path = `/v1/invites/${invite.inviteId}`;
     expect((await c.call('GET', path)).status).toBe(200);
     expect((await c.call('GET', path)).status).toBe(404);
-    // Nor can a member resurrect it.
+    // Nor can a member resurrect it, by replacing or by creating it again.
     expect((await c.call('PUT', path, { writeKey: invite.writeKey, ciphertext: rand(10) })).status).toBe(404);
+    expect((await c.post('/v1/invites', { token: tokens.pop(), ...invite })).status).toBe(409);
   });
 
   it('answers the same 404 for a wrong write key as for an unknown invite, and changes nothing', async () => {
@@ -81,7 +85,7 @@ describe.each(STORE_KINDS)('relay invites (%s store)', (kind) => {
   it('refuses a taken id, bad fields, oversize ciphertext and far expiries with typed errors', async () => {
     const { invite, answer } = create();
     await answer;
-    const again = await c.post('/v1/invites', invite);
+    const again = await c.post('/v1/invites', { token: tokens.pop(), ...invite });
     expect(again.status).toBe(409);
     expect(code(again.body)).toBe('conflict');
     for (const over of [

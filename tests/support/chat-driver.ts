@@ -108,7 +108,7 @@ export async function createConversation(user: ChatUser<UserBrowser>, name: stri
   return (await view!.evaluate((el) => el.getAttribute('data-conversation-id'))) ?? '';
 }
 
-/** In the open conversation: make an invite link. */
+/** In the open conversation: make an invite code and copy it from the dialog. */
 export async function createInvite(user: ChatUser<UserBrowser>, mode: 'one-time' | 'expiring', shotName?: string): Promise<string> {
   const { page } = user;
   await page.click('[data-testid="invite-button"]');
@@ -123,7 +123,7 @@ export async function createInvite(user: ChatUser<UserBrowser>, mode: 'one-time'
   return link;
 }
 
-/** From the conversation list: paste a link and join; waits until the conversation is open and active. */
+/** From the conversation list: paste an invite code and join (the documented flow); waits until the conversation is open and active. */
 export async function joinByLink(user: ChatUser<UserBrowser>, link: string): Promise<string> {
   const { page } = user;
   await showList(user);

@@ -2,7 +2,7 @@
 // format inside MLS, invite links and blobs, and the safety-code format.
 import { describe, expect, it } from 'vitest';
 import { encodeAppMessage, parseAppMessage } from '../../lib/extension/app-messages.ts';
-import { formatInviteLink, openInvite, parseInviteLink, sealInvite } from '../../lib/extension/invite.ts';
+import { formatInviteLink, newInviteSigningKey, openInvite, parseInviteLink, sealInvite } from '../../lib/extension/invite.ts';
 import { digitGroups, keyFingerprint, memberIdOf, safetyCode } from '../../lib/extension/safety-code.ts';
 
 const enc = (o: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(o));
@@ -12,7 +12,18 @@ describe('application messages', () => {
     const msgs = [
       { v: 1, t: 'text', id: 'abc', text: 'hi\nthere', at: 5 },
       { v: 1, t: 'rename', id: 'abc', name: 'New', at: 5 },
-      { v: 1, t: 'invite', id: 'abc', at: 5, inviteId: 'A'.repeat(22), key: 'B'.repeat(43), writeKey: 'C'.repeat(43), expiresAt: 9, oneTime: true },
+      {
+        v: 1,
+        t: 'invite',
+        id: 'abc',
+        at: 5,
+        inviteId: 'A'.repeat(22),
+        key: 'B'.repeat(43),
+        writeKey: 'C'.repeat(43),
+        signingKey: 'D'.repeat(43),
+        expiresAt: 9,
+        oneTime: true,
+      },
       { v: 1, t: 'close', id: 'abc', at: 5 },
     ] as const;
     for (const m of msgs) expect(parseAppMessage(encodeAppMessage(m))).toEqual(m);
@@ -28,8 +39,10 @@ describe('application messages', () => {
       { ...base, text: 7 },
       { ...base, text: 'x'.repeat(4001) },
       { v: 1, t: 'rename', id: 'a', name: '   ', at: 1 },
-      { v: 1, t: 'invite', id: 'a', at: 1, inviteId: 'short', key: 'B'.repeat(43), writeKey: 'C'.repeat(43), expiresAt: 9, oneTime: true },
-      { v: 1, t: 'invite', id: 'a', at: 1, inviteId: 'A'.repeat(22), key: 'B'.repeat(42), writeKey: 'C'.repeat(43), expiresAt: 9, oneTime: true },
+      { v: 1, t: 'invite', id: 'a', at: 1, inviteId: 'short', key: 'B'.repeat(43), writeKey: 'C'.repeat(43), signingKey: 'D'.repeat(43), expiresAt: 9, oneTime: true },
+      { v: 1, t: 'invite', id: 'a', at: 1, inviteId: 'A'.repeat(22), key: 'B'.repeat(42), writeKey: 'C'.repeat(43), signingKey: 'D'.repeat(43), expiresAt: 9, oneTime: true },
+      // No signing key: members could not republish a blob joiners can check.
+      { v: 1, t: 'invite', id: 'a', at: 1, inviteId: 'A'.repeat(22), key: 'B'.repeat(43), writeKey: 'C'.repeat(43), expiresAt: 9, oneTime: true },
       [],
       null,
     ]) {
@@ -40,40 +53,59 @@ describe('application messages', () => {
   });
 });
 
-describe('invite links', () => {
+describe('invite codes', () => {
   const key = new Uint8Array(32).fill(7);
   const inviteId = 'AAAAAAAAAAAAAAAAAAAAAA';
+  const { signingKey, verifyKey } = newInviteSigningKey();
+  const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
 
-  it('format and parse: relay origin, invite id and key in the fragment', () => {
-    const link = formatInviteLink({ relayUrl: 'https://relay.example.org', inviteId, key });
-    expect(link).toBe(`https://relay.example.org/join#i=${inviteId}&k=${Buffer.from(key).toString('base64url')}`);
-    expect(parseInviteLink(`  ${link} `)).toEqual({ relayUrl: 'https://relay.example.org', inviteId, key });
+  it('format and parse: a microchat: code with relay origin, invite id, key and verify key, not a web address', () => {
+    const link = formatInviteLink({ relayUrl: 'https://relay.example.org', inviteId, key, verifyKey });
+    expect(link).toBe(`microchat:join?r=https%3A%2F%2Frelay.example.org&i=${inviteId}&k=${b64(key)}&v=${b64(verifyKey)}`);
+    expect(link).not.toMatch(/^https?:/);
+    expect(parseInviteLink(`  ${link} `)).toEqual({ relayUrl: 'https://relay.example.org', inviteId, key, verifyKey });
   });
 
-  it('rejects malformed links', () => {
-    const k = Buffer.from(key).toString('base64url');
+  it('refuses an old-format https link with a clear message: it cannot be verified', () => {
+    expect(() => parseInviteLink(`https://r.example/join#i=${inviteId}&k=${b64(key)}`)).toThrow(/older MicroChat; ask for a new one/);
+    expect(() => parseInviteLink(`http://127.0.0.1:8787/join#i=${inviteId}&k=${b64(key)}`)).toThrow(/older MicroChat/);
+  });
+
+  it('rejects malformed codes', () => {
+    const k = b64(key);
+    const v = b64(verifyKey);
+    const r = 'https%3A%2F%2Fr.example';
     for (const bad of [
-      'not a url',
-      `https://r.example/other#i=${inviteId}&k=${k}`,
-      `https://r.example/join?x=1#i=${inviteId}&k=${k}`,
-      `https://r.example/join#i=${inviteId}`,
-      `https://r.example/join#i=short&k=${k}`,
-      `https://r.example/join#i=${inviteId}&k=${k}A`,
-      `javascript://r.example/join#i=${inviteId}&k=${k}`,
+      'not a code',
+      `microchat:join?r=${r}&i=${inviteId}&k=${k}`,
+      `microchat:join?r=${r}&i=short&k=${k}&v=${v}`,
+      `microchat:join?r=${r}&i=${inviteId}&k=${k}A&v=${v}`,
+      `microchat:join?r=${r}&i=${inviteId}&k=${k}&v=${v}A`,
+      `microchat:join?r=https%3A%2F%2Fr.example%2Fpath&i=${inviteId}&k=${k}&v=${v}`,
+      `microchat:join?r=javascript%3Aalert(1)&i=${inviteId}&k=${k}&v=${v}`,
+      `microchat:join?r=${r}&i=${inviteId}&k=${k}&v=${v}&x=1`,
+      `microchat:other?r=${r}&i=${inviteId}&k=${k}&v=${v}`,
     ]) {
-      expect(() => parseInviteLink(bad)).toThrow(/not a MicroChat invite link/);
+      expect(() => parseInviteLink(bad), bad).toThrow(/not a MicroChat invite code/);
     }
   });
 
-  it('blobs open only with the right key and invite id', () => {
+  it('blobs open only with the right key and invite id, and only when signed by the invite key the code names', () => {
     const content = { groupInfo: new Uint8Array([1, 2, 3]), queue: new Uint8Array(32).fill(4), capability: new Uint8Array(32).fill(5), name: 'Trip' };
-    const blob = sealInvite(key, inviteId, content);
-    expect(openInvite(key, inviteId, blob)).toEqual(content);
-    expect(() => openInvite(new Uint8Array(32), inviteId, blob)).toThrow(/could not be opened/);
-    expect(() => openInvite(key, 'BBBBBBBBBBBBBBBBBBBBBB', blob)).toThrow(/could not be opened/);
+    const blob = sealInvite(key, inviteId, content, signingKey);
+    expect(openInvite(key, inviteId, blob, verifyKey)).toEqual(content);
+    expect(() => openInvite(new Uint8Array(32), inviteId, blob, verifyKey)).toThrow(/tampered with/);
+    expect(() => openInvite(key, 'BBBBBBBBBBBBBBBBBBBBBB', blob, verifyKey)).toThrow(/tampered with/);
     const tampered = blob.slice();
     tampered[20]! ^= 1;
-    expect(() => openInvite(key, inviteId, tampered)).toThrow(/could not be opened/);
+    expect(() => openInvite(key, inviteId, tampered, verifyKey)).toThrow(/tampered with/);
+    // Encrypted under the right key, but signed by another invite key.
+    const other = newInviteSigningKey();
+    expect(() => openInvite(key, inviteId, sealInvite(key, inviteId, content, other.signingKey), verifyKey)).toThrow(/tampered with/);
+    // A signature made for another invite id does not carry over.
+    const moved = sealInvite(key, 'BBBBBBBBBBBBBBBBBBBBBB', content, signingKey);
+    expect(() => openInvite(key, 'BBBBBBBBBBBBBBBBBBBBBB', moved, other.verifyKey)).toThrow(/tampered with/);
+    expect(() => openInvite(key, inviteId, blob, new Uint8Array(32))).toThrow(/tampered with/);
   });
 });
 

@@ -400,6 +400,29 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     same(reads.filter((r) => r !== null).length, 1, 'a one-time invite is read once');
   },
 
+  'invites: a deleted or used invite stays a tombstone until its expiry: its id cannot be re-created, updated or read': async ({ a, b, holds }) => {
+    const h = hash();
+    const secret = payload('revoked');
+    await a.putInvite(h, { writeKeyHash: 'wk', ciphertext: secret, expiresAt: later(), oneTime: false });
+    same(await b.deleteInvite(h, 'wk'), true, 'delete');
+    same(await a.putInvite(h, { writeKeyHash: 'wk', ciphertext: payload('again'), expiresAt: later(), oneTime: false }), false, 're-create refused');
+    same(await b.updateInvite(h, 'wk', payload('again'), now()), false, 'update refused');
+    same(await a.readInvite(h, now()), null, 'not served');
+    same(await b.deleteInvite(h, 'wk'), false, 'a second delete finds nothing');
+    check(!(await holds(secret)), 'ciphertext gone');
+    const once = hash();
+    await a.putInvite(once, { writeKeyHash: 'wk', ciphertext: payload('once'), expiresAt: later(), oneTime: true });
+    check((await b.readInvite(once, now())) !== null, 'first read');
+    same(await a.putInvite(once, { writeKeyHash: 'wk', ciphertext: payload('again'), expiresAt: later(), oneTime: true }), false, 'used id refused');
+    const t0 = now();
+    const short = hash();
+    await a.putInvite(short, { writeKeyHash: 'wk', ciphertext: payload('short'), expiresAt: t0 + 1, oneTime: false });
+    same(await a.deleteInvite(short, 'wk'), true, 'delete the short one');
+    await sleep((t0 + 2) * 1000 - Date.now() + 100);
+    await b.sweep(now());
+    same(await a.putInvite(short, { writeKeyHash: 'wk', ciphertext: payload('later'), expiresAt: now() + 60, oneTime: false }), true, 'free again after its expiry');
+  },
+
   'quota buckets, ceremonies, sessions, accounts and token keys': async ({ kind, a, b, holds }) => {
     const bucket = `issue:${id()}:1`;
     same(await a.consumeQuota(bucket, 3, 5, later()), true, 'quota 3/5');
