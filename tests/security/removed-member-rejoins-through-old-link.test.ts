@@ -28,7 +28,8 @@ describe('a removed member rejoins through an old link', () => {
     const { conversationId } = await alice.app.handlers['conversation.create']({ name: 'Trip' });
     const { link } = await alice.app.handlers['invite.create']({ conversationId, mode: 'expiring', expiresInHours: 2 });
     await bob.app.handlers['invite.join']({ link });
-    await waitUntil(async () => (await members(conversationId)).length === 2, 15_000, 'Bob joined');
+    // Bob's display name arrives in his encrypted profile message after the join.
+    await waitUntil(async () => (await members(conversationId)).includes('Bob'), 15_000, 'Bob joined and told his name');
     return { conversationId, link };
   };
 
