@@ -103,7 +103,7 @@ export class Accounts {
       challenge: options.challenge,
       accountId,
       expiresAt: this.now() + this.config.ceremonyTtlSeconds,
-    });
+    }, this.config.maxPendingCeremonies);
     return { ceremonyId, options };
   }
 
@@ -152,7 +152,7 @@ export class Accounts {
       challenge: options.challenge,
       accountId: null,
       expiresAt: this.now() + this.config.ceremonyTtlSeconds,
-    });
+    }, this.config.maxPendingCeremonies);
     return { ceremonyId, options };
   }
 

@@ -85,11 +85,26 @@ export interface SweepResult {
   messages: number;
   sessions: number;
   ceremonies: number;
+  /** Mailboxes dropped because nobody read them for the message TTL. */
+  mailboxes: number;
+}
+
+/**
+ * Storage bounds checked atomically with every stored message. A scope is a
+ * queue (its group messages) or a mailbox (its Welcomes); what counts is
+ * what is still pending (stored and not yet acknowledged by every reader).
+ */
+export interface StorageCaps {
+  maxMessagesPerScope: number;
+  maxBytesPerScope: number;
+  /** Payload bytes of every stored message together. */
+  maxTotalBytes: number;
 }
 
 export interface RelayStore {
   // WebAuthn ceremonies (challenge state between start and finish).
-  putCeremony(id: string, ceremony: Ceremony): Promise<void>;
+  /** Stores a ceremony; when `max` are already pending, the one that expires first is dropped to make room. */
+  putCeremony(id: string, ceremony: Ceremony, max: number): Promise<void>;
   /** Returns and deletes the ceremony (single use); null if unknown or expired. */
   takeCeremony(id: string, now: number): Promise<Ceremony | null>;
 
@@ -128,24 +143,31 @@ export interface RelayStore {
   spend(spend: Spend): Promise<boolean>;
 
   // Mailboxes: anonymous read capabilities.
-  /** Creating a mailbox costs a token, spent atomically. */
-  createMailbox(spend: Spend, mailboxId: string, secretHash: string): Promise<SpendResult<null>>;
+  /**
+   * Creating a mailbox costs a token, spent atomically. `idleUntil`: when the
+   * mailbox is dropped unless it is read before (a coarse expiry, see touchMailbox).
+   */
+  createMailbox(spend: Spend, mailboxId: string, secretHash: string, idleUntil: number): Promise<SpendResult<null>>;
   getMailboxSecretHash(mailboxId: string): Promise<string | null>;
+  /** The mailbox was read (fetch, subscription, ack): it lives until `idleUntil` at least. */
+  touchMailbox(mailboxId: string, idleUntil: number): Promise<void>;
   deleteMailbox(mailboxId: string): Promise<boolean>;
 
   // Group queues, known by hash.
-  registerMailbox(queueHash: string, mailboxId: string, maxPerQueue: number): Promise<SpendResult<null>>;
+  /** 'full' when the queue has `maxPerQueue` mailboxes or the mailbox is on `maxPerMailbox` queues already. */
+  registerMailbox(queueHash: string, mailboxId: string, maxPerQueue: number, maxPerMailbox: number): Promise<SpendResult<null>>;
   unregisterMailbox(queueHash: string, mailboxId: string): Promise<boolean>;
   /** Deletes the queue, its registrations and all its messages. */
   deleteQueue(queueHash: string): Promise<boolean>;
 
   /**
    * Spends the token and stores one message for every mailbox registered to
-   * the queue, atomically. Returns the mailboxes to notify.
+   * the queue, atomically. Returns the mailboxes to notify; 'full' (nothing
+   * spent, nothing stored) when the message would pass a cap.
    */
-  postToQueue(spend: Spend, queueHash: string, message: NewMessage): Promise<SpendResult<string[]>>;
-  /** Spends the token and stores a message (a Welcome) for one mailbox. */
-  postToMailbox(spend: Spend, mailboxId: string, message: NewMessage): Promise<SpendResult<null>>;
+  postToQueue(spend: Spend, queueHash: string, message: NewMessage, caps: StorageCaps): Promise<SpendResult<string[]>>;
+  /** Spends the token and stores a message (a Welcome) for one mailbox; 'full' as postToQueue. */
+  postToMailbox(spend: Spend, mailboxId: string, message: NewMessage, caps: StorageCaps): Promise<SpendResult<null>>;
   /** Pending messages of a mailbox, oldest first (order per queue is preserved). */
   fetchMailbox(mailboxId: string, limit: number, now: number): Promise<StoredMessage[]>;
   /**
@@ -165,7 +187,7 @@ export interface RelayStore {
   /** Deletes an invite whose write key hash matches; false otherwise. */
   deleteInvite(inviteHash: string, writeKeyHash: string): Promise<boolean>;
 
-  /** Deletes everything expired (invites included). */
+  /** Deletes everything expired (invites included), and mailboxes idle past their `idleUntil` with what waits for them. */
   sweep(now: number): Promise<SweepResult>;
   /** Makes sure freed ciphertext is no longer in any file (WAL included). */
   scrub(): Promise<void>;

@@ -10,7 +10,7 @@
  * checked across instances, not only inside one.
  */
 
-import type { RelayStore, Spend } from '../../../relay/store.ts';
+import type { RelayStore, Spend, StorageCaps } from '../../../relay/store.ts';
 
 export interface ContractContext {
   kind: 'sqlite' | 'redis';
@@ -57,11 +57,15 @@ const payload = (label: string): Uint8Array => {
 };
 const now = (): number => Math.floor(Date.now() / 1000);
 const later = (): number => now() + 3600;
+/** Caps no case outside the storage-cap ones comes near. */
+const ROOMY: StorageCaps = { maxMessagesPerScope: 1_000_000, maxBytesPerScope: 1 << 30, maxTotalBytes: 1 << 30 };
+/** Queues per mailbox, for the cases about something else. */
+const MANY = 1000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function mailbox(s: RelayStore): Promise<string> {
   const mb = id();
-  const r = await s.createMailbox(spendOf(), mb, hash());
+  const r = await s.createMailbox(spendOf(), mb, hash(), later());
   check(r.ok, 'createMailbox');
   return mb;
 }
@@ -71,7 +75,7 @@ async function group(s: RelayStore, n: number): Promise<{ queue: string; members
   const members: string[] = [];
   for (let i = 0; i < n; i++) {
     const mb = await mailbox(s);
-    check((await s.registerMailbox(queue, mb, 1000)).ok, 'registerMailbox');
+    check((await s.registerMailbox(queue, mb, 1000, MANY)).ok, 'registerMailbox');
     members.push(mb);
   }
   return { queue, members };
@@ -79,7 +83,7 @@ async function group(s: RelayStore, n: number): Promise<{ queue: string; members
 
 async function post(s: RelayStore, queue: string, label: string, expiresAt = later()): Promise<{ messageId: string; payload: Uint8Array }> {
   const m = { messageId: id(), payload: payload(label), expiresAt };
-  const r = await s.postToQueue(spendOf(), queue, m);
+  const r = await s.postToQueue(spendOf(), queue, m, ROOMY);
   check(r.ok, `postToQueue ${label}`);
   return m;
 }
@@ -87,36 +91,166 @@ async function post(s: RelayStore, queue: string, label: string, expiresAt = lat
 const ids = async (s: RelayStore, mb: string, at = now()): Promise<string[]> => (await s.fetchMailbox(mb, 500, at)).map((m) => m.messageId);
 
 export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
+
+  'one mailbox is registered to at most maxPerMailbox queues; re-registering is free, unregistering makes room': async ({ a, b }) => {
+    const mb = await mailbox(a);
+    const queues = [hash(), hash(), hash()];
+    same(await a.registerMailbox(queues[0]!, mb, 1000, 2), { ok: true, value: null }, 'first queue');
+    same(await b.registerMailbox(queues[1]!, mb, 1000, 2), { ok: true, value: null }, 'second queue');
+    same(await a.registerMailbox(queues[2]!, mb, 1000, 2), { ok: false, reason: 'full' }, 'third queue refused');
+    same(await b.registerMailbox(queues[0]!, mb, 1000, 2), { ok: true, value: null }, 'a queue it is on already');
+    // Concurrent attempts from both instances: the cap holds across them.
+    const other = await mailbox(a);
+    const tries = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).registerMailbox(hash(), other, 1000, 3)));
+    same(tries.filter((r) => r.ok).length, 3, 'registrations won under concurrency');
+    check(await a.unregisterMailbox(queues[1]!, mb), 'unregister');
+    same(await b.registerMailbox(queues[2]!, mb, 1000, 2), { ok: true, value: null }, 'room again');
+    const { queue } = await group(a, 1);
+    const post1 = await a.postToQueue(spendOf(), queues[2]!, { messageId: id(), payload: payload('reg'), expiresAt: later() }, ROOMY);
+    check(post1.ok && post1.value.join() === mb, 'the mailbox receives on the queue it joined');
+    check((await a.postToQueue(spendOf(), queue, { messageId: id(), payload: payload('other'), expiresAt: later() }, ROOMY)).ok, 'other queue');
+  },
+
+  'storage caps: a post over the per-queue message, per-queue byte or total byte cap stores and spends nothing; room comes back as messages go': async ({ a, b, leftovers }) => {
+    const size = payload('cap').length;
+    const { queue, members } = await group(a, 2);
+    const caps = { maxMessagesPerScope: 3, maxBytesPerScope: 100 * size, maxTotalBytes: 100 * size };
+    const msg = (label: string) => ({ messageId: id(), payload: payload(label), expiresAt: later() });
+    const sent: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await (i % 2 === 0 ? a : b).postToQueue(spendOf(), queue, msg(`c${i}`), caps);
+      check(r.ok, `post ${i} within the cap`);
+      if (r.ok) sent.push(String(i));
+    }
+    const refused = spendOf();
+    same(await b.postToQueue(refused, queue, msg('over'), caps), { ok: false, reason: 'full' }, 'fourth message over the per-queue count');
+    same(await a.spend(refused), true, 'the refused post spent nothing');
+    same((await ids(a, members[0]!)).length, 3, 'nothing stored by the refused post');
+    // Another queue has its own count.
+    const other = await group(b, 1);
+    check((await a.postToQueue(spendOf(), other.queue, msg('other'), caps)).ok, 'another queue is not full');
+    // One reader acking is not enough: the message is still pending for the other.
+    const first = (await ids(a, members[0]!))[0]!;
+    await a.ack(members[0]!, [first]);
+    same(await a.postToQueue(spendOf(), queue, msg('still'), caps), { ok: false, reason: 'full' }, 'still pending for one reader');
+    await b.ack(members[1]!, [first]);
+    check((await b.postToQueue(spendOf(), queue, msg('again'), caps)).ok, 'room once every reader acked');
+
+    // Bytes per queue, and in total.
+    const byBytes = await group(a, 1);
+    const bytesCap = { maxMessagesPerScope: 100, maxBytesPerScope: 2 * size, maxTotalBytes: 100 * size };
+    check((await a.postToQueue(spendOf(), byBytes.queue, msg('b1'), bytesCap)).ok, 'first within bytes');
+    check((await b.postToQueue(spendOf(), byBytes.queue, msg('b2'), bytesCap)).ok, 'second within bytes');
+    same(await a.postToQueue(spendOf(), byBytes.queue, msg('b3'), bytesCap), { ok: false, reason: 'full' }, 'third over the queue bytes');
+    const total = { maxMessagesPerScope: 100, maxBytesPerScope: 100 * size, maxTotalBytes: 7 * size };
+    const fresh = await group(b, 1);
+    // Stored so far: 3 on `queue`, 1 on `other`, 2 on `byBytes` = 6.
+    check((await a.postToQueue(spendOf(), fresh.queue, msg('t1'), total)).ok, 'seventh message fits the total');
+    same(await b.postToQueue(spendOf(), fresh.queue, msg('t2'), total), { ok: false, reason: 'full' }, 'eighth over the total');
+    const wmb = fresh.members[0]!;
+    same(await a.postToMailbox(spendOf(), wmb, msg('w'), total), { ok: false, reason: 'full' }, 'a Welcome counts against the total too');
+    const welcomeCaps = { maxMessagesPerScope: 1, maxBytesPerScope: 100 * size, maxTotalBytes: 100 * size };
+    check((await a.postToMailbox(spendOf(), wmb, msg('w1'), welcomeCaps)).ok, 'first Welcome');
+    same(await b.postToMailbox(spendOf(), wmb, msg('w2'), welcomeCaps), { ok: false, reason: 'full' }, 'per-mailbox Welcome count');
+    // Deleting a queue frees its share.
+    check(await b.deleteQueue(queue), 'delete queue');
+    check((await a.postToQueue(spendOf(), fresh.queue, msg('t3'), total)).ok, 'room after the queue went');
+    check((await leftovers()) > 0, 'messages still pending elsewhere');
+  },
+
+  'storage caps hold under concurrent posts from two instances': async ({ a, b }) => {
+    const { queue, members } = await group(a, 1);
+    const caps = { maxMessagesPerScope: 5, maxBytesPerScope: 1 << 20, maxTotalBytes: 1 << 20 };
+    const r = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).postToQueue(spendOf(), queue, { messageId: id(), payload: payload(`p${i}`), expiresAt: later() }, caps)),
+    );
+    same(r.filter((x) => x.ok).length, 5, 'posts stored');
+    same((await ids(b, members[0]!)).length, 5, 'messages pending');
+  },
+
+  'expired messages leave the caps once swept': async ({ a, b }) => {
+    const { queue } = await group(a, 1);
+    const t0 = now();
+    const caps = { maxMessagesPerScope: 2, maxBytesPerScope: 1 << 20, maxTotalBytes: 1 << 20 };
+    check((await a.postToQueue(spendOf(), queue, { messageId: id(), payload: payload('e1'), expiresAt: t0 + 100 }, caps)).ok, 'e1');
+    check((await a.postToQueue(spendOf(), queue, { messageId: id(), payload: payload('e2'), expiresAt: t0 + 100 }, caps)).ok, 'e2');
+    same(await b.postToQueue(spendOf(), queue, { messageId: id(), payload: payload('e3'), expiresAt: t0 + 100 }, caps), { ok: false, reason: 'full' }, 'full');
+    await b.sweep(t0 + 200);
+    check((await a.postToQueue(spendOf(), queue, { messageId: id(), payload: payload('e4'), expiresAt: later() }, caps)).ok, 'room after the sweep');
+  },
+
+  'pending ceremonies are capped: one more evicts the one that expires first': async ({ a, b }) => {
+    const t0 = now();
+    const cids = [id(), id(), id(), id()];
+    for (let i = 0; i < 3; i++) await (i % 2 === 0 ? a : b).putCeremony(cids[i]!, { kind: 'login', challenge: `c${i}`, accountId: null, expiresAt: t0 + 100 + i }, 3);
+    await b.putCeremony(cids[3]!, { kind: 'login', challenge: 'c3', accountId: null, expiresAt: t0 + 200 }, 3);
+    same(await a.takeCeremony(cids[0]!, t0), null, 'the earliest-expiring one was evicted');
+    same((await b.takeCeremony(cids[1]!, t0))?.challenge, 'c1', 'the others remain');
+    same((await a.takeCeremony(cids[3]!, t0))?.challenge, 'c3', 'the new one is there');
+    const many = Array.from({ length: 30 }, () => id());
+    await Promise.all(many.map((c, i) => (i % 2 === 0 ? a : b).putCeremony(c, { kind: 'login', challenge: c, accountId: null, expiresAt: t0 + 300 + i }, 10)));
+    let left = 0;
+    for (const c of many) if ((await a.takeCeremony(c, t0)) !== null) left++;
+    check(left <= 10, `at most the cap is kept under concurrency (kept ${left})`);
+    same(await a.takeCeremony(many[29]!, t0), null, 'taken ones are gone');
+  },
+
+  'an idle mailbox is dropped by the sweep with what waits for it; reading it pushes its idle expiry forward': async ({ a, b, holds }) => {
+    const t0 = now();
+    const queue = hash();
+    const idle = id();
+    const live = id();
+    check((await a.createMailbox(spendOf(), idle, hash(), t0 + 100)).ok, 'idle mailbox');
+    check((await b.createMailbox(spendOf(), live, hash(), t0 + 100)).ok, 'live mailbox');
+    check((await a.registerMailbox(queue, idle, 10, 10)).ok && (await b.registerMailbox(queue, live, 10, 10)).ok, 'registered');
+    const shared = await post(a, queue, 'shared');
+    const welcome = { messageId: id(), payload: payload('idle-welcome'), expiresAt: later() };
+    check((await b.postToMailbox(spendOf(), idle, welcome, ROOMY)).ok, 'welcome to the idle one');
+    await b.touchMailbox(live, t0 + 5000);
+    await a.touchMailbox(live, t0 + 50); // an earlier expiry never shortens it
+    const r = await b.sweep(t0 + 200);
+    same(r.mailboxes, 1, 'one idle mailbox dropped');
+    same(await a.getMailboxSecretHash(idle), null, 'the idle mailbox is gone');
+    check((await a.getMailboxSecretHash(live)) !== null, 'the live one stays');
+    check(!(await holds(welcome.payload)), 'its Welcome is gone');
+    check(await holds(shared.payload), 'a message another mailbox still reads stays');
+    const next = await a.postToQueue(spendOf(), queue, { messageId: id(), payload: payload('after'), expiresAt: later() }, ROOMY);
+    check(next.ok && next.value.join() === live, 'the queue now delivers to the live mailbox only');
+    await a.ack(live, [shared.messageId]);
+    check(!(await holds(shared.payload)), 'the shared message goes with its last live reader');
+    same((await a.sweep(t0 + 200)).mailboxes, 0, 'nothing more to drop');
+    same((await b.sweep(t0 + 6000)).mailboxes, 1, 'the live one goes too once idle past its new expiry');
+  },
   'spend and post are one operation: a spent token stores nothing, an unknown queue spends nothing': async ({ a, b }) => {
     const { queue, members } = await group(a, 2);
     const spend = spendOf();
-    const first = await a.postToQueue(spend, queue, { messageId: id(), payload: payload('x'), expiresAt: later() });
+    const first = await a.postToQueue(spend, queue, { messageId: id(), payload: payload('x'), expiresAt: later() }, ROOMY);
     check(first.ok && [...first.value].sort().join() === [...members].sort().join(), 'first post notifies both mailboxes');
-    const again = await b.postToQueue(spend, queue, { messageId: id(), payload: payload('y'), expiresAt: later() });
+    const again = await b.postToQueue(spend, queue, { messageId: id(), payload: payload('y'), expiresAt: later() }, ROOMY);
     same(again, { ok: false, reason: 'spent' }, 'same token again, other instance');
     same((await ids(a, members[0]!)).length, 1, 'one message stored');
     const lonely = spendOf();
-    same(await a.postToQueue(lonely, hash(), { messageId: id(), payload: payload('z'), expiresAt: later() }), { ok: false, reason: 'not_found' }, 'unknown queue');
+    same(await a.postToQueue(lonely, hash(), { messageId: id(), payload: payload('z'), expiresAt: later() }, ROOMY), { ok: false, reason: 'not_found' }, 'unknown queue');
     same(await a.spend(lonely), true, 'the token of a refused post is still unspent');
     same(await b.spend(lonely), false, 'and now spent, on every instance');
     const mb = await mailbox(a);
     const w = spendOf();
-    same(await a.postToMailbox(w, mb, { messageId: id(), payload: payload('w'), expiresAt: later() }), { ok: true, value: null }, 'welcome');
-    same(await b.postToMailbox(w, mb, { messageId: id(), payload: payload('w2'), expiresAt: later() }), { ok: false, reason: 'spent' }, 'welcome token reused');
-    same(await a.postToMailbox(spendOf(), id(), { messageId: id(), payload: payload('w3'), expiresAt: later() }), { ok: false, reason: 'not_found' }, 'welcome to nobody');
+    same(await a.postToMailbox(w, mb, { messageId: id(), payload: payload('w'), expiresAt: later() }, ROOMY), { ok: true, value: null }, 'welcome');
+    same(await b.postToMailbox(w, mb, { messageId: id(), payload: payload('w2'), expiresAt: later() }, ROOMY), { ok: false, reason: 'spent' }, 'welcome token reused');
+    same(await a.postToMailbox(spendOf(), id(), { messageId: id(), payload: payload('w3'), expiresAt: later() }, ROOMY), { ok: false, reason: 'not_found' }, 'welcome to nobody');
   },
 
   'double spend across instances: of 40 concurrent posts with one token exactly one is stored': async ({ a, b }) => {
     const { queue, members } = await group(a, 3);
     const spend = spendOf();
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b).postToQueue(spend, queue, { messageId: id(), payload: payload(`r${i}`), expiresAt: later() })),
+      Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b).postToQueue(spend, queue, { messageId: id(), payload: payload(`r${i}`), expiresAt: later() }, ROOMY)),
     );
     same(results.filter((r) => r.ok).length, 1, 'posts that won');
     check(results.every((r) => r.ok || r.reason === 'spent'), 'the others are refused as spent');
     for (const mb of members) same((await ids(b, mb)).length, 1, 'one message per mailbox');
     const mspend = spendOf();
-    const made = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).createMailbox(mspend, id(), hash())));
+    const made = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).createMailbox(mspend, id(), hash(), later())));
     same(made.filter((r) => r.ok).length, 1, 'mailboxes created with one token');
   },
 
@@ -140,12 +274,12 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     const g1 = await group(a, 1);
     const mb = g1.members[0]!;
     const queue2 = hash();
-    check((await a.registerMailbox(queue2, mb, 10)).ok, 'second queue');
+    check((await a.registerMailbox(queue2, mb, 10, MANY)).ok, 'second queue');
     const order: string[] = [];
     for (let i = 0; i < 6; i++) {
       if (i % 3 === 2) {
         const m = { messageId: id(), payload: payload(`w${i}`), expiresAt: later() };
-        check((await b.postToMailbox(spendOf(), mb, m)).ok, 'welcome');
+        check((await b.postToMailbox(spendOf(), mb, m, ROOMY)).ok, 'welcome');
         order.push(m.messageId);
       } else {
         order.push((await post(i % 2 === 0 ? a : b, i % 2 === 0 ? g1.queue : queue2, `m${i}`)).messageId);
@@ -202,7 +336,7 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     check(!(await holds(onlyM1.payload)), 'a message only m1 waited for is gone');
     same(await ids(a, m2), [shared.messageId], 'm2 keeps the shared one');
     check(await holds(shared.payload), 'shared payload kept');
-    same(await a.postToQueue(spendOf(), queue, { messageId: id(), payload: payload('none'), expiresAt: later() }), { ok: false, reason: 'not_found' }, 'queue without registrations');
+    same(await a.postToQueue(spendOf(), queue, { messageId: id(), payload: payload('none'), expiresAt: later() }, ROOMY), { ok: false, reason: 'not_found' }, 'queue without registrations');
   },
 
   'an unregistered mailbox still reads what was sent to it, gets nothing new, and can register again': async ({ a, b, holds, leftovers }) => {
@@ -217,27 +351,27 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     same(await a.ack(m1, [before.messageId, after.messageId]), 2, 'm1 acks both');
     check(!(await holds(before.payload)) && !(await holds(after.payload)), 'both gone after their last reader');
     same(await leftovers(), 0, 'nothing left');
-    same(await a.registerMailbox(queue, m2, 2), { ok: true, value: null }, 'register again');
+    same(await a.registerMailbox(queue, m2, 2, MANY), { ok: true, value: null }, 'register again');
     const again = await post(a, queue, 'again');
     same(await ids(b, m2), [again.messageId], 'new messages reach it again');
   },
 
   'registration: unknown mailbox, the per-queue cap, unregister, deleting a queue': async ({ a, b, holds }) => {
     const queue = hash();
-    same(await a.registerMailbox(queue, id(), 10), { ok: false, reason: 'not_found' }, 'unknown mailbox');
+    same(await a.registerMailbox(queue, id(), 10, MANY), { ok: false, reason: 'not_found' }, 'unknown mailbox');
     const m = [await mailbox(a), await mailbox(a), await mailbox(a)];
-    same(await a.registerMailbox(queue, m[0]!, 2), { ok: true, value: null }, 'first');
-    same(await b.registerMailbox(queue, m[1]!, 2), { ok: true, value: null }, 'second');
-    same(await a.registerMailbox(queue, m[2]!, 2), { ok: false, reason: 'full' }, 'cap');
+    same(await a.registerMailbox(queue, m[0]!, 2, MANY), { ok: true, value: null }, 'first');
+    same(await b.registerMailbox(queue, m[1]!, 2, MANY), { ok: true, value: null }, 'second');
+    same(await a.registerMailbox(queue, m[2]!, 2, MANY), { ok: false, reason: 'full' }, 'cap');
     same(await a.unregisterMailbox(queue, m[1]!), true, 'unregister');
     same(await a.unregisterMailbox(queue, m[1]!), false, 'unregister twice');
-    same(await b.registerMailbox(queue, m[2]!, 2), { ok: true, value: null }, 'room again');
+    same(await b.registerMailbox(queue, m[2]!, 2, MANY), { ok: true, value: null }, 'room again');
     const msg = await post(a, queue, 'q');
     same(await b.deleteQueue(queue), true, 'queue deleted');
     same(await b.deleteQueue(queue), false, 'nothing left to delete');
     same(await ids(a, m[0]!), [], 'deliveries gone');
     check(!(await holds(msg.payload)), 'ciphertext gone');
-    same(await a.postToQueue(spendOf(), queue, { messageId: id(), payload: payload('after'), expiresAt: later() }), { ok: false, reason: 'not_found' }, 'no registrations left');
+    same(await a.postToQueue(spendOf(), queue, { messageId: id(), payload: payload('after'), expiresAt: later() }, ROOMY), { ok: false, reason: 'not_found' }, 'no registrations left');
   },
 
   'expiry via sweep: messages, sessions and ceremonies past their time are deleted and counted': async ({ a, b, holds }) => {
@@ -249,7 +383,7 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     await a.putSession(hash(), id(), t0 + 100);
     const keep = hash();
     await a.putSession(keep, 'acct', t0 + 10_000);
-    await a.putCeremony(id(), { kind: 'login', challenge: 'c', accountId: null, expiresAt: t0 + 100 });
+    await a.putCeremony(id(), { kind: 'login', challenge: 'c', accountId: null, expiresAt: t0 + 100 }, 100);
     same(await ids(a, members[0]!, t0 + 200), [late.messageId], 'an expired message is never served');
     const r = await b.sweep(t0 + 200);
     check(r.messages >= 1 && r.sessions >= 1 && r.ceremonies >= 1, `sweep counts ${JSON.stringify(r)}`);
@@ -257,7 +391,7 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     check(await holds(late.payload), 'live payload kept');
     same(await ids(a, members[1]!, t0), [late.messageId], 'the live message is still served');
     same((await a.getSession(keep, t0))?.accountId, 'acct', 'live session kept');
-    same(await a.sweep(t0 + 200), { messages: 0, sessions: 0, ceremonies: 0 }, 'a second sweep finds nothing');
+    same(await a.sweep(t0 + 200), { messages: 0, sessions: 0, ceremonies: 0, mailboxes: 0 }, 'a second sweep finds nothing');
   },
 
   'expiry in real time: nothing is served after its expiry, even before a sweep (Redis: the keys expire)': async ({ kind, a, b, holds }) => {
@@ -267,7 +401,7 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     const session = hash();
     await a.putSession(session, 'acct', t0 + 1);
     const cid = id();
-    await a.putCeremony(cid, { kind: 'register', challenge: 'c', accountId: 'x', expiresAt: t0 + 1 });
+    await a.putCeremony(cid, { kind: 'register', challenge: 'c', accountId: 'x', expiresAt: t0 + 1 }, 100);
     const inv = hash();
     await a.putInvite(inv, { writeKeyHash: 'w', ciphertext: payload('inv-ttl'), expiresAt: t0 + 1, oneTime: false });
     await sleep((t0 + 2) * 1000 - Date.now() + 100);
@@ -288,7 +422,7 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     const orphaned = await post(b, queue, 'orphaned');
     const expiring = await post(a, queue, 'expiring', t0 + 1);
     const welcome = { messageId: id(), payload: payload('welcome'), expiresAt: t0 + 1 };
-    check((await b.postToMailbox(spendOf(), m1, welcome)).ok, 'welcome');
+    check((await b.postToMailbox(spendOf(), m1, welcome, ROOMY)).ok, 'welcome');
     check((await leftovers()) > 0, 'entries while pending');
     for (const mb of members) await (mb === m2 ? b : a).ack(mb, [acked.messageId]);
     await a.ack(m1, [orphaned.messageId]);
@@ -330,7 +464,7 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     same(results.filter(Boolean).length, 4, 'concurrent quota');
 
     const cid = id();
-    await a.putCeremony(cid, { kind: 'register', challenge: 'ch', accountId: 'acc', expiresAt: later() });
+    await a.putCeremony(cid, { kind: 'register', challenge: 'ch', accountId: 'acc', expiresAt: later() }, 100);
     const taken = await Promise.all([a.takeCeremony(cid, now()), b.takeCeremony(cid, now())]);
     same(taken.filter((t) => t !== null).length, 1, 'a ceremony is taken once');
     same(taken.find((t) => t !== null)?.challenge, 'ch', 'ceremony content');
