@@ -106,7 +106,12 @@ describe.each(STORE_KINDS)('relay privacy audit (%s store)', (kind) => {
     const columns = (t: string): string[] => Object.keys(db[t]?.[0] ?? {}).sort();
     // SQLite keeps an unregistered mailbox's registration, inactive, until it has read what was sent to it.
     expect(columns('registrations')).toEqual(kind === 'redis' ? ['mailbox_id', 'queue_hash'] : ['active', 'mailbox_id', 'queue_hash']);
-    expect(columns('mailboxes')).toEqual(['mailbox_id', 'secret_hash']);
+    // A mailbox's idle expiry (last read plus the TTL, rounded like message expiries) is its only time.
+    expect(columns('mailboxes')).toEqual(kind === 'redis' ? ['mailbox_id', 'secret_hash'] : ['idle_until', 'mailbox_id', 'secret_hash']);
+    if (kind === 'redis') expect(columns('mailbox_idle')).toEqual(['idle_until', 'mailbox_id']);
+    // Storage caps count what is pending per queue (or mailbox, for Welcomes) and overall: numbers, nobody's.
+    expect(columns('usage')).toEqual(['bytes', 'messages', 'scope']);
+    if (kind === 'redis') expect(columns('message_sizes')).toEqual(['message_id', 'size_scope']);
     // Redis keeps each delivery as (mailbox → message id by seq) plus who still has to ack a message;
     // SQLite keeps who still has to read a message on the message (pending, and recipient for a Welcome).
     if (kind === 'redis') expect(columns('deliveries')).toEqual(['mailbox_id', 'message_id', 'seq']);
