@@ -107,7 +107,7 @@ export class Accounts {
       challenge: options.challenge,
       accountId,
       expiresAt: this.now() + this.config.ceremonyTtlSeconds,
-    });
+    }, this.config.maxPendingCeremonies);
     return { ceremonyId, options };
   }
 
@@ -156,7 +156,7 @@ export class Accounts {
       challenge: options.challenge,
       accountId: null,
       expiresAt: this.now() + this.config.ceremonyTtlSeconds,
-    });
+    }, this.config.maxPendingCeremonies);
     return { ceremonyId, options };
   }
 

@@ -86,6 +86,10 @@ export function createRelay(deps: RelayDeps): Relay {
     maxConnections: config.maxConnections,
     maxMailboxesPerConnection: config.maxMailboxesPerConnection,
     maxMailboxesPerQueue: config.maxMailboxesPerQueue,
+    maxQueuesPerMailbox: config.maxQueuesPerMailbox,
+    maxPendingMessagesPerQueue: config.maxPendingMessagesPerQueue,
+    maxPendingBytesPerQueue: config.maxPendingBytesPerQueue,
+    maxBufferedBytes: config.maxBufferedBytes,
     tokenBatchMax: config.tokenBatchMax,
     tokenDailyQuota: config.tokenDailyQuota,
     tokenIssueRequestsPerMinute: config.tokenIssueRequestsPerMinute,
@@ -279,10 +283,15 @@ export function createRelay(deps: RelayDeps): Relay {
     async start(): Promise<void> {
       await bus.start();
       await tokens.rotate();
+      await delivery.keepSubscribedAlive();
       await store.sweep(now());
       const rotateEvery = Math.max(1, Math.min(60, Math.floor(config.tokenKeyOverlapSeconds / 4))) * 1000;
       timers.push(setInterval(() => void periodic(() => tokens.rotate()), rotateEvery));
-      timers.push(setInterval(() => void periodic(() => store.sweep(now())), config.sweepIntervalSeconds * 1000));
+      const sweep = async (): Promise<void> => {
+        await delivery.keepSubscribedAlive();
+        await store.sweep(now());
+      };
+      timers.push(setInterval(() => void periodic(sweep), config.sweepIntervalSeconds * 1000));
       timers.push(setInterval(() => void periodic(() => store.scrub()), Math.max(100, config.scrubIntervalMs)));
     },
     closeConnections(): void {

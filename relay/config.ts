@@ -58,6 +58,18 @@ export interface RelayConfig {
   keyPackageClaimsPerMinute: number;
   keyPackageMaxBytes: number;
   maxMailboxesPerQueue: number;
+  /** Queues one mailbox may be registered to at once (one mailbox cannot listen to the whole relay). */
+  maxQueuesPerMailbox: number;
+  /** Pending messages one queue (or one mailbox's Welcomes) may hold; a send above it is refused with `capacity`. */
+  maxPendingMessagesPerQueue: number;
+  /** Pending payload bytes one queue (or one mailbox's Welcomes) may hold. */
+  maxPendingBytesPerQueue: number;
+  /** Payload bytes of all stored messages together; a send above it is refused with `capacity`. */
+  maxStoredBytes: number;
+  /** WebAuthn ceremonies (started, not finished) kept at once; starting one more evicts the oldest. */
+  maxPendingCeremonies: number;
+  /** Output a WebSocket may have queued (bufferedAmount) before the relay closes it as a slow reader. */
+  maxBufferedBytes: number;
   fetchBatchMax: number;
   /** Largest encrypted GroupInfo an invite may hold (it carries the ratchet tree). */
   inviteMaxBytes: number;
@@ -108,6 +120,13 @@ export const DEFAULT_CONFIG: RelayConfig = {
   keyPackageClaimsPerMinute: 60,
   keyPackageMaxBytes: 8 * 1024,
   maxMailboxesPerQueue: 1_000,
+  maxQueuesPerMailbox: 64,
+  maxPendingMessagesPerQueue: 5_000,
+  maxPendingBytesPerQueue: 32 * 1024 * 1024,
+  maxStoredBytes: 2 * 1024 * 1024 * 1024,
+  maxPendingCeremonies: 10_000,
+  // Two full fetch pages (500 pushes of up to ~15 KiB each) on top of what the kernel buffers.
+  maxBufferedBytes: 16 * 1024 * 1024,
   fetchBatchMax: 500,
   inviteMaxBytes: 512 * 1024,
   inviteMaxTtlSeconds: 30 * 24 * 3600,
@@ -143,6 +162,12 @@ const NUMERIC_KEYS: readonly NumericKey[] = [
   'keyPackageClaimsPerMinute',
   'keyPackageMaxBytes',
   'maxMailboxesPerQueue',
+  'maxQueuesPerMailbox',
+  'maxPendingMessagesPerQueue',
+  'maxPendingBytesPerQueue',
+  'maxStoredBytes',
+  'maxPendingCeremonies',
+  'maxBufferedBytes',
   'fetchBatchMax',
   'inviteMaxBytes',
   'inviteMaxTtlSeconds',

@@ -14,7 +14,9 @@
  * Mailboxes are anonymous read capabilities (id + secret, secret stored as a
  * hash); they are not tied to accounts. A Welcome goes straight to one
  * mailbox. Messages get random ids (clients drop duplicates: delivery is at
- * least once) and keep per-queue order. Unacknowledged messages expire.
+ * least once) and keep per-queue order. Unacknowledged messages expire, and
+ * so does a mailbox nobody reads (no fetch, subscription or ack) for the
+ * message TTL, with everything still waiting for it.
  *
  * Q alone grants nothing: registering, unregistering, posting and deleting
  * also present C, which members derive from the current MLS epoch
@@ -32,7 +34,7 @@ import type { RelayConfig } from './config.ts';
 import { ErrorCode, RelayError, notFound } from './errors.ts';
 import { randomId, randomSecret, readBytes, toB64, type EncodedBytes } from './encoding.ts';
 import type { WakeBus } from './bus.ts';
-import type { RelayStore, SpendResult, StoredMessage } from './store.ts';
+import type { RelayStore, SpendResult, StorageCaps, StoredMessage } from './store.ts';
 import type { Token, TokenAuthority } from './tokens.ts';
 
 const enc = new TextEncoder();
@@ -107,8 +109,12 @@ export interface Subscriber {
   push(mailboxId: string, frame: PushFrame): void;
 }
 
+/** Mailboxes whose idle expiry this instance last wrote (so a busy mailbox costs one write per hour, not one per read). */
+const SEEN_CACHE_MAX = 100_000;
+
 export class Delivery {
   private readonly subscribers = new Map<string, Set<Subscriber>>();
+  private readonly seenUntil = new Map<string, number>();
   /** Per locally subscribed mailbox: resolves once the bus delivers its wake-ups here. */
   private readonly watching = new Map<string, Promise<void>>();
 
@@ -133,10 +139,36 @@ export class Delivery {
     return Math.ceil((this.now() + ttl) / grain) * grain;
   }
 
-  private unwrap<T>(r: SpendResult<T>): T {
+  private get caps(): StorageCaps {
+    return {
+      maxMessagesPerScope: this.config.maxPendingMessagesPerQueue,
+      maxBytesPerScope: this.config.maxPendingBytesPerQueue,
+      maxTotalBytes: this.config.maxStoredBytes,
+    };
+  }
+
+  /**
+   * The mailbox is being read: it lives another message TTL. The idle expiry
+   * is rounded like message expiries, so what is stored says little about
+   * when it was last read.
+   */
+  private async seen(mailboxId: string): Promise<void> {
+    const until = this.expiresAt();
+    if (this.seenUntil.get(mailboxId) === until) return;
+    if (this.seenUntil.size >= SEEN_CACHE_MAX) this.seenUntil.clear();
+    await this.store.touchMailbox(mailboxId, until);
+    this.seenUntil.set(mailboxId, until);
+  }
+
+  /** Mailboxes subscribed here are being read even when nothing arrives: keep them alive (before each sweep). */
+  async keepSubscribedAlive(): Promise<void> {
+    for (const mailboxId of [...this.subscribers.keys()]) await this.seen(mailboxId);
+  }
+
+  private unwrap<T>(r: SpendResult<T>, full = 'limit reached'): T {
     if (r.ok) return r.value;
     if (r.reason === 'spent') throw new RelayError(ErrorCode.tokenSpent, 'token already spent');
-    if (r.reason === 'full') throw new RelayError(ErrorCode.capacity, 'limit reached');
+    if (r.reason === 'full') throw new RelayError(ErrorCode.capacity, full);
     if (r.reason === 'stale') throw new RelayError(ErrorCode.staleCapability, 'the queue capability rotated: process pending messages first');
     throw notFound();
   }
@@ -145,7 +177,7 @@ export class Delivery {
     const spend = await this.tokens.verify(token);
     const mailboxId = randomId();
     const secret = randomSecret(32);
-    this.unwrap(await this.store.createMailbox(spend, mailboxId, hashMailboxSecret(secret)));
+    this.unwrap(await this.store.createMailbox(spend, mailboxId, hashMailboxSecret(secret), this.expiresAt()));
     return { mailboxId, secret: toB64(secret) };
   }
 
@@ -166,9 +198,14 @@ export class Delivery {
 
   async register(queueId: Uint8Array, capability: Uint8Array, mailboxId: string, secret: Uint8Array): Promise<void> {
     await this.openMailbox(mailboxId, secret);
-    this.unwrap(
-      await this.store.registerMailbox(hashQueueId(queueId), hashCapability(queueId, capability), mailboxId, this.config.maxMailboxesPerQueue),
+    const r = await this.store.registerMailbox(
+      hashQueueId(queueId),
+      hashCapability(queueId, capability),
+      mailboxId,
+      this.config.maxMailboxesPerQueue,
+      this.config.maxQueuesPerMailbox,
     );
+    this.unwrap(r, 'too many mailboxes on this queue, or queues on this mailbox');
   }
 
   /** Any current member may detach a mailbox (its own, or a removed member's: the remover does that). */
@@ -186,11 +223,15 @@ export class Delivery {
     const spend = await this.tokens.verify(token);
     const messageId = randomId();
     const mailboxes = this.unwrap(
-      await this.store.postToQueue(spend, hashQueueId(queueId), hashCapability(queueId, capability), {
-        messageId,
-        payload: payload.bytes,
-        expiresAt: this.expiresAt(),
-      }, rotateTo),
+      await this.store.postToQueue(
+        spend,
+        hashQueueId(queueId),
+        hashCapability(queueId, capability),
+        { messageId, payload: payload.bytes, expiresAt: this.expiresAt() },
+        rotateTo,
+        this.caps,
+      ),
+      'storage limit reached: too much pending on this queue or on the relay',
     );
     this.notify(mailboxes, { messageId, payload: payload.bytes, kind: 'group' }, payload.text);
     return messageId;
@@ -200,7 +241,10 @@ export class Delivery {
     this.checkPayload(payload);
     const spend = await this.tokens.verify(token);
     const messageId = randomId();
-    this.unwrap(await this.store.postToMailbox(spend, mailboxId, { messageId, payload: payload.bytes, expiresAt: this.expiresAt() }));
+    this.unwrap(
+      await this.store.postToMailbox(spend, mailboxId, { messageId, payload: payload.bytes, expiresAt: this.expiresAt() }, this.caps),
+      'storage limit reached: too much pending for this mailbox or on the relay',
+    );
     this.notify([mailboxId], { messageId, payload: payload.bytes, kind: 'welcome' }, payload.text);
     return messageId;
   }
@@ -213,16 +257,19 @@ export class Delivery {
 
   async fetch(mailboxId: string, secret: Uint8Array, limit: number): Promise<StoredMessage[]> {
     await this.openMailbox(mailboxId, secret);
+    await this.seen(mailboxId);
     return this.store.fetchMailbox(mailboxId, Math.min(limit, this.config.fetchBatchMax), this.now());
   }
 
   /** Pending messages of a mailbox whose secret was already checked (WebSocket subscription). */
-  pending(mailboxId: string): Promise<StoredMessage[]> {
+  async pending(mailboxId: string): Promise<StoredMessage[]> {
+    await this.seen(mailboxId);
     return this.store.fetchMailbox(mailboxId, this.config.fetchBatchMax, this.now());
   }
 
   async ack(mailboxId: string, secret: Uint8Array | null, messageIds: string[]): Promise<number> {
     if (secret !== null) await this.openMailbox(mailboxId, secret);
+    await this.seen(mailboxId);
     return this.store.ack(mailboxId, messageIds);
   }
 

@@ -162,6 +162,18 @@ async function dumpRedis(url: string, prefix: string): Promise<Dump> {
       case 'mb:':
         add('mailboxes', { mailbox_id: id, secret_hash: str(await cmd(['GET', key])) });
         break;
+      case 'mbexp':
+        for (const [m, score] of await zset(key)) add('mailbox_idle', { mailbox_id: m, idle_until: Number(score) });
+        break;
+      case 'sz':
+        for (const [m, v] of await hash(key)) add('message_sizes', { message_id: m, size_scope: str(v) });
+        break;
+      case 'use':
+      case 'use:': {
+        const h = await hash(key);
+        add('usage', { scope: id, messages: Number(str(h.get('n'))), bytes: Number(str(h.get('b'))) });
+        break;
+      }
       case 'mbq:':
         for (const m of await members(key)) add('mailbox_queues', { mailbox_id: id, queue_hash: m });
         break;

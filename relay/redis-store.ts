@@ -25,6 +25,9 @@
  *   P to:<id>         set of mailboxes that still have to acknowledge it
  *   P inbox:<mailbox> zset message id by seq (oldest first, per-queue order kept)
  *   P seq             message sequence counter        P exp  zset "id|queueHash" → expiry
+ *   P mbexp           zset mailbox → idle expiry (pushed forward when it is read; the sweep drops it after)
+ *   P sz              hash message id → "<bytes> <scope>" (scope q:<queueHash>, or m:<mailbox> for a Welcome)
+ *   P use             hash n(messages) b(ytes) of everything pending   P use:<scope>  the same per scope
  *
  * Expiry: keys that expire whole (ceremonies, sessions, quota buckets,
  * invites, messages) carry a Redis expiry, so they are gone at their time
@@ -70,6 +73,7 @@ import type {
   StoredCredential,
   StoredInvite,
   StoredMessage,
+  StorageCaps,
   SweepResult,
   TokenKey,
 } from './store.ts';
@@ -109,10 +113,22 @@ local function refused(cc) if cc == ${STALE} then return ${STALE} end return ${N
 /** Lua helpers shared by the scripts that drop deliveries. */
 const LIB = `
 local P = ARGV[1]
+-- Stops counting a message (once, whichever path drops it first).
+local function unuse(id)
+  local v = redis.call('HGET', P .. 'sz', id)
+  if not v then return end
+  redis.call('HDEL', P .. 'sz', id)
+  local sp = string.find(v, ' ', 1, true)
+  local bytes, uk = tonumber(string.sub(v, 1, sp - 1)), P .. 'use:' .. string.sub(v, sp + 1)
+  redis.call('HINCRBY', P .. 'use', 'n', -1)
+  redis.call('HINCRBY', P .. 'use', 'b', -bytes)
+  if redis.call('HINCRBY', uk, 'n', -1) <= 0 then redis.call('DEL', uk) else redis.call('HINCRBY', uk, 'b', -bytes) end
+end
 -- The message is gone with its last delivery: payload, recipients, queue and expiry entries.
 local function drop(id)
   local mk = P .. 'msg:' .. id
   local q = redis.call('HGET', mk, 'q')
+  unuse(id)
   redis.call('DEL', mk, P .. 'to:' .. id)
   if not q then return 0 end -- Redis already expired it; sweep() removes its expiry entry
   redis.call('ZREM', P .. 'exp', id .. '|' .. q)
@@ -126,12 +142,51 @@ local function release(id, mb)
   if redis.call('EXISTS', to) == 1 then return 0 end
   return drop(id)
 end
+-- The mailbox, its registrations and its deliveries (messages nobody else reads go); returns how many messages went.
+local function dropMailbox(mb)
+  local inbox = P .. 'inbox:' .. mb
+  local dropped = 0
+  for _, id in ipairs(redis.call('ZRANGE', inbox, 0, -1)) do
+    if release(id, mb) == 1 then dropped = dropped + 1 end
+  end
+  for _, q in ipairs(redis.call('SMEMBERS', P .. 'mbq:' .. mb)) do redis.call('SREM', P .. 'q:' .. q, mb) end
+  redis.call('DEL', inbox, P .. 'mbq:' .. mb, P .. 'mb:' .. mb)
+  redis.call('ZREM', P .. 'mbexp', mb)
+  return dropped
+end
+`;
+
+/**
+ * Lua: 1 when one more message of ARGV[6]'s length fits scope `sc` and the
+ * global cap (ARGV[8..10]: per-scope messages, per-scope bytes, total bytes).
+ */
+const FITS = `
+local function fits(sc, bytes)
+  local mine = redis.call('HMGET', P .. 'use:' .. sc, 'n', 'b')
+  if tonumber(mine[1] or '0') + 1 > tonumber(ARGV[8]) then return false end
+  if tonumber(mine[2] or '0') + bytes > tonumber(ARGV[9]) then return false end
+  return tonumber(redis.call('HGET', P .. 'use', 'b') or '0') + bytes <= tonumber(ARGV[10])
+end
+local function use(id, sc, bytes)
+  redis.call('HSET', P .. 'sz', id, bytes .. ' ' .. sc)
+  redis.call('HINCRBY', P .. 'use', 'n', 1)
+  redis.call('HINCRBY', P .. 'use', 'b', bytes)
+  redis.call('HINCRBY', P .. 'use:' .. sc, 'n', 1)
+  redis.call('HINCRBY', P .. 'use:' .. sc, 'b', bytes)
+end
 `;
 
 const S = {
+  // At the cap, the ceremonies that expire first make room.
   putCeremony: `
+local idx = ARGV[1] .. 'cerexp'
+local over = redis.call('ZCARD', idx) - tonumber(ARGV[5]) + 1
+if over > 0 then
+  local popped = redis.call('ZPOPMIN', idx, over)
+  for i = 1, #popped, 2 do redis.call('DEL', ARGV[1] .. 'cer:' .. popped[i]) end
+end
 redis.call('SET', KEYS[1], ARGV[2], 'EXAT', ARGV[3])
-redis.call('ZADD', ARGV[1] .. 'cerexp', ARGV[3], ARGV[4])
+redis.call('ZADD', idx, ARGV[3], ARGV[4])
 return 0`,
   takeCeremony: `
 redis.call('ZREM', ARGV[1] .. 'cerexp', ARGV[2])
@@ -196,26 +251,35 @@ if redis.call('HEXISTS', ARGV[1] .. 'tkeys', ARGV[2]) == 0 or redis.call('SADD',
   return ${SPENT}
 end
 redis.call('SET', KEYS[1], ARGV[4])
+redis.call('ZADD', ARGV[1] .. 'mbexp', ARGV[5], ARGV[6])
 return ${OK}`,
+  touchMailbox: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local idx = ARGV[1] .. 'mbexp'
+local cur = redis.call('ZSCORE', idx, ARGV[2])
+if cur and tonumber(cur) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', idx, ARGV[3], ARGV[2])
+return 1`,
   deleteMailbox: `${LIB}
-local mb = ARGV[2]
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0} end
-local inbox = P .. 'inbox:' .. mb
+return {1, dropMailbox(ARGV[2])}`,
+  // Mailboxes whose idle expiry passed, a batch at a time.
+  sweepMailboxes: `${LIB}
+local mbs = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
 local dropped = 0
-for _, id in ipairs(redis.call('ZRANGE', inbox, 0, -1)) do
-  if release(id, mb) == 1 then dropped = dropped + 1 end
-end
-for _, q in ipairs(redis.call('SMEMBERS', P .. 'mbq:' .. mb)) do redis.call('SREM', P .. 'q:' .. q, mb) end
-redis.call('DEL', inbox, P .. 'mbq:' .. mb, KEYS[1])
-return {1, dropped}`,
+for _, mb in ipairs(mbs) do dropped = dropped + dropMailbox(mb) end
+return {#mbs, dropped}`,
   registerMailbox: `${CAP}
-local cc = capcheck(ARGV[2], ARGV[5])
+local cc = capcheck(ARGV[2], ARGV[6])
 if cc ~= ${OK} and cc ~= -1 then return refused(cc) end
+local mbq = ARGV[1] .. 'mbq:' .. ARGV[3]
 if redis.call('EXISTS', ARGV[1] .. 'mb:' .. ARGV[3]) == 0 then return ${NOT_FOUND} end
+if redis.call('SISMEMBER', KEYS[1], ARGV[3]) == 1 then return ${OK} end
 if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[4]) then return ${FULL} end
-if cc == -1 then redis.call('HSET', ARGV[1] .. 'qc:' .. ARGV[2], 'c', ARGV[5]) end
+if redis.call('SCARD', mbq) >= tonumber(ARGV[5]) then return ${FULL} end
+if cc == -1 then redis.call('HSET', ARGV[1] .. 'qc:' .. ARGV[2], 'c', ARGV[6]) end
 redis.call('SADD', KEYS[1], ARGV[3])
-redis.call('SADD', ARGV[1] .. 'mbq:' .. ARGV[3], ARGV[2])
+redis.call('SADD', mbq, ARGV[2])
 return ${OK}`,
   // A removed member's mailbox keeps nothing of the queue: what waited for it goes too.
   unregisterMailbox: `${LIB}${CAP}
@@ -229,8 +293,8 @@ for _, id in ipairs(redis.call('SMEMBERS', P .. 'qm:' .. qh)) do
   if redis.call('ZREM', inbox, id) == 1 then release(id, mb) end
 end
 return ${OK}`,
-  deleteQueue: `${CAP}
-local P, qh = ARGV[1], ARGV[2]
+  deleteQueue: `${LIB}${CAP}
+local qh = ARGV[2]
 local cc = capcheck(qh, ARGV[3])
 if cc ~= ${OK} then return refused(cc) end
 local qm = P .. 'qm:' .. qh
@@ -238,6 +302,7 @@ local ids = redis.call('SMEMBERS', qm)
 for _, id in ipairs(ids) do
   local to = P .. 'to:' .. id
   for _, mb in ipairs(redis.call('SMEMBERS', to)) do redis.call('ZREM', P .. 'inbox:' .. mb, id) end
+  unuse(id)
   redis.call('DEL', P .. 'msg:' .. id, to)
   redis.call('ZREM', P .. 'exp', id .. '|' .. qh)
 end
@@ -248,10 +313,12 @@ return ${OK}`,
   // One script: the spend, the message and one delivery per registered mailbox, or nothing.
   postToQueue: `${CAP}
 local P, qh, id, e = ARGV[1], ARGV[2], ARGV[5], tonumber(ARGV[7])
-local cc = capcheck(qh, ARGV[8])
+${FITS}
+local cc = capcheck(qh, ARGV[11])
 if cc ~= ${OK} then return {refused(cc)} end
 local regs = redis.call('SMEMBERS', KEYS[1])
 if #regs == 0 then return {${NOT_FOUND}} end
+if not fits('q:' .. qh, #ARGV[6]) then return {${FULL}} end
 if redis.call('HEXISTS', P .. 'tkeys', ARGV[3]) == 0 or redis.call('SADD', P .. 'spent:' .. ARGV[3], ARGV[4]) == 0 then
   return {${SPENT}}
 end
@@ -264,12 +331,15 @@ for i = 1, #regs, 1000 do redis.call('SADD', to, unpack(regs, i, math.min(i + 99
 redis.call('EXPIREAT', to, e + ${RECIPIENTS_GRACE_SECONDS})
 redis.call('SADD', P .. 'qm:' .. qh, id)
 redis.call('ZADD', P .. 'exp', e, id .. '|' .. qh)
+use(id, 'q:' .. qh, #ARGV[6])
 for _, mb in ipairs(regs) do redis.call('ZADD', P .. 'inbox:' .. mb, seq, id) end
-if ARGV[9] ~= '' then redis.call('HSET', P .. 'qc:' .. qh, 'p', ARGV[8], 'c', ARGV[9]) end
+if ARGV[12] ~= '' then redis.call('HSET', P .. 'qc:' .. qh, 'p', ARGV[11], 'c', ARGV[12]) end
 return {${OK}, regs}`,
   postToMailbox: `
 local P, mb, id, e = ARGV[1], ARGV[2], ARGV[5], tonumber(ARGV[7])
+${FITS}
 if redis.call('EXISTS', KEYS[1]) == 0 then return ${NOT_FOUND} end
+if not fits('m:' .. mb, #ARGV[6]) then return ${FULL} end
 if redis.call('HEXISTS', P .. 'tkeys', ARGV[3]) == 0 or redis.call('SADD', P .. 'spent:' .. ARGV[3], ARGV[4]) == 0 then
   return ${SPENT}
 end
@@ -281,6 +351,7 @@ local to = P .. 'to:' .. id
 redis.call('SADD', to, mb)
 redis.call('EXPIREAT', to, e + ${RECIPIENTS_GRACE_SECONDS})
 redis.call('ZADD', P .. 'exp', e, id .. '|')
+use(id, 'm:' .. mb, #ARGV[6])
 redis.call('ZADD', P .. 'inbox:' .. mb, seq, id)
 return ${OK}`,
   // Oldest first; entries whose message is gone (expired in Redis, queue deleted) are dropped on the way.
@@ -341,14 +412,14 @@ if not w or w == '' or w ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], 'c', '', 'w', '')
 return 1`,
   // Messages whose expiry passed: their inbox entries, recipients, payload and queue entry.
-  sweepMessages: `
-local P = ARGV[1]
+  sweepMessages: `${LIB}
 local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
 for _, m in ipairs(members) do
   local bar = string.find(m, '|', 1, true)
   local id, q = string.sub(m, 1, bar - 1), string.sub(m, bar + 1)
   local to = P .. 'to:' .. id
   for _, mb in ipairs(redis.call('SMEMBERS', to)) do redis.call('ZREM', P .. 'inbox:' .. mb, id) end
+  unuse(id)
   redis.call('DEL', to, P .. 'msg:' .. id)
   if q ~= '' then redis.call('SREM', P .. 'qm:' .. q, id) end
   redis.call('ZREM', KEYS[1], m)
@@ -425,6 +496,13 @@ const spendAndMessage = (spend: Spend, m: NewMessage): Arg[] => [
   m.messageId,
   Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength),
   String(m.expiresAt),
+];
+
+/** The script arguments of the storage caps (ARGV[8..10] of postToQueue and postToMailbox). */
+const capArgs = (caps: StorageCaps): Arg[] => [
+  String(caps.maxMessagesPerScope),
+  String(caps.maxBytesPerScope),
+  String(caps.maxTotalBytes),
 ];
 
 export class RedisStore implements RelayStore {
@@ -504,9 +582,9 @@ export class RedisStore implements RelayStore {
     }
   }
 
-  async putCeremony(id: string, c: Ceremony): Promise<void> {
+  async putCeremony(id: string, c: Ceremony, max: number): Promise<void> {
     const value = JSON.stringify({ kind: c.kind, challenge: c.challenge, accountId: c.accountId, expiresAt: c.expiresAt });
-    await this.run('putCeremony', this.key('cer', id), [value, String(c.expiresAt), id]);
+    await this.run('putCeremony', this.key('cer', id), [value, String(c.expiresAt), id, String(max)]);
   }
 
   async takeCeremony(id: string, now: number): Promise<Ceremony | null> {
@@ -647,9 +725,15 @@ export class RedisStore implements RelayStore {
     return int(await this.run('spend', this.key('spent', spend.keyId), [spend.inputHash, spend.keyId])) === 1;
   }
 
-  async createMailbox(spend: Spend, mailboxId: string, secretHash: string): Promise<SpendResult<null>> {
-    const r = int(await this.run('createMailbox', this.key('mb', mailboxId), [spend.keyId, spend.inputHash, secretHash]));
+  async createMailbox(spend: Spend, mailboxId: string, secretHash: string, idleUntil: number): Promise<SpendResult<null>> {
+    const r = int(
+      await this.run('createMailbox', this.key('mb', mailboxId), [spend.keyId, spend.inputHash, secretHash, String(idleUntil), mailboxId]),
+    );
     return r === OK ? { ok: true, value: null } : { ok: false, reason: 'spent' };
+  }
+
+  async touchMailbox(mailboxId: string, idleUntil: number): Promise<void> {
+    await this.run('touchMailbox', this.key('mb', mailboxId), [mailboxId, String(idleUntil)]);
   }
 
   async getMailboxSecretHash(mailboxId: string): Promise<string | null> {
@@ -663,8 +747,10 @@ export class RedisStore implements RelayStore {
     return int(r[0]) === 1;
   }
 
-  async registerMailbox(queueHash: string, capHash: string, mailboxId: string, maxPerQueue: number): Promise<SpendResult<null>> {
-    const r = int(await this.run('registerMailbox', this.key('q', queueHash), [queueHash, mailboxId, String(maxPerQueue), capHash]));
+  async registerMailbox(queueHash: string, capHash: string, mailboxId: string, maxPerQueue: number, maxPerMailbox: number): Promise<SpendResult<null>> {
+    const r = int(
+      await this.run('registerMailbox', this.key('q', queueHash), [queueHash, mailboxId, String(maxPerQueue), String(maxPerMailbox), capHash]),
+    );
     if (r === OK) return { ok: true, value: null };
     return { ok: false, reason: r === FULL ? 'full' : r === STALE ? 'stale' : 'not_found' };
   }
@@ -683,21 +769,21 @@ export class RedisStore implements RelayStore {
     return { ok: true, value: null };
   }
 
-  async postToQueue(spend: Spend, queueHash: string, capHash: string, m: NewMessage, rotateTo: string | null): Promise<SpendResult<string[]>> {
+  async postToQueue(spend: Spend, queueHash: string, capHash: string, m: NewMessage, rotateTo: string | null, caps: StorageCaps): Promise<SpendResult<string[]>> {
     const r = list(
-      await this.run('postToQueue', this.key('q', queueHash), [queueHash, ...spendAndMessage(spend, m), capHash, rotateTo ?? '']),
+      await this.run('postToQueue', this.key('q', queueHash), [queueHash, ...spendAndMessage(spend, m), ...capArgs(caps), capHash, rotateTo ?? '']),
     );
     const code = int(r[0]);
     if (code === OK) return { ok: true, value: list(r[1]).map(text) };
-    return { ok: false, reason: code === SPENT ? 'spent' : code === STALE ? 'stale' : 'not_found' };
+    return { ok: false, reason: code === SPENT ? 'spent' : code === FULL ? 'full' : code === STALE ? 'stale' : 'not_found' };
   }
 
-  async postToMailbox(spend: Spend, mailboxId: string, m: NewMessage): Promise<SpendResult<null>> {
+  async postToMailbox(spend: Spend, mailboxId: string, m: NewMessage, caps: StorageCaps): Promise<SpendResult<null>> {
     const code = int(
-      await this.run('postToMailbox', this.key('mb', mailboxId), [mailboxId, ...spendAndMessage(spend, m)]),
+      await this.run('postToMailbox', this.key('mb', mailboxId), [mailboxId, ...spendAndMessage(spend, m), ...capArgs(caps)]),
     );
     if (code === OK) return { ok: true, value: null };
-    return { ok: false, reason: code === SPENT ? 'spent' : 'not_found' };
+    return { ok: false, reason: code === SPENT ? 'spent' : code === FULL ? 'full' : 'not_found' };
   }
 
   async fetchMailbox(mailboxId: string, limit: number, now: number): Promise<StoredMessage[]> {
@@ -767,9 +853,15 @@ export class RedisStore implements RelayStore {
     const messages = await this.sweepAll('sweepMessages', `${this.prefix}exp`, [t, b]);
     const sessions = await this.sweepAll('sweepIndex', `${this.prefix}sessexp`, [t, b, 'sess:']);
     const ceremonies = await this.sweepAll('sweepIndex', `${this.prefix}cerexp`, [t, b, 'cer:']);
+    let mailboxes = 0;
+    for (;;) {
+      const r = list(await this.run('sweepMailboxes', `${this.prefix}mbexp`, [t, b]));
+      mailboxes += int(r[0]);
+      if (int(r[0]) < SWEEP_BATCH) break;
+    }
     // Redis expires invites and quota buckets on its own, unseen by this instance: rewrite after every sweep.
     this.dirty = true;
-    return { messages, sessions, ceremonies };
+    return { messages, sessions, ceremonies, mailboxes };
   }
 
   /**

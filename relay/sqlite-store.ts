@@ -30,6 +30,7 @@ import type {
   StoredCredential,
   StoredMessage,
   StoredInvite,
+  StorageCaps,
   SweepResult,
   TokenKey,
 } from './store.ts';
@@ -56,7 +57,8 @@ CREATE TABLE IF NOT EXISTS token_keys (
   issue_until INTEGER NOT NULL, accept_until INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS spent (key_id TEXT NOT NULL, input_hash TEXT NOT NULL, PRIMARY KEY (key_id, input_hash)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS mailboxes (mailbox_id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL) WITHOUT ROWID;
+-- idle_until: a coarse expiry pushed forward whenever the mailbox is read; past it the sweep drops the mailbox.
+CREATE TABLE IF NOT EXISTS mailboxes (mailbox_id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, idle_until INTEGER) WITHOUT ROWID;
 -- active = 0: unregistered, kept only while the mailbox still has messages of that queue to read.
 CREATE TABLE IF NOT EXISTS registrations (
   queue_hash TEXT NOT NULL, mailbox_id TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (queue_hash, mailbox_id)
@@ -80,7 +82,55 @@ const INDEXES = `
 CREATE INDEX IF NOT EXISTS messages_queue ON messages (queue_hash) WHERE queue_hash IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_recipient ON messages (recipient) WHERE recipient IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_expiry ON messages (expires_at);
+CREATE INDEX IF NOT EXISTS mailboxes_idle ON mailboxes (idle_until) WHERE idle_until IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ceremonies_expiry ON ceremonies (expires_at);
 `;
+
+/**
+ * What is pending per scope ('' = everything, 'q:<queue hash>', 'm:<mailbox>'
+ * for Welcomes), kept by triggers so every way a message goes (acknowledged,
+ * expired, its queue or mailbox deleted) is counted without each path
+ * remembering to.
+ */
+const USAGE = `
+CREATE TABLE usage (scope TEXT PRIMARY KEY, messages INTEGER NOT NULL, bytes INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TRIGGER usage_insert AFTER INSERT ON messages BEGIN
+  INSERT INTO usage (scope, messages, bytes) VALUES ('', 1, length(NEW.payload))
+    ON CONFLICT (scope) DO UPDATE SET messages = messages + 1, bytes = bytes + excluded.bytes;
+  INSERT INTO usage (scope, messages, bytes) VALUES (coalesce('q:' || NEW.queue_hash, 'm:' || NEW.recipient), 1, length(NEW.payload))
+    ON CONFLICT (scope) DO UPDATE SET messages = messages + 1, bytes = bytes + excluded.bytes;
+END;
+CREATE TRIGGER usage_delete AFTER DELETE ON messages BEGIN
+  UPDATE usage SET messages = messages - 1, bytes = bytes - length(OLD.payload)
+    WHERE scope IN ('', coalesce('q:' || OLD.queue_hash, 'm:' || OLD.recipient));
+  DELETE FROM usage WHERE scope = coalesce('q:' || OLD.queue_hash, 'm:' || OLD.recipient) AND messages <= 0;
+END;
+INSERT INTO usage (scope, messages, bytes) SELECT '', COUNT(*), coalesce(SUM(length(payload)), 0) FROM messages;
+INSERT INTO usage (scope, messages, bytes)
+  SELECT coalesce('q:' || queue_hash, 'm:' || recipient), COUNT(*), SUM(length(payload)) FROM messages GROUP BY 1;
+`;
+
+/** Idle expiry given to mailboxes from before it existed: the default message TTL from when they are first opened. */
+const LEGACY_IDLE_SECONDS = 30 * 24 * 3600;
+
+/** Adds what later versions keep (usage counters, mailbox idle expiry) to an older file; once, atomically. */
+function upgrade(db: DatabaseSync): void {
+  const hasUsage = db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'usage'");
+  const hasIdle = db.prepare("SELECT 1 AS x FROM pragma_table_info('mailboxes') WHERE name = 'idle_until'");
+  if (hasUsage.get() !== undefined && hasIdle.get() !== undefined) return;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    if (hasUsage.get() === undefined) db.exec(USAGE);
+    if (hasIdle.get() === undefined) {
+      db.exec('ALTER TABLE mailboxes ADD COLUMN idle_until INTEGER');
+      db.prepare('UPDATE mailboxes SET idle_until = ?').run(Math.floor(Date.now() / 1000) + LEGACY_IDLE_SECONDS);
+    }
+    db.exec('COMMIT');
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}
 
 /**
  * From the layout with one `deliveries` row per (mailbox, message) to the
@@ -195,10 +245,13 @@ export class SqliteStore implements RelayStore {
     this.db.exec('PRAGMA cache_size = -32768');
     this.db.exec(SCHEMA);
     migrate(this.db);
+    upgrade(this.db);
     this.db.exec(INDEXES);
     const p = (sql: string): StatementSync => this.db.prepare(sql);
     this.s = {
       putCeremony: p('INSERT INTO ceremonies (id, kind, challenge, account_id, expires_at) VALUES (?, ?, ?, ?, ?)'),
+      countCeremonies: p('SELECT COUNT(*) AS n FROM ceremonies'),
+      evictCeremonies: p('DELETE FROM ceremonies WHERE id IN (SELECT id FROM ceremonies ORDER BY expires_at LIMIT ?)'),
       getCeremony: p('SELECT kind, challenge, account_id, expires_at FROM ceremonies WHERE id = ?'),
       delCeremony: p('DELETE FROM ceremonies WHERE id = ?'),
       insAccount: p('INSERT INTO accounts (account_id) VALUES (?)'),
@@ -231,11 +284,15 @@ export class SqliteStore implements RelayStore {
       delKey: p('DELETE FROM token_keys WHERE key_id = ?'),
       delSpentOfKey: p('DELETE FROM spent WHERE key_id = ?'),
       insSpent: p('INSERT OR IGNORE INTO spent (key_id, input_hash) VALUES (?, ?)'),
-      insMailbox: p('INSERT INTO mailboxes (mailbox_id, secret_hash) VALUES (?, ?)'),
+      insMailbox: p('INSERT INTO mailboxes (mailbox_id, secret_hash, idle_until) VALUES (?, ?, ?)'),
+      touchMailbox: p('UPDATE mailboxes SET idle_until = ?1 WHERE mailbox_id = ?2 AND (idle_until IS NULL OR idle_until < ?1)'),
+      idleMailboxes: p('SELECT mailbox_id FROM mailboxes WHERE idle_until <= ?'),
       getMailbox: p('SELECT secret_hash FROM mailboxes WHERE mailbox_id = ?'),
       delMailbox: p('DELETE FROM mailboxes WHERE mailbox_id = ?'),
       delRegsOfMailbox: p('DELETE FROM registrations WHERE mailbox_id = ?'),
       countRegs: p('SELECT COUNT(*) AS n FROM registrations WHERE queue_hash = ? AND active = 1'),
+      countQueuesOfMailbox: p('SELECT COUNT(*) AS n FROM registrations WHERE mailbox_id = ? AND active = 1'),
+      usageOf: p('SELECT messages, bytes FROM usage WHERE scope = ?'),
       insReg: p(
         'INSERT INTO registrations (queue_hash, mailbox_id, active) VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET active = 1',
       ),
@@ -431,8 +488,12 @@ export class SqliteStore implements RelayStore {
     return Number(this.s.insSpent!.run(spend.keyId, spend.inputHash).changes) === 1;
   }
 
-  async putCeremony(id: string, c: Ceremony): Promise<void> {
-    this.s.putCeremony!.run(id, c.kind, c.challenge, c.accountId, c.expiresAt);
+  async putCeremony(id: string, c: Ceremony, max: number): Promise<void> {
+    await this.tx(() => {
+      const over = num(this.s.countCeremonies!.get()?.n) - max + 1;
+      if (over > 0) this.s.evictCeremonies!.run(over);
+      this.s.putCeremony!.run(id, c.kind, c.challenge, c.accountId, c.expiresAt);
+    });
   }
 
   async takeCeremony(id: string, now: number): Promise<Ceremony | null> {
@@ -573,12 +634,16 @@ export class SqliteStore implements RelayStore {
     return this.trySpend(spend);
   }
 
-  async createMailbox(spend: Spend, mailboxId: string, secretHash: string): Promise<SpendResult<null>> {
+  async createMailbox(spend: Spend, mailboxId: string, secretHash: string, idleUntil: number): Promise<SpendResult<null>> {
     return this.tx(() => {
       if (!this.trySpend(spend)) return { ok: false, reason: 'spent' } as const;
-      this.s.insMailbox!.run(mailboxId, secretHash);
+      this.s.insMailbox!.run(mailboxId, secretHash, idleUntil);
       return { ok: true, value: null } as const;
     });
+  }
+
+  async touchMailbox(mailboxId: string, idleUntil: number): Promise<void> {
+    await this.tx(() => this.s.touchMailbox!.run(idleUntil, mailboxId));
   }
 
   async getMailboxSecretHash(mailboxId: string): Promise<string | null> {
@@ -589,9 +654,7 @@ export class SqliteStore implements RelayStore {
   async deleteMailbox(mailboxId: string): Promise<boolean> {
     const existed = await this.tx(() => {
       if (this.s.getMailbox!.get(mailboxId) === undefined) return false;
-      for (const r of this.s.seqsOfMailbox!.all(mailboxId, entry(mailboxId))) this.remove(str(r.message_id), num(r.seq), mailboxId);
-      this.s.delRegsOfMailbox!.run(mailboxId);
-      this.s.delMailbox!.run(mailboxId);
+      this.dropMailbox(mailboxId);
       return true;
     });
     this.dirty = true;
@@ -606,12 +669,30 @@ export class SqliteStore implements RelayStore {
     return q.prev_cap_hash !== null && str(q.prev_cap_hash) === capHash ? 'stale' : 'not_found';
   }
 
-  async registerMailbox(queueHash: string, capHash: string, mailboxId: string, maxPerQueue: number): Promise<SpendResult<null>> {
+  /** The mailbox, its registrations, and its place on every pending list (the batch end deletes what nobody else reads). */
+  private dropMailbox(mailboxId: string): void {
+    for (const r of this.s.seqsOfMailbox!.all(mailboxId, entry(mailboxId))) this.remove(str(r.message_id), num(r.seq), mailboxId);
+    this.s.delRegsOfMailbox!.run(mailboxId);
+    this.s.delMailbox!.run(mailboxId);
+  }
+
+  /** Whether one more message of `bytes` fits the scope's and the global caps. */
+  private fits(scope: string, bytes: number, caps: StorageCaps): boolean {
+    const mine = this.s.usageOf!.get(scope);
+    const all = this.s.usageOf!.get('');
+    if (num(mine?.messages ?? 0) + 1 > caps.maxMessagesPerScope) return false;
+    if (num(mine?.bytes ?? 0) + bytes > caps.maxBytesPerScope) return false;
+    return num(all?.bytes ?? 0) + bytes <= caps.maxTotalBytes;
+  }
+
+  async registerMailbox(queueHash: string, capHash: string, mailboxId: string, maxPerQueue: number, maxPerMailbox: number): Promise<SpendResult<null>> {
     return this.tx(() => {
       const cap = this.capability(queueHash, capHash);
       if (cap === 'stale' || cap === 'not_found') return { ok: false, reason: cap } as const;
       if (this.s.getMailbox!.get(mailboxId) === undefined) return { ok: false, reason: 'not_found' } as const;
+      if (this.s.isRegistered!.get(queueHash, mailboxId) !== undefined) return { ok: true, value: null } as const;
       if (num(this.s.countRegs!.get(queueHash)?.n) >= maxPerQueue) return { ok: false, reason: 'full' } as const;
+      if (num(this.s.countQueuesOfMailbox!.get(mailboxId)?.n) >= maxPerMailbox) return { ok: false, reason: 'full' } as const;
       if (cap === 'absent') this.s.insQueue!.run(queueHash, capHash);
       this.s.insReg!.run(queueHash, mailboxId);
       return { ok: true, value: null } as const;
@@ -645,12 +726,13 @@ export class SqliteStore implements RelayStore {
     return r;
   }
 
-  async postToQueue(spend: Spend, queueHash: string, capHash: string, m: NewMessage, rotateTo: string | null): Promise<SpendResult<string[]>> {
+  async postToQueue(spend: Spend, queueHash: string, capHash: string, m: NewMessage, rotateTo: string | null, caps: StorageCaps): Promise<SpendResult<string[]>> {
     return this.tx(() => {
       const cap = this.capability(queueHash, capHash);
       if (cap !== 'ok') return { ok: false, reason: cap === 'stale' ? 'stale' : 'not_found' } as const;
       const list = this.s.regsOfQueue!.get(queueHash)?.mailboxes;
       if (typeof list !== 'string' || list === '') return { ok: false, reason: 'not_found' } as const;
+      if (!this.fits(`q:${queueHash}`, m.payload.length, caps)) return { ok: false, reason: 'full' } as const;
       if (!this.trySpend(spend)) return { ok: false, reason: 'spent' } as const;
       const seq = Number(this.s.insMessage!.run(m.messageId, queueHash, null, `,${list},`, m.expiresAt, m.payload).lastInsertRowid);
       this.remember(m.messageId, seq);
@@ -659,9 +741,10 @@ export class SqliteStore implements RelayStore {
     });
   }
 
-  async postToMailbox(spend: Spend, mailboxId: string, m: NewMessage): Promise<SpendResult<null>> {
+  async postToMailbox(spend: Spend, mailboxId: string, m: NewMessage, caps: StorageCaps): Promise<SpendResult<null>> {
     return this.tx(() => {
       if (this.s.getMailbox!.get(mailboxId) === undefined) return { ok: false, reason: 'not_found' } as const;
+      if (!this.fits(`m:${mailboxId}`, m.payload.length, caps)) return { ok: false, reason: 'full' } as const;
       if (!this.trySpend(spend)) return { ok: false, reason: 'spent' } as const;
       const seq = Number(this.s.insMessage!.run(m.messageId, null, mailboxId, entry(mailboxId), m.expiresAt, m.payload).lastInsertRowid);
       this.remember(m.messageId, seq);
@@ -701,11 +784,13 @@ export class SqliteStore implements RelayStore {
     const result = await this.tx(() => {
       const messages = Number(this.s.sweepMessages!.run(now).changes);
       this.s.sweepRegistrations!.run();
+      const idle = this.s.idleMailboxes!.all(now);
+      for (const r of idle) this.dropMailbox(str(r.mailbox_id));
       const sessions = Number(this.s.sweepSessions!.run(now).changes);
       const ceremonies = Number(this.s.sweepCeremonies!.run(now).changes);
       this.s.sweepQuotas!.run(now);
       this.s.sweepInvites!.run(now);
-      return { messages, sessions, ceremonies };
+      return { messages, sessions, ceremonies, mailboxes: idle.length };
     });
     this.dirty = true;
     return result;

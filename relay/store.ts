@@ -92,11 +92,26 @@ export interface SweepResult {
   messages: number;
   sessions: number;
   ceremonies: number;
+  /** Mailboxes dropped because nobody read them for the message TTL. */
+  mailboxes: number;
+}
+
+/**
+ * Storage bounds checked atomically with every stored message. A scope is a
+ * queue (its group messages) or a mailbox (its Welcomes); what counts is
+ * what is still pending (stored and not yet acknowledged by every reader).
+ */
+export interface StorageCaps {
+  maxMessagesPerScope: number;
+  maxBytesPerScope: number;
+  /** Payload bytes of every stored message together. */
+  maxTotalBytes: number;
 }
 
 export interface RelayStore {
   // WebAuthn ceremonies (challenge state between start and finish).
-  putCeremony(id: string, ceremony: Ceremony): Promise<void>;
+  /** Stores a ceremony; when `max` are already pending, the one that expires first is dropped to make room. */
+  putCeremony(id: string, ceremony: Ceremony, max: number): Promise<void>;
   /** Returns and deletes the ceremony (single use); null if unknown or expired. */
   takeCeremony(id: string, now: number): Promise<Ceremony | null>;
 
@@ -135,16 +150,22 @@ export interface RelayStore {
   spend(spend: Spend): Promise<boolean>;
 
   // Mailboxes: anonymous read capabilities.
-  /** Creating a mailbox costs a token, spent atomically. */
-  createMailbox(spend: Spend, mailboxId: string, secretHash: string): Promise<SpendResult<null>>;
+  /**
+   * Creating a mailbox costs a token, spent atomically. `idleUntil`: when the
+   * mailbox is dropped unless it is read before (a coarse expiry, see touchMailbox).
+   */
+  createMailbox(spend: Spend, mailboxId: string, secretHash: string, idleUntil: number): Promise<SpendResult<null>>;
   getMailboxSecretHash(mailboxId: string): Promise<string | null>;
+  /** The mailbox was read (fetch, subscription, ack): it lives until `idleUntil` at least. */
+  touchMailbox(mailboxId: string, idleUntil: number): Promise<void>;
   deleteMailbox(mailboxId: string): Promise<boolean>;
 
   // Group queues, known by hash. Every queue operation presents the hash of
   // the queue capability (`capHash`); the store compares it with the queue's
   // current one in the same atomic operation (see SpendResult for 'stale').
   /** The first registration creates the queue with this capability hash. */
-  registerMailbox(queueHash: string, capHash: string, mailboxId: string, maxPerQueue: number): Promise<SpendResult<null>>;
+  /** 'full' when the queue has `maxPerQueue` mailboxes or the mailbox is on `maxPerMailbox` queues already. */
+  registerMailbox(queueHash: string, capHash: string, mailboxId: string, maxPerQueue: number, maxPerMailbox: number): Promise<SpendResult<null>>;
   /** Detaches the mailbox and drops its pending deliveries of this queue (the messages only it waited for go). */
   unregisterMailbox(queueHash: string, capHash: string, mailboxId: string): Promise<SpendResult<null>>;
   /** Deletes the queue, its capability, its registrations and all its messages. */
@@ -154,11 +175,12 @@ export interface RelayStore {
    * Spends the token and stores one message for every mailbox registered to
    * the queue, atomically. With `rotateTo` (a Commit that starts a new epoch)
    * the queue's capability hash becomes `rotateTo` in the same operation, and
-   * the one presented is kept as the previous one. Returns the mailboxes to notify.
+   * the one presented is kept as the previous one. Returns the mailboxes to
+   * notify; 'full' (nothing spent, nothing stored) when the message would pass a cap.
    */
-  postToQueue(spend: Spend, queueHash: string, capHash: string, message: NewMessage, rotateTo: string | null): Promise<SpendResult<string[]>>;
-  /** Spends the token and stores a message (a Welcome) for one mailbox. */
-  postToMailbox(spend: Spend, mailboxId: string, message: NewMessage): Promise<SpendResult<null>>;
+  postToQueue(spend: Spend, queueHash: string, capHash: string, message: NewMessage, rotateTo: string | null, caps: StorageCaps): Promise<SpendResult<string[]>>;
+  /** Spends the token and stores a message (a Welcome) for one mailbox; 'full' as postToQueue. */
+  postToMailbox(spend: Spend, mailboxId: string, message: NewMessage, caps: StorageCaps): Promise<SpendResult<null>>;
   /** Pending messages of a mailbox, oldest first (order per queue is preserved). */
   fetchMailbox(mailboxId: string, limit: number, now: number): Promise<StoredMessage[]>;
   /**
@@ -182,7 +204,7 @@ export interface RelayStore {
    */
   deleteInvite(inviteHash: string, writeKeyHash: string): Promise<boolean>;
 
-  /** Deletes everything expired (invites included). */
+  /** Deletes everything expired (invites included), and mailboxes idle past their `idleUntil` with what waits for them. */
   sweep(now: number): Promise<SweepResult>;
   /** Makes sure freed ciphertext is no longer in any file (WAL included). */
   scrub(): Promise<void>;

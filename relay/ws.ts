@@ -15,7 +15,10 @@
  *
  * Limits: a frame above maxFrameBytes closes with 1009; above
  * maxMessagesPerSecond a frame is answered with a typed rate_limited error,
- * and a client that keeps going is closed with 1008.
+ * and a client that keeps going is closed with 1008. A client that does not
+ * read what it is sent (the socket's bufferedAmount passes maxBufferedBytes)
+ * is closed with 1008 "slow reader": otherwise cheap `fetch` frames would park
+ * page after page of pushes in the relay's memory.
  */
 
 import type { RelayConfig } from './config.ts';
@@ -97,7 +100,21 @@ export class Connection implements Subscriber {
   }
 
   private send(frame: unknown): void {
-    if (this.socket.readyState === OPEN) this.socket.send(JSON.stringify(frame));
+    if (this.socket.readyState !== OPEN) return;
+    this.socket.send(JSON.stringify(frame));
+    this.checkBuffered();
+  }
+
+  /** Everything sent waits in memory until the client reads it: past the limit, drop the client. */
+  private checkBuffered(): void {
+    if (this.socket.bufferedAmount <= this.config.maxBufferedBytes) return;
+    this.cleanup();
+    try {
+      // No drain as in close(): the client is not reading, and what waits for it is what must go.
+      this.socket.close(CLOSE_POLICY, 'slow reader');
+    } catch {
+      // already closing
+    }
   }
 
   private sendError(err: unknown, rid: Rid): void {
@@ -111,7 +128,9 @@ export class Connection implements Subscriber {
   }
 
   push(mailboxId: string, frame: PushFrame): void {
-    if (this.socket.readyState === OPEN) this.socket.send(frame.for(mailboxId));
+    if (this.socket.readyState !== OPEN) return;
+    this.socket.send(frame.for(mailboxId));
+    this.checkBuffered();
   }
 
   /** Counts the frame against the per-second budget; false when it must not be processed. */

@@ -106,7 +106,12 @@ describe.each(STORE_KINDS)('relay privacy audit (%s store)', (kind) => {
     const columns = (t: string): string[] => Object.keys(db[t]?.[0] ?? {}).sort();
     // SQLite's registrations keep an `active` column (rows migrated from older layouts may be inactive).
     expect(columns('registrations')).toEqual(kind === 'redis' ? ['mailbox_id', 'queue_hash'] : ['active', 'mailbox_id', 'queue_hash']);
-    expect(columns('mailboxes')).toEqual(['mailbox_id', 'secret_hash']);
+    // A mailbox's idle expiry (last read plus the TTL, rounded like message expiries) is its only time.
+    expect(columns('mailboxes')).toEqual(kind === 'redis' ? ['mailbox_id', 'secret_hash'] : ['idle_until', 'mailbox_id', 'secret_hash']);
+    if (kind === 'redis') expect(columns('mailbox_idle')).toEqual(['idle_until', 'mailbox_id']);
+    // Storage caps count what is pending per queue (or mailbox, for Welcomes) and overall: numbers, nobody's.
+    expect(columns('usage')).toEqual(['bytes', 'messages', 'scope']);
+    if (kind === 'redis') expect(columns('message_sizes')).toEqual(['message_id', 'size_scope']);
     // A queue's capability only as hashes: nothing about who holds it.
     expect(columns('queues')).toEqual(['cap_hash', 'prev_cap_hash', 'queue_hash']);
     // Redis keeps each delivery as (mailbox → message id by seq) plus who still has to ack a message;

@@ -10,7 +10,7 @@
  * checked across instances, not only inside one.
  */
 
-import type { NewMessage, RelayStore, Spend, SpendResult } from '../../../relay/store.ts';
+import type { NewMessage, RelayStore, Spend, SpendResult, StorageCaps } from '../../../relay/store.ts';
 
 export interface ContractContext {
   kind: 'sqlite' | 'redis';
@@ -57,6 +57,10 @@ const payload = (label: string): Uint8Array => {
 };
 const now = (): number => Math.floor(Date.now() / 1000);
 const later = (): number => now() + 3600;
+/** Caps no case outside the storage-cap ones comes near. */
+const ROOMY: StorageCaps = { maxMessagesPerScope: 1_000_000, maxBytesPerScope: 1 << 30, maxTotalBytes: 1 << 30 };
+/** Queues per mailbox, for the cases about something else. */
+const MANY = 1000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Each queue's capability hash, made up on first use (the store only compares them). */
@@ -68,12 +72,12 @@ const cap = (queue: string): string => {
 };
 /** A post without rotation, with the queue's capability. */
 const postQ = (s: RelayStore, spend: Spend, queue: string, m: NewMessage): Promise<SpendResult<string[]>> =>
-  s.postToQueue(spend, queue, cap(queue), m, null);
+  s.postToQueue(spend, queue, cap(queue), m, null, ROOMY);
 const OK = { ok: true, value: null };
 
 async function mailbox(s: RelayStore): Promise<string> {
   const mb = id();
-  const r = await s.createMailbox(spendOf(), mb, hash());
+  const r = await s.createMailbox(spendOf(), mb, hash(), later());
   check(r.ok, 'createMailbox');
   return mb;
 }
@@ -83,7 +87,7 @@ async function group(s: RelayStore, n: number): Promise<{ queue: string; members
   const members: string[] = [];
   for (let i = 0; i < n; i++) {
     const mb = await mailbox(s);
-    check((await s.registerMailbox(queue, cap(queue), mb, 1000)).ok, 'registerMailbox');
+    check((await s.registerMailbox(queue, cap(queue), mb, 1000, MANY)).ok, 'registerMailbox');
     members.push(mb);
   }
   return { queue, members };
@@ -99,6 +103,136 @@ async function post(s: RelayStore, queue: string, label: string, expiresAt = lat
 const ids = async (s: RelayStore, mb: string, at = now()): Promise<string[]> => (await s.fetchMailbox(mb, 500, at)).map((m) => m.messageId);
 
 export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
+
+  'one mailbox is registered to at most maxPerMailbox queues; re-registering is free, unregistering makes room': async ({ a, b }) => {
+    const mb = await mailbox(a);
+    const queues = [hash(), hash(), hash()];
+    same(await a.registerMailbox(queues[0]!, cap(queues[0]!), mb, 1000, 2), { ok: true, value: null }, 'first queue');
+    same(await b.registerMailbox(queues[1]!, cap(queues[1]!), mb, 1000, 2), { ok: true, value: null }, 'second queue');
+    same(await a.registerMailbox(queues[2]!, cap(queues[2]!), mb, 1000, 2), { ok: false, reason: 'full' }, 'third queue refused');
+    same(await b.registerMailbox(queues[0]!, cap(queues[0]!), mb, 1000, 2), { ok: true, value: null }, 'a queue it is on already');
+    // Concurrent attempts from both instances: the cap holds across them.
+    const other = await mailbox(a);
+    const tries = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).registerMailbox(hash(), cap(hash()), other, 1000, 3)));
+    same(tries.filter((r) => r.ok).length, 3, 'registrations won under concurrency');
+    check((await a.unregisterMailbox(queues[1]!, cap(queues[1]!), mb)).ok, 'unregister');
+    same(await b.registerMailbox(queues[2]!, cap(queues[2]!), mb, 1000, 2), { ok: true, value: null }, 'room again');
+    const { queue } = await group(a, 1);
+    const post1 = await a.postToQueue(spendOf(), queues[2]!, cap(queues[2]!), { messageId: id(), payload: payload('reg'), expiresAt: later() }, null, ROOMY);
+    check(post1.ok && post1.value.join() === mb, 'the mailbox receives on the queue it joined');
+    check((await a.postToQueue(spendOf(), queue, cap(queue), { messageId: id(), payload: payload('other'), expiresAt: later() }, null, ROOMY)).ok, 'other queue');
+  },
+
+  'storage caps: a post over the per-queue message, per-queue byte or total byte cap stores and spends nothing; room comes back as messages go': async ({ a, b, leftovers }) => {
+    const size = payload('cap').length;
+    const { queue, members } = await group(a, 2);
+    const caps = { maxMessagesPerScope: 3, maxBytesPerScope: 100 * size, maxTotalBytes: 100 * size };
+    const msg = (label: string) => ({ messageId: id(), payload: payload(label), expiresAt: later() });
+    const sent: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await (i % 2 === 0 ? a : b).postToQueue(spendOf(), queue, cap(queue), msg(`c${i}`), null, caps);
+      check(r.ok, `post ${i} within the cap`);
+      if (r.ok) sent.push(String(i));
+    }
+    const refused = spendOf();
+    same(await b.postToQueue(refused, queue, cap(queue), msg('over'), null, caps), { ok: false, reason: 'full' }, 'fourth message over the per-queue count');
+    same(await a.spend(refused), true, 'the refused post spent nothing');
+    same((await ids(a, members[0]!)).length, 3, 'nothing stored by the refused post');
+    // Another queue has its own count.
+    const other = await group(b, 1);
+    check((await a.postToQueue(spendOf(), other.queue, cap(other.queue), msg('other'), null, caps)).ok, 'another queue is not full');
+    // One reader acking is not enough: the message is still pending for the other.
+    const first = (await ids(a, members[0]!))[0]!;
+    await a.ack(members[0]!, [first]);
+    same(await a.postToQueue(spendOf(), queue, cap(queue), msg('still'), null, caps), { ok: false, reason: 'full' }, 'still pending for one reader');
+    await b.ack(members[1]!, [first]);
+    check((await b.postToQueue(spendOf(), queue, cap(queue), msg('again'), null, caps)).ok, 'room once every reader acked');
+
+    // Bytes per queue, and in total.
+    const byBytes = await group(a, 1);
+    const bytesCap = { maxMessagesPerScope: 100, maxBytesPerScope: 2 * size, maxTotalBytes: 100 * size };
+    check((await a.postToQueue(spendOf(), byBytes.queue, cap(byBytes.queue), msg('b1'), null, bytesCap)).ok, 'first within bytes');
+    check((await b.postToQueue(spendOf(), byBytes.queue, cap(byBytes.queue), msg('b2'), null, bytesCap)).ok, 'second within bytes');
+    same(await a.postToQueue(spendOf(), byBytes.queue, cap(byBytes.queue), msg('b3'), null, bytesCap), { ok: false, reason: 'full' }, 'third over the queue bytes');
+    const total = { maxMessagesPerScope: 100, maxBytesPerScope: 100 * size, maxTotalBytes: 7 * size };
+    const fresh = await group(b, 1);
+    // Stored so far: 3 on `queue`, 1 on `other`, 2 on `byBytes` = 6.
+    check((await a.postToQueue(spendOf(), fresh.queue, cap(fresh.queue), msg('t1'), null, total)).ok, 'seventh message fits the total');
+    same(await b.postToQueue(spendOf(), fresh.queue, cap(fresh.queue), msg('t2'), null, total), { ok: false, reason: 'full' }, 'eighth over the total');
+    const wmb = fresh.members[0]!;
+    same(await a.postToMailbox(spendOf(), wmb, msg('w'), total), { ok: false, reason: 'full' }, 'a Welcome counts against the total too');
+    const welcomeCaps = { maxMessagesPerScope: 1, maxBytesPerScope: 100 * size, maxTotalBytes: 100 * size };
+    check((await a.postToMailbox(spendOf(), wmb, msg('w1'), welcomeCaps)).ok, 'first Welcome');
+    same(await b.postToMailbox(spendOf(), wmb, msg('w2'), welcomeCaps), { ok: false, reason: 'full' }, 'per-mailbox Welcome count');
+    // Deleting a queue frees its share.
+    check((await b.deleteQueue(queue, cap(queue))).ok, 'delete queue');
+    check((await a.postToQueue(spendOf(), fresh.queue, cap(fresh.queue), msg('t3'), null, total)).ok, 'room after the queue went');
+    check((await leftovers()) > 0, 'messages still pending elsewhere');
+  },
+
+  'storage caps hold under concurrent posts from two instances': async ({ a, b }) => {
+    const { queue, members } = await group(a, 1);
+    const caps = { maxMessagesPerScope: 5, maxBytesPerScope: 1 << 20, maxTotalBytes: 1 << 20 };
+    const r = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).postToQueue(spendOf(), queue, cap(queue), { messageId: id(), payload: payload(`p${i}`), expiresAt: later() }, null, caps)),
+    );
+    same(r.filter((x) => x.ok).length, 5, 'posts stored');
+    same((await ids(b, members[0]!)).length, 5, 'messages pending');
+  },
+
+  'expired messages leave the caps once swept': async ({ a, b }) => {
+    const { queue } = await group(a, 1);
+    const t0 = now();
+    const caps = { maxMessagesPerScope: 2, maxBytesPerScope: 1 << 20, maxTotalBytes: 1 << 20 };
+    check((await a.postToQueue(spendOf(), queue, cap(queue), { messageId: id(), payload: payload('e1'), expiresAt: t0 + 100 }, null, caps)).ok, 'e1');
+    check((await a.postToQueue(spendOf(), queue, cap(queue), { messageId: id(), payload: payload('e2'), expiresAt: t0 + 100 }, null, caps)).ok, 'e2');
+    same(await b.postToQueue(spendOf(), queue, cap(queue), { messageId: id(), payload: payload('e3'), expiresAt: t0 + 100 }, null, caps), { ok: false, reason: 'full' }, 'full');
+    await b.sweep(t0 + 200);
+    check((await a.postToQueue(spendOf(), queue, cap(queue), { messageId: id(), payload: payload('e4'), expiresAt: later() }, null, caps)).ok, 'room after the sweep');
+  },
+
+  'pending ceremonies are capped: one more evicts the one that expires first': async ({ a, b }) => {
+    const t0 = now();
+    const cids = [id(), id(), id(), id()];
+    for (let i = 0; i < 3; i++) await (i % 2 === 0 ? a : b).putCeremony(cids[i]!, { kind: 'login', challenge: `c${i}`, accountId: null, expiresAt: t0 + 100 + i }, 3);
+    await b.putCeremony(cids[3]!, { kind: 'login', challenge: 'c3', accountId: null, expiresAt: t0 + 200 }, 3);
+    same(await a.takeCeremony(cids[0]!, t0), null, 'the earliest-expiring one was evicted');
+    same((await b.takeCeremony(cids[1]!, t0))?.challenge, 'c1', 'the others remain');
+    same((await a.takeCeremony(cids[3]!, t0))?.challenge, 'c3', 'the new one is there');
+    const many = Array.from({ length: 30 }, () => id());
+    await Promise.all(many.map((c, i) => (i % 2 === 0 ? a : b).putCeremony(c, { kind: 'login', challenge: c, accountId: null, expiresAt: t0 + 300 + i }, 10)));
+    let left = 0;
+    for (const c of many) if ((await a.takeCeremony(c, t0)) !== null) left++;
+    check(left <= 10, `at most the cap is kept under concurrency (kept ${left})`);
+    same(await a.takeCeremony(many[29]!, t0), null, 'taken ones are gone');
+  },
+
+  'an idle mailbox is dropped by the sweep with what waits for it; reading it pushes its idle expiry forward': async ({ a, b, holds }) => {
+    const t0 = now();
+    const queue = hash();
+    const idle = id();
+    const live = id();
+    check((await a.createMailbox(spendOf(), idle, hash(), t0 + 100)).ok, 'idle mailbox');
+    check((await b.createMailbox(spendOf(), live, hash(), t0 + 100)).ok, 'live mailbox');
+    check((await a.registerMailbox(queue, cap(queue), idle, 10, 10)).ok && (await b.registerMailbox(queue, cap(queue), live, 10, 10)).ok, 'registered');
+    const shared = await post(a, queue, 'shared');
+    const welcome = { messageId: id(), payload: payload('idle-welcome'), expiresAt: later() };
+    check((await b.postToMailbox(spendOf(), idle, welcome, ROOMY)).ok, 'welcome to the idle one');
+    await b.touchMailbox(live, t0 + 5000);
+    await a.touchMailbox(live, t0 + 50); // an earlier expiry never shortens it
+    const r = await b.sweep(t0 + 200);
+    same(r.mailboxes, 1, 'one idle mailbox dropped');
+    same(await a.getMailboxSecretHash(idle), null, 'the idle mailbox is gone');
+    check((await a.getMailboxSecretHash(live)) !== null, 'the live one stays');
+    check(!(await holds(welcome.payload)), 'its Welcome is gone');
+    check(await holds(shared.payload), 'a message another mailbox still reads stays');
+    const next = await a.postToQueue(spendOf(), queue, cap(queue), { messageId: id(), payload: payload('after'), expiresAt: later() }, null, ROOMY);
+    check(next.ok && next.value.join() === live, 'the queue now delivers to the live mailbox only');
+    await a.ack(live, [shared.messageId]);
+    check(!(await holds(shared.payload)), 'the shared message goes with its last live reader');
+    same((await a.sweep(t0 + 200)).mailboxes, 0, 'nothing more to drop');
+    same((await b.sweep(t0 + 6000)).mailboxes, 1, 'the live one goes too once idle past its new expiry');
+  },
   'spend and post are one operation: a spent token stores nothing, an unknown queue spends nothing': async ({ a, b }) => {
     const { queue, members } = await group(a, 2);
     const spend = spendOf();
@@ -113,9 +247,9 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     same(await b.spend(lonely), false, 'and now spent, on every instance');
     const mb = await mailbox(a);
     const w = spendOf();
-    same(await a.postToMailbox(w, mb, { messageId: id(), payload: payload('w'), expiresAt: later() }), { ok: true, value: null }, 'welcome');
-    same(await b.postToMailbox(w, mb, { messageId: id(), payload: payload('w2'), expiresAt: later() }), { ok: false, reason: 'spent' }, 'welcome token reused');
-    same(await a.postToMailbox(spendOf(), id(), { messageId: id(), payload: payload('w3'), expiresAt: later() }), { ok: false, reason: 'not_found' }, 'welcome to nobody');
+    same(await a.postToMailbox(w, mb, { messageId: id(), payload: payload('w'), expiresAt: later() }, ROOMY), { ok: true, value: null }, 'welcome');
+    same(await b.postToMailbox(w, mb, { messageId: id(), payload: payload('w2'), expiresAt: later() }, ROOMY), { ok: false, reason: 'spent' }, 'welcome token reused');
+    same(await a.postToMailbox(spendOf(), id(), { messageId: id(), payload: payload('w3'), expiresAt: later() }, ROOMY), { ok: false, reason: 'not_found' }, 'welcome to nobody');
   },
 
   'double spend across instances: of 40 concurrent posts with one token exactly one is stored': async ({ a, b }) => {
@@ -128,7 +262,7 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     check(results.every((r) => r.ok || r.reason === 'spent'), 'the others are refused as spent');
     for (const mb of members) same((await ids(b, mb)).length, 1, 'one message per mailbox');
     const mspend = spendOf();
-    const made = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).createMailbox(mspend, id(), hash())));
+    const made = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).createMailbox(mspend, id(), hash(), later())));
     same(made.filter((r) => r.ok).length, 1, 'mailboxes created with one token');
   },
 
@@ -152,12 +286,12 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     const g1 = await group(a, 1);
     const mb = g1.members[0]!;
     const queue2 = hash();
-    check((await a.registerMailbox(queue2, cap(queue2), mb, 10)).ok, 'second queue');
+    check((await a.registerMailbox(queue2, cap(queue2), mb, 10, MANY)).ok, 'second queue');
     const order: string[] = [];
     for (let i = 0; i < 6; i++) {
       if (i % 3 === 2) {
         const m = { messageId: id(), payload: payload(`w${i}`), expiresAt: later() };
-        check((await b.postToMailbox(spendOf(), mb, m)).ok, 'welcome');
+        check((await b.postToMailbox(spendOf(), mb, m, ROOMY)).ok, 'welcome');
         order.push(m.messageId);
       } else {
         order.push((await post(i % 2 === 0 ? a : b, i % 2 === 0 ? g1.queue : queue2, `m${i}`)).messageId);
@@ -223,7 +357,7 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     const [m1, m2] = members as [string, string];
     const before = await post(a, queue, 'before');
     const welcome = { messageId: id(), payload: payload('welcome'), expiresAt: later() };
-    check((await a.postToMailbox(spendOf(), m2, welcome)).ok, 'a Welcome for m2');
+    check((await a.postToMailbox(spendOf(), m2, welcome, ROOMY)).ok, 'a Welcome for m2');
     same(await b.unregisterMailbox(queue, cap(queue), m2), OK, 'unregister m2');
     const after = await post(b, queue, 'after');
     same(await ids(a, m2), [welcome.messageId], 'm2 keeps only its Welcome: what the queue sent it is gone');
@@ -233,7 +367,7 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     same(await a.ack(m2, [welcome.messageId]), 1, 'm2 acks its Welcome');
     check(!(await holds(before.payload)) && !(await holds(after.payload)), 'both gone after their last reader');
     same(await leftovers(), 0, 'nothing left');
-    same(await a.registerMailbox(queue, cap(queue), m2, 2), OK, 'register again');
+    same(await a.registerMailbox(queue, cap(queue), m2, 2, MANY), OK, 'register again');
     const again = await post(a, queue, 'again');
     same(await ids(b, m2), [again.messageId], 'new messages reach it again');
   },
@@ -257,17 +391,17 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     const wrong = hash();
     const nf = { ok: false, reason: 'not_found' };
     const extra = await mailbox(a);
-    same(await b.registerMailbox(queue, wrong, extra, 10), nf, 'register');
+    same(await b.registerMailbox(queue, wrong, extra, 10, MANY), nf, 'register');
     same(await a.unregisterMailbox(queue, wrong, m2), nf, 'unregister');
     same(await b.deleteQueue(queue, wrong), nf, 'delete');
     const spend = spendOf();
-    same(await b.postToQueue(spend, queue, wrong, { messageId: id(), payload: payload('no'), expiresAt: later() }, hash()), nf, 'post (and rotate)');
+    same(await b.postToQueue(spend, queue, wrong, { messageId: id(), payload: payload('no'), expiresAt: later() }, hash(), ROOMY), nf, 'post (and rotate)');
     same(await a.spend(spend), true, 'the refused post spent nothing');
     same(await ids(a, extra), [], 'the extra mailbox got nothing');
     same(await ids(b, m1), [msg.messageId], 'm1 still has the message');
     same(await ids(b, m2), [msg.messageId], 'm2 still registered');
     check(await holds(msg.payload), 'nothing deleted');
-    same(await a.registerMailbox(hash(), wrong, extra, 10), OK, 'any capability creates a new queue');
+    same(await a.registerMailbox(hash(), wrong, extra, 10, MANY), OK, 'any capability creates a new queue');
   },
 
   'a Commit rotates the capability in the same operation: the old one is stale, one of two racing Commits wins': async ({ a, b }) => {
@@ -277,8 +411,8 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     const c1b = hash();
     const spends = [spendOf(), spendOf()];
     const racing = await Promise.all([
-      a.postToQueue(spends[0]!, queue, c0, { messageId: id(), payload: payload('commit-a'), expiresAt: later() }, c1),
-      b.postToQueue(spends[1]!, queue, c0, { messageId: id(), payload: payload('commit-b'), expiresAt: later() }, c1b),
+      a.postToQueue(spends[0]!, queue, c0, { messageId: id(), payload: payload('commit-a'), expiresAt: later() }, c1, ROOMY),
+      b.postToQueue(spends[1]!, queue, c0, { messageId: id(), payload: payload('commit-b'), expiresAt: later() }, c1b, ROOMY),
     ]);
     same(racing.filter((r) => r.ok).length, 1, 'one Commit stored');
     const lost = racing.findIndex((r) => !r.ok);
@@ -289,28 +423,28 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     const stale = { ok: false, reason: 'stale' };
     same(await postQ(b, spendOf(), queue, { messageId: id(), payload: payload('late'), expiresAt: later() }), stale, 'post with the old one');
     const fresh = await mailbox(a);
-    same(await a.registerMailbox(queue, c0, fresh, 10), stale, 'register with the old one');
+    same(await a.registerMailbox(queue, c0, fresh, 10, MANY), stale, 'register with the old one');
     same(await a.unregisterMailbox(queue, c0, members[1]!), stale, 'unregister with the old one');
     same(await b.deleteQueue(queue, c0), stale, 'delete with the old one');
-    same(await b.registerMailbox(queue, current, fresh, 10), OK, 'the new one registers');
-    same((await b.postToQueue(spendOf(), queue, current, { messageId: id(), payload: payload('next'), expiresAt: later() }, null)).ok, true, 'and posts');
+    same(await b.registerMailbox(queue, current, fresh, 10, MANY), OK, 'the new one registers');
+    same((await b.postToQueue(spendOf(), queue, current, { messageId: id(), payload: payload('next'), expiresAt: later() }, null, ROOMY)).ok, true, 'and posts');
     const c2 = hash();
-    check((await a.postToQueue(spendOf(), queue, current, { messageId: id(), payload: payload('commit-2'), expiresAt: later() }, c2)).ok, 'rotate again');
+    check((await a.postToQueue(spendOf(), queue, current, { messageId: id(), payload: payload('commit-2'), expiresAt: later() }, c2, ROOMY)).ok, 'rotate again');
     same(await postQ(a, spendOf(), queue, { messageId: id(), payload: payload('older'), expiresAt: later() }), { ok: false, reason: 'not_found' }, 'two epochs back is not_found');
     same(await a.deleteQueue(queue, c2), OK, 'the newest one deletes');
-    same(await a.registerMailbox(queue, c2, fresh, 10), OK, 'a deleted queue takes a new capability');
+    same(await a.registerMailbox(queue, c2, fresh, 10, MANY), OK, 'a deleted queue takes a new capability');
   },
 
   'registration: unknown mailbox, the per-queue cap, unregister, deleting a queue': async ({ a, b, holds }) => {
     const queue = hash();
-    same(await a.registerMailbox(queue, cap(queue), id(), 10), { ok: false, reason: 'not_found' }, 'unknown mailbox');
+    same(await a.registerMailbox(queue, cap(queue), id(), 10, MANY), { ok: false, reason: 'not_found' }, 'unknown mailbox');
     const m = [await mailbox(a), await mailbox(a), await mailbox(a)];
-    same(await a.registerMailbox(queue, cap(queue), m[0]!, 2), { ok: true, value: null }, 'first');
-    same(await b.registerMailbox(queue, cap(queue), m[1]!, 2), { ok: true, value: null }, 'second');
-    same(await a.registerMailbox(queue, cap(queue), m[2]!, 2), { ok: false, reason: 'full' }, 'cap');
+    same(await a.registerMailbox(queue, cap(queue), m[0]!, 2, MANY), { ok: true, value: null }, 'first');
+    same(await b.registerMailbox(queue, cap(queue), m[1]!, 2, MANY), { ok: true, value: null }, 'second');
+    same(await a.registerMailbox(queue, cap(queue), m[2]!, 2, MANY), { ok: false, reason: 'full' }, 'cap');
     same(await a.unregisterMailbox(queue, cap(queue), m[1]!), OK, 'unregister');
     same(await a.unregisterMailbox(queue, cap(queue), m[1]!), { ok: false, reason: 'not_found' }, 'unregister twice');
-    same(await b.registerMailbox(queue, cap(queue), m[2]!, 2), { ok: true, value: null }, 'room again');
+    same(await b.registerMailbox(queue, cap(queue), m[2]!, 2, MANY), { ok: true, value: null }, 'room again');
     const msg = await post(a, queue, 'q');
     same(await b.deleteQueue(queue, cap(queue)), OK, 'queue deleted');
     same(await b.deleteQueue(queue, cap(queue)), { ok: false, reason: 'not_found' }, 'nothing left to delete');
@@ -328,7 +462,7 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     await a.putSession(hash(), id(), t0 + 100);
     const keep = hash();
     await a.putSession(keep, 'acct', t0 + 10_000);
-    await a.putCeremony(id(), { kind: 'login', challenge: 'c', accountId: null, expiresAt: t0 + 100 });
+    await a.putCeremony(id(), { kind: 'login', challenge: 'c', accountId: null, expiresAt: t0 + 100 }, 100);
     same(await ids(a, members[0]!, t0 + 200), [late.messageId], 'an expired message is never served');
     const r = await b.sweep(t0 + 200);
     check(r.messages >= 1 && r.sessions >= 1 && r.ceremonies >= 1, `sweep counts ${JSON.stringify(r)}`);
@@ -336,7 +470,7 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     check(await holds(late.payload), 'live payload kept');
     same(await ids(a, members[1]!, t0), [late.messageId], 'the live message is still served');
     same((await a.getSession(keep, t0))?.accountId, 'acct', 'live session kept');
-    same(await a.sweep(t0 + 200), { messages: 0, sessions: 0, ceremonies: 0 }, 'a second sweep finds nothing');
+    same(await a.sweep(t0 + 200), { messages: 0, sessions: 0, ceremonies: 0, mailboxes: 0 }, 'a second sweep finds nothing');
   },
 
   'expiry in real time: nothing is served after its expiry, even before a sweep (Redis: the keys expire)': async ({ kind, a, b, holds }) => {
@@ -346,7 +480,7 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     const session = hash();
     await a.putSession(session, 'acct', t0 + 1);
     const cid = id();
-    await a.putCeremony(cid, { kind: 'register', challenge: 'c', accountId: 'x', expiresAt: t0 + 1 });
+    await a.putCeremony(cid, { kind: 'register', challenge: 'c', accountId: 'x', expiresAt: t0 + 1 }, 100);
     const inv = hash();
     await a.putInvite(inv, { writeKeyHash: 'w', ciphertext: payload('inv-ttl'), expiresAt: t0 + 1, oneTime: false });
     await sleep((t0 + 2) * 1000 - Date.now() + 100);
@@ -367,7 +501,7 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     const orphaned = await post(b, queue, 'orphaned');
     const expiring = await post(a, queue, 'expiring', t0 + 1);
     const welcome = { messageId: id(), payload: payload('welcome'), expiresAt: t0 + 1 };
-    check((await b.postToMailbox(spendOf(), m1, welcome)).ok, 'welcome');
+    check((await b.postToMailbox(spendOf(), m1, welcome, ROOMY)).ok, 'welcome');
     check((await leftovers()) > 0, 'entries while pending');
     for (const mb of members) await (mb === m2 ? b : a).ack(mb, [acked.messageId]);
     await a.ack(m1, [orphaned.messageId]);
@@ -432,7 +566,7 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
     same(results.filter(Boolean).length, 4, 'concurrent quota');
 
     const cid = id();
-    await a.putCeremony(cid, { kind: 'register', challenge: 'ch', accountId: 'acc', expiresAt: later() });
+    await a.putCeremony(cid, { kind: 'register', challenge: 'ch', accountId: 'acc', expiresAt: later() }, 100);
     const taken = await Promise.all([a.takeCeremony(cid, now()), b.takeCeremony(cid, now())]);
     same(taken.filter((t) => t !== null).length, 1, 'a ceremony is taken once');
     same(taken.find((t) => t !== null)?.challenge, 'ch', 'ceremony content');
