@@ -129,6 +129,17 @@ export interface KeyPackageValidationContext extends LeafValidationOptions {
  * (V-LN-8/9 in `checkLeavesAgainstTree`).
  */
 export async function validateKeyPackage(kp: KeyPackage, ctx: KeyPackageValidationContext): Promise<void> {
+  checkKeyPackageContent(kp, ctx);
+  const [leafOk, kpOk] = await Promise.all([
+    verifyWithLabel(ctx.suite, kp.leafNode.signatureKey, 'LeafNodeTBS', encodeLeafNodeTbs(kp.leafNode), kp.leafNode.signature),
+    verifyWithLabel(ctx.suite, kp.leafNode.signatureKey, 'KeyPackageTBS', encode(keyPackageTbsCodec, kp), kp.signature),
+  ]);
+  if (!leafOk) throw new ValidationError('V-KP-2', '[V-LN-1] KeyPackage leaf signature does not verify');
+  if (!kpOk) throw new ValidationError('V-KP-3', 'KeyPackage signature does not verify');
+}
+
+/** The §10.1 checks of `validateKeyPackage` short of its two signatures (V-KP-1, 2, 4, 5, 6). */
+export function checkKeyPackageContent(kp: KeyPackage, ctx: KeyPackageValidationContext): void {
   if (kp.cipherSuite !== ctx.suite.id || kp.version !== ctx.version) {
     throw new ValidationError('V-KP-1', `KeyPackage suite ${kp.cipherSuite}/version ${kp.version} does not match the group`);
   }
@@ -152,10 +163,4 @@ export async function validateKeyPackage(kp: KeyPackage, ctx: KeyPackageValidati
   if (bytesEqual(kp.leafNode.encryptionKey, kp.initKey)) {
     throw new ValidationError('V-KP-4', 'KeyPackage init_key equals the leaf encryption_key');
   }
-  const [leafOk, kpOk] = await Promise.all([
-    verifyWithLabel(ctx.suite, kp.leafNode.signatureKey, 'LeafNodeTBS', encodeLeafNodeTbs(kp.leafNode), kp.leafNode.signature),
-    verifyWithLabel(ctx.suite, kp.leafNode.signatureKey, 'KeyPackageTBS', encode(keyPackageTbsCodec, kp), kp.signature),
-  ]);
-  if (!leafOk) throw new ValidationError('V-KP-2', '[V-LN-1] KeyPackage leaf signature does not verify');
-  if (!kpOk) throw new ValidationError('V-KP-3', 'KeyPackage signature does not verify');
 }

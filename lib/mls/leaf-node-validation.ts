@@ -9,6 +9,7 @@
  */
 import type { CipherSuite } from '../crypto/provider.ts';
 import { bytesEqual, decode } from './codec.ts';
+import { CredentialType, type Credential } from './credential.ts';
 import { verifyWithLabel } from './crypto-ops.ts';
 import { ValidationError } from './errors.ts';
 import { ExtensionType, findExtension, requiredCapabilitiesCodec, type Extension, type RequiredCapabilities } from './extensions.ts';
@@ -132,6 +133,33 @@ export function checkLeafNodeContent(leaf: LeafNode, ctx: Omit<LeafValidationCon
   if (unlisted !== undefined) throw new ValidationError('V-LN-7', `leaf extension ${unlisted} not listed in its capabilities`);
   // V-LN-11 (§13.4): no extension type twice.
   checkDistinctExtensionTypes(leaf.extensions, 'V-LN-11', 'LeafNode');
+}
+
+/**
+ * The bytes that name a member: a basic credential's identity; for X.509
+ * (which we do not parse) the end-entity certificate. Opaque either way: the
+ * application decides what they hold (a pseudonym, an account id...).
+ */
+export function credentialIdentity(credential: Credential): Uint8Array {
+  return credential.credentialType === CredentialType.basic ? credential.identity : (credential.certificates[0] ?? new Uint8Array(0));
+}
+
+/** Whether two credentials name the same member (same type, same identity bytes). */
+export function sameIdentity(a: Credential, b: Credential): boolean {
+  return a.credentialType === b.credentialType && bytesEqual(credentialIdentity(a), credentialIdentity(b));
+}
+
+/**
+ * V-LN-12 (§5.3.1): a member's replacement leaf (Update proposal or a
+ * Commit's UpdatePath) keeps its credential identity. §5.3.1 asks the AS to
+ * check that a new credential is "valid as a successor" to the old one; we
+ * never accept a change, so a member cannot take another member's name while
+ * keeping its seat (and its signature key, by which members are told apart).
+ */
+export function checkIdentityContinuity(current: LeafNode, next: LeafNode, leafIndex: LeafIndex): void {
+  if (!sameIdentity(current.credential, next.credential)) {
+    throw new ValidationError('V-LN-12', `leaf ${leafIndex}: a member's credential identity cannot change`);
+  }
 }
 
 /** V-LN-1 (§7.3): the leaf's signature verifies under its own signature_key. */
