@@ -63,15 +63,15 @@ export async function validateReceivedProposal(
   if (proposal.proposalType === ProposalType.externalInit) {
     throw new ValidationError('V-PRP-1', 'a standalone ExternalInit proposal');
   }
-  if (proposal.proposalType === ProposalType.psk) {
-    if (memberPskLookup(state, options.pskLookup)(proposal.psk.psk) === undefined) {
-      throw new ValidationError('V-PRP-5', 'PreSharedKey proposal for a PSK this member does not hold');
-    }
-  }
   // §12.1: the same checks a Commit of this proposal alone would run. A KeyPackage
   // leaf's lifetime is checked against now, as the committer will (V-LN-5).
   const validation = { ...options, now: options.now ?? nowSeconds() };
   const applied = await applyProposalList(state.suite, state.context, state.tree, [{ proposal, sender, byValue: false }], validation);
   // §7.3: a new or replaced leaf's keys are unique among the members (V-LN-8/9).
   checkLeavesAgainstTree(applied.draft, applied.changedLeaves);
+  if (proposal.proposalType === ProposalType.psk) {
+    if (memberPskLookup(state, options.pskLookup)(proposal.psk.psk) === undefined) {
+      throw new ValidationError('V-PRP-5', 'PreSharedKey proposal for a PSK this member does not hold');
+    }
+  }
 }
