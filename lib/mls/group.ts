@@ -19,7 +19,9 @@
  *            every proposal validated on receipt (proposal-receipt.ts)
  *   V-CM-*   Commit: references, own Commit, path required, confirmation tag
  *   V-PL-*   §12.2 proposal lists of regular Commits; V-EC-* of external ones
- *   V-LN-*   §7.3 LeafNodes; V-KP-* §10.1 KeyPackages; V-GCE-* new extensions
+ *            (V-EC-6: an external Commit removes only the joiner's own old leaf)
+ *   V-LN-*   §7.3 LeafNodes (V-LN-12: a member's credential identity never changes);
+ *            V-KP-* §10.1 KeyPackages; V-GCE-* new extensions
  *   V-UP-*, V-PH-*, V-TREE-*  UpdatePaths and trees (treekem.ts, ratchet-tree.ts)
  *   V-WEL-*, V-JOIN-*, V-EJ-*  joining by Welcome or external Commit
  *   V-ST-*   secret tree: replay, forward-skip bound (secret-tree.ts)

@@ -16,7 +16,7 @@ import { ValidationError } from './errors.ts';
 import type { Extension } from './extensions.ts';
 import { keyPackageCodec, keyPackageTbsCodec, type KeyPackage } from './key-package.ts';
 import { LeafNodeSource, encodeLeafNodeTbs, type Capabilities, type LeafNode, type LeafNodeContent } from './leaf-node.ts';
-import { checkDistinctExtensionTypes, checkLeafNodeContent, supportsExtensions, type LeafValidationOptions } from './leaf-node-validation.ts';
+import { checkDistinctExtensionTypes, checkLeafNodeContent, checkPublicKeySize, supportsExtensions, type LeafValidationOptions } from './leaf-node-validation.ts';
 import { ProtocolVersion } from './protocol-version.ts';
 
 /** The secrets behind a KeyPackage; never leaves the client. */
@@ -124,7 +124,8 @@ export interface KeyPackageValidationContext extends LeafValidationOptions {
  *  - V-KP-3: the KeyPackage signature verifies under the leaf's signature key;
  *  - V-KP-4: leaf encryption_key differs from init_key;
  *  - V-KP-5: the leaf supports every GroupContext extension (§13.4);
- *  - V-KP-6: KeyPackage extensions listed in capabilities, none twice.
+ *  - V-KP-6: KeyPackage extensions listed in capabilities, none twice;
+ *  - V-KP-7: init_key and leaf encryption_key have the KEM's public key length.
  * Uniqueness against the group's tree is checked once the leaf is placed
  * (V-LN-8/9 in `checkLeavesAgainstTree`).
  */
@@ -163,4 +164,7 @@ export function checkKeyPackageContent(kp: KeyPackage, ctx: KeyPackageValidation
   if (bytesEqual(kp.leafNode.encryptionKey, kp.initKey)) {
     throw new ValidationError('V-KP-4', 'KeyPackage init_key equals the leaf encryption_key');
   }
+  // V-KP-7: init_key and the leaf's encryption_key are public keys of the suite's KEM.
+  checkPublicKeySize(ctx.suite, kp.initKey, 'V-KP-7', 'KeyPackage init_key');
+  checkPublicKeySize(ctx.suite, kp.leafNode.encryptionKey, 'V-KP-7', 'KeyPackage leaf encryption_key');
 }

@@ -5,7 +5,8 @@
  * tests that exercise them.
  *
  * Credential validation proper (§5.3.1: is this identity acceptable?) is the
- * application's and arrives as an optional callback.
+ * application's and arrives as an optional callback. One part of it is always
+ * on: a member's replacement leaf keeps its credential identity (V-LN-12).
  */
 import type { CipherSuite } from '../crypto/provider.ts';
 import { bytesEqual, decode } from './codec.ts';
@@ -159,6 +160,17 @@ export function sameIdentity(a: Credential, b: Credential): boolean {
 export function checkIdentityContinuity(current: LeafNode, next: LeafNode, leafIndex: LeafIndex): void {
   if (!sameIdentity(current.credential, next.credential)) {
     throw new ValidationError('V-LN-12', `leaf ${leafIndex}: a member's credential identity cannot change`);
+  }
+}
+
+/**
+ * An HPKE public key someone else chose has the KEM's length (RFC 9180 §7.1,
+ * Npk). Every later UpdatePath encrypts to the keys in the tree, so one key
+ * no one can encrypt to would stop every member from committing.
+ */
+export function checkPublicKeySize(suite: CipherSuite, key: Uint8Array, rule: string, what: string): void {
+  if (key.length !== suite.hpke.publicKeySize) {
+    throw new ValidationError(rule, `${what} has ${key.length} bytes, the suite's KEM public keys ${suite.hpke.publicKeySize}`);
   }
 }
 

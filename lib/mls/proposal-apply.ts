@@ -25,6 +25,7 @@ import {
   DEFAULT_EXTENSION_TYPES,
   checkDistinctExtensionTypes,
   checkIdentityContinuity,
+  checkPublicKeySize,
   checkLeafNodeContent,
   checkRequiredCapabilities,
   requiredCapabilitiesOf,
@@ -60,6 +61,7 @@ export interface AppliedProposals {
  *  - V-LN-*: each Update's leaf is a valid `update` leaf for its sender;
  *  - V-LN-10: an Update changes the sender's encryption key;
  *  - V-LN-12: an Update keeps the sender's credential identity;
+ *  - V-LN-13: its encryption key has the KEM's public key length;
  *  - V-REM-1: each Remove names a non-blank leaf;
  *  - V-PSK-*: PSK ids are usable here;
  *  - V-RI-1: a ReInit does not lower the protocol version;
@@ -105,6 +107,7 @@ export async function applyProposalList(
           const current = tree.leaf(senderLeaf);
           if (current === undefined) throw new ValidationError('V-UPD-1', `Update from blank leaf ${senderLeaf}`);
           checkIdentityContinuity(current, leaf, senderLeaf);
+          checkPublicKeySize(suite, leaf.encryptionKey, 'V-LN-13', 'Update leaf encryption_key');
           checkLeafNodeContent(leaf, { ...options, expectedSource: LeafNodeSource.update, groupExtensions: extensions });
           // V-LN-10 (§7.3): an Update's encryption_key differs from the one it replaces.
           if (bytesEqual(leaf.encryptionKey, current.encryptionKey)) {

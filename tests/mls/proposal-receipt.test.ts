@@ -7,7 +7,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
-import { bytesEqual, bytesToHex } from '../../lib/mls/codec.ts';
+import { bytesEqual, bytesToHex, encode } from '../../lib/mls/codec.ts';
+import { keyPackageTbsCodec } from '../../lib/mls/key-package.ts';
 import { CredentialType } from '../../lib/mls/credential.ts';
 import { signWithLabel } from '../../lib/mls/crypto-ops.ts';
 import { SenderType, WireFormat } from '../../lib/mls/framing.ts';
@@ -25,10 +26,10 @@ import {
   type GroupState,
 } from '../../lib/mls/group.ts';
 import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from '../../lib/mls/leaf-node.ts';
-import { ProposalType, type Proposal } from '../../lib/mls/proposals.ts';
+import { ProposalOrRefType, ProposalType, type Proposal } from '../../lib/mls/proposals.ts';
 import { PskType, ResumptionPskUsage } from '../../lib/mls/psk.ts';
 import type { LeafIndex } from '../../lib/mls/tree-math.ts';
-import { deliverAll, expectRejected, keyPackageWithInitKeyReused, makeGroup, outsiderProposal, utf8 } from './group-fixture.ts';
+import { deliverAll, expectRejected, forgeCommit, keyPackageWithInitKeyReused, makeGroup, outsiderProposal, utf8 } from './group-fixture.ts';
 
 const same = (states: GroupState[]) => expect(new Set(states.map((s) => bytesToHex(epochAuthenticator(s)))).size).toBe(1);
 
@@ -71,6 +72,26 @@ for (const suiteId of [1, 2, 3]) {
       const carolKey = { credential: g[2]!.tree.leaf(g[2]!.ownLeaf)!.credential, signaturePublicKey: g[2]!.tree.leaf(g[2]!.ownLeaf)!.signatureKey, signaturePrivateKey: g[2]!.signaturePrivateKey };
       const twin = await generateKeyPackage(cs, carolKey);
       await rejectedFromBob({ proposalType: ProposalType.add, add: { keyPackage: twin.keyPackage } }, 'V-LN-8');
+    });
+
+    it(`suite ${suiteId} Add: V-KP-7 an init key or leaf key no one can encrypt to; Update: V-LN-13`, async () => {
+      const id = await generateIdentity(cs, utf8.encode('short'));
+      const kp = await generateKeyPackage(cs, id);
+      const resign = async (tbs: typeof kp.keyPackage) => ({
+        ...tbs,
+        signature: await signWithLabel(cs, id.signaturePrivateKey, 'KeyPackageTBS', encode(keyPackageTbsCodec, tbs)),
+      });
+      const shortInit = await resign({ ...kp.keyPackage, initKey: new Uint8Array(5) });
+      await rejectedFromBob({ proposalType: ProposalType.add, add: { keyPackage: shortInit } }, 'V-KP-7');
+      const leafContent = { ...kp.keyPackage.leafNode, encryptionKey: new Uint8Array(cs.hpke.publicKeySize + 1) };
+      const leafNode = { ...leafContent, signature: await signWithLabel(cs, id.signaturePrivateKey, 'LeafNodeTBS', encodeLeafNodeTbs(leafContent)) };
+      const shortLeaf = await resign({ ...kp.keyPackage, leafNode });
+      await rejectedFromBob({ proposalType: ProposalType.add, add: { keyPackage: shortLeaf } }, 'V-KP-7');
+      // A Commit carrying it by value is rejected by its receivers too (before any key is used).
+      const forged = await forgeCommit(g[1]!, { proposals: [{ type: ProposalOrRefType.proposal, proposal: { proposalType: ProposalType.add, add: { keyPackage: shortLeaf } } }] });
+      await expectRejected(g[0]!, 'V-KP-7', (s) => processMessage(s, encodeMessage(forged)));
+      const update = await updateLeaf(g[1]!, { encryptionKey: new Uint8Array(7) });
+      await rejectedFromBob({ proposalType: ProposalType.update, update: { leafNode: update } }, 'V-LN-13');
     });
 
     it(`suite ${suiteId} Add: V-LN-5 a KeyPackage not yet valid`, async () => {

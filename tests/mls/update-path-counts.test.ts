@@ -12,8 +12,8 @@ import type * as TreeKem from '../../lib/mls/treekem.ts';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
 import { expectRejected, makeGroup, utf8 } from './group-fixture.ts';
 
-/** How the next UpdatePath created is bent: at path node `node`, drop or repeat one ciphertext. */
-const tamper: { node?: number; kind?: 'drop' | 'extra' } = {};
+/** How the next UpdatePath created is bent: at path node `node`, drop or repeat one ciphertext, or cut its public key. */
+const tamper: { node?: number; kind?: 'drop' | 'extra' | 'short-key' } = {};
 
 vi.mock('../../lib/mls/treekem.ts', async (importOriginal) => {
   const real = await importOriginal<typeof TreeKem>();
@@ -27,6 +27,7 @@ vi.mock('../../lib/mls/treekem.ts', async (importOriginal) => {
       const nodes = created.updatePath.nodes.map((n, i) => {
         if (i !== node) return n;
         const cts = n.encryptedPathSecret;
+        if (kind === 'short-key') return { ...n, encryptionKey: n.encryptionKey.slice(1) };
         return { ...n, encryptedPathSecret: kind === 'drop' ? cts.slice(0, -1) : [...cts, cts[0]!] };
       });
       return { ...created, updatePath: { ...created.updatePath, nodes } };
@@ -52,6 +53,14 @@ for (const suiteId of [1, 2, 3]) {
           for (let i = 0; i < 5; i++) await expectRejected(g[i]!, 'V-UP-2', (s: GroupState) => processMessage(s, bytes));
         }
       }
+    });
+
+    it(`suite ${suiteId} V-UP-7: a path key of the wrong length is rejected by every receiver`, async () => {
+      const g = await makeGroup(suiteId, 4);
+      tamper.node = 1;
+      tamper.kind = 'short-key';
+      const forged = await createCommit(g[0]!);
+      for (const i of [1, 2, 3]) await expectRejected(g[i]!, 'V-UP-7', (s: GroupState) => processMessage(s, encodeMessage(forged.commit)));
     });
 
     it(`suite ${suiteId} V-UP-2: new members are left out of the counts (an Add in the same Commit)`, async () => {

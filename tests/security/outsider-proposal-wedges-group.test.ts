@@ -43,7 +43,7 @@ for (const suiteId of [1, 2, 3]) {
       for (const s of after) expect([...s.tree.memberIndices()]).toEqual([0, 1, 2]);
     });
 
-    it('external sender: no external_senders extension (V-RCV-4), an unknown sender index, a Remove of a missing leaf (V-REM-1)', async () => {
+    it('external sender: no external_senders extension (V-RCV-4), an unknown sender index (V-PROT-3), a Remove of a missing leaf (V-REM-1)', async () => {
       let g = await makeGroup(suiteId, 3);
       const ds = await generateIdentity(cs, utf8.encode('delivery-service'));
       const removeGhost = { proposalType: ProposalType.remove, remove: { removed: 7 as LeafIndex } } as const;
@@ -55,7 +55,7 @@ for (const suiteId of [1, 2, 3]) {
       g = [r.state, ...(await deliverAll(g.slice(1), r.commit))] as GroupState[];
 
       const unknownIndex = encodeMessage(await outsiderProposal(g[0]!, removeGhost, { senderType: SenderType.external, senderIndex: 3 }, ds.signaturePrivateKey));
-      for (const s of g) await expectRejected(s, 'V-PROT', (x) => processMessage(x, unknownIndex));
+      for (const s of g) await expectRejected(s, 'V-PROT-3', (x) => processMessage(x, unknownIndex));
       const missing = encodeMessage(await outsiderProposal(g[0]!, removeGhost, { senderType: SenderType.external, senderIndex: 0 }, ds.signaturePrivateKey));
       for (const s of g) await expectRejected(s, 'V-REM-1', (x) => processMessage(x, missing));
       await expectGroupLive(g);
