@@ -13,8 +13,9 @@
  * a member from committing (and so from sending, V-APP-1).
  *
  * Signatures were verified on receipt and are not verified again here
- * (the Commit's own apply verifies them once more); the bound on cached
- * proposals (V-PRP-4) bounds the one-at-a-time fallback.
+ * (the Commit's own apply verifies them once more), except for our own
+ * cached proposals, which were never received and are validated here in
+ * full. The bound on cached proposals (V-PRP-4) bounds the one-at-a-time fallback.
  */
 import { ValidationError } from './errors.ts';
 import { memberPskLookup, pskSecretFor } from './epoch-transition.ts';
@@ -22,6 +23,7 @@ import { SenderType } from './framing.ts';
 import type { GroupState, PendingProposal } from './group-state.ts';
 import { checkLeavesAgainstTree, type LeafValidationOptions } from './leaf-node-validation.ts';
 import { applyProposalList } from './proposal-apply.ts';
+import { validateReceivedProposal } from './proposal-receipt.ts';
 import { selectPendingProposals, validateRegularProposalList, type ResolvedProposal } from './proposal-validation.ts';
 import type { Proposal } from './proposals.ts';
 import type { PskLookup } from './psk.ts';
@@ -37,8 +39,20 @@ export async function chooseCommittablePending(
   options: PendingChoiceOptions,
 ): Promise<PendingProposal[]> {
   const me = state.ownLeaf;
-  const candidates = selectPendingProposals(state.pendingProposals, me);
-  if (candidates.length === 0) return candidates;
+  const isOwn = (p: PendingProposal): boolean => p.sender.senderType === SenderType.member && p.sender.leafIndex === me;
+  const selected = selectPendingProposals(state.pendingProposals, me);
+  if (selected.length === 0) return selected;
+  // Our own cached proposals were never received, so never validated: check them (signatures too) once.
+  const ownValid = new Set<PendingProposal>();
+  for (const p of selected.filter(isOwn)) {
+    try {
+      await validateReceivedProposal(state, p.proposal, p.sender, options);
+      ownValid.add(p);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+    }
+  }
+  const candidates = selected.filter((p) => !isOwn(p) || ownValid.has(p));
   const committer = { senderType: SenderType.member, leafIndex: me } as const;
   const own: ResolvedProposal[] = byValue.map((proposal) => ({ proposal, sender: committer, byValue: true }));
 

@@ -197,6 +197,15 @@ for (const suiteId of [1, 2, 3]) {
       same([byRef.state, ...(await deliverAll([g[0]!, g[2]!], byRef.commit))]);
     });
 
+    it(`suite ${suiteId}: our own cached Add with a bad KeyPackage signature (never received, so never checked) is left out`, async () => {
+      const g = await makeGroup(suiteId, 2);
+      const kp = await generateKeyPackage(cs, await generateIdentity(cs, utf8.encode('unsigned')));
+      const p = await proposeAdd(g[1]!, { ...kp.keyPackage, signature: new Uint8Array(kp.keyPackage.signature.length) });
+      const c = await createCommit(p.state);
+      expect(c.welcome).toBeUndefined();
+      same([c.state, ...(await deliverAll([g[0]!], c.commit))]);
+    });
+
     it(`suite ${suiteId}: a proposal its own sender cached but others rejected does not stop the sender`, async () => {
       const g = await makeGroup(suiteId, 2);
       const bad = await keyPackageWithInitKeyReused(suiteId, 'z');
