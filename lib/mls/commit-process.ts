@@ -16,7 +16,7 @@
  *  - V-EC-5  an external Commit has a path
  *  - V-EC-6  an external Commit removes only the joiner's own earlier leaf
  *  - V-LN-12 the committer's UpdatePath leaf keeps its credential identity
- *  - V-UP-7  the UpdatePath's public keys have the KEM's length
+ *  - V-UP-7  the UpdatePath's public keys are keys the KEM can encrypt to
  *  - V-PL-*, V-EC-*, V-LN-*, V-KP-*, V-UP-*, V-PH-2, V-PSK-* from the modules they live in
  */
 import { bytesEqual, encode } from './codec.ts';
@@ -40,6 +40,7 @@ import {
   checkLeafNodeContent,
   checkLeavesAgainstTree,
   checkPublicKeySize,
+  checkUsablePublicKey,
   sameIdentity,
   sameMembershipFacts,
   verifyLeafNodeSignature,
@@ -191,6 +192,7 @@ export async function processCommit(
     // V-UP-7: every key of the path is one the suite's KEM can encrypt to (or no later Commit could).
     checkPublicKeySize(cs, path.leafNode.encryptionKey, 'V-UP-7', 'UpdatePath leaf encryption_key');
     for (const n of path.nodes) checkPublicKeySize(cs, n.encryptionKey, 'V-UP-7', 'UpdatePath node encryption_key');
+    await Promise.all([path.leafNode.encryptionKey, ...path.nodes.map((n) => n.encryptionKey)].map((k) => checkUsablePublicKey(cs, k, 'V-UP-7', 'UpdatePath key')));
     checkLeafNodeContent(path.leafNode, { ...options, expectedSource: LeafNodeSource.commit, groupExtensions: applied.extensions });
     const from = treeAfterProposals;
     // The signature check (async) and the merge (sync hashing) run side by side; either failing rejects.

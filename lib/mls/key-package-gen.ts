@@ -125,18 +125,23 @@ export interface KeyPackageValidationContext extends LeafValidationOptions {
  *  - V-KP-4: leaf encryption_key differs from init_key;
  *  - V-KP-5: the leaf supports every GroupContext extension (§13.4);
  *  - V-KP-6: KeyPackage extensions listed in capabilities, none twice;
- *  - V-KP-7: init_key and leaf encryption_key have the KEM's public key length.
+ *  - V-KP-7: init_key and leaf encryption_key are keys the KEM can encrypt to
+ *    (length here; on the curve and not of small order with the signatures).
  * Uniqueness against the group's tree is checked once the leaf is placed
  * (V-LN-8/9 in `checkLeavesAgainstTree`).
  */
 export async function validateKeyPackage(kp: KeyPackage, ctx: KeyPackageValidationContext): Promise<void> {
   checkKeyPackageContent(kp, ctx);
-  const [leafOk, kpOk] = await Promise.all([
+  const [leafOk, kpOk, initOk, leafKeyOk] = await Promise.all([
     verifyWithLabel(ctx.suite, kp.leafNode.signatureKey, 'LeafNodeTBS', encodeLeafNodeTbs(kp.leafNode), kp.leafNode.signature),
     verifyWithLabel(ctx.suite, kp.leafNode.signatureKey, 'KeyPackageTBS', encode(keyPackageTbsCodec, kp), kp.signature),
+    ctx.suite.hpke.acceptsPublicKey(kp.initKey),
+    ctx.suite.hpke.acceptsPublicKey(kp.leafNode.encryptionKey),
   ]);
   if (!leafOk) throw new ValidationError('V-KP-2', '[V-LN-1] KeyPackage leaf signature does not verify');
   if (!kpOk) throw new ValidationError('V-KP-3', 'KeyPackage signature does not verify');
+  // V-KP-7: both are keys the KEM can encrypt to (on the curve, not of small order).
+  if (!initOk || !leafKeyOk) throw new ValidationError('V-KP-7', `KeyPackage ${initOk ? 'leaf encryption_key' : 'init_key'} is not a key anyone can encrypt to`);
 }
 
 /** The §10.1 checks of `validateKeyPackage` short of its two signatures (V-KP-1, 2, 4, 5, 6). */

@@ -174,6 +174,12 @@ export function checkPublicKeySize(suite: CipherSuite, key: Uint8Array, rule: st
   }
 }
 
+/** `checkPublicKeySize`, and the key is one the KEM can encrypt to (on the curve, not of small order): one DH. */
+export async function checkUsablePublicKey(suite: CipherSuite, key: Uint8Array, rule: string, what: string): Promise<void> {
+  checkPublicKeySize(suite, key, rule, what);
+  if (!(await suite.hpke.acceptsPublicKey(key))) throw new ValidationError(rule, `${what} is not a key anyone can encrypt to`);
+}
+
 /** V-LN-1 (§7.3): the leaf's signature verifies under its own signature_key. */
 export async function verifyLeafNodeSignature(
   suite: CipherSuite,

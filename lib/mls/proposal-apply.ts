@@ -26,6 +26,7 @@ import {
   checkDistinctExtensionTypes,
   checkIdentityContinuity,
   checkPublicKeySize,
+  checkUsablePublicKey,
   checkLeafNodeContent,
   checkRequiredCapabilities,
   requiredCapabilitiesOf,
@@ -61,7 +62,7 @@ export interface AppliedProposals {
  *  - V-LN-*: each Update's leaf is a valid `update` leaf for its sender;
  *  - V-LN-10: an Update changes the sender's encryption key;
  *  - V-LN-12: an Update keeps the sender's credential identity;
- *  - V-LN-13: its encryption key has the KEM's public key length;
+ *  - V-LN-13: its encryption key is one the KEM can encrypt to;
  *  - V-REM-1: each Remove names a non-blank leaf;
  *  - V-PSK-*: PSK ids are usable here;
  *  - V-RI-1: a ReInit does not lower the protocol version;
@@ -113,7 +114,10 @@ export async function applyProposalList(
           if (bytesEqual(leaf.encryptionKey, current.encryptionKey)) {
             throw new ValidationError('V-LN-10', `Update for leaf ${senderLeaf} keeps its encryption key`);
           }
-          if (verify) checks.push(verifyLeafNodeSignature(suite, leaf, context.groupId, senderLeaf));
+          if (verify) {
+            checks.push(verifyLeafNodeSignature(suite, leaf, context.groupId, senderLeaf));
+            checks.push(checkUsablePublicKey(suite, leaf.encryptionKey, 'V-LN-13', 'Update leaf encryption_key'));
+          }
           updated.push(senderLeaf);
           break;
         }

@@ -92,6 +92,13 @@ for (const suiteId of [1, 2, 3]) {
       await expectRejected(g[0]!, 'V-KP-7', (s) => processMessage(s, encodeMessage(forged)));
       const update = await updateLeaf(g[1]!, { encryptionKey: new Uint8Array(7) });
       await rejectedFromBob({ proposalType: ProposalType.update, update: { leafNode: update } }, 'V-LN-13');
+      // The right length but no key anyone can encrypt to (X25519: small order; NIST curves: not a point).
+      const zero = new Uint8Array(cs.hpke.publicKeySize);
+      await rejectedFromBob({ proposalType: ProposalType.add, add: { keyPackage: await resign({ ...kp.keyPackage, initKey: zero }) } }, 'V-KP-7');
+      const zeroLeafContent = { ...kp.keyPackage.leafNode, encryptionKey: zero };
+      const zeroLeaf = { ...zeroLeafContent, signature: await signWithLabel(cs, id.signaturePrivateKey, 'LeafNodeTBS', encodeLeafNodeTbs(zeroLeafContent)) };
+      await rejectedFromBob({ proposalType: ProposalType.add, add: { keyPackage: await resign({ ...kp.keyPackage, leafNode: zeroLeaf }) } }, 'V-KP-7');
+      await rejectedFromBob({ proposalType: ProposalType.update, update: { leafNode: await updateLeaf(g[1]!, { encryptionKey: zero }) } }, 'V-LN-13');
     });
 
     it(`suite ${suiteId} Add: V-LN-5 a KeyPackage not yet valid`, async () => {

@@ -13,7 +13,7 @@ import { getCipherSuite } from '../../lib/crypto/suites.ts';
 import { expectRejected, makeGroup, utf8 } from './group-fixture.ts';
 
 /** How the next UpdatePath created is bent: at path node `node`, drop or repeat one ciphertext, or cut its public key. */
-const tamper: { node?: number; kind?: 'drop' | 'extra' | 'short-key' } = {};
+const tamper: { node?: number; kind?: 'drop' | 'extra' | 'short-key' | 'zero-key' } = {};
 
 vi.mock('../../lib/mls/treekem.ts', async (importOriginal) => {
   const real = await importOriginal<typeof TreeKem>();
@@ -28,6 +28,7 @@ vi.mock('../../lib/mls/treekem.ts', async (importOriginal) => {
         if (i !== node) return n;
         const cts = n.encryptedPathSecret;
         if (kind === 'short-key') return { ...n, encryptionKey: n.encryptionKey.slice(1) };
+        if (kind === 'zero-key') return { ...n, encryptionKey: new Uint8Array(n.encryptionKey.length) };
         return { ...n, encryptedPathSecret: kind === 'drop' ? cts.slice(0, -1) : [...cts, cts[0]!] };
       });
       return { ...created, updatePath: { ...created.updatePath, nodes } };
@@ -55,12 +56,14 @@ for (const suiteId of [1, 2, 3]) {
       }
     });
 
-    it(`suite ${suiteId} V-UP-7: a path key of the wrong length is rejected by every receiver`, async () => {
+    it(`suite ${suiteId} V-UP-7: a path key of the wrong length, or no key at all (all zero), is rejected by every receiver`, async () => {
       const g = await makeGroup(suiteId, 4);
-      tamper.node = 1;
-      tamper.kind = 'short-key';
-      const forged = await createCommit(g[0]!);
-      for (const i of [1, 2, 3]) await expectRejected(g[i]!, 'V-UP-7', (s: GroupState) => processMessage(s, encodeMessage(forged.commit)));
+      for (const kind of ['short-key', 'zero-key'] as const) {
+        tamper.node = 1;
+        tamper.kind = kind;
+        const forged = await createCommit(g[0]!);
+        for (const i of [1, 2, 3]) await expectRejected(g[i]!, 'V-UP-7', (s: GroupState) => processMessage(s, encodeMessage(forged.commit)));
+      }
     });
 
     it(`suite ${suiteId} V-UP-2: new members are left out of the counts (an Add in the same Commit)`, async () => {
