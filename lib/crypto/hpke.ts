@@ -122,6 +122,18 @@ export function hpkeProvider(params: HpkeSuiteParams): HpkeProvider {
     privateKeySize: dh.nsk,
     generateKeyPair: () => dh.generateKeyPair(),
 
+    /** Probe with the ephemeral DH that Encap would do: it applies every check sealing would. */
+    async acceptsPublicKey(publicKey) {
+      if (publicKey.length !== dh.npk) return false;
+      try {
+        (await dh.ephemeralDh(publicKey)).dh.fill(0);
+        return true;
+      } catch (err) {
+        if (err instanceof CryptoError) return false;
+        throw err;
+      }
+    },
+
     /** §7.1.3 DeriveKeyPair. */
     async deriveKeyPair(ikm) {
       const prk = kem.extract(EMPTY, 'dkp_prk', ikm);

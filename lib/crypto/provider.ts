@@ -59,6 +59,11 @@ export interface HpkeProvider {
   /** Length of a serialized public key (Npk) and private key (Nsk). */
   readonly publicKeySize: number;
   readonly privateKeySize: number;
+  /**
+   * Whether anyone can encrypt to `publicKey`: the right length, a point on
+   * the curve, no all-zero DH (small order). Costs one ephemeral DH.
+   */
+  acceptsPublicKey(publicKey: Uint8Array): Promise<boolean>;
   generateKeyPair(): Promise<KeyPair>;
   /** RFC 9180 DeriveKeyPair(ikm). */
   deriveKeyPair(ikm: Uint8Array): Promise<KeyPair>;

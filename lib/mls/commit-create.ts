@@ -22,7 +22,8 @@ import { zeroCommitSecret, asCommitSecret } from './key-schedule.ts';
 import { checkLeavesAgainstTree, sameMembershipFacts, type LeafValidationOptions } from './leaf-node-validation.ts';
 import { protectAsMember, signAsMember } from './message-send.ts';
 import { applyProposalList } from './proposal-apply.ts';
-import { isPathRequired, resolveProposals, selectPendingProposals, validateRegularProposalList } from './proposal-validation.ts';
+import { chooseCommittablePending } from './commit-pending.ts';
+import { isPathRequired, resolveProposals, validateRegularProposalList } from './proposal-validation.ts';
 import { ProposalOrRefType, type Proposal, type ProposalOrRef } from './proposals.ts';
 import { ProtocolVersion } from './protocol-version.ts';
 import type { PskLookup } from './psk.ts';
@@ -37,7 +38,7 @@ export interface CommitOptions extends LeafValidationOptions {
   readonly proposals?: readonly Proposal[];
   /**
    * Which cached proposals to commit by reference: 'all' (default, §12.4
-   * "SHOULD include all valid proposals"; see `selectPendingProposals` for
+   * "SHOULD include all valid proposals"; see `chooseCommittablePending` for
    * what is left out), or 'none'.
    */
   readonly pending?: 'all' | 'none';
@@ -75,15 +76,16 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
   const me = state.ownLeaf;
   const sender = { senderType: SenderType.member, leafIndex: me } as const;
 
-  const pending: PendingProposal[] = (options.pending ?? 'all') === 'all' ? selectPendingProposals(state.pendingProposals, me) : [];
+  // §7.3: a LeafNode we send (here: in the KeyPackages we add) MUST be within its lifetime now.
+  const validation = { ...options, now: options.now ?? BigInt(Math.floor(Date.now() / 1000)) };
+  const pending: PendingProposal[] =
+    (options.pending ?? 'all') === 'all' ? await chooseCommittablePending(state, options.proposals ?? [], validation) : [];
   const list: ProposalOrRef[] = [
     ...pending.map((p): ProposalOrRef => ({ type: ProposalOrRefType.reference, reference: p.ref })),
     ...(options.proposals ?? []).map((proposal): ProposalOrRef => ({ type: ProposalOrRefType.proposal, proposal })),
   ];
   const resolved = resolveProposals(list, sender, state.pendingProposals);
   validateRegularProposalList(resolved, me);
-  // §7.3: a LeafNode we send (here: in the KeyPackages we add) MUST be within its lifetime now.
-  const validation = { ...options, now: options.now ?? BigInt(Math.floor(Date.now() / 1000)) };
   const applied = await applyProposalList(cs, state.context, state.tree, resolved, validation);
   const treeAfterProposals = applied.draft.done();
 

@@ -14,6 +14,9 @@
  *  - V-CM-6  only a member or a new member (external Commit) commits
  *  - V-CM-7  an Update of our own leaf that we did not send
  *  - V-EC-5  an external Commit has a path
+ *  - V-EC-6  an external Commit removes only the joiner's own earlier leaf
+ *  - V-LN-12 the committer's UpdatePath leaf keeps its credential identity
+ *  - V-UP-7  the UpdatePath's public keys are keys the KEM can encrypt to
  *  - V-PL-*, V-EC-*, V-LN-*, V-KP-*, V-UP-*, V-PH-2, V-PSK-* from the modules they live in
  */
 import { bytesEqual, encode } from './codec.ts';
@@ -33,14 +36,24 @@ import {
 } from './key-schedule.ts';
 import { LeafNodeSource } from './leaf-node.ts';
 import {
+  checkIdentityContinuity,
   checkLeafNodeContent,
   checkLeavesAgainstTree,
+  checkPublicKeySize,
+  checkUsablePublicKey,
+  sameIdentity,
   sameMembershipFacts,
   verifyLeafNodeSignature,
   type LeafValidationOptions,
 } from './leaf-node-validation.ts';
 import { applyProposalList } from './proposal-apply.ts';
-import { isPathRequired, resolveProposals, validateExternalProposalList, validateRegularProposalList } from './proposal-validation.ts';
+import {
+  isPathRequired,
+  resolveProposals,
+  validateExternalProposalList,
+  validateRegularProposalList,
+  type ResolvedProposal,
+} from './proposal-validation.ts';
 import { ProposalType } from './proposals.ts';
 import type { PskLookup } from './psk.ts';
 import type { RatchetTree } from './ratchet-tree.ts';
@@ -84,6 +97,23 @@ export function mergeNewMemberPath(tree: RatchetTree, sender: LeafIndex, path: U
   }
   draft.setLeaf(sender, path.leafNode);
   return draft.done();
+}
+
+/**
+ * V-EC-6 (§12.4.3.2): an external Commit may remove only an old version of
+ * the joiner itself ("resync"): a leaf with the same credential identity and
+ * the same signature key as the joiner's new leaf. Otherwise anyone holding
+ * the GroupInfo could remove any member while joining.
+ */
+function checkResyncRemove(tree: RatchetTree, resolved: readonly ResolvedProposal[], path: UpdatePath | undefined): void {
+  for (const { proposal } of resolved) {
+    if (proposal.proposalType !== ProposalType.remove) continue;
+    const old = proposal.remove.removed < tree.leafCount ? tree.leaf(proposal.remove.removed) : undefined;
+    const joiner = path?.leafNode;
+    if (old === undefined || joiner === undefined || !sameIdentity(old.credential, joiner.credential) || !bytesEqual(old.signatureKey, joiner.signatureKey)) {
+      throw new ValidationError('V-EC-6', `an external Commit may remove only the joiner's own earlier leaf, not leaf ${proposal.remove.removed}`);
+    }
+  }
 }
 
 function isMember(s: Sender): s is { senderType: typeof SenderType.member; leafIndex: LeafIndex } {
@@ -134,6 +164,12 @@ export async function processCommit(
     committer = (sender as { leafIndex: LeafIndex }).leafIndex;
   }
   const treeAfterProposals = applied.draft.done();
+  if (external) checkResyncRemove(state.tree, resolved, commit.path);
+  else if (commit.path !== undefined) {
+    // V-LN-12 (§5.3.1): the committer's new leaf keeps its credential identity.
+    const current = treeAfterProposals.leaf(committer);
+    if (current !== undefined) checkIdentityContinuity(current, commit.path.leafNode, committer);
+  }
 
   // Our own leaf: removed, or replaced by an Update of ours that someone committed.
   // (An Add in the same Commit may refill our blanked leaf, so look at the Removes themselves.)
@@ -153,6 +189,10 @@ export async function processCommit(
   let commitSecret = zeroCommitSecret(cs);
   const path = commit.path;
   if (path !== undefined) {
+    // V-UP-7: every key of the path is one the suite's KEM can encrypt to (or no later Commit could).
+    checkPublicKeySize(cs, path.leafNode.encryptionKey, 'V-UP-7', 'UpdatePath leaf encryption_key');
+    for (const n of path.nodes) checkPublicKeySize(cs, n.encryptionKey, 'V-UP-7', 'UpdatePath node encryption_key');
+    await Promise.all([path.leafNode.encryptionKey, ...path.nodes.map((n) => n.encryptionKey)].map((k) => checkUsablePublicKey(cs, k, 'V-UP-7', 'UpdatePath key')));
     checkLeafNodeContent(path.leafNode, { ...options, expectedSource: LeafNodeSource.commit, groupExtensions: applied.extensions });
     const from = treeAfterProposals;
     // The signature check (async) and the merge (sync hashing) run side by side; either failing rejects.

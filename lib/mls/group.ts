@@ -15,10 +15,13 @@
  * Receipt validation rule IDs (each written at its check and in its test):
  *   V-RCV-*  which epoch/group a message may come from; membership-tag length
  *   V-PROT-* message protection (message-protection.ts)
- *   V-SND-*, V-PRP-*  who may send which proposal; replayed proposals; cache bound
+ *   V-SND-*, V-PRP-*  who may send which proposal; replayed proposals; cache bound;
+ *            every proposal validated on receipt (proposal-receipt.ts)
  *   V-CM-*   Commit: references, own Commit, path required, confirmation tag
  *   V-PL-*   §12.2 proposal lists of regular Commits; V-EC-* of external ones
- *   V-LN-*   §7.3 LeafNodes; V-KP-* §10.1 KeyPackages; V-GCE-* new extensions
+ *            (V-EC-6: an external Commit removes only the joiner's own old leaf)
+ *   V-LN-*   §7.3 LeafNodes (V-LN-12: a member's credential identity never changes);
+ *            V-KP-* §10.1 KeyPackages; V-GCE-* new extensions
  *   V-UP-*, V-PH-*, V-TREE-*  UpdatePaths and trees (treekem.ts, ratchet-tree.ts)
  *   V-WEL-*, V-JOIN-*, V-EJ-*  joining by Welcome or external Commit
  *   V-ST-*   secret tree: replay, forward-skip bound (secret-tree.ts)
@@ -45,7 +48,7 @@ import { withState } from './group-state.ts';
 import type { KeyPackage } from './key-package.ts';
 import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from './leaf-node.ts';
 import { receiveFramed } from './message-receive.ts';
-import { checkProposalSender } from './proposal-validation.ts';
+import { validateReceivedProposal, type ProposalReceiptOptions } from './proposal-receipt.ts';
 import { ProposalType, type Proposal } from './proposals.ts';
 import type { LeafIndex } from './tree-math.ts';
 
@@ -77,7 +80,7 @@ export type Processed =
       readonly removed: boolean;
     };
 
-export type ProcessOptions = ProcessCommitOptions & DecodeOptions;
+export type ProcessOptions = ProcessCommitOptions & ProposalReceiptOptions & DecodeOptions;
 
 /** Most proposals cached in one epoch (a Commit of them all would be huge anyway). */
 export const MAX_PENDING_PROPOSALS = 1024;
@@ -119,11 +122,6 @@ export async function processMessage(
       };
     }
     case ContentType.proposal: {
-      checkProposalSender(content.proposal, content.sender);
-      // V-PRP-1 (§12.1.6): ExternalInit only ever appears inside an external Commit.
-      if (content.proposal.proposalType === ProposalType.externalInit) {
-        throw new ValidationError('V-PRP-1', 'a standalone ExternalInit proposal');
-      }
       const ref = makeProposalRef(state.suite, encode(authenticatedContentCodec, ac));
       // V-PRP-4: a bounded cache, so a hostile member cannot grow our state without limit.
       if (received.state.pendingProposals.length >= MAX_PENDING_PROPOSALS) {
@@ -133,6 +131,9 @@ export async function processMessage(
       if (received.state.pendingProposals.some((p) => bytesEqual(p.ref, ref))) {
         throw new ValidationError('V-PRP-3', 'proposal already received in this epoch');
       }
+      // §12.1: validated now, so that a proposal no Commit can carry is never cached (V-APP-1 would
+      // then stop every member from sending).
+      await validateReceivedProposal(state, content.proposal, content.sender, options);
       const cached: PendingProposal = { ref, proposal: content.proposal, sender: content.sender };
       return {
         kind: 'proposal',

@@ -16,7 +16,7 @@ import { ValidationError } from './errors.ts';
 import type { Extension } from './extensions.ts';
 import { keyPackageCodec, keyPackageTbsCodec, type KeyPackage } from './key-package.ts';
 import { LeafNodeSource, encodeLeafNodeTbs, type Capabilities, type LeafNode, type LeafNodeContent } from './leaf-node.ts';
-import { checkDistinctExtensionTypes, checkLeafNodeContent, supportsExtensions, type LeafValidationOptions } from './leaf-node-validation.ts';
+import { checkDistinctExtensionTypes, checkLeafNodeContent, checkPublicKeySize, supportsExtensions, type LeafValidationOptions } from './leaf-node-validation.ts';
 import { ProtocolVersion } from './protocol-version.ts';
 
 /** The secrets behind a KeyPackage; never leaves the client. */
@@ -124,11 +124,28 @@ export interface KeyPackageValidationContext extends LeafValidationOptions {
  *  - V-KP-3: the KeyPackage signature verifies under the leaf's signature key;
  *  - V-KP-4: leaf encryption_key differs from init_key;
  *  - V-KP-5: the leaf supports every GroupContext extension (§13.4);
- *  - V-KP-6: KeyPackage extensions listed in capabilities, none twice.
+ *  - V-KP-6: KeyPackage extensions listed in capabilities, none twice;
+ *  - V-KP-7: init_key and leaf encryption_key are keys the KEM can encrypt to
+ *    (length here; on the curve and not of small order with the signatures).
  * Uniqueness against the group's tree is checked once the leaf is placed
  * (V-LN-8/9 in `checkLeavesAgainstTree`).
  */
 export async function validateKeyPackage(kp: KeyPackage, ctx: KeyPackageValidationContext): Promise<void> {
+  checkKeyPackageContent(kp, ctx);
+  const [leafOk, kpOk, initOk, leafKeyOk] = await Promise.all([
+    verifyWithLabel(ctx.suite, kp.leafNode.signatureKey, 'LeafNodeTBS', encodeLeafNodeTbs(kp.leafNode), kp.leafNode.signature),
+    verifyWithLabel(ctx.suite, kp.leafNode.signatureKey, 'KeyPackageTBS', encode(keyPackageTbsCodec, kp), kp.signature),
+    ctx.suite.hpke.acceptsPublicKey(kp.initKey),
+    ctx.suite.hpke.acceptsPublicKey(kp.leafNode.encryptionKey),
+  ]);
+  if (!leafOk) throw new ValidationError('V-KP-2', '[V-LN-1] KeyPackage leaf signature does not verify');
+  if (!kpOk) throw new ValidationError('V-KP-3', 'KeyPackage signature does not verify');
+  // V-KP-7: both are keys the KEM can encrypt to (on the curve, not of small order).
+  if (!initOk || !leafKeyOk) throw new ValidationError('V-KP-7', `KeyPackage ${initOk ? 'leaf encryption_key' : 'init_key'} is not a key anyone can encrypt to`);
+}
+
+/** The §10.1 checks of `validateKeyPackage` short of its two signatures (V-KP-1, 2, 4, 5, 6). */
+export function checkKeyPackageContent(kp: KeyPackage, ctx: KeyPackageValidationContext): void {
   if (kp.cipherSuite !== ctx.suite.id || kp.version !== ctx.version) {
     throw new ValidationError('V-KP-1', `KeyPackage suite ${kp.cipherSuite}/version ${kp.version} does not match the group`);
   }
@@ -152,10 +169,7 @@ export async function validateKeyPackage(kp: KeyPackage, ctx: KeyPackageValidati
   if (bytesEqual(kp.leafNode.encryptionKey, kp.initKey)) {
     throw new ValidationError('V-KP-4', 'KeyPackage init_key equals the leaf encryption_key');
   }
-  const [leafOk, kpOk] = await Promise.all([
-    verifyWithLabel(ctx.suite, kp.leafNode.signatureKey, 'LeafNodeTBS', encodeLeafNodeTbs(kp.leafNode), kp.leafNode.signature),
-    verifyWithLabel(ctx.suite, kp.leafNode.signatureKey, 'KeyPackageTBS', encode(keyPackageTbsCodec, kp), kp.signature),
-  ]);
-  if (!leafOk) throw new ValidationError('V-KP-2', '[V-LN-1] KeyPackage leaf signature does not verify');
-  if (!kpOk) throw new ValidationError('V-KP-3', 'KeyPackage signature does not verify');
+  // V-KP-7: init_key and the leaf's encryption_key are public keys of the suite's KEM.
+  checkPublicKeySize(ctx.suite, kp.initKey, 'V-KP-7', 'KeyPackage init_key');
+  checkPublicKeySize(ctx.suite, kp.leafNode.encryptionKey, 'V-KP-7', 'KeyPackage leaf encryption_key');
 }

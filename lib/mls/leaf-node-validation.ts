@@ -5,10 +5,12 @@
  * tests that exercise them.
  *
  * Credential validation proper (§5.3.1: is this identity acceptable?) is the
- * application's and arrives as an optional callback.
+ * application's and arrives as an optional callback. One part of it is always
+ * on: a member's replacement leaf keeps its credential identity (V-LN-12).
  */
 import type { CipherSuite } from '../crypto/provider.ts';
 import { bytesEqual, decode } from './codec.ts';
+import { CredentialType, type Credential } from './credential.ts';
 import { verifyWithLabel } from './crypto-ops.ts';
 import { ValidationError } from './errors.ts';
 import { ExtensionType, findExtension, requiredCapabilitiesCodec, type Extension, type RequiredCapabilities } from './extensions.ts';
@@ -132,6 +134,50 @@ export function checkLeafNodeContent(leaf: LeafNode, ctx: Omit<LeafValidationCon
   if (unlisted !== undefined) throw new ValidationError('V-LN-7', `leaf extension ${unlisted} not listed in its capabilities`);
   // V-LN-11 (§13.4): no extension type twice.
   checkDistinctExtensionTypes(leaf.extensions, 'V-LN-11', 'LeafNode');
+}
+
+/**
+ * The bytes that name a member: a basic credential's identity; for X.509
+ * (which we do not parse) the end-entity certificate. Opaque either way: the
+ * application decides what they hold (a pseudonym, an account id...).
+ */
+export function credentialIdentity(credential: Credential): Uint8Array {
+  return credential.credentialType === CredentialType.basic ? credential.identity : (credential.certificates[0] ?? new Uint8Array(0));
+}
+
+/** Whether two credentials name the same member (same type, same identity bytes). */
+export function sameIdentity(a: Credential, b: Credential): boolean {
+  return a.credentialType === b.credentialType && bytesEqual(credentialIdentity(a), credentialIdentity(b));
+}
+
+/**
+ * V-LN-12 (§5.3.1): a member's replacement leaf (Update proposal or a
+ * Commit's UpdatePath) keeps its credential identity. §5.3.1 asks the AS to
+ * check that a new credential is "valid as a successor" to the old one; we
+ * never accept a change, so a member cannot take another member's name while
+ * keeping its seat (and its signature key, by which members are told apart).
+ */
+export function checkIdentityContinuity(current: LeafNode, next: LeafNode, leafIndex: LeafIndex): void {
+  if (!sameIdentity(current.credential, next.credential)) {
+    throw new ValidationError('V-LN-12', `leaf ${leafIndex}: a member's credential identity cannot change`);
+  }
+}
+
+/**
+ * An HPKE public key someone else chose has the KEM's length (RFC 9180 §7.1,
+ * Npk). Every later UpdatePath encrypts to the keys in the tree, so one key
+ * no one can encrypt to would stop every member from committing.
+ */
+export function checkPublicKeySize(suite: CipherSuite, key: Uint8Array, rule: string, what: string): void {
+  if (key.length !== suite.hpke.publicKeySize) {
+    throw new ValidationError(rule, `${what} has ${key.length} bytes, the suite's KEM public keys ${suite.hpke.publicKeySize}`);
+  }
+}
+
+/** `checkPublicKeySize`, and the key is one the KEM can encrypt to (on the curve, not of small order): one DH. */
+export async function checkUsablePublicKey(suite: CipherSuite, key: Uint8Array, rule: string, what: string): Promise<void> {
+  checkPublicKeySize(suite, key, rule, what);
+  if (!(await suite.hpke.acceptsPublicKey(key))) throw new ValidationError(rule, `${what} is not a key anyone can encrypt to`);
 }
 
 /** V-LN-1 (§7.3): the leaf's signature verifies under its own signature_key. */

@@ -18,12 +18,15 @@ import { ValidationError } from './errors.ts';
 import type { Extension } from './extensions.ts';
 import { SenderType } from './framing.ts';
 import type { GroupContext } from './group-context.ts';
-import { validateKeyPackage } from './key-package-gen.ts';
+import { checkKeyPackageContent, validateKeyPackage } from './key-package-gen.ts';
 import type { KeyPackage } from './key-package.ts';
 import { LeafNodeSource } from './leaf-node.ts';
 import {
   DEFAULT_EXTENSION_TYPES,
   checkDistinctExtensionTypes,
+  checkIdentityContinuity,
+  checkPublicKeySize,
+  checkUsablePublicKey,
   checkLeafNodeContent,
   checkRequiredCapabilities,
   requiredCapabilitiesOf,
@@ -52,10 +55,14 @@ export interface AppliedProposals {
 
 /**
  * Validate each proposal (§12.1) and apply the list (§12.3) to `tree`.
- * Signatures of all Adds and Updates are verified concurrently.
+ * Signatures of all Adds and Updates are verified concurrently, unless the
+ * caller passes 'already-verified' (proposals checked when they were received,
+ * re-tried by a committer choosing which of them it can commit).
  *  - V-KP-*: each Add's KeyPackage is valid for the (new) group context;
  *  - V-LN-*: each Update's leaf is a valid `update` leaf for its sender;
  *  - V-LN-10: an Update changes the sender's encryption key;
+ *  - V-LN-12: an Update keeps the sender's credential identity;
+ *  - V-LN-13: its encryption key is one the KEM can encrypt to;
  *  - V-REM-1: each Remove names a non-blank leaf;
  *  - V-PSK-*: PSK ids are usable here;
  *  - V-RI-1: a ReInit does not lower the protocol version;
@@ -67,7 +74,9 @@ export async function applyProposalList(
   tree: RatchetTree,
   list: readonly ResolvedProposal[],
   options: LeafValidationOptions = {},
+  signatures: 'verify' | 'already-verified' = 'verify',
 ): Promise<AppliedProposals> {
+  const verify = signatures === 'verify';
   let extensions = context.extensions;
   let hasGroupContextExtensions = false;
   for (const { proposal } of list) {
@@ -88,25 +97,27 @@ export async function applyProposalList(
       const senderLeaf = sender.senderType === SenderType.member ? sender.leafIndex : (0 as LeafIndex);
       switch (proposal.proposalType) {
         case ProposalType.add:
-          checks.push(
-            validateKeyPackage(proposal.add.keyPackage, {
-              ...options,
-              suite,
-              version: context.version,
-              groupExtensions: extensions,
-            }),
-          );
+        {
+          const kpCtx = { ...options, suite, version: context.version, groupExtensions: extensions };
+          if (verify) checks.push(validateKeyPackage(proposal.add.keyPackage, kpCtx));
+          else checkKeyPackageContent(proposal.add.keyPackage, kpCtx);
           break;
+        }
         case ProposalType.update: {
           const leaf = proposal.update.leafNode;
           const current = tree.leaf(senderLeaf);
           if (current === undefined) throw new ValidationError('V-UPD-1', `Update from blank leaf ${senderLeaf}`);
+          checkIdentityContinuity(current, leaf, senderLeaf);
+          checkPublicKeySize(suite, leaf.encryptionKey, 'V-LN-13', 'Update leaf encryption_key');
           checkLeafNodeContent(leaf, { ...options, expectedSource: LeafNodeSource.update, groupExtensions: extensions });
           // V-LN-10 (§7.3): an Update's encryption_key differs from the one it replaces.
           if (bytesEqual(leaf.encryptionKey, current.encryptionKey)) {
             throw new ValidationError('V-LN-10', `Update for leaf ${senderLeaf} keeps its encryption key`);
           }
-          checks.push(verifyLeafNodeSignature(suite, leaf, context.groupId, senderLeaf));
+          if (verify) {
+            checks.push(verifyLeafNodeSignature(suite, leaf, context.groupId, senderLeaf));
+            checks.push(checkUsablePublicKey(suite, leaf.encryptionKey, 'V-LN-13', 'Update leaf encryption_key'));
+          }
           updated.push(senderLeaf);
           break;
         }

@@ -345,7 +345,8 @@ export interface DecryptedUpdatePath {
  * Decrypt our path secret from a merged UpdatePath (§7.5 "decrypts the path
  * secrets"). `tree` is the tree returned by `mergeUpdatePath`;
  * `groupContext` the encoded provisional GroupContext (with its tree hash).
- *  - V-UP-2: each encrypted_path_secret has one entry per resolution node;
+ *  - V-UP-2: each encrypted_path_secret, at every node of the path, has one
+ *    entry per node of the copath child's resolution;
  *  - V-UP-3: the public keys derived from the path secrets equal the UpdatePath's.
  */
 export async function decryptUpdatePath(opts: {
@@ -367,12 +368,19 @@ export async function decryptUpdatePath(opts: {
   const myNode = toNodeIndex(me.leafIndex);
   const at = path.findIndex((e) => isAncestorOrSelf(e.copathChild, myNode));
   if (at < 0) throw new UsageError(`leaf ${me.leafIndex} is not below the sender's filtered direct path`);
+  // V-UP-2 (§7.6, §12.4.2): every node's count is checked, not only ours, so that
+  // every member rejects a malformed path alike and the group cannot split over it.
+  let resolution: NodeIndex[] = [];
+  path.forEach(({ copathChild }, i) => {
+    const r = tree.resolution(copathChild, exclude);
+    const count = updatePath.nodes[i]!.encryptedPathSecret.length;
+    if (count !== r.length) {
+      throw new ValidationError('V-UP-2', `${count} ciphertexts for node ${copathChild}, whose resolution has ${r.length}`);
+    }
+    if (i === at) resolution = r;
+  });
   const { copathChild } = path[at]!;
-  const resolution = tree.resolution(copathChild, exclude);
   const upNode = updatePath.nodes[at]!;
-  if (upNode.encryptedPathSecret.length !== resolution.length) {
-    throw new ValidationError('V-UP-2', `${upNode.encryptedPathSecret.length} ciphertexts for a resolution of ${resolution.length}`);
-  }
   const slot = resolution.findIndex((x) => me.privateKey(x) !== undefined);
   if (slot < 0) throw new CryptoError('TreeKEM', `no private key for the resolution of node ${copathChild}`);
   const ct = upNode.encryptedPathSecret[slot]!;

@@ -6,18 +6,24 @@
  */
 import { expect } from 'vitest';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
-import { bytesToHex } from '../../lib/mls/codec.ts';
+import { bytesToHex, encode } from '../../lib/mls/codec.ts';
+import { signWithLabel } from '../../lib/mls/crypto-ops.ts';
+import { keyPackageTbsCodec, type KeyPackage } from '../../lib/mls/key-package.ts';
+import { protectPublicMessage, signFramedContent } from '../../lib/mls/message-protection.ts';
+import { ProtocolVersion } from '../../lib/mls/protocol-version.ts';
 import type { Commit } from '../../lib/mls/commit.ts';
-import { ContentType, WireFormat, type FramedWireFormat, type MLSMessage } from '../../lib/mls/framing.ts';
+import { ContentType, WireFormat, type FramedContent, type FramedWireFormat, type MLSMessage, type Sender } from '../../lib/mls/framing.ts';
 import {
   createCommit,
   createGroup,
   encodeGroupState,
   encodeMessage,
+  epochAuthenticator,
   generateIdentity,
   generateKeyPackage,
   joinFromWelcome,
   processMessage,
+  sendApplicationMessage,
   type GroupConfig,
   type GroupState,
   type ProcessOptions,
@@ -72,4 +78,57 @@ export async function expectRejected(state: GroupState, rule: string, op: (s: Gr
   const before = bytesToHex(encodeGroupState(state));
   await expect(op(state)).rejects.toThrow(rule);
   expect(bytesToHex(encodeGroupState(state))).toBe(before);
+}
+
+/**
+ * Sign and protect an arbitrary proposal as a non-member (`external` or
+ * `new_member_proposal` sender) in `state`'s epoch, as an outsider knowing
+ * only the group id and epoch would (a PublicMessage without membership tag).
+ */
+export async function outsiderProposal(state: GroupState, proposal: Proposal, sender: Sender, signaturePrivateKey: Uint8Array): Promise<MLSMessage> {
+  const ctx = state.context;
+  const content = { groupId: ctx.groupId, epoch: ctx.epoch, sender, authenticatedData: new Uint8Array(0), contentType: ContentType.proposal, proposal } as FramedContent;
+  const ac = await signFramedContent(state.suite, { wireFormat: WireFormat.publicMessage, content, groupContext: ctx, signaturePrivateKey });
+  return { version: ProtocolVersion.mls10, wireFormat: WireFormat.publicMessage, publicMessage: protectPublicMessage(state.suite, ac, { groupContext: ctx }) };
+}
+
+/** A fresh KeyPackage whose init_key equals its leaf encryption_key (V-KP-4), correctly signed. */
+export async function keyPackageWithInitKeyReused(suiteId: number, name: string): Promise<{ keyPackage: KeyPackage; signaturePrivateKey: Uint8Array }> {
+  const cs = getCipherSuite(suiteId);
+  const kp = await generateKeyPackage(cs, await generateIdentity(cs, utf8.encode(name)));
+  const tbs = { ...kp.keyPackage, initKey: kp.keyPackage.leafNode.encryptionKey };
+  const signature = await signWithLabel(cs, kp.privateKeys.signaturePrivateKey, 'KeyPackageTBS', encode(keyPackageTbsCodec, tbs));
+  return { keyPackage: { ...tbs, signature }, signaturePrivateKey: kp.privateKeys.signaturePrivateKey };
+}
+
+/**
+ * The group is still alive: every member in turn sends an application
+ * message that every other member reads, then commits (as the app does
+ * before sending, committing whatever is pending first), and every other
+ * member follows into the same epoch. Returns the members' new states.
+ */
+export async function expectGroupLive(states: GroupState[]): Promise<GroupState[]> {
+  let g = [...states];
+  for (let i = 0; i < g.length; i++) {
+    const text = `still talking ${i} ${g[i]!.context.epoch}`;
+    if (g[i]!.pendingProposals.length > 0) {
+      const c = await createCommit(g[i]!);
+      g = await deliverAll(g, c.commit, i);
+      g[i] = c.state;
+    }
+    const sent = await sendApplicationMessage(g[i]!, utf8.encode(text));
+    g[i] = sent.state;
+    const bytes = encodeMessage(sent.message);
+    for (let j = 0; j < g.length; j++) {
+      if (j === i) continue;
+      const r = await processMessage(g[j]!, bytes);
+      expect(r.kind === 'application' && new TextDecoder().decode(r.data)).toBe(text);
+      g[j] = r.state;
+    }
+    const c = await createCommit(g[i]!);
+    g = await deliverAll(g, c.commit, i);
+    g[i] = c.state;
+    expect(new Set(g.map((s) => bytesToHex(epochAuthenticator(s)))).size).toBe(1);
+  }
+  return g;
 }

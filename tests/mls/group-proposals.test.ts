@@ -140,7 +140,9 @@ for (const suiteId of [1, 2, 3]) {
       const newcomer = await generateKeyPackage(cs, await generateIdentity(cs, utf8.encode('newcomer')));
       const selfAdd = await externalMessage({ proposalType: ProposalType.add, add: { keyPackage: newcomer.keyPackage } }, { senderType: SenderType.newMemberProposal }, newcomer.privateKeys.signaturePrivateKey);
       [a, b, c] = await deliverAll([a!, b!, c!], removeCarol);
-      [a, b, c] = await deliverAll([a!, b!, c!], selfAdd);
+      // V-SND-4: proposals from new members only when the application accepts them.
+      await expectRejected(a!, 'V-SND-4', (s) => processMessage(s, encodeMessage(selfAdd)));
+      [a, b, c] = await deliverAll([a!, b!, c!], selfAdd, undefined, { acceptNewMemberProposals: true });
       // An external sender may not send an Update.
       const upd = await externalMessage({ proposalType: ProposalType.update, update: { leafNode: b!.tree.leaf(b!.ownLeaf)! } }, { senderType: SenderType.external, senderIndex: 0 }, ds.signaturePrivateKey);
       await expectRejected(a!, 'V-SND-1', (s) => processMessage(s, encodeMessage(upd)));
@@ -210,10 +212,11 @@ describe('pending proposal selection and resync (suite 1)', () => {
   });
 
   it('suite 1: resync by external Commit replacing our old leaf', async () => {
-    const cs = getCipherSuite(1);
     const g = await makeGroup(1, 3);
     const { joinByExternalCommit, exportGroupInfo } = await import('../../lib/mls/group.ts');
-    const bobAgain = await generateIdentity(cs, utf8.encode('member-1'));
+    // Bob lost his state but kept his identity: same credential, same signature key (V-EC-6).
+    const bobLeaf = g[1]!.tree.leaf(g[1]!.ownLeaf)!;
+    const bobAgain = { credential: bobLeaf.credential, signaturePublicKey: bobLeaf.signatureKey, signaturePrivateKey: g[1]!.signaturePrivateKey };
     const ext = await joinByExternalCommit(await exportGroupInfo(g[0]!), bobAgain, { removeLeaf: g[1]!.ownLeaf });
     const [a, c] = await deliverAll([g[0]!, g[2]!], ext.commit);
     same([a!, c!, ext.state]);

@@ -164,8 +164,8 @@ describe('message rules (suite 1)', () => {
       1,
     );
     const p = await createProposal(g[1]!, { proposalType: ProposalType.update, update: { leafNode } }, { wireFormat: WireFormat.publicMessage });
-    const a = (await processMessage(g[0]!, encodeMessage(p.message))).state;
-    await expectRejected(a, 'V-LN-10', (s) => createCommit(s));
+    // Checked on receipt (§12.1.2), so it is never cached.
+    await expectRejected(g[0]!, 'V-LN-10', (s) => processMessage(s, encodeMessage(p.message)));
   });
 
   it('suite 1 V-RI-1: a ReInit lowering the version; V-GCE-2: an unsupported group extension', async () => {
