@@ -2,8 +2,9 @@
  * Attack, end to end: invalid proposals posted to a conversation's queue at a
  * real relay, read by real background workers. A hostile member (Bob) posts
  * an Add whose KeyPackage reuses its init key as encryption key; an outsider
- * (Mallory, who learnt the queue id, the group id and the epoch) posts a
- * `new_member_proposal` Add of the same kind. Were either cached, every
+ * (Mallory, who learnt the queue id, the group id and the epoch, and, worst
+ * case, this epoch's queue capability, without which the relay would refuse
+ * her post outright) posts a `new_member_proposal` Add of the same kind. Were either cached, every
  * member's next send would first try to commit it and fail (V-APP-1 then
  * V-KP-4): the conversation would stop.
  *
@@ -18,6 +19,7 @@ import { fromB64, toB64 } from '../../lib/extension/b64.ts';
 import { SenderType, WireFormat } from '../../lib/mls/framing.ts';
 import { encodeMessage, proposeAdd, type GroupState } from '../../lib/mls/group.ts';
 import { ProposalType } from '../../lib/mls/proposals.ts';
+import { queueCapability } from '../../lib/extension/queue-capability.ts';
 import { keyPackageWithInitKeyReused, outsiderProposal } from '../mls/group-fixture.ts';
 import { startDevice, waitUntil, withInviteStandIn, type Device } from '../integration/support/device.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
@@ -29,15 +31,15 @@ interface ChatInternals {
   group(id: string): Promise<GroupState>;
   deps: {
     wallet: () => { spend(f: (token: never) => Promise<string>): Promise<string> };
-    api: () => { send(queue: Uint8Array, token: never, payload: Uint8Array): Promise<string> };
+    api: () => { send(queue: Uint8Array, cap: Uint8Array, token: never, payload: Uint8Array): Promise<string> };
   };
 }
 const internals = (d: Device): ChatInternals => (d.app as unknown as { chat: ChatInternals }).chat;
 
 /** Post raw bytes to the conversation's queue with `from`'s own send tokens. */
-async function post(from: Device, queue: Uint8Array, payload: Uint8Array): Promise<void> {
+async function post(from: Device, queue: Uint8Array, cap: Uint8Array, payload: Uint8Array): Promise<void> {
   const deps = internals(from).deps;
-  await deps.wallet().spend((token) => deps.api().send(queue, token, payload));
+  await deps.wallet().spend((token) => deps.api().send(queue, cap, token, payload));
 }
 
 describe('invalid proposals in the queue do not stop the conversation (real relay)', () => {
@@ -79,8 +81,9 @@ describe('invalid proposals in the queue do not stop the conversation (real rela
       outsider.signaturePrivateKey,
     );
     const payloads = [encodeMessage(fromMember.message), encodeMessage(fromOutsider)];
-    await post(b, queue, payloads[0]!);
-    await post(m, queue, payloads[1]!);
+    const cap = queueCapability(state);
+    await post(b, queue, cap, payloads[0]!);
+    await post(m, queue, cap, payloads[1]!);
     // Both proposals reach both members and are handled (the chat marks a delivery seen either way).
     const hashes = payloads.map((p) => toB64(sha256(p)));
     const handled = async (d: Device): Promise<boolean> => (await Promise.all(hashes.map((h) => internals(d).store.isSeen(h)))).every(Boolean);
