@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { svelteTesting } from '@testing-library/svelte/vite';
 import path from 'node:path';
+import { realpathSync } from 'node:fs';
 
 // Three projects: fast in-process tests (unit, vectors, relay integration),
 // Svelte component tests in happy-dom, and the e2e suite, which drives the
@@ -23,6 +24,8 @@ export default defineConfig({
       {
         plugins: [svelte(), svelteTesting()],
         resolve: { alias: { '@': path.resolve(import.meta.dirname) } },
+        // node_modules may be a link to another checkout (a git worktree): let Vite serve from there too.
+        server: { fs: { allow: [import.meta.dirname, realpathSync(path.join(import.meta.dirname, 'node_modules'))] } },
         test: {
           name: 'components',
           include: ['tests/components/**/*.test.ts'],
