@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { fireEvent, render } from '@testing-library/svelte';
 import { tick } from 'svelte';
+import Composer from '@/components/Composer.svelte';
 import MessageItem from '@/components/MessageItem.svelte';
 import MessageList from '@/components/MessageList.svelte';
+import { LIMITS } from '@/lib/extension/protocol.ts';
 import { formatTime } from '@/lib/view/format.ts';
 import { COLLAPSE_CHARS } from '@/lib/view/message-layout.ts';
 import { senderColourIndex } from '@/lib/view/sender-colour.ts';
@@ -123,5 +125,39 @@ describe('reading messages', () => {
     const at = new Date(2024, 0, 2, 3, 7).getTime();
     expect(formatTime(at)).toBe(new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' }).format(at));
     expect(formatTime(at)).not.toMatch(/^03/);
+  });
+});
+
+describe('pasting over the composer limit', () => {
+  /** What a browser does on paste into a field with maxlength: the event, then the value cut to fit. */
+  async function paste(field: HTMLTextAreaElement, pasted: string): Promise<void> {
+    const e = new Event('paste', { bubbles: true, cancelable: true });
+    Object.defineProperty(e, 'clipboardData', { value: { getData: (type: string) => (type === 'text/plain' ? pasted : '') } });
+    field.dispatchEvent(e);
+    const start = field.selectionStart;
+    const end = field.selectionEnd;
+    const room = LIMITS.messageText - (field.value.length - (end - start));
+    field.value = field.value.slice(0, start) + pasted.slice(0, Math.max(0, room)) + field.value.slice(end);
+    await fireEvent.input(field);
+  }
+
+  it('says how much was left out, and the notice goes once the text fits again', async () => {
+    const { getByTestId } = render(Composer, { onsend: async () => true });
+    const field = getByTestId('composer') as HTMLTextAreaElement;
+    const notice = getByTestId('paste-notice');
+    await paste(field, 'y'.repeat(LIMITS.messageText + 500));
+    expect(field.value).toHaveLength(LIMITS.messageText);
+    expect(notice.textContent).toBe(`Only the first ${LIMITS.messageText.toLocaleString()} characters fit; 500 were left out.`);
+    field.value = field.value.slice(0, 100);
+    await fireEvent.input(field);
+    expect(notice.textContent).toBe('');
+  });
+
+  it('stays quiet when the paste fits', async () => {
+    const { getByTestId } = render(Composer, { onsend: async () => true });
+    const field = getByTestId('composer') as HTMLTextAreaElement;
+    await paste(field, 'short paste');
+    expect(field.value).toBe('short paste');
+    expect(getByTestId('paste-notice').textContent).toBe('');
   });
 });
