@@ -62,8 +62,13 @@ describe('bench:relay', () => {
       expect(r.relay.workerCpuMsPerMessage).toBeGreaterThan(0);
       // (/proc counts 10 ms ticks, read at slightly different moments: allow two ticks over 200 messages.)
       expect(r.relay.mainThreadCpuMsPerMessage! + r.relay.workerCpuMsPerMessage!).toBeLessThanOrEqual(r.relay.serverCpuMsPerMessage + 0.1);
-      expect(r.baseline.bytesPerIdleConnection).toBeGreaterThan(0);
-      expect(r.relay.bytesPerIdleConnection).toBeGreaterThan(0);
+      // Memory per idle connection is measured and recorded for both sides. With only 50 idle
+      // sockets here, the RSS they add is within allocator and GC noise (a CI run measured 0
+      // for the bare ws baseline), so only its presence is checked; the real bench opens 2,000.
+      for (const side of [r.baseline, r.relay]) {
+        expect(Number.isFinite(side.bytesPerIdleConnection)).toBe(true);
+        expect(side.bytesPerIdleConnection).toBeGreaterThanOrEqual(0);
+      }
       expect(r.ratios.deliveriesPerSecond).toBeCloseTo(r.relay.deliveriesPerSecond / r.baseline.deliveriesPerSecond, 2);
       expect(typeof r.verdict.deliveriesPerSecond).toBe('boolean');
     } finally {
