@@ -2,7 +2,7 @@
  * The background service worker: the only place that holds keys and group
  * state. This file only wires the application core to the browser: the view
  * channel, the badge, notifications, the wake-up alarm and the "share this
- * page" context-menu item.
+ * page" context-menu item (which only offers the share; the side panel asks).
  */
 import { browser } from 'wxt/browser';
 import { BackgroundApp } from '@/lib/extension/background-app.ts';
@@ -81,22 +81,18 @@ export default defineBackground({
         browser.contextMenus.create({ id: SHARE_MENU, title: 'Share this page in MicroChat', contexts: ['page', 'link'] }),
       );
     });
-    let ready: BackgroundApp | undefined;
-    void app.then((a) => (ready = a));
     browser.contextMenus.onClicked.addListener((info, tab) => {
       if (info.menuItemId !== SHARE_MENU) return;
       const url = info.linkUrl ?? info.pageUrl ?? tab?.url ?? '';
       if (!/^https?:\/\//.test(url)) return;
-      if (ready === undefined || !ready.canShare()) {
-        // Nowhere to post yet: open the side panel, or Firefox's sidebar (within the click, before any await).
-        if (sidePanel?.open !== undefined) {
-          if (tab?.windowId !== undefined) void sidePanel.open({ windowId: tab.windowId }).catch(() => undefined);
-        } else {
-          void (browser as unknown as { sidebarAction?: { open(): Promise<void> } }).sidebarAction?.open().catch(() => undefined);
-        }
-        return;
+      // Nothing is sent from here: the side panel asks which conversation and shows the URL first
+      // (share-offer.ts). It opens within the click, before any await, as the user-gesture rule wants.
+      if (sidePanel?.open !== undefined) {
+        if (tab?.windowId !== undefined) void sidePanel.open({ windowId: tab.windowId }).catch(() => undefined);
+      } else {
+        void (browser as unknown as { sidebarAction?: { open(): Promise<void> } }).sidebarAction?.open().catch(() => undefined);
       }
-      void ready.sharePage(info.linkUrl === undefined ? (tab?.title ?? '') : '', url).catch(() => undefined);
+      void app.then((a) => a.offerShare(info.linkUrl === undefined ? (tab?.title ?? '') : '', url)).catch(() => undefined);
     });
 
     browser.notifications.onClicked.addListener((id) => {

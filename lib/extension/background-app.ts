@@ -52,6 +52,7 @@ import {
 import { randomBytes, toB64 } from './b64.ts';
 import { DEVICE_KEY, loadDeviceKey, loadRotation, NEXT_DEVICE_KEY, resumeRotation, rotateDataKey, type RotationOptions } from './key-rotation.ts';
 import { passphraseKek, passphraseProblem, PASSPHRASE_KDF, type Argon2Params } from './passphrase.ts';
+import { makeShareOffer, suggestShareTarget } from './share-offer.ts';
 
 /** What the browser offers the background beyond the channel (all optional, for tests). */
 export interface Platform {
@@ -166,8 +167,17 @@ export class BackgroundApp {
 
   private publishChat(): void {
     if (this.chat === undefined) return;
-    this.update({ ...this.state, conversations: this.chat.summaries(), unreadTotal: this.chat.unreadTotal() });
+    const conversations = this.chat.summaries();
+    let share = this.state.share;
+    // An offer made while locked had nothing to suggest: suggest once, when the conversations are first known.
+    if (share !== undefined && share.suggestedId === undefined && !this.shareSuggested.has(share.shareId)) {
+      this.shareSuggested.add(share.shareId);
+      const suggestedId = suggestShareTarget(conversations);
+      if (suggestedId !== undefined) share = { ...share, suggestedId };
+    }
+    this.update({ ...this.state, conversations, unreadTotal: this.chat.unreadTotal(), ...(share === undefined ? {} : { share }) });
   }
+  private readonly shareSuggested = new Set<string>();
 
   // -- account ---------------------------------------------------------------
 
@@ -673,19 +683,35 @@ export class BackgroundApp {
     return this.snapshot;
   }
 
-  /** Whether there is a conversation to share a page into. */
-  canShare(): boolean {
-    return this.chat?.mostRecentActive() !== undefined;
+  /**
+   * "Share this page" was chosen: record the offer and show it in the views;
+   * nothing is sent until the person confirms a conversation (share-offer.ts).
+   * A newer offer replaces an unanswered one. False when the URL cannot be shared.
+   */
+  offerShare(title: string, url: string): boolean {
+    const offer = makeShareOffer(title, url, this.chat?.summaries() ?? []);
+    if (offer === undefined) return false;
+    this.update({ ...this.state, share: offer });
+    return true;
   }
 
-  /** Post a page into the most recent conversation; false when there is none to post in. */
-  async sharePage(title: string, url: string): Promise<boolean> {
-    const chat = this.chat;
-    const id = chat?.mostRecentActive();
-    if (chat === undefined || id === undefined) return false;
-    const text = (title.trim() === '' ? url : `${title.trim().slice(0, 300)}\n${url}`).slice(0, 4000);
-    await chat.sendText(id, text);
-    return true;
+  /** Send the offered page to the conversation the person chose, once: the offer is gone before the send starts. */
+  async sendShare(shareId: string, conversationId: string): Promise<MessageView> {
+    const offer = this.state.share;
+    if (offer === undefined || offer.shareId !== shareId) throw new ChannelError(ErrorCode.NotFound, 'This share is no longer waiting. Share the page again.');
+    const chat = this.needChat();
+    this.update(withoutShare(this.state));
+    try {
+      return this.reconnectingNow(await chat.sendText(conversationId, offer.text));
+    } catch (err) {
+      // Not sent (e.g. the conversation ended meanwhile): the person can pick another.
+      if (this.state.share === undefined) this.update({ ...this.state, share: offer });
+      throw err;
+    }
+  }
+
+  cancelShare(shareId: string): void {
+    if (this.state.share?.shareId === shareId) this.update(withoutShare(this.state));
   }
 
   /** Stop the connection (tests; a worker is simply killed). */
@@ -728,7 +754,16 @@ export class BackgroundApp {
     'messages.page': async ({ conversationId, beforeSeq, limit }) => this.needChat().page(conversationId, beforeSeq, limit),
     'message.send': async ({ conversationId, text }) => this.reconnectingNow(await this.needChat().sendText(conversationId, text)),
     'message.retry': async ({ conversationId, messageId }) => this.reconnectingNow(await this.needChat().retry(conversationId, messageId)),
+    'conversation.setPinned': async ({ conversationId, pinned }) => (await this.needChat().place(conversationId, { pinned }), null),
+    'conversation.setArchived': async ({ conversationId, archived }) => (await this.needChat().place(conversationId, { archived }), null),
+    'share.send': async ({ shareId, conversationId }) => this.sendShare(shareId, conversationId),
+    'share.cancel': async ({ shareId }) => (this.cancelShare(shareId), null),
   };
+}
+
+function withoutShare(state: AppState): AppState {
+  const { share: _gone, ...rest } = state;
+  return rest;
 }
 
 function lockedView(wrapped: WrappedKey, displayName: string): AppState['account'] {

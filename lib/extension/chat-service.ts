@@ -50,6 +50,7 @@ import {
 import { ProposalType } from '../mls/proposals.ts';
 import { encodeAppMessage, parseAppMessage, type AppMessage } from './app-messages.ts';
 import { fromB64, randomBytes, randomId, toB64 } from './b64.ts';
+import { place, placementOf, unarchiveOnMessage, type Placement } from './list-placement.ts';
 import { ChatStore, type ConversationMeta, type MessageRecord, type OutboxEntry, type PendingCommit, type Transition } from './chat-store.ts';
 import type { Database } from './db.ts';
 import { formatInviteLink, newInviteSigningKey, openInvite, parseInviteLink, sealInvite, type InviteContent } from './invite.ts';
@@ -318,7 +319,17 @@ export class ChatService {
       memberCount: m.memberCount,
       lastActivity: m.lastActivity,
       ...(m.lastMessage === undefined ? {} : { lastMessage: { ...m.lastMessage } }),
+      ...placementOf(m),
     };
+  }
+
+  /** Pin or archive a conversation in this person's list (list-placement.ts). */
+  async place(id: string, change: Placement): Promise<void> {
+    await this.serial(async () => {
+      const meta = this.meta(id);
+      const next = place(meta, change, Date.now());
+      if (next !== meta) await this.apply({ metas: [next] });
+    });
   }
 
   unreadTotal(): number {
@@ -761,6 +772,7 @@ export class ChatService {
         next.unread++;
         next.lastActivity = Date.now();
         next.lastMessage = { preview: preview(app.text), senderName, fromSelf: false };
+        unarchiveOnMessage(next);
       } else if (app?.t === 'rename') {
         next.name = app.name;
         records.push(this.systemMessage(next, `${senderName} renamed the conversation to “${app.name}”.`));

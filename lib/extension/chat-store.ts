@@ -68,6 +68,9 @@ export interface ConversationMeta {
    * remover of a member unregisters theirs.
    */
   memberMailboxes?: Record<string, string>;
+  /** List placement, this device only (list-placement.ts): when pinned (ms since the epoch), and archived. */
+  pinnedAt?: number;
+  archived?: boolean;
 }
 
 export interface MessageRecord {

@@ -52,6 +52,10 @@ export interface ConversationSummary {
   /** Milliseconds since the epoch of the last activity (for ordering). */
   lastActivity: number;
   lastMessage?: { preview: string; senderName: string; fromSelf: boolean };
+  /** When the person pinned it (ms since the epoch); absent when not pinned. Pinned conversations list first. */
+  pinnedAt?: number;
+  /** Kept out of the main list, behind "Archived". */
+  archived?: boolean;
 }
 
 export interface Settings {
@@ -67,6 +71,20 @@ export interface AppState {
   conversations: ConversationSummary[];
   settings: Settings;
   unreadTotal: number;
+  /** A page the person asked to share, waiting for them to pick a conversation and confirm (nothing is sent before). */
+  share?: ShareOffer;
+}
+
+/** "Share this page": what would be sent, and the conversation suggested when it was asked. */
+export interface ShareOffer {
+  shareId: string;
+  url: string;
+  /** The page's title as the page set it (may be empty). */
+  title: string;
+  /** Exactly the message text that confirming sends. */
+  text: string;
+  /** The most recently active conversation at the moment of asking; it does not follow later messages. */
+  suggestedId?: string;
 }
 
 export type MessageStatus = 'sending' | 'sent' | 'failed' | 'received';
@@ -172,6 +190,13 @@ export interface RequestMap {
   'messages.page': { params: { conversationId: string; beforeSeq: number | null; limit: number }; result: MessagePage };
   'message.send': { params: { conversationId: string; text: string }; result: MessageView };
   'message.retry': { params: { conversationId: string; messageId: string }; result: MessageView };
+
+  /** Pin or unpin, archive or unarchive: where the conversation sits in this person's list. */
+  'conversation.setPinned': { params: { conversationId: string; pinned: boolean }; result: null };
+  'conversation.setArchived': { params: { conversationId: string; archived: boolean }; result: null };
+  /** Send the offered page to the conversation the person chose; `shareId` must be the offer on screen. */
+  'share.send': { params: { shareId: string; conversationId: string }; result: MessageView };
+  'share.cancel': { params: { shareId: string }; result: null };
 }
 
 export type Method = keyof RequestMap;
@@ -267,6 +292,12 @@ function int(p: Record<string, unknown>, k: string, min: number, max: number): n
   return v;
 }
 
+function bool(p: Record<string, unknown>, k: string): boolean {
+  const v = p[k];
+  if (typeof v !== 'boolean') throw bad(`${k} must be a boolean`);
+  return v;
+}
+
 function json(p: Record<string, unknown>, k: string): unknown {
   const v = p[k];
   if (!isRecord(v)) throw bad(`${k} must be an object`);
@@ -329,6 +360,14 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   'message.retry': (p) => (
     keys(p, ['conversationId', 'messageId']), { conversationId: id(p, 'conversationId'), messageId: id(p, 'messageId') }
   ),
+  'conversation.setPinned': (p) => (
+    keys(p, ['conversationId', 'pinned']), { conversationId: id(p, 'conversationId'), pinned: bool(p, 'pinned') }
+  ),
+  'conversation.setArchived': (p) => (
+    keys(p, ['conversationId', 'archived']), { conversationId: id(p, 'conversationId'), archived: bool(p, 'archived') }
+  ),
+  'share.send': (p) => (keys(p, ['shareId', 'conversationId']), { shareId: id(p, 'shareId'), conversationId: id(p, 'conversationId') }),
+  'share.cancel': (p) => (keys(p, ['shareId']), { shareId: id(p, 'shareId') }),
 };
 
 /**

@@ -43,6 +43,7 @@ describe('Conversation list and conversation', () => {
     });
     bg.on('messages.page', () => ({ messages: [] }));
     const { getByTestId, findByTestId } = render(App, { view });
+    await fireEvent.click(getByTestId('empty-create'));
     const name = getByTestId('new-conversation-name') as HTMLInputElement;
     name.value = 'Trip';
     await fireEvent.input(name);
@@ -58,6 +59,8 @@ describe('Conversation list and conversation', () => {
       return { conversationId: 'c9' };
     });
     const { getByTestId, findByTestId } = render(App, { view });
+    await fireEvent.click(getByTestId('new-menu'));
+    await fireEvent.click(getByTestId('new-menu-join'));
     const input = getByTestId('join-link-input') as HTMLInputElement;
     input.value = 'microchat:join?bad';
     await fireEvent.input(input);

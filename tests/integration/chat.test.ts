@@ -133,11 +133,14 @@ describe('chat over a real relay', () => {
     );
   });
 
-  it('shares a page into the most recent conversation; notifications follow the toggle', async () => {
+  it('shares a page once confirmed, into the conversation chosen; notifications follow the toggle', async () => {
     await b.app.handlers['settings.setNotifications']({ enabled: false });
     const before = b.notified.length;
-    expect(a.app.canShare()).toBe(true);
-    expect(await a.app.sharePage('An article', 'https://example.org/a')).toBe(true);
+    expect(a.app.offerShare('An article', 'https://example.org/a')).toBe(true);
+    const offer = a.app.snapshot.share!;
+    expect(offer).toMatchObject({ url: 'https://example.org/a', title: 'An article', text: 'An article\nhttps://example.org/a', suggestedId: conv });
+    await a.app.handlers['share.send']({ shareId: offer.shareId, conversationId: conv });
+    expect(a.app.snapshot.share).toBeUndefined();
     await waitUntil(() => b.received(conv).includes('An article\nhttps://example.org/a'), 10_000, 'shared page');
     expect(b.notified.length).toBe(before);
     await b.app.handlers['settings.setNotifications']({ enabled: true });

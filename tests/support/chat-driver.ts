@@ -98,10 +98,20 @@ export async function showList(user: ChatUser<UserBrowser>): Promise<void> {
   await page.waitForSelector('[data-testid="conversation-list"], [data-testid="conversations-empty"]', { timeout: STEP_TIMEOUT });
 }
 
+/** The list's "+" menu: open the form to create or to join (already open: left as it is). */
+async function openNewMenu(page: Page, which: 'create' | 'join'): Promise<void> {
+  const field = which === 'create' ? 'new-conversation-name' : 'join-link-input';
+  if ((await page.$(`[data-testid="${field}"]`)) !== null) return;
+  await page.click('[data-testid="new-menu"]');
+  await page.click(`[data-testid="new-menu-${which}"]`);
+  await page.waitForSelector(`[data-testid="${field}"]`, { timeout: STEP_TIMEOUT });
+}
+
 /** Create a conversation from the list; the side panel opens it. Returns its id. */
 export async function createConversation(user: ChatUser<UserBrowser>, name: string): Promise<string> {
   const { page } = user;
   await showList(user);
+  await openNewMenu(page, 'create');
   await page.type('[data-testid="new-conversation-name"]', name);
   await page.click('[data-testid="new-conversation-create"]');
   const view = await page.waitForSelector('[data-testid="conversation"][data-status="active"]', { timeout: STEP_TIMEOUT });
@@ -127,6 +137,7 @@ export async function createInvite(user: ChatUser<UserBrowser>, mode: 'one-time'
 export async function joinByLink(user: ChatUser<UserBrowser>, link: string): Promise<string> {
   const { page } = user;
   await showList(user);
+  await openNewMenu(page, 'join');
   await page.type('[data-testid="join-link-input"]', link);
   await page.click('[data-testid="join-submit"]');
   const view = await page.waitForSelector('[data-testid="conversation"][data-status="active"], [data-testid="join-error"]', {
