@@ -75,6 +75,8 @@ export interface BackgroundDeps {
   /** Test hooks: a cheaper passphrase KDF, and a way to kill a key rotation halfway. */
   passphraseKdf?: Argon2Params;
   rotation?: RotationOptions;
+  /** How long an unanswered "share this page" offer waits (share-offer.ts); a test hook. */
+  shareTtlMs?: number;
 }
 
 export type Handlers = { [M in Method]: (params: Params<M>) => Promise<Result<M>> };
@@ -692,6 +694,8 @@ export class BackgroundApp {
     const offer = makeShareOffer(title, url, this.chat?.summaries() ?? []);
     if (offer === undefined) return false;
     this.update({ ...this.state, share: offer });
+    // An offer nobody answered does not pop up hours later, when the panel is next opened.
+    setTimeout(() => this.cancelShare(offer.shareId), this.deps.shareTtlMs ?? SHARE_TTL_MS);
     return true;
   }
 
@@ -769,6 +773,7 @@ function withoutShare(state: AppState): AppState {
 function lockedView(wrapped: WrappedKey, displayName: string): AppState['account'] {
   return lockKind(wrapped) === 'passphrase' ? { state: 'locked', displayName, unlockWith: 'passphrase' } : { state: 'locked', displayName };
 }
+const SHARE_TTL_MS = 10 * 60_000;
 /** Tokens issued at sign-up (a refill tops up to the wallet's usual supply later). */
 const FIRST_BATCH = 50;
 
