@@ -52,7 +52,7 @@ import { encodeAppMessage, parseAppMessage, type AppMessage } from './app-messag
 import { fromB64, randomBytes, randomId, toB64 } from './b64.ts';
 import { ChatStore, type ConversationMeta, type MessageRecord, type OutboxEntry, type PendingCommit, type Transition } from './chat-store.ts';
 import type { Database } from './db.ts';
-import { formatInviteLink, newInviteSigningKey, openInvite, parseInviteLink, sealInvite, type InviteContent } from './invite.ts';
+import { formatInviteLink, inviteLinkOf, JOINER_NOTICE, newInviteSigningKey, openInvite, parseInviteLink, sealInvite, type InviteContent } from './invite.ts';
 import { membershipShrank, revokeAtRelay } from './invite-revocation.ts';
 import {
   ChannelError,
@@ -892,6 +892,7 @@ export class ChatService {
     next.lastUpdate = Date.now();
     if (joining) {
       next.status = 'active';
+      records.push(this.systemMessage(next, JOINER_NOTICE));
       records.push(this.systemMessage(next, 'You joined the conversation.'));
     }
     // Our Commit removed these leaves: the relay should keep nothing for their mailboxes.
@@ -1047,10 +1048,19 @@ export class ChatService {
     const meta = this.activeMeta(id);
     const now = nowS();
     const invites = meta.invites
-      .filter((i) => i.expiresAt > now)
+      .filter((i) => i.expiresAt > now && i.signingKey !== undefined)
       .map((i) => ({ inviteId: i.inviteId, mode: i.oneTime ? ('one-time' as const) : ('expiring' as const), expiresAt: i.expiresAt * 1000 }))
       .reverse();
     return { invites, revoked: meta.invitesRevoked === true };
+  }
+
+  /** The code of an open invite, rebuilt from the keys kept with the conversation, to copy it again. */
+  inviteLink(id: string, inviteId: string): { link: string } {
+    const meta = this.activeMeta(id);
+    const invite = meta.invites.find((i) => i.inviteId === inviteId && i.expiresAt > nowS());
+    const link = invite === undefined ? null : inviteLinkOf(this.deps.identity().relayUrl, invite);
+    if (link === null) throw new ChannelError(ErrorCode.NotFound, 'That invite is no longer open: it was used, revoked or has expired.');
+    return { link };
   }
 
   /** A Commit removed someone: forget the open invites (the caller deletes them at the relay). Returns them. */

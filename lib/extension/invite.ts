@@ -56,6 +56,12 @@ function badLink(): ChannelError {
   return new ChannelError(ErrorCode.InvalidInput, 'That is not a MicroChat invite code.');
 }
 
+/**
+ * The first thing a joiner's history says: MLS gives a joiner only the epochs
+ * from its own on, so what was said before cannot be decrypted or shown.
+ */
+export const JOINER_NOTICE = "Messages sent before you joined aren't shown.";
+
 export const OLD_LINK = 'This invite is from an older MicroChat; ask for a new one.';
 export const TAMPERED = 'This invite link was tampered with or is damaged; do not use it, and ask the person who sent it for a new code.';
 
@@ -83,6 +89,18 @@ export function parseInviteLink(text: string): InviteLink {
   if (relayUrl === null || !/^[A-Za-z0-9_-]{22}$/.test(inviteId) || fromB64(inviteId)?.length !== 16) throw badLink();
   if (key === null || key.length !== 32 || verifyKey === null || verifyKey.length !== 32) throw badLink();
   return { relayUrl, inviteId, key, verifyKey };
+}
+
+/**
+ * The code of an invite we hold, to copy it again: everything in it is kept
+ * with the conversation (the verify key is the public half of the signing
+ * key). Null for a record made before invites were signed: no code of it works.
+ */
+export function inviteLinkOf(relayUrl: string, r: { inviteId: string; key: string; signingKey?: string }): string | null {
+  const key = fromB64(r.key);
+  const signingKey = r.signingKey === undefined ? null : fromB64(r.signingKey);
+  if (key === null || signingKey === null) return null;
+  return formatInviteLink({ relayUrl, inviteId: r.inviteId, key, verifyKey: ed25519.getPublicKey(signingKey) });
 }
 
 /** A fresh invite signing key pair: the code carries `verifyKey`, members keep `signingKey`. */
