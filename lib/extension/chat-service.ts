@@ -52,8 +52,9 @@ import { encodeAppMessage, parseAppMessage, type AppMessage } from './app-messag
 import { fromB64, randomBytes, randomId, toB64 } from './b64.ts';
 import { ChatStore, type ConversationMeta, type MessageRecord, type OutboxEntry, type PendingCommit, type Transition } from './chat-store.ts';
 import type { Database } from './db.ts';
-import { formatInviteLink, inviteLinkOf, JOINER_NOTICE, newInviteSigningKey, openInvite, parseInviteLink, sealInvite, type InviteContent } from './invite.ts';
+import { formatInviteLink, inviteLinkOf, newInviteSigningKey, openInvite, parseInviteLink, sealInvite, type InviteContent } from './invite.ts';
 import { membershipShrank, revokeAtRelay } from './invite-revocation.ts';
+import { JOINER_NOTICE } from './joiner-notice.ts';
 import {
   ChannelError,
   ErrorCode,

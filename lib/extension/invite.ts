@@ -56,12 +56,6 @@ function badLink(): ChannelError {
   return new ChannelError(ErrorCode.InvalidInput, 'That is not a MicroChat invite code.');
 }
 
-/**
- * The first thing a joiner's history says: MLS gives a joiner only the epochs
- * from its own on, so what was said before cannot be decrypted or shown.
- */
-export const JOINER_NOTICE = "Messages sent before you joined aren't shown.";
-
 export const OLD_LINK = 'This invite is from an older MicroChat; ask for a new one.';
 export const TAMPERED = 'This invite link was tampered with or is damaged; do not use it, and ask the person who sent it for a new code.';
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { render } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import MessageList from '@/components/MessageList.svelte';
-import { JOINER_NOTICE } from '@/lib/extension/invite.ts';
+import { JOINER_NOTICE } from '@/lib/extension/joiner-notice.ts';
 import { message } from './support/fixtures.ts';
 
 const joinerHistory = (more: number) => [
@@ -38,6 +38,18 @@ describe('Joiner notice', () => {
     ]);
     const first = container.querySelector<HTMLElement>('[data-testid="message"]')!;
     expect(first.querySelector('[data-testid="sender-name"]')).toBeNull();
+  });
+
+  it('does not also claim "This is the beginning of the conversation" above it; a creator’s history still does', async () => {
+    const joiner = render(MessageList, { messages: joinerHistory(1) });
+    await tick();
+    expect(joiner.container.textContent).not.toContain('This is the beginning of the conversation.');
+    joiner.unmount();
+    const creator = render(MessageList, {
+      messages: [message(0, { kind: 'system', text: 'You created “Trip”.', sender: { memberId: '', displayName: '', self: false } }), message(1)],
+    });
+    await tick();
+    expect(creator.container.textContent).toContain('This is the beginning of the conversation.');
   });
 
   it('stays at the start when more messages arrive, and is there when scrolled back to the top of a long history', async () => {
