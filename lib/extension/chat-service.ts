@@ -1056,7 +1056,12 @@ export class ChatService {
   }
 
   /** The code of an open invite, rebuilt from the keys kept with the conversation, to copy it again. */
-  inviteLink(id: string, inviteId: string): { link: string } {
+  async inviteLink(id: string, inviteId: string): Promise<{ link: string }> {
+    this.activeMeta(id);
+    // Ask the relay first (republishing answers 404 for an invite it no longer has, which is then
+    // forgotten): a one-time invite read by someone who never joined leaves no Commit to tell us.
+    // Offline, the code is given as it is known.
+    await this.publishInvites(id);
     const meta = this.activeMeta(id);
     const invite = meta.invites.find((i) => i.inviteId === inviteId && i.expiresAt > nowS());
     const link = invite === undefined ? null : inviteLinkOf(this.deps.identity().relayUrl, invite);

@@ -97,6 +97,15 @@ describe('invites over a real relay', () => {
     await expect(a.app.handlers['invite.link']({ conversationId: conv, inviteId: once.inviteId })).rejects.toMatchObject({ code: 'not-found' });
   });
 
+  it('a one-time invite read by someone who did not join is not copied again: the relay is asked first', async () => {
+    const spent = await a.app.handlers['invite.create']({ conversationId: conv, mode: 'one-time' });
+    // Someone fetches the blob (the relay deletes a one-time invite on its first read) and never joins, so no Commit tells Alice.
+    const read = await fetch(`${relay.url}/v1/invites/${spent.inviteId}`);
+    expect(read.status).toBe(200);
+    await expect(a.app.handlers['invite.link']({ conversationId: conv, inviteId: spent.inviteId })).rejects.toMatchObject({ code: 'not-found' });
+    expect((await a.app.handlers['invite.list']({ conversationId: conv })).invites.map((i) => i.inviteId)).not.toContain(spent.inviteId);
+  });
+
   it('a revoked invite’s code is not given again', async () => {
     await a.app.handlers['invite.revoke']({ conversationId: conv, inviteId: expiring.inviteId });
     await expect(a.app.handlers['invite.link']({ conversationId: conv, inviteId: expiring.inviteId })).rejects.toMatchObject({ code: 'not-found' });
