@@ -56,6 +56,7 @@ describe('invites: expiry choice, copy again, QR code, joiner notice', () => {
     const choices = await page.$$eval('[data-testid="invite-expiry"] option', (os) => os.map((o) => o.textContent));
     expect(choices).toEqual(['1 hour', '1 day', '7 days', '30 days']);
     await page.select('[data-testid="invite-expiry"]', '168');
+    await shots(page, 'dialog-expiry');
     await page.click('[data-testid="invite-create"]');
     const field = await page.waitForSelector('[data-testid="invite-link"]', { timeout: STEP_TIMEOUT });
     const made = await field!.evaluate((el) => (el as HTMLInputElement).value);
