@@ -14,6 +14,7 @@ import { loadAccount, saveAccount, tokenStore, type AccountRecord } from './acco
 import {
   ChannelError,
   ErrorCode,
+  ONE_TIME_INVITE_HOURS,
   type AppState,
   type ConversationSummary,
   type LiveEvent,
@@ -751,10 +752,12 @@ export class BackgroundApp {
     'conversation.removeMember': async ({ conversationId, memberId }) => (await this.needChat().removeMember(conversationId, memberId), null),
     'conversation.leave': async ({ conversationId }) => (await this.needChat().leave(conversationId), null),
     'conversation.delete': async ({ conversationId }) => (await this.needChat().delete(conversationId), null),
-    'invite.create': async ({ conversationId, mode, expiresInHours }) => this.needChat().createInvite(conversationId, mode, expiresInHours),
+    'invite.create': async (p) =>
+      this.needChat().createInvite(p.conversationId, p.mode, p.mode === 'expiring' ? p.expiresInHours : ONE_TIME_INVITE_HOURS),
     'invite.join': async ({ link }) => ({ conversationId: await this.needChat().join(link) }),
     'invite.list': async ({ conversationId }) => this.needChat().listInvites(conversationId),
     'invite.revoke': async ({ conversationId, inviteId }) => (await this.needChat().revokeInvite(conversationId, inviteId), null),
+    'invite.link': async ({ conversationId, inviteId }) => this.needChat().inviteLink(conversationId, inviteId),
     'messages.page': async ({ conversationId, beforeSeq, limit }) => this.needChat().page(conversationId, beforeSeq, limit),
     'message.send': async ({ conversationId, text }) => this.reconnectingNow(await this.needChat().sendText(conversationId, text)),
     'message.retry': async ({ conversationId, messageId }) => this.reconnectingNow(await this.needChat().retry(conversationId, messageId)),

@@ -53,8 +53,9 @@ import { fromB64, randomBytes, randomId, toB64 } from './b64.ts';
 import { place, placementOf, unarchiveOnMessage, type Placement } from './list-placement.ts';
 import { ChatStore, type ConversationMeta, type MessageRecord, type OutboxEntry, type PendingCommit, type Transition } from './chat-store.ts';
 import type { Database } from './db.ts';
-import { formatInviteLink, newInviteSigningKey, openInvite, parseInviteLink, sealInvite, type InviteContent } from './invite.ts';
+import { formatInviteLink, inviteLinkOf, newInviteSigningKey, openInvite, parseInviteLink, sealInvite, type InviteContent } from './invite.ts';
 import { membershipShrank, revokeAtRelay } from './invite-revocation.ts';
+import { JOINER_NOTICE } from './joiner-notice.ts';
 import {
   ChannelError,
   ErrorCode,
@@ -904,6 +905,7 @@ export class ChatService {
     next.lastUpdate = Date.now();
     if (joining) {
       next.status = 'active';
+      records.push(this.systemMessage(next, JOINER_NOTICE));
       records.push(this.systemMessage(next, 'You joined the conversation.'));
     }
     // Our Commit removed these leaves: the relay should keep nothing for their mailboxes.
@@ -1059,10 +1061,24 @@ export class ChatService {
     const meta = this.activeMeta(id);
     const now = nowS();
     const invites = meta.invites
-      .filter((i) => i.expiresAt > now)
+      .filter((i) => i.expiresAt > now && i.signingKey !== undefined)
       .map((i) => ({ inviteId: i.inviteId, mode: i.oneTime ? ('one-time' as const) : ('expiring' as const), expiresAt: i.expiresAt * 1000 }))
       .reverse();
     return { invites, revoked: meta.invitesRevoked === true };
+  }
+
+  /** The code of an open invite, rebuilt from the keys kept with the conversation, to copy it again. */
+  async inviteLink(id: string, inviteId: string): Promise<{ link: string }> {
+    this.activeMeta(id);
+    // Ask the relay first (republishing answers 404 for an invite it no longer has, which is then
+    // forgotten): a one-time invite read by someone who never joined leaves no Commit to tell us.
+    // Offline, the code is given as it is known.
+    await this.publishInvites(id);
+    const meta = this.activeMeta(id);
+    const invite = meta.invites.find((i) => i.inviteId === inviteId && i.expiresAt > nowS());
+    const link = invite === undefined ? null : inviteLinkOf(this.deps.identity().relayUrl, invite);
+    if (link === null) throw new ChannelError(ErrorCode.NotFound, 'That invite is no longer open: it was used, revoked or has expired.');
+    return { link };
   }
 
   /** A Commit removed someone: forget the open invites (the caller deletes them at the relay). Returns them. */

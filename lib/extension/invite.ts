@@ -85,6 +85,18 @@ export function parseInviteLink(text: string): InviteLink {
   return { relayUrl, inviteId, key, verifyKey };
 }
 
+/**
+ * The code of an invite we hold, to copy it again: everything in it is kept
+ * with the conversation (the verify key is the public half of the signing
+ * key). Null for a record made before invites were signed: no code of it works.
+ */
+export function inviteLinkOf(relayUrl: string, r: { inviteId: string; key: string; signingKey?: string }): string | null {
+  const key = fromB64(r.key);
+  const signingKey = r.signingKey === undefined ? null : fromB64(r.signingKey);
+  if (key === null || signingKey === null) return null;
+  return formatInviteLink({ relayUrl, inviteId: r.inviteId, key, verifyKey: ed25519.getPublicKey(signingKey) });
+}
+
 /** A fresh invite signing key pair: the code carries `verifyKey`, members keep `signingKey`. */
 export function newInviteSigningKey(): { signingKey: Uint8Array; verifyKey: Uint8Array } {
   const signingKey = randomBytes(32);

@@ -6,6 +6,7 @@
  * view state whenever it changes, and new or changed messages as they happen.
  * Nothing secret ever crosses this channel: everything here is what a person
  * may see on screen (names, texts they can read, safety codes), nothing more.
+ * The one exception is an invite code, which the person asked for to pass it on.
  */
 
 export const CHANNEL = 'microchat/v1';
@@ -135,6 +136,12 @@ export interface MessagePage {
 
 export type InviteMode = 'one-time' | 'expiring';
 
+/** How long an expiring invite works, in hours: 1 hour, 1 day, 7 days or 30 days (the relay keeps none longer). */
+export const INVITE_EXPIRY_HOURS = [1, 24, 24 * 7, 24 * 30] as const;
+export type InviteExpiryHours = (typeof INVITE_EXPIRY_HOURS)[number];
+/** A one-time invite offers no choice: it works once, within this many hours. */
+export const ONE_TIME_INVITE_HOURS = 24 * 7;
+
 /** A live invite of a conversation, as the invite dialog lists it (never its key). */
 export interface InviteView {
   inviteId: string;
@@ -178,14 +185,20 @@ export interface RequestMap {
   'conversation.leave': { params: { conversationId: string }; result: null };
   'conversation.delete': { params: { conversationId: string }; result: null };
 
+  /** An expiring invite takes one of INVITE_EXPIRY_HOURS; a one-time invite takes none (ONE_TIME_INVITE_HOURS). */
   'invite.create': {
-    params: { conversationId: string; mode: InviteMode; expiresInHours: number };
+    params: { conversationId: string; mode: 'one-time' } | { conversationId: string; mode: 'expiring'; expiresInHours: InviteExpiryHours };
     result: { link: string; expiresAt: number; inviteId: string };
   };
   'invite.join': { params: { link: string }; result: { conversationId: string } };
   /** `revoked`: earlier invites were revoked because a member was removed or left. */
   'invite.list': { params: { conversationId: string }; result: { invites: InviteView[]; revoked: boolean } };
   'invite.revoke': { params: { conversationId: string; inviteId: string }; result: null };
+  /**
+   * The code of an open invite, to copy it again. It carries the invite's key:
+   * answered only to our own extension pages, like every request here (channel-server.ts).
+   */
+  'invite.link': { params: { conversationId: string; inviteId: string }; result: { link: string } };
 
   'messages.page': { params: { conversationId: string; beforeSeq: number | null; limit: number }; result: MessagePage };
   'message.send': { params: { conversationId: string; text: string }; result: MessageView };
@@ -253,7 +266,6 @@ export const LIMITS = {
   messageText: 4000,
   link: 2048,
   pageSize: 500,
-  inviteHours: 24 * 30,
   /** WebAuthn responses are JSON objects; bound their size. */
   webauthnJson: 64 * 1024,
   passphrase: 1024,
@@ -340,13 +352,19 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   'conversation.leave': (p) => (keys(p, ['conversationId']), { conversationId: id(p, 'conversationId') }),
   'conversation.delete': (p) => (keys(p, ['conversationId']), { conversationId: id(p, 'conversationId') }),
   'invite.create': (p) => {
+    if (p.mode === 'one-time') return (keys(p, ['conversationId', 'mode']), { conversationId: id(p, 'conversationId'), mode: p.mode });
+    if (p.mode !== 'expiring') throw bad('mode must be one-time or expiring');
     keys(p, ['conversationId', 'mode', 'expiresInHours']);
-    if (p.mode !== 'one-time' && p.mode !== 'expiring') throw bad('mode must be one-time or expiring');
-    return { conversationId: id(p, 'conversationId'), mode: p.mode, expiresInHours: int(p, 'expiresInHours', 1, LIMITS.inviteHours) };
+    const hours = INVITE_EXPIRY_HOURS.find((h) => h === p.expiresInHours);
+    if (hours === undefined) throw bad(`expiresInHours must be one of ${INVITE_EXPIRY_HOURS.join(', ')}`);
+    return { conversationId: id(p, 'conversationId'), mode: p.mode, expiresInHours: hours };
   },
   'invite.join': (p) => (keys(p, ['link']), { link: str(p, 'link', LIMITS.link) }),
   'invite.list': (p) => (keys(p, ['conversationId']), { conversationId: id(p, 'conversationId') }),
   'invite.revoke': (p) => (
+    keys(p, ['conversationId', 'inviteId']), { conversationId: id(p, 'conversationId'), inviteId: id(p, 'inviteId') }
+  ),
+  'invite.link': (p) => (
     keys(p, ['conversationId', 'inviteId']), { conversationId: id(p, 'conversationId'), inviteId: id(p, 'inviteId') }
   ),
   'messages.page': (p) => {

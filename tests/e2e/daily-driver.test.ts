@@ -8,3 +8,4 @@
  */
 import './daily-driver/composer.ts';
 import './daily-driver/list-share.ts';
+import './daily-driver/invites.ts';

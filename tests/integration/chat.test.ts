@@ -54,7 +54,7 @@ describe('chat over a real relay', () => {
     ({ conversationId: conv } = await a.app.handlers['conversation.create']({ name: 'Trip' }));
     expect(a.app.snapshot.conversations[0]).toMatchObject({ id: conv, name: 'Trip', status: 'active', memberCount: 1 });
 
-    const once = await a.app.handlers['invite.create']({ conversationId: conv, mode: 'one-time', expiresInHours: 24 });
+    const once = await a.app.handlers['invite.create']({ conversationId: conv, mode: 'one-time' });
     const relayParam = encodeURIComponent(relay.url).replace(/[.]/g, '\\.');
     expect(once.link).toMatch(new RegExp(`^microchat:join\\?r=${relayParam}&i=[A-Za-z0-9_-]{22}&k=[A-Za-z0-9_-]{43}&v=[A-Za-z0-9_-]{43}$`));
     expect((await b.app.handlers['invite.join']({ link: once.link })).conversationId).toBe(conv);
@@ -62,7 +62,7 @@ describe('chat over a real relay', () => {
     await expect(c.app.handlers['invite.join']({ link: once.link })).rejects.toMatchObject({ code: 'not-found' });
 
     // A goes offline; C still joins with the expiring link (B keeps the GroupInfo current).
-    const expiring = await a.app.handlers['invite.create']({ conversationId: conv, mode: 'expiring', expiresInHours: 2 });
+    const expiring = await a.app.handlers['invite.create']({ conversationId: conv, mode: 'expiring', expiresInHours: 24 });
     await waitUntil(async () => (await a.app.handlers['conversation.get']({ conversationId: conv })).members.length === 2, 15_000, 'A sees B');
     expect((await c.app.handlers['invite.join']({ link: expiring.link })).conversationId).toBe(conv);
 
@@ -273,7 +273,7 @@ describe('chat over a real relay', () => {
     await expect(b.app.handlers['message.send']({ conversationId: conv, text: 'x' })).rejects.toMatchObject({ code: 'forbidden' });
 
     const { conversationId: second } = await a.app.handlers['conversation.create']({ name: 'Short-lived' });
-    const inv = await a.app.handlers['invite.create']({ conversationId: second, mode: 'one-time', expiresInHours: 1 });
+    const inv = await a.app.handlers['invite.create']({ conversationId: second, mode: 'one-time' });
     await b.app.handlers['invite.join']({ link: inv.link });
     await waitUntil(async () => (await a.app.handlers['conversation.get']({ conversationId: second })).members.length === 2, 10_000, 'joined');
     await a.app.handlers['conversation.delete']({ conversationId: second });
@@ -302,10 +302,10 @@ describe('chat over a real relay', () => {
 
   it('revoking an invite kills the link for everyone; a member who also holds it can revoke it again harmlessly', async () => {
     const { conversationId: conv2 } = await a.app.handlers['conversation.create']({ name: 'Revocable' });
-    const first = await a.app.handlers['invite.create']({ conversationId: conv2, mode: 'one-time', expiresInHours: 1 });
+    const first = await a.app.handlers['invite.create']({ conversationId: conv2, mode: 'one-time' });
     await b.app.handlers['invite.join']({ link: first.link });
     await waitUntil(async () => (await a.app.handlers['conversation.get']({ conversationId: conv2 })).members.length === 2, 10_000, 'B in');
-    const open = await a.app.handlers['invite.create']({ conversationId: conv2, mode: 'expiring', expiresInHours: 2 });
+    const open = await a.app.handlers['invite.create']({ conversationId: conv2, mode: 'expiring', expiresInHours: 24 });
     const listed = (await a.app.handlers['invite.list']({ conversationId: conv2 })).invites;
     expect(listed[0]).toEqual({ inviteId: open.inviteId, mode: 'expiring', expiresAt: open.expiresAt });
     // B keeps the invite current too, so B holds it as well.

@@ -36,7 +36,7 @@ describe('a message that loses the race to a Commit', () => {
 
   it('is encrypted again in the new epoch and delivered once', async () => {
     const { conversationId: conv } = await a.app.handlers['conversation.create']({ name: 'Race' });
-    const invite = await a.app.handlers['invite.create']({ conversationId: conv, mode: 'one-time', expiresInHours: 1 });
+    const invite = await a.app.handlers['invite.create']({ conversationId: conv, mode: 'one-time' });
     await b.app.handlers['invite.join']({ link: invite.link });
     await a.app.handlers['message.send']({ conversationId: conv, text: 'warm up' });
     await waitUntil(() => b.received(conv).includes('warm up'), 15_000, 'Bob reads');

@@ -55,7 +55,7 @@ describe('invalid proposals in the queue do not stop the conversation (real rela
     [a, b, m] = await Promise.all([startDevice(relay.url, 'Alice', { fetch }), startDevice(relay.url, 'Bob', { fetch }), startDevice(relay.url, 'Mallory', { fetch })]);
     await waitUntil(() => [a, b, m].every((d) => d.app.snapshot.connection === 'online'), 15_000, 'all online');
     ({ conversationId: conv } = await a.app.handlers['conversation.create']({ name: 'Plans' }));
-    const invite = await a.app.handlers['invite.create']({ conversationId: conv, mode: 'one-time', expiresInHours: 1 });
+    const invite = await a.app.handlers['invite.create']({ conversationId: conv, mode: 'one-time' });
     await b.app.handlers['invite.join']({ link: invite.link });
     await waitUntil(async () => (await a.app.handlers['conversation.get']({ conversationId: conv })).members.length === 2, 15_000, 'A sees B');
   });

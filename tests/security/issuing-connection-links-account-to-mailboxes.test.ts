@@ -70,7 +70,7 @@ describe('the connection that issues tokens is never the one that delivers', () 
 
   it('create, join and messages: issuing and account connections never subscribe, fetch, ack or spend', async () => {
     const { conversationId } = await a.app.handlers['conversation.create']({ name: 'Audit' });
-    const { link } = await a.app.handlers['invite.create']({ conversationId, mode: 'one-time', expiresInHours: 1 });
+    const { link } = await a.app.handlers['invite.create']({ conversationId, mode: 'one-time' });
     expect((await b.app.handlers['invite.join']({ link })).conversationId).toBe(conversationId);
     await a.app.handlers['message.send']({ conversationId, text: 'hello Bob' });
     await b.app.handlers['message.send']({ conversationId, text: 'hello Alice' });

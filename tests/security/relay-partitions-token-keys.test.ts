@@ -29,7 +29,7 @@ async function converse(relay: RelayProcess): Promise<{ a: Device; b: Device; co
   const [a, b] = await Promise.all([startDevice(relay.url, 'Alice'), startDevice(relay.url, 'Bob')]);
   await waitUntil(() => a.app.snapshot.connection === 'online' && b.app.snapshot.connection === 'online', 15_000, 'both online');
   const { conversationId } = await a.app.handlers['conversation.create']({ name: 'Keys' });
-  const { link } = await a.app.handlers['invite.create']({ conversationId, mode: 'one-time', expiresInHours: 1 });
+  const { link } = await a.app.handlers['invite.create']({ conversationId, mode: 'one-time' });
   await b.app.handlers['invite.join']({ link });
   await a.app.handlers['message.send']({ conversationId, text: 'hi' });
   await waitUntil(() => b.received(conversationId).includes('hi'), 15_000, 'B reads A');

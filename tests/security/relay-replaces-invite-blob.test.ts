@@ -45,7 +45,7 @@ describe('the relay replaces an invite blob', () => {
 
   it('a GroupInfo of the relay’s own group, sealed under the (leaked) link key, is refused', async () => {
     const { conversationId } = await alice.app.handlers['conversation.create']({ name: 'Trip' });
-    const invite = await alice.app.handlers['invite.create']({ conversationId, mode: 'expiring', expiresInHours: 2 });
+    const invite = await alice.app.handlers['invite.create']({ conversationId, mode: 'expiring', expiresInHours: 24 });
     const { inviteId, key } = codeParts(invite.link);
     const evil = await attackerGroupInfo();
     forged = sealAsAttacker(key, inviteId, evil.groupInfo);
@@ -58,8 +58,8 @@ describe('the relay replaces an invite blob', () => {
   it('another invite’s genuine blob served under this invite id is refused', async () => {
     const { conversationId: first } = await alice.app.handlers['conversation.create']({ name: 'First' });
     const { conversationId: second } = await alice.app.handlers['conversation.create']({ name: 'Second' });
-    const one = await alice.app.handlers['invite.create']({ conversationId: first, mode: 'expiring', expiresInHours: 2 });
-    const other = await alice.app.handlers['invite.create']({ conversationId: second, mode: 'expiring', expiresInHours: 2 });
+    const one = await alice.app.handlers['invite.create']({ conversationId: first, mode: 'expiring', expiresInHours: 24 });
+    const other = await alice.app.handlers['invite.create']({ conversationId: second, mode: 'expiring', expiresInHours: 24 });
     const stored = await (await fetch(`${relay.url}/v1/invites/${codeParts(other.link).inviteId}`)).json();
     forged = new Uint8Array(Buffer.from(String(stored.ciphertext), 'base64url'));
     await refusedAndNothingJoined(one.link, second);

@@ -26,7 +26,7 @@ describe('a removed member rejoins through an old link', () => {
 
   const setUp = async (): Promise<{ conversationId: string; link: string }> => {
     const { conversationId } = await alice.app.handlers['conversation.create']({ name: 'Trip' });
-    const { link } = await alice.app.handlers['invite.create']({ conversationId, mode: 'expiring', expiresInHours: 2 });
+    const { link } = await alice.app.handlers['invite.create']({ conversationId, mode: 'expiring', expiresInHours: 24 });
     await bob.app.handlers['invite.join']({ link });
     // Bob's display name arrives in his encrypted profile message after the join.
     await waitUntil(async () => (await members(conversationId)).includes('Bob'), 15_000, 'Bob joined and told his name');

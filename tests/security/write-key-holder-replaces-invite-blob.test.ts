@@ -27,7 +27,7 @@ describe('a write-key holder replaces an invite blob', () => {
   for (const variant of ['unsigned', 'signed with a key of its own'] as const) {
     it(`the joiner refuses the replaced blob (${variant}) and joins nothing`, async () => {
       const { conversationId } = await alice.app.handlers['conversation.create']({ name: 'Trip' });
-      const invite = await alice.app.handlers['invite.create']({ conversationId, mode: 'expiring', expiresInHours: 2 });
+      const invite = await alice.app.handlers['invite.create']({ conversationId, mode: 'expiring', expiresInHours: 24 });
       const { inviteId, key } = codeParts(invite.link);
       const held = heldInvites(alice, conversationId).find((i) => i.inviteId === inviteId)!;
 

@@ -78,7 +78,7 @@ describe('parseRequest', () => {
     { channel: CHANNEL, method: 'messages.page', params: { conversationId: 'c1', beforeSeq: -1, limit: 10 } },
     { channel: CHANNEL, method: 'messages.page', params: { conversationId: 'c1', beforeSeq: null, limit: 100000 } },
     { channel: CHANNEL, method: 'conversation.get', params: { conversationId: '../x' } },
-    { channel: CHANNEL, method: 'invite.create', params: { conversationId: 'c1', mode: 'forever', expiresInHours: 1 } },
+    { channel: CHANNEL, method: 'invite.create', params: { conversationId: 'c1', mode: 'forever', expiresInHours: 24 } },
     { channel: CHANNEL, method: 'account.unlock', params: { response: 'x' } },
   ])('rejects %j as bad-request', (raw) => {
     expect(() => parseRequest(raw)).toThrowError(expect.objectContaining({ code: 'bad-request' }));
