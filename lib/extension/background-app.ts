@@ -52,6 +52,7 @@ import {
 import { randomBytes, toB64 } from './b64.ts';
 import { DEVICE_KEY, loadDeviceKey, loadRotation, NEXT_DEVICE_KEY, resumeRotation, rotateDataKey, type RotationOptions } from './key-rotation.ts';
 import { passphraseKek, passphraseProblem, PASSPHRASE_KDF, type Argon2Params } from './passphrase.ts';
+import { DEFAULT_LOCK_TIMEOUT, isLockTimeout, type LockTimeout, type UnlockedKeyStore } from './unlocked-key.ts';
 
 /** What the browser offers the background beyond the channel (all optional, for tests). */
 export interface Platform {
@@ -74,6 +75,8 @@ export interface BackgroundDeps {
   /** Test hooks: a cheaper passphrase KDF, and a way to kill a key rotation halfway. */
   passphraseKdf?: Argon2Params;
   rotation?: RotationOptions;
+  /** Where the unlocked data key outlives a stopped worker (storage.session); without it every start is locked. */
+  unlockedKeys?: UnlockedKeyStore;
 }
 
 export type Handlers = { [M in Method]: (params: Params<M>) => Promise<Result<M>> };
@@ -101,7 +104,7 @@ export class BackgroundApp {
     private readonly deps: BackgroundDeps,
     vault: Vault | undefined,
     relayUrl: string,
-    notifications: boolean,
+    settings: AppState['settings'],
     /** The wrapped key the lock opens: the lock in place, or the one being turned on when that was cut short. */
     private wrapped: WrappedKey | undefined,
   ) {
@@ -113,17 +116,18 @@ export class BackgroundApp {
       connection: 'offline',
       account: wrapped === undefined ? { state: 'none' } : lockedView(wrapped, wrapped.displayName),
       conversations: [],
-      settings: { notifications },
+      settings,
       unreadTotal: 0,
     };
   }
 
   static async start(deps: BackgroundDeps): Promise<BackgroundApp> {
-    const [relayUrl, notifications, current, rotation] = await Promise.all([
+    const [relayUrl, notifications, current, rotation, lockTimeout] = await Promise.all([
       loadSetting(deps.db, 'relayUrl'),
       loadSetting(deps.db, 'notifications'),
       loadWrappedKey(deps.db),
       loadRotation(deps.db),
+      loadSetting(deps.db, 'lockTimeout'),
     ]);
     // A rotation cut short holds a wrapped key on one side (the lock being turned on, or the one being
     // turned off): it finishes after the unlock, when both keys are in hand.
@@ -131,9 +135,11 @@ export class BackgroundApp {
     if (rotation !== undefined && wrapped === undefined) throw new VaultError('corrupt', 'an unfinished key rotation lost its wrapped key');
     // Locked: the data key exists only wrapped; wait for the passkey or the passphrase.
     const vault = wrapped === undefined ? await Vault.open(vaultKeySlot(deps.db)) : undefined;
-    const app = new BackgroundApp(deps, vault, relayUrl ?? DEFAULT_RELAY_URL, notifications ?? true, wrapped);
+    const settings = { notifications: notifications ?? true, lockTimeout: isLockTimeout(lockTimeout) ? lockTimeout : DEFAULT_LOCK_TIMEOUT };
+    const app = new BackgroundApp(deps, vault, relayUrl ?? DEFAULT_RELAY_URL, settings, wrapped);
     const account = vault === undefined ? undefined : await loadAccount(deps.db, vault);
     if (account !== undefined) await app.activate(account);
+    if (vault === undefined && wrapped !== undefined) await app.reopenKept(wrapped);
     return app;
   }
 
@@ -357,10 +363,14 @@ export class BackgroundApp {
       if (prf !== undefined) {
         const kek = deriveKek(prf, ceremony.salt);
         prf.fill(0);
+        let raw: Uint8Array | undefined;
         try {
-          await rotateDataKey(this.deps.db, vault, { to: 'wrapped', kek, how: { kind: 'prf', salt: ceremony.salt, credentialId, displayName: name } }, this.deps.rotation);
+          const how = { kind: 'prf' as const, salt: ceremony.salt, credentialId, displayName: name };
+          const marker = await rotateDataKey(this.deps.db, vault, { to: 'wrapped', kek, how, keep: (r) => (raw = r.slice()) }, this.deps.rotation);
+          if (raw !== undefined) await this.keepUnlocked(raw, marker.gen);
         } finally {
           kek.fill(0);
+          raw?.fill(0);
         }
         this.wrapped = await loadWrappedKey(this.deps.db);
       }
@@ -424,15 +434,16 @@ export class BackgroundApp {
     const prf = prfResult(response);
     if (prf === undefined) throw new ChannelError(ErrorCode.InvalidInput, 'This passkey did not provide the key that unlocks MicroChat (PRF). Use the passkey you created the account with.');
     let vault: Vault;
+    let raw: Uint8Array | undefined;
     try {
-      vault = await unlockVault(wrapped, prf);
+      vault = await unlockVault(wrapped, prf, (r) => (raw = r.slice()));
     } catch (err) {
       if (err instanceof VaultError) throw new ChannelError(ErrorCode.InvalidInput, 'That passkey does not unlock MicroChat.', { cause: err });
       throw err;
     } finally {
       prf.fill(0);
     }
-    return this.opened(vault, response);
+    return this.opened(vault, response, raw);
   }
 
   /** Unlock a passphrase lock. A wrong passphrase changes nothing; there is no lockout. */
@@ -442,29 +453,36 @@ export class BackgroundApp {
       throw new ChannelError(ErrorCode.BadRequest, 'MicroChat is not locked with a passphrase.');
     }
     let vault: Vault;
+    let raw: Uint8Array | undefined;
     try {
-      vault = await unlockWithPassphrase(wrapped, passphrase);
+      vault = await unlockWithPassphrase(wrapped, passphrase, (r) => (raw = r.slice()));
     } catch (err) {
       if (err instanceof VaultError) throw new ChannelError(ErrorCode.InvalidInput, 'That passphrase does not unlock MicroChat. Check it and try again.', { cause: err });
       throw err;
     }
-    return this.opened(vault, undefined);
+    return this.opened(vault, undefined, raw);
   }
 
   /**
    * The lock's key is in hand: finish a key rotation that a dying worker left
    * halfway (both keys are available only now), then load the account.
    */
-  private async opened(unlocked: Vault, response: unknown): Promise<AppState> {
+  private async opened(unlocked: Vault, response: unknown, raw?: Uint8Array): Promise<AppState> {
     let vault = unlocked;
-    const rotation = await loadRotation(this.deps.db);
-    if (rotation !== undefined) {
-      const device = await loadDeviceKey(this.deps.db, rotation.to === 'wrapped' ? DEVICE_KEY : NEXT_DEVICE_KEY, rotation.gen);
-      if (device === undefined) throw new ChannelError(ErrorCode.Internal, 'An unfinished change of the lock lost its device key.');
-      const [from, to] = rotation.to === 'wrapped' ? [device, unlocked] : [unlocked, device];
-      await resumeRotation(this.deps.db, from, to, rotation, this.deps.rotation);
-      vault = to;
-      this.wrapped = await loadWrappedKey(this.deps.db);
+    try {
+      const rotation = await loadRotation(this.deps.db);
+      if (rotation !== undefined) {
+        const device = await loadDeviceKey(this.deps.db, rotation.to === 'wrapped' ? DEVICE_KEY : NEXT_DEVICE_KEY, rotation.gen);
+        if (device === undefined) throw new ChannelError(ErrorCode.Internal, 'An unfinished change of the lock lost its device key.');
+        const [from, to] = rotation.to === 'wrapped' ? [device, unlocked] : [unlocked, device];
+        await resumeRotation(this.deps.db, from, to, rotation, this.deps.rotation);
+        vault = to;
+        this.wrapped = await loadWrappedKey(this.deps.db);
+      }
+      // The key that was unwrapped is the lock's current one unless the rotation just finished turned the lock off.
+      if (raw !== undefined) await (this.wrapped === undefined ? this.forgetKept() : this.keepUnlocked(raw, this.wrapped.gen));
+    } finally {
+      raw?.fill(0);
     }
     this.vault = vault;
     let account = await loadAccount(this.deps.db, vault);
@@ -576,12 +594,15 @@ export class BackgroundApp {
       prf.fill(0);
       how = { kind: 'prf', salt: ceremony.salt, credentialId: account.credentialId, displayName: account.displayName };
     }
+    let raw: Uint8Array | undefined;
     try {
-      await rotateDataKey(this.deps.db, vault, { to: 'wrapped', kek, how }, this.deps.rotation);
+      const marker = await rotateDataKey(this.deps.db, vault, { to: 'wrapped', kek, how, keep: (r) => (raw = r.slice()) }, this.deps.rotation);
+      if (raw !== undefined) await this.keepUnlocked(raw, marker.gen);
     } catch (err) {
       throw new ChannelError(ErrorCode.Internal, 'Turning the lock on did not finish. It finishes the next time MicroChat is unlocked.', { cause: err });
     } finally {
       kek.fill(0);
+      raw?.fill(0);
     }
     this.wrapped = await loadWrappedKey(this.deps.db);
     if ('response' in params && ceremonyId !== undefined) await this.refreshSession(ceremonyId, params.response);
@@ -613,6 +634,8 @@ export class BackgroundApp {
       throw new ChannelError(ErrorCode.Internal, 'Turning the lock off did not finish. It finishes the next time MicroChat is unlocked.', { cause: err });
     }
     this.wrapped = undefined;
+    // The kept key was the wrapped one, now deleted: nothing of it stays in memory storage either.
+    await this.forgetKept();
     this.update({ ...this.state, account: this.accountView() });
     return this.snapshot;
   }
@@ -728,7 +751,91 @@ export class BackgroundApp {
     'messages.page': async ({ conversationId, beforeSeq, limit }) => this.needChat().page(conversationId, beforeSeq, limit),
     'message.send': async ({ conversationId, text }) => this.reconnectingNow(await this.needChat().sendText(conversationId, text)),
     'message.retry': async ({ conversationId, messageId }) => this.reconnectingNow(await this.needChat().retry(conversationId, messageId)),
+    'lock.now': async () => this.lockNow(),
+    'lock.setTimeout': async ({ timeout }) => this.setLockTimeout(timeout),
   };
+
+  // -- staying unlocked (unlocked-key.ts) --------------------------------------
+
+  /** Woken with the lock on: reopen with the key kept in session storage, if it is still there and in time. */
+  private async reopenKept(wrapped: WrappedKey): Promise<void> {
+    const kept = this.deps.unlockedKeys;
+    if (kept === undefined) return;
+    const raw = await kept.take(wrapped.gen).catch(() => undefined);
+    if (raw === undefined) return;
+    let vault: Vault;
+    try {
+      vault = await Vault.fromRawKey(raw, wrapped.gen);
+    } catch {
+      await this.forgetKept();
+      return;
+    } finally {
+      raw.fill(0);
+    }
+    try {
+      await this.opened(vault, undefined);
+    } catch {
+      // A kept key that does not open the data (it should not happen): locked, as without it.
+      await this.lockNow().catch(() => undefined);
+    }
+  }
+
+  private async keepUnlocked(raw: Uint8Array, gen: number | undefined): Promise<void> {
+    // Best effort: without it the person unlocks again after the next worker stop.
+    await this.deps.unlockedKeys?.keep(raw, gen, this.state.settings.lockTimeout).catch(() => undefined);
+  }
+
+  /** Wipe the kept key (Lock now, expiry, lock turned off; a sign-out must call this too). */
+  async forgetKept(): Promise<void> {
+    await this.deps.unlockedKeys?.wipe().catch(() => undefined);
+  }
+
+  /**
+   * A view asked for something: that is use, which moves the lock's deadline.
+   * Past the deadline (a worker kept alive may have missed its alarm) it
+   * locks first.
+   */
+  async beforeRequest(): Promise<void> {
+    const kept = this.deps.unlockedKeys;
+    if (kept === undefined || this.vault === undefined || this.wrapped === undefined) return;
+    if (!(await kept.touch(this.state.settings.lockTimeout).catch(() => true))) await this.lockNow();
+  }
+
+  /** The lock alarm fired, or the worker woke: lock when the deadline has passed. */
+  async expireIfDue(): Promise<void> {
+    if (this.deps.unlockedKeys?.expired() === true && this.vault !== undefined && this.wrapped !== undefined) await this.lockNow();
+  }
+
+  /**
+   * Lock now: forget the data key (session storage and this worker's
+   * memory), close the relay connection and drop every decrypted state.
+   * Until the next unlock nothing is received: messages wait at the relay.
+   */
+  async lockNow(): Promise<AppState> {
+    const wrapped = this.wrapped;
+    if (wrapped === undefined) throw new ChannelError(ErrorCode.BadRequest, 'The lock is off: turn it on in settings first.');
+    await this.forgetKept();
+    const vault = this.vault;
+    // Writers in flight (a record sealed but not yet stored) finish first; none start meanwhile.
+    await (vault?.exclusive(async () => undefined) ?? Promise.resolve());
+    this.connection?.stop();
+    this.connection = undefined;
+    this.chat = undefined;
+    this.wallet = undefined;
+    const displayName = this.account?.displayName ?? wrapped.displayName;
+    this.account = undefined;
+    this.vault = undefined;
+    this.needsLogin = false;
+    this.update({ ...this.state, connection: 'offline', account: lockedView(wrapped, displayName), conversations: [], unreadTotal: 0 });
+    return this.snapshot;
+  }
+
+  async setLockTimeout(timeout: LockTimeout): Promise<AppState> {
+    await saveSetting(this.deps.db, 'lockTimeout', timeout);
+    this.update({ ...this.state, settings: { ...this.state.settings, lockTimeout: timeout } });
+    if (this.vault !== undefined && this.wrapped !== undefined) await this.deps.unlockedKeys?.retime(timeout).catch(() => undefined);
+    return this.snapshot;
+  }
 }
 
 function lockedView(wrapped: WrappedKey, displayName: string): AppState['account'] {

@@ -40,6 +40,8 @@ export interface ChannelBackend {
   subscribe(listener: (state: AppState) => void): () => void;
   /** Live message events (new messages, status changes), pushed to every view as they happen. */
   subscribeEvents?(listener: (event: LiveEvent) => void): () => void;
+  /** Runs before each request from a view (it counts as use: the lock's timeout, unlocked-key.ts). */
+  beforeRequest?(): Promise<void>;
 }
 
 export function isOwnExtensionPage(runtime: Pick<RuntimeLike, 'id' | 'getURL'>, sender: SenderLike | undefined): boolean {
@@ -71,7 +73,10 @@ export function serveChannel(runtime: RuntimeLike, ready: Promise<ChannelBackend
   runtime.onMessage.addListener((message, sender) => {
     if (!isOwnExtensionPage(runtime, sender)) return undefined; // not for us: let it fall through unanswered
     return ready.then(
-      (backend) => dispatch(backend.handlers, message),
+      async (backend) => {
+        await backend.beforeRequest?.().catch(() => undefined);
+        return dispatch(backend.handlers, message);
+      },
       () => failed,
     );
   });

@@ -56,7 +56,13 @@ export interface ConversationSummary {
 
 export interface Settings {
   notifications: boolean;
+  /** How long the lock stays open without use (lib/extension/unlocked-key.ts). */
+  lockTimeout: LockTimeout;
 }
+
+/** The lock's timeout choices: 15 minutes, 1 hour or 8 hours without use, or until the browser closes. */
+export const LOCK_TIMEOUTS = ['15m', '1h', '8h', 'browser'] as const;
+export type LockTimeout = (typeof LOCK_TIMEOUTS)[number];
 
 export interface AppState {
   version: string;
@@ -172,6 +178,10 @@ export interface RequestMap {
   'messages.page': { params: { conversationId: string; beforeSeq: number | null; limit: number }; result: MessagePage };
   'message.send': { params: { conversationId: string; text: string }; result: MessageView };
   'message.retry': { params: { conversationId: string; messageId: string }; result: MessageView };
+  /** Lock now: forget the unlocked data key (the lock must be on). */
+  'lock.now': { params: null; result: AppState };
+  /** How long the lock stays open without use. */
+  'lock.setTimeout': { params: { timeout: LockTimeout }; result: AppState };
 }
 
 export type Method = keyof RequestMap;
@@ -329,6 +339,12 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   'message.retry': (p) => (
     keys(p, ['conversationId', 'messageId']), { conversationId: id(p, 'conversationId'), messageId: id(p, 'messageId') }
   ),
+  'lock.now': null,
+  'lock.setTimeout': (p) => {
+    keys(p, ['timeout']);
+    if (typeof p.timeout !== 'string' || !(LOCK_TIMEOUTS as readonly string[]).includes(p.timeout)) throw bad('timeout must be 15m, 1h, 8h or browser');
+    return { timeout: p.timeout as LockTimeout };
+  },
 };
 
 /**
