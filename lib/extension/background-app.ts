@@ -791,14 +791,16 @@ export class BackgroundApp {
   }
 
   /**
-   * A view asked for something: that is use, which moves the lock's deadline.
-   * Past the deadline (a worker kept alive may have missed its alarm) it
-   * locks first.
+   * A view asked for something. Past the deadline (a worker kept alive may
+   * have missed its alarm) it locks first. Otherwise it is use, which moves
+   * the deadline, unless the view asked by itself (reading what just arrived
+   * in an open conversation): a busy conversation left on screen still locks.
    */
-  async beforeRequest(): Promise<void> {
+  async beforeRequest(method?: unknown): Promise<void> {
     const kept = this.deps.unlockedKeys;
     if (kept === undefined || this.vault === undefined || this.wrapped === undefined) return;
-    if (!(await kept.touch(this.state.settings.lockTimeout).catch(() => true))) await this.lockNow();
+    const used = typeof method !== 'string' || !NOT_USE.has(method);
+    if (!(await kept.touch(this.state.settings.lockTimeout, used).catch(() => true))) await this.lockNow();
   }
 
   /** The lock alarm fired, or the worker woke: lock when the deadline has passed. */
@@ -841,6 +843,9 @@ export class BackgroundApp {
 function lockedView(wrapped: WrappedKey, displayName: string): AppState['account'] {
   return lockKind(wrapped) === 'passphrase' ? { state: 'locked', displayName, unlockWith: 'passphrase' } : { state: 'locked', displayName };
 }
+/** Requests a view makes by itself as messages arrive or state changes; they do not keep the lock open. */
+const NOT_USE: ReadonlySet<string> = new Set<Method>(['state.get', 'relay.check', 'conversation.markRead', 'messages.page']);
+
 /** Tokens issued at sign-up (a refill tops up to the wallet's usual supply later). */
 const FIRST_BATCH = 50;
 

@@ -147,11 +147,15 @@ export class UnlockedKeyStore {
     return typeof this.deadline === 'number' && this.deadline <= this.now();
   }
 
-  /** The person used MicroChat: move the deadline (at most once a minute). False when it had already passed. */
-  async touch(timeout: LockTimeout): Promise<boolean> {
+  /**
+   * A request from a view: false when the deadline has passed (the caller
+   * locks). When it was the person's doing (`used`), move the deadline (at
+   * most once a minute).
+   */
+  async touch(timeout: LockTimeout, used = true): Promise<boolean> {
     if (this.deadline === undefined) return true;
     if (this.expired()) return false;
-    if (this.deadline === null || this.now() - this.writtenAt < TOUCH_EVERY_MS) return true;
+    if (!used || this.deadline === null || this.now() - this.writtenAt < TOUCH_EVERY_MS) return true;
     await this.retime(timeout);
     return true;
   }

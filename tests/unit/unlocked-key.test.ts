@@ -47,6 +47,9 @@ describe('UnlockedKeyStore', () => {
     expect(await s.touch('15m')).toBe(true);
     expect(alarms).toEqual([t0 + 15 * MIN]); // not rewritten within the minute
     clock.t = t0 + 10 * MIN;
+    // What a view asks by itself is not use: the deadline stays.
+    expect(await s.touch('15m', false)).toBe(true);
+    expect(alarms).toEqual([t0 + 15 * MIN]);
     expect(await s.touch('15m')).toBe(true);
     expect(alarms.at(-1)).toBe(t0 + 25 * MIN);
     // A fresh worker sees the moved deadline.
