@@ -23,8 +23,9 @@
  * until the browser closes. The deadline lives beside the key; it is checked
  * when the background wakes (a stopped worker misses its timers), on every
  * request from a view, and by an alarm, so a sleeping worker cannot skip it.
- * Use moves the deadline, written at most once a minute: the lock may come
- * up to that much early, never late.
+ * Use (a request the person makes in a view, not one the view makes by
+ * itself as messages arrive) moves the deadline, written at most once a
+ * minute: the lock may come up to that much early, never late.
  *
  * Wiped on Lock now, on expiry, when the lock is turned off, and by
  * `wipe()` for signing out.
