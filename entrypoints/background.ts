@@ -11,9 +11,11 @@ import { openDatabase } from '@/lib/extension/db.ts';
 import { KeepAlive } from '@/lib/extension/keep-alive.ts';
 import type { WebSocketConstructor } from '@/lib/extension/relay-api.ts';
 import { labelText } from '@/lib/extension/member-names.ts';
+import { UnlockedKeyStore, type SessionArea } from '@/lib/extension/unlocked-key.ts';
 
 const WAKE_ALARM = 'microchat-wake';
 const SHARE_MENU = 'microchat-share-page';
+const LOCK_ALARM = 'microchat-lock';
 /** A small round badge for notifications (no packaged icon yet; notifications need one). */
 const NOTIFICATION_ICON = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAACAAAAAgCAYAAABzenr0AAAAdElEQVR4nO3Wuw0AIAhFUfdyFEd3GO1MjD80CK94BaXcUxlCTDl4zu2DIhxVgDT6hPkdPyIs4luEVXyJsIxPEdbxAeER7xAEeMUbggACCCAABuD+FRMAcZBAnGQQRynEWa6NWDZOAA3Edr8E8IIR77wFqE8FZ7OllTEaTdcAAAAASUVORK5CYII=';
 
@@ -31,9 +33,14 @@ export default defineBackground({
     // holding unlimitedStorage.
     const storage = (globalThis.navigator as { storage?: { persist?: () => Promise<boolean> } }).storage;
     if (typeof storage?.persist === 'function') void storage.persist().catch(() => false);
+    // The unlocked data key outlives a stopped worker in memory-only session storage, until the chosen timeout.
+    const unlockedKeys = new UnlockedKeyStore(browser.storage.session as unknown as SessionArea, {
+      schedule: (at) => void (at === null ? browser.alarms.clear(LOCK_ALARM) : browser.alarms.create(LOCK_ALARM, { when: at })).catch(() => undefined),
+    });
     const app = openDatabase().then((db) =>
       BackgroundApp.start({
         db,
+        unlockedKeys,
         version: browser.runtime.getManifest().version,
         WebSocket: globalThis.WebSocket as unknown as WebSocketConstructor,
         // Passkeys are scoped to the extension itself in Chrome. Firefox does not accept a moz-extension origin as RP ID;
@@ -73,7 +80,8 @@ export default defineBackground({
     // the alarm wakes it to reconnect and fetch over HTTP.
     void browser.alarms.create(WAKE_ALARM, { periodInMinutes: 1 });
     browser.alarms.onAlarm.addListener((alarm) => {
-      if (alarm.name === WAKE_ALARM) void app.then((a) => a.catchUp());
+      if (alarm.name === WAKE_ALARM) void app.then(async (a) => (await a.expireIfDue(), a.catchUp()));
+      if (alarm.name === LOCK_ALARM) void app.then((a) => a.expireIfDue());
     });
 
     browser.runtime.onInstalled.addListener(() => {

@@ -54,6 +54,7 @@ import { randomBytes, toB64 } from './b64.ts';
 import { DEVICE_KEY, loadDeviceKey, loadRotation, NEXT_DEVICE_KEY, resumeRotation, rotateDataKey, type RotationOptions } from './key-rotation.ts';
 import { passphraseKek, passphraseProblem, PASSPHRASE_KDF, type Argon2Params } from './passphrase.ts';
 import { makeShareOffer, suggestShareTarget } from './share-offer.ts';
+import { DEFAULT_LOCK_TIMEOUT, isLockTimeout, type LockTimeout, type UnlockedKeyStore } from './unlocked-key.ts';
 
 /** What the browser offers the background beyond the channel (all optional, for tests). */
 export interface Platform {
@@ -78,6 +79,8 @@ export interface BackgroundDeps {
   rotation?: RotationOptions;
   /** How long an unanswered "share this page" offer waits (share-offer.ts); a test hook. */
   shareTtlMs?: number;
+  /** Where the unlocked data key outlives a stopped worker (storage.session); without it every start is locked. */
+  unlockedKeys?: UnlockedKeyStore;
 }
 
 export type Handlers = { [M in Method]: (params: Params<M>) => Promise<Result<M>> };
@@ -105,7 +108,7 @@ export class BackgroundApp {
     private readonly deps: BackgroundDeps,
     vault: Vault | undefined,
     relayUrl: string,
-    notifications: boolean,
+    settings: AppState['settings'],
     /** The wrapped key the lock opens: the lock in place, or the one being turned on when that was cut short. */
     private wrapped: WrappedKey | undefined,
   ) {
@@ -117,17 +120,18 @@ export class BackgroundApp {
       connection: 'offline',
       account: wrapped === undefined ? { state: 'none' } : lockedView(wrapped, wrapped.displayName),
       conversations: [],
-      settings: { notifications },
+      settings,
       unreadTotal: 0,
     };
   }
 
   static async start(deps: BackgroundDeps): Promise<BackgroundApp> {
-    const [relayUrl, notifications, current, rotation] = await Promise.all([
+    const [relayUrl, notifications, current, rotation, lockTimeout] = await Promise.all([
       loadSetting(deps.db, 'relayUrl'),
       loadSetting(deps.db, 'notifications'),
       loadWrappedKey(deps.db),
       loadRotation(deps.db),
+      loadSetting(deps.db, 'lockTimeout'),
     ]);
     // A rotation cut short holds a wrapped key on one side (the lock being turned on, or the one being
     // turned off): it finishes after the unlock, when both keys are in hand.
@@ -135,9 +139,11 @@ export class BackgroundApp {
     if (rotation !== undefined && wrapped === undefined) throw new VaultError('corrupt', 'an unfinished key rotation lost its wrapped key');
     // Locked: the data key exists only wrapped; wait for the passkey or the passphrase.
     const vault = wrapped === undefined ? await Vault.open(vaultKeySlot(deps.db)) : undefined;
-    const app = new BackgroundApp(deps, vault, relayUrl ?? DEFAULT_RELAY_URL, notifications ?? true, wrapped);
+    const settings = { notifications: notifications ?? true, lockTimeout: isLockTimeout(lockTimeout) ? lockTimeout : DEFAULT_LOCK_TIMEOUT };
+    const app = new BackgroundApp(deps, vault, relayUrl ?? DEFAULT_RELAY_URL, settings, wrapped);
     const account = vault === undefined ? undefined : await loadAccount(deps.db, vault);
     if (account !== undefined) await app.activate(account);
+    if (vault === undefined && wrapped !== undefined) await app.reopenKept(wrapped);
     return app;
   }
 
@@ -370,10 +376,14 @@ export class BackgroundApp {
       if (prf !== undefined) {
         const kek = deriveKek(prf, ceremony.salt);
         prf.fill(0);
+        let raw: Uint8Array | undefined;
         try {
-          await rotateDataKey(this.deps.db, vault, { to: 'wrapped', kek, how: { kind: 'prf', salt: ceremony.salt, credentialId, displayName: name } }, this.deps.rotation);
+          const how = { kind: 'prf' as const, salt: ceremony.salt, credentialId, displayName: name };
+          const marker = await rotateDataKey(this.deps.db, vault, { to: 'wrapped', kek, how, keep: (r) => (raw = r.slice()) }, this.deps.rotation);
+          if (raw !== undefined) await this.keepUnlocked(raw, marker.gen);
         } finally {
           kek.fill(0);
+          raw?.fill(0);
         }
         this.wrapped = await loadWrappedKey(this.deps.db);
       }
@@ -437,15 +447,16 @@ export class BackgroundApp {
     const prf = prfResult(response);
     if (prf === undefined) throw new ChannelError(ErrorCode.InvalidInput, 'This passkey did not provide the key that unlocks MicroChat (PRF). Use the passkey you created the account with.');
     let vault: Vault;
+    let raw: Uint8Array | undefined;
     try {
-      vault = await unlockVault(wrapped, prf);
+      vault = await unlockVault(wrapped, prf, (r) => (raw = r.slice()));
     } catch (err) {
       if (err instanceof VaultError) throw new ChannelError(ErrorCode.InvalidInput, 'That passkey does not unlock MicroChat.', { cause: err });
       throw err;
     } finally {
       prf.fill(0);
     }
-    return this.opened(vault, response);
+    return this.opened(vault, response, raw);
   }
 
   /** Unlock a passphrase lock. A wrong passphrase changes nothing; there is no lockout. */
@@ -455,29 +466,36 @@ export class BackgroundApp {
       throw new ChannelError(ErrorCode.BadRequest, 'MicroChat is not locked with a passphrase.');
     }
     let vault: Vault;
+    let raw: Uint8Array | undefined;
     try {
-      vault = await unlockWithPassphrase(wrapped, passphrase);
+      vault = await unlockWithPassphrase(wrapped, passphrase, (r) => (raw = r.slice()));
     } catch (err) {
       if (err instanceof VaultError) throw new ChannelError(ErrorCode.InvalidInput, 'That passphrase does not unlock MicroChat. Check it and try again.', { cause: err });
       throw err;
     }
-    return this.opened(vault, undefined);
+    return this.opened(vault, undefined, raw);
   }
 
   /**
    * The lock's key is in hand: finish a key rotation that a dying worker left
    * halfway (both keys are available only now), then load the account.
    */
-  private async opened(unlocked: Vault, response: unknown): Promise<AppState> {
+  private async opened(unlocked: Vault, response: unknown, raw?: Uint8Array): Promise<AppState> {
     let vault = unlocked;
-    const rotation = await loadRotation(this.deps.db);
-    if (rotation !== undefined) {
-      const device = await loadDeviceKey(this.deps.db, rotation.to === 'wrapped' ? DEVICE_KEY : NEXT_DEVICE_KEY, rotation.gen);
-      if (device === undefined) throw new ChannelError(ErrorCode.Internal, 'An unfinished change of the lock lost its device key.');
-      const [from, to] = rotation.to === 'wrapped' ? [device, unlocked] : [unlocked, device];
-      await resumeRotation(this.deps.db, from, to, rotation, this.deps.rotation);
-      vault = to;
-      this.wrapped = await loadWrappedKey(this.deps.db);
+    try {
+      const rotation = await loadRotation(this.deps.db);
+      if (rotation !== undefined) {
+        const device = await loadDeviceKey(this.deps.db, rotation.to === 'wrapped' ? DEVICE_KEY : NEXT_DEVICE_KEY, rotation.gen);
+        if (device === undefined) throw new ChannelError(ErrorCode.Internal, 'An unfinished change of the lock lost its device key.');
+        const [from, to] = rotation.to === 'wrapped' ? [device, unlocked] : [unlocked, device];
+        await resumeRotation(this.deps.db, from, to, rotation, this.deps.rotation);
+        vault = to;
+        this.wrapped = await loadWrappedKey(this.deps.db);
+      }
+      // The key that was unwrapped is the lock's current one unless the rotation just finished turned the lock off.
+      if (raw !== undefined) await (this.wrapped === undefined ? this.forgetKept() : this.keepUnlocked(raw, this.wrapped.gen));
+    } finally {
+      raw?.fill(0);
     }
     this.vault = vault;
     let account = await loadAccount(this.deps.db, vault);
@@ -589,12 +607,15 @@ export class BackgroundApp {
       prf.fill(0);
       how = { kind: 'prf', salt: ceremony.salt, credentialId: account.credentialId, displayName: account.displayName };
     }
+    let raw: Uint8Array | undefined;
     try {
-      await rotateDataKey(this.deps.db, vault, { to: 'wrapped', kek, how }, this.deps.rotation);
+      const marker = await rotateDataKey(this.deps.db, vault, { to: 'wrapped', kek, how, keep: (r) => (raw = r.slice()) }, this.deps.rotation);
+      if (raw !== undefined) await this.keepUnlocked(raw, marker.gen);
     } catch (err) {
       throw new ChannelError(ErrorCode.Internal, 'Turning the lock on did not finish. It finishes the next time MicroChat is unlocked.', { cause: err });
     } finally {
       kek.fill(0);
+      raw?.fill(0);
     }
     this.wrapped = await loadWrappedKey(this.deps.db);
     if ('response' in params && ceremonyId !== undefined) await this.refreshSession(ceremonyId, params.response);
@@ -626,6 +647,8 @@ export class BackgroundApp {
       throw new ChannelError(ErrorCode.Internal, 'Turning the lock off did not finish. It finishes the next time MicroChat is unlocked.', { cause: err });
     }
     this.wrapped = undefined;
+    // The kept key was the wrapped one, now deleted: nothing of it stays in memory storage either.
+    await this.forgetKept();
     this.update({ ...this.state, account: this.accountView() });
     return this.snapshot;
   }
@@ -765,7 +788,93 @@ export class BackgroundApp {
     'conversation.setArchived': async ({ conversationId, archived }) => (await this.needChat().place(conversationId, { archived }), null),
     'share.send': async ({ shareId, conversationId }) => this.sendShare(shareId, conversationId),
     'share.cancel': async ({ shareId }) => (this.cancelShare(shareId), null),
+    'lock.now': async () => this.lockNow(),
+    'lock.setTimeout': async ({ timeout }) => this.setLockTimeout(timeout),
   };
+
+  // -- staying unlocked (unlocked-key.ts) --------------------------------------
+
+  /** Woken with the lock on: reopen with the key kept in session storage, if it is still there and in time. */
+  private async reopenKept(wrapped: WrappedKey): Promise<void> {
+    const kept = this.deps.unlockedKeys;
+    if (kept === undefined) return;
+    const raw = await kept.take(wrapped.gen).catch(() => undefined);
+    if (raw === undefined) return;
+    let vault: Vault;
+    try {
+      vault = await Vault.fromRawKey(raw, wrapped.gen);
+    } catch {
+      await this.forgetKept();
+      return;
+    } finally {
+      raw.fill(0);
+    }
+    try {
+      await this.opened(vault, undefined);
+    } catch {
+      // A kept key that does not open the data (it should not happen): locked, as without it.
+      await this.lockNow().catch(() => undefined);
+    }
+  }
+
+  private async keepUnlocked(raw: Uint8Array, gen: number | undefined): Promise<void> {
+    // Best effort: without it the person unlocks again after the next worker stop.
+    await this.deps.unlockedKeys?.keep(raw, gen, this.state.settings.lockTimeout).catch(() => undefined);
+  }
+
+  /** Wipe the kept key (Lock now, expiry, lock turned off; a sign-out must call this too). */
+  async forgetKept(): Promise<void> {
+    await this.deps.unlockedKeys?.wipe().catch(() => undefined);
+  }
+
+  /**
+   * A view asked for something. Past the deadline (a worker kept alive may
+   * have missed its alarm) it locks first. Otherwise it is use, which moves
+   * the deadline, unless the view asked by itself (reading what just arrived
+   * in an open conversation): a busy conversation left on screen still locks.
+   */
+  async beforeRequest(method?: unknown): Promise<void> {
+    const kept = this.deps.unlockedKeys;
+    if (kept === undefined || this.vault === undefined || this.wrapped === undefined) return;
+    const used = typeof method !== 'string' || !NOT_USE.has(method);
+    if (!(await kept.touch(this.state.settings.lockTimeout, used).catch(() => true))) await this.lockNow();
+  }
+
+  /** The lock alarm fired, or the worker woke: lock when the deadline has passed. */
+  async expireIfDue(): Promise<void> {
+    if (this.deps.unlockedKeys?.expired() === true && this.vault !== undefined && this.wrapped !== undefined) await this.lockNow();
+  }
+
+  /**
+   * Lock now: forget the data key (session storage and this worker's
+   * memory), close the relay connection and drop every decrypted state.
+   * Until the next unlock nothing is received: messages wait at the relay.
+   */
+  async lockNow(): Promise<AppState> {
+    const wrapped = this.wrapped;
+    if (wrapped === undefined) throw new ChannelError(ErrorCode.BadRequest, 'The lock is off: turn it on in settings first.');
+    await this.forgetKept();
+    const vault = this.vault;
+    // Writers in flight (a record sealed but not yet stored) finish first; none start meanwhile.
+    await (vault?.exclusive(async () => undefined) ?? Promise.resolve());
+    this.connection?.stop();
+    this.connection = undefined;
+    this.chat = undefined;
+    this.wallet = undefined;
+    const displayName = this.account?.displayName ?? wrapped.displayName;
+    this.account = undefined;
+    this.vault = undefined;
+    this.needsLogin = false;
+    this.update({ ...this.state, connection: 'offline', account: lockedView(wrapped, displayName), conversations: [], unreadTotal: 0 });
+    return this.snapshot;
+  }
+
+  async setLockTimeout(timeout: LockTimeout): Promise<AppState> {
+    await saveSetting(this.deps.db, 'lockTimeout', timeout);
+    this.update({ ...this.state, settings: { ...this.state.settings, lockTimeout: timeout } });
+    if (this.vault !== undefined && this.wrapped !== undefined) await this.deps.unlockedKeys?.retime(timeout).catch(() => undefined);
+    return this.snapshot;
+  }
 }
 
 function withoutShare(state: AppState): AppState {
@@ -777,6 +886,9 @@ function lockedView(wrapped: WrappedKey, displayName: string): AppState['account
   return lockKind(wrapped) === 'passphrase' ? { state: 'locked', displayName, unlockWith: 'passphrase' } : { state: 'locked', displayName };
 }
 const SHARE_TTL_MS = 10 * 60_000;
+/** Requests a view makes by itself as messages arrive or state changes; they do not keep the lock open. */
+const NOT_USE: ReadonlySet<string> = new Set<Method>(['state.get', 'relay.check', 'conversation.markRead', 'messages.page']);
+
 /** Tokens issued at sign-up (a refill tops up to the wallet's usual supply later). */
 const FIRST_BATCH = 50;
 

@@ -40,6 +40,8 @@ export interface ChannelBackend {
   subscribe(listener: (state: AppState) => void): () => void;
   /** Live message events (new messages, status changes), pushed to every view as they happen. */
   subscribeEvents?(listener: (event: LiveEvent) => void): () => void;
+  /** Runs before each request from a view, with its (unparsed) method: use, for the lock's timeout (unlocked-key.ts). */
+  beforeRequest?(method: unknown): Promise<void>;
 }
 
 export function isOwnExtensionPage(runtime: Pick<RuntimeLike, 'id' | 'getURL'>, sender: SenderLike | undefined): boolean {
@@ -71,7 +73,10 @@ export function serveChannel(runtime: RuntimeLike, ready: Promise<ChannelBackend
   runtime.onMessage.addListener((message, sender) => {
     if (!isOwnExtensionPage(runtime, sender)) return undefined; // not for us: let it fall through unanswered
     return ready.then(
-      (backend) => dispatch(backend.handlers, message),
+      async (backend) => {
+        await backend.beforeRequest?.((message as { method?: unknown } | null)?.method).catch(() => undefined);
+        return dispatch(backend.handlers, message);
+      },
       () => failed,
     );
   });

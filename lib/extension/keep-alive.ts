@@ -13,9 +13,9 @@
  * is given up (signed out, locked, no account) the calls stop and the browser
  * may suspend the background as usual; the wake-up alarm brings it back.
  *
- * Suspension matters beyond real-time delivery: a locked account's data key
- * lives only in the background's memory, so a suspended background would lock
- * the user again every half minute.
+ * Suspension used to matter beyond real-time delivery: a locked account's data
+ * key lived only in the background's memory. It is now also kept in
+ * storage.session (unlocked-key.ts), so a suspension no longer locks.
  */
 
 /** A third of the 30 s idle timeout of both browsers: two ticks may be late on a busy machine. */

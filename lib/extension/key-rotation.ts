@@ -58,6 +58,8 @@ export type RotationTarget =
       /** The key-encryption key (from the PRF or the passphrase); the caller wipes it. */
       kek: Uint8Array;
       how: { kind: LockKind; salt: Uint8Array; kdf?: Argon2Params; credentialId: string; displayName: string };
+      /** Sees the new raw data key before it is wiped (to keep it unlocked across worker stops); it must copy it. */
+      keep?: (raw: Uint8Array) => void;
     };
 
 /**
@@ -109,6 +111,7 @@ export async function beginRotation(db: Database, target: RotationTarget): Promi
     try {
       wrapped = wrapDataKey(raw, target.kek, { ...target.how, gen });
       next = await Vault.fromRawKey(raw, gen);
+      target.keep?.(raw);
     } finally {
       raw.fill(0);
     }

@@ -97,8 +97,11 @@ export function withPrf(options: Record<string, unknown>, salt: Uint8Array, cred
   };
 }
 
+/** Sees the raw data key before it is wiped (to keep a copy in session storage, unlocked-key.ts); it must copy what it keeps. */
+export type KeepRaw = (raw: Uint8Array) => void;
+
 /** Unwrap the data key with a KEK; a wrong one fails authentication and changes nothing. */
-export async function unwrapDataKey(wrapped: WrappedKey, kek: Uint8Array): Promise<Vault> {
+export async function unwrapDataKey(wrapped: WrappedKey, kek: Uint8Array, keep?: KeepRaw): Promise<Vault> {
   let raw: Uint8Array;
   try {
     raw = gcm(kek, wrapped.iv, WRAP_AAD).decrypt(wrapped.ct);
@@ -106,28 +109,30 @@ export async function unwrapDataKey(wrapped: WrappedKey, kek: Uint8Array): Promi
     throw new VaultError('locked', 'this key does not unlock MicroChat', { cause });
   }
   try {
-    return await Vault.fromRawKey(raw, wrapped.gen);
+    const vault = await Vault.fromRawKey(raw, wrapped.gen);
+    keep?.(raw);
+    return vault;
   } finally {
     raw.fill(0);
   }
 }
 
 /** Unwrap the data key with a PRF output; a wrong passkey fails authentication. */
-export async function unlockVault(wrapped: WrappedKey, prf: Uint8Array): Promise<Vault> {
+export async function unlockVault(wrapped: WrappedKey, prf: Uint8Array, keep?: KeepRaw): Promise<Vault> {
   const kek = deriveKek(prf, wrapped.salt);
   try {
-    return await unwrapDataKey(wrapped, kek);
+    return await unwrapDataKey(wrapped, kek, keep);
   } finally {
     kek.fill(0);
   }
 }
 
 /** Unwrap the data key with a passphrase (Argon2id with the stored salt and parameters). */
-export async function unlockWithPassphrase(wrapped: WrappedKey, passphrase: string): Promise<Vault> {
+export async function unlockWithPassphrase(wrapped: WrappedKey, passphrase: string, keep?: KeepRaw): Promise<Vault> {
   if (lockKind(wrapped) !== 'passphrase' || wrapped.kdf === undefined) throw new VaultError('locked', 'this lock is not a passphrase');
   const kek = await passphraseKek(passphrase, wrapped.salt, wrapped.kdf);
   try {
-    return await unwrapDataKey(wrapped, kek);
+    return await unwrapDataKey(wrapped, kek, keep);
   } finally {
     kek.fill(0);
   }

@@ -61,7 +61,13 @@ export interface ConversationSummary {
 
 export interface Settings {
   notifications: boolean;
+  /** How long the lock stays open without use (lib/extension/unlocked-key.ts). */
+  lockTimeout: LockTimeout;
 }
+
+/** The lock's timeout choices: 15 minutes, 1 hour or 8 hours without use, or until the browser closes. */
+export const LOCK_TIMEOUTS = ['15m', '1h', '8h', 'browser'] as const;
+export type LockTimeout = (typeof LOCK_TIMEOUTS)[number];
 
 export interface AppState {
   version: string;
@@ -210,6 +216,10 @@ export interface RequestMap {
   /** Send the offered page to the conversation the person chose; `shareId` must be the offer on screen. */
   'share.send': { params: { shareId: string; conversationId: string }; result: MessageView };
   'share.cancel': { params: { shareId: string }; result: null };
+  /** Lock now: forget the unlocked data key (the lock must be on). */
+  'lock.now': { params: null; result: AppState };
+  /** How long the lock stays open without use. */
+  'lock.setTimeout': { params: { timeout: LockTimeout }; result: AppState };
 }
 
 export type Method = keyof RequestMap;
@@ -386,6 +396,12 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   ),
   'share.send': (p) => (keys(p, ['shareId', 'conversationId']), { shareId: id(p, 'shareId'), conversationId: id(p, 'conversationId') }),
   'share.cancel': (p) => (keys(p, ['shareId']), { shareId: id(p, 'shareId') }),
+  'lock.now': null,
+  'lock.setTimeout': (p) => {
+    keys(p, ['timeout']);
+    if (typeof p.timeout !== 'string' || !(LOCK_TIMEOUTS as readonly string[]).includes(p.timeout)) throw bad('timeout must be 15m, 1h, 8h or browser');
+    return { timeout: p.timeout as LockTimeout };
+  },
 };
 
 /**

@@ -262,10 +262,14 @@ describe('chat end to end: three people, a real relay, one profile each', () => 
     await send(bob, reply);
     await waitForMessage(alice, reply, { sender: 'Bob' });
 
-    // Alice's worker stops while her side panel is open: the data key was only in memory, so she is locked.
+    // Alice's worker stops while her side panel is open: the data key waits in storage.session, so she stays
+    // unlocked. Lock now locks her; what is sent meanwhile waits at the relay.
     await stopServiceWorkers(alice);
+    await waitForWorkerStopped(alice);
+    expect(await unlockIfLocked(alice)).toBe(false);
+    await alice.page.click('[data-testid="lock-now"]');
     await alice.page.waitForSelector('[data-testid="lock-screen"]', { timeout: STEP_TIMEOUT });
-    await shot(alice, '05b-locked-after-worker-stop');
+    await shot(alice, '05b-locked-with-lock-now');
     const whileLocked = text('Sent while Alice was locked');
     await send(bob, whileLocked);
     expect(await unlockIfLocked(alice)).toBe(true);

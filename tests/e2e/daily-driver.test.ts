@@ -9,3 +9,4 @@
 import './daily-driver/composer.ts';
 import './daily-driver/list-share.ts';
 import './daily-driver/invites.ts';
+import './daily-driver/lock.ts';

@@ -20,7 +20,7 @@ describe('pin and archive', () => {
     [a, b] = (await Promise.all([startDevice(relay.url, 'Alice', { fetch: fetchImpl }), startDevice(relay.url, 'Bob', { fetch: fetchImpl })])) as [Device, Device];
     await waitUntil(() => [a, b].every((d) => d.app.snapshot.connection === 'online'), 15_000, 'online');
     ({ conversationId: conv } = await a.app.handlers['conversation.create']({ name: 'Work' }));
-    const invite = await a.app.handlers['invite.create']({ conversationId: conv, mode: 'one-time', expiresInHours: 1 });
+    const invite = await a.app.handlers['invite.create']({ conversationId: conv, mode: 'one-time' });
     await b.app.handlers['invite.join']({ link: invite.link });
   }, 60_000);
 

@@ -31,7 +31,7 @@ describe('a peer message does not redirect a share', () => {
     [alice, mallory] = (await Promise.all([startDevice(relay.url, 'Alice', { fetch }), startDevice(relay.url, 'Mallory', { fetch })])) as [Device, Device];
     await waitUntil(() => [alice, mallory].every((d) => d.app.snapshot.connection === 'online'), 15_000, 'online');
     ({ conversationId: work } = await alice.app.handlers['conversation.create']({ name: 'Work' }));
-    const invite = await alice.app.handlers['invite.create']({ conversationId: work, mode: 'one-time', expiresInHours: 1 });
+    const invite = await alice.app.handlers['invite.create']({ conversationId: work, mode: 'one-time' });
     await mallory.app.handlers['invite.join']({ link: invite.link });
     ({ conversationId: family } = await alice.app.handlers['conversation.create']({ name: 'Family' }));
     await alice.app.handlers['message.send']({ conversationId: family, text: 'dinner at 8' });

@@ -60,8 +60,10 @@ export interface RelayProcess {
   stop(): Promise<void>;
   /** Abrupt kill -9, for crash tests. Does not remove the data dir. */
   kill9(): void;
-  /** Start again on the same port and data dir (after stop() without removal, or kill9()). */
+  /** Start again on the same port and data dir (after stop() without removal, halt() or kill9()). */
   restart(): Promise<void>;
+  /** Graceful stop that keeps the data dir and the port for restart(): an outage, not the end. */
+  halt(): Promise<void>;
 }
 
 interface Spawned {
@@ -162,6 +164,9 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RelayPro
     },
     kill9() {
       current.child.kill('SIGKILL');
+    },
+    async halt() {
+      await stopChild();
     },
     async restart() {
       await stopChild();

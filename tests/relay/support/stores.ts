@@ -98,6 +98,7 @@ export async function startRelayOn(kind: StoreKind, opts: StartOnOptions = {}): 
     },
     kill9: () => relay.kill9(),
     restart: () => relay.restart(),
+    halt: () => relay.halt(),
     files,
     rawFiles: () => Buffer.concat(files().map((f) => readFileSync(f))),
     dump: () => dumpRelayDatabase(relay.dataDir, redis === undefined ? undefined : { redisUrl: redis.url, prefix }),
