@@ -68,6 +68,8 @@ export interface ConversationMeta {
    * remover of a member unregisters theirs.
    */
   memberMailboxes?: Record<string, string>;
+  /** Notifications are muted until then (ms since the epoch; mute.ts); sealed like the rest, so the device alone knows. */
+  mutedUntil?: number;
 }
 
 export interface MessageRecord {

@@ -5,12 +5,14 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { KeySlot, SealedRecord } from './vault.ts';
+import type { NotificationContent } from './protocol.ts';
 
 export const DB_NAME = 'microchat';
 
 export interface Settings {
   relayUrl: string;
   notifications: boolean;
+  notificationContent: NotificationContent;
 }
 
 /** A stored message: its place in the conversation in the clear (for paging), everything else sealed. */

@@ -52,10 +52,21 @@ export interface ConversationSummary {
   /** Milliseconds since the epoch of the last activity (for ordering). */
   lastActivity: number;
   lastMessage?: { preview: string; senderName: string; fromSelf: boolean };
+  /** Set while the conversation is muted: ms since the epoch when the mute ends (MUTE_ALWAYS: never). */
+  mutedUntil?: number;
 }
+
+/**
+ * What a desktop notification may show (the OS keeps what it is given, outside our encryption):
+ * the conversation's name and the message, the name only, or nothing but "New message".
+ */
+export type NotificationContent = 'full' | 'name' | 'none';
+/** How long a conversation stays muted; 'always' until it is unmuted. */
+export type MuteDuration = '1h' | '8h' | '1w' | 'always';
 
 export interface Settings {
   notifications: boolean;
+  notificationContent: NotificationContent;
 }
 
 export interface AppState {
@@ -172,6 +183,9 @@ export interface RequestMap {
   'messages.page': { params: { conversationId: string; beforeSeq: number | null; limit: number }; result: MessagePage };
   'message.send': { params: { conversationId: string; text: string }; result: MessageView };
   'message.retry': { params: { conversationId: string; messageId: string }; result: MessageView };
+  'settings.setNotificationContent': { params: { content: NotificationContent }; result: AppState };
+  /** Mute a conversation's notifications for a while ('off' unmutes); unread counts go on. */
+  'conversation.mute': { params: { conversationId: string; duration: MuteDuration | 'off' }; result: null };
 }
 
 export type Method = keyof RequestMap;
@@ -205,7 +219,20 @@ export type ResponseMessage<T> = { ok: true; result: T } | { ok: false; error: C
 export type LiveEvent =
   | { type: 'state'; state: AppState }
   /** New messages, or messages whose status changed, in one conversation. */
-  | { type: 'messages'; conversationId: string; messages: MessageView[] };
+  | { type: 'messages'; conversationId: string; messages: MessageView[] }
+  /** The person clicked a notification: the side panel shows this conversation. */
+  | { type: 'open'; conversationId: string };
+
+/**
+ * What a view tells the background over its live port (view → background):
+ * which conversation it shows, and whether the page is visible. A view that
+ * goes away says nothing; its port's disconnect ends its presence.
+ */
+export interface ViewPresence {
+  type: 'presence';
+  conversationId: string | null;
+  visible: boolean;
+}
 
 /** An error a handler throws on purpose; its code and message reach the view. */
 export class ChannelError extends Error {
@@ -329,7 +356,28 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   'message.retry': (p) => (
     keys(p, ['conversationId', 'messageId']), { conversationId: id(p, 'conversationId'), messageId: id(p, 'messageId') }
   ),
+  'settings.setNotificationContent': (p) => {
+    keys(p, ['content']);
+    if (p.content !== 'full' && p.content !== 'name' && p.content !== 'none') throw bad('content must be full, name or none');
+    return { content: p.content };
+  },
+  'conversation.mute': (p) => {
+    keys(p, ['conversationId', 'duration']);
+    const d = p.duration;
+    if (d !== '1h' && d !== '8h' && d !== '1w' && d !== 'always' && d !== 'off') throw bad('duration must be 1h, 8h, 1w, always or off');
+    return { conversationId: id(p, 'conversationId'), duration: d };
+  },
 };
+
+/** Strictly parse a view's presence message; anything else is null (and ignored). */
+export function parsePresence(raw: unknown): ViewPresence | null {
+  if (!isRecord(raw) || raw.type !== 'presence') return null;
+  if (Object.keys(raw).some((k) => k !== 'type' && k !== 'conversationId' && k !== 'visible')) return null;
+  const { conversationId, visible } = raw;
+  if (typeof visible !== 'boolean') return null;
+  if (conversationId !== null && (typeof conversationId !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(conversationId))) return null;
+  return { type: 'presence', conversationId, visible };
+}
 
 /**
  * Strictly parse an incoming request. Anything that is not exactly one of our
