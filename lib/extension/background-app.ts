@@ -206,7 +206,8 @@ export class BackgroundApp {
   /** Notifications of ours the browser still shows (after the background restarted): cleared like new ones. */
   adoptNotifications(ids: readonly string[]): void {
     this.notifications.adopt(ids);
-    this.notify(this.notifications.summaries(this.state.conversations, Date.now()));
+    // Locked, the conversations are not known yet: the check waits for the unlock (activate).
+    if (this.chat !== undefined) this.notify(this.notifications.summaries(this.state.conversations, Date.now()));
   }
 
   /** The person dismissed one of our notifications. */
@@ -295,6 +296,7 @@ export class BackgroundApp {
       conversations: this.chat.summaries(),
       unreadTotal: this.chat.unreadTotal(),
     });
+    this.afterSummaries();
     // The token supply is topped up once online (blinding is CPU work; keep it off the wake path).
     this.connect();
   }
