@@ -12,6 +12,7 @@ import { KeepAlive } from '@/lib/extension/keep-alive.ts';
 import type { WebSocketConstructor } from '@/lib/extension/relay-api.ts';
 import { labelText } from '@/lib/extension/member-names.ts';
 import { UnlockedKeyStore, type SessionArea } from '@/lib/extension/unlocked-key.ts';
+import { onNotificationClick } from '@/lib/extension/notification-click.ts';
 
 const WAKE_ALARM = 'microchat-wake';
 const SHARE_MENU = 'microchat-share-page';
@@ -23,6 +24,9 @@ interface ChromeSidePanel {
   setPanelBehavior(o: { openPanelOnActionClick: boolean }): Promise<void>;
   open?(o: { windowId?: number; tabId?: number }): Promise<void>;
 }
+/** chrome.windows.WINDOW_ID_CURRENT and WINDOW_ID_NONE. */
+const WINDOW_ID_CURRENT = -2;
+const WINDOW_ID_NONE = -1;
 
 export default defineBackground({
   type: 'module',
@@ -51,15 +55,18 @@ export default defineBackground({
             void browser.action.setBadgeText({ text: unread === 0 ? '' : unread > 99 ? '99+' : String(unread) });
             void browser.action.setBadgeBackgroundColor({ color: '#3b5bdb' }).catch(() => undefined);
           },
-          notify(conversation, message) {
-            void browser.notifications
-              .create(`microchat:${conversation.id}:${message.id}`, {
-                type: 'basic',
-                iconUrl: NOTIFICATION_ICON,
-                title: conversation.name,
-                message: `${labelText(message.sender)}: ${message.text}`.slice(0, 300),
-              })
-              .catch(() => undefined);
+          notification(action) {
+            if (action.kind === 'clear') {
+              void browser.notifications.clear(action.id).catch(() => undefined);
+              return;
+            }
+            const options = { type: 'basic' as const, iconUrl: NOTIFICATION_ICON, title: action.title, message: action.message };
+            // Chrome updates a notification in place (no new pop-up for every message of a burst); Firefox has no
+            // update(), and create() with the same id replaces it. One that was dismissed meanwhile is created again.
+            const update = (browser.notifications as { update?: (id: string, o: typeof options) => Promise<boolean> }).update;
+            const create = (): Promise<unknown> => browser.notifications.create(action.id, options);
+            const done = action.update && update !== undefined ? update(action.id, options).then((ok) => (ok ? undefined : create())) : create();
+            void done.catch(() => undefined);
           },
         },
       }),
@@ -103,9 +110,31 @@ export default defineBackground({
       void app.then((a) => a.offerShare(info.linkUrl === undefined ? (tab?.title ?? '') : '', url)).catch(() => undefined);
     });
 
-    browser.notifications.onClicked.addListener((id) => {
-      if (id.startsWith('microchat:')) void browser.notifications.clear(id);
+    // The window a notification click opens the side panel in: the last focused one (a click on an OS notification
+    // usually comes while the browser is not focused). After a cold start it is not known yet: the current window.
+    let lastWindow: number | undefined;
+    browser.windows.onFocusChanged.addListener((id) => {
+      if (id !== WINDOW_ID_NONE) lastWindow = id;
     });
+    void browser.windows.getLastFocused().then((w) => (lastWindow ??= w.id)).catch(() => undefined);
+    // Chrome treats this event as a user gesture, Firefox does not: lib/extension/notification-click.ts says why and what then.
+    browser.notifications.onClicked.addListener((id) => {
+      const sidebar = (browser as unknown as { sidebarAction?: { open(): Promise<void> } }).sidebarAction;
+      const open = sidePanel?.open;
+      void onNotificationClick(id, {
+        ...(open !== undefined
+          ? { openPanel: () => open.call(sidePanel, { windowId: lastWindow ?? WINDOW_ID_CURRENT }) }
+          : sidebar !== undefined
+            ? { openPanel: () => sidebar.open() }
+            : {}),
+        clear: (n) => browser.notifications.clear(n),
+        app,
+        openTab: () => browser.tabs.create({ url: browser.runtime.getURL('/sidepanel.html') }),
+      });
+    });
+    browser.notifications.onClosed.addListener((id) => void app.then((a) => a.notificationClosed(id)));
+    // Notifications outlive a stopped worker: track ours again, and clear those read meanwhile.
+    void app.then((a) => browser.notifications.getAll().then((all) => a.adoptNotifications(Object.keys(all)))).catch(() => undefined);
 
     // The toolbar button opens the popup; the popup offers the side panel.
     void sidePanel?.setPanelBehavior({ openPanelOnActionClick: false }).catch(() => undefined);

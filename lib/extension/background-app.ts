@@ -23,6 +23,10 @@ import {
   type Params,
   type RelayStatus,
   type Result,
+  type MuteDuration,
+  type NotificationContent,
+  type Settings,
+  type ViewPresence,
 } from './protocol.ts';
 import { checkRelayHealth } from './relay-client.ts';
 import { DEFAULT_RELAY_URL, normalizeRelayUrl } from './relay-url.ts';
@@ -55,11 +59,14 @@ import { DEVICE_KEY, loadDeviceKey, loadRotation, NEXT_DEVICE_KEY, resumeRotatio
 import { passphraseKek, passphraseProblem, PASSPHRASE_KDF, type Argon2Params } from './passphrase.ts';
 import { makeShareOffer, suggestShareTarget } from './share-offer.ts';
 import { DEFAULT_LOCK_TIMEOUT, isLockTimeout, type LockTimeout, type UnlockedKeyStore } from './unlocked-key.ts';
+import { DEFAULT_NOTIFICATION_CONTENT, NotificationPolicy, type NotificationAction } from './notification-policy.ts';
+import { muteUntil, nextMuteEnd } from './mute.ts';
 
 /** What the browser offers the background beyond the channel (all optional, for tests). */
 export interface Platform {
   setBadge?(unread: number): void;
-  notify?(conversation: ConversationSummary, message: MessageView): void;
+  /** Show, update or clear a desktop notification (notification-policy.ts decides which). */
+  notification?(action: NotificationAction): void;
 }
 
 export interface BackgroundDeps {
@@ -108,7 +115,7 @@ export class BackgroundApp {
     private readonly deps: BackgroundDeps,
     vault: Vault | undefined,
     relayUrl: string,
-    settings: AppState['settings'],
+    settings: Settings,
     /** The wrapped key the lock opens: the lock in place, or the one being turned on when that was cut short. */
     private wrapped: WrappedKey | undefined,
   ) {
@@ -126,12 +133,13 @@ export class BackgroundApp {
   }
 
   static async start(deps: BackgroundDeps): Promise<BackgroundApp> {
-    const [relayUrl, notifications, current, rotation, lockTimeout] = await Promise.all([
+    const [relayUrl, notifications, current, rotation, lockTimeout, notificationContent] = await Promise.all([
       loadSetting(deps.db, 'relayUrl'),
       loadSetting(deps.db, 'notifications'),
       loadWrappedKey(deps.db),
       loadRotation(deps.db),
       loadSetting(deps.db, 'lockTimeout'),
+      loadSetting(deps.db, 'notificationContent'),
     ]);
     // A rotation cut short holds a wrapped key on one side (the lock being turned on, or the one being
     // turned off): it finishes after the unlock, when both keys are in hand.
@@ -139,7 +147,11 @@ export class BackgroundApp {
     if (rotation !== undefined && wrapped === undefined) throw new VaultError('corrupt', 'an unfinished key rotation lost its wrapped key');
     // Locked: the data key exists only wrapped; wait for the passkey or the passphrase.
     const vault = wrapped === undefined ? await Vault.open(vaultKeySlot(deps.db)) : undefined;
-    const settings = { notifications: notifications ?? true, lockTimeout: isLockTimeout(lockTimeout) ? lockTimeout : DEFAULT_LOCK_TIMEOUT };
+    const settings: Settings = {
+      notifications: notifications ?? true,
+      lockTimeout: isLockTimeout(lockTimeout) ? lockTimeout : DEFAULT_LOCK_TIMEOUT,
+      notificationContent: notificationContent ?? DEFAULT_NOTIFICATION_CONTENT,
+    };
     const app = new BackgroundApp(deps, vault, relayUrl ?? DEFAULT_RELAY_URL, settings, wrapped);
     const account = vault === undefined ? undefined : await loadAccount(deps.db, vault);
     if (account !== undefined) await app.activate(account);
@@ -185,6 +197,74 @@ export class BackgroundApp {
       if (suggestedId !== undefined) share = { ...share, suggestedId };
     }
     this.update({ ...this.state, conversations, unreadTotal: this.chat.unreadTotal(), ...(share === undefined ? {} : { share }) });
+    this.afterSummaries();
+  }
+
+  // -- notifications ---------------------------------------------------------
+
+  private readonly notifications = new NotificationPolicy();
+  private muteTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A conversation a notification click asked for, kept briefly for a side panel that is still opening. */
+  private openRequest: { conversationId: string; at: number } | undefined;
+
+  private notify(actions: readonly NotificationAction[]): void {
+    for (const a of actions) this.deps.platform?.notification?.(a);
+  }
+
+  /** Read (here or elsewhere), muted, left or deleted: clear; and publish again when the next mute ends. */
+  private afterSummaries(): void {
+    const now = Date.now();
+    this.notify(this.notifications.summaries(this.state.conversations, now));
+    clearTimeout(this.muteTimer);
+    const next = nextMuteEnd(this.state.conversations.map((c) => c.mutedUntil), now);
+    // setTimeout keeps at most ~24.8 days; a longer mute is looked at again then.
+    if (next !== undefined) this.muteTimer = setTimeout(() => this.publishChat(), Math.min(next - now + 50, 2 ** 31 - 1));
+  }
+
+  /** A view's live port says what it shows and whether it is visible; `null` when the port disconnected. */
+  presence(view: unknown, presence: ViewPresence | null): void {
+    this.notify(this.notifications.presence(view, presence));
+  }
+
+  /** Notifications of ours the browser still shows (after the background restarted): cleared like new ones. */
+  adoptNotifications(ids: readonly string[]): void {
+    this.notifications.adopt(ids);
+    // Locked, the conversations are not known yet: the check waits for the unlock (activate).
+    if (this.chat !== undefined) this.notify(this.notifications.summaries(this.state.conversations, Date.now()));
+  }
+
+  /** The person dismissed one of our notifications. */
+  notificationClosed(id: string): void {
+    this.notifications.closed(id);
+  }
+
+  /** Whether a view is visible now (a notification click can then be shown there). */
+  viewVisible(): boolean {
+    return this.notifications.anyVisible();
+  }
+
+  /** Show a conversation in the side panel: views open now are told, one that is opening asks on connect. */
+  openConversation(conversationId: string): void {
+    this.openRequest = { conversationId, at: Date.now() };
+    this.emit({ type: 'open', conversationId });
+  }
+
+  /** The open request of the last few seconds, once (a side panel opened by the click asks when it connects). */
+  takeOpenRequest(): string | undefined {
+    const r = this.openRequest;
+    this.openRequest = undefined;
+    return r !== undefined && Date.now() - r.at < OPEN_REQUEST_MS ? r.conversationId : undefined;
+  }
+
+  async setNotificationContent(content: NotificationContent): Promise<AppState> {
+    await saveSetting(this.deps.db, 'notificationContent', content);
+    this.update({ ...this.state, settings: { ...this.state.settings, notificationContent: content } });
+    return this.snapshot;
+  }
+
+  async mute(conversationId: string, duration: MuteDuration | 'off'): Promise<null> {
+    await this.needChat().setMute(conversationId, duration === 'off' ? undefined : muteUntil(duration, Date.now()));
+    return null;
   }
   private readonly shareSuggested = new Set<string>();
 
@@ -223,7 +303,8 @@ export class BackgroundApp {
       onSummaries: () => this.publishChat(),
       onMessages: (conversationId, messages) => this.emit({ type: 'messages', conversationId, messages }),
       onIncoming: (c, m) => {
-        if (this.state.settings.notifications) this.deps.platform?.notify?.(c, m);
+        const { notifications: enabled, notificationContent: content } = this.state.settings;
+        this.notify(this.notifications.incoming(c, m, { enabled, content }, Date.now()));
       },
       ack: (mailboxId, ids) => this.ack(mailboxId, ids),
       tokenKeys: new TokenKeyWatch({ pinned: () => wallet.pinnedKey, published: () => this.api.tokenKeys() }),
@@ -239,6 +320,7 @@ export class BackgroundApp {
       conversations: this.chat.summaries(),
       unreadTotal: this.chat.unreadTotal(),
     });
+    this.afterSummaries();
     // The token supply is topped up once online (blinding is CPU work; keep it off the wake path).
     this.connect();
   }
@@ -706,6 +788,7 @@ export class BackgroundApp {
   async setNotifications(enabled: boolean): Promise<AppState> {
     await saveSetting(this.deps.db, 'notifications', enabled);
     this.update({ ...this.state, settings: { ...this.state.settings, notifications: enabled } });
+    if (!enabled) this.notify(this.notifications.clearAll());
     return this.snapshot;
   }
 
@@ -790,6 +873,8 @@ export class BackgroundApp {
     'share.cancel': async ({ shareId }) => (this.cancelShare(shareId), null),
     'lock.now': async () => this.lockNow(),
     'lock.setTimeout': async ({ timeout }) => this.setLockTimeout(timeout),
+    'settings.setNotificationContent': async ({ content }) => this.setNotificationContent(content),
+    'conversation.mute': async ({ conversationId, duration }) => this.mute(conversationId, duration),
   };
 
   // -- staying unlocked (unlocked-key.ts) --------------------------------------
@@ -889,6 +974,8 @@ const SHARE_TTL_MS = 10 * 60_000;
 /** Requests a view makes by itself as messages arrive or state changes; they do not keep the lock open. */
 const NOT_USE: ReadonlySet<string> = new Set<Method>(['state.get', 'relay.check', 'conversation.markRead', 'messages.page']);
 
+/** How long a notification click waits for a side panel that is still opening. */
+const OPEN_REQUEST_MS = 10_000;
 /** Tokens issued at sign-up (a refill tops up to the wallet's usual supply later). */
 const FIRST_BATCH = 50;
 

@@ -15,6 +15,7 @@ import {
   type RequestMessage,
   type ResponseMessage,
   type Result,
+  type ViewPresence,
 } from './protocol.ts';
 
 export async function request<M extends Method>(method: M, params: Params<M>): Promise<Result<M>> {
@@ -30,6 +31,16 @@ export async function request<M extends Method>(method: M, params: Params<M>): P
   return response.result;
 }
 
+/** The presence this page last reported: told again on every new port (after the background restarted). */
+let presence: ViewPresence | null = null;
+const ports = new Set<ReturnType<typeof browser.runtime.connect>>();
+
+/** Tell the background what this page shows and whether it is visible (notification-policy.ts). */
+export function present(next: ViewPresence): void {
+  presence = next;
+  for (const p of ports) p.postMessage(next);
+}
+
 /** Subscribe to live events; returns an unsubscribe function. */
 export function subscribe(onEvent: (event: LiveEvent) => void, retryMs = 500): () => void {
   let closed = false;
@@ -38,7 +49,11 @@ export function subscribe(onEvent: (event: LiveEvent) => void, retryMs = 500): (
 
   const connect = (): void => {
     if (closed) return;
-    port = browser.runtime.connect({ name: LIVE_PORT_NAME });
+    const p = browser.runtime.connect({ name: LIVE_PORT_NAME });
+    port = p;
+    ports.add(p);
+    if (presence !== null) p.postMessage(presence);
+    p.onDisconnect.addListener(() => ports.delete(p));
     port.onMessage.addListener((msg: unknown) => onEvent(msg as LiveEvent));
     port.onDisconnect.addListener(() => {
       port = undefined;
@@ -50,6 +65,7 @@ export function subscribe(onEvent: (event: LiveEvent) => void, retryMs = 500): (
   return () => {
     closed = true;
     if (timer) clearTimeout(timer);
+    if (port !== undefined) ports.delete(port);
     port?.disconnect();
   };
 }

@@ -8,7 +8,9 @@ import {
   ErrorCode,
   LIVE_PORT_NAME,
   parseRequest,
+  parsePresence,
   type AppState,
+  type ViewPresence,
   type LiveEvent,
   type ResponseMessage,
 } from './protocol.ts';
@@ -25,6 +27,8 @@ export interface PortLike {
   postMessage(message: unknown): void;
   disconnect(): void;
   onDisconnect: { addListener(fn: () => void): void };
+  /** Messages from the view (its presence); optional so a port that never speaks needs none. */
+  onMessage?: { addListener(fn: (message: unknown) => void): void };
 }
 
 export interface RuntimeLike {
@@ -42,6 +46,10 @@ export interface ChannelBackend {
   subscribeEvents?(listener: (event: LiveEvent) => void): () => void;
   /** Runs before each request from a view, with its (unparsed) method: use, for the lock's timeout (unlocked-key.ts). */
   beforeRequest?(method: unknown): Promise<void>;
+  /** What a view shows and whether it is visible, per port; `null` once the port is gone (notification-policy.ts). */
+  presence?(view: unknown, presence: ViewPresence | null): void;
+  /** A conversation a notification click asked a side panel to show, taken once by the next view to connect. */
+  takeOpenRequest?(): string | undefined;
 }
 
 export function isOwnExtensionPage(runtime: Pick<RuntimeLike, 'id' | 'getURL'>, sender: SenderLike | undefined): boolean {
@@ -93,17 +101,32 @@ export function serveChannel(runtime: RuntimeLike, ready: Promise<ChannelBackend
     let unsubscribe: (() => void) | undefined;
     let unsubscribeEvents: (() => void) | undefined;
     let gone = false;
+    // The port itself is the view's identity: its presence lasts exactly as long as it stays connected,
+    // so a view that closes or crashes without a word stops suppressing notifications.
+    let told: ViewPresence | null = null;
+    let backendReady: ChannelBackend | undefined;
+    port.onMessage?.addListener((message) => {
+      const presence = parsePresence(message);
+      if (presence === null || gone) return;
+      told = presence;
+      backendReady?.presence?.(port, presence);
+    });
     port.onDisconnect.addListener(() => {
       gone = true;
       unsubscribe?.();
       unsubscribeEvents?.();
+      backendReady?.presence?.(port, null);
     });
     ready.then(
       (backend) => {
         if (gone) return;
+        backendReady = backend;
+        if (told !== null) backend.presence?.(port, told);
         unsubscribe = backend.subscribe(send);
         unsubscribeEvents = backend.subscribeEvents?.((event) => port.postMessage(event));
         send(backend.snapshot);
+        const open = backend.takeOpenRequest?.();
+        if (open !== undefined) port.postMessage({ type: 'open', conversationId: open } satisfies LiveEvent);
       },
       () => port.disconnect(),
     );

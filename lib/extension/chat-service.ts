@@ -71,6 +71,7 @@ import { keyFingerprint, memberIdOf, safetyCode } from './safety-code.ts';
 import { labelMembers, labelText, newPseudonym, placeholderName, isPseudonym, type MemberLabel } from './member-names.ts';
 import { capabilityHash, queueCapability } from './queue-capability.ts';
 import { reencryptStale } from './outbox-refresh.ts';
+import { isMuted } from './mute.ts';
 import { mailboxesOfRemoved, pruneMailboxes, recordAnnouncement, removedLeaves, someoneJoined } from './member-mailboxes.ts';
 import type { TokenWallet } from './tokens.ts';
 import { TOKEN_KEY_PARTITION_WARNING, type TokenKeyMessage, type TokenKeyWatch } from './token-key-watch.ts';
@@ -321,6 +322,7 @@ export class ChatService {
       lastActivity: m.lastActivity,
       ...(m.lastMessage === undefined ? {} : { lastMessage: { ...m.lastMessage } }),
       ...placementOf(m),
+      ...(isMuted(m.mutedUntil, Date.now()) ? { mutedUntil: m.mutedUntil } : {}),
     };
   }
 
@@ -440,6 +442,14 @@ export class ChatService {
       const meta = this.meta(id);
       if (meta.unread === 0) return;
       await this.apply({ metas: [{ ...meta, unread: 0 }] });
+    });
+  }
+
+  /** Mute notifications until then (undefined: unmute). Unread counts go on either way. */
+  async setMute(id: string, until: number | undefined): Promise<void> {
+    await this.serial(async () => {
+      const { mutedUntil: _, ...meta } = this.meta(id);
+      await this.apply({ metas: [until === undefined ? meta : { ...meta, mutedUntil: until }] });
     });
   }
 

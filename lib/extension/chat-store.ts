@@ -71,6 +71,8 @@ export interface ConversationMeta {
   /** List placement, this device only (list-placement.ts): when pinned (ms since the epoch), and archived. */
   pinnedAt?: number;
   archived?: boolean;
+  /** Notifications are muted until then (ms since the epoch; mute.ts); sealed like the rest, so the device alone knows. */
+  mutedUntil?: number;
 }
 
 export interface MessageRecord {

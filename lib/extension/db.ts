@@ -6,6 +6,7 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { KeySlot, SealedRecord } from './vault.ts';
 import type { LockTimeout } from './protocol.ts';
+import type { NotificationContent } from './protocol.ts';
 
 export const DB_NAME = 'microchat';
 
@@ -13,6 +14,7 @@ export interface Settings {
   relayUrl: string;
   notifications: boolean;
   lockTimeout: LockTimeout;
+  notificationContent: NotificationContent;
 }
 
 /** A stored message: its place in the conversation in the clear (for paging), everything else sealed. */

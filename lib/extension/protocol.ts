@@ -57,12 +57,23 @@ export interface ConversationSummary {
   pinnedAt?: number;
   /** Kept out of the main list, behind "Archived". */
   archived?: boolean;
+  /** Set while the conversation is muted: ms since the epoch when the mute ends (MUTE_ALWAYS: never). */
+  mutedUntil?: number;
 }
+
+/**
+ * What a desktop notification may show (the OS keeps what it is given, outside our encryption):
+ * the conversation's name and the message, the name only, or nothing but "New message".
+ */
+export type NotificationContent = 'full' | 'name' | 'none';
+/** How long a conversation stays muted; 'always' until it is unmuted. */
+export type MuteDuration = '1h' | '8h' | '1w' | 'always';
 
 export interface Settings {
   notifications: boolean;
   /** How long the lock stays open without use (lib/extension/unlocked-key.ts). */
   lockTimeout: LockTimeout;
+  notificationContent: NotificationContent;
 }
 
 /** The lock's timeout choices: 15 minutes, 1 hour or 8 hours without use, or until the browser closes. */
@@ -220,6 +231,9 @@ export interface RequestMap {
   'lock.now': { params: null; result: AppState };
   /** How long the lock stays open without use. */
   'lock.setTimeout': { params: { timeout: LockTimeout }; result: AppState };
+  'settings.setNotificationContent': { params: { content: NotificationContent }; result: AppState };
+  /** Mute a conversation's notifications for a while ('off' unmutes); unread counts go on. */
+  'conversation.mute': { params: { conversationId: string; duration: MuteDuration | 'off' }; result: null };
 }
 
 export type Method = keyof RequestMap;
@@ -253,7 +267,20 @@ export type ResponseMessage<T> = { ok: true; result: T } | { ok: false; error: C
 export type LiveEvent =
   | { type: 'state'; state: AppState }
   /** New messages, or messages whose status changed, in one conversation. */
-  | { type: 'messages'; conversationId: string; messages: MessageView[] };
+  | { type: 'messages'; conversationId: string; messages: MessageView[] }
+  /** The person clicked a notification: the side panel shows this conversation. */
+  | { type: 'open'; conversationId: string };
+
+/**
+ * What a view tells the background over its live port (view → background):
+ * which conversation it shows, and whether the page is visible. A view that
+ * goes away says nothing; its port's disconnect ends its presence.
+ */
+export interface ViewPresence {
+  type: 'presence';
+  conversationId: string | null;
+  visible: boolean;
+}
 
 /** An error a handler throws on purpose; its code and message reach the view. */
 export class ChannelError extends Error {
@@ -402,7 +429,28 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
     if (typeof p.timeout !== 'string' || !(LOCK_TIMEOUTS as readonly string[]).includes(p.timeout)) throw bad('timeout must be 15m, 1h, 8h or browser');
     return { timeout: p.timeout as LockTimeout };
   },
+  'settings.setNotificationContent': (p) => {
+    keys(p, ['content']);
+    if (p.content !== 'full' && p.content !== 'name' && p.content !== 'none') throw bad('content must be full, name or none');
+    return { content: p.content };
+  },
+  'conversation.mute': (p) => {
+    keys(p, ['conversationId', 'duration']);
+    const d = p.duration;
+    if (d !== '1h' && d !== '8h' && d !== '1w' && d !== 'always' && d !== 'off') throw bad('duration must be 1h, 8h, 1w, always or off');
+    return { conversationId: id(p, 'conversationId'), duration: d };
+  },
 };
+
+/** Strictly parse a view's presence message; anything else is null (and ignored). */
+export function parsePresence(raw: unknown): ViewPresence | null {
+  if (!isRecord(raw) || raw.type !== 'presence') return null;
+  if (Object.keys(raw).some((k) => k !== 'type' && k !== 'conversationId' && k !== 'visible')) return null;
+  const { conversationId, visible } = raw;
+  if (typeof visible !== 'boolean') return null;
+  if (conversationId !== null && (typeof conversationId !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(conversationId))) return null;
+  return { type: 'presence', conversationId, visible };
+}
 
 /**
  * Strictly parse an incoming request. Anything that is not exactly one of our

@@ -5,17 +5,28 @@
  * conversation, a cache of the messages the views have read (pages) or been
  * told about (live events), merged by id and ordered by seq.
  */
-import { ChannelError, type AppState, type LiveEvent, type MessageView, type Method, type Params, type Result } from './protocol.ts';
-import { request, subscribe } from './channel-client.ts';
+import {
+  ChannelError,
+  type AppState,
+  type LiveEvent,
+  type MessageView,
+  type Method,
+  type Params,
+  type Result,
+  type ViewPresence,
+} from './protocol.ts';
+import { present, request, subscribe } from './channel-client.ts';
 import { MessageStore } from '../view/message-store.ts';
 
 /** How the view reaches the background; tests pass a fake one. */
 export interface Transport {
   request<M extends Method>(method: M, params: Params<M>): Promise<Result<M>>;
   subscribe(onEvent: (event: LiveEvent) => void): () => void;
+  /** Tell the background what this view shows (notifications skip a conversation on screen). */
+  present?(presence: ViewPresence): void;
 }
 
-const browserTransport: Transport = { request, subscribe: (onEvent) => subscribe(onEvent) };
+const browserTransport: Transport = { request, subscribe: (onEvent) => subscribe(onEvent), present };
 
 export const FIRST_PAGE = 100;
 export const OLDER_PAGE = 200;
@@ -52,6 +63,8 @@ export class ViewState {
   app = $state<AppState | null>(null);
   error = $state<string | null>(null);
   busy = $state(false);
+  /** A conversation the background asked this view to show (a notification was clicked); cleared by whoever opens it. */
+  openRequest = $state<string | null>(null);
   // Lookups only: each Thread's own fields are the reactive part.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   private readonly threads = new Map<string, Thread>();
@@ -78,7 +91,14 @@ export class ViewState {
       this.syncLoadedThreads(event.state);
     } else if (event.type === 'messages') {
       this.thread(event.conversationId).merge(event.messages);
+    } else if (event.type === 'open') {
+      this.openRequest = event.conversationId;
     }
+  }
+
+  /** Say which conversation this view shows (null: none) and whether the page is visible. */
+  present(conversationId: string | null, visible: boolean): void {
+    this.transport.present?.({ type: 'presence', conversationId, visible });
   }
 
   /** Locked, signed out or deleted: the text of those conversations has no business staying in this page. */

@@ -10,3 +10,4 @@ import './daily-driver/composer.ts';
 import './daily-driver/list-share.ts';
 import './daily-driver/invites.ts';
 import './daily-driver/lock.ts';
+import './daily-driver/notifications.ts';

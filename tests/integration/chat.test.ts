@@ -106,8 +106,13 @@ describe('chat over a real relay', () => {
     expect(page.messages.find((m) => m.id === sent.id)?.status).toBe('sent');
     expect(a.app.snapshot.unreadTotal).toBe(2);
     expect(a.badge.at(-1)).toBe(2);
-    expect(a.notified.map((m) => m.text).sort()).toEqual(['C says hey', 'hi, B here']);
+    // One notification for the conversation, updated; by default it names the conversation, not the text.
+    expect(a.notified.map((n) => (n.kind === 'show' ? `${n.id} ${n.message}` : n.kind))).toEqual([
+      `microchat:${conv} New message`,
+      `microchat:${conv} 2 new messages`,
+    ]);
     await a.app.handlers['conversation.markRead']({ conversationId: conv });
+    expect(a.notified.at(-1)).toEqual({ kind: 'clear', id: `microchat:${conv}`, conversationId: conv });
     expect(a.app.snapshot.unreadTotal).toBe(0);
     expect(a.badge.at(-1)).toBe(0);
   });

@@ -6,7 +6,7 @@
 import { ChannelError, ErrorCode, type LiveEvent, type Method, type Params, type Result } from '@/lib/extension/protocol.ts';
 import { ViewState, type Transport } from '@/lib/extension/view-state.svelte.ts';
 import { appState } from './fixtures.ts';
-import type { AppState } from '@/lib/extension/protocol.ts';
+import type { AppState, ViewPresence } from '@/lib/extension/protocol.ts';
 
 type Handler<M extends Method> = (params: Params<M>) => Result<M> | Promise<Result<M>>;
 
@@ -34,6 +34,13 @@ export class FakeBackground implements Transport {
 
   emit(event: LiveEvent): void {
     for (const l of this.listeners) l(event);
+  }
+
+  /** What the view reported it shows (notification presence), in order. */
+  readonly presences: ViewPresence[] = [];
+
+  present(presence: ViewPresence): void {
+    this.presences.push(presence);
   }
 
   callsOf<M extends Method>(method: M): Params<M>[] {

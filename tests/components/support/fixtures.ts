@@ -41,7 +41,7 @@ export function appState(over: Partial<AppState> = {}): AppState {
     connection: 'online',
     account: { state: 'ready', displayName: 'Ana', lockEnabled: false },
     conversations: [],
-    settings: { notifications: true, lockTimeout: 'browser' },
+    settings: { notifications: true, lockTimeout: 'browser', notificationContent: 'name' },
     unreadTotal: 0,
     ...over,
   };

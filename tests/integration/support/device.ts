@@ -14,7 +14,8 @@ import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
 import { BackgroundApp, type Platform } from '../../../lib/extension/background-app.ts';
 import { openDatabase, saveSetting, type Database } from '../../../lib/extension/db.ts';
-import type { LiveEvent, MessageView } from '../../../lib/extension/protocol.ts';
+import type { LiveEvent } from '../../../lib/extension/protocol.ts';
+import type { NotificationAction } from '../../../lib/extension/notification-policy.ts';
 import type { WebSocketConstructor } from '../../../lib/extension/relay-api.ts';
 import { createCredential } from '../../relay/support/soft-authenticator.ts';
 
@@ -29,7 +30,8 @@ export interface Device {
   dbName: string;
   events: LiveEvent[];
   badge: number[];
-  notified: MessageView[];
+  /** What the notification policy asked the browser to show or clear. */
+  notified: NotificationAction[];
   /** Texts received (status 'received', kind 'text') per conversation, in arrival order. */
   received(conversationId: string): string[];
 }
@@ -51,8 +53,8 @@ export async function startDevice(
   await saveSetting(db, 'relayUrl', relayUrl);
   const events: LiveEvent[] = [];
   const badge: number[] = [];
-  const notified: MessageView[] = [];
-  const platform: Platform = { setBadge: (n) => badge.push(n), notify: (_c, m) => notified.push(m) };
+  const notified: NotificationAction[] = [];
+  const platform: Platform = { setBadge: (n) => badge.push(n), notification: (a) => notified.push(a) };
   const app = await BackgroundApp.start({
     db,
     version: 'test',
