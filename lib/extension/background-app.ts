@@ -113,7 +113,7 @@ export class BackgroundApp {
       connection: 'offline',
       account: wrapped === undefined ? { state: 'none' } : lockedView(wrapped, wrapped.displayName),
       conversations: [],
-      settings: { notifications },
+      settings: { notifications, readReceipts: true },
       unreadTotal: 0,
     };
   }
@@ -132,6 +132,8 @@ export class BackgroundApp {
     // Locked: the data key exists only wrapped; wait for the passkey or the passphrase.
     const vault = wrapped === undefined ? await Vault.open(vaultKeySlot(deps.db)) : undefined;
     const app = new BackgroundApp(deps, vault, relayUrl ?? DEFAULT_RELAY_URL, notifications ?? true, wrapped);
+    // Read receipts are on unless the person turned them off.
+    if ((await loadSetting(deps.db, 'readReceipts')) === false) app.state.settings.readReceipts = false;
     const account = vault === undefined ? undefined : await loadAccount(deps.db, vault);
     if (account !== undefined) await app.activate(account);
     return app;
@@ -213,6 +215,7 @@ export class BackgroundApp {
         else this.connection?.removeMailbox(change.removed);
       },
       ...(this.deps.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: this.deps.confirmTimeoutMs }),
+      readReceipts: () => this.state.settings.readReceipts,
     });
     this.update({
       ...this.state,
@@ -673,6 +676,12 @@ export class BackgroundApp {
     return this.snapshot;
   }
 
+  async setReadReceipts(enabled: boolean): Promise<AppState> {
+    await saveSetting(this.deps.db, 'readReceipts', enabled);
+    this.update({ ...this.state, settings: { ...this.state.settings, readReceipts: enabled } });
+    return this.snapshot;
+  }
+
   /** Whether there is a conversation to share a page into. */
   canShare(): boolean {
     return this.chat?.mostRecentActive() !== undefined;
@@ -728,6 +737,7 @@ export class BackgroundApp {
     'messages.page': async ({ conversationId, beforeSeq, limit }) => this.needChat().page(conversationId, beforeSeq, limit),
     'message.send': async ({ conversationId, text }) => this.reconnectingNow(await this.needChat().sendText(conversationId, text)),
     'message.retry': async ({ conversationId, messageId }) => this.reconnectingNow(await this.needChat().retry(conversationId, messageId)),
+    'settings.setReadReceipts': async ({ enabled }) => this.setReadReceipts(enabled),
   };
 }
 

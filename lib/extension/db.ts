@@ -11,6 +11,7 @@ export const DB_NAME = 'microchat';
 export interface Settings {
   relayUrl: string;
   notifications: boolean;
+  readReceipts: boolean;
 }
 
 /** A stored message: its place in the conversation in the clear (for paging), everything else sealed. */

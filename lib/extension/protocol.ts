@@ -52,10 +52,18 @@ export interface ConversationSummary {
   /** Milliseconds since the epoch of the last activity (for ordering). */
   lastActivity: number;
   lastMessage?: { preview: string; senderName: string; fromSelf: boolean };
+  /**
+   * The seq of the last message read here ("read up to"); the first unread is
+   * the first text from someone else after it. Absent in conversations read
+   * before the marker existed: count back `unread` texts instead.
+   */
+  readUpTo?: number;
 }
 
 export interface Settings {
   notifications: boolean;
+  /** Send read receipts, and show others' (off: neither). Delivery receipts always go. */
+  readReceipts: boolean;
 }
 
 export interface AppState {
@@ -85,6 +93,8 @@ export interface MessageView {
   status: MessageStatus;
   /** Why sending failed, when status is 'failed'. */
   error?: string;
+  /** Our own sent message: every other member's device has it ('delivered'), or every one has read it ('read'). */
+  delivery?: 'delivered' | 'read';
 }
 
 export interface MemberView {
@@ -172,6 +182,7 @@ export interface RequestMap {
   'messages.page': { params: { conversationId: string; beforeSeq: number | null; limit: number }; result: MessagePage };
   'message.send': { params: { conversationId: string; text: string }; result: MessageView };
   'message.retry': { params: { conversationId: string; messageId: string }; result: MessageView };
+  'settings.setReadReceipts': { params: { enabled: boolean }; result: AppState };
 }
 
 export type Method = keyof RequestMap;
@@ -329,6 +340,11 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   'message.retry': (p) => (
     keys(p, ['conversationId', 'messageId']), { conversationId: id(p, 'conversationId'), messageId: id(p, 'messageId') }
   ),
+  'settings.setReadReceipts': (p) => {
+    keys(p, ['enabled']);
+    if (typeof p.enabled !== 'boolean') throw bad('enabled must be a boolean');
+    return { enabled: p.enabled };
+  },
 };
 
 /**

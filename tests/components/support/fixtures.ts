@@ -41,7 +41,7 @@ export function appState(over: Partial<AppState> = {}): AppState {
     connection: 'online',
     account: { state: 'ready', displayName: 'Ana', lockEnabled: false },
     conversations: [],
-    settings: { notifications: true },
+    settings: { notifications: true, readReceipts: true },
     unreadTotal: 0,
     ...over,
   };
