@@ -989,16 +989,26 @@ export class ChatService {
   }
 
   private readonly receiptTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly receiptRetries = new Map<string, number>();
 
   /** Send what is due a moment from now: whatever else arrives meanwhile goes in the same receipt. */
-  private receiptsSoon(id: string): void {
+  private receiptsSoon(id: string, delay = RECEIPT_DELAY_MS): void {
     if (this.receiptTimers.has(id)) return;
     this.receiptTimers.set(
       id,
       setTimeout(() => {
         this.receiptTimers.delete(id);
-        void this.sendReceipts(id).catch(() => undefined);
-      }, RECEIPT_DELAY_MS),
+        this.sendReceipts(id).then(
+          () => this.receiptRetries.delete(id),
+          () => {
+            // A Commit still being confirmed, or no tokens: try a few more times, then wait for the next message.
+            const n = (this.receiptRetries.get(id) ?? 0) + 1;
+            this.receiptRetries.set(id, n);
+            if (n <= 5) this.receiptsSoon(id, RECEIPT_DELAY_MS * 2 ** n);
+            else this.receiptRetries.delete(id);
+          },
+        );
+      }, delay),
     );
   }
 
