@@ -19,12 +19,16 @@
  *           names never go into leaf credentials, which the relay can read
  *   mailbox {v:1, t:'mailbox', id, at, mailboxId}  the sender's mailbox for this
  *           conversation, so whoever removes them can unregister it at the relay
+ *   receipt {v:1, t:'receipt', id, at, delivered, read}  ids of other members' texts
+ *           this device now has (delivered) or its person has read (read);
+ *           batched, never answered (see receipts.ts)
  *
  * Rename is a signed application message rather than a
  * GroupContextExtensions commit: a name is a label for people, not group
  * policy, so it needs no epoch change and works with pending commits.
  */
 import { LIMITS } from './protocol.ts';
+import { MAX_RECEIPT_IDS } from './receipts.ts';
 
 export type AppMessage =
   | { v: 1; t: 'text'; id: string; text: string; at: number }
@@ -33,7 +37,8 @@ export type AppMessage =
   | { v: 1; t: 'close'; id: string; at: number }
   | { v: 1; t: 'tokenkey'; id: string; at: number; keyId: string; acceptUntil: number; reply: boolean }
   | { v: 1; t: 'profile'; id: string; name: string; at: number }
-  | { v: 1; t: 'mailbox'; id: string; at: number; mailboxId: string };
+  | { v: 1; t: 'mailbox'; id: string; at: number; mailboxId: string }
+  | { v: 1; t: 'receipt'; id: string; at: number; delivered: string[]; read: string[] };
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const KEY = /^[A-Za-z0-9_-]{43}$/;
@@ -92,7 +97,23 @@ export function parseAppMessage(bytes: Uint8Array): AppMessage | null {
       const mailboxId = str('mailboxId', 22);
       return mailboxId === null || !/^[A-Za-z0-9_-]{22}$/.test(mailboxId) ? null : { ...base, t: 'mailbox', mailboxId };
     }
+    case 'receipt': {
+      const delivered = idList(r.delivered);
+      const read = idList(r.read);
+      if (delivered === null || read === null) return null;
+      const total = delivered.length + read.length;
+      // Never empty, bounded, and no id in both lists: anything else is not ours.
+      if (total === 0 || total > MAX_RECEIPT_IDS || new Set([...delivered, ...read]).size !== total) return null;
+      return { ...base, t: 'receipt', delivered, read };
+    }
     default:
       return null;
   }
+}
+
+/** An array of distinct message ids, or null. */
+function idList(v: unknown): string[] | null {
+  if (!Array.isArray(v) || v.length > MAX_RECEIPT_IDS) return null;
+  for (const x of v) if (typeof x !== 'string' || !ID.test(x)) return null;
+  return new Set(v).size === v.length ? (v as string[]) : null;
 }

@@ -16,7 +16,6 @@ import {
   ErrorCode,
   ONE_TIME_INVITE_HOURS,
   type AppState,
-  type ConversationSummary,
   type LiveEvent,
   type Method,
   type MessageView,
@@ -151,6 +150,8 @@ export class BackgroundApp {
       notifications: notifications ?? true,
       lockTimeout: isLockTimeout(lockTimeout) ? lockTimeout : DEFAULT_LOCK_TIMEOUT,
       notificationContent: notificationContent ?? DEFAULT_NOTIFICATION_CONTENT,
+      // Read receipts are on unless the person turned them off.
+      readReceipts: (await loadSetting(deps.db, 'readReceipts')) !== false,
     };
     const app = new BackgroundApp(deps, vault, relayUrl ?? DEFAULT_RELAY_URL, settings, wrapped);
     const account = vault === undefined ? undefined : await loadAccount(deps.db, vault);
@@ -313,6 +314,7 @@ export class BackgroundApp {
         else this.connection?.removeMailbox(change.removed);
       },
       ...(this.deps.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: this.deps.confirmTimeoutMs }),
+      readReceipts: () => this.state.settings.readReceipts,
     });
     this.update({
       ...this.state,
@@ -792,6 +794,12 @@ export class BackgroundApp {
     return this.snapshot;
   }
 
+  async setReadReceipts(enabled: boolean): Promise<AppState> {
+    await saveSetting(this.deps.db, 'readReceipts', enabled);
+    this.update({ ...this.state, settings: { ...this.state.settings, readReceipts: enabled } });
+    return this.snapshot;
+  }
+
   /**
    * "Share this page" was chosen: record the offer and show it in the views;
    * nothing is sent until the person confirms a conversation (share-offer.ts).
@@ -875,6 +883,7 @@ export class BackgroundApp {
     'lock.setTimeout': async ({ timeout }) => this.setLockTimeout(timeout),
     'settings.setNotificationContent': async ({ content }) => this.setNotificationContent(content),
     'conversation.mute': async ({ conversationId, duration }) => this.mute(conversationId, duration),
+    'settings.setReadReceipts': async ({ enabled }) => this.setReadReceipts(enabled),
   };
 
   // -- staying unlocked (unlocked-key.ts) --------------------------------------

@@ -76,6 +76,18 @@ import { mailboxesOfRemoved, pruneMailboxes, recordAnnouncement, removedLeaves, 
 import type { TokenWallet } from './tokens.ts';
 import { TOKEN_KEY_PARTITION_WARNING, type TokenKeyMessage, type TokenKeyWatch } from './token-key-watch.ts';
 import type { Vault } from './vault.ts';
+import {
+  addDue,
+  applyReceipt,
+  deliveryOf,
+  isDueEmpty,
+  MAX_READ_AT_ONCE,
+  newReceiptState,
+  RECEIPT_DELAY_MS,
+  takeBatch,
+  withoutBatch,
+  type Delivery,
+} from './receipts.ts';
 
 export const DEFAULT_SUITE = 1;
 const JOIN_GIVE_UP_MS = 10 * 60_000;
@@ -115,6 +127,8 @@ export interface ChatDeps {
   confirmTimeoutMs?: number;
   /** Members compare their token keys (token-key-watch.ts). */
   tokenKeys?: TokenKeyWatch;
+  /** Whether read receipts are on (sent and counted); default on. Delivery receipts always go. */
+  readReceipts?: () => boolean;
 }
 
 const hashOf = (payload: Uint8Array): string => toB64(sha256(payload));
@@ -154,7 +168,13 @@ function toView(m: MessageRecord): MessageView {
     sentAt: m.sentAt,
     status: m.status,
     ...(m.error === undefined ? {} : { error: m.error }),
+    ...delivery(m),
   };
+}
+
+function delivery(m: MessageRecord): { delivery?: Delivery } {
+  const d = m.status === 'failed' ? undefined : deliveryOf(m.receipts);
+  return d === undefined ? {} : { delivery: d };
 }
 
 function preview(text: string): string {
@@ -209,6 +229,8 @@ export class ChatService {
       else s.metas.set(m.id, m);
     }
     for (const id of stale) await s.store.apply({ deleteConversation: id });
+    // Receipts that were due when the worker stopped go out now.
+    for (const m of s.metas.values()) if (!isDueEmpty(m.receiptsDue)) s.receiptsSoon(m.id);
     void s.store.pruneSeen(Date.now() - SEEN_RETENTION_MS).catch(() => undefined);
     await Promise.all(
       [...s.metas.values()]
@@ -323,6 +345,7 @@ export class ChatService {
       ...(m.lastMessage === undefined ? {} : { lastMessage: { ...m.lastMessage } }),
       ...placementOf(m),
       ...(isMuted(m.mutedUntil, Date.now()) ? { mutedUntil: m.mutedUntil } : {}),
+      ...(m.readSeq === undefined ? {} : { readUpTo: m.readSeq }),
     };
   }
 
@@ -437,12 +460,18 @@ export class ChatService {
     };
   }
 
+  /** The person read the conversation to its end: move the "read up to" marker, and owe read receipts. */
   async markRead(id: string): Promise<void> {
-    await this.serial(async () => {
+    const due = await this.serial(async () => {
       const meta = this.meta(id);
-      if (meta.unread === 0) return;
-      await this.apply({ metas: [{ ...meta, unread: 0 }] });
+      if (meta.unread === 0) return false;
+      const next: ConversationMeta = { ...meta, unread: 0, readSeq: meta.nextSeq - 1 };
+      const readIds = meta.status === 'active' && this.readReceipts() ? await this.newlyRead(meta) : [];
+      if (readIds.length > 0) next.receiptsDue = addDue(meta.receiptsDue, 'read', readIds);
+      await this.apply({ metas: [next] });
+      return readIds.length > 0;
     });
+    if (due) this.receiptsSoon(id);
   }
 
   /** Mute notifications until then (undefined: unmute). Unread counts go on either way. */
@@ -471,7 +500,7 @@ export class ChatService {
     if (text.trim() === '') throw new ChannelError(ErrorCode.InvalidInput, 'The message is empty.');
     const app: AppMessage = { v: 1, t: 'text', id: randomId(), text, at: Date.now() };
     let view: MessageView | undefined;
-    await this.sendApp(id, app, (meta, msgId, self) => {
+    await this.sendApp(id, app, (meta, msgId, self, others) => {
       const rec: MessageRecord = {
         id: msgId,
         conversationId: id,
@@ -481,6 +510,8 @@ export class ChatService {
         sender: self,
         sentAt: app.at,
         status: 'sending',
+        // "Delivered" is judged against who is here now: a later joiner cannot read it anyway.
+        receipts: newReceiptState(others),
       };
       meta.lastMessage = { preview: preview(text), senderName: labelText(self), fromSelf: true };
       view = toView(rec);
@@ -501,7 +532,7 @@ export class ChatService {
   private async sendApp(
     id: string,
     app: AppMessage,
-    record?: (meta: ConversationMeta, messageId: string, self: MessageRecord['sender']) => MessageRecord | undefined,
+    record?: (meta: ConversationMeta, messageId: string, self: MessageRecord['sender'], others: string[]) => MessageRecord | undefined,
   ): Promise<void> {
     // §12.4 (V-APP-1): proposals we have seen must be committed before we send.
     if ((await this.group(id)).pendingProposals.length > 0) await this.commitPending(id);
@@ -514,8 +545,10 @@ export class ChatService {
       const own = ownMemberId(state);
       const label = memberLabels(state, meta.names, this.deps.identity().displayName).get(own);
       const self = { memberId: own, displayName: this.deps.identity().displayName, self: true, ...(label?.tag === undefined ? {} : { tag: label.tag }) };
-      const rec = record?.(meta, app.id, self);
-      meta.lastActivity = Date.now();
+      const others = members(state).map((m) => memberIdOf(m.leaf.signatureKey)).filter((m) => m !== own);
+      const rec = record?.(meta, app.id, self, others);
+      // A receipt is bookkeeping, not activity: it must not move the conversation up the list.
+      if (app.t !== 'receipt') meta.lastActivity = Date.now();
       await this.apply({
         metas: [meta],
         groups: [{ id, state: sent.state }],
@@ -780,6 +813,8 @@ export class ChatService {
           status: 'received',
         };
         records.push(incoming);
+        // Our device has it: the sender will hear so in our next receipt (never for a receipt).
+        next.receiptsDue = addDue(next.receiptsDue, 'delivered', [app.id]);
         next.unread++;
         next.lastActivity = Date.now();
         next.lastMessage = { preview: preview(app.text), senderName, fromSelf: false };
@@ -809,6 +844,8 @@ export class ChatService {
       } else if (app?.t === 'mailbox') {
         const known = recordAnnouncement(next.memberMailboxes, processed.sender, app.mailboxId);
         if (known !== null) next.memberMailboxes = known;
+      } else if (app?.t === 'receipt') {
+        records.push(...(await this.countReceipt(id, senderId, processed.state, app)));
       } else if (app?.t === 'close') {
         next.status = 'removed';
         records.push(this.systemMessage(next, `${senderName} deleted this conversation.`));
@@ -855,6 +892,7 @@ export class ChatService {
       this.settle(pending.hash, new ChannelError(ErrorCode.Unavailable, LOST_RACE));
     }
     afterwards?.();
+    if (incoming !== undefined) this.receiptsSoon(id);
     if (incoming !== undefined) this.deps.onIncoming?.(this.summary(next), toView(incoming));
   }
 
@@ -935,6 +973,84 @@ export class ChatService {
     if (joining) void this.announceTokenKey(id, false);
     // The others know us by a placeholder until we say our name.
     if (joining || (before !== undefined && someoneJoined(before, p.state))) this.announceSoon(id);
+  }
+
+  // -- receipts (receipts.ts) ------------------------------------------------
+
+  private readReceipts(): boolean {
+    return this.deps.readReceipts?.() ?? true;
+  }
+
+  /** Ids of the texts from others the person has just read (since the marker), newest at most MAX_READ_AT_ONCE. */
+  private async newlyRead(meta: ConversationMeta): Promise<string[]> {
+    const from = meta.readSeq;
+    const span = from === undefined ? MAX_READ_AT_ONCE : Math.min(MAX_READ_AT_ONCE, meta.nextSeq - 1 - from);
+    if (span <= 0) return [];
+    const { messages } = await this.store.page(meta.id, null, span);
+    const texts = messages.filter((m) => m.kind === 'text' && !m.sender.self && (from === undefined || m.seq > from));
+    // No marker yet (a conversation from before it existed): the last `unread` texts are the new ones.
+    return (from === undefined ? texts.slice(-meta.unread) : texts).map((m) => m.id);
+  }
+
+  /**
+   * Another member's receipt: count it for each of OUR texts it names.
+   * V-RCPT-4: an id that is not one of our texts (unknown, someone else's, a
+   * system line) is ignored. With read receipts off, a read counts as delivered.
+   */
+  private async countReceipt(id: string, from: string, state: GroupState, app: Extract<AppMessage, { t: 'receipt' }>): Promise<MessageRecord[]> {
+    if (from === '') return [];
+    const current = new Set(members(state).map((m) => memberIdOf(m.leaf.signatureKey)));
+    const readKind: Delivery = this.readReceipts() ? 'read' : 'delivered';
+    const claims: [string, Delivery][] = [...app.delivered.map((m): [string, Delivery] => [m, 'delivered']), ...app.read.map((m): [string, Delivery] => [m, readKind])];
+    const out: MessageRecord[] = [];
+    for (const [messageId, kind] of claims) {
+      const rec = await this.store.message(id, messageId).catch(() => undefined);
+      if (rec === undefined || !rec.sender.self || rec.kind !== 'text' || rec.receipts === undefined) continue;
+      const counted = applyReceipt(rec.receipts, from, kind, current);
+      if (counted !== null) out.push({ ...rec, receipts: counted });
+    }
+    return out;
+  }
+
+  private readonly receiptTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly receiptRetries = new Map<string, number>();
+
+  /** Send what is due a moment from now: whatever else arrives meanwhile goes in the same receipt. */
+  private receiptsSoon(id: string, delay = RECEIPT_DELAY_MS): void {
+    if (this.receiptTimers.has(id)) return;
+    this.receiptTimers.set(
+      id,
+      setTimeout(() => {
+        this.receiptTimers.delete(id);
+        this.sendReceipts(id).then(
+          () => this.receiptRetries.delete(id),
+          () => {
+            // A Commit still being confirmed, or no tokens: try a few more times, then wait for the next message.
+            const n = (this.receiptRetries.get(id) ?? 0) + 1;
+            this.receiptRetries.set(id, n);
+            if (n <= 5) this.receiptsSoon(id, RECEIPT_DELAY_MS * 2 ** n);
+            else this.receiptRetries.delete(id);
+          },
+        );
+      }, delay),
+    );
+  }
+
+  /** One receipt message for what is due in a conversation (more follow if it does not fit). */
+  private async sendReceipts(id: string): Promise<void> {
+    const meta = this.metas.get(id);
+    if (meta?.status !== 'active' || isDueEmpty(meta.receiptsDue)) return;
+    // Read receipts turned off since they became due: say delivered only.
+    const owed = (m: ConversationMeta): ConversationMeta['receiptsDue'] =>
+      m.receiptsDue === undefined || this.readReceipts() ? m.receiptsDue : { delivered: [...m.receiptsDue.delivered, ...m.receiptsDue.read], read: [] };
+    const batch = takeBatch(owed(meta)!);
+    await this.sendApp(id, { v: 1, t: 'receipt', id: randomId(), at: Date.now(), ...batch }, (m) => {
+      const rest = withoutBatch(owed(m), batch);
+      if (rest === undefined) delete m.receiptsDue;
+      else m.receiptsDue = rest;
+      return undefined;
+    });
+    if (!isDueEmpty(this.metas.get(id)?.receiptsDue)) this.receiptsSoon(id);
   }
 
   // -- token keys (token-key-watch.ts) ----------------------------------------

@@ -13,6 +13,7 @@ import type { Database, OutboxRow } from './db.ts';
 import type { ConversationStatus, MessageStatus } from './protocol.ts';
 import type { MailboxCredentials } from './relay-api.ts';
 import type { SealedRecord, Vault } from './vault.ts';
+import type { ReceiptState, ReceiptsDue } from './receipts.ts';
 
 export interface InviteRecord {
   inviteId: string;
@@ -73,6 +74,10 @@ export interface ConversationMeta {
   archived?: boolean;
   /** Notifications are muted until then (ms since the epoch; mute.ts); sealed like the rest, so the device alone knows. */
   mutedUntil?: number;
+  /** "Read up to": the seq of the newest message when the person last read this conversation. */
+  readSeq?: number;
+  /** Receipts for other members' texts not sent yet (receipts.ts), kept with the message that made them due. */
+  receiptsDue?: ReceiptsDue;
 }
 
 export interface MessageRecord {
@@ -85,6 +90,8 @@ export interface MessageRecord {
   sentAt: number;
   status: MessageStatus;
   error?: string;
+  /** Our own texts: who they were sent to and who acknowledged them (receipts.ts). */
+  receipts?: ReceiptState;
 }
 
 /** A Commit of ours (or our external join) sent but not yet seen back from the relay in queue order. */

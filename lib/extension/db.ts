@@ -15,6 +15,7 @@ export interface Settings {
   notifications: boolean;
   lockTimeout: LockTimeout;
   notificationContent: NotificationContent;
+  readReceipts: boolean;
 }
 
 /** A stored message: its place in the conversation in the clear (for paging), everything else sealed. */

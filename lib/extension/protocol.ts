@@ -59,6 +59,12 @@ export interface ConversationSummary {
   archived?: boolean;
   /** Set while the conversation is muted: ms since the epoch when the mute ends (MUTE_ALWAYS: never). */
   mutedUntil?: number;
+  /**
+   * The seq of the last message read here ("read up to"); the first unread is
+   * the first text from someone else after it. Absent in conversations read
+   * before the marker existed: count back `unread` texts instead.
+   */
+  readUpTo?: number;
 }
 
 /**
@@ -74,6 +80,8 @@ export interface Settings {
   /** How long the lock stays open without use (lib/extension/unlocked-key.ts). */
   lockTimeout: LockTimeout;
   notificationContent: NotificationContent;
+  /** Send read receipts, and show others' (off: neither). Delivery receipts always go. */
+  readReceipts: boolean;
 }
 
 /** The lock's timeout choices: 15 minutes, 1 hour or 8 hours without use, or until the browser closes. */
@@ -121,6 +129,8 @@ export interface MessageView {
   status: MessageStatus;
   /** Why sending failed, when status is 'failed'. */
   error?: string;
+  /** Our own sent message: every other member's device has it ('delivered'), or every one has read it ('read'). */
+  delivery?: 'delivered' | 'read';
 }
 
 export interface MemberView {
@@ -234,6 +244,7 @@ export interface RequestMap {
   'settings.setNotificationContent': { params: { content: NotificationContent }; result: AppState };
   /** Mute a conversation's notifications for a while ('off' unmutes); unread counts go on. */
   'conversation.mute': { params: { conversationId: string; duration: MuteDuration | 'off' }; result: null };
+  'settings.setReadReceipts': { params: { enabled: boolean }; result: AppState };
 }
 
 export type Method = keyof RequestMap;
@@ -439,6 +450,11 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
     const d = p.duration;
     if (d !== '1h' && d !== '8h' && d !== '1w' && d !== 'always' && d !== 'off') throw bad('duration must be 1h, 8h, 1w, always or off');
     return { conversationId: id(p, 'conversationId'), duration: d };
+  },
+  'settings.setReadReceipts': (p) => {
+    keys(p, ['enabled']);
+    if (typeof p.enabled !== 'boolean') throw bad('enabled must be a boolean');
+    return { enabled: p.enabled };
   },
 };
 

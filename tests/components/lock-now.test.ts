@@ -45,7 +45,7 @@ describe('the lock status line', () => {
 describe('the timeout choice', () => {
   it('offers 15 minutes, 1 hour, 8 hours or until the browser closes, shows the current one and sends a new one', async () => {
     const { bg, view } = fakeView(on());
-    bg.on('lock.setTimeout', ({ timeout }) => appState({ ...on(), settings: { notifications: true, lockTimeout: timeout, notificationContent: 'name' } }));
+    bg.on('lock.setTimeout', ({ timeout }) => appState({ ...on(), settings: { notifications: true, lockTimeout: timeout, notificationContent: 'name', readReceipts: true } }));
     const { getByTestId, findByTestId } = render(App, { view });
     await openSettings(getByTestId, findByTestId);
     const select = getByTestId('lock-timeout') as HTMLSelectElement;

@@ -13,7 +13,7 @@ describe('notification privacy setting', () => {
   it('offers name and message, name only (the default) and nothing, and saves the choice', async () => {
     const { bg, view } = fakeView();
     bg.on('settings.setNotificationContent', ({ content }) => {
-      const next = appState({ settings: { notifications: true, lockTimeout: 'browser', notificationContent: content } });
+      const next = appState({ settings: { notifications: true, lockTimeout: 'browser', notificationContent: content, readReceipts: true } });
       view.app = next;
       return next;
     });
@@ -33,7 +33,7 @@ describe('notification privacy setting', () => {
   });
 
   it('is disabled while notifications are off', async () => {
-    const { view } = fakeView({ settings: { notifications: false, lockTimeout: 'browser', notificationContent: 'full' } });
+    const { view } = fakeView({ settings: { notifications: false, lockTimeout: 'browser', notificationContent: 'full', readReceipts: true } });
     const { getByTestId, findByTestId } = render(SidePanel, { view });
     await fireEvent.click(getByTestId('settings-button'));
     expect((await findByTestId('notification-content')).hasAttribute('disabled')).toBe(true);

@@ -40,7 +40,7 @@ describe('Popup', () => {
 describe('Settings', () => {
   it('toggles notifications and shows the connection state', async () => {
     const { bg, view } = fakeView({ connection: 'connecting' });
-    bg.on('settings.setNotifications', ({ enabled }) => appState({ settings: { notifications: enabled, lockTimeout: 'browser', notificationContent: 'name' } }));
+    bg.on('settings.setNotifications', ({ enabled }) => appState({ settings: { notifications: enabled, lockTimeout: 'browser', notificationContent: 'name', readReceipts: true } }));
     const { getByTestId, findByTestId } = render(SidePanel, { view });
     expect(getByTestId('connection-status').dataset.state).toBe('connecting');
     await fireEvent.click(getByTestId('settings-button'));

@@ -11,3 +11,4 @@ import './daily-driver/list-share.ts';
 import './daily-driver/invites.ts';
 import './daily-driver/lock.ts';
 import './daily-driver/notifications.ts';
+import './daily-driver/receipts.ts';

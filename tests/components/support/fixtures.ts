@@ -41,7 +41,7 @@ export function appState(over: Partial<AppState> = {}): AppState {
     connection: 'online',
     account: { state: 'ready', displayName: 'Ana', lockEnabled: false },
     conversations: [],
-    settings: { notifications: true, lockTimeout: 'browser', notificationContent: 'name' },
+    settings: { notifications: true, lockTimeout: 'browser', notificationContent: 'name', readReceipts: true },
     unreadTotal: 0,
     ...over,
   };

@@ -1,0 +1,35 @@
+/**
+ * What the status line under one of our own messages says, and what its
+ * tooltip explains. "Sent" is the relay's word; "Delivered" and "Read" come
+ * from the other members' encrypted receipts (lib/extension/receipts.ts).
+ * With read receipts off, "Read" is never shown: it reads "Delivered".
+ */
+import type { MessageView } from '../extension/protocol.ts';
+
+export type StatusKey = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
+
+export interface StatusText {
+  key: StatusKey;
+  label: string;
+  /** For the tooltip and screen readers: what the state means. */
+  explanation: string;
+}
+
+const TEXTS: Record<StatusKey, Omit<StatusText, 'key'>> = {
+  sending: { label: 'Sending…', explanation: 'Sending: on its way to the relay. It goes out as soon as you are connected.' },
+  sent: { label: 'Sent', explanation: "Sent: the relay has this message. Not every member's device has received it yet." },
+  delivered: { label: 'Delivered', explanation: "Delivered: every member's device has received this message." },
+  read: { label: 'Read', explanation: 'Read: every member has read this message.' },
+  failed: { label: 'Not sent', explanation: 'Not sent: this message did not reach the relay. Use Retry to send it again.' },
+};
+
+/** The status of an own message; null for others' messages and system lines. */
+export function statusText(m: MessageView, showRead: boolean): StatusText | null {
+  if (!m.sender.self || m.kind !== 'text' || m.status === 'received') return null;
+  let key: StatusKey = m.status;
+  if (m.status === 'sent' || m.status === 'sending') {
+    if (m.delivery === 'read') key = showRead ? 'read' : 'delivered';
+    else if (m.delivery === 'delivered') key = 'delivered';
+  }
+  return { key, ...TEXTS[key] };
+}
