@@ -10,7 +10,6 @@ import { serveChannel, type RuntimeLike } from '@/lib/extension/channel-server.t
 import { openDatabase } from '@/lib/extension/db.ts';
 import { KeepAlive } from '@/lib/extension/keep-alive.ts';
 import type { WebSocketConstructor } from '@/lib/extension/relay-api.ts';
-import { labelText } from '@/lib/extension/member-names.ts';
 import { UnlockedKeyStore, type SessionArea } from '@/lib/extension/unlocked-key.ts';
 import { onNotificationClick } from '@/lib/extension/notification-click.ts';
 
