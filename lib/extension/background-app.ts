@@ -948,6 +948,8 @@ export class BackgroundApp {
     const wrapped = this.wrapped;
     if (wrapped === undefined) throw new ChannelError(ErrorCode.BadRequest, 'The lock is off: turn it on in settings first.');
     await this.forgetKept();
+    // Locked, nothing of the conversations shows: not even in a notification left on screen.
+    this.notify(this.notifications.clearAll());
     const vault = this.vault;
     // Writers in flight (a record sealed but not yet stored) finish first; none start meanwhile.
     await (vault?.exclusive(async () => undefined) ?? Promise.resolve());

@@ -818,7 +818,7 @@ export class ChatService {
         next.unread++;
         next.lastActivity = Date.now();
         next.lastMessage = { preview: preview(app.text), senderName, fromSelf: false };
-        unarchiveOnMessage(next);
+        unarchiveOnMessage(next, Date.now());
       } else if (app?.t === 'rename') {
         next.name = app.name;
         records.push(this.systemMessage(next, `${senderName} renamed the conversation to “${app.name}”.`));

@@ -6,6 +6,7 @@
  */
 import type { ConversationMeta } from './chat-store.ts';
 import type { ConversationSummary } from './protocol.ts';
+import { isMuted } from './mute.ts';
 
 export type Placement = { pinned: boolean } | { archived: boolean };
 
@@ -27,10 +28,11 @@ export function place(meta: ConversationMeta, change: Placement, now: number): C
 
 /**
  * A new message from someone else brings an archived conversation back into
- * the main list, as in Signal. (Signal keeps a muted one archived; there is no
- * mute here yet: when it lands, this is the place to make that exception.)
+ * the main list, as in Signal, unless the conversation is muted: someone who
+ * archived and muted it asked not to be drawn back to it.
  */
-export function unarchiveOnMessage(meta: ConversationMeta): void {
+export function unarchiveOnMessage(meta: ConversationMeta, now: number): void {
+  if (isMuted(meta.mutedUntil, now)) return;
   delete meta.archived;
 }
 
