@@ -52,6 +52,8 @@ import {
 import { randomBytes, toB64 } from './b64.ts';
 import { DEVICE_KEY, loadDeviceKey, loadRotation, NEXT_DEVICE_KEY, resumeRotation, rotateDataKey, type RotationOptions } from './key-rotation.ts';
 import { passphraseKek, passphraseProblem, PASSPHRASE_KDF, type Argon2Params } from './passphrase.ts';
+import { deleteAccountEverywhere, wipeDevice } from './account-removal.ts';
+import { relayFromConnection } from './connection-state.ts';
 
 /** What the browser offers the background beyond the channel (all optional, for tests). */
 export interface Platform {
@@ -257,7 +259,7 @@ export class BackgroundApp {
       mailboxes: this.allMailboxes(),
       onMessage: (mailboxId, m) => void this.deliver(mailboxId, m),
       onState: (s) => {
-        this.update({ ...this.state, connection: s });
+        this.update({ ...this.state, connection: s, relay: relayFromConnection(this.state.relay, s) });
         if (s === 'online') {
           void this.chat?.flush();
           void this.wallet?.refill();
@@ -688,6 +690,62 @@ export class BackgroundApp {
     return true;
   }
 
+  /** Whether the background holds (or is bringing up) a relay connection: keep the worker alive meanwhile. */
+  get holdsConnection(): boolean {
+    return this.connection !== undefined;
+  }
+
+  /** Retry now, or the browser is back online: try the relay at once instead of at the end of the back-off. */
+  retryConnection(): void {
+    this.connection?.nudge();
+  }
+
+  /** Sign out: end the relay session (best effort, briefly), then wipe this device (account-removal.ts). */
+  async signOut(): Promise<AppState> {
+    const account = this.account;
+    if (account === undefined && this.wrapped === undefined) throw new ChannelError(ErrorCode.BadRequest, 'There is no account on this device.');
+    if (account !== undefined && !sessionExpired(account)) {
+      await Promise.race([this.api.logout(account.session.token).catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
+    }
+    return this.forget();
+  }
+
+  /** Delete the account: leave every conversation, delete it at the relay, then wipe this device. */
+  async deleteAccount(): Promise<AppState> {
+    const { account } = this.unlockedAccount();
+    const chat = this.needChat();
+    if (this.needsLogin || sessionExpired(account)) {
+      throw new ChannelError(ErrorCode.Forbidden, 'Your relay session expired. Unlock MicroChat with your passkey, then try again.');
+    }
+    await deleteAccountEverywhere({
+      reachRelay: async () => void (await this.api.limits()),
+      conversations: () => chat.summaries(),
+      leave: (id) => chat.leave(id),
+      deleteAtRelay: () => this.api.deleteAccount(account.session.token),
+    });
+    return this.forget();
+  }
+
+  /** Drop everything of the account in memory and on disk; the view goes back to onboarding. */
+  private async forget(): Promise<AppState> {
+    this.connection?.stop();
+    this.connection = undefined;
+    const chat = this.chat;
+    this.chat = undefined;
+    await chat?.close().catch(() => undefined);
+    this.wallet = undefined;
+    this.account = undefined;
+    this.needsLogin = false;
+    this.wrapped = undefined;
+    this.ceremony = undefined;
+    this.unlockCeremony = undefined;
+    this.lockCeremony = undefined;
+    await wipeDevice(this.deps.db, this.vault);
+    this.vault = await Vault.open(vaultKeySlot(this.deps.db));
+    this.update({ ...this.state, account: { state: 'none' }, connection: 'offline', conversations: [], unreadTotal: 0 });
+    return this.snapshot;
+  }
+
   /** Stop the connection (tests; a worker is simply killed). */
   stop(): void {
     this.connection?.stop();
@@ -728,6 +786,9 @@ export class BackgroundApp {
     'messages.page': async ({ conversationId, beforeSeq, limit }) => this.needChat().page(conversationId, beforeSeq, limit),
     'message.send': async ({ conversationId, text }) => this.reconnectingNow(await this.needChat().sendText(conversationId, text)),
     'message.retry': async ({ conversationId, messageId }) => this.reconnectingNow(await this.needChat().retry(conversationId, messageId)),
+    'connection.retry': async () => (this.retryConnection(), null),
+    'account.signOut': async () => this.signOut(),
+    'account.delete': async () => this.deleteAccount(),
   };
 }
 

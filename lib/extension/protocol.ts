@@ -172,6 +172,12 @@ export interface RequestMap {
   'messages.page': { params: { conversationId: string; beforeSeq: number | null; limit: number }; result: MessagePage };
   'message.send': { params: { conversationId: string; text: string }; result: MessageView };
   'message.retry': { params: { conversationId: string; messageId: string }; result: MessageView };
+  /** Try the relay now instead of at the end of the back-off (Retry now, the browser back online). */
+  'connection.retry': { params: null; result: null };
+  /** Wipe this device's data (the account stays at the relay and in its conversations). */
+  'account.signOut': { params: null; result: AppState };
+  /** Leave every conversation, delete the account at the relay, then wipe this device's data. */
+  'account.delete': { params: null; result: AppState };
 }
 
 export type Method = keyof RequestMap;
@@ -329,6 +335,9 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   'message.retry': (p) => (
     keys(p, ['conversationId', 'messageId']), { conversationId: id(p, 'conversationId'), messageId: id(p, 'messageId') }
   ),
+  'connection.retry': null,
+  'account.signOut': null,
+  'account.delete': null,
 };
 
 /**

@@ -625,16 +625,11 @@ export class RelayConnection {
     else this.setState('offline');
   }
 
-  /**
-   * A connection that was online and dropped gets one quiet retry, still
-   * 'connecting' (a relay restart or a network change is usually over in a
-   * moment); a failed attempt makes the state 'offline' until one succeeds.
-   */
+  /** Not connected: 'offline' until an attempt succeeds (the attempts of the back-off do not announce themselves). */
   private scheduleReconnect(): void {
     const delay = backoffDelay(this.attempt, this.opts.backoffBaseMs ?? 500, this.opts.backoffMaxMs ?? BACKOFF_MAX_MS, this.opts.random);
-    const wasOnline = this.state === 'online';
     this.attempt++;
-    this.setState(wasOnline ? 'connecting' : 'offline');
+    this.setState('offline');
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (!this.stopped) this.connect(false);
