@@ -61,11 +61,10 @@ export default defineBackground({
     serveChannel(browser.runtime as unknown as RuntimeLike, app);
     void app.then((a) => a.checkRelay());
 
-    // Firefox suspends an event page after 30 s without extension API activity, open WebSocket or not
-    // (lib/extension/keep-alive.ts): while the relay connection is up or coming up, keep the background alive.
-    // Held while the background keeps a relay connection, through an outage too: the back-off's next attempt must
-    // run, not wait for the wake-up alarm. Not while the browser says it has no network at all; its "online" event
-    // (or the alarm) brings the connection back, at once.
+    // Firefox suspends an event page after 30 s without extension API activity, open WebSocket or not, and Chrome
+    // stops an idle worker (lib/extension/keep-alive.ts): keep the background alive while it holds a relay connection,
+    // through an outage too, so the back-off's next attempt runs rather than waits for the wake-up alarm. Not while the
+    // browser says it has no network at all; its "online" event (or the alarm) brings the connection back, at once.
     const keepAlive = new KeepAlive(() => browser.runtime.getPlatformInfo());
     const hold = (a: BackgroundApp): void => keepAlive.set(a.holdsConnection && globalThis.navigator?.onLine !== false);
     void app.then((a) => {

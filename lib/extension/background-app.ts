@@ -253,12 +253,14 @@ export class BackgroundApp {
     const account = this.account;
     if (account === undefined || this.deps.WebSocket === undefined) return;
     const c = this.deps.connection ?? {};
-    this.connection = new RelayConnection({
+    const connection: RelayConnection = new RelayConnection({
       url: account.relayUrl,
       WebSocket: this.deps.WebSocket,
       mailboxes: this.allMailboxes(),
       onMessage: (mailboxId, m) => void this.deliver(mailboxId, m),
       onState: (s) => {
+        // A connection being given up (signed out, replaced) no longer speaks for the relay.
+        if (this.connection !== connection) return;
         this.update({ ...this.state, connection: s, relay: relayFromConnection(this.state.relay, s) });
         if (s === 'online') {
           void this.chat?.flush();
@@ -267,7 +269,8 @@ export class BackgroundApp {
       },
       ...c,
     });
-    this.connection.start();
+    this.connection = connection;
+    connection.start();
   }
 
   /**
@@ -728,8 +731,9 @@ export class BackgroundApp {
 
   /** Drop everything of the account in memory and on disk; the view goes back to onboarding. */
   private async forget(): Promise<AppState> {
-    this.connection?.stop();
+    const connection = this.connection;
     this.connection = undefined;
+    connection?.stop();
     const chat = this.chat;
     this.chat = undefined;
     await chat?.close().catch(() => undefined);
@@ -742,7 +746,10 @@ export class BackgroundApp {
     this.lockCeremony = undefined;
     await wipeDevice(this.deps.db, this.vault);
     this.vault = await Vault.open(vaultKeySlot(this.deps.db));
-    this.update({ ...this.state, account: { state: 'none' }, connection: 'offline', conversations: [], unreadTotal: 0 });
+    const relay: RelayStatus = { url: this.state.relay.url, state: 'unknown' };
+    this.update({ ...this.state, account: { state: 'none' }, connection: 'offline', relay, conversations: [], unreadTotal: 0 });
+    // Onboarding shows whether the relay answers; ask it rather than keep what the live connection last said.
+    void this.checkRelay();
     return this.snapshot;
   }
 

@@ -70,6 +70,9 @@ describe('sign out and delete account', () => {
     const state = await b.app.handlers['account.signOut'](null);
     expect(state.account.state).toBe('none');
     expect(b.app.snapshot.connection).toBe('offline');
+    // The connection it gave up does not speak for the relay: onboarding asks the relay, which answers.
+    expect(state.relay.state).not.toBe('unreachable');
+    await waitUntil(() => b.app.snapshot.relay.state === 'reachable', 15_000, 'the relay checked');
     for (const store of ACCOUNT_STORES) expect(await b.db.count(store), store).toBe(0);
     expect((await relayRows('accounts')).map((r) => r.account_id)).toEqual([bobAccount]);
     expect((await relayRows('sessions')).some((r) => r.account_id === bobAccount)).toBe(false);

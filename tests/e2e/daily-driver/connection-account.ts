@@ -184,6 +184,7 @@ describe('connection and account', () => {
     await shots(bob.page, 'sign-out-warning');
     await bob.page.click('[data-testid="confirm"]');
     await bob.page.waitForSelector('[data-testid="onboarding"]', { timeout: STEP_TIMEOUT });
+    await bob.page.waitForSelector('[data-testid="onboarding"] [data-testid="relay-status"][data-state="reachable"]', { timeout: STEP_TIMEOUT });
     await shots(bob.page, 'signed-out');
     const counts = await bob.page.evaluate(
       () =>
