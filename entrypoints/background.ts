@@ -74,13 +74,23 @@ export default defineBackground({
     serveChannel(browser.runtime as unknown as RuntimeLike, app);
     void app.then((a) => a.checkRelay());
 
-    // Firefox suspends an event page after 30 s without extension API activity, open WebSocket or not
-    // (lib/extension/keep-alive.ts): while the relay connection is up or coming up, keep the background alive.
+    // Firefox suspends an event page after 30 s without extension API activity, open WebSocket or not, and Chrome
+    // stops an idle worker (lib/extension/keep-alive.ts): keep the background alive while it holds a relay connection,
+    // through an outage too, so the back-off's next attempt runs rather than waits for the wake-up alarm. Not while the
+    // browser says it has no network at all; its "online" event (or the alarm) brings the connection back, at once.
     const keepAlive = new KeepAlive(() => browser.runtime.getPlatformInfo());
+    const hold = (a: BackgroundApp): void => keepAlive.set(a.holdsConnection && globalThis.navigator?.onLine !== false);
     void app.then((a) => {
-      a.subscribe((state) => keepAlive.set(state.connection !== 'offline'));
-      keepAlive.set(a.snapshot.connection !== 'offline');
+      a.subscribe(() => hold(a));
+      hold(a);
     });
+    globalThis.addEventListener('online', () =>
+      void app.then((a) => {
+        a.retryConnection();
+        hold(a);
+      }),
+    );
+    globalThis.addEventListener('offline', () => void app.then(hold));
 
     // While the socket is open its heartbeat keeps the worker alive; when the worker sleeps anyway,
     // the alarm wakes it to reconnect and fetch over HTTP.

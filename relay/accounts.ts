@@ -217,7 +217,19 @@ export class Accounts {
     const tokenHash = hashSessionToken(token);
     const session = await this.store.getSession(tokenHash, this.now());
     if (session === null) throw new RelayError(ErrorCode.unauthenticated, 'session required');
+    // A deleted account's sessions go with it; this also covers one a store could not find by account.
+    if (!(await this.store.accountExists(session.accountId))) throw new RelayError(ErrorCode.unauthenticated, 'session required');
     return { ...session, tokenHash };
+  }
+
+  /**
+   * Deletes the account of the session that asks, never another: the target
+   * is the session's own account, so no request can name someone else's.
+   * Its credentials, sessions and key packages go with it.
+   */
+  async deleteAccount(req: Request): Promise<void> {
+    const { accountId } = await this.authenticate(req);
+    await this.store.deleteAccount(accountId);
   }
 
   async logout(req: Request): Promise<void> {

@@ -110,6 +110,10 @@ export function createRelay(deps: RelayDeps): Relay {
       await accounts.logout(req);
       return json({ ok: true });
     },
+    '/v1/accounts/delete': async (req) => {
+      await accounts.deleteAccount(req);
+      return json({ ok: true });
+    },
     '/v1/key-packages': async (req) => {
       const { accountId } = await accounts.authenticate(req);
       const b = await body(req, keyPackageBody);
@@ -317,6 +321,7 @@ const AUTHENTICATED = new Set([
   '/v1/key-packages',
   '/v1/key-packages/claim',
   '/v1/tokens/issue',
+  '/v1/accounts/delete',
 ]);
 
 /** The kind of a request for the test audit: what it reveals about who is on the connection. */

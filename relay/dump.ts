@@ -134,6 +134,12 @@ async function dumpRedis(url: string, prefix: string): Promise<Dump> {
       case 'sessexp':
         for (const [m, score] of await zset(key)) add('session_expiries', { token_hash: m, expires_at: Number(score) });
         break;
+      case 'acred:':
+        for (const m of await members(key)) add('account_credentials', { account_id: id, credential_id: m });
+        break;
+      case 'asess:':
+        for (const m of await members(key)) add('account_sessions', { account_id: id, token_hash: m });
+        break;
       case 'kp:':
         for (const v of arr(await cmd(['LRANGE', key, '0', '-1']))) add('key_packages', { account_id: id, last_resort: 0, data: blob(v) });
         break;

@@ -14,6 +14,8 @@
  *   P acct:<account>  "1"                             P cred:<credentialId>  hash a k c t
  *   P sess:<hash>     hash a e, EXAT expiry            P sessexp  zset hash → expiry
  *   P kp:<account>    list of one-time key packages    P kplr:<account>  last-resort one
+ *   P acred:<account> set of its credential ids        P asess:<account> set of its session hashes
+ *                     (so deleteAccount finds them; a session that expired is pruned at the next putSession)
  *   P quota:<bucket>  counter, EXAT expiry             P tkeys    hash keyId → JSON
  *   P spent:<keyId>   set of spent input hashes (deleted with the key; a spend under a
  *                     key no longer in P tkeys is refused, so an instance whose clock
@@ -196,7 +198,19 @@ local ck = ARGV[1] .. 'cred:' .. ARGV[3]
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', ck) == 1 then return 0 end
 redis.call('SET', KEYS[1], '1')
 redis.call('HSET', ck, 'a', ARGV[2], 'k', ARGV[4], 'c', ARGV[5], 't', ARGV[6])
+redis.call('SADD', ARGV[1] .. 'acred:' .. ARGV[2], ARGV[3])
 return 1`,
+  // Everything under the account id; KEYS[1] is acct:<account>.
+  deleteAccount: `
+local P, a = ARGV[1], ARGV[2]
+local existed = redis.call('DEL', KEYS[1])
+for _, c in ipairs(redis.call('SMEMBERS', P .. 'acred:' .. a)) do redis.call('DEL', P .. 'cred:' .. c) end
+for _, h in ipairs(redis.call('SMEMBERS', P .. 'asess:' .. a)) do
+  redis.call('DEL', P .. 'sess:' .. h)
+  redis.call('ZREM', P .. 'sessexp', h)
+end
+redis.call('DEL', P .. 'acred:' .. a, P .. 'asess:' .. a, P .. 'kp:' .. a, P .. 'kplr:' .. a)
+return existed`,
   getCredential: `return redis.call('HMGET', KEYS[1], 'a', 'k', 'c', 't')`,
   updateCounter: `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -208,12 +222,19 @@ return 1`,
 redis.call('HSET', KEYS[1], 'a', ARGV[2], 'e', ARGV[3])
 redis.call('EXPIREAT', KEYS[1], ARGV[3])
 redis.call('ZADD', ARGV[1] .. 'sessexp', ARGV[3], ARGV[4])
+local idx = ARGV[1] .. 'asess:' .. ARGV[2]
+for _, h in ipairs(redis.call('SMEMBERS', idx)) do
+  if redis.call('EXISTS', ARGV[1] .. 'sess:' .. h) == 0 then redis.call('SREM', idx, h) end
+end
+redis.call('SADD', idx, ARGV[4])
 return 0`,
   getSession: `
 local v = redis.call('HMGET', KEYS[1], 'a', 'e')
 if not v[1] or tonumber(v[2]) <= tonumber(ARGV[2]) then return false end
 return v`,
   deleteSession: `
+local a = redis.call('HGET', KEYS[1], 'a')
+if a then redis.call('SREM', ARGV[1] .. 'asess:' .. a, ARGV[2]) end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', ARGV[1] .. 'sessexp', ARGV[2])
 return 0`,
@@ -638,6 +659,12 @@ export class RedisStore implements RelayStore {
 
   async accountExists(accountId: string): Promise<boolean> {
     return int(await this.run('exists', this.key('acct', accountId), [])) === 1;
+  }
+
+  async deleteAccount(accountId: string): Promise<boolean> {
+    const existed = int(await this.run('deleteAccount', this.key('acct', accountId), [accountId])) === 1;
+    this.dirty = true;
+    return existed;
   }
 
   async putSession(tokenHash: string, accountId: string, expiresAt: number): Promise<void> {

@@ -84,6 +84,8 @@ CREATE INDEX IF NOT EXISTS messages_recipient ON messages (recipient) WHERE reci
 CREATE INDEX IF NOT EXISTS messages_expiry ON messages (expires_at);
 CREATE INDEX IF NOT EXISTS mailboxes_idle ON mailboxes (idle_until) WHERE idle_until IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ceremonies_expiry ON ceremonies (expires_at);
+CREATE INDEX IF NOT EXISTS credentials_account ON credentials (account_id);
+CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account_id);
 `;
 
 /**
@@ -256,6 +258,10 @@ export class SqliteStore implements RelayStore {
       delCeremony: p('DELETE FROM ceremonies WHERE id = ?'),
       insAccount: p('INSERT INTO accounts (account_id) VALUES (?)'),
       hasAccount: p('SELECT 1 AS x FROM accounts WHERE account_id = ?'),
+      delAccount: p('DELETE FROM accounts WHERE account_id = ?'),
+      delCredentialsOf: p('DELETE FROM credentials WHERE account_id = ?'),
+      delSessionsOf: p('DELETE FROM sessions WHERE account_id = ?'),
+      delKpsOf: p('DELETE FROM key_packages WHERE account_id = ?'),
       insCredential: p(
         'INSERT INTO credentials (credential_id, account_id, public_key, counter, transports) VALUES (?, ?, ?, ?, ?)',
       ),
@@ -544,6 +550,19 @@ export class SqliteStore implements RelayStore {
 
   async accountExists(accountId: string): Promise<boolean> {
     return this.s.hasAccount!.get(accountId) !== undefined;
+  }
+
+  async deleteAccount(accountId: string): Promise<boolean> {
+    const deleted = await this.tx(() => {
+      const existed = Number(this.s.delAccount!.run(accountId).changes) > 0;
+      this.s.delCredentialsOf!.run(accountId);
+      this.s.delSessionsOf!.run(accountId);
+      this.s.delKpsOf!.run(accountId);
+      return existed;
+    });
+    // Key packages and public keys leave the WAL too (scrub).
+    this.dirty = true;
+    return deleted;
   }
 
   async putSession(tokenHash: string, accountId: string, expiresAt: number): Promise<void> {

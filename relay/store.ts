@@ -120,6 +120,12 @@ export interface RelayStore {
   getCredential(credentialId: string): Promise<StoredCredential | null>;
   updateCredentialCounter(credentialId: string, counter: number): Promise<void>;
   accountExists(accountId: string): Promise<boolean>;
+  /**
+   * Deletes the account with everything kept under its id: its passkey
+   * credentials, its sessions and its key packages (one-time and last
+   * resort), atomically. False when there was no such account.
+   */
+  deleteAccount(accountId: string): Promise<boolean>;
 
   // Sessions, by hash of the bearer token.
   putSession(tokenHash: string, accountId: string, expiresAt: number): Promise<void>;

@@ -60,6 +60,8 @@ import { makeShareOffer, suggestShareTarget } from './share-offer.ts';
 import { DEFAULT_LOCK_TIMEOUT, isLockTimeout, type LockTimeout, type UnlockedKeyStore } from './unlocked-key.ts';
 import { DEFAULT_NOTIFICATION_CONTENT, NotificationPolicy, type NotificationAction } from './notification-policy.ts';
 import { muteUntil, nextMuteEnd } from './mute.ts';
+import { deleteAccountEverywhere, wipeDevice } from './account-removal.ts';
+import { relayFromConnection } from './connection-state.ts';
 
 /** What the browser offers the background beyond the channel (all optional, for tests). */
 export interface Platform {
@@ -354,13 +356,15 @@ export class BackgroundApp {
     const account = this.account;
     if (account === undefined || this.deps.WebSocket === undefined) return;
     const c = this.deps.connection ?? {};
-    this.connection = new RelayConnection({
+    const connection: RelayConnection = new RelayConnection({
       url: account.relayUrl,
       WebSocket: this.deps.WebSocket,
       mailboxes: this.allMailboxes(),
       onMessage: (mailboxId, m) => void this.deliver(mailboxId, m),
       onState: (s) => {
-        this.update({ ...this.state, connection: s });
+        // A connection being given up (signed out, replaced) no longer speaks for the relay.
+        if (this.connection !== connection) return;
+        this.update({ ...this.state, connection: s, relay: relayFromConnection(this.state.relay, s) });
         if (s === 'online') {
           void this.chat?.flush();
           void this.wallet?.refill();
@@ -368,7 +372,8 @@ export class BackgroundApp {
       },
       ...c,
     });
-    this.connection.start();
+    this.connection = connection;
+    connection.start();
   }
 
   /**
@@ -833,6 +838,69 @@ export class BackgroundApp {
     if (this.state.share?.shareId === shareId) this.update(withoutShare(this.state));
   }
 
+  /** Whether the background holds (or is bringing up) a relay connection: keep the worker alive meanwhile. */
+  get holdsConnection(): boolean {
+    return this.connection !== undefined;
+  }
+
+  /** Retry now, or the browser is back online: try the relay at once instead of at the end of the back-off. */
+  retryConnection(): void {
+    this.connection?.nudge();
+  }
+
+  /** Sign out: end the relay session (best effort, briefly), then wipe this device (account-removal.ts). */
+  async signOut(): Promise<AppState> {
+    const account = this.account;
+    if (account === undefined && this.wrapped === undefined) throw new ChannelError(ErrorCode.BadRequest, 'There is no account on this device.');
+    if (account !== undefined && !sessionExpired(account)) {
+      await Promise.race([this.api.logout(account.session.token).catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
+    }
+    return this.forget();
+  }
+
+  /** Delete the account: leave every conversation, delete it at the relay, then wipe this device. */
+  async deleteAccount(): Promise<AppState> {
+    const { account } = this.unlockedAccount();
+    const chat = this.needChat();
+    if (this.needsLogin || sessionExpired(account)) {
+      throw new ChannelError(ErrorCode.Forbidden, 'Your relay session expired. Unlock MicroChat with your passkey, then try again.');
+    }
+    await deleteAccountEverywhere({
+      reachRelay: async () => void (await this.api.limits()),
+      conversations: () => chat.summaries(),
+      leave: (id) => chat.leave(id),
+      deleteAtRelay: () => this.api.deleteAccount(account.session.token),
+    });
+    return this.forget();
+  }
+
+  /** Drop everything of the account in memory and on disk; the view goes back to onboarding. */
+  private async forget(): Promise<AppState> {
+    // Nothing of the account may outlive a sign-out: not the unlocked key kept for a stopped worker, not a notification.
+    await this.forgetKept();
+    this.notify(this.notifications.clearAll());
+    const connection = this.connection;
+    this.connection = undefined;
+    connection?.stop();
+    const chat = this.chat;
+    this.chat = undefined;
+    await chat?.close().catch(() => undefined);
+    this.wallet = undefined;
+    this.account = undefined;
+    this.needsLogin = false;
+    this.wrapped = undefined;
+    this.ceremony = undefined;
+    this.unlockCeremony = undefined;
+    this.lockCeremony = undefined;
+    await wipeDevice(this.deps.db, this.vault);
+    this.vault = await Vault.open(vaultKeySlot(this.deps.db));
+    const relay: RelayStatus = { url: this.state.relay.url, state: 'unknown' };
+    this.update({ ...this.state, account: { state: 'none' }, connection: 'offline', relay, conversations: [], unreadTotal: 0 });
+    // Onboarding shows whether the relay answers; ask it rather than keep what the live connection last said.
+    void this.checkRelay();
+    return this.snapshot;
+  }
+
   /** Stop the connection (tests; a worker is simply killed). */
   stop(): void {
     this.connection?.stop();
@@ -884,6 +952,9 @@ export class BackgroundApp {
     'settings.setNotificationContent': async ({ content }) => this.setNotificationContent(content),
     'conversation.mute': async ({ conversationId, duration }) => this.mute(conversationId, duration),
     'settings.setReadReceipts': async ({ enabled }) => this.setReadReceipts(enabled),
+    'connection.retry': async () => (this.retryConnection(), null),
+    'account.signOut': async () => this.signOut(),
+    'account.delete': async () => this.deleteAccount(),
   };
 
   // -- staying unlocked (unlocked-key.ts) --------------------------------------

@@ -210,6 +210,7 @@ export class ChatService {
   private readonly pending = new Map<string, PendingCommit>();
   private readonly waiters = new Map<string, Waiter[]>();
   private chain: Promise<unknown> = Promise.resolve();
+  private closed = false;
   private flushing: Promise<void> | undefined;
   private flushAgain = false;
   private readonly suite: CipherSuite;
@@ -243,11 +244,19 @@ export class ChatService {
     return s;
   }
 
-  /** Run state transitions one at a time (receive, send, commit never interleave). */
+  /** Run state transitions one at a time (receive, send, commit never interleave); none after close(). */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn, fn);
+    const guarded = (): Promise<T> => (this.closed ? Promise.reject(new ChannelError(ErrorCode.Forbidden, 'This account is signed out.')) : fn());
+    const run = this.chain.then(guarded, guarded);
     this.chain = run.catch(() => undefined);
     return run;
+  }
+
+  /** Signing out or deleting the account: let the state change under way finish, then refuse every other. */
+  close(): Promise<void> {
+    return this.serial(async () => {
+      this.closed = true;
+    });
   }
 
   private async apply(t: Transition): Promise<void> {

@@ -9,9 +9,13 @@
  * timer is an extension API call that reaches the parent process (see
  * ext-backgroundPage.js, reason "parentapicall"). So while the relay socket
  * is up, or being brought up, the background makes one cheap such call
- * (runtime.getPlatformInfo) well inside the idle window. Once the connection
- * is given up (signed out, locked, no account) the calls stop and the browser
- * may suspend the background as usual; the wake-up alarm brings it back.
+ * (runtime.getPlatformInfo) well inside the idle window. The calls go on
+ * while the relay is away (Chrome counts no traffic then either): the next
+ * reconnect attempt, a few seconds away, must run in this background rather
+ * than wait for the wake-up alarm. Once the connection is given up (signed
+ * out, locked, no account) or the browser reports no network at all, the
+ * calls stop and the browser may suspend the background as usual; the
+ * wake-up alarm, or the "online" event, brings it back.
  *
  * Suspension used to matter beyond real-time delivery: a locked account's data
  * key lived only in the background's memory. It is now also kept in

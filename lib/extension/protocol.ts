@@ -245,6 +245,12 @@ export interface RequestMap {
   /** Mute a conversation's notifications for a while ('off' unmutes); unread counts go on. */
   'conversation.mute': { params: { conversationId: string; duration: MuteDuration | 'off' }; result: null };
   'settings.setReadReceipts': { params: { enabled: boolean }; result: AppState };
+  /** Try the relay now instead of at the end of the back-off (Retry now, the browser back online). */
+  'connection.retry': { params: null; result: null };
+  /** Wipe this device's data (the account stays at the relay and in its conversations). */
+  'account.signOut': { params: null; result: AppState };
+  /** Leave every conversation, delete the account at the relay, then wipe this device's data. */
+  'account.delete': { params: null; result: AppState };
 }
 
 export type Method = keyof RequestMap;
@@ -456,6 +462,9 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
     if (typeof p.enabled !== 'boolean') throw bad('enabled must be a boolean');
     return { enabled: p.enabled };
   },
+  'connection.retry': null,
+  'account.signOut': null,
+  'account.delete': null,
 };
 
 /** Strictly parse a view's presence message; anything else is null (and ignored). */

@@ -7,7 +7,9 @@
  * produce a typed `RelayApiError`, never a half-read object.
  *
  * `RelayConnection` keeps one WebSocket open while there is something to
- * listen to: it reconnects with exponential backoff and full jitter, sends an
+ * listen to: it reconnects with exponential backoff and full jitter, capped
+ * low (a few seconds) so a relay that comes back is found within seconds, and
+ * at once when nudged (the browser is back online, the person asked). It sends an
  * application-level ping while open (which also keeps an MV3 service worker
  * alive: Chrome counts WebSocket traffic as activity) and declares the socket
  * dead when a pong does not come back in time.
@@ -182,6 +184,16 @@ export class RelayApi {
     return parseSession(await this.call('POST', '/v1/sessions/finish', { ceremonyId, response: withoutClientSecrets(response) }));
   }
 
+  /** End this session at the relay (signing out). */
+  async logout(token: string): Promise<void> {
+    await this.call('POST', '/v1/sessions/logout', {}, token);
+  }
+
+  /** Delete the session's own account: its passkey credentials, sessions and key packages. */
+  async deleteAccount(token: string): Promise<void> {
+    await this.call('POST', '/v1/accounts/delete', {}, token);
+  }
+
   async session(token: string): Promise<{ accountId: string; expiresAt: number }> {
     const r = await this.call('GET', '/v1/session', undefined, token);
     return { accountId: str(r, 'accountId', 'session', 64), expiresAt: num(r, 'expiresAt', 'session') };
@@ -346,7 +358,7 @@ export interface ConnectionOptions {
   heartbeatMs?: number;
   /** How long to wait for a pong or an open (default 10 s). */
   deadlineMs?: number;
-  /** Backoff: base and cap in ms (defaults 500 ms and 60 s). */
+  /** Backoff: base and cap in ms (defaults 500 ms and BACKOFF_MAX_MS). */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   random?: () => number;
@@ -355,6 +367,14 @@ export interface ConnectionOptions {
 const OPEN = 1;
 /** Below the relay's default 30 frames a second per connection, leaving room for bursts of acks. */
 const FRAMES_PER_SECOND = 20;
+
+/**
+ * The longest wait between two attempts while the relay is away. Low on
+ * purpose: the person is waiting for their messages to go, and one attempt
+ * is one refused TCP connection (or one WebSocket upgrade) at the relay.
+ * Full jitter spreads the clients of a restarted relay over this window.
+ */
+export const BACKOFF_MAX_MS = 4_000;
 
 /** Full-jitter exponential backoff: a uniform delay in [0, min(cap, base·2^attempt)]. */
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
@@ -440,7 +460,7 @@ export class RelayConnection {
     if (!this.stopped) return;
     this.stopped = false;
     this.attempt = 0;
-    this.connect();
+    this.connect(true);
   }
 
   stop(): void {
@@ -459,13 +479,21 @@ export class RelayConnection {
     this.setState('offline');
   }
 
-  /** Reconnect now (e.g. when the browser says the network is back, or an alarm woke us). */
+  /**
+   * Reconnect now (the browser says the network is back, the person pressed
+   * Retry now, an alarm woke us): the back-off starts over, and while this
+   * attempt runs the state says 'connecting'.
+   */
   nudge(): void {
     if (this.stopped) return;
     if (this.socket === undefined) {
       if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
       this.reconnectTimer = undefined;
-      this.connect();
+      this.attempt = 0;
+      this.connect(true);
+    } else if (this.state === 'offline') {
+      // A quiet attempt is already under way: it is the one asked for.
+      this.setState('connecting');
     } else if (this.state === 'online') {
       this.ping();
     }
@@ -505,9 +533,14 @@ export class RelayConnection {
     this.reconnectTimer = this.pongTimer = this.openTimer = this.heartbeatTimer = undefined;
   }
 
-  private connect(): void {
+  /**
+   * `announce`: say 'connecting' while this attempt runs. Attempts made by
+   * the back-off timer after a failed one leave the state 'offline', so the
+   * view does not flicker between the two every few seconds.
+   */
+  private connect(announce: boolean): void {
     this.clearTimers();
-    this.setState('connecting');
+    if (announce) this.setState('connecting');
     let ws: WebSocketLike;
     try {
       ws = new this.opts.WebSocket(this.opts.url.replace(/^http/, 'ws') + '/v1/ws');
@@ -588,17 +621,18 @@ export class RelayConnection {
     }
     this.clearTimers();
     this.attempt += penalty;
-    this.setState(this.stopped ? 'offline' : 'connecting');
     if (!this.stopped) this.scheduleReconnect();
+    else this.setState('offline');
   }
 
+  /** Not connected: 'offline' until an attempt succeeds (the attempts of the back-off do not announce themselves). */
   private scheduleReconnect(): void {
-    const delay = backoffDelay(this.attempt, this.opts.backoffBaseMs ?? 500, this.opts.backoffMaxMs ?? 60_000, this.opts.random);
+    const delay = backoffDelay(this.attempt, this.opts.backoffBaseMs ?? 500, this.opts.backoffMaxMs ?? BACKOFF_MAX_MS, this.opts.random);
     this.attempt++;
     this.setState('offline');
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
-      if (!this.stopped) this.connect();
+      if (!this.stopped) this.connect(false);
     }, delay);
   }
 }

@@ -12,3 +12,4 @@ import './daily-driver/invites.ts';
 import './daily-driver/lock.ts';
 import './daily-driver/notifications.ts';
 import './daily-driver/receipts.ts';
+import './daily-driver/connection-account.ts';

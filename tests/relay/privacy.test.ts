@@ -95,7 +95,7 @@ describe.each(STORE_KINDS)('relay privacy audit (%s store)', (kind) => {
 
   it('links no account to a queue or mailbox, and no issuance to a spend', async () => {
     const db = await relay.dump();
-    const accountTables = new Set(['accounts', 'credentials', 'sessions', 'session_expiries', 'key_packages', 'quotas']);
+    const accountTables = new Set(['accounts', 'credentials', 'sessions', 'session_expiries', 'key_packages', 'quotas', 'account_credentials', 'account_sessions']);
     for (const [table, rows] of Object.entries(db)) {
       const text = JSON.stringify(rows);
       for (const id of [alice.accountId, bob.accountId]) {

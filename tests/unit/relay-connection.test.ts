@@ -2,7 +2,7 @@
 // online after the relay's ok, application-level heartbeat, a missing pong
 // declares the socket dead, reconnects use full-jitter exponential backoff.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RelayConnection, backoffDelay, parseDelivered, type WebSocketLike } from '../../lib/extension/relay-api.ts';
+import { BACKOFF_MAX_MS, RelayConnection, backoffDelay, parseDelivered, type WebSocketLike } from '../../lib/extension/relay-api.ts';
 import type { ConnectionState } from '../../lib/extension/protocol.ts';
 
 class FakeSocket implements WebSocketLike {
@@ -97,7 +97,7 @@ describe('RelayConnection', () => {
     // No pong this time: after the deadline the socket is dead.
     vi.advanceTimersByTime(500);
     expect(s.closed).toBe(true);
-    expect(states).toContain('offline');
+    expect(states.at(-1)).toBe('offline');
     expect(c.ack(mailbox.mailboxId, ['x'])).toBe(false);
     // First retry after at most base·2^0 = 100 ms.
     vi.advanceTimersByTime(100);
@@ -177,6 +177,71 @@ describe('RelayConnection', () => {
     vi.advanceTimersByTime(1000);
     expect(s.sent).toHaveLength(46);
     expect(new Set(s.sent.filter((f) => f.t === 'sub').map((f) => f.mailboxId)).size).toBe(45);
+    c.stop();
+  });
+
+  it('a failed attempt says offline, and the quiet retries after it do not flip the state back and forth', () => {
+    const { c, states } = make();
+    c.start();
+    expect(states).toEqual(['connecting']);
+    FakeSocket.all[0]!.onclose?.({});
+    expect(c.connectionState).toBe('offline');
+    for (let i = 0; i < 4; i++) {
+      const before = FakeSocket.all.length;
+      while (FakeSocket.all.length === before) vi.advanceTimersByTime(1);
+      FakeSocket.all.at(-1)!.onerror?.({});
+    }
+    expect(states).toEqual(['connecting', 'offline']);
+    c.stop();
+  });
+
+  it('nudge (Retry now, the browser back online) connects at once, says connecting, and starts the back-off over', () => {
+    const { c, states } = make();
+    c.start();
+    for (let i = 0; i < 5; i++) {
+      const before = FakeSocket.all.length;
+      FakeSocket.all.at(-1)!.onclose?.({});
+      while (FakeSocket.all.length === before) vi.advanceTimersByTime(1);
+    }
+    FakeSocket.all.at(-1)!.onclose?.({});
+    expect(c.connectionState).toBe('offline');
+    const before = FakeSocket.all.length;
+    c.nudge();
+    expect(FakeSocket.all.length).toBe(before + 1);
+    expect(c.connectionState).toBe('connecting');
+    // It fails too: the next wait is the first step of the back-off again (≤ 100 ms), not the cap.
+    FakeSocket.all.at(-1)!.onclose?.({});
+    expect(states.at(-1)).toBe('offline');
+    vi.advanceTimersByTime(100);
+    expect(FakeSocket.all.length).toBe(before + 2);
+    // A nudge while a quiet attempt is in flight keeps that attempt and says so.
+    c.nudge();
+    expect(FakeSocket.all.length).toBe(before + 2);
+    expect(c.connectionState).toBe('connecting');
+    c.stop();
+  });
+
+  it('by default the back-off is capped at a few seconds, so a relay that is back is found within them', () => {
+    expect(BACKOFF_MAX_MS).toBeLessThanOrEqual(5_000);
+    const c = new RelayConnection({
+      url: 'http://127.0.0.1:9',
+      WebSocket: FakeSocket,
+      mailboxes: [mailbox],
+      onMessage: () => undefined,
+      onState: () => undefined,
+      random: () => 0.999,
+    });
+    c.start();
+    const delays: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const before = FakeSocket.all.length;
+      FakeSocket.all.at(-1)!.onclose?.({});
+      const t = Date.now();
+      while (FakeSocket.all.length === before) vi.advanceTimersByTime(10);
+      delays.push(Date.now() - t);
+    }
+    expect(Math.max(...delays)).toBeLessThanOrEqual(BACKOFF_MAX_MS);
+    expect(delays.at(-1)).toBeGreaterThan(BACKOFF_MAX_MS / 2);
     c.stop();
   });
 

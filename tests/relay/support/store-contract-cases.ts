@@ -611,4 +611,43 @@ export const CASES: Record<string, (ctx: ContractContext) => Promise<void>> = {
       same(await a.spend(s), false, 'spending under the retired key');
     }
   },
+  'deleting an account removes its credentials, sessions and key packages, and nothing of another account': async ({ a, b, holds }) => {
+    const mine = id();
+    const other = id();
+    const myKey = payload('my-public-key');
+    const myCreds = [
+      { credentialId: id(), accountId: mine, publicKey: myKey, counter: 0, transports: [] },
+    ];
+    const otherCred = { credentialId: id(), accountId: other, publicKey: payload('other-public-key'), counter: 0, transports: [] };
+    await a.createAccount(mine, myCreds[0]!);
+    await b.createAccount(other, otherCred);
+    const [s1, s2, s3] = [hash(), hash(), hash()];
+    await a.putSession(s1, mine, later());
+    await b.putSession(s2, mine, later());
+    await a.putSession(s3, other, later());
+    await b.deleteSession(s2);
+    const s4 = hash();
+    await a.putSession(s4, mine, later());
+    const myKps = [payload('kp-1'), payload('kp-2')];
+    const myLast = payload('kp-last');
+    check((await a.addKeyPackages(mine, myKps, myLast, 10)).ok, 'my key packages');
+    const otherKp = payload('kp-other');
+    check((await b.addKeyPackages(other, [otherKp], undefined, 10)).ok, 'other key packages');
+
+    same(await b.deleteAccount(mine), true, 'deleted');
+    same(await a.accountExists(mine), false, 'account gone');
+    same(await b.getCredential(myCreds[0]!.credentialId), null, 'credential gone');
+    same(await a.getSession(s1, now()), null, 'session gone');
+    same(await b.getSession(s4, now()), null, 'later session gone');
+    same(await a.countKeyPackages(mine), { oneTime: 0, lastResort: false }, 'key packages gone');
+    same(await b.claimKeyPackage(mine), null, 'nothing to claim');
+    for (const bytes of [myKey, ...myKps, myLast]) check(!(await holds(bytes)), 'no bytes of the deleted account are held');
+
+    same(await a.accountExists(other), true, 'the other account stays');
+    same((await a.getCredential(otherCred.credentialId))?.accountId, other, 'its credential stays');
+    same((await b.getSession(s3, now()))?.accountId, other, 'its session stays');
+    same(await a.countKeyPackages(other), { oneTime: 1, lastResort: false }, 'its key packages stay');
+    check(await holds(otherKp), 'its key package bytes stay');
+    same(await a.deleteAccount(mine), false, 'a second delete finds nothing');
+  },
 };

@@ -31,14 +31,15 @@ async function sqliteContext(dir: string, n: number): Promise<{ ctx: ContractCon
   const probe = new DatabaseSync(path);
   const rows = probe.prepare('SELECT COUNT(*) AS n FROM messages');
   const q = probe.prepare(
-    'SELECT 1 FROM messages WHERE payload = ? UNION ALL SELECT 1 FROM invites WHERE ciphertext = ? UNION ALL SELECT 1 FROM key_packages WHERE data = ?',
+    'SELECT 1 FROM messages WHERE payload = ? UNION ALL SELECT 1 FROM invites WHERE ciphertext = ? UNION ALL SELECT 1 FROM key_packages WHERE data = ? ' +
+      'UNION ALL SELECT 1 FROM credentials WHERE public_key = ?',
   );
   return {
     ctx: {
       kind: 'sqlite',
       a,
       b,
-      holds: async (bytes) => q.all(bytes, bytes, bytes).length > 0,
+      holds: async (bytes) => q.all(bytes, bytes, bytes, bytes).length > 0,
       leftovers: async () => Number(rows.get()?.n ?? 0),
     },
     close: async () => {
