@@ -728,6 +728,9 @@ export class BackgroundApp {
     'messages.page': async ({ conversationId, beforeSeq, limit }) => this.needChat().page(conversationId, beforeSeq, limit),
     'message.send': async ({ conversationId, text }) => this.reconnectingNow(await this.needChat().sendText(conversationId, text)),
     'message.retry': async ({ conversationId, messageId }) => this.reconnectingNow(await this.needChat().retry(conversationId, messageId)),
+    'conversation.setAdmin': async ({ conversationId, memberId, admin }) => (await this.needChat().setAdmin(conversationId, memberId, admin), null),
+    'conversation.setInvitePolicy': async ({ conversationId, policy }) => (await this.needChat().setInvitePolicy(conversationId, policy), null),
+    'conversation.end': async ({ conversationId }) => (await this.needChat().end(conversationId), null),
   };
 }
 

@@ -68,6 +68,10 @@ export interface ConversationMeta {
    * remover of a member unregisters theirs.
    */
   memberMailboxes?: Record<string, string>;
+  /** The conversation was ended for everyone, by this member ("You" when we did). */
+  endedBy?: string;
+  /** Whether the roles let us invite, as of the last epoch we saw (absent: not known yet, offer it). */
+  canInvite?: boolean;
 }
 
 export interface MessageRecord {

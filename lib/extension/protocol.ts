@@ -52,6 +52,10 @@ export interface ConversationSummary {
   /** Milliseconds since the epoch of the last activity (for ordering). */
   lastActivity: number;
   lastMessage?: { preview: string; senderName: string; fromSelf: boolean };
+  /** The conversation was ended for everyone by this member ("You" when it was us). */
+  endedBy?: string;
+  /** False when the roles let only admins invite and we are not one. */
+  canInvite?: boolean;
 }
 
 export interface Settings {
@@ -95,6 +99,27 @@ export interface MemberView {
   tag?: string;
   /** Fingerprint of this member's signature key, grouped for reading aloud. */
   fingerprint: string;
+  /** An admin of the conversation (lib/mls/roles.ts). */
+  admin?: boolean;
+}
+
+/** Who may invite: admins only, or every member. */
+export type InvitePolicyView = 'admins' | 'everyone';
+
+/**
+ * What this member may do, from the roles in the group state. A conversation
+ * made before roles has `invitePolicy: null`: every member may remove, end
+ * and invite, and nobody can change roles.
+ */
+export interface ConversationRoles {
+  admin: boolean;
+  canRemove: boolean;
+  canEnd: boolean;
+  canInvite: boolean;
+  canChangeRoles: boolean;
+  invitePolicy: InvitePolicyView | null;
+  /** Admins among the members (0 without roles). */
+  adminCount: number;
 }
 
 export interface ConversationDetail {
@@ -107,6 +132,8 @@ export interface ConversationDetail {
    */
   safetyCode: string;
   epoch: number;
+  /** Absent once we are no longer a member. */
+  roles?: ConversationRoles;
 }
 
 export interface MessagePage {
@@ -158,6 +185,7 @@ export interface RequestMap {
   'conversation.markRead': { params: { conversationId: string }; result: null };
   'conversation.removeMember': { params: { conversationId: string; memberId: string }; result: null };
   'conversation.leave': { params: { conversationId: string }; result: null };
+  /** Delete for me: leave (if still a member) and remove the conversation from this device; the others keep it. */
   'conversation.delete': { params: { conversationId: string }; result: null };
 
   'invite.create': {
@@ -172,6 +200,12 @@ export interface RequestMap {
   'messages.page': { params: { conversationId: string; beforeSeq: number | null; limit: number }; result: MessagePage };
   'message.send': { params: { conversationId: string; text: string }; result: MessageView };
   'message.retry': { params: { conversationId: string; messageId: string }; result: MessageView };
+  /** Admins only: make a member an admin, or not (ourselves: step down while another admin remains). */
+  'conversation.setAdmin': { params: { conversationId: string; memberId: string; admin: boolean }; result: null };
+  /** Admins only: who may invite. */
+  'conversation.setInvitePolicy': { params: { conversationId: string; policy: InvitePolicyView }; result: null };
+  /** Admins only: remove everyone, delete the queue at the relay and the conversation here. */
+  'conversation.end': { params: { conversationId: string }; result: null };
 }
 
 export type Method = keyof RequestMap;
@@ -329,6 +363,17 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   'message.retry': (p) => (
     keys(p, ['conversationId', 'messageId']), { conversationId: id(p, 'conversationId'), messageId: id(p, 'messageId') }
   ),
+  'conversation.setAdmin': (p) => {
+    keys(p, ['conversationId', 'memberId', 'admin']);
+    if (typeof p.admin !== 'boolean') throw bad('admin must be a boolean');
+    return { conversationId: id(p, 'conversationId'), memberId: id(p, 'memberId'), admin: p.admin };
+  },
+  'conversation.setInvitePolicy': (p) => {
+    keys(p, ['conversationId', 'policy']);
+    if (p.policy !== 'admins' && p.policy !== 'everyone') throw bad('policy must be admins or everyone');
+    return { conversationId: id(p, 'conversationId'), policy: p.policy };
+  },
+  'conversation.end': (p) => (keys(p, ['conversationId']), { conversationId: id(p, 'conversationId') }),
 };
 
 /**
