@@ -7,3 +7,4 @@
  * Screenshots go to artifacts/e2e/daily-*.png.
  */
 import './daily-driver/composer.ts';
+import './daily-driver/roles.ts';
