@@ -955,6 +955,9 @@ export class BackgroundApp {
     'connection.retry': async () => (this.retryConnection(), null),
     'account.signOut': async () => this.signOut(),
     'account.delete': async () => this.deleteAccount(),
+    'conversation.setAdmin': async ({ conversationId, memberId, admin }) => (await this.needChat().setAdmin(conversationId, memberId, admin), null),
+    'conversation.setInvitePolicy': async ({ conversationId, policy }) => (await this.needChat().setInvitePolicy(conversationId, policy), null),
+    'conversation.end': async ({ conversationId }) => (await this.needChat().end(conversationId), null),
   };
 
   // -- staying unlocked (unlocked-key.ts) --------------------------------------

@@ -88,6 +88,11 @@ import {
   withoutBatch,
   type Delivery,
 } from './receipts.ts';
+import { adminChange, closeAllowed, creatorRoles, heirIfLastAdmin, invitePolicyChange, isAdminAt, mayInvite, requireRole, roleCapabilities, rolesView } from './conversation-roles.ts';
+import { ENDED_BY_YOU, endsConversation, ownCommitRemovals, removalNote, removalsOf, removedYouNote, roleChangeNotes, type Person, type Removal } from './epoch-notes.ts';
+import { bytesEqual } from '../mls/codec.ts';
+import { credentialIdentity } from '../mls/leaf-node-validation.ts';
+import type { InvitePolicyView } from './protocol.ts';
 
 export const DEFAULT_SUITE = 1;
 const JOIN_GIVE_UP_MS = 10 * 60_000;
@@ -355,6 +360,8 @@ export class ChatService {
       ...placementOf(m),
       ...(isMuted(m.mutedUntil, Date.now()) ? { mutedUntil: m.mutedUntil } : {}),
       ...(m.readSeq === undefined ? {} : { readUpTo: m.readSeq }),
+      ...(m.endedBy === undefined ? {} : { endedBy: m.endedBy }),
+      ...(m.canInvite === undefined ? {} : { canInvite: m.canInvite }),
     };
   }
 
@@ -394,7 +401,8 @@ export class ChatService {
     // A pseudonym, never the display name: a later joiner's external Commit carries our leaf to the relay.
     const pseudonym = newPseudonym();
     const identity = await generateIdentity(this.suite, pseudonym);
-    const state = await createGroup(this.suite, identity);
+    // Roles in the group state (conversation-roles.ts): we are its admin.
+    const state = await createGroup(this.suite, identity, { capabilities: roleCapabilities(this.suite), groupExtensions: creatorRoles(pseudonym) });
     const id = toB64(state.context.groupId);
     const queue = randomBytes(32);
     const cap = queueCapability(state);
@@ -458,6 +466,7 @@ export class ChatService {
           ...(label.tag === undefined ? {} : { tag: label.tag }),
           self: memberId === self,
           fingerprint: keyFingerprint(m.leaf.signatureKey),
+          admin: isAdminAt(state, m.leafIndex),
         };
       }),
       safetyCode: safetyCode(
@@ -466,6 +475,7 @@ export class ChatService {
         list.map((m) => m.leaf.signatureKey),
       ),
       epoch: Number(state.context.epoch),
+      roles: rolesView(state),
     };
   }
 
@@ -734,6 +744,7 @@ export class ChatService {
     const target = members(state).find((m) => memberIdOf(m.leaf.signatureKey) === memberId);
     if (target === undefined) throw new ChannelError(ErrorCode.NotFound, 'That person is not in this conversation.');
     if (target.leafIndex === state.ownLeaf) throw new ChannelError(ErrorCode.InvalidInput, 'To remove yourself, leave the conversation.');
+    requireRole(rolesView(state).canRemove, 'Only admins can remove people from this conversation.');
     await this.commit(id, { proposals: [{ proposalType: ProposalType.remove, remove: { removed: target.leafIndex } }] });
   }
 
@@ -833,7 +844,8 @@ export class ChatService {
         records.push(this.systemMessage(next, `${senderName} renamed the conversation to “${app.name}”.`));
         next.lastActivity = Date.now();
       } else if (app?.t === 'invite') {
-        if (!next.invites.some((i) => i.inviteId === app.inviteId)) {
+        // Under the "admins" policy an invite from anyone else is not kept current by us.
+        if (mayInvite(state, processed.sender) && !next.invites.some((i) => i.inviteId === app.inviteId)) {
           next.invites.push({
             inviteId: app.inviteId,
             key: app.key,
@@ -855,9 +867,11 @@ export class ChatService {
         if (known !== null) next.memberMailboxes = known;
       } else if (app?.t === 'receipt') {
         records.push(...(await this.countReceipt(id, senderId, processed.state, app)));
-      } else if (app?.t === 'close') {
+      } else if (app?.t === 'close' && closeAllowed(state, processed.sender)) {
+        // From clients before "End for everyone" was a Commit; in a group with roles only an admin's counts.
         next.status = 'removed';
-        records.push(this.systemMessage(next, `${senderName} deleted this conversation.`));
+        next.endedBy = senderName;
+        records.push(this.systemMessage(next, removedYouNote({ id: senderId, label: senderName }, true)));
         t.groups = [{ id, state: null }];
         next.invites = [];
         afterwards = () => this.detach(meta);
@@ -872,9 +886,12 @@ export class ChatService {
       }
       const byId = memberIdAt(state, senderIndex(processed.sender));
       const by = byId === '' ? 'Someone' : labelText(memberLabels(state, meta.names, this.deps.identity().displayName).get(byId));
-      records.push(...this.describeEpochChange(next, state, processed.state, processed.removed, { id: byId, label: by }));
+      const removals = removalsOf(processed.removals);
+      const ended = processed.removed && endsConversation(state, senderIndex(processed.sender), removals);
+      records.push(...this.describeEpochChange(next, state, processed.state, processed.removed, { id: byId, label: by }, removals, ended));
       if (processed.removed) {
         next.status = 'removed';
+        if (ended) next.endedBy = by;
         next.invites = [];
         t.groups = [{ id, state: null }]; // forward secrecy: nothing of the group stays on this device
         afterwards = () => this.detach(meta);
@@ -912,15 +929,28 @@ export class ChatService {
     after: GroupState,
     removed: boolean,
     by: { id: string; label: string },
+    removals: readonly Removal[] = [],
+    ended = false,
   ): MessageRecord[] {
     const out: MessageRecord[] = [];
     meta.epoch = Number(after.context.epoch);
     meta.lastActivity = Date.now();
+    if (!removed) meta.canInvite = rolesView(after).canInvite;
+    const selfName = this.deps.identity().displayName;
+    // Who sent each Remove (epoch-notes.ts): the proposer, not always the committer.
+    const actorOf = (mid: string): Person | undefined => {
+      if (before === undefined) return by;
+      const leaf = members(before).find((m) => memberIdOf(m.leaf.signatureKey) === mid)?.leafIndex;
+      const r = removals.find((x) => x.removed === leaf);
+      if (r === undefined) return removals.length === 0 ? by : undefined;
+      const aid = memberIdAt(before, r.by);
+      return aid === '' ? undefined : { id: aid, label: labelText(memberLabels(before, meta.names, selfName).get(aid)) };
+    };
     if (removed) {
-      out.push(this.systemMessage(meta, `${by.label} removed you from this conversation.`));
+      const me = before === undefined ? undefined : ownMemberId(before);
+      out.push(this.systemMessage(meta, removedYouNote(me === undefined ? by : (actorOf(me) ?? by), ended)));
       return out;
     }
-    const selfName = this.deps.identity().displayName;
     const old = before === undefined ? new Map<string, MemberLabel>() : memberLabels(before, meta.names, selfName);
     // Names of members who are gone are forgotten: the map holds current members only.
     const ids = new Set(members(after).map((m) => memberIdOf(m.leaf.signatureKey)));
@@ -937,7 +967,15 @@ export class ChatService {
     }
     for (const [mid, label] of old) {
       if (now.has(mid)) continue;
-      out.push(this.systemMessage(meta, by.id === mid ? `${labelText(label)} left.` : `${by.label} removed ${labelText(label)}.`));
+      out.push(this.systemMessage(meta, removalNote({ id: mid, label: labelText(label) }, actorOf(mid), self)));
+    }
+    if (before !== undefined) {
+      const person = (identity: Uint8Array): Person | undefined => {
+        const m = members(after).find((x) => bytesEqual(credentialIdentity(x.leaf.credential), identity));
+        const mid = m === undefined ? undefined : memberIdOf(m.leaf.signatureKey);
+        return mid === undefined ? undefined : { id: mid, label: labelText(now.get(mid)) };
+      };
+      for (const note of roleChangeNotes(before, after, by, person, self)) out.push(this.systemMessage(meta, note));
     }
     // An old name-identity conversation: a credential that changed under the same key is a rename, never silent.
     for (const [mid, label] of now) {
@@ -956,7 +994,8 @@ export class ChatService {
     const next: ConversationMeta = { ...meta };
     const joining = meta.status === 'joining';
     const before = joining ? undefined : await this.group(id).catch(() => undefined);
-    const records = this.describeEpochChange(next, before, p.state, false, { id: ownMemberId(p.state), label: 'You' });
+    const own = before === undefined ? [] : ownCommitRemovals(before, removedLeaves(before, p.state));
+    const records = this.describeEpochChange(next, before, p.state, false, { id: ownMemberId(p.state), label: 'You' }, own);
     // Revoked at the relay before the Commit went out; again here for an invite made meanwhile (a 404 is fine).
     const revoked = before === undefined ? [] : this.dropInvitesIfShrank(next, before, p.state);
     next.lastUpdate = Date.now();
@@ -1160,6 +1199,7 @@ export class ChatService {
   async createInvite(id: string, mode: InviteMode, expiresInHours: number): Promise<{ link: string; expiresAt: number; inviteId: string }> {
     const meta = this.activeMeta(id);
     const state = await this.group(id);
+    requireRole(rolesView(state).canInvite, 'Only admins can invite people to this conversation.');
     const inviteId = randomId();
     const key = randomBytes(32);
     const writeKey = randomBytes(32);
@@ -1370,7 +1410,7 @@ export class ChatService {
     const identity = await generateIdentity(suite, pseudonym);
     let joined: Awaited<ReturnType<typeof joinByExternalCommit>>;
     try {
-      joined = await joinByExternalCommit(gi, identity);
+      joined = await joinByExternalCommit(gi, identity, { capabilities: roleCapabilities(suite) });
     } catch (cause) {
       abandon(content.queue, content.capability);
       throw new ChannelError(ErrorCode.InvalidInput, 'This invite does not describe a valid conversation.', { cause });
@@ -1420,6 +1460,10 @@ export class ChatService {
   // -- leaving and deleting --------------------------------------------------
 
   async leave(id: string): Promise<void> {
+    this.activeMeta(id);
+    // The last admin hands the role on first: a conversation keeps someone who can remove people.
+    const heir = heirIfLastAdmin(await this.group(id));
+    if (heir !== undefined) await this.commit(id, { proposals: [adminChange(await this.group(id), heir, true)] });
     const meta = this.activeMeta(id);
     const queue = fromB64(meta.queue)!;
     const { sent, cap } = await this.serial(async () => {
@@ -1444,21 +1488,19 @@ export class ChatService {
     this.detach(meta);
   }
 
+  /**
+   * Delete for me: leave (the others keep the conversation) and remove it from
+   * this device. When we are the last member, nobody is left to use the queue:
+   * it goes too. Ending it for everyone is `end`.
+   */
   async delete(id: string): Promise<void> {
     const meta = this.meta(id);
-    if (meta.status === 'active') {
+    const alone = meta.status === 'active' && members(await this.group(id)).length === 1;
+    if (meta.status === 'active' && !alone) {
+      await this.leave(id);
+    } else if (meta.status === 'active') {
       const api = this.deps.api();
       const queue = fromB64(meta.queue)!;
-      // Deleting needs the relay: check first, so an offline attempt changes nothing (a queued
-      // "deleted" notice must not reach the others later while we still have the conversation).
-      try {
-        await api.limits();
-      } catch (err) {
-        throw relayProblem(err, 'deleting the conversation');
-      }
-      // Tell the others first (best effort), then remove the queue and its ciphertext.
-      await this.sendApp(id, { v: 1, t: 'close', id: randomId(), at: Date.now() }).catch(() => undefined);
-      await this.flush();
       try {
         const state = await this.group(id).catch(() => undefined);
         const cap = state === undefined ? capOf(meta) : queueCapability(state);
@@ -1470,6 +1512,60 @@ export class ChatService {
       this.detach(meta);
     }
     await this.serial(() => this.apply({ deleteConversation: id }));
+  }
+
+  // -- roles (conversation-roles.ts; the engine enforces them, V-ROLE-*) -------
+
+  async setAdmin(id: string, memberId: string, admin: boolean): Promise<void> {
+    this.activeMeta(id);
+    const state = await this.group(id);
+    requireRole(rolesView(state).canChangeRoles, 'Only admins can change who is an admin.');
+    const target = members(state).find((m) => memberIdOf(m.leaf.signatureKey) === memberId);
+    if (target === undefined) throw new ChannelError(ErrorCode.NotFound, 'That person is not in this conversation.');
+    await this.commit(id, { proposals: [adminChange(state, target.leafIndex, admin)] });
+  }
+
+  async setInvitePolicy(id: string, policy: InvitePolicyView): Promise<void> {
+    this.activeMeta(id);
+    const state = await this.group(id);
+    requireRole(rolesView(state).canChangeRoles, 'Only admins can change who may invite.');
+    await this.commit(id, { proposals: [invitePolicyChange(state, policy)] });
+  }
+
+  /**
+   * End for everyone (admins; anyone in a conversation without roles): one
+   * Commit removes every other member, then the queue and its ciphertext are
+   * deleted at the relay. Our history stays until we delete it here too.
+   */
+  async end(id: string): Promise<void> {
+    const meta = this.activeMeta(id);
+    const api = this.deps.api();
+    // Needs the relay: check first, so an offline attempt changes nothing.
+    try {
+      await api.limits();
+    } catch (err) {
+      throw relayProblem(err, 'ending the conversation');
+    }
+    const state = await this.group(id);
+    requireRole(rolesView(state).canEnd, 'Only admins can end this conversation for everyone.');
+    const others = members(state).filter((m) => m.leafIndex !== state.ownLeaf);
+    if (others.length > 0) {
+      await this.commit(id, { proposals: others.map((m) => ({ proposalType: ProposalType.remove, remove: { removed: m.leafIndex } })) });
+    }
+    try {
+      await api.deleteQueue(fromB64(meta.queue)!, queueCapability(await this.group(id)));
+    } catch (err) {
+      if (!(err instanceof RelayApiError && err.status === 404)) throw relayProblem(err, 'ending the conversation');
+    }
+    const current = this.meta(id);
+    await Promise.all(current.invites.map((i) => api.deleteInvite(i.inviteId, fromB64(i.writeKey)!).catch(() => undefined)));
+    this.detach(current);
+    await this.serial(async () => {
+      const m = this.meta(id);
+      const next: ConversationMeta = { ...m, status: 'removed', endedBy: 'You', invites: [], lastActivity: Date.now() };
+      const note = this.systemMessage(next, ENDED_BY_YOU);
+      await this.apply({ metas: [next], groups: [{ id, state: null }], pending: [{ id, value: null }], messages: [note] });
+    });
   }
 }
 

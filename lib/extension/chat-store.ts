@@ -78,6 +78,10 @@ export interface ConversationMeta {
   readSeq?: number;
   /** Receipts for other members' texts not sent yet (receipts.ts), kept with the message that made them due. */
   receiptsDue?: ReceiptsDue;
+  /** The conversation was ended for everyone, by this member ("You" when we did). */
+  endedBy?: string;
+  /** Whether the roles let us invite, as of the last epoch we saw (absent: not known yet, offer it). */
+  canInvite?: boolean;
 }
 
 export interface MessageRecord {

@@ -65,6 +65,10 @@ export interface ConversationSummary {
    * before the marker existed: count back `unread` texts instead.
    */
   readUpTo?: number;
+  /** The conversation was ended for everyone by this member ("You" when it was us). */
+  endedBy?: string;
+  /** False when the roles let only admins invite and we are not one. */
+  canInvite?: boolean;
 }
 
 /**
@@ -141,6 +145,27 @@ export interface MemberView {
   tag?: string;
   /** Fingerprint of this member's signature key, grouped for reading aloud. */
   fingerprint: string;
+  /** An admin of the conversation (lib/mls/roles.ts). */
+  admin?: boolean;
+}
+
+/** Who may invite: admins only, or every member. */
+export type InvitePolicyView = 'admins' | 'everyone';
+
+/**
+ * What this member may do, from the roles in the group state. A conversation
+ * made before roles has `invitePolicy: null`: every member may remove, end
+ * and invite, and nobody can change roles.
+ */
+export interface ConversationRoles {
+  admin: boolean;
+  canRemove: boolean;
+  canEnd: boolean;
+  canInvite: boolean;
+  canChangeRoles: boolean;
+  invitePolicy: InvitePolicyView | null;
+  /** Admins among the members (0 without roles). */
+  adminCount: number;
 }
 
 export interface ConversationDetail {
@@ -153,6 +178,8 @@ export interface ConversationDetail {
    */
   safetyCode: string;
   epoch: number;
+  /** Absent once we are no longer a member. */
+  roles?: ConversationRoles;
 }
 
 export interface MessagePage {
@@ -210,6 +237,7 @@ export interface RequestMap {
   'conversation.markRead': { params: { conversationId: string }; result: null };
   'conversation.removeMember': { params: { conversationId: string; memberId: string }; result: null };
   'conversation.leave': { params: { conversationId: string }; result: null };
+  /** Delete for me: leave (if still a member) and remove the conversation from this device; the others keep it. */
   'conversation.delete': { params: { conversationId: string }; result: null };
 
   /** An expiring invite takes one of INVITE_EXPIRY_HOURS; a one-time invite takes none (ONE_TIME_INVITE_HOURS). */
@@ -251,6 +279,12 @@ export interface RequestMap {
   'account.signOut': { params: null; result: AppState };
   /** Leave every conversation, delete the account at the relay, then wipe this device's data. */
   'account.delete': { params: null; result: AppState };
+  /** Admins only: make a member an admin, or not (ourselves: step down while another admin remains). */
+  'conversation.setAdmin': { params: { conversationId: string; memberId: string; admin: boolean }; result: null };
+  /** Admins only: who may invite. */
+  'conversation.setInvitePolicy': { params: { conversationId: string; policy: InvitePolicyView }; result: null };
+  /** Admins only: remove everyone, delete the queue at the relay and the conversation here. */
+  'conversation.end': { params: { conversationId: string }; result: null };
 }
 
 export type Method = keyof RequestMap;
@@ -465,6 +499,17 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   'connection.retry': null,
   'account.signOut': null,
   'account.delete': null,
+  'conversation.setAdmin': (p) => {
+    keys(p, ['conversationId', 'memberId', 'admin']);
+    if (typeof p.admin !== 'boolean') throw bad('admin must be a boolean');
+    return { conversationId: id(p, 'conversationId'), memberId: id(p, 'memberId'), admin: p.admin };
+  },
+  'conversation.setInvitePolicy': (p) => {
+    keys(p, ['conversationId', 'policy']);
+    if (p.policy !== 'admins' && p.policy !== 'everyone') throw bad('policy must be admins or everyone');
+    return { conversationId: id(p, 'conversationId'), policy: p.policy };
+  },
+  'conversation.end': (p) => (keys(p, ['conversationId']), { conversationId: id(p, 'conversationId') }),
 };
 
 /** Strictly parse a view's presence message; anything else is null (and ignored). */

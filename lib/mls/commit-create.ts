@@ -24,6 +24,7 @@ import { protectAsMember, signAsMember } from './message-send.ts';
 import { applyProposalList } from './proposal-apply.ts';
 import { chooseCommittablePending } from './commit-pending.ts';
 import { isPathRequired, resolveProposals, validateRegularProposalList } from './proposal-validation.ts';
+import { checkRoleRules } from './role-rules.ts';
 import { ProposalOrRefType, type Proposal, type ProposalOrRef } from './proposals.ts';
 import { ProtocolVersion } from './protocol-version.ts';
 import type { PskLookup } from './psk.ts';
@@ -88,6 +89,8 @@ export async function createCommit(state: GroupState, options: CommitOptions = {
   validateRegularProposalList(resolved, me);
   const applied = await applyProposalList(cs, state.context, state.tree, resolved, validation);
   const treeAfterProposals = applied.draft.done();
+  // V-ROLE-* : never send a Commit every other member would reject.
+  checkRoleRules({ extensionsBefore: state.context.extensions, treeBefore: state.tree, resolved, extensionsAfter: applied.extensions, treeAfter: treeAfterProposals });
 
   const usePath = isPathRequired(resolved) || (options.path ?? true);
   let tree = treeAfterProposals;

@@ -17,6 +17,7 @@
  *  - V-EC-6  an external Commit removes only the joiner's own earlier leaf
  *  - V-LN-12 the committer's UpdatePath leaf keeps its credential identity
  *  - V-UP-7  the UpdatePath's public keys are keys the KEM can encrypt to
+ *  - V-ROLE-* MicroChat roles (role-rules.ts)
  *  - V-PL-*, V-EC-*, V-LN-*, V-KP-*, V-UP-*, V-PH-2, V-PSK-* from the modules they live in
  */
 import { bytesEqual, encode } from './codec.ts';
@@ -55,6 +56,7 @@ import {
   type ResolvedProposal,
 } from './proposal-validation.ts';
 import { ProposalType } from './proposals.ts';
+import { checkRoleRules } from './role-rules.ts';
 import type { PskLookup } from './psk.ts';
 import type { RatchetTree } from './ratchet-tree.ts';
 import { decryptUpdatePath, mergeUpdatePath, type TreeKemPrivate } from './treekem.ts';
@@ -146,6 +148,15 @@ export async function processCommit(
   if (external) validateExternalProposalList(resolved);
   else validateRegularProposalList(resolved, (sender as { leafIndex: LeafIndex }).leafIndex);
   const applied = await applyProposalList(cs, state.context, state.tree, resolved, options);
+  // V-ROLE-* (MicroChat roles): judged on the roles and members before this Commit.
+  checkRoleRules({
+    extensionsBefore: state.context.extensions,
+    treeBefore: state.tree,
+    resolved,
+    extensionsAfter: applied.extensions,
+    treeAfter: applied.draft,
+    ...(external && commit.path !== undefined ? { joiner: commit.path.leafNode } : {}),
+  });
   // V-CM-3 / V-EC-5 (§12.4, §12.4.3.2): the path is there whenever required.
   if (commit.path === undefined) {
     if (external) throw new ValidationError('V-EC-5', 'an external Commit must carry a path');

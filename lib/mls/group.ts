@@ -26,6 +26,7 @@
  *   V-WEL-*, V-JOIN-*, V-EJ-*  joining by Welcome or external Commit
  *   V-ST-*   secret tree: replay, forward-skip bound (secret-tree.ts)
  *   V-APP-1  no application data while proposals are pending
+ *   V-ROLE-* MicroChat roles: who may remove, end, change roles, invite (role-rules.ts)
  */
 import { bytesEqual, decode, encode, type DecodeOptions } from './codec.ts';
 import { makeProposalRef, signWithLabel } from './crypto-ops.ts';
@@ -49,6 +50,7 @@ import type { KeyPackage } from './key-package.ts';
 import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from './leaf-node.ts';
 import { receiveFramed } from './message-receive.ts';
 import { validateReceivedProposal, type ProposalReceiptOptions } from './proposal-receipt.ts';
+import { resolveProposals } from './proposal-validation.ts';
 import { ProposalType, type Proposal } from './proposals.ts';
 import type { LeafIndex } from './tree-math.ts';
 
@@ -60,6 +62,7 @@ export { joinFromWelcome, type JoinOptions } from './group-join.ts';
 export { exportGroupInfo, joinByExternalCommit, type ExternalJoinOptions } from './external-join.ts';
 export { createApplicationMessage, epochAuthenticator, exportSecret } from './application.ts';
 export { decodeGroupState, encodeGroupState, DEFAULT_GROUP_CONFIG, type GroupConfig, type GroupState } from './group-state.ts';
+export { InvitePolicy, ROLES_EXTENSION_TYPE, isAdminLeaf, rolesExtension, rolesOf, withAdmin, withoutAdmin, type Roles } from './roles.ts';
 
 /** What `processMessage` found in a message. */
 export type Processed =
@@ -78,6 +81,8 @@ export type Processed =
       readonly sender: Sender;
       /** True when this Commit removed us: `state` is then inactive. */
       readonly removed: boolean;
+      /** Each leaf (index before the Commit) the Commit removed, with the sender of its Remove. */
+      readonly removals: readonly { readonly removed: LeafIndex; readonly by: Sender }[];
     };
 
 export type ProcessOptions = ProcessCommitOptions & ProposalReceiptOptions & DecodeOptions;
@@ -145,7 +150,11 @@ export async function processMessage(
     }
     case ContentType.commit: {
       const next = await processCommit(received.state, ac, options);
-      return { kind: 'commit', state: next, sender: content.sender, removed: !next.active && next.context.epoch === state.context.epoch };
+      // Who removed whom: a Remove's sender is its proposer (the leaf itself when it left), not always the committer.
+      const removals = resolveProposals(content.commit.proposals, content.sender, received.state.pendingProposals).flatMap((p) =>
+        p.proposal.proposalType === ProposalType.remove ? [{ removed: p.proposal.remove.removed, by: p.sender }] : [],
+      );
+      return { kind: 'commit', state: next, sender: content.sender, removed: !next.active && next.context.epoch === state.context.epoch, removals };
     }
   }
 }

@@ -17,7 +17,7 @@
  *  - V-PRP-1    no standalone ExternalInit
  *  - V-PRP-5    a PreSharedKey proposal names a PSK we hold (else no Commit of it could be processed here)
  *  - V-KP-*, V-LN-* (Add, Update), V-LN-12 (Update keeps the identity),
- *    V-REM-1 (Remove of a non-blank leaf), V-PSK-*, V-RI-1, V-GCE-*
+ *    V-REM-1 (Remove of a non-blank leaf), V-PSK-*, V-RI-1, V-GCE-*, V-ROLE-* (role-rules)
  */
 import { ValidationError } from './errors.ts';
 import { memberPskLookup } from './epoch-transition.ts';
@@ -26,6 +26,7 @@ import type { GroupState } from './group-state.ts';
 import { checkLeavesAgainstTree, type LeafValidationOptions } from './leaf-node-validation.ts';
 import { applyProposalList } from './proposal-apply.ts';
 import { checkProposalSender } from './proposal-validation.ts';
+import { checkRoleRules } from './role-rules.ts';
 import { ProposalType, type Proposal } from './proposals.ts';
 import type { PskLookup } from './psk.ts';
 
@@ -66,7 +67,10 @@ export async function validateReceivedProposal(
   // §12.1: the same checks a Commit of this proposal alone would run. A KeyPackage
   // leaf's lifetime is checked against now, as the committer will (V-LN-5).
   const validation = { ...options, now: options.now ?? nowSeconds() };
-  const applied = await applyProposalList(state.suite, state.context, state.tree, [{ proposal, sender, byValue: false }], validation);
+  const resolved = [{ proposal, sender, byValue: false }];
+  const applied = await applyProposalList(state.suite, state.context, state.tree, resolved, validation);
+  // V-ROLE-* : a proposal only an admin may send is never cached from anyone else.
+  checkRoleRules({ extensionsBefore: state.context.extensions, treeBefore: state.tree, resolved, extensionsAfter: applied.extensions, treeAfter: applied.draft });
   // §7.3: a new or replaced leaf's keys are unique among the members (V-LN-8/9).
   checkLeavesAgainstTree(applied.draft, applied.changedLeaves);
   if (proposal.proposalType === ProposalType.psk) {

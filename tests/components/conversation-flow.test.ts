@@ -9,12 +9,13 @@ import { fakeView } from './support/fake-background.ts';
 const detail: ConversationDetail = {
   summary: conversation(),
   members: [
-    { memberId: 'me', displayName: 'Ana', self: true, fingerprint: '1111 2222 3333' },
+    { memberId: 'me', displayName: 'Ana', self: true, fingerprint: '1111 2222 3333', admin: true },
     { memberId: 'bo', displayName: 'Bo', self: false, fingerprint: '4444 5555 6666' },
     { memberId: 'cy', displayName: 'Cy', self: false, fingerprint: '7777 8888 9999' },
   ],
   safetyCode: '12345 67890 13579 24680',
   epoch: 4,
+  roles: { admin: true, canRemove: true, canEnd: true, canInvite: true, canChangeRoles: true, invitePolicy: 'everyone', adminCount: 1 },
 };
 
 function twoConversations() {
@@ -167,7 +168,7 @@ describe('Conversation list and conversation', () => {
     await waitFor(() => expect(document.activeElement).toBe(getByTestId('members-button')));
   });
 
-  it('delete explains that it removes the conversation from the relay, then returns to the list', async () => {
+  it('delete for me explains that you leave and the others keep it, then returns to the list', async () => {
     const { bg, view } = fakeView({ conversations: [conversation()] });
     bg.on('messages.page', () => ({ messages: [] }));
     bg.on('conversation.get', () => detail);
@@ -179,7 +180,7 @@ describe('Conversation list and conversation', () => {
     await fireEvent.click(getByTestId('conversation-item'));
     await fireEvent.click(getByTestId('members-button'));
     await fireEvent.click(await findByTestId('delete-conversation'));
-    expect((await findByTestId('confirm-dialog')).textContent).toContain('relay');
+    expect((await findByTestId('confirm-dialog')).textContent).toContain('You leave the conversation; the others keep it.');
     await fireEvent.click(getByTestId('confirm'));
     expect(await findByTestId('conversations-empty')).toBeTruthy();
     expect(bg.callsOf('conversation.delete')).toEqual([{ conversationId: 'c1' }]);

@@ -22,6 +22,8 @@ const detail: ConversationDetail = {
   ],
   safetyCode: '12345 67890 13579 24680',
   epoch: 4,
+  // We are an admin here, so Remove is offered.
+  roles: { admin: true, canRemove: true, canEnd: true, canInvite: true, canChangeRoles: true, invitePolicy: 'everyone', adminCount: 1 },
 };
 
 describe('members with the same name', () => {

@@ -13,3 +13,4 @@ import './daily-driver/lock.ts';
 import './daily-driver/notifications.ts';
 import './daily-driver/receipts.ts';
 import './daily-driver/connection-account.ts';
+import './daily-driver/roles.ts';

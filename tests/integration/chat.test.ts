@@ -271,7 +271,7 @@ describe('chat over a real relay', () => {
     await waitUntil(() => b.received(conv).includes(text), 10_000, 'B gets it without waiting out A’s back-off');
   });
 
-  it('leave: B leaves, A commits the removal; delete: the others see it and the queue is gone', async () => {
+  it('leave: B leaves, A commits the removal; end: the others see it and the queue is gone', async () => {
     await b.app.handlers['conversation.leave']({ conversationId: conv });
     expect(b.app.snapshot.conversations.find((x) => x.id === conv)?.status).toBe('left');
     await waitUntil(async () => (await a.app.handlers['conversation.get']({ conversationId: conv })).members.length === 1, 10_000, 'A alone');
@@ -281,11 +281,16 @@ describe('chat over a real relay', () => {
     const inv = await a.app.handlers['invite.create']({ conversationId: second, mode: 'one-time' });
     await b.app.handlers['invite.join']({ link: inv.link });
     await waitUntil(async () => (await a.app.handlers['conversation.get']({ conversationId: second })).members.length === 2, 10_000, 'joined');
+    // Bob knows Alice by name once her profile arrived (inside the group, after he joined).
+    await waitUntil(async () => (await b.app.handlers['conversation.get']({ conversationId: second })).members.some((m) => m.displayName === 'Alice'), 10_000, 'B knows Alice');
+    await a.app.handlers['conversation.end']({ conversationId: second });
+    expect(a.app.snapshot.conversations.find((x) => x.id === second)).toMatchObject({ status: 'removed', endedBy: 'You' });
+    await waitUntil(() => b.app.snapshot.conversations.find((x) => x.id === second)?.status === 'removed', 10_000, 'B sees the end');
+    expect(b.app.snapshot.conversations.find((x) => x.id === second)?.endedBy).toBe('Alice');
+    const bPage = await b.app.handlers['messages.page']({ conversationId: second, beforeSeq: null, limit: 10 });
+    expect(bPage.messages.at(-1)?.text).toBe('Alice ended the conversation.');
     await a.app.handlers['conversation.delete']({ conversationId: second });
     expect(a.app.snapshot.conversations.some((x) => x.id === second)).toBe(false);
-    await waitUntil(() => b.app.snapshot.conversations.find((x) => x.id === second)?.status === 'removed', 10_000, 'B sees the deletion');
-    const bPage = await b.app.handlers['messages.page']({ conversationId: second, beforeSeq: null, limit: 10 });
-    expect(bPage.messages.at(-1)?.text).toBe('Alice deleted this conversation.');
   });
 
   it('two people joining at the same moment never fork the group: the loser retries by itself, and all agree after', async () => {
