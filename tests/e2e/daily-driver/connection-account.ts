@@ -162,9 +162,8 @@ describe('connection and account', () => {
     await shots(alice.page, 'delete-account-warning');
     await alice.page.click('[data-testid="confirm"]');
     await alice.page.waitForSelector('[data-testid="onboarding"]', { timeout: STEP_TIMEOUT });
-    // Bob's device commits Alicia's leaving. Today it words that as Bob's own removal ("You removed Alicia."); the
-    // actor-naming part of issue 17 makes it "Alicia left.". Either way she is gone from his conversation.
-    await systemLine(bob, /Alicia left\.|You removed Alicia\./);
+    // Bob's device commits Alicia's leaving, and names her as the actor: she left, he did not remove her.
+    await systemLine(bob, /Alicia left\./);
     await screenshot(bob.page, 'daily-connection-other-member-after-delete-light');
     expect(await bob.page.$eval('[data-testid="conversation"]', (el) => el.textContent ?? '')).toContain('1 member');
     const after = await accountIds(people.relay.dataDir);
