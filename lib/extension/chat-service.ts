@@ -73,6 +73,7 @@ import { mailboxesOfRemoved, pruneMailboxes, recordAnnouncement, removedLeaves, 
 import type { TokenWallet } from './tokens.ts';
 import { TOKEN_KEY_PARTITION_WARNING, type TokenKeyMessage, type TokenKeyWatch } from './token-key-watch.ts';
 import type { Vault } from './vault.ts';
+import { sendTimings } from './send-timing.ts';
 
 export const DEFAULT_SUITE = 1;
 const JOIN_GIVE_UP_MS = 10 * 60_000;
@@ -207,14 +208,8 @@ export class ChatService {
     }
     for (const id of stale) await s.store.apply({ deleteConversation: id });
     void s.store.pruneSeen(Date.now() - SEEN_RETENTION_MS).catch(() => undefined);
-    await Promise.all(
-      [...s.metas.values()]
-        .filter((m) => m.status === 'active' || m.status === 'joining')
-        .map(async (m) => {
-          const p = await s.store.loadPending(m.id).catch(() => undefined);
-          if (p !== undefined) s.pending.set(m.id, p);
-        }),
-    );
+    const live = [...s.metas.values()].filter((m) => m.status === 'active' || m.status === 'joining').map((m) => m.id);
+    for (const [id, p] of await s.store.loadPendings(live).catch(() => new Map<string, PendingCommit>())) s.pending.set(id, p);
     return s;
   }
 
@@ -483,24 +478,28 @@ export class ChatService {
   ): Promise<void> {
     // §12.4 (V-APP-1): proposals we have seen must be committed before we send.
     if ((await this.group(id)).pendingProposals.length > 0) await this.commitPending(id);
+    const queued = performance.now();
     await this.serial(async () => {
+      sendTimings.add('wait', performance.now() - queued);
       const meta = { ...this.activeMeta(id) };
       const state = await this.group(id);
       const plain = encodeAppMessage(app);
-      const sent = await sendApplicationMessage(state, plain);
+      const sent = await sendTimings.time('encrypt', () => sendApplicationMessage(state, plain));
       const payload = encodeMessage(sent.message);
       const own = ownMemberId(state);
       const label = memberLabels(state, meta.names, this.deps.identity().displayName).get(own);
       const self = { memberId: own, displayName: this.deps.identity().displayName, self: true, ...(label?.tag === undefined ? {} : { tag: label.tag }) };
       const rec = record?.(meta, app.id, self);
       meta.lastActivity = Date.now();
-      await this.apply({
-        metas: [meta],
-        groups: [{ id, state: sent.state }],
-        ...(rec === undefined ? {} : { messages: [rec] }),
-        outboxPut: [{ messageId: app.id, conversationId: id, createdAt: Date.now(), payload, queue: fromB64(meta.queue)!, cap: queueCapability(state), app: plain }],
-        seen: [hashOf(payload)],
-      });
+      await sendTimings.time('persist', () =>
+        this.apply({
+          metas: [meta],
+          groups: [{ id, state: sent.state }],
+          ...(rec === undefined ? {} : { messages: [rec] }),
+          outboxPut: [{ messageId: app.id, conversationId: id, createdAt: Date.now(), payload, queue: fromB64(meta.queue)!, cap: queueCapability(state), app: plain }],
+          seen: [hashOf(payload)],
+        }),
+      );
     });
     void this.flush();
   }
@@ -534,7 +533,7 @@ export class ChatService {
       const meta = this.metas.get(e.conversationId);
       const cap = e.cap ?? (meta === undefined ? undefined : capOf(meta));
       if (cap === undefined) throw new Error('no queue capability');
-      await this.deps.wallet().spend((token) => this.deps.api().send(e.queue, cap, token, e.payload));
+      await sendTimings.time('relay', () => this.deps.wallet().spend((token) => sendTimings.time('http', () => this.deps.api().send(e.queue, cap, token, e.payload))));
     } catch (err) {
       if (err instanceof RelayApiError && err.unreachable) return false;
       // Encrypted in an epoch the group has left: encrypt it again once we are in the new one.
@@ -548,6 +547,7 @@ export class ChatService {
       else if (err instanceof Error && err.name === 'TokenError') return false; // no session/tokens right now: keep it queued
       else error = 'The message could not be sent.';
     }
+    const posted = performance.now();
     await this.serial(async () => {
       const rec = await this.store.message(e.conversationId, e.messageId).catch(() => undefined);
       const updated: MessageRecord | undefined =
@@ -557,6 +557,7 @@ export class ChatService {
       else t.outboxPut = [{ ...e, failed: true }];
       await this.apply(t);
     });
+    sendTimings.add('status', performance.now() - posted);
     return true;
   }
 
