@@ -511,13 +511,23 @@ export class ChatService {
       return this.flushing;
     }
     this.flushing = (async () => {
-      do {
-        this.flushAgain = false;
-        const entries = (await this.store.outbox()).filter((e) => e.failed !== true);
-        for (const e of entries) {
-          if (!(await this.post(e))) return;
-        }
-      } while (this.flushAgain);
+      // Each post is recorded (sent or failed) in order while the next one is on its way; every record
+      // lands before the outbox is read again and before this flush ends, so nothing is posted twice.
+      const recording: Promise<void>[] = [];
+      try {
+        do {
+          this.flushAgain = false;
+          const entries = (await this.store.outbox()).filter((e) => e.failed !== true);
+          for (const e of entries) {
+            const posted = await this.post(e);
+            if (posted === false) return;
+            recording.push(posted.recorded);
+          }
+          await Promise.all(recording.splice(0));
+        } while (this.flushAgain);
+      } finally {
+        await Promise.all(recording);
+      }
     })()
       .catch(() => undefined)
       .finally(() => {
@@ -526,8 +536,8 @@ export class ChatService {
     return this.flushing;
   }
 
-  /** Send one outbox entry; false when the relay is unreachable (keep it queued). */
-  private async post(e: OutboxEntry): Promise<boolean> {
+  /** Send one outbox entry; false when the relay is unreachable (keep it queued), otherwise the recording of the outcome. */
+  private async post(e: OutboxEntry): Promise<false | { recorded: Promise<void> }> {
     let error: string | undefined;
     try {
       const meta = this.metas.get(e.conversationId);
@@ -548,7 +558,7 @@ export class ChatService {
       else error = 'The message could not be sent.';
     }
     const posted = performance.now();
-    await this.serial(async () => {
+    const recorded = this.serial(async () => {
       const rec = await this.store.message(e.conversationId, e.messageId).catch(() => undefined);
       const updated: MessageRecord | undefined =
         rec === undefined ? undefined : error === undefined ? { ...rec, status: 'sent' } : { ...rec, status: 'failed', error };
@@ -556,9 +566,9 @@ export class ChatService {
       if (error === undefined) t.outboxDelete = [e.messageId];
       else t.outboxPut = [{ ...e, failed: true }];
       await this.apply(t);
+      sendTimings.add('status', performance.now() - posted);
     });
-    sendTimings.add('status', performance.now() - posted);
-    return true;
+    return { recorded };
   }
 
   async retry(id: string, messageId: string): Promise<MessageView> {
