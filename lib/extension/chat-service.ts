@@ -491,15 +491,15 @@ export class ChatService {
       const self = { memberId: own, displayName: this.deps.identity().displayName, self: true, ...(label?.tag === undefined ? {} : { tag: label.tag }) };
       const rec = record?.(meta, app.id, self);
       meta.lastActivity = Date.now();
-      await sendTimings.time('persist', () =>
-        this.apply({
-          metas: [meta],
-          groups: [{ id, state: sent.state }],
-          ...(rec === undefined ? {} : { messages: [rec] }),
-          outboxPut: [{ messageId: app.id, conversationId: id, createdAt: Date.now(), payload, queue: fromB64(meta.queue)!, cap: queueCapability(state), app: plain }],
-          seen: [hashOf(payload)],
-        }),
-      );
+      const persisting = performance.now();
+      await this.apply({
+        metas: [meta],
+        groups: [{ id, state: sent.state }],
+        ...(rec === undefined ? {} : { messages: [rec] }),
+        outboxPut: [{ messageId: app.id, conversationId: id, createdAt: Date.now(), payload, queue: fromB64(meta.queue)!, cap: queueCapability(state), app: plain }],
+        seen: [hashOf(payload)],
+      });
+      sendTimings.add('persist', performance.now() - persisting);
     });
     void this.flush();
   }
