@@ -30,6 +30,11 @@
  * restore; making it would need a second browser doing the same work again).
  * The relay is started with raised rate limits and token quotas so seeding
  * 10,000 messages is not throttled; that changes nothing that is measured.
+ *
+ * Seeding also prints where a sent message's time goes (the background's
+ * phase totals, lib/extension/send-timing.ts). BENCH_UI_PROFILE=1 traces one
+ * open, one wake and 250 sends; BENCH_UI_COMPARE compares built extensions
+ * on one seeded data set (see below and docs/performance.md).
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -353,8 +358,9 @@ async function main(): Promise<void> {
     console.log(`seeding ${HISTORY} messages through the background…`);
     const timingsBefore = await sendTimingsOf(reader);
     const seedStart = performance.now();
-    await sendMany(quiet, historyId, HISTORY - 250, 'History');
-    await traced(reader, 'seeding: 250 message.send', () => sendMany(quiet, historyId, 250, 'History', HISTORY - 250));
+    const tail = Math.min(250, HISTORY);
+    await sendMany(quiet, historyId, HISTORY - tail, 'History');
+    await traced(reader, `seeding: ${tail} message.send`, () => sendMany(quiet, historyId, tail, 'History', HISTORY - tail));
     await waitSent(quiet, historyId);
     const seedHistoryS = (performance.now() - seedStart) / 1000;
     const sendBreakdown = breakdown(timingsBefore, await sendTimingsOf(reader), seedHistoryS);
