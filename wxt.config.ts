@@ -62,6 +62,8 @@ export default defineConfig({
       'docs/scale-out.md',
     ],
   },
+  // MICROCHAT_MINIFY=0 keeps function names in the build, for CPU profiles (bench/ui.ts with BENCH_UI_PROFILE=1).
+  ...(process.env.MICROCHAT_MINIFY === '0' ? { vite: () => ({ build: { minify: false } }) } : {}),
   hooks: {
     // Fail the build, not just a test, when the manifest breaks our policy.
     'build:manifestGenerated': (wxt, manifest) => {

@@ -30,19 +30,37 @@
  * restore; making it would need a second browser doing the same work again).
  * The relay is started with raised rate limits and token quotas so seeding
  * 10,000 messages is not throttled; that changes nothing that is measured.
+ *
+ * Seeding also prints where a sent message's time goes (the background's
+ * phase totals, lib/extension/send-timing.ts). BENCH_UI_PROFILE=1 traces one
+ * open, one wake and 250 sends; BENCH_UI_COMPARE compares built extensions
+ * on one seeded data set (see below and docs/performance.md).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'puppeteer';
 import { onboard, openBrowser, stopServiceWorkers, waitForWorkerStopped, type ChatUser } from '../tests/support/chat-driver.ts';
-import { ROOT, screenshot, snapshotExtension } from '../tests/support/extension.ts';
+import { extensionIdForPath, ROOT, screenshot, snapshotExtension } from '../tests/support/extension.ts';
 import { startRelay } from '../tests/support/relay-process.ts';
 import { median } from './timing.ts';
+import { BrowserTrace, printProfiles, type ThreadProfile } from './trace-profile.ts';
 
 const HISTORY = Number(process.env.BENCH_UI_HISTORY ?? 10_000);
 const CONVERSATIONS = Number(process.env.BENCH_UI_CONVERSATIONS ?? 50);
 const RUNS = Number(process.env.BENCH_UI_RUNS ?? 7);
+/**
+ * BENCH_UI_COMPARE=dirA,dirB,…: built extensions (.output/chrome-mv3 folders) to compare on one seeded
+ * data set. The data is made with the first; then, for BENCH_UI_ROUNDS rounds, each build in turn is
+ * copied into the same extension folder (same id, so the same IndexedDB), both browsers are restarted
+ * on their profiles, and RUNS opens and wakes are timed. Alternating the builds spreads the machine's
+ * load over all of them; the ratio to the first build is what to judge by on a shared machine.
+ */
+const COMPARE = (process.env.BENCH_UI_COMPARE ?? '').split(',').filter((d) => d !== '');
+const ROUNDS = Number(process.env.BENCH_UI_ROUNDS ?? 3);
+/** BENCH_UI_PROFILE=1: also trace one open, one wake and a burst of sends, and print the top self-time functions. */
+const PROFILE = process.env.BENCH_UI_PROFILE === '1';
 const OPEN_TARGET_MS = 150;
 const WAKE_TARGET_MS = 100;
 const CHANNEL = 'microchat/v1';
@@ -67,11 +85,11 @@ async function call<T>(page: Page, method: string, params: unknown): Promise<T> 
 }
 
 /** Send `count` messages in order through `message.send`, batching the page round trips. */
-async function sendMany(page: Page, conversationId: string, count: number, label: string): Promise<void> {
+async function sendMany(page: Page, conversationId: string, count: number, label: string, from = 0): Promise<void> {
   const batch = 250;
   const t0 = performance.now();
-  for (let start = 0; start < count; start += batch) {
-    const n = Math.min(batch, count - start);
+  for (let start = from; start < from + count; start += batch) {
+    const n = Math.min(batch, from + count - start);
     const err = await page.evaluate(
       async (channel: string, id: string, from: number, k: number, l: string) => {
         const rt = (globalThis as unknown as { chrome: { runtime: { sendMessage(x: unknown): Promise<ChannelResponse> } } }).chrome.runtime;
@@ -89,8 +107,8 @@ async function sendMany(page: Page, conversationId: string, count: number, label
       label,
     );
     if (err !== null) throw new Error(`message.send failed at ${err}`);
-    if (count >= 1000 && (start / batch) % 8 === 7) {
-      const done = start + n;
+    if (count >= 1000 && ((start - from) / batch) % 8 === 7) {
+      const done = start - from + n;
       console.log(`  ${done}/${count} messages (${Math.round(done / ((performance.now() - t0) / 1000))}/s)`);
     }
   }
@@ -142,29 +160,34 @@ async function openToRendered(user: ChatUser, conversationId: string, lastText: 
     (id: string, text: string) => {
       localStorage.setItem('microchat.openConversation', JSON.stringify({ conversationId: id, at: Date.now() }));
       // Checked every frame: the time is that of the first frame in which the newest message is in the DOM.
-      const w = window as unknown as { __rendered?: number };
-      const frame = (now: number): void => {
-        for (const el of document.querySelectorAll('[data-testid="message-text"]')) {
-          if (el.textContent === text) {
-            w.__rendered = now;
-            return;
+      // The bench waits on a promise (no polling from outside, which would run in the measured page).
+      const w = window as unknown as { __rendered?: Promise<number> };
+      w.__rendered = new Promise<number>((resolve) => {
+        const frame = (now: number): void => {
+          for (const el of document.querySelectorAll('[data-testid="message-text"]')) {
+            if (el.textContent === text) return resolve(now);
           }
-        }
+          requestAnimationFrame(frame);
+        };
         requestAnimationFrame(frame);
-      };
-      requestAnimationFrame(frame);
+      });
     },
     conversationId,
     lastText,
   );
   await page.goto(`chrome-extension://${user.ext.extensionId}/sidepanel.html`, { waitUntil: 'domcontentloaded' });
+  let ms: number;
   try {
-    await page.waitForFunction(() => (window as unknown as { __rendered?: number }).__rendered !== undefined, { timeout: 60_000, polling: 50 });
+    ms = await page.evaluate(() =>
+      Promise.race([
+        (window as unknown as { __rendered: Promise<number> }).__rendered,
+        new Promise<number>((_, reject) => setTimeout(() => reject(new Error('the newest message was not rendered within 60 s')), 60_000)),
+      ]),
+    );
   } catch (err) {
     await screenshot(page, 'bench-ui-open-timeout');
     throw err;
   }
-  const ms = await page.evaluate(() => (window as unknown as { __rendered: number }).__rendered);
   const rendered = await page.$eval('[data-testid="message-list"]', (el) => ({
     loaded: Number(el.getAttribute('data-count')),
     inDom: Number(el.getAttribute('data-rendered')),
@@ -194,16 +217,113 @@ async function wakeToReady(user: ChatUser, quiet: Page, expectConversations: num
   return ms;
 }
 
+type SendTimingSnapshot = Record<string, { ms: number; count: number }>;
+
+/** The background's per-phase send totals (lib/extension/send-timing.ts), read in the worker. */
+async function sendTimingsOf(user: ChatUser): Promise<SendTimingSnapshot | undefined> {
+  const worker = await user.ext.worker();
+  return worker.evaluate(() => (globalThis as { microchatSendTimings?: () => SendTimingSnapshot }).microchatSendTimings?.());
+}
+
+interface SendBreakdown {
+  messages: number;
+  messagesPerSecond: number;
+  /** Mean ms per message for each phase (wait: queued behind other transitions; the relay phase overlaps the next sends). */
+  perMessageMs: Record<string, number>;
+}
+
+function breakdown(before: SendTimingSnapshot | undefined, after: SendTimingSnapshot | undefined, seconds: number): SendBreakdown | undefined {
+  if (before === undefined || after === undefined) return undefined;
+  const perMessageMs: Record<string, number> = {};
+  let messages = 0;
+  for (const [phase, a] of Object.entries(after)) {
+    const b = before[phase] ?? { ms: 0, count: 0 };
+    const n = a.count - b.count;
+    if (phase === 'encrypt') messages = n;
+    perMessageMs[phase] = n === 0 ? 0 : Math.round(((a.ms - b.ms) / n) * 100) / 100;
+  }
+  return { messages, messagesPerSecond: Math.round(messages / seconds), perMessageMs };
+}
+
+function printBreakdown(b: SendBreakdown | undefined): void {
+  if (b === undefined) return console.log('send breakdown: this build does not record send timings');
+  console.log(`send breakdown, ${b.messages} messages at ${b.messagesPerSecond}/s (mean ms per message):`);
+  const what: Record<string, string> = {
+    wait: 'queued behind other state transitions',
+    encrypt: 'MLS encrypt (ratchet, AEAD, signature)',
+    persist: 'seal + one IndexedDB transaction',
+    relay: 'relay round trip (take a token + HTTP post)',
+    http: '  of which the HTTP post',
+    status: 'record as sent (read, seal, write)',
+  };
+  for (const [phase, ms] of Object.entries(b.perMessageMs)) console.log(`  ${phase.padEnd(8)} ${String(ms).padStart(7)} ms  ${what[phase] ?? ''}`);
+}
+
+/** A private copy of a built extension (see snapshotExtension), for comparing builds. */
+function snapshotBuild(dir: string): { dir: string; id: string } {
+  const into = mkdtempSync(path.join(tmpdir(), 'microchat-extension-'));
+  cpSync(dir, into, { recursive: true });
+  return { dir: into, id: extensionIdForPath(into) };
+}
+
+interface Seeded {
+  reader: ChatUser;
+  waker: ChatUser;
+  historyId: string;
+  lastText: string;
+}
+
+/** Time every build of COMPARE in turn on the seeded profiles; prints medians, spreads and ratios. */
+async function compareBuilds(extensionDir: string, seeded: Seeded, users: ChatUser[]): Promise<void> {
+  const samples = COMPARE.map(() => ({ open: [] as number[], wake: [] as number[] }));
+  const profileDirs = { reader: seeded.reader.profileDir, waker: seeded.waker.profileDir };
+  for (const u of users.splice(0)) await u.ext.close();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let b = 0; b < COMPARE.length; b++) {
+      rmSync(extensionDir, { recursive: true, force: true });
+      cpSync(COMPARE[b]!, extensionDir, { recursive: true });
+      const reader = await openBrowser('Reader', { extensionDir, profileDir: profileDirs.reader, prf: false });
+      const waker = await openBrowser('Waker', { extensionDir, profileDir: profileDirs.waker, prf: false });
+      users.push(reader, waker);
+      try {
+        await reader.page.close();
+        await waker.page.close();
+        await openToRendered(reader, seeded.historyId, seeded.lastText); // warm-up
+        for (let i = 0; i < RUNS; i++) samples[b]!.open.push(await openToRendered(reader, seeded.historyId, seeded.lastText));
+        const quiet = await quietPage(waker);
+        await wakeToReady(waker, quiet, CONVERSATIONS); // warm-up
+        for (let i = 0; i < RUNS; i++) samples[b]!.wake.push(await wakeToReady(waker, quiet, CONVERSATIONS));
+      } finally {
+        for (const u of users.splice(0)) await u.ext.close();
+      }
+      console.log(`round ${round + 1}, ${COMPARE[b]}: open ${median(samples[b]!.open.slice(-RUNS)).toFixed(1)} ms, wake ${median(samples[b]!.wake.slice(-RUNS)).toFixed(1)} ms (load ${loadavg()[0]!.toFixed(2)})`);
+    }
+  }
+  const rows = COMPARE.map((dir, b) => ({ dir, open: summary(samples[b]!.open), wake: summary(samples[b]!.wake) }));
+  console.log('');
+  console.log(`| build | open → rendered, median (min–max) | ratio | wake → ready, median (min–max) | ratio |`);
+  console.log(`|---|---|---|---|---|`);
+  for (const r of rows) {
+    const ro = (r.open.medianMs / rows[0]!.open.medianMs).toFixed(2);
+    const rw = (r.wake.medianMs / rows[0]!.wake.medianMs).toFixed(2);
+    console.log(`| ${r.dir} | ${r.open.medianMs} ms (${r.open.minMs}–${r.open.maxMs}) | ${ro} | ${r.wake.medianMs} ms (${r.wake.minMs}–${r.wake.maxMs}) | ${rw} |`);
+  }
+  const out = path.join(ROOT, 'bench-results', 'ui-compare.json');
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ when: new Date().toISOString(), loadavg: loadavg(), rounds: ROUNDS, runs: RUNS, history: HISTORY, builds: rows }, null, 2) + '\n');
+  console.log(`wrote ${path.relative(ROOT, out)}`);
+}
+
 function summary(samples: number[]): { medianMs: number; minMs: number; maxMs: number; samplesMs: number[] } {
   const r = (x: number): number => Math.round(x * 10) / 10;
   return { medianMs: r(median(samples)), minMs: r(Math.min(...samples)), maxMs: r(Math.max(...samples)), samplesMs: samples.map(r) };
 }
 
 async function main(): Promise<void> {
-  if (process.env.MICROCHAT_BENCH_SKIP_BUILD !== '1') {
+  if (process.env.MICROCHAT_BENCH_SKIP_BUILD !== '1' && COMPARE.length === 0) {
     execFileSync(path.join(ROOT, 'node_modules', '.bin', 'wxt'), ['build'], { cwd: ROOT, stdio: 'inherit' });
   }
-  const extension = snapshotExtension();
+  const extension = COMPARE.length > 0 ? snapshotBuild(COMPARE[0]!) : snapshotExtension();
   const relay = await startRelay({
     args: [
       '--extra-rp-ids',
@@ -217,6 +337,16 @@ async function main(): Promise<void> {
     ],
   });
   const users: ChatUser[] = [];
+  const profiles: Record<string, ThreadProfile[]> = {};
+  /** Trace `fn` in the user's browser (every thread, a woken worker included) when profiling. */
+  const traced = async <T>(user: ChatUser, what: string, fn: () => Promise<T>): Promise<T> => {
+    if (!PROFILE) return fn();
+    const trace = await BrowserTrace.start(user.ext.browser);
+    const out = await fn();
+    profiles[what] = await trace.stop();
+    printProfiles(what, profiles[what]);
+    return out;
+  };
   try {
     // --- open → rendered with a 10,000-message history
     const reader = await openBrowser('Reader', { extensionDir: extension.dir, prf: false });
@@ -226,19 +356,27 @@ async function main(): Promise<void> {
     const quiet = await quietPage(reader);
     const { conversationId: historyId } = await call<{ conversationId: string }>(quiet, 'conversation.create', { name: 'Long history' });
     console.log(`seeding ${HISTORY} messages through the background…`);
+    const timingsBefore = await sendTimingsOf(reader);
     const seedStart = performance.now();
-    await sendMany(quiet, historyId, HISTORY, 'History');
+    const tail = Math.min(250, HISTORY);
+    await sendMany(quiet, historyId, HISTORY - tail, 'History');
+    await traced(reader, `seeding: ${tail} message.send`, () => sendMany(quiet, historyId, tail, 'History', HISTORY - tail));
     await waitSent(quiet, historyId);
     const seedHistoryS = (performance.now() - seedStart) / 1000;
+    const sendBreakdown = breakdown(timingsBefore, await sendTimingsOf(reader), seedHistoryS);
+    printBreakdown(sendBreakdown);
     const lastText = `History message ${HISTORY}: the quick brown fox jumps over the lazy dog`;
     const newest = await call<PageView>(quiet, 'messages.page', { conversationId: historyId, beforeSeq: null, limit: 1 });
     if (newest.messages[0]?.text !== lastText) throw new Error('history was not stored as sent');
 
     const openSamples: number[] = [];
-    await openToRendered(reader, historyId, lastText); // warm-up (first paint of the extension's code)
-    for (let i = 0; i < RUNS; i++) openSamples.push(await openToRendered(reader, historyId, lastText));
+    if (COMPARE.length === 0) {
+      await openToRendered(reader, historyId, lastText); // warm-up (first paint of the extension's code)
+      for (let i = 0; i < RUNS; i++) openSamples.push(await openToRendered(reader, historyId, lastText));
+      await traced(reader, 'side panel open → rendered', () => openToRendered(reader, historyId, lastText));
+      console.log(`side panel open → rendered, ${HISTORY} messages: median ${summary(openSamples).medianMs} ms`);
+    }
     const domCounts = lastDomCounts;
-    console.log(`side panel open → rendered, ${HISTORY} messages: median ${summary(openSamples).medianMs} ms`);
 
     // --- wake → ready with 50 conversations
     const waker = await openBrowser('Waker', { extensionDir: extension.dir, prf: false });
@@ -254,9 +392,14 @@ async function main(): Promise<void> {
       if (i === CONVERSATIONS - 1) await waitSent(wakeQuiet, conversationId);
     }
     const seedConversationsS = (performance.now() - seedConvStart) / 1000;
+    if (COMPARE.length > 0) {
+      await compareBuilds(extension.dir, { reader, waker, historyId, lastText }, users);
+      return;
+    }
     const wakeSamples: number[] = [];
     await wakeToReady(waker, wakeQuiet, CONVERSATIONS); // warm-up (code cache)
     for (let i = 0; i < RUNS; i++) wakeSamples.push(await wakeToReady(waker, wakeQuiet, CONVERSATIONS));
+    await traced(waker, 'background wake → ready', () => wakeToReady(waker, wakeQuiet, CONVERSATIONS));
     console.log(`background wake → ready, ${CONVERSATIONS} conversations: median ${summary(wakeSamples).medianMs} ms`);
 
     const open = summary(openSamples);
@@ -274,7 +417,9 @@ async function main(): Promise<void> {
         messagesLoadedByTheView: domCounts.loaded,
         messagesInTheDom: domCounts.inDom,
         seededIn: `${seedHistoryS.toFixed(1)} s through message.send (MLS-encrypted, sealed at rest, sent to the relay)`,
+        sendBreakdown,
       },
+      ...(PROFILE ? { profiles } : {}),
       backgroundWakeToReady: {
         conversations: CONVERSATIONS,
         messagesPerConversation: 3,

@@ -12,6 +12,7 @@ import { KeepAlive } from '@/lib/extension/keep-alive.ts';
 import type { WebSocketConstructor } from '@/lib/extension/relay-api.ts';
 import { UnlockedKeyStore, type SessionArea } from '@/lib/extension/unlocked-key.ts';
 import { onNotificationClick } from '@/lib/extension/notification-click.ts';
+import { sendTimings } from '@/lib/extension/send-timing.ts';
 
 const WAKE_ALARM = 'microchat-wake';
 const SHARE_MENU = 'microchat-share-page';
@@ -70,6 +71,8 @@ export default defineBackground({
         },
       }),
     );
+    // Phase totals of sent messages (no content), read by npm run bench:ui in the worker over CDP.
+    (globalThis as { microchatSendTimings?: () => unknown }).microchatSendTimings = () => sendTimings.snapshot();
     // Listeners are registered synchronously so a message, an alarm or a click can wake the worker.
     serveChannel(browser.runtime as unknown as RuntimeLike, app);
     void app.then((a) => a.checkRelay());

@@ -93,6 +93,7 @@ import { ENDED_BY_YOU, endsConversation, ownCommitRemovals, removalNote, removal
 import { bytesEqual } from '../mls/codec.ts';
 import { credentialIdentity } from '../mls/leaf-node-validation.ts';
 import type { InvitePolicyView } from './protocol.ts';
+import { sendTimings } from './send-timing.ts';
 
 export const DEFAULT_SUITE = 1;
 const JOIN_GIVE_UP_MS = 10 * 60_000;
@@ -238,14 +239,8 @@ export class ChatService {
     // Receipts that were due when the worker stopped go out now.
     for (const m of s.metas.values()) if (!isDueEmpty(m.receiptsDue)) s.receiptsSoon(m.id);
     void s.store.pruneSeen(Date.now() - SEEN_RETENTION_MS).catch(() => undefined);
-    await Promise.all(
-      [...s.metas.values()]
-        .filter((m) => m.status === 'active' || m.status === 'joining')
-        .map(async (m) => {
-          const p = await s.store.loadPending(m.id).catch(() => undefined);
-          if (p !== undefined) s.pending.set(m.id, p);
-        }),
-    );
+    const live = [...s.metas.values()].filter((m) => m.status === 'active' || m.status === 'joining').map((m) => m.id);
+    for (const [id, p] of await s.store.loadPendings(live).catch(() => new Map<string, PendingCommit>())) s.pending.set(id, p);
     return s;
   }
 
@@ -555,11 +550,13 @@ export class ChatService {
   ): Promise<void> {
     // §12.4 (V-APP-1): proposals we have seen must be committed before we send.
     if ((await this.group(id)).pendingProposals.length > 0) await this.commitPending(id);
+    const queued = performance.now();
     await this.serial(async () => {
+      sendTimings.add('wait', performance.now() - queued);
       const meta = { ...this.activeMeta(id) };
       const state = await this.group(id);
       const plain = encodeAppMessage(app);
-      const sent = await sendApplicationMessage(state, plain);
+      const sent = await sendTimings.time('encrypt', () => sendApplicationMessage(state, plain));
       const payload = encodeMessage(sent.message);
       const own = ownMemberId(state);
       const label = memberLabels(state, meta.names, this.deps.identity().displayName).get(own);
@@ -568,6 +565,7 @@ export class ChatService {
       const rec = record?.(meta, app.id, self, others);
       // A receipt is bookkeeping, not activity: it must not move the conversation up the list.
       if (app.t !== 'receipt') meta.lastActivity = Date.now();
+      const persisting = performance.now();
       await this.apply({
         metas: [meta],
         groups: [{ id, state: sent.state }],
@@ -575,6 +573,7 @@ export class ChatService {
         outboxPut: [{ messageId: app.id, conversationId: id, createdAt: Date.now(), payload, queue: fromB64(meta.queue)!, cap: queueCapability(state), app: plain }],
         seen: [hashOf(payload)],
       });
+      sendTimings.add('persist', performance.now() - persisting);
     });
     void this.flush();
   }
@@ -586,13 +585,23 @@ export class ChatService {
       return this.flushing;
     }
     this.flushing = (async () => {
-      do {
-        this.flushAgain = false;
-        const entries = (await this.store.outbox()).filter((e) => e.failed !== true);
-        for (const e of entries) {
-          if (!(await this.post(e))) return;
-        }
-      } while (this.flushAgain);
+      // Each post is recorded (sent or failed) in order while the next one is on its way; every record
+      // lands before the outbox is read again and before this flush ends, so nothing is posted twice.
+      const recording: Promise<void>[] = [];
+      try {
+        do {
+          this.flushAgain = false;
+          const entries = (await this.store.outbox()).filter((e) => e.failed !== true);
+          for (const e of entries) {
+            const posted = await this.post(e);
+            if (posted === false) return;
+            recording.push(posted.recorded);
+          }
+          await Promise.all(recording.splice(0));
+        } while (this.flushAgain);
+      } finally {
+        await Promise.all(recording);
+      }
     })()
       .catch(() => undefined)
       .finally(() => {
@@ -601,14 +610,14 @@ export class ChatService {
     return this.flushing;
   }
 
-  /** Send one outbox entry; false when the relay is unreachable (keep it queued). */
-  private async post(e: OutboxEntry): Promise<boolean> {
+  /** Send one outbox entry; false when the relay is unreachable (keep it queued), otherwise the recording of the outcome. */
+  private async post(e: OutboxEntry): Promise<false | { recorded: Promise<void> }> {
     let error: string | undefined;
     try {
       const meta = this.metas.get(e.conversationId);
       const cap = e.cap ?? (meta === undefined ? undefined : capOf(meta));
       if (cap === undefined) throw new Error('no queue capability');
-      await this.deps.wallet().spend((token) => this.deps.api().send(e.queue, cap, token, e.payload));
+      await sendTimings.time('relay', () => this.deps.wallet().spend((token) => sendTimings.time('http', () => this.deps.api().send(e.queue, cap, token, e.payload))));
     } catch (err) {
       if (err instanceof RelayApiError && err.unreachable) return false;
       // Encrypted in an epoch the group has left: encrypt it again once we are in the new one.
@@ -622,7 +631,8 @@ export class ChatService {
       else if (err instanceof Error && err.name === 'TokenError') return false; // no session/tokens right now: keep it queued
       else error = 'The message could not be sent.';
     }
-    await this.serial(async () => {
+    const posted = performance.now();
+    const recorded = this.serial(async () => {
       const rec = await this.store.message(e.conversationId, e.messageId).catch(() => undefined);
       const updated: MessageRecord | undefined =
         rec === undefined ? undefined : error === undefined ? { ...rec, status: 'sent' } : { ...rec, status: 'failed', error };
@@ -630,8 +640,9 @@ export class ChatService {
       if (error === undefined) t.outboxDelete = [e.messageId];
       else t.outboxPut = [{ ...e, failed: true }];
       await this.apply(t);
+      sendTimings.add('status', performance.now() - posted);
     });
-    return true;
+    return { recorded };
   }
 
   async retry(id: string, messageId: string): Promise<MessageView> {

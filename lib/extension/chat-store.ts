@@ -9,7 +9,7 @@
  * application message's advanced ratchet together with its outbox entry.
  */
 import { decodeGroupState, encodeGroupState, type GroupState } from '../mls/group.ts';
-import type { Database, OutboxRow } from './db.ts';
+import type { Database, MessageRow, OutboxRow } from './db.ts';
 import type { ConversationStatus, MessageStatus } from './protocol.ts';
 import type { MailboxCredentials } from './relay-api.ts';
 import type { SealedRecord, Vault } from './vault.ts';
@@ -242,6 +242,33 @@ export class ChatStore {
     return { hash: row.hash, baseEpoch: row.baseEpoch, state };
   }
 
+  /**
+   * The pending Commits of these conversations (those that have one, and that open), read in one
+   * transaction: the keys first, then only the records that exist. Waking reads this for every
+   * conversation, and most have none.
+   */
+  async loadPendings(ids: readonly string[]): Promise<Map<string, PendingCommit>> {
+    const tx = this.db.transaction('groups');
+    const keys = new Set(await tx.store.getAllKeys());
+    const wanted = ids.filter((id) => keys.has(pendingKey(id)));
+    const rows = await Promise.all(wanted.map((id) => tx.store.get(pendingKey(id)) as Promise<(SealedRecord & { hash?: unknown; baseEpoch?: unknown }) | undefined>));
+    await tx.done;
+    const out = new Map<string, PendingCommit>();
+    await Promise.all(
+      wanted.map(async (id, i) => {
+        const row = rows[i];
+        if (row === undefined || typeof row.hash !== 'string' || typeof row.baseEpoch !== 'number') return;
+        try {
+          const state = decodeGroupState(await this.vault.open('groups', pendingKey(id), row));
+          out.set(id, { hash: row.hash, baseEpoch: row.baseEpoch, state });
+        } catch {
+          // unreadable: as if there were none (the conversation carries on from its current epoch)
+        }
+      }),
+    );
+    return out;
+  }
+
   async isSeen(hash: string): Promise<boolean> {
     return (await this.db.getKey('seen', hash)) !== undefined;
   }
@@ -255,16 +282,21 @@ export class ChatStore {
   async page(conversationId: string, beforeSeq: number | null, limit: number): Promise<{ messages: MessageRecord[]; more: boolean }> {
     const upper = beforeSeq ?? Number.MAX_SAFE_INTEGER;
     const range = IDBKeyRange.bound([conversationId, 0], [conversationId, upper], false, true);
+    // Three requests, not one per row: a key cursor from the newest end skips `limit` keys to the
+    // first row left out (if any), then one getAll reads the page itself, oldest first.
     const tx = this.db.transaction('messages');
-    const rows = [];
-    let cursor = await tx.store.openCursor(range, 'prev');
-    while (cursor !== null && rows.length < limit + 1) {
-      rows.push(cursor.value);
-      cursor = await cursor.continue();
+    let taken: MessageRow[] = [];
+    let more = false;
+    if (limit > 0) {
+      const newest = await tx.store.openKeyCursor(range, 'prev');
+      const beyond = newest === null ? null : await newest.advance(limit);
+      more = beyond !== null;
+      const pageRange = beyond === null ? range : IDBKeyRange.bound(beyond.primaryKey, [conversationId, upper], true, true);
+      taken = newest === null ? [] : await tx.store.getAll(pageRange);
+    } else {
+      more = (await tx.store.count(range)) > 0;
     }
     await tx.done;
-    const more = rows.length > limit;
-    const taken = rows.slice(0, limit).reverse();
     const messages = await Promise.all(
       taken.map((r) => this.vault.openJson<MessageRecord>('messages', msgSlot(r.conversationId, r.seq), r.sealed)),
     );

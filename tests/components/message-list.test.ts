@@ -34,6 +34,31 @@ describe('MessageList virtualization', () => {
     expect(inner.style.height).toBe(`${10_000 * 60}px`);
   });
 
+  it('renders a history that arrives after mounting at its newest window at once, never its oldest first', async () => {
+    const { container, getByTestId, rerender } = render(MessageList, { messages: [], hasOlder: true, estimate: 60, overscan: 300 });
+    await tick();
+    const everShown = new Set<number>();
+    // Every message element ever inserted, even if it was gone again by the time the observer ran.
+    const seen = new MutationObserver((records) => {
+      for (const r of records) {
+        for (const node of r.addedNodes) {
+          if (!(node instanceof HTMLElement)) continue;
+          const els = node.matches('[data-testid="message"]') ? [node] : [...node.querySelectorAll<HTMLElement>('[data-testid="message"]')];
+          for (const el of els) everShown.add(Number(el.dataset.seq));
+        }
+      }
+    });
+    seen.observe(getByTestId('message-list'), { childList: true, subtree: true });
+    await rerender({ messages: messages(1, 101), hasOlder: true, estimate: 60, overscan: 300 });
+    await tick();
+    await new Promise((r) => setTimeout(r, 0));
+    seen.disconnect();
+    expect(Math.max(...everShown)).toBe(100);
+    // A 600 px viewport and 300 px of overscan hold 15 items of 60 px: nothing of the first 80 was ever built.
+    expect(Math.min(...everShown)).toBeGreaterThan(80);
+    expect(seqs(container)[seqs(container).length - 1]).toBe(100);
+  });
+
   it('moves the window when scrolled', async () => {
     const all = messages(1, 10_001);
     const { container, getByTestId } = render(MessageList, { messages: all, estimate: 60, overscan: 0 });

@@ -85,6 +85,41 @@ describe('chat store', () => {
     expect((await store.page('c1', null, 10)).messages).toHaveLength(1);
   });
 
+  it('pages by position, not by seq arithmetic: gaps in seq, exact fits and other conversations around', async () => {
+    const { store } = await fresh();
+    const seqs = [0, 2, 3, 7, 9, 10];
+    await store.apply({ metas: [meta('c1'), meta('c0'), meta('c2')], messages: [message('c0', 50), ...seqs.map((q) => message('c1', q)), message('c2', 0)] });
+    const page = async (before: number | null, limit: number) => {
+      const p = await store.page('c1', before, limit);
+      return { seqs: p.messages.map((m) => m.seq), more: p.more };
+    };
+    expect(await page(null, 3)).toEqual({ seqs: [7, 9, 10], more: true });
+    expect(await page(7, 3)).toEqual({ seqs: [0, 2, 3], more: false });
+    expect(await page(7, 2)).toEqual({ seqs: [2, 3], more: true });
+    expect(await page(null, 6)).toEqual({ seqs: seqs, more: false });
+    expect(await page(null, 5)).toEqual({ seqs: [2, 3, 7, 9, 10], more: true });
+    expect(await page(null, 50)).toEqual({ seqs: seqs, more: false });
+    expect(await page(null, 0)).toEqual({ seqs: [], more: true });
+  });
+
+  it('reads the pending Commits of many conversations at once: only those that exist and open, the same as one by one', async () => {
+    const { db, store } = await fresh();
+    const state = await groupState();
+    await store.apply({
+      metas: [meta('c1'), meta('c2'), meta('c3')],
+      groups: [{ id: 'c1', state }, { id: 'c2', state }, { id: 'c3', state }],
+      pending: [{ id: 'c1', value: { hash: 'H1', baseEpoch: 0, state } }, { id: 'c3', value: { hash: 'H3', baseEpoch: 0, state } }],
+    });
+    // c3's record is moved into another slot: its authentication binds it to its own key, so it does not open.
+    await db.put('groups', (await db.get('groups', 'c1#pending'))!, 'c3#pending');
+    const all = await store.loadPendings(['c1', 'c2', 'c3', 'missing']);
+    expect([...all.keys()]).toEqual(['c1']);
+    expect(all.get('c1')!.hash).toBe('H1');
+    expect(all.get('c1')!.state.context.epoch).toBe((await store.loadPending('c1'))!.state.context.epoch);
+    await expect(store.loadPending('c3')).rejects.toThrow();
+    expect((await store.loadPendings(['c2'])).size).toBe(0);
+  });
+
   it('pages backwards with a cursor and deletes a conversation with everything under it', async () => {
     const { store } = await fresh();
     await store.apply({ metas: [meta('c1'), meta('c2')], messages: [...Array.from({ length: 7 }, (_, i) => message('c1', i)), message('c2', 0)] });
