@@ -115,7 +115,7 @@ async function sendMany(page: Page, conversationId: string, count: number, label
 }
 
 interface PageView {
-  messages: { status: string; seq: number; text?: string }[];
+  messages: { status: string; seq: number; text?: string; error?: string }[];
 }
 
 /** Wait until the newest messages are sent (the outbox is drained), so no flush runs during the measurement. */
@@ -127,7 +127,8 @@ async function waitSent(page: Page, conversationId: string): Promise<void> {
     if (Date.now() > deadline) {
       const counts: Record<string, number> = {};
       for (const m of messages) counts[m.status] = (counts[m.status] ?? 0) + 1;
-      throw new Error(`outbox did not drain: ${JSON.stringify(counts)}`);
+      const errors = [...new Set(messages.flatMap((m) => (m.error === undefined ? [] : [m.error])))];
+      throw new Error(`outbox did not drain: ${JSON.stringify(counts)}; errors: ${JSON.stringify(errors)}`);
     }
     await new Promise((r) => setTimeout(r, 500));
   }
