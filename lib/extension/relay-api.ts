@@ -367,6 +367,8 @@ export interface ConnectionOptions {
 const OPEN = 1;
 /** Below the relay's default 30 frames a second per connection, leaving room for bursts of acks. */
 const FRAMES_PER_SECOND = 20;
+/** Ids per ack frame: well under the relay's default fetchBatchMax (500), the most one frame may carry. */
+const ACK_IDS_PER_FRAME = 100;
 
 /**
  * The longest wait between two attempts while the relay is away. Low on
@@ -395,7 +397,8 @@ export class RelayConnection {
   /** Resolves when the next successful subscription completes (for callers that wait for "online"). */
   private readonly onlineWaiters: (() => void)[] = [];
   private readonly mailboxes = new Map<string, MailboxCredentials>();
-  private readonly outQueue: { ws: WebSocketLike; data: string }[] = [];
+  /** Frames waiting for the pacing; an ack's ids stay open to more until it goes (see ack). */
+  private readonly outQueue: { ws: WebSocketLike; frame: Record<string, unknown>; ackOf?: string; ids?: string[] }[] = [];
   private windowStart = 0;
   private sentInWindow = 0;
   private pumpTimer: ReturnType<typeof setTimeout> | undefined;
@@ -427,8 +430,8 @@ export class RelayConnection {
    */
   private send(ws: WebSocketLike, frame: Record<string, unknown>, urgent = false): void {
     // Pings jump the queue: a backlog of subscriptions must not look like a dead socket.
-    if (urgent) this.outQueue.unshift({ ws, data: JSON.stringify(frame) });
-    else this.outQueue.push({ ws, data: JSON.stringify(frame) });
+    if (urgent) this.outQueue.unshift({ ws, frame });
+    else this.outQueue.push({ ws, frame });
     this.pump();
   }
 
@@ -441,7 +444,7 @@ export class RelayConnection {
     while (this.outQueue.length > 0 && this.sentInWindow < FRAMES_PER_SECOND) {
       const next = this.outQueue.shift()!;
       if (next.ws !== this.socket || next.ws.readyState !== OPEN) continue;
-      next.ws.send(next.data);
+      next.ws.send(JSON.stringify(next.ids === undefined ? next.frame : { ...next.frame, ids: next.ids }));
       this.sentInWindow++;
     }
     if (this.outQueue.length > 0 && this.pumpTimer === undefined) {
@@ -511,10 +514,27 @@ export class RelayConnection {
     });
   }
 
-  /** Acknowledge over the socket; false when not online (the caller then uses HTTP). */
+  /**
+   * Acknowledge over the socket; false when not online (the caller then uses HTTP).
+   * Ids join an ack of the same mailbox still waiting for the pacing, up to
+   * ACK_IDS_PER_FRAME: one frame per message would cap acks at the frame rate
+   * (20 a second), and a conversation busier than that would pile up at the
+   * relay until its per-queue cap refused new messages for everyone.
+   */
   ack(mailboxId: string, ids: string[]): boolean {
-    if (this.state !== 'online' || this.socket?.readyState !== OPEN || !this.mailboxes.has(mailboxId)) return false;
-    this.send(this.socket, { t: 'ack', mailboxId, ids, rid: this.nextRid++ });
+    const ws = this.socket;
+    if (this.state !== 'online' || ws?.readyState !== OPEN || !this.mailboxes.has(mailboxId)) return false;
+    let rest = ids;
+    const waiting = this.outQueue.find((e) => e.ws === ws && e.ackOf === mailboxId && e.ids!.length < ACK_IDS_PER_FRAME);
+    if (waiting !== undefined) {
+      const room = ACK_IDS_PER_FRAME - waiting.ids!.length;
+      waiting.ids!.push(...rest.slice(0, room));
+      rest = rest.slice(room);
+    }
+    for (let i = 0; i < rest.length; i += ACK_IDS_PER_FRAME) {
+      this.outQueue.push({ ws, frame: { t: 'ack', mailboxId, rid: this.nextRid++ }, ackOf: mailboxId, ids: rest.slice(i, i + ACK_IDS_PER_FRAME) });
+    }
+    this.pump();
     return true;
   }
 

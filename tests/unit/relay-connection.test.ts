@@ -83,6 +83,25 @@ describe('RelayConnection', () => {
     expect(s.closed).toBe(true);
   });
 
+  it('acks faster than the frame rate join the ack still waiting, so none falls behind at the relay', () => {
+    const { c } = make();
+    c.start();
+    const s = FakeSocket.all[0]!;
+    s.open();
+    s.frame({ t: 'pong', rid: 'hello' });
+    // Use up this second's frames, so the acks below wait for the pacing.
+    for (let i = 0; i < 30; i++) c.addMailbox({ mailboxId: `M${String(i).padStart(21, '0')}`, secret: 'B'.repeat(43) });
+    const ids = Array.from({ length: 250 }, (_, i) => String(i).padStart(22, 'C'));
+    for (const id of ids) expect(c.ack(mailbox.mailboxId, [id])).toBe(true);
+    vi.advanceTimersByTime(5000);
+    const acks = s.sent.filter((f) => f.t === 'ack');
+    // One frame per message would take 13 s at 20 frames a second; joined, three frames carry all 250, in order.
+    expect(acks.map((f) => (f.ids as string[]).length)).toEqual([100, 100, 50]);
+    expect(acks.flatMap((f) => f.ids as string[])).toEqual(ids);
+    expect(new Set(acks.map((f) => f.rid)).size).toBe(3);
+    c.stop();
+  });
+
   it('pings while open; a missing pong drops the socket and it reconnects with backoff', () => {
     const { c, states } = make();
     c.start();
