@@ -8,7 +8,7 @@ import { browser } from 'wxt/browser';
 import { BackgroundApp } from '@/lib/extension/background-app.ts';
 import { serveChannel, type RuntimeLike } from '@/lib/extension/channel-server.ts';
 import { openDatabase } from '@/lib/extension/db.ts';
-import { KeepAlive } from '@/lib/extension/keep-alive.ts';
+import { holdDecision, KeepAlive } from '@/lib/extension/keep-alive.ts';
 import type { WebSocketConstructor } from '@/lib/extension/relay-api.ts';
 import { UnlockedKeyStore, type SessionArea } from '@/lib/extension/unlocked-key.ts';
 import { onNotificationClick } from '@/lib/extension/notification-click.ts';
@@ -79,10 +79,20 @@ export default defineBackground({
 
     // Firefox suspends an event page after 30 s without extension API activity, open WebSocket or not, and Chrome
     // stops an idle worker (lib/extension/keep-alive.ts): keep the background alive while it holds a relay connection,
-    // through an outage too, so the back-off's next attempt runs rather than waits for the wake-up alarm. Not while the
-    // browser says it has no network at all; its "online" event (or the alarm) brings the connection back, at once.
+    // through the first minute of an outage too, so the back-off's next attempt runs rather than waits for the wake-up
+    // alarm. Not while the browser says it has no network at all; its "online" event (or the alarm) brings it back.
     const keepAlive = new KeepAlive(() => browser.runtime.getPlatformInfo());
-    const hold = (a: BackgroundApp): void => keepAlive.set(a.holdsConnection && globalThis.navigator?.onLine !== false);
+    let offlineSince: number | undefined;
+    let recheck: ReturnType<typeof setTimeout> | undefined;
+    const hold = (a: BackgroundApp): void => {
+      const now = Date.now();
+      if (a.snapshot.connection !== 'offline') offlineSince = undefined;
+      else offlineSince ??= now;
+      const d = holdDecision({ holdsConnection: a.holdsConnection, networkUp: globalThis.navigator?.onLine !== false, offlineSince, now });
+      keepAlive.set(d.hold);
+      clearTimeout(recheck);
+      recheck = d.recheckAt === undefined ? undefined : setTimeout(() => hold(a), d.recheckAt - now + 10);
+    };
     void app.then((a) => {
       a.subscribe(() => hold(a));
       hold(a);

@@ -905,6 +905,8 @@ export class BackgroundApp {
   stop(): void {
     this.connection?.stop();
     this.connection = undefined;
+    // Its timers (receipts due) must not fire into a store another instance may open.
+    void this.chat?.close().catch(() => undefined);
   }
 
   private needChat(): ChatService {
@@ -1029,6 +1031,8 @@ export class BackgroundApp {
     await (vault?.exclusive(async () => undefined) ?? Promise.resolve());
     this.connection?.stop();
     this.connection = undefined;
+    // Locked, nothing is sent: not even a receipt that was due (the next unlock sends it from the store).
+    void this.chat?.close().catch(() => undefined);
     this.chat = undefined;
     this.wallet = undefined;
     const displayName = this.account?.displayName ?? wrapped.displayName;

@@ -254,6 +254,10 @@ export class ChatService {
 
   /** Signing out or deleting the account: let the state change under way finish, then refuse every other. */
   close(): Promise<void> {
+    // No receipt goes out from a closed service: another instance (the next unlock, the next worker) owns the
+    // group state now, and a late send from this one would reuse its sender generations.
+    for (const t of this.receiptTimers.values()) clearTimeout(t);
+    this.receiptTimers.clear();
     return this.serial(async () => {
       this.closed = true;
     });
@@ -1076,7 +1080,7 @@ export class ChatService {
 
   /** Send what is due a moment from now: whatever else arrives meanwhile goes in the same receipt. */
   private receiptsSoon(id: string, delay = RECEIPT_DELAY_MS): void {
-    if (this.receiptTimers.has(id)) return;
+    if (this.closed || this.receiptTimers.has(id)) return;
     this.receiptTimers.set(
       id,
       setTimeout(() => {

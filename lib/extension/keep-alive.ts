@@ -25,6 +25,27 @@
 /** A third of the 30 s idle timeout of both browsers: two ticks may be late on a busy machine. */
 export const KEEP_ALIVE_INTERVAL_MS = 10_000;
 
+/** How long the background is held up while the relay is away (reconnects stay within seconds meanwhile). */
+export const OUTAGE_HOLD_MS = 60_000;
+
+export interface HoldFacts {
+  /** The background holds (or is bringing up) a relay connection. */
+  holdsConnection: boolean;
+  /** The browser does not say it has no network. */
+  networkUp: boolean;
+  /** Since when the live connection has been offline (ms since the epoch), or undefined while it is not. */
+  offlineSince: number | undefined;
+  now: number;
+}
+
+/** Whether to hold the background up now; and when to ask again (an outage's hold ends), if ever. */
+export function holdDecision(f: HoldFacts): { hold: boolean; recheckAt?: number } {
+  if (!f.holdsConnection || !f.networkUp) return { hold: false };
+  if (f.offlineSince === undefined) return { hold: true };
+  const until = f.offlineSince + OUTAGE_HOLD_MS;
+  return f.now < until ? { hold: true, recheckAt: until } : { hold: false };
+}
+
 export interface KeepAliveTimers {
   setInterval(fn: () => void, ms: number): unknown;
   clearInterval(handle: unknown): void;

@@ -42,6 +42,7 @@ import {
 import { ROOT, screenshot, snapshotExtension, type ExtensionBrowser } from '../support/extension.ts';
 import { launchFirefoxWithExtension, snapshotFirefoxExtension, type FirefoxExtensionBrowser } from '../support/firefox.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
+import { OUTAGE_HOLD_MS } from '../../lib/extension/keep-alive.ts';
 
 /** Firefox's idle timeout for Bob's event page: half its default, still above the keep-alive's 10 s tick. */
 const IDLE_TIMEOUT_MS = 15_000;
@@ -129,10 +130,11 @@ describe('Chrome and Firefox in one conversation, over a real relay', () => {
     await send(alice, live);
     await waitForMessage(bob, live, { sender: 'Alice', timeout: 15_000 });
 
-    // Control: with the relay gone the connection drops, the keep-alive lets go, and Firefox suspends the page.
+    // Control: with the relay gone the connection drops; after the first minute of the outage (OUTAGE_HOLD_MS) the
+    // keep-alive lets go, and Firefox suspends the page.
     relay.kill9();
     await bob.page.waitForSelector('[data-testid="connection-status"]:not([data-state="online"])', { timeout: STEP_TIMEOUT });
-    const deadline = Date.now() + 4 * IDLE_TIMEOUT_MS;
+    const deadline = Date.now() + OUTAGE_HOLD_MS + 4 * IDLE_TIMEOUT_MS;
     while ((await bob.ext.suspensions()) === before) {
       if (Date.now() > deadline) throw new Error('Firefox never suspended the idle event page');
       await sleep(250);

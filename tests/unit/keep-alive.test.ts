@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { KeepAlive, KEEP_ALIVE_INTERVAL_MS } from '../../lib/extension/keep-alive.ts';
+import { holdDecision, KeepAlive, KEEP_ALIVE_INTERVAL_MS, OUTAGE_HOLD_MS } from '../../lib/extension/keep-alive.ts';
 
 describe('KeepAlive: extension API calls while the relay connection is wanted', () => {
   beforeEach(() => vi.useFakeTimers());
@@ -31,5 +31,20 @@ describe('KeepAlive: extension API calls while the relay connection is wanted', 
     await vi.advanceTimersByTimeAsync(3000);
     expect(calls).toBe(4);
     k.set(false);
+  });
+});
+
+describe('holdDecision: held while connected, through the first minute of an outage, never without a connection or network', () => {
+  const T = 1_800_000_000_000;
+  it('holds a live connection, with nothing to recheck', () => {
+    expect(holdDecision({ holdsConnection: true, networkUp: true, offlineSince: undefined, now: T })).toEqual({ hold: true });
+  });
+  it('holds through an outage until OUTAGE_HOLD_MS, then lets the browser suspend it', () => {
+    expect(holdDecision({ holdsConnection: true, networkUp: true, offlineSince: T, now: T + 1000 })).toEqual({ hold: true, recheckAt: T + OUTAGE_HOLD_MS });
+    expect(holdDecision({ holdsConnection: true, networkUp: true, offlineSince: T, now: T + OUTAGE_HOLD_MS })).toEqual({ hold: false });
+  });
+  it('never holds without a connection, or when the browser has no network', () => {
+    expect(holdDecision({ holdsConnection: false, networkUp: true, offlineSince: undefined, now: T }).hold).toBe(false);
+    expect(holdDecision({ holdsConnection: true, networkUp: false, offlineSince: undefined, now: T }).hold).toBe(false);
   });
 });
