@@ -86,7 +86,8 @@ export default defineBackground({
     let recheck: ReturnType<typeof setTimeout> | undefined;
     const hold = (a: BackgroundApp): void => {
       const now = Date.now();
-      if (a.snapshot.connection !== 'offline') offlineSince = undefined;
+      // Since the connection was last online: a retry's brief 'connecting' does not start the outage over.
+      if (a.snapshot.connection === 'online') offlineSince = undefined;
       else offlineSince ??= now;
       const d = holdDecision({ holdsConnection: a.holdsConnection, networkUp: globalThis.navigator?.onLine !== false, offlineSince, now });
       keepAlive.set(d.hold);
