@@ -905,8 +905,8 @@ export class BackgroundApp {
   stop(): void {
     this.connection?.stop();
     this.connection = undefined;
-    // Its timers (receipts due) must not fire into a store another instance may open.
-    void this.chat?.close().catch(() => undefined);
+    // Its timers (receipts due) must not fire into a store another instance may open; what is due stays in the store.
+    this.chat?.cancelTimers();
   }
 
   private needChat(): ChatService {

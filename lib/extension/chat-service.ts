@@ -253,11 +253,19 @@ export class ChatService {
   }
 
   /** Signing out or deleting the account: let the state change under way finish, then refuse every other. */
-  close(): Promise<void> {
-    // No receipt goes out from a closed service: another instance (the next unlock, the next worker) owns the
-    // group state now, and a late send from this one would reuse its sender generations.
+  /**
+   * Cancel the receipts due to go out a moment from now (they stay due in the store). A service
+   * that is stopped or closed must not send from a timer: another instance (the next unlock, the
+   * next worker) may own the group state by then, and a late send from this one would reuse its
+   * sender generations, so the others would drop that member's next message.
+   */
+  cancelTimers(): void {
     for (const t of this.receiptTimers.values()) clearTimeout(t);
     this.receiptTimers.clear();
+  }
+
+  close(): Promise<void> {
+    this.cancelTimers();
     return this.serial(async () => {
       this.closed = true;
     });
