@@ -16,7 +16,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/**/*.test.ts'],
-          exclude: ['tests/e2e/**', 'tests/components/**', 'tests/**/*.browser.test.ts', 'node_modules/**'],
+          exclude: ['tests/e2e/**', 'tests/view/**', 'tests/**/*.browser.test.ts', 'node_modules/**'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
@@ -28,7 +28,7 @@ export default defineConfig({
         server: { fs: { allow: [import.meta.dirname, realpathSync(path.join(import.meta.dirname, 'node_modules'))] } },
         test: {
           name: 'components',
-          include: ['tests/components/**/*.test.ts'],
+          include: ['tests/view/**/*.test.ts'],
           environment: 'happy-dom',
         },
       },

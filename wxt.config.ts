@@ -5,7 +5,7 @@ import {
   FIREFOX_OPTIONAL_HOST_PERMISSIONS,
   GECKO_ID,
   type ManifestLike,
-} from './lib/extension/manifest-policy.ts';
+} from './build/manifest-policy.ts';
 
 // Extension-page CSP: our own scripts only. No remote code, no eval.
 const EXTENSION_PAGES_CSP = "script-src 'self'; object-src 'self'; base-uri 'none'; form-action 'none'";
@@ -17,7 +17,7 @@ export default defineConfig({
     description: 'End-to-end encrypted group chat (MLS) in your side panel.',
     // alarms: wake to reconnect/fetch when idle; notifications: new messages (with a toggle);
     // contextMenus: "Share this page in MicroChat".
-    // No activeTab: invites are pasted codes, never read from a tab (see lib/extension/invite.ts).
+    // No activeTab: invites are pasted codes, never read from a tab (see lib/background/invite.ts).
     // unlimitedStorage: keys and group state must never be evicted under storage pressure. Chromium's quota manager
     // never evicts an unlimited-storage origin; Firefox grants it persistent storage without a prompt, which the
     // background asks for at start-up.

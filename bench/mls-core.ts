@@ -33,7 +33,7 @@
  * and a `BenchHost` (where progress lines go, how to CPU-profile a span); this
  * file returns the records and the printed report.
  */
-import { bytesEqual } from '../lib/mls/codec.ts';
+import { bytesEqual } from '../lib/bytes.ts';
 import { nodeCrypto } from '../lib/crypto/node-crypto.ts';
 import { webCryptoSupports } from '../lib/crypto/webcrypto.ts';
 import { utf8, type InteropMember } from '../tests/mls/interop/member.ts';

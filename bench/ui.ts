@@ -32,7 +32,7 @@
  * 10,000 messages is not throttled; that changes nothing that is measured.
  *
  * Seeding also prints where a sent message's time goes (the background's
- * phase totals, lib/extension/send-timing.ts). BENCH_UI_PROFILE=1 traces one
+ * phase totals, lib/background/send-timing.ts). BENCH_UI_PROFILE=1 traces one
  * open, one wake and 250 sends; BENCH_UI_COMPARE compares built extensions
  * on one seeded data set (see below and docs/performance.md).
  */
@@ -220,7 +220,7 @@ async function wakeToReady(user: ChatUser, quiet: Page, expectConversations: num
 
 type SendTimingSnapshot = Record<string, { ms: number; count: number }>;
 
-/** The background's per-phase send totals (lib/extension/send-timing.ts), read in the worker. */
+/** The background's per-phase send totals (lib/background/send-timing.ts), read in the worker. */
 async function sendTimingsOf(user: ChatUser): Promise<SendTimingSnapshot | undefined> {
   const worker = await user.ext.worker();
   return worker.evaluate(() => (globalThis as { microchatSendTimings?: () => SendTimingSnapshot }).microchatSendTimings?.());

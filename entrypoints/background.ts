@@ -5,14 +5,14 @@
  * page" context-menu item (which only offers the share; the side panel asks).
  */
 import { browser } from 'wxt/browser';
-import { BackgroundApp } from '@/lib/extension/background-app.ts';
-import { serveChannel, type RuntimeLike } from '@/lib/extension/channel-server.ts';
-import { openDatabase } from '@/lib/extension/db.ts';
-import { holdDecision, KeepAlive } from '@/lib/extension/keep-alive.ts';
-import type { WebSocketConstructor } from '@/lib/extension/relay-api.ts';
-import { UnlockedKeyStore, type SessionArea } from '@/lib/extension/unlocked-key.ts';
-import { onNotificationClick } from '@/lib/extension/notification-click.ts';
-import { sendTimings } from '@/lib/extension/send-timing.ts';
+import { BackgroundApp } from '@/lib/background/background-app.ts';
+import { serveChannel, type RuntimeLike } from '@/lib/background/channel-server.ts';
+import { openDatabase } from '@/lib/background/db.ts';
+import { holdDecision, KeepAlive } from '@/lib/background/keep-alive.ts';
+import type { WebSocketConstructor } from '@/lib/background/relay-api.ts';
+import { UnlockedKeyStore, type SessionArea } from '@/lib/background/unlocked-key.ts';
+import { onNotificationClick } from '@/lib/background/notification-click.ts';
+import { sendTimings } from '@/lib/background/send-timing.ts';
 
 const WAKE_ALARM = 'microchat-wake';
 const SHARE_MENU = 'microchat-share-page';
@@ -78,7 +78,7 @@ export default defineBackground({
     void app.then((a) => a.checkRelay());
 
     // Firefox suspends an event page after 30 s without extension API activity, open WebSocket or not, and Chrome
-    // stops an idle worker (lib/extension/keep-alive.ts): keep the background alive while it holds a relay connection,
+    // stops an idle worker (lib/background/keep-alive.ts): keep the background alive while it holds a relay connection,
     // through the first minute of an outage too, so the back-off's next attempt runs rather than waits for the wake-up
     // alarm. Not while the browser says it has no network at all; its "online" event (or the alarm) brings it back.
     const keepAlive = new KeepAlive(() => browser.runtime.getPlatformInfo());
@@ -140,7 +140,7 @@ export default defineBackground({
       if (id !== WINDOW_ID_NONE) lastWindow = id;
     });
     void browser.windows.getLastFocused().then((w) => (lastWindow ??= w.id)).catch(() => undefined);
-    // Chrome treats this event as a user gesture, Firefox does not: lib/extension/notification-click.ts says why and what then.
+    // Chrome treats this event as a user gesture, Firefox does not: lib/background/notification-click.ts says why and what then.
     browser.notifications.onClicked.addListener((id) => {
       const sidebar = (browser as unknown as { sidebarAction?: { open(): Promise<void> } }).sidebarAction;
       const open = sidePanel?.open;

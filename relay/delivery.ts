@@ -51,7 +51,7 @@ const CAPABILITY_LABEL = enc.encode('microchat queue capability v1');
 
 /**
  * H(Q, C) as the relay keeps it and as clients send `rotateTo` (the client's
- * copy is lib/extension/queue-capability.ts). C has a fixed length, so
+ * copy is lib/background/queue-capability.ts). C has a fixed length, so
  * label ‖ Q ‖ C is unambiguous.
  */
 export function hashCapability(queueId: Uint8Array, capability: Uint8Array): string {

@@ -28,7 +28,7 @@ import { CryptoError } from '../mls/errors.ts';
 import type { KeyPair } from './provider.ts';
 import type { HashName } from './hash.ts';
 import { buf, fromBase64Url, getSubtle, KeyCache, serverRuntime, toBase64Url, webCryptoSupports } from './webcrypto.ts';
-import { bytesToHex, concatBytes, hexToBytes } from '../mls/codec.ts';
+import { bytesToHex, concatBytes, hexToBytes } from '../bytes.ts';
 
 export type DhName = 'X25519' | 'X448' | 'P-256' | 'P-384' | 'P-521';
 

@@ -10,7 +10,7 @@
  *   KeySchedule: psk_id_hash, info_hash -> key, base_nonce, exporter   §5.1
  *   Seal:        AEAD(key, base_nonce (seq 0), aad, pt)                §5.2
  */
-import { concatBytes } from '../mls/codec.ts';
+import { concatBytes } from '../bytes.ts';
 import { CryptoError, UsageError } from '../mls/errors.ts';
 import type { AeadProvider, HpkeProvider, KdfProvider } from './provider.ts';
 import type { DhGroup } from './dh.ts';

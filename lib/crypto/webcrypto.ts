@@ -9,7 +9,7 @@
  * is therefore imported once and kept as a CryptoKey, keyed by its bytes.
  * Private CryptoKeys are non-extractable.
  */
-import { bytesToHex } from '../mls/codec.ts';
+import { bytesToHex } from '../bytes.ts';
 
 /** The runtime's SubtleCrypto, or undefined (old runtimes, insecure contexts). */
 export function getSubtle(): SubtleCrypto | undefined {

@@ -28,8 +28,9 @@
  *   V-APP-1  no application data while proposals are pending
  *   V-ROLE-* MicroChat roles: who may remove, end, change roles, invite (role-rules.ts)
  */
-import { bytesEqual, decode, encode, type DecodeOptions } from './codec.ts';
-import { makeProposalRef, signWithLabel } from './crypto-ops.ts';
+import { decode, encode, type DecodeOptions } from './codec/codec.ts';
+import { bytesEqual } from '../bytes.ts';
+import { makeProposalRef, signWithLabel } from './keys/crypto-ops.ts';
 import { InternalError, UsageError, ValidationError } from './errors.ts';
 import {
   authenticatedContentCodec,
@@ -40,29 +41,29 @@ import {
   type FramedWireFormat,
   type MLSMessage,
   type Sender,
-} from './framing.ts';
-import { createApplicationMessage, type ApplicationOptions } from './application.ts';
-import { processCommit, type ProcessCommitOptions } from './commit-process.ts';
-import { createProposal } from './commit-create.ts';
-import type { GroupState, PendingProposal } from './group-state.ts';
-import { withState } from './group-state.ts';
-import type { KeyPackage } from './key-package.ts';
-import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from './leaf-node.ts';
-import { receiveFramed } from './message-receive.ts';
-import { validateReceivedProposal, type ProposalReceiptOptions } from './proposal-receipt.ts';
-import { resolveProposals } from './proposal-validation.ts';
-import { ProposalType, type Proposal } from './proposals.ts';
-import type { LeafIndex } from './tree-math.ts';
+} from './framing/framing.ts';
+import { createApplicationMessage, type ApplicationOptions } from './framing/application.ts';
+import { processCommit, type ProcessCommitOptions } from './group/commit-process.ts';
+import { createProposal } from './group/commit-create.ts';
+import type { GroupState, PendingProposal } from './group/group-state.ts';
+import { withState } from './group/group-state.ts';
+import type { KeyPackage } from './join/key-package.ts';
+import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from './tree/leaf-node.ts';
+import { receiveFramed } from './framing/message-receive.ts';
+import { validateReceivedProposal, type ProposalReceiptOptions } from './group/proposal-receipt.ts';
+import { resolveProposals } from './group/proposal-validation.ts';
+import { ProposalType, type Proposal } from './group/proposals.ts';
+import type { LeafIndex } from './tree/tree-math.ts';
 
-export { createGroup, type CreateGroupOptions } from './group-create.ts';
-export { generateIdentity, generateKeyPackage, validateKeyPackage, defaultCapabilities } from './key-package-gen.ts';
-export type { GeneratedKeyPackage, KeyPackagePrivate, SigningIdentity } from './key-package-gen.ts';
-export { createCommit, createProposal, type CommitOptions, type CommitResult } from './commit-create.ts';
-export { joinFromWelcome, type JoinOptions } from './group-join.ts';
-export { exportGroupInfo, joinByExternalCommit, type ExternalJoinOptions } from './external-join.ts';
-export { createApplicationMessage, epochAuthenticator, exportSecret } from './application.ts';
-export { decodeGroupState, encodeGroupState, DEFAULT_GROUP_CONFIG, type GroupConfig, type GroupState } from './group-state.ts';
-export { InvitePolicy, ROLES_EXTENSION_TYPE, isAdminLeaf, rolesExtension, rolesOf, withAdmin, withoutAdmin, type Roles } from './roles.ts';
+export { createGroup, type CreateGroupOptions } from './group/group-create.ts';
+export { generateIdentity, generateKeyPackage, validateKeyPackage, defaultCapabilities } from './join/key-package-gen.ts';
+export type { GeneratedKeyPackage, KeyPackagePrivate, SigningIdentity } from './join/key-package-gen.ts';
+export { createCommit, createProposal, type CommitOptions, type CommitResult } from './group/commit-create.ts';
+export { joinFromWelcome, type JoinOptions } from './join/group-join.ts';
+export { exportGroupInfo, joinByExternalCommit, type ExternalJoinOptions } from './join/external-join.ts';
+export { createApplicationMessage, epochAuthenticator, exportSecret } from './framing/application.ts';
+export { decodeGroupState, encodeGroupState, DEFAULT_GROUP_CONFIG, type GroupConfig, type GroupState } from './group/group-state.ts';
+export { InvitePolicy, ROLES_EXTENSION_TYPE, isAdminLeaf, rolesExtension, rolesOf, withAdmin, withoutAdmin, type Roles } from './group/roles.ts';
 
 /** What `processMessage` found in a message. */
 export type Processed =

@@ -1,4 +1,4 @@
-/** What the person is told before signing out or deleting the account (lib/extension/account-removal.ts does it). */
+/** What the person is told before signing out or deleting the account (lib/background/account-removal.ts does it). */
 
 export const SIGN_OUT_WARNING =
   'Signing out deletes everything MicroChat keeps on this device: your conversations, their messages and your keys. ' +

@@ -5,7 +5,7 @@
  * component sees 'online' and says nothing extra.
  */
 import { getContext, setContext } from 'svelte';
-import type { ConnectionState } from '@/lib/extension/protocol.ts';
+import type { ConnectionState } from '@/lib/protocol/channel.ts';
 
 const KEY = Symbol('microchat/connection');
 

@@ -5,7 +5,7 @@
  * out of the main list (they have their own "Archived" list) but a search
  * finds them wherever they are. Pure: the list component and its tests share it.
  */
-import type { ConversationSummary } from '../extension/protocol.ts';
+import type { ConversationSummary } from '../protocol/channel.ts';
 
 /** Pinned first (latest pin on top), then latest activity; the id breaks ties so the order never flickers. */
 export function compareConversations(a: ConversationSummary, b: ConversationSummary): number {

@@ -1,10 +1,10 @@
 /**
  * What the status line under one of our own messages says, and what its
  * tooltip explains. "Sent" is the relay's word; "Delivered" and "Read" come
- * from the other members' encrypted receipts (lib/extension/receipts.ts).
+ * from the other members' encrypted receipts (lib/background/receipts.ts).
  * With read receipts off, "Read" is never shown: it reads "Delivered".
  */
-import type { MessageView } from '../extension/protocol.ts';
+import type { MessageView } from '../protocol/channel.ts';
 
 export type StatusKey = 'sending' | 'waiting' | 'sent' | 'delivered' | 'read' | 'failed';
 

@@ -4,7 +4,7 @@
  * marker (ConversationSummary.readUpTo), taken when the conversation opened.
  * Conversations read before the marker existed count back `unread` texts.
  */
-import type { MessageView } from '../extension/protocol.ts';
+import type { MessageView } from '../protocol/channel.ts';
 
 export interface UnreadAtOpen {
   unread: number;

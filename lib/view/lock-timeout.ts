@@ -2,7 +2,7 @@
  * How the lock's timeout choices read (settings and the lock screen): the
  * words say what happens, and that the lock also closes with the browser.
  */
-import type { LockMethod, LockTimeout } from '../extension/protocol.ts';
+import type { LockMethod, LockTimeout } from '../protocol/channel.ts';
 
 export const LOCK_TIMEOUT_LABELS: Record<LockTimeout, string> = {
   '15m': 'After 15 minutes without use',

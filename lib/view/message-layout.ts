@@ -1,5 +1,5 @@
 /** Layout decisions for the message history that do not need the DOM: grouping runs of one sender, collapsing long text. */
-import type { MessageView } from '@/lib/extension/protocol.ts';
+import type { MessageView } from '@/lib/protocol/channel.ts';
 import { sameDay } from './format.ts';
 
 /** A message this long (characters) or with this many lines is shown collapsed, with "Read more". */

@@ -6,7 +6,7 @@
  * seq, returning a fresh array on every change so a `$state.raw` holder sees
  * it. Appending newer or prepending older messages avoids a full re-sort.
  */
-import type { MessageView } from '../extension/protocol.ts';
+import type { MessageView } from '../protocol/channel.ts';
 
 function bySeq(a: MessageView, b: MessageView): number {
   return a.seq - b.seq || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

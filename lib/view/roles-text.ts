@@ -3,7 +3,7 @@
  * leaving, deleting for me and ending for everyone: each says exactly what
  * will happen, to whom, and what stays.
  */
-import type { MemberView } from '../extension/protocol.ts';
+import type { MemberView } from '../protocol/channel.ts';
 import { memberLabel } from './member-label.ts';
 
 /** "Bob", "Bob and Carol", "Bob, Carol and Dan", "Bob, Carol and 2 others". */

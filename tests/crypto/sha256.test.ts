@@ -8,7 +8,7 @@ import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { expand, extract } from '@noble/hashes/hkdf.js';
 import { hmacSha256, hmacSha256Keyed, sha256 } from '../../lib/crypto/sha256.ts';
 import { hashProvider, kdfProvider } from '../../lib/crypto/hash.ts';
-import { bytesToHex, hexToBytes } from '../../lib/mls/codec.ts';
+import { bytesToHex, hexToBytes } from '../../lib/bytes.ts';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 

@@ -42,7 +42,7 @@ import {
 import { ROOT, screenshot, snapshotExtension, type ExtensionBrowser } from '../support/extension.ts';
 import { launchFirefoxWithExtension, snapshotFirefoxExtension, type FirefoxExtensionBrowser } from '../support/firefox.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
-import { OUTAGE_HOLD_MS } from '../../lib/extension/keep-alive.ts';
+import { OUTAGE_HOLD_MS } from '../../lib/background/keep-alive.ts';
 
 /** Firefox's idle timeout for Bob's event page: half its default, still above the keep-alive's 10 s tick. */
 const IDLE_TIMEOUT_MS = 15_000;

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { checkManifest, type ManifestLike } from '../../lib/extension/manifest-policy.ts';
+import { checkManifest, type ManifestLike } from '../../build/manifest-policy.ts';
 import { EXTENSION_DIR, launchWithExtension, screenshot, type ExtensionBrowser } from '../support/extension.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumpRelayDatabase, startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startDevice, waitUntil, withInviteStandIn, type Device } from './support/device.ts';
-import type { ConversationDetail } from '../../lib/extension/protocol.ts';
-import type { ChatService } from '../../lib/extension/chat-service.ts';
+import type { ConversationDetail } from '../../lib/protocol/channel.ts';
+import type { ChatService } from '../../lib/background/chat-service.ts';
 
 describe('chat over a real relay', () => {
   let relay: RelayProcess;

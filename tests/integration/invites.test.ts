@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startDevice, waitUntil, type Device } from './support/device.ts';
-import { JOINER_NOTICE } from '../../lib/extension/joiner-notice.ts';
+import { JOINER_NOTICE } from '../../lib/background/joiner-notice.ts';
 
 const HOUR = 3_600_000;
 
@@ -49,7 +49,7 @@ describe('invites over a real relay', () => {
   });
 
   it('the background refuses an expiry it does not offer', async () => {
-    const { dispatch } = await import('../../lib/extension/channel-server.ts');
+    const { dispatch } = await import('../../lib/background/channel-server.ts');
     const raw = { channel: 'microchat/v1', method: 'invite.create', params: { conversationId: conv, mode: 'expiring', expiresInHours: 48 } };
     expect(await dispatch(a.app.handlers, raw)).toMatchObject({ ok: false, error: { code: 'bad-request' } });
     expect((await a.app.handlers['invite.list']({ conversationId: conv })).invites).toHaveLength(2);

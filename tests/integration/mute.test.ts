@@ -3,12 +3,12 @@
  * 17, item 5): a muted conversation counts unread but asks for no
  * notification; the mute is kept across a background restart, sealed in the
  * conversation record (the device alone knows). That a mute ends by itself
- * is a matter of time: tests/unit/notification-policy.test.ts covers it.
+ * is a matter of time: tests/background/notification-policy.test.ts covers it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startDevice, waitUntil, withInviteStandIn, type Device } from './support/device.ts';
-import { MUTE_ALWAYS } from '../../lib/extension/mute.ts';
+import { MUTE_ALWAYS } from '../../lib/background/mute.ts';
 
 describe('mute over a real relay', () => {
   let relay: RelayProcess;

@@ -1,4 +1,4 @@
-// Receipts are batched (lib/extension/receipts.ts): a burst of 50 messages
+// Receipts are batched (lib/background/receipts.ts): a burst of 50 messages
 // costs the reader a handful of receipt posts, not one per message, and the
 // sender sees every one of them delivered. Real relay, real background.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

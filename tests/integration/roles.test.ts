@@ -4,21 +4,21 @@
  * non-admin whose Commit every other member rejects, and delete-for-me.
  *
  * The hostile Bob is our own background with the role checks switched off
- * (lib/mls/role-rules.ts and the background's own refusal), as a modified
+ * (lib/mls/group/role-rules.ts and the background's own refusal), as a modified
  * client would be: his Commit is otherwise valid and signed. He posts it
  * without rotating the queue capability: a Commit that rotates it stalls the
  * queue for the others whatever the reason it is rejected (any invalid
  * Commit does; the relay cannot judge MLS), which is a separate, known limit.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type * as ConversationRolesModule from '../../lib/extension/conversation-roles.ts';
-import type { ConversationRoles } from '../../lib/extension/protocol.ts';
+import type * as ConversationRolesModule from '../../lib/background/conversation-roles.ts';
+import type { ConversationRoles } from '../../lib/protocol/channel.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startDevice, waitUntil, type Device } from './support/device.ts';
 
 const hostile = vi.hoisted(() => ({ on: false }));
-vi.mock('../../lib/mls/role-rules.ts', async (orig) => (await import('../security/support/hostile-roles.ts')).withHostileSwitch(orig, hostile));
-vi.mock('../../lib/extension/conversation-roles.ts', async (orig) => {
+vi.mock('../../lib/mls/group/role-rules.ts', async (orig) => (await import('../security/support/hostile-roles.ts')).withHostileSwitch(orig, hostile));
+vi.mock('../../lib/background/conversation-roles.ts', async (orig) => {
   const real = (await orig()) as typeof ConversationRolesModule;
   return { ...real, requireRole: (allowed: boolean, message: string) => (hostile.on ? undefined : real.requireRole(allowed, message)) };
 });

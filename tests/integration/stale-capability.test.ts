@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startDevice, waitUntil, type Device } from './support/device.ts';
-import type { ChatService } from '../../lib/extension/chat-service.ts';
+import type { ChatService } from '../../lib/background/chat-service.ts';
 
 describe('a message that loses the race to a Commit', () => {
   let relay: RelayProcess;

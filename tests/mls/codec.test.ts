@@ -22,10 +22,10 @@ import {
   vectorCodec,
   Writer,
   type Codec,
-} from '../../lib/mls/codec.ts';
-import { CredentialType, credentialCodec } from '../../lib/mls/credential.ts';
+} from '../../lib/mls/codec/codec.ts';
+import { CredentialType, credentialCodec } from '../../lib/mls/tree/credential.ts';
 import { DecodeError, type DecodeErrorCode } from '../../lib/mls/errors.ts';
-import { extensionsCodec } from '../../lib/mls/extensions.ts';
+import { extensionsCodec } from '../../lib/mls/group/extensions.ts';
 import {
   authenticatedContentCodec,
   ContentType,
@@ -37,12 +37,12 @@ import {
   SenderType,
   WireFormat,
   type PrivateMessage,
-} from '../../lib/mls/framing.ts';
-import { groupContextCodec } from '../../lib/mls/group-context.ts';
-import { capabilitiesCodec, LeafNodeSource, leafNodeCodec, type LeafNode } from '../../lib/mls/leaf-node.ts';
-import { ProtocolVersion } from '../../lib/mls/protocol-version.ts';
-import { proposalCodec, proposalOrRefCodec, ProposalOrRefType, ProposalType } from '../../lib/mls/proposals.ts';
-import { NodeType, nodeCodec } from '../../lib/mls/tree-node.ts';
+} from '../../lib/mls/framing/framing.ts';
+import { groupContextCodec } from '../../lib/mls/group/group-context.ts';
+import { capabilitiesCodec, LeafNodeSource, leafNodeCodec, type LeafNode } from '../../lib/mls/tree/leaf-node.ts';
+import { ProtocolVersion } from '../../lib/mls/framing/protocol-version.ts';
+import { proposalCodec, proposalOrRefCodec, ProposalOrRefType, ProposalType } from '../../lib/mls/group/proposals.ts';
+import { NodeType, nodeCodec } from '../../lib/mls/tree/tree-node.ts';
 
 function expectDecodeError(fn: () => unknown, code: DecodeErrorCode, rule?: string): DecodeError {
   let caught: unknown;

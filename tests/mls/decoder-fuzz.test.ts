@@ -14,12 +14,13 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bytesEqual, bytesToHex, encode, hexToBytes, Reader, type Codec } from '../../lib/mls/codec.ts';
-import { commitCodec } from '../../lib/mls/commit.ts';
+import { encode, Reader, type Codec } from '../../lib/mls/codec/codec.ts';
+import { bytesEqual, bytesToHex, hexToBytes } from '../../lib/bytes.ts';
+import { commitCodec } from '../../lib/mls/group/commit.ts';
 import { DecodeError } from '../../lib/mls/errors.ts';
-import { mlsMessageCodec } from '../../lib/mls/framing.ts';
-import { ratchetTreeCodec } from '../../lib/mls/tree-node.ts';
-import { groupSecretsCodec } from '../../lib/mls/welcome.ts';
+import { mlsMessageCodec } from '../../lib/mls/framing/framing.ts';
+import { ratchetTreeCodec } from '../../lib/mls/tree/tree-node.ts';
+import { groupSecretsCodec } from '../../lib/mls/join/welcome.ts';
 import { STRUCTS } from './support/structs.ts';
 
 const INPUTS_PER_STRUCT = 10_000;

@@ -6,13 +6,14 @@
  */
 import { expect } from 'vitest';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
-import { bytesToHex, encode } from '../../lib/mls/codec.ts';
-import { signWithLabel } from '../../lib/mls/crypto-ops.ts';
-import { keyPackageTbsCodec, type KeyPackage } from '../../lib/mls/key-package.ts';
-import { protectPublicMessage, signFramedContent } from '../../lib/mls/message-protection.ts';
-import { ProtocolVersion } from '../../lib/mls/protocol-version.ts';
-import type { Commit } from '../../lib/mls/commit.ts';
-import { ContentType, WireFormat, type FramedContent, type FramedWireFormat, type MLSMessage, type Sender } from '../../lib/mls/framing.ts';
+import { encode } from '../../lib/mls/codec/codec.ts';
+import { bytesToHex } from '../../lib/bytes.ts';
+import { signWithLabel } from '../../lib/mls/keys/crypto-ops.ts';
+import { keyPackageTbsCodec, type KeyPackage } from '../../lib/mls/join/key-package.ts';
+import { protectPublicMessage, signFramedContent } from '../../lib/mls/framing/message-protection.ts';
+import { ProtocolVersion } from '../../lib/mls/framing/protocol-version.ts';
+import type { Commit } from '../../lib/mls/group/commit.ts';
+import { ContentType, WireFormat, type FramedContent, type FramedWireFormat, type MLSMessage, type Sender } from '../../lib/mls/framing/framing.ts';
 import {
   createCommit,
   createGroup,
@@ -28,8 +29,8 @@ import {
   type GroupState,
   type ProcessOptions,
 } from '../../lib/mls/group.ts';
-import { protectAsMember, signAsMember } from '../../lib/mls/message-send.ts';
-import { ProposalType, type Proposal } from '../../lib/mls/proposals.ts';
+import { protectAsMember, signAsMember } from '../../lib/mls/framing/message-send.ts';
+import { ProposalType, type Proposal } from '../../lib/mls/group/proposals.ts';
 
 export const utf8 = new TextEncoder();
 

@@ -9,8 +9,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
-import { bytesToHex } from '../../lib/mls/codec.ts';
-import { WireFormat, type MLSMessage } from '../../lib/mls/framing.ts';
+import { bytesToHex } from '../../lib/bytes.ts';
+import { WireFormat, type MLSMessage } from '../../lib/mls/framing/framing.ts';
 import {
   createCommit,
   encodeMessage,
@@ -27,7 +27,7 @@ import {
   sendApplicationMessage,
   type GroupState,
 } from '../../lib/mls/group.ts';
-import { ProposalType } from '../../lib/mls/proposals.ts';
+import { ProposalType } from '../../lib/mls/group/proposals.ts';
 import { makeGroup, utf8 } from './group-fixture.ts';
 
 type Op = {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
-import { bytesToHex } from '../../lib/mls/codec.ts';
+import { bytesToHex } from '../../lib/bytes.ts';
 import {
   createCommit,
   createGroup,
@@ -27,9 +27,9 @@ import {
   sendApplicationMessage,
   type GroupState,
 } from '../../lib/mls/group.ts';
-import { ProposalType } from '../../lib/mls/proposals.ts';
-import type { LeafIndex } from '../../lib/mls/tree-math.ts';
-import type { MLSMessage } from '../../lib/mls/framing.ts';
+import { ProposalType } from '../../lib/mls/group/proposals.ts';
+import type { LeafIndex } from '../../lib/mls/tree/tree-math.ts';
+import type { MLSMessage } from '../../lib/mls/framing/framing.ts';
 
 const utf8 = new TextEncoder();
 const SUITES = [1, 2, 3, 4, 5, 6, 7];

@@ -5,8 +5,8 @@
  * generations, over-long skips, tampering and application data in the clear.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bytesToHex } from '../../lib/mls/codec.ts';
-import { ContentType, WireFormat, type MLSMessage } from '../../lib/mls/framing.ts';
+import { bytesToHex } from '../../lib/bytes.ts';
+import { ContentType, WireFormat, type MLSMessage } from '../../lib/mls/framing/framing.ts';
 import {
   createCommit,
   encodeGroupState,
@@ -15,8 +15,8 @@ import {
   sendApplicationMessage,
   type GroupState,
 } from '../../lib/mls/group.ts';
-import { protectPublicMessage } from '../../lib/mls/message-protection.ts';
-import { signAsMember } from '../../lib/mls/message-send.ts';
+import { protectPublicMessage } from '../../lib/mls/framing/message-protection.ts';
+import { signAsMember } from '../../lib/mls/framing/message-send.ts';
 import { deliverAll, expectRejected, makeGroup, utf8 } from './group-fixture.ts';
 
 async function sendN(state: GroupState, n: number, prefix = 'm'): Promise<{ state: GroupState; msgs: MLSMessage[] }> {

@@ -7,10 +7,11 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
-import { bytesEqual, bytesToHex, encode } from '../../lib/mls/codec.ts';
-import { CredentialType } from '../../lib/mls/credential.ts';
-import { ExtensionType, externalSendersCodec, requiredCapabilitiesCodec, type Extension } from '../../lib/mls/extensions.ts';
-import { ContentType, SenderType, WireFormat, type FramedContent, type MLSMessage } from '../../lib/mls/framing.ts';
+import { encode } from '../../lib/mls/codec/codec.ts';
+import { bytesEqual, bytesToHex } from '../../lib/bytes.ts';
+import { CredentialType } from '../../lib/mls/tree/credential.ts';
+import { ExtensionType, externalSendersCodec, requiredCapabilitiesCodec, type Extension } from '../../lib/mls/group/extensions.ts';
+import { ContentType, SenderType, WireFormat, type FramedContent, type MLSMessage } from '../../lib/mls/framing/framing.ts';
 import {
   createCommit,
   createProposal,
@@ -27,10 +28,10 @@ import {
   sendApplicationMessage,
   type GroupState,
 } from '../../lib/mls/group.ts';
-import { protectPublicMessage, signFramedContent } from '../../lib/mls/message-protection.ts';
-import { ProposalType, type Proposal } from '../../lib/mls/proposals.ts';
-import { PskType, ResumptionPskUsage, type PreSharedKeyId } from '../../lib/mls/psk.ts';
-import { ProtocolVersion } from '../../lib/mls/protocol-version.ts';
+import { protectPublicMessage, signFramedContent } from '../../lib/mls/framing/message-protection.ts';
+import { ProposalType, type Proposal } from '../../lib/mls/group/proposals.ts';
+import { PskType, ResumptionPskUsage, type PreSharedKeyId } from '../../lib/mls/keys/psk.ts';
+import { ProtocolVersion } from '../../lib/mls/framing/protocol-version.ts';
 import { deliverAll, expectRejected, makeGroup, utf8 } from './group-fixture.ts';
 
 const same = (states: GroupState[]) => expect(new Set(states.map((s) => bytesToHex(epochAuthenticator(s)))).size).toBe(1);

@@ -7,12 +7,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
-import { encode } from '../../lib/mls/codec.ts';
-import { signWithLabel } from '../../lib/mls/crypto-ops.ts';
-import type { Commit } from '../../lib/mls/commit.ts';
-import { CredentialType } from '../../lib/mls/credential.ts';
-import { ExtensionType, requiredCapabilitiesCodec } from '../../lib/mls/extensions.ts';
-import { ContentType, SenderType, WireFormat, type FramedContent, type MLSMessage } from '../../lib/mls/framing.ts';
+import { encode } from '../../lib/mls/codec/codec.ts';
+import { signWithLabel } from '../../lib/mls/keys/crypto-ops.ts';
+import type { Commit } from '../../lib/mls/group/commit.ts';
+import { CredentialType } from '../../lib/mls/tree/credential.ts';
+import { ExtensionType, requiredCapabilitiesCodec } from '../../lib/mls/group/extensions.ts';
+import { ContentType, SenderType, WireFormat, type FramedContent, type MLSMessage } from '../../lib/mls/framing/framing.ts';
 import {
   createCommit,
   createProposal,
@@ -29,16 +29,16 @@ import {
   validateKeyPackage,
   type GroupState,
 } from '../../lib/mls/group.ts';
-import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from '../../lib/mls/leaf-node.ts';
-import { checkLeafNodeContent, checkLeavesAgainstTree, verifyLeafNodeSignature } from '../../lib/mls/leaf-node-validation.ts';
-import { protectPublicMessage, signFramedContent } from '../../lib/mls/message-protection.ts';
-import { ProposalOrRefType, ProposalType, type Proposal } from '../../lib/mls/proposals.ts';
-import { ProtocolVersion } from '../../lib/mls/protocol-version.ts';
-import type { LeafIndex } from '../../lib/mls/tree-math.ts';
+import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from '../../lib/mls/tree/leaf-node.ts';
+import { checkLeafNodeContent, checkLeavesAgainstTree, verifyLeafNodeSignature } from '../../lib/mls/tree/leaf-node-validation.ts';
+import { protectPublicMessage, signFramedContent } from '../../lib/mls/framing/message-protection.ts';
+import { ProposalOrRefType, ProposalType, type Proposal } from '../../lib/mls/group/proposals.ts';
+import { ProtocolVersion } from '../../lib/mls/framing/protocol-version.ts';
+import type { LeafIndex } from '../../lib/mls/tree/tree-math.ts';
 import { expectRejected, forgeCommit, makeGroup, utf8 } from './group-fixture.ts';
-import { checkProposalSender } from '../../lib/mls/proposal-validation.ts';
-import { applyProposalList } from '../../lib/mls/proposal-apply.ts';
-import { mergeNewMemberPath } from '../../lib/mls/commit-process.ts';
+import { checkProposalSender } from '../../lib/mls/group/proposal-validation.ts';
+import { applyProposalList } from '../../lib/mls/group/proposal-apply.ts';
+import { mergeNewMemberPath } from '../../lib/mls/group/commit-process.ts';
 
 const cs = getCipherSuite(1);
 
@@ -257,7 +257,7 @@ describe('message rules (suite 1)', () => {
   });
 
   it('suite 1 V-PRP-4: the proposal cache is bounded', async () => {
-    const { withState } = await import('../../lib/mls/group-state.ts');
+    const { withState } = await import('../../lib/mls/group/group-state.ts');
     const { MAX_PENDING_PROPOSALS } = await import('../../lib/mls/group.ts');
     const p = await proposeRemove(g[2]!, 1 as LeafIndex, { wireFormat: WireFormat.publicMessage });
     const filler = Array.from({ length: MAX_PENDING_PROPOSALS }, (_, i) => ({

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bytesToHex } from '../../lib/mls/codec.ts';
+import { bytesToHex } from '../../lib/bytes.ts';
 import { DecodeError } from '../../lib/mls/errors.ts';
 import {
   createCommit,
@@ -19,7 +19,7 @@ import {
   sendApplicationMessage,
   type GroupState,
 } from '../../lib/mls/group.ts';
-import { GROUP_STATE_FORMAT_VERSION } from '../../lib/mls/group-state.ts';
+import { GROUP_STATE_FORMAT_VERSION } from '../../lib/mls/group/group-state.ts';
 import { deliverAll, makeGroup, utf8 } from './group-fixture.ts';
 
 describe('group state serialization', () => {

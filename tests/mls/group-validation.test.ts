@@ -5,10 +5,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
-import { encode } from '../../lib/mls/codec.ts';
-import { signWithLabel } from '../../lib/mls/crypto-ops.ts';
-import { ExtensionType, requiredCapabilitiesCodec } from '../../lib/mls/extensions.ts';
-import { WireFormat, type MLSMessage } from '../../lib/mls/framing.ts';
+import { encode } from '../../lib/mls/codec/codec.ts';
+import { signWithLabel } from '../../lib/mls/keys/crypto-ops.ts';
+import { ExtensionType, requiredCapabilitiesCodec } from '../../lib/mls/group/extensions.ts';
+import { WireFormat, type MLSMessage } from '../../lib/mls/framing/framing.ts';
 import {
   createCommit,
   encodeMessage,
@@ -21,11 +21,11 @@ import {
   proposeUpdate,
   type GroupState,
 } from '../../lib/mls/group.ts';
-import { keyPackageTbsCodec } from '../../lib/mls/key-package.ts';
-import { protectPublicMessage, signFramedContent } from '../../lib/mls/message-protection.ts';
-import { ProposalOrRefType, ProposalType, type Proposal, type ProposalOrRef } from '../../lib/mls/proposals.ts';
-import { PskType } from '../../lib/mls/psk.ts';
-import type { LeafIndex } from '../../lib/mls/tree-math.ts';
+import { keyPackageTbsCodec } from '../../lib/mls/join/key-package.ts';
+import { protectPublicMessage, signFramedContent } from '../../lib/mls/framing/message-protection.ts';
+import { ProposalOrRefType, ProposalType, type Proposal, type ProposalOrRef } from '../../lib/mls/group/proposals.ts';
+import { PskType } from '../../lib/mls/keys/psk.ts';
+import type { LeafIndex } from '../../lib/mls/tree/tree-math.ts';
 import { deliverAll, expectRejected, forgeCommit, makeGroup, utf8 } from './group-fixture.ts';
 
 const byValue = (proposal: Proposal): ProposalOrRef => ({ type: ProposalOrRefType.proposal, proposal });

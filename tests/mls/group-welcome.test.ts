@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
-import { bytesToHex } from '../../lib/mls/codec.ts';
-import { decryptWithLabel, encryptWithLabelToMany } from '../../lib/mls/crypto-ops.ts';
+import { bytesToHex } from '../../lib/bytes.ts';
+import { decryptWithLabel, encryptWithLabelToMany } from '../../lib/mls/keys/crypto-ops.ts';
 
 describe('encryptWithLabelToMany', () => {
   for (const suiteId of [1, 2, 3, 4, 5, 6, 7]) {

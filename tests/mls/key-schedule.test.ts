@@ -6,9 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SUPPORTED_CIPHER_SUITES, getCipherSuite } from '../../lib/crypto/suites.ts';
-import { bytesToHex, encode } from '../../lib/mls/codec.ts';
+import { encode } from '../../lib/mls/codec/codec.ts';
+import { bytesToHex } from '../../lib/bytes.ts';
 import { CryptoError, UsageError } from '../../lib/mls/errors.ts';
-import { ProtocolVersion, groupContextCodec } from '../../lib/mls/group-context.ts';
+import { ProtocolVersion, groupContextCodec } from '../../lib/mls/group/group-context.ts';
 import {
   advanceKeySchedule,
   asCommitSecret,
@@ -30,8 +31,8 @@ import {
   type CommitSecret,
   type InitSecret,
   type JoinerSecret,
-} from '../../lib/mls/key-schedule.ts';
-import { PskType, computePskSecret, zeroPskSecret } from '../../lib/mls/psk.ts';
+} from '../../lib/mls/keys/key-schedule.ts';
+import { PskType, computePskSecret, zeroPskSecret } from '../../lib/mls/keys/psk.ts';
 
 function groupContext(suite: number, epoch: bigint): Uint8Array {
   return encode(groupContextCodec, {

@@ -1,11 +1,12 @@
 // Message protection checks beyond the vectors, one test per rule ID, on
 // freshly generated keys for every suite.
 import { describe, expect, it } from 'vitest';
-import { encode, hexToBytes } from '../../lib/mls/codec.ts';
+import { encode } from '../../lib/mls/codec/codec.ts';
+import { hexToBytes } from '../../lib/bytes.ts';
 import { createCipherSuite, SUPPORTED_CIPHER_SUITES } from '../../lib/crypto/suites.ts';
 import type { CipherSuite } from '../../lib/crypto/provider.ts';
-import { SecretTree, senderDataKeyNonce } from '../../lib/mls/secret-tree.ts';
-import { leafIndex, type LeafIndex } from '../../lib/mls/tree-math.ts';
+import { SecretTree, senderDataKeyNonce } from '../../lib/mls/keys/secret-tree.ts';
+import { leafIndex, type LeafIndex } from '../../lib/mls/tree/tree-math.ts';
 import {
   ContentType,
   privateContentAadCodec,
@@ -16,16 +17,16 @@ import {
   type FramedContent,
   type PrivateMessage,
   type PublicMessage,
-} from '../../lib/mls/framing.ts';
-import { groupContextCodec, ProtocolVersion, type GroupContext } from '../../lib/mls/group-context.ts';
-import { ProposalType } from '../../lib/mls/proposals.ts';
+} from '../../lib/mls/framing/framing.ts';
+import { groupContextCodec, ProtocolVersion, type GroupContext } from '../../lib/mls/group/group-context.ts';
+import { ProposalType } from '../../lib/mls/group/proposals.ts';
 import {
   protectPrivateMessage,
   protectPublicMessage,
   signFramedContent,
   unprotectPrivateMessage,
   unprotectPublicMessage,
-} from '../../lib/mls/message-protection.ts';
+} from '../../lib/mls/framing/message-protection.ts';
 import { CryptoError, DecodeError, type MlsError, UsageError, ValidationError } from '../../lib/mls/errors.ts';
 
 const utf8 = new TextEncoder();

@@ -7,11 +7,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
-import { bytesEqual, bytesToHex, encode } from '../../lib/mls/codec.ts';
-import { keyPackageTbsCodec } from '../../lib/mls/key-package.ts';
-import { CredentialType } from '../../lib/mls/credential.ts';
-import { signWithLabel } from '../../lib/mls/crypto-ops.ts';
-import { SenderType, WireFormat } from '../../lib/mls/framing.ts';
+import { encode } from '../../lib/mls/codec/codec.ts';
+import { bytesEqual, bytesToHex } from '../../lib/bytes.ts';
+import { keyPackageTbsCodec } from '../../lib/mls/join/key-package.ts';
+import { CredentialType } from '../../lib/mls/tree/credential.ts';
+import { signWithLabel } from '../../lib/mls/keys/crypto-ops.ts';
+import { SenderType, WireFormat } from '../../lib/mls/framing/framing.ts';
 import {
   createCommit,
   createProposal,
@@ -25,10 +26,10 @@ import {
   proposeRemove,
   type GroupState,
 } from '../../lib/mls/group.ts';
-import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from '../../lib/mls/leaf-node.ts';
-import { ProposalOrRefType, ProposalType, type Proposal } from '../../lib/mls/proposals.ts';
-import { PskType, ResumptionPskUsage } from '../../lib/mls/psk.ts';
-import type { LeafIndex } from '../../lib/mls/tree-math.ts';
+import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from '../../lib/mls/tree/leaf-node.ts';
+import { ProposalOrRefType, ProposalType, type Proposal } from '../../lib/mls/group/proposals.ts';
+import { PskType, ResumptionPskUsage } from '../../lib/mls/keys/psk.ts';
+import type { LeafIndex } from '../../lib/mls/tree/tree-math.ts';
 import { deliverAll, expectRejected, forgeCommit, keyPackageWithInitKeyReused, makeGroup, outsiderProposal, utf8 } from './group-fixture.ts';
 
 const same = (states: GroupState[]) => expect(new Set(states.map((s) => bytesToHex(epochAuthenticator(s)))).size).toBe(1);

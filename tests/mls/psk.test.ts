@@ -1,7 +1,8 @@
 /** PreSharedKeyID codec properties and the PSK validation rules (RFC 9420 §8.4, §12.1.4, §12.2, §12.4.3.1). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decode, encode, bytesToHex } from '../../lib/mls/codec.ts';
+import { decode, encode } from '../../lib/mls/codec/codec.ts';
+import { bytesToHex } from '../../lib/bytes.ts';
 import { DecodeError, ValidationError } from '../../lib/mls/errors.ts';
 import {
   PskType,
@@ -15,7 +16,7 @@ import {
   validatePreSharedKeyId,
   validateWelcomePskIds,
   type PreSharedKeyId,
-} from '../../lib/mls/psk.ts';
+} from '../../lib/mls/keys/psk.ts';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
 
 const bytes = (max = 64) => fc.uint8Array({ maxLength: max });

@@ -9,12 +9,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CipherSuite, HashProvider } from '../../lib/crypto/provider.ts';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
-import { bytesToHex, encode, hexToBytes } from '../../lib/mls/codec.ts';
+import { encode } from '../../lib/mls/codec/codec.ts';
+import { bytesToHex, hexToBytes } from '../../lib/bytes.ts';
 import { DecodeError, ValidationError } from '../../lib/mls/errors.ts';
-import { LeafNodeSource, type LeafNode } from '../../lib/mls/leaf-node.ts';
-import { RatchetTree, type TreeDraft } from '../../lib/mls/ratchet-tree.ts';
-import { NodeType, ratchetTreeCodec, type ParentNode, type RatchetTreeNode } from '../../lib/mls/tree-node.ts';
-import { leafIndex, leafRange, nodeIndex, toNodeIndex, type LeafIndex } from '../../lib/mls/tree-math.ts';
+import { LeafNodeSource, type LeafNode } from '../../lib/mls/tree/leaf-node.ts';
+import { RatchetTree, type TreeDraft } from '../../lib/mls/tree/ratchet-tree.ts';
+import { NodeType, ratchetTreeCodec, type ParentNode, type RatchetTreeNode } from '../../lib/mls/tree/tree-node.ts';
+import { leafIndex, leafRange, nodeIndex, toNodeIndex, type LeafIndex } from '../../lib/mls/tree/tree-math.ts';
 
 const suite = getCipherSuite(1);
 

@@ -1,12 +1,12 @@
 /**
- * A group with MicroChat roles (lib/mls/roles.ts): member 0 creates it and is
+ * A group with MicroChat roles (lib/mls/group/roles.ts): member 0 creates it and is
  * its only admin, members 1.. join by Welcome; every leaf lists the roles
  * extension type in its capabilities, as the extension's clients do.
  */
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
 import { createCommit, createGroup, defaultCapabilities, generateIdentity, generateKeyPackage, joinFromWelcome, type GroupState } from '../../lib/mls/group.ts';
-import { ProposalType, type Proposal } from '../../lib/mls/proposals.ts';
-import { InvitePolicy, ROLES_EXTENSION_TYPE, rolesExtension } from '../../lib/mls/roles.ts';
+import { ProposalType, type Proposal } from '../../lib/mls/group/proposals.ts';
+import { InvitePolicy, ROLES_EXTENSION_TYPE, rolesExtension } from '../../lib/mls/group/roles.ts';
 import { utf8 } from './group-fixture.ts';
 
 export async function makeRolesGroup(

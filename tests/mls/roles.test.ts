@@ -1,5 +1,5 @@
 /**
- * MicroChat roles (lib/mls/roles.ts, lib/mls/role-rules.ts): the strict
+ * MicroChat roles (lib/mls/group/roles.ts, lib/mls/group/role-rules.ts): the strict
  * codec of the GroupContext extension and each V-ROLE rule, from both sides
  * (what an admin may do is accepted by everyone, what a non-admin may not
  * is refused by the honest sender and by every receiver, state unchanged).
@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
-import { concatBytes, decode, encode } from '../../lib/mls/codec.ts';
+import { decode, encode } from '../../lib/mls/codec/codec.ts';
+import { concatBytes } from '../../lib/bytes.ts';
 import {
   createCommit,
   defaultCapabilities,
@@ -20,9 +21,9 @@ import {
   processMessage,
   type GroupState,
 } from '../../lib/mls/group.ts';
-import { ProposalType, type Proposal } from '../../lib/mls/proposals.ts';
-import { InvitePolicy, ROLES_EXTENSION_TYPE, rolesCodec, rolesExtension, rolesOf, withAdmin, withoutAdmin, type Roles } from '../../lib/mls/roles.ts';
-import type { LeafIndex } from '../../lib/mls/tree-math.ts';
+import { ProposalType, type Proposal } from '../../lib/mls/group/proposals.ts';
+import { InvitePolicy, ROLES_EXTENSION_TYPE, rolesCodec, rolesExtension, rolesOf, withAdmin, withoutAdmin, type Roles } from '../../lib/mls/group/roles.ts';
+import type { LeafIndex } from '../../lib/mls/tree/tree-math.ts';
 import { deliverAll, expectGroupLive, expectRejected, forgeCommit, makeGroup, utf8 } from './group-fixture.ts';
 import { makeRolesGroup } from './roles-fixture.ts';
 

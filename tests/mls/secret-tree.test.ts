@@ -2,10 +2,10 @@
 // bounded forward skip, retention of skipped generations, replay rejection.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { bytesToHex } from '../../lib/mls/codec.ts';
+import { bytesToHex } from '../../lib/bytes.ts';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
-import { SecretTree } from '../../lib/mls/secret-tree.ts';
-import { leafIndex } from '../../lib/mls/tree-math.ts';
+import { SecretTree } from '../../lib/mls/keys/secret-tree.ts';
+import { leafIndex } from '../../lib/mls/tree/tree-math.ts';
 import { ValidationError } from '../../lib/mls/errors.ts';
 
 const cs = getCipherSuite(1);

@@ -5,8 +5,9 @@
  * their tags, so we never emit bytes a peer would reject.
  */
 import { describe, expect, it } from 'vitest';
-import { bytesToHex, concatBytes, decode, encode, Writer } from '../../lib/mls/codec.ts';
-import { CredentialType } from '../../lib/mls/credential.ts';
+import { decode, encode, Writer } from '../../lib/mls/codec/codec.ts';
+import { bytesToHex, concatBytes } from '../../lib/bytes.ts';
+import { CredentialType } from '../../lib/mls/tree/credential.ts';
 import { UsageError } from '../../lib/mls/errors.ts';
 import {
   authenticatedContentCodec,
@@ -20,13 +21,13 @@ import {
   SenderType,
   WireFormat,
   type FramedContent,
-} from '../../lib/mls/framing.ts';
-import { groupContextCodec, type GroupContext } from '../../lib/mls/group-context.ts';
-import { groupInfoCodec, groupInfoTbsCodec, type GroupInfo } from '../../lib/mls/group-info.ts';
-import { keyPackageCodec, keyPackageTbsCodec, type KeyPackage } from '../../lib/mls/key-package.ts';
-import { encodeLeafNodeTbs, LeafNodeSource, leafNodeCodec, leafNodeTbsCodec, type LeafNode } from '../../lib/mls/leaf-node.ts';
-import { ProtocolVersion } from '../../lib/mls/protocol-version.ts';
-import { leafIndex } from '../../lib/mls/tree-math.ts';
+} from '../../lib/mls/framing/framing.ts';
+import { groupContextCodec, type GroupContext } from '../../lib/mls/group/group-context.ts';
+import { groupInfoCodec, groupInfoTbsCodec, type GroupInfo } from '../../lib/mls/join/group-info.ts';
+import { keyPackageCodec, keyPackageTbsCodec, type KeyPackage } from '../../lib/mls/join/key-package.ts';
+import { encodeLeafNodeTbs, LeafNodeSource, leafNodeCodec, leafNodeTbsCodec, type LeafNode } from '../../lib/mls/tree/leaf-node.ts';
+import { ProtocolVersion } from '../../lib/mls/framing/protocol-version.ts';
+import { leafIndex } from '../../lib/mls/tree/tree-math.ts';
 
 const b = (...x: number[]): Uint8Array => Uint8Array.from(x);
 

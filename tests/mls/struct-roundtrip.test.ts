@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decode, encode } from '../../lib/mls/codec.ts';
+import { decode, encode } from '../../lib/mls/codec/codec.ts';
 import { STRUCTS, expectRoundTrip } from './support/structs.ts';
 
 describe('struct codecs round-trip', () => {

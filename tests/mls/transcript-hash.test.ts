@@ -1,20 +1,21 @@
 /** Transcript-hash rules and properties (RFC 9420 §8.2) beyond the official vectors. */
 import { describe, expect, it } from 'vitest';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
-import { bytesToHex, concatBytes, encode } from '../../lib/mls/codec.ts';
+import { encode } from '../../lib/mls/codec/codec.ts';
+import { bytesToHex, concatBytes } from '../../lib/bytes.ts';
 import {
   ContentType,
   SenderType,
   WireFormat,
   authenticatedContentCodec,
   type AuthenticatedContent,
-} from '../../lib/mls/framing.ts';
-import { leafIndex } from '../../lib/mls/tree-math.ts';
+} from '../../lib/mls/framing/framing.ts';
+import { leafIndex } from '../../lib/mls/tree/tree-math.ts';
 import {
   computeConfirmedTranscriptHash,
   encodeConfirmedTranscriptHashInput,
   updateTranscriptHashes,
-} from '../../lib/mls/transcript-hash.ts';
+} from '../../lib/mls/keys/transcript-hash.ts';
 
 const cs = getCipherSuite(1);
 

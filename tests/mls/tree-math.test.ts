@@ -19,7 +19,7 @@ import {
   toLeafIndex,
   toNodeIndex,
   type NodeIndex,
-} from '../../lib/mls/tree-math.ts';
+} from '../../lib/mls/tree/tree-math.ts';
 import { UsageError } from '../../lib/mls/errors.ts';
 
 // A power-of-two tree and a node inside it.

@@ -9,20 +9,21 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
 import type { CipherSuite } from '../../lib/crypto/provider.ts';
-import { bytesToHex, decode, encode, hexToBytes } from '../../lib/mls/codec.ts';
+import { decode, encode } from '../../lib/mls/codec/codec.ts';
+import { bytesToHex, hexToBytes } from '../../lib/bytes.ts';
 import { CryptoError } from '../../lib/mls/errors.ts';
-import { groupContextCodec } from '../../lib/mls/group-context.ts';
-import { LeafNodeSource, type LeafNode } from '../../lib/mls/leaf-node.ts';
-import { RatchetTree } from '../../lib/mls/ratchet-tree.ts';
-import { isAncestorOrSelf, leafIndex, nodeIndex, toNodeIndex, type LeafIndex } from '../../lib/mls/tree-math.ts';
+import { groupContextCodec } from '../../lib/mls/group/group-context.ts';
+import { LeafNodeSource, type LeafNode } from '../../lib/mls/tree/leaf-node.ts';
+import { RatchetTree } from '../../lib/mls/tree/ratchet-tree.ts';
+import { isAncestorOrSelf, leafIndex, nodeIndex, toNodeIndex, type LeafIndex } from '../../lib/mls/tree/tree-math.ts';
 import {
   TreeKemPrivate,
   createUpdatePath,
   decryptUpdatePath,
   mergeUpdatePath,
   signCommitLeafNode,
-} from '../../lib/mls/treekem.ts';
-import { updatePathCodec, type UpdatePath } from '../../lib/mls/update-path.ts';
+} from '../../lib/mls/tree/treekem.ts';
+import { updatePathCodec, type UpdatePath } from '../../lib/mls/tree/update-path.ts';
 
 interface TreeKemCase {
   cipher_suite: number;

@@ -7,15 +7,15 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { createCommit, encodeMessage, generateIdentity, generateKeyPackage, processMessage, type GroupState } from '../../lib/mls/group.ts';
-import { ProposalType } from '../../lib/mls/proposals.ts';
-import type * as TreeKem from '../../lib/mls/treekem.ts';
+import { ProposalType } from '../../lib/mls/group/proposals.ts';
+import type * as TreeKem from '../../lib/mls/tree/treekem.ts';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
 import { expectRejected, makeGroup, utf8 } from './group-fixture.ts';
 
 /** How the next UpdatePath created is bent: at path node `node`, drop or repeat one ciphertext, or cut its public key. */
 const tamper: { node?: number; kind?: 'drop' | 'extra' | 'short-key' | 'zero-key' } = {};
 
-vi.mock('../../lib/mls/treekem.ts', async (importOriginal) => {
+vi.mock('../../lib/mls/tree/treekem.ts', async (importOriginal) => {
   const real = await importOriginal<typeof TreeKem>();
   return {
     ...real,

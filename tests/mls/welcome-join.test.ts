@@ -6,17 +6,18 @@
 import { describe, expect, it } from 'vitest';
 import type { CipherSuite } from '../../lib/crypto/provider.ts';
 import { SUPPORTED_CIPHER_SUITES, getCipherSuite } from '../../lib/crypto/suites.ts';
-import { bytesToHex, encode } from '../../lib/mls/codec.ts';
-import { encryptWithLabel, signWithLabel } from '../../lib/mls/crypto-ops.ts';
+import { encode } from '../../lib/mls/codec/codec.ts';
+import { bytesToHex } from '../../lib/bytes.ts';
+import { encryptWithLabel, signWithLabel } from '../../lib/mls/keys/crypto-ops.ts';
 import { CryptoError, DecodeError, ValidationError } from '../../lib/mls/errors.ts';
-import { ProtocolVersion, groupContextCodec, type GroupContext } from '../../lib/mls/group-context.ts';
-import { groupInfoCodec, groupInfoTbsCodec, type GroupInfo } from '../../lib/mls/group-info.ts';
+import { ProtocolVersion, groupContextCodec, type GroupContext } from '../../lib/mls/group/group-context.ts';
+import { groupInfoCodec, groupInfoTbsCodec, type GroupInfo } from '../../lib/mls/join/group-info.ts';
 import {
   asJoinerSecret,
   computeConfirmationTag,
   deriveWelcomeKeyNonce,
   keyScheduleFromJoiner,
-} from '../../lib/mls/key-schedule.ts';
+} from '../../lib/mls/keys/key-schedule.ts';
 import {
   PskType,
   ResumptionPskUsage,
@@ -24,11 +25,11 @@ import {
   preSharedKeyIdEqual,
   type PreSharedKeyId,
   type ResolvedPsk,
-} from '../../lib/mls/psk.ts';
-import { computeInterimTranscriptHash } from '../../lib/mls/transcript-hash.ts';
-import { leafIndex } from '../../lib/mls/tree-math.ts';
-import { groupSecretsCodec, type GroupSecrets, type Welcome } from '../../lib/mls/welcome.ts';
-import { processWelcomeSecrets, type WelcomeRecipient } from '../../lib/mls/welcome-join.ts';
+} from '../../lib/mls/keys/psk.ts';
+import { computeInterimTranscriptHash } from '../../lib/mls/keys/transcript-hash.ts';
+import { leafIndex } from '../../lib/mls/tree/tree-math.ts';
+import { groupSecretsCodec, type GroupSecrets, type Welcome } from '../../lib/mls/join/welcome.ts';
+import { processWelcomeSecrets, type WelcomeRecipient } from '../../lib/mls/join/welcome-join.ts';
 
 interface BuildOptions {
   psks?: ResolvedPsk[];

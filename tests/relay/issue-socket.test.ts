@@ -1,5 +1,5 @@
 // The issuance socket (relay/issue-socket.ts) on the real relay process, driven
-// by the background's own client (lib/extension/token-issuer.ts): one
+// by the background's own client (lib/background/token-issuer.ts): one
 // authenticated batch per connection, then the relay closes it; a missing or
 // bad session is a typed error; an honest relay shows every account the same
 // key. The client's reader refuses malformed answers.
@@ -8,8 +8,8 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { RelayClient } from './support/client.ts';
-import { parseIssued, socketIssuer } from '../../lib/extension/token-issuer.ts';
-import type { WebSocketConstructor } from '../../lib/extension/relay-api.ts';
+import { parseIssued, socketIssuer } from '../../lib/background/token-issuer.ts';
+import type { WebSocketConstructor } from '../../lib/background/relay-api.ts';
 
 const voprf = ristretto255_oprf.voprf;
 const blinded = (n: number): Uint8Array[] => Array.from({ length: n }, () => voprf.blind(crypto.getRandomValues(new Uint8Array(32))).blinded);

@@ -12,7 +12,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeMessage, processMessage, proposeAdd } from '../../lib/mls/group.ts';
-import { WireFormat } from '../../lib/mls/framing.ts';
+import { WireFormat } from '../../lib/mls/framing/framing.ts';
 import { expectGroupLive, expectRejected, keyPackageWithInitKeyReused, makeGroup } from '../mls/group-fixture.ts';
 
 const MALLORY = 1;

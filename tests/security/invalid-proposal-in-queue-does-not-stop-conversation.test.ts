@@ -13,13 +13,13 @@
  * goes on writing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatService } from '../../lib/extension/chat-service.ts';
+import type { ChatService } from '../../lib/background/chat-service.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { fromB64, toB64 } from '../../lib/extension/b64.ts';
-import { SenderType, WireFormat } from '../../lib/mls/framing.ts';
+import { fromB64, toB64 } from '../../lib/bytes.ts';
+import { SenderType, WireFormat } from '../../lib/mls/framing/framing.ts';
 import { encodeMessage, proposeAdd, type GroupState } from '../../lib/mls/group.ts';
-import { ProposalType } from '../../lib/mls/proposals.ts';
-import { queueCapability } from '../../lib/extension/queue-capability.ts';
+import { ProposalType } from '../../lib/mls/group/proposals.ts';
+import { queueCapability } from '../../lib/background/queue-capability.ts';
 import { keyPackageWithInitKeyReused, outsiderProposal } from '../mls/group-fixture.ts';
 import { startDevice, waitUntil, withInviteStandIn, type Device } from '../integration/support/device.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';

@@ -6,10 +6,10 @@
 // decrypts, and only the new key is left.
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../lib/extension/db.ts';
-import type { RotationInterrupt } from '../../lib/extension/key-rotation.ts';
-import { loadWrappedKey, unlockWithPassphrase } from '../../lib/extension/lock.ts';
-import { Vault } from '../../lib/extension/vault.ts';
+import { openDatabase } from '../../lib/background/db.ts';
+import type { RotationInterrupt } from '../../lib/background/key-rotation.ts';
+import { loadWrappedKey, unlockWithPassphrase } from '../../lib/background/lock.ts';
+import { Vault } from '../../lib/background/vault.ts';
 import { CANARY, dumpProfile, openProfile, seedProfile, type ProfileCopy } from '../support/seeded-profile.ts';
 
 const PASSPHRASE = 'a passphrase for the lock';

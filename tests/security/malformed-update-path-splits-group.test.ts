@@ -11,15 +11,15 @@
  * every receiver; all reject, keep their state byte for byte, and go on.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { bytesToHex } from '../../lib/mls/codec.ts';
+import { bytesToHex } from '../../lib/bytes.ts';
 import { createCommit, encodeGroupState, encodeMessage, processMessage } from '../../lib/mls/group.ts';
-import type * as TreeKem from '../../lib/mls/treekem.ts';
+import type * as TreeKem from '../../lib/mls/tree/treekem.ts';
 import { expectGroupLive, expectRejected, makeGroup } from '../mls/group-fixture.ts';
 
 /** Which path node loses its last ciphertext in the next UpdatePath created (undefined: none). */
 const tamper: { node?: number } = {};
 
-vi.mock('../../lib/mls/treekem.ts', async (importOriginal) => {
+vi.mock('../../lib/mls/tree/treekem.ts', async (importOriginal) => {
   const real = await importOriginal<typeof TreeKem>();
   return {
     ...real,

@@ -4,7 +4,7 @@
  * "Read" although Bob's device never got it; she adds ids that do not exist
  * and the id of a message that is not Alice's, and sends it twice.
  *
- * Defence (lib/extension/receipts.ts): a receipt speaks only for its MLS
+ * Defence (lib/background/receipts.ts): a receipt speaks only for its MLS
  * sender (V-RCPT-1), so her lie is about herself alone; it counts only for
  * the members a message was sent to (V-RCPT-2); ids that are not our own
  * texts are ignored (V-RCPT-4). Alice's message turns "Delivered" only when
@@ -12,8 +12,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../integration/support/device.ts';
-import type { AppMessage } from '../../lib/extension/app-messages.ts';
-import type { MessageView } from '../../lib/extension/protocol.ts';
+import type { AppMessage } from '../../lib/background/app-messages.ts';
+import type { MessageView } from '../../lib/protocol/channel.ts';
 import { removedMemberScenario, type Scenario } from './support/removed-member-scenario.ts';
 
 /** Mallory's client, used to post what an honest client never would. */

@@ -5,7 +5,7 @@
 // different fingerprint tags in messages and in the members list, and
 // Mallory's messages never show as the real Alice's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConversationDetail, MessageView } from '../../lib/extension/protocol.ts';
+import type { ConversationDetail, MessageView } from '../../lib/protocol/channel.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startDevice, waitUntil, type Device } from '../integration/support/device.ts';
 

@@ -10,15 +10,15 @@
  * group goes on sending and committing.
  */
 import { describe, expect, it } from 'vitest';
-import { bytesToHex } from '../../lib/mls/codec.ts';
-import { CredentialType } from '../../lib/mls/credential.ts';
+import { bytesToHex } from '../../lib/bytes.ts';
+import { CredentialType } from '../../lib/mls/tree/credential.ts';
 import { encodeGroupState, encodeMessage, processMessage, createCommit, type GroupState } from '../../lib/mls/group.ts';
-import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from '../../lib/mls/leaf-node.ts';
-import { signWithLabel } from '../../lib/mls/crypto-ops.ts';
-import { createProposal } from '../../lib/mls/commit-create.ts';
-import { withState } from '../../lib/mls/group-state.ts';
-import { ProposalType } from '../../lib/mls/proposals.ts';
-import { WireFormat } from '../../lib/mls/framing.ts';
+import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from '../../lib/mls/tree/leaf-node.ts';
+import { signWithLabel } from '../../lib/mls/keys/crypto-ops.ts';
+import { createProposal } from '../../lib/mls/group/commit-create.ts';
+import { withState } from '../../lib/mls/group/group-state.ts';
+import { ProposalType } from '../../lib/mls/group/proposals.ts';
+import { WireFormat } from '../../lib/mls/framing/framing.ts';
 import { expectGroupLive, expectRejected, makeGroup, utf8 } from '../mls/group-fixture.ts';
 
 const ALICE = 0;

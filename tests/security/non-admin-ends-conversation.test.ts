@@ -10,14 +10,14 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { createCommit, encodeMessage, processMessage } from '../../lib/mls/group.ts';
-import { ProposalType, type Proposal } from '../../lib/mls/proposals.ts';
-import type { LeafIndex } from '../../lib/mls/tree-math.ts';
+import { ProposalType, type Proposal } from '../../lib/mls/group/proposals.ts';
+import type { LeafIndex } from '../../lib/mls/tree/tree-math.ts';
 import { expectGroupLive, expectRejected } from '../mls/group-fixture.ts';
 import { makeRolesGroup } from '../mls/roles-fixture.ts';
 import { asHostile } from './support/hostile-roles.ts';
 
 const hostile = vi.hoisted(() => ({ on: false }));
-vi.mock('../../lib/mls/role-rules.ts', async (orig) => (await import('./support/hostile-roles.ts')).withHostileSwitch(orig, hostile));
+vi.mock('../../lib/mls/group/role-rules.ts', async (orig) => (await import('./support/hostile-roles.ts')).withHostileSwitch(orig, hostile));
 
 const BOB = 1;
 const removeLeaf = (i: number): Proposal => ({ proposalType: ProposalType.remove, remove: { removed: i as LeafIndex } });

@@ -3,7 +3,7 @@
  * created the conversation. On main any member could: the others saw
  * "Bob removed Alice" and Alice was told "You were removed".
  *
- * Defence: MicroChat roles in the GroupContext (lib/mls/roles.ts); every
+ * Defence: MicroChat roles in the GroupContext (lib/mls/group/roles.ts); every
  * member's engine refuses a Remove of another member's leaf from a
  * non-admin, V-ROLE-1 (MicroChat roles), whether Bob commits it himself or
  * proposes it for someone else to commit. Each receiver keeps its state
@@ -11,14 +11,14 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { createCommit, encodeMessage, processMessage, proposeRemove } from '../../lib/mls/group.ts';
-import { ProposalType } from '../../lib/mls/proposals.ts';
-import type { LeafIndex } from '../../lib/mls/tree-math.ts';
+import { ProposalType } from '../../lib/mls/group/proposals.ts';
+import type { LeafIndex } from '../../lib/mls/tree/tree-math.ts';
 import { expectGroupLive, expectRejected } from '../mls/group-fixture.ts';
 import { makeRolesGroup } from '../mls/roles-fixture.ts';
 import { asHostile } from './support/hostile-roles.ts';
 
 const hostile = vi.hoisted(() => ({ on: false }));
-vi.mock('../../lib/mls/role-rules.ts', async (orig) => (await import('./support/hostile-roles.ts')).withHostileSwitch(orig, hostile));
+vi.mock('../../lib/mls/group/role-rules.ts', async (orig) => (await import('./support/hostile-roles.ts')).withHostileSwitch(orig, hostile));
 
 const ALICE = 0 as LeafIndex;
 const BOB = 1;

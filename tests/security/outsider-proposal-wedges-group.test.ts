@@ -14,12 +14,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
-import { encode } from '../../lib/mls/codec.ts';
-import { ExtensionType, externalSendersCodec } from '../../lib/mls/extensions.ts';
-import { SenderType } from '../../lib/mls/framing.ts';
+import { encode } from '../../lib/mls/codec/codec.ts';
+import { ExtensionType, externalSendersCodec } from '../../lib/mls/group/extensions.ts';
+import { SenderType } from '../../lib/mls/framing/framing.ts';
 import { createCommit, encodeMessage, generateIdentity, generateKeyPackage, processMessage, type GroupState } from '../../lib/mls/group.ts';
-import { ProposalType } from '../../lib/mls/proposals.ts';
-import type { LeafIndex } from '../../lib/mls/tree-math.ts';
+import { ProposalType } from '../../lib/mls/group/proposals.ts';
+import type { LeafIndex } from '../../lib/mls/tree/tree-math.ts';
 import { deliverAll, expectGroupLive, expectRejected, keyPackageWithInitKeyReused, makeGroup, outsiderProposal, utf8 } from '../mls/group-fixture.ts';
 
 for (const suiteId of [1, 2, 3]) {

@@ -6,8 +6,8 @@
 // record, and the old data key is gone from it.
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { lockKind, loadWrappedKey, unlockVault, unlockWithPassphrase } from '../../lib/extension/lock.ts';
-import { fromB64 } from '../../lib/extension/b64.ts';
+import { lockKind, loadWrappedKey, unlockVault, unlockWithPassphrase } from '../../lib/background/lock.ts';
+import { fromB64 } from '../../lib/bytes.ts';
 import { CANARY, CREDENTIAL_ID, dumpProfile, openProfile, prfOf, recordsOpenedBy, seedProfile, type ProfileCopy } from '../support/seeded-profile.ts';
 
 const PASSPHRASE = 'correct horse battery staple';

@@ -10,8 +10,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startDevice, waitUntil, type Device } from '../integration/support/device.ts';
-import { TOKEN_KEY_PARTITION_WARNING } from '../../lib/extension/token-key-watch.ts';
-import type { MessageView } from '../../lib/extension/protocol.ts';
+import { TOKEN_KEY_PARTITION_WARNING } from '../../lib/background/token-key-watch.ts';
+import type { MessageView } from '../../lib/protocol/channel.ts';
 
 async function history(d: Device, conversationId: string): Promise<MessageView[]> {
   return (await d.app.handlers['messages.page']({ conversationId, beforeSeq: null, limit: 200 })).messages;

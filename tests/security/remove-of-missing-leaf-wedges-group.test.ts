@@ -10,8 +10,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createCommit, encodeMessage, processMessage, proposeRemove } from '../../lib/mls/group.ts';
-import { ProposalType } from '../../lib/mls/proposals.ts';
-import type { LeafIndex } from '../../lib/mls/tree-math.ts';
+import { ProposalType } from '../../lib/mls/group/proposals.ts';
+import type { LeafIndex } from '../../lib/mls/tree/tree-math.ts';
 import { deliverAll, expectGroupLive, expectRejected, makeGroup } from '../mls/group-fixture.ts';
 
 const MALLORY = 1;

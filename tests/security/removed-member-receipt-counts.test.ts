@@ -9,7 +9,7 @@
  * (only members still in the group when the receipt is processed).
  */
 import { describe, expect, it } from 'vitest';
-import { applyReceipt, deliveryOf, newReceiptState } from '../../lib/extension/receipts.ts';
+import { applyReceipt, deliveryOf, newReceiptState } from '../../lib/background/receipts.ts';
 
 describe('receipts from people who are not recipients', () => {
   it('V-RCPT-3: a removed member\'s late receipt is not counted', () => {

@@ -6,7 +6,7 @@
 // out (issue 17, item 4); each of these ends must remove it.
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { UnlockedKeyStore } from '../../lib/extension/unlocked-key.ts';
+import { UnlockedKeyStore } from '../../lib/background/unlocked-key.ts';
 import { FakeSession } from '../support/fake-session.ts';
 import { openProfile, seedProfile, TEST_KDF } from '../support/seeded-profile.ts';
 

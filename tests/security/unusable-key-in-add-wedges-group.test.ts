@@ -11,19 +11,19 @@
  */
 import { describe, it, vi } from 'vitest';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
-import { encode } from '../../lib/mls/codec.ts';
-import { signWithLabel } from '../../lib/mls/crypto-ops.ts';
+import { encode } from '../../lib/mls/codec/codec.ts';
+import { signWithLabel } from '../../lib/mls/keys/crypto-ops.ts';
 import { createCommit, encodeMessage, generateIdentity, generateKeyPackage, processMessage } from '../../lib/mls/group.ts';
-import type * as KeyPackageGen from '../../lib/mls/key-package-gen.ts';
-import { keyPackageTbsCodec } from '../../lib/mls/key-package.ts';
-import { encodeLeafNodeTbs } from '../../lib/mls/leaf-node.ts';
-import { ProposalType } from '../../lib/mls/proposals.ts';
+import type * as KeyPackageGen from '../../lib/mls/join/key-package-gen.ts';
+import { keyPackageTbsCodec } from '../../lib/mls/join/key-package.ts';
+import { encodeLeafNodeTbs } from '../../lib/mls/tree/leaf-node.ts';
+import { ProposalType } from '../../lib/mls/group/proposals.ts';
 import { expectGroupLive, expectRejected, makeGroup, utf8 } from '../mls/group-fixture.ts';
 
 /** While on, KeyPackage validation is skipped: Mallory runs her own, careless code. */
 const mallorysCode = { on: false };
 
-vi.mock('../../lib/mls/key-package-gen.ts', async (importOriginal) => {
+vi.mock('../../lib/mls/join/key-package-gen.ts', async (importOriginal) => {
   const real = await importOriginal<typeof KeyPackageGen>();
   return {
     ...real,

@@ -5,8 +5,8 @@
 // it stores and join. Only our own extension pages may get it; every other
 // sender gets no answer at all, and the handler never runs.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CHANNEL } from '../../lib/extension/protocol.ts';
-import { serveChannel, type PortLike, type RuntimeLike, type SenderLike } from '../../lib/extension/channel-server.ts';
+import { CHANNEL } from '../../lib/protocol/channel.ts';
+import { serveChannel, type PortLike, type RuntimeLike, type SenderLike } from '../../lib/background/channel-server.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startDevice, waitUntil, type Device } from '../integration/support/device.ts';
 

@@ -1,9 +1,9 @@
 /**
  * `browser.storage.session` for Node tests: JSON values in memory (as Chrome
  * keeps them) and the access level last set. Shared by the unlocked-key
- * tests (lib/extension/unlocked-key.ts).
+ * tests (lib/background/unlocked-key.ts).
  */
-import type { SessionArea } from '../../lib/extension/unlocked-key.ts';
+import type { SessionArea } from '../../lib/background/unlocked-key.ts';
 
 export class FakeSession implements SessionArea {
   readonly items = new Map<string, string>();

@@ -22,7 +22,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
-import { GECKO_ID } from '../../lib/extension/manifest-policy.ts';
+import { GECKO_ID } from '../../build/manifest-policy.ts';
 import { ROOT } from './extension.ts';
 
 export const FIREFOX_EXTENSION_DIR = path.join(ROOT, '.output', 'firefox-mv3');

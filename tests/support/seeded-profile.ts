@@ -10,15 +10,15 @@ import { createHmac } from 'node:crypto';
 import { openDB } from 'idb';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
 import { createGroup, generateIdentity, type GroupState } from '../../lib/mls/group.ts';
-import { saveAccount, tokenStore } from '../../lib/extension/account.ts';
-import { BackgroundApp, type BackgroundDeps } from '../../lib/extension/background-app.ts';
-import { ChatStore } from '../../lib/extension/chat-store.ts';
-import { openDatabase, saveSetting, vaultKeySlot, type Database } from '../../lib/extension/db.ts';
-import { Vault } from '../../lib/extension/vault.ts';
+import { saveAccount, tokenStore } from '../../lib/background/account.ts';
+import { BackgroundApp, type BackgroundDeps } from '../../lib/background/background-app.ts';
+import { ChatStore } from '../../lib/background/chat-store.ts';
+import { openDatabase, saveSetting, vaultKeySlot, type Database } from '../../lib/background/db.ts';
+import { Vault } from '../../lib/background/vault.ts';
 
 export const CANARY = 'profile-copy canary';
 export const CREDENTIAL_ID = 'Y3JlZC0x';
-/** Cheap Argon2id for tests (the real parameters are measured in tests/unit/passphrase.test.ts). */
+/** Cheap Argon2id for tests (the real parameters are measured in tests/background/passphrase.test.ts). */
 export const TEST_KDF = { m: 64, t: 1, p: 1 };
 
 let groupState: Promise<GroupState> | undefined;

@@ -12,11 +12,11 @@
 import 'fake-indexeddb/auto';
 import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
-import { BackgroundApp, type Platform } from '../../../lib/extension/background-app.ts';
-import { openDatabase, saveSetting, type Database } from '../../../lib/extension/db.ts';
-import type { LiveEvent } from '../../../lib/extension/protocol.ts';
-import type { NotificationAction } from '../../../lib/extension/notification-policy.ts';
-import type { WebSocketConstructor } from '../../../lib/extension/relay-api.ts';
+import { BackgroundApp, type Platform } from '../../../lib/background/background-app.ts';
+import { openDatabase, saveSetting, type Database } from '../../../lib/background/db.ts';
+import type { LiveEvent } from '../../../lib/protocol/channel.ts';
+import type { NotificationAction } from '../../../lib/background/notification-policy.ts';
+import type { WebSocketConstructor } from '../../../lib/background/relay-api.ts';
 import { createCredential } from '../../relay/support/soft-authenticator.ts';
 
 export const EXT_ORIGIN = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop';

@@ -4,9 +4,9 @@
  */
 import { getCipherSuite } from '../../../lib/crypto/suites.ts';
 import type { CipherSuite } from '../../../lib/crypto/provider.ts';
-import { bytesEqual } from '../../../lib/mls/codec.ts';
-import { CredentialType } from '../../../lib/mls/credential.ts';
-import { WireFormat } from '../../../lib/mls/framing.ts';
+import { bytesEqual } from '../../../lib/bytes.ts';
+import { CredentialType } from '../../../lib/mls/tree/credential.ts';
+import { WireFormat } from '../../../lib/mls/framing/framing.ts';
 import {
   createCommit,
   createGroup,
@@ -26,10 +26,10 @@ import {
   type GroupState,
   type SigningIdentity,
 } from '../../../lib/mls/group.ts';
-import { ProposalType, type Proposal } from '../../../lib/mls/proposals.ts';
-import { ProtocolVersion } from '../../../lib/mls/protocol-version.ts';
-import { RatchetTree } from '../../../lib/mls/ratchet-tree.ts';
-import type { LeafIndex } from '../../../lib/mls/tree-math.ts';
+import { ProposalType, type Proposal } from '../../../lib/mls/group/proposals.ts';
+import { ProtocolVersion } from '../../../lib/mls/framing/protocol-version.ts';
+import { RatchetTree } from '../../../lib/mls/tree/ratchet-tree.ts';
+import type { LeafIndex } from '../../../lib/mls/tree/tree-math.ts';
 import {
   fromUtf8,
   utf8,

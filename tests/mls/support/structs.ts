@@ -10,9 +10,10 @@
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { bytesEqual, decode, encode, type Codec } from '../../../lib/mls/codec.ts';
-import { commitCodec, type Commit } from '../../../lib/mls/commit.ts';
-import { CredentialType, credentialCodec, type Credential } from '../../../lib/mls/credential.ts';
+import { decode, encode, type Codec } from '../../../lib/mls/codec/codec.ts';
+import { bytesEqual } from '../../../lib/bytes.ts';
+import { commitCodec, type Commit } from '../../../lib/mls/group/commit.ts';
+import { CredentialType, credentialCodec, type Credential } from '../../../lib/mls/tree/credential.ts';
 import {
   applicationIdCodec,
   extensionCodec,
@@ -24,7 +25,7 @@ import {
   type Extension,
   type ExternalSender,
   type RequiredCapabilities,
-} from '../../../lib/mls/extensions.ts';
+} from '../../../lib/mls/group/extensions.ts';
 import {
   authenticatedContentCodec,
   ContentType,
@@ -53,10 +54,10 @@ import {
   type PrivateMessageContent,
   type PublicMessage,
   type Sender,
-} from '../../../lib/mls/framing.ts';
-import { groupContextCodec, type GroupContext } from '../../../lib/mls/group-context.ts';
-import { groupInfoCodec, groupInfoTbsCodec, type GroupInfo } from '../../../lib/mls/group-info.ts';
-import { keyPackageCodec, keyPackageTbsCodec, type KeyPackage } from '../../../lib/mls/key-package.ts';
+} from '../../../lib/mls/framing/framing.ts';
+import { groupContextCodec, type GroupContext } from '../../../lib/mls/group/group-context.ts';
+import { groupInfoCodec, groupInfoTbsCodec, type GroupInfo } from '../../../lib/mls/join/group-info.ts';
+import { keyPackageCodec, keyPackageTbsCodec, type KeyPackage } from '../../../lib/mls/join/key-package.ts';
 import {
   capabilitiesCodec,
   LeafNodeSource,
@@ -68,8 +69,8 @@ import {
   type LeafNodeSourceFields,
   type LeafNodeTBS,
   type Lifetime,
-} from '../../../lib/mls/leaf-node.ts';
-import { ProtocolVersion } from '../../../lib/mls/protocol-version.ts';
+} from '../../../lib/mls/tree/leaf-node.ts';
+import { ProtocolVersion } from '../../../lib/mls/framing/protocol-version.ts';
 import {
   addCodec,
   externalInitCodec,
@@ -84,10 +85,10 @@ import {
   updateCodec,
   type Proposal,
   type ProposalOrRef,
-} from '../../../lib/mls/proposals.ts';
-import { PskType, ResumptionPskUsage, preSharedKeyIdCodec, type PreSharedKeyId } from '../../../lib/mls/psk.ts';
-import type { LeafIndex } from '../../../lib/mls/tree-math.ts';
-import { NodeType, nodeCodec, parentNodeCodec, ratchetTreeCodec, type Node, type ParentNode } from '../../../lib/mls/tree-node.ts';
+} from '../../../lib/mls/group/proposals.ts';
+import { PskType, ResumptionPskUsage, preSharedKeyIdCodec, type PreSharedKeyId } from '../../../lib/mls/keys/psk.ts';
+import type { LeafIndex } from '../../../lib/mls/tree/tree-math.ts';
+import { NodeType, nodeCodec, parentNodeCodec, ratchetTreeCodec, type Node, type ParentNode } from '../../../lib/mls/tree/tree-node.ts';
 import {
   hpkeCiphertextCodec,
   updatePathCodec,
@@ -95,7 +96,7 @@ import {
   type HPKECiphertext,
   type UpdatePath,
   type UpdatePathNode,
-} from '../../../lib/mls/update-path.ts';
+} from '../../../lib/mls/tree/update-path.ts';
 import {
   encryptedGroupSecretsCodec,
   groupSecretsCodec,
@@ -104,7 +105,7 @@ import {
   type EncryptedGroupSecrets,
   type GroupSecrets,
   type Welcome,
-} from '../../../lib/mls/welcome.ts';
+} from '../../../lib/mls/join/welcome.ts';
 
 // ---------------------------------------------------------------------------
 // The shared round-trip helper

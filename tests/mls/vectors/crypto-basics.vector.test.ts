@@ -1,7 +1,7 @@
 // Official crypto-basics.json vectors: every case, every suite.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { bytesToHex, hexToBytes } from '../../../lib/mls/codec.ts';
+import { bytesToHex, hexToBytes } from '../../../lib/bytes.ts';
 import { getCipherSuite } from '../../../lib/crypto/suites.ts';
 import {
   decryptWithLabel,
@@ -12,7 +12,7 @@ import {
   refHash,
   signWithLabel,
   verifyWithLabel,
-} from '../../../lib/mls/crypto-ops.ts';
+} from '../../../lib/mls/keys/crypto-ops.ts';
 
 interface Case {
   cipher_suite: number;

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../../lib/mls/errors.ts';
-import { bytesToHex, decode, encode, hexToBytes, opaqueCodec, Reader, Writer } from '../../../lib/mls/codec.ts';
+import { decode, encode, opaqueCodec, Reader, Writer } from '../../../lib/mls/codec/codec.ts';
+import { bytesToHex, hexToBytes } from '../../../lib/bytes.ts';
 
 interface Case {
   vlbytes_header: string;

@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { getCipherSuite } from '../../../lib/crypto/suites.ts';
 import type { CipherSuiteId } from '../../../lib/crypto/provider.ts';
-import { bytesToHex, encode, hexToBytes } from '../../../lib/mls/codec.ts';
-import { groupContextCodec } from '../../../lib/mls/group-context.ts';
+import { encode } from '../../../lib/mls/codec/codec.ts';
+import { bytesToHex, hexToBytes } from '../../../lib/bytes.ts';
+import { groupContextCodec } from '../../../lib/mls/group/group-context.ts';
 import {
   advanceKeySchedule,
   asCommitSecret,
@@ -17,7 +18,7 @@ import {
   deriveExternalKeyPair,
   mlsExporter,
   type InitSecret,
-} from '../../../lib/mls/key-schedule.ts';
+} from '../../../lib/mls/keys/key-schedule.ts';
 
 interface Epoch {
   tree_hash: string;

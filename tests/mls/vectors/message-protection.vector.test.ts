@@ -4,11 +4,12 @@
 // protection round-trips (PublicMessage protection of application data fails).
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { bytesToHex, decode, encode, hexToBytes } from '../../../lib/mls/codec.ts';
+import { decode, encode } from '../../../lib/mls/codec/codec.ts';
+import { bytesToHex, hexToBytes } from '../../../lib/bytes.ts';
 import { getCipherSuite } from '../../../lib/crypto/suites.ts';
 import type { CipherSuite } from '../../../lib/crypto/provider.ts';
-import { SecretTree } from '../../../lib/mls/secret-tree.ts';
-import { leafIndex, type LeafIndex } from '../../../lib/mls/tree-math.ts';
+import { SecretTree } from '../../../lib/mls/keys/secret-tree.ts';
+import { leafIndex, type LeafIndex } from '../../../lib/mls/tree/tree-math.ts';
 import {
   ContentType,
   mlsMessageCodec,
@@ -19,17 +20,17 @@ import {
   type FramedContentBody,
   type PrivateMessage,
   type PublicMessage,
-} from '../../../lib/mls/framing.ts';
-import { ProtocolVersion, type GroupContext } from '../../../lib/mls/group-context.ts';
-import { proposalCodec } from '../../../lib/mls/proposals.ts';
-import { commitCodec } from '../../../lib/mls/commit.ts';
+} from '../../../lib/mls/framing/framing.ts';
+import { ProtocolVersion, type GroupContext } from '../../../lib/mls/group/group-context.ts';
+import { proposalCodec } from '../../../lib/mls/group/proposals.ts';
+import { commitCodec } from '../../../lib/mls/group/commit.ts';
 import {
   protectPrivateMessage,
   protectPublicMessage,
   signFramedContent,
   unprotectPrivateMessage,
   unprotectPublicMessage,
-} from '../../../lib/mls/message-protection.ts';
+} from '../../../lib/mls/framing/message-protection.ts';
 import { UsageError } from '../../../lib/mls/errors.ts';
 
 interface Case {

@@ -4,9 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bytesEqual, bytesToHex, decode, encode, hexToBytes, type Codec } from '../../../lib/mls/codec.ts';
-import { commitCodec } from '../../../lib/mls/commit.ts';
-import { mlsMessageCodec, WireFormat, ContentType, type MLSMessage } from '../../../lib/mls/framing.ts';
+import { decode, encode, type Codec } from '../../../lib/mls/codec/codec.ts';
+import { bytesEqual, bytesToHex, hexToBytes } from '../../../lib/bytes.ts';
+import { commitCodec } from '../../../lib/mls/group/commit.ts';
+import { mlsMessageCodec, WireFormat, ContentType, type MLSMessage } from '../../../lib/mls/framing/framing.ts';
 import {
   addCodec,
   externalInitCodec,
@@ -15,9 +16,9 @@ import {
   reInitCodec,
   removeCodec,
   updateCodec,
-} from '../../../lib/mls/proposals.ts';
-import { ratchetTreeCodec } from '../../../lib/mls/tree-node.ts';
-import { groupSecretsCodec } from '../../../lib/mls/welcome.ts';
+} from '../../../lib/mls/group/proposals.ts';
+import { ratchetTreeCodec } from '../../../lib/mls/tree/tree-node.ts';
+import { groupSecretsCodec } from '../../../lib/mls/join/welcome.ts';
 
 type Case = Record<string, string>;
 const cases = JSON.parse(readFileSync(new URL('../../vectors/data/messages.json', import.meta.url), 'utf8')) as Case[];

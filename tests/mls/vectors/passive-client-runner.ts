@@ -7,11 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { getCipherSuite } from '../../../lib/crypto/suites.ts';
-import { bytesEqual, bytesToHex, decode, hexToBytes } from '../../../lib/mls/codec.ts';
-import { WireFormat, mlsMessageCodec } from '../../../lib/mls/framing.ts';
+import { decode } from '../../../lib/mls/codec/codec.ts';
+import { bytesEqual, bytesToHex, hexToBytes } from '../../../lib/bytes.ts';
+import { WireFormat, mlsMessageCodec } from '../../../lib/mls/framing/framing.ts';
 import { epochAuthenticator, joinFromWelcome, processMessage, type GroupState } from '../../../lib/mls/group.ts';
-import { PskType } from '../../../lib/mls/psk.ts';
-import { ratchetTreeCodec } from '../../../lib/mls/tree-node.ts';
+import { PskType } from '../../../lib/mls/keys/psk.ts';
+import { ratchetTreeCodec } from '../../../lib/mls/tree/tree-node.ts';
 
 export interface PassiveClientCase {
   cipher_suite: number;

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { getCipherSuite } from '../../../lib/crypto/suites.ts';
 import type { CipherSuiteId } from '../../../lib/crypto/provider.ts';
-import { bytesToHex, hexToBytes } from '../../../lib/mls/codec.ts';
-import { PskType, computePskSecret, type ResolvedPsk } from '../../../lib/mls/psk.ts';
+import { bytesToHex, hexToBytes } from '../../../lib/bytes.ts';
+import { PskType, computePskSecret, type ResolvedPsk } from '../../../lib/mls/keys/psk.ts';
 
 interface PskCase {
   cipher_suite: number;

@@ -2,10 +2,10 @@
 // handshake/application ratchets, every case, every suite.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { bytesToHex, hexToBytes } from '../../../lib/mls/codec.ts';
+import { bytesToHex, hexToBytes } from '../../../lib/bytes.ts';
 import { getCipherSuite } from '../../../lib/crypto/suites.ts';
-import { SecretTree, senderDataKeyNonce } from '../../../lib/mls/secret-tree.ts';
-import { leafIndex } from '../../../lib/mls/tree-math.ts';
+import { SecretTree, senderDataKeyNonce } from '../../../lib/mls/keys/secret-tree.ts';
+import { leafIndex } from '../../../lib/mls/tree/tree-math.ts';
 
 interface Case {
   cipher_suite: number;

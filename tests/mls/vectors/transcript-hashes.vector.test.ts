@@ -6,10 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { getCipherSuite } from '../../../lib/crypto/suites.ts';
-import { bytesToHex, decode, hexToBytes } from '../../../lib/mls/codec.ts';
-import { ContentType, authenticatedContentCodec } from '../../../lib/mls/framing.ts';
-import { asSecret, verifyConfirmationTag, type ConfirmationKey } from '../../../lib/mls/key-schedule.ts';
-import { updateTranscriptHashes } from '../../../lib/mls/transcript-hash.ts';
+import { decode } from '../../../lib/mls/codec/codec.ts';
+import { bytesToHex, hexToBytes } from '../../../lib/bytes.ts';
+import { ContentType, authenticatedContentCodec } from '../../../lib/mls/framing/framing.ts';
+import { asSecret, verifyConfirmationTag, type ConfirmationKey } from '../../../lib/mls/keys/key-schedule.ts';
+import { updateTranscriptHashes } from '../../../lib/mls/keys/transcript-hash.ts';
 
 interface ThCase {
   cipher_suite: number;

@@ -11,7 +11,7 @@ import {
   sibling,
   isLeaf,
   type NodeIndex,
-} from '../../../lib/mls/tree-math.ts';
+} from '../../../lib/mls/tree/tree-math.ts';
 
 interface TreeMathCase {
   n_leaves: number;

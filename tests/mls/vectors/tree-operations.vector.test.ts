@@ -4,11 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bytesToHex, decode, hexToBytes } from '../../../lib/mls/codec.ts';
+import { decode } from '../../../lib/mls/codec/codec.ts';
+import { bytesToHex, hexToBytes } from '../../../lib/bytes.ts';
 import { getCipherSuite } from '../../../lib/crypto/suites.ts';
-import { RatchetTree, applyProposalsToTree } from '../../../lib/mls/ratchet-tree.ts';
-import { proposalCodec } from '../../../lib/mls/proposals.ts';
-import { leafIndex } from '../../../lib/mls/tree-math.ts';
+import { RatchetTree, applyProposalsToTree } from '../../../lib/mls/tree/ratchet-tree.ts';
+import { proposalCodec } from '../../../lib/mls/group/proposals.ts';
+import { leafIndex } from '../../../lib/mls/tree/tree-math.ts';
 
 interface TreeOperationsCase {
   cipher_suite: number;

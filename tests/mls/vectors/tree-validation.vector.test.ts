@@ -5,10 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bytesToHex, hexToBytes } from '../../../lib/mls/codec.ts';
+import { bytesToHex, hexToBytes } from '../../../lib/bytes.ts';
 import { getCipherSuite } from '../../../lib/crypto/suites.ts';
-import { RatchetTree } from '../../../lib/mls/ratchet-tree.ts';
-import { nodeIndex } from '../../../lib/mls/tree-math.ts';
+import { RatchetTree } from '../../../lib/mls/tree/ratchet-tree.ts';
+import { nodeIndex } from '../../../lib/mls/tree/tree-math.ts';
 
 interface TreeValidationCase {
   cipher_suite: number;

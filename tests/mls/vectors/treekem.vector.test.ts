@@ -7,19 +7,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bytesToHex, decode, encode, hexToBytes } from '../../../lib/mls/codec.ts';
+import { decode, encode } from '../../../lib/mls/codec/codec.ts';
+import { bytesToHex, hexToBytes } from '../../../lib/bytes.ts';
 import { getCipherSuite } from '../../../lib/crypto/suites.ts';
-import { RatchetTree } from '../../../lib/mls/ratchet-tree.ts';
-import { groupContextCodec } from '../../../lib/mls/group-context.ts';
-import { updatePathCodec } from '../../../lib/mls/update-path.ts';
+import { RatchetTree } from '../../../lib/mls/tree/ratchet-tree.ts';
+import { groupContextCodec } from '../../../lib/mls/group/group-context.ts';
+import { updatePathCodec } from '../../../lib/mls/tree/update-path.ts';
 import {
   TreeKemPrivate,
   createUpdatePath,
   decryptUpdatePath,
   mergeUpdatePath,
   signCommitLeafNode,
-} from '../../../lib/mls/treekem.ts';
-import { leafIndex, nodeIndex, type LeafIndex } from '../../../lib/mls/tree-math.ts';
+} from '../../../lib/mls/tree/treekem.ts';
+import { leafIndex, nodeIndex, type LeafIndex } from '../../../lib/mls/tree/tree-math.ts';
 
 interface TreeKemCase {
   cipher_suite: number;

@@ -6,10 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { getCipherSuite } from '../../../lib/crypto/suites.ts';
-import { bytesToHex, decode, encode, hexToBytes } from '../../../lib/mls/codec.ts';
-import { welcomeCodec } from '../../../lib/mls/welcome.ts';
-import { WireFormat, mlsMessageCodec } from '../../../lib/mls/framing.ts';
-import { processWelcomeSecrets, welcomeRecipientFor } from '../../../lib/mls/welcome-join.ts';
+import { decode, encode } from '../../../lib/mls/codec/codec.ts';
+import { bytesToHex, hexToBytes } from '../../../lib/bytes.ts';
+import { welcomeCodec } from '../../../lib/mls/join/welcome.ts';
+import { WireFormat, mlsMessageCodec } from '../../../lib/mls/framing/framing.ts';
+import { processWelcomeSecrets, welcomeRecipientFor } from '../../../lib/mls/join/welcome-join.ts';
 
 interface WelcomeCase {
   cipher_suite: number;

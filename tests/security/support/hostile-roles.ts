@@ -7,10 +7,10 @@
  * Usage in a test file (vi.mock is hoisted, so the mock lives there):
  *
  *   const hostile = vi.hoisted(() => ({ on: false }));
- *   vi.mock('../../lib/mls/role-rules.ts', async (orig) =>
+ *   vi.mock('../../lib/mls/group/role-rules.ts', async (orig) =>
  *     (await import('./support/hostile-roles.ts')).withHostileSwitch(orig, hostile));
  */
-import type * as RoleRules from '../../../lib/mls/role-rules.ts';
+import type * as RoleRules from '../../../lib/mls/group/role-rules.ts';
 
 export async function withHostileSwitch(orig: () => Promise<unknown>, hostile: { on: boolean }): Promise<typeof RoleRules> {
   const real = (await orig()) as typeof RoleRules;

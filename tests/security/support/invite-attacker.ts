@@ -1,7 +1,7 @@
 /**
  * What an attacker on invites brings along: its own MLS group to lure a
  * newcomer into, its own sealing of an invite blob (written here, not taken
- * from lib/extension/invite.ts, as an attacker would), and a look at the keys
+ * from lib/background/invite.ts, as an attacker would), and a look at the keys
  * a member's device holds for the conversation's invites (what a member who is
  * later removed walks away with).
  */

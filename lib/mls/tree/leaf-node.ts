@@ -1,0 +1,214 @@
+/**
+ * LeafNode (RFC 9420 §7.2): a member's public keys, credential, capabilities
+ * and how the leaf came to be (KeyPackage, Update or Commit), signed by the
+ * member. Also the LeafNodeTBS encoding that signature covers.
+ *
+ * The wire struct is a tagged union on `leaf_node_source`, mirrored here as a
+ * discriminated union so that only a `key_package` leaf has a lifetime and only
+ * a `commit` leaf has a parent hash.
+ */
+import { encode, type Writer, type Codec, type Reader } from '../codec/codec.ts';
+import { credentialCodec, type Credential } from './credential.ts';
+import { UsageError } from '../errors.ts';
+import { extensionsCodec, type Extension } from '../group/extensions.ts';
+import type { LeafIndex } from './tree-math.ts';
+
+/**
+ * §7.2 Capabilities. Every list is an open registry (and carries GREASE, §13.5)
+ * so values are kept as plain numbers; unknown ones MUST be ignored (§7.2).
+ */
+export interface Capabilities {
+  readonly versions: readonly number[];
+  readonly cipherSuites: readonly number[];
+  readonly extensions: readonly number[];
+  readonly proposals: readonly number[];
+  readonly credentials: readonly number[];
+}
+
+const writeU16 = (w: Writer, v: number): void => void w.u16(v);
+const readU16 = (r: Reader): number => r.u16();
+
+export const capabilitiesCodec: Codec<Capabilities> = {
+  encode(w, v) {
+    w.vector(v.versions, writeU16);
+    w.vector(v.cipherSuites, writeU16);
+    w.vector(v.extensions, writeU16);
+    w.vector(v.proposals, writeU16);
+    w.vector(v.credentials, writeU16);
+  },
+  decode(r) {
+    const versions = r.vector(readU16);
+    const cipherSuites = r.vector(readU16);
+    const extensions = r.vector(readU16);
+    const proposals = r.vector(readU16);
+    const credentials = r.vector(readU16);
+    return { versions, cipherSuites, extensions, proposals, credentials };
+  },
+};
+
+/** §7.2 Lifetime: seconds since the Unix epoch, both ends inclusive. */
+export interface Lifetime {
+  readonly notBefore: bigint;
+  readonly notAfter: bigint;
+}
+
+export const lifetimeCodec: Codec<Lifetime> = {
+  encode(w, v) {
+    w.u64(v.notBefore);
+    w.u64(v.notAfter);
+  },
+  decode(r) {
+    const notBefore = r.u64();
+    const notAfter = r.u64();
+    return { notBefore, notAfter };
+  },
+};
+
+/** §7.2 LeafNodeSource (closed: no registry, 0 reserved). */
+export const LeafNodeSource = {
+  keyPackage: 1,
+  update: 2,
+  commit: 3,
+} as const;
+export type LeafNodeSource = (typeof LeafNodeSource)[keyof typeof LeafNodeSource];
+const LEAF_NODE_SOURCES: ReadonlySet<number> = new Set(Object.values(LeafNodeSource));
+
+/** The `select (LeafNode.leaf_node_source)` part of a LeafNode. */
+export type LeafNodeSourceFields =
+  | { readonly leafNodeSource: typeof LeafNodeSource.keyPackage; readonly lifetime: Lifetime }
+  | { readonly leafNodeSource: typeof LeafNodeSource.update }
+  | { readonly leafNodeSource: typeof LeafNodeSource.commit; readonly parentHash: Uint8Array };
+
+/** Everything in a LeafNode except its signature. */
+export type LeafNodeContent = {
+  readonly encryptionKey: Uint8Array;
+  readonly signatureKey: Uint8Array;
+  readonly credential: Credential;
+  readonly capabilities: Capabilities;
+  readonly extensions: readonly Extension[];
+} & LeafNodeSourceFields;
+
+/** §7.2 LeafNode. */
+export type LeafNode = LeafNodeContent & {
+  /** SignWithLabel(., "LeafNodeTBS", LeafNodeTBS) */
+  readonly signature: Uint8Array;
+};
+
+/**
+ * §7.2 LeafNodeTBS: the content plus, for `update` and `commit` leaves, the
+ * group and leaf the node is bound to (so a leaf cannot be replayed elsewhere).
+ * For a `key_package` leaf both are absent.
+ */
+export type LeafNodeTBS = LeafNodeContent & {
+  readonly groupId?: Uint8Array;
+  readonly leafIndex?: LeafIndex;
+};
+
+function encodeContent(w: Writer, v: LeafNodeContent): void {
+  w.opaque(v.encryptionKey);
+  w.opaque(v.signatureKey);
+  credentialCodec.encode(w, v.credential);
+  capabilitiesCodec.encode(w, v.capabilities);
+  w.u8(v.leafNodeSource);
+  switch (v.leafNodeSource) {
+    case LeafNodeSource.keyPackage:
+      lifetimeCodec.encode(w, v.lifetime);
+      break;
+    case LeafNodeSource.update:
+      break;
+    case LeafNodeSource.commit:
+      w.opaque(v.parentHash);
+      break;
+  }
+  extensionsCodec.encode(w, v.extensions);
+}
+
+function decodeContent(r: Reader): LeafNodeContent {
+  const encryptionKey = r.opaque();
+  const signatureKey = r.opaque();
+  const credential = credentialCodec.decode(r);
+  const capabilities = capabilitiesCodec.decode(r);
+  // V-LEAF-SRC-1 (§7.2): leaf_node_source must be a defined value.
+  const source = r.enumU8<LeafNodeSource>(LEAF_NODE_SOURCES, '[V-LEAF-SRC-1] LeafNodeSource');
+  let fields: LeafNodeSourceFields;
+  if (source === LeafNodeSource.keyPackage) {
+    fields = { leafNodeSource: source, lifetime: lifetimeCodec.decode(r) };
+  } else if (source === LeafNodeSource.update) {
+    fields = { leafNodeSource: source };
+  } else {
+    fields = { leafNodeSource: source, parentHash: r.opaque() };
+  }
+  const extensions = extensionsCodec.decode(r);
+  return { encryptionKey, signatureKey, credential, capabilities, ...fields, extensions };
+}
+
+/** Copy out just the content fields (drops `signature`, group binding, etc.). */
+function contentOf(v: LeafNodeContent): LeafNodeContent {
+  const base = {
+    encryptionKey: v.encryptionKey,
+    signatureKey: v.signatureKey,
+    credential: v.credential,
+    capabilities: v.capabilities,
+    extensions: v.extensions,
+  };
+  switch (v.leafNodeSource) {
+    case LeafNodeSource.keyPackage:
+      return { ...base, leafNodeSource: v.leafNodeSource, lifetime: v.lifetime };
+    case LeafNodeSource.update:
+      return { ...base, leafNodeSource: v.leafNodeSource };
+    case LeafNodeSource.commit:
+      return { ...base, leafNodeSource: v.leafNodeSource, parentHash: v.parentHash };
+  }
+}
+
+export const leafNodeCodec: Codec<LeafNode> = {
+  encode(w, v) {
+    encodeContent(w, v);
+    w.opaque(v.signature);
+  },
+  decode(r) {
+    const content = decodeContent(r);
+    const signature = r.opaque();
+    return { ...content, signature };
+  },
+};
+
+/** Whether a leaf's TBS carries `group_id` and `leaf_index` (§7.2). */
+export function leafNodeTbsHasGroupBinding(source: LeafNodeSource): boolean {
+  return source === LeafNodeSource.update || source === LeafNodeSource.commit;
+}
+
+export const leafNodeTbsCodec: Codec<LeafNodeTBS> = {
+  encode(w, v) {
+    encodeContent(w, v);
+    if (leafNodeTbsHasGroupBinding(v.leafNodeSource)) {
+      if (v.groupId === undefined || v.leafIndex === undefined) {
+        throw new UsageError('LeafNodeTBS for an update/commit leaf needs groupId and leafIndex');
+      }
+      w.opaque(v.groupId);
+      w.u32(v.leafIndex);
+    }
+  },
+  decode(r) {
+    const content = decodeContent(r);
+    if (!leafNodeTbsHasGroupBinding(content.leafNodeSource)) return content;
+    const groupId = r.opaque();
+    const leafIndex = r.u32() as LeafIndex;
+    return { ...content, groupId, leafIndex };
+  },
+};
+
+/**
+ * The bytes a LeafNode's signature covers. `binding` is required for
+ * `update` and `commit` leaves and ignored for `key_package` ones.
+ */
+export function encodeLeafNodeTbs(
+  leaf: LeafNodeContent,
+  binding?: { readonly groupId: Uint8Array; readonly leafIndex: LeafIndex },
+): Uint8Array {
+  const content = contentOf(leaf);
+  const tbs: LeafNodeTBS = leafNodeTbsHasGroupBinding(content.leafNodeSource) && binding !== undefined
+    ? { ...content, groupId: binding.groupId, leafIndex: binding.leafIndex }
+    : content;
+  return encode(leafNodeTbsCodec, tbs);
+}

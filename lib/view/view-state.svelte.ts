@@ -1,0 +1,220 @@
+/**
+ * Reactive view state for the popup and side panel (Svelte 5 runes). It only
+ * mirrors what the background publishes and forwards intents; it holds no
+ * secrets and no group state. Besides the app state it keeps, per
+ * conversation, a cache of the messages the views have read (pages) or been
+ * told about (live events), merged by id and ordered by seq.
+ */
+import {
+  ChannelError,
+  type AppState,
+  type LiveEvent,
+  type MessageView,
+  type Method,
+  type Params,
+  type Result,
+  type ViewPresence,
+} from '../protocol/channel.ts';
+import { present, request, subscribe } from './channel-client.ts';
+import { MessageStore } from './message-store.ts';
+
+/** How the view reaches the background; tests pass a fake one. */
+export interface Transport {
+  request<M extends Method>(method: M, params: Params<M>): Promise<Result<M>>;
+  subscribe(onEvent: (event: LiveEvent) => void): () => void;
+  /** Tell the background what this view shows (notifications skip a conversation on screen). */
+  present?(presence: ViewPresence): void;
+}
+
+const browserTransport: Transport = { request, subscribe: (onEvent) => subscribe(onEvent), present };
+
+export const FIRST_PAGE = 100;
+export const OLDER_PAGE = 200;
+const SYNC_PAGE = 30;
+
+/** The messages of one conversation that this view knows. */
+export class Thread {
+  /** Ordered by seq; replaced (never mutated) on every change. */
+  messages = $state.raw<MessageView[]>([]);
+  /** Whether older messages may exist that are not loaded yet. */
+  hasOlder = $state(true);
+  loadingOlder = $state(false);
+  /** Whether the newest page has been read at least once. */
+  loaded = $state(false);
+  error = $state<string | null>(null);
+  private readonly store = new MessageStore();
+  nextBeforeSeq: number | null = null;
+
+  constructor(readonly conversationId: string) {}
+
+  merge(incoming: readonly MessageView[]): void {
+    const mine = incoming.filter((m) => m.conversationId === this.conversationId);
+    if (mine.length > 0) this.messages = this.store.merge(mine);
+  }
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof ChannelError) return err.message;
+  if (err instanceof Error && err.message) return err.message;
+  return 'Something went wrong.';
+}
+
+export class ViewState {
+  app = $state<AppState | null>(null);
+  error = $state<string | null>(null);
+  busy = $state(false);
+  /** A conversation the background asked this view to show (a notification was clicked); cleared by whoever opens it. */
+  openRequest = $state<string | null>(null);
+  // Lookups only: each Thread's own fields are the reactive part.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  private readonly threads = new Map<string, Thread>();
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  private readonly lastActivity = new Map<string, number>();
+  private stop: (() => void) | undefined;
+
+  constructor(private readonly transport: Transport = browserTransport) {}
+
+  connect(): void {
+    this.stop = this.transport.subscribe((event) => this.onEvent(event));
+  }
+
+  disconnect(): void {
+    this.stop?.();
+    this.stop = undefined;
+  }
+
+  /** Apply a live event (exposed for tests and for the harness). */
+  onEvent(event: LiveEvent): void {
+    if (event.type === 'state') {
+      this.app = event.state;
+      this.forgetHidden(event.state);
+      this.syncLoadedThreads(event.state);
+    } else if (event.type === 'messages') {
+      this.thread(event.conversationId).merge(event.messages);
+    } else if (event.type === 'open') {
+      this.openRequest = event.conversationId;
+    }
+  }
+
+  /** Say which conversation this view shows (null: none) and whether the page is visible. */
+  present(conversationId: string | null, visible: boolean): void {
+    this.transport.present?.({ type: 'presence', conversationId, visible });
+  }
+
+  /** Locked, signed out or deleted: the text of those conversations has no business staying in this page. */
+  private forgetHidden(state: AppState): void {
+    if (state.account.state !== 'ready') {
+      this.threads.clear();
+      this.lastActivity.clear();
+      return;
+    }
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, not state
+    const known = new Set(state.conversations.map((c) => c.id));
+    for (const id of this.threads.keys()) {
+      if (!known.has(id)) {
+        this.threads.delete(id);
+        this.lastActivity.delete(id);
+      }
+    }
+  }
+
+  /**
+   * Events can be missed while the background restarts (the port reconnects
+   * and starts with a fresh state). When a loaded conversation shows new
+   * activity, read its newest page again; merging makes this idempotent.
+   */
+  private syncLoadedThreads(state: AppState): void {
+    for (const c of state.conversations) {
+      const before = this.lastActivity.get(c.id);
+      this.lastActivity.set(c.id, c.lastActivity);
+      const t = this.threads.get(c.id);
+      if (before !== undefined && before !== c.lastActivity && t?.loaded) {
+        void this.transport
+          .request('messages.page', { conversationId: c.id, beforeSeq: null, limit: SYNC_PAGE })
+          .then((page) => t.merge(page.messages))
+          .catch(() => undefined);
+      }
+    }
+  }
+
+  /** The cache for a conversation, created on first use. Call from handlers, not from templates. */
+  thread(conversationId: string): Thread {
+    let t = this.threads.get(conversationId);
+    if (!t) {
+      t = new Thread(conversationId);
+      this.threads.set(conversationId, t);
+    }
+    return t;
+  }
+
+  /** Send an intent and return its result; failures throw (ChannelError for the background's). */
+  call<M extends Method>(method: M, params: Params<M>): Promise<Result<M>> {
+    return this.transport.request(method, params);
+  }
+
+  /** Send an intent; a failure is shown to the person, not thrown. */
+  async send<M extends Method>(method: M, params: Params<M>): Promise<Result<M> | undefined> {
+    this.busy = true;
+    this.error = null;
+    try {
+      return await this.transport.request(method, params);
+    } catch (err) {
+      this.error = describeError(err);
+      return undefined;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Read the newest page of a conversation into its cache. */
+  async loadLatest(conversationId: string): Promise<void> {
+    const t = this.thread(conversationId);
+    try {
+      const page = await this.transport.request('messages.page', { conversationId, beforeSeq: null, limit: FIRST_PAGE });
+      if (!t.loaded) {
+        t.nextBeforeSeq = page.nextBeforeSeq ?? null;
+        t.hasOlder = page.nextBeforeSeq !== undefined;
+      }
+      t.merge(page.messages);
+      t.loaded = true;
+      t.error = null;
+    } catch (err) {
+      t.error = describeError(err);
+    }
+  }
+
+  /** Read the next older page; does nothing while one is loading or when none are left. */
+  async loadOlder(conversationId: string): Promise<void> {
+    const t = this.thread(conversationId);
+    if (t.loadingOlder || !t.hasOlder || !t.loaded) return;
+    const beforeSeq = t.nextBeforeSeq ?? t.messages[0]?.seq ?? null;
+    if (beforeSeq === null) {
+      t.hasOlder = false;
+      return;
+    }
+    t.loadingOlder = true;
+    try {
+      const page = await this.transport.request('messages.page', { conversationId, beforeSeq, limit: OLDER_PAGE });
+      t.nextBeforeSeq = page.nextBeforeSeq ?? null;
+      t.hasOlder = page.nextBeforeSeq !== undefined;
+      t.merge(page.messages);
+      t.error = null;
+    } catch (err) {
+      t.error = describeError(err);
+    } finally {
+      t.loadingOlder = false;
+    }
+  }
+
+  /** Send a message; its view (status 'sending') joins the cache at once. */
+  async sendMessage(conversationId: string, text: string): Promise<boolean> {
+    const m = await this.send('message.send', { conversationId, text });
+    if (m) this.thread(conversationId).merge([m]);
+    return m !== undefined;
+  }
+
+  async retry(conversationId: string, messageId: string): Promise<void> {
+    const m = await this.send('message.retry', { conversationId, messageId });
+    if (m) this.thread(conversationId).merge([m]);
+  }
+}
