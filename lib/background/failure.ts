@@ -1,0 +1,58 @@
+/**
+ * The background's one error path. Every failure the background meets is sorted
+ * by whose fault it is, so each kind has one reaction:
+ *
+ *   offline   the relay could not be reached       keep the work, retry when back online
+ *   refused   the relay or the wallet said no        tell the person why; nothing to retry blindly
+ *   conflict  someone else moved first (a Commit,    catch up (sync the epoch), then retry once
+ *             a rotated capability, a spent token)
+ *   hostile   bytes from the network or a member     drop the input; state stays as it was
+ *             broke a rule or failed a check
+ *   bug       our own mistake (an invariant, a        report it to the view; never drop it silently
+ *             misuse of the engine, anything unknown)
+ *
+ * Callers switch on `kind` rather than on error names, messages or status
+ * codes; `classify` is the only place that looks at those.
+ */
+import { CryptoError, DecodeError, ValidationError } from '../mls/errors.ts';
+import { RelayApiError } from './relay-api.ts';
+import { TokenError } from './tokens.ts';
+
+export type FailureKind = 'offline' | 'refused' | 'conflict' | 'hostile' | 'bug';
+
+export interface Failure {
+  kind: FailureKind;
+  /** The relay's error code, when the relay answered (`not_found`, `stale_capability`, ...). */
+  relayCode?: string;
+  error: unknown;
+}
+
+/** Relay answers that mean "someone else changed this first": catch up, then try again. */
+const CONFLICT_CODES: ReadonlySet<string> = new Set(['stale_capability', 'conflict', 'token_spent']);
+
+export function classify(err: unknown): Failure {
+  if (err instanceof RelayApiError) {
+    if (err.unreachable) return { kind: 'offline', relayCode: err.code, error: err };
+    // A relay that answers with nonsense is as hostile as a forged message: drop what it sent.
+    if (err.code === 'malformed') return { kind: 'hostile', relayCode: err.code, error: err };
+    if (CONFLICT_CODES.has(err.code)) return { kind: 'conflict', relayCode: err.code, error: err };
+    if (err.status >= 500) return { kind: 'offline', relayCode: err.code, error: err };
+    return { kind: 'refused', relayCode: err.code, error: err };
+  }
+  if (err instanceof TokenError) {
+    // No session or no tokens right now is the wallet's "not yet": the same reaction as offline.
+    if (err.code === 'no-session' || err.code === 'empty') return { kind: 'offline', error: err };
+    // A bad issuance proof or a changed key is the relay misbehaving.
+    return { kind: 'hostile', error: err };
+  }
+  if (err instanceof DecodeError || err instanceof ValidationError || err instanceof CryptoError) {
+    return { kind: 'hostile', error: err };
+  }
+  // UsageError, InternalError, and anything that is not one of the above: ours to fix.
+  return { kind: 'bug', error: err };
+}
+
+/** True when the relay answered that the thing is already gone (a second delete, a revoked invite). */
+export function isGone(err: unknown): boolean {
+  return err instanceof RelayApiError && err.status === 404;
+}
