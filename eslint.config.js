@@ -25,4 +25,23 @@ export default tseslint.config(
       parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] },
     },
   },
+  {
+    // The layer rule lives in .dependency-cruiser.cjs (npm run deps), which sees a .svelte file only after the
+    // Svelte compiler has dropped its `import type` lines. This repeats the views' part of it so that type-only
+    // imports from the background, the engine or the crypto are caught too.
+    files: ['components/**/*.svelte', 'entrypoints/popup/**/*.svelte', 'entrypoints/sidepanel/**/*.svelte'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/lib/background/**', '**/lib/mls/**', '**/lib/crypto/**', '**/build/**'],
+              message: 'Views reach the background through lib/protocol/channel.ts (see .dependency-cruiser.cjs).',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );
