@@ -6,7 +6,7 @@
  * token together with storing the message it pays for, acknowledging a
  * delivery together with dropping the last copy, claiming a key package.
  *
- * Data minimisation (PRODUCT.md): no IPs, no timestamps except expiries, no
+ * Data minimisation (docs/product.md): no IPs, no timestamps except expiries, no
  * account on anything delivery-related. Queues are known only by a hash of
  * the members' opaque queue id, and opened only with the current queue
  * capability, kept as a hash (it rotates with every epoch, so a removed
