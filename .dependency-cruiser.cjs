@@ -146,8 +146,9 @@ module.exports = {
   options: {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
-    tsConfig: { fileName: 'tsconfig.json' },
-    // The `@/` alias: see the header of .dependency-cruiser-aliases.cjs for why it is not read from tsconfig.json.
+    // The `@/` alias. Not `tsConfig: tsconfig.json`: the alias comes from .wxt/tsconfig.json, which the resolver
+    // misreads (see the header of .dependency-cruiser-aliases.cjs), and nothing else in tsconfig.json changes
+    // what is found (checked: the same 865 dependencies with it and without).
     webpackConfig: { fileName: '.dependency-cruiser-aliases.cjs' },
     enhancedResolveOptions: {
       exportsFields: ['exports'],
