@@ -21,7 +21,8 @@ import {
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { RelayConfig } from './config.ts';
 import { ErrorCode, RelayError } from './errors.ts';
-import { fromB64, randomId, randomSecret, readId, readObject, readOptionalString, toB64 } from './encoding.ts';
+import { fromB64, randomBytes, randomId, toB64 } from '../lib/bytes.ts';
+import { readId, readObject, readOptionalString } from './encoding.ts';
 import { EXTENSION_ORIGIN, isAllowedOrigin } from './http.ts';
 import type { RelayStore } from './store.ts';
 
@@ -88,7 +89,7 @@ export class Accounts {
   }
 
   /** `origin` is the request's Origin header (null when absent). */
-  async startRegistration(body: Record<string, unknown>, origin: string | null): Promise<{ ceremonyId: string; options: unknown }> {
+  async startRegistration(body: Record<string, unknown>, origin: string | null): Promise<{ ceremonyId: string; options: object }> {
     const accountId = randomId();
     // The passkey's user name is a fixed handle, whatever a client sends: the relay knows accounts only by random ids.
     const options = await generateRegistrationOptions({
@@ -144,7 +145,7 @@ export class Accounts {
     return this.newSession(ceremony.accountId);
   }
 
-  async startLogin(body: Record<string, unknown>, origin: string | null): Promise<{ ceremonyId: string; options: unknown }> {
+  async startLogin(body: Record<string, unknown>, origin: string | null): Promise<{ ceremonyId: string; options: object }> {
     const options = await generateAuthenticationOptions({
       rpID: this.pickRpId(body, origin),
       allowCredentials: [],
@@ -197,7 +198,7 @@ export class Accounts {
   }
 
   private async newSession(accountId: string): Promise<Session> {
-    const token = toB64(randomSecret(32));
+    const token = toB64(randomBytes(32));
     const expiresAt = this.now() + this.config.sessionTtlSeconds;
     await this.store.putSession(hashSessionToken(token), accountId, expiresAt);
     return { accountId, token, expiresAt };

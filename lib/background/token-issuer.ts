@@ -10,6 +10,7 @@
  * WebSocket (some tests) it falls back to the HTTP route.
  */
 import { fromB64, toB64 } from '../bytes.ts';
+import { isErrorCode } from '../protocol/relay.ts';
 import { RelayApiError, type RelayApi, type TokenKeyInfo, type WebSocketConstructor } from './relay-api.ts';
 
 export interface IssuedBatch {
@@ -54,7 +55,8 @@ export function parseIssued(data: unknown, count: number): IssuedBatch {
   if (typeof f !== 'object' || f === null || Array.isArray(f)) throw malformed('issuance answer');
   const o = f as Record<string, unknown>;
   if (o.t === 'error') {
-    const code = typeof o.code === 'string' ? o.code.slice(0, 64) : 'error';
+    // A code outside the relay contract is no code at all.
+    const code = isErrorCode(o.code) ? o.code : 'http_400';
     throw new RelayApiError(code === 'unauthenticated' ? 401 : 400, code, typeof o.message === 'string' ? o.message.slice(0, 200) : 'The relay refused.');
   }
   if (o.t !== 'issued' || typeof o.keyId !== 'string' || o.keyId.length === 0 || o.keyId.length > 32) throw malformed('issuance answer');
