@@ -25,12 +25,10 @@ import { fromB64, randomBytes, randomId, toB64 } from '../lib/bytes.ts';
 import { readId, readObject, readOptionalString } from './encoding.ts';
 import { EXTENSION_ORIGIN, isAllowedOrigin } from './http.ts';
 import type { RelayStore } from './store.ts';
+import type { WireSession } from '../lib/protocol/relay.ts';
 
-export interface Session {
-  accountId: string;
-  token: string;
-  expiresAt: number;
-}
+/** A new session as answered to the client: the contract's shape. */
+export type Session = WireSession;
 
 /** What every passkey is called at the relay (WebAuthn user.name and user.displayName): never a person's name. */
 export const ACCOUNT_HANDLE = 'MicroChat account';

@@ -26,7 +26,7 @@ import type { RelayStore, Spend, TokenKey } from './store.ts';
 import { createTokenEvaluator, newTokenSeed, type TokenEvaluator } from './token-eval.ts';
 import type { TokenPool } from './token-pool.ts';
 import { MinuteBudget } from './rate-limit.ts';
-import { TOKEN_SUITE } from '../lib/protocol/relay.ts';
+import { TOKEN_SUITE, type WireTokenKey } from '../lib/protocol/relay.ts';
 
 export { TOKEN_SUITE };
 export const TOKEN_INPUT_BYTES = 32;
@@ -73,13 +73,8 @@ function keyIdOf(publicKey: Uint8Array): string {
   return toB64(sha256(publicKey).subarray(0, 12));
 }
 
-export interface PublicTokenKey {
-  keyId: string;
-  publicKey: string;
-  /** Whether tokens are being issued under this key now. */
-  issuing: boolean;
-  acceptUntil: number;
-}
+/** A token key as published (GET /v1/tokens/keys): the contract's shape. */
+export type PublicTokenKey = WireTokenKey;
 
 export class TokenAuthority {
   private keys: LiveKey[] = [];
