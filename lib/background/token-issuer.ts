@@ -10,7 +10,7 @@
  * WebSocket (some tests) it falls back to the HTTP route.
  */
 import { fromB64, toB64 } from '../bytes.ts';
-import { isErrorCode } from '../protocol/relay.ts';
+import { ISSUE_SOCKET_PATH, isErrorCode, type IssueFrame } from '../protocol/relay.ts';
 import { RelayApiError, type RelayApi, type TokenKeyInfo, type WebSocketConstructor } from './relay-api.ts';
 
 export interface IssuedBatch {
@@ -83,7 +83,7 @@ export function socketIssuer(url: () => string, WebSocketImpl: WebSocketConstruc
       let settled = false;
       let ws: InstanceType<WebSocketConstructor>;
       try {
-        ws = new WebSocketImpl(url().replace(/^http/, 'ws') + '/v1/tokens/socket');
+        ws = new WebSocketImpl(url().replace(/^http/, 'ws') + ISSUE_SOCKET_PATH);
       } catch (cause) {
         reject(new RelayApiError(0, 'unreachable', 'The relay could not be reached.', { cause }));
         return;
@@ -102,7 +102,7 @@ export function socketIssuer(url: () => string, WebSocketImpl: WebSocketConstruc
       };
       const unreachable = (): void => settle(() => reject(new RelayApiError(0, 'unreachable', 'The relay could not be reached.')));
       const timer = setTimeout(unreachable, ISSUE_TIMEOUT_MS);
-      ws.onopen = () => ws.send(JSON.stringify({ t: 'issue', session, blinded: blinded.map(toB64) }));
+      ws.onopen = () => ws.send(JSON.stringify({ t: 'issue', session, blinded: blinded.map(toB64) } satisfies IssueFrame));
       ws.onmessage = (ev) => {
         try {
           const batch = parseIssued(ev.data, blinded.length);
