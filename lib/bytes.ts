@@ -37,24 +37,57 @@ export function bytesToHex(b: Uint8Array): string {
   return s;
 }
 
+const B64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const B64_DECODE = new Int16Array(128).fill(-1);
+for (let i = 0; i < B64_ALPHABET.length; i++) B64_DECODE[B64_ALPHABET.charCodeAt(i)] = i;
+
+/** Unpadded base64url. */
 export function toB64(bytes: Uint8Array): string {
-  let bin = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const A = B64_ALPHABET;
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += A[n >> 18]! + A[(n >> 12) & 63]! + A[(n >> 6) & 63]! + A[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = bytes[i]! << 16;
+    out += A[n >> 18]! + A[(n >> 12) & 63]!;
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    out += A[n >> 18]! + A[(n >> 12) & 63]! + A[(n >> 6) & 63]!;
+  }
+  return out;
 }
 
-/** Decode canonical unpadded base64url; null for anything else. */
+/**
+ * Decode canonical unpadded base64url; null for anything else. Rejects
+ * padding, other alphabets, impossible lengths and non-canonical trailing
+ * bits, so one byte string has exactly one spelling (the relay compares ids
+ * as text).
+ */
 export function fromB64(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
-  let bin: string;
-  try {
-    bin = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((text.length + 3) % 4));
-  } catch {
-    return null;
+  const len = text.length;
+  if (len % 4 === 1) return null;
+  const out = new Uint8Array(Math.floor((len * 3) / 4));
+  let o = 0;
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < len; i++) {
+    const c = text.charCodeAt(i);
+    const v = c < 128 ? B64_DECODE[c]! : -1;
+    if (v < 0) return null;
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
   }
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return toB64(out) === text ? out : null;
+  // Leftover bits (2 or 4) must be zero in the canonical encoding.
+  if ((acc & ((1 << bits) - 1)) !== 0) return null;
+  return out;
 }
 
 export function randomBytes(n: number): Uint8Array {

@@ -21,15 +21,14 @@ import {
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { RelayConfig } from './config.ts';
 import { ErrorCode, RelayError } from './errors.ts';
-import { fromB64, randomId, randomSecret, readId, readObject, readOptionalString, toB64 } from './encoding.ts';
+import { fromB64, randomBytes, randomId, toB64 } from '../lib/bytes.ts';
+import { readId, readObject, readOptionalString } from './encoding.ts';
 import { EXTENSION_ORIGIN, isAllowedOrigin } from './http.ts';
 import type { RelayStore } from './store.ts';
+import type { WireSession } from '../lib/protocol/relay.ts';
 
-export interface Session {
-  accountId: string;
-  token: string;
-  expiresAt: number;
-}
+/** A new session as answered to the client: the contract's shape. */
+export type Session = WireSession;
 
 /** What every passkey is called at the relay (WebAuthn user.name and user.displayName): never a person's name. */
 export const ACCOUNT_HANDLE = 'MicroChat account';
@@ -88,7 +87,7 @@ export class Accounts {
   }
 
   /** `origin` is the request's Origin header (null when absent). */
-  async startRegistration(body: Record<string, unknown>, origin: string | null): Promise<{ ceremonyId: string; options: unknown }> {
+  async startRegistration(body: Record<string, unknown>, origin: string | null): Promise<{ ceremonyId: string; options: object }> {
     const accountId = randomId();
     // The passkey's user name is a fixed handle, whatever a client sends: the relay knows accounts only by random ids.
     const options = await generateRegistrationOptions({
@@ -144,7 +143,7 @@ export class Accounts {
     return this.newSession(ceremony.accountId);
   }
 
-  async startLogin(body: Record<string, unknown>, origin: string | null): Promise<{ ceremonyId: string; options: unknown }> {
+  async startLogin(body: Record<string, unknown>, origin: string | null): Promise<{ ceremonyId: string; options: object }> {
     const options = await generateAuthenticationOptions({
       rpID: this.pickRpId(body, origin),
       allowCredentials: [],
@@ -197,7 +196,7 @@ export class Accounts {
   }
 
   private async newSession(accountId: string): Promise<Session> {
-    const token = toB64(randomSecret(32));
+    const token = toB64(randomBytes(32));
     const expiresAt = this.now() + this.config.sessionTtlSeconds;
     await this.store.putSession(hashSessionToken(token), accountId, expiresAt);
     return { accountId, token, expiresAt };

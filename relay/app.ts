@@ -2,14 +2,26 @@
  * The relay's web-standard core: `fetch(Request) → Response` plus standard
  * WebSocket handling. Runtime specifics (listening, upgrading a request to a
  * WebSocket) come in through `UpgradeWebSocket`, supplied by the thin entry
- * (main.ts for Deno). The HTTP API is documented in relay/README.md.
+ * (main.ts for Deno). Routes, answers and frames are typed from the relay
+ * contract (lib/protocol/relay.ts) and documented in relay/README.md.
  */
 
 import { Accounts } from './accounts.ts';
 import { LocalBus, type WakeBus } from './bus.ts';
 import type { RelayConfig } from './config.ts';
-import { Delivery, readCapability, readRotateTo, toWire } from './delivery.ts';
-import { readBytes, readBytesList, readEncodedBytes, readId, readIdList, readInt, readOptionalBytes, toB64 } from './encoding.ts';
+import { Delivery, readCapability, readRotateTo } from './delivery.ts';
+import { toWire } from './wire.ts';
+import { toB64 } from '../lib/bytes.ts';
+import {
+  DELIVERY_SOCKET_PATH,
+  ISSUE_SOCKET_PATH,
+  ROUTES,
+  type HttpMethod,
+  type RelayLimits,
+  type ResponseOf,
+  type RouteName,
+} from '../lib/protocol/relay.ts';
+import { readBytes, readBytesList, readEncodedBytes, readId, readIdList, readInt, readOptionalBytes } from './encoding.ts';
 import { ErrorCode, RelayError, notFound } from './errors.ts';
 import { Invites, parseInviteId } from './invites.ts';
 import { corsHeaders, json, readJsonBody, toErrorResponse } from './http.ts';
@@ -55,7 +67,27 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-type Handler = (req: Request) => Promise<Response>;
+/** A route's handler answers the contract's type for that route; the router turns it into JSON. */
+type Handlers<R extends RouteName> = { [N in R]: (req: Request) => Promise<ResponseOf<N>> };
+
+/** Routes with a `:param` path segment (the invite routes); the rest are matched exactly. */
+type ParamRoute = { [N in RouteName]: (typeof ROUTES)[N]['path'] extends `${string}:${string}` ? N : never }[RouteName];
+type ExactRoute = Exclude<RouteName, ParamRoute>;
+
+const ROUTE_NAMES = Object.keys(ROUTES) as RouteName[];
+const isParamRoute = (name: RouteName): name is ParamRoute => ROUTES[name].path.includes('/:');
+/** Exact path → method → route. */
+const EXACT = new Map<string, Partial<Record<HttpMethod, ExactRoute>>>();
+for (const name of ROUTE_NAMES) {
+  if (isParamRoute(name)) continue;
+  const { path, method } = ROUTES[name];
+  EXACT.set(path, { ...EXACT.get(path), [method]: name });
+}
+/** `/v1/invites/<inviteId>`: the prefix before the parameter, and the route per method. */
+const INVITE_PREFIX = ROUTES.readInvite.path.slice(0, ROUTES.readInvite.path.indexOf(':'));
+const INVITE_ROUTES: Partial<Record<string, ParamRoute>> = {};
+for (const name of ROUTE_NAMES) if (isParamRoute(name)) INVITE_ROUTES[ROUTES[name].method] = name;
+const OK = { ok: true } as const;
 
 export function createRelay(deps: RelayDeps): Relay {
   const { config, store, log } = deps;
@@ -79,7 +111,7 @@ export function createRelay(deps: RelayDeps): Relay {
   const inviteBody = Math.ceil((config.inviteMaxBytes * 4) / 3) + 4 * 1024;
   const invites = new Invites(store, config, tokens, now);
 
-  const limits = {
+  const limits: RelayLimits = {
     maxFrameBytes: config.maxFrameBytes,
     maxMessageBytes: config.maxMessageBytes,
     maxMessagesPerSecond: config.maxMessagesPerSecond,
@@ -101,20 +133,26 @@ export function createRelay(deps: RelayDeps): Relay {
     tokenSuite: TOKEN_SUITE,
   };
 
-  const post: Record<string, Handler> = {
-    '/v1/accounts/register/start': async (req) => json(await accounts.startRegistration(await body(req), req.headers.get('origin'))),
-    '/v1/accounts/register/finish': async (req) => json(await accounts.finishRegistration(await body(req))),
-    '/v1/sessions/start': async (req) => json(await accounts.startLogin(await body(req), req.headers.get('origin'))),
-    '/v1/sessions/finish': async (req) => json(await accounts.finishLogin(await body(req))),
-    '/v1/sessions/logout': async (req) => {
+  const handlers: Handlers<ExactRoute> = {
+    health: async () => OK,
+    limits: async () => limits,
+    registrationStart: async (req) => accounts.startRegistration(await body(req), req.headers.get('origin')),
+    registrationFinish: async (req) => accounts.finishRegistration(await body(req)),
+    loginStart: async (req) => accounts.startLogin(await body(req), req.headers.get('origin')),
+    loginFinish: async (req) => accounts.finishLogin(await body(req)),
+    logout: async (req) => {
       await accounts.logout(req);
-      return json({ ok: true });
+      return OK;
     },
-    '/v1/accounts/delete': async (req) => {
+    deleteAccount: async (req) => {
       await accounts.deleteAccount(req);
-      return json({ ok: true });
+      return OK;
     },
-    '/v1/key-packages': async (req) => {
+    session: async (req) => {
+      const { accountId, expiresAt } = await accounts.authenticate(req);
+      return { accountId, expiresAt };
+    },
+    uploadKeyPackages: async (req) => {
       const { accountId } = await accounts.authenticate(req);
       const b = await body(req, keyPackageBody);
       const rule = { min: 1, max: config.keyPackageMaxBytes };
@@ -123,105 +161,99 @@ export function createRelay(deps: RelayDeps): Relay {
       const lastResort = readOptionalBytes(b, 'lastResort', rule);
       const r = await store.addKeyPackages(accountId, oneTime, lastResort, config.keyPackagesMaxPerAccount);
       if (!r.ok) throw new RelayError(ErrorCode.quotaExceeded, 'key package cap reached');
-      return json(r.value);
+      return r.value;
     },
-    '/v1/key-packages/claim': async (req) => {
+    countKeyPackages: async (req) => {
+      const { accountId } = await accounts.authenticate(req);
+      return store.countKeyPackages(accountId);
+    },
+    claimKeyPackage: async (req) => {
       const { accountId: claimer } = await accounts.authenticate(req);
       // Bounded per claiming account, so nobody drains another's one-time packages.
       if (!claimBudget.take(claimer)) throw new RelayError(ErrorCode.rateLimited, 'too many claims');
       const b = await body(req);
       const kp = await store.claimKeyPackage(readId(b, 'accountId'));
       if (kp === null) throw notFound();
-      return json({ keyPackage: toB64(kp) });
+      return { keyPackage: toB64(kp) };
     },
-    '/v1/tokens/issue': async (req) => {
+    tokenKeys: async () => ({ suite: TOKEN_SUITE, keys: await tokens.publicKeys() }),
+    issueTokens: async (req) => {
       const { accountId } = await accounts.authenticate(req);
       const b = await body(req);
       const blinded = readBytesList(b, 'blinded', { min: 32, max: 32, maxItems: config.tokenBatchMax });
-      return json(await tokens.issue(accountId, blinded));
+      return tokens.issue(accountId, blinded);
     },
-    '/v1/mailboxes': async (req) => json(await delivery.createMailbox(readToken(await body(req)))),
-    '/v1/mailboxes/fetch': async (req) => {
+    createMailbox: async (req) => delivery.createMailbox(readToken(await body(req))),
+    fetchMailbox: async (req) => {
       const b = await body(req);
       const limit = b.limit === undefined ? config.fetchBatchMax : readInt(b, 'limit', 1, config.fetchBatchMax);
       const msgs = await delivery.fetch(readId(b, 'mailboxId'), readSecret(b), limit);
-      return json({ messages: msgs.map((m) => toWire(m)) });
+      return { messages: msgs.map((m) => toWire(m)) };
     },
-    '/v1/mailboxes/ack': async (req) => {
+    ack: async (req) => {
       const b = await body(req);
       const removed = await delivery.ack(readId(b, 'mailboxId'), readSecret(b), readIdList(b, 'ids', config.fetchBatchMax));
-      return json({ removed });
+      return { removed };
     },
-    '/v1/mailboxes/delete': async (req) => {
+    deleteMailbox: async (req) => {
       const b = await body(req);
       await delivery.deleteMailbox(readId(b, 'mailboxId'), readSecret(b));
-      return json({ ok: true });
+      return OK;
     },
-    '/v1/mailboxes/welcome': async (req) => {
+    sendWelcome: async (req) => {
       const b = await body(req);
       const payload = readEncodedBytes(b, 'payload', { max: config.maxMessageBytes });
-      return json({ id: await delivery.sendWelcome(readId(b, 'mailboxId'), readToken(b), payload) });
+      return { id: await delivery.sendWelcome(readId(b, 'mailboxId'), readToken(b), payload) };
     },
-    '/v1/queues/register': async (req) => {
+    registerQueue: async (req) => {
       const b = await body(req);
       const queue = readQueue(b);
       await delivery.register(queue, readCapability(b), readId(b, 'mailboxId'), readSecret(b));
-      return json({ ok: true });
+      return OK;
     },
-    '/v1/queues/unregister': async (req) => {
+    unregisterQueue: async (req) => {
       const b = await body(req);
       const queue = readQueue(b);
       await delivery.unregister(queue, readCapability(b), readId(b, 'mailboxId'));
-      return json({ ok: true });
+      return OK;
     },
-    '/v1/queues/send': async (req) => {
+    send: async (req) => {
       const b = await body(req);
       const payload = readEncodedBytes(b, 'payload', { max: config.maxMessageBytes });
       const queue = readQueue(b);
-      return json({ id: await delivery.send(queue, readCapability(b), readToken(b), payload, readRotateTo(b)) });
+      return { id: await delivery.send(queue, readCapability(b), readToken(b), payload, readRotateTo(b)) };
     },
-    '/v1/queues/delete': async (req) => {
+    deleteQueue: async (req) => {
       const b = await body(req);
       const queue = readQueue(b);
       await delivery.deleteQueue(queue, readCapability(b));
-      return json({ ok: true });
+      return OK;
     },
-    '/v1/invites': async (req) => {
+    createInvite: async (req) => {
       await invites.create(await body(req, inviteBody));
-      return json({ ok: true });
+      return OK;
     },
   };
 
   /** /v1/invites/<inviteId>: read, replace or delete one invite. */
-  async function inviteRoute(req: Request, segment: string): Promise<Response> {
-    const inviteId = parseInviteId(segment);
-    switch (req.method) {
-      case 'GET':
-        return json({ ciphertext: toB64(await invites.read(inviteId)) });
-      case 'PUT':
-        await invites.update(inviteId, await body(req, inviteBody));
-        return json({ ok: true });
-      case 'DELETE':
-        await invites.remove(inviteId, await body(req));
-        return json({ ok: true });
-      default:
-        throw new RelayError(ErrorCode.methodNotAllowed, 'method not allowed');
-    }
-  }
-
-  const get: Record<string, Handler> = {
-    '/healthz': async () => json({ ok: true }),
-    '/v1/limits': async () => json(limits),
-    '/v1/tokens/keys': async () => json({ suite: TOKEN_SUITE, keys: await tokens.publicKeys() }),
-    '/v1/session': async (req) => {
-      const { accountId, expiresAt } = await accounts.authenticate(req);
-      return json({ accountId, expiresAt });
+  const inviteHandlers: { [N in ParamRoute]: (req: Request, inviteId: Uint8Array) => Promise<ResponseOf<N>> } = {
+    readInvite: async (_req, inviteId) => ({ ciphertext: toB64(await invites.read(inviteId)) }),
+    updateInvite: async (req, inviteId) => {
+      await invites.update(inviteId, await body(req, inviteBody));
+      return OK;
     },
-    '/v1/key-packages': async (req) => {
-      const { accountId } = await accounts.authenticate(req);
-      return json(await store.countKeyPackages(accountId));
+    deleteInvite: async (req, inviteId) => {
+      await invites.remove(inviteId, await body(req));
+      return OK;
     },
   };
+
+  async function inviteRoute(req: Request, segment: string): Promise<Response> {
+    const inviteId = parseInviteId(segment);
+    const name = INVITE_ROUTES[req.method];
+    if (name === undefined) throw new RelayError(ErrorCode.methodNotAllowed, 'method not allowed');
+    return json(await inviteHandlers[name](req, inviteId));
+  }
 
   function upgradeSocket(req: Request, upgrade: UpgradeWebSocket | undefined, connection: string): Response {
     if (upgrade === undefined || req.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
@@ -249,16 +281,16 @@ export function createRelay(deps: RelayDeps): Relay {
   async function route(req: Request, upgrade: UpgradeWebSocket | undefined, connection: string): Promise<Response> {
     const path = new URL(req.url).pathname;
     audit(connection, auditOp(req.method, path));
-    if (path === '/v1/ws' && req.method === 'GET') return upgradeSocket(req, upgrade, connection);
-    if (path === '/v1/tokens/socket' && req.method === 'GET') return upgradeIssueSocket(req, upgrade, connection);
-    if (path.startsWith('/v1/invites/')) return inviteRoute(req, path.slice('/v1/invites/'.length));
-    const table = req.method === 'GET' || req.method === 'HEAD' ? get : req.method === 'POST' ? post : undefined;
-    const handler = table?.[path];
-    if (handler !== undefined) return handler(req);
-    if (get[path] !== undefined || post[path] !== undefined) {
-      throw new RelayError(ErrorCode.methodNotAllowed, 'method not allowed');
-    }
-    throw notFound();
+    if (path === DELIVERY_SOCKET_PATH && req.method === 'GET') return upgradeSocket(req, upgrade, connection);
+    if (path === ISSUE_SOCKET_PATH && req.method === 'GET') return upgradeIssueSocket(req, upgrade, connection);
+    if (path.startsWith(INVITE_PREFIX)) return inviteRoute(req, path.slice(INVITE_PREFIX.length));
+    const methods = EXACT.get(path);
+    if (methods === undefined) throw notFound();
+    // HEAD is answered as GET (the runtime drops the body).
+    const name = methods[(req.method === 'HEAD' ? 'GET' : req.method) as HttpMethod];
+    if (name === undefined) throw new RelayError(ErrorCode.methodNotAllowed, 'method not allowed');
+    const handler = handlers[name] as (req: Request) => Promise<unknown>;
+    return json(await handler(req));
   }
 
   async function periodic(job: () => Promise<unknown>): Promise<void> {
@@ -311,30 +343,36 @@ export function createRelay(deps: RelayDeps): Relay {
 }
 
 /** Routes that carry or create an account session. */
-const AUTHENTICATED = new Set([
-  '/v1/accounts/register/start',
-  '/v1/accounts/register/finish',
-  '/v1/sessions/start',
-  '/v1/sessions/finish',
-  '/v1/sessions/logout',
-  '/v1/session',
-  '/v1/key-packages',
-  '/v1/key-packages/claim',
-  '/v1/tokens/issue',
-  '/v1/accounts/delete',
-]);
+const AUTHENTICATED: ReadonlySet<string> = new Set(
+  (
+    [
+      'registrationStart',
+      'registrationFinish',
+      'loginStart',
+      'loginFinish',
+      'logout',
+      'session',
+      'uploadKeyPackages',
+      'claimKeyPackage',
+      'issueTokens',
+      'deleteAccount',
+    ] as const satisfies readonly RouteName[]
+  ).map((name) => ROUTES[name].path),
+);
+
+const SPENDING: ReadonlySet<string> = new Set([ROUTES.createMailbox.path, ROUTES.send.path, ROUTES.sendWelcome.path]);
 
 /** The kind of a request for the test audit: what it reveals about who is on the connection. */
 function auditOp(method: string, path: string): string {
-  if (path === '/v1/tokens/issue') return 'issue';
+  if (path === ROUTES.issueTokens.path) return 'issue';
   if (AUTHENTICATED.has(path)) return 'account';
-  if (path === '/v1/ws') return 'delivery-socket';
-  if (path === '/v1/tokens/socket') return 'issue-socket';
-  if (method === 'POST' && (path === '/v1/mailboxes' || path === '/v1/queues/send' || path === '/v1/mailboxes/welcome')) return 'spend';
-  if (path === '/v1/mailboxes/fetch') return 'fetch';
-  if (path === '/v1/mailboxes/ack') return 'ack';
+  if (path === DELIVERY_SOCKET_PATH) return 'delivery-socket';
+  if (path === ISSUE_SOCKET_PATH) return 'issue-socket';
+  if (method === 'POST' && SPENDING.has(path)) return 'spend';
+  if (path === ROUTES.fetchMailbox.path) return 'fetch';
+  if (path === ROUTES.ack.path) return 'ack';
   if (path.startsWith('/v1/queues/') || path.startsWith('/v1/mailboxes/')) return 'queue';
-  if (path.startsWith('/v1/invites')) return 'invite';
+  if (path.startsWith(ROUTES.createInvite.path)) return 'invite';
   return 'public';
 }
 

@@ -20,7 +20,7 @@
 
 import { Buffer } from 'node:buffer';
 import { createClient } from 'redis';
-import { PushFrame, type WireMessage } from './delivery.ts';
+import { PushFrame, type WireMessage } from './wire.ts';
 import { ErrorCode, RelayError } from './errors.ts';
 
 /** Delivery's side: push `frame` to the local sockets subscribed to these mailboxes. */

@@ -32,8 +32,10 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { RelayConfig } from './config.ts';
 import { ErrorCode, RelayError, notFound } from './errors.ts';
-import { randomId, randomSecret, readBytes, toB64, type EncodedBytes } from './encoding.ts';
+import { randomBytes, randomId, toB64 } from '../lib/bytes.ts';
+import { readBytes, type EncodedBytes } from './encoding.ts';
 import type { WakeBus } from './bus.ts';
+import { PushFrame, toWire } from './wire.ts';
 import type { RelayStore, SpendResult, StorageCaps, StoredMessage } from './store.ts';
 import type { Token, TokenAuthority } from './tokens.ts';
 
@@ -76,32 +78,6 @@ export function readRotateTo(b: Record<string, unknown>): string | null {
 
 export function hashMailboxSecret(secret: Uint8Array): string {
   return toB64(sha256(secret));
-}
-
-/** A message as pushed to clients: the payload already base64url-encoded once for all recipients. */
-export interface WireMessage {
-  id: string;
-  kind: 'group' | 'welcome';
-  payload: string;
-}
-
-/** `payloadText`: the payload's base64url when already at hand (a message just received). */
-export function toWire(m: StoredMessage, payloadText?: string): WireMessage {
-  return { id: m.messageId, kind: m.kind, payload: payloadText ?? toB64(m.payload) };
-}
-
-/**
- * The push frame `{"t":"msg","mailboxId":…,"id":…,"kind":…,"payload":…}` for
- * one mailbox; the part after the mailbox id is serialized once per message
- * and shared by every recipient (fan-out to 50 should not re-escape 50 payloads).
- */
-export class PushFrame {
-  private tail: string | undefined;
-  constructor(readonly message: WireMessage) {}
-  for(mailboxId: string): string {
-    this.tail ??= JSON.stringify({ id: this.message.id, kind: this.message.kind, payload: this.message.payload }).slice(1);
-    return `{"t":"msg","mailboxId":${JSON.stringify(mailboxId)},${this.tail}`;
-  }
 }
 
 /** A live connection that wants pushes for some mailboxes. */
@@ -176,7 +152,7 @@ export class Delivery {
   async createMailbox(token: Token): Promise<{ mailboxId: string; secret: string }> {
     const spend = await this.tokens.verify(token);
     const mailboxId = randomId();
-    const secret = randomSecret(32);
+    const secret = randomBytes(32);
     this.unwrap(await this.store.createMailbox(spend, mailboxId, hashMailboxSecret(secret), this.expiresAt()));
     return { mailboxId, secret: toB64(secret) };
   }

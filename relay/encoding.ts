@@ -1,60 +1,12 @@
 /**
  * Strict decoding of the JSON fields the relay accepts. Byte strings travel as
- * unpadded base64url; every reader checks type and length and throws a typed
- * bad_request, so handlers only ever see validated values.
+ * unpadded base64url (decoded by lib/bytes.ts, canonical spelling only); every
+ * reader checks type and length and throws a typed bad_request, so handlers
+ * only ever see validated values.
  */
 
+import { fromB64 } from '../lib/bytes.ts';
 import { badRequest } from './errors.ts';
-
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const DECODE = new Int16Array(128).fill(-1);
-for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
-
-export function toB64(bytes: Uint8Array): string {
-  let out = '';
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
-  }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = bytes[i]! << 16;
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]!;
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]!;
-  }
-  return out;
-}
-
-/**
- * Decode unpadded base64url. Rejects padding, other alphabets, impossible
- * lengths and non-canonical trailing bits, so one byte string has exactly one
- * spelling (ids are compared as text).
- */
-export function fromB64(text: string): Uint8Array | null {
-  const len = text.length;
-  if (len % 4 === 1) return null;
-  const out = new Uint8Array(Math.floor((len * 3) / 4));
-  let o = 0;
-  let acc = 0;
-  let bits = 0;
-  for (let i = 0; i < len; i++) {
-    const c = text.charCodeAt(i);
-    const v = c < 128 ? DECODE[c]! : -1;
-    if (v < 0) return null;
-    acc = ((acc << 6) | v) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-    }
-  }
-  // Leftover bits (2 or 4) must be zero in the canonical encoding.
-  if ((acc & ((1 << bits) - 1)) !== 0) return null;
-  return out;
-}
 
 export interface BytesRule {
   min?: number;
@@ -77,7 +29,7 @@ export function readBytes(obj: Record<string, unknown>, key: string, rule: Bytes
 /** Bytes with the text they came as. */
 export interface EncodedBytes {
   bytes: Uint8Array;
-  /** Canonical unpadded base64url of `bytes`: exactly what toB64(bytes) gives. */
+  /** Canonical unpadded base64url of `bytes`: exactly what toB64(bytes) (lib/bytes.ts) gives. */
   text: string;
 }
 
@@ -146,13 +98,4 @@ export function readOptionalString(obj: Record<string, unknown>, key: string, ma
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || v.length > maxLength) throw badRequest(`${key}: expected a string up to ${maxLength}`);
   return v;
-}
-
-/** 16 random bytes as an id. */
-export function randomId(): string {
-  return toB64(crypto.getRandomValues(new Uint8Array(16)));
-}
-
-export function randomSecret(bytes = 32): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(bytes));
 }

@@ -24,7 +24,8 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { RelayConfig } from './config.ts';
-import { fromB64, readBytes, toB64 } from './encoding.ts';
+import { fromB64, toB64 } from '../lib/bytes.ts';
+import { readBytes } from './encoding.ts';
 import { ErrorCode, RelayError, badRequest, notFound } from './errors.ts';
 import type { RelayStore } from './store.ts';
 import { readToken, type TokenAuthority } from './tokens.ts';

@@ -21,6 +21,7 @@ import type { RelayConfig } from './config.ts';
 import { readBytesList } from './encoding.ts';
 import { ErrorCode, RelayError, badRequest } from './errors.ts';
 import type { TokenAuthority } from './tokens.ts';
+import type { IssueAnswerFrame } from '../lib/protocol/relay.ts';
 
 /** An issuance socket that has not asked within this long is closed. */
 const ISSUE_SOCKET_DEADLINE_MS = 10_000;
@@ -51,7 +52,7 @@ export function serveIssueSocket(socket: WebSocket, deps: IssueSocketDeps): void
       // already closing
     }
   };
-  const answer = (frame: unknown): void => {
+  const answer = (frame: IssueAnswerFrame): void => {
     if (socket.readyState === OPEN) socket.send(JSON.stringify(frame));
     close();
   };
@@ -72,7 +73,7 @@ export function serveIssueSocket(socket: WebSocket, deps: IssueSocketDeps): void
   };
 }
 
-async function issue(data: unknown, deps: IssueSocketDeps): Promise<Record<string, unknown>> {
+async function issue(data: unknown, deps: IssueSocketDeps): Promise<IssueAnswerFrame> {
   if (typeof data !== 'string' || data.length > deps.config.maxFrameBytes) throw badRequest('expected one JSON text frame');
   let f: unknown;
   try {

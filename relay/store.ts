@@ -14,6 +14,8 @@
  * a secret stored as a hash); secrets and session tokens only as hashes.
  */
 
+import type { KeyPackageCounts } from '../lib/protocol/relay.ts';
+
 export interface StoredCredential {
   /** base64url credential id, as WebAuthn reports it. */
   credentialId: string;
@@ -50,10 +52,8 @@ export interface StoredMessage {
   kind: 'group' | 'welcome';
 }
 
-export interface KeyPackageCounts {
-  oneTime: number;
-  lastResort: boolean;
-}
+/** What an account has in the key package directory (also an answer of the HTTP API). */
+export type { KeyPackageCounts };
 
 /** A spend to record atomically with the operation it pays for. */
 export interface Spend {

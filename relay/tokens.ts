@@ -20,13 +20,15 @@ import { ristretto255, ristretto255_oprf } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { RelayConfig } from './config.ts';
 import { ErrorCode, RelayError, badRequest } from './errors.ts';
-import { readBytes, readObject, toB64 } from './encoding.ts';
+import { toB64 } from '../lib/bytes.ts';
+import { readBytes, readObject } from './encoding.ts';
 import type { RelayStore, Spend, TokenKey } from './store.ts';
 import { createTokenEvaluator, newTokenSeed, type TokenEvaluator } from './token-eval.ts';
 import type { TokenPool } from './token-pool.ts';
 import { MinuteBudget } from './rate-limit.ts';
+import { TOKEN_SUITE, type WireTokenKey } from '../lib/protocol/relay.ts';
 
-export const TOKEN_SUITE = 'ristretto255-SHA512';
+export { TOKEN_SUITE };
 export const TOKEN_INPUT_BYTES = 32;
 export const TOKEN_OUTPUT_BYTES = 64;
 const ELEMENT_BYTES = 32;
@@ -71,13 +73,8 @@ function keyIdOf(publicKey: Uint8Array): string {
   return toB64(sha256(publicKey).subarray(0, 12));
 }
 
-export interface PublicTokenKey {
-  keyId: string;
-  publicKey: string;
-  /** Whether tokens are being issued under this key now. */
-  issuing: boolean;
-  acceptUntil: number;
-}
+/** A token key as published (GET /v1/tokens/keys): the contract's shape. */
+export type PublicTokenKey = WireTokenKey;
 
 export class TokenAuthority {
   private keys: LiveKey[] = [];

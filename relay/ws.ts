@@ -3,15 +3,9 @@
  * plus live pushes. Standard WebSocket API only (works with Deno's
  * upgradeWebSocket or any server giving a WHATWG WebSocket).
  *
- * Client → relay frames (all may carry `rid`, echoed in the answer):
- *   {t:"sub",   mailboxId, secret}          → {t:"ok"} then {t:"msg"} for every pending message
- *   {t:"unsub", mailboxId}                  → {t:"ok"}
- *   {t:"fetch", mailboxId}                  → pending messages again as {t:"msg"} (after acking a page)
- *   {t:"ack",   mailboxId, ids:[...]}       → {t:"ok", removed}
- *   {t:"send",  queue, cap, token, payload[, rotateTo]} → {t:"sent", id}   (only once committed)
- *   {t:"welcome", mailboxId, token, payload} → {t:"sent", id}
- *   {t:"ping"}                              → {t:"pong"}
- * Relay → client: {t:"msg", mailboxId, id, kind, payload}, {t:"error", code, message}.
+ * The frames in both directions are the contract's `ClientFrame` and
+ * `ServerFrame` (lib/protocol/relay.ts); every client frame is read with the
+ * strict readers, as HTTP bodies are.
  *
  * Limits: a frame above maxFrameBytes closes with 1009; above
  * maxMessagesPerSecond a frame is answered with a typed rate_limited error,
@@ -23,16 +17,18 @@
 
 import type { RelayConfig } from './config.ts';
 import type { Delivery, Subscriber } from './delivery.ts';
-import { PushFrame, readCapability, readRotateTo, toWire } from './delivery.ts';
+import { readCapability, readRotateTo } from './delivery.ts';
+import { PushFrame, toWire } from './wire.ts';
 import { readBytes, readEncodedBytes, readId, readIdList } from './encoding.ts';
 import { ErrorCode, RelayError, badRequest } from './errors.ts';
+import type { ClientFrameType, Rid as WireRid, ServerFrame } from '../lib/protocol/relay.ts';
 import { readToken } from './tokens.ts';
 
 export const CLOSE_POLICY = 1008;
 export const CLOSE_TOO_BIG = 1009;
 const OPEN = 1;
 
-type Rid = string | number | undefined;
+type Rid = WireRid | undefined;
 
 function readRid(frame: Record<string, unknown>): Rid {
   const rid = frame.rid;
@@ -99,7 +95,7 @@ export class Connection implements Subscriber {
     }
   }
 
-  private send(frame: unknown): void {
+  private send(frame: ServerFrame): void {
     if (this.socket.readyState !== OPEN) return;
     this.socket.send(JSON.stringify(frame));
     this.checkBuffered();
@@ -194,7 +190,9 @@ export class Connection implements Subscriber {
 
   private async handle(f: Record<string, unknown>, rid: Rid): Promise<void> {
     if (typeof f.t === 'string' && f.t !== 'ping') this.audit(f.t === 'send' || f.t === 'welcome' ? 'spend' : f.t.slice(0, 16));
-    switch (f.t) {
+    // Typed as the contract's frame types so a case the contract does not know fails to compile;
+    // anything else the client sends lands in `default`.
+    switch (f.t as ClientFrameType) {
       case 'ping':
         this.send({ t: 'pong', rid });
         return;

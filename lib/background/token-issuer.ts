@@ -10,6 +10,7 @@
  * WebSocket (some tests) it falls back to the HTTP route.
  */
 import { fromB64, toB64 } from '../bytes.ts';
+import { ISSUE_SOCKET_PATH, isErrorCode, type IssueFrame } from '../protocol/relay.ts';
 import { RelayApiError, type RelayApi, type TokenKeyInfo, type WebSocketConstructor } from './relay-api.ts';
 
 export interface IssuedBatch {
@@ -54,7 +55,8 @@ export function parseIssued(data: unknown, count: number): IssuedBatch {
   if (typeof f !== 'object' || f === null || Array.isArray(f)) throw malformed('issuance answer');
   const o = f as Record<string, unknown>;
   if (o.t === 'error') {
-    const code = typeof o.code === 'string' ? o.code.slice(0, 64) : 'error';
+    // A code outside the relay contract is no code at all.
+    const code = isErrorCode(o.code) ? o.code : 'http_400';
     throw new RelayApiError(code === 'unauthenticated' ? 401 : 400, code, typeof o.message === 'string' ? o.message.slice(0, 200) : 'The relay refused.');
   }
   if (o.t !== 'issued' || typeof o.keyId !== 'string' || o.keyId.length === 0 || o.keyId.length > 32) throw malformed('issuance answer');
@@ -81,7 +83,7 @@ export function socketIssuer(url: () => string, WebSocketImpl: WebSocketConstruc
       let settled = false;
       let ws: InstanceType<WebSocketConstructor>;
       try {
-        ws = new WebSocketImpl(url().replace(/^http/, 'ws') + '/v1/tokens/socket');
+        ws = new WebSocketImpl(url().replace(/^http/, 'ws') + ISSUE_SOCKET_PATH);
       } catch (cause) {
         reject(new RelayApiError(0, 'unreachable', 'The relay could not be reached.', { cause }));
         return;
@@ -100,7 +102,7 @@ export function socketIssuer(url: () => string, WebSocketImpl: WebSocketConstruc
       };
       const unreachable = (): void => settle(() => reject(new RelayApiError(0, 'unreachable', 'The relay could not be reached.')));
       const timer = setTimeout(unreachable, ISSUE_TIMEOUT_MS);
-      ws.onopen = () => ws.send(JSON.stringify({ t: 'issue', session, blinded: blinded.map(toB64) }));
+      ws.onopen = () => ws.send(JSON.stringify({ t: 'issue', session, blinded: blinded.map(toB64) } satisfies IssueFrame));
       ws.onmessage = (ev) => {
         try {
           const batch = parseIssued(ev.data, blinded.length);

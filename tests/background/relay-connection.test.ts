@@ -2,7 +2,8 @@
 // online after the relay's ok, application-level heartbeat, a missing pong
 // declares the socket dead, reconnects use full-jitter exponential backoff.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BACKOFF_MAX_MS, RelayConnection, backoffDelay, parseDelivered, type WebSocketLike } from '../../lib/background/relay-api.ts';
+import { BACKOFF_MAX_MS, RelayConnection, backoffDelay, type WebSocketLike } from '../../lib/background/relay-connection.ts';
+import { parseDelivered } from '../../lib/background/relay-wire.ts';
 import type { ConnectionState } from '../../lib/protocol/channel.ts';
 
 class FakeSocket implements WebSocketLike {

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
 import { LocalBus, RedisBus } from '../../relay/bus.ts';
-import type { PushFrame, WireMessage } from '../../relay/delivery.ts';
+import type { PushFrame, WireMessage } from '../../relay/wire.ts';
 import { startRedis, type RedisProcess } from '../support/redis-process.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { RelayClient, WsClient, capFor, randomQueue, waitFor } from './support/client.ts';

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { RelayError, ErrorCode } from '../../relay/errors.ts';
 import { isAllowedOrigin, readJsonBody, toErrorResponse } from '../../relay/http.ts';
 import { DEFAULT_CONFIG } from '../../relay/config.ts';
-import { fromB64, readEncodedBytes, readId, toB64 } from '../../relay/encoding.ts';
+import { fromB64, toB64 } from '../../lib/bytes.ts';
+import { readEncodedBytes, readId } from '../../relay/encoding.ts';
 
 describe('relay error path', () => {
   it('turns a RelayError into its status and typed code', async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { RelayClient } from './support/client.ts';
 import { parseIssued, socketIssuer } from '../../lib/background/token-issuer.ts';
-import type { WebSocketConstructor } from '../../lib/background/relay-api.ts';
+import type { WebSocketConstructor } from '../../lib/background/relay-connection.ts';
 
 const voprf = ristretto255_oprf.voprf;
 const blinded = (n: number): Uint8Array[] => Array.from({ length: n }, () => voprf.blind(crypto.getRandomValues(new Uint8Array(32))).blinded);

@@ -3,12 +3,29 @@
  * sign-up/login through the soft authenticator, VOPRF token issuance with
  * client-side DLEQ verification, mailboxes, queues, and a WebSocket wrapper
  * that correlates answers by `rid` and collects pushed messages.
+ *
+ * Typed from the relay contract (lib/protocol/relay.ts). Where a test only
+ * needs the result (key list, issuance, mailboxes, fetching) it goes through
+ * the extension's own client (RelayApi); `call`/`post`/`ok` stay raw so tests
+ * can assert on statuses and bodies.
  */
 
 import { ristretto255_oprf } from '@noble/curves/ed25519.js';
 import { createHash, webcrypto } from 'node:crypto';
 import WebSocket from 'ws';
-import { b64u, createCredential, fromB64u, getAssertion, type SoftCredential } from './soft-authenticator.ts';
+import { toB64 } from '../../../lib/bytes.ts';
+import { RelayApi } from '../../../lib/background/relay-api.ts';
+import {
+  DELIVERY_SOCKET_PATH,
+  ROUTES,
+  type MailboxCredentials,
+  type ServerFrame,
+  type WireMessage,
+  type WireToken,
+} from '../../../lib/protocol/relay.ts';
+import { createCredential, getAssertion, type SoftCredential } from './soft-authenticator.ts';
+
+export type { WireToken };
 
 export const EXT_ORIGIN = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop';
 
@@ -17,28 +34,24 @@ export interface Answer {
   body: Record<string, unknown>;
 }
 
-export interface WireToken {
-  keyId: string;
-  input: string;
-  output: string;
-}
-
 export interface Account {
   accountId: string;
   session: string;
   credential: SoftCredential;
 }
 
-export interface Mailbox {
-  mailboxId: string;
-  secret: string;
-}
+export type Mailbox = MailboxCredentials;
 
 export class RelayClient {
   /** What crossed the wire at issuance (blinded and evaluated elements), for the privacy test. */
   readonly issuance: { blinded: string[]; evaluated: string[] }[] = [];
 
-  constructor(readonly url: string) {}
+  /** The extension's relay client, on the same relay. */
+  readonly api: RelayApi;
+
+  constructor(readonly url: string) {
+    this.api = new RelayApi(url);
+  }
 
   async call(method: string, path: string, body?: unknown, session?: string): Promise<Answer> {
     const headers: Record<string, string> = {};
@@ -70,7 +83,7 @@ export class RelayClient {
   }
 
   async register(origin = EXT_ORIGIN): Promise<Account> {
-    const start = await this.ok('/v1/accounts/register/start', {});
+    const start = await this.ok(ROUTES.registrationStart.path, {});
     const options = start.options as { challenge: string; rp: { id: string }; user: { id: string } };
     const { credential, response } = await createCredential({
       rpId: options.rp.id,
@@ -78,66 +91,62 @@ export class RelayClient {
       challenge: options.challenge,
       userId: options.user.id,
     });
-    const fin = await this.ok('/v1/accounts/register/finish', { ceremonyId: start.ceremonyId, response });
+    const fin = await this.ok(ROUTES.registrationFinish.path, { ceremonyId: start.ceremonyId, response });
     return { accountId: String(fin.accountId), session: String(fin.token), credential };
   }
 
   async login(credential: SoftCredential, origin = EXT_ORIGIN): Promise<Answer> {
-    const start = await this.ok('/v1/sessions/start', {});
+    const start = await this.ok(ROUTES.loginStart.path, {});
     const options = start.options as { challenge: string };
     const response = await getAssertion(credential, { origin, challenge: options.challenge });
-    return this.post('/v1/sessions/finish', { ceremonyId: start.ceremonyId, response });
+    return this.post(ROUTES.loginFinish.path, { ceremonyId: start.ceremonyId, response });
   }
 
   /** Issues `n` tokens (in batches), verifying the relay's DLEQ proof against its published key. */
   async tokens(session: string, n: number, batch = 100): Promise<WireToken[]> {
-    const keys = await this.call('GET', '/v1/tokens/keys');
-    const list = keys.body.keys as { keyId: string; publicKey: string; issuing: boolean }[];
+    const list = await this.api.tokenKeys();
     const out: WireToken[] = [];
     while (out.length < n) {
       const size = Math.min(batch, n - out.length);
       const inputs = Array.from({ length: size }, () => webcrypto.getRandomValues(new Uint8Array(32)));
       const blinds = inputs.map((i) => ristretto255_oprf.voprf.blind(i));
-      const res = await this.ok('/v1/tokens/issue', { blinded: blinds.map((b) => b64u(b.blinded)) }, session);
-      this.issuance.push({ blinded: blinds.map((b) => b64u(b.blinded)), evaluated: res.evaluated as string[] });
+      const res = await this.api.issueTokens(session, blinds.map((b) => b.blinded));
+      this.issuance.push({ blinded: blinds.map((b) => toB64(b.blinded)), evaluated: res.evaluated.map(toB64) });
       const key = list.find((k) => k.keyId === res.keyId);
       if (key === undefined) throw new Error('issued under an unpublished key');
-      const evaluated = (res.evaluated as string[]).map(fromB64u);
       const outputs = ristretto255_oprf.voprf.finalizeBatch(
         inputs.map((input, i) => ({
           input,
           blind: blinds[i]!.blind,
           blinded: blinds[i]!.blinded,
-          evaluated: evaluated[i]!,
+          evaluated: res.evaluated[i]!,
         })),
-        fromB64u(key.publicKey),
-        fromB64u(String(res.proof)),
+        key.publicKey,
+        res.proof,
       );
-      inputs.forEach((input, i) => out.push({ keyId: String(res.keyId), input: b64u(input), output: b64u(outputs[i]!) }));
+      inputs.forEach((input, i) => out.push({ keyId: res.keyId, input: toB64(input), output: toB64(outputs[i]!) }));
     }
     return out;
   }
 
-  async mailbox(token: WireToken): Promise<Mailbox> {
-    const r = await this.ok('/v1/mailboxes', { token });
-    return { mailboxId: String(r.mailboxId), secret: String(r.secret) };
+  mailbox(token: WireToken): Promise<Mailbox> {
+    return this.api.createMailbox(token);
   }
 
-  async fetchAll(mb: Mailbox, ack = false): Promise<{ id: string; kind: string; payload: string }[]> {
-    const all: { id: string; kind: string; payload: string }[] = [];
+  async fetchAll(mb: Mailbox, ack = false): Promise<WireMessage[]> {
+    const all: WireMessage[] = [];
     for (;;) {
-      const r = await this.ok('/v1/mailboxes/fetch', { ...mb });
-      const msgs = r.messages as { id: string; kind: string; payload: string }[];
+      const msgs = (await this.api.fetchMailbox(mb)).map((m) => ({ id: m.id, kind: m.kind, payload: toB64(m.payload) }));
       if (!ack) return msgs;
       if (msgs.length === 0) return all;
       all.push(...msgs);
-      await this.ok('/v1/mailboxes/ack', { ...mb, ids: msgs.map((m) => m.id) });
+      await this.api.ack(mb, msgs.map((m) => m.id));
     }
   }
 }
 
 export function randomQueue(): string {
-  return b64u(webcrypto.getRandomValues(new Uint8Array(32)));
+  return toB64(webcrypto.getRandomValues(new Uint8Array(32)));
 }
 
 /**
@@ -146,17 +155,16 @@ export function randomQueue(): string {
  * queue id by anyone who does not know this test's rule.
  */
 export function capFor(queue: string): string {
-  return b64u(new Uint8Array(createHash('sha256').update(`test capability ${queue}`).digest()));
+  return toB64(new Uint8Array(createHash('sha256').update(`test capability ${queue}`).digest()));
 }
 
-export interface Pushed {
-  mailboxId: string;
-  id: string;
-  kind: string;
-  payload: string;
-}
+/** A pushed `msg` frame. */
+export type Pushed = Extract<ServerFrame, { t: 'msg' }>;
 
-/** A WebSocket to /v1/ws with request/answer correlation. */
+/**
+ * A WebSocket to the delivery socket with request/answer correlation. Frames
+ * stay loosely typed here on purpose: tests send frames the contract forbids.
+ */
 export class WsClient {
   readonly pushed: Pushed[] = [];
   readonly errors: Record<string, unknown>[] = [];
@@ -193,7 +201,7 @@ export class WsClient {
   }
 
   static open(url: string): Promise<WsClient> {
-    const ws = new WebSocket(url.replace(/^http/, 'ws') + '/v1/ws');
+    const ws = new WebSocket(url.replace(/^http/, 'ws') + DELIVERY_SOCKET_PATH);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new WsClient(ws)));
       ws.once('error', reject);

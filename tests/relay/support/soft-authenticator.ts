@@ -7,11 +7,17 @@
  */
 
 import { createHash, webcrypto } from 'node:crypto';
+import { fromB64, toB64 } from '../../../lib/bytes.ts';
 
 const subtle = webcrypto.subtle;
 
-export const b64u = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
-export const fromB64u = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64url'));
+/** The one base64url (lib/bytes.ts), under the names the tests use; decoding throws on anything not canonical. */
+export const b64u = toB64;
+export function fromB64u(s: string): Uint8Array {
+  const b = fromB64(s);
+  if (b === null) throw new Error(`not canonical base64url: ${s.slice(0, 40)}`);
+  return b;
+}
 const sha256 = (b: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(b).digest());
 
 type Cbor = number | string | Uint8Array | Map<Cbor, Cbor>;
