@@ -181,6 +181,21 @@ describe('treekem: rules on a received UpdatePath', () => {
     (await privateOf(lp.index)).checkConsistent(tree);
   });
 
+  it('V-TK-2: a Welcome path secret from a committer whose filtered direct path is not above our leaf', async () => {
+    // Leaves A B _ _: A's filtered direct path is node 1 only (node 3's other child has an empty resolution).
+    const d = RatchetTree.create(suite, tree.leaf(leafIndex(0))!).edit();
+    d.addLeaf(tree.leaf(leafIndex(1))!);
+    d.addLeaf(tree.leaf(leafIndex(2))!);
+    d.setLeaf(leafIndex(2), undefined);
+    const small = d.done();
+    expect(small.filteredDirectPath(leafIndex(0))).toEqual([1]);
+    const lp = c.leaves_private.find((l) => l.index === 2)!;
+    const leafKey = { privateKey: hexToBytes(lp.encryption_priv), publicKey: tree.leaf(leafIndex(2))!.encryptionKey };
+    await expect(
+      TreeKemPrivate.fromWelcomePathSecret(suite, small, leafIndex(2), leafKey, leafIndex(0), new Uint8Array(suite.kdf.size)),
+    ).rejects.toThrow(/V-TK-2/);
+  });
+
   it('inputs are not mutated by merge and decrypt', async () => {
     const bytes = hexToBytes(up0.update_path);
     const treeBefore = bytesToHex(tree.encode());

@@ -69,6 +69,16 @@ export function checkWeSupportExtensions(context: GroupContext, ourCapabilities:
   if (unsupported !== undefined) throw new ValidationError('V-JOIN-4', `group extension ${unsupported} is not supported by us`);
 }
 
+/** V-JOIN-3 (§12.4.3.1): our leaf is the one identical to our KeyPackage's leaf. */
+export function findOwnLeaf(tree: RatchetTree, keyPackage: KeyPackage): LeafIndex {
+  const mine = encode(leafNodeCodec, keyPackage.leafNode);
+  for (const i of tree.memberIndices()) {
+    const leaf = tree.leaf(i)!;
+    if (bytesEqual(leaf.signature, keyPackage.leafNode.signature) && bytesEqual(encode(leafNodeCodec, leaf), mine)) return i;
+  }
+  throw new ValidationError('V-JOIN-3', 'our KeyPackage leaf is not in the tree');
+}
+
 /** §12.4.3.1: join from a Welcome with one of our KeyPackages and its private keys. */
 export async function joinFromWelcome(
   welcomeMessage: MLSMessage | Welcome,
@@ -98,17 +108,7 @@ export async function joinFromWelcome(
     checkWeSupportExtensions(context, options.supportedExtensions ?? keyPackage.leafNode.capabilities.extensions, groupInfo);
     const tree = await validateTree(received, context, options);
 
-    // V-JOIN-3 (§12.4.3.1): our leaf is the one identical to our KeyPackage's leaf.
-    const mine = encode(leafNodeCodec, keyPackage.leafNode);
-    let me: LeafIndex | undefined;
-    for (const i of tree.memberIndices()) {
-      const leaf = tree.leaf(i)!;
-      if (bytesEqual(leaf.signature, keyPackage.leafNode.signature) && bytesEqual(encode(leafNodeCodec, leaf), mine)) {
-        me = i;
-        break;
-      }
-    }
-    if (me === undefined) throw new ValidationError('V-JOIN-3', 'our KeyPackage leaf is not in the tree');
+    const me = findOwnLeaf(tree, keyPackage);
 
     const leafKey = { privateKey: privateKeys.encryptionPrivateKey, publicKey: keyPackage.leafNode.encryptionKey };
     const treeKeys =

@@ -104,10 +104,6 @@ export abstract class TreeView {
     return parentNode === undefined ? undefined : { nodeType: NodeType.parent, parentNode };
   }
 
-  isBlank(x: NodeIndex): boolean {
-    return isLeaf(x) ? this.leaves[x >>> 1] === undefined : this.parents[parentSlot(x)] === undefined;
-  }
-
   /** The HPKE public key at a non-blank node. */
   encryptionKey(x: NodeIndex): Uint8Array | undefined {
     return isLeaf(x) ? this.leaves[x >>> 1]?.encryptionKey : this.parents[parentSlot(x)]?.encryptionKey;
