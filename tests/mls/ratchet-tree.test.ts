@@ -244,6 +244,17 @@ describe('ratchet tree validation rules', () => {
     expect(nodes[11]?.nodeType === NodeType.parent && nodes[11].parentNode.unmergedLeaves).toEqual([5]);
   });
 
+  it('a received tree is a RatchetTree only once validateTree has checked it', async () => {
+    const received = RatchetTreeIn.decode(suite, hexToBytes(unmergedCase.tree));
+    // @ts-expect-error a RatchetTreeIn cannot stand where a trusted RatchetTree is needed
+    const unchecked: RatchetTree = received;
+    expect(unchecked).not.toBeInstanceOf(RatchetTree);
+    const expected = { groupId: hexToBytes(unmergedCase.group_id), treeHash: received.treeHash(), extensions: [] };
+    const trusted: RatchetTree = await validateTree(received, expected);
+    expect(trusted).toBeInstanceOf(RatchetTree);
+    expect(bytesToHex(trusted.encode())).toBe(unmergedCase.tree);
+  });
+
   it('V-RT-1: an empty tree or one ending in a blank node is rejected', () => {
     expect(() => RatchetTreeIn.fromNodes(suite, [])).toThrow(/V-RT-1/);
     const nodes = nodesOf(unmergedCase);

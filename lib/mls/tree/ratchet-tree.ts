@@ -6,8 +6,9 @@
  *   RatchetTreeIn --validateTree (tree-validation.ts)-----------> RatchetTree     (trusted)
  *   RatchetTree --edit()--> TreeDraft --done()-----------------> RatchetTree
  *
- * Only `validateTree` turns a received tree into a `RatchetTree`, so code that
- * takes a `RatchetTree` never sees one nobody checked. A `RatchetTree` is
+ * Only `validateTree` turns a received tree into a `RatchetTree` (besides
+ * `decodeTrusted`, for our own stored state), so code that takes a
+ * `RatchetTree` never sees one nobody checked. A `RatchetTree` is
  * immutable by API: every change goes through a `TreeDraft`, which copies the
  * node arrays once (O(N) pointer copies, cheap next to a hash) and can apply
  * a whole proposal list (§12.1, §12.3) or merge an UpdatePath (§7.5, §7.9)
