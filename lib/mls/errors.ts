@@ -11,6 +11,7 @@
  *
  * Errors carry structured fields and always keep `cause` when wrapping.
  */
+import type { RuleId } from './rules.ts';
 
 export type DecodeErrorCode =
   | 'trailing-bytes'
@@ -42,9 +43,9 @@ export class DecodeError extends MlsError {
 
 export class ValidationError extends MlsError {
   override readonly name = 'ValidationError';
-  /** The rule ID, e.g. `V-LEAF-3`, written at the check and in its test. */
+  /** The rule ID, e.g. `V-LN-3`, written at the check and in its test (the table is `rules.ts`). */
   constructor(
-    readonly rule: string,
+    readonly rule: RuleId,
     message: string,
     options?: { cause?: unknown },
   ) {

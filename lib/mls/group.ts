@@ -22,7 +22,7 @@
  *            (V-EC-6: an external Commit removes only the joiner's own old leaf)
  *   V-LN-*   §7.3 LeafNodes (V-LN-12: a member's credential identity never changes);
  *            V-KP-* §10.1 KeyPackages; V-GCE-* new extensions
- *   V-UP-*, V-PH-*, V-TREE-*  UpdatePaths and trees (treekem.ts, ratchet-tree.ts)
+ *   V-UP-*, V-PH-*, V-TREE-*, V-RT-*  UpdatePaths and received trees (treekem.ts, tree-validation.ts)
  *   V-WEL-*, V-JOIN-*, V-EJ-*  joining by Welcome or external Commit
  *   V-ST-*   secret tree: replay, forward-skip bound (secret-tree.ts)
  *   V-APP-1  no application data while proposals are pending

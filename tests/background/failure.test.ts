@@ -25,7 +25,7 @@ describe('classify: one kind per failure', () => {
 
   it('drops what breaks a rule or a check, and never drops our own bugs', () => {
     expect(classify(new DecodeError('truncated', 'short')).kind).toBe('hostile');
-    expect(classify(new ValidationError('V-LEAF-3', 'bad leaf')).kind).toBe('hostile');
+    expect(classify(new ValidationError('V-LN-3', 'bad leaf')).kind).toBe('hostile');
     expect(classify(new CryptoError('aead-open', 'tag')).kind).toBe('hostile');
     expect(classify(new UsageError('misuse')).kind).toBe('bug');
     expect(classify(new InternalError('invariant')).kind).toBe('bug');

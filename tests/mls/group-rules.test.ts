@@ -1,9 +1,9 @@
 /**
  * Rejection tests for the remaining group-layer rule IDs: LeafNode validation
  * (§7.3, V-LN-*), KeyPackage validation (§10.1, V-KP-*), proposal senders
- * (V-SND-*, V-PRP-*), Commit senders and list rules (V-CM-6/7, V-PL-8,
+ * (V-SND-*, V-PRP-*), Commit senders and list rules (V-CM-6/7,
  * V-RI-1, V-GCE-2, V-EC-1), external senders (V-RCV-4), external joins
- * (V-EJ-*), joining (V-JOIN-4) and sending with pending proposals (V-APP-1).
+ * (V-EJ-*), joining (V-JOIN-3, V-JOIN-4) and sending with pending proposals (V-APP-1).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
@@ -37,6 +37,7 @@ import { ProtocolVersion } from '../../lib/mls/framing/protocol-version.ts';
 import type { LeafIndex } from '../../lib/mls/tree/tree-math.ts';
 import { expectRejected, forgeCommit, makeGroup, utf8 } from './group-fixture.ts';
 import { checkProposalSender } from '../../lib/mls/group/proposal-validation.ts';
+import { findOwnLeaf } from '../../lib/mls/join/group-join.ts';
 import { applyProposalList } from '../../lib/mls/group/proposal-apply.ts';
 import { mergeNewMemberPath } from '../../lib/mls/group/commit-process.ts';
 
@@ -283,6 +284,12 @@ describe('rules only reachable below the message layer (suite 1)', () => {
     expect(() =>
       checkProposalSender({ proposalType: ProposalType.externalInit, externalInit: { kemOutput: new Uint8Array(0) } }, { senderType: SenderType.external, senderIndex: 0 }),
     ).toThrow('V-SND-1');
+  });
+
+  it('suite 1 V-JOIN-3: our KeyPackage leaf is not in the tree we join', async () => {
+    const g = await makeGroup(1, 2);
+    const stranger = await generateKeyPackage(cs, await generateIdentity(cs, utf8.encode('stranger')));
+    expect(() => findOwnLeaf(g[0]!.tree, stranger.keyPackage)).toThrow('V-JOIN-3');
   });
 
   it('suite 1 V-UPD-1: an Update whose sender leaf is blank', async () => {

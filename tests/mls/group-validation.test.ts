@@ -310,7 +310,7 @@ describe('group receipt validation, rules (suite 1)', () => {
     expect(ok.kind).toBe('commit');
   });
 
-  it('suite 1 V-JOIN-1/V-JOIN-2/V-JOIN-3: bad trees and foreign KeyPackages are refused on join', async () => {
+  it('suite 1 V-JOIN-1/V-TREE-7 (was V-JOIN-2)/V-JOIN-3: bad trees and foreign KeyPackages are refused on join', async () => {
     const kp = await kpFor('joiner');
     const add = await createCommit(g[0]!, {
       proposals: [{ proposalType: ProposalType.add, add: { keyPackage: kp.keyPackage } }],
@@ -318,7 +318,7 @@ describe('group receipt validation, rules (suite 1)', () => {
     });
     await expect(joinFromWelcome(add.welcome!, kp.keyPackage, kp.privateKeys)).rejects.toThrow('V-JOIN-1');
     await expect(joinFromWelcome(add.welcome!, kp.keyPackage, kp.privateKeys, { ratchetTree: g[0]!.tree })).rejects.toThrow(
-      /V-JOIN-2|V-WEL-7/,
+      /V-TREE-7|V-WEL-7/,
     );
     const ok = await joinFromWelcome(add.welcome!, kp.keyPackage, kp.privateKeys, { ratchetTree: add.state.tree.toNodes() });
     expect(ok.ownLeaf).toBe(4);

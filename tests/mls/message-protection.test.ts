@@ -181,7 +181,7 @@ describe.each(SUPPORTED_CIPHER_SUITES.map((id) => [id]))('message protection, su
     await rejectsWith(unprotectPrivateMessage(cs, m, s.receiver()), CryptoError, 'V-PROT-3');
   });
 
-  it(`suite ${id} V-PROT-6 / V-FRAME-4: non-zero padding makes a PrivateMessage malformed`, async () => {
+  it(`suite ${id} V-FRAME-4 (was also V-PROT-6): non-zero padding makes a PrivateMessage malformed`, async () => {
     const s = await setup(cs);
     // Hand-build a PrivateMessage whose plaintext ends in a non-zero "padding" octet.
     const ac = await signFramedContent(cs, { wireFormat: WireFormat.privateMessage, content: s.app('x'), groupContext: s.gc, signaturePrivateKey: s.sig.privateKey });

@@ -13,7 +13,9 @@ import { encode } from '../../lib/mls/codec/codec.ts';
 import { bytesToHex, hexToBytes } from '../../lib/bytes.ts';
 import { DecodeError, ValidationError } from '../../lib/mls/errors.ts';
 import { LeafNodeSource, type LeafNode } from '../../lib/mls/tree/leaf-node.ts';
-import { RatchetTree, type TreeDraft } from '../../lib/mls/tree/ratchet-tree.ts';
+import { checkLeavesAgainstTree } from '../../lib/mls/tree/leaf-node-validation.ts';
+import { RatchetTree, RatchetTreeIn, type TreeDraft } from '../../lib/mls/tree/ratchet-tree.ts';
+import { validateTree, verifyLeafSignatures, verifyParentHashes, verifyStructure } from '../../lib/mls/tree/tree-validation.ts';
 import { NodeType, ratchetTreeCodec, type ParentNode, type RatchetTreeNode } from '../../lib/mls/tree/tree-node.ts';
 import { leafIndex, leafRange, nodeIndex, toNodeIndex, type LeafIndex } from '../../lib/mls/tree/tree-math.ts';
 
@@ -52,7 +54,7 @@ function commitPath(d: TreeDraft, sender: LeafIndex): void {
 }
 
 function freshHash(t: RatchetTree): string {
-  return bytesToHex(RatchetTree.decode(t.suite, t.encode()).treeHash());
+  return bytesToHex(RatchetTreeIn.decode(t.suite, t.encode()).treeHash());
 }
 
 type Op =
@@ -102,12 +104,12 @@ describe('ratchet tree: random group histories', () => {
           expect(bytesToHex(tree.encode())).toBe(snapshot);
           expect(bytesToHex(tree.treeHash())).toBe(hashBefore);
           expect(bytesToHex(next.treeHash())).toBe(freshHash(next));
-          next.verifyParentHashes();
-          next.verifyStructure();
+          verifyParentHashes(next);
+          verifyStructure(next);
           tree = next;
         }
         // Round trip through the ratchet_tree extension.
-        const again = RatchetTree.decode(suite, tree.encode());
+        const again = RatchetTreeIn.decode(suite, tree.encode());
         expect(bytesToHex(again.encode())).toBe(bytesToHex(tree.encode()));
       }),
       { numRuns: 60 },
@@ -224,7 +226,7 @@ const validation = JSON.parse(
 const unmergedCase = validation[13]!;
 
 function nodesOf(c: TreeValidationCase): RatchetTreeNode[] {
-  return RatchetTree.decode(getCipherSuite(c.cipher_suite), hexToBytes(c.tree)).toNodes();
+  return RatchetTreeIn.decode(getCipherSuite(c.cipher_suite), hexToBytes(c.tree)).toNodes();
 }
 
 function withParent(nodes: RatchetTreeNode[], x: number, change: (p: ParentNode) => ParentNode): RatchetTreeNode[] {
@@ -242,67 +244,78 @@ describe('ratchet tree validation rules', () => {
     expect(nodes[11]?.nodeType === NodeType.parent && nodes[11].parentNode.unmergedLeaves).toEqual([5]);
   });
 
+  it('a received tree is a RatchetTree only once validateTree has checked it', async () => {
+    const received = RatchetTreeIn.decode(suite, hexToBytes(unmergedCase.tree));
+    // @ts-expect-error a RatchetTreeIn cannot stand where a trusted RatchetTree is needed
+    const unchecked: RatchetTree = received;
+    expect(unchecked).not.toBeInstanceOf(RatchetTree);
+    const expected = { groupId: hexToBytes(unmergedCase.group_id), treeHash: received.treeHash(), extensions: [] };
+    const trusted: RatchetTree = await validateTree(received, expected);
+    expect(trusted).toBeInstanceOf(RatchetTree);
+    expect(bytesToHex(trusted.encode())).toBe(unmergedCase.tree);
+  });
+
   it('V-RT-1: an empty tree or one ending in a blank node is rejected', () => {
-    expect(() => RatchetTree.fromNodes(suite, [])).toThrow(/V-RT-1/);
+    expect(() => RatchetTreeIn.fromNodes(suite, [])).toThrow(/V-RT-1/);
     const nodes = nodesOf(unmergedCase);
-    expect(() => RatchetTree.fromNodes(suite, [...nodes, undefined, undefined])).toThrow(/V-RT-1/);
+    expect(() => RatchetTreeIn.fromNodes(suite, [...nodes, undefined, undefined])).toThrow(/V-RT-1/);
     // On the wire: a trailing blank fails to decode.
     const wire = encode(ratchetTreeCodec, [...nodes, undefined]);
-    expect(() => RatchetTree.decode(suite, wire)).toThrow(/V-RT-1/);
-    expect(() => RatchetTree.decode(suite, encode(ratchetTreeCodec, []))).toThrow(/V-RT-1/);
+    expect(() => RatchetTreeIn.decode(suite, wire)).toThrow(/V-RT-1/);
+    expect(() => RatchetTreeIn.decode(suite, encode(ratchetTreeCodec, []))).toThrow(/V-RT-1/);
   });
 
   it('V-RT-2: a parent at a leaf position is rejected', () => {
     const nodes = nodesOf(unmergedCase);
     const swapped = nodes.slice();
     swapped[0] = nodes[1];
-    expect(() => RatchetTree.fromNodes(suite, swapped)).toThrow(/V-RT-2/);
+    expect(() => RatchetTreeIn.fromNodes(suite, swapped)).toThrow(/V-RT-2/);
   });
 
   it('V-RT-3: a tree above the size cap is rejected', () => {
-    expect(() => RatchetTree.fromNodes(suite, nodesOf(unmergedCase), 4)).toThrow(/V-RT-3/);
+    expect(() => RatchetTreeIn.fromNodes(suite, nodesOf(unmergedCase), 4)).toThrow(/V-RT-3/);
   });
 
   it('V-TREE-1: unmerged leaves out of order', () => {
-    const t = RatchetTree.fromNodes(
+    const t = RatchetTreeIn.fromNodes(
       suite,
       withParent(nodesOf(unmergedCase), 7, (p) => ({ ...p, unmergedLeaves: [leafIndex(5), leafIndex(4)] })),
     );
-    expect(() => t.verifyStructure()).toThrow(/V-TREE-1/);
+    expect(() => verifyStructure(t)).toThrow(/V-TREE-1/);
   });
 
   it('V-TREE-2: an unmerged leaf that is not a descendant', () => {
-    const t = RatchetTree.fromNodes(
+    const t = RatchetTreeIn.fromNodes(
       suite,
       withParent(nodesOf(unmergedCase), 11, (p) => ({ ...p, unmergedLeaves: [leafIndex(1), leafIndex(5)] })),
     );
-    expect(() => t.verifyStructure()).toThrow(/V-TREE-2/);
+    expect(() => verifyStructure(t)).toThrow(/V-TREE-2/);
   });
 
   it('V-TREE-2: an unmerged leaf that is blank', () => {
     // Leaf 7 (node 14) is blank and lies under node 7.
     const nodes = nodesOf(unmergedCase);
-    const t = RatchetTree.fromNodes(
+    const t = RatchetTreeIn.fromNodes(
       suite,
       withParent(nodes, 7, (p) => ({ ...p, unmergedLeaves: [leafIndex(5), leafIndex(7)] })),
     );
     expect(t.leaf(leafIndex(7))).toBeUndefined();
-    expect(() => t.verifyStructure()).toThrow(/V-TREE-2/);
+    expect(() => verifyStructure(t)).toThrow(/V-TREE-2/);
   });
 
   it('V-TREE-3: an intermediate non-blank node misses the unmerged leaf', () => {
-    const t = RatchetTree.fromNodes(
+    const t = RatchetTreeIn.fromNodes(
       suite,
       withParent(nodesOf(unmergedCase), 11, (p) => ({ ...p, unmergedLeaves: [] })),
     );
-    expect(() => t.verifyStructure()).toThrow(/V-TREE-3/);
+    expect(() => verifyStructure(t)).toThrow(/V-TREE-3/);
   });
 
   it('V-TREE-4: a parent key that appears in another node', () => {
     const nodes = nodesOf(unmergedCase);
     const key = nodes[1]?.nodeType === NodeType.parent ? nodes[1].parentNode.encryptionKey : new Uint8Array();
-    const t = RatchetTree.fromNodes(suite, withParent(nodes, 5, (p) => ({ ...p, encryptionKey: key })));
-    expect(() => t.verifyStructure()).toThrow(/V-TREE-4/);
+    const t = RatchetTreeIn.fromNodes(suite, withParent(nodes, 5, (p) => ({ ...p, encryptionKey: key })));
+    expect(() => verifyStructure(t)).toThrow(/V-TREE-4/);
   });
 
   it('V-TREE-5: a leaf with a bad signature', async () => {
@@ -312,36 +325,38 @@ describe('ratchet tree validation rules', () => {
     const sig = leaf.leafNode.signature.slice();
     sig[0]! ^= 1;
     nodes[4] = { nodeType: NodeType.leaf, leafNode: { ...leaf.leafNode, signature: sig } };
-    const t = RatchetTree.fromNodes(suite, nodes);
-    await expect(t.verifyLeafSignatures(hexToBytes(unmergedCase.group_id))).rejects.toThrow(/V-TREE-5/);
+    const t = RatchetTreeIn.fromNodes(suite, nodes);
+    await expect(verifyLeafSignatures(t, hexToBytes(unmergedCase.group_id))).rejects.toThrow(/V-TREE-5/);
     // With the right group ID, the untouched tree passes.
-    await RatchetTree.decode(suite, hexToBytes(unmergedCase.tree)).verifyLeafSignatures(hexToBytes(unmergedCase.group_id));
+    await verifyLeafSignatures(RatchetTreeIn.decode(suite, hexToBytes(unmergedCase.tree)), hexToBytes(unmergedCase.group_id));
   });
 
-  it('V-TREE-6: two members with the same signature or encryption key', () => {
+  it('V-LN-8 (was V-TREE-6): two members with the same signature or encryption key', () => {
     const nodes = nodesOf(unmergedCase);
     const a = nodes[0];
     const b = nodes[2];
     if (a?.nodeType !== NodeType.leaf || b?.nodeType !== NodeType.leaf) throw new Error('fixture');
     const sameSig = nodes.slice();
     sameSig[2] = { nodeType: NodeType.leaf, leafNode: { ...b.leafNode, signatureKey: a.leafNode.signatureKey } };
-    expect(() => RatchetTree.fromNodes(suite, sameSig).verifyLeafKeysUnique()).toThrow(/V-TREE-6/);
+    const withSameSig = RatchetTreeIn.fromNodes(suite, sameSig);
+    expect(() => checkLeavesAgainstTree(withSameSig, [...withSameSig.memberIndices()])).toThrow(/V-LN-8/);
     const sameEnc = nodes.slice();
     sameEnc[2] = { nodeType: NodeType.leaf, leafNode: { ...b.leafNode, encryptionKey: a.leafNode.encryptionKey } };
-    expect(() => RatchetTree.fromNodes(suite, sameEnc).verifyLeafKeysUnique()).toThrow(/V-TREE-6/);
-    const t = RatchetTree.fromNodes(suite, nodes);
+    const withSameEnc = RatchetTreeIn.fromNodes(suite, sameEnc);
+    expect(() => checkLeavesAgainstTree(withSameEnc, [...withSameEnc.memberIndices()])).toThrow(/V-LN-8/);
+    const t = RatchetTreeIn.fromNodes(suite, nodes);
     expect(t.findLeafBySignatureKey(b.leafNode.signatureKey)).toBe(1);
     expect(t.findNodeByEncryptionKey(b.leafNode.encryptionKey)).toBe(2);
     expect(t.findNodeByEncryptionKey(freshKey())).toBeUndefined();
   });
 
   it('V-TREE-7: a tree whose hash is not the GroupInfo tree_hash', async () => {
-    const t = RatchetTree.decode(suite, hexToBytes(unmergedCase.tree));
+    const t = RatchetTreeIn.decode(suite, hexToBytes(unmergedCase.tree));
     const groupId = hexToBytes(unmergedCase.group_id);
-    await t.verifyForJoin(groupId, t.treeHash());
+    await validateTree(t, { groupId, treeHash: t.treeHash(), extensions: [] });
     const wrong = t.treeHash().slice();
     wrong[0]! ^= 1;
-    await expect(t.verifyForJoin(groupId, wrong)).rejects.toThrow(/V-TREE-7/);
+    await expect(validateTree(t, { groupId, treeHash: wrong, extensions: [] })).rejects.toThrow(/V-TREE-7/);
   });
 
   it('hostile tree bytes fail only with typed errors', () => {
@@ -354,11 +369,11 @@ describe('ratchet tree validation rules', () => {
           const bytes = seeds[which]!.slice();
           for (const [pos, v] of edits) bytes[pos % bytes.length] = v;
           try {
-            const t = RatchetTree.decode(suite, bytes);
+            const t = RatchetTreeIn.decode(suite, bytes);
             t.treeHash();
-            t.verifyStructure();
-            t.verifyLeafKeysUnique();
-            t.verifyParentHashes();
+            verifyStructure(t);
+            checkLeavesAgainstTree(t, [...t.memberIndices()]);
+            verifyParentHashes(t);
           } catch (err) {
             if (!(err instanceof DecodeError) && !(err instanceof ValidationError)) throw err;
           }
@@ -374,26 +389,26 @@ describe('ratchet tree validation rules', () => {
       const x = nodes.findIndex((n, i) => i % 2 === 1 && n !== undefined);
       if (x < 0) continue;
       const bad = withParent(nodes, x, (p) => ({ ...p, encryptionKey: p.encryptionKey.map((b, i) => (i === 0 ? b ^ 1 : b)) }));
-      expect(() => RatchetTree.fromNodes(suite, bad).verifyParentHashes()).toThrow(/V-PH-1/);
+      expect(() => verifyParentHashes(RatchetTreeIn.fromNodes(suite, bad))).toThrow(/V-PH-1/);
     }
     // Dropping an unmerged leaf also breaks it (the resolution condition).
     const bad = withParent(nodesOf(unmergedCase), 7, (p) => ({ ...p, unmergedLeaves: [] }));
-    expect(() => RatchetTree.fromNodes(suite, bad).verifyParentHashes()).toThrow(/V-PH-1/);
+    expect(() => verifyParentHashes(RatchetTreeIn.fromNodes(suite, bad))).toThrow(/V-PH-1/);
   });
 
   it('V-REM-1: removing a blank or missing leaf', () => {
-    const t = RatchetTree.decode(suite, hexToBytes(unmergedCase.tree));
+    const t = RatchetTree.decodeTrusted(suite, hexToBytes(unmergedCase.tree));
     expect(() => t.withRemovedLeaf(leafIndex(7))).toThrow(/V-REM-1/);
     expect(() => t.withRemovedLeaf(leafIndex(99))).toThrow(/V-REM-1/);
   });
 
   it('V-UPD-1: updating a blank leaf', () => {
-    const t = RatchetTree.decode(suite, hexToBytes(unmergedCase.tree));
+    const t = RatchetTree.decodeTrusted(suite, hexToBytes(unmergedCase.tree));
     expect(() => t.withUpdatedLeaf(leafIndex(7), fakeLeaf(freshKey()))).toThrow(/V-UPD-1/);
   });
 
   it('V-UP-1: a path of the wrong length cannot be merged', () => {
-    const t = RatchetTree.decode(suite, hexToBytes(unmergedCase.tree));
+    const t = RatchetTree.decodeTrusted(suite, hexToBytes(unmergedCase.tree));
     expect(() => t.edit().mergePathKeys(leafIndex(0), [freshKey()])).toThrow(/V-UP-1/);
   });
 

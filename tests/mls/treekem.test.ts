@@ -15,6 +15,7 @@ import { CryptoError } from '../../lib/mls/errors.ts';
 import { groupContextCodec } from '../../lib/mls/group/group-context.ts';
 import { LeafNodeSource, type LeafNode } from '../../lib/mls/tree/leaf-node.ts';
 import { RatchetTree } from '../../lib/mls/tree/ratchet-tree.ts';
+import { verifyParentHashes, verifyStructure } from '../../lib/mls/tree/tree-validation.ts';
 import { isAncestorOrSelf, leafIndex, nodeIndex, toNodeIndex, type LeafIndex } from '../../lib/mls/tree/tree-math.ts';
 import {
   TreeKemPrivate,
@@ -42,7 +43,7 @@ const cases = JSON.parse(
 // Suite 1, a 5-member tree.
 const c = cases.find((x) => x.cipher_suite === 1 && x.leaves_private.length === 5)!;
 const suite = getCipherSuite(1);
-const tree = RatchetTree.decode(suite, hexToBytes(c.ratchet_tree));
+const tree = RatchetTree.decodeTrusted(suite, hexToBytes(c.ratchet_tree));
 const up0 = c.update_paths[0]!;
 const sender = leafIndex(up0.sender);
 const path0 = decode(updatePathCodec, hexToBytes(up0.update_path));
@@ -180,6 +181,21 @@ describe('treekem: rules on a received UpdatePath', () => {
     (await privateOf(lp.index)).checkConsistent(tree);
   });
 
+  it('V-TK-2: a Welcome path secret from a committer whose filtered direct path is not above our leaf', async () => {
+    // Leaves A B _ _: A's filtered direct path is node 1 only (node 3's other child has an empty resolution).
+    const d = RatchetTree.create(suite, tree.leaf(leafIndex(0))!).edit();
+    d.addLeaf(tree.leaf(leafIndex(1))!);
+    d.addLeaf(tree.leaf(leafIndex(2))!);
+    d.setLeaf(leafIndex(2), undefined);
+    const small = d.done();
+    expect(small.filteredDirectPath(leafIndex(0))).toEqual([1]);
+    const lp = c.leaves_private.find((l) => l.index === 2)!;
+    const leafKey = { privateKey: hexToBytes(lp.encryption_priv), publicKey: tree.leaf(leafIndex(2))!.encryptionKey };
+    await expect(
+      TreeKemPrivate.fromWelcomePathSecret(suite, small, leafIndex(2), leafKey, leafIndex(0), new Uint8Array(suite.kdf.size)),
+    ).rejects.toThrow(/V-TK-2/);
+  });
+
   it('inputs are not mutated by merge and decrypt', async () => {
     const bytes = hexToBytes(up0.update_path);
     const treeBefore = bytesToHex(tree.encode());
@@ -260,8 +276,8 @@ describe('treekem: random histories (suite 1)', () => {
             const wire = decode(updatePathCodec, encode(updatePathCodec, created.updatePath));
             const merged = mergeUpdatePath(afterProposals, committer, wire);
             expect(bytesToHex(merged.treeHash())).toBe(bytesToHex(created.tree.treeHash()));
-            merged.verifyParentHashes();
-            merged.verifyStructure();
+            verifyParentHashes(merged);
+            verifyStructure(merged);
             const gc = gcFor(merged.treeHash(), cs, groupId);
             for (const [id, m] of members) {
               if (id === committer) {

@@ -337,7 +337,6 @@ export const opaqueCodec: Codec<Uint8Array> = {
 export const u8Codec: Codec<number> = { encode: (w, v) => void w.u8(v), decode: (r) => r.u8() };
 export const u16Codec: Codec<number> = { encode: (w, v) => void w.u16(v), decode: (r) => r.u16() };
 export const u32Codec: Codec<number> = { encode: (w, v) => void w.u32(v), decode: (r) => r.u32() };
-export const u64Codec: Codec<bigint> = { encode: (w, v) => void w.u64(v), decode: (r) => r.u64() };
 
 export function vectorCodec<T>(item: Codec<T>): Codec<T[]> {
   return {

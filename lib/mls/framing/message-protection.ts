@@ -382,7 +382,7 @@ export async function unprotectPrivateMessage(
     msg.ciphertext,
   );
   if (plaintext === null) throw new CryptoError('content', '[V-PROT-11] PrivateMessage content does not decrypt');
-  // V-PROT-6 (§6.3.1): non-zero padding makes the message malformed (checked by the decoder, V-FRAME-4).
+  // V-FRAME-4 (§6.3.1): non-zero padding makes the message malformed (checked by the decoder).
   const pmc = decodePrivateMessageContent(plaintext, msg.contentType);
 
   const sender: Sender = { senderType: SenderType.member, leafIndex: leaf };

@@ -22,7 +22,6 @@ export const ExtensionType = {
 } as const;
 /** Any uint16: the registry is open and GREASE values appear on the wire. */
 export type ExtensionType = number;
-export type KnownExtensionType = (typeof ExtensionType)[keyof typeof ExtensionType];
 
 /** §13 Extension. */
 export interface Extension {

@@ -312,7 +312,7 @@ export function decodeGroupState(bytes: Uint8Array, options?: DecodeOptions): Gr
   const treeBytes = r.opaque();
   let tree: RatchetTree;
   try {
-    tree = RatchetTree.decode(suite, treeBytes, options);
+    tree = RatchetTree.decodeTrusted(suite, treeBytes, options);
   } catch (err) {
     if (err instanceof DecodeError) throw err;
     throw new DecodeError('bad-value', 'stored ratchet tree is invalid', r.offset, { cause: err });

@@ -9,7 +9,7 @@
  * here only reads; applying a valid list is `proposal-apply.ts`.
  */
 import { bytesEqual } from '../../bytes.ts';
-import { ValidationError } from '../errors.ts';
+import { InternalError, ValidationError } from '../errors.ts';
 import { SenderType, type Sender } from '../framing/framing.ts';
 import type { PendingProposal } from './group-state.ts';
 import { ProposalOrRefType, ProposalType, type Proposal, type ProposalOrRef } from './proposals.ts';
@@ -107,8 +107,8 @@ function senderLeaf(s: Sender): LeafIndex | undefined {
  *  - V-PL-4: PSK ids distinct (V-PSK-4);
  *  - V-PL-5: at most one GroupContextExtensions;
  *  - V-PL-6: a ReInit comes alone;
- *  - V-PL-7: no ExternalInit;
- *  - V-PL-8: Updates come from members (by reference, from another member).
+ *  - V-PL-7: no ExternalInit.
+ * (Updates come only from members: `checkProposalSender`, V-SND-1..3.)
  */
 export function validateRegularProposalList(list: readonly ResolvedProposal[], committer: LeafIndex): void {
   const touched = new Set<number>();
@@ -118,7 +118,8 @@ export function validateRegularProposalList(list: readonly ResolvedProposal[], c
     switch (proposal.proposalType) {
       case ProposalType.update: {
         const leaf = senderLeaf(sender);
-        if (leaf === undefined) throw new ValidationError('V-PL-8', 'an Update must come from a member');
+        // checkProposalSender above lets only members send an Update (V-SND-1..3).
+        if (leaf === undefined) throw new InternalError('an Update from a non-member passed checkProposalSender');
         if (leaf === committer) throw new ValidationError('V-PL-1', 'the committer cannot commit its own Update');
         if (touched.has(leaf)) throw new ValidationError('V-PL-3', `several Update/Remove for leaf ${leaf}`);
         touched.add(leaf);

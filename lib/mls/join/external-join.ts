@@ -18,7 +18,7 @@ import { groupContextCodec } from '../group/group-context.ts';
 import type { GroupInfo } from './group-info.ts';
 import { DEFAULT_GROUP_CONFIG, startEpoch, type GroupConfig, type GroupState } from '../group/group-state.ts';
 import { checkConfig } from '../group/group-create.ts';
-import { checkWeSupportExtensions, treeFromGroupInfo, verifyJoinedTree, type JoinOptions } from './group-join.ts';
+import { checkWeSupportExtensions, treeFromGroupInfo, type JoinOptions } from './group-join.ts';
 import { computeNextEpoch, provisionalContext, pskSecretFor } from '../group/epoch-transition.ts';
 import { defaultCapabilities, type SigningIdentity } from './key-package-gen.ts';
 import { asCommitSecret, externalInitSender } from '../keys/key-schedule.ts';
@@ -31,6 +31,7 @@ import { ProposalOrRefType, ProposalType, type Proposal } from '../group/proposa
 import { ProtocolVersion } from '../framing/protocol-version.ts';
 import type { PreSharedKeyId, PskLookup } from '../keys/psk.ts';
 import { computeInterimTranscriptHash } from '../keys/transcript-hash.ts';
+import { validateTree } from '../tree/tree-validation.ts';
 import { createUpdatePath, signCommitLeafNode } from '../tree/treekem.ts';
 import type { LeafIndex } from '../tree/tree-math.ts';
 import { verifyGroupInfoSignature } from './welcome-join.ts';
@@ -58,7 +59,7 @@ export interface ExternalJoinOptions extends JoinOptions {
  *  - V-EJ-1: the GroupInfo carries external_pub;
  *  - V-EJ-2: its signature verifies under the signer's leaf;
  *  - V-EJ-3: its confirmation tag has the MAC length;
- *  - plus the tree checks of a Welcome join (V-JOIN-*, V-PH-1, V-TREE-*, V-LN-*).
+ *  - plus the tree checks of a Welcome join (`validateTree`: V-TREE-*, V-PH-1, V-LN-*).
  */
 export async function joinByExternalCommit(
   groupInfoMessage: MLSMessage | GroupInfo,
@@ -78,12 +79,12 @@ export async function joinByExternalCommit(
   const pubExt = findExtension(groupInfo.extensions, ExtensionType.externalPub);
   if (pubExt === undefined) throw new ValidationError('V-EJ-1', 'GroupInfo has no external_pub extension');
   const { externalPub } = decode(externalPubCodec, pubExt.extensionData);
-  const tree = treeFromGroupInfo(suite, groupInfo, options.ratchetTree);
-  const signerKey = groupInfo.signer < tree.leafCount ? tree.leaf(groupInfo.signer)?.signatureKey : undefined;
+  const received = treeFromGroupInfo(suite, groupInfo, options.ratchetTree);
+  const signerKey = groupInfo.signer < received.leafCount ? received.leaf(groupInfo.signer)?.signatureKey : undefined;
   if (signerKey === undefined || !(await verifyGroupInfoSignature(suite, groupInfo, signerKey))) {
     throw new CryptoError('V-EJ-2', '[V-EJ-2] GroupInfo signature does not verify');
   }
-  await verifyJoinedTree(suite, tree, context, options);
+  const tree = await validateTree(received, context, options);
 
   const { kemOutput, initSecret } = await externalInitSender(suite, externalPub);
   const proposals: Proposal[] = [{ proposalType: ProposalType.externalInit, externalInit: { kemOutput } }];

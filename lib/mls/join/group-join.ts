@@ -7,7 +7,8 @@
  * integrity (tree hash, parent hashes, structure, every leaf valid), finding
  * our leaf, our private keys from the path secret, and the group state.
  *
- * Also shared with external joins: `verifyJoinedTree` and `treeFromGroupInfo`.
+ * Also shared with external joins: `treeFromGroupInfo`; both validate the
+ * tree with `validateTree` (tree-validation.ts).
  */
 import type { CipherSuite } from '../../crypto/provider.ts';
 import { getCipherSuite } from '../../crypto/suites.ts';
@@ -22,17 +23,11 @@ import { DEFAULT_GROUP_CONFIG, startEpoch, type GroupConfig, type GroupState } f
 import type { KeyPackagePrivate } from './key-package-gen.ts';
 import type { KeyPackage } from './key-package.ts';
 import { leafNodeCodec } from '../tree/leaf-node.ts';
-import {
-  checkDistinctExtensionTypes,
-  checkLeafNodeContent,
-  checkLeavesAgainstTree,
-  requiredCapabilitiesOf,
-  supportsExtensions,
-  type LeafValidationOptions,
-} from '../tree/leaf-node-validation.ts';
+import { checkDistinctExtensionTypes, supportsExtensions, type LeafValidationOptions } from '../tree/leaf-node-validation.ts';
 import { checkConfig } from '../group/group-create.ts';
 import type { PskLookup } from '../keys/psk.ts';
-import { RatchetTree } from '../tree/ratchet-tree.ts';
+import { RatchetTree, RatchetTreeIn } from '../tree/ratchet-tree.ts';
+import { validateTree } from '../tree/tree-validation.ts';
 import type { RatchetTreeNode } from '../tree/tree-node.ts';
 import { TreeKemPrivate } from '../tree/treekem.ts';
 import type { LeafIndex } from '../tree/tree-math.ts';
@@ -40,8 +35,8 @@ import { processWelcomeSecrets, welcomeRecipientFor } from './welcome-join.ts';
 import type { Welcome } from './welcome.ts';
 
 export interface JoinOptions extends LeafValidationOptions {
-  /** The tree, when the Welcome's GroupInfo does not carry a ratchet_tree extension. */
-  readonly ratchetTree?: readonly RatchetTreeNode[] | RatchetTree;
+  /** The tree, when the Welcome's GroupInfo does not carry a ratchet_tree extension (validated like one). */
+  readonly ratchetTree?: readonly RatchetTreeNode[] | RatchetTreeIn;
   readonly pskLookup?: PskLookup;
   readonly config?: Partial<GroupConfig>;
   /** Extension types this client implements (default: what our KeyPackage advertises). */
@@ -50,57 +45,17 @@ export interface JoinOptions extends LeafValidationOptions {
   readonly existingGroupIds?: readonly Uint8Array[];
 }
 
-/** The tree given out of band, or the one in the GroupInfo's ratchet_tree extension (V-JOIN-1). */
+/** The tree given out of band, or the one in the GroupInfo's ratchet_tree extension (V-JOIN-1); not yet validated. */
 export function treeFromGroupInfo(
   suite: CipherSuite,
   groupInfo: GroupInfo,
-  given: readonly RatchetTreeNode[] | RatchetTree | undefined,
-): RatchetTree {
-  if (given instanceof RatchetTree) return given;
-  if (given !== undefined) return RatchetTree.fromNodes(suite, given);
+  given: readonly RatchetTreeNode[] | RatchetTreeIn | undefined,
+): RatchetTreeIn {
+  if (given instanceof RatchetTreeIn || given instanceof RatchetTree) return given;
+  if (given !== undefined) return RatchetTreeIn.fromNodes(suite, given);
   const ext = findExtension(groupInfo.extensions, ExtensionType.ratchetTree);
   if (ext === undefined) throw new ValidationError('V-JOIN-1', 'no ratchet tree: neither in the GroupInfo nor supplied');
-  return RatchetTree.decode(suite, ext.extensionData);
-}
-
-/**
- * §12.4.3.1 "Verify the integrity of the ratchet tree":
- *  - V-JOIN-2: its tree hash is the GroupContext's;
- *  - V-PH-1: every parent node is parent-hash valid;
- *  - V-TREE-1..4: unmerged leaves and parent keys are consistent;
- *  - V-TREE-5 / V-LN-*: every leaf is valid (signature, content, uniqueness).
- */
-export async function verifyJoinedTree(
-  suite: CipherSuite,
-  tree: RatchetTree,
-  context: GroupContext,
-  options: LeafValidationOptions = {},
-): Promise<void> {
-  // The N signature checks run off the main thread (WebCrypto) while the hashing checks run here.
-  const signatures = tree.verifyLeafSignatures(context.groupId);
-  try {
-    if (!bytesEqual(tree.treeHash(), context.treeHash)) {
-      throw new ValidationError('V-JOIN-2', 'ratchet tree hash does not match the GroupContext');
-    }
-    tree.verifyStructure();
-    tree.verifyParentHashes();
-    const all: LeafIndex[] = [...tree.memberIndices()];
-    const required = requiredCapabilitiesOf(context.extensions);
-    for (const i of all) {
-      const leaf = tree.leaf(i)!;
-      checkLeafNodeContent(leaf, {
-        ...options,
-        expectedSource: leaf.leafNodeSource,
-        groupExtensions: context.extensions,
-        requiredCapabilities: required,
-      });
-    }
-    checkLeavesAgainstTree(tree, all);
-  } catch (err) {
-    await Promise.allSettled([signatures]);
-    throw err;
-  }
-  await signatures;
+  return RatchetTreeIn.decode(suite, ext.extensionData);
 }
 
 /**
@@ -114,6 +69,16 @@ export function checkWeSupportExtensions(context: GroupContext, ourCapabilities:
   if (unsupported !== undefined) throw new ValidationError('V-JOIN-4', `group extension ${unsupported} is not supported by us`);
 }
 
+/** V-JOIN-3 (§12.4.3.1): our leaf is the one identical to our KeyPackage's leaf. */
+export function findOwnLeaf(tree: RatchetTree, keyPackage: KeyPackage): LeafIndex {
+  const mine = encode(leafNodeCodec, keyPackage.leafNode);
+  for (const i of tree.memberIndices()) {
+    const leaf = tree.leaf(i)!;
+    if (bytesEqual(leaf.signature, keyPackage.leafNode.signature) && bytesEqual(encode(leafNodeCodec, leaf), mine)) return i;
+  }
+  throw new ValidationError('V-JOIN-3', 'our KeyPackage leaf is not in the tree');
+}
+
 /** §12.4.3.1: join from a Welcome with one of our KeyPackages and its private keys. */
 export async function joinFromWelcome(
   welcomeMessage: MLSMessage | Welcome,
@@ -125,35 +90,25 @@ export async function joinFromWelcome(
   const suite = getCipherSuite(keyPackage.cipherSuite);
   const config: GroupConfig = { ...DEFAULT_GROUP_CONFIG, ...options.config };
   checkConfig(config);
-  let tree: RatchetTree | undefined;
+  let received: RatchetTreeIn | undefined;
   const result = await processWelcomeSecrets(suite, welcome, welcomeRecipientFor(suite, keyPackage, privateKeys.initPrivateKey), {
     signerPublicKey: (index, groupInfo) => {
-      tree ??= treeFromGroupInfo(suite, groupInfo, options.ratchetTree);
-      return index < tree.leafCount ? tree.leaf(index as LeafIndex)?.signatureKey : undefined;
+      received ??= treeFromGroupInfo(suite, groupInfo, options.ratchetTree);
+      return index < received.leafCount ? received.leaf(index as LeafIndex)?.signatureKey : undefined;
     },
     ...(options.pskLookup === undefined ? {} : { pskLookup: options.pskLookup }),
   });
   const { groupInfo, secrets } = result;
   const context = groupInfo.groupContext;
   try {
-    if (tree === undefined) throw new ValidationError('V-JOIN-1', 'no ratchet tree');
+    if (received === undefined) throw new ValidationError('V-JOIN-1', 'no ratchet tree');
     if (options.existingGroupIds?.some((g) => bytesEqual(g, context.groupId))) {
       throw new ValidationError('V-JOIN-5', 'we are already in a group with this group_id');
     }
     checkWeSupportExtensions(context, options.supportedExtensions ?? keyPackage.leafNode.capabilities.extensions, groupInfo);
-    await verifyJoinedTree(suite, tree, context, options);
+    const tree = await validateTree(received, context, options);
 
-    // V-JOIN-3 (§12.4.3.1): our leaf is the one identical to our KeyPackage's leaf.
-    const mine = encode(leafNodeCodec, keyPackage.leafNode);
-    let me: LeafIndex | undefined;
-    for (const i of tree.memberIndices()) {
-      const leaf = tree.leaf(i)!;
-      if (bytesEqual(leaf.signature, keyPackage.leafNode.signature) && bytesEqual(encode(leafNodeCodec, leaf), mine)) {
-        me = i;
-        break;
-      }
-    }
-    if (me === undefined) throw new ValidationError('V-JOIN-3', 'our KeyPackage leaf is not in the tree');
+    const me = findOwnLeaf(tree, keyPackage);
 
     const leafKey = { privateKey: privateKeys.encryptionPrivateKey, publicKey: keyPackage.leafNode.encryptionKey };
     const treeKeys =

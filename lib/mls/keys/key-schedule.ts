@@ -85,7 +85,6 @@ export function asSecret<S extends Secret<string>>(bytes: Uint8Array): S {
 export const asInitSecret = (b: Uint8Array): InitSecret => asSecret<InitSecret>(b);
 export const asCommitSecret = (b: Uint8Array): CommitSecret => asSecret<CommitSecret>(b);
 export const asJoinerSecret = (b: Uint8Array): JoinerSecret => asSecret<JoinerSecret>(b);
-export const asEpochSecret = (b: Uint8Array): EpochSecret => asSecret<EpochSecret>(b);
 export const asPskSecret = (b: Uint8Array): PskSecret => b as PskSecret;
 
 /** Overwrite a secret we are done with. */

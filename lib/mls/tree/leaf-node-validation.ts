@@ -14,10 +14,11 @@ import { bytesEqual } from '../../bytes.ts';
 import { CredentialType, type Credential } from './credential.ts';
 import { verifyWithLabel } from '../keys/crypto-ops.ts';
 import { ValidationError } from '../errors.ts';
+import type { RuleId } from '../rules.ts';
 import { ExtensionType, findExtension, requiredCapabilitiesCodec, type Extension, type RequiredCapabilities } from '../group/extensions.ts';
 import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode } from './leaf-node.ts';
 import { ProposalType } from '../group/proposals.ts';
-import type { RatchetTree, TreeDraft } from './ratchet-tree.ts';
+import type { TreeView } from './tree-view.ts';
 import type { LeafIndex } from './tree-math.ts';
 
 /** §7.2: extension types every client implements; they need not be listed in capabilities. */
@@ -45,10 +46,6 @@ export interface LeafValidationOptions {
 
 /** The group-side facts a leaf is checked against. */
 export interface LeafValidationContext extends LeafValidationOptions {
-  readonly suite: CipherSuite;
-  readonly groupId: Uint8Array;
-  /** Leaf the node sits at (binds update/commit signatures, §7.2). */
-  readonly leafIndex: LeafIndex;
   /** The source the leaf must have where it appeared (V-LN-6). */
   readonly expectedSource: LeafNodeSource;
   /** GroupContext extensions in force (their required_capabilities, V-LN-3). */
@@ -58,7 +55,7 @@ export interface LeafValidationContext extends LeafValidationOptions {
 }
 
 /** §13.4: a list of extensions MUST NOT hold two of the same type. */
-export function checkDistinctExtensionTypes(extensions: readonly Extension[], rule: string, where: string): void {
+export function checkDistinctExtensionTypes(extensions: readonly Extension[], rule: RuleId, where: string): void {
   const seen = new Set<number>();
   for (const e of extensions) {
     if (seen.has(e.extensionType)) throw new ValidationError(rule, `${where} has two extensions of type ${e.extensionType}`);
@@ -84,7 +81,7 @@ export function requiredCapabilitiesOf(extensions: readonly Extension[]): Requir
  * V-LN-3 (§7.3, §11.1): the leaf supports every extension, proposal and
  * credential type the group requires. Default types are implicitly supported.
  */
-export function checkRequiredCapabilities(leaf: LeafNode, required: RequiredCapabilities | undefined, rule = 'V-LN-3'): void {
+export function checkRequiredCapabilities(leaf: LeafNode, required: RequiredCapabilities | undefined, rule: RuleId = 'V-LN-3'): void {
   if (required === undefined) return;
   const caps = leaf.capabilities;
   for (const t of required.extensionTypes) {
@@ -106,7 +103,7 @@ export function checkRequiredCapabilities(leaf: LeafNode, required: RequiredCapa
  * The checks on a leaf that need neither the tree nor a signature:
  * source, capabilities, lifetime, extensions (V-LN-2..7).
  */
-export function checkLeafNodeContent(leaf: LeafNode, ctx: Omit<LeafValidationContext, 'suite' | 'groupId' | 'leafIndex'>): void {
+export function checkLeafNodeContent(leaf: LeafNode, ctx: LeafValidationContext): void {
   // V-LN-6 (§7.3): leaf_node_source matches where the leaf appeared.
   if (leaf.leafNodeSource !== ctx.expectedSource) {
     throw new ValidationError('V-LN-6', `leaf_node_source ${leaf.leafNodeSource}, expected ${ctx.expectedSource}`);
@@ -169,14 +166,14 @@ export function checkIdentityContinuity(current: LeafNode, next: LeafNode, leafI
  * Npk). Every later UpdatePath encrypts to the keys in the tree, so one key
  * no one can encrypt to would stop every member from committing.
  */
-export function checkPublicKeySize(suite: CipherSuite, key: Uint8Array, rule: string, what: string): void {
+export function checkPublicKeySize(suite: CipherSuite, key: Uint8Array, rule: RuleId, what: string): void {
   if (key.length !== suite.hpke.publicKeySize) {
     throw new ValidationError(rule, `${what} has ${key.length} bytes, the suite's KEM public keys ${suite.hpke.publicKeySize}`);
   }
 }
 
 /** `checkPublicKeySize`, and the key is one the KEM can encrypt to (on the curve, not of small order): one DH. */
-export async function checkUsablePublicKey(suite: CipherSuite, key: Uint8Array, rule: string, what: string): Promise<void> {
+export async function checkUsablePublicKey(suite: CipherSuite, key: Uint8Array, rule: RuleId, what: string): Promise<void> {
   checkPublicKeySize(suite, key, rule, what);
   if (!(await suite.hpke.acceptsPublicKey(key))) throw new ValidationError(rule, `${what} is not a key anyone can encrypt to`);
 }
@@ -194,14 +191,6 @@ export async function verifyLeafNodeSignature(
   }
 }
 
-/** Content checks plus the signature (everything §7.3 asks that does not look at other members). */
-export async function validateLeafNode(leaf: LeafNode, ctx: LeafValidationContext): Promise<void> {
-  checkLeafNodeContent(leaf, ctx);
-  await verifyLeafNodeSignature(ctx.suite, leaf, ctx.groupId, ctx.leafIndex);
-}
-
-type TreeLike = RatchetTree | TreeDraft;
-
 /**
  * The §7.3 checks that compare leaves with the rest of the tree, run on a
  * tree that already contains them (so leaves added by the same Commit are
@@ -211,7 +200,7 @@ type TreeLike = RatchetTree | TreeDraft;
  *    member, and each changed leaf supports every credential type in use.
  * Cost: O(N) per changed leaf, with a 32-bit prefix filter before comparing bytes.
  */
-export function checkLeavesAgainstTree(tree: TreeLike, changed: readonly LeafIndex[]): void {
+export function checkLeavesAgainstTree(tree: TreeView, changed: readonly LeafIndex[]): void {
   if (changed.length === 0) return;
   const changedSet = new Set<number>(changed);
   const prefix = (b: Uint8Array): number => (b.length >= 4 ? ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) : -1 - b.length);

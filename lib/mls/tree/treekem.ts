@@ -21,7 +21,8 @@ import { bytesEqual } from '../../bytes.ts';
 import { decryptWithLabel, deriveSecret, encryptWithLabelToMany, signWithLabel } from '../keys/crypto-ops.ts';
 import { CryptoError, UsageError, ValidationError } from '../errors.ts';
 import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from './leaf-node.ts';
-import type { RatchetTree, TreeView } from './ratchet-tree.ts';
+import type { RatchetTree } from './ratchet-tree.ts';
+import type { TreeView } from './tree-view.ts';
 import { isAncestorOrSelf, toNodeIndex, type LeafIndex, type NodeIndex } from './tree-math.ts';
 import { type HPKECiphertext, type UpdatePath, type UpdatePathNode } from './update-path.ts';
 

@@ -28,7 +28,7 @@ import {
 } from '../../../lib/mls/group.ts';
 import { ProposalType, type Proposal } from '../../../lib/mls/group/proposals.ts';
 import { ProtocolVersion } from '../../../lib/mls/framing/protocol-version.ts';
-import { RatchetTree } from '../../../lib/mls/tree/ratchet-tree.ts';
+import { RatchetTreeIn } from '../../../lib/mls/tree/ratchet-tree.ts';
 import type { LeafIndex } from '../../../lib/mls/tree/tree-math.ts';
 import {
   fromUtf8,
@@ -109,7 +109,7 @@ class OurMember implements InteropMember {
     const kp = this.pending.find((p) => m.welcome.secrets.some((s) => bytesEqual(s.newMember, p.ref)));
     if (kp === undefined) throw new Error(`${this.name}: the Welcome is for none of our KeyPackages`);
     this.state = await joinFromWelcome(m, kp.keyPackage, kp.privateKeys, {
-      ...(ratchetTree === undefined ? {} : { ratchetTree: RatchetTree.decode(this.cs, ratchetTree) }),
+      ...(ratchetTree === undefined ? {} : { ratchetTree: RatchetTreeIn.decode(this.cs, ratchetTree) }),
     });
   }
 
