@@ -28,8 +28,10 @@ export default defineBackground({
     // a prompt through unlimitedStorage); a service worker has no persist(), and Chromium never evicts an extension
     // holding unlimitedStorage.
     const storage = (globalThis.navigator as { storage?: { persist?: () => Promise<boolean> } }).storage;
+    // Best effort: refused or failed, storage is as durable as it was.
     if (typeof storage?.persist === 'function') void storage.persist().catch(() => false);
     // The unlocked data key outlives a stopped worker in memory-only session storage, until the chosen timeout.
+    // Best effort on the lock alarm: a missed one is made up for by the check before every request and at every wake.
     const unlockedKeys = new UnlockedKeyStore(browser.storage.session as unknown as SessionArea, {
       schedule: (at) => void (at === null ? browser.alarms.clear(LOCK_ALARM) : browser.alarms.create(LOCK_ALARM, { when: at })).catch(() => undefined),
     });
@@ -45,10 +47,12 @@ export default defineBackground({
         platform: {
           setBadge(unread) {
             void browser.action.setBadgeText({ text: unread === 0 ? '' : unread > 99 ? '99+' : String(unread) });
+            // Best effort: the count shows in the browser's own colour otherwise.
             void browser.action.setBadgeBackgroundColor({ color: '#3b5bdb' }).catch(() => undefined);
           },
           notification(action) {
             if (action.kind === 'clear') {
+              // Best effort: the notification may already be gone.
               void browser.notifications.clear(action.id).catch(() => undefined);
               return;
             }
@@ -58,6 +62,7 @@ export default defineBackground({
             const update = (browser.notifications as { update?: (id: string, o: typeof options) => Promise<boolean> }).update;
             const create = (): Promise<unknown> => browser.notifications.create(action.id, options);
             const done = action.update && update !== undefined ? update(action.id, options).then((ok) => (ok ? undefined : create())) : create();
+            // Best effort: a notification the OS refuses (permission withdrawn) leaves the badge to count.
             void done.catch(() => undefined);
           },
         },
@@ -119,6 +124,7 @@ export default defineBackground({
       // (share-offer.ts). It opens within the click, before any await, as the user-gesture rule wants.
       // Best effort: a panel that does not open leaves the offer waiting for the next time it is opened.
       void openSidePanelIn(tab?.windowId ?? WINDOW_ID_CURRENT).catch(() => undefined);
+      // An app that did not start already answers every view with "could not start".
       void app.then((a) => a.offerShare(info.linkUrl === undefined ? (tab?.title ?? '') : '', url)).catch(() => undefined);
     });
 
@@ -128,6 +134,7 @@ export default defineBackground({
     browser.windows.onFocusChanged.addListener((id) => {
       if (id !== WINDOW_ID_NONE) lastWindow = id;
     });
+    // Best effort: without it the click opens the panel in the current window.
     void browser.windows.getLastFocused().then((w) => (lastWindow ??= w.id)).catch(() => undefined);
     // Chrome treats this event as a user gesture, Firefox does not: lib/background/notification-click.ts says why and what then.
     browser.notifications.onClicked.addListener((id) => {
@@ -140,6 +147,7 @@ export default defineBackground({
     });
     browser.notifications.onClosed.addListener((id) => void app.then((a) => a.notificationClosed(id)));
     // Notifications outlive a stopped worker: track ours again, and clear those read meanwhile.
+    // Best effort: notifications not adopted stay until the person dismisses them (or an app that did not start says so).
     void app.then((a) => browser.notifications.getAll().then((all) => a.adoptNotifications(Object.keys(all)))).catch(() => undefined);
 
     // The toolbar button opens the popup; the popup offers the side panel.

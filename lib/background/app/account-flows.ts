@@ -6,7 +6,7 @@
 import { loadAccount, saveAccount, tokenStore, type AccountRecord } from '../account.ts';
 import { ChannelError, ErrorCode, type AppState, type RelayStatus } from '../../protocol/channel.ts';
 import { vaultKeySlot } from '../db.ts';
-import { RelayApiError } from '../relay-api.ts';
+import { classify, isUnreachable, reportIfBug } from '../failure.ts';
 import { TokenWallet } from '../tokens.ts';
 import { Vault } from '../vault.ts';
 import { deriveKek, loadWrappedKey, prfResult, withPrf } from '../lock.ts';
@@ -121,8 +121,10 @@ export class AccountFlows {
       const start = await this.core.api.loginStart(this.core.deps.rpId);
       this.loginCeremony = start.ceremonyId;
       return start.options;
-    } catch {
-      // Offline: unlocking is local; the session is refreshed another time.
+    } catch (err) {
+      // Our own bug fails the request (the view says so); nothing has changed yet.
+      if (classify(err).kind === 'bug') throw err;
+      // Offline, or the relay said no: unlocking is local; the session is refreshed another time.
       this.loginCeremony = undefined;
       return undefined;
     }
@@ -148,8 +150,10 @@ export class AccountFlows {
       const next: AccountRecord = { ...account, session: { token: session.token, expiresAt: session.expiresAt } };
       await saveAccount(this.core.deps.db, vault, next);
       return next;
-    } catch {
-      // The relay may be unreachable, or refused the login: the old session stays until it expires.
+    } catch (err) {
+      // The relay may be unreachable, or refused the login: the old session stays until it expires. The unlock
+      // (or the lock) this login doubled as is done by now, so even our own bug does not undo it: it is logged.
+      reportIfBug('finishing a relay login', err);
       return undefined;
     }
   }
@@ -256,12 +260,13 @@ export class AccountFlows {
   }
 }
 
+/** What the view is told when an account step fails; our own bug is reported as one (Internal), never as the relay's doing. */
 function accountProblem(err: unknown): ChannelError {
   if (err instanceof ChannelError) return err;
-  if (err instanceof RelayApiError) {
-    if (err.unreachable) return new ChannelError(ErrorCode.Unavailable, 'The relay could not be reached. Check the relay URL in settings.', { cause: err });
-    if (err.code === 'ceremony_failed') return new ChannelError(ErrorCode.InvalidInput, 'The passkey could not be verified. Please try again.', { cause: err });
-    return new ChannelError(ErrorCode.Unavailable, `The relay refused: ${err.message}`, { cause: err });
-  }
+  if (isUnreachable(err)) return new ChannelError(ErrorCode.Unavailable, 'The relay could not be reached. Check the relay URL in settings.', { cause: err });
+  const { relayCode } = classify(err);
+  if (relayCode === 'ceremony_failed') return new ChannelError(ErrorCode.InvalidInput, 'The passkey could not be verified. Please try again.', { cause: err });
+  // Any other answer of the relay's (a refusal, a busy relay, a malformed answer) is the relay's to explain.
+  if (relayCode !== undefined) return new ChannelError(ErrorCode.Unavailable, `The relay refused: ${(err as Error).message}`, { cause: err });
   return new ChannelError(ErrorCode.Internal, 'Creating the account failed. Please try again.', { cause: err });
 }

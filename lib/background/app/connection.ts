@@ -8,6 +8,7 @@ import type { RelayStatus } from '../../protocol/channel.ts';
 import { checkRelayHealth } from '../relay-client.ts';
 import { RelayConnection, type DeliveredMessage, type MailboxCredentials } from '../relay-api.ts';
 import { relayFromConnection } from '../connection-state.ts';
+import { reportIfBug } from '../failure.ts';
 import type { AppCore } from './core.ts';
 
 export class RelayLink {
@@ -101,6 +102,7 @@ export class RelayLink {
     if (ids.length === 0) return;
     if (this.core.connection?.ack(mailboxId, ids) === true) return;
     const mb = this.mailboxes().find((x) => x.mailboxId === mailboxId);
+    // Best effort: what stays unacknowledged is delivered again, and recognised as already handled.
     if (mb !== undefined) void this.core.api.ack(mb, ids).catch(() => undefined);
   }
 
@@ -126,10 +128,13 @@ export class RelayLink {
           for (const m of batch) await this.deliver(mb.mailboxId, m);
           handled += batch.length;
           // Acks are sent per message after each transaction; make sure the batch is gone before the next page.
+          // Best effort: a batch still there is fetched again, and recognised as already handled.
           await core.api.ack(mb, batch.map((m) => m.id)).catch(() => undefined);
         }
-      } catch {
-        // offline (or this mailbox is gone): the socket or the next alarm will try again
+      } catch (err) {
+        // Offline (or this mailbox is gone): the socket or the next alarm will try again. The other mailboxes
+        // still catch up, so even our own bug is not thrown from here: it is logged.
+        reportIfBug('catching up a mailbox', err);
       }
     }
     await core.chat?.flush();

@@ -10,6 +10,7 @@ import { deriveKek, loadWrappedKey, lockKind, prfResult, unlockVault, unlockWith
 import { randomBytes, toB64 } from '../../bytes.ts';
 import { DEVICE_KEY, loadDeviceKey, loadRotation, NEXT_DEVICE_KEY, resumeRotation, rotateDataKey } from '../key-rotation.ts';
 import { passphraseKek, passphraseProblem, PASSPHRASE_KDF, type Argon2Params } from '../passphrase.ts';
+import { classify, reportIfBug } from '../failure.ts';
 import { lockedView, type AppCore } from './core.ts';
 import type { AccountFlows } from './account-flows.ts';
 import type { RelayLink } from './connection.ts';
@@ -108,7 +109,9 @@ export class LockControl {
     }
     try {
       await this.opened(vault, undefined);
-    } catch {
+    } catch (err) {
+      // No view is waiting at start-up: a bug is logged, and the app starts locked rather than not at all.
+      reportIfBug('reopening with the kept key', err);
       // A kept key that does not open the data (it should not happen): locked, as without it.
       // Best effort: Lock now refuses only when the lock is off, and then there is nothing to lock.
       await this.lockNow().catch(() => undefined);
@@ -167,8 +170,10 @@ export class LockControl {
       const start = await core.api.loginStart(core.deps.rpId);
       ceremonyId = start.ceremonyId;
       options = start.options;
-    } catch {
-      // Offline: the PRF is local; the session is refreshed another time.
+    } catch (err) {
+      // Our own bug fails the request (the view says so); nothing has changed yet.
+      if (classify(err).kind === 'bug') throw err;
+      // Offline, or the relay said no: the PRF is local; the session is refreshed another time.
     }
     this.lockCeremony = { salt, ...(ceremonyId === undefined ? {} : { ceremonyId }) };
     return { options: withPrf(options, salt, account.credentialId) };
