@@ -2,7 +2,7 @@
  * What the parts of the background app share: the dependencies, the
  * published view state, and the session open right now (the vault, the
  * account, its token wallet, chat service and relay connection). Each part
- * (account-flows.ts, lock.ts, connection.ts, ...) reads and sets these
+ * (account-flows.ts, lock-control.ts, connection.ts, ...) reads and sets these
  * fields; the façade (../background-app.ts) only routes requests to them.
  */
 import type { ChatService } from '../chat-service.ts';
