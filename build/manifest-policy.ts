@@ -15,13 +15,16 @@
  *    at run time (optional_host_permissions), one origin at a time.
  */
 
+import { FIREFOX_HOST_PERMISSIONS } from '../lib/platform/host-permissions.ts';
+
+// The hosts live in lib/platform because a view reads them too (build/ imports lib/, never the reverse).
+export { FIREFOX_HOST_PERMISSIONS };
+
 export type TargetBrowser = 'chrome' | 'firefox';
 
 /** The Firefox add-on id (browser_specific_settings.gecko.id): the extension's storage and passkeys belong to it. */
 export const GECKO_ID = 'microchat@microchat.app';
 
-/** Hosts the Firefox build may reach without asking: a relay on this machine (development, tests). */
-export const FIREFOX_HOST_PERMISSIONS = ['http://localhost/*', 'http://127.0.0.1/*'];
 /** What the Firefox build may ask for at run time: the one relay origin the user chose. */
 export const FIREFOX_OPTIONAL_HOST_PERMISSIONS = ['https://*/*'];
 

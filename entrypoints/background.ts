@@ -13,6 +13,7 @@ import type { WebSocketConstructor } from '@/lib/background/relay-api.ts';
 import { UnlockedKeyStore, type SessionArea } from '@/lib/background/unlocked-key.ts';
 import { onNotificationClick } from '@/lib/background/notification-click.ts';
 import { sendTimings } from '@/lib/background/send-timing.ts';
+import { keepPopupOnToolbarClick, openSidePanelIn, WINDOW_ID_CURRENT, WINDOW_ID_NONE } from '@/lib/platform/side-panel.ts';
 
 const WAKE_ALARM = 'microchat-wake';
 const SHARE_MENU = 'microchat-share-page';
@@ -20,24 +21,17 @@ const LOCK_ALARM = 'microchat-lock';
 /** A small round badge for notifications (no packaged icon yet; notifications need one). */
 const NOTIFICATION_ICON = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAACAAAAAgCAYAAABzenr0AAAAdElEQVR4nO3Wuw0AIAhFUfdyFEd3GO1MjD80CK94BaXcUxlCTDl4zu2DIhxVgDT6hPkdPyIs4luEVXyJsIxPEdbxAeER7xAEeMUbggACCCAABuD+FRMAcZBAnGQQRynEWa6NWDZOAA3Edr8E8IIR77wFqE8FZ7OllTEaTdcAAAAASUVORK5CYII=';
 
-interface ChromeSidePanel {
-  setPanelBehavior(o: { openPanelOnActionClick: boolean }): Promise<void>;
-  open?(o: { windowId?: number; tabId?: number }): Promise<void>;
-}
-/** chrome.windows.WINDOW_ID_CURRENT and WINDOW_ID_NONE. */
-const WINDOW_ID_CURRENT = -2;
-const WINDOW_ID_NONE = -1;
-
 export default defineBackground({
   type: 'module',
   main() {
-    const sidePanel = (globalThis as { chrome?: { sidePanel?: ChromeSidePanel } }).chrome?.sidePanel;
     // Keys and group state must never be evicted under storage pressure. Firefox's event page asks (granted without
     // a prompt through unlimitedStorage); a service worker has no persist(), and Chromium never evicts an extension
     // holding unlimitedStorage.
     const storage = (globalThis.navigator as { storage?: { persist?: () => Promise<boolean> } }).storage;
+    // Best effort: refused or failed, storage is as durable as it was.
     if (typeof storage?.persist === 'function') void storage.persist().catch(() => false);
     // The unlocked data key outlives a stopped worker in memory-only session storage, until the chosen timeout.
+    // Best effort on the lock alarm: a missed one is made up for by the check before every request and at every wake.
     const unlockedKeys = new UnlockedKeyStore(browser.storage.session as unknown as SessionArea, {
       schedule: (at) => void (at === null ? browser.alarms.clear(LOCK_ALARM) : browser.alarms.create(LOCK_ALARM, { when: at })).catch(() => undefined),
     });
@@ -53,10 +47,12 @@ export default defineBackground({
         platform: {
           setBadge(unread) {
             void browser.action.setBadgeText({ text: unread === 0 ? '' : unread > 99 ? '99+' : String(unread) });
+            // Best effort: the count shows in the browser's own colour otherwise.
             void browser.action.setBadgeBackgroundColor({ color: '#3b5bdb' }).catch(() => undefined);
           },
           notification(action) {
             if (action.kind === 'clear') {
+              // Best effort: the notification may already be gone.
               void browser.notifications.clear(action.id).catch(() => undefined);
               return;
             }
@@ -66,6 +62,7 @@ export default defineBackground({
             const update = (browser.notifications as { update?: (id: string, o: typeof options) => Promise<boolean> }).update;
             const create = (): Promise<unknown> => browser.notifications.create(action.id, options);
             const done = action.update && update !== undefined ? update(action.id, options).then((ok) => (ok ? undefined : create())) : create();
+            // Best effort: a notification the OS refuses (permission withdrawn) leaves the badge to count.
             void done.catch(() => undefined);
           },
         },
@@ -125,11 +122,9 @@ export default defineBackground({
       if (!/^https?:\/\//.test(url)) return;
       // Nothing is sent from here: the side panel asks which conversation and shows the URL first
       // (share-offer.ts). It opens within the click, before any await, as the user-gesture rule wants.
-      if (sidePanel?.open !== undefined) {
-        if (tab?.windowId !== undefined) void sidePanel.open({ windowId: tab.windowId }).catch(() => undefined);
-      } else {
-        void (browser as unknown as { sidebarAction?: { open(): Promise<void> } }).sidebarAction?.open().catch(() => undefined);
-      }
+      // Best effort: a panel that does not open leaves the offer waiting for the next time it is opened.
+      void openSidePanelIn(tab?.windowId ?? WINDOW_ID_CURRENT).catch(() => undefined);
+      // An app that did not start already answers every view with "could not start".
       void app.then((a) => a.offerShare(info.linkUrl === undefined ? (tab?.title ?? '') : '', url)).catch(() => undefined);
     });
 
@@ -139,17 +134,12 @@ export default defineBackground({
     browser.windows.onFocusChanged.addListener((id) => {
       if (id !== WINDOW_ID_NONE) lastWindow = id;
     });
+    // Best effort: without it the click opens the panel in the current window.
     void browser.windows.getLastFocused().then((w) => (lastWindow ??= w.id)).catch(() => undefined);
     // Chrome treats this event as a user gesture, Firefox does not: lib/background/notification-click.ts says why and what then.
     browser.notifications.onClicked.addListener((id) => {
-      const sidebar = (browser as unknown as { sidebarAction?: { open(): Promise<void> } }).sidebarAction;
-      const open = sidePanel?.open;
       void onNotificationClick(id, {
-        ...(open !== undefined
-          ? { openPanel: () => open.call(sidePanel, { windowId: lastWindow ?? WINDOW_ID_CURRENT }) }
-          : sidebar !== undefined
-            ? { openPanel: () => sidebar.open() }
-            : {}),
+        openPanel: () => openSidePanelIn(lastWindow ?? WINDOW_ID_CURRENT),
         clear: (n) => browser.notifications.clear(n),
         app,
         openTab: () => browser.tabs.create({ url: browser.runtime.getURL('/sidepanel.html') }),
@@ -157,9 +147,11 @@ export default defineBackground({
     });
     browser.notifications.onClosed.addListener((id) => void app.then((a) => a.notificationClosed(id)));
     // Notifications outlive a stopped worker: track ours again, and clear those read meanwhile.
+    // Best effort: notifications not adopted stay until the person dismisses them (or an app that did not start says so).
     void app.then((a) => browser.notifications.getAll().then((all) => a.adoptNotifications(Object.keys(all)))).catch(() => undefined);
 
     // The toolbar button opens the popup; the popup offers the side panel.
-    void sidePanel?.setPanelBehavior({ openPanelOnActionClick: false }).catch(() => undefined);
+    // Best effort: without it Chrome's toolbar button opens the panel instead, which works too.
+    void keepPopupOnToolbarClick().catch(() => undefined);
   },
 });

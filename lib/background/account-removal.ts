@@ -17,7 +17,7 @@ import type { Database } from './db.ts';
 import { loadSetting } from './db.ts';
 import type { Vault } from './vault.ts';
 import { ChannelError, ErrorCode, type ConversationSummary } from '../protocol/channel.ts';
-import { RelayApiError } from './relay-api.ts';
+import { classify, isUnreachable } from './failure.ts';
 
 /**
  * Clear this device's data in one transaction. When a vault is open, the
@@ -50,6 +50,7 @@ export async function wipeDevice(db: Database, vault: Vault | undefined): Promis
         // Hold the gate shut: this vault's key is gone with the data.
         await new Promise<never>(() => undefined);
       })
+      // The wipe's outcome goes out through resolve/reject above; the gate itself never settles.
       .catch(() => undefined);
   });
 }
@@ -90,7 +91,7 @@ export async function deleteAccountEverywhere(steps: DeleteAccountSteps): Promis
     await steps.deleteAtRelay();
   } catch (err) {
     if (offline(err)) throw new ChannelError(ErrorCode.Unavailable, OFFLINE, { cause: err });
-    if (err instanceof RelayApiError && err.status === 401) {
+    if (classify(err).relayCode === 'unauthenticated') {
       throw new ChannelError(ErrorCode.Forbidden, 'The relay no longer accepts this session. Unlock MicroChat with your passkey, then try again.', { cause: err });
     }
     throw new ChannelError(ErrorCode.Unavailable, `The relay refused to delete the account: ${err instanceof Error ? err.message : 'unknown error'}`, { cause: err });
@@ -98,7 +99,6 @@ export async function deleteAccountEverywhere(steps: DeleteAccountSteps): Promis
 }
 
 function offline(err: unknown): boolean {
-  if (err instanceof RelayApiError) return err.unreachable;
   // The chat wraps relay failures; an unreachable relay reads "You are offline".
-  return err instanceof ChannelError && err.code === ErrorCode.Unavailable && err.cause instanceof RelayApiError && err.cause.unreachable;
+  return isUnreachable(err) || (err instanceof ChannelError && err.code === ErrorCode.Unavailable && isUnreachable(err.cause));
 }

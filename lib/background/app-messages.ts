@@ -54,7 +54,7 @@ export function parseAppMessage(bytes: Uint8Array): AppMessage | null {
   try {
     o = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {
-    return null;
+    return null; // not UTF-8 JSON: not one of ours
   }
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return null;
   const r = o as Record<string, unknown>;

@@ -15,6 +15,7 @@ import {
   type ResponseMessage,
 } from '../protocol/channel.ts';
 import type { Handlers } from './background-app.ts';
+import { reportIfBug } from './failure.ts';
 
 export interface SenderLike {
   id?: string;
@@ -82,7 +83,8 @@ export function serveChannel(runtime: RuntimeLike, ready: Promise<ChannelBackend
     if (!isOwnExtensionPage(runtime, sender)) return undefined; // not for us: let it fall through unanswered
     return ready.then(
       async (backend) => {
-        await backend.beforeRequest?.((message as { method?: unknown } | null)?.method).catch(() => undefined);
+        // The request is answered either way (a lock that went wrong shows in the state); our own bug is logged.
+        await backend.beforeRequest?.((message as { method?: unknown } | null)?.method).catch((err: unknown) => reportIfBug('checking the lock before a request', err));
         return dispatch(backend.handlers, message);
       },
       () => failed,

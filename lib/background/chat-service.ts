@@ -55,7 +55,7 @@ import { ChatStore, type ConversationMeta, type MessageRecord, type OutboxEntry,
 import type { Database } from './db.ts';
 import { formatInviteLink, inviteLinkOf, newInviteSigningKey, openInvite, parseInviteLink, sealInvite, type InviteContent } from './invite.ts';
 import { membershipShrank, revokeAtRelay } from './invite-revocation.ts';
-import { JOINER_NOTICE } from './joiner-notice.ts';
+import { JOINER_NOTICE } from '../protocol/channel.ts';
 import {
   ChannelError,
   ErrorCode,

@@ -211,6 +211,7 @@ export class ChatStore {
       await Promise.all([...ops, tx.done]);
     } catch (err) {
       // A request that failed (or threw synchronously) must take the whole transition with it.
+      // The abort rejects every request still open; `err` below is the one failure that counts.
       for (const op of ops) op.catch(() => undefined);
       tx.done.catch(() => undefined);
       try {
@@ -225,6 +226,7 @@ export class ChatStore {
   async loadMetas(): Promise<ConversationMeta[]> {
     const tx = this.db.transaction('conversations');
     const [keys, values] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll()]);
+    // A record that does not open (damaged, or sealed under a key that is gone) is left out, as it always was unreadable.
     const out = await Promise.all(keys.map((k, i) => this.vault.openJson<ConversationMeta>('conversations', k, values[i]).catch(() => null)));
     return out.filter((m): m is ConversationMeta => m !== null && m.v === 1);
   }

@@ -56,3 +56,23 @@ export function classify(err: unknown): Failure {
 export function isGone(err: unknown): boolean {
   return err instanceof RelayApiError && err.status === 404;
 }
+
+/**
+ * True when no relay answered at all. Narrower than `offline`, which also
+ * counts a relay that answered "busy" (5xx): where the person is told to
+ * check their connection or the relay URL, only this is meant.
+ */
+export function isUnreachable(err: unknown): boolean {
+  return err instanceof RelayApiError && err.unreachable;
+}
+
+/**
+ * For a catch that lets the work go on (a best-effort step, a fallback):
+ * offline, refused, conflict and hostile are the reasons it expects and stay
+ * quiet; our own bug is logged, never silently dropped. Only the error's
+ * name is logged: a message may carry data.
+ */
+export function reportIfBug(where: string, err: unknown): void {
+  if (classify(err).kind !== 'bug') return;
+  console.error(`MicroChat background: a bug while ${where}`, err instanceof Error ? err.name : typeof err);
+}

@@ -17,7 +17,8 @@ import type { GroupState } from '../mls/group.ts';
 import { members } from '../mls/group.ts';
 import { fromB64 } from '../bytes.ts';
 import type { InviteRecord } from './chat-store.ts';
-import { RelayApiError, type RelayApi } from './relay-api.ts';
+import type { RelayApi } from './relay-api.ts';
+import { isGone } from './failure.ts';
 
 /** Whether some member of `before` is gone in `after` (removed, left, or replaced at the same leaf). */
 export function membershipShrank(before: GroupState, after: GroupState): boolean {
@@ -39,7 +40,7 @@ export async function revokeAtRelay(api: RelayApi, invites: readonly InviteRecor
       try {
         await api.deleteInvite(i.inviteId, fromB64(i.writeKey)!);
       } catch (err) {
-        if (!(err instanceof RelayApiError && err.status === 404)) throw err;
+        if (!isGone(err)) throw err;
       }
     }),
   );

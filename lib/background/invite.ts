@@ -65,7 +65,7 @@ function relayOrigin(text: string): string | null {
     if ((u.protocol !== 'https:' && u.protocol !== 'http:') || u.origin !== text) return null;
     return u.origin;
   } catch {
-    return null;
+    return null; // not a URL: not a relay origin
   }
 }
 

@@ -147,9 +147,11 @@ async function openEither(from: Vault, to: Vault, gen: number, store: string, sl
   try {
     return await first.open(store, slot, sealed);
   } catch {
+    // Not under the key it names the generation of: a record written while the rotation was cut short.
     try {
       return await second.open(store, slot, sealed);
     } catch {
+      // Under neither key: it was unreadable before, and is left as it is (see rewriteRecords).
       return undefined;
     }
   }
@@ -204,6 +206,7 @@ export async function rewriteRecords(db: Database, from: Vault, to: Vault, marke
         }
         await wtx.done;
       } catch (err) {
+        // The abort rejects the transaction too; `err` is the failure that counts.
         wtx.done.catch(() => undefined);
         try {
           wtx.abort();

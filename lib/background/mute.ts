@@ -4,10 +4,7 @@
  * so it expires by itself: nothing has to run at the end of the hour, and a
  * worker that slept through it wakes to an unmuted conversation.
  */
-import type { MuteDuration } from '../protocol/channel.ts';
-
-/** "Until I unmute it": far beyond any clock, and still a plain number in a sealed JSON record. */
-export const MUTE_ALWAYS = Number.MAX_SAFE_INTEGER;
+import { MUTE_ALWAYS, type MuteDuration } from '../protocol/channel.ts';
 
 const HOUR = 3_600_000;
 const LENGTHS: Record<Exclude<MuteDuration, 'always'>, number> = { '1h': HOUR, '8h': 8 * HOUR, '1w': 7 * 24 * HOUR };

@@ -47,10 +47,13 @@ export async function onNotificationClick(notificationId: string, deps: ClickDep
       () => false,
     );
   } catch {
+    // A browser API that throws instead of rejecting: not opened, as if refused.
     opening = Promise.resolve(false);
   }
+  // Best effort: the notification may already be gone.
   void deps.clear(notificationId).catch(() => undefined);
   const app = await deps.app;
   app.openConversation(conversationId);
+  // Best effort: with no panel, no visible view and no tab, the click has still cleared its notification.
   if (!(await opening) && !app.viewVisible()) await deps.openTab().catch(() => undefined);
 }

@@ -50,7 +50,7 @@ export function parseIssued(data: unknown, count: number): IssuedBatch {
   try {
     f = typeof data === 'string' ? JSON.parse(data) : null;
   } catch {
-    f = null;
+    f = null; // not JSON: malformed, refused just below
   }
   if (typeof f !== 'object' || f === null || Array.isArray(f)) throw malformed('issuance answer');
   const o = f as Record<string, unknown>;

@@ -18,6 +18,7 @@ import type { AppMessage } from './app-messages.ts';
 import { randomId } from '../bytes.ts';
 import type { TokenKeyInfo } from './relay-api.ts';
 import { keysConsistent, type KeyPin } from './token-key-pin.ts';
+import { reportIfBug } from './failure.ts';
 
 export const TOKEN_KEY_PARTITION_WARNING = 'The relay may be showing members different token keys; it could tell you apart.';
 export const TOKEN_KEY_REFUSED_WARNING =
@@ -57,8 +58,9 @@ export class TokenKeyWatch {
     let published: TokenKeyInfo[];
     try {
       published = await this.source.published();
-    } catch {
-      // Offline: no verdict now; the next announcement (a key change, a join) asks again.
+    } catch (err) {
+      // Offline: no verdict now; the next announcement (a key change, a join) asks again. A bug is logged.
+      reportIfBug("reading the relay's token keys", err);
       return { warn: false, reply };
     }
     const warn = !keysConsistent(this.source.pinned(), m, published);

@@ -167,6 +167,7 @@ export class TokenWallet {
     this.dropExpired();
     if (this.tokens.size >= this.low || this.session() === undefined) return Promise.resolve();
     this.refilling ??= this.issue(this.batch)
+      // Never throws: a refill that failed is tried again at the next reconnect, and take() issues (and throws) itself.
       .catch(() => undefined)
       .finally(() => {
         this.refilling = undefined;
@@ -179,6 +180,7 @@ export class TokenWallet {
     for (const [id, t] of this.tokens) {
       if (t.acceptUntil <= now + 60) {
         this.tokens.delete(id);
+        // Best effort: an expired token left in the store is loaded and dropped again the next time.
         void this.store.remove(id).catch(() => undefined);
       }
     }

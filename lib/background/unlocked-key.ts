@@ -97,6 +97,7 @@ export class UnlockedKeyStore {
 
   /** Restrict the area to the extension's own pages and background (before anything is written). */
   private restrict(): Promise<void> {
+    // Best effort: trusted contexts only is already the default; this makes sure where the browser allows it.
     this.ready ??= (this.area.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' }) ?? Promise.resolve()).catch(() => undefined);
     return this.ready;
   }

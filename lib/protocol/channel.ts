@@ -78,6 +78,8 @@ export interface ConversationSummary {
 export type NotificationContent = 'full' | 'name' | 'none';
 /** How long a conversation stays muted; 'always' until it is unmuted. */
 export type MuteDuration = '1h' | '8h' | '1w' | 'always';
+/** `mutedUntil` of a mute "until I unmute it": far beyond any clock, and still a plain number in a sealed JSON record. */
+export const MUTE_ALWAYS = Number.MAX_SAFE_INTEGER;
 
 export interface Settings {
   notifications: boolean;
@@ -136,6 +138,15 @@ export interface MessageView {
   /** Our own sent message: every other member's device has it ('delivered'), or every one has read it ('read'). */
   delivery?: 'delivered' | 'read';
 }
+
+/**
+ * The first line of a joiner's history, a system message. MLS gives a joiner
+ * only the epochs from its own on, so what was said before cannot be decrypted
+ * or shown. The background stores it when a join by invite completes; the
+ * message list recognises it to not also claim "This is the beginning of the
+ * conversation" above it.
+ */
+export const JOINER_NOTICE = "Messages sent before you joined aren't shown.";
 
 export interface MemberView {
   memberId: string;

@@ -1,5 +1,5 @@
 /** How a conversation's mute reads on screen (header menu, list row). */
-import { MUTE_ALWAYS } from '../background/mute.ts';
+import { MUTE_ALWAYS } from '../protocol/channel.ts';
 import { formatDateTime } from './format.ts';
 
 /** "Muted until you unmute it", "Muted until 6 Dec 2026, 15:20", or null when not muted. */

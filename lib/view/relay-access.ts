@@ -6,7 +6,7 @@
  * click, so this is the first thing the Save handler does. Chrome scopes
  * passkeys to the extension itself and needs nothing.
  */
-import { FIREFOX_HOST_PERMISSIONS } from '../../build/manifest-policy.ts';
+import { FIREFOX_HOST_PERMISSIONS } from '../platform/host-permissions.ts';
 
 export interface PermissionsLike {
   contains(p: { origins: string[] }): Promise<boolean>;

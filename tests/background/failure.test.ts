@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { classify, isGone } from '../../lib/background/failure.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { classify, isGone, isUnreachable, reportIfBug } from '../../lib/background/failure.ts';
 import { RelayApiError } from '../../lib/background/relay-api.ts';
 import { TokenError } from '../../lib/background/tokens.ts';
 import { CryptoError, DecodeError, InternalError, UsageError, ValidationError } from '../../lib/mls/errors.ts';
@@ -37,5 +37,26 @@ describe('classify: one kind per failure', () => {
     expect(isGone(new RelayApiError(404, 'not_found', 'gone'))).toBe(true);
     expect(isGone(new RelayApiError(409, 'conflict', 'x'))).toBe(false);
     expect(isGone(new Error('x'))).toBe(false);
+  });
+
+  it('tells a relay that gave no answer from one that answered busy', () => {
+    expect(isUnreachable(new RelayApiError(0, 'unreachable', 'no route'))).toBe(true);
+    expect(isUnreachable(new RelayApiError(503, 'capacity', 'busy'))).toBe(false);
+    expect(isUnreachable(new TokenError('no-session', 'x'))).toBe(false);
+  });
+
+  it('logs our own bug from a best-effort step (its name only), and nothing for the expected failures', () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      reportIfBug('testing', new RelayApiError(0, 'unreachable', 'no route'));
+      reportIfBug('testing', new RelayApiError(404, 'not_found', 'gone'));
+      reportIfBug('testing', new DecodeError('truncated', 'short'));
+      expect(log).not.toHaveBeenCalled();
+      reportIfBug('testing', new TypeError('secret text'));
+      expect(log).toHaveBeenCalledTimes(1);
+      expect(log.mock.calls[0]).toEqual(['MicroChat background: a bug while testing', 'TypeError']);
+    } finally {
+      log.mockRestore();
+    }
   });
 });

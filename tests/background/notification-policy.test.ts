@@ -12,8 +12,8 @@ import {
   notificationText,
   type NotificationSettings,
 } from '../../lib/background/notification-policy.ts';
-import { MUTE_ALWAYS, muteUntil, isMuted, nextMuteEnd } from '../../lib/background/mute.ts';
-import type { ConversationSummary, MessageView } from '../../lib/protocol/channel.ts';
+import { muteUntil, isMuted, nextMuteEnd } from '../../lib/background/mute.ts';
+import { MUTE_ALWAYS, type ConversationSummary, type MessageView } from '../../lib/protocol/channel.ts';
 
 const NOW = 1_800_000_000_000;
 const ON: NotificationSettings = { enabled: true, content: 'full' };

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startDevice, waitUntil, type Device } from './support/device.ts';
-import { JOINER_NOTICE } from '../../lib/background/joiner-notice.ts';
+import { JOINER_NOTICE } from '../../lib/protocol/channel.ts';
 
 const HOUR = 3_600_000;
 

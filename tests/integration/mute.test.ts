@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startDevice, waitUntil, withInviteStandIn, type Device } from './support/device.ts';
-import { MUTE_ALWAYS } from '../../lib/background/mute.ts';
+import { MUTE_ALWAYS } from '../../lib/protocol/channel.ts';
 
 describe('mute over a real relay', () => {
   let relay: RelayProcess;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { render } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import MessageList from '@/components/MessageList.svelte';
-import { JOINER_NOTICE } from '@/lib/background/joiner-notice.ts';
+import { JOINER_NOTICE } from '@/lib/protocol/channel.ts';
 import { message } from './support/fixtures.ts';
 
 const joinerHistory = (more: number) => [

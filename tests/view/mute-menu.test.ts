@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { fireEvent, render, waitFor } from '@testing-library/svelte';
 import SidePanel from '@/entrypoints/sidepanel/App.svelte';
 import ConversationList from '@/components/ConversationList.svelte';
-import { MUTE_ALWAYS } from '@/lib/background/mute.ts';
+import { MUTE_ALWAYS } from '@/lib/protocol/channel.ts';
 import { appState, conversation } from './support/fixtures.ts';
 import { fakeView } from './support/fake-background.ts';
 

@@ -9,7 +9,7 @@ import type { Page } from 'puppeteer';
 import { createConversation, joinByLink, send, STEP_TIMEOUT, type ChatUser } from '../../support/chat-driver.ts';
 import { screenshot } from '../../support/extension.ts';
 import { darkModulesPath, qrDrawing } from '../../../lib/view/qr-path.ts';
-import { JOINER_NOTICE } from '../../../lib/background/joiner-notice.ts';
+import { JOINER_NOTICE } from '../../../lib/protocol/channel.ts';
 import { openPeople, type People } from './people.ts';
 
 /** Light and dark screenshots of the page as it is now. */

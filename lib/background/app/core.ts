@@ -1,0 +1,104 @@
+/**
+ * What the parts of the background app share: the dependencies, the
+ * published view state, and the session open right now (the vault, the
+ * account, its token wallet, chat service and relay connection). Each part
+ * (account-flows.ts, lock-control.ts, connection.ts, ...) reads and sets these
+ * fields; the façade (../background-app.ts) only routes requests to them.
+ */
+import type { ChatService } from '../chat-service.ts';
+import type { AccountRecord } from '../account.ts';
+import { ChannelError, ErrorCode, type AppState, type Settings } from '../../protocol/channel.ts';
+import { RelayApi, type RelayConnection } from '../relay-api.ts';
+import type { TokenWallet } from '../tokens.ts';
+import type { Vault } from '../vault.ts';
+import { lockKind, type WrappedKey } from '../lock.ts';
+import type { BackgroundDeps } from './deps.ts';
+import { ViewPublisher } from './view-publisher.ts';
+
+export class AppCore {
+  readonly view: ViewPublisher;
+  api: RelayApi;
+  /** Undefined while locked: nothing sealed can be read until `unlock`. */
+  vault: Vault | undefined;
+  /** The wrapped key the lock opens: the lock in place, or the one being turned on when that was cut short. */
+  wrapped: WrappedKey | undefined;
+  account: AccountRecord | undefined;
+  wallet: TokenWallet | undefined;
+  chat: ChatService | undefined;
+  connection: RelayConnection | undefined;
+  /** The relay session expired: the person signs in again with the passkey (shown as the lock screen). */
+  needsLogin = false;
+
+  constructor(
+    readonly deps: BackgroundDeps,
+    vault: Vault | undefined,
+    relayUrl: string,
+    settings: Settings,
+    wrapped: WrappedKey | undefined,
+  ) {
+    this.vault = vault;
+    this.wrapped = wrapped;
+    this.api = this.relayApi(relayUrl);
+    this.view = new ViewPublisher(
+      {
+        version: deps.version,
+        relay: { url: relayUrl, state: 'unknown' },
+        connection: 'offline',
+        account: wrapped === undefined ? { state: 'none' } : lockedView(wrapped, wrapped.displayName),
+        conversations: [],
+        settings,
+        unreadTotal: 0,
+      },
+      deps.platform,
+    );
+  }
+
+  get state(): AppState {
+    return this.view.state;
+  }
+
+  get snapshot(): AppState {
+    return this.view.snapshot;
+  }
+
+  update(next: AppState): void {
+    this.view.update(next);
+  }
+
+  relayApi(url: string): RelayApi {
+    return new RelayApi(url, this.deps.fetch === undefined ? {} : { fetch: this.deps.fetch });
+  }
+
+  needChat(): ChatService {
+    if (this.vault === undefined) throw new ChannelError(ErrorCode.Locked, 'MicroChat is locked. Unlock it with your passkey.');
+    if (this.chat === undefined) throw new ChannelError(ErrorCode.Forbidden, 'Create your account first.');
+    return this.chat;
+  }
+
+  unlockedAccount(): { account: AccountRecord; vault: Vault } {
+    const account = this.account;
+    const vault = this.vault;
+    if (vault === undefined) throw new ChannelError(ErrorCode.Locked, 'MicroChat is locked.');
+    if (account === undefined) throw new ChannelError(ErrorCode.Forbidden, 'Create your account first.');
+    return { account, vault };
+  }
+
+  accountView(): AppState['account'] {
+    const a = this.account;
+    if (a === undefined) return this.state.account;
+    // Messages keep arriving while the session is expired (mailboxes are anonymous); sending
+    // works while tokens last. Signing in again renews the session.
+    if (this.needsLogin) return { state: 'locked', displayName: a.displayName };
+    const w = this.wrapped;
+    if (w === undefined) return { state: 'ready', displayName: a.displayName, lockEnabled: false };
+    return { state: 'ready', displayName: a.displayName, lockEnabled: true, lockMethod: lockKind(w) === 'prf' ? 'passkey' : 'passphrase' };
+  }
+}
+
+export function lockedView(wrapped: WrappedKey, displayName: string): AppState['account'] {
+  return lockKind(wrapped) === 'passphrase' ? { state: 'locked', displayName, unlockWith: 'passphrase' } : { state: 'locked', displayName };
+}
+
+export function sessionExpired(a: AccountRecord): boolean {
+  return a.session.expiresAt <= Math.floor(Date.now() / 1000) + 60;
+}

@@ -1,0 +1,92 @@
+/**
+ * Opening the account's session once the data can be read: the token wallet,
+ * the chat service (wired to the views, the notifications and the relay
+ * connection), then the connection itself. Also what the chat publishes:
+ * the conversation list, with a waiting share offer's suggestion.
+ */
+import { ChatService } from '../chat-service.ts';
+import { tokenStore, type AccountRecord } from '../account.ts';
+import { ChannelError, ErrorCode } from '../../protocol/channel.ts';
+import { TokenWallet } from '../tokens.ts';
+import { socketIssuer } from '../token-issuer.ts';
+import { TOKEN_KEY_REFUSED_WARNING, TokenKeyWatch } from '../token-key-watch.ts';
+import { sessionExpired, type AppCore } from './core.ts';
+import type { RelayLink } from './connection.ts';
+import type { AppNotifications } from './notifications.ts';
+import type { ShareOffers } from './share.ts';
+
+export class SessionOpener {
+  constructor(
+    private readonly core: AppCore,
+    private readonly link: RelayLink,
+    private readonly notifications: AppNotifications,
+    private readonly share: ShareOffers,
+  ) {}
+
+  /** Load the wallet and the chat for an account, and go online. */
+  async activate(account: AccountRecord): Promise<void> {
+    const core = this.core;
+    const vault = core.vault;
+    if (vault === undefined) throw new ChannelError(ErrorCode.Locked, 'MicroChat is locked.');
+    core.account = account;
+    if (account.relayUrl !== core.api.baseUrl) {
+      core.api = core.relayApi(account.relayUrl);
+      core.view.quietly({ ...core.state, relay: { url: account.relayUrl, state: 'unknown' } });
+    }
+    core.wallet = await TokenWallet.open(
+      () => core.api,
+      tokenStore(core.deps.db, vault),
+      () => {
+        const a = core.account;
+        return a === undefined || sessionExpired(a) ? undefined : a.session.token;
+      },
+      {
+        ...this.issuerOption(),
+        onPinChange: () => core.chat?.announceTokenKeyEverywhere(),
+        onKeyRefused: () => void core.chat?.warnEverywhere(TOKEN_KEY_REFUSED_WARNING),
+      },
+    );
+    const wallet = core.wallet;
+    core.needsLogin = sessionExpired(account);
+    core.chat = await ChatService.open({
+      db: core.deps.db,
+      vault,
+      api: () => core.api,
+      wallet: () => core.wallet!,
+      identity: () => ({ displayName: core.account!.displayName, mailbox: core.account!.mailbox, relayUrl: core.account!.relayUrl }),
+      onSummaries: () => this.publishChat(),
+      onMessages: (conversationId, messages) => core.view.emit({ type: 'messages', conversationId, messages }),
+      onIncoming: (c, m) => this.notifications.incoming(c, m),
+      ack: (mailboxId, ids) => this.link.ack(mailboxId, ids),
+      tokenKeys: new TokenKeyWatch({ pinned: () => wallet.pinnedKey, published: () => core.api.tokenKeys() }),
+      onMailbox: (change) => this.link.mailboxChanged(change),
+      ...(core.deps.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: core.deps.confirmTimeoutMs }),
+      readReceipts: () => core.state.settings.readReceipts,
+    });
+    core.update({
+      ...core.state,
+      account: core.accountView(),
+      conversations: core.chat.summaries(),
+      unreadTotal: core.chat.unreadTotal(),
+    });
+    this.notifications.afterSummaries();
+    // The token supply is topped up once online (blinding is CPU work; keep it off the wake path).
+    this.link.connect();
+  }
+
+  /** Issuance names the account: it gets a short-lived socket of its own, never the delivery one. */
+  issuerOption(): { issuer?: ReturnType<typeof socketIssuer> } {
+    const WebSocketImpl = this.core.deps.WebSocket;
+    return WebSocketImpl === undefined ? {} : { issuer: socketIssuer(() => this.core.api.baseUrl, WebSocketImpl) };
+  }
+
+  /** The chat's conversations changed: publish them (and clear what their notifications no longer need). */
+  publishChat(): void {
+    const core = this.core;
+    if (core.chat === undefined) return;
+    const conversations = core.chat.summaries();
+    const share = this.share.withSuggestion(conversations);
+    core.update({ ...core.state, conversations, unreadTotal: core.chat.unreadTotal(), ...(share === undefined ? {} : { share }) });
+    this.notifications.afterSummaries();
+  }
+}
