@@ -317,6 +317,8 @@ export class BackgroundApp {
       },
       ...(this.deps.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: this.deps.confirmTimeoutMs }),
       readReceipts: () => this.state.settings.readReceipts,
+      // A fault of ours met while receiving: the chat shows a notice in the conversation; this keeps the details.
+      onBug: (err) => console.error('MicroChat: a fault of ours while handling a delivery', err),
     });
     this.update({
       ...this.state,
