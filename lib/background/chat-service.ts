@@ -269,6 +269,7 @@ export class ChatService {
   async receive(mailboxId: string, m: DeliveredMessage): Promise<void> {
     await this.c.serial(() => this.handle(mailboxId, m)).catch((err: unknown) => {
       // Not acknowledged, so the relay delivers it again later; one delivery that fails never stops the next.
+      // A ChannelError is the service saying no (signed out, the group state gone), not a fault to report.
       if (classify(err).kind === 'bug' && !(err instanceof ChannelError)) this.reportBug(err);
       else console.error('MicroChat: a delivery could not be handled', err instanceof Error ? err.name : typeof err);
     });
