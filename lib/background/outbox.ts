@@ -27,7 +27,7 @@ import * as text from './text.ts';
 export type Recorder = (meta: ConversationMeta, messageId: string, self: MessageRecord['sender'], others: string[]) => MessageRecord | undefined;
 
 /** What becomes of an outbox entry the relay did not take: kept queued, encrypted again, or failed with why. */
-function afterFailure(err: unknown, canReencrypt: boolean): 'keep' | 'reencrypt' | { error: string } {
+export function afterFailure(err: unknown, canReencrypt: boolean): 'keep' | 'reencrypt' | { error: string } {
   const f = classify(err);
   if (f.relayCode === undefined) {
     // Not the relay's answer: the wallet has no session or tokens right now (keep it queued), or a fault of ours.
