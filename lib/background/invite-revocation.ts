@@ -8,7 +8,7 @@
  * create it again with the old keys) and every member forgets their keys.
  *
  * Order: the member who commits a removal revokes BEFORE posting the Commit
- * (chat-service `commit`), so there is no epoch in which the removed member is
+ * (epoch-sync.ts `commit`), so there is no epoch in which the removed member is
  * out but the links still live. Every other member, on processing the Commit,
  * forgets the keys and repeats the deletion (idempotent: a 404 is "already
  * gone"), which covers a committer that could not reach the relay.

@@ -14,7 +14,7 @@
  * - it counts only for members the message was sent to (the members at the
  *   time it was encrypted), so someone who joined later, or a removed member
  *   whose receipt arrives late, changes nothing (V-RCPT-2, V-RCPT-3);
- * - ids of messages we did not send are ignored (V-RCPT-4, in chat-service);
+ * - ids of messages we did not send are ignored (V-RCPT-4, in receipt-sender.ts);
  * - receipts are never answered with a receipt (only texts are receipted).
  *
  * Receipts are batched: ids waiting to be acknowledged are kept with the

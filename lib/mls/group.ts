@@ -216,3 +216,27 @@ export function members(state: GroupState): { leafIndex: LeafIndex; leaf: LeafNo
 }
 
 export { WireFormat };
+
+// ---------------------------------------------------------------------------
+// Small reads for applications, so they need not reach into the tree or the framing.
+
+export type { MLSMessage };
+export { credentialIdentity } from './tree/leaf-node-validation.ts';
+
+/** The member's leaf at `index`; undefined when that leaf is blank or outside the tree (an index from the network). */
+export function memberLeaf(state: GroupState, index: number): LeafNode | undefined {
+  if (!Number.isInteger(index) || index < 0 || index >= state.tree.leafCount) return undefined;
+  return state.tree.leaf(index as LeafIndex);
+}
+
+/** A Remove proposal for a Commit's `proposals` (§12.1.3). */
+export function removeProposal(removed: LeafIndex): Proposal {
+  return { proposalType: ProposalType.remove, remove: { removed } };
+}
+
+/** The clear header of a Public- or PrivateMessage (before any check): which group and epoch, and whether it is a Commit. */
+export function framedHeader(message: MLSMessage): { groupId: Uint8Array; epoch: bigint; isCommit: boolean } | null {
+  const h =
+    message.wireFormat === WireFormat.privateMessage ? message.privateMessage : message.wireFormat === WireFormat.publicMessage ? message.publicMessage.content : null;
+  return h === null ? null : { groupId: h.groupId, epoch: h.epoch, isCommit: h.contentType === ContentType.commit };
+}

@@ -62,6 +62,8 @@ export class SessionOpener {
       onMailbox: (change) => this.link.mailboxChanged(change),
       ...(core.deps.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: core.deps.confirmTimeoutMs }),
       readReceipts: () => core.state.settings.readReceipts,
+      // A fault of ours met while receiving: the chat shows a notice in the conversation; this keeps the details.
+      onBug: (err) => console.error('MicroChat: a fault of ours while handling a delivery', err),
     });
     core.update({
       ...core.state,

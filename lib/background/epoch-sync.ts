@@ -1,0 +1,148 @@
+/**
+ * Commits confirmed by the relay's order.
+ *
+ * Our Commit's new state is kept as "pending" (persisted) until the relay
+ * delivers the Commit back to us in queue order (inbox.ts `ownCommitReturned`);
+ * if another member's Commit for the same epoch comes first, everyone applies
+ * theirs and ours is void. That keeps all members on one epoch history without
+ * any server-side MLS logic. External joins (join.ts) wait the same way.
+ *
+ *   commit ──► pending (stored) ──► posted ──► delivered back ──► adopted, settled
+ *                                      └──► someone else's Commit first ──► void, settled with LostRace
+ */
+import { createCommit, encodeMessage, type CommitOptions } from '../mls/group.ts';
+import { fromB64 } from '../bytes.ts';
+import { ChannelError, ErrorCode } from '../protocol/channel.ts';
+import type { PendingCommit } from './chat-store.ts';
+import { isStale, LostRace, relayProblem, unreachable } from './chat-errors.ts';
+import { hashOf, type Conversations } from './conversations.ts';
+import { membershipShrank, revokeAtRelay } from './invite-revocation.ts';
+import { capabilityHash, queueCapability } from './queue-capability.ts';
+import * as text from './text.ts';
+
+/**
+ * Post-compromise security needs our leaf keys to change now and then: when
+ * we send and our last Commit is older than this, we also commit an update
+ * (an empty Commit with a fresh path).
+ */
+const SELF_UPDATE_MS = 7 * 86_400_000;
+
+interface Waiter {
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+export class EpochSync {
+  private readonly waiters = new Map<string, Waiter[]>();
+
+  constructor(private readonly c: Conversations) {}
+
+  private get timeoutMs(): number {
+    return this.c.deps.confirmTimeoutMs ?? 20_000;
+  }
+
+  /** Resolves when the Commit with this hash is settled (confirmed, or rejected with why it is void). */
+  waitConfirmed(hash: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const list = this.waiters.get(hash);
+        if (list !== undefined) this.waiters.set(hash, list.filter((w) => w.resolve !== done));
+        reject(new ChannelError(ErrorCode.Unavailable, text.NOT_CONFIRMED_YET));
+      }, this.timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const list = this.waiters.get(hash) ?? [];
+      list.push({
+        resolve: done,
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.waiters.set(hash, list);
+    });
+  }
+
+  settle(hash: string, err?: Error): void {
+    const list = this.waiters.get(hash) ?? [];
+    this.waiters.delete(hash);
+    for (const w of list) {
+      if (err === undefined) w.resolve();
+      else w.reject(err);
+    }
+  }
+
+  /** Create a Commit, keep its state pending, post it, and wait until the relay's order confirms it. */
+  async commit(id: string, options: CommitOptions): Promise<void> {
+    const c = this.c;
+    const prepared = await c.serial(async () => {
+      const meta = c.activeMeta(id);
+      if (c.pending.has(id)) throw new ChannelError(ErrorCode.Unavailable, text.CHANGE_IN_FLIGHT);
+      const state = await c.group(id);
+      const r = await createCommit(state, options);
+      const payload = encodeMessage(r.commit);
+      const p: PendingCommit = { hash: hashOf(payload), baseEpoch: Number(state.context.epoch), state: r.state };
+      await c.apply({ pending: [{ id, value: p }] });
+      const queue = fromB64(meta.queue)!;
+      const revoke = membershipShrank(state, r.state) ? meta.invites : [];
+      // Posted with this epoch's capability; the relay swaps in the next one as it stores the Commit.
+      return { payload, hash: p.hash, queue, cap: queueCapability(state), rotateTo: capabilityHash(queue, queueCapability(r.state)), revoke };
+    });
+    const confirmed = this.waitConfirmed(prepared.hash);
+    // Awaited below only when the post went out; otherwise its rejection is the same problem thrown here.
+    confirmed.catch(() => undefined);
+    try {
+      // A removal revokes the open invites before the Commit is posted (see invite-revocation.ts).
+      if (prepared.revoke.length > 0) await revokeAtRelay(c.deps.api(), prepared.revoke);
+    } catch (err) {
+      await c.dropPending(id, prepared.hash);
+      this.settle(prepared.hash, relayProblem(err, text.Activity.revokeInvites));
+      throw relayProblem(err, text.Activity.revokeInvites);
+    }
+    try {
+      await c.deps.wallet().spend((token) => c.deps.api().send(prepared.queue, prepared.cap, token, prepared.payload, prepared.rotateTo));
+    } catch (err) {
+      // Refused for sure: the Commit will never come back, forget it. Unreachable: it may
+      // have been posted, so keep it pending (the relay's order decides when it shows up).
+      // Stale: another Commit for this epoch is already in the queue; ours lost the race.
+      const problem = isStale(err) ? new LostRace({ cause: err }) : relayProblem(err, text.Activity.changeGroup);
+      if (!unreachable(err)) {
+        await c.dropPending(id, prepared.hash);
+        this.settle(prepared.hash, problem);
+      }
+      throw problem;
+    }
+    await confirmed;
+  }
+
+  /** An empty Commit with a fresh path: new leaf and path keys for us, a new epoch for all. */
+  async selfUpdate(id: string): Promise<void> {
+    // Post-compromise hygiene, not a request: if it fails (offline, lost a race), the next send tries again.
+    await this.commit(id, { pending: 'all' }).catch(() => undefined);
+  }
+
+  /** We are sending: if our leaf keys are old (see SELF_UPDATE_MS), refresh them in the background. */
+  selfUpdateIfDue(id: string): void {
+    const meta = this.c.metas.get(id);
+    if (meta !== undefined && !this.c.pending.has(id) && Date.now() - (meta.lastUpdate ?? 0) > SELF_UPDATE_MS) void this.selfUpdate(id);
+  }
+
+  /** Commit the proposals we have seen (§12.4 V-APP-1: before we may send). */
+  async commitPending(id: string): Promise<void> {
+    if (this.c.pending.has(id)) throw new ChannelError(ErrorCode.Unavailable, text.CHANGE_IN_FLIGHT_RETRY);
+    await this.commit(id, { pending: 'all' });
+  }
+
+  /** Someone proposed (a member leaving): commit it a moment from now, whoever is first wins. */
+  commitSoon(id: string): void {
+    const delay = Math.floor(Math.random() * 300);
+    setTimeout(() => {
+      const g = this.c.groups.get(id);
+      if (g === undefined || g.pendingProposals.length === 0 || this.c.pending.has(id) || !this.c.isActive(id)) return;
+      // Whoever commits first wins; losing the race (or being offline) leaves the proposal to that Commit or the next send.
+      this.commitPending(id).catch(() => undefined);
+    }, delay);
+  }
+}

@@ -1,0 +1,395 @@
+/**
+ * What a delivery from the relay means for a conversation, as a pure function.
+ *
+ *   frame(payload)            the clear header: which group, which epoch, a Commit or not
+ *   interpret(framed, state)  another member's message, given the conversation's state
+ *   ownCommitReturned(p, s)   our own Commit (or external join), confirmed by the relay's order
+ *
+ * Each returns an `Outcome`: the one transaction to apply (new group state,
+ * metadata, messages, the "seen" mark of the payload) and the effects to run
+ * afterwards, as data. Nothing here touches the relay, the store or a timer;
+ * the chat service loads the state, calls these, applies, and runs the
+ * effects (chat-service.ts `receive`). Hostile input is dropped (marked seen);
+ * a fault of ours is dropped too, so one message cannot stop the others, but
+ * never silently: it is written as a notice and reported (`reportBug`).
+ */
+import { credentialIdentity, decodeMessage, framedHeader, members, processMessage, type GroupState, type MLSMessage, type Processed } from '../mls/group.ts';
+import { bytesEqual, toB64 } from '../bytes.ts';
+import type { ChannelError } from '../protocol/channel.ts';
+import { parseAppMessage, type AppMessage } from './app-messages.ts';
+import type { ConversationMeta, InviteRecord, MessageRecord, PendingCommit, Transition } from './chat-store.ts';
+import { JoinConflict, LostRace } from './chat-errors.ts';
+import { closeAllowed, mayInvite, rolesView } from './conversation-roles.ts';
+import { preview, systemMessage } from './conversations.ts';
+import { endsConversation, ownCommitRemovals, removalNote, removalsOf, removedYouNote, roleChangeNotes, type Person, type Removal } from './epoch-notes.ts';
+import { classify } from './failure.ts';
+import { memberById, memberIdAt, memberIds, memberLabels, ownMemberId, senderIndex } from './group-members.ts';
+import { membershipShrank } from './invite-revocation.ts';
+import { JOINER_NOTICE } from '../protocol/channel.ts';
+import { unarchiveOnMessage } from './list-placement.ts';
+import { mailboxesOfRemoved, pruneMailboxes, recordAnnouncement, removedLeaves, someoneJoined } from './member-mailboxes.ts';
+import { isPseudonym, labelText, placeholderName, type MemberLabel } from './member-names.ts';
+import { queueCapability } from './queue-capability.ts';
+import { memberIdOf } from './safety-code.ts';
+import { addDue, type Delivery } from './receipts.ts';
+import type { TokenKeyMessage } from './token-key-watch.ts';
+import * as text from './text.ts';
+
+/** A delivered MLS message with its clear header read (nothing checked yet). */
+export interface Framed {
+  /** base64url SHA-256 of the payload: how duplicates and our own echoes are recognised. */
+  hash: string;
+  message: MLSMessage;
+  /** base64url of the group id. */
+  groupId: string;
+  epoch: bigint;
+  isCommit: boolean;
+}
+
+/** The conversation's state a delivery is judged against. */
+export interface InboxState {
+  meta: ConversationMeta;
+  /** The current group state (loaded for an active conversation). */
+  group: GroupState | undefined;
+  /** Our Commit (or external join) waiting for confirmation, if any. */
+  pending: PendingCommit | undefined;
+  selfName: string;
+  readReceipts: boolean;
+  now: number;
+}
+
+/** What to do after the transaction, for the same conversation, in this order. */
+export type Effect =
+  | { do: 'settle'; hash: string; error?: ChannelError }
+  | { do: 'detach'; meta: ConversationMeta }
+  | { do: 'unregister'; queue: string; cap: Uint8Array; mailboxIds: string[] }
+  | { do: 'revokeInvites'; invites: InviteRecord[] }
+  | { do: 'publishInvites' }
+  | { do: 'announceMailbox' }
+  | { do: 'announceProfile' }
+  | { do: 'announceTokenKey' }
+  | { do: 'judgeTokenKey'; memberId: string; app: TokenKeyMessage }
+  | { do: 'refreshOutbox' }
+  | { do: 'commitSoon' }
+  | { do: 'sendReceipts' }
+  | { do: 'incoming'; meta: ConversationMeta; message: MessageRecord }
+  | { do: 'reportBug'; error: unknown };
+
+/** Another member's receipt: claims to count against our own texts (whose records the caller reads). */
+export interface ReceiptClaims {
+  from: string;
+  claims: [messageId: string, kind: Delivery][];
+  /** Current members: only they can acknowledge (V-RCPT-*). */
+  members: ReadonlySet<string>;
+}
+
+export interface Outcome {
+  transition: Transition;
+  effects: Effect[];
+  receipt?: ReceiptClaims;
+}
+
+const dropped = (hash: string): Outcome => ({ transition: { seen: [hash] }, effects: [] });
+
+/** Read a group message's clear header; throws (a DecodeError) for bytes that are not one. Null: not a framed message. */
+export function frame(hash: string, payload: Uint8Array): Framed | null {
+  const message = decodeMessage(payload);
+  const h = framedHeader(message);
+  return h === null ? null : { hash, message, groupId: toB64(h.groupId), epoch: h.epoch, isCommit: h.isCommit };
+}
+
+/** Another member's message (or a forged or stale one) for a conversation we know. */
+export async function interpret(d: Framed, s: InboxState): Promise<Outcome> {
+  const { meta, pending } = s;
+  if (meta.status === 'joining') {
+    // Someone else's Commit at or past the epoch we tried to join: our external Commit lost.
+    if (pending !== undefined && d.isCommit && Number(d.epoch) >= pending.baseEpoch) {
+      return {
+        transition: { deleteConversation: meta.id, seen: [d.hash] },
+        effects: [{ do: 'settle', hash: pending.hash, error: new JoinConflict() }, { do: 'detach', meta }],
+      };
+    }
+    return dropped(d.hash);
+  }
+  if (meta.status !== 'active' || s.group === undefined) return dropped(d.hash);
+  const state = s.group;
+  let processed: Processed;
+  try {
+    processed = await processMessage(state, d.message);
+  } catch (err) {
+    // Not for our epoch, forged, or unreadable: nothing to apply.
+    if (classify(err).kind === 'hostile') return dropped(d.hash);
+    const next: ConversationMeta = { ...meta };
+    return { transition: { seen: [d.hash], metas: [next], messages: [systemMessage(next, text.SKIPPED_BY_FAULT, s.now)] }, effects: [{ do: 'reportBug', error: err }] };
+  }
+  const id = meta.id;
+  const next: ConversationMeta = { ...meta, invites: [...meta.invites] };
+  const out: Outcome = { transition: { seen: [d.hash], metas: [next], groups: [{ id, state: processed.state }] }, effects: [] };
+  const records: MessageRecord[] = [];
+  let incoming: MessageRecord | undefined;
+  if (processed.kind === 'application') {
+    incoming = application(parseAppMessage(processed.data), processed, s, next, records, out);
+  } else if (processed.kind === 'proposal') {
+    // A member asked to leave (or another proposal): commit it soon, whoever is first wins.
+    out.effects.push({ do: 'commitSoon' });
+  } else {
+    commit(processed, s, next, records, out);
+  }
+  if (records.length > 0) out.transition.messages = records;
+  // Another member's Commit took this epoch; ours is void.
+  if (pending !== undefined && processed.kind === 'commit') out.effects.unshift({ do: 'settle', hash: pending.hash, error: new LostRace() });
+  if (incoming !== undefined) out.effects.push({ do: 'sendReceipts' }, { do: 'incoming', meta: next, message: incoming });
+  return out;
+}
+
+/** An application message: edits `next`, adds records and effects; returns a text for the person, if it is one. */
+function application(
+  app: AppMessage | null,
+  processed: Extract<Processed, { kind: 'application' }>,
+  s: InboxState,
+  next: ConversationMeta,
+  records: MessageRecord[],
+  out: Outcome,
+): MessageRecord | undefined {
+  const { meta, now } = s;
+  const state = s.group!;
+  // The sender is the MLS sender's leaf, whatever the payload says.
+  const senderId = memberIdAt(state, processed.sender);
+  const senderLabel = memberLabels(state, meta.names, s.selfName).get(senderId);
+  const senderName = labelText(senderLabel);
+  const sender = {
+    memberId: senderId,
+    displayName: senderLabel?.displayName ?? text.SOMEONE,
+    self: false,
+    ...(senderLabel?.tag === undefined ? {} : { tag: senderLabel.tag }),
+  };
+  if (app?.t === 'text') {
+    const incoming: MessageRecord = {
+      id: app.id,
+      conversationId: meta.id,
+      seq: next.nextSeq++,
+      kind: 'text',
+      text: app.text,
+      sender,
+      sentAt: app.at,
+      status: 'received',
+    };
+    records.push(incoming);
+    // Our device has it: the sender will hear so in our next receipt (never for a receipt).
+    next.receiptsDue = addDue(next.receiptsDue, 'delivered', [app.id]);
+    next.unread++;
+    next.lastActivity = now;
+    next.lastMessage = { preview: preview(app.text), senderName, fromSelf: false };
+    unarchiveOnMessage(next, now);
+    return incoming;
+  }
+  if (app?.t === 'rename') {
+    next.name = app.name;
+    records.push(systemMessage(next, text.renamed(senderName, app.name), now));
+    next.lastActivity = now;
+  } else if (app?.t === 'invite') {
+    // Under the "admins" policy an invite from anyone else is not kept current by us.
+    if (mayInvite(state, processed.sender) && !next.invites.some((i) => i.inviteId === app.inviteId)) {
+      next.invites.push({
+        inviteId: app.inviteId,
+        key: app.key,
+        writeKey: app.writeKey,
+        signingKey: app.signingKey,
+        expiresAt: app.expiresAt,
+        oneTime: app.oneTime,
+      });
+    }
+  } else if (app?.t === 'tokenkey') {
+    out.effects.push({ do: 'judgeTokenKey', memberId: sender.memberId, app });
+  } else if (app?.t === 'profile') {
+    const note = learnName(next, state, senderId, app.name, s.selfName);
+    if (note !== undefined) records.push(systemMessage(next, note, now));
+    // A name we did not show yet: the summary changes, so an open members list reloads.
+    if (next.names?.[senderId] !== meta.names?.[senderId]) next.lastActivity = now;
+  } else if (app?.t === 'mailbox') {
+    const known = recordAnnouncement(next.memberMailboxes, processed.sender, app.mailboxId);
+    if (known !== null) next.memberMailboxes = known;
+  } else if (app?.t === 'receipt') {
+    // V-RCPT-4: only our own texts count (checked by the caller against their records). Read
+    // receipts off: a read counts as delivered.
+    const readKind: Delivery = s.readReceipts ? 'read' : 'delivered';
+    if (senderId !== '') {
+      const claims = [...app.delivered.map((m): [string, Delivery] => [m, 'delivered']), ...app.read.map((m): [string, Delivery] => [m, readKind])];
+      out.receipt = { from: senderId, claims, members: new Set(memberIds(processed.state)) };
+    }
+  } else if (app?.t === 'close' && closeAllowed(state, processed.sender)) {
+    // From clients before "End for everyone" was a Commit; in a group with roles only an admin's counts.
+    next.status = 'removed';
+    next.endedBy = senderName;
+    records.push(systemMessage(next, removedYouNote({ id: senderId, label: senderName }, true), now));
+    out.transition.groups = [{ id: meta.id, state: null }];
+    next.invites = [];
+    out.effects.push({ do: 'detach', meta });
+  }
+  return undefined;
+}
+
+/** Another member's Commit: a new epoch, or our removal. */
+function commit(processed: Extract<Processed, { kind: 'commit' }>, s: InboxState, next: ConversationMeta, records: MessageRecord[], out: Outcome): void {
+  const { meta } = s;
+  const state = s.group!;
+  if (s.pending !== undefined) out.transition.pending = [{ id: meta.id, value: null }];
+  const byId = memberIdAt(state, senderIndex(processed.sender));
+  const by = byId === '' ? text.SOMEONE : labelText(memberLabels(state, meta.names, s.selfName).get(byId));
+  const removals = removalsOf(processed.removals);
+  const ended = processed.removed && endsConversation(state, senderIndex(processed.sender), removals);
+  records.push(...describeEpochChange(next, state, processed.state, processed.removed, { id: byId, label: by }, s, removals, ended));
+  if (processed.removed) {
+    next.status = 'removed';
+    if (ended) next.endedBy = by;
+    next.invites = [];
+    out.transition.groups = [{ id: meta.id, state: null }]; // forward secrecy: nothing of the group stays on this device
+    out.effects.push({ do: 'detach', meta });
+    return;
+  }
+  next.cap = toB64(queueCapability(processed.state));
+  next.memberMailboxes = pruneMailboxes(next.memberMailboxes, removedLeaves(state, processed.state));
+  // Newcomers cannot read what was said before they came: tell them where we listen, and our name.
+  const joinedNow = someoneJoined(state, processed.state);
+  const revoked = dropInvitesIfShrank(next, state, processed.state);
+  if (revoked.length > 0) out.effects.push({ do: 'revokeInvites', invites: revoked });
+  out.effects.push({ do: 'publishInvites' });
+  if (joinedNow) out.effects.push({ do: 'announceMailbox' }, { do: 'announceProfile' });
+  out.effects.push({ do: 'refreshOutbox' });
+  if (processed.state.pendingProposals.length > 0) out.effects.push({ do: 'commitSoon' });
+}
+
+/** Our own Commit came back in queue order: its state is now the group's. `group` is the state before it (none while joining). */
+export function ownCommitReturned(p: PendingCommit, s: Omit<InboxState, 'pending' | 'readReceipts'>): Outcome {
+  const { meta } = s;
+  const id = meta.id;
+  const next: ConversationMeta = { ...meta };
+  const joining = meta.status === 'joining';
+  const before = joining ? undefined : s.group;
+  const own = before === undefined ? [] : ownCommitRemovals(before, removedLeaves(before, p.state));
+  const records = describeEpochChange(next, before, p.state, false, { id: ownMemberId(p.state), label: text.YOU }, s, own);
+  // Revoked at the relay before the Commit went out; again here for an invite made meanwhile (a 404 is fine).
+  const revoked = before === undefined ? [] : dropInvitesIfShrank(next, before, p.state);
+  next.lastUpdate = s.now;
+  if (joining) {
+    next.status = 'active';
+    records.push(systemMessage(next, JOINER_NOTICE, s.now));
+    records.push(systemMessage(next, text.YOU_JOINED, s.now));
+  }
+  // Our Commit removed these leaves: the relay should keep nothing for their mailboxes.
+  const gone = before === undefined ? [] : removedLeaves(before, p.state);
+  const unregister = mailboxesOfRemoved(meta.memberMailboxes, gone);
+  next.memberMailboxes = pruneMailboxes(meta.memberMailboxes, gone);
+  const cap = queueCapability(p.state);
+  next.cap = toB64(cap);
+  const joinedNow = joining || (before !== undefined && someoneJoined(before, p.state));
+  const effects: Effect[] = [{ do: 'settle', hash: p.hash }];
+  if (unregister.length > 0) effects.push({ do: 'unregister', queue: next.queue, cap, mailboxIds: unregister });
+  if (joinedNow) effects.push({ do: 'announceMailbox' });
+  effects.push({ do: 'refreshOutbox' });
+  if (revoked.length > 0) effects.push({ do: 'revokeInvites', invites: revoked });
+  effects.push({ do: 'publishInvites' });
+  if (p.state.pendingProposals.length > 0) effects.push({ do: 'commitSoon' });
+  if (joining) effects.push({ do: 'announceTokenKey' });
+  // The others know us by a placeholder until we say our name.
+  if (joinedNow) effects.push({ do: 'announceProfile' });
+  return {
+    transition: { metas: [next], groups: [{ id, state: p.state }], pending: [{ id, value: null }], seen: [p.hash], messages: records },
+    effects,
+  };
+}
+
+/** A Commit removed someone: forget the open invites (the caller deletes them at the relay). Returns them. */
+function dropInvitesIfShrank(next: ConversationMeta, before: GroupState, after: GroupState): InviteRecord[] {
+  if (!membershipShrank(before, after) || next.invites.length === 0) return [];
+  const gone = next.invites;
+  next.invites = [];
+  next.invitesRevoked = true;
+  return gone;
+}
+
+/** System messages for what a new epoch changed, and the metadata that follows from it. */
+function describeEpochChange(
+  meta: ConversationMeta,
+  before: GroupState | undefined,
+  after: GroupState,
+  removed: boolean,
+  by: Person,
+  s: { selfName: string; now: number },
+  removals: readonly Removal[] = [],
+  ended = false,
+): MessageRecord[] {
+  const out: MessageRecord[] = [];
+  const note = (body: string): void => void out.push(systemMessage(meta, body, s.now));
+  meta.epoch = Number(after.context.epoch);
+  meta.lastActivity = s.now;
+  if (!removed) meta.canInvite = rolesView(after).canInvite;
+  const selfName = s.selfName;
+  // Who sent each Remove (epoch-notes.ts): the proposer, not always the committer.
+  const actorOf = (mid: string): Person | undefined => {
+    if (before === undefined) return by;
+    const leaf = memberById(before, mid)?.leafIndex;
+    const r = removals.find((x) => x.removed === leaf);
+    if (r === undefined) return removals.length === 0 ? by : undefined;
+    const aid = memberIdAt(before, r.by);
+    return aid === '' ? undefined : { id: aid, label: labelText(memberLabels(before, meta.names, selfName).get(aid)) };
+  };
+  if (removed) {
+    const me = before === undefined ? undefined : ownMemberId(before);
+    note(removedYouNote(me === undefined ? by : (actorOf(me) ?? by), ended));
+    return out;
+  }
+  const old = before === undefined ? new Map<string, MemberLabel>() : memberLabels(before, meta.names, selfName);
+  // Names of members who are gone are forgotten: the map holds current members only.
+  const ids = new Set(memberIds(after));
+  if (meta.names !== undefined) meta.names = Object.fromEntries(Object.entries(meta.names).filter(([mid]) => ids.has(mid)));
+  if (meta.unnamed !== undefined) meta.unnamed = meta.unnamed.filter((mid) => ids.has(mid));
+  const now = memberLabels(after, meta.names, selfName);
+  meta.memberCount = now.size;
+  const self = ownMemberId(after);
+  for (const [mid, label] of now) {
+    if (old.has(mid) || mid === self || before === undefined) continue;
+    note(text.joined(labelText(label)));
+    const leaf = memberById(after, mid)?.leaf;
+    if (label.displayName === placeholderName(leaf!.signatureKey)) meta.unnamed = [...(meta.unnamed ?? []), mid];
+  }
+  for (const [mid, label] of old) {
+    if (now.has(mid)) continue;
+    note(removalNote({ id: mid, label: labelText(label) }, actorOf(mid), self));
+  }
+  if (before !== undefined) {
+    const person = (identity: Uint8Array): Person | undefined => {
+      const m = members(after).find((x) => bytesEqual(credentialIdentity(x.leaf.credential), identity));
+      const mid = m === undefined ? undefined : memberIdOf(m.leaf.signatureKey);
+      return mid === undefined ? undefined : { id: mid, label: labelText(now.get(mid)) };
+    };
+    for (const n of roleChangeNotes(before, after, by, person, self)) note(n);
+  }
+  // An old name-identity conversation: a credential that changed under the same key is a rename, never silent.
+  for (const [mid, label] of now) {
+    const was = old.get(mid);
+    if (was !== undefined && mid !== self && was.displayName !== label.displayName) note(text.nowCalled(labelText(was), labelText(label)));
+  }
+  return out;
+}
+
+/**
+ * A member's profile: remember the name under the sender's member id and say
+ * what changed. Silent when the name is the one we show already, and the
+ * first time we learn the name of someone who was here before us.
+ */
+function learnName(meta: ConversationMeta, state: GroupState, memberId: string, name: string, selfName: string): string | undefined {
+  if (memberId === '') return undefined;
+  const before = memberLabels(state, meta.names, selfName).get(memberId);
+  if (before === undefined) return undefined;
+  const known = meta.names?.[memberId] !== undefined;
+  const wasUnnamed = meta.unnamed?.includes(memberId) === true;
+  meta.names = { ...meta.names, [memberId]: name };
+  if (wasUnnamed) meta.unnamed = meta.unnamed!.filter((m) => m !== memberId);
+  if (before.displayName === name) return undefined;
+  const leaf = memberById(state, memberId)!.leaf;
+  const placeholder = !known && leaf.credential.credentialType === 1 && isPseudonym(leaf.credential.identity);
+  if (placeholder && !wasUnnamed) return undefined;
+  const after = memberLabels(state, meta.names, selfName).get(memberId);
+  return placeholder ? text.isNamed(labelText(before), labelText(after)) : text.nowCalled(labelText(before), labelText(after));
+}

@@ -1,0 +1,89 @@
+/**
+ * Every sentence the chat service shows a person: system messages in a
+ * conversation, and the errors its requests answer with. One file, so that
+ * they can be translated in one place; the code only ever refers to these.
+ *
+ * (Some sentences live beside the rule they word, and are imported from there:
+ * epoch-notes.ts, token-key-watch.ts; JOINER_NOTICE is in the view contract, lib/protocol/channel.ts.)
+ */
+
+// -- system messages --------------------------------------------------------
+
+export const created = (name: string): string => `You created “${name}”.`;
+export const youRenamed = (name: string): string => `You renamed the conversation to “${name}”.`;
+export const renamed = (by: string, name: string): string => `${by} renamed the conversation to “${name}”.`;
+export const joined = (who: string): string => `${who} joined.`;
+export const nowCalled = (before: string, after: string): string => `${before} is now called ${after}.`;
+/** The first name we learn of a member we announced by a placeholder. */
+export const isNamed = (placeholder: string, name: string): string => `${placeholder} is ${name}.`;
+export const YOU_JOINED = 'You joined the conversation.';
+export const YOU_LEFT = 'You left the conversation.';
+export const youAreNowCalled = (name: string): string => `You are now called ${name}.`;
+/** A message we could not handle because of a fault of ours (not the sender's): it was skipped. */
+export const SKIPPED_BY_FAULT = 'A message here could not be read because of a fault in MicroChat, not the sender’s; it was skipped.';
+
+// -- names -----------------------------------------------------------------
+
+/** How our own actions are attributed ("You removed Bob", ended by "You"). */
+export const YOU = 'You';
+/** A member whose name we cannot tell. */
+export const SOMEONE = 'Someone';
+/** A conversation whose invite carried no name. */
+export const UNNAMED_CONVERSATION = 'Conversation';
+
+// -- errors answered to a request --------------------------------------------
+
+export const SIGNED_OUT = 'This account is signed out.';
+export const NO_SUCH_CONVERSATION = 'That conversation does not exist.';
+export const NOT_A_MEMBER = 'You are no longer in this conversation.';
+export const NAME_NEEDED = 'Give the conversation a name.';
+export const EMPTY_MESSAGE = 'The message is empty.';
+export const NO_SUCH_MESSAGE = 'That message does not exist.';
+export const CANNOT_RESEND = 'That message can no longer be sent.';
+export const NO_SUCH_PERSON = 'That person is not in this conversation.';
+export const REMOVE_SELF = 'To remove yourself, leave the conversation.';
+export const ONLY_ADMINS_REMOVE = 'Only admins can remove people from this conversation.';
+export const ONLY_ADMINS_INVITE = 'Only admins can invite people to this conversation.';
+export const ONLY_ADMINS_ROLES = 'Only admins can change who is an admin.';
+export const ONLY_ADMINS_POLICY = 'Only admins can change who may invite.';
+export const ONLY_ADMINS_END = 'Only admins can end this conversation for everyone.';
+
+// Commits and their confirmation by the relay's order (epoch-sync.ts).
+export const NOT_CONFIRMED_YET = 'The change was sent but the relay has not confirmed it yet; it will apply when it does.';
+export const CHANGE_IN_FLIGHT = 'Another change to this conversation is still being confirmed.';
+export const CHANGE_IN_FLIGHT_RETRY = 'A change to this conversation is still being confirmed; try again in a moment.';
+export const LOST_RACE = 'Someone else changed the conversation at the same time; try again.';
+export const JOIN_CONFLICT = 'The conversation changed while you were joining; open the link again.';
+
+// Why a queued message failed (outbox.ts).
+export const CHANGED_BEFORE_SENT = 'The conversation changed before this message went out; send it again.';
+export const QUEUE_GONE = 'This conversation no longer exists on the relay.';
+export const refusedMessage = (code: string): string => `The relay refused the message (${code}).`;
+export const NOT_SENT = 'The message could not be sent.';
+
+// Invites and joining.
+export const INVITE_CLOSED = 'That invite is no longer open: it was used, revoked or has expired.';
+export const NO_SUCH_INVITE = 'That invite does not exist any more.';
+export const INVITE_EXPIRED = 'This invite has expired or was already used. Ask for a new link.';
+export const INVITE_DAMAGED = 'This invite is damaged; ask for a new link.';
+export const INVITE_INVALID = 'This invite does not describe a valid conversation.';
+export const otherRelay = (invite: string, ours: string): string => `This invite is for the relay ${invite}; your account is on ${ours}.`;
+export const ALREADY_JOINING = 'You are already joining this conversation.';
+
+// A request that needed the relay (chat-errors.ts `relayProblem`): `what` is one of the activities below.
+export const offline = (what: Activity): string => `You are offline: ${what} needs the relay.`;
+export const relayRefused = (reason: string): string => `The relay refused: ${reason}`;
+export const couldNot = (what: Activity): string => `Something went wrong while ${what}.`;
+
+export const Activity = {
+  create: 'creating a conversation',
+  revokeInvites: 'revoking the invites',
+  changeGroup: 'changing the group',
+  createInvite: 'creating an invite',
+  revokeInvite: 'revoking the invite',
+  join: 'joining',
+  leave: 'leaving',
+  delete: 'deleting the conversation',
+  end: 'ending the conversation',
+} as const;
+export type Activity = (typeof Activity)[keyof typeof Activity];
