@@ -5,6 +5,7 @@
  * the conversation list, with a waiting share offer's suggestion.
  */
 import { ChatService } from '../chat-service.ts';
+import { reportIfBug } from '../failure.ts';
 import { tokenStore, type AccountRecord } from '../account.ts';
 import { ChannelError, ErrorCode } from '../../protocol/channel.ts';
 import { TokenWallet } from '../tokens.ts';
@@ -62,8 +63,8 @@ export class SessionOpener {
       onMailbox: (change) => this.link.mailboxChanged(change),
       ...(core.deps.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: core.deps.confirmTimeoutMs }),
       readReceipts: () => core.state.settings.readReceipts,
-      // A fault of ours met while receiving: the chat shows a notice in the conversation; this keeps the details.
-      onBug: (err) => console.error('MicroChat: a fault of ours while handling a delivery', err),
+      // A fault of ours met while receiving: the chat shows a notice in the conversation; the log names the error.
+      onBug: (err) => reportIfBug('handling a delivery', err),
     });
     core.update({
       ...core.state,
