@@ -18,7 +18,7 @@
 import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import type { AeadProvider } from './provider.ts';
-import { UsageError } from '../mls/errors.ts';
+import { UsageError } from './errors.ts';
 import { buf, getSubtle, serverRuntime } from './webcrypto.ts';
 import { nodeCrypto, type NodeCrypto } from './node-crypto.ts';
 

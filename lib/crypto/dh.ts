@@ -24,7 +24,7 @@
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { x448 } from '@noble/curves/ed448.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
-import { CryptoError } from '../mls/errors.ts';
+import { CryptoError } from './errors.ts';
 import type { KeyPair } from './provider.ts';
 import type { HashName } from './hash.ts';
 import { buf, fromBase64Url, getSubtle, KeyCache, serverRuntime, toBase64Url, webCryptoSupports } from './webcrypto.ts';

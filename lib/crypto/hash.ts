@@ -13,7 +13,7 @@ import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { extract, expand } from '@noble/hashes/hkdf.js';
 import type { HashProvider, KdfProvider } from './provider.ts';
-import { UsageError } from '../mls/errors.ts';
+import { UsageError } from './errors.ts';
 import { nodeCrypto, type NodeCrypto } from './node-crypto.ts';
 import { hmacSha256, hmacSha256Keyed, sha256 as fastSha256 } from './sha256.ts';
 

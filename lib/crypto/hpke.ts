@@ -11,7 +11,7 @@
  *   Seal:        AEAD(key, base_nonce (seq 0), aad, pt)                §5.2
  */
 import { concatBytes } from '../bytes.ts';
-import { CryptoError, UsageError } from '../mls/errors.ts';
+import { CryptoError, UsageError } from './errors.ts';
 import type { AeadProvider, HpkeProvider, KdfProvider } from './provider.ts';
 import type { DhGroup } from './dh.ts';
 import { kdfProvider, type HashOptions } from './hash.ts';

@@ -19,7 +19,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { ed448 } from '@noble/curves/ed448.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
-import { UsageError } from '../mls/errors.ts';
+import { UsageError } from './errors.ts';
 import { bytesToHex, concatBytes, hexToBytes } from '../bytes.ts';
 import type { KeyPair, SignatureProvider } from './provider.ts';
 import { buf, getSubtle, KeyCache, toBase64Url, webCryptoSupports } from './webcrypto.ts';

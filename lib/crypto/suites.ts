@@ -13,7 +13,7 @@
  *   7   DHKEM(P-384)     AES-256-GCM        SHA-384  ECDSA P-384
  */
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
-import { UsageError } from '../mls/errors.ts';
+import { UsageError } from './errors.ts';
 import type { CipherSuite, CipherSuiteId } from './provider.ts';
 import { hashProvider, kdfProvider, type HashName } from './hash.ts';
 import { aeadProvider, type AeadName } from './aead.ts';
