@@ -35,7 +35,7 @@
  */
 import { bytesEqual } from '../lib/bytes.ts';
 import { nodeCrypto } from '../lib/crypto/node-crypto.ts';
-import { webCryptoSupports } from '../lib/crypto/webcrypto.ts';
+import { webCryptoSupports } from '../lib/crypto/subtle.ts';
 import { utf8, type InteropMember } from '../tests/mls/interop/member.ts';
 import { formatMs, measure, measureAlternating, onceOf, timed, type Measurement, type MeasureOptions, type Once } from './timing.ts';
 

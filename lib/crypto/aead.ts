@@ -19,7 +19,7 @@ import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import type { AeadProvider } from './provider.ts';
 import { UsageError } from './errors.ts';
-import { buf, getSubtle, serverRuntime } from './webcrypto.ts';
+import { buf, getSubtle, serverRuntime } from './subtle.ts';
 import { nodeCrypto, type NodeCrypto } from './node-crypto.ts';
 
 export type AeadName = 'AES-128-GCM' | 'AES-256-GCM' | 'ChaCha20-Poly1305';

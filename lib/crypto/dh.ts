@@ -27,7 +27,7 @@ import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { CryptoError } from './errors.ts';
 import type { KeyPair } from './provider.ts';
 import type { HashName } from './hash.ts';
-import { buf, fromBase64Url, getSubtle, KeyCache, serverRuntime, toBase64Url, webCryptoSupports } from './webcrypto.ts';
+import { buf, fromBase64Url, getSubtle, KeyCache, serverRuntime, toBase64Url, webCryptoSupports } from './subtle.ts';
 import { bytesToHex, concatBytes, hexToBytes } from '../bytes.ts';
 
 export type DhName = 'X25519' | 'X448' | 'P-256' | 'P-384' | 'P-521';

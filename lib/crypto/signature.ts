@@ -22,7 +22,7 @@ import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { UsageError } from './errors.ts';
 import { bytesToHex, concatBytes, hexToBytes } from '../bytes.ts';
 import type { KeyPair, SignatureProvider } from './provider.ts';
-import { buf, getSubtle, KeyCache, toBase64Url, webCryptoSupports } from './webcrypto.ts';
+import { buf, getSubtle, KeyCache, toBase64Url, webCryptoSupports } from './subtle.ts';
 import { nodeCrypto, SyncKeyCache, type NodeCrypto } from './node-crypto.ts';
 
 export type SignatureName = 'Ed25519' | 'Ed448' | 'ECDSA-P256' | 'ECDSA-P384' | 'ECDSA-P521';

@@ -1,5 +1,6 @@
 /**
- * WebCrypto plumbing shared by the signature and DH back ends: runtime feature
+ * WebCrypto plumbing shared by the AEAD, signature and DH code that runs in
+ * `crypto.subtle` (the WebCrypto primitives, webcrypto.ts): runtime feature
  * detection (Chromium and Node differ in which curves they offer) and a bounded
  * cache of imported CryptoKeys.
  *
