@@ -80,6 +80,22 @@ export function nobleAead(name: AeadName): AeadProvider {
   return aeadFrom(name, nobleCore(name));
 }
 
+async function webSeal(subtle: SubtleCrypto, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
+  const k = await subtle.importKey('raw', buf(key), 'AES-GCM', false, ['encrypt']);
+  const ct = await subtle.encrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad) }, k, buf(plaintext));
+  return new Uint8Array(ct);
+}
+
+async function webOpen(subtle: SubtleCrypto, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array | null> {
+  const k = await subtle.importKey('raw', buf(key), 'AES-GCM', false, ['decrypt']);
+  try {
+    const pt = await subtle.decrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad) }, k, buf(ciphertext));
+    return new Uint8Array(pt);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * AES-GCM in WebCrypto for inputs longer than `threshold` bytes (-1: every
  * input), noble for the others and where the runtime has no WebCrypto;
@@ -88,24 +104,15 @@ export function nobleAead(name: AeadName): AeadProvider {
 export function webCryptoAead(name: AeadName, threshold: number): AeadProvider {
   const noble = nobleCore(name);
   if (name === 'ChaCha20-Poly1305') return aeadFrom(name, noble);
+  // Not async itself, so that the noble branch answers without an extra turn.
   return aeadFrom(name, {
-    async seal(key, nonce, aad, plaintext) {
+    seal(key, nonce, aad, plaintext) {
       const subtle = plaintext.length > threshold ? getSubtle() : undefined;
-      if (subtle === undefined) return noble.seal(key, nonce, aad, plaintext);
-      const k = await subtle.importKey('raw', buf(key), 'AES-GCM', false, ['encrypt']);
-      const ct = await subtle.encrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad) }, k, buf(plaintext));
-      return new Uint8Array(ct);
+      return subtle === undefined ? noble.seal(key, nonce, aad, plaintext) : webSeal(subtle, key, nonce, aad, plaintext);
     },
-    async open(key, nonce, aad, ciphertext) {
+    open(key, nonce, aad, ciphertext) {
       const subtle = ciphertext.length > threshold ? getSubtle() : undefined;
-      if (subtle === undefined) return noble.open(key, nonce, aad, ciphertext);
-      const k = await subtle.importKey('raw', buf(key), 'AES-GCM', false, ['decrypt']);
-      try {
-        const pt = await subtle.decrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad) }, k, buf(ciphertext));
-        return new Uint8Array(pt);
-      } catch {
-        return null;
-      }
+      return subtle === undefined ? noble.open(key, nonce, aad, ciphertext) : webOpen(subtle, key, nonce, aad, ciphertext);
     },
   });
 }
