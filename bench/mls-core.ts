@@ -34,8 +34,8 @@
  * file returns the records and the printed report.
  */
 import { bytesEqual } from '../lib/bytes.ts';
-import { nodeCrypto } from '../lib/crypto/node-crypto.ts';
-import { webCryptoSupports } from '../lib/crypto/webcrypto.ts';
+import { defaultPrimitives } from '../lib/crypto/suites.ts';
+import { webCryptoSupports } from '../lib/crypto/subtle.ts';
 import { utf8, type InteropMember } from '../tests/mls/interop/member.ts';
 import { formatMs, measure, measureAlternating, onceOf, timed, type Measurement, type MeasureOptions, type Once } from './timing.ts';
 
@@ -132,9 +132,9 @@ export function describeRuntime(): string {
   return `${chrome ?? ua}, ${clock}`;
 }
 
-/** Which crypto path our engine takes here for suite 1 (the same detection lib/crypto does). */
+/** Which crypto path our engine takes here for suite 1 (lib/crypto's default backend). */
 export async function describeOurCrypto(): Promise<string> {
-  if (nodeCrypto() !== undefined) return 'Node fast path (node:crypto HMAC/HKDF, AES-GCM, Ed25519) + WebCrypto X25519 + sha256.ts hashes';
+  if (defaultPrimitives().name === 'node') return 'Node fast path (node:crypto HMAC/HKDF, AES-GCM, Ed25519) + WebCrypto X25519 + sha256.ts hashes';
   const ed = (await webCryptoSupports({ name: 'Ed25519' }, ['sign', 'verify'])) ? 'WebCrypto' : 'noble';
   const x = (await webCryptoSupports({ name: 'X25519' }, ['deriveBits'])) ? 'WebCrypto' : 'noble';
   // aead.ts: every AES-GCM call in WebCrypto in browsers, small ones in noble under Node/Deno.

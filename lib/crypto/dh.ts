@@ -4,12 +4,14 @@
  * X25519/X448, uncompressed SEC1 points and fixed-length big-endian scalars for
  * the NIST curves).
  *
- * The DH itself runs in WebCrypto when the runtime supports the curve (it is
- * about ten times faster than noble), with private keys imported once and
- * cached; otherwise in noble. X448 is always noble (Chromium lacks it and Node
- * marks it experimental). Both paths give identical results and apply the same
- * checks: public keys of the wrong length or not on the curve, and all-zero
- * X25519/X448 outputs, are CryptoErrors.
+ * Two implementations: `nobleDhGroup`, pure JS, and `webCryptoDhGroup` (the
+ * WebCrypto and Node backends'), where the DH runs in WebCrypto when the
+ * runtime supports the curve (it is about ten times faster than noble), with
+ * private keys imported once and cached, and otherwise in noble. X448 is
+ * always noble (Chromium lacks it and Node marks it experimental). Both give
+ * identical results and apply the same checks: public keys of the wrong
+ * length or not on the curve, and all-zero X25519/X448 outputs, are
+ * CryptoErrors.
  *
  * X25519 keys also take a "PKCS#8 route" in browsers: the public key of a
  * private key is read back from WebCrypto (import as PKCS#8, export as JWK)
@@ -24,10 +26,10 @@
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { x448 } from '@noble/curves/ed448.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
-import { CryptoError } from '../mls/errors.ts';
+import { CryptoError } from './errors.ts';
 import type { KeyPair } from './provider.ts';
 import type { HashName } from './hash.ts';
-import { buf, fromBase64Url, getSubtle, KeyCache, serverRuntime, toBase64Url, webCryptoSupports } from './webcrypto.ts';
+import { buf, fromBase64Url, getSubtle, KeyCache, toBase64Url, webCryptoSupports } from './subtle.ts';
 import { bytesToHex, concatBytes, hexToBytes } from '../bytes.ts';
 
 export type DhName = 'X25519' | 'X448' | 'P-256' | 'P-384' | 'P-521';
@@ -56,15 +58,11 @@ export interface DhGroup {
   ephemeralDh(pk: Uint8Array): Promise<{ enc: Uint8Array; dh: Uint8Array }>;
 }
 
-export interface DhOptions {
-  /** 'auto' and 'webcrypto' (the same here): WebCrypto where the runtime has the curve; 'noble': pure JS. */
-  backend?: 'auto' | 'webcrypto' | 'noble';
-  /**
-   * Whether X25519 takes the PKCS#8 route for public keys and ephemeral keys
-   * (see the header); default: in browsers, not under Node/Deno. Tests force
-   * each.
-   */
-  pkcs8Route?: boolean;
+/** How `dhGroup` computes: in noble only, or in WebCrypto where the runtime has the curve. */
+interface DhBackend {
+  webCrypto: boolean;
+  /** Whether X25519 takes the PKCS#8 route for public keys and ephemeral keys (see the header). */
+  pkcs8Route: boolean;
 }
 
 interface NobleDh {
@@ -191,19 +189,33 @@ class PublicKeyCache {
 /** Exposed for tests: the fixed-base X25519 public key must equal the ladder's. */
 export const x25519PublicKeyForTest = x25519PublicKey;
 
-export function dhGroup(name: DhName, options: DhOptions = {}): DhGroup {
+/** The group in pure JS (the noble backend). */
+export function nobleDhGroup(name: DhName): DhGroup {
+  return dhGroup(name, { webCrypto: false, pkcs8Route: false });
+}
+
+/**
+ * The group in WebCrypto where the runtime has the curve, else noble.
+ * `pkcs8Route`: whether X25519 takes the PKCS#8 route (see the header); the
+ * WebCrypto backend takes it in browsers, not under Node/Deno.
+ */
+export function webCryptoDhGroup(name: DhName, pkcs8Route: boolean): DhGroup {
+  return dhGroup(name, { webCrypto: true, pkcs8Route });
+}
+
+function dhGroup(name: DhName, backend: DhBackend): DhGroup {
   const p = PARAMS[name];
   const noble = p.noble;
   const montgomery = name === 'X25519' || name === 'X448';
   const pubCache = new PublicKeyCache();
-  const web = options.backend === 'noble' ? undefined : p.web;
+  const web = backend.webCrypto ? p.web : undefined;
   const privCache = new KeyCache<CryptoKey>();
   // Members' HPKE public keys: a commit in a blank tree of N members encrypts
   // to up to N-1 of them, and they stay the same from commit to commit until
   // their owners update, so the cache must hold a whole large group's keys
   // (smaller, it would thrash: LRU over a cyclic scan misses every time).
   const pubKeyCache = new KeyCache<CryptoKey>(4096);
-  const pkcs8Route = web?.pkcs8Prefix !== undefined && (options.pkcs8Route ?? !serverRuntime());
+  const pkcs8Route = web?.pkcs8Prefix !== undefined && backend.pkcs8Route;
 
   /** `sk` imported as an extractable PKCS#8 key and its public key read back from a JWK export. */
   async function importWithPublic(subtle: SubtleCrypto, sk: Uint8Array): Promise<{ key: CryptoKey; publicKey: Uint8Array }> {

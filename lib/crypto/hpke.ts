@@ -1,9 +1,9 @@
 /**
  * HPKE (RFC 9180), base mode only, which is all MLS uses: single-shot
  * Seal/Open (EncryptWithLabel, Welcome, UpdatePath) and Export (external
- * init). Written directly on our DH groups, noble HKDF and our AEADs so that
- * every step is synchronous except the DH itself, which runs in WebCrypto
- * where the curve is available.
+ * init). Written directly on one backend's DH group, HKDF and AEAD (all from
+ * the same `Primitives`, the KEM's own KDF included) so that every step is
+ * synchronous except the DH and the AEAD.
  *
  *   Encap(pkR):  skE,pkE <- fresh;  dh = DH(skE, pkR)
  *                shared_secret = ExtractAndExpand(dh, enc || pkR)      §4.1
@@ -11,10 +11,9 @@
  *   Seal:        AEAD(key, base_nonce (seq 0), aad, pt)                §5.2
  */
 import { concatBytes } from '../bytes.ts';
-import { CryptoError, UsageError } from '../mls/errors.ts';
-import type { AeadProvider, HpkeProvider, KdfProvider } from './provider.ts';
-import type { DhGroup } from './dh.ts';
-import { kdfProvider, type HashOptions } from './hash.ts';
+import { CryptoError, UsageError } from './errors.ts';
+import type { HpkeProvider, KdfProvider } from './provider.ts';
+import type { AeadName, DhName, HashName, Primitives } from './primitives.ts';
 
 const utf8 = new TextEncoder();
 const HPKE_V1 = utf8.encode('HPKE-v1');
@@ -56,24 +55,26 @@ class Labeled {
 
 const EMPTY = new Uint8Array(0);
 
-export interface HpkeSuiteParams {
-  dh: DhGroup;
-  kdf: KdfProvider;
-  /** RFC 9180 §7.2 KDF id: 1 SHA-256, 2 SHA-384, 3 SHA-512. */
-  kdfId: number;
-  aead: AeadProvider;
-  /** RFC 9180 §7.3 AEAD id: 1 AES-128-GCM, 2 AES-256-GCM, 3 ChaCha20-Poly1305. */
-  aeadId: number;
-  /** The backend of the KEM's own KDF (RFC 9180 §4.1, over the DH group's hash), as `kdf` was built with. */
-  kemHashOptions?: HashOptions;
+/** An HPKE suite (RFC 9180 §7): the KEM's DH group, the KDF's hash and the AEAD. */
+export interface HpkeSuite {
+  kem: DhName;
+  kdf: HashName;
+  aead: AeadName;
 }
 
-export function hpkeProvider(params: HpkeSuiteParams): HpkeProvider {
-  const { dh, kdf, aead } = params;
-  const kem = new Labeled(kdfProvider(dh.kemHash, params.kemHashOptions), concatBytes(utf8.encode('KEM'), i2osp(dh.kemId, 2)));
+/** RFC 9180 §7.2 KDF and §7.3 AEAD identifiers. */
+const KDF_IDS: Record<HashName, number> = { 'SHA-256': 1, 'SHA-384': 2, 'SHA-512': 3 };
+const AEAD_IDS: Record<AeadName, number> = { 'AES-128-GCM': 1, 'AES-256-GCM': 2, 'ChaCha20-Poly1305': 3 };
+
+export function hpkeProvider(primitives: Primitives, suite: HpkeSuite): HpkeProvider {
+  const dh = primitives.dh(suite.kem);
+  const kdf = primitives.kdf(suite.kdf);
+  const aead = primitives.aead(suite.aead);
+  // §4.1: the KEM has its own KDF, over the DH group's hash.
+  const kem = new Labeled(primitives.kdf(dh.kemHash), concatBytes(utf8.encode('KEM'), i2osp(dh.kemId, 2)));
   const hpke = new Labeled(
     kdf,
-    concatBytes(utf8.encode('HPKE'), i2osp(dh.kemId, 2), i2osp(params.kdfId, 2), i2osp(params.aeadId, 2)),
+    concatBytes(utf8.encode('HPKE'), i2osp(dh.kemId, 2), i2osp(KDF_IDS[suite.kdf], 2), i2osp(AEAD_IDS[suite.aead], 2)),
   );
   // psk_id_hash is the same for every base-mode context.
   const pskIdHash = hpke.extract(EMPTY, 'psk_id_hash', EMPTY);

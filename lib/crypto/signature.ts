@@ -7,34 +7,24 @@
  * private keys are big-endian scalars and public keys uncompressed SEC1 points.
  * ECDSA signatures are DER-encoded `Ecdsa-Sig-Value`s (as in crypto-basics.json).
  *
- * Ed25519 and ECDSA run in WebCrypto where the runtime has them (about ten
- * times faster than noble), each key imported once and cached as a CryptoKey;
- * Ed448 and any curve the runtime lacks use noble. Under Node, Ed25519 and
- * Ed448 go through Node's synchronous one-shot sign/verify with KeyObjects
- * imported once (about twice as fast as `crypto.subtle` there, see
- * node-crypto.ts). All paths accept exactly the same signatures: strict DER,
- * no ZIP-215 leniency, high-S ECDSA allowed (WebCrypto allows it and the RFC
- * does not forbid it).
+ * Two implementations here: `nobleSignature`, pure JS, and
+ * `webCryptoSignature`, where Ed25519 and ECDSA run in WebCrypto when the
+ * runtime has them (about ten times faster than noble), each key imported
+ * once and cached as a CryptoKey, and Ed448 and any curve the runtime lacks
+ * use noble. The Node backend signs EdDSA through Node's synchronous one-shot
+ * calls instead (node-crypto.ts). All paths accept exactly the same
+ * signatures: strict DER, no ZIP-215 leniency, high-S ECDSA allowed
+ * (WebCrypto allows it and the RFC does not forbid it).
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { ed448 } from '@noble/curves/ed448.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
-import { UsageError } from '../mls/errors.ts';
-import { bytesToHex, concatBytes, hexToBytes } from '../bytes.ts';
+import { UsageError } from './errors.ts';
+import { concatBytes, hexToBytes } from '../bytes.ts';
 import type { KeyPair, SignatureProvider } from './provider.ts';
-import { buf, getSubtle, KeyCache, toBase64Url, webCryptoSupports } from './webcrypto.ts';
-import { nodeCrypto, SyncKeyCache, type NodeCrypto } from './node-crypto.ts';
+import { buf, getSubtle, KeyCache, toBase64Url, webCryptoSupports } from './subtle.ts';
 
 export type SignatureName = 'Ed25519' | 'Ed448' | 'ECDSA-P256' | 'ECDSA-P384' | 'ECDSA-P521';
-
-export interface SignatureOptions {
-  /**
-   * 'auto' (default): Node's crypto for EdDSA under Node, else WebCrypto where
-   * the runtime has the curve, else noble; 'webcrypto': as in a browser
-   * (WebCrypto, else noble); 'noble': pure JS.
-   */
-  backend?: 'auto' | 'webcrypto' | 'noble';
-}
 
 // ---------------------------------------------------------------------------
 // DER <-> fixed-size (IEEE P1363) ECDSA signatures.
@@ -102,49 +92,8 @@ export function p1363ToDer(sig: Uint8Array, size: number): Uint8Array {
 
 // ---------------------------------------------------------------------------
 
-const ED25519_PKCS8_PREFIX = hexToBytes('302e020100300506032b657004220420');
-
-/** DER prefixes (RFC 8410) that wrap a raw EdDSA seed as PKCS#8 and a raw public key as SubjectPublicKeyInfo. */
-const NODE_EDDSA: Partial<Record<SignatureName, { pkcs8Prefix: Uint8Array; spkiPrefix: Uint8Array }>> = {
-  Ed25519: { pkcs8Prefix: ED25519_PKCS8_PREFIX, spkiPrefix: hexToBytes('302a300506032b6570032100') },
-  Ed448: { pkcs8Prefix: hexToBytes('3047020100300506032b6571043b0439'), spkiPrefix: hexToBytes('3043300506032b6571033a00') },
-};
-
-/** EdDSA through Node's one-shot `crypto.sign`/`crypto.verify` (synchronous), KeyObjects cached by key bytes. */
-function nodeEdDsa(nc: NodeCrypto, name: SignatureName, sigSize: number) {
-  const der = NODE_EDDSA[name];
-  if (der === undefined) return undefined;
-  const privCache = new SyncKeyCache<NodeCryptoKeyObject>(256);
-  const pubCache = new SyncKeyCache<NodeCryptoKeyObject>(1024);
-  return {
-    /** Throws UsageError for a key Node refuses. */
-    sign(privateKey: Uint8Array, message: Uint8Array): Uint8Array {
-      let key: NodeCryptoKeyObject;
-      try {
-        key = privCache.get(bytesToHex(privateKey), () =>
-          nc.createPrivateKey({ key: Buffer.from(concatBytes(der.pkcs8Prefix, privateKey)), format: 'der', type: 'pkcs8' }),
-        );
-      } catch (cause) {
-        throw new UsageError(`${name}: invalid private key`, { cause });
-      }
-      return new Uint8Array(nc.sign(null, message, key));
-    },
-    /** False for a bad signature or a key Node refuses. */
-    verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-      if (signature.length !== sigSize) return false;
-      try {
-        const key = pubCache.get(bytesToHex(publicKey), () =>
-          nc.createPublicKey({ key: Buffer.from(concatBytes(der.spkiPrefix, publicKey)), format: 'der', type: 'spki' }),
-        );
-        return nc.verify(null, message, key, signature);
-      } catch {
-        return false;
-      }
-    },
-  };
-}
-
-type NodeCryptoKeyObject = ReturnType<NodeCrypto['createPublicKey']>;
+/** RFC 8410 OneAsymmetricKey prefix that wraps a 32-byte Ed25519 seed as PKCS#8. */
+export const ED25519_PKCS8_PREFIX = hexToBytes('302e020100300506032b657004220420');
 
 interface Scheme {
   skSize: number;
@@ -236,12 +185,19 @@ const SCHEMES: Record<SignatureName, () => Scheme> = {
   'ECDSA-P521': () => ecdsaScheme(p521, 'P-521', 'SHA-512', 66),
 };
 
-export function signatureProvider(name: SignatureName, options: SignatureOptions = {}): SignatureProvider {
+/** The scheme in pure JS (the noble backend). */
+export function nobleSignature(name: SignatureName): SignatureProvider {
+  return signatureProvider(name, false);
+}
+
+/** The scheme in WebCrypto where the runtime has it, else noble. */
+export function webCryptoSignature(name: SignatureName): SignatureProvider {
+  return signatureProvider(name, true);
+}
+
+function signatureProvider(name: SignatureName, webCrypto: boolean): SignatureProvider {
   const s = SCHEMES[name]();
-  const backend = options.backend ?? 'auto';
-  const web = backend === 'noble' ? undefined : s.web;
-  const nc = backend === 'auto' ? nodeCrypto() : undefined;
-  const node = nc === undefined ? undefined : nodeEdDsa(nc, name, 2 * s.pkSize);
+  const web = webCrypto ? s.web : undefined;
   const privCache = new KeyCache<CryptoKey>();
   const pubCache = new KeyCache<CryptoKey>(1024);
 
@@ -276,7 +232,6 @@ export function signatureProvider(name: SignatureName, options: SignatureOptions
     // synchronous turn and the caller can do other work while it runs.
     async sign(rawPrivateKey, message) {
       const privateKey = normalizePrivate(rawPrivateKey);
-      if (node !== undefined) return node.sign(privateKey, message);
       const subtle = probed !== undefined ? probed.subtle : await subtleFor();
       if (subtle === undefined) {
         try {
@@ -298,7 +253,6 @@ export function signatureProvider(name: SignatureName, options: SignatureOptions
 
     async verify(publicKey, message, signature) {
       if (publicKey.length !== s.pkSize) return false;
-      if (node !== undefined) return node.verify(publicKey, message, signature);
       const subtle = await subtleFor();
       if (subtle === undefined) {
         try {

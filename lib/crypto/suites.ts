@@ -1,7 +1,9 @@
 /**
- * The seven cipher suites of RFC 9420 §17.1 as table entries over our
- * primitives: noble hashes/HKDF (sync), noble or WebCrypto AEAD, our RFC 9180
- * HPKE over WebCrypto/noble DH, and WebCrypto/noble signatures.
+ * The seven cipher suites of RFC 9420 §17.1 as table entries, each composed
+ * once from one backend's primitives (primitives.ts): hash, HKDF, AEAD, our
+ * RFC 9180 HPKE over the backend's DH group, and signatures. By default the
+ * backend is the runtime's fastest: Node's (node-crypto.ts) under Node, else
+ * WebCrypto's (webcrypto.ts), as in the extension.
  *
  *   id  KEM              AEAD               Hash     Signature
  *   1   DHKEM(X25519)    AES-128-GCM        SHA-256  Ed25519
@@ -13,13 +15,12 @@
  *   7   DHKEM(P-384)     AES-256-GCM        SHA-384  ECDSA P-384
  */
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
-import { UsageError } from '../mls/errors.ts';
+import { UsageError } from './errors.ts';
 import type { CipherSuite, CipherSuiteId } from './provider.ts';
-import { hashProvider, kdfProvider, type HashName } from './hash.ts';
-import { aeadProvider, type AeadName } from './aead.ts';
-import { dhGroup, type DhName } from './dh.ts';
+import type { AeadName, DhName, HashName, Primitives, SignatureName } from './primitives.ts';
 import { hpkeProvider } from './hpke.ts';
-import { signatureProvider, type SignatureName } from './signature.ts';
+import { nodeCrypto, nodePrimitives } from './node-crypto.ts';
+import { webCryptoPrimitives } from './webcrypto.ts';
 
 interface SuiteSpec {
   name: string;
@@ -42,60 +43,36 @@ const SPECS: Record<CipherSuiteId, SuiteSpec> = {
 /** The suite ids we implement: all of RFC 9420's. */
 export const SUPPORTED_CIPHER_SUITES: readonly CipherSuiteId[] = [1, 2, 3, 4, 5, 6, 7];
 
-const KDF_IDS: Record<HashName, number> = { 'SHA-256': 1, 'SHA-384': 2, 'SHA-512': 3 };
-const AEAD_IDS: Record<AeadName, number> = { 'AES-128-GCM': 1, 'AES-256-GCM': 2, 'ChaCha20-Poly1305': 3 };
-
-export interface CipherSuiteOptions {
-  /**
-   * 'auto' (default) uses Node's crypto module for HMAC/HKDF, AES-GCM and
-   * EdDSA when running under Node (node-crypto.ts), and otherwise WebCrypto
-   * where the runtime supports the curve or it is faster; 'webcrypto' is what
-   * a browser gets (WebCrypto/noble, never Node's module); 'noble' forces pure
-   * JS everywhere (tests compare the three).
-   */
-  backend?: 'auto' | 'webcrypto' | 'noble';
+/** The runtime's fastest backend: Node's crypto module where there is one, else WebCrypto (browsers). */
+export function defaultPrimitives(): Primitives {
+  const nc = nodeCrypto();
+  return nc !== undefined ? nodePrimitives(nc) : webCryptoPrimitives();
 }
 
 export function isSupportedCipherSuite(id: number): id is CipherSuiteId {
   return Object.prototype.hasOwnProperty.call(SPECS, id);
 }
 
-/** Build a fresh suite instance (own key caches). Most code wants `getCipherSuite`. */
-export function createCipherSuite(id: number, options: CipherSuiteOptions = {}): CipherSuite {
+/**
+ * Build a fresh suite instance (own key caches) on `primitives`, every part
+ * of it on that one backend. Most code wants `getCipherSuite`.
+ */
+export function createCipherSuite(id: number, primitives: Primitives = defaultPrimitives()): CipherSuite {
   if (!isSupportedCipherSuite(id)) throw new UsageError(`unsupported cipher suite ${id}`);
   const spec = SPECS[id];
-  const backend = options.backend ?? 'auto';
-  const kdf = kdfProvider(spec.hash, { backend });
-  const aead = aeadProvider(spec.aead, { backend });
   return Object.freeze({
     id,
     name: spec.name,
-    hash: hashProvider(spec.hash, { backend }),
-    kdf,
-    aead,
-    hpke: hpkeProvider({
-      dh: dhGroup(spec.dh, { backend }),
-      kdf,
-      kdfId: KDF_IDS[spec.hash],
-      aead,
-      aeadId: AEAD_IDS[spec.aead],
-      kemHashOptions: { backend },
-    }),
-    signature: signatureProvider(spec.signature, { backend }),
+    hash: primitives.hash(spec.hash),
+    kdf: primitives.kdf(spec.hash),
+    aead: primitives.aead(spec.aead),
+    hpke: hpkeProvider(primitives, { kem: spec.dh, kdf: spec.hash, aead: spec.aead }),
+    signature: primitives.signature(spec.signature),
     randomBytes: (length: number) => nobleRandomBytes(length),
   });
 }
 
 const instances = new Map<number, CipherSuite>();
-
-/**
- * Drop the shared instances and with them every cached imported key (e.g. on
- * logout). The caches are bounded LRU maps keyed by the key bytes, so private
- * key material lives in them as long as the instance does.
- */
-export function resetCipherSuites(): void {
-  instances.clear();
-}
 
 /** The shared instance of suite `id`; throws UsageError for ids outside 1..7. */
 export function getCipherSuite(id: number): CipherSuite {

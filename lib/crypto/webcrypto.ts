@@ -1,127 +1,50 @@
 /**
- * WebCrypto plumbing shared by the signature and DH back ends: runtime feature
- * detection (Chromium and Node differ in which curves they offer) and a bounded
- * cache of imported CryptoKeys.
+ * The WebCrypto backend, what the extension runs in a browser: `crypto.subtle`
+ * where the runtime has the algorithm and a call is cheaper than JavaScript,
+ * JavaScript for the rest.
  *
- * Why a cache: importing a private key (PKCS#8 or JWK) costs more than the
- * signature or DH it is imported for, and MLS uses the same few keys over and
- * over (our signature key, our leaf's HPKE key, members' public keys). Each key
- * is therefore imported once and kept as a CryptoKey, keyed by its bytes.
- * Private CryptoKeys are non-extractable.
+ *   hash, HMAC, HKDF    never WebCrypto (async and slower for MLS's small inputs):
+ *                       sha256.ts for SHA-256, noble for SHA-384/512 (hash.ts)
+ *   AES-GCM             WebCrypto; under Node/Deno only above 8 KiB (aead.ts)
+ *   ChaCha20-Poly1305   noble (no browser has it in WebCrypto)
+ *   DH                  WebCrypto where the runtime has the curve, X448 in noble (dh.ts)
+ *   signatures          WebCrypto where the runtime has the curve, Ed448 in noble (signature.ts)
+ *
+ * Under Node the same choices run unchanged (the tests and the benchmark's
+ * "portable path"), with the server-side defaults below.
  */
-import { bytesToHex } from '../bytes.ts';
+import { webCryptoAead, WEBCRYPTO_AES_THRESHOLD } from './aead.ts';
+import { webCryptoDhGroup } from './dh.ts';
+import { portableHash, portableKdf } from './hash.ts';
+import type { Primitives } from './primitives.ts';
+import { webCryptoSignature } from './signature.ts';
+import { serverRuntime } from './subtle.ts';
 
-/** The runtime's SubtleCrypto, or undefined (old runtimes, insecure contexts). */
-export function getSubtle(): SubtleCrypto | undefined {
-  const c = (globalThis as { crypto?: Crypto }).crypto;
-  return c?.subtle;
+export interface WebCryptoOptions {
+  /**
+   * AES-GCM inputs longer than this many bytes go to WebCrypto, the others to
+   * noble. Default: -1 (every input) in browsers, WEBCRYPTO_AES_THRESHOLD
+   * under Node and Deno, where each `crypto.subtle` call hops through a
+   * thread pool (aead.ts); tests set it to run the browser's choice under Node.
+   */
+  aesThreshold?: number;
+  /**
+   * Whether X25519 takes the PKCS#8 route for public and ephemeral keys
+   * (dh.ts). Default: in browsers, not under Node/Deno. Tests force each.
+   */
+  pkcs8Route?: boolean;
 }
 
-const probes = new Map<string, Promise<boolean>>();
-
-/**
- * Does WebCrypto here support `algorithm` for `usages`? Probed once per
- * algorithm by generating a throw-away key pair.
- */
-export function webCryptoSupports(
-  algorithm: EcKeyGenParams | Algorithm,
-  usages: KeyUsage[],
-): Promise<boolean> {
-  const id = `${algorithm.name}/${(algorithm as EcKeyGenParams).namedCurve ?? ''}`;
-  let p = probes.get(id);
-  if (p === undefined) {
-    const subtle = getSubtle();
-    p =
-      subtle === undefined
-        ? Promise.resolve(false)
-        : subtle.generateKey(algorithm, false, usages).then(
-            () => true,
-            () => false,
-          );
-    probes.set(id, p);
-  }
-  return p;
-}
-
-/**
- * A small LRU map from key bytes to an imported key. Values are promises so
- * concurrent first uses share one import. A failed import is not cached.
- * `peek` returns an already imported key synchronously, so a caller can start
- * a WebCrypto operation without first yielding to the event loop.
- */
-export class KeyCache<V> {
-  private readonly map = new Map<string, { promise: Promise<V>; value?: V }>();
-
-  constructor(private readonly capacity = 256) {}
-
-  get(bytes: Uint8Array, load: () => Promise<V>): Promise<V> {
-    const id = bytesToHex(bytes);
-    const hit = this.map.get(id);
-    if (hit !== undefined) {
-      // Refresh recency.
-      this.map.delete(id);
-      this.map.set(id, hit);
-      return hit.promise;
-    }
-    const p = load();
-    const entry: { promise: Promise<V>; value?: V } = { promise: p };
-    this.map.set(id, entry);
-    p.then(
-      (v) => {
-        entry.value = v;
-      },
-      () => {
-        if (this.map.get(id) === entry) this.map.delete(id);
-      },
-    );
-    if (this.map.size > this.capacity) {
-      const oldest = this.map.keys().next().value;
-      if (oldest !== undefined) this.map.delete(oldest);
-    }
-    return p;
-  }
-
-  /** The imported key for `bytes` if its import has completed (refreshes recency), else undefined. */
-  peek(bytes: Uint8Array): V | undefined {
-    const id = bytesToHex(bytes);
-    const hit = this.map.get(id);
-    if (hit?.value === undefined) return undefined;
-    this.map.delete(id);
-    this.map.set(id, hit);
-    return hit.value;
-  }
-
-  clear(): void {
-    this.map.clear();
-  }
-}
-
-/** Base64url without padding, as JWK wants. */
-export function toBase64Url(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-/** Decode base64url (with or without padding), as JWK carries key values. */
-export function fromBase64Url(s: string): Uint8Array {
-  const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/'));
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-/**
- * Node, Deno (which has Node's `process` global) and the like, where every
- * `crypto.subtle` call hops through a thread pool and so costs tens of
- * microseconds; in browsers a call on small data costs a few. Some choices
- * between WebCrypto and JavaScript depend on it (aead.ts, dh.ts).
- */
-export function serverRuntime(): boolean {
-  return typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node === 'string';
-}
-
-/** Copy into a fresh ArrayBuffer-backed array (WebCrypto rejects SharedArrayBuffer views). */
-export function buf(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
+export function webCryptoPrimitives(options: WebCryptoOptions = {}): Primitives {
+  const server = serverRuntime();
+  const aesThreshold = options.aesThreshold ?? (server ? WEBCRYPTO_AES_THRESHOLD : -1);
+  const pkcs8Route = options.pkcs8Route ?? !server;
+  return {
+    name: 'webcrypto',
+    hash: portableHash,
+    kdf: portableKdf,
+    aead: (name) => webCryptoAead(name, aesThreshold),
+    dh: (name) => webCryptoDhGroup(name, pkcs8Route),
+    signature: webCryptoSignature,
+  };
 }

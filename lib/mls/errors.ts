@@ -11,6 +11,7 @@
  *
  * Errors carry structured fields and always keep `cause` when wrapping.
  */
+import { CryptoError, UsageError } from '../crypto/errors.ts';
 import type { RuleId } from './rules.ts';
 
 export type DecodeErrorCode =
@@ -24,6 +25,17 @@ export type DecodeErrorCode =
 
 export class MlsError extends Error {
   override readonly name: string = 'MlsError';
+
+  /**
+   * `err instanceof MlsError` also holds for the crypto layer's CryptoError and
+   * UsageError (see below), which cannot extend this class. Only MlsError
+   * itself widens the test; its subclasses keep the ordinary one.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this === MlsError && (value instanceof CryptoError || value instanceof UsageError)) return true;
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -53,20 +65,12 @@ export class ValidationError extends MlsError {
   }
 }
 
-export class CryptoError extends MlsError {
-  override readonly name = 'CryptoError';
-  constructor(
-    readonly operation: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-export class UsageError extends MlsError {
-  override readonly name = 'UsageError';
-}
+/**
+ * CryptoError and UsageError are lib/crypto's own classes (lib/crypto/errors.ts),
+ * re-exported: the crypto layer cannot import this file, and an error it throws
+ * must be the same CryptoError the engine throws and its callers test for.
+ */
+export { CryptoError, UsageError };
 
 export class InternalError extends MlsError {
   override readonly name = 'InternalError';

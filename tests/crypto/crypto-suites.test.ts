@@ -7,11 +7,13 @@ import fc from 'fast-check';
 import { bytesEqual, bytesToHex, hexToBytes } from '../../lib/bytes.ts';
 import { createCipherSuite, getCipherSuite, SUPPORTED_CIPHER_SUITES } from '../../lib/crypto/suites.ts';
 import { derToP1363, p1363ToDer } from '../../lib/crypto/signature.ts';
-import { dhGroup, x25519PublicKeyForTest } from '../../lib/crypto/dh.ts';
+import { x25519PublicKeyForTest } from '../../lib/crypto/dh.ts';
 import { x25519 } from '@noble/curves/ed25519.js';
-import { aeadProvider, WEBCRYPTO_AES_THRESHOLD } from '../../lib/crypto/aead.ts';
+import { WEBCRYPTO_AES_THRESHOLD } from '../../lib/crypto/aead.ts';
 import { nodeCrypto } from '../../lib/crypto/node-crypto.ts';
-import { hashProvider, kdfProvider } from '../../lib/crypto/hash.ts';
+import { noblePrimitives } from '../../lib/crypto/noble.ts';
+import { webCryptoPrimitives } from '../../lib/crypto/webcrypto.ts';
+import { BACKENDS } from './backends.ts';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { expand, extract } from '@noble/hashes/hkdf.js';
@@ -33,8 +35,8 @@ describe.each(
     [id, 'webcrypto'],
   ] as const),
 )('suite %i: the %s backend and noble agree', (id, backend) => {
-  const auto = createCipherSuite(id, { backend });
-  const noble = createCipherSuite(id, { backend: 'noble' });
+  const auto = createCipherSuite(id, BACKENDS[backend]);
+  const noble = createCipherSuite(id, BACKENDS.noble);
 
   it(`suite ${id} signatures cross-verify (and are identical where deterministic)`, async () => {
     const kp = await auto.signature.generateKeyPair();
@@ -132,8 +134,8 @@ describe.each(
 
 describe("AES-GCM at the browser's threshold (every size through WebCrypto)", () => {
   it.each(['AES-128-GCM', 'AES-256-GCM'] as const)('%s: WebCrypto for small inputs and noble agree; tampering fails', async (name) => {
-    const browser = aeadProvider(name, { backend: 'webcrypto', webCryptoThreshold: -1 });
-    const noble = aeadProvider(name, { backend: 'noble' });
+    const browser = webCryptoPrimitives({ aesThreshold: -1 }).aead(name);
+    const noble = noblePrimitives.aead(name);
     const spy = vi.spyOn(globalThis.crypto.subtle, 'encrypt');
     try {
       const key = crypto.getRandomValues(new Uint8Array(browser.keySize));
@@ -168,7 +170,7 @@ describe('CryptoKey caching', () => {
     const spy = vi.spyOn(globalThis.crypto.subtle, 'importKey');
     try {
       for (const id of [1, 2] as const) {
-        const cs = createCipherSuite(id, { backend: 'webcrypto' });
+        const cs = createCipherSuite(id, BACKENDS.webcrypto);
         const kp = await cs.signature.generateKeyPair();
         const msg = utf8.encode('m');
         const sig = await cs.signature.sign(kp.privateKey, msg);
@@ -195,8 +197,8 @@ describe('CryptoKey caching', () => {
 
 describe('DH groups', () => {
   it.each(['X25519', 'X448', 'P-256', 'P-384', 'P-521'] as const)('%s: both back ends derive the same secret', async (name) => {
-    const a = dhGroup(name);
-    const n = dhGroup(name, { backend: 'noble' });
+    const a = BACKENDS.auto.dh(name);
+    const n = noblePrimitives.dh(name);
     const k1 = await n.generateKeyPair();
     const k2 = await n.generateKeyPair();
     const s1 = await a.dh(k1.privateKey, k2.publicKey);
@@ -205,8 +207,8 @@ describe('DH groups', () => {
   });
 
   it.each([false, true])('X25519 (PKCS#8 route %s): an ephemeral key gives the recipient the same secret from enc', async (pkcs8Route) => {
-    const g = dhGroup('X25519', { pkcs8Route });
-    const n = dhGroup('X25519', { backend: 'noble' });
+    const g = webCryptoPrimitives({ pkcs8Route }).dh('X25519');
+    const n = noblePrimitives.dh('X25519');
     const recipient = await n.generateKeyPair();
     const encs = new Set<string>();
     for (let i = 0; i < 8; i++) {
@@ -221,7 +223,7 @@ describe('DH groups', () => {
   });
 
   it.each([false, true])('X25519 (PKCS#8 route %s): publicKeyAsync equals the RFC 7748 vectors and noble; generated pairs match', async (pkcs8Route) => {
-    const g = dhGroup('X25519', { pkcs8Route });
+    const g = webCryptoPrimitives({ pkcs8Route }).dh('X25519');
     const vectors = [
       ['77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a'],
       ['5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb', 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f'],
@@ -248,7 +250,7 @@ describe('DH groups', () => {
     ] as const;
     for (const [sk, pk] of vectors) {
       expect(bytesToHex(x25519PublicKeyForTest(hexToBytes(sk)))).toBe(pk);
-      expect(bytesToHex(dhGroup('X25519').publicKey(hexToBytes(sk)))).toBe(pk);
+      expect(bytesToHex(BACKENDS.auto.dh('X25519').publicKey(hexToBytes(sk)))).toBe(pk);
     }
     const edge = [new Uint8Array(32), new Uint8Array(32).fill(0xff)];
     for (let i = 0; i < 64; i++) edge.push(crypto.getRandomValues(new Uint8Array(32)));
@@ -256,14 +258,14 @@ describe('DH groups', () => {
   });
 
   it.each(['X25519', 'X448'] as const)('V-CRYPTO-1 %s: an all-zero (low-order) shared secret is a CryptoError on both paths', async (name) => {
-    for (const g of [dhGroup(name), dhGroup(name, { backend: 'noble' })]) {
+    for (const g of [BACKENDS.auto.dh(name), noblePrimitives.dh(name)]) {
       const k = await g.generateKeyPair();
       await expect(g.dh(k.privateKey, new Uint8Array(g.npk))).rejects.toThrow(CryptoError);
     }
   });
 
   it.each(['P-256', 'P-384', 'P-521'] as const)('V-CRYPTO-2 %s: off-curve and compressed public keys are CryptoErrors', async (name) => {
-    for (const g of [dhGroup(name), dhGroup(name, { backend: 'noble' })]) {
+    for (const g of [BACKENDS.auto.dh(name), noblePrimitives.dh(name)]) {
       const k = await g.generateKeyPair();
       const off = k.publicKey.slice();
       off[off.length - 1]! ^= 1;
@@ -290,7 +292,7 @@ describe('ECDSA DER encoding', () => {
     const s = BigInt('0x' + bytesToHex(raw.subarray(size)));
     const hiS = hexToBytes((n - s).toString(16).padStart(2 * size, '0'));
     const hi = new Uint8Array([...raw.subarray(0, size), ...hiS]);
-    for (const cs of [createCipherSuite(id), createCipherSuite(id, { backend: 'webcrypto' }), createCipherSuite(id, { backend: 'noble' })]) {
+    for (const cs of [createCipherSuite(id), createCipherSuite(id, BACKENDS.webcrypto), createCipherSuite(id, BACKENDS.noble)]) {
       expect(await cs.signature.verify(pk, msg, p1363ToDer(raw, size))).toBe(true);
       expect(await cs.signature.verify(pk, msg, p1363ToDer(hi, size))).toBe(true);
     }
@@ -363,7 +365,7 @@ describe('Node fast path (node-crypto.ts)', () => {
 
   it.each(['SHA-256', 'SHA-384', 'SHA-512'] as const)('%s: HMAC and HKDF equal noble for any key, salt, info and length', (name) => {
     const h = nobleHashes[name];
-    const fast = { hash: hashProvider(name), kdf: kdfProvider(name) };
+    const fast = { hash: BACKENDS.auto.hash(name), kdf: BACKENDS.auto.kdf(name) };
     const size = h.outputLen;
     fc.assert(
       fc.property(
@@ -382,7 +384,7 @@ describe('Node fast path (node-crypto.ts)', () => {
     );
     const prk = new Uint8Array(size).fill(7);
     expect(fast.kdf.expand(prk, new Uint8Array(0), 255 * size).length).toBe(255 * size);
-    for (const kdf of [fast.kdf, kdfProvider(name, { backend: 'noble' })]) {
+    for (const kdf of [fast.kdf, noblePrimitives.kdf(name)]) {
       expect(() => kdf.expand(prk, new Uint8Array(0), 255 * size + 1)).toThrow(UsageError);
       expect(() => kdf.expand(prk.subarray(1), new Uint8Array(0), size)).toThrow(UsageError);
     }
@@ -391,7 +393,7 @@ describe('Node fast path (node-crypto.ts)', () => {
   });
 
   it.each([1, 5] as const)('suite %i AEAD: Node, WebCrypto and noble ciphertexts are identical; any bit flip or truncation fails to open', async (id) => {
-    const backends = (['auto', 'webcrypto', 'noble'] as const).map((backend) => createCipherSuite(id, { backend }).aead);
+    const backends = (['auto', 'webcrypto', 'noble'] as const).map((backend) => createCipherSuite(id, BACKENDS[backend]).aead);
     const [fast] = backends;
     const key = getCipherSuite(id).randomBytes(fast!.keySize);
     const nonce = getCipherSuite(id).randomBytes(fast!.nonceSize);
@@ -415,7 +417,7 @@ describe('Node fast path (node-crypto.ts)', () => {
 
   it.each([1, 4] as const)('suite %i EdDSA: same signatures as noble; non-canonical S, bad points and wrong lengths are false, never thrown', async (id) => {
     const fast = createCipherSuite(id).signature;
-    const noble = createCipherSuite(id, { backend: 'noble' }).signature;
+    const noble = createCipherSuite(id, BACKENDS.noble).signature;
     const kp = await noble.generateKeyPair();
     const msg = utf8.encode('FramedContentTBS');
     const sig = await fast.sign(kp.privateKey, msg);
@@ -452,7 +454,7 @@ describe('HPKE follows the suite backend', () => {
   it('the KEM key schedule uses the backend the suite was built with, not always Node HMAC', async () => {
     const nc = nodeCrypto()!;
     const hmacCalls = async (backend: 'auto' | 'webcrypto' | 'noble'): Promise<number> => {
-      const hpke = createCipherSuite(1, { backend }).hpke;
+      const hpke = createCipherSuite(1, BACKENDS[backend]).hpke;
       const spy = vi.spyOn(nc, 'createHmac');
       try {
         const kp = await hpke.deriveKeyPair(new Uint8Array(32).fill(7));

@@ -7,7 +7,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { expand, extract } from '@noble/hashes/hkdf.js';
 import { hmacSha256, hmacSha256Keyed, sha256 } from '../../lib/crypto/sha256.ts';
-import { hashProvider, kdfProvider } from '../../lib/crypto/hash.ts';
+import { webCryptoPrimitives } from '../../lib/crypto/webcrypto.ts';
 import { bytesToHex, hexToBytes } from '../../lib/bytes.ts';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -78,8 +78,8 @@ describe('hmacSha256', () => {
 });
 
 describe("hash.ts SHA-256 providers on sha256.ts (the 'webcrypto' backend, as in browsers)", () => {
-  const hash = hashProvider('SHA-256', { backend: 'webcrypto' });
-  const kdf = kdfProvider('SHA-256', { backend: 'webcrypto' });
+  const hash = webCryptoPrimitives().hash('SHA-256');
+  const kdf = webCryptoPrimitives().kdf('SHA-256');
 
   it('RFC 5869 test case 1 (HKDF-SHA-256)', () => {
     const prk = kdf.extract(hexToBytes('000102030405060708090a0b0c'), hexToBytes('0b'.repeat(22)));
