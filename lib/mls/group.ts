@@ -47,7 +47,7 @@ import { processCommit, type ProcessCommitOptions } from './group/commit-process
 import { createProposal } from './group/commit-create.ts';
 import type { GroupState, PendingProposal } from './group/group-state.ts';
 import { withState } from './group/group-state.ts';
-import type { KeyPackage } from './join/key-package.ts';
+import type { KeyPackageIn } from './join/key-package.ts';
 import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from './tree/leaf-node.ts';
 import { receiveFramed } from './framing/message-receive.ts';
 import { validateReceivedProposal, type ProposalReceiptOptions } from './group/proposal-receipt.ts';
@@ -171,7 +171,7 @@ export function sendApplicationMessage(
 
 type ProposalSendOptions = { readonly wireFormat?: FramedWireFormat; readonly authenticatedData?: Uint8Array };
 
-export function proposeAdd(state: GroupState, keyPackage: KeyPackage, options?: ProposalSendOptions) {
+export function proposeAdd(state: GroupState, keyPackage: KeyPackageIn, options?: ProposalSendOptions) {
   return createProposal(state, { proposalType: ProposalType.add, add: { keyPackage } }, options);
 }
 

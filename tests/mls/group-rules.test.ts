@@ -7,7 +7,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
-import { encode } from '../../lib/mls/codec/codec.ts';
+import { decode, encode } from '../../lib/mls/codec/codec.ts';
+import { keyPackageCodec, type KeyPackage } from '../../lib/mls/join/key-package.ts';
 import { signWithLabel } from '../../lib/mls/keys/crypto-ops.ts';
 import type { Commit } from '../../lib/mls/group/commit.ts';
 import { CredentialType } from '../../lib/mls/tree/credential.ts';
@@ -99,6 +100,17 @@ describe('LeafNode and KeyPackage rules (suite 1)', () => {
     const noSuite = { ...kp.keyPackage, leafNode: { ...kp.keyPackage.leafNode, capabilities: { ...kp.keyPackage.leafNode.capabilities, cipherSuites: [2] } } };
     await expect(validateKeyPackage(noSuite, base)).rejects.toThrow('V-KP-2');
     await expect(validateKeyPackage({ ...kp.keyPackage, signature: new Uint8Array(64) }, base)).rejects.toThrow('V-KP-3');
+  });
+  it('a decoded KeyPackage is a KeyPackage only once an Add of it is validated', async () => {
+    const received = decode(keyPackageCodec, encode(keyPackageCodec, kp.keyPackage));
+    // @ts-expect-error a KeyPackageIn cannot stand where a validated KeyPackage is needed
+    const unchecked: KeyPackage = received;
+    expect(unchecked).toEqual(kp.keyPackage);
+    // The Add carries the untrusted one; the Commit validates it (V-KP-*) before it welcomes its owner.
+    const [alice] = await makeGroup(1, 1);
+    const sent = await createCommit(alice!, { proposals: [{ proposalType: ProposalType.add, add: { keyPackage: received } }] });
+    const bob = await joinFromWelcome(sent.welcome!, received, kp.privateKeys);
+    expect(bob.context.epoch).toBe(1n);
   });
 });
 

@@ -24,7 +24,7 @@ import {
 } from '../../lib/mls/framing/framing.ts';
 import { groupContextCodec, type GroupContext } from '../../lib/mls/group/group-context.ts';
 import { groupInfoCodec, groupInfoTbsCodec, type GroupInfo } from '../../lib/mls/join/group-info.ts';
-import { keyPackageCodec, keyPackageTbsCodec, type KeyPackage } from '../../lib/mls/join/key-package.ts';
+import { keyPackageCodec, keyPackageTbsCodec, type KeyPackageIn } from '../../lib/mls/join/key-package.ts';
 import { encodeLeafNodeTbs, LeafNodeSource, leafNodeCodec, leafNodeTbsCodec, type LeafNode } from '../../lib/mls/tree/leaf-node.ts';
 import { ProtocolVersion } from '../../lib/mls/framing/protocol-version.ts';
 import { leafIndex } from '../../lib/mls/tree/tree-math.ts';
@@ -84,7 +84,7 @@ describe('LeafNodeTBS (§7.2)', () => {
 
 describe('TBS structs cover every field above the signature', () => {
   it('KeyPackageTBS and GroupInfoTBS are the struct minus its signature', () => {
-    const kp: KeyPackage = {
+    const kp: KeyPackageIn = {
       version: ProtocolVersion.mls10,
       cipherSuite: 1,
       initKey: b(4),

@@ -39,7 +39,7 @@ import { commitCodec, type Commit } from '../group/commit.ts';
 import { DecodeError, UsageError } from '../errors.ts';
 import { groupContextCodec, type GroupContext } from '../group/group-context.ts';
 import { groupInfoCodec, type GroupInfo } from '../join/group-info.ts';
-import { keyPackageCodec, type KeyPackage } from '../join/key-package.ts';
+import { keyPackageCodec, type KeyPackageIn } from '../join/key-package.ts';
 import { ProtocolVersion, readProtocolVersion } from './protocol-version.ts';
 import { proposalCodec, type Proposal } from '../group/proposals.ts';
 import type { LeafIndex } from '../tree/tree-math.ts';
@@ -474,7 +474,7 @@ export type MLSMessage = { readonly version: ProtocolVersion } & (
   | { readonly wireFormat: typeof WireFormat.privateMessage; readonly privateMessage: PrivateMessage }
   | { readonly wireFormat: typeof WireFormat.welcome; readonly welcome: Welcome }
   | { readonly wireFormat: typeof WireFormat.groupInfo; readonly groupInfo: GroupInfo }
-  | { readonly wireFormat: typeof WireFormat.keyPackage; readonly keyPackage: KeyPackage }
+  | { readonly wireFormat: typeof WireFormat.keyPackage; readonly keyPackage: KeyPackageIn }
 );
 
 export const mlsMessageCodec: Codec<MLSMessage> = {

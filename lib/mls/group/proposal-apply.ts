@@ -18,7 +18,7 @@ import { ValidationError } from '../errors.ts';
 import type { Extension } from './extensions.ts';
 import { SenderType } from '../framing/framing.ts';
 import type { GroupContext } from './group-context.ts';
-import { checkKeyPackageContent, validateKeyPackage } from '../join/key-package-gen.ts';
+import { checkKeyPackageContent, validateKeyPackage, validatedKeyPackage } from '../join/key-package-gen.ts';
 import type { KeyPackage } from '../join/key-package.ts';
 import { LeafNodeSource } from '../tree/leaf-node.ts';
 import {
@@ -149,7 +149,8 @@ export async function applyProposalList(
 
   const draft = tree.edit();
   const addedLeaves = applyProposalsToTree(draft, treeList);
-  const addProposals = list.flatMap((p) => (p.proposal.proposalType === ProposalType.add ? [p.proposal.add.keyPackage] : []));
+  // Every Add's KeyPackage passed V-KP-* above (the checks awaited): from here on it is trusted.
+  const addProposals = list.flatMap((p) => (p.proposal.proposalType === ProposalType.add ? [validatedKeyPackage(p.proposal.add.keyPackage)] : []));
   const added = addedLeaves.map((leaf, i) => ({ leaf, keyPackage: addProposals[i]! }));
 
   if (hasGroupContextExtensions) checkExtensionsSupported(draft, extensions);

@@ -9,7 +9,7 @@
  */
 import type { Codec } from '../codec/codec.ts';
 import { extensionsCodec, type Extension } from './extensions.ts';
-import { keyPackageCodec, type KeyPackage } from '../join/key-package.ts';
+import { keyPackageCodec, type KeyPackageIn } from '../join/key-package.ts';
 import { leafNodeCodec, type LeafNode } from '../tree/leaf-node.ts';
 import { preSharedKeyIdCodec, type PreSharedKeyId } from '../keys/psk.ts';
 import type { LeafIndex } from '../tree/tree-math.ts';
@@ -29,7 +29,8 @@ const PROPOSAL_TYPES: ReadonlySet<number> = new Set(Object.values(ProposalType))
 
 /** §12.1.1 Add. */
 export interface Add {
-  readonly keyPackage: KeyPackage;
+  /** Validated where the Add is applied (V-KP-*, `applyProposalList`). */
+  readonly keyPackage: KeyPackageIn;
 }
 /** §12.1.2 Update. */
 export interface Update {

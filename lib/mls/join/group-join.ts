@@ -21,7 +21,7 @@ import type { GroupContext } from '../group/group-context.ts';
 import type { GroupInfo } from './group-info.ts';
 import { DEFAULT_GROUP_CONFIG, startEpoch, type GroupConfig, type GroupState } from '../group/group-state.ts';
 import type { KeyPackagePrivate } from './key-package-gen.ts';
-import type { KeyPackage } from './key-package.ts';
+import type { KeyPackageIn } from './key-package.ts';
 import { leafNodeCodec } from '../tree/leaf-node.ts';
 import { checkDistinctExtensionTypes, supportsExtensions, type LeafValidationOptions } from '../tree/leaf-node-validation.ts';
 import { checkConfig } from '../group/group-create.ts';
@@ -70,7 +70,7 @@ export function checkWeSupportExtensions(context: GroupContext, ourCapabilities:
 }
 
 /** V-JOIN-3 (§12.4.3.1): our leaf is the one identical to our KeyPackage's leaf. */
-export function findOwnLeaf(tree: RatchetTree, keyPackage: KeyPackage): LeafIndex {
+export function findOwnLeaf(tree: RatchetTree, keyPackage: KeyPackageIn): LeafIndex {
   const mine = encode(leafNodeCodec, keyPackage.leafNode);
   for (const i of tree.memberIndices()) {
     const leaf = tree.leaf(i)!;
@@ -79,10 +79,15 @@ export function findOwnLeaf(tree: RatchetTree, keyPackage: KeyPackage): LeafInde
   throw new ValidationError('V-JOIN-3', 'our KeyPackage leaf is not in the tree');
 }
 
-/** §12.4.3.1: join from a Welcome with one of our KeyPackages and its private keys. */
+/**
+ * §12.4.3.1: join from a Welcome with one of our KeyPackages and its private
+ * keys. The KeyPackage need not be trusted (it may come back from storage as
+ * a `KeyPackageIn`): it only names our leaf and init key, and a wrong one
+ * fails to join (V-WEL-2, V-JOIN-3).
+ */
 export async function joinFromWelcome(
   welcomeMessage: MLSMessage | Welcome,
-  keyPackage: KeyPackage,
+  keyPackage: KeyPackageIn,
   privateKeys: KeyPackagePrivate,
   options: JoinOptions = {},
 ): Promise<GroupState> {

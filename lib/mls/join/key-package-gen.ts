@@ -15,7 +15,7 @@ import type { Credential } from '../tree/credential.ts';
 import { CredentialType } from '../tree/credential.ts';
 import { ValidationError } from '../errors.ts';
 import type { Extension } from '../group/extensions.ts';
-import { keyPackageCodec, keyPackageTbsCodec, type KeyPackage } from './key-package.ts';
+import { keyPackageCodec, keyPackageTbsCodec, type KeyPackage, type KeyPackageIn } from './key-package.ts';
 import { LeafNodeSource, encodeLeafNodeTbs, type Capabilities, type LeafNode, type LeafNodeContent } from '../tree/leaf-node.ts';
 import { checkDistinctExtensionTypes, checkLeafNodeContent, checkPublicKeySize, supportsExtensions, type LeafValidationOptions } from '../tree/leaf-node-validation.ts';
 import { ProtocolVersion } from '../framing/protocol-version.ts';
@@ -99,7 +99,8 @@ export async function generateKeyPackage(
     extensions: options.extensions ?? [],
   };
   const signature = await signWithLabel(suite, identity.signaturePrivateKey, 'KeyPackageTBS', encode(keyPackageTbsCodec, tbs));
-  const keyPackage: KeyPackage = { ...tbs, signature };
+  // Ours, made just now: trusted without a check.
+  const keyPackage = { ...tbs, signature } as KeyPackage;
   return {
     keyPackage,
     privateKeys: {
@@ -131,7 +132,7 @@ export interface KeyPackageValidationContext extends LeafValidationOptions {
  * Uniqueness against the group's tree is checked once the leaf is placed
  * (V-LN-8/9 in `checkLeavesAgainstTree`).
  */
-export async function validateKeyPackage(kp: KeyPackage, ctx: KeyPackageValidationContext): Promise<void> {
+export async function validateKeyPackage(kp: KeyPackageIn, ctx: KeyPackageValidationContext): Promise<void> {
   checkKeyPackageContent(kp, ctx);
   const [leafOk, kpOk, initOk, leafKeyOk] = await Promise.all([
     verifyWithLabel(ctx.suite, kp.leafNode.signatureKey, 'LeafNodeTBS', encodeLeafNodeTbs(kp.leafNode), kp.leafNode.signature),
@@ -146,7 +147,7 @@ export async function validateKeyPackage(kp: KeyPackage, ctx: KeyPackageValidati
 }
 
 /** The §10.1 checks of `validateKeyPackage` short of its two signatures (V-KP-1, 2, 4, 5, 6). */
-export function checkKeyPackageContent(kp: KeyPackage, ctx: KeyPackageValidationContext): void {
+export function checkKeyPackageContent(kp: KeyPackageIn, ctx: KeyPackageValidationContext): void {
   if (kp.cipherSuite !== ctx.suite.id || kp.version !== ctx.version) {
     throw new ValidationError('V-KP-1', `KeyPackage suite ${kp.cipherSuite}/version ${kp.version} does not match the group`);
   }
@@ -173,4 +174,15 @@ export function checkKeyPackageContent(kp: KeyPackage, ctx: KeyPackageValidation
   // V-KP-7: init_key and the leaf's encryption_key are public keys of the suite's KEM.
   checkPublicKeySize(ctx.suite, kp.initKey, 'V-KP-7', 'KeyPackage init_key');
   checkPublicKeySize(ctx.suite, kp.leafNode.encryptionKey, 'V-KP-7', 'KeyPackage leaf encryption_key');
+}
+
+/**
+ * @internal The one `KeyPackageIn -> KeyPackage` step, for a KeyPackage that
+ * passed §10.1: `validateKeyPackage` (awaited by the caller together with the
+ * other signature checks of a Commit, `applyProposalList`), or
+ * `checkKeyPackageContent` when its signatures were verified as its proposal
+ * was received (a cached proposal, §12.4). Nothing else calls it.
+ */
+export function validatedKeyPackage(kp: KeyPackageIn): KeyPackage {
+  return kp as KeyPackage;
 }

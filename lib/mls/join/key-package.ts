@@ -3,6 +3,15 @@
  * add a client to a group asynchronously. KeyPackageTBS is what the signature
  * covers; KeyPackageRef (a hash of the whole encoded KeyPackage) is computed
  * by `makeKeyPackageRef` in crypto-ops.
+ *
+ * Untrusted in, trusted out:
+ *
+ *   bytes from others --keyPackageCodec.decode--> KeyPackageIn   (untrusted)
+ *   KeyPackageIn --validateKeyPackage (§10.1)--> KeyPackage       (trusted)
+ *   generateKeyPackage -------------------------> KeyPackage       (ours)
+ *
+ * Only a `KeyPackage` is added to a group's tree and welcomed
+ * (`AppliedProposals.added`, `welcome-create.ts`).
  */
 import type { Codec, Reader, Writer } from '../codec/codec.ts';
 import { extensionsCodec, type Extension } from '../group/extensions.ts';
@@ -18,11 +27,20 @@ export interface KeyPackageTBS {
   readonly extensions: readonly Extension[];
 }
 
-/** §10 KeyPackage. */
-export interface KeyPackage extends KeyPackageTBS {
+/** §10 KeyPackage as decoded (an Add proposal, a KeyPackage message): nothing about it is checked yet. */
+export interface KeyPackageIn extends KeyPackageTBS {
   /** SignWithLabel(., "KeyPackageTBS", KeyPackageTBS) */
   readonly signature: Uint8Array;
 }
+
+declare const validKeyPackage: unique symbol;
+
+/**
+ * §10 KeyPackage that is ours (`generateKeyPackage`) or passed §10.1
+ * validation (`validateKeyPackage`, then `validatedKeyPackage` in
+ * key-package-gen.ts). A brand, so a `KeyPackageIn` cannot stand for one.
+ */
+export type KeyPackage = KeyPackageIn & { readonly [validKeyPackage]: true };
 
 /** §5.2 `opaque HashReference<V>` naming a KeyPackage. */
 export type KeyPackageRef = Uint8Array;
@@ -52,7 +70,7 @@ export const keyPackageTbsCodec: Codec<KeyPackageTBS> = {
   decode: decodeTbs,
 };
 
-export const keyPackageCodec: Codec<KeyPackage> = {
+export const keyPackageCodec: Codec<KeyPackageIn> = {
   encode(w, v) {
     encodeTbs(w, v);
     w.opaque(v.signature);

@@ -22,7 +22,7 @@ import { bytesEqual } from '../../bytes.ts';
 import { decryptWithLabel, makeKeyPackageRef, verifyWithLabel } from '../keys/crypto-ops.ts';
 import { CryptoError, ValidationError } from '../errors.ts';
 import { groupContextCodec } from '../group/group-context.ts';
-import { keyPackageCodec, type KeyPackage } from './key-package.ts';
+import { keyPackageCodec, type KeyPackageIn } from './key-package.ts';
 import { groupInfoCodec, groupInfoTbsCodec, type GroupInfo } from './group-info.ts';
 import {
   asJoinerSecret,
@@ -59,7 +59,7 @@ export interface WelcomeRecipient {
 }
 
 /** Our WelcomeRecipient for a KeyPackage we published (the ref is MakeKeyPackageRef of its encoding). */
-export function welcomeRecipientFor(cs: CipherSuite, keyPackage: KeyPackage, initPrivateKey: Uint8Array): WelcomeRecipient {
+export function welcomeRecipientFor(cs: CipherSuite, keyPackage: KeyPackageIn, initPrivateKey: Uint8Array): WelcomeRecipient {
   return {
     keyPackageRef: makeKeyPackageRef(cs, encode(keyPackageCodec, keyPackage)),
     cipherSuite: keyPackage.cipherSuite,

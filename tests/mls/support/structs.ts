@@ -57,7 +57,7 @@ import {
 } from '../../../lib/mls/framing/framing.ts';
 import { groupContextCodec, type GroupContext } from '../../../lib/mls/group/group-context.ts';
 import { groupInfoCodec, groupInfoTbsCodec, type GroupInfo } from '../../../lib/mls/join/group-info.ts';
-import { keyPackageCodec, keyPackageTbsCodec, type KeyPackage } from '../../../lib/mls/join/key-package.ts';
+import { keyPackageCodec, keyPackageTbsCodec, type KeyPackageIn } from '../../../lib/mls/join/key-package.ts';
 import {
   capabilitiesCodec,
   LeafNodeSource,
@@ -212,7 +212,7 @@ export const arbGroupContext: fc.Arbitrary<GroupContext> = fc.record({
   extensions: arbExtensions,
 });
 
-export const arbKeyPackage: fc.Arbitrary<KeyPackage> = fc.record({
+export const arbKeyPackage: fc.Arbitrary<KeyPackageIn> = fc.record({
   version,
   cipherSuite: u16,
   initKey: bytes(),
