@@ -39,7 +39,7 @@ import {
   type PrivateMessage,
 } from '../../lib/mls/framing/framing.ts';
 import { groupContextCodec } from '../../lib/mls/group/group-context.ts';
-import { capabilitiesCodec, LeafNodeSource, leafNodeCodec, type LeafNode } from '../../lib/mls/tree/leaf-node.ts';
+import { capabilitiesCodec, LeafNodeSource, leafNodeCodec, type LeafNodeIn } from '../../lib/mls/tree/leaf-node.ts';
 import { ProtocolVersion } from '../../lib/mls/framing/protocol-version.ts';
 import { proposalCodec, proposalOrRefCodec, ProposalOrRefType, ProposalType } from '../../lib/mls/group/proposals.ts';
 import { NodeType, nodeCodec } from '../../lib/mls/tree/tree-node.ts';
@@ -178,7 +178,7 @@ describe('closed enums are decode errors', () => {
     ciphertext: bytes(),
   };
   const pmBytes = encode(privateMessageCodec, pm); // content_type at offset 1 + 8
-  const leaf: LeafNode = {
+  const leaf: LeafNodeIn = {
     encryptionKey: bytes(),
     signatureKey: bytes(),
     credential: { credentialType: CredentialType.basic, identity: bytes() },

@@ -30,7 +30,8 @@ import {
   validateKeyPackage,
   type GroupState,
 } from '../../lib/mls/group.ts';
-import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from '../../lib/mls/tree/leaf-node.ts';
+import { LeafNodeSource, encodeLeafNodeTbs, leafNodeCodec, type LeafNode, type LeafNodeContent, type LeafNodeIn } from '../../lib/mls/tree/leaf-node.ts';
+import { RatchetTree } from '../../lib/mls/tree/ratchet-tree.ts';
 import { checkLeafNodeContent, checkLeavesAgainstTree, verifyLeafNodeSignature } from '../../lib/mls/tree/leaf-node-validation.ts';
 import { protectPublicMessage, signFramedContent } from '../../lib/mls/framing/message-protection.ts';
 import { ProposalOrRefType, ProposalType, type Proposal } from '../../lib/mls/group/proposals.ts';
@@ -44,7 +45,7 @@ import { mergeNewMemberPath } from '../../lib/mls/group/commit-process.ts';
 
 const cs = getCipherSuite(1);
 
-async function signedLeaf(content: LeafNodeContent, key: Uint8Array, groupId: Uint8Array, leafIndex: number): Promise<LeafNode> {
+async function signedLeaf(content: LeafNodeContent, key: Uint8Array, groupId: Uint8Array, leafIndex: number): Promise<LeafNodeIn> {
   const tbs = encodeLeafNodeTbs(content, { groupId, leafIndex: leafIndex as LeafIndex });
   return { ...content, signature: await signWithLabel(cs, key, 'LeafNodeTBS', tbs) };
 }
@@ -111,6 +112,18 @@ describe('LeafNode and KeyPackage rules (suite 1)', () => {
     const sent = await createCommit(alice!, { proposals: [{ proposalType: ProposalType.add, add: { keyPackage: received } }] });
     const bob = await joinFromWelcome(sent.welcome!, received, kp.privateKeys);
     expect(bob.context.epoch).toBe(1n);
+  });
+  it('a decoded LeafNode is a LeafNode only once it is validated', () => {
+    const received = decode(leafNodeCodec, encode(leafNodeCodec, kp.keyPackage.leafNode));
+    // @ts-expect-error a LeafNodeIn cannot stand where a validated LeafNode is needed
+    const unchecked: LeafNode = received;
+    expect(unchecked).toEqual(kp.keyPackage.leafNode);
+    // The §7.3 checks read it as it is; a tree takes only the LeafNode a validation point hands back.
+    expect(() => checkLeafNodeContent(received, ctx)).not.toThrow();
+    const draft = RatchetTree.create(cs, kp.keyPackage.leafNode).edit();
+    // @ts-expect-error only a validated LeafNode goes into a tree
+    draft.setLeaf(0 as LeafIndex, received);
+    expect(draft.done().leaf(0 as LeafIndex)).toEqual(kp.keyPackage.leafNode);
   });
 });
 

@@ -26,7 +26,7 @@ import {
   proposeRemove,
   type GroupState,
 } from '../../lib/mls/group.ts';
-import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from '../../lib/mls/tree/leaf-node.ts';
+import { LeafNodeSource, encodeLeafNodeTbs, type LeafNodeIn, type LeafNodeContent } from '../../lib/mls/tree/leaf-node.ts';
 import { ProposalOrRefType, ProposalType, type Proposal } from '../../lib/mls/group/proposals.ts';
 import { PskType, ResumptionPskUsage } from '../../lib/mls/keys/psk.ts';
 import type { LeafIndex } from '../../lib/mls/tree/tree-math.ts';
@@ -35,7 +35,7 @@ import { deliverAll, expectRejected, forgeCommit, keyPackageWithInitKeyReused, m
 const same = (states: GroupState[]) => expect(new Set(states.map((s) => bytesToHex(epochAuthenticator(s)))).size).toBe(1);
 
 /** An `update` leaf for `state`'s own leaf with `change` applied, signed by its member. */
-async function updateLeaf(state: GroupState, change: Partial<LeafNodeContent> = {}): Promise<LeafNode> {
+async function updateLeaf(state: GroupState, change: Partial<LeafNodeContent> = {}): Promise<LeafNodeIn> {
   const cur = state.tree.leaf(state.ownLeaf)!;
   const kp = await state.suite.hpke.generateKeyPair();
   const content = {

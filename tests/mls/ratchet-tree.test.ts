@@ -13,6 +13,7 @@ import { encode } from '../../lib/mls/codec/codec.ts';
 import { bytesToHex, hexToBytes } from '../../lib/bytes.ts';
 import { DecodeError, ValidationError } from '../../lib/mls/errors.ts';
 import { LeafNodeSource, type LeafNode } from '../../lib/mls/tree/leaf-node.ts';
+import { trustTestLeaf } from './support/trust-test-input.ts';
 import { checkLeavesAgainstTree } from '../../lib/mls/tree/leaf-node-validation.ts';
 import { RatchetTree, RatchetTreeIn, type TreeDraft } from '../../lib/mls/tree/ratchet-tree.ts';
 import { validateTree, verifyLeafSignatures, verifyParentHashes, verifyStructure } from '../../lib/mls/tree/tree-validation.ts';
@@ -30,9 +31,9 @@ function fakeLeaf(key: Uint8Array, source: 'update' | 'commit' = 'update', paren
     extensions: [],
     signature: new Uint8Array(0),
   };
-  return source === 'update'
+  return trustTestLeaf(source === 'update'
     ? { ...base, leafNodeSource: LeafNodeSource.update }
-    : { ...base, leafNodeSource: LeafNodeSource.commit, parentHash };
+    : { ...base, leafNodeSource: LeafNodeSource.commit, parentHash });
 }
 
 let keyCounter = 0;

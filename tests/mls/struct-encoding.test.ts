@@ -25,7 +25,7 @@ import {
 import { groupContextCodec, type GroupContext } from '../../lib/mls/group/group-context.ts';
 import { groupInfoCodec, groupInfoTbsCodec, type GroupInfo } from '../../lib/mls/join/group-info.ts';
 import { keyPackageCodec, keyPackageTbsCodec, type KeyPackageIn } from '../../lib/mls/join/key-package.ts';
-import { encodeLeafNodeTbs, LeafNodeSource, leafNodeCodec, leafNodeTbsCodec, type LeafNode } from '../../lib/mls/tree/leaf-node.ts';
+import { encodeLeafNodeTbs, LeafNodeSource, leafNodeCodec, leafNodeTbsCodec, type LeafNodeIn } from '../../lib/mls/tree/leaf-node.ts';
 import { ProtocolVersion } from '../../lib/mls/framing/protocol-version.ts';
 import { leafIndex } from '../../lib/mls/tree/tree-math.ts';
 
@@ -39,12 +39,12 @@ const base = {
   extensions: [],
   signature: b(9, 9, 9),
 } as const;
-const kpLeaf: LeafNode = { ...base, leafNodeSource: LeafNodeSource.keyPackage, lifetime: { notBefore: 1n, notAfter: 2n } };
-const updateLeaf: LeafNode = { ...base, leafNodeSource: LeafNodeSource.update };
-const commitLeaf: LeafNode = { ...base, leafNodeSource: LeafNodeSource.commit, parentHash: b(7) };
+const kpLeaf: LeafNodeIn = { ...base, leafNodeSource: LeafNodeSource.keyPackage, lifetime: { notBefore: 1n, notAfter: 2n } };
+const updateLeaf: LeafNodeIn = { ...base, leafNodeSource: LeafNodeSource.update };
+const commitLeaf: LeafNodeIn = { ...base, leafNodeSource: LeafNodeSource.commit, parentHash: b(7) };
 
 /** A LeafNode's encoding without its trailing `opaque signature<V>`. */
-function withoutSignature(leaf: LeafNode): Uint8Array {
+function withoutSignature(leaf: LeafNodeIn): Uint8Array {
   const full = encode(leafNodeCodec, leaf);
   const sigLen = new Writer().opaque(leaf.signature).finish().length;
   return full.slice(0, full.length - sigLen);

@@ -13,7 +13,7 @@ import { decode, encode } from '../../lib/mls/codec/codec.ts';
 import { bytesToHex, hexToBytes } from '../../lib/bytes.ts';
 import { CryptoError } from '../../lib/mls/errors.ts';
 import { groupContextCodec } from '../../lib/mls/group/group-context.ts';
-import { LeafNodeSource, type LeafNode } from '../../lib/mls/tree/leaf-node.ts';
+import { LeafNodeSource, type LeafNode, type LeafNodeIn } from '../../lib/mls/tree/leaf-node.ts';
 import { RatchetTree } from '../../lib/mls/tree/ratchet-tree.ts';
 import { verifyParentHashes, verifyStructure } from '../../lib/mls/tree/tree-validation.ts';
 import { isAncestorOrSelf, leafIndex, nodeIndex, toNodeIndex, type LeafIndex } from '../../lib/mls/tree/tree-math.ts';
@@ -23,8 +23,10 @@ import {
   decryptUpdatePath,
   mergeUpdatePath,
   signCommitLeafNode,
+  type CheckedUpdatePath,
 } from '../../lib/mls/tree/treekem.ts';
 import { updatePathCodec, type UpdatePath } from '../../lib/mls/tree/update-path.ts';
+import { trustTestLeaf, trustTestPath } from './support/trust-test-input.ts';
 
 interface TreeKemCase {
   cipher_suite: number;
@@ -46,7 +48,7 @@ const suite = getCipherSuite(1);
 const tree = RatchetTree.decodeTrusted(suite, hexToBytes(c.ratchet_tree));
 const up0 = c.update_paths[0]!;
 const sender = leafIndex(up0.sender);
-const path0 = decode(updatePathCodec, hexToBytes(up0.update_path));
+const path0 = trustTestPath(decode(updatePathCodec, hexToBytes(up0.update_path)));
 
 function gcFor(treeHash: Uint8Array, cs: CipherSuite = suite, groupId = hexToBytes(c.group_id)): Uint8Array {
   return encode(groupContextCodec, {
@@ -75,8 +77,8 @@ function receiver(): number {
   return c.leaves_private.find((l) => l.index !== up0.sender)!.index;
 }
 
-function withLeaf(p: UpdatePath, leafNode: LeafNode): UpdatePath {
-  return { ...p, leafNode };
+function withLeaf(p: UpdatePath, leafNode: LeafNodeIn): CheckedUpdatePath {
+  return trustTestPath({ ...p, leafNode });
 }
 
 describe('treekem: rules on a received UpdatePath', () => {
@@ -134,7 +136,7 @@ describe('treekem: rules on a received UpdatePath', () => {
 
   it('V-UP-4: a leaf whose source is not commit', () => {
     const { leafNode } = path0;
-    const update: LeafNode = {
+    const update: LeafNodeIn = {
       encryptionKey: leafNode.encryptionKey,
       signatureKey: leafNode.signatureKey,
       credential: leafNode.credential,
@@ -200,7 +202,7 @@ describe('treekem: rules on a received UpdatePath', () => {
     const bytes = hexToBytes(up0.update_path);
     const treeBefore = bytesToHex(tree.encode());
     const p = decode(updatePathCodec, bytes);
-    const merged = mergeUpdatePath(tree, sender, p);
+    const merged = mergeUpdatePath(tree, sender, trustTestPath(p));
     await decryptUpdatePath({ suite, tree: merged, sender, updatePath: p, groupContext: gcFor(merged.treeHash()), me: await privateOf(receiver()) });
     expect(bytesToHex(encode(updatePathCodec, p))).toBe(up0.update_path);
     expect(bytesToHex(tree.encode())).toBe(treeBefore);
@@ -218,7 +220,7 @@ interface Member {
 
 async function freshLeaf(cs: CipherSuite): Promise<{ leaf: LeafNode; encPriv: Uint8Array; sigPriv: Uint8Array }> {
   const [enc, sig] = await Promise.all([cs.hpke.generateKeyPair(), cs.signature.generateKeyPair()]);
-  const leaf: LeafNode = {
+  const leaf = trustTestLeaf({
     encryptionKey: enc.publicKey,
     signatureKey: sig.publicKey,
     credential: { credentialType: 1, identity: sig.publicKey.slice(0, 8) },
@@ -226,7 +228,7 @@ async function freshLeaf(cs: CipherSuite): Promise<{ leaf: LeafNode; encPriv: Ui
     extensions: [],
     leafNodeSource: LeafNodeSource.update,
     signature: new Uint8Array(0),
-  };
+  });
   return { leaf, encPriv: enc.privateKey, sigPriv: sig.privateKey };
 }
 
@@ -274,7 +276,7 @@ describe('treekem: random histories (suite 1)', () => {
             });
             // Receivers process the wire form.
             const wire = decode(updatePathCodec, encode(updatePathCodec, created.updatePath));
-            const merged = mergeUpdatePath(afterProposals, committer, wire);
+            const merged = mergeUpdatePath(afterProposals, committer, trustTestPath(wire));
             expect(bytesToHex(merged.treeHash())).toBe(bytesToHex(created.tree.treeHash()));
             verifyParentHashes(merged);
             verifyStructure(merged);

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../lib/bytes.ts';
 import { CredentialType } from '../../lib/mls/tree/credential.ts';
 import { encodeGroupState, encodeMessage, processMessage, createCommit, type GroupState } from '../../lib/mls/group.ts';
-import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from '../../lib/mls/tree/leaf-node.ts';
+import { LeafNodeSource, encodeLeafNodeTbs, type LeafNodeIn, type LeafNodeContent } from '../../lib/mls/tree/leaf-node.ts';
 import { signWithLabel } from '../../lib/mls/keys/crypto-ops.ts';
 import { createProposal } from '../../lib/mls/group/commit-create.ts';
 import { withState } from '../../lib/mls/group/group-state.ts';
@@ -24,7 +24,7 @@ import { expectGroupLive, expectRejected, makeGroup, utf8 } from '../mls/group-f
 const ALICE = 0;
 const MALLORY = 2;
 
-async function leafNamed(state: GroupState, name: Uint8Array): Promise<LeafNode> {
+async function leafNamed(state: GroupState, name: Uint8Array): Promise<LeafNodeIn> {
   const cur = state.tree.leaf(state.ownLeaf)!;
   const kp = await state.suite.hpke.generateKeyPair();
   const content: LeafNodeContent = {

@@ -45,6 +45,7 @@ import {
   checkUsablePublicKey,
   sameIdentity,
   sameMembershipFacts,
+  validatedLeafNode,
   verifyLeafNodeSignature,
   type LeafValidationOptions,
 } from '../tree/leaf-node-validation.ts';
@@ -59,8 +60,8 @@ import {
 import { ProposalType } from './proposals.ts';
 import { checkRoleRules } from './role-rules.ts';
 import type { PskLookup } from '../keys/psk.ts';
-import type { RatchetTree } from '../tree/ratchet-tree.ts';
-import { decryptUpdatePath, mergeUpdatePath, type TreeKemPrivate } from '../tree/treekem.ts';
+import type { RatchetTree, TreeDraft } from '../tree/ratchet-tree.ts';
+import { decryptUpdatePath, mergeUpdatePathKeys, type TreeKemPrivate } from '../tree/treekem.ts';
 import { toNodeIndex, type LeafIndex, type NodeIndex } from '../tree/tree-math.ts';
 import type { UpdatePath } from '../tree/update-path.ts';
 
@@ -70,10 +71,11 @@ export interface ProcessCommitOptions extends LeafValidationOptions {
 
 /**
  * Merge the UpdatePath of a new member (external Commit) whose leaf is still
- * blank in `tree`: the same checks as `mergeUpdatePath` except that there is
- * no previous encryption key to differ from.
+ * blank in `tree`: the same checks as `mergeUpdatePathKeys` except that there
+ * is no previous encryption key to differ from. As there, the caller sets the
+ * path's leaf into the returned draft once the leaf is checked.
  */
-export function mergeNewMemberPath(tree: RatchetTree, sender: LeafIndex, path: UpdatePath): RatchetTree {
+export function mergeNewMemberPath(tree: RatchetTree, sender: LeafIndex, path: UpdatePath): TreeDraft {
   if (tree.leaf(sender) !== undefined) throw new UsageError(`leaf ${sender} of the new member is not blank`);
   // V-UP-6 (§12.4.2): none of the path's public keys appears in the tree, nor twice in the path.
   const fresh = [path.leafNode.encryptionKey, ...path.nodes.map((n) => n.encryptionKey)];
@@ -98,8 +100,7 @@ export function mergeNewMemberPath(tree: RatchetTree, sender: LeafIndex, path: U
   if (!bytesEqual(path.leafNode.parentHash, parentHash)) {
     throw new ValidationError('V-PH-2', 'UpdatePath leaf parent_hash does not match the tree');
   }
-  draft.setLeaf(sender, path.leafNode);
-  return draft.done();
+  return draft;
 }
 
 /**
@@ -208,10 +209,13 @@ export async function processCommit(
     checkLeafNodeContent(path.leafNode, { ...options, expectedSource: LeafNodeSource.commit, groupExtensions: applied.extensions });
     const from = treeAfterProposals;
     // The signature check (async) and the merge (sync hashing) run side by side; either failing rejects.
-    [, tree] = await Promise.all([
-      verifyLeafNodeSignature(cs, path.leafNode, state.context.groupId, committer),
-      (async () => (external ? mergeNewMemberPath(from, committer, path) : mergeUpdatePath(from, committer, path)))(),
+    const [checkedLeaf, merged] = await Promise.all([
+      verifyLeafNodeSignature(cs, path.leafNode, state.context.groupId, committer).then(() => validatedLeafNode(path.leafNode)),
+      (async () => (external ? mergeNewMemberPath(from, committer, path) : mergeUpdatePathKeys(from, committer, path)))(),
     ]);
+    // Only the leaf that passed every check above goes into the tree.
+    merged.setLeaf(committer, checkedLeaf);
+    tree = merged.done();
   }
   // The committer's path leaf: its encryption key was checked by V-UP-6; the rest only if it changed.
   const pathLeafChecked = path !== undefined && !sameMembershipFacts(treeAfterProposals.leaf(committer), tree.leaf(committer));

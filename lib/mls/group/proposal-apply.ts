@@ -30,13 +30,14 @@ import {
   checkLeafNodeContent,
   checkRequiredCapabilities,
   requiredCapabilitiesOf,
+  validatedLeafNode,
   verifyLeafNodeSignature,
   type LeafValidationOptions,
 } from '../tree/leaf-node-validation.ts';
 import { ProposalType, type ExternalInit, type Proposal, type ReInit } from './proposals.ts';
 import type { ResolvedProposal } from './proposal-validation.ts';
 import { validatePreSharedKeyId, type PreSharedKeyId } from '../keys/psk.ts';
-import { applyProposalsToTree, type RatchetTree, type TreeDraft } from '../tree/ratchet-tree.ts';
+import { applyProposalsToTree, type CheckedProposal, type RatchetTree, type TreeDraft } from '../tree/ratchet-tree.ts';
 import type { LeafIndex } from '../tree/tree-math.ts';
 
 export interface AppliedProposals {
@@ -147,9 +148,11 @@ export async function applyProposalList(
   }
   await Promise.all(checks);
 
+  // Every Add's KeyPackage passed V-KP-* and every Update's leaf V-LN-* above
+  // (the checks awaited): from here on they are trusted.
+  const checked = treeList.map(({ proposal, sender }) => ({ proposal: checkedProposal(proposal), sender }));
   const draft = tree.edit();
-  const addedLeaves = applyProposalsToTree(draft, treeList);
-  // Every Add's KeyPackage passed V-KP-* above (the checks awaited): from here on it is trusted.
+  const addedLeaves = applyProposalsToTree(draft, checked);
   const addProposals = list.flatMap((p) => (p.proposal.proposalType === ProposalType.add ? [validatedKeyPackage(p.proposal.add.keyPackage)] : []));
   const added = addedLeaves.map((leaf, i) => ({ leaf, keyPackage: addProposals[i]! }));
 
@@ -165,6 +168,18 @@ export async function applyProposalList(
     ...(reInit === undefined ? {} : { reInit }),
     hasGroupContextExtensions,
   };
+}
+
+/** `proposal` with its Update leaf or Add KeyPackage as trusted: only once `applyProposalList`'s checks passed. */
+function checkedProposal(proposal: Proposal): CheckedProposal {
+  switch (proposal.proposalType) {
+    case ProposalType.update:
+      return { ...proposal, update: { leafNode: validatedLeafNode(proposal.update.leafNode) } };
+    case ProposalType.add:
+      return { ...proposal, add: { keyPackage: validatedKeyPackage(proposal.add.keyPackage) } };
+    default:
+      return proposal;
+  }
 }
 
 /**

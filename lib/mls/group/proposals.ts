@@ -10,7 +10,7 @@
 import type { Codec } from '../codec/codec.ts';
 import { extensionsCodec, type Extension } from './extensions.ts';
 import { keyPackageCodec, type KeyPackageIn } from '../join/key-package.ts';
-import { leafNodeCodec, type LeafNode } from '../tree/leaf-node.ts';
+import { leafNodeCodec, type LeafNodeIn } from '../tree/leaf-node.ts';
 import { preSharedKeyIdCodec, type PreSharedKeyId } from '../keys/psk.ts';
 import type { LeafIndex } from '../tree/tree-math.ts';
 
@@ -34,7 +34,8 @@ export interface Add {
 }
 /** §12.1.2 Update. */
 export interface Update {
-  readonly leafNode: LeafNode;
+  /** Validated where the Update is applied (V-LN-*, `applyProposalList`). */
+  readonly leafNode: LeafNodeIn;
 }
 /** §12.1.3 Remove. */
 export interface Remove {

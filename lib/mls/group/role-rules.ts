@@ -31,7 +31,7 @@ import { DecodeError, ValidationError } from '../errors.ts';
 import type { Extension } from './extensions.ts';
 import { SenderType, type Sender } from '../framing/framing.ts';
 import { credentialIdentity } from '../tree/leaf-node-validation.ts';
-import type { LeafNode } from '../tree/leaf-node.ts';
+import type { LeafNodeIn } from '../tree/leaf-node.ts';
 import { ProposalType } from './proposals.ts';
 import type { ResolvedProposal } from './proposal-validation.ts';
 import type { RatchetTree, TreeDraft } from '../tree/ratchet-tree.ts';
@@ -48,7 +48,7 @@ export interface RoleCheckInput {
   /** Tree after the proposals (the committer's path does not change who is a member). */
   readonly treeAfter: RatchetTree | TreeDraft;
   /** An external Commit's joiner leaf (its UpdatePath leaf). */
-  readonly joiner?: LeafNode;
+  readonly joiner?: LeafNodeIn;
 }
 
 function decodeRoles(extensions: readonly Extension[]): Roles | undefined {
@@ -116,7 +116,7 @@ export function checkRoleRules(input: RoleCheckInput): void {
   const roles = after;
 
   // V-ROLE-6: newcomers' identities are not admin identities (past or present).
-  const newcomers: LeafNode[] = resolved.flatMap((p) => (p.proposal.proposalType === ProposalType.add ? [p.proposal.add.keyPackage.leafNode] : []));
+  const newcomers: LeafNodeIn[] = resolved.flatMap((p) => (p.proposal.proposalType === ProposalType.add ? [p.proposal.add.keyPackage.leafNode] : []));
   if (input.joiner !== undefined && !resync) newcomers.push(input.joiner);
   for (const leaf of newcomers) {
     const id = credentialIdentity(leaf.credential);

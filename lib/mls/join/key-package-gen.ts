@@ -90,7 +90,8 @@ export async function generateKeyPackage(
     extensions: options.leafExtensions ?? [],
   };
   const leafSig = await signWithLabel(suite, identity.signaturePrivateKey, 'LeafNodeTBS', encodeLeafNodeTbs(content));
-  const leafNode: LeafNode = { ...content, signature: leafSig };
+  // Ours, signed just now: trusted without a check.
+  const leafNode = { ...content, signature: leafSig } as LeafNode;
   const tbs = {
     version: ProtocolVersion.mls10,
     cipherSuite: suite.id,

@@ -15,7 +15,7 @@
  */
 import type { Codec, Reader, Writer } from '../codec/codec.ts';
 import { extensionsCodec, type Extension } from '../group/extensions.ts';
-import { leafNodeCodec, type LeafNode } from '../tree/leaf-node.ts';
+import { leafNodeCodec, type LeafNode, type LeafNodeIn } from '../tree/leaf-node.ts';
 import { ProtocolVersion, readProtocolVersion } from '../framing/protocol-version.ts';
 
 /** §10 KeyPackageTBS: every KeyPackage field above the signature. */
@@ -23,7 +23,7 @@ export interface KeyPackageTBS {
   readonly version: ProtocolVersion;
   readonly cipherSuite: number;
   readonly initKey: Uint8Array;
-  readonly leafNode: LeafNode;
+  readonly leafNode: LeafNodeIn;
   readonly extensions: readonly Extension[];
 }
 
@@ -40,7 +40,7 @@ declare const validKeyPackage: unique symbol;
  * validation (`validateKeyPackage`, then `validatedKeyPackage` in
  * key-package-gen.ts). A brand, so a `KeyPackageIn` cannot stand for one.
  */
-export type KeyPackage = KeyPackageIn & { readonly [validKeyPackage]: true };
+export type KeyPackage = KeyPackageIn & { readonly leafNode: LeafNode; readonly [validKeyPackage]: true };
 
 /** §5.2 `opaque HashReference<V>` naming a KeyPackage. */
 export type KeyPackageRef = Uint8Array;

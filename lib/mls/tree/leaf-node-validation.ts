@@ -16,7 +16,7 @@ import { verifyWithLabel } from '../keys/crypto-ops.ts';
 import { ValidationError } from '../errors.ts';
 import type { RuleId } from '../rules.ts';
 import { ExtensionType, findExtension, requiredCapabilitiesCodec, type Extension, type RequiredCapabilities } from '../group/extensions.ts';
-import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode } from './leaf-node.ts';
+import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeIn } from './leaf-node.ts';
 import { ProposalType } from '../group/proposals.ts';
 import type { TreeView } from './tree-view.ts';
 import type { LeafIndex } from './tree-math.ts';
@@ -34,7 +34,7 @@ export const DEFAULT_EXTENSION_TYPES: ReadonlySet<number> = new Set([
 export const DEFAULT_PROPOSAL_TYPES: ReadonlySet<number> = new Set(Object.values(ProposalType));
 
 /** The application's verdict on a credential (§5.3.1); return false to reject. */
-export type CredentialValidator = (leaf: LeafNode) => boolean;
+export type CredentialValidator = (leaf: LeafNodeIn) => boolean;
 
 export interface LeafValidationOptions {
   /** Seconds since the Unix epoch; when given, a key_package leaf's lifetime must cover it (V-LN-5). */
@@ -81,7 +81,7 @@ export function requiredCapabilitiesOf(extensions: readonly Extension[]): Requir
  * V-LN-3 (§7.3, §11.1): the leaf supports every extension, proposal and
  * credential type the group requires. Default types are implicitly supported.
  */
-export function checkRequiredCapabilities(leaf: LeafNode, required: RequiredCapabilities | undefined, rule: RuleId = 'V-LN-3'): void {
+export function checkRequiredCapabilities(leaf: LeafNodeIn, required: RequiredCapabilities | undefined, rule: RuleId = 'V-LN-3'): void {
   if (required === undefined) return;
   const caps = leaf.capabilities;
   for (const t of required.extensionTypes) {
@@ -103,7 +103,7 @@ export function checkRequiredCapabilities(leaf: LeafNode, required: RequiredCapa
  * The checks on a leaf that need neither the tree nor a signature:
  * source, capabilities, lifetime, extensions (V-LN-2..7).
  */
-export function checkLeafNodeContent(leaf: LeafNode, ctx: LeafValidationContext): void {
+export function checkLeafNodeContent(leaf: LeafNodeIn, ctx: LeafValidationContext): void {
   // V-LN-6 (§7.3): leaf_node_source matches where the leaf appeared.
   if (leaf.leafNodeSource !== ctx.expectedSource) {
     throw new ValidationError('V-LN-6', `leaf_node_source ${leaf.leafNodeSource}, expected ${ctx.expectedSource}`);
@@ -155,7 +155,7 @@ export function sameIdentity(a: Credential, b: Credential): boolean {
  * never accept a change, so a member cannot take another member's name while
  * keeping its seat (and its signature key, by which members are told apart).
  */
-export function checkIdentityContinuity(current: LeafNode, next: LeafNode, leafIndex: LeafIndex): void {
+export function checkIdentityContinuity(current: LeafNodeIn, next: LeafNodeIn, leafIndex: LeafIndex): void {
   if (!sameIdentity(current.credential, next.credential)) {
     throw new ValidationError('V-LN-12', `leaf ${leafIndex}: a member's credential identity cannot change`);
   }
@@ -181,7 +181,7 @@ export async function checkUsablePublicKey(suite: CipherSuite, key: Uint8Array, 
 /** V-LN-1 (§7.3): the leaf's signature verifies under its own signature_key. */
 export async function verifyLeafNodeSignature(
   suite: CipherSuite,
-  leaf: LeafNode,
+  leaf: LeafNodeIn,
   groupId: Uint8Array,
   leafIndex: LeafIndex,
 ): Promise<void> {
@@ -200,7 +200,7 @@ export async function verifyLeafNodeSignature(
  *    member, and each changed leaf supports every credential type in use.
  * Cost: O(N) per changed leaf, with a 32-bit prefix filter before comparing bytes.
  */
-export function checkLeavesAgainstTree(tree: TreeView, changed: readonly LeafIndex[]): void {
+export function checkLeavesAgainstTree(tree: TreeView<LeafNodeIn>, changed: readonly LeafIndex[]): void {
   if (changed.length === 0) return;
   const changedSet = new Set<number>(changed);
   const prefix = (b: Uint8Array): number => (b.length >= 4 ? ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) : -1 - b.length);
@@ -254,7 +254,7 @@ export function checkLeavesAgainstTree(tree: TreeView, changed: readonly LeafInd
  * committer's re-signed path leaf usually does, and its new encryption key is
  * already checked against the whole tree by V-UP-6, so it can skip the O(N) scan.
  */
-export function sameMembershipFacts(prev: LeafNode | undefined, next: LeafNode | undefined): boolean {
+export function sameMembershipFacts(prev: LeafNodeIn | undefined, next: LeafNodeIn | undefined): boolean {
   if (prev === undefined || next === undefined) return false;
   const a = prev.capabilities.credentials;
   const b = next.capabilities.credentials;
@@ -270,4 +270,16 @@ function push(m: Map<number, LeafIndex[]>, k: number, v: LeafIndex): void {
   const list = m.get(k);
   if (list === undefined) m.set(k, [v]);
   else list.push(v);
+}
+
+/**
+ * @internal The one `LeafNodeIn -> LeafNode` step, for a leaf that passed
+ * §7.3 (V-LN-*) where it is received: an Update applied (`applyProposalList`,
+ * after its checks are awaited, or with its signature verified when its
+ * proposal was received and cached, §12.4), an UpdatePath's leaf
+ * (`processCommit`, once its signature verified). A received tree's leaves
+ * become trusted with the tree (`validateTree`). Nothing else calls it.
+ */
+export function validatedLeafNode(leaf: LeafNodeIn): LeafNode {
+  return leaf as LeafNode;
 }

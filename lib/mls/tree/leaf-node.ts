@@ -6,6 +6,16 @@
  * The wire struct is a tagged union on `leaf_node_source`, mirrored here as a
  * discriminated union so that only a `key_package` leaf has a lifetime and only
  * a `commit` leaf has a parent hash.
+ *
+ * Untrusted in, trusted out:
+ *
+ *   bytes from others --leafNodeCodec.decode--> LeafNodeIn   (untrusted)
+ *   LeafNodeIn --§7.3 checks, then validatedLeafNode--> LeafNode (trusted)
+ *   a leaf we sign (KeyPackage, Update, Commit) -------> LeafNode (ours)
+ *
+ * Checks that only read a leaf take a `LeafNodeIn`; only a `LeafNode` goes
+ * into a `RatchetTree` (`TreeDraft.setLeaf`, `applyProposalsToTree`). A
+ * received tree's leaves are checked with it (`validateTree`).
  */
 import { encode, type Writer, type Codec, type Reader } from '../codec/codec.ts';
 import { credentialCodec, type Credential } from './credential.ts';
@@ -88,11 +98,20 @@ export type LeafNodeContent = {
   readonly extensions: readonly Extension[];
 } & LeafNodeSourceFields;
 
-/** §7.2 LeafNode. */
-export type LeafNode = LeafNodeContent & {
+/** §7.2 LeafNode as decoded: nothing about it is checked yet. */
+export type LeafNodeIn = LeafNodeContent & {
   /** SignWithLabel(., "LeafNodeTBS", LeafNodeTBS) */
   readonly signature: Uint8Array;
 };
+
+declare const validLeafNode: unique symbol;
+
+/**
+ * §7.2 LeafNode that is ours (signed by us) or passed §7.3 validation
+ * (`validatedLeafNode` in leaf-node-validation.ts, `validateTree`). A brand,
+ * so a `LeafNodeIn` cannot stand for one.
+ */
+export type LeafNode = LeafNodeIn & { readonly [validLeafNode]: true };
 
 /**
  * §7.2 LeafNodeTBS: the content plus, for `update` and `commit` leaves, the
@@ -161,7 +180,7 @@ function contentOf(v: LeafNodeContent): LeafNodeContent {
   }
 }
 
-export const leafNodeCodec: Codec<LeafNode> = {
+export const leafNodeCodec: Codec<LeafNodeIn> = {
   encode(w, v) {
     encodeContent(w, v);
     w.opaque(v.signature);

@@ -18,7 +18,7 @@ import type { CipherSuite } from '../../crypto/provider.ts';
 import { decode, type DecodeOptions } from '../codec/codec.ts';
 import { UsageError, ValidationError } from '../errors.ts';
 import { ProposalType, type Proposal } from '../group/proposals.ts';
-import type { LeafNode } from './leaf-node.ts';
+import type { LeafNode, LeafNodeIn } from './leaf-node.ts';
 import { NodeType, ratchetTreeCodec, type ParentNode, type RatchetTreeNode } from './tree-node.ts';
 import { isLeaf, nodeWidth, type LeafIndex, type NodeIndex, MAX_LEAVES } from './tree-math.ts';
 import { TreeView, parentHashInput, parentOf, parentSlot } from './tree-view.ts';
@@ -34,8 +34,8 @@ export type TreeDecodeOptions = DecodeOptions & { readonly maxLeaves?: number };
  * more. It can be read and hashed, never changed nor used as a group's tree;
  * `validateTree` checks it and hands back the `RatchetTree`.
  */
-export class RatchetTreeIn extends TreeView {
-  private constructor(suite: CipherSuite, leaves: (LeafNode | undefined)[], parents: (ParentNode | undefined)[]) {
+export class RatchetTreeIn extends TreeView<LeafNodeIn> {
+  private constructor(suite: CipherSuite, leaves: (LeafNodeIn | undefined)[], parents: (ParentNode | undefined)[]) {
     super(suite, leaves, parents, []);
   }
 
@@ -58,7 +58,7 @@ export class RatchetTreeIn extends TreeView {
     while (nodeWidth(n) < nodes.length) n *= 2;
     // V-RT-3: no larger than we accept (local policy, and tree math's own bound).
     if (n > Math.min(maxLeaves, MAX_LEAVES)) throw new ValidationError('V-RT-3', `ratchet tree of ${n} leaves is too large`);
-    const leaves: (LeafNode | undefined)[] = new Array<LeafNode | undefined>(n).fill(undefined);
+    const leaves: (LeafNodeIn | undefined)[] = new Array<LeafNodeIn | undefined>(n).fill(undefined);
     const parents: (ParentNode | undefined)[] = new Array<ParentNode | undefined>(n - 1).fill(undefined);
     nodes.forEach((node, x) => {
       if (node === undefined) return;
@@ -114,7 +114,8 @@ export class RatchetTree extends TreeView {
    */
   static fromValidated(received: RatchetTreeIn): RatchetTree {
     const { leaves, parents, hashes } = TreeView.partsOf(received);
-    return new RatchetTree(received.suite, leaves, parents, hashes);
+    // Every leaf passed §7.3 with the tree (V-LN-*, V-TREE-*): trusted from here on.
+    return new RatchetTree(received.suite, leaves as (LeafNode | undefined)[], parents, hashes);
   }
 
   /**
@@ -125,7 +126,8 @@ export class RatchetTree extends TreeView {
    */
   static decodeTrusted(suite: CipherSuite, bytes: Uint8Array, options?: TreeDecodeOptions): RatchetTree {
     const { leaves, parents } = TreeView.partsOf(RatchetTreeIn.decode(suite, bytes, options));
-    return new RatchetTree(suite, leaves, parents, []);
+    // Leaves we checked (or made) before we stored them.
+    return new RatchetTree(suite, leaves as (LeafNode | undefined)[], parents, []);
   }
 
   /** Start a batch of changes; the tree itself stays unchanged. */
@@ -326,6 +328,16 @@ export class TreeDraft extends TreeView {
 }
 
 /**
+ * A proposal whose leaves passed validation: an Update's leaf (V-LN-*) and an
+ * Add's KeyPackage leaf (V-KP-*) are trusted `LeafNode`s. Only these change a
+ * tree (`applyProposalList` makes them once its checks have passed).
+ */
+export type CheckedProposal =
+  | Exclude<Proposal, { readonly proposalType: typeof ProposalType.update | typeof ProposalType.add }>
+  | { readonly proposalType: typeof ProposalType.update; readonly update: { readonly leafNode: LeafNode } }
+  | { readonly proposalType: typeof ProposalType.add; readonly add: { readonly keyPackage: { readonly leafNode: LeafNode } } };
+
+/**
  * The tree part of applying a Commit's proposal list (§12.3): every Update,
  * then every Remove, then the Adds in list order. Other proposal types do
  * not touch the tree and are skipped. Returns the leaves the Adds filled, in
@@ -333,7 +345,7 @@ export class TreeDraft extends TreeView {
  */
 export function applyProposalsToTree(
   draft: TreeDraft,
-  proposals: readonly { readonly proposal: Proposal; readonly sender: LeafIndex }[],
+  proposals: readonly { readonly proposal: CheckedProposal; readonly sender: LeafIndex }[],
 ): LeafIndex[] {
   for (const { proposal, sender } of proposals) {
     if (proposal.proposalType === ProposalType.update) draft.updateLeaf(sender, proposal.update.leafNode);

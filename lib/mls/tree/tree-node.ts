@@ -7,7 +7,7 @@
  * this file only encodes and decodes.
  */
 import type { Codec, Reader, Writer } from '../codec/codec.ts';
-import { leafNodeCodec, type LeafNode } from './leaf-node.ts';
+import { leafNodeCodec, type LeafNodeIn } from './leaf-node.ts';
 import type { LeafIndex } from './tree-math.ts';
 
 /** §7.1 ParentNode. */
@@ -42,7 +42,7 @@ const NODE_TYPES: ReadonlySet<number> = new Set(Object.values(NodeType));
 
 /** §12.4.3.3 Node. */
 export type Node =
-  | { readonly nodeType: typeof NodeType.leaf; readonly leafNode: LeafNode }
+  | { readonly nodeType: typeof NodeType.leaf; readonly leafNode: LeafNodeIn }
   | { readonly nodeType: typeof NodeType.parent; readonly parentNode: ParentNode };
 
 export const nodeCodec: Codec<Node> = {

@@ -18,7 +18,7 @@ import { bytesEqual } from '../../bytes.ts';
 import { ValidationError } from '../errors.ts';
 import { verifyWithLabel } from '../keys/crypto-ops.ts';
 import type { GroupContext } from '../group/group-context.ts';
-import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode } from './leaf-node.ts';
+import { LeafNodeSource, encodeLeafNodeTbs, type LeafNodeIn } from './leaf-node.ts';
 import {
   checkLeafNodeContent,
   checkLeavesAgainstTree,
@@ -76,7 +76,7 @@ export async function validateTree(
  * Structural checks on a received tree (§7.1, §12.4.3.1), besides parent
  * hashes and leaf validation: V-TREE-1..4.
  */
-export function verifyStructure(tree: TreeView): void {
+export function verifyStructure(tree: TreeView<LeafNodeIn>): void {
   const seenKeys = new Set<string>();
   const keyOf = (b: Uint8Array): string => {
     let s = '';
@@ -119,7 +119,7 @@ export function verifyStructure(tree: TreeView): void {
  * with copath child S (the other child), and P's unmerged leaves under C are
  * exactly the resolution of C without D.
  */
-export function verifyParentHashes(tree: TreeView): void {
+export function verifyParentHashes(tree: TreeView<LeafNodeIn>): void {
   for (let i = 1; i < tree.nodeCount; i += 2) {
     const x = i as NodeIndex;
     const p = tree.parentNode(x);
@@ -140,7 +140,7 @@ export function verifyParentHashes(tree: TreeView): void {
   }
 }
 
-function leafParentHash(leaf: LeafNode): Uint8Array | undefined {
+function leafParentHash(leaf: LeafNodeIn): Uint8Array | undefined {
   return leaf.leafNodeSource === LeafNodeSource.commit ? leaf.parentHash : undefined;
 }
 
@@ -148,7 +148,7 @@ function leafParentHash(leaf: LeafNode): Uint8Array | undefined {
  * The only node D of resolution(C) that is not one of P's unmerged leaves,
  * if P's unmerged leaves under C are exactly resolution(C) minus D.
  */
-function chainCandidate(tree: TreeView, p: ParentNode, c: NodeIndex): NodeIndex | undefined {
+function chainCandidate(tree: TreeView<LeafNodeIn>, p: ParentNode, c: NodeIndex): NodeIndex | undefined {
   const res = tree.resolution(c);
   const [first, end] = leafRange(c);
   const unmergedUnderC: readonly number[] = p.unmergedLeaves.filter((u) => u >= first && u < end);
@@ -168,7 +168,7 @@ function chainCandidate(tree: TreeView, p: ParentNode, c: NodeIndex): NodeIndex 
  * under its own signature_key, with `groupId` and the leaf index as context
  * for update/commit leaves. All leaves are checked concurrently.
  */
-export async function verifyLeafSignatures(tree: TreeView, groupId: Uint8Array): Promise<void> {
+export async function verifyLeafSignatures(tree: TreeView<LeafNodeIn>, groupId: Uint8Array): Promise<void> {
   const checks: Promise<boolean>[] = [];
   const indices: LeafIndex[] = [];
   for (const i of tree.memberIndices()) {

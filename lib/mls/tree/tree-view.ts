@@ -18,7 +18,7 @@ import type { CipherSuite } from '../../crypto/provider.ts';
 import { Writer, encode } from '../codec/codec.ts';
 import { bytesEqual } from '../../bytes.ts';
 import { UsageError } from '../errors.ts';
-import { leafNodeCodec, type LeafNode } from './leaf-node.ts';
+import { leafNodeCodec, type LeafNode, type LeafNodeIn } from './leaf-node.ts';
 import {
   NodeType,
   parentNodeCodec,
@@ -41,8 +41,8 @@ export function parentOf(x: number): number {
 }
 
 /** The arrays behind a tree: leaves, parents and the tree-hash cache. */
-export interface TreeParts {
-  readonly leaves: (LeafNode | undefined)[];
+export interface TreeParts<L extends LeafNodeIn = LeafNode> {
+  readonly leaves: (L | undefined)[];
   readonly parents: (ParentNode | undefined)[];
   readonly hashes: (Uint8Array | undefined)[];
 }
@@ -50,9 +50,9 @@ export interface TreeParts {
 // ---------------------------------------------------------------------------
 
 /** A read-only view shared by `RatchetTreeIn`, `RatchetTree` and `TreeDraft`. */
-export abstract class TreeView {
+export abstract class TreeView<L extends LeafNodeIn = LeafNode> {
   /** Leaves indexed by leaf index; length is a power of two. */
-  protected leaves: (LeafNode | undefined)[];
+  protected leaves: (L | undefined)[];
   /** Parents indexed by (nodeIndex - 1) / 2; length = leaves - 1. */
   protected parents: (ParentNode | undefined)[];
   /** Tree hash per node index, filled lazily, invalidated along changed paths. */
@@ -60,7 +60,7 @@ export abstract class TreeView {
 
   protected constructor(
     readonly suite: CipherSuite,
-    leaves: (LeafNode | undefined)[],
+    leaves: (L | undefined)[],
     parents: (ParentNode | undefined)[],
     hashes: (Uint8Array | undefined)[],
   ) {
@@ -83,7 +83,7 @@ export abstract class TreeView {
     return root(this.leaves.length);
   }
 
-  leaf(i: LeafIndex): LeafNode | undefined {
+  leaf(i: LeafIndex): L | undefined {
     return this.leaves[i];
   }
 
@@ -225,7 +225,7 @@ export abstract class TreeView {
     return h;
   }
 
-  private leafHash(i: number, leaf: LeafNode | undefined): Uint8Array {
+  private leafHash(i: number, leaf: LeafNodeIn | undefined): Uint8Array {
     // TreeHashInput { node_type = leaf(1); LeafNodeHashInput { uint32 leaf_index; optional<LeafNode> } }
     const w = new Writer(leaf === undefined ? 8 : 512);
     w.u8(NodeType.leaf).u32(i);
@@ -323,7 +323,7 @@ export abstract class TreeView {
   }
 
   /** The arrays of `tree`, for a subclass that builds another kind of tree from them. */
-  protected static partsOf(tree: TreeView): TreeParts {
+  protected static partsOf<L extends LeafNodeIn>(tree: TreeView<L>): TreeParts<L> {
     return { leaves: tree.leaves, parents: tree.parents, hashes: tree.hashes };
   }
 }

@@ -20,8 +20,8 @@ import type { CipherSuite, KeyPair } from '../../crypto/provider.ts';
 import { bytesEqual } from '../../bytes.ts';
 import { decryptWithLabel, deriveSecret, encryptWithLabelToMany, signWithLabel } from '../keys/crypto-ops.ts';
 import { CryptoError, UsageError, ValidationError } from '../errors.ts';
-import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent } from './leaf-node.ts';
-import type { RatchetTree } from './ratchet-tree.ts';
+import { LeafNodeSource, encodeLeafNodeTbs, type LeafNode, type LeafNodeContent, type LeafNodeIn } from './leaf-node.ts';
+import type { RatchetTree, TreeDraft } from './ratchet-tree.ts';
 import type { TreeView } from './tree-view.ts';
 import { isAncestorOrSelf, toNodeIndex, type LeafIndex, type NodeIndex } from './tree-math.ts';
 import { type HPKECiphertext, type UpdatePath, type UpdatePathNode } from './update-path.ts';
@@ -186,7 +186,8 @@ export async function signCommitLeafNode(
   };
   const tbs = encodeLeafNodeTbs(content, { groupId, leafIndex });
   const signature = await signWithLabel(suite, signaturePrivateKey, 'LeafNodeTBS', tbs);
-  return { ...content, signature };
+  // Ours, signed just now: trusted without a check.
+  return { ...content, signature } as LeafNode;
 }
 
 export interface CreateUpdatePathOptions {
@@ -206,7 +207,7 @@ export interface CreateUpdatePathOptions {
 }
 
 export interface CreatedUpdatePath {
-  readonly updatePath: UpdatePath;
+  readonly updatePath: CheckedUpdatePath;
   /** The tree with the path merged and the new leaf set. */
   readonly tree: RatchetTree;
   readonly commitSecret: Uint8Array;
@@ -276,7 +277,7 @@ export async function createUpdatePath(opts: CreateUpdatePathOptions): Promise<C
   };
 }
 
-function checkCommitLeaf(leaf: LeafNode, expectedParentHash: Uint8Array, expectedKey?: Uint8Array): void {
+function checkCommitLeaf(leaf: LeafNodeIn, expectedParentHash: Uint8Array, expectedKey?: Uint8Array): void {
   // V-UP-4 (§7.3, §12.4.2): the UpdatePath leaf_node_source MUST be commit.
   if (leaf.leafNodeSource !== LeafNodeSource.commit) {
     throw new ValidationError('V-UP-4', 'UpdatePath leaf node source is not commit');
@@ -298,9 +299,12 @@ function checkCommitLeaf(leaf: LeafNode, expectedParentHash: Uint8Array, expecte
  *  - V-UP-5: its encryption key differs from the committer's current one;
  *  - V-UP-6: no public key of the UpdatePath already appears in the tree;
  *  - V-PH-2: the leaf's parent_hash matches the recomputed chain.
- * Leaf-node validation (signature, capabilities, ...) is the caller's.
+ * Leaf-node validation (signature, capabilities, ...) is the caller's: the
+ * returned draft still has the committer's old leaf, and the caller sets the
+ * path's leaf once it is checked (so the merge can run beside the signature
+ * check, `processCommit`). `mergeUpdatePath` does both for a checked path.
  */
-export function mergeUpdatePath(tree: RatchetTree, sender: LeafIndex, updatePath: UpdatePath): RatchetTree {
+export function mergeUpdatePathKeys(tree: RatchetTree, sender: LeafIndex, updatePath: UpdatePath): TreeDraft {
   // An external joiner commits from a blank leaf (§12.4.3.2): nothing to compare with.
   const current = tree.leaf(sender);
   if (current !== undefined && bytesEqual(current.encryptionKey, updatePath.leafNode.encryptionKey)) {
@@ -329,6 +333,15 @@ export function mergeUpdatePath(tree: RatchetTree, sender: LeafIndex, updatePath
     updatePath.nodes.map((n) => n.encryptionKey),
   );
   checkCommitLeaf(updatePath.leafNode, parentHash);
+  return draft;
+}
+
+/** An UpdatePath whose leaf is trusted: ours (`createUpdatePath`), or one whose leaf passed §7.3. */
+export type CheckedUpdatePath = UpdatePath & { readonly leafNode: LeafNode };
+
+/** `mergeUpdatePathKeys`, then the path's (checked) leaf into the tree. */
+export function mergeUpdatePath(tree: RatchetTree, sender: LeafIndex, updatePath: CheckedUpdatePath): RatchetTree {
+  const draft = mergeUpdatePathKeys(tree, sender, updatePath);
   draft.setLeaf(sender, updatePath.leafNode);
   return draft.done();
 }

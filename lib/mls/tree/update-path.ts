@@ -4,7 +4,7 @@
  * to that node's copath resolution. Producing and consuming it is `treekem.ts`.
  */
 import { vectorCodec, type Codec } from '../codec/codec.ts';
-import { leafNodeCodec, type LeafNode } from './leaf-node.ts';
+import { leafNodeCodec, type LeafNodeIn } from './leaf-node.ts';
 
 /** §7.6 HPKECiphertext (also used by EncryptedGroupSecrets). */
 export interface HPKECiphertext {
@@ -47,7 +47,8 @@ export const updatePathNodeCodec: Codec<UpdatePathNode> = {
 
 /** §7.6 UpdatePath. */
 export interface UpdatePath {
-  readonly leafNode: LeafNode;
+  /** Validated where the path is merged (V-LN-*, V-UP-*, `processCommit`). */
+  readonly leafNode: LeafNodeIn;
   readonly nodes: readonly UpdatePathNode[];
 }
 

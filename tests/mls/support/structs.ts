@@ -65,7 +65,7 @@ import {
   leafNodeTbsCodec,
   lifetimeCodec,
   type Capabilities,
-  type LeafNode,
+  type LeafNodeIn,
   type LeafNodeSourceFields,
   type LeafNodeTBS,
   type Lifetime,
@@ -171,7 +171,7 @@ const arbSourceFields: fc.Arbitrary<LeafNodeSourceFields> = fc.oneof(
   fc.record({ leafNodeSource: fc.constant(LeafNodeSource.commit), parentHash: bytes() }),
 );
 
-export const arbLeafNode: fc.Arbitrary<LeafNode> = fc
+export const arbLeafNode: fc.Arbitrary<LeafNodeIn> = fc
   .tuple(
     fc.record({
       encryptionKey: bytes(),

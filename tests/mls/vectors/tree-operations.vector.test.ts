@@ -10,6 +10,7 @@ import { getCipherSuite } from '../../../lib/crypto/suites.ts';
 import { RatchetTree, RatchetTreeIn, applyProposalsToTree } from '../../../lib/mls/tree/ratchet-tree.ts';
 import { proposalCodec } from '../../../lib/mls/group/proposals.ts';
 import { leafIndex } from '../../../lib/mls/tree/tree-math.ts';
+import { trustTestProposal } from '../support/trust-test-input.ts';
 
 interface TreeOperationsCase {
   cipher_suite: number;
@@ -33,7 +34,7 @@ describe('tree-operations.json', () => {
       expect(bytesToHex(before.treeHash())).toBe(c.tree_hash_before);
       const proposal = decode(proposalCodec, hexToBytes(c.proposal));
       const draft = before.edit();
-      applyProposalsToTree(draft, [{ proposal, sender: leafIndex(c.proposal_sender) }]);
+      applyProposalsToTree(draft, [{ proposal: trustTestProposal(proposal), sender: leafIndex(c.proposal_sender) }]);
       const after = draft.done();
       expect(bytesToHex(after.encode())).toBe(c.tree_after);
       expect(bytesToHex(after.treeHash())).toBe(c.tree_hash_after);

@@ -22,6 +22,7 @@ import {
   signCommitLeafNode,
 } from '../../../lib/mls/tree/treekem.ts';
 import { leafIndex, nodeIndex, type LeafIndex } from '../../../lib/mls/tree/tree-math.ts';
+import { trustTestPath } from '../support/trust-test-input.ts';
 
 interface TreeKemCase {
   cipher_suite: number;
@@ -87,7 +88,7 @@ describe('treekem.json', () => {
       for (const up of c.update_paths) {
         const sender = leafIndex(up.sender);
         const updatePath = decode(updatePathCodec, hexToBytes(up.update_path));
-        const merged = mergeUpdatePath(tree, sender, updatePath);
+        const merged = mergeUpdatePath(tree, sender, trustTestPath(updatePath));
         expect(bytesToHex(merged.treeHash())).toBe(up.tree_hash_after);
         const gc = groupContext(merged.treeHash());
         let receivers = 0;
@@ -113,7 +114,7 @@ describe('treekem.json', () => {
         });
         created.privateKeys.checkConsistent(created.tree);
         const wire = decode(updatePathCodec, encode(updatePathCodec, created.updatePath));
-        const remerged = mergeUpdatePath(tree, sender, wire);
+        const remerged = mergeUpdatePath(tree, sender, trustTestPath(wire));
         expect(bytesToHex(remerged.treeHash())).toBe(bytesToHex(created.tree.treeHash()));
         expect(() => verifyParentHashes(remerged)).not.toThrow();
         await verifyLeafSignatures(remerged, groupId);
