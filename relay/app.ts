@@ -31,6 +31,7 @@ import { MinuteBudget } from './rate-limit.ts';
 import { TokenPool } from './token-pool.ts';
 import { Connection } from './ws.ts';
 import { serveIssueSocket } from './issue-socket.ts';
+import { LINK_FETCH_MAX, LINK_MAX_MESSAGE_BYTES, LINK_MAX_WAIT_MS, LinkSlots, readSlot } from './links.ts';
 
 /** Turns an upgrade request into a server-side standard WebSocket. */
 export type UpgradeWebSocket = (req: Request) => { socket: WebSocket; response: Response };
@@ -110,6 +111,9 @@ export function createRelay(deps: RelayDeps): Relay {
   const body = (req: Request, max = defaultBody): Promise<Record<string, unknown>> => readJsonBody(req, max);
   const inviteBody = Math.ceil((config.inviteMaxBytes * 4) / 3) + 4 * 1024;
   const invites = new Invites(store, config, tokens, now);
+  const links = new LinkSlots(config, now);
+  const linkBody = Math.ceil((LINK_MAX_MESSAGE_BYTES * 4) / 3) + 1024;
+  const readLinkKey = (b: Record<string, unknown>): Uint8Array => readBytes(b, 'key', { min: 32, max: 32 });
 
   const limits: RelayLimits = {
     maxFrameBytes: config.maxFrameBytes,
@@ -233,6 +237,31 @@ export function createRelay(deps: RelayDeps): Relay {
       await invites.create(await body(req, inviteBody));
       return OK;
     },
+    openLink: async (req) => {
+      const { accountId } = await accounts.authenticate(req);
+      const { slot, key, expiresAt } = links.open(accountId);
+      return { slot, key: toB64(key), expiresAt };
+    },
+    joinLink: async (req) => {
+      const { accountId } = await accounts.authenticate(req);
+      const { key, expiresAt } = links.join(accountId, readSlot(await body(req)));
+      return { key: toB64(key), expiresAt };
+    },
+    postLink: async (req) => {
+      const b = await body(req, linkBody);
+      return links.post(readSlot(b), readLinkKey(b), readBytes(b, 'payload', { max: LINK_MAX_MESSAGE_BYTES }));
+    },
+    fetchLink: async (req) => {
+      const b = await body(req);
+      const waitMs = b.waitMs === undefined ? 0 : readInt(b, 'waitMs', 0, LINK_MAX_WAIT_MS);
+      const r = await links.fetch(readSlot(b), readLinkKey(b), readInt(b, 'after', 0, Number.MAX_SAFE_INTEGER), waitMs);
+      return { messages: r.messages.slice(0, LINK_FETCH_MAX).map(toB64), next: r.next, joined: r.joined, peerClosed: r.peerClosed };
+    },
+    closeLink: async (req) => {
+      const b = await body(req);
+      links.close(readSlot(b), readLinkKey(b));
+      return OK;
+    },
   };
 
   /** /v1/invites/<inviteId>: read, replace or delete one invite. */
@@ -329,6 +358,7 @@ export function createRelay(deps: RelayDeps): Relay {
       };
       timers.push(setInterval(() => void periodic(sweep), config.sweepIntervalSeconds * 1000));
       timers.push(setInterval(() => void periodic(() => store.scrub()), Math.max(100, config.scrubIntervalMs)));
+      timers.push(setInterval(() => links.sweep(), 10_000));
     },
     closeConnections(): void {
       for (const conn of live) conn.goAway();
@@ -356,6 +386,8 @@ const AUTHENTICATED: ReadonlySet<string> = new Set(
       'claimKeyPackage',
       'issueTokens',
       'deleteAccount',
+      'openLink',
+      'joinLink',
     ] as const satisfies readonly RouteName[]
   ).map((name) => ROUTES[name].path),
 );
@@ -373,6 +405,7 @@ function auditOp(method: string, path: string): string {
   if (path === ROUTES.ack.path) return 'ack';
   if (path.startsWith('/v1/queues/') || path.startsWith('/v1/mailboxes/')) return 'queue';
   if (path.startsWith(ROUTES.createInvite.path)) return 'invite';
+  if (path.startsWith(ROUTES.openLink.path)) return 'link';
   return 'public';
 }
 

@@ -83,6 +83,12 @@ export interface RelayConfig {
   inviteUploadsPerDay: number;
   /** Bytes of new invite ciphertext per UTC day, all clients together. */
   inviteUploadBytesPerDay: number;
+  /** How long a device-link code can be claimed after the new device opened its slot (relay/links.ts). */
+  linkCodeTtlSeconds: number;
+  /** How long a claimed link slot lives at most (the handover with history runs in it). */
+  linkSessionTtlSeconds: number;
+  /** Live link slots the relay keeps at once (all accounts together). */
+  linkMaxSlots: number;
 }
 
 export const DEFAULT_CONFIG: RelayConfig = {
@@ -133,6 +139,9 @@ export const DEFAULT_CONFIG: RelayConfig = {
   // At most 30 days × 256 MiB of live invite ciphertext.
   inviteUploadsPerDay: 20_000,
   inviteUploadBytesPerDay: 256 * 1024 * 1024,
+  linkCodeTtlSeconds: 300,
+  linkSessionTtlSeconds: 900,
+  linkMaxSlots: 4_096,
 };
 
 type NumericKey = {
@@ -174,6 +183,9 @@ const NUMERIC_KEYS: readonly NumericKey[] = [
   'inviteUploadsPerDay',
   'inviteUploadBytesPerDay',
   'redisAofRewriteIntervalSeconds',
+  'linkCodeTtlSeconds',
+  'linkSessionTtlSeconds',
+  'linkMaxSlots',
 ];
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());

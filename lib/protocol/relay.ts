@@ -207,6 +207,12 @@ export const ROUTES = {
   readInvite: { method: 'GET', path: '/v1/invites/:inviteId' },
   updateInvite: { method: 'PUT', path: '/v1/invites/:inviteId' },
   deleteInvite: { method: 'DELETE', path: '/v1/invites/:inviteId' },
+
+  openLink: { method: 'POST', path: '/v1/links', session: true },
+  joinLink: { method: 'POST', path: '/v1/links/join', session: true },
+  postLink: { method: 'POST', path: '/v1/links/post' },
+  fetchLink: { method: 'POST', path: '/v1/links/fetch' },
+  closeLink: { method: 'POST', path: '/v1/links/close' },
 } as const satisfies Record<string, { method: HttpMethod; path: string; session?: true }>;
 
 export type RouteName = keyof typeof ROUTES;
@@ -251,6 +257,26 @@ export interface RouteTypes {
   readInvite: { request: undefined; response: { ciphertext: B64 } };
   updateInvite: { request: { writeKey: B64; ciphertext: B64 }; response: Ok };
   deleteInvite: { request: { writeKey: B64 }; response: Ok };
+
+  /**
+   * Device-link rendezvous (relay/links.ts): `slot` is a short number the
+   * link code carries; `key` a random 32-byte party key for the other calls.
+   */
+  openLink: { request: Record<string, never>; response: { slot: number; key: B64; expiresAt: number } };
+  joinLink: { request: { slot: number }; response: { key: B64; expiresAt: number } };
+  postLink: { request: LinkAccess & { payload: B64 }; response: { seq: number } };
+  /** `after`: the `next` of the previous answer (acknowledges what came before); `waitMs`: long-poll. */
+  fetchLink: {
+    request: LinkAccess & { after: number; waitMs?: number };
+    response: { messages: B64[]; next: number; joined: boolean; peerClosed: boolean };
+  };
+  closeLink: { request: LinkAccess; response: Ok };
+}
+
+/** A party's access to a link slot. */
+export interface LinkAccess {
+  slot: number;
+  key: B64;
 }
 
 export type RequestOf<R extends RouteName> = RouteTypes[R]['request'];
