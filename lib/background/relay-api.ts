@@ -37,6 +37,18 @@ export interface SessionInfo {
   expiresAt: number;
 }
 
+/** A party's access to a device-link slot (relay/links.ts). */
+export interface LinkSlotAccess {
+  slot: number;
+  key: Uint8Array;
+}
+
+function linkSlot(r: Json): number {
+  const slot = num(r, 'slot', 'link slot');
+  if (slot < 0 || slot >= 2 ** 20) throw malformed('link slot');
+  return slot;
+}
+
 export interface TokenKeyInfo {
   keyId: string;
   publicKey: Uint8Array;
@@ -265,6 +277,41 @@ export class RelayApi {
 
   async deleteInvite(inviteId: string, writeKey: Uint8Array): Promise<void> {
     await this.call('deleteInvite', { writeKey: toB64(writeKey) }, undefined, { inviteId });
+  }
+
+  // -- device-link rendezvous (relay/links.ts) --------------------------------
+
+  async openLink(session: string): Promise<LinkSlotAccess & { expiresAt: number }> {
+    const r = await this.call('openLink', {}, session);
+    const key = bytes(r, 'key', 'link slot', 32);
+    if (key.length !== 32) throw malformed('link slot');
+    return { slot: linkSlot(r), key, expiresAt: num(r, 'expiresAt', 'link slot') };
+  }
+
+  async joinLink(session: string, slot: number): Promise<LinkSlotAccess & { expiresAt: number }> {
+    const r = await this.call('joinLink', { slot }, session);
+    const key = bytes(r, 'key', 'link slot', 32);
+    if (key.length !== 32) throw malformed('link slot');
+    return { slot, key, expiresAt: num(r, 'expiresAt', 'link slot') };
+  }
+
+  async postLink(access: LinkSlotAccess, payload: Uint8Array): Promise<number> {
+    const r = await this.call('postLink', { slot: access.slot, key: toB64(access.key), payload: toB64(payload) });
+    return num(r, 'seq', 'link post');
+  }
+
+  /** Long-polls up to `waitMs` (keep it well under the request timeout). */
+  async fetchLink(access: LinkSlotAccess, after: number, waitMs: number): Promise<{ messages: Uint8Array[]; next: number; joined: boolean; peerClosed: boolean }> {
+    const r = await this.call('fetchLink', { slot: access.slot, key: toB64(access.key), after, waitMs });
+    if (!Array.isArray(r.messages) || typeof r.joined !== 'boolean' || typeof r.peerClosed !== 'boolean') throw malformed('link fetch');
+    const messages = r.messages.map((_: unknown, i: number) => bytes(r.messages as unknown as Json, String(i), 'link message', 64 * 1024));
+    const next = num(r, 'next', 'link fetch');
+    if (next < after || next !== after + messages.length) throw malformed('link fetch');
+    return { messages, next, joined: r.joined, peerClosed: r.peerClosed };
+  }
+
+  async closeLink(access: LinkSlotAccess): Promise<void> {
+    await this.call('closeLink', { slot: access.slot, key: toB64(access.key) });
   }
 }
 
