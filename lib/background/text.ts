@@ -87,3 +87,15 @@ export const Activity = {
   end: 'ending the conversation',
 } as const;
 export type Activity = (typeof Activity)[keyof typeof Activity];
+
+// Linking a device (lib/background/linking/).
+export const addingDevice = (name: string, done: number, total: number): string => `Adding ${name} to ${done} of ${total} conversations…`;
+export const ADDING_THIS_DEVICE = (done: number, total: number): string => `Adding this device to ${done} of ${total} conversations…`;
+export const DEVICE_ADDED = (name: string, total: number): string => `${name} was added to ${total === 1 ? 'your conversation' : `all ${total} conversations`}.`;
+export const LINK_CODE_BAD = 'That is not a link code. Check it and type it again.';
+export const LINK_CODE_EXPIRED = 'This link code has expired or was already used. Show a new code on the other device.';
+export const LINK_WRONG_CODE = 'The code did not match. Nothing was shared; show a new code on the other device and try again.';
+export const LINK_BROKEN = 'The connection between the two devices was tampered with or broke. Nothing more was shared; start again.';
+export const LINK_TIMEOUT = 'The other device did not answer in time. Start again.';
+export const LINK_ABORTED = 'The other device stopped linking.';
+export const LINK_NOT_CONFIRMED = 'The numbers did not match, so nothing was shared.';
