@@ -56,6 +56,7 @@ import { KeptKey } from './app/kept-key.ts';
 import { AccountFlows } from './app/account-flows.ts';
 import { LockControl } from './app/lock-control.ts';
 import { loadSettings, SettingsControl } from './app/settings.ts';
+import { LinkControl, noLinkPorts } from './app/linking.ts';
 
 export type { BackgroundDeps, Platform } from './app/deps.ts';
 
@@ -71,6 +72,7 @@ export class BackgroundApp {
   private readonly lock: LockControl;
   private readonly settings: SettingsControl;
   private readonly kept: KeptKey;
+  private readonly linking: LinkControl;
 
   private constructor(core: AppCore) {
     this.core = core;
@@ -82,6 +84,7 @@ export class BackgroundApp {
     this.accounts = new AccountFlows(core, this.session, kept, this.link, this.notifications, () => this.lock.forgetCeremony());
     this.lock = new LockControl(core, this.accounts, this.session, kept, this.link, this.notifications);
     this.settings = new SettingsControl(core, this.link, this.notifications, kept);
+    this.linking = new LinkControl(core, core.deps.linkPorts ?? noLinkPorts, (name) => this.accounts.setDisplayName(name));
   }
 
   static async start(deps: BackgroundDeps): Promise<BackgroundApp> {
@@ -99,7 +102,10 @@ export class BackgroundApp {
     const vault = wrapped === undefined ? await Vault.open(vaultKeySlot(deps.db)) : undefined;
     const app = new BackgroundApp(new AppCore(deps, vault, relayUrl ?? DEFAULT_RELAY_URL, settings, wrapped));
     const account = vault === undefined ? undefined : await loadAccount(deps.db, vault);
-    if (account !== undefined) await app.session.activate(account);
+    if (account !== undefined) {
+      await app.session.activate(account);
+      app.linking.resume();
+    }
     if (vault === undefined && wrapped !== undefined) await app.lock.reopenKept(wrapped);
     return app;
   }
@@ -361,6 +367,10 @@ export class BackgroundApp {
     'conversation.setAdmin': async ({ conversationId, memberId, admin }) => (await this.needChat().setAdmin(conversationId, memberId, admin), null),
     'conversation.setInvitePolicy': async ({ conversationId, policy }) => (await this.needChat().setInvitePolicy(conversationId, policy), null),
     'conversation.end': async ({ conversationId }) => (await this.needChat().end(conversationId), null),
+    'link.start': async () => this.linking.start(),
+    'link.enter': async ({ code, sendHistory }) => this.linking.enter(code, sendHistory),
+    'link.confirm': async ({ match }) => (await this.linking.confirm(match), null),
+    'link.cancel': async () => (await this.linking.cancel(), null),
   };
 
   private needChat(): ChatService {

@@ -99,3 +99,4 @@ export const LINK_BROKEN = 'The connection between the two devices was tampered 
 export const LINK_TIMEOUT = 'The other device did not answer in time. Start again.';
 export const LINK_ABORTED = 'The other device stopped linking.';
 export const LINK_NOT_CONFIRMED = 'The numbers did not match, so nothing was shared.';
+export const copyingHistory = (done: number, total: number): string => `Copying history: ${done} of ${total} messages…`;

@@ -105,6 +105,38 @@ export interface AppState {
   unreadTotal: number;
   /** A page the person asked to share, waiting for them to pick a conversation and confirm (nothing is sent before). */
   share?: ShareOffer;
+  /** Linking a device, on either side (lib/background/linking/); absent when no link is under way. */
+  linking?: LinkingView;
+  /** This device adding a linked device to its conversations: "Adding Firefox on Linux to 12 of 40 conversations…". */
+  addingDevices?: AddingDeviceView[];
+}
+
+/**
+ * Linking, step by step. The new device: `code` (show it and its QR) →
+ * `confirm` (show the digits) → `handover` → `done`. The existing device:
+ * `confirm` (compare the digits, then link.confirm) → `handover` → `done`.
+ * `failed` carries the sentence to show.
+ */
+export interface LinkingView {
+  role: 'new' | 'existing';
+  step: 'code' | 'confirm' | 'handover' | 'done' | 'failed';
+  /** The new device's code, as typed ("ABCD-EFGH-JKMNP"). */
+  code?: string;
+  /** Unix seconds: the code works until then. */
+  expiresAt?: number;
+  /** Six digits both devices show ("123 456"). */
+  confirmation?: string;
+  /** During the handover: the history pages so far. */
+  progress?: { done: number; total: number; text: string };
+  error?: string;
+}
+
+export interface AddingDeviceView {
+  deviceName: string;
+  done: number;
+  total: number;
+  failed: number;
+  text: string;
 }
 
 /** "Share this page": what would be sent, and the conversation suggested when it was asked. */
@@ -296,6 +328,14 @@ export interface RequestMap {
   'conversation.setInvitePolicy': { params: { conversationId: string; policy: InvitePolicyView }; result: null };
   /** Admins only: remove everyone, delete the queue at the relay and the conversation here. */
   'conversation.end': { params: { conversationId: string }; result: null };
+  /** The new device: open a link slot and show its code (then AppState.linking follows the link). */
+  'link.start': { params: null; result: { code: string; expiresAt: number } };
+  /** A linked device: the code the new device shows; answers the digits to compare. */
+  'link.enter': { params: { code: string; sendHistory: boolean }; result: { confirmation: string } };
+  /** A linked device: the person compared the digits (`match` false stops the link, nothing shared). */
+  'link.confirm': { params: { match: boolean }; result: null };
+  /** Either device: stop the link under way. */
+  'link.cancel': { params: null; result: null };
 }
 
 export type Method = keyof RequestMap;
@@ -521,6 +561,10 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
     return { conversationId: id(p, 'conversationId'), policy: p.policy };
   },
   'conversation.end': (p) => (keys(p, ['conversationId']), { conversationId: id(p, 'conversationId') }),
+  'link.start': null,
+  'link.enter': (p) => (keys(p, ['code', 'sendHistory']), { code: str(p, 'code', 64), sendHistory: bool(p, 'sendHistory') }),
+  'link.confirm': (p) => (keys(p, ['match']), { match: bool(p, 'match') }),
+  'link.cancel': null,
 };
 
 /** Strictly parse a view's presence message; anything else is null (and ignored). */

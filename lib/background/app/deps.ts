@@ -5,6 +5,7 @@ import type { RotationOptions } from '../key-rotation.ts';
 import type { Argon2Params } from '../passphrase.ts';
 import type { UnlockedKeyStore } from '../unlocked-key.ts';
 import type { NotificationAction } from '../notification-policy.ts';
+import type { LinkPortsFactory } from '../linking/ports.ts';
 
 /** What the browser offers the background beyond the channel (all optional, for tests). */
 export interface Platform {
@@ -32,4 +33,6 @@ export interface BackgroundDeps {
   shareTtlMs?: number;
   /** Where the unlocked data key outlives a stopped worker (storage.session); without it every start is locked. */
   unlockedKeys?: UnlockedKeyStore;
+  /** The identity and directory ports linking uses (app/linking.ts); tests pass fakes. */
+  linkPorts?: LinkPortsFactory;
 }

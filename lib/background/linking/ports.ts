@@ -9,6 +9,10 @@
  *   HistoryPort    this part (history-port.ts); fakes in tests
  */
 import type { NotificationContent } from '../../protocol/channel.ts';
+import type { AccountRecord } from '../account.ts';
+import type { Database } from '../db.ts';
+import type { RelayApi } from '../relay-api.ts';
+import type { Vault } from '../vault.ts';
 
 /**
  * How others reach a device without a link: its relay account (KeyPackage
@@ -97,3 +101,22 @@ export interface HistoryPort {
   /** New device: keep a page (idempotent per record id). */
   importPage(records: HistoryRecord[]): Promise<void>;
 }
+
+/** The ports the identity and directory parts provide to the background app (app/linking.ts). */
+export interface LinkPorts {
+  identity: IdentityPort;
+  directory: DirectoryPort;
+  /** Message history to hand over and to keep; without it no history is offered. */
+  history?: HistoryPort;
+}
+
+/** What a ports factory gets: the session open now. */
+export interface LinkPortsContext {
+  db: Database;
+  vault: Vault;
+  account: AccountRecord;
+  api: RelayApi;
+}
+
+/** Builds the ports for the open session; undefined while the parts that provide them are missing. */
+export type LinkPortsFactory = (session: LinkPortsContext) => LinkPorts | undefined;

@@ -1,0 +1,130 @@
+/**
+ * Linking devices in the background app: the link.* requests, the view's
+ * `linking` and `addingDevices`, and resuming the add job when the session
+ * opens. The flow itself is lib/background/linking/link-service.ts; this
+ * part gives it this device's relay session, its account and settings, and
+ * the identity and directory ports.
+ *
+ * The identity and directory ports come from the #18 parts that own them,
+ * through `LinkPorts` (see `setLinkPorts`); until they are given, link.*
+ * answers that linking is not available on this device, and nothing starts.
+ */
+import { ChannelError, ErrorCode, type NotificationContent } from '../../protocol/channel.ts';
+import { saveSetting } from '../db.ts';
+import { reportIfBug } from '../failure.ts';
+import { AddDeviceJobs, sealedAddJobStore } from '../linking/add-job.ts';
+import { deviceNameFromUserAgent } from '../linking/device-name.ts';
+import { addingView, LinkService } from '../linking/link-service.ts';
+import type { AccountHandover, AccountPort, HistoryPort, LinkPortsFactory, NewDevice } from '../linking/ports.ts';
+import type { AppCore } from './core.ts';
+
+
+/** Until the identity and directory parts provide their ports, there are none. */
+export const noLinkPorts: LinkPortsFactory = () => undefined;
+
+/** No history: nothing to send, and nothing kept (the new device reads only what comes after). */
+const NO_HISTORY: HistoryPort = {
+  count: async () => 0,
+  pages: async function* () {},
+  importPage: async () => {},
+};
+
+/** The account and settings that follow the person, over this app's state. */
+function accountPort(core: AppCore, setDisplayName: (name: string) => Promise<unknown>): AccountPort {
+  return {
+    async exportAccount(): Promise<AccountHandover> {
+      const { account } = core.unlockedAccount();
+      const s = core.state.settings;
+      return {
+        displayName: account.displayName,
+        settings: { notifications: s.notifications, notificationContent: s.notificationContent, readReceipts: s.readReceipts },
+        conversations: core.state.conversations.filter((c) => c.status === 'active').map((c) => ({ id: c.id, name: c.name })),
+      };
+    },
+    async importAccount(a: AccountHandover): Promise<void> {
+      await setDisplayName(a.displayName);
+      const db = core.deps.db;
+      await saveSetting(db, 'notifications', a.settings.notifications);
+      await saveSetting(db, 'notificationContent', a.settings.notificationContent satisfies NotificationContent);
+      await saveSetting(db, 'readReceipts', a.settings.readReceipts);
+      core.update({ ...core.state, settings: { ...core.state.settings, ...a.settings } });
+    },
+  };
+}
+
+export class LinkControl {
+  private service: LinkService | undefined;
+  private jobs: AddDeviceJobs | undefined;
+
+  constructor(
+    private readonly core: AppCore,
+    private readonly ports: LinkPortsFactory,
+    private readonly setDisplayName: (name: string) => Promise<unknown>,
+    private readonly userAgent: string = typeof navigator === 'undefined' ? '' : navigator.userAgent,
+  ) {}
+
+  /** The session opened: resume adding a linked device where a stopped worker left it. */
+  resume(): void {
+    const built = this.build();
+    if (built === undefined) return;
+    void built.jobs.resume().catch((err: unknown) => reportIfBug('resuming adding a linked device', err));
+  }
+
+  start(): Promise<{ code: string; expiresAt: number }> {
+    return this.need().start();
+  }
+
+  enter(code: string, sendHistory: boolean): Promise<{ confirmation: string }> {
+    return this.need().enter(code, sendHistory);
+  }
+
+  async confirm(match: boolean): Promise<NewDevice | null> {
+    return this.need().confirm(match);
+  }
+
+  async cancel(): Promise<void> {
+    await this.service?.cancel();
+  }
+
+  private need(): LinkService {
+    const built = this.build();
+    if (built === undefined) throw new ChannelError(ErrorCode.Unavailable, 'Linking devices is not available on this device yet.');
+    return built.service;
+  }
+
+  private build(): { service: LinkService; jobs: AddDeviceJobs } | undefined {
+    const core = this.core;
+    const { vault, account } = core;
+    if (vault === undefined || account === undefined) throw new ChannelError(ErrorCode.Locked, 'Unlock MicroChat first.');
+    if (this.service !== undefined && this.jobs !== undefined) return { service: this.service, jobs: this.jobs };
+    const ports = this.ports({ db: core.deps.db, vault, account, api: core.api });
+    if (ports === undefined) return undefined;
+    const publishAdding = (): void => {
+      void this.jobs
+        ?.progress()
+        .then((all) => core.update({ ...core.state, addingDevices: all.filter((p) => p.done + p.failed < p.total).map(addingView) }))
+        .catch(() => undefined);
+    };
+    const jobs = new AddDeviceJobs(sealedAddJobStore(core.deps.db, vault), ports.directory, (p) =>
+      core.update({ ...core.state, addingDevices: p.finished ? [] : [addingView(p)] }),
+    );
+    const service = new LinkService({
+      api: core.api,
+      session: () => core.unlockedAccount().account.session.token,
+      identity: ports.identity,
+      directory: ports.directory,
+      account: accountPort(core, this.setDisplayName),
+      history: ports.history ?? NO_HISTORY,
+      jobs,
+      deviceName: deviceNameFromUserAgent(this.userAgent),
+      onView: (view) => {
+        const { linking: _gone, ...rest } = core.state;
+        core.update(view === undefined ? rest : { ...rest, linking: view });
+      },
+    });
+    this.jobs = jobs;
+    this.service = service;
+    publishAdding();
+    return { service, jobs };
+  }
+}
