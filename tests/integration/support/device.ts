@@ -18,6 +18,7 @@ import type { LiveEvent } from '../../../lib/protocol/channel.ts';
 import type { NotificationAction } from '../../../lib/background/notification-policy.ts';
 import type { WebSocketConstructor } from '../../../lib/background/relay-api.ts';
 import { createCredential } from '../../relay/support/soft-authenticator.ts';
+import type { LinkPortsFactory } from '../../../lib/background/linking/ports.ts';
 
 export const EXT_ORIGIN = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop';
 
@@ -46,6 +47,8 @@ export async function startDevice(
     WebSocket?: boolean;
     /** Connection timings instead of the fast test defaults. */
     connection?: { heartbeatMs?: number; deadlineMs?: number; backoffBaseMs?: number; backoffMaxMs?: number };
+    /** The identity and directory ports for linking (fakes until those parts are merged). */
+    linkPorts?: LinkPortsFactory;
   } = {},
 ): Promise<Device> {
   const dbName = opts.dbName ?? `device-${name}-${process.pid}-${dbCounter++}`;
@@ -63,6 +66,7 @@ export async function startDevice(
     platform,
     connection: { heartbeatMs: 2000, deadlineMs: 3000, backoffBaseMs: 100, backoffMaxMs: 1000, ...opts.connection },
     confirmTimeoutMs: 15_000,
+    ...(opts.linkPorts === undefined ? {} : { linkPorts: opts.linkPorts }),
   });
   app.subscribeEvents((e) => events.push(e));
   if (opts.register !== false && app.snapshot.account.state === 'none') {
