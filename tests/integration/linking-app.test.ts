@@ -4,7 +4,10 @@
 // conversations. The identity and directory ports are fakes (tests/support/link-fakes.ts) until
 // those parts of #18 are merged.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { vaultKeySlot } from '../../lib/background/db.ts';
+import { takeLinkedHistory } from '../../lib/background/linking/history-port.ts';
 import * as text from '../../lib/background/text.ts';
+import { Vault } from '../../lib/background/vault.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { FakeDirectory, FakeIdentity } from '../support/link-fakes.ts';
 import { startDevice, waitUntil, type Device } from './support/device.ts';
@@ -55,6 +58,31 @@ describe('linking through the background app', () => {
     // Close clears the dialog's state.
     await fresh.app.handlers['link.cancel'](null);
     expect(fresh.app.snapshot.linking).toBeUndefined();
+  }, 60_000);
+
+  it('with consent, hands the stored history over; the new device keeps it sealed until it joins', async () => {
+    const { alice, fresh } = await pair();
+    const family = (await alice.app.handlers['conversation.create']({ name: 'Family' })).conversationId;
+    const work = (await alice.app.handlers['conversation.create']({ name: 'Work' })).conversationId;
+    for (const t of ['one', 'two', 'three']) await alice.app.handlers['message.send']({ conversationId: family, text: t });
+    await alice.app.handlers['message.send']({ conversationId: work, text: 'memo' });
+    await waitUntil(
+      async () => (await alice.app.handlers['messages.page']({ conversationId: family, beforeSeq: null, limit: 50 })).messages.every((m) => m.status !== 'sending'),
+      15_000,
+      'messages sent',
+    );
+    const { code } = await fresh.app.handlers['link.start'](null);
+    await alice.app.handlers['link.enter']({ code, sendHistory: true });
+    await alice.app.handlers['link.confirm']({ match: true });
+    await waitUntil(() => fresh.app.snapshot.linking?.step === 'done', 10_000, 'the new device done');
+    const vault = await Vault.open(vaultKeySlot(fresh.db));
+    const kept = await takeLinkedHistory(fresh.db, vault, family);
+    expect(kept.filter((r) => r.kind === 'text').map((r) => r.text)).toEqual(['one', 'two', 'three']);
+    expect(kept.every((r) => r.conversationId === family && r.sender.self === (r.kind === 'text'))).toBe(true);
+    expect((await takeLinkedHistory(fresh.db, vault, work)).filter((r) => r.kind === 'text').map((r) => r.text)).toEqual(['memo']);
+    // Taken once: gone from the stash.
+    expect(await takeLinkedHistory(fresh.db, vault, family)).toEqual([]);
+    expect(JSON.stringify(await fresh.db.getAll('secrets'))).not.toContain('three');
   }, 60_000);
 
   it('digits that do not match: nothing shared, the new device told', async () => {

@@ -15,19 +15,14 @@ import { reportIfBug } from '../failure.ts';
 import { AddDeviceJobs, sealedAddJobStore } from '../linking/add-job.ts';
 import { deviceNameFromUserAgent } from '../linking/device-name.ts';
 import { addingView, LinkService } from '../linking/link-service.ts';
-import type { AccountHandover, AccountPort, HistoryPort, LinkPortsFactory, NewDevice } from '../linking/ports.ts';
+import type { AccountHandover, AccountPort, LinkPortsFactory, NewDevice } from '../linking/ports.ts';
+import { storedHistoryPort } from '../linking/history-port.ts';
+import { ChatStore } from '../chat-store.ts';
 import type { AppCore } from './core.ts';
 
 
 /** Until the identity and directory parts provide their ports, there are none. */
 export const noLinkPorts: LinkPortsFactory = () => undefined;
-
-/** No history: nothing to send, and nothing kept (the new device reads only what comes after). */
-const NO_HISTORY: HistoryPort = {
-  count: async () => 0,
-  pages: async function* () {},
-  importPage: async () => {},
-};
 
 /** The account and settings that follow the person, over this app's state. */
 function accountPort(core: AppCore, setDisplayName: (name: string) => Promise<unknown>): AccountPort {
@@ -114,7 +109,7 @@ export class LinkControl {
       identity: ports.identity,
       directory: ports.directory,
       account: accountPort(core, this.setDisplayName),
-      history: ports.history ?? NO_HISTORY,
+      history: ports.history ?? storedHistoryPort(core.deps.db, vault, new ChatStore(core.deps.db, vault)),
       jobs,
       deviceName: deviceNameFromUserAgent(this.userAgent),
       onView: (view) => {

@@ -106,7 +106,7 @@ export interface HistoryPort {
 export interface LinkPorts {
   identity: IdentityPort;
   directory: DirectoryPort;
-  /** Message history to hand over and to keep; without it no history is offered. */
+  /** Message history to hand over and to keep; default: this device's stored messages (history-port.ts). */
   history?: HistoryPort;
 }
 
