@@ -97,7 +97,10 @@ describe('linking a device (real relay; identity and directory ports faked)', ()
     await expect.poll(() => fresh.service.view?.confirmation).toBe(confirmation);
     expect(existing.service.view).toMatchObject({ role: 'existing', step: 'confirm', confirmation });
 
-    const device = await existing.service.confirm(true);
+    const confirming = existing.service.confirm(true);
+    // A second answer (a double click) finds nothing waiting: the handover runs once.
+    await expect(existing.service.confirm(true)).rejects.toThrow('No link is waiting for the digits.');
+    const device = await confirming;
     const account = await fresh.service.finished();
     expect(device?.name).toBe('Firefox on Linux');
     expect(account).toEqual(sampleAccount(3));

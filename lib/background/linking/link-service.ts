@@ -149,20 +149,22 @@ export class LinkService {
   async confirm(match: boolean): Promise<NewDevice | null> {
     const pending = this.current;
     if (pending === null || pending.role !== 'existing' || pending.opened === undefined) throw new ChannelError(ErrorCode.BadRequest, 'No link is waiting for the digits.');
-    const { channel } = pending.opened;
+    const { channel, confirmation } = pending.opened;
+    // Taken: a second confirm (a double click) finds nothing waiting and cannot run the handover twice.
+    pending.opened = undefined;
     if (!match) {
       await channel.close();
       this.current = null;
       this.show({ role: 'existing', step: 'failed', error: text.LINK_NOT_CONFIRMED });
       return null;
     }
-    this.show({ role: 'existing', step: 'handover', confirmation: pending.opened.confirmation });
+    this.show({ role: 'existing', step: 'handover', confirmation });
     let device: NewDevice;
     try {
       device = await handOver(channel, this.deps, {
         timeoutMs: this.timeout,
         sendHistory: pending.sendHistory === true,
-        onProgress: (p) => this.progress('existing', p, pending.opened!.confirmation),
+        onProgress: (p) => this.progress('existing', p, confirmation),
       });
     } catch (err) {
       await channel.close();
@@ -185,7 +187,8 @@ export class LinkService {
     this.show(undefined);
     if (pending === null) return;
     pending.cancelled = true;
-    await (pending.opened?.channel.close() ?? pending.transport.close());
+    // The transport under the channel: closing it ends the slot for both, whatever step the link is at.
+    await pending.transport.close();
   }
 
   /** The job's progress for the view (AppState.addingDevices). */

@@ -2,6 +2,7 @@
 // an expired code, a second claimer and a typo'd slot all fail with LinkError `expired` before any
 // key exchange; the slot is gone after both close.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bytesToHex, toB64 } from '../../../lib/bytes.ts';
 import { RelayApi } from '../../../lib/background/relay-api.ts';
 import { formatLinkCode, newLinkCode, parseLinkCode } from '../../../lib/background/linking/code.ts';
 import { openAsExisting, openAsNew } from '../../../lib/background/linking/handshake.ts';
@@ -40,6 +41,31 @@ describe('link transport over the relay', () => {
     await x.channel.close();
     await y.channel.close();
     await expect(api.fetchLink(joined.access, 0, 0)).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('nothing the relay receives carries the code, its secret or the digits', async () => {
+    const seen: string[] = [];
+    const tapped = new RelayApi(relay.url, {
+      fetch: async (input, init) => {
+        seen.push(String(input), typeof init?.body === 'string' ? init.body : '', JSON.stringify(init?.headers ?? {}));
+        return fetch(input, init);
+      },
+    });
+    const opened = await RelayLinkTransport.open(tapped, sessions[0]!);
+    const code = newLinkCode(opened.slot);
+    const text = formatLinkCode(code);
+    const newSide = openAsNew(opened.transport, code, 5_000);
+    const joined = await RelayLinkTransport.join(tapped, sessions[1]!, code.slot);
+    const [x, y] = await Promise.all([openAsExisting(joined, code, 5_000), newSide]);
+    await x.channel.send(new TextEncoder().encode('hello'));
+    await y.channel.receive(5_000);
+    await x.channel.close();
+    await y.channel.close();
+    const wire = seen.join('\n');
+    expect(seen.length).toBeGreaterThan(6);
+    for (const secret of [text, text.replace(/-/g, ''), toB64(code.secret), bytesToHex(code.secret), x.confirmation, x.confirmation.replace(' ', '')]) {
+      expect(wire).not.toContain(secret);
+    }
   });
 
   it('a second claimer is refused as expired, and so is a code after its TTL', async () => {
