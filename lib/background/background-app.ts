@@ -217,12 +217,12 @@ export class BackgroundApp {
   }
 
   unlock(response: unknown): Promise<AppState> {
-    return this.lock.unlock(response);
+    return this.lock.unlock(response).then((state) => this.afterUnlock(state));
   }
 
   /** Unlock a passphrase lock. A wrong passphrase changes nothing; there is no lockout. */
   unlockPassphrase(passphrase: string): Promise<AppState> {
-    return this.lock.unlockPassphrase(passphrase);
+    return this.lock.unlockPassphrase(passphrase).then((state) => this.afterUnlock(state));
   }
 
   lockOptions(): Promise<{ options: unknown }> {
@@ -375,5 +375,11 @@ export class BackgroundApp {
 
   private needChat(): ChatService {
     return this.core.needChat();
+  }
+
+  /** Unlocked: adding a linked device to the conversations goes on where it stopped. */
+  private afterUnlock(state: AppState): AppState {
+    if (this.core.account !== undefined && this.core.vault !== undefined) this.linking.resume();
+    return state;
   }
 }

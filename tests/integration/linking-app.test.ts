@@ -85,6 +85,35 @@ describe('linking through the background app', () => {
     expect(JSON.stringify(await fresh.db.getAll('secrets'))).not.toContain('three');
   }, 60_000);
 
+  it('the worker is killed while adding the new device to 40 conversations: the restarted app resumes and adds it to all', async () => {
+    const { alice, fresh, dirAlice } = await pair();
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i++) ids.push((await alice.app.handlers['conversation.create']({ name: `C${i}` })).conversationId);
+    let calls = 0;
+    // The 17th Add never finishes: the worker is stopped while it waits.
+    dirAlice.beforeAdd = () => (++calls === 17 ? new Promise<void>(() => {}) : Promise.resolve());
+    const { code } = await fresh.app.handlers['link.start'](null);
+    await alice.app.handlers['link.enter']({ code, sendHistory: false });
+    await alice.app.handlers['link.confirm']({ match: true });
+    await waitUntil(() => dirAlice.added.length === 16, 10_000, '16 added');
+    expect(alice.app.snapshot.addingDevices).toEqual([
+      { deviceName: expect.any(String) as string, done: 16, total: 40, failed: 0, text: expect.stringMatching(/^Adding .+ to 16 of 40 conversations…$/) as string },
+    ]);
+
+    // A new worker on the same database: the job is read back and finished at start.
+    const dirRestarted = new FakeDirectory();
+    const restarted = await startDevice(relay.url, 'Alice', {
+      dbName: alice.dbName,
+      register: false,
+      linkPorts: () => ({ identity: new FakeIdentity(true), directory: dirRestarted }),
+    });
+    await waitUntil(() => dirRestarted.added.length === 24, 15_000, 'the other 24 added');
+    const all = [...dirAlice.added, ...dirRestarted.added].map((a) => a.conversationId);
+    expect(all).toHaveLength(40);
+    expect(new Set(all)).toEqual(new Set(ids));
+    await waitUntil(() => (restarted.app.snapshot.addingDevices ?? []).length === 0, 10_000, 'progress cleared');
+  }, 120_000);
+
   it('digits that do not match: nothing shared, the new device told', async () => {
     const { alice, fresh, dirAlice, idFresh, idAlice } = await pair();
     await alice.app.handlers['conversation.create']({ name: 'Family' });

@@ -18,6 +18,7 @@ import { addingView, LinkService } from '../linking/link-service.ts';
 import type { AccountHandover, AccountPort, LinkPortsFactory, NewDevice } from '../linking/ports.ts';
 import { storedHistoryPort } from '../linking/history-port.ts';
 import { ChatStore } from '../chat-store.ts';
+import type { Vault } from '../vault.ts';
 import type { AppCore } from './core.ts';
 
 
@@ -50,6 +51,7 @@ function accountPort(core: AppCore, setDisplayName: (name: string) => Promise<un
 export class LinkControl {
   private service: LinkService | undefined;
   private jobs: AddDeviceJobs | undefined;
+  private builtFor: { vault: Vault; accountId: string } | undefined;
 
   constructor(
     private readonly core: AppCore,
@@ -60,7 +62,13 @@ export class LinkControl {
 
   /** The session opened: resume adding a linked device where a stopped worker left it. */
   resume(): void {
-    const built = this.build();
+    let built: ReturnType<LinkControl['build']>;
+    try {
+      built = this.build();
+    } catch {
+      // Locked or no account: it resumes at the unlock.
+      return;
+    }
     if (built === undefined) return;
     void built.jobs.resume().catch((err: unknown) => reportIfBug('resuming adding a linked device', err));
   }
@@ -91,7 +99,10 @@ export class LinkControl {
     const core = this.core;
     const { vault, account } = core;
     if (vault === undefined || account === undefined) throw new ChannelError(ErrorCode.Locked, 'Unlock MicroChat first.');
-    if (this.service !== undefined && this.jobs !== undefined) return { service: this.service, jobs: this.jobs };
+    // Built for this vault and account: a lock/unlock or a new account builds afresh (and drops a link under way).
+    if (this.service !== undefined && this.jobs !== undefined && this.builtFor?.vault === vault && this.builtFor.accountId === account.accountId) {
+      return { service: this.service, jobs: this.jobs };
+    }
     const ports = this.ports({ db: core.deps.db, vault, account, api: core.api });
     if (ports === undefined) return undefined;
     const publishAdding = (): void => {
@@ -119,6 +130,7 @@ export class LinkControl {
     });
     this.jobs = jobs;
     this.service = service;
+    this.builtFor = { vault, accountId: account.accountId };
     publishAdding();
     return { service, jobs };
   }
