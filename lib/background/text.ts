@@ -90,6 +90,8 @@ export type Activity = (typeof Activity)[keyof typeof Activity];
 
 // Linking a device (lib/background/linking/).
 export const addingDevice = (name: string, done: number, total: number): string => `Adding ${name} to ${done} of ${total} conversations…`;
+export const THIS_DEVICE = 'this device';
+export const addingThisDevice = (done: number, total: number): string => addingDevice(THIS_DEVICE, done, total);
 export const LINK_CODE_BAD = 'That is not a link code. Check it and type it again.';
 export const LINK_CODE_EXPIRED = 'This link code has expired or was already used. Show a new code on the other device.';
 export const LINK_WRONG_CODE = 'The code did not match. Nothing was shared; show a new code on the other device and try again.';

@@ -50,6 +50,8 @@ describe('linking through the background app', () => {
     expect(fresh.app.snapshot.account).toMatchObject({ state: 'ready', displayName: 'Alice' });
     expect(fresh.app.snapshot.settings).toMatchObject({ readReceipts: false, notificationContent: 'none' });
     expect(idFresh.sameIdentity(idAlice)).toBe(true);
+    // The new device counts the conversations it has been added to (none yet: the faked directory sends no Welcome).
+    await waitUntil(() => fresh.app.snapshot.addingDevices?.[0]?.text === 'Adding this device to 0 of 3 conversations…', 5_000, 'progress on the new device');
     expect(idAlice.signed.map((d) => d.address)).toEqual([{ accountId: 'F'.repeat(22), welcomeMailboxId: 'W'.repeat(22) }]);
 
     await waitUntil(() => dirAlice.added.length === 3, 10_000, 'added to the 3 conversations');

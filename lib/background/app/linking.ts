@@ -18,6 +18,7 @@ import { addingView, LinkService } from '../linking/link-service.ts';
 import type { AccountHandover, AccountPort, LinkPortsFactory, NewDevice } from '../linking/ports.ts';
 import { storedHistoryPort } from '../linking/history-port.ts';
 import { ChatStore } from '../chat-store.ts';
+import * as text from '../text.ts';
 import type { Vault } from '../vault.ts';
 import type { AppCore } from './core.ts';
 
@@ -73,8 +74,40 @@ export class LinkControl {
     void built.jobs.resume().catch((err: unknown) => reportIfBug('resuming adding a linked device', err));
   }
 
-  start(): Promise<{ code: string; expiresAt: number }> {
-    return this.need().start();
+  async start(): Promise<{ code: string; expiresAt: number }> {
+    const service = this.need();
+    const r = await service.start();
+    service
+      .finished()
+      .then((account) => this.watchJoins(account.conversations.map((c) => c.id)))
+      .catch(() => undefined);
+    return r;
+  }
+
+  /**
+   * New device: "Adding this device to 12 of 40 conversations…", counted
+   * from the conversations handed over that have arrived here (by Welcome),
+   * until all have (or the worker stops: it is only a progress line).
+   */
+  private watchJoins(expected: readonly string[]): void {
+    const core = this.core;
+    const want = new Set(expected);
+    if (want.size === 0) return;
+    let last = -1;
+    const check = (): void => {
+      const done = core.state.conversations.filter((c) => want.has(c.id) && c.status === 'active').length;
+      if (done === last) return;
+      last = done;
+      if (done >= want.size) {
+        stop();
+        core.update({ ...core.state, addingDevices: [] });
+        return;
+      }
+      const view = { deviceName: text.THIS_DEVICE, done, total: want.size, failed: 0, text: text.addingThisDevice(done, want.size) };
+      core.update({ ...core.state, addingDevices: [view] });
+    };
+    const stop = core.view.subscribe(() => check());
+    check();
   }
 
   enter(code: string, sendHistory: boolean): Promise<{ confirmation: string }> {
