@@ -66,6 +66,14 @@ describe('Link dialog', () => {
   });
 });
 
+describe('Link dialog, done', () => {
+  it('shows how far adding to the conversations has come', () => {
+    const { view } = fakeView({ addingDevices: [{ deviceName: 'this device', done: 12, total: 40, failed: 0, text: 'Adding this device to 12 of 40 conversations…' }] });
+    const { getByTestId } = render(LinkDialog, { view, linking: { role: 'new', step: 'done' } });
+    expect(getByTestId('link-adding').textContent).toBe('Adding this device to 12 of 40 conversations…');
+  });
+});
+
 describe('Settings → Link a device', () => {
   it('sends the typed code with the history choice, and lists devices being added', async () => {
     const { bg, view } = fakeView({ addingDevices: [{ deviceName: 'Firefox on Linux', done: 12, total: 40, failed: 0, text: 'Adding Firefox on Linux to 12 of 40 conversations…' }] });
