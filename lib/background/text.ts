@@ -98,5 +98,6 @@ export const LINK_WRONG_CODE = 'The code did not match. Nothing was shared; show
 export const LINK_BROKEN = 'The connection between the two devices was tampered with or broke. Nothing more was shared; start again.';
 export const LINK_TIMEOUT = 'The other device did not answer in time. Start again.';
 export const LINK_ABORTED = 'The other device stopped linking.';
+export const LINK_OFFLINE = 'You are offline: linking a device needs the relay.';
 export const LINK_NOT_CONFIRMED = 'The numbers did not match, so nothing was shared.';
 export const copyingHistory = (done: number, total: number): string => `Copying history: ${done} of ${total} messages…`;

@@ -13,7 +13,7 @@
  */
 import { LinkError } from './errors.ts';
 import { encodeHandover, MAX_HISTORY_PAGE, parseHandover, type HandoverMessage } from './handover-messages.ts';
-import type { AccountHandover, AccountPort, DirectoryPort, HistoryPort, IdentityPort, NewDevice } from './ports.ts';
+import type { AccountHandover, AccountPort, DirectoryPort, HistoryPort, HistoryRecord, IdentityPort, NewDevice } from './ports.ts';
 import type { SecureChannel } from './secure-channel.ts';
 
 /** What each device shows while the handover runs. */
@@ -45,6 +45,20 @@ async function orAbort<T>(channel: SecureChannel, work: () => Promise<T>): Promi
   }
 }
 
+/** A history message stays well under the channel's message limit: long texts make a page smaller. */
+const HISTORY_MESSAGE_BYTES = 1024 * 1024;
+
+async function sendHistory(channel: SecureChannel, records: HistoryRecord[]): Promise<void> {
+  const encoded = encodeHandover({ t: 'history', records });
+  if (encoded.length <= HISTORY_MESSAGE_BYTES || records.length === 1) {
+    await channel.send(encoded);
+    return;
+  }
+  const half = Math.ceil(records.length / 2);
+  await sendHistory(channel, records.slice(0, half));
+  await sendHistory(channel, records.slice(half));
+}
+
 export interface ExistingSide {
   identity: IdentityPort;
   account: AccountPort;
@@ -69,7 +83,7 @@ export function handOver(channel: SecureChannel, ports: ExistingSide, opts: Hand
         // Never more than announced: the new device would refuse it.
         const records = page.slice(0, total - sent);
         if (records.length === 0) break;
-        await channel.send(encodeHandover({ t: 'history', records }));
+        await sendHistory(channel, records);
         sent += records.length;
         opts.onProgress?.({ phase: 'history', done: sent, total });
       }

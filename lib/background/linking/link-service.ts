@@ -14,6 +14,7 @@
  */
 import type { AddingDeviceView, LinkingView } from '../../protocol/channel.ts';
 import { ChannelError, ErrorCode } from '../../protocol/channel.ts';
+import { classify } from '../failure.ts';
 import type { RelayApi } from '../relay-api.ts';
 import * as text from '../text.ts';
 import type { AddDeviceJobs, AddJobProgress } from './add-job.ts';
@@ -63,6 +64,7 @@ export function linkFailure(err: unknown): string {
     }
   }
   if (err instanceof ChannelError) return err.message;
+  if (classify(err).kind === 'offline') return text.LINK_OFFLINE;
   return text.LINK_BROKEN;
 }
 

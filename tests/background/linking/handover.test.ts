@@ -134,3 +134,13 @@ describe('handover', () => {
     expect(deviceNameFromUserAgent('')).toBe('Browser');
   });
 });
+
+describe('handover of long texts', () => {
+  it('splits a page of long messages so no channel message passes the limit', async () => {
+    const [x, y] = await link();
+    const long = sampleHistory(1, 500).map((r) => ({ ...r, text: '\u0001'.repeat(16 * 1024) }));
+    const { existing, fresh } = devices(long);
+    await Promise.all([handOver(x.channel, existing, { timeoutMs: T, sendHistory: true }), takeOver(y.channel, fresh, { timeoutMs: T, deviceName: 'x' })]);
+    expect(fresh.history.kept.size).toBe(500);
+  });
+});
