@@ -22,7 +22,6 @@ const LOCK_ALARM = 'microchat-lock';
 const NOTIFICATION_ICON = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAACAAAAAgCAYAAABzenr0AAAAdElEQVR4nO3Wuw0AIAhFUfdyFEd3GO1MjD80CK94BaXcUxlCTDl4zu2DIhxVgDT6hPkdPyIs4luEVXyJsIxPEdbxAeER7xAEeMUbggACCCAABuD+FRMAcZBAnGQQRynEWa6NWDZOAA3Edr8E8IIR77wFqE8FZ7OllTEaTdcAAAAASUVORK5CYII=';
 
 export default defineBackground({
-  type: 'module',
   main() {
     // Keys and group state must never be evicted under storage pressure. Firefox's event page asks (granted without
     // a prompt through unlimitedStorage); a service worker has no persist(), and Chromium never evicts an extension
