@@ -29,6 +29,8 @@ export interface Party {
   keyPackage(): Promise<Uint8Array>;
   createGroup(groupId: Uint8Array): Promise<void>;
   add(keyPackages: readonly Uint8Array[]): Promise<Sent>;
+  /** An add-only commit without an UpdatePath (§12.4 allows leaving it out; CoreCrypto always does). */
+  addWithoutPath(keyPackages: readonly Uint8Array[]): Promise<Sent>;
   remove(identities: readonly string[]): Promise<Sent>;
   /** An empty commit with a full path. */
   update(): Promise<Sent>;
@@ -69,6 +71,9 @@ export class OurParty implements Party {
   }
   add(keyPackages: readonly Uint8Array[]): Promise<Sent> {
     return this.member.commit({ adds: keyPackages });
+  }
+  addWithoutPath(keyPackages: readonly Uint8Array[]): Promise<Sent> {
+    return this.member.commit({ adds: keyPackages, path: false });
   }
   remove(identities: readonly string[]): Promise<Sent> {
     return this.member.commit({ removes: identities.map((id) => leafOf(this.member, id)) });
@@ -134,6 +139,9 @@ export class OpenMlsParty implements Party {
     return this.member.createGroup(groupId);
   }
   add(keyPackages: readonly Uint8Array[]): Promise<Sent> {
+    return this.member.add(keyPackages);
+  }
+  addWithoutPath(keyPackages: readonly Uint8Array[]): Promise<Sent> {
     return this.member.add(keyPackages);
   }
   remove(identities: readonly string[]): Promise<Sent> {
