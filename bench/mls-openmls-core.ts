@@ -29,10 +29,13 @@
  * call (its in-memory keystore read and written), the wasm boundary, and for
  * commits the transport callback. Ours include encoding and decoding.
  * After each phase A and B must agree on the epoch and the exported secret.
+ * Each row also gives the operation's floor (bench/mls-floor.ts), measured in
+ * the same run, and our time over it.
  */
 import { OpenMlsParty, OurParty, type Party } from '../tests/mls/interop/openmls-scenario.ts';
 import type { CoreCryptoModule } from '../tests/mls/interop/openmls.ts';
 import { utf8 } from '../tests/mls/interop/member.ts';
+import { floorMs, measureUnitCosts, recipe } from './mls-floor.ts';
 import { formatMs, median } from './timing.ts';
 
 export const SUITE = 1;
@@ -79,6 +82,10 @@ export interface OpenMlsRecord {
   runs: number;
   ours_min_ms: number;
   peer_min_ms: number;
+  /** The WebCrypto calls the operation cannot avoid, at their cost in this run (bench/mls-floor.ts). */
+  floor_ms: number;
+  /** ours_ms / floor_ms: how far we are from doing nothing but the unavoidable WebCrypto calls. */
+  ours_over_floor: number;
   runtime: string;
   /** 1-minute load average of the machine when the row was measured (other processes share it). */
   load_1m: number | null;
@@ -192,12 +199,14 @@ export async function runOpenMlsBench(cc: CoreCryptoModule, args: OpenMlsArgs, r
       for (const s of sides) await agree(s, name);
       host.log(`  ${name}: ${runs} runs each`);
     }
+    const costs = await measureUnitCosts();
     const load = await host.load();
     for (const op of OPERATIONS) {
       const ours = samples[op].ours;
       const peer = samples[op].openmls;
       const ours_ms = median(ours);
       const peer_ms = median(peer);
+      const floor_ms = floorMs(costs, recipe(op, n));
       records.push({
         operation: op,
         n,
@@ -208,6 +217,8 @@ export async function runOpenMlsBench(cc: CoreCryptoModule, args: OpenMlsArgs, r
         runs: ours.length,
         ours_min_ms: Math.min(...ours),
         peer_min_ms: Math.min(...peer),
+        floor_ms,
+        ours_over_floor: ours_ms / floor_ms,
         runtime,
         load_1m: load,
       });
@@ -229,12 +240,12 @@ export function reportOpenMls(records: readonly OpenMlsRecord[], runtime: string
     `bench:mls --peer openmls — ours vs OpenMLS (@wireapp/core-crypto 10.3.0, wasm), suite ${SUITE}, ${runtime}`,
     'median ms; ratio = OpenMLS / ours (> 1: we are faster); OpenMLS figures include its transaction and in-memory keystore',
     '',
-    `${'operation'.padEnd(16)}${'N'.padStart(6)}${'ours'.padStart(11)}${'OpenMLS'.padStart(11)}${'ratio'.padStart(9)}${'runs'.padStart(6)}${'load'.padStart(7)}`,
+    `${'operation'.padEnd(16)}${'N'.padStart(6)}${'ours'.padStart(11)}${'OpenMLS'.padStart(11)}${'ratio'.padStart(9)}${'floor'.padStart(10)}${'ours/floor'.padStart(11)}${'runs'.padStart(6)}${'load'.padStart(7)}`,
   ];
   for (const r of records) {
     const short = browser && r.n >= 1024 && r.ratio < TARGET_RATIO ? `  < ${TARGET_RATIO}x target` : '';
     lines.push(
-      `${r.operation.padEnd(16)}${String(r.n).padStart(6)}${formatMs(r.ours_ms).padStart(11)}${formatMs(r.peer_ms).padStart(11)}${`${r.ratio.toFixed(2)}x`.padStart(9)}${String(r.runs).padStart(6)}${(r.load_1m === null ? '-' : r.load_1m.toFixed(2)).padStart(7)}${short}`,
+      `${r.operation.padEnd(16)}${String(r.n).padStart(6)}${formatMs(r.ours_ms).padStart(11)}${formatMs(r.peer_ms).padStart(11)}${`${r.ratio.toFixed(2)}x`.padStart(9)}${formatMs(r.floor_ms).padStart(10)}${`${r.ours_over_floor.toFixed(1)}x`.padStart(11)}${String(r.runs).padStart(6)}${(r.load_1m === null ? '-' : r.load_1m.toFixed(2)).padStart(7)}${short}`,
     );
   }
   return lines;
