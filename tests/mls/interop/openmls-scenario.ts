@@ -253,9 +253,10 @@ export async function formGroup(creator: Party, joiners: readonly Party[], label
   return group;
 }
 
-/** `committer` adds `joiner`; everyone processes it, the joiner joins from the Welcome. */
-export async function addMember(committer: Party, joiner: Party, group: readonly Party[]): Promise<Party[]> {
-  const sent = await committer.add([await joiner.keyPackage()]);
+/** `committer` adds `joiner` (with an UpdatePath unless `path` is false); everyone processes it, the joiner joins from the Welcome. */
+export async function addMember(committer: Party, joiner: Party, group: readonly Party[], options: { path?: boolean } = {}): Promise<Party[]> {
+  const kp = [await joiner.keyPackage()];
+  const sent = await (options.path === false ? committer.addWithoutPath(kp) : committer.add(kp));
   await deliver(sent.commit, committer, group);
   await joiner.joinFromWelcome(sent.welcome!);
   const next = [...group, joiner];

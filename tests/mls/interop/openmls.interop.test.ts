@@ -81,6 +81,9 @@ describe('OpenMLS (CoreCrypto 10.3.0) interop', () => {
         group = await removeMember(o1, u1, group); // OpenMLS removes ours
         await everyoneTalks(group, 'after removes');
         expect(group.map((m) => m.name)).toEqual(['o1', 'u2']);
+        // Our add-only commit without an UpdatePath (§12.4), as OpenMLS makes them.
+        group = await addMember(u2, await openmls('o3'), group, { path: false });
+        await everyoneTalks(group, 'after a path-less add');
       });
 
       it('an external join both ways', async () => {
