@@ -35,7 +35,7 @@
 import { OpenMlsParty, OurParty, type Party } from '../tests/mls/interop/openmls-scenario.ts';
 import type { CoreCryptoModule } from '../tests/mls/interop/openmls.ts';
 import { utf8 } from '../tests/mls/interop/member.ts';
-import { floorMs, measureUnitCosts, recipe } from './mls-floor.ts';
+import { measureFloor, recipe } from './mls-floor.ts';
 import { formatMs, median } from './timing.ts';
 
 export const SUITE = 1;
@@ -199,14 +199,13 @@ export async function runOpenMlsBench(cc: CoreCryptoModule, args: OpenMlsArgs, r
       for (const s of sides) await agree(s, name);
       host.log(`  ${name}: ${runs} runs each`);
     }
-    const costs = await measureUnitCosts();
     const load = await host.load();
     for (const op of OPERATIONS) {
       const ours = samples[op].ours;
       const peer = samples[op].openmls;
       const ours_ms = median(ours);
       const peer_ms = median(peer);
-      const floor_ms = floorMs(costs, recipe(op, n));
+      const floor_ms = await measureFloor(recipe(op, n));
       records.push({
         operation: op,
         n,
