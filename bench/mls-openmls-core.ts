@@ -26,7 +26,7 @@
  *  - process_add:        B processes it;
  *  - join_welcome:       that member joins from the Welcome (ratchet_tree extension).
  * OpenMLS' figures include what using it costs: a CoreCrypto transaction per
- * call (its in-memory keystore read and written), the wasm boundary, and for
+ * call (and its in-memory keystore), the wasm boundary, and for
  * commits the transport callback. Ours include encoding and decoding.
  * After each phase A and B must agree on the epoch and the exported secret.
  * Each row also gives the operation's floor (bench/mls-floor.ts), measured in
