@@ -17,6 +17,7 @@ import { WIRE_FORMAT, unwrapMessage, wireClientId } from './openmls.ts';
 import {
   addMember,
   everyoneTalks,
+  expectAgreement,
   externalJoin,
   factories,
   formGroup,
@@ -126,6 +127,32 @@ describe('OpenMLS (CoreCrypto 10.3.0) interop', () => {
         await runRandomHistory(factories(cc, suite), 1, 50);
       });
     }
+  });
+
+  // Bytes from the other implementation are hostile like any others: a tampered commit is
+  // refused (here its membership tag, §6.2, no longer verifies), the receiver's state is
+  // unchanged, and the genuine commit still goes through.
+  describe('tampered commits between the implementations', () => {
+    const tamper = (bytes: Uint8Array): Uint8Array => {
+      const out = bytes.slice();
+      out[out.length - 1]! ^= 0x01;
+      return out;
+    };
+
+    it('we refuse a tampered OpenMLS commit, and OpenMLS a tampered one of ours; both then take the genuine one', async () => {
+      const { ours, openmls } = factories(cc, 1);
+      const [u1, o1] = [await ours('u1'), await openmls('o1')];
+      const group = await formGroup(o1, [u1], 'tampered');
+      for (const [sender, receiver] of [[o1, u1], [u1, o1]] as const) {
+        const before = { epoch: await receiver.epoch(), exported: await receiver.exported() };
+        const sent = await sender.update();
+        await expect(receiver.process(tamper(sent.commit))).rejects.toThrow();
+        expect({ epoch: await receiver.epoch(), exported: await receiver.exported() }).toEqual(before);
+        expect((await receiver.process(sent.commit)).kind).toBe('commit');
+        await expectAgreement(group);
+        await everyoneTalks(group, `after ${sender.name}'s genuine commit`);
+      }
+    });
   });
 
   // What CoreCrypto 10.3.0 insists on (the issue's trial findings, checked):
