@@ -30,6 +30,7 @@ import type { MessageRecord, PendingCommit } from './chat-store.ts';
 import { Announcements } from './announcements.ts';
 import { Conversations, hashOf, preview, summaryOf, toView, type ChatDeps } from './conversations.ts';
 import { EpochSync } from './epoch-sync.ts';
+import type { DeviceAddress } from './device-address.ts';
 import { classify } from './failure.ts';
 import { frame, interpret, ownCommitReturned, type Effect, type Framed, type Outcome } from './inbox.ts';
 import { revokeAtRelay } from './invite-revocation.ts';
@@ -244,6 +245,15 @@ export class ChatService {
 
   join(link: string): Promise<string> {
     return this.joining.join(link);
+  }
+
+  // -- the directory -------------------------------------------------------------------
+
+  /** This device's address (device-address.ts), for others to add it without a link. */
+  deviceAddress(): Promise<DeviceAddress> {
+    const directory = this.deps.directory;
+    if (directory === undefined) return Promise.reject(new ChannelError(ErrorCode.Unavailable, text.NO_DIRECTORY));
+    return directory.address();
   }
 
   // -- telling the group ---------------------------------------------------------------

@@ -85,5 +85,11 @@ export const Activity = {
   leave: 'leaving',
   delete: 'deleting the conversation',
   end: 'ending the conversation',
+  address: "preparing this device's address",
+  addDevices: 'adding people',
 } as const;
 export type Activity = (typeof Activity)[keyof typeof Activity];
+
+// -- the directory: adding devices without a link (device-adds.ts, welcome-join.ts) --
+
+export const NO_DIRECTORY = 'Adding people without a link is not available on this device.';

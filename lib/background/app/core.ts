@@ -13,6 +13,7 @@ import type { TokenWallet } from '../tokens.ts';
 import type { Vault } from '../vault.ts';
 import { lockKind, type WrappedKey } from '../lock.ts';
 import type { BackgroundDeps } from './deps.ts';
+import type { DeviceDirectory } from './directory.ts';
 import { ViewPublisher } from './view-publisher.ts';
 
 export class AppCore {
@@ -26,6 +27,8 @@ export class AppCore {
   wallet: TokenWallet | undefined;
   chat: ChatService | undefined;
   connection: RelayConnection | undefined;
+  /** This device's address, Welcome mailbox and KeyPackage supply (directory.ts); set by the façade. */
+  directory: DeviceDirectory | undefined;
   /** The relay session expired: the person signs in again with the passkey (shown as the lock screen). */
   needsLogin = false;
 

@@ -1,0 +1,77 @@
+/**
+ * This device in the directory: its address (device-address.ts), made of the
+ * relay account and a Welcome mailbox created once per account and kept in
+ * the sealed account record, listened on like the conversations' mailboxes.
+ * Once the connection is up, the Welcome mailbox is made if missing and the
+ * KeyPackage supply is topped up (key-package-supply.ts).
+ */
+import { saveAccount } from '../account.ts';
+import type { ChatDirectory } from '../chat-directory.ts';
+import type { DeviceAddress } from '../device-address.ts';
+import { relayProblem } from '../chat-errors.ts';
+import { reportIfBug } from '../failure.ts';
+import type { MailboxCredentials } from '../relay-api.ts';
+import * as text from '../text.ts';
+import { ChannelError, ErrorCode } from '../../protocol/channel.ts';
+import type { RelayLink } from './connection.ts';
+import type { AppCore } from './core.ts';
+
+export class DeviceDirectory {
+  private creating: Promise<MailboxCredentials> | undefined;
+
+  constructor(
+    private readonly core: AppCore,
+    private readonly link: RelayLink,
+  ) {}
+
+  /** This device's address; makes the Welcome mailbox first when the account has none yet. */
+  async address(): Promise<DeviceAddress> {
+    const mailbox = await this.welcomeMailbox();
+    return { accountId: this.core.unlockedAccount().account.accountId, welcomeMailboxId: mailbox.mailboxId };
+  }
+
+  /** The account's Welcome mailbox, made (one token) and kept in the account record the first time. */
+  welcomeMailbox(): Promise<MailboxCredentials> {
+    const existing = this.core.unlockedAccount().account.welcomeMailbox;
+    if (existing !== undefined) return Promise.resolve(existing);
+    this.creating ??= this.create().finally(() => {
+      this.creating = undefined;
+    });
+    return this.creating;
+  }
+
+  /** The chat service's side of the directory. */
+  forChat(): ChatDirectory {
+    return { address: () => this.address() };
+  }
+
+  /** The connection is up: make sure others can reach this device. */
+  online(): void {
+    if (this.core.account === undefined || this.core.vault === undefined) return;
+    this.welcomeMailbox().catch((err: unknown) => reportIfBug('making the Welcome mailbox', err));
+  }
+
+  private async create(): Promise<MailboxCredentials> {
+    const core = this.core;
+    const { account, vault } = core.unlockedAccount();
+    const wallet = core.wallet;
+    if (wallet === undefined) throw new ChannelError(ErrorCode.Unavailable, text.offline(text.Activity.address));
+    let mailbox: MailboxCredentials;
+    try {
+      mailbox = await wallet.spend((token) => core.api.createMailbox(token));
+    } catch (err) {
+      throw relayProblem(err, text.Activity.address);
+    }
+    const current = core.account;
+    if (current === undefined || current.accountId !== account.accountId || core.vault !== vault) {
+      // Signed out meanwhile: the mailbox belongs to nobody; it expires at the relay if this fails.
+      void core.api.deleteMailbox(mailbox).catch(() => undefined);
+      throw new ChannelError(ErrorCode.Forbidden, text.SIGNED_OUT);
+    }
+    const next = { ...current, welcomeMailbox: mailbox };
+    await saveAccount(core.deps.db, vault, next);
+    core.account = next;
+    this.link.mailboxChanged({ added: mailbox });
+    return mailbox;
+  }
+}
