@@ -363,6 +363,7 @@ export class BackgroundApp {
     'conversation.setAdmin': async ({ conversationId, memberId, admin }) => (await this.needChat().setAdmin(conversationId, memberId, admin), null),
     'conversation.setInvitePolicy': async ({ conversationId, policy }) => (await this.needChat().setInvitePolicy(conversationId, policy), null),
     'conversation.end': async ({ conversationId }) => (await this.needChat().end(conversationId), null),
+    'device.address': async () => this.needChat().deviceAddress(),
   };
 
   private needChat(): ChatService {

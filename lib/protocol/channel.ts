@@ -168,6 +168,16 @@ export type InvitePolicyView = 'admins' | 'everyone';
  * made before roles has `invitePolicy: null`: every member may remove, end
  * and invite, and nobody can change roles.
  */
+/**
+ * How others reach one device without a link (lib/background/device-address.ts
+ * has the same shape): its relay account, whose KeyPackages are claimed, and
+ * its Welcome mailbox.
+ */
+export interface DeviceAddress {
+  accountId: string;
+  welcomeMailboxId: string;
+}
+
 export interface ConversationRoles {
   admin: boolean;
   canRemove: boolean;
@@ -296,6 +306,8 @@ export interface RequestMap {
   'conversation.setInvitePolicy': { params: { conversationId: string; policy: InvitePolicyView }; result: null };
   /** Admins only: remove everyone, delete the queue at the relay and the conversation here. */
   'conversation.end': { params: { conversationId: string }; result: null };
+  /** This device's address (its relay account and Welcome mailbox), for others to add it without a link. */
+  'device.address': { params: Record<string, never>; result: DeviceAddress };
 }
 
 export type Method = keyof RequestMap;
@@ -521,6 +533,7 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
     return { conversationId: id(p, 'conversationId'), policy: p.policy };
   },
   'conversation.end': (p) => (keys(p, ['conversationId']), { conversationId: id(p, 'conversationId') }),
+  'device.address': (p) => (keys(p, []), {}),
 };
 
 /** Strictly parse a view's presence message; anything else is null (and ignored). */

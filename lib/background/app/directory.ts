@@ -3,9 +3,14 @@
  * relay account and a Welcome mailbox created once per account and kept in
  * the sealed account record, listened on like the conversations' mailboxes.
  * Once the connection is up, the Welcome mailbox is made if missing and the
- * KeyPackage supply is topped up (key-package-supply.ts).
+ * KeyPackage supply is topped up (key-package-supply.ts); again after a
+ * Welcome used one of our packages.
  */
+import { getCipherSuite } from '../../crypto/suites.ts';
 import { saveAccount } from '../account.ts';
+import { DEFAULT_SUITE } from '../chat-service.ts';
+import { KeyPackageStore } from '../key-package-store.ts';
+import { KeyPackageSupply } from '../key-package-supply.ts';
 import type { ChatDirectory } from '../chat-directory.ts';
 import type { DeviceAddress } from '../device-address.ts';
 import { relayProblem } from '../chat-errors.ts';
@@ -14,15 +19,39 @@ import type { MailboxCredentials } from '../relay-api.ts';
 import * as text from '../text.ts';
 import { ChannelError, ErrorCode } from '../../protocol/channel.ts';
 import type { RelayLink } from './connection.ts';
-import type { AppCore } from './core.ts';
+import { sessionExpired, type AppCore } from './core.ts';
 
 export class DeviceDirectory {
   private creating: Promise<MailboxCredentials> | undefined;
+  readonly supply: KeyPackageSupply;
 
   constructor(
     private readonly core: AppCore,
     private readonly link: RelayLink,
-  ) {}
+  ) {
+    this.supply = new KeyPackageSupply({
+      suite: getCipherSuite(DEFAULT_SUITE),
+      api: () => core.api,
+      session: () => this.session(),
+      store: () => this.keyPackages(),
+    });
+  }
+
+  /** The relay session, while it is valid (claims and uploads need it). */
+  private session(): string | undefined {
+    const a = this.core.account;
+    return a === undefined || sessionExpired(a) ? undefined : a.session.token;
+  }
+
+  private keyPackages(): KeyPackageStore | undefined {
+    const vault = this.core.vault;
+    return vault === undefined ? undefined : new KeyPackageStore(this.core.deps.db, vault);
+  }
+
+  /** Top the KeyPackage supply up in the background (a failure waits for the next connection). */
+  replenish(): void {
+    this.supply.replenish().catch((err: unknown) => reportIfBug('topping up the KeyPackages', err));
+  }
 
   /** This device's address; makes the Welcome mailbox first when the account has none yet. */
   async address(): Promise<DeviceAddress> {
@@ -42,13 +71,21 @@ export class DeviceDirectory {
 
   /** The chat service's side of the directory. */
   forChat(): ChatDirectory {
-    return { address: () => this.address() };
+    return {
+      address: () => this.address(),
+      session: () => this.session(),
+      keyPackages: () => this.keyPackages(),
+      used: () => this.replenish(),
+    };
   }
 
   /** The connection is up: make sure others can reach this device. */
   online(): void {
     if (this.core.account === undefined || this.core.vault === undefined) return;
-    this.welcomeMailbox().catch((err: unknown) => reportIfBug('making the Welcome mailbox', err));
+    this.welcomeMailbox().then(
+      () => this.replenish(),
+      (err: unknown) => reportIfBug('making the Welcome mailbox', err),
+    );
   }
 
   private async create(): Promise<MailboxCredentials> {
