@@ -364,6 +364,8 @@ export class BackgroundApp {
     'conversation.setInvitePolicy': async ({ conversationId, policy }) => (await this.needChat().setInvitePolicy(conversationId, policy), null),
     'conversation.end': async ({ conversationId }) => (await this.needChat().end(conversationId), null),
     'device.address': async () => this.needChat().deviceAddress(),
+    'conversation.addDevices': async ({ conversationId, devices }) => (await this.needChat().addDevices(conversationId, devices), null),
+    'conversation.startDirect': async ({ devices, name }) => ({ conversationId: await this.needChat().startDirect(devices, name) }),
   };
 
   private needChat(): ChatService {
