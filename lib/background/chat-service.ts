@@ -327,7 +327,8 @@ export class ChatService {
     if (m.kind === 'welcome') {
       const joined = await this.welcomes.receive(hash, m.payload);
       ack();
-      if (joined !== undefined) for (const e of joined.effects) this.run(joined.id, e);
+      // Our own mailbox first, so the group is told the one we keep.
+      if (joined !== undefined) void this.welcomes.moveToOwnMailbox(joined.id).finally(() => joined.effects.forEach((e) => this.run(joined.id, e)));
       return;
     }
     const framed = m.kind === 'group' ? this.frame(hash, m.payload) : null;

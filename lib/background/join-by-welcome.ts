@@ -15,6 +15,10 @@
  * The conversation's mailbox was registered to the queue by whoever added
  * us, before their Commit went out, so every message since that Commit
  * waits there (older-epoch ones, the Add itself, are dropped as unreadable).
+ * The adder knows that mailbox's secret, so it could acknowledge (hide)
+ * what waits there: once joined we move to a mailbox of our own (register
+ * it, then drop the handed one from the queue, read what it still holds,
+ * and delete it) before telling the group which mailbox is ours.
  */
 import { fromB64, toB64 } from '../bytes.ts';
 import { decodeMessage, joinFromWelcome, members, WireFormat, type GroupState } from '../mls/group.ts';
@@ -24,11 +28,13 @@ import { JOINER_NOTICE } from '../protocol/channel.ts';
 import type { ConversationMeta } from './chat-store.ts';
 import { rolesView } from './conversation-roles.ts';
 import { systemMessage, type Conversations } from './conversations.ts';
+import { isStale } from './chat-errors.ts';
 import { HostileWelcome } from './directory-errors.ts';
 import { classify } from './failure.ts';
 import type { Effect } from './inbox.ts';
 import type { KeyPackageStore, StoredKeyPackage } from './key-package-store.ts';
 import { queueCapability } from './queue-capability.ts';
+import type { MailboxCredentials } from './relay-api.ts';
 import * as text from './text.ts';
 import { openDetails, parseEnvelope, type WelcomeDetails } from './welcome-envelope.ts';
 
@@ -80,8 +86,15 @@ export async function openWelcome(payload: Uint8Array, store: KeyPackageStore, l
   return { state, details, ...found };
 }
 
+/** How long the handed mailbox may take to be read empty before we delete it anyway. */
+const DRAIN_MS = 60_000;
+const DRAIN_POLL_MS = 250;
+
 export class WelcomeJoin {
-  constructor(private readonly c: Conversations) {}
+  constructor(
+    private readonly c: Conversations,
+    private readonly drainMs = DRAIN_MS,
+  ) {}
 
   /**
    * Handle one delivery of our Welcome mailbox (inside the chat's serial
@@ -131,5 +144,59 @@ export class WelcomeJoin {
     directory!.used();
     c.deps.onMailbox?.({ added: details.mailbox });
     return { id, effects: [{ do: 'announceMailbox' }, { do: 'announceTokenKey' }, { do: 'announceProfile' }] };
+  }
+
+  /**
+   * Move a conversation we joined by Welcome off the mailbox its adder made
+   * (see the header). Best effort and never throws: offline, we stay on the
+   * handed mailbox, which works, and the group is told about it instead.
+   */
+  async moveToOwnMailbox(id: string): Promise<void> {
+    const c = this.c;
+    const api = c.deps.api();
+    const handed = c.metas.get(id)?.mailbox;
+    if (handed === undefined) return;
+    let fresh: MailboxCredentials | undefined;
+    try {
+      fresh = await c.newMailbox();
+      const meta = c.activeMeta(id);
+      const queue = fromB64(meta.queue)!;
+      // A Commit handled meanwhile rotates the capability: register with the newest one we know.
+      await retryStale(() => c.group(id).then((state) => api.registerQueue(queue, queueCapability(state), fresh!)));
+      const moved = await c.serial(async () => {
+        const m = c.metas.get(id);
+        if (m?.status !== 'active' || m.mailbox?.mailboxId !== handed.mailboxId) return false;
+        await c.apply({ metas: [{ ...m, mailbox: fresh! }] });
+        return true;
+      });
+      if (!moved) throw new Error('the conversation changed while moving its mailbox');
+      c.deps.onMailbox?.({ added: fresh });
+      // Nothing new reaches the handed mailbox now; what it holds is read (the connection delivers it), then it goes.
+      await retryStale(() => c.group(id).then((state) => api.unregisterQueue(queue, queueCapability(state), handed.mailboxId)));
+    } catch {
+      // Best effort: a fresh mailbox left unused expires at the relay.
+      if (fresh !== undefined && c.metas.get(id)?.mailbox?.mailboxId !== fresh.mailboxId) void api.deleteMailbox(fresh).catch(() => undefined);
+      return;
+    }
+    const until = Date.now() + this.drainMs;
+    while (Date.now() < until) {
+      const left = await api.fetchMailbox(handed, 1).catch(() => []);
+      if (left.length === 0) break;
+      await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+    }
+    c.deps.onMailbox?.({ removed: handed.mailboxId });
+    await api.deleteMailbox(handed).catch(() => undefined);
+  }
+}
+
+/** Run a queue operation again (twice at most) when the relay says the capability moved on. */
+async function retryStale(op: () => Promise<void>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await op();
+    } catch (err) {
+      if (attempt >= 2 || !isStale(err)) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 }

@@ -19,7 +19,7 @@ import type { DeviceAddress } from '../../lib/background/device-address.ts';
 import { KeyPackageStore } from '../../lib/background/key-package-store.ts';
 import { BATCH, directoryCapabilities } from '../../lib/background/key-package-supply.ts';
 import { newPseudonym } from '../../lib/background/member-names.ts';
-import { RelayApi } from '../../lib/background/relay-api.ts';
+import { RelayApi, type MailboxCredentials } from '../../lib/background/relay-api.ts';
 import * as text from '../../lib/background/text.ts';
 import { sealWelcome } from '../../lib/background/welcome-envelope.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
@@ -37,6 +37,7 @@ describe('contacts without links over a real relay', () => {
   let dave: Device;
   const addr: Record<string, DeviceAddress> = {};
   let club = '';
+  const registered: MailboxCredentials[] = [];
   const session = (d: Device): string => coreOf(d).account!.session.token;
   const stored = (d: Device): Promise<Map<string, unknown>> => new KeyPackageStore(d.db, coreOf(d).vault!).all();
   const ids = (d: Device): string[] => d.app.snapshot.conversations.map((c) => c.id);
@@ -51,7 +52,19 @@ describe('contacts without links over a real relay', () => {
   beforeAll(async () => {
     relay = await startRelay();
     api = new RelayApi(relay.url);
-    [alice, bob, carol] = await Promise.all([startDevice(relay.url, 'Alice'), startDevice(relay.url, 'Bob'), startDevice(relay.url, 'Carol')]);
+    // Alice's registrations to queues are recorded: the mailboxes she makes for the devices she adds.
+    const aliceFetch: typeof fetch = async (input, init) => {
+      if (String(input).endsWith('/v1/queues/register') && typeof init?.body === 'string') {
+        const b = JSON.parse(init.body) as { mailboxId: string; secret: string };
+        registered.push({ mailboxId: b.mailboxId, secret: b.secret });
+      }
+      return fetch(input, init);
+    };
+    [alice, bob, carol] = await Promise.all([
+      startDevice(relay.url, 'Alice', { fetch: aliceFetch }),
+      startDevice(relay.url, 'Bob'),
+      startDevice(relay.url, 'Carol'),
+    ]);
     // Dave never connects: no Welcome mailbox, no KeyPackages at the relay.
     dave = await startDevice(relay.url, 'Dave', { WebSocket: false });
     await waitUntil(() => [alice, bob, carol].every((d) => d.app.snapshot.connection === 'online'), 15_000, 'all online');
@@ -70,8 +83,13 @@ describe('contacts without links over a real relay', () => {
 
   it("Alice adds Bob's device by its address; Bob joins by the Welcome and they write both ways", async () => {
     const before = (await stored(bob)).size;
+    const mark = registered.length;
     await alice.app.handlers['conversation.addDevices']({ conversationId: club, devices: [addr.Bob!] });
+    const handed = registered[mark]!;
     await waitUntil(() => active(bob, club), 15_000, 'Bob in the Club');
+    // Bob moves to a mailbox of his own: the one Alice made for him (and could read) is deleted.
+    const gone = async (): Promise<boolean> => api.fetchMailbox(handed).then(() => false, (e: { status?: number }) => e.status === 404);
+    await waitUntil(gone, 15_000, 'the handed mailbox deleted');
     expect(bob.app.snapshot.conversations.find((c) => c.id === club)?.name).toBe('Club');
     await say(alice, club, 'hello Bob');
     await waitUntil(() => bob.received(club).includes('hello Bob'), 15_000, 'Bob reads Alice');
