@@ -93,24 +93,34 @@ describe('KeyPackage supply over a real relay', () => {
     expect(await api.countKeyPackages(aliceSession())).toEqual({ oneTime: 0, lastResort: true });
   });
 
-  it('the next connection fills the supply back up and keeps the fresh last-resort package', async () => {
-    const lastResortBefore = (await claim()).ref;
-    coreOf(alice).directory!.online();
-    await waitUntil(async () => (await api.countKeyPackages(aliceSession())).oneTime === BATCH, 15_000, 'replenished');
-    // One-time packages are handed out again before the last-resort one.
+  it('with no one-time package left, Alice is added by her last-resort package, which stays; the Welcome tops the supply up', async () => {
+    const before = await stored();
+    const lastResort = [...before].find(([, r]) => (r as { lastResort: boolean } | undefined)?.lastResort)![0];
+    const { conversationId } = await bob.app.handlers['conversation.create']({ name: 'Late' });
+    await bob.app.handlers['conversation.addDevices']({ conversationId, devices: [await alice.app.handlers['device.address']({})] });
+    await waitUntil(() => alice.app.snapshot.conversations.some((c) => c.id === conversationId && c.status === 'active'), 15_000, 'Alice in');
+    // Used, and still there for the next adder while nothing else is.
+    expect((await stored()).get(lastResort)).toMatchObject({ lastResort: true });
+    await waitUntil(async () => (await api.countKeyPackages(aliceSession())).oneTime === BATCH, 15_000, 'replenished after the Welcome');
+    expect((await stored()).size).toBe(before.size + BATCH);
+  });
+
+  it('above the low mark nothing is uploaded and the fresh last-resort package stays; below it, the next connection refills', async () => {
+    const local = await stored();
+    const lastResort = [...local].filter(([, r]) => (r as { lastResort: boolean } | undefined)?.lastResort).map(([ref]) => ref);
+    expect(lastResort).toHaveLength(1);
     const next = await claim();
     expect(isLastResort(decode(keyPackageCodec, next.bytes))).toBe(false);
-    expect(next.ref).not.toBe(lastResortBefore);
-    expect((await stored()).get(next.ref)).toMatchObject({ lastResort: false });
-    // Still above the low mark: another connection uploads nothing.
+    expect(local.get(next.ref)).toMatchObject({ lastResort: false });
     expect(BATCH - 1).toBeGreaterThanOrEqual(LOW);
-    coreOf(alice).directory!.online();
     await coreOf(alice).directory!.supply.replenish();
     expect(await api.countKeyPackages(aliceSession())).toEqual({ oneTime: BATCH - 1, lastResort: true });
-    // The last-resort package was not replaced (the relay would hand out a new one otherwise).
     for (let i = 0; i < BATCH - 1; i++) await claim();
-    expect((await claim()).ref).toBe(lastResortBefore);
-    expect((await stored()).size).toBe(2 * BATCH + 1);
+    // Not replaced: the relay still hands out the same last-resort package.
+    expect((await claim()).ref).toBe(lastResort[0]);
+    coreOf(alice).directory!.online();
+    await waitUntil(async () => (await api.countKeyPackages(aliceSession())).oneTime === BATCH, 15_000, 'refilled at the next connection');
+    expect((await stored()).size).toBe(local.size + BATCH);
   });
 
   it('counts are of the session\'s own account; a session the relay does not know is refused', async () => {
