@@ -76,6 +76,8 @@ export class DeviceAdds {
     const directory = c.deps.directory;
     if (directory === undefined) throw new ChannelError(ErrorCode.Unavailable, text.NO_DIRECTORY);
     const meta = c.activeMeta(id);
+    // Checked again by the commit; here so that no KeyPackage is claimed for a Commit that cannot be made now.
+    if (c.pending.has(id)) throw new ChannelError(ErrorCode.Unavailable, text.CHANGE_IN_FLIGHT);
     const before = await c.group(id);
     requireRole(rolesView(before).canInvite, text.ONLY_ADMINS_INVITE);
     const session = directory.session();

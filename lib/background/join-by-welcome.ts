@@ -24,7 +24,7 @@ import { fromB64, toB64 } from '../bytes.ts';
 import { decodeMessage, joinFromWelcome, members, WireFormat, type GroupState } from '../mls/group.ts';
 import { decode } from '../mls/codec/codec.ts';
 import { keyPackageCodec, type KeyPackageIn } from '../mls/join/key-package.ts';
-import { JOINER_NOTICE } from '../protocol/channel.ts';
+import { ChannelError, ErrorCode, JOINER_NOTICE } from '../protocol/channel.ts';
 import type { ConversationMeta } from './chat-store.ts';
 import { rolesView } from './conversation-roles.ts';
 import { systemMessage, type Conversations } from './conversations.ts';
@@ -47,6 +47,9 @@ export interface Opened {
 }
 
 const bytesOf = (b64: string): Uint8Array => fromB64(b64) ?? new Uint8Array(0);
+const joinedKey = (state: GroupState): string => `${toB64(state.context.groupId)}/${state.context.epoch}`;
+/** Welcomes remembered per last-resort package (older ones are forgotten first; the package is replaced long before). */
+const MAX_JOINED = 500;
 
 /**
  * Open a Welcome envelope with our KeyPackages: the group state it gives and
@@ -60,14 +63,11 @@ export async function openWelcome(payload: Uint8Array, store: KeyPackageStore, l
   try {
     const message = decodeMessage(envelope.welcome);
     if (message.wireFormat !== WireFormat.welcome) throw new HostileWelcome('not a Welcome');
-    for (const s of message.welcome.secrets) {
-      const ref = toB64(s.newMember);
-      const record = await store.get(ref);
-      if (record !== undefined) {
-        found = { ref, record };
-        break;
-      }
-    }
+    // One read of the keys, however many newcomers a hostile Welcome lists.
+    const ours = await store.refs();
+    const ref = message.welcome.secrets.map((s) => toB64(s.newMember)).find((r) => ours.has(r));
+    const record = ref === undefined ? undefined : await store.get(ref);
+    if (ref !== undefined && record !== undefined) found = { ref, record };
     if (found === undefined) throw new HostileWelcome('the Welcome is for none of our KeyPackages');
     const r = found.record;
     const keyPackage: KeyPackageIn = decode(keyPackageCodec, bytesOf(r.keyPackage));
@@ -82,6 +82,8 @@ export async function openWelcome(payload: Uint8Array, store: KeyPackageStore, l
     if (classify(err).kind === 'hostile') throw new HostileWelcome('the Welcome is not valid', { cause: err });
     throw err;
   }
+  // A last-resort package joins each epoch of a group once: a replayed Welcome (the relay keeps them) is refused.
+  if (found.record.joined?.includes(joinedKey(state)) === true) throw new HostileWelcome('a Welcome already used');
   const details = await openDetails(state, bytesOf(found.ref), envelope.details);
   return { state, details, ...found };
 }
@@ -105,7 +107,8 @@ export class WelcomeJoin {
     const c = this.c;
     const directory = c.deps.directory;
     const store = directory?.keyPackages();
-    if (store === undefined) return undefined;
+    // Not acknowledged: delivered again once the KeyPackages can be read.
+    if (store === undefined) throw new ChannelError(ErrorCode.Unavailable, text.NO_DIRECTORY);
     const live = [...c.metas.values()].filter((m) => m.status === 'active' || m.status === 'joining').map((m) => m.id);
     let opened: Opened;
     try {
@@ -141,6 +144,7 @@ export class WelcomeJoin {
     await c.apply({ metas: [meta], groups: [{ id, state }], messages, seen: [hash] });
     // Used once: a one-time package's private parts go (a replayed Welcome then names nothing we hold).
     if (!record.lastResort) await store.delete([ref]);
+    else await store.put(new Map([[ref, { ...record, joined: [...(record.joined ?? []), joinedKey(state)].slice(-MAX_JOINED) }]]));
     directory!.used();
     c.deps.onMailbox?.({ added: details.mailbox });
     return { id, effects: [{ do: 'announceMailbox' }, { do: 'announceTokenKey' }, { do: 'announceProfile' }] };

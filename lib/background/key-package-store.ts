@@ -23,6 +23,12 @@ export interface StoredKeyPackage {
   /** base64url of the leaf's credential identity: a pseudonym of the conversation this package will join. */
   pseudonym: string;
   lastResort: boolean;
+  /**
+   * A last-resort package may join us to several conversations: the
+   * "groupId/epoch" of each Welcome it already joined, so a replayed one is
+   * refused even after its payload hash is forgotten.
+   */
+  joined?: string[];
   /** Seconds since the epoch: the leaf lifetime's not_after. */
   notAfter: number;
   createdAt: number;
@@ -49,6 +55,11 @@ export class KeyPackageStore {
     if (sealed === undefined) return undefined;
     const r = await this.vault.openJson<StoredKeyPackage>(STORE, ref, sealed);
     return r.v === 1 ? r : undefined;
+  }
+
+  /** The refs we hold private parts for (nothing is opened). */
+  async refs(): Promise<Set<string>> {
+    return new Set(await this.db.getAllKeys(STORE));
   }
 
   /** Every record that opens (one that does not is useless and goes at the next prune). */

@@ -16,7 +16,7 @@ import { ProtocolVersion } from '../../lib/mls/framing/protocol-version.ts';
 import { keyPackageCodec } from '../../lib/mls/join/key-package.ts';
 import { makeKeyPackageRef } from '../../lib/mls/keys/crypto-ops.ts';
 import { credentialIdentity } from '../../lib/mls/tree/leaf-node-validation.ts';
-import { bytesToHex, toB64 } from '../../lib/bytes.ts';
+import { bytesToHex, fromB64, toB64 } from '../../lib/bytes.ts';
 import type { AppCore } from '../../lib/background/app/core.ts';
 import { BATCH, LOW } from '../../lib/background/key-package-supply.ts';
 import { KeyPackageStore } from '../../lib/background/key-package-store.ts';
@@ -34,6 +34,7 @@ describe('KeyPackage supply over a real relay', () => {
   let bob: Device;
   let api: RelayApi;
   let aliceAccount = '';
+  const welcomes: string[] = [];
   const aliceSession = (): string => coreOf(alice).account!.session.token;
   const bobSession = (): string => coreOf(bob).account!.session.token;
   const stored = (): Promise<Map<string, unknown>> => new KeyPackageStore(alice.db, coreOf(alice).vault!).all();
@@ -45,7 +46,12 @@ describe('KeyPackage supply over a real relay', () => {
   beforeAll(async () => {
     relay = await startRelay();
     api = new RelayApi(relay.url);
-    [alice, bob] = await Promise.all([startDevice(relay.url, 'Alice'), startDevice(relay.url, 'Bob')]);
+    // Bob's Welcomes are recorded, to replay one later as a relay could.
+    const bobFetch: typeof fetch = async (input, init) => {
+      if (String(input).endsWith('/v1/mailboxes/welcome') && typeof init?.body === 'string') welcomes.push((JSON.parse(init.body) as { payload: string }).payload);
+      return fetch(input, init);
+    };
+    [alice, bob] = await Promise.all([startDevice(relay.url, 'Alice'), startDevice(relay.url, 'Bob', { fetch: bobFetch })]);
     await waitUntil(() => [alice, bob].every((d) => d.app.snapshot.connection === 'online'), 15_000, 'both online');
     aliceAccount = (await alice.app.handlers['device.address']({})).accountId;
     await waitUntil(async () => (await api.countKeyPackages(aliceSession())).oneTime === BATCH, 15_000, 'the first batch');
@@ -103,6 +109,15 @@ describe('KeyPackage supply over a real relay', () => {
     expect((await stored()).get(lastResort)).toMatchObject({ lastResort: true });
     await waitUntil(async () => (await api.countKeyPackages(aliceSession())).oneTime === BATCH, 15_000, 'replenished after the Welcome');
     expect((await stored()).size).toBe(before.size + BATCH);
+
+    // A relay replaying that Welcome long after (its payload hash forgotten, the conversation deleted here) joins nobody.
+    await alice.app.handlers['conversation.delete']({ conversationId });
+    await alice.db.clear('seen');
+    const payload = fromB64(welcomes.at(-1)!)!;
+    const box = coreOf(alice).account!.welcomeMailbox!;
+    await coreOf(bob).wallet!.spend((token) => api.sendWelcome(box.mailboxId, token, payload));
+    await waitUntil(async () => (await api.fetchMailbox(box)).length === 0, 15_000, 'the replay handled');
+    expect(alice.app.snapshot.conversations.some((c) => c.id === conversationId)).toBe(false);
   });
 
   it('above the low mark nothing is uploaded and the fresh last-resort package stays; below it, the next connection refills', async () => {
