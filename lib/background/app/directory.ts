@@ -19,9 +19,9 @@ import type { MailboxCredentials } from '../relay-api.ts';
 import * as text from '../text.ts';
 import { ChannelError, ErrorCode } from '../../protocol/channel.ts';
 import type { RelayLink } from './connection.ts';
-import { sessionExpired, type AppCore } from './core.ts';
+import { sessionExpired, type AppCore, type DirectoryPart } from './core.ts';
 
-export class DeviceDirectory {
+export class DeviceDirectory implements DirectoryPart {
   private creating: Promise<MailboxCredentials> | undefined;
   readonly supply: KeyPackageSupply;
 
