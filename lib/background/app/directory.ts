@@ -2,9 +2,9 @@
  * This device in the directory: its address (device-address.ts), made of the
  * relay account and a Welcome mailbox created once per account and kept in
  * the sealed account record, listened on like the conversations' mailboxes.
- * Once the connection is up, the Welcome mailbox is made if missing and the
- * KeyPackage supply is topped up (key-package-supply.ts); again after a
- * Welcome used one of our packages.
+ * The Welcome mailbox is made when the address is first asked for; the
+ * KeyPackage supply is topped up whenever the connection comes up
+ * (key-package-supply.ts), and again after a Welcome used one of our packages.
  */
 import { getCipherSuite } from '../../crypto/suites.ts';
 import { saveAccount } from '../account.ts';
@@ -79,13 +79,14 @@ export class DeviceDirectory implements DirectoryPart {
     };
   }
 
-  /** The connection is up: make sure others can reach this device. */
+  /**
+   * The connection is up: top the KeyPackages up. The Welcome mailbox is
+   * made only when the address is first asked for: spending a token right
+   * after signing up would tie the new mailbox to the account by timing.
+   */
   online(): void {
     if (this.core.account === undefined || this.core.vault === undefined) return;
-    this.welcomeMailbox().then(
-      () => this.replenish(),
-      (err: unknown) => reportIfBug('making the Welcome mailbox', err),
-    );
+    this.replenish();
   }
 
   private async create(): Promise<MailboxCredentials> {
