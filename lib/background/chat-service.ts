@@ -184,8 +184,10 @@ export class ChatService {
   }
 
   /** Post everything waiting in the outbox, oldest first; stops at the first network failure. */
-  flush(): Promise<void> {
-    return this.outbox.flush();
+  async flush(): Promise<void> {
+    await this.outbox.flush();
+    // Welcomes of confirmed Adds that could not go out before (device-adds.ts).
+    await this.adds.postWelcomes();
   }
 
   retry(id: string, messageId: string): Promise<MessageView> {

@@ -23,7 +23,7 @@ import { keyPackageCodec, type KeyPackageIn } from '../mls/join/key-package.ts';
 import { makeKeyPackageRef } from '../mls/keys/crypto-ops.ts';
 import { ProposalType, type Proposal } from '../mls/group/proposals.ts';
 import { ValidationError } from '../mls/errors.ts';
-import { fromB64 } from '../bytes.ts';
+import { fromB64, toB64 } from '../bytes.ts';
 import { ChannelError, ErrorCode } from '../protocol/channel.ts';
 import { relayProblem } from './chat-errors.ts';
 import { requireRole, rolesView } from './conversation-roles.ts';
@@ -119,16 +119,57 @@ export class DeviceAdds {
     if (committed.welcome === undefined) throw new Error('an Add Commit without a Welcome');
     const welcome = encodeMessage(committed.welcome);
     const name = c.meta(id).name;
-    const undelivered: unknown[] = [];
+    const envelopes: { mailboxId: string; payload: string }[] = [];
     for (const [i, k] of claimed.entries()) {
       const payload = await sealWelcome(committed.state, k.ref, welcome, { queue: meta.queue, name, mailbox: mailboxes[i]! });
-      try {
-        await c.deps.wallet().spend((token) => api.sendWelcome(k.device.welcomeMailboxId, token, payload));
-      } catch (err) {
-        undelivered.push(err);
+      envelopes.push({ mailboxId: k.device.welcomeMailboxId, payload: toB64(payload) });
+    }
+    // The devices are members now: their Welcomes are kept until posted, so losing the relay here loses none.
+    await c.serial(async () => {
+      const m = c.metas.get(id);
+      if (m !== undefined) await c.apply({ metas: [{ ...m, pendingWelcomes: [...(m.pendingWelcomes ?? []), ...envelopes] }] });
+    });
+    await this.postWelcomes(id);
+  }
+
+  /**
+   * Post the Welcomes still waiting in a conversation (or all of them): each
+   * is forgotten once the relay has it. Offline, they wait for the next try
+   * (ChatService.flush, when the connection is back). Answers how many wait.
+   */
+  async postWelcomes(only?: string): Promise<number> {
+    const c = this.c;
+    let waiting = 0;
+    for (const meta of [...c.metas.values()]) {
+      if ((only !== undefined && meta.id !== only) || meta.pendingWelcomes === undefined) continue;
+      for (const w of meta.pendingWelcomes) {
+        try {
+          await c.deps.wallet().spend((token) => c.deps.api().sendWelcome(w.mailboxId, token, fromB64(w.payload)!));
+        } catch (err) {
+          // Refused for good (the mailbox is gone): that device cannot be reached this way; drop it.
+          if (classify(err).kind === 'refused') {
+            await this.forgetWelcome(meta.id, w);
+            continue;
+          }
+          waiting++;
+          continue;
+        }
+        await this.forgetWelcome(meta.id, w);
       }
     }
-    if (undelivered.length > 0) throw new WelcomeNotDelivered({ cause: undelivered[0] });
+    if (only !== undefined && waiting > 0) throw new WelcomeNotDelivered();
+    return waiting;
+  }
+
+  private async forgetWelcome(id: string, w: { mailboxId: string; payload: string }): Promise<void> {
+    const c = this.c;
+    await c.serial(async () => {
+      const m = c.metas.get(id);
+      if (m?.pendingWelcomes === undefined) return;
+      const { pendingWelcomes, ...rest } = m;
+      const left = pendingWelcomes.filter((x) => x !== w && !(x.mailboxId === w.mailboxId && x.payload === w.payload));
+      await c.apply({ metas: [left.length === 0 ? rest : { ...rest, pendingWelcomes: left }] });
+    });
   }
 
   /** One validated KeyPackage of the device (§10.1 against this group, a pseudonymous basic credential, within its lifetime). */

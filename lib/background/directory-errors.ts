@@ -26,7 +26,7 @@ export class BadKeyPackage extends ChannelError {
   }
 }
 
-/** The Commit is in, but a Welcome could not be posted: that device is a member that does not know it yet. */
+/** The Commit is in, but a Welcome could not be posted yet: it is kept and posted when the relay is back (device-adds.ts). */
 export class WelcomeNotDelivered extends ChannelError {
   constructor(options?: { cause?: unknown }) {
     super(ErrorCode.Unavailable, text.WELCOME_NOT_DELIVERED, options);

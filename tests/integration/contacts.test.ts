@@ -38,6 +38,7 @@ describe('contacts without links over a real relay', () => {
   const addr: Record<string, DeviceAddress> = {};
   let club = '';
   const registered: MailboxCredentials[] = [];
+  let failWelcomes = false;
   const session = (d: Device): string => coreOf(d).account!.session.token;
   const stored = (d: Device): Promise<Map<string, unknown>> => new KeyPackageStore(d.db, coreOf(d).vault!).all();
   const ids = (d: Device): string[] => d.app.snapshot.conversations.map((c) => c.id);
@@ -54,6 +55,7 @@ describe('contacts without links over a real relay', () => {
     api = new RelayApi(relay.url);
     // Alice's registrations to queues are recorded: the mailboxes she makes for the devices she adds.
     const aliceFetch: typeof fetch = async (input, init) => {
+      if (failWelcomes && String(input).endsWith('/v1/mailboxes/welcome')) throw new TypeError('network down');
       if (String(input).endsWith('/v1/queues/register') && typeof init?.body === 'string') {
         const b = JSON.parse(init.body) as { mailboxId: string; secret: string };
         registered.push({ mailboxId: b.mailboxId, secret: b.secret });
@@ -186,5 +188,21 @@ describe('contacts without links over a real relay', () => {
     await waitUntil(() => active(carol, club), 15_000, 'Carol in the Club');
     await say(carol, club, 'hello all');
     await waitUntil(() => alice.received(club).includes('hello all') && bob.received(club).includes('hello all'), 15_000, 'both read Carol');
+  });
+
+  it('a Welcome that cannot be posted is kept and goes out once the relay is back', async () => {
+    const { conversationId } = await alice.app.handlers['conversation.create']({ name: 'Later' });
+    failWelcomes = true;
+    await expect(alice.app.handlers['conversation.addDevices']({ conversationId, devices: [addr.Carol!] })).rejects.toMatchObject({
+      message: text.WELCOME_NOT_DELIVERED,
+    });
+    // Carol is a member in the group already (the Commit is in), but has no Welcome yet.
+    expect((await alice.app.handlers['conversation.get']({ conversationId })).summary.memberCount).toBe(2);
+    expect(active(carol, conversationId)).toBe(false);
+    failWelcomes = false;
+    await coreOf(alice).chat!.flush();
+    await waitUntil(() => active(carol, conversationId), 15_000, 'Carol in once the Welcome went');
+    await say(carol, conversationId, 'made it');
+    await waitUntil(() => alice.received(conversationId).includes('made it'), 15_000, 'Alice reads Carol');
   });
 });
