@@ -186,8 +186,10 @@ export class ChatService {
   /** Post everything waiting in the outbox, oldest first; stops at the first network failure. */
   async flush(): Promise<void> {
     await this.outbox.flush();
-    // Welcomes of confirmed Adds that could not go out before (device-adds.ts).
-    await this.adds.postWelcomes();
+    // Welcomes of confirmed Adds that could not go out before (device-adds.ts); a failure waits for the next flush.
+    await this.adds.postWelcomes().catch((err: unknown) => {
+      if (classify(err).kind === 'bug' && !(err instanceof ChannelError)) this.reportBug(err);
+    });
   }
 
   retry(id: string, messageId: string): Promise<MessageView> {
