@@ -14,6 +14,7 @@
  *   epoch-sync.ts      our Commits, confirmed by the relay's order
  *   inbox.ts           what a delivery means: a pure function of (delivery, state)
  *   invites.ts, join.ts             invites, and joining by one
+ *   device-adds.ts, join-by-welcome.ts   adding devices by KeyPackage, and joining by their Welcome
  *   membership.ts                   create, rename, remove, roles, leave, delete, end
  *   receipt-sender.ts, announcements.ts   receipts; name, mailbox and token key told to the group
  *   text.ts            every sentence shown to the person
@@ -30,11 +31,15 @@ import type { MessageRecord, PendingCommit } from './chat-store.ts';
 import { Announcements } from './announcements.ts';
 import { Conversations, hashOf, preview, summaryOf, toView, type ChatDeps } from './conversations.ts';
 import { EpochSync } from './epoch-sync.ts';
+import type { DeviceAddress } from './device-address.ts';
+import { checkDevices, DeviceAdds } from './device-adds.ts';
+import { WelcomeNotDelivered } from './directory-errors.ts';
 import { classify } from './failure.ts';
 import { frame, interpret, ownCommitReturned, type Effect, type Framed, type Outcome } from './inbox.ts';
 import { revokeAtRelay } from './invite-revocation.ts';
 import { Invites } from './invites.ts';
 import { Join } from './join.ts';
+import { WelcomeJoin } from './join-by-welcome.ts';
 import type { Placement } from './list-placement.ts';
 import { labelText } from './member-names.ts';
 import { Membership } from './membership.ts';
@@ -61,6 +66,8 @@ export class ChatService {
   private readonly membership: Membership;
   private readonly receipts: ReceiptSender;
   private readonly announce: Announcements;
+  private readonly adds: DeviceAdds;
+  private readonly welcomes: WelcomeJoin;
 
   private constructor(private readonly deps: ChatDeps) {
     this.c = new Conversations(deps);
@@ -73,6 +80,8 @@ export class ChatService {
     this.membership = new Membership(this.c, this.epochs, this.outbox, getCipherSuite(DEFAULT_SUITE));
     this.receipts = new ReceiptSender(this.c, this.outbox);
     this.announce = new Announcements(this.c, this.outbox);
+    this.adds = new DeviceAdds(this.c, this.epochs);
+    this.welcomes = new WelcomeJoin(this.c);
   }
 
   /** Restore from IndexedDB: conversation metadata and pending commits only (group states load on demand). */
@@ -175,8 +184,12 @@ export class ChatService {
   }
 
   /** Post everything waiting in the outbox, oldest first; stops at the first network failure. */
-  flush(): Promise<void> {
-    return this.outbox.flush();
+  async flush(): Promise<void> {
+    await this.outbox.flush();
+    // Welcomes of confirmed Adds that could not go out before (device-adds.ts); a failure waits for the next flush.
+    await this.adds.postWelcomes().catch((err: unknown) => {
+      if (classify(err).kind === 'bug' && !(err instanceof ChannelError)) this.reportBug(err);
+    });
   }
 
   retry(id: string, messageId: string): Promise<MessageView> {
@@ -246,6 +259,34 @@ export class ChatService {
     return this.joining.join(link);
   }
 
+  // -- the directory -------------------------------------------------------------------
+
+  /** This device's address (device-address.ts), for others to add it without a link. */
+  deviceAddress(): Promise<DeviceAddress> {
+    const directory = this.deps.directory;
+    if (directory === undefined) return Promise.reject(new ChannelError(ErrorCode.Unavailable, text.NO_DIRECTORY));
+    return directory.address();
+  }
+
+  /** Add devices by their addresses: KeyPackages from the directory, one Add Commit, a Welcome each (device-adds.ts). */
+  addDevices(id: string, devices: readonly DeviceAddress[]): Promise<void> {
+    return this.adds.addDevices(id, devices);
+  }
+
+  /** A new conversation with these devices in it; if they cannot be added, it is deleted again. */
+  async startDirect(devices: readonly DeviceAddress[], name: string): Promise<string> {
+    checkDevices(devices);
+    const id = await this.create(name);
+    try {
+      await this.addDevices(id, devices);
+    } catch (err) {
+      // A Welcome that did not go out still leaves its device a member: keep the conversation then.
+      if (!(err instanceof WelcomeNotDelivered)) await this.delete(id).catch(() => undefined);
+      throw err;
+    }
+    return id;
+  }
+
   // -- telling the group ---------------------------------------------------------------
 
   /** Our token key changed (a new period): tell every conversation. */
@@ -287,6 +328,13 @@ export class ChatService {
       }
     }
     if (await this.store.isSeen(hash)) return ack();
+    if (m.kind === 'welcome') {
+      const joined = await this.welcomes.receive(hash, m.payload);
+      ack();
+      // Our own mailbox first, so the group is told the one we keep.
+      if (joined !== undefined) void this.welcomes.moveToOwnMailbox(joined.id).finally(() => joined.effects.forEach((e) => this.run(joined.id, e)));
+      return;
+    }
     const framed = m.kind === 'group' ? this.frame(hash, m.payload) : null;
     const meta = framed === null ? undefined : this.metas.get(framed.groupId);
     if (framed === null || meta === undefined) {

@@ -82,6 +82,12 @@ export interface ConversationMeta {
   endedBy?: string;
   /** Whether the roles let us invite, as of the last epoch we saw (absent: not known yet, offer it). */
   canInvite?: boolean;
+  /**
+   * Welcomes of our confirmed Add Commits not posted yet (the relay was out
+   * of reach): each device's Welcome mailbox and the envelope (base64url),
+   * posted when the relay is back (device-adds.ts).
+   */
+  pendingWelcomes?: { mailboxId: string; payload: string }[];
 }
 
 export interface MessageRecord {

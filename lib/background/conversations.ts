@@ -13,6 +13,7 @@ import { epochAuthenticator, members, type GroupState } from '../mls/group.ts';
 import { fromB64, randomId, toB64 } from '../bytes.ts';
 import { ChannelError, ErrorCode, type ConversationDetail, type ConversationSummary, type MessagePage, type MessageView } from '../protocol/channel.ts';
 import { ChatStore, type ConversationMeta, type MessageRecord, type PendingCommit, type Transition } from './chat-store.ts';
+import type { ChatDirectory } from './chat-directory.ts';
 import type { Database } from './db.ts';
 import { place, placementOf, type Placement } from './list-placement.ts';
 import { isMuted } from './mute.ts';
@@ -59,6 +60,8 @@ export interface ChatDeps {
   tokenKeys?: TokenKeyWatch;
   /** Whether read receipts are on (sent and counted); default on. Delivery receipts always go. */
   readReceipts?: () => boolean;
+  /** This device in the KeyPackage directory (chat-directory.ts); without it, no adding or joining by Welcome. */
+  directory?: ChatDirectory;
 }
 
 export const hashOf = (payload: Uint8Array): string => toB64(sha256(payload));

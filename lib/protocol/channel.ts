@@ -168,6 +168,16 @@ export type InvitePolicyView = 'admins' | 'everyone';
  * made before roles has `invitePolicy: null`: every member may remove, end
  * and invite, and nobody can change roles.
  */
+/**
+ * How others reach one device without a link (lib/background/device-address.ts
+ * has the same shape): its relay account, whose KeyPackages are claimed, and
+ * its Welcome mailbox.
+ */
+export interface DeviceAddress {
+  accountId: string;
+  welcomeMailboxId: string;
+}
+
 export interface ConversationRoles {
   admin: boolean;
   canRemove: boolean;
@@ -296,6 +306,12 @@ export interface RequestMap {
   'conversation.setInvitePolicy': { params: { conversationId: string; policy: InvitePolicyView }; result: null };
   /** Admins only: remove everyone, delete the queue at the relay and the conversation here. */
   'conversation.end': { params: { conversationId: string }; result: null };
+  /** This device's address (its relay account and Welcome mailbox), for others to add it without a link. */
+  'device.address': { params: Record<string, never>; result: DeviceAddress };
+  /** Add devices (each by its address) to a conversation: one Add Commit, a Welcome to each. */
+  'conversation.addDevices': { params: { conversationId: string; devices: DeviceAddress[] }; result: null };
+  /** A new conversation with these devices in it (no link). */
+  'conversation.startDirect': { params: { devices: DeviceAddress[]; name: string }; result: { conversationId: string } };
 }
 
 export type Method = keyof RequestMap;
@@ -407,6 +423,19 @@ function bool(p: Record<string, unknown>, k: string): boolean {
   const v = p[k];
   if (typeof v !== 'boolean') throw bad(`${k} must be a boolean`);
   return v;
+}
+
+/** A list of device addresses: 1..50 objects of exactly two relay ids (the background checks them again). */
+function deviceAddresses(p: Record<string, unknown>, k: string): DeviceAddress[] {
+  const v = p[k];
+  if (!Array.isArray(v) || v.length === 0 || v.length > 50) throw bad(`${k} must be a list of 1 to 50 device addresses`);
+  return v.map((d: unknown) => {
+    if (!isRecord(d)) throw bad(`${k} holds a device address that is not an object`);
+    keys(d, ['accountId', 'welcomeMailboxId']);
+    const out = { accountId: id(d, 'accountId'), welcomeMailboxId: id(d, 'welcomeMailboxId') };
+    if (out.accountId.length !== 22 || out.welcomeMailboxId.length !== 22) throw bad(`${k} holds an id that is not a relay id`);
+    return out;
+  });
 }
 
 function json(p: Record<string, unknown>, k: string): unknown {
@@ -521,6 +550,13 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
     return { conversationId: id(p, 'conversationId'), policy: p.policy };
   },
   'conversation.end': (p) => (keys(p, ['conversationId']), { conversationId: id(p, 'conversationId') }),
+  'device.address': (p) => (keys(p, []), {}),
+  'conversation.addDevices': (p) => (
+    keys(p, ['conversationId', 'devices']), { conversationId: id(p, 'conversationId'), devices: deviceAddresses(p, 'devices') }
+  ),
+  'conversation.startDirect': (p) => (
+    keys(p, ['devices', 'name']), { devices: deviceAddresses(p, 'devices'), name: str(p, 'name', LIMITS.conversationName) }
+  ),
 };
 
 /** Strictly parse a view's presence message; anything else is null (and ignored). */

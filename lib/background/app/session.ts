@@ -65,6 +65,7 @@ export class SessionOpener {
       readReceipts: () => core.state.settings.readReceipts,
       // A fault of ours met while receiving: the chat shows a notice in the conversation; the log names the error.
       onBug: (err) => reportIfBug('handling a delivery', err),
+      ...(core.directory === undefined ? {} : { directory: core.directory.forChat() }),
     });
     core.update({
       ...core.state,
