@@ -5,6 +5,7 @@
  * the conversation list, with a waiting share offer's suggestion.
  */
 import { ChatService } from '../chat-service.ts';
+import { OwnIdentity } from '../identity/own-identity.ts';
 import { reportIfBug } from '../failure.ts';
 import { tokenStore, type AccountRecord } from '../account.ts';
 import { ChannelError, ErrorCode } from '../../protocol/channel.ts';
@@ -49,6 +50,8 @@ export class SessionOpener {
     );
     const wallet = core.wallet;
     core.needsLogin = sessionExpired(account);
+    // Accounts made before identities get theirs at the first unlock (docs/identity.md).
+    await OwnIdentity.ensure(core.deps.db, vault);
     core.chat = await ChatService.open({
       db: core.deps.db,
       vault,
