@@ -263,6 +263,16 @@ export class ChatService {
     return this.announce.name();
   }
 
+  /** Our identity and the people we verified; undefined without them (tests that build a bare chat). */
+  get people(): ChatDeps['people'] {
+    return this.deps.people;
+  }
+
+  /** Our roster changed (a device linked or removed): tell every conversation (identity/own-identity.ts). */
+  announcePersonEverywhere(): void {
+    this.announce.personEverywhere();
+  }
+
   // -- receiving -----------------------------------------------------------------------
 
   /** Handle one delivery from our mailbox (push or fetch); acknowledges it once applied. */
@@ -300,6 +310,7 @@ export class ChatService {
       selfName: this.deps.identity().displayName,
       readReceipts: this.receipts.readReceipts(),
       now: Date.now(),
+      ...(this.deps.people === undefined ? {} : { verified: this.deps.people.verified.all() }),
     });
     if (outcome.receipt !== undefined) {
       const counted = await this.receipts.count(meta.id, outcome.receipt);
@@ -381,6 +392,13 @@ export class ChatService {
         return this.deps.onIncoming?.(summaryOf(e.meta), toView(e.message));
       case 'reportBug':
         return this.reportBug(e.error);
+      case 'identityChanged':
+        // The warning is in the conversation already; the mark follows (a failed write is retried by the next claim).
+        void this.deps.people?.verified
+          .markChanged(e.personId)
+          .then(() => this.deps.onSummaries())
+          .catch(() => undefined);
+        return;
     }
   }
 

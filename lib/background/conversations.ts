@@ -21,6 +21,8 @@ import type { MailboxCredentials, RelayApi } from './relay-api.ts';
 import type { TokenWallet } from './tokens.ts';
 import type { TokenKeyWatch } from './token-key-watch.ts';
 import type { Vault } from './vault.ts';
+import type { OwnIdentity } from './identity/own-identity.ts';
+import type { VerifiedPeople } from './identity/verified-people.ts';
 import { isAdminAt, rolesView } from './conversation-roles.ts';
 import { memberLabels, ownMemberId } from './group-members.ts';
 import { keyFingerprint, memberIdOf, safetyCode } from './safety-code.ts';
@@ -59,6 +61,8 @@ export interface ChatDeps {
   tokenKeys?: TokenKeyWatch;
   /** Whether read receipts are on (sent and counted); default on. Delivery receipts always go. */
   readReceipts?: () => boolean;
+  /** Our identity and the people we verified (docs/identity.md); without them no `person` claims go out. */
+  people?: { own: OwnIdentity; verified: VerifiedPeople };
 }
 
 export const hashOf = (payload: Uint8Array): string => toB64(sha256(payload));

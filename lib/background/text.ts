@@ -87,3 +87,10 @@ export const Activity = {
   end: 'ending the conversation',
 } as const;
 export type Activity = (typeof Activity)[keyof typeof Activity];
+
+// People and their identity keys (identity/).
+export const identityChanged = (who: string): string =>
+  `${who}'s identity changed since you verified them. Compare your safety number again before you trust this conversation.`;
+export const unvouchedDevice = (who: string): string =>
+  `A device that says it is ${who}'s is not vouched for by ${who}'s identity. Compare your safety number with ${who} again.`;
+export const NO_PROOF = 'This member has not proved an identity yet, so there is nothing to verify.';

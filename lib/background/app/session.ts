@@ -6,6 +6,7 @@
  */
 import { ChatService } from '../chat-service.ts';
 import { OwnIdentity } from '../identity/own-identity.ts';
+import { VerifiedPeople } from '../identity/verified-people.ts';
 import { reportIfBug } from '../failure.ts';
 import { tokenStore, type AccountRecord } from '../account.ts';
 import { ChannelError, ErrorCode } from '../../protocol/channel.ts';
@@ -51,7 +52,8 @@ export class SessionOpener {
     const wallet = core.wallet;
     core.needsLogin = sessionExpired(account);
     // Accounts made before identities get theirs at the first unlock (docs/identity.md).
-    await OwnIdentity.ensure(core.deps.db, vault);
+    const own = await OwnIdentity.ensure(core.deps.db, vault);
+    const verified = await VerifiedPeople.load(core.deps.db, vault);
     core.chat = await ChatService.open({
       db: core.deps.db,
       vault,
@@ -66,6 +68,7 @@ export class SessionOpener {
       onMailbox: (change) => this.link.mailboxChanged(change),
       ...(core.deps.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: core.deps.confirmTimeoutMs }),
       readReceipts: () => core.state.settings.readReceipts,
+      people: { own, verified },
       // A fault of ours met while receiving: the chat shows a notice in the conversation; the log names the error.
       onBug: (err) => reportIfBug('handling a delivery', err),
     });
