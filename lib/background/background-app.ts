@@ -361,6 +361,8 @@ export class BackgroundApp {
     'conversation.setAdmin': async ({ conversationId, memberId, admin }) => (await this.needChat().setAdmin(conversationId, memberId, admin), null),
     'conversation.setInvitePolicy': async ({ conversationId, policy }) => (await this.needChat().setInvitePolicy(conversationId, policy), null),
     'conversation.end': async ({ conversationId }) => (await this.needChat().end(conversationId), null),
+    'person.verify': async ({ conversationId, personKey }) => (await this.needChat().setVerified(conversationId, personKey, true), null),
+    'person.unverify': async ({ conversationId, personKey }) => (await this.needChat().setVerified(conversationId, personKey, false), null),
   };
 
   private needChat(): ChatService {

@@ -43,6 +43,7 @@ import { ReceiptSender } from './receipt-sender.ts';
 import { newReceiptState, isDueEmpty } from './receipts.ts';
 import type { DeliveredMessage, MailboxCredentials } from './relay-api.ts';
 import * as text from './text.ts';
+import { setVerified } from './identity/verify-person.ts';
 
 export type { ChatDeps, ChatIdentity } from './conversations.ts';
 
@@ -266,6 +267,11 @@ export class ChatService {
   /** Our identity and the people we verified; undefined without them (tests that build a bare chat). */
   get people(): ChatDeps['people'] {
     return this.deps.people;
+  }
+
+  /** Mark a person of this conversation verified, or not (identity/verify-person.ts). */
+  setVerified(id: string, personKey: string, verified: boolean): Promise<void> {
+    return setVerified(this.c, id, personKey, verified);
   }
 
   /** Our roster changed (a device linked or removed): tell every conversation (identity/own-identity.ts). */

@@ -25,6 +25,8 @@ import type { OwnIdentity } from './identity/own-identity.ts';
 import type { VerifiedPeople } from './identity/verified-people.ts';
 import { isAdminAt, rolesView } from './conversation-roles.ts';
 import { memberLabels, ownMemberId } from './group-members.ts';
+import { labelText } from './member-names.ts';
+import { groupPeople } from './identity/people.ts';
 import { keyFingerprint, memberIdOf, safetyCode } from './safety-code.ts';
 import * as text from './text.ts';
 
@@ -279,13 +281,23 @@ export class Conversations {
   async detail(id: string): Promise<ConversationDetail> {
     const meta = this.meta(id);
     const summary = summaryOf(meta);
-    if (meta.status !== 'active') return { summary, members: [], safetyCode: '', epoch: meta.epoch };
+    if (meta.status !== 'active') return { summary, members: [], people: [], safetyCode: '', epoch: meta.epoch };
     const state = await this.group(id);
     const self = ownMemberId(state);
     const list = members(state);
     const labels = memberLabels(state, meta.names, this.deps.identity().displayName);
+    const people = this.deps.people;
     return {
       summary,
+      people: groupPeople({
+        members: list.map((m) => {
+          const memberId = memberIdOf(m.leaf.signatureKey);
+          return { memberId, displayName: labelText(labels.get(memberId)), self: memberId === self };
+        }),
+        proofs: meta,
+        own: people?.own,
+        verified: people?.verified.all() ?? new Map(),
+      }),
       members: list.map((m) => {
         const memberId = memberIdOf(m.leaf.signatureKey);
         const label = labels.get(memberId)!;

@@ -94,3 +94,4 @@ export const identityChanged = (who: string): string =>
 export const unvouchedDevice = (who: string): string =>
   `A device that says it is ${who}'s is not vouched for by ${who}'s identity. Compare your safety number with ${who} again.`;
 export const NO_PROOF = 'This member has not proved an identity yet, so there is nothing to verify.';
+export const VERIFY_SELF = 'You do not need to verify yourself.';

@@ -160,6 +160,42 @@ export interface MemberView {
   admin?: boolean;
 }
 
+/** How others reach one device without a link (lib/background/device-address.ts, again here for the views). */
+export interface DeviceAddress {
+  accountId: string;
+  welcomeMailboxId: string;
+}
+
+/** One device of a person in a conversation: a leaf of the group. */
+export interface PersonDeviceView {
+  memberId: string;
+  /** "Firefox on Linux" from the person's roster; the member's label when they proved no identity. */
+  name: string;
+  /** When the person added the device (ms since the epoch), from their roster. */
+  addedAt?: number;
+  address?: DeviceAddress;
+}
+
+/** Verified: the safety number was compared; changed: their identity or devices changed since. */
+export type VerificationView = 'unverified' | 'verified' | 'changed';
+
+/**
+ * A person in a conversation: the devices their identity key vouches for
+ * (docs/identity.md). A member without a valid proof is a person of their
+ * own, keyed 'leaf:' + memberId.
+ */
+export interface PersonView {
+  /** base64url identity key, or 'leaf:' + memberId when the member proved no identity. */
+  personKey: string;
+  displayName: string;
+  /** Us, with our other devices (the same identity key as ours). */
+  self: boolean;
+  verification: VerificationView;
+  /** 60 digits in groups of five, for people with an identity key other than ours. */
+  safetyNumber?: string;
+  devices: PersonDeviceView[];
+}
+
 /** Who may invite: admins only, or every member. */
 export type InvitePolicyView = 'admins' | 'everyone';
 
@@ -182,6 +218,8 @@ export interface ConversationRoles {
 export interface ConversationDetail {
   summary: ConversationSummary;
   members: MemberView[];
+  /** The members grouped into people (each person's devices together). */
+  people: PersonView[];
   /**
    * Safety code: a fingerprint of the group state and every member's
    * signature key. Members compare it out of band; a mismatch means someone
@@ -296,6 +334,9 @@ export interface RequestMap {
   'conversation.setInvitePolicy': { params: { conversationId: string; policy: InvitePolicyView }; result: null };
   /** Admins only: remove everyone, delete the queue at the relay and the conversation here. */
   'conversation.end': { params: { conversationId: string }; result: null };
+  /** Mark a person verified after comparing the safety number (their current identity key), or not any more. */
+  'person.verify': { params: { conversationId: string; personKey: string }; result: null };
+  'person.unverify': { params: { conversationId: string; personKey: string }; result: null };
 }
 
 export type Method = keyof RequestMap;
@@ -521,7 +562,16 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
     return { conversationId: id(p, 'conversationId'), policy: p.policy };
   },
   'conversation.end': (p) => (keys(p, ['conversationId']), { conversationId: id(p, 'conversationId') }),
+  'person.verify': (p) => (keys(p, ['conversationId', 'personKey']), { conversationId: id(p, 'conversationId'), personKey: personKey(p) }),
+  'person.unverify': (p) => (keys(p, ['conversationId', 'personKey']), { conversationId: id(p, 'conversationId'), personKey: personKey(p) }),
 };
+
+/** A PersonView's key: an identity key, or 'leaf:' + a member id. */
+function personKey(p: Record<string, unknown>): string {
+  const v = str(p, 'personKey', 160);
+  if (!/^(leaf:)?[A-Za-z0-9_-]{1,128}$/.test(v)) throw bad('personKey is not a person key');
+  return v;
+}
 
 /** Strictly parse a view's presence message; anything else is null (and ignored). */
 export function parsePresence(raw: unknown): ViewPresence | null {

@@ -13,7 +13,7 @@
  * Signal's numeric fingerprints; the order makes it the same for both sides.
  */
 import { sha512 } from '@noble/hashes/sha2.js';
-import { concatBytes } from '../../bytes.ts';
+import { concatBytes, toB64 } from '../../bytes.ts';
 import { digitGroups } from '../safety-code.ts';
 import { Canonical } from './canonical.ts';
 
@@ -21,7 +21,21 @@ export const SAFETY_NUMBER_LABEL = 'MicroChat safety number v1';
 const ITERATIONS = 5200;
 const QR_PREFIX = 'microchat:safety:1:';
 
+/** Halves already worked out, by key: the members dialog asks for every person each time it loads. */
+const halves = new Map<string, string>();
+const MAX_CACHED = 512;
+
 function half(identityKey: Uint8Array): string {
+  const k = toB64(identityKey);
+  const known = halves.get(k);
+  if (known !== undefined) return known;
+  const out = work(identityKey);
+  if (halves.size >= MAX_CACHED) halves.clear();
+  halves.set(k, out);
+  return out;
+}
+
+function work(identityKey: Uint8Array): string {
   let h = sha512(new Canonical(SAFETY_NUMBER_LABEL).bytes(identityKey).done());
   for (let i = 1; i < ITERATIONS; i++) h = sha512(concatBytes(h, identityKey));
   return digitGroups(h, 6);
