@@ -196,6 +196,12 @@ export interface PersonView {
   devices: PersonDeviceView[];
 }
 
+/** What the QR code of a safety number holds: the digits, tagged so a scanner knows what it read. */
+export const SAFETY_QR_PREFIX = 'microchat:safety:1:';
+export function safetyNumberQrPayload(safetyNumber: string): string {
+  return SAFETY_QR_PREFIX + safetyNumber.replace(/ /g, '');
+}
+
 /** Who may invite: admins only, or every member. */
 export type InvitePolicyView = 'admins' | 'everyone';
 

@@ -16,10 +16,10 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes, toB64 } from '../../bytes.ts';
 import { digitGroups } from '../safety-code.ts';
 import { Canonical } from './canonical.ts';
+import { SAFETY_QR_PREFIX, safetyNumberQrPayload } from '../../protocol/channel.ts';
 
 export const SAFETY_NUMBER_LABEL = 'MicroChat safety number v1';
 const ITERATIONS = 5200;
-const QR_PREFIX = 'microchat:safety:1:';
 
 /** Halves already worked out, by key: the members dialog asks for every person each time it loads. */
 const halves = new Map<string, string>();
@@ -52,14 +52,12 @@ export function safetyNumber(ours: Uint8Array, theirs: Uint8Array): string {
   return `${half(first)} ${half(second)}`;
 }
 
-/** What the QR code of a safety number holds: the digits, tagged so a scanner knows what it read. */
-export function safetyNumberQr(number: string): string {
-  return QR_PREFIX + number.replace(/ /g, '');
-}
+/** What the QR code of a safety number holds (the format is the views' too: lib/protocol/channel.ts). */
+export const safetyNumberQr = safetyNumberQrPayload;
 
 /** The digits a scanned QR code holds, or null when it is not a safety number of ours. */
 export function readSafetyNumberQr(payload: string): string | null {
-  if (!payload.startsWith(QR_PREFIX)) return null;
-  const digits = payload.slice(QR_PREFIX.length);
+  if (!payload.startsWith(SAFETY_QR_PREFIX)) return null;
+  const digits = payload.slice(SAFETY_QR_PREFIX.length);
   return /^\d{60}$/.test(digits) ? digits.replace(/(\d{5})(?=\d)/g, '$1 ') : null;
 }
