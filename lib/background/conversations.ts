@@ -292,7 +292,8 @@ export class Conversations {
       people: groupPeople({
         members: list.map((m) => {
           const memberId = memberIdOf(m.leaf.signatureKey);
-          return { memberId, displayName: labelText(labels.get(memberId)), self: memberId === self };
+          // The name without the tag: a tag tells leaves apart, a person is told apart by their identity key.
+          return { memberId, displayName: labels.get(memberId)?.displayName ?? labelText(undefined), self: memberId === self };
         }),
         proofs: meta,
         own: people?.own,

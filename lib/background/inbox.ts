@@ -425,7 +425,7 @@ function learnPerson(meta: ConversationMeta, state: GroupState, sender: number, 
   for (const p of newProblems(before, after, verified)) {
     // Named after a device that still proves the verified identity, else after the member in question.
     const known = Object.keys(after.proofs).find((mid) => vouchedProof(after, mid)?.identityKey === verified.get(p.personId)?.identityKey && after.proofs[mid]!.personId === p.personId);
-    const who = labelText(labels.get(known ?? p.memberId));
+    const who = known === undefined ? labelText(labels.get(p.memberId)) : (labels.get(known)?.displayName ?? text.SOMEONE);
     records.push(systemMessage(meta, p.kind === 'changed' ? text.identityChanged(who) : text.unvouchedDevice(who), s.now));
     out.effects.push({ do: 'identityChanged', personId: p.personId });
   }
