@@ -318,11 +318,20 @@ export class ChatService {
       now: Date.now(),
       ...(this.deps.people === undefined ? {} : { verified: this.deps.people.verified.all() }),
     });
+    await this.adoptOwnRoster(outcome);
     if (outcome.receipt !== undefined) {
       const counted = await this.receipts.count(meta.id, outcome.receipt);
       if (counted.length > 0) outcome.transition.messages = [...(outcome.transition.messages ?? []), ...counted];
     }
     await this.conclude(meta.id, outcome, ack);
+  }
+
+  /** One of our other devices announced a newer roster of ours: build on it (own-identity.ts `adoptRoster`). */
+  private async adoptOwnRoster(outcome: Outcome): Promise<void> {
+    const own = this.deps.people?.own;
+    const seen = own === undefined ? undefined : outcome.transition.metas?.[0]?.rosters?.[own.identityKey];
+    // Best effort: the roster comes again with that device's next announcement.
+    if (seen !== undefined && seen.version >= own!.roster.version) await own!.adoptRoster(seen).catch(() => false);
   }
 
   /** The clear header of a group message; null (drop it) when the bytes are not one. */

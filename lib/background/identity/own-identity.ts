@@ -15,7 +15,7 @@ import { loadIdentity, newIdentitySecret, saveIdentity, type IdentityKey } from 
 import { signLeafBinding } from './leaf-binding.ts';
 import { readLinkBundle, type LinkBundle } from './link-bundle.ts';
 import type { PersonClaim } from './person-proof.ts';
-import { signRoster, type Roster, type RosterDevice } from './roster.ts';
+import { newerRoster, signRoster, verifyRoster, type Roster, type RosterDevice } from './roster.ts';
 
 export class OwnIdentity {
   private constructor(
@@ -80,6 +80,21 @@ export class OwnIdentity {
   async removeFromRoster(deviceKey: string): Promise<Roster> {
     if (deviceKey === this.deviceKey) throw new RangeError('this device cannot remove itself from the roster');
     return this.resign(this.identity.roster.devices.filter((d) => d.deviceKey !== deviceKey));
+  }
+
+  /**
+   * A roster of ours that one of our other devices signed (seen in a
+   * conversation): kept when it is valid and newer, so the next roster this
+   * device signs builds on it instead of reusing its version number.
+   * Returns whether it was taken.
+   */
+  async adoptRoster(roster: Roster): Promise<boolean> {
+    const { personId, secret, publicKey } = this.identity;
+    if (!verifyRoster(publicKey, personId, roster) || newerRoster(this.identity.roster, roster, personId) !== roster) return false;
+    if (roster === this.identity.roster) return false;
+    await saveIdentity(this.db, this.vault, { personId, secret, roster });
+    this.identity = { ...this.identity, roster };
+    return true;
   }
 
   /** For the linking part to encrypt and send: the identity private key, personId and roster. */

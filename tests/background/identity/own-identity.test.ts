@@ -90,6 +90,28 @@ describe('own identity', () => {
   });
 });
 
+describe('rosters signed by our other devices', () => {
+  it('takes a newer roster of ours, and refuses an older one or one another identity signed', async () => {
+    const first = await freshStore();
+    const a = await OwnIdentity.ensure(first.db, first.vault, 'Laptop', 1);
+    const second = await freshStore();
+    const b = await OwnIdentity.ensure(second.db, second.vault, 'Phone', 2);
+    await a.signRosterWith({ deviceKey: b.deviceKey, name: 'Phone', addedAt: 2 });
+    await b.importFromLink(a.exportForLink());
+    const v2 = b.roster;
+    const v3 = await a.signRosterWith(newDevice('Tablet'));
+    expect(await b.adoptRoster(v3)).toBe(true);
+    expect(b.roster).toEqual(v3);
+    expect((await OwnIdentity.ensure(second.db, second.vault)).roster).toEqual(v3);
+    expect(await b.adoptRoster(v2)).toBe(false);
+    const mallory = ed25519.utils.randomSecretKey();
+    expect(await b.adoptRoster(signRoster(mallory, fromB64(b.personId)!, 99, v3.devices))).toBe(false);
+    expect(b.roster).toEqual(v3);
+    // The next roster this device signs builds on the adopted one.
+    expect((await b.signRosterWith(newDevice('Watch'))).version).toBe(4);
+  });
+});
+
 describe('device names', () => {
   it.each([
     ['Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', 'Firefox on Linux'],
