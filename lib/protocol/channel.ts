@@ -9,6 +9,8 @@
  * The one exception is an invite code, which the person asked for to pass it on.
  */
 
+import type { PersonView } from './people.ts';
+
 export const CHANNEL = 'microchat/v1';
 export const LIVE_PORT_NAME = 'microchat/live';
 
@@ -160,47 +162,9 @@ export interface MemberView {
   admin?: boolean;
 }
 
-/** How others reach one device without a link (lib/background/device-address.ts, again here for the views). */
-export interface DeviceAddress {
-  accountId: string;
-  welcomeMailboxId: string;
-}
 
-/** One device of a person in a conversation: a leaf of the group. */
-export interface PersonDeviceView {
-  memberId: string;
-  /** "Firefox on Linux" from the person's roster; the member's label when they proved no identity. */
-  name: string;
-  /** When the person added the device (ms since the epoch), from their roster. */
-  addedAt?: number;
-  address?: DeviceAddress;
-}
-
-/** Verified: the safety number was compared; changed: their identity or devices changed since. */
-export type VerificationView = 'unverified' | 'verified' | 'changed';
-
-/**
- * A person in a conversation: the devices their identity key vouches for
- * (docs/identity.md). A member without a valid proof is a person of their
- * own, keyed 'leaf:' + memberId.
- */
-export interface PersonView {
-  /** base64url identity key, or 'leaf:' + memberId when the member proved no identity. */
-  personKey: string;
-  displayName: string;
-  /** Us, with our other devices (the same identity key as ours). */
-  self: boolean;
-  verification: VerificationView;
-  /** 60 digits in groups of five, for people with an identity key other than ours. */
-  safetyNumber?: string;
-  devices: PersonDeviceView[];
-}
-
-/** What the QR code of a safety number holds: the digits, tagged so a scanner knows what it read. */
-export const SAFETY_QR_PREFIX = 'microchat:safety:1:';
-export function safetyNumberQrPayload(safetyNumber: string): string {
-  return SAFETY_QR_PREFIX + safetyNumber.replace(/ /g, '');
-}
+export type { DeviceAddress, PersonDeviceView, PersonView, VerificationView } from './people.ts';
+export { SAFETY_QR_PREFIX, safetyNumberQrPayload } from './people.ts';
 
 /** Who may invite: admins only, or every member. */
 export type InvitePolicyView = 'admins' | 'everyone';
