@@ -4,13 +4,13 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getCipherSuite } from '../../../lib/crypto/suites.ts';
-import { createCommit, createGroup, encodeMessage, generateIdentity, generateKeyPackage, joinFromWelcome, memberLeaf, sendApplicationMessage, type GroupState } from '../../../lib/mls/group.ts';
+import { createCommit, createGroup, encodeMessage, generateIdentity, generateKeyPackage, joinFromWelcome, memberLeaf, removeProposal, sendApplicationMessage, type GroupState } from '../../../lib/mls/group.ts';
 import { randomId, toB64 } from '../../../lib/bytes.ts';
 import { encodeAppMessage, parseAppMessage, type AppMessage } from '../../../lib/background/app-messages.ts';
 import type { ConversationMeta } from '../../../lib/background/chat-store.ts';
 import { hashOf } from '../../../lib/background/conversations.ts';
 import { ownMemberId } from '../../../lib/background/group-members.ts';
-import { frame, interpret, type InboxState } from '../../../lib/background/inbox.ts';
+import { frame, interpret, ownCommitReturned, type InboxState } from '../../../lib/background/inbox.ts';
 import { OwnIdentity } from '../../../lib/background/identity/own-identity.ts';
 import { signLeafBinding } from '../../../lib/background/identity/leaf-binding.ts';
 import { signRoster } from '../../../lib/background/identity/roster.ts';
@@ -109,6 +109,16 @@ describe('person claims in the inbox', () => {
     const out = await deliver(person(claim), meta, new Map());
     expect(out.transition.metas![0]!.proofs![ownMemberId(bob)]!.signed).toBe(false);
     expect(out.transition.messages ?? []).toEqual([]);
+  });
+
+  it('forgets the proof (and the roster) of a member who is removed', async () => {
+    const learned = (await deliver(person(bobId.claimFor(bob.context.groupId, bobLeafKey())))).transition.metas![0]!;
+    expect(learned.proofs![ownMemberId(bob)]).toBeDefined();
+    const r = await createCommit(alice, { proposals: [removeProposal(bob.ownLeaf)] });
+    const out = ownCommitReturned({ hash: 'rm', baseEpoch: 1, state: r.state }, { meta: learned, group: alice, selfName: 'Alice', now: 2000 });
+    const next = out.transition.metas![0]!;
+    expect(next.proofs).toEqual({});
+    expect(next.rosters).toEqual({});
   });
 
   it('ignores a malformed person message entirely (no proof recorded, nothing fails)', async () => {
