@@ -72,6 +72,8 @@ export class SessionOpener {
       // A fault of ours met while receiving: the chat shows a notice in the conversation; the log names the error.
       onBug: (err) => reportIfBug('handling a delivery', err),
     });
+    // A device linked or removed (or this one linked): every conversation hears the new roster.
+    own.onRosterChange(() => core.chat?.announcePersonEverywhere());
     core.update({
       ...core.state,
       account: core.accountView(),

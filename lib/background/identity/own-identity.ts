@@ -18,6 +18,8 @@ import type { PersonClaim } from './person-proof.ts';
 import { newerRoster, signRoster, verifyRoster, type Roster, type RosterDevice } from './roster.ts';
 
 export class OwnIdentity {
+  private readonly rosterListeners: (() => void)[] = [];
+
   private constructor(
     private readonly db: Database,
     private readonly vault: Vault,
@@ -70,6 +72,11 @@ export class OwnIdentity {
     };
   }
 
+  /** Called after this device signs a new roster or takes a linked identity (the chat announces it everywhere). */
+  onRosterChange(listener: () => void): void {
+    this.rosterListeners.push(listener);
+  }
+
   /** A roster with `newDevice` added (or its entry replaced, same device key), version + 1; kept as ours. */
   async signRosterWith(newDevice: RosterDevice): Promise<Roster> {
     const others = this.identity.roster.devices.filter((d) => d.deviceKey !== newDevice.deviceKey);
@@ -111,6 +118,7 @@ export class OwnIdentity {
     const { personId, secret, roster } = readLinkBundle(bundle);
     await saveIdentity(this.db, this.vault, { personId, secret, roster });
     this.identity = (await loadIdentity(this.db, this.vault))!;
+    this.changed();
   }
 
   private async resign(devices: RosterDevice[]): Promise<Roster> {
@@ -118,6 +126,11 @@ export class OwnIdentity {
     const roster = signRoster(secret, personId, this.identity.roster.version + 1, devices);
     await saveIdentity(this.db, this.vault, { personId, secret, roster });
     this.identity = { ...this.identity, roster };
+    this.changed();
     return roster;
+  }
+
+  private changed(): void {
+    for (const l of this.rosterListeners) l();
   }
 }

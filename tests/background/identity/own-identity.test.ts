@@ -55,6 +55,20 @@ describe('own identity', () => {
     await expect(a.removeFromRoster(a.deviceKey)).rejects.toThrow(RangeError);
   });
 
+  it('tells its listeners when it signs a roster or takes a linked identity, not when a change fails', async () => {
+    const { db, vault } = await freshStore();
+    const a = await OwnIdentity.ensure(db, vault);
+    let heard = 0;
+    a.onRosterChange(() => heard++);
+    await a.signRosterWith(newDevice('Phone'));
+    expect(heard).toBe(1);
+    await a.importFromLink((await OwnIdentity.ensure(...(Object.values(await freshStore()) as [never, never]))).exportForLink());
+    expect(heard).toBe(2);
+    await expect(a.importFromLink({})).rejects.toThrow(LinkBundleError);
+    await expect(a.removeFromRoster(a.deviceKey)).rejects.toThrow(RangeError);
+    expect(heard).toBe(2);
+  });
+
   it('hands its identity to a linked device, which keeps its own device key', async () => {
     const first = await freshStore();
     const a = await OwnIdentity.ensure(first.db, first.vault, 'Laptop', 1);
