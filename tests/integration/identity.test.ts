@@ -11,7 +11,7 @@ import type { PersonView } from '../../lib/protocol/channel.ts';
 import * as text from '../../lib/background/text.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startDevice, waitUntil, type Device } from './support/device.ts';
-import { injectUnvouchedDevice, linkIdentity, ownIdentityOf } from './support/identity.ts';
+import { announceAgain, injectUnvouchedDevice, linkIdentity, ownIdentityOf, personSeenBy } from './support/identity.ts';
 
 describe('identity over a real relay', () => {
   let relay: RelayProcess;
@@ -87,15 +87,26 @@ describe('identity over a real relay', () => {
     }
   });
 
-  it('so does a device whose roster another identity signed, after Alice was verified again', async () => {
+  it('so does a member who learns Alice’s identity in the conversation and then claims it with another identity’s roster', async () => {
+    // What an e2e test does, where Alice's keys live in a browser: the impostor joins as itself, reads her claim, then forges.
     const mallory = await startDevice(relay.url, 'Alice');
     try {
       await waitUntil(() => mallory.app.snapshot.connection === 'online', 15_000, 'Mallory online');
-      injectUnvouchedDevice(mallory, ownIdentityOf(alice1), 'other-identity');
       const warnings = async (): Promise<number> => (await systemTexts(bob)).filter((t) => t === text.unvouchedDevice('Alice')).length;
       const before = await warnings();
       const inv = await bob.app.handlers['invite.create']({ conversationId: conv, mode: 'one-time' });
       await mallory.app.handlers['invite.join']({ link: inv.link });
+      const alice1Id = (await people(bob)).find((p) => p.personKey === ownIdentityOf(alice1).identityKey)!.devices[0]!.memberId;
+      await waitUntil(() => {
+        try {
+          return personSeenBy(mallory, conv, alice1Id).identityKey === ownIdentityOf(alice1).identityKey;
+        } catch {
+          return false;
+        }
+      }, 20_000, 'Mallory has seen Alice’s claim');
+      expect(await warnings()).toBe(before); // as herself, Mallory is just another member
+      injectUnvouchedDevice(mallory, personSeenBy(mallory, conv, alice1Id), 'other-identity');
+      announceAgain(mallory);
       await waitUntil(async () => (await warnings()) === before + 1, 20_000, 'a second warning');
       await waitUntil(async () => (await aliceIn(bob))?.verification === 'changed', 10_000, 'Alice’s mark changed again');
       expect((await aliceIn(bob))!.devices).toHaveLength(2);
