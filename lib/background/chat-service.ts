@@ -411,10 +411,18 @@ export class ChatService {
         // The warning is in the conversation already; the mark follows (a failed write is retried by the next claim).
         void this.deps.people?.verified
           .markChanged(e.personId)
-          .then(() => this.deps.onSummaries())
+          .then(() => this.touch(id))
           .catch(() => undefined);
         return;
     }
+  }
+
+  /** Something the members list shows changed outside the conversation's record: a newer summary makes an open list reload. */
+  private touch(id: string): Promise<void> {
+    return this.c.serial(async () => {
+      const meta = this.metas.get(id);
+      if (meta !== undefined) await this.c.apply({ metas: [{ ...meta, lastActivity: Math.max(Date.now(), meta.lastActivity + 1) }] });
+    });
   }
 
   private reportBug(err: unknown): void {
