@@ -419,7 +419,9 @@ function learnPerson(meta: ConversationMeta, state: GroupState, sender: number, 
   meta.proofs = after.proofs;
   meta.rosters = after.rosters;
   // What the members list shows changed: the summary changes too, so an open list reloads.
-  if (JSON.stringify(before.proofs?.[memberId]) !== JSON.stringify(after.proofs[memberId])) meta.lastActivity = s.now;
+  const key = after.proofs[memberId]!.identityKey;
+  const shown = (r: typeof before): string => JSON.stringify([r.proofs?.[memberId], r.rosters?.[key]]);
+  if (shown(before) !== shown(after)) meta.lastActivity = s.now;
   const verified = s.verified ?? new Map<string, Verified>();
   const labels = memberLabels(state, meta.names, s.selfName);
   for (const p of newProblems(before, after, verified)) {
