@@ -366,6 +366,8 @@ export class BackgroundApp {
     'device.address': async () => this.needChat().deviceAddress(),
     'conversation.addDevices': async ({ conversationId, devices }) => (await this.needChat().addDevices(conversationId, devices), null),
     'conversation.startDirect': async ({ devices, name }) => ({ conversationId: await this.needChat().startDirect(devices, name) }),
+    'person.verify': async ({ conversationId, personKey }) => (await this.needChat().setVerified(conversationId, personKey, true), null),
+    'person.unverify': async ({ conversationId, personKey }) => (await this.needChat().setVerified(conversationId, personKey, false), null),
   };
 
   private needChat(): ChatService {

@@ -48,6 +48,7 @@ import { ReceiptSender } from './receipt-sender.ts';
 import { newReceiptState, isDueEmpty } from './receipts.ts';
 import type { DeliveredMessage, MailboxCredentials } from './relay-api.ts';
 import * as text from './text.ts';
+import { setVerified } from './identity/verify-person.ts';
 
 export type { ChatDeps, ChatIdentity } from './conversations.ts';
 
@@ -304,6 +305,21 @@ export class ChatService {
     return this.announce.name();
   }
 
+  /** Our identity and the people we verified; undefined without them (tests that build a bare chat). */
+  get people(): ChatDeps['people'] {
+    return this.deps.people;
+  }
+
+  /** Mark a person of this conversation verified, or not (identity/verify-person.ts). */
+  setVerified(id: string, personKey: string, verified: boolean): Promise<void> {
+    return setVerified(this.c, id, personKey, verified);
+  }
+
+  /** Our roster changed (a device linked or removed): tell every conversation (identity/own-identity.ts). */
+  announcePersonEverywhere(): void {
+    this.announce.personEverywhere();
+  }
+
   // -- receiving -----------------------------------------------------------------------
 
   /** Handle one delivery from our mailbox (push or fetch); acknowledges it once applied. */
@@ -348,12 +364,22 @@ export class ChatService {
       selfName: this.deps.identity().displayName,
       readReceipts: this.receipts.readReceipts(),
       now: Date.now(),
+      ...(this.deps.people === undefined ? {} : { verified: this.deps.people.verified.all() }),
     });
+    await this.adoptOwnRoster(outcome);
     if (outcome.receipt !== undefined) {
       const counted = await this.receipts.count(meta.id, outcome.receipt);
       if (counted.length > 0) outcome.transition.messages = [...(outcome.transition.messages ?? []), ...counted];
     }
     await this.conclude(meta.id, outcome, ack);
+  }
+
+  /** One of our other devices announced a newer roster of ours: build on it (own-identity.ts `adoptRoster`). */
+  private async adoptOwnRoster(outcome: Outcome): Promise<void> {
+    const own = this.deps.people?.own;
+    const seen = own === undefined ? undefined : outcome.transition.metas?.[0]?.rosters?.[own.identityKey];
+    // Best effort: the roster comes again with that device's next announcement.
+    if (seen !== undefined && seen.version >= own!.roster.version) await own!.adoptRoster(seen).catch(() => false);
   }
 
   /** The clear header of a group message; null (drop it) when the bytes are not one. */
@@ -429,7 +455,22 @@ export class ChatService {
         return this.deps.onIncoming?.(summaryOf(e.meta), toView(e.message));
       case 'reportBug':
         return this.reportBug(e.error);
+      case 'identityChanged':
+        // The warning is in the conversation already; the mark follows (a failed write is retried by the next claim).
+        void this.deps.people?.verified
+          .markChanged(e.personId)
+          .then(() => this.touch(id))
+          .catch(() => undefined);
+        return;
     }
+  }
+
+  /** Something the members list shows changed outside the conversation's record: a newer summary makes an open list reload. */
+  private touch(id: string): Promise<void> {
+    return this.c.serial(async () => {
+      const meta = this.metas.get(id);
+      if (meta !== undefined) await this.c.apply({ metas: [{ ...meta, lastActivity: Math.max(Date.now(), meta.lastActivity + 1) }] });
+    });
   }
 
   private reportBug(err: unknown): void {

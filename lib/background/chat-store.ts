@@ -14,6 +14,8 @@ import type { ConversationStatus, MessageStatus } from '../protocol/channel.ts';
 import type { MailboxCredentials } from './relay-api.ts';
 import type { SealedRecord, Vault } from './vault.ts';
 import type { ReceiptState, ReceiptsDue } from './receipts.ts';
+import type { MemberProof } from './identity/person-proof.ts';
+import type { Roster } from './identity/roster.ts';
 
 export interface InviteRecord {
   inviteId: string;
@@ -88,6 +90,10 @@ export interface ConversationMeta {
    * posted when the relay is back (device-adds.ts).
    */
   pendingWelcomes?: { mailboxId: string; payload: string }[];
+  /** memberId → what that member's `person` message proved (identity/member-proofs.ts); current members only. */
+  proofs?: Record<string, MemberProof>;
+  /** base64url identity key → the newest valid roster seen in this conversation. */
+  rosters?: Record<string, Roster>;
 }
 
 export interface MessageRecord {

@@ -101,3 +101,10 @@ export const TOO_MANY_DEVICES = 'Add fewer devices at once.';
 export const SAME_DEVICE_TWICE = 'The same device is listed twice.';
 export const SIGN_IN_TO_ADD = 'Sign in again to add people without a link.';
 export const YOU_WERE_ADDED = 'You were added to the conversation.';
+// People and their identity keys (identity/).
+export const identityChanged = (who: string): string =>
+  `${who}'s identity changed since you verified them. Compare your safety number again before you trust this conversation.`;
+export const unvouchedDevice = (who: string): string =>
+  `A device that says it is ${who}'s is not vouched for by ${who}'s identity. Compare your safety number with ${who} again.`;
+export const NO_PROOF = 'This member has not proved an identity yet, so there is nothing to verify.';
+export const VERIFY_SELF = 'You do not need to verify yourself.';

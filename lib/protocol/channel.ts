@@ -9,6 +9,8 @@
  * The one exception is an invite code, which the person asked for to pass it on.
  */
 
+import type { DeviceAddress, PersonView } from './people.ts';
+
 export const CHANNEL = 'microchat/v1';
 export const LIVE_PORT_NAME = 'microchat/live';
 
@@ -160,6 +162,9 @@ export interface MemberView {
   admin?: boolean;
 }
 
+export type { DeviceAddress, PersonDeviceView, PersonView, VerificationView } from './people.ts';
+export { SAFETY_QR_PREFIX, safetyNumberQrPayload } from './people.ts';
+
 /** Who may invite: admins only, or every member. */
 export type InvitePolicyView = 'admins' | 'everyone';
 
@@ -168,16 +173,6 @@ export type InvitePolicyView = 'admins' | 'everyone';
  * made before roles has `invitePolicy: null`: every member may remove, end
  * and invite, and nobody can change roles.
  */
-/**
- * How others reach one device without a link (lib/background/device-address.ts
- * has the same shape): its relay account, whose KeyPackages are claimed, and
- * its Welcome mailbox.
- */
-export interface DeviceAddress {
-  accountId: string;
-  welcomeMailboxId: string;
-}
-
 export interface ConversationRoles {
   admin: boolean;
   canRemove: boolean;
@@ -192,6 +187,8 @@ export interface ConversationRoles {
 export interface ConversationDetail {
   summary: ConversationSummary;
   members: MemberView[];
+  /** The members grouped into people (each person's devices together). */
+  people: PersonView[];
   /**
    * Safety code: a fingerprint of the group state and every member's
    * signature key. Members compare it out of band; a mismatch means someone
@@ -312,6 +309,9 @@ export interface RequestMap {
   'conversation.addDevices': { params: { conversationId: string; devices: DeviceAddress[] }; result: null };
   /** A new conversation with these devices in it (no link). */
   'conversation.startDirect': { params: { devices: DeviceAddress[]; name: string }; result: { conversationId: string } };
+  /** Mark a person verified after comparing the safety number (their current identity key), or not any more. */
+  'person.verify': { params: { conversationId: string; personKey: string }; result: null };
+  'person.unverify': { params: { conversationId: string; personKey: string }; result: null };
 }
 
 export type Method = keyof RequestMap;
@@ -557,7 +557,16 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   'conversation.startDirect': (p) => (
     keys(p, ['devices', 'name']), { devices: deviceAddresses(p, 'devices'), name: str(p, 'name', LIMITS.conversationName) }
   ),
+  'person.verify': (p) => (keys(p, ['conversationId', 'personKey']), { conversationId: id(p, 'conversationId'), personKey: personKey(p) }),
+  'person.unverify': (p) => (keys(p, ['conversationId', 'personKey']), { conversationId: id(p, 'conversationId'), personKey: personKey(p) }),
 };
+
+/** A PersonView's key: an identity key, or 'leaf:' + a member id. */
+function personKey(p: Record<string, unknown>): string {
+  const v = str(p, 'personKey', 160);
+  if (!/^(leaf:)?[A-Za-z0-9_-]{1,128}$/.test(v)) throw bad('personKey is not a person key');
+  return v;
+}
 
 /** Strictly parse a view's presence message; anything else is null (and ignored). */
 export function parsePresence(raw: unknown): ViewPresence | null {
