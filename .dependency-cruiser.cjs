@@ -108,6 +108,15 @@ const LAYERS = [
     },
   },
   {
+    name: 'nothing-shipped-imports-core-crypto',
+    comment:
+      '@wireapp/core-crypto (OpenMLS, GPL-3.0) is a devDependency for the interop tests and benchmarks only ' +
+      '(tests/, bench/): the extension, the relay and the build never import it, so it never ships ' +
+      '(tests/build/bundles-without-core-crypto.browser.test.ts checks the built bundles too).',
+    from: { path: ['^lib/', '^components/', '^entrypoints/', '^build/', '^relay/'] },
+    to: { path: 'node_modules/@wireapp/core-crypto' },
+  },
+  {
     name: 'build-not-to-extension-runtime',
     comment:
       'The build-time manifest policy runs in wxt.config.ts under Node: it may share plain constants and types ' +

@@ -3,9 +3,11 @@ import {
   checkManifest,
   FIREFOX_HOST_PERMISSIONS,
   FIREFOX_OPTIONAL_HOST_PERMISSIONS,
+  FIREFOX_DATA_COLLECTION,
   GECKO_ID,
   type ManifestLike,
 } from './build/manifest-policy.ts';
+import { FIREFOX_SIDEBAR_COMMAND, OPEN_PANEL_COMMAND, OPEN_PANEL_DESCRIPTION, OPEN_PANEL_SHORTCUT } from './lib/platform/commands.ts';
 
 // Extension-page CSP: our own scripts only. No remote code, no eval.
 const EXTENSION_PAGES_CSP = "script-src 'self'; object-src 'self'; base-uri 'none'; form-action 'none'";
@@ -34,11 +36,18 @@ export default defineConfig({
     ...(browser === 'firefox' ? {} : { externally_connectable: { ids: [], matches: [] } }),
     web_accessible_resources: [],
     action: { default_title: 'MicroChat' },
+    // A keyboard shortcut to the panel: Firefox's own sidebar command, or ours that the background answers in Chrome.
+    commands: {
+      [browser === 'firefox' ? FIREFOX_SIDEBAR_COMMAND : OPEN_PANEL_COMMAND]: {
+        suggested_key: { default: OPEN_PANEL_SHORTCUT },
+        description: OPEN_PANEL_DESCRIPTION,
+      },
+    },
     ...(browser === 'firefox'
       ? {
           // A pinned id: IndexedDB, storage and passkeys belong to it, so they survive updates.
           browser_specific_settings: {
-            gecko: { id: GECKO_ID, strict_min_version: '150.0', data_collection_permissions: { required: ['none'] } },
+            gecko: { id: GECKO_ID, strict_min_version: '150.0', data_collection_permissions: { required: [...FIREFOX_DATA_COLLECTION] } },
           },
           // Firefox lets an extension page use the relay's host as passkey RP ID only when it holds a host permission
           // for it (docs/firefox.md). A relay on this machine is granted; any other is asked for when the user picks it.

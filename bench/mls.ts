@@ -1,5 +1,6 @@
 /**
  * `npm run bench:mls` (tsx bench/mls.ts [--quick] [--only=ours|ts-mls] [--n=1024,256] [--profile=OP] [--browser]):
+ * (with `--peer openmls`, against OpenMLS instead: bench/mls-openmls.ts)
  * our MLS engine against ts-mls 1.6.4, suite 1, at N = 2, 32, 256 and 1024
  * members. What is measured and how is described in bench/mls-core.ts, which
  * holds everything but the environment; this file is the Node driver.
@@ -73,7 +74,14 @@ async function runInNode(argv: readonly string[]): Promise<void> {
 }
 
 const argv = process.argv.slice(2);
-if (parseArgs(argv).browser) {
+// `--peer openmls` (or --peer=openmls): against OpenMLS instead of ts-mls (bench/mls-openmls.ts).
+const peerAt = argv.findIndex((a) => a === '--peer' || a.startsWith('--peer='));
+if (peerAt >= 0) {
+  const peer = argv[peerAt] === '--peer' ? argv[peerAt + 1] : argv[peerAt]!.slice('--peer='.length);
+  if (peer !== 'openmls') throw new Error(`--peer ${peer ?? ''}: only openmls (ts-mls is the default peer)`);
+  const { runOpenMls } = await import('./mls-openmls.ts');
+  await runOpenMls(argv.filter((_, i) => i !== peerAt && !(argv[peerAt] === '--peer' && i === peerAt + 1)), RESULTS_DIR);
+} else if (parseArgs(argv).browser) {
   const { runInBrowser } = await import('./mls-browser.ts');
   await runInBrowser(argv, { resultsDir: RESULTS_DIR });
 } else {

@@ -25,6 +25,15 @@ export type TargetBrowser = 'chrome' | 'firefox';
 /** The Firefox add-on id (browser_specific_settings.gecko.id): the extension's storage and passkeys belong to it. */
 export const GECKO_ID = 'microchat@microchat.app';
 
+/**
+ * Firefox's data-collection declaration. Mozilla counts as transmitted any data
+ * "handled outside of the add-on or the local browser"; chat messages (with the
+ * names and shared links inside them) leave the browser for the relay, if only as
+ * MLS ciphertext, so they are declared as personal communications. The reasoning
+ * is in docs/store-listing.md.
+ */
+export const FIREFOX_DATA_COLLECTION = ['personalCommunications'] as const;
+
 /** What the Firefox build may ask for at run time: the one relay origin the user chose. */
 export const FIREFOX_OPTIONAL_HOST_PERMISSIONS = ['https://*/*'];
 

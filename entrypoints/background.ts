@@ -13,16 +13,18 @@ import type { WebSocketConstructor } from '@/lib/background/relay-api.ts';
 import { UnlockedKeyStore, type SessionArea } from '@/lib/background/unlocked-key.ts';
 import { onNotificationClick } from '@/lib/background/notification-click.ts';
 import { sendTimings } from '@/lib/background/send-timing.ts';
+import { OPEN_PANEL_COMMAND } from '@/lib/platform/commands.ts';
 import { keepPopupOnToolbarClick, openSidePanelIn, WINDOW_ID_CURRENT, WINDOW_ID_NONE } from '@/lib/platform/side-panel.ts';
 
 const WAKE_ALARM = 'microchat-wake';
 const SHARE_MENU = 'microchat-share-page';
 const LOCK_ALARM = 'microchat-lock';
-/** A small round badge for notifications (no packaged icon yet; notifications need one). */
-const NOTIFICATION_ICON = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAACAAAAAgCAYAAABzenr0AAAAdElEQVR4nO3Wuw0AIAhFUfdyFEd3GO1MjD80CK94BaXcUxlCTDl4zu2DIhxVgDT6hPkdPyIs4luEVXyJsIxPEdbxAeER7xAEeMUbggACCCAABuD+FRMAcZBAnGQQRynEWa6NWDZOAA3Edr8E8IIR77wFqE8FZ7OllTEaTdcAAAAASUVORK5CYII=';
+/** Notifications show the extension's own icon (public/icon/, rendered from assets/icon.svg). */
+const NOTIFICATION_ICON_PATH = '/icon/48.png';
+/** Red, not the icon's blue: the unread count must stand out on top of the icon. */
+const UNREAD_BADGE_COLOUR = '#c92a2a';
 
 export default defineBackground({
-  type: 'module',
   main() {
     // Keys and group state must never be evicted under storage pressure. Firefox's event page asks (granted without
     // a prompt through unlimitedStorage); a service worker has no persist(), and Chromium never evicts an extension
@@ -48,7 +50,7 @@ export default defineBackground({
           setBadge(unread) {
             void browser.action.setBadgeText({ text: unread === 0 ? '' : unread > 99 ? '99+' : String(unread) });
             // Best effort: the count shows in the browser's own colour otherwise.
-            void browser.action.setBadgeBackgroundColor({ color: '#3b5bdb' }).catch(() => undefined);
+            void browser.action.setBadgeBackgroundColor({ color: UNREAD_BADGE_COLOUR }).catch(() => undefined);
           },
           notification(action) {
             if (action.kind === 'clear') {
@@ -56,7 +58,7 @@ export default defineBackground({
               void browser.notifications.clear(action.id).catch(() => undefined);
               return;
             }
-            const options = { type: 'basic' as const, iconUrl: NOTIFICATION_ICON, title: action.title, message: action.message };
+            const options = { type: 'basic' as const, iconUrl: browser.runtime.getURL(NOTIFICATION_ICON_PATH), title: action.title, message: action.message };
             // Chrome updates a notification in place (no new pop-up for every message of a burst); Firefox has no
             // update(), and create() with the same id replaces it. One that was dismissed meanwhile is created again.
             const update = (browser.notifications as { update?: (id: string, o: typeof options) => Promise<boolean> }).update;
@@ -126,6 +128,14 @@ export default defineBackground({
       void openSidePanelIn(tab?.windowId ?? WINDOW_ID_CURRENT).catch(() => undefined);
       // An app that did not start already answers every view with "could not start".
       void app.then((a) => a.offerShare(info.linkUrl === undefined ? (tab?.title ?? '') : '', url)).catch(() => undefined);
+    });
+
+    // The keyboard shortcut (Chrome; Firefox opens its sidebar for its own command). Like a click, it is a gesture:
+    // the panel opens first thing, in the window the shortcut was pressed in.
+    browser.commands.onCommand.addListener((command, tab) => {
+      if (command !== OPEN_PANEL_COMMAND) return;
+      // Best effort: a panel that does not open changes nothing else.
+      void openSidePanelIn(tab?.windowId ?? WINDOW_ID_CURRENT).catch(() => undefined);
     });
 
     // The window a notification click opens the side panel in: the last focused one (a click on an OS notification

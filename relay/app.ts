@@ -341,8 +341,11 @@ export function createRelay(deps: RelayDeps): Relay {
       } catch (err) {
         res = toErrorResponse(err, log, cors);
       }
-      // A connection that named an account is not kept alive for the anonymous requests after it.
-      if (res.status !== 101 && AUTHENTICATED.has(new URL(req.url).pathname)) res.headers.set('connection', 'close');
+      // A connection that named an account is not kept alive for the anonymous requests after it; nor is
+      // one that spent a token or touched a mailbox or queue kept for an account request after it (clients
+      // pool connections per origin, and a device's KeyPackage requests come at any time).
+      // (Only public reads such as /v1/limits share a connection.)
+      if (res.status !== 101 && auditOp(req.method, new URL(req.url).pathname) !== 'public') res.headers.set('connection', 'close');
       return res;
     },
     async start(): Promise<void> {

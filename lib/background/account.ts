@@ -25,6 +25,12 @@ export interface AccountRecord {
    * issued at sign-up is first spent later, on the delivery path.
    */
   mailbox?: MailboxCredentials;
+  /**
+   * This device's Welcome mailbox (device-address.ts): where others post the
+   * Welcome that adds us to a conversation without a link. Made once, at the
+   * first connection of an account that has none.
+   */
+  welcomeMailbox?: MailboxCredentials;
 }
 
 const STORE = 'secrets';

@@ -7,6 +7,7 @@
  * next occasion and nothing waits for it.
  */
 import { randomId } from '../bytes.ts';
+import { memberLeaf } from '../mls/group.ts';
 import { systemMessage, type Conversations } from './conversations.ts';
 import type { Outbox } from './outbox.ts';
 import { TOKEN_KEY_PARTITION_WARNING, type TokenKeyMessage } from './token-key-watch.ts';
@@ -49,6 +50,23 @@ export class Announcements {
   profileSoon(id: string): void {
     // Best effort (see the header): until the next one, the others show a placeholder.
     void this.profile(id).catch(() => undefined);
+    void this.person(id).catch(() => undefined);
+  }
+
+  /** Tell the members which person and device our leaf is (identity/person-proof.ts), signed for this group and leaf. */
+  private async person(id: string): Promise<void> {
+    const own = this.c.deps.people?.own;
+    if (own === undefined || !this.c.isActive(id)) return;
+    const state = await this.c.group(id);
+    const leaf = memberLeaf(state, state.ownLeaf);
+    if (leaf === undefined) return;
+    await this.outbox.sendApp(id, { v: 1, t: 'person', id: randomId(), at: Date.now(), ...own.claimFor(state.context.groupId, leaf.signatureKey) });
+  }
+
+  /** Our roster changed: tell every conversation. */
+  personEverywhere(): void {
+    // Best effort (see the header): the next joiner makes us say it again.
+    for (const id of this.c.activeIds()) void this.person(id).catch(() => undefined);
   }
 
   private async profile(id: string): Promise<void> {
@@ -67,7 +85,8 @@ export class Announcements {
             id: msgId,
           }))
           // Best effort per conversation (see the header): one that cannot be told now must not stop the others.
-          .catch(() => undefined),
+          .catch(() => undefined)
+          .then(() => this.person(id).catch(() => undefined)),
       ),
     );
   }

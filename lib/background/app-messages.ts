@@ -22,6 +22,9 @@
  *   receipt {v:1, t:'receipt', id, at, delivered, read}  ids of other members' texts
  *           this device now has (delivered) or its person has read (read);
  *           batched, never answered (see receipts.ts)
+ *   person  {v:1, t:'person', id, at, personId, identityKey, deviceKey, leafSig, roster}
+ *           the sender's person and device, signed (identity/person-proof.ts), said with `profile`;
+ *           it counts only for the MLS sender's leaf
  *
  * Rename is a signed application message rather than a
  * GroupContextExtensions commit: a name is a label for people, not group
@@ -29,6 +32,7 @@
  */
 import { LIMITS } from '../protocol/channel.ts';
 import { MAX_RECEIPT_IDS } from './receipts.ts';
+import { parsePersonClaim, type PersonClaim } from './identity/person-proof.ts';
 
 export type AppMessage =
   | { v: 1; t: 'text'; id: string; text: string; at: number }
@@ -38,7 +42,10 @@ export type AppMessage =
   | { v: 1; t: 'tokenkey'; id: string; at: number; keyId: string; acceptUntil: number; reply: boolean }
   | { v: 1; t: 'profile'; id: string; name: string; at: number }
   | { v: 1; t: 'mailbox'; id: string; at: number; mailboxId: string }
-  | { v: 1; t: 'receipt'; id: string; at: number; delivered: string[]; read: string[] };
+  | { v: 1; t: 'receipt'; id: string; at: number; delivered: string[]; read: string[] }
+  | ({ v: 1; t: 'person'; id: string; at: number } & PersonClaim);
+
+const PERSON_FIELDS = ['v', 't', 'id', 'at', 'personId', 'identityKey', 'deviceKey', 'leafSig', 'roster'];
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const KEY = /^[A-Za-z0-9_-]{43}$/;
@@ -105,6 +112,12 @@ export function parseAppMessage(bytes: Uint8Array): AppMessage | null {
       // Never empty, bounded, and no id in both lists: anything else is not ours.
       if (total === 0 || total > MAX_RECEIPT_IDS || new Set([...delivered, ...read]).size !== total) return null;
       return { ...base, t: 'receipt', delivered, read };
+    }
+    case 'person': {
+      // Strict: no field beyond the claim's (what a signature does not cover is not carried either).
+      if (Object.keys(r).some((k) => !PERSON_FIELDS.includes(k))) return null;
+      const claim = parsePersonClaim(r);
+      return claim === null ? null : { ...base, t: 'person', ...claim };
     }
     default:
       return null;

@@ -51,6 +51,7 @@ import { AppCore } from './app/core.ts';
 import { AppNotifications } from './app/notifications.ts';
 import { ShareOffers } from './app/share.ts';
 import { RelayLink } from './app/connection.ts';
+import { DeviceDirectory } from './app/directory.ts';
 import { SessionOpener } from './app/session.ts';
 import { KeptKey } from './app/kept-key.ts';
 import { AccountFlows } from './app/account-flows.ts';
@@ -77,6 +78,7 @@ export class BackgroundApp {
   private constructor(core: AppCore) {
     this.core = core;
     this.link = new RelayLink(core);
+    core.directory = new DeviceDirectory(core, this.link);
     this.share = new ShareOffers(core, (result) => this.link.reconnectingNow(result));
     this.notifications = new AppNotifications(core, () => this.session.publishChat());
     this.session = new SessionOpener(core, this.link, this.notifications, this.share);
@@ -367,6 +369,11 @@ export class BackgroundApp {
     'conversation.setAdmin': async ({ conversationId, memberId, admin }) => (await this.needChat().setAdmin(conversationId, memberId, admin), null),
     'conversation.setInvitePolicy': async ({ conversationId, policy }) => (await this.needChat().setInvitePolicy(conversationId, policy), null),
     'conversation.end': async ({ conversationId }) => (await this.needChat().end(conversationId), null),
+    'device.address': async () => this.needChat().deviceAddress(),
+    'conversation.addDevices': async ({ conversationId, devices }) => (await this.needChat().addDevices(conversationId, devices), null),
+    'conversation.startDirect': async ({ devices, name }) => ({ conversationId: await this.needChat().startDirect(devices, name) }),
+    'person.verify': async ({ conversationId, personKey }) => (await this.needChat().setVerified(conversationId, personKey, true), null),
+    'person.unverify': async ({ conversationId, personKey }) => (await this.needChat().setVerified(conversationId, personKey, false), null),
     'link.start': async () => this.linking.start(),
     'link.enter': async ({ code, sendHistory }) => this.linking.enter(code, sendHistory),
     'link.confirm': async ({ match }) => (await this.linking.confirm(match), null),

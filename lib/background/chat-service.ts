@@ -14,6 +14,7 @@
  *   epoch-sync.ts      our Commits, confirmed by the relay's order
  *   inbox.ts           what a delivery means: a pure function of (delivery, state)
  *   invites.ts, join.ts             invites, and joining by one
+ *   device-adds.ts, join-by-welcome.ts   adding devices by KeyPackage, and joining by their Welcome
  *   membership.ts                   create, rename, remove, roles, leave, delete, end
  *   receipt-sender.ts, announcements.ts   receipts; name, mailbox and token key told to the group
  *   text.ts            every sentence shown to the person
@@ -30,11 +31,15 @@ import type { MessageRecord, PendingCommit } from './chat-store.ts';
 import { Announcements } from './announcements.ts';
 import { Conversations, hashOf, preview, summaryOf, toView, type ChatDeps } from './conversations.ts';
 import { EpochSync } from './epoch-sync.ts';
+import type { DeviceAddress } from './device-address.ts';
+import { checkDevices, DeviceAdds } from './device-adds.ts';
+import { WelcomeNotDelivered } from './directory-errors.ts';
 import { classify } from './failure.ts';
 import { frame, interpret, ownCommitReturned, type Effect, type Framed, type Outcome } from './inbox.ts';
 import { revokeAtRelay } from './invite-revocation.ts';
 import { Invites } from './invites.ts';
 import { Join } from './join.ts';
+import { WelcomeJoin } from './join-by-welcome.ts';
 import type { Placement } from './list-placement.ts';
 import { labelText } from './member-names.ts';
 import { Membership } from './membership.ts';
@@ -43,6 +48,7 @@ import { ReceiptSender } from './receipt-sender.ts';
 import { newReceiptState, isDueEmpty } from './receipts.ts';
 import type { DeliveredMessage, MailboxCredentials } from './relay-api.ts';
 import * as text from './text.ts';
+import { setVerified } from './identity/verify-person.ts';
 
 export type { ChatDeps, ChatIdentity } from './conversations.ts';
 
@@ -61,6 +67,8 @@ export class ChatService {
   private readonly membership: Membership;
   private readonly receipts: ReceiptSender;
   private readonly announce: Announcements;
+  private readonly adds: DeviceAdds;
+  private readonly welcomes: WelcomeJoin;
 
   private constructor(private readonly deps: ChatDeps) {
     this.c = new Conversations(deps);
@@ -73,6 +81,8 @@ export class ChatService {
     this.membership = new Membership(this.c, this.epochs, this.outbox, getCipherSuite(DEFAULT_SUITE));
     this.receipts = new ReceiptSender(this.c, this.outbox);
     this.announce = new Announcements(this.c, this.outbox);
+    this.adds = new DeviceAdds(this.c, this.epochs);
+    this.welcomes = new WelcomeJoin(this.c);
   }
 
   /** Restore from IndexedDB: conversation metadata and pending commits only (group states load on demand). */
@@ -175,8 +185,12 @@ export class ChatService {
   }
 
   /** Post everything waiting in the outbox, oldest first; stops at the first network failure. */
-  flush(): Promise<void> {
-    return this.outbox.flush();
+  async flush(): Promise<void> {
+    await this.outbox.flush();
+    // Welcomes of confirmed Adds that could not go out before (device-adds.ts); a failure waits for the next flush.
+    await this.adds.postWelcomes().catch((err: unknown) => {
+      if (classify(err).kind === 'bug' && !(err instanceof ChannelError)) this.reportBug(err);
+    });
   }
 
   retry(id: string, messageId: string): Promise<MessageView> {
@@ -246,6 +260,34 @@ export class ChatService {
     return this.joining.join(link);
   }
 
+  // -- the directory -------------------------------------------------------------------
+
+  /** This device's address (device-address.ts), for others to add it without a link. */
+  deviceAddress(): Promise<DeviceAddress> {
+    const directory = this.deps.directory;
+    if (directory === undefined) return Promise.reject(new ChannelError(ErrorCode.Unavailable, text.NO_DIRECTORY));
+    return directory.address();
+  }
+
+  /** Add devices by their addresses: KeyPackages from the directory, one Add Commit, a Welcome each (device-adds.ts). */
+  addDevices(id: string, devices: readonly DeviceAddress[]): Promise<void> {
+    return this.adds.addDevices(id, devices);
+  }
+
+  /** A new conversation with these devices in it; if they cannot be added, it is deleted again. */
+  async startDirect(devices: readonly DeviceAddress[], name: string): Promise<string> {
+    checkDevices(devices);
+    const id = await this.create(name);
+    try {
+      await this.addDevices(id, devices);
+    } catch (err) {
+      // A Welcome that did not go out still leaves its device a member: keep the conversation then.
+      if (!(err instanceof WelcomeNotDelivered)) await this.delete(id).catch(() => undefined);
+      throw err;
+    }
+    return id;
+  }
+
   // -- telling the group ---------------------------------------------------------------
 
   /** Our token key changed (a new period): tell every conversation. */
@@ -261,6 +303,21 @@ export class ChatService {
   /** Our display name changed: tell every conversation, and note it in each. */
   announceName(): Promise<void> {
     return this.announce.name();
+  }
+
+  /** Our identity and the people we verified; undefined without them (tests that build a bare chat). */
+  get people(): ChatDeps['people'] {
+    return this.deps.people;
+  }
+
+  /** Mark a person of this conversation verified, or not (identity/verify-person.ts). */
+  setVerified(id: string, personKey: string, verified: boolean): Promise<void> {
+    return setVerified(this.c, id, personKey, verified);
+  }
+
+  /** Our roster changed (a device linked or removed): tell every conversation (identity/own-identity.ts). */
+  announcePersonEverywhere(): void {
+    this.announce.personEverywhere();
   }
 
   // -- receiving -----------------------------------------------------------------------
@@ -287,6 +344,13 @@ export class ChatService {
       }
     }
     if (await this.store.isSeen(hash)) return ack();
+    if (m.kind === 'welcome') {
+      const joined = await this.welcomes.receive(hash, m.payload);
+      ack();
+      // Our own mailbox first, so the group is told the one we keep.
+      if (joined !== undefined) void this.welcomes.moveToOwnMailbox(joined.id).finally(() => joined.effects.forEach((e) => this.run(joined.id, e)));
+      return;
+    }
     const framed = m.kind === 'group' ? this.frame(hash, m.payload) : null;
     const meta = framed === null ? undefined : this.metas.get(framed.groupId);
     if (framed === null || meta === undefined) {
@@ -300,12 +364,22 @@ export class ChatService {
       selfName: this.deps.identity().displayName,
       readReceipts: this.receipts.readReceipts(),
       now: Date.now(),
+      ...(this.deps.people === undefined ? {} : { verified: this.deps.people.verified.all() }),
     });
+    await this.adoptOwnRoster(outcome);
     if (outcome.receipt !== undefined) {
       const counted = await this.receipts.count(meta.id, outcome.receipt);
       if (counted.length > 0) outcome.transition.messages = [...(outcome.transition.messages ?? []), ...counted];
     }
     await this.conclude(meta.id, outcome, ack);
+  }
+
+  /** One of our other devices announced a newer roster of ours: build on it (own-identity.ts `adoptRoster`). */
+  private async adoptOwnRoster(outcome: Outcome): Promise<void> {
+    const own = this.deps.people?.own;
+    const seen = own === undefined ? undefined : outcome.transition.metas?.[0]?.rosters?.[own.identityKey];
+    // Best effort: the roster comes again with that device's next announcement.
+    if (seen !== undefined && seen.version >= own!.roster.version) await own!.adoptRoster(seen).catch(() => false);
   }
 
   /** The clear header of a group message; null (drop it) when the bytes are not one. */
@@ -381,7 +455,22 @@ export class ChatService {
         return this.deps.onIncoming?.(summaryOf(e.meta), toView(e.message));
       case 'reportBug':
         return this.reportBug(e.error);
+      case 'identityChanged':
+        // The warning is in the conversation already; the mark follows (a failed write is retried by the next claim).
+        void this.deps.people?.verified
+          .markChanged(e.personId)
+          .then(() => this.touch(id))
+          .catch(() => undefined);
+        return;
     }
+  }
+
+  /** Something the members list shows changed outside the conversation's record: a newer summary makes an open list reload. */
+  private touch(id: string): Promise<void> {
+    return this.c.serial(async () => {
+      const meta = this.metas.get(id);
+      if (meta !== undefined) await this.c.apply({ metas: [{ ...meta, lastActivity: Math.max(Date.now(), meta.lastActivity + 1) }] });
+    });
   }
 
   private reportBug(err: unknown): void {

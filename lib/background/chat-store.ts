@@ -14,6 +14,8 @@ import type { ConversationStatus, MessageStatus } from '../protocol/channel.ts';
 import type { MailboxCredentials } from './relay-api.ts';
 import type { SealedRecord, Vault } from './vault.ts';
 import type { ReceiptState, ReceiptsDue } from './receipts.ts';
+import type { MemberProof } from './identity/person-proof.ts';
+import type { Roster } from './identity/roster.ts';
 
 export interface InviteRecord {
   inviteId: string;
@@ -82,6 +84,16 @@ export interface ConversationMeta {
   endedBy?: string;
   /** Whether the roles let us invite, as of the last epoch we saw (absent: not known yet, offer it). */
   canInvite?: boolean;
+  /**
+   * Welcomes of our confirmed Add Commits not posted yet (the relay was out
+   * of reach): each device's Welcome mailbox and the envelope (base64url),
+   * posted when the relay is back (device-adds.ts).
+   */
+  pendingWelcomes?: { mailboxId: string; payload: string }[];
+  /** memberId → what that member's `person` message proved (identity/member-proofs.ts); current members only. */
+  proofs?: Record<string, MemberProof>;
+  /** base64url identity key → the newest valid roster seen in this conversation. */
+  rosters?: Record<string, Roster>;
 }
 
 export interface MessageRecord {

@@ -13,6 +13,7 @@ import { epochAuthenticator, members, type GroupState } from '../mls/group.ts';
 import { fromB64, randomId, toB64 } from '../bytes.ts';
 import { ChannelError, ErrorCode, type ConversationDetail, type ConversationSummary, type MessagePage, type MessageView } from '../protocol/channel.ts';
 import { ChatStore, type ConversationMeta, type MessageRecord, type PendingCommit, type Transition } from './chat-store.ts';
+import type { ChatDirectory } from './chat-directory.ts';
 import type { Database } from './db.ts';
 import { place, placementOf, type Placement } from './list-placement.ts';
 import { isMuted } from './mute.ts';
@@ -21,8 +22,12 @@ import type { MailboxCredentials, RelayApi } from './relay-api.ts';
 import type { TokenWallet } from './tokens.ts';
 import type { TokenKeyWatch } from './token-key-watch.ts';
 import type { Vault } from './vault.ts';
+import type { OwnIdentity } from './identity/own-identity.ts';
+import type { VerifiedPeople } from './identity/verified-people.ts';
 import { isAdminAt, rolesView } from './conversation-roles.ts';
 import { memberLabels, ownMemberId } from './group-members.ts';
+import { labelText } from './member-names.ts';
+import { groupPeople } from './identity/people.ts';
 import { keyFingerprint, memberIdOf, safetyCode } from './safety-code.ts';
 import * as text from './text.ts';
 
@@ -59,6 +64,10 @@ export interface ChatDeps {
   tokenKeys?: TokenKeyWatch;
   /** Whether read receipts are on (sent and counted); default on. Delivery receipts always go. */
   readReceipts?: () => boolean;
+  /** This device in the KeyPackage directory (chat-directory.ts); without it, no adding or joining by Welcome. */
+  directory?: ChatDirectory;
+  /** Our identity and the people we verified (docs/identity.md); without them no `person` claims go out. */
+  people?: { own: OwnIdentity; verified: VerifiedPeople };
 }
 
 export const hashOf = (payload: Uint8Array): string => toB64(sha256(payload));
@@ -275,13 +284,24 @@ export class Conversations {
   async detail(id: string): Promise<ConversationDetail> {
     const meta = this.meta(id);
     const summary = summaryOf(meta);
-    if (meta.status !== 'active') return { summary, members: [], safetyCode: '', epoch: meta.epoch };
+    if (meta.status !== 'active') return { summary, members: [], people: [], safetyCode: '', epoch: meta.epoch };
     const state = await this.group(id);
     const self = ownMemberId(state);
     const list = members(state);
     const labels = memberLabels(state, meta.names, this.deps.identity().displayName);
+    const people = this.deps.people;
     return {
       summary,
+      people: groupPeople({
+        members: list.map((m) => {
+          const memberId = memberIdOf(m.leaf.signatureKey);
+          // The name without the tag: a tag tells leaves apart, a person is told apart by their identity key.
+          return { memberId, displayName: labels.get(memberId)?.displayName ?? labelText(undefined), self: memberId === self };
+        }),
+        proofs: meta,
+        own: people?.own,
+        verified: people?.verified.all() ?? new Map(),
+      }),
       members: list.map((m) => {
         const memberId = memberIdOf(m.leaf.signatureKey);
         const label = labels.get(memberId)!;

@@ -52,6 +52,8 @@ export interface MicroChatDB extends DBSchema {
   outbox: { key: string; value: OutboxRow; indexes: { byConversation: string } };
   /** Hashes of relay payloads already handled (duplicates and our own echoes are dropped). */
   seen: { key: string; value: { at: number } };
+  /** Private parts of our published KeyPackages (sealed), keyed by base64url KeyPackageRef (key-package-store.ts). */
+  keyPackages: { key: string; value: SealedRecord };
 }
 
 export type Database = IDBPDatabase<MicroChatDB>;
@@ -78,6 +80,10 @@ const MIGRATIONS: readonly Migration[] = [
     const outbox = db.createObjectStore('outbox', { keyPath: 'messageId' });
     outbox.createIndex('byConversation', 'conversationId');
     db.createObjectStore('seen');
+  },
+  // v4: the private parts of our KeyPackages in the relay's directory.
+  (db) => {
+    db.createObjectStore('keyPackages');
   },
 ];
 

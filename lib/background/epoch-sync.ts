@@ -10,7 +10,7 @@
  *   commit ──► pending (stored) ──► posted ──► delivered back ──► adopted, settled
  *                                      └──► someone else's Commit first ──► void, settled with LostRace
  */
-import { createCommit, encodeMessage, type CommitOptions } from '../mls/group.ts';
+import { createCommit, encodeMessage, type CommitOptions, type GroupState, type MLSMessage } from '../mls/group.ts';
 import { fromB64 } from '../bytes.ts';
 import { ChannelError, ErrorCode } from '../protocol/channel.ts';
 import type { PendingCommit } from './chat-store.ts';
@@ -26,6 +26,12 @@ import * as text from './text.ts';
  * (an empty Commit with a fresh path).
  */
 const SELF_UPDATE_MS = 7 * 86_400_000;
+
+/** A confirmed Commit of ours: the group's new state, and the Welcome for the members it added. */
+export interface Committed {
+  state: GroupState;
+  welcome?: MLSMessage;
+}
 
 interface Waiter {
   resolve: () => void;
@@ -74,8 +80,11 @@ export class EpochSync {
     }
   }
 
-  /** Create a Commit, keep its state pending, post it, and wait until the relay's order confirms it. */
-  async commit(id: string, options: CommitOptions): Promise<void> {
+  /**
+   * Create a Commit, keep its state pending, post it, and wait until the relay's order confirms it.
+   * Answers the Commit's new state and its Welcome (when it added members), for the caller to deliver.
+   */
+  async commit(id: string, options: CommitOptions): Promise<Committed> {
     const c = this.c;
     const prepared = await c.serial(async () => {
       const meta = c.activeMeta(id);
@@ -88,7 +97,7 @@ export class EpochSync {
       const queue = fromB64(meta.queue)!;
       const revoke = membershipShrank(state, r.state) ? meta.invites : [];
       // Posted with this epoch's capability; the relay swaps in the next one as it stores the Commit.
-      return { payload, hash: p.hash, queue, cap: queueCapability(state), rotateTo: capabilityHash(queue, queueCapability(r.state)), revoke };
+      return { payload, hash: p.hash, queue, cap: queueCapability(state), rotateTo: capabilityHash(queue, queueCapability(r.state)), revoke, r };
     });
     const confirmed = this.waitConfirmed(prepared.hash);
     // Awaited below only when the post went out; otherwise its rejection is the same problem thrown here.
@@ -115,6 +124,7 @@ export class EpochSync {
       throw problem;
     }
     await confirmed;
+    return { state: prepared.r.state, ...(prepared.r.welcome === undefined ? {} : { welcome: prepared.r.welcome }) };
   }
 
   /** An empty Commit with a fresh path: new leaf and path keys for us, a new epoch for all. */

@@ -13,7 +13,7 @@
  * a fault of ours is dropped too, so one message cannot stop the others, but
  * never silently: it is written as a notice and reported (`reportBug`).
  */
-import { credentialIdentity, decodeMessage, framedHeader, members, processMessage, type GroupState, type MLSMessage, type Processed } from '../mls/group.ts';
+import { credentialIdentity, decodeMessage, framedHeader, memberLeaf, members, processMessage, type GroupState, type MLSMessage, type Processed } from '../mls/group.ts';
 import { bytesEqual, toB64 } from '../bytes.ts';
 import type { ChannelError } from '../protocol/channel.ts';
 import { parseAppMessage, type AppMessage } from './app-messages.ts';
@@ -34,6 +34,9 @@ import { memberIdOf } from './safety-code.ts';
 import { addDue, type Delivery } from './receipts.ts';
 import type { TokenKeyMessage } from './token-key-watch.ts';
 import * as text from './text.ts';
+import { learnClaim, newProblems, pruneProofs, vouchedProof } from './identity/member-proofs.ts';
+import type { PersonClaim } from './identity/person-proof.ts';
+import type { Verified } from './identity/verified-people.ts';
 
 /** A delivered MLS message with its clear header read (nothing checked yet). */
 export interface Framed {
@@ -56,6 +59,8 @@ export interface InboxState {
   selfName: string;
   readReceipts: boolean;
   now: number;
+  /** The people we verified (identity/verified-people.ts): a claim that breaks one is warned about. */
+  verified?: ReadonlyMap<string, Verified>;
 }
 
 /** What to do after the transaction, for the same conversation, in this order. */
@@ -73,7 +78,8 @@ export type Effect =
   | { do: 'commitSoon' }
   | { do: 'sendReceipts' }
   | { do: 'incoming'; meta: ConversationMeta; message: MessageRecord }
-  | { do: 'reportBug'; error: unknown };
+  | { do: 'reportBug'; error: unknown }
+  | { do: 'identityChanged'; personId: string };
 
 /** Another member's receipt: claims to count against our own texts (whose records the caller reads). */
 export interface ReceiptClaims {
@@ -206,6 +212,8 @@ function application(
     if (note !== undefined) records.push(systemMessage(next, note, now));
     // A name we did not show yet: the summary changes, so an open members list reloads.
     if (next.names?.[senderId] !== meta.names?.[senderId]) next.lastActivity = now;
+  } else if (app?.t === 'person') {
+    learnPerson(next, state, processed.sender, app, s, records, out);
   } else if (app?.t === 'mailbox') {
     const known = recordAnnouncement(next.memberMailboxes, processed.sender, app.mailboxId);
     if (known !== null) next.memberMailboxes = known;
@@ -344,6 +352,7 @@ function describeEpochChange(
   const ids = new Set(memberIds(after));
   if (meta.names !== undefined) meta.names = Object.fromEntries(Object.entries(meta.names).filter(([mid]) => ids.has(mid)));
   if (meta.unnamed !== undefined) meta.unnamed = meta.unnamed.filter((mid) => ids.has(mid));
+  if (meta.proofs !== undefined) Object.assign(meta, pruneProofs(meta, ids));
   const now = memberLabels(after, meta.names, selfName);
   meta.memberCount = now.size;
   const self = ownMemberId(after);
@@ -392,4 +401,34 @@ function learnName(meta: ConversationMeta, state: GroupState, memberId: string, 
   if (placeholder && !wasUnnamed) return undefined;
   const after = memberLabels(state, meta.names, selfName).get(memberId);
   return placeholder ? text.isNamed(labelText(before), labelText(after)) : text.nowCalled(labelText(before), labelText(after));
+}
+
+/**
+ * A member's `person` claim (identity/member-proofs.ts): kept under the MLS
+ * sender's member id, whatever it says. A claim to be a person we verified
+ * that does not hold (or holds for another identity key), or a newer roster
+ * that drops a device still here, is said in the conversation once, and the
+ * person's mark becomes "changed".
+ */
+function learnPerson(meta: ConversationMeta, state: GroupState, sender: number, claim: PersonClaim, s: InboxState, records: MessageRecord[], out: Outcome): void {
+  const leaf = sender < 0 ? undefined : memberLeaf(state, sender);
+  if (leaf === undefined) return;
+  const memberId = memberIdOf(leaf.signatureKey);
+  const before = { proofs: meta.proofs, rosters: meta.rosters };
+  const after = learnClaim(before, memberId, state.context.groupId, leaf.signatureKey, claim);
+  meta.proofs = after.proofs;
+  meta.rosters = after.rosters;
+  // What the members list shows changed: the summary changes too, so an open list reloads.
+  const key = after.proofs[memberId]!.identityKey;
+  const shown = (r: typeof before): string => JSON.stringify([r.proofs?.[memberId], r.rosters?.[key]]);
+  if (shown(before) !== shown(after)) meta.lastActivity = s.now;
+  const verified = s.verified ?? new Map<string, Verified>();
+  const labels = memberLabels(state, meta.names, s.selfName);
+  for (const p of newProblems(before, after, verified)) {
+    // Named after a device that still proves the verified identity, else after the member in question.
+    const known = Object.keys(after.proofs).find((mid) => vouchedProof(after, mid)?.identityKey === verified.get(p.personId)?.identityKey && after.proofs[mid]!.personId === p.personId);
+    const who = known === undefined ? labelText(labels.get(p.memberId)) : (labels.get(known)?.displayName ?? text.SOMEONE);
+    records.push(systemMessage(meta, p.kind === 'changed' ? text.identityChanged(who) : text.unvouchedDevice(who), s.now));
+    out.effects.push({ do: 'identityChanged', personId: p.personId });
+  }
 }

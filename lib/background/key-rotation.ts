@@ -46,7 +46,7 @@ export const DEVICE_KEY = 'device';
 export const NEXT_DEVICE_KEY = 'next';
 
 /** Every store that holds sealed records. A new store must be listed here or in CLEAR_STORES (a test checks). */
-export const SEALED_STORES = ['secrets', 'tokens', 'conversations', 'groups', 'messages', 'outbox'] as const;
+export const SEALED_STORES = ['secrets', 'tokens', 'conversations', 'groups', 'messages', 'outbox', 'keyPackages'] as const;
 /** Stores with nothing sealed: settings (incl. wrapped keys), the key slot, hashes of relay payloads. */
 export const CLEAR_STORES = ['settings', 'keys', 'seen'] as const;
 type SealedStore = (typeof SEALED_STORES)[number];

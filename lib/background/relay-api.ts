@@ -10,6 +10,7 @@ import {
   TOKEN_SUITE,
   isErrorCode,
   routePath,
+  type KeyPackageCounts,
   type MailboxCredentials,
   type ParamArgs,
   type RequestOf,
@@ -18,7 +19,7 @@ import {
 } from '../protocol/relay.ts';
 import { ID, RelayApiError, bytes, isRecord, malformed, num, str, type DeliveredMessage, type Json, parseDelivered } from './relay-wire.ts';
 
-export type { MailboxCredentials, WireToken };
+export type { KeyPackageCounts, MailboxCredentials, WireToken };
 // Re-exported so the modules that already import the relay client from here need not change;
 // new code imports relay-connection.ts and relay-wire.ts directly.
 export { RelayApiError, parseDelivered, type DeliveredMessage };
@@ -246,6 +247,30 @@ export class RelayApi {
     await this.call('deleteQueue', { queue: toB64(queue), cap: toB64(cap) });
   }
 
+  // -- the KeyPackage directory and Welcomes (key-package-supply.ts, device-adds.ts) --
+
+  /** Add one-time KeyPackages and/or replace the last-resort one of the session's account. */
+  async uploadKeyPackages(session: string, oneTime: Uint8Array[], lastResort?: Uint8Array): Promise<KeyPackageCounts> {
+    const r = await this.call('uploadKeyPackages', { keyPackages: oneTime.map(toB64), ...(lastResort === undefined ? {} : { lastResort: toB64(lastResort) }) }, session);
+    return parseCounts(r);
+  }
+
+  async countKeyPackages(session: string): Promise<KeyPackageCounts> {
+    return parseCounts(await this.call('countKeyPackages', undefined, session));
+  }
+
+  /** One KeyPackage of `accountId` (a one-time one while any is left); the relay answers not_found when none. */
+  async claimKeyPackage(session: string, accountId: string): Promise<Uint8Array> {
+    const r = await this.call('claimKeyPackage', { accountId }, session);
+    return bytes(r, 'keyPackage', 'key package');
+  }
+
+  /** Post a Welcome to a device's Welcome mailbox, anonymously (a sealed-sender token). */
+  async sendWelcome(mailboxId: string, token: WireToken, payload: Uint8Array): Promise<string> {
+    const r = await this.call('sendWelcome', { mailboxId, token: { ...token }, payload: toB64(payload) });
+    return str(r, 'id', 'welcome answer', 22);
+  }
+
   // -- invite blobs (create answers conflict when the id is taken; the others not_found) --
 
   async createInvite(p: {
@@ -313,6 +338,11 @@ export class RelayApi {
   async closeLink(access: LinkSlotAccess): Promise<void> {
     await this.call('closeLink', { slot: access.slot, key: toB64(access.key) });
   }
+}
+
+function parseCounts(r: Json): KeyPackageCounts {
+  if (typeof r.lastResort !== 'boolean') throw malformed('key package counts');
+  return { oneTime: num(r, 'oneTime', 'key package counts'), lastResort: r.lastResort };
 }
 
 function parseSession(r: Json): SessionInfo {

@@ -85,9 +85,29 @@ export const Activity = {
   leave: 'leaving',
   delete: 'deleting the conversation',
   end: 'ending the conversation',
+  address: "preparing this device's address",
+  addDevices: 'adding people',
 } as const;
 export type Activity = (typeof Activity)[keyof typeof Activity];
 
+// -- the directory: adding devices without a link (device-adds.ts, welcome-join.ts) --
+
+export const NO_DIRECTORY = 'Adding people without a link is not available on this device.';
+export const NO_KEY_PACKAGE = 'That device cannot be added right now: it has no keys left at the relay. Try again once it has been online.';
+export const BAD_KEY_PACKAGE = "That device's keys at the relay are not valid, so it was not added.";
+export const WELCOME_NOT_DELIVERED = 'Added. The invitation goes out to their device as soon as the relay can be reached.';
+export const NO_DEVICES = 'Choose at least one device to add.';
+export const TOO_MANY_DEVICES = 'Add fewer devices at once.';
+export const SAME_DEVICE_TWICE = 'The same device is listed twice.';
+export const SIGN_IN_TO_ADD = 'Sign in again to add people without a link.';
+export const YOU_WERE_ADDED = 'You were added to the conversation.';
+// People and their identity keys (identity/).
+export const identityChanged = (who: string): string =>
+  `${who}'s identity changed since you verified them. Compare your safety number again before you trust this conversation.`;
+export const unvouchedDevice = (who: string): string =>
+  `A device that says it is ${who}'s is not vouched for by ${who}'s identity. Compare your safety number with ${who} again.`;
+export const NO_PROOF = 'This member has not proved an identity yet, so there is nothing to verify.';
+export const VERIFY_SELF = 'You do not need to verify yourself.';
 // Linking a device (lib/background/linking/).
 export const addingDevice = (name: string, done: number, total: number): string => `Adding ${name} to ${done} of ${total} conversations…`;
 export const THIS_DEVICE = 'this device';

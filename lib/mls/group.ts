@@ -241,3 +241,4 @@ export function framedHeader(message: MLSMessage): { groupId: Uint8Array; epoch:
     message.wireFormat === WireFormat.privateMessage ? message.privateMessage : message.wireFormat === WireFormat.publicMessage ? message.publicMessage.content : null;
   return h === null ? null : { groupId: h.groupId, epoch: h.epoch, isCommit: h.contentType === ContentType.commit };
 }
+export { APP_DATA_DICTIONARY_EXTENSION_TYPE, isLastResort, lastResortExtension } from './join/last-resort.ts';

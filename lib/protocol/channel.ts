@@ -9,6 +9,8 @@
  * The one exception is an invite code, which the person asked for to pass it on.
  */
 
+import type { DeviceAddress, PersonView } from './people.ts';
+
 export const CHANNEL = 'microchat/v1';
 export const LIVE_PORT_NAME = 'microchat/live';
 
@@ -192,6 +194,9 @@ export interface MemberView {
   admin?: boolean;
 }
 
+export type { DeviceAddress, PersonDeviceView, PersonView, VerificationView } from './people.ts';
+export { SAFETY_QR_PREFIX, safetyNumberQrPayload } from './people.ts';
+
 /** Who may invite: admins only, or every member. */
 export type InvitePolicyView = 'admins' | 'everyone';
 
@@ -214,6 +219,8 @@ export interface ConversationRoles {
 export interface ConversationDetail {
   summary: ConversationSummary;
   members: MemberView[];
+  /** The members grouped into people (each person's devices together). */
+  people: PersonView[];
   /**
    * Safety code: a fingerprint of the group state and every member's
    * signature key. Members compare it out of band; a mismatch means someone
@@ -328,6 +335,15 @@ export interface RequestMap {
   'conversation.setInvitePolicy': { params: { conversationId: string; policy: InvitePolicyView }; result: null };
   /** Admins only: remove everyone, delete the queue at the relay and the conversation here. */
   'conversation.end': { params: { conversationId: string }; result: null };
+  /** This device's address (its relay account and Welcome mailbox), for others to add it without a link. */
+  'device.address': { params: Record<string, never>; result: DeviceAddress };
+  /** Add devices (each by its address) to a conversation: one Add Commit, a Welcome to each. */
+  'conversation.addDevices': { params: { conversationId: string; devices: DeviceAddress[] }; result: null };
+  /** A new conversation with these devices in it (no link). */
+  'conversation.startDirect': { params: { devices: DeviceAddress[]; name: string }; result: { conversationId: string } };
+  /** Mark a person verified after comparing the safety number (their current identity key), or not any more. */
+  'person.verify': { params: { conversationId: string; personKey: string }; result: null };
+  'person.unverify': { params: { conversationId: string; personKey: string }; result: null };
   /** The new device: open a link slot and show its code (then AppState.linking follows the link). */
   'link.start': { params: null; result: { code: string; expiresAt: number } };
   /** A linked device: the code the new device shows; answers the digits to compare. */
@@ -449,6 +465,19 @@ function bool(p: Record<string, unknown>, k: string): boolean {
   return v;
 }
 
+/** A list of device addresses: 1..50 objects of exactly two relay ids (the background checks them again). */
+function deviceAddresses(p: Record<string, unknown>, k: string): DeviceAddress[] {
+  const v = p[k];
+  if (!Array.isArray(v) || v.length === 0 || v.length > 50) throw bad(`${k} must be a list of 1 to 50 device addresses`);
+  return v.map((d: unknown) => {
+    if (!isRecord(d)) throw bad(`${k} holds a device address that is not an object`);
+    keys(d, ['accountId', 'welcomeMailboxId']);
+    const out = { accountId: id(d, 'accountId'), welcomeMailboxId: id(d, 'welcomeMailboxId') };
+    if (out.accountId.length !== 22 || out.welcomeMailboxId.length !== 22) throw bad(`${k} holds an id that is not a relay id`);
+    return out;
+  });
+}
+
 function json(p: Record<string, unknown>, k: string): unknown {
   const v = p[k];
   if (!isRecord(v)) throw bad(`${k} must be an object`);
@@ -561,11 +590,27 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
     return { conversationId: id(p, 'conversationId'), policy: p.policy };
   },
   'conversation.end': (p) => (keys(p, ['conversationId']), { conversationId: id(p, 'conversationId') }),
+  'device.address': (p) => (keys(p, []), {}),
+  'conversation.addDevices': (p) => (
+    keys(p, ['conversationId', 'devices']), { conversationId: id(p, 'conversationId'), devices: deviceAddresses(p, 'devices') }
+  ),
+  'conversation.startDirect': (p) => (
+    keys(p, ['devices', 'name']), { devices: deviceAddresses(p, 'devices'), name: str(p, 'name', LIMITS.conversationName) }
+  ),
+  'person.verify': (p) => (keys(p, ['conversationId', 'personKey']), { conversationId: id(p, 'conversationId'), personKey: personKey(p) }),
+  'person.unverify': (p) => (keys(p, ['conversationId', 'personKey']), { conversationId: id(p, 'conversationId'), personKey: personKey(p) }),
   'link.start': null,
   'link.enter': (p) => (keys(p, ['code', 'sendHistory']), { code: str(p, 'code', 64), sendHistory: bool(p, 'sendHistory') }),
   'link.confirm': (p) => (keys(p, ['match']), { match: bool(p, 'match') }),
   'link.cancel': null,
 };
+
+/** A PersonView's key: an identity key, or 'leaf:' + a member id. */
+function personKey(p: Record<string, unknown>): string {
+  const v = str(p, 'personKey', 160);
+  if (!/^(leaf:)?[A-Za-z0-9_-]{1,128}$/.test(v)) throw bad('personKey is not a person key');
+  return v;
+}
 
 /** Strictly parse a view's presence message; anything else is null (and ignored). */
 export function parsePresence(raw: unknown): ViewPresence | null {

@@ -15,6 +15,7 @@ import { BackgroundApp, type BackgroundDeps } from '../../lib/background/backgro
 import { ChatStore } from '../../lib/background/chat-store.ts';
 import { openDatabase, saveSetting, vaultKeySlot, type Database } from '../../lib/background/db.ts';
 import { Vault } from '../../lib/background/vault.ts';
+import { OwnIdentity } from '../../lib/background/identity/own-identity.ts';
 
 export const CANARY = 'profile-copy canary';
 export const CREDENTIAL_ID = 'Y3JlZC0x';
@@ -48,6 +49,8 @@ export async function seedProfile(name: string, conversations = 2, messagesEach 
       ['tok2', { token: { keyId: 'k', input: 'i2', output: 'o2' }, acceptUntil: 2 ** 40 }],
     ] as never),
   );
+  // The person's identity and device keys, as every account has them from its first unlock on (docs/identity.md).
+  await OwnIdentity.ensure(db, vault);
   const state = await oneGroupState();
   const store = new ChatStore(db, vault);
   for (let c = 0; c < conversations; c++) {

@@ -13,6 +13,8 @@ const detail: ConversationDetail = {
     { memberId: 'bo', displayName: 'Bo', self: false, fingerprint: '4444 5555 6666' },
     { memberId: 'cy', displayName: 'Cy', self: false, fingerprint: '7777 8888 9999' },
   ],
+  // No proofs in these fixtures: the view shows each member as a person of their own.
+  people: [],
   safetyCode: '12345 67890 13579 24680',
   epoch: 4,
   roles: { admin: true, canRemove: true, canEnd: true, canInvite: true, canChangeRoles: true, invitePolicy: 'everyone', adminCount: 1 },

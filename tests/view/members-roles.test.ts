@@ -20,7 +20,7 @@ function member(memberId: string, displayName: string, over: Partial<MemberView>
 }
 
 function detail(roles: ConversationRoles, members: MemberView[]): ConversationDetail {
-  return { summary: conversation({ memberCount: members.length }), members, safetyCode: '1 2 3', epoch: 2, roles };
+  return { summary: conversation({ memberCount: members.length }), members, people: [], safetyCode: '1 2 3', epoch: 2, roles };
 }
 
 async function openMembers(d: ConversationDetail, summary = conversation({ memberCount: d.members.length })) {

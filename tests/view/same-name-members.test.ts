@@ -20,6 +20,8 @@ const detail: ConversationDetail = {
     { ...realAlice, fingerprint: '48213 55555 66666' },
     { ...fakeAlice, fingerprint: '90715 88888 99999' },
   ],
+  // No proofs in these fixtures: the view shows each member as a person of their own.
+  people: [],
   safetyCode: '12345 67890 13579 24680',
   epoch: 4,
   // We are an admin here, so Remove is offered.

@@ -13,6 +13,7 @@ import { deriveKek, loadWrappedKey, prfResult, withPrf } from '../lock.ts';
 import { randomBytes } from '../../bytes.ts';
 import { rotateDataKey } from '../key-rotation.ts';
 import { deleteAccountEverywhere, wipeDevice } from '../account-removal.ts';
+import { OwnIdentity } from '../identity/own-identity.ts';
 import { sessionExpired, type AppCore } from './core.ts';
 import type { RelayLink } from './connection.ts';
 import type { KeptKey } from './kept-key.ts';
@@ -96,6 +97,8 @@ export class AccountFlows {
         credentialId,
         session: { token: session.token, expiresAt: session.expiresAt },
       };
+      // The person's identity key and this device's key are made with the account (docs/identity.md).
+      await OwnIdentity.ensure(core.deps.db, vault);
       await saveAccount(core.deps.db, vault, account);
       await this.session.activate(account);
       return core.snapshot;

@@ -35,6 +35,7 @@ export class RelayLink {
         if (s === 'online') {
           void core.chat?.flush();
           void core.wallet?.refill();
+          core.directory?.online();
         }
       },
       ...c,
@@ -81,11 +82,15 @@ export class RelayLink {
     return result;
   }
 
-  /** The account's mailbox (older conversations) and one per live conversation. */
+  /** The account's mailbox (older conversations), its Welcome mailbox and one per live conversation. */
   mailboxes(): MailboxCredentials[] {
     const account = this.core.account;
     if (account === undefined) return [];
-    return [...(account.mailbox === undefined ? [] : [account.mailbox]), ...(this.core.chat?.mailboxes() ?? [])];
+    return [
+      ...(account.mailbox === undefined ? [] : [account.mailbox]),
+      ...(account.welcomeMailbox === undefined ? [] : [account.welcomeMailbox]),
+      ...(this.core.chat?.mailboxes() ?? []),
+    ];
   }
 
   /** A conversation gained or dropped its mailbox: listen on it, or stop. */

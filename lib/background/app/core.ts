@@ -13,7 +13,16 @@ import type { TokenWallet } from '../tokens.ts';
 import type { Vault } from '../vault.ts';
 import { lockKind, type WrappedKey } from '../lock.ts';
 import type { BackgroundDeps } from './deps.ts';
+import type { ChatDirectory } from '../chat-directory.ts';
 import { ViewPublisher } from './view-publisher.ts';
+
+/** What the other parts use of the device directory (directory.ts; declared here so core does not import it). */
+export interface DirectoryPart {
+  /** The connection is up: make the Welcome mailbox if missing, top the KeyPackages up. */
+  online(): void;
+  forChat(): ChatDirectory;
+  readonly supply: { replenish(): Promise<void> };
+}
 
 export class AppCore {
   readonly view: ViewPublisher;
@@ -26,6 +35,8 @@ export class AppCore {
   wallet: TokenWallet | undefined;
   chat: ChatService | undefined;
   connection: RelayConnection | undefined;
+  /** This device's address, Welcome mailbox and KeyPackage supply (directory.ts); set by the façade. */
+  directory: DirectoryPart | undefined;
   /** The relay session expired: the person signs in again with the passkey (shown as the lock screen). */
   needsLogin = false;
 

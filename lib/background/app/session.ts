@@ -5,6 +5,8 @@
  * the conversation list, with a waiting share offer's suggestion.
  */
 import { ChatService } from '../chat-service.ts';
+import { OwnIdentity } from '../identity/own-identity.ts';
+import { VerifiedPeople } from '../identity/verified-people.ts';
 import { reportIfBug } from '../failure.ts';
 import { tokenStore, type AccountRecord } from '../account.ts';
 import { ChannelError, ErrorCode } from '../../protocol/channel.ts';
@@ -49,6 +51,9 @@ export class SessionOpener {
     );
     const wallet = core.wallet;
     core.needsLogin = sessionExpired(account);
+    // Accounts made before identities get theirs at the first unlock (docs/identity.md).
+    const own = await OwnIdentity.ensure(core.deps.db, vault);
+    const verified = await VerifiedPeople.load(core.deps.db, vault);
     core.chat = await ChatService.open({
       db: core.deps.db,
       vault,
@@ -63,9 +68,13 @@ export class SessionOpener {
       onMailbox: (change) => this.link.mailboxChanged(change),
       ...(core.deps.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: core.deps.confirmTimeoutMs }),
       readReceipts: () => core.state.settings.readReceipts,
+      people: { own, verified },
       // A fault of ours met while receiving: the chat shows a notice in the conversation; the log names the error.
       onBug: (err) => reportIfBug('handling a delivery', err),
+      ...(core.directory === undefined ? {} : { directory: core.directory.forChat() }),
     });
+    // A device linked or removed (or this one linked): every conversation hears the new roster.
+    own.onRosterChange(() => core.chat?.announcePersonEverywhere());
     core.update({
       ...core.state,
       account: core.accountView(),

@@ -28,6 +28,8 @@ export interface CommitOptions {
   readonly ratchetTreeInWelcome?: boolean;
   /** Send the Commit as a PublicMessage (default: PrivateMessage). */
   readonly publicMessage?: boolean;
+  /** Leave the UpdatePath out where §12.4 allows it (only our adapter honours it; default: a path). */
+  readonly path?: boolean;
 }
 
 export interface CommitOutput {

@@ -6,11 +6,13 @@ import { getCipherSuite } from '../../../lib/crypto/suites.ts';
 import type { CipherSuite } from '../../../lib/crypto/provider.ts';
 import { bytesEqual } from '../../../lib/bytes.ts';
 import { CredentialType } from '../../../lib/mls/tree/credential.ts';
+import type { Capabilities } from '../../../lib/mls/tree/leaf-node.ts';
 import { WireFormat } from '../../../lib/mls/framing/framing.ts';
 import {
   createCommit,
   createGroup,
   decodeMessage,
+  defaultCapabilities,
   encodeMessage,
   epochAuthenticator,
   exportGroupInfo,
@@ -39,6 +41,24 @@ import {
   type ProcessResult,
 } from './member.ts';
 
+/**
+ * Engine settings a peer needs that MicroChat itself does not use (they are
+ * all RFC 9420 options, not departures from it):
+ *  - `credentialTypes`: the credential types our leaves list in their
+ *    capabilities (§7.2; default basic only). OpenMLS in CoreCrypto wants
+ *    basic and x509 in every leaf, though we only ever present basic.
+ *  - `publicHandshake`: send proposals and commits as PublicMessage (§6.2,
+ *    both wire formats are allowed for handshakes; MicroChat encrypts them).
+ *    CoreCrypto accepts handshake messages only as PublicMessage.
+ *  - `identity`: the basic credential's identity, when it is not the name
+ *    (CoreCrypto needs Wire's `<uuid>:<hex device id>@<domain>` form).
+ */
+export interface OurMemberOptions {
+  readonly credentialTypes?: readonly number[];
+  readonly publicHandshake?: boolean;
+  readonly identity?: string;
+}
+
 class OurMember implements InteropMember {
   readonly impl = 'ours' as const;
   private state: GroupState | undefined;
@@ -48,11 +68,22 @@ class OurMember implements InteropMember {
     readonly name: string,
     private readonly cs: CipherSuite,
     private readonly identity: SigningIdentity,
+    private readonly options: OurMemberOptions = {},
     state?: GroupState,
     pending: readonly GeneratedKeyPackage[] = [],
   ) {
     this.state = state;
     this.pending = [...pending];
+  }
+
+  /** Capabilities for our leaves: the defaults, with the credential types asked for. */
+  private capabilities(): { capabilities?: Capabilities } {
+    const types = this.options.credentialTypes;
+    return types === undefined ? {} : { capabilities: defaultCapabilities(this.cs, { credentials: [...types] as CredentialType[] }) };
+  }
+
+  private handshakeFormat(publicMessage: boolean | undefined) {
+    return publicMessage === true || this.options.publicHandshake === true ? WireFormat.publicMessage : WireFormat.privateMessage;
   }
 
   get suite(): number {
@@ -65,13 +96,13 @@ class OurMember implements InteropMember {
   }
 
   async keyPackage(): Promise<Uint8Array> {
-    const kp = await generateKeyPackage(this.cs, this.identity);
+    const kp = await generateKeyPackage(this.cs, this.identity, this.capabilities());
     this.pending.push(kp);
     return encodeMessage({ version: ProtocolVersion.mls10, wireFormat: WireFormat.keyPackage, keyPackage: kp.keyPackage });
   }
 
   async createGroup(groupId: Uint8Array): Promise<void> {
-    this.state = await createGroup(this.cs, this.identity, { groupId });
+    this.state = await createGroup(this.cs, this.identity, { groupId, ...this.capabilities() });
   }
 
   async commit(options: CommitOptions = {}): Promise<CommitOutput> {
@@ -91,14 +122,15 @@ class OurMember implements InteropMember {
     const r = await createCommit(this.current(), {
       proposals,
       ...welcomeOptions,
-      wireFormat: options.publicMessage === true ? WireFormat.publicMessage : WireFormat.privateMessage,
+      ...(options.path === undefined ? {} : { path: options.path }),
+      wireFormat: this.handshakeFormat(options.publicMessage),
     });
     this.state = r.state;
     return { commit: encodeMessage(r.commit), ...(r.welcome === undefined ? {} : { welcome: encodeMessage(r.welcome) }) };
   }
 
   async proposeRemove(leaf: number): Promise<Uint8Array> {
-    const r = await proposeRemove(this.current(), leaf as LeafIndex);
+    const r = await proposeRemove(this.current(), leaf as LeafIndex, { wireFormat: this.handshakeFormat(false) });
     this.state = r.state;
     return encodeMessage(r.message);
   }
@@ -118,7 +150,7 @@ class OurMember implements InteropMember {
   }
 
   async joinExternal(groupInfoBytes: Uint8Array): Promise<Uint8Array> {
-    const r = await joinByExternalCommit(decodeMessage(groupInfoBytes), this.identity);
+    const r = await joinByExternalCommit(decodeMessage(groupInfoBytes), this.identity, this.capabilities());
     this.state = r.state;
     return encodeMessage(r.commit);
   }
@@ -173,12 +205,12 @@ class OurMember implements InteropMember {
   }
 
   fork(): InteropMember {
-    return new OurMember(this.name, this.cs, this.identity, this.state, this.pending);
+    return new OurMember(this.name, this.cs, this.identity, this.options, this.state, this.pending);
   }
 }
 
-/** One of our members named `name` (its basic credential identity) for cipher suite `suite`. */
-export async function ourMember(name: string, suite: number): Promise<InteropMember> {
+/** One of our members named `name` (its basic credential identity unless `options.identity`) for cipher suite `suite`. */
+export async function ourMember(name: string, suite: number, options: OurMemberOptions = {}): Promise<InteropMember> {
   const cs = getCipherSuite(suite);
-  return new OurMember(name, cs, await generateIdentity(cs, utf8(name)));
+  return new OurMember(name, cs, await generateIdentity(cs, utf8(options.identity ?? name)), options);
 }
