@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatService } from '../../lib/background/chat-service.ts';
 import type { OwnIdentity } from '../../lib/background/identity/own-identity.ts';
+import * as text from '../../lib/background/text.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startDevice, waitUntil, type Device } from './support/device.ts';
 
@@ -49,6 +50,28 @@ describe('linking a device, real parts end to end', () => {
 
     await alice.app.handlers['message.send']({ conversationId: ids[1]!, text: 'hello from Chromium' });
     await waitUntil(() => fresh.received(ids[1]!).includes('hello from Chromium'), 15_000, 'the new device reads it');
+  }, 120_000);
+
+  it('with consent the history comes along: the new device shows it above the first message it reads itself', async () => {
+    const alice = await startDevice(relay.url, 'Alice');
+    const family = (await alice.app.handlers['conversation.create']({ name: 'Family' })).conversationId;
+    for (const t of ['first', 'second']) await alice.app.handlers['message.send']({ conversationId: family, text: t });
+    await waitUntil(
+      async () => (await alice.app.handlers['messages.page']({ conversationId: family, beforeSeq: null, limit: 50 })).messages.every((m) => m.status !== 'sending'),
+      15_000,
+      'sent',
+    );
+    const fresh = await startDevice(relay.url, 'New device');
+    await link(alice, fresh, true);
+    await waitUntil(() => active(fresh).includes(family), 30_000, 'joined by Welcome');
+    await alice.app.handlers['message.send']({ conversationId: family, text: 'third' });
+    await waitUntil(() => fresh.received(family).includes('third'), 15_000, 'reads the next one');
+    const page = await fresh.app.handlers['messages.page']({ conversationId: family, beforeSeq: null, limit: 50 });
+    const texts = page.messages.filter((m) => m.kind === 'text');
+    // The copied history is the person's own; 'third' arrived over MLS (whether it shows as one's own is the identity part's).
+    expect(texts.map((m) => m.text)).toEqual(['first', 'second', 'third']);
+    expect(texts.slice(0, 2).every((m) => m.sender.self && m.status === 'sent')).toBe(true);
+    expect(page.messages.some((m) => m.kind === 'system' && m.text === text.HISTORY_FROM_OTHER_DEVICE)).toBe(true);
   }, 120_000);
 
   it('measures the time to link a device that is in 50 conversations (real Add + Welcome each)', async () => {
