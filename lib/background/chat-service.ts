@@ -364,7 +364,7 @@ export class ChatService {
       selfName: this.deps.identity().displayName,
       readReceipts: this.receipts.readReceipts(),
       now: Date.now(),
-      ...(this.deps.people === undefined ? {} : { verified: this.deps.people.verified.all() }),
+      ...(this.deps.people === undefined ? {} : { verified: this.deps.people.verified.all(), own: this.deps.people.own }),
     });
     await this.adoptOwnRoster(outcome);
     if (outcome.receipt !== undefined) {

@@ -37,6 +37,7 @@ import * as text from './text.ts';
 import { learnClaim, newProblems, pruneProofs, vouchedProof } from './identity/member-proofs.ts';
 import type { PersonClaim } from './identity/person-proof.ts';
 import type { Verified } from './identity/verified-people.ts';
+import { isOwnDevice, type OwnKeys } from './identity/own-devices.ts';
 
 /** A delivered MLS message with its clear header read (nothing checked yet). */
 export interface Framed {
@@ -61,6 +62,8 @@ export interface InboxState {
   now: number;
   /** The people we verified (identity/verified-people.ts): a claim that breaks one is warned about. */
   verified?: ReadonlyMap<string, Verified>;
+  /** Our identity key and roster (identity/own-devices.ts): a leaf it vouches for is one of our devices, and speaks as us. */
+  own?: OwnKeys;
 }
 
 /** What to do after the transaction, for the same conversation, in this order. */
@@ -162,11 +165,13 @@ function application(
   // The sender is the MLS sender's leaf, whatever the payload says.
   const senderId = memberIdAt(state, processed.sender);
   const senderLabel = memberLabels(state, meta.names, s.selfName).get(senderId);
-  const senderName = labelText(senderLabel);
+  // One of our other devices speaks as us: its texts are ours (not unread, no notification, no receipt).
+  const mine = isOwnDevice(meta, senderId, s.own);
+  const senderName = mine ? text.YOU : labelText(senderLabel);
   const sender = {
     memberId: senderId,
-    displayName: senderLabel?.displayName ?? text.SOMEONE,
-    self: false,
+    displayName: mine ? s.selfName : (senderLabel?.displayName ?? text.SOMEONE),
+    self: mine,
     ...(senderLabel?.tag === undefined ? {} : { tag: senderLabel.tag }),
   };
   if (app?.t === 'text') {
@@ -181,17 +186,18 @@ function application(
       status: 'received',
     };
     records.push(incoming);
+    next.lastActivity = now;
+    next.lastMessage = { preview: preview(app.text), senderName, fromSelf: mine };
+    if (mine) return undefined;
     // Our device has it: the sender will hear so in our next receipt (never for a receipt).
     next.receiptsDue = addDue(next.receiptsDue, 'delivered', [app.id]);
     next.unread++;
-    next.lastActivity = now;
-    next.lastMessage = { preview: preview(app.text), senderName, fromSelf: false };
     unarchiveOnMessage(next, now);
     return incoming;
   }
   if (app?.t === 'rename') {
     next.name = app.name;
-    records.push(systemMessage(next, text.renamed(senderName, app.name), now));
+    records.push(systemMessage(next, mine ? text.youRenamed(app.name) : text.renamed(senderName, app.name), now));
     next.lastActivity = now;
   } else if (app?.t === 'invite') {
     // Under the "admins" policy an invite from anyone else is not kept current by us.
