@@ -94,6 +94,8 @@ export interface ConversationMeta {
   proofs?: Record<string, MemberProof>;
   /** base64url identity key → the newest valid roster seen in this conversation. */
   rosters?: Record<string, Roster>;
+  /** The conversation of only our own devices (device-sync.ts): never in the list. */
+  selfSync?: true;
 }
 
 export interface MessageRecord {

@@ -266,7 +266,7 @@ export class Conversations {
   // -- what the views read -----------------------------------------------------
 
   summaries(): ConversationSummary[] {
-    return [...this.metas.values()].map(summaryOf).sort((a, b) => b.lastActivity - a.lastActivity);
+    return [...this.metas.values()].filter((m) => m.selfSync !== true).map(summaryOf).sort((a, b) => b.lastActivity - a.lastActivity);
   }
 
   unreadTotal(): number {

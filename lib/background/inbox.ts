@@ -38,6 +38,7 @@ import { learnClaim, newProblems, pruneProofs, vouchedProof } from './identity/m
 import type { PersonClaim } from './identity/person-proof.ts';
 import type { Verified } from './identity/verified-people.ts';
 import { isOwnDevice, type OwnKeys } from './identity/own-devices.ts';
+import type { DeviceSyncAction } from './device-sync-message.ts';
 
 /** A delivered MLS message with its clear header read (nothing checked yet). */
 export interface Framed {
@@ -82,7 +83,8 @@ export type Effect =
   | { do: 'sendReceipts' }
   | { do: 'incoming'; meta: ConversationMeta; message: MessageRecord }
   | { do: 'reportBug'; error: unknown }
-  | { do: 'identityChanged'; personId: string };
+  | { do: 'identityChanged'; personId: string }
+  | { do: 'deviceSync'; sync: DeviceSyncAction };
 
 /** Another member's receipt: claims to count against our own texts (whose records the caller reads). */
 export interface ReceiptClaims {
@@ -220,6 +222,12 @@ function application(
     if (next.names?.[senderId] !== meta.names?.[senderId]) next.lastActivity = now;
   } else if (app?.t === 'person') {
     learnPerson(next, state, processed.sender, app, s, records, out);
+  } else if (app?.t === 'sync') {
+    // What we did on another of our devices (device-sync.ts): only a leaf of ours may say so; anyone else's is ignored.
+    if (mine) {
+      const { v: _v, t: _t, id: _id, at: _at, ...sync } = app;
+      out.effects.push({ do: 'deviceSync', sync });
+    }
   } else if (app?.t === 'mailbox') {
     const known = recordAnnouncement(next.memberMailboxes, processed.sender, app.mailboxId);
     if (known !== null) next.memberMailboxes = known;

@@ -117,3 +117,37 @@ describe('our other devices in a conversation', () => {
     expect([...ownDeviceIds(proved, [ownMemberId(there), ownMemberId(here)], aliceHere)]).toEqual([ownMemberId(there)]);
   });
 });
+
+describe('a sync in the inbox', () => {
+  it("is passed on only from our own device; another member's changes nothing", async () => {
+    const { a, b } = await twoLeaves();
+    const here = await OwnIdentity.ensure(...(Object.values(await freshStore()) as [never, never]), 'Chromium', 1);
+    const other = await OwnIdentity.ensure(...(Object.values(await freshStore()) as [never, never]), 'Firefox', 2);
+    await other.importFromLink(here.exportForLink());
+    await here.signRosterWith({ deviceKey: other.deviceKey, name: 'Firefox', addedAt: 2 });
+    await other.adoptRoster(here.roster);
+    const bob = await OwnIdentity.ensure(...(Object.values(await freshStore()) as [never, never]), 'Bob', 3);
+    const sync: AppMessage = { v: 1, t: 'sync', id: randomId(), at: 6, action: 'delete', conversationId: 'c1' };
+    for (const [who, passed] of [
+      [other, true],
+      [bob, false],
+    ] as const) {
+      let there = b;
+      let group = a;
+      const deliver = async (app: AppMessage, meta: ConversationMeta): Promise<Outcome> => {
+        const sent = await sendApplicationMessage(there, encodeAppMessage(app));
+        there = sent.state;
+        const bytes = encodeMessage(sent.message);
+        const out = await interpret(frame(hashOf(bytes), bytes)!, { meta, group, pending: undefined, selfName: 'Alice', readReceipts: true, now: 1000, own: here });
+        group = out.transition.groups![0]!.state!;
+        return out;
+      };
+      const claim = who.claimFor(there.context.groupId, memberLeaf(there, there.ownLeaf)!.signatureKey);
+      const meta = (await deliver({ v: 1, t: 'person', id: randomId(), at: 4, ...claim }, metaFor(group))).transition.metas![0]!;
+      const out = await deliver(sync, meta);
+      expect(out.effects).toEqual(passed ? [{ do: 'deviceSync', sync: { action: 'delete', conversationId: 'c1' } }] : []);
+      expect(out.transition.messages ?? []).toEqual([]);
+      expect(out.transition.metas).toEqual([meta]);
+    }
+  });
+});
