@@ -1,7 +1,7 @@
 // The `sync` self-message between a person's devices: parsed strictly (exact
 // fields per action, ids of our alphabet), so nothing else passes for one.
 import { describe, expect, it } from 'vitest';
-import { encodeAppMessage, parseAppMessage } from '../../lib/background/app-messages.ts';
+import { encodeAppMessage, parseAppMessage, type AppMessage } from '../../lib/background/app-messages.ts';
 
 const bytes = (o: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(o));
 const base = { v: 1, t: 'sync', id: 'm1', at: 5 };
@@ -9,11 +9,12 @@ const conv = 'A'.repeat(43);
 
 describe('sync app message', () => {
   it('round-trips each action', () => {
-    for (const m of [
-      { ...base, action: 'read', conversationId: conv, upTo: 'msg_1' },
-      { ...base, action: 'leave', conversationId: conv },
-      { ...base, action: 'delete', conversationId: conv },
-    ] as const) {
+    const good: AppMessage[] = [
+      { v: 1, t: 'sync', id: 'm1', at: 5, action: 'read', conversationId: conv, upTo: 'msg_1' },
+      { v: 1, t: 'sync', id: 'm1', at: 5, action: 'leave', conversationId: conv },
+      { v: 1, t: 'sync', id: 'm1', at: 5, action: 'delete', conversationId: conv },
+    ];
+    for (const m of good) {
       expect(parseAppMessage(encodeAppMessage(m))).toEqual(m);
     }
   });
