@@ -85,7 +85,13 @@ export class ChatService {
     this.announce = new Announcements(this.c, this.outbox);
     this.adds = new DeviceAdds(this.c, this.epochs);
     this.welcomes = new WelcomeJoin(this.c);
-    this.sync = new DeviceSync(this.c, this.outbox, this.membership);
+    const m = this.membership;
+    this.sync = new DeviceSync(this.c, this.outbox, {
+      create: (name) => m.create(name),
+      leave: (id) => m.leave(id),
+      delete: (id) => m.delete(id),
+      addDevices: (id, devices) => this.adds.addDevices(id, devices),
+    });
   }
 
   /** Restore from IndexedDB: conversation metadata and pending commits only (group states load on demand). */
@@ -284,7 +290,10 @@ export class ChatService {
   }
 
   /** Add devices by their addresses: KeyPackages from the directory, one Add Commit, a Welcome each (device-adds.ts). */
-  addDevices(id: string, devices: readonly DeviceAddress[]): Promise<void> {
+  async addDevices(id: string, devices: readonly DeviceAddress[]): Promise<void> {
+    // A device of ours (linking adds it everywhere) joins the conversation of our devices first (device-sync.ts);
+    // best effort: the next conversation it is added to tries again.
+    if (!this.sync.isSelf(id)) await this.sync.includeOwn(devices).catch(() => undefined);
     return this.adds.addDevices(id, devices);
   }
 

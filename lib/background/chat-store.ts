@@ -96,6 +96,8 @@ export interface ConversationMeta {
   rosters?: Record<string, Roster>;
   /** The conversation of only our own devices (device-sync.ts): never in the list. */
   selfSync?: true;
+  /** In the self conversation: the relay accounts of our devices this device added to it (each is added once). */
+  selfDevices?: string[];
 }
 
 export interface MessageRecord {

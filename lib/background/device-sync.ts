@@ -6,10 +6,12 @@
  * (device-sync-message.ts). The other members of the conversation learn
  * nothing beyond what read receipts already tell them.
  *
- * The self conversation is made by the first device that adds another one
- * (linking calls `selfConversation()` and adds the new device to it like any
- * conversation); a device that joins it by Welcome knows it by its name in the
- * sealed Welcome details. It never shows in the list.
+ * The self conversation is made by the first device that adds another one:
+ * when a device of ours (its address is in our roster) is added to any
+ * conversation, it is first added to the self conversation (`includeOwn`),
+ * so linking's "add the new device everywhere" needs nothing more. A device
+ * that joins it by Welcome knows it by its name in the sealed Welcome
+ * details. It never shows in the list.
  *
  * Sending: only when every other member of the self conversation is one of
  * our devices (identity/own-devices.ts), so a conversation someone else made
@@ -21,6 +23,8 @@ import { memberIds, ownMemberId } from './group-members.ts';
 import type { ConversationMeta } from './chat-store.ts';
 import type { Conversations } from './conversations.ts';
 import type { DeviceSyncAction } from './device-sync-message.ts';
+import type { DeviceAddress } from './device-address.ts';
+import { WelcomeNotDelivered } from './directory-errors.ts';
 import { ownDeviceIds } from './identity/own-devices.ts';
 import type { Outbox } from './outbox.ts';
 
@@ -35,6 +39,8 @@ export interface SyncMembership {
   create(name: string): Promise<string>;
   leave(id: string): Promise<void>;
   delete(id: string): Promise<void>;
+  /** device-adds.ts `addDevices`. */
+  addDevices(id: string, devices: readonly DeviceAddress[]): Promise<void>;
 }
 
 export class DeviceSync {
@@ -57,6 +63,35 @@ export class DeviceSync {
     if (known !== undefined) return Promise.resolve(known.id);
     this.making ??= this.make().finally(() => (this.making = undefined));
     return this.making;
+  }
+
+  /**
+   * Before `devices` are added to a conversation: those that are ours (their
+   * address is in our roster) join the self conversation first, made if
+   * needed; each once. Throws what adding throws (the caller decides).
+   */
+  async includeOwn(devices: readonly DeviceAddress[]): Promise<void> {
+    const roster = this.c.deps.people?.own.roster;
+    const ours = devices.filter((d) => roster?.devices.some((r) => r.address?.accountId === d.accountId && r.address.welcomeMailboxId === d.welcomeMailboxId));
+    if (ours.length === 0) return;
+    const id = await this.selfConversation();
+    const fresh = ours.filter((d) => !(this.c.meta(id).selfDevices ?? []).includes(d.accountId));
+    if (fresh.length === 0) return;
+    try {
+      await this.membership.addDevices(id, fresh);
+    } catch (err) {
+      // Added, its Welcome kept to be posted later (device-adds.ts): added all the same.
+      if (!(err instanceof WelcomeNotDelivered)) throw err;
+    }
+    await this.c.serial(async () => {
+      const meta = this.c.meta(id);
+      await this.c.apply({ metas: [{ ...meta, selfDevices: [...(meta.selfDevices ?? []), ...fresh.map((d) => d.accountId)] }] });
+    });
+  }
+
+  /** Whether `id` is a self conversation. */
+  isSelf(id: string): boolean {
+    return this.c.metas.get(id)?.selfSync === true;
   }
 
   private async make(): Promise<string> {

@@ -20,7 +20,7 @@ import * as text from '../../lib/background/text.ts';
 import type { MessageView } from '../../lib/protocol/channel.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startDevice, waitUntil, type Device } from './support/device.ts';
-import { injectUnvouchedDevice, linkIdentity, ownIdentityOf } from './support/identity.ts';
+import { injectUnvouchedDevice, ownIdentityOf } from './support/identity.ts';
 
 const chatOf = (d: Device): ChatService => (d.app as unknown as { chat: ChatService }).chat;
 const metaOf = (d: Device, id: string): ConversationMeta | undefined => (chatOf(d) as unknown as { metas: Map<string, ConversationMeta> }).metas.get(id);
@@ -65,16 +65,20 @@ describe("a person's own devices over a real relay", () => {
     ]);
     await waitUntil(() => [chromium, firefox, bob, mallory].every((d) => d.app.snapshot.connection === 'online'), 15_000, 'all online');
     for (const d of [firefox, bob, mallory]) addr[d.name] = await d.app.handlers['device.address']({});
-    // Linking: Firefox takes Alice's identity; Chromium signs a roster with both devices.
-    await linkIdentity(chromium, firefox, 'Firefox on Linux');
+    // Linking: Chromium signs a roster with both devices (Firefox's address in it), Firefox takes Alice's identity.
+    const a = ownIdentityOf(chromium);
+    await a.signRosterWith({ deviceKey: ownIdentityOf(firefox).deviceKey, name: 'Firefox on Linux', addedAt: Date.now(), address: addr.Firefox! });
+    await ownIdentityOf(firefox).importFromLink(JSON.parse(JSON.stringify(a.exportForLink())) as unknown);
     // Mallory claims to be Alice with Alice's real roster, which does not list Mallory's device key.
     const alice = ownIdentityOf(chromium);
     injectUnvouchedDevice(mallory, { personId: alice.personId, identityKey: alice.identityKey, roster: alice.roster }, 'not-in-roster');
-    // The linking job: the conversation of Alice's own devices first, then the others.
-    selfId = await chatOf(chromium).selfConversation();
-    await addTo(selfId, [firefox]);
+    // The linking job adds Firefox to each conversation; the first such add makes the conversation of
+    // Alice's own devices and adds Firefox there first.
     ({ conversationId: plans } = await chromium.app.handlers['conversation.create']({ name: 'Plans' }));
     await addTo(plans, [firefox, bob]);
+    selfId = await chatOf(chromium).selfConversation();
+    await waitUntil(() => joined(firefox, selfId), 20_000, 'Firefox in the self conversation');
+    await waitUntil(() => [chromium, firefox].every((d) => Object.keys(metaOf(d, selfId)?.proofs ?? {}).length === 1), 20_000, 'self conversation identities');
   }, 90_000);
 
   afterAll(async () => {
@@ -82,8 +86,10 @@ describe("a person's own devices over a real relay", () => {
     await relay?.stop();
   });
 
-  it('keeps the conversation of her own devices out of both lists', () => {
+  it('keeps the conversation of her own devices (only them) out of both lists', () => {
     expect(metaOf(firefox, selfId)?.selfSync).toBe(true);
+    expect(metaOf(chromium, selfId)?.memberCount).toBe(2);
+    expect(metaOf(chromium, selfId)?.selfDevices).toEqual([addr.Firefox!.accountId]);
     expect(listed(chromium, selfId)).toBeUndefined();
     expect(listed(firefox, selfId)).toBeUndefined();
     expect(selfId).toBe(metaOf(chromium, selfId)!.id);
