@@ -103,7 +103,9 @@ describe("a person's own devices over a real relay", () => {
     expect(mine.sender.self).toBe(true);
     expect(unread(chromium, plans)).toBe(0);
     expect(listed(chromium, plans)?.lastMessage?.fromSelf).toBe(true);
-    expect(JSON.stringify(chromium.notified)).not.toContain('from Firefox');
+    // Bob is notified of Alice's text; Chromium, where it is her own, is not.
+    await waitUntil(() => bob.notified.some((n) => n.kind === 'show' && n.conversationId === plans), 15_000, 'Bob notified');
+    expect(chromium.notified.filter((n) => n.kind === 'show' && n.conversationId === plans)).toEqual([]);
     const bobs = (await page(bob, plans)).find((m) => m.text === 'from Firefox')!;
     expect(bobs.sender.self).toBe(false);
     expect(unread(bob, plans)).toBe(1);
@@ -114,6 +116,9 @@ describe("a person's own devices over a real relay", () => {
     await waitUntil(() => unread(chromium, plans) === 1 && unread(firefox, plans) === 1, 15_000, 'unread on both');
     await chromium.app.handlers['conversation.markRead']({ conversationId: plans });
     await waitUntil(() => unread(firefox, plans) === 0, 15_000, "Firefox's unread cleared");
+    // Its notification goes too, and Firefox owes no read receipt of its own (Chromium sent it).
+    await waitUntil(() => firefox.notified.some((n) => n.kind === 'clear' && n.conversationId === plans), 15_000, "Firefox's notification cleared");
+    expect(metaOf(firefox, plans)!.receiptsDue?.read ?? []).toEqual([]);
   });
 
   it('says "You renamed…" on Chromium for a rename on Firefox', async () => {
