@@ -61,6 +61,8 @@ export interface InboxState {
   now: number;
   /** The people we verified (identity/verified-people.ts): a claim that breaks one is warned about. */
   verified?: ReadonlyMap<string, Verified>;
+  /** Our identity key: a Remove of our leaf by a leaf that proved it is the same means this device was removed from the account. */
+  ownIdentityKey?: string;
 }
 
 /** What to do after the transaction, for the same conversation, in this order. */
@@ -79,7 +81,8 @@ export type Effect =
   | { do: 'sendReceipts' }
   | { do: 'incoming'; meta: ConversationMeta; message: MessageRecord }
   | { do: 'reportBug'; error: unknown }
-  | { do: 'identityChanged'; personId: string };
+  | { do: 'identityChanged'; personId: string }
+  | { do: 'removedByOwnDevice' };
 
 /** Another member's receipt: claims to count against our own texts (whose records the caller reads). */
 export interface ReceiptClaims {
@@ -253,6 +256,8 @@ function commit(processed: Extract<Processed, { kind: 'commit' }>, s: InboxState
     next.invites = [];
     out.transition.groups = [{ id: meta.id, state: null }]; // forward secrecy: nothing of the group stays on this device
     out.effects.push({ do: 'detach', meta });
+    const proof = meta.proofs?.[byId];
+    if (proof?.signed === true && s.ownIdentityKey !== undefined && proof.identityKey === s.ownIdentityKey) out.effects.push({ do: 'removedByOwnDevice' });
     return;
   }
   next.cap = toB64(queueCapability(processed.state));

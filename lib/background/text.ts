@@ -108,3 +108,9 @@ export const unvouchedDevice = (who: string): string =>
   `A device that says it is ${who}'s is not vouched for by ${who}'s identity. Compare your safety number with ${who} again.`;
 export const NO_PROOF = 'This member has not proved an identity yet, so there is nothing to verify.';
 export const VERIFY_SELF = 'You do not need to verify yourself.';
+
+// -- removing one of our devices (device-removal.ts) --
+export const REMOVE_THIS_DEVICE = 'This device cannot remove itself. Remove it from one of your other devices.';
+export const REMOVAL_UNDER_WAY = 'Another device is being removed. Try again when that is done.';
+export const NO_SUCH_DEVICE = 'That device is not one of yours any more.';
+export const DEVICE_REMOVED = 'This device was removed from your account.';
