@@ -44,6 +44,8 @@ interface Finding {
 
 /** Every screen's serious and critical findings, per theme, for the report file. */
 const report: Record<string, Finding[]> = {};
+/** The moderate and minor ones (not failing the test), so they can be read and worked on. */
+const lesser: Record<string, Finding[]> = {};
 
 /** Run axe on the page as it is now, in each theme; screenshot each; fail (softly, so every screen is seen) on a serious or critical finding. */
 async function audit(page: Page, screen: string): Promise<void> {
@@ -56,6 +58,9 @@ async function audit(page: Page, screen: string): Promise<void> {
       .filter((v) => BLOCKING.has(v.impact ?? ''))
       .map((v) => ({ rule: v.id, impact: v.impact ?? '', help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
     report[`${screen}/${theme}`] = found;
+    lesser[`${screen}/${theme}`] = results.violations
+      .filter((v) => !BLOCKING.has(v.impact ?? ''))
+      .map((v) => ({ rule: v.id, impact: v.impact ?? '', help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
     await screenshot(page, `a11y-${screen}-${theme}`);
     expect.soft(found, `${screen} (${theme})`).toEqual([]);
   }
@@ -97,7 +102,7 @@ describe('accessibility: axe on every screen, light and dark', () => {
 
   afterAll(async () => {
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
-    writeFileSync(path.join(ARTIFACTS_DIR, 'a11y-violations.json'), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(path.join(ARTIFACTS_DIR, 'a11y-violations.json'), `${JSON.stringify({ blocking: report, lesser }, null, 2)}\n`);
     for (const u of [alice, bob]) await u?.ext.close();
     await relay?.stop();
     for (const dir of [alice?.profileDir, bob?.profileDir, extension?.dir]) if (dir) rmSync(dir, { recursive: true, force: true });

@@ -3,8 +3,8 @@
  * Alice creates a conversation, invites (copies the code), Bob joins with
  * it, Alice sends a message and reads Bob's reply, and she goes back to the
  * list and into the conversation again — with page.keyboard only, never a
- * click, checking at each step where focus lands. Bob (and Alice's first-run
- * setup, which points her at the test relay) use the mouse-driven driver.
+ * click, from onboarding on, checking at each step where focus lands. Bob
+ * uses the mouse-driven driver.
  * Screenshots: artifacts/e2e/keyboard-*.png (the focus ring shows).
  */
 import { rmSync } from 'node:fs';
@@ -32,7 +32,7 @@ async function focusIs(page: Page, testid: string): Promise<void> {
     });
 }
 
-/** Press Tab (or Shift+Tab) until the element with this data-testid has focus: it must be reachable in the tab order. */
+/** Press Tab (or Shift+Tab) until the element with this data-testid (or "#id") has focus: it must be reachable in the tab order. */
 async function tabTo(page: Page, testid: string, opts: { back?: boolean; max?: number } = {}): Promise<void> {
   const seen: string[] = [];
   for (let i = 0; i < (opts.max ?? 40); i++) {
@@ -66,7 +66,6 @@ describe('keyboard only: a whole conversation without a mouse', () => {
     ]);
     const origin = `chrome-extension://${extension.id}`;
     await alice.ext.browser.defaultBrowserContext().overridePermissions(origin, ['clipboard-read', 'clipboard-write', 'clipboard-sanitized-write']);
-    await onboard(alice, relay.url);
     await onboard(bob, relay.url);
   });
 
@@ -74,6 +73,28 @@ describe('keyboard only: a whole conversation without a mouse', () => {
     for (const u of [alice, bob]) await u?.ext.close();
     await relay?.stop();
     for (const dir of [alice?.profileDir, bob?.profileDir, extension?.dir]) if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('onboards: settings by keyboard (the relay address), Escape back to the form, name and Enter', async () => {
+    const { page } = alice;
+    await page.waitForSelector('[data-testid="onboarding"]', { timeout: STEP_TIMEOUT });
+    await tabTo(page, 'onboarding-settings');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid="settings-dialog"]');
+    await tabTo(page, '#relay-url');
+    await page.keyboard.down('Control');
+    await page.keyboard.press('KeyA');
+    await page.keyboard.up('Control');
+    await page.keyboard.type(relay.url);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid="settings-dialog"] [data-testid="relay-status"][data-state="reachable"]', { timeout: STEP_TIMEOUT });
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid="settings-dialog"]', { hidden: true });
+    await focusIs(page, 'onboarding-settings');
+    await tabTo(page, 'onboarding-name', { back: true });
+    await page.keyboard.type('Alice');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid="conversations-empty"]', { timeout: STEP_TIMEOUT });
   });
 
   it('creates a conversation from the list: the name field, then the composer, get focus', async () => {
