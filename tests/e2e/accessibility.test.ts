@@ -1,9 +1,10 @@
 /**
  * Accessibility (issue 21): axe-core runs on every screen of the side panel —
- * onboarding, the list (empty, with a form open, with conversations, with a
- * row's menu open), a conversation (empty and with messages), and every
- * dialog (settings before and after onboarding, invite with its code and QR,
- * members, a confirm, share picker) and the lock screen — in the light and
+ * onboarding, the list (empty, with either form open, with conversations,
+ * with a row's menu open), a conversation (empty, with messages, its menu,
+ * renaming), and every dialog (settings before and after onboarding, invite
+ * with its code and QR, members with a safety number, a confirm, share
+ * picker) and the lock screen — in the light and
  * the dark theme. Any serious or critical violation fails the test. Each
  * screen and theme is saved as artifacts/e2e/a11y-<screen>-<theme>.png, and
  * the findings as artifacts/e2e/a11y-violations.json.
@@ -126,6 +127,11 @@ describe('accessibility: axe on every screen, light and dark', () => {
     await page.click('[data-testid="empty-create"]');
     await page.waitForSelector('[data-testid="new-conversation-name"]');
     await audit(page, 'list-new-form');
+    await page.click('[data-testid="form-cancel"]');
+    await page.click('[data-testid="empty-join"]');
+    await page.waitForSelector('[data-testid="join-link-input"]');
+    await audit(page, 'list-join-form');
+    await page.click('[data-testid="form-cancel"]');
   });
 
   it('a new conversation, the invite dialog (before and after the code, with the QR)', async () => {
@@ -155,11 +161,28 @@ describe('accessibility: axe on every screen, light and dark', () => {
     await audit(alice.page, 'conversation');
   });
 
+  it('the conversation menu (mute) and the rename field', async () => {
+    const { page } = alice;
+    await page.click('[data-testid="conversation-menu-button"]');
+    await page.waitForSelector('[data-testid="conversation-menu"]');
+    await audit(page, 'conversation-menu');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid="conversation-menu"]', { hidden: true });
+    await page.click('[data-testid="rename"]');
+    await page.waitForSelector('[data-testid="rename-input"]');
+    await audit(page, 'conversation-rename');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid="rename-input"]', { hidden: true });
+  });
+
   it('the members dialog and a confirm dialog', async () => {
     const { page } = alice;
     await page.click('[data-testid="members-button"]');
     await page.waitForSelector('[data-testid="members-dialog"] [data-testid="member"][data-name="Bob"]', { timeout: STEP_TIMEOUT });
     await audit(page, 'members');
+    await page.click('[data-testid="safety-number-button"]');
+    await page.waitForSelector('[data-testid="safety-number"]');
+    await audit(page, 'members-safety-number');
     await page.click('[data-testid="leave-conversation"]');
     await page.waitForSelector('[data-testid="confirm-dialog"]');
     await audit(page, 'confirm');
