@@ -4,7 +4,7 @@
  * first one shown; the row menus keep their own arrow keys.
  */
 import { describe, expect, it } from 'vitest';
-import { fireEvent, render } from '@testing-library/svelte';
+import { fireEvent, render, waitFor } from '@testing-library/svelte';
 import App from '@/entrypoints/sidepanel/App.svelte';
 import { conversation } from './support/fixtures.ts';
 import { fakeView } from './support/fake-background.ts';
@@ -64,6 +64,19 @@ describe('conversation list: keyboard', () => {
     await fireEvent.keyDown(menu, { key: 'ArrowDown' });
     expect(r.getByRole('menu')).toBeTruthy();
     expect(document.activeElement?.getAttribute('data-testid')).not.toBe('conversation-item');
+  });
+
+  it('back from a conversation, focus returns to that conversation’s row (not the first)', async () => {
+    const { bg, view } = fakeView({ conversations: three() });
+    bg.on('messages.page', () => ({ messages: [] }));
+    bg.on('conversation.markRead', () => null);
+    const r = render(App, { view });
+    const third = r.getAllByTestId('conversation-item')[2]!;
+    third.focus();
+    await fireEvent.click(third);
+    await r.findByTestId('conversation');
+    await fireEvent.click(r.getByTestId('back'));
+    await waitFor(() => expect(focusedName()).toBe('Weekend trip'));
   });
 
   it('other keys are left alone: not prevented, focus stays', async () => {
