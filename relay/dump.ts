@@ -52,7 +52,7 @@ async function dumpRedis(url: string, prefix: string): Promise<Dump> {
   await client.connect();
   // Every table the store can fill is present, empty or not, as SQLite's are.
   const TABLES = [
-    'ceremonies', 'ceremony_expiries', 'accounts', 'credentials', 'sessions', 'session_expiries', 'key_packages', 'quotas',
+    'ceremonies', 'ceremony_expiries', 'accounts', 'credentials', 'sessions', 'session_expiries', 'key_packages', 'key_package_retire', 'quotas',
     'token_keys', 'spent', 'mailboxes', 'mailbox_queues', 'registrations', 'queues', 'queue_messages', 'messages', 'recipients',
     'deliveries', 'message_expiries', 'counters', 'invites',
   ];
@@ -146,6 +146,11 @@ async function dumpRedis(url: string, prefix: string): Promise<Dump> {
       case 'kplr:':
         add('key_packages', { account_id: id, last_resort: 1, data: blob(await cmd(['GET', key])) });
         break;
+      case 'kprh:': {
+        const h = await hash(key);
+        add('key_package_retire', { account_id: id, hash: blob(h.get('h')), retired: Number(str(h.get('r'))) });
+        break;
+      }
       case 'quota:':
         add('quotas', { bucket: id, used: Number(str(await cmd(['GET', key]))), expires_at: await expireTime(key) });
         break;

@@ -19,6 +19,9 @@ import type { PersonView } from '../../lib/protocol/channel.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startDevice, waitUntil, type Device } from './support/device.ts';
 
+/** Waits are generous: these tests share two cores with the whole suite in CI, and each step is a relay round trip or a Commit. */
+const SLOW = 2;
+
 const coreOf = (d: Device): AppCore => (d.app as unknown as { core: AppCore }).core;
 const ownOf = (d: Device): OwnIdentity => coreOf(d).chat!.people!.own;
 
@@ -54,10 +57,10 @@ describe('removing one of our devices over a real relay', () => {
       startDevice(relay.url, 'Alice phone'),
       startDevice(relay.url, 'Bob'),
     ]);
-    await waitUntil(() => [laptop, phone, bob].every((d) => d.app.snapshot.connection === 'online'), 15_000, 'all online');
+    await waitUntil(() => [laptop, phone, bob].every((d) => d.app.snapshot.connection === 'online'), 15_000 * SLOW, 'all online');
     for (const d of [laptop, phone, bob]) {
       addr[d.name] = await d.app.handlers['device.address']({});
-      await waitUntil(async () => (await api.countKeyPackages(session(d))).oneTime === BATCH, 15_000, `${d.name}'s KeyPackages`);
+      await waitUntil(async () => (await api.countKeyPackages(session(d))).oneTime === BATCH, 15_000 * SLOW, `${d.name}'s KeyPackages`);
     }
     // Linking, as the linking part will do it: the phone takes Alice's identity; the laptop signs it into her roster.
     await ownOf(phone).importFromLink(ownOf(laptop).exportForLink());
@@ -70,14 +73,14 @@ describe('removing one of our devices over a real relay', () => {
       const devices = name === 'Notes' ? [addr['Alice phone']!] : [addr.Bob!, addr['Alice phone']!];
       await laptop.app.handlers['conversation.addDevices']({ conversationId, devices });
     }
-    for (const id of rooms) await waitUntil(() => active(phone, id), 20_000, 'the phone in every conversation');
-    await waitUntil(async () => (await aliceSeenBy(bob, rooms[0]!))?.devices.length === 2, 20_000, 'Bob sees Alice with two devices');
+    for (const id of rooms) await waitUntil(() => active(phone, id), 20_000 * SLOW, 'the phone in every conversation');
+    await waitUntil(async () => (await aliceSeenBy(bob, rooms[0]!))?.devices.length === 2, 20_000 * SLOW, 'Bob sees Alice with two devices');
     // The laptop knows the phone's leaf in each conversation from the phone's own `person` message.
     const phoneKey = ownOf(phone).deviceKey;
     for (const id of rooms)
-      await waitUntil(() => coreOf(laptop).chat!.leavesOfDevice(id, ownOf(laptop).identityKey, phoneKey).length === 1, 20_000, "the phone's proof");
+      await waitUntil(() => coreOf(laptop).chat!.leavesOfDevice(id, ownOf(laptop).identityKey, phoneKey).length === 1, 20_000 * SLOW, "the phone's proof");
     oldRoster = ownOf(laptop).roster;
-  }, 120_000);
+  }, 120_000 * SLOW);
 
   afterAll(async () => {
     for (const d of [laptop, phone, bob]) d?.app.stop();
@@ -102,34 +105,34 @@ describe('removing one of our devices over a real relay', () => {
     hangSends = true;
     void laptop.app.handlers['devices.remove']({ deviceKey: phoneKey }).catch(() => undefined);
     // One conversation's Remove is confirmed; the next hangs: the worker dies there.
-    await waitUntil(() => rooms.some((id) => !active(phone, id)), 20_000, 'the phone removed from one conversation');
-    await waitUntil(() => sendsSeen >= 2, 10_000, 'the second Commit under way');
+    await waitUntil(() => rooms.some((id) => !active(phone, id)), 20_000 * SLOW, 'the phone removed from one conversation');
+    await waitUntil(() => sendsSeen >= 2, 10_000 * SLOW, 'the second Commit under way');
     expect((await laptop.app.handlers['devices.list'](null)).devices.find((d) => d.deviceKey === phoneKey)?.removing).toBe(true);
     laptop.app.stop();
     hangSends = false;
     laptop = await startDevice(relay.url, 'Alice', { dbName: laptop.dbName, register: false });
-    await waitUntil(() => rooms.every((id) => !active(phone, id)), 30_000, 'the phone removed everywhere after the restart');
-    await waitUntil(() => !ownOf(laptop).roster.devices.some((d) => d.deviceKey === phoneKey), 20_000, 'the roster without the phone');
+    await waitUntil(() => rooms.every((id) => !active(phone, id)), 30_000 * SLOW, 'the phone removed everywhere after the restart');
+    await waitUntil(() => !ownOf(laptop).roster.devices.some((d) => d.deviceKey === phoneKey), 20_000 * SLOW, 'the roster without the phone');
     expect((await laptop.app.handlers['devices.list'](null)).devices.map((d) => d.thisDevice)).toEqual([true]);
     // The phone knows, and says so; it sends nothing.
-    await waitUntil(() => phone.app.snapshot.removedFromAccount === true, 15_000, 'the phone shows it was removed');
+    await waitUntil(() => phone.app.snapshot.removedFromAccount === true, 15_000 * SLOW, 'the phone shows it was removed');
     await expect(say(phone, rooms[0]!, 'still here?')).rejects.toMatchObject({ code: 'forbidden' });
     // Nobody can claim its KeyPackages any more (one-time or last resort).
     await waitUntil(
       () => api.claimKeyPackage(session(bob), addr['Alice phone']!.accountId).then(() => false, (e: { status?: number }) => e.status === 404),
-      15_000,
+      15_000 * SLOW,
       "the phone's KeyPackages retired",
     );
     // Nothing new reaches it, in any conversation.
     for (const id of rooms) await say(laptop, id, `after removal ${id}`);
-    await waitUntil(() => bob.received(rooms[0]!).includes(`after removal ${rooms[0]}`), 15_000, 'Bob reads the laptop');
+    await waitUntil(() => bob.received(rooms[0]!).includes(`after removal ${rooms[0]}`), 15_000 * SLOW, 'Bob reads the laptop');
     await new Promise((r) => setTimeout(r, 1000));
     for (const id of rooms) expect(phone.received(id)).not.toContain(`after removal ${id}`);
-  }, 120_000);
+  }, 120_000 * SLOW);
 
   it('Bob sees Alice as one person with one device, and no warning', async () => {
     for (const id of rooms.slice(0, 2)) {
-      await waitUntil(async () => (await aliceSeenBy(bob, id))?.devices.length === 1, 15_000, 'one device');
+      await waitUntil(async () => (await aliceSeenBy(bob, id))?.devices.length === 1, 15_000 * SLOW, 'one device');
       const all = await people(bob, id);
       expect(all.filter((p) => p.personKey.startsWith('leaf:'))).toEqual([]);
       expect((await aliceSeenBy(bob, id))?.verification).not.toBe('changed');
@@ -152,7 +155,7 @@ describe('removing one of our devices over a real relay', () => {
     const chat = coreOf(bob).chat as unknown as { sendApp(id: string, app: unknown): Promise<void> };
     await chat.sendApp(rooms[0]!, replay);
     await say(bob, rooms[0]!, 'after the replay');
-    await waitUntil(() => laptop.received(rooms[0]!).includes('after the replay'), 15_000, 'the laptop reads past the replay');
+    await waitUntil(() => laptop.received(rooms[0]!).includes('after the replay'), 15_000 * SLOW, 'the laptop reads past the replay');
     const alice = await aliceSeenBy(laptop, rooms[0]!);
     expect(alice?.devices.length).toBe(1);
     expect(ownOf(laptop).roster.devices.length).toBe(1);
@@ -162,25 +165,25 @@ describe('removing one of our devices over a real relay', () => {
   it('where Alice may not remove (Bob is the admin) the removal goes on and says so; that device learns it from the roster', async () => {
     const tablet = await startDevice(relay.url, 'Alice tablet');
     try {
-      await waitUntil(() => tablet.app.snapshot.connection === 'online', 15_000, 'the tablet online');
+      await waitUntil(() => tablet.app.snapshot.connection === 'online', 15_000 * SLOW, 'the tablet online');
       const tabletAddr = await tablet.app.handlers['device.address']({});
-      await waitUntil(async () => (await api.countKeyPackages(session(tablet))).oneTime === BATCH, 15_000, "the tablet's KeyPackages");
+      await waitUntil(async () => (await api.countKeyPackages(session(tablet))).oneTime === BATCH, 15_000 * SLOW, "the tablet's KeyPackages");
       await ownOf(tablet).importFromLink(ownOf(laptop).exportForLink());
       await ownOf(laptop).signRosterWith({ deviceKey: ownOf(tablet).deviceKey, name: 'Chrome on iPad', addedAt: Date.now(), address: tabletAddr });
       const { conversationId: bobs } = await bob.app.handlers['conversation.create']({ name: "Bob's room" });
       await bob.app.handlers['conversation.addDevices']({ conversationId: bobs, devices: [tabletAddr, addr.Alice!] });
-      await waitUntil(() => active(tablet, bobs) && active(laptop, bobs), 20_000, "Alice's devices in Bob's room");
+      await waitUntil(() => active(tablet, bobs) && active(laptop, bobs), 20_000 * SLOW, "Alice's devices in Bob's room");
       const tabletKey = ownOf(tablet).deviceKey;
-      await waitUntil(() => coreOf(laptop).chat!.leavesOfDevice(bobs, ownOf(laptop).identityKey, tabletKey).length === 1, 20_000, "the tablet's proof");
+      await waitUntil(() => coreOf(laptop).chat!.leavesOfDevice(bobs, ownOf(laptop).identityKey, tabletKey).length === 1, 20_000 * SLOW, "the tablet's proof");
       const r = await laptop.app.handlers['devices.remove']({ deviceKey: tabletKey });
       expect(r.notRemovedFrom).toEqual(["Bob's room"]);
       expect(r.keyPackagesRetired).toBe(true);
       expect(ownOf(laptop).roster.devices.map((d) => d.deviceKey)).toEqual([ownOf(laptop).deviceKey]);
       // Still a member there, but the roster announced in Bob's room tells it: it shows the removed state.
-      await waitUntil(() => tablet.app.snapshot.removedFromAccount === true, 20_000, 'the tablet shows it was removed');
+      await waitUntil(() => tablet.app.snapshot.removedFromAccount === true, 20_000 * SLOW, 'the tablet shows it was removed');
       await expect(say(tablet, bobs, 'hello?')).rejects.toMatchObject({ code: 'forbidden' });
     } finally {
       tablet.app.stop();
     }
-  }, 90_000);
+  }, 90_000 * SLOW);
 });

@@ -22,6 +22,9 @@ import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startDevice, waitUntil, type Device } from './support/device.ts';
 import { injectUnvouchedDevice, ownIdentityOf } from './support/identity.ts';
 
+/** Waits are generous: these tests share two cores with the whole suite in CI, and each step is a relay round trip or a Commit. */
+const SLOW = 2;
+
 const chatOf = (d: Device): ChatService => (d.app as unknown as { chat: ChatService }).chat;
 const metaOf = (d: Device, id: string): ConversationMeta | undefined => (chatOf(d) as unknown as { metas: Map<string, ConversationMeta> }).metas.get(id);
 const sendAs = (d: Device, id: string, app: AppMessage): Promise<void> => (chatOf(d) as unknown as { sendApp(id: string, app: AppMessage): Promise<void> }).sendApp(id, app);
@@ -46,13 +49,13 @@ describe("a person's own devices over a real relay", () => {
       id,
       devices.map((d) => addr[d.name]!),
     );
-    await waitUntil(() => devices.every((d) => joined(d, id)), 20_000, 'joined by Welcome');
+    await waitUntil(() => devices.every((d) => joined(d, id)), 20_000 * SLOW, 'joined by Welcome');
     const all = [chromium, ...devices];
     const known = (d: Device): boolean => {
       const m = metaOf(d, id);
       return m !== undefined && Object.keys(m.proofs ?? {}).length === m.memberCount - 1;
     };
-    await waitUntil(() => all.every(known), 20_000, 'identities known');
+    await waitUntil(() => all.every(known), 20_000 * SLOW, 'identities known');
   }
 
   beforeAll(async () => {
@@ -63,7 +66,7 @@ describe("a person's own devices over a real relay", () => {
       startDevice(relay.url, 'Bob'),
       startDevice(relay.url, 'Mallory'),
     ]);
-    await waitUntil(() => [chromium, firefox, bob, mallory].every((d) => d.app.snapshot.connection === 'online'), 15_000, 'all online');
+    await waitUntil(() => [chromium, firefox, bob, mallory].every((d) => d.app.snapshot.connection === 'online'), 15_000 * SLOW, 'all online');
     for (const d of [firefox, bob, mallory]) addr[d.name] = await d.app.handlers['device.address']({});
     // Linking: Chromium signs a roster with both devices (Firefox's address in it), Firefox takes Alice's identity.
     const a = ownIdentityOf(chromium);
@@ -77,9 +80,9 @@ describe("a person's own devices over a real relay", () => {
     ({ conversationId: plans } = await chromium.app.handlers['conversation.create']({ name: 'Plans' }));
     await addTo(plans, [firefox, bob]);
     selfId = await chatOf(chromium).selfConversation();
-    await waitUntil(() => joined(firefox, selfId), 20_000, 'Firefox in the self conversation');
-    await waitUntil(() => [chromium, firefox].every((d) => Object.keys(metaOf(d, selfId)?.proofs ?? {}).length === 1), 20_000, 'self conversation identities');
-  }, 90_000);
+    await waitUntil(() => joined(firefox, selfId), 20_000 * SLOW, 'Firefox in the self conversation');
+    await waitUntil(() => [chromium, firefox].every((d) => Object.keys(metaOf(d, selfId)?.proofs ?? {}).length === 1), 20_000 * SLOW, 'self conversation identities');
+  }, 90_000 * SLOW);
 
   afterAll(async () => {
     for (const d of [chromium, firefox, bob, mallory]) d?.app.stop();
@@ -97,14 +100,14 @@ describe("a person's own devices over a real relay", () => {
 
   it("shows a text from Firefox as Alice's own on Chromium (no unread, no notification) and as Alice's on Bob's", async () => {
     await firefox.app.handlers['message.send']({ conversationId: plans, text: 'from Firefox' });
-    await waitUntil(async () => (await page(chromium, plans)).some((m) => m.text === 'from Firefox'), 15_000, 'Chromium has it');
-    await waitUntil(async () => (await page(bob, plans)).some((m) => m.text === 'from Firefox'), 15_000, 'Bob has it');
+    await waitUntil(async () => (await page(chromium, plans)).some((m) => m.text === 'from Firefox'), 15_000 * SLOW, 'Chromium has it');
+    await waitUntil(async () => (await page(bob, plans)).some((m) => m.text === 'from Firefox'), 15_000 * SLOW, 'Bob has it');
     const mine = (await page(chromium, plans)).find((m) => m.text === 'from Firefox')!;
     expect(mine.sender.self).toBe(true);
     expect(unread(chromium, plans)).toBe(0);
     expect(listed(chromium, plans)?.lastMessage?.fromSelf).toBe(true);
     // Bob is notified of Alice's text; Chromium, where it is her own, is not.
-    await waitUntil(() => bob.notified.some((n) => n.kind === 'show' && n.conversationId === plans), 15_000, 'Bob notified');
+    await waitUntil(() => bob.notified.some((n) => n.kind === 'show' && n.conversationId === plans), 15_000 * SLOW, 'Bob notified');
     expect(chromium.notified.filter((n) => n.kind === 'show' && n.conversationId === plans)).toEqual([]);
     const bobs = (await page(bob, plans)).find((m) => m.text === 'from Firefox')!;
     expect(bobs.sender.self).toBe(false);
@@ -113,24 +116,24 @@ describe("a person's own devices over a real relay", () => {
 
   it("reading on Chromium clears Firefox's unread count", async () => {
     await bob.app.handlers['message.send']({ conversationId: plans, text: 'hi Alice' });
-    await waitUntil(() => unread(chromium, plans) === 1 && unread(firefox, plans) === 1, 15_000, 'unread on both');
+    await waitUntil(() => unread(chromium, plans) === 1 && unread(firefox, plans) === 1, 15_000 * SLOW, 'unread on both');
     await chromium.app.handlers['conversation.markRead']({ conversationId: plans });
-    await waitUntil(() => unread(firefox, plans) === 0, 15_000, "Firefox's unread cleared");
+    await waitUntil(() => unread(firefox, plans) === 0, 15_000 * SLOW, "Firefox's unread cleared");
     // Its notification goes too, and Firefox owes no read receipt of its own (Chromium sent it).
-    await waitUntil(() => firefox.notified.some((n) => n.kind === 'clear' && n.conversationId === plans), 15_000, "Firefox's notification cleared");
+    await waitUntil(() => firefox.notified.some((n) => n.kind === 'clear' && n.conversationId === plans), 15_000 * SLOW, "Firefox's notification cleared");
     expect(metaOf(firefox, plans)!.receiptsDue?.read ?? []).toEqual([]);
   });
 
   it('says "You renamed…" on Chromium for a rename on Firefox', async () => {
     await firefox.app.handlers['conversation.rename']({ conversationId: plans, name: 'Trip' });
-    await waitUntil(async () => (await page(chromium, plans)).some((m) => m.text === text.youRenamed('Trip')), 15_000, 'renamed on Chromium');
-    await waitUntil(async () => (await page(bob, plans)).some((m) => m.kind === 'system' && m.text.endsWith('renamed the conversation to “Trip”.')), 15_000, 'renamed at Bob');
+    await waitUntil(async () => (await page(chromium, plans)).some((m) => m.text === text.youRenamed('Trip')), 15_000 * SLOW, 'renamed on Chromium');
+    await waitUntil(async () => (await page(bob, plans)).some((m) => m.kind === 'system' && m.text.endsWith('renamed the conversation to “Trip”.')), 15_000 * SLOW, 'renamed at Bob');
   });
 
   it('ignores a sync from a member who is not one of her devices: Bob, and Mallory who claims her identity', async () => {
     await addTo(plans, [mallory]);
     await bob.app.handlers['message.send']({ conversationId: plans, text: 'unread for Alice' });
-    await waitUntil(() => unread(chromium, plans) === 1 && unread(firefox, plans) === 1, 15_000, 'unread on both');
+    await waitUntil(() => unread(chromium, plans) === 1 && unread(firefox, plans) === 1, 15_000 * SLOW, 'unread on both');
     const last = (await page(chromium, plans)).filter((m) => m.kind === 'text').at(-1)!;
     const before = { chromium: metaOf(chromium, plans)!, firefox: metaOf(firefox, plans)! };
     for (const attacker of [bob, mallory]) {
@@ -140,7 +143,7 @@ describe("a person's own devices over a real relay", () => {
     }
     // A text after them, in the same queue: once it is here, so were the syncs.
     await bob.app.handlers['message.send']({ conversationId: plans, text: 'after the syncs' });
-    await waitUntil(() => unread(chromium, plans) === 2 && unread(firefox, plans) === 2, 15_000, 'the next text on both');
+    await waitUntil(() => unread(chromium, plans) === 2 && unread(firefox, plans) === 2, 15_000 * SLOW, 'the next text on both');
     for (const d of [chromium, firefox]) {
       const now = metaOf(d, plans)!;
       expect(now.status).toBe('active');
@@ -148,7 +151,7 @@ describe("a person's own devices over a real relay", () => {
     }
     // Mallory's text is not Alice's on either device.
     await mallory.app.handlers['message.send']({ conversationId: plans, text: 'I am Alice' });
-    await waitUntil(async () => (await page(firefox, plans)).some((m) => m.text === 'I am Alice'), 15_000, 'Mallory’s text');
+    await waitUntil(async () => (await page(firefox, plans)).some((m) => m.text === 'I am Alice'), 15_000 * SLOW, 'Mallory’s text');
     expect((await page(firefox, plans)).find((m) => m.text === 'I am Alice')!.sender.self).toBe(false);
     expect(unread(firefox, plans)).toBe(3);
   });
@@ -157,7 +160,7 @@ describe("a person's own devices over a real relay", () => {
     const { conversationId: party } = await chromium.app.handlers['conversation.create']({ name: 'Party' });
     await addTo(party, [firefox, bob]);
     await chromium.app.handlers['conversation.leave']({ conversationId: party });
-    await waitUntil(() => listed(firefox, party)?.status === 'left', 20_000, 'Firefox left');
+    await waitUntil(() => listed(firefox, party)?.status === 'left', 20_000 * SLOW, 'Firefox left');
     expect((await page(firefox, party)).at(-1)!.text).toBe(text.YOU_LEFT);
   });
 
@@ -165,7 +168,7 @@ describe("a person's own devices over a real relay", () => {
     const { conversationId: old } = await chromium.app.handlers['conversation.create']({ name: 'Old' });
     await addTo(old, [firefox, bob]);
     await firefox.app.handlers['conversation.delete']({ conversationId: old });
-    await waitUntil(() => listed(chromium, old) === undefined && metaOf(chromium, old) === undefined, 20_000, 'Chromium deleted it');
+    await waitUntil(() => listed(chromium, old) === undefined && metaOf(chromium, old) === undefined, 20_000 * SLOW, 'Chromium deleted it');
     expect(listed(bob, old)?.status).toBe('active');
   });
 });

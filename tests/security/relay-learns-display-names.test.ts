@@ -13,7 +13,7 @@ import { startDevice, waitUntil, type Device } from '../integration/support/devi
 
 const NAMES = ['Zebulon Quartermaine', 'Ysolde Pemberton', 'Xanthippe Oakenshield'];
 /** Tables (Redis: kinds of keys) about accounts; everything else is delivery data and must not mention one. */
-const ACCOUNT_TABLES = new Set(['accounts', 'credentials', 'sessions', 'session_expiries', 'key_packages', 'quotas', 'ceremonies', 'ceremony_expiries', 'account_credentials', 'account_sessions']);
+const ACCOUNT_TABLES = new Set(['accounts', 'credentials', 'sessions', 'session_expiries', 'key_packages', 'key_package_retire', 'quotas', 'ceremonies', 'ceremony_expiries', 'account_credentials', 'account_sessions']);
 
 function encodings(s: string): Buffer[] {
   const b = Buffer.from(s, 'utf8');
