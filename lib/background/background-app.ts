@@ -57,7 +57,7 @@ import { KeptKey } from './app/kept-key.ts';
 import { AccountFlows } from './app/account-flows.ts';
 import { LockControl } from './app/lock-control.ts';
 import { loadSettings, SettingsControl } from './app/settings.ts';
-import { LinkControl, noLinkPorts } from './app/linking.ts';
+import { LinkControl } from './app/linking.ts';
 
 export type { BackgroundDeps, Platform } from './app/deps.ts';
 
@@ -86,7 +86,7 @@ export class BackgroundApp {
     this.accounts = new AccountFlows(core, this.session, kept, this.link, this.notifications, () => this.lock.forgetCeremony());
     this.lock = new LockControl(core, this.accounts, this.session, kept, this.link, this.notifications);
     this.settings = new SettingsControl(core, this.link, this.notifications, kept);
-    this.linking = new LinkControl(core, core.deps.linkPorts ?? noLinkPorts, (name) => this.accounts.setDisplayName(name));
+    this.linking = new LinkControl(core, core.deps.linkPorts, (name) => this.accounts.setDisplayName(name));
   }
 
   static async start(deps: BackgroundDeps): Promise<BackgroundApp> {

@@ -20,6 +20,7 @@
  * it, then drop the handed one from the queue, read what it still holds,
  * and delete it) before telling the group which mailbox is ours.
  */
+import { dropLinkedHistory, historyMessages, linkedHistory } from './linking/history-port.ts';
 import { fromB64, toB64 } from '../bytes.ts';
 import { decodeMessage, joinFromWelcome, members, WireFormat, type GroupState } from '../mls/group.ts';
 import { decode } from '../mls/codec/codec.ts';
@@ -140,8 +141,15 @@ export class WelcomeJoin {
       cap: toB64(queueCapability(state)),
       canInvite: rolesView(state).canInvite,
     };
-    const messages = [systemMessage(meta, JOINER_NOTICE, now), systemMessage(meta, text.YOU_WERE_ADDED, now)];
+    // A device linked to the person's account may have been handed this conversation's history (linking/history-port.ts).
+    const history = historyMessages(meta, await linkedHistory(c.deps.db, c.deps.vault, id));
+    const messages = [
+      ...history,
+      systemMessage(meta, history.length > 0 ? text.HISTORY_FROM_OTHER_DEVICE : JOINER_NOTICE, now),
+      systemMessage(meta, text.YOU_WERE_ADDED, now),
+    ];
     await c.apply({ metas: [meta], groups: [{ id, state }], messages, seen: [hash] });
+    if (history.length > 0) await dropLinkedHistory(c.deps.db, id);
     // Used once: a one-time package's private parts go (a replayed Welcome then names nothing we hold).
     if (!record.lastResort) await store.delete([ref]);
     else await store.put(new Map([[ref, { ...record, joined: [...(record.joined ?? []), joinedKey(state)].slice(-MAX_JOINED) }]]));

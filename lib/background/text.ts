@@ -120,4 +120,5 @@ export const LINK_TIMEOUT = 'The other device did not answer in time. Start agai
 export const LINK_ABORTED = 'The other device stopped linking.';
 export const LINK_OFFLINE = 'You are offline: linking a device needs the relay.';
 export const LINK_NOT_CONFIRMED = 'The numbers did not match, so nothing was shared.';
+export const HISTORY_FROM_OTHER_DEVICE = 'The messages above were copied from your other device when you linked this one.';
 export const copyingHistory = (done: number, total: number): string => `Copying history: ${done} of ${total} messages…`;

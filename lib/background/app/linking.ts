@@ -1,13 +1,11 @@
 /**
  * Linking devices in the background app: the link.* requests, the view's
  * `linking` and `addingDevices`, and resuming the add job when the session
- * opens. The flow itself is lib/background/linking/link-service.ts; this
- * part gives it this device's relay session, its account and settings, and
- * the identity and directory ports.
- *
- * The identity and directory ports come from the #18 parts that own them,
- * through `LinkPorts` (see `setLinkPorts`); until they are given, link.*
- * answers that linking is not available on this device, and nothing starts.
+ * opens, after an unlock and whenever the connection comes back. The flow
+ * itself is lib/background/linking/link-service.ts; this part gives it this
+ * device's relay session, its account and settings, the stored history, and
+ * the identity and directory ports (link-ports.ts; fakes in tests through
+ * BackgroundDeps.linkPorts).
  */
 import { ChannelError, ErrorCode, type NotificationContent } from '../../protocol/channel.ts';
 import { saveSetting } from '../db.ts';
@@ -21,10 +19,9 @@ import { ChatStore } from '../chat-store.ts';
 import * as text from '../text.ts';
 import type { Vault } from '../vault.ts';
 import type { AppCore } from './core.ts';
+import { chatLinkPorts } from './link-ports.ts';
 
 
-/** Until the identity and directory parts provide their ports, there are none. */
-export const noLinkPorts: LinkPortsFactory = () => undefined;
 
 /** The account and settings that follow the person, over this app's state. */
 function accountPort(core: AppCore, setDisplayName: (name: string) => Promise<unknown>): AccountPort {
@@ -53,10 +50,12 @@ export class LinkControl {
   private service: LinkService | undefined;
   private jobs: AddDeviceJobs | undefined;
   private builtFor: { vault: Vault; accountId: string } | undefined;
+  private unwatch: (() => void) | undefined;
 
   constructor(
     private readonly core: AppCore,
-    private readonly ports: LinkPortsFactory,
+    /** Fakes in tests; by default the chat's own identity and directory (link-ports.ts). */
+    private readonly ports: LinkPortsFactory | undefined,
     private readonly setDisplayName: (name: string) => Promise<unknown>,
     private readonly userAgent: string = typeof navigator === 'undefined' ? '' : navigator.userAgent,
   ) {}
@@ -136,7 +135,7 @@ export class LinkControl {
     if (this.service !== undefined && this.jobs !== undefined && this.builtFor?.vault === vault && this.builtFor.accountId === account.accountId) {
       return { service: this.service, jobs: this.jobs };
     }
-    const ports = this.ports({ db: core.deps.db, vault, account, api: core.api });
+    const ports = this.ports === undefined ? chatLinkPorts(() => core.chat) : this.ports({ db: core.deps.db, vault, account, api: core.api });
     if (ports === undefined) return undefined;
     const publishAdding = (): void => {
       void this.jobs
@@ -163,6 +162,14 @@ export class LinkControl {
     });
     this.jobs = jobs;
     this.service = service;
+    // Back online: adding the linked device goes on where offline stopped it.
+    this.unwatch?.();
+    let wasOnline = core.state.connection === 'online';
+    this.unwatch = core.view.subscribe((state) => {
+      const online = state.connection === 'online';
+      if (online && !wasOnline) void jobs.resume().catch((err: unknown) => reportIfBug('resuming adding a linked device', err));
+      wasOnline = online;
+    });
     this.builtFor = { vault, accountId: account.accountId };
     publishAdding();
     return { service, jobs };

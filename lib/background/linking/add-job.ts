@@ -17,7 +17,9 @@
  * conversation is gone, a bug) marks that conversation failed with the
  * reason and goes on with the next.
  */
-import { classify, reportIfBug } from '../failure.ts';
+import { ChannelError, ErrorCode } from '../../protocol/channel.ts';
+import { WelcomeNotDelivered } from '../directory-errors.ts';
+import { classify, reportIfBug, type FailureKind } from '../failure.ts';
 import type { Database } from '../db.ts';
 import type { Vault } from '../vault.ts';
 import type { DirectoryPort, LinkDeviceAddress } from './ports.ts';
@@ -74,6 +76,22 @@ export function sealedAddJobStore(db: Database, vault: Vault): AddJobStore {
 export function progressOf(job: AddJob): AddJobProgress {
   const total = job.pending.length + job.added.length + job.failed.length;
   return { deviceName: job.deviceName, done: job.added.length, total, failed: job.failed.length, finished: job.pending.length === 0 };
+}
+
+/**
+ * How an add failed. The directory part answers with ChannelErrors: one that
+ * says "unavailable" (offline, a change of ours in flight) is worth trying
+ * again later; its cause, when there is one, says more.
+ */
+function failureKind(err: unknown): FailureKind {
+  if (err instanceof ChannelError) {
+    if (err.cause !== undefined) {
+      const inner = classify(err.cause).kind;
+      if (inner === 'offline' || inner === 'conflict') return inner;
+    }
+    return err.code === ErrorCode.Unavailable ? 'offline' : 'refused';
+  }
+  return classify(err).kind;
 }
 
 export class AddDeviceJobs {
@@ -151,11 +169,13 @@ export class AddDeviceJobs {
         await this.directory.addDevices(conversationId, [device]);
         return 'added';
       } catch (err) {
-        const f = classify(err);
-        if (f.kind === 'offline') return 'offline';
-        if (f.kind === 'conflict' && attempt === 0) continue;
-        reportIfBug('adding a linked device', err);
-        return { failed: f.relayCode ?? f.kind };
+        // The Commit is in and the Welcome waits for the relay (directory part): the device is a member.
+        if (err instanceof WelcomeNotDelivered) return 'added';
+        const kind = failureKind(err);
+        if (kind === 'offline') return 'offline';
+        if (kind === 'conflict' && attempt === 0) continue;
+        if (kind === 'bug') reportIfBug('adding a linked device', err);
+        return { failed: err instanceof ChannelError ? err.code : (classify(err).relayCode ?? kind) };
       }
     }
   }

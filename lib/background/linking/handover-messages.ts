@@ -21,7 +21,7 @@ export const MAX_HISTORY_PAGE = 500;
 const MAX_NAME = 64;
 const MAX_CONVERSATION_NAME = 200;
 const MAX_TEXT = 16 * 1024;
-const MAX_IDENTITY_BYTES = 4 * 1024;
+const MAX_IDENTITY_BYTES = 64 * 1024;
 const MAX_ROSTER_BYTES = 64 * 1024;
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 

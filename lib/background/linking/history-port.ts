@@ -71,12 +71,35 @@ export function storedHistoryPort(db: Database, vault: Vault, store: ChatStore):
   };
 }
 
-/** The history handed over for a conversation this device just joined, oldest first; removed from the stash. */
-export async function takeLinkedHistory(db: Database, vault: Vault, conversationId: string): Promise<HistoryRecord[]> {
+/** The history handed over for a conversation, oldest first (still kept: drop it once stored). */
+export async function linkedHistory(db: Database, vault: Vault, conversationId: string): Promise<HistoryRecord[]> {
   const key = PREFIX + conversationId;
   const sealed = await db.get(STORE, key);
   if (sealed === undefined) return [];
-  const records = await vault.openJson<HistoryRecord[]>(STORE, key, sealed);
-  await db.delete(STORE, key);
+  return vault.openJson<HistoryRecord[]>(STORE, key, sealed).catch(() => []);
+}
+
+export async function dropLinkedHistory(db: Database, conversationId: string): Promise<void> {
+  await db.delete(STORE, PREFIX + conversationId);
+}
+
+/** The history handed over for a conversation this device just joined, oldest first; removed from the stash. */
+export async function takeLinkedHistory(db: Database, vault: Vault, conversationId: string): Promise<HistoryRecord[]> {
+  const records = await linkedHistory(db, vault, conversationId);
+  await dropLinkedHistory(db, conversationId);
   return records;
+}
+
+/** Handed-over records as this device's messages of the conversation, numbered from `meta.nextSeq` on. */
+export function historyMessages(meta: { id: string; nextSeq: number }, records: readonly HistoryRecord[]): MessageRecord[] {
+  return records.map((r) => ({
+    id: r.id,
+    conversationId: meta.id,
+    seq: meta.nextSeq++,
+    kind: r.kind,
+    text: r.text,
+    sender: { memberId: '', displayName: r.sender.displayName, self: r.sender.self },
+    sentAt: r.sentAt,
+    status: r.sender.self ? 'sent' : 'received',
+  }));
 }
