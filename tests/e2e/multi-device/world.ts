@@ -7,7 +7,7 @@
  * mocked. A step that needs an earlier one's result says so when it is missing.
  */
 import { rmSync } from 'node:fs';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { onboard, openBrowser, type ChatUser, type UserBrowser } from '../../support/chat-driver.ts';
 import { screenshot, snapshotExtension, type ExtensionBrowser } from '../../support/extension.ts';
 import { snapshotFirefoxExtension, type FirefoxExtensionBrowser } from '../../support/firefox.ts';
@@ -55,6 +55,13 @@ export function useWorld(): void {
     world.bob = bob;
     await onboard(alice, world.relay.url);
     await onboard(bob, world.relay.url);
+  });
+
+  // What each browser showed when a step failed: md-failed-<step>-<who>.png.
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    const step = ctx.task.name.slice(0, 40).replace(/[^A-Za-z0-9]+/g, '-');
+    for (const u of [partial.alice, partial.bob, partial.aliceFx]) if (u !== undefined) await shot(u, `failed-${step}`).catch(() => undefined);
   });
 
   afterAll(async () => {
