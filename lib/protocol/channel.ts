@@ -10,6 +10,7 @@
  */
 
 import type { DeviceAddress, PersonView } from './people.ts';
+import { linkValidators, type LinkingState, type LinkRequests } from './linking.ts';
 
 export const CHANNEL = 'microchat/v1';
 export const LIVE_PORT_NAME = 'microchat/live';
@@ -96,7 +97,7 @@ export interface Settings {
 export const LOCK_TIMEOUTS = ['15m', '1h', '8h', 'browser'] as const;
 export type LockTimeout = (typeof LOCK_TIMEOUTS)[number];
 
-export interface AppState {
+export interface AppState extends LinkingState {
   version: string;
   relay: RelayStatus;
   connection: ConnectionState;
@@ -107,39 +108,8 @@ export interface AppState {
   unreadTotal: number;
   /** A page the person asked to share, waiting for them to pick a conversation and confirm (nothing is sent before). */
   share?: ShareOffer;
-  /** Linking a device, on either side (lib/background/linking/); absent when no link is under way. */
-  linking?: LinkingView;
-  /** This device adding a linked device to its conversations: "Adding Firefox on Linux to 12 of 40 conversations…". */
-  addingDevices?: AddingDeviceView[];
 }
 
-/**
- * Linking, step by step. The new device: `code` (show it and its QR) →
- * `confirm` (show the digits) → `handover` → `done`. The existing device:
- * `confirm` (compare the digits, then link.confirm) → `handover` → `done`.
- * `failed` carries the sentence to show.
- */
-export interface LinkingView {
-  role: 'new' | 'existing';
-  step: 'code' | 'confirm' | 'handover' | 'done' | 'failed';
-  /** The new device's code, as typed ("ABCD-EFGH-JKMNP"). */
-  code?: string;
-  /** Unix seconds: the code works until then. */
-  expiresAt?: number;
-  /** Six digits both devices show ("123 456"). */
-  confirmation?: string;
-  /** During the handover: the history pages so far. */
-  progress?: { done: number; total: number; text: string };
-  error?: string;
-}
-
-export interface AddingDeviceView {
-  deviceName: string;
-  done: number;
-  total: number;
-  failed: number;
-  text: string;
-}
 
 /** "Share this page": what would be sent, and the conversation suggested when it was asked. */
 export interface ShareOffer {
@@ -258,7 +228,7 @@ export interface InviteView {
 // Requests
 
 /** Every request a view may make, with its parameters and result. */
-export interface RequestMap {
+export interface RequestMap extends LinkRequests {
   'state.get': { params: null; result: AppState };
   'relay.check': { params: null; result: RelayStatus };
   'settings.setRelayUrl': { params: { url: string }; result: AppState };
@@ -344,14 +314,6 @@ export interface RequestMap {
   /** Mark a person verified after comparing the safety number (their current identity key), or not any more. */
   'person.verify': { params: { conversationId: string; personKey: string }; result: null };
   'person.unverify': { params: { conversationId: string; personKey: string }; result: null };
-  /** The new device: open a link slot and show its code (then AppState.linking follows the link). */
-  'link.start': { params: null; result: { code: string; expiresAt: number } };
-  /** A linked device: the code the new device shows; answers the digits to compare. */
-  'link.enter': { params: { code: string; sendHistory: boolean }; result: { confirmation: string } };
-  /** A linked device: the person compared the digits (`match` false stops the link, nothing shared). */
-  'link.confirm': { params: { match: boolean }; result: null };
-  /** Either device: stop the link under way. */
-  'link.cancel': { params: null; result: null };
 }
 
 export type Method = keyof RequestMap;
@@ -599,10 +561,7 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   ),
   'person.verify': (p) => (keys(p, ['conversationId', 'personKey']), { conversationId: id(p, 'conversationId'), personKey: personKey(p) }),
   'person.unverify': (p) => (keys(p, ['conversationId', 'personKey']), { conversationId: id(p, 'conversationId'), personKey: personKey(p) }),
-  'link.start': null,
-  'link.enter': (p) => (keys(p, ['code', 'sendHistory']), { code: str(p, 'code', 64), sendHistory: bool(p, 'sendHistory') }),
-  'link.confirm': (p) => (keys(p, ['match']), { match: bool(p, 'match') }),
-  'link.cancel': null,
+  ...linkValidators({ keys, str, bool }),
 };
 
 /** A PersonView's key: an identity key, or 'leaf:' + a member id. */

@@ -15,7 +15,7 @@ import { LinkService } from '../../lib/background/linking/link-service.ts';
 import { RelayApi } from '../../lib/background/relay-api.ts';
 import * as text from '../../lib/background/text.ts';
 import { Vault } from '../../lib/background/vault.ts';
-import type { LinkingView } from '../../lib/protocol/channel.ts';
+import type { LinkingView } from '../../lib/protocol/linking.ts';
 import { RelayClient } from '../relay/support/client.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { FakeAccount, FakeDirectory, FakeHistory, FakeIdentity, sampleAccount, sampleHistory } from '../support/link-fakes.ts';

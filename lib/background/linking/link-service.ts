@@ -12,7 +12,7 @@
  * are confirmed and the handover starts, nothing has changed on either
  * device.
  */
-import type { AddingDeviceView, LinkingView } from '../../protocol/channel.ts';
+import type { AddingDeviceView, LinkingView } from '../../protocol/linking.ts';
 import { ChannelError, ErrorCode } from '../../protocol/channel.ts';
 import { classify } from '../failure.ts';
 import type { RelayApi } from '../relay-api.ts';

@@ -15,7 +15,7 @@ describe('link transport over the relay', () => {
   let api: RelayApi;
   let sessions: string[];
   beforeAll(async () => {
-    relay = await startRelay({ args: ['--link-code-ttl-seconds', '1'] });
+    relay = await startRelay({ args: ['--link-code-ttl-seconds', '3'] });
     const c = new RelayClient(relay.url);
     sessions = [];
     for (let i = 0; i < 4; i++) sessions.push((await c.register()).session);
@@ -74,7 +74,7 @@ describe('link transport over the relay', () => {
     await expect(RelayLinkTransport.join(api, sessions[3]!, opened.slot)).rejects.toMatchObject({ name: 'LinkError', code: 'expired' });
 
     const late = await RelayLinkTransport.open(api, sessions[2]!);
-    await new Promise((r) => setTimeout(r, 1_300));
+    await new Promise((r) => setTimeout(r, 3_300));
     await expect(RelayLinkTransport.join(api, sessions[1]!, late.slot)).rejects.toMatchObject({ name: 'LinkError', code: 'expired' });
     // The new device waiting on the expired slot hears the same.
     await expect(late.transport.receive(1_000)).rejects.toMatchObject({ code: 'expired' });
