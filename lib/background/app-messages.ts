@@ -25,6 +25,8 @@
  *   person  {v:1, t:'person', id, at, personId, identityKey, deviceKey, leafSig, roster}
  *           the sender's person and device, signed (identity/person-proof.ts), said with `profile`;
  *           it counts only for the MLS sender's leaf
+ *   sync    {v:1, t:'sync', id, at, action, conversationId, upTo?}  between our own devices only
+ *           (device-sync-message.ts); it counts only from a leaf of ours
  *
  * Rename is a signed application message rather than a
  * GroupContextExtensions commit: a name is a label for people, not group
@@ -33,6 +35,7 @@
 import { LIMITS } from '../protocol/channel.ts';
 import { MAX_RECEIPT_IDS } from './receipts.ts';
 import { parsePersonClaim, type PersonClaim } from './identity/person-proof.ts';
+import { parseDeviceSync, type DeviceSyncAction } from './device-sync-message.ts';
 
 export type AppMessage =
   | { v: 1; t: 'text'; id: string; text: string; at: number }
@@ -43,7 +46,8 @@ export type AppMessage =
   | { v: 1; t: 'profile'; id: string; name: string; at: number }
   | { v: 1; t: 'mailbox'; id: string; at: number; mailboxId: string }
   | { v: 1; t: 'receipt'; id: string; at: number; delivered: string[]; read: string[] }
-  | ({ v: 1; t: 'person'; id: string; at: number } & PersonClaim);
+  | ({ v: 1; t: 'person'; id: string; at: number } & PersonClaim)
+  | ({ v: 1; t: 'sync'; id: string; at: number } & DeviceSyncAction);
 
 const PERSON_FIELDS = ['v', 't', 'id', 'at', 'personId', 'identityKey', 'deviceKey', 'leafSig', 'roster'];
 
@@ -118,6 +122,10 @@ export function parseAppMessage(bytes: Uint8Array): AppMessage | null {
       if (Object.keys(r).some((k) => !PERSON_FIELDS.includes(k))) return null;
       const claim = parsePersonClaim(r);
       return claim === null ? null : { ...base, t: 'person', ...claim };
+    }
+    case 'sync': {
+      const sync = parseDeviceSync(r);
+      return sync === null ? null : { ...base, t: 'sync', ...sync };
     }
     default:
       return null;

@@ -40,6 +40,7 @@ import { revokeAtRelay } from './invite-revocation.ts';
 import { Invites } from './invites.ts';
 import { Join } from './join.ts';
 import { WelcomeJoin } from './join-by-welcome.ts';
+import { DeviceSync } from './device-sync.ts';
 import type { Placement } from './list-placement.ts';
 import { labelText } from './member-names.ts';
 import { Membership } from './membership.ts';
@@ -69,6 +70,7 @@ export class ChatService {
   private readonly announce: Announcements;
   private readonly adds: DeviceAdds;
   private readonly welcomes: WelcomeJoin;
+  private readonly sync: DeviceSync;
 
   private constructor(private readonly deps: ChatDeps) {
     this.c = new Conversations(deps);
@@ -83,6 +85,13 @@ export class ChatService {
     this.announce = new Announcements(this.c, this.outbox);
     this.adds = new DeviceAdds(this.c, this.epochs);
     this.welcomes = new WelcomeJoin(this.c);
+    const m = this.membership;
+    this.sync = new DeviceSync(this.c, this.outbox, {
+      create: (name) => m.create(name),
+      leave: (id) => m.leave(id),
+      delete: (id) => m.delete(id),
+      addDevices: (id, devices) => this.adds.addDevices(id, devices),
+    });
   }
 
   /** Restore from IndexedDB: conversation metadata and pending commits only (group states load on demand). */
@@ -148,8 +157,16 @@ export class ChatService {
   }
 
   /** The person read the conversation to its end: move the "read up to" marker, and owe read receipts. */
-  markRead(id: string): Promise<void> {
-    return this.receipts.markRead(id);
+  async markRead(id: string): Promise<void> {
+    const had = this.c.meta(id).unread > 0;
+    await this.receipts.markRead(id);
+    // Our other devices clear it too (device-sync.ts); best effort: the next read tells them again.
+    if (had) void this.sync.read(id).catch(() => undefined);
+  }
+
+  /** The conversation of only our devices (device-sync.ts), made the first time: linking adds each new device to it. */
+  selfConversation(): Promise<string> {
+    return this.sync.selfConversation();
   }
 
   // -- sending -----------------------------------------------------------------------
@@ -224,13 +241,16 @@ export class ChatService {
     return this.membership.setInvitePolicy(id, policy);
   }
 
-  leave(id: string): Promise<void> {
-    return this.membership.leave(id);
+  /** Leave; our other devices leave too (device-sync.ts, best effort). */
+  async leave(id: string): Promise<void> {
+    await this.membership.leave(id);
+    void this.sync.did('leave', id).catch(() => undefined);
   }
 
-  /** Delete for me (membership.ts). */
-  delete(id: string): Promise<void> {
-    return this.membership.delete(id);
+  /** Delete for me (membership.ts); on our other devices too (device-sync.ts, best effort). */
+  async delete(id: string): Promise<void> {
+    await this.membership.delete(id);
+    void this.sync.did('delete', id).catch(() => undefined);
   }
 
   /** End for everyone (membership.ts). */
@@ -270,7 +290,10 @@ export class ChatService {
   }
 
   /** Add devices by their addresses: KeyPackages from the directory, one Add Commit, a Welcome each (device-adds.ts). */
-  addDevices(id: string, devices: readonly DeviceAddress[]): Promise<void> {
+  async addDevices(id: string, devices: readonly DeviceAddress[]): Promise<void> {
+    // A device of ours (linking adds it everywhere) joins the conversation of our devices first (device-sync.ts);
+    // best effort: the next conversation it is added to tries again.
+    if (!this.sync.isSelf(id)) await this.sync.includeOwn(devices).catch(() => undefined);
     return this.adds.addDevices(id, devices);
   }
 
@@ -364,7 +387,7 @@ export class ChatService {
       selfName: this.deps.identity().displayName,
       readReceipts: this.receipts.readReceipts(),
       now: Date.now(),
-      ...(this.deps.people === undefined ? {} : { verified: this.deps.people.verified.all() }),
+      ...(this.deps.people === undefined ? {} : { verified: this.deps.people.verified.all(), own: this.deps.people.own }),
     });
     await this.adoptOwnRoster(outcome);
     if (outcome.receipt !== undefined) {
@@ -455,6 +478,12 @@ export class ChatService {
         return this.deps.onIncoming?.(summaryOf(e.meta), toView(e.message));
       case 'reportBug':
         return this.reportBug(e.error);
+      case 'deviceSync':
+        // What we did on another device of ours; one that cannot be done here now (offline) is not retried.
+        void this.sync.apply(e.sync).catch((err: unknown) => {
+          if (classify(err).kind === 'bug' && !(err instanceof ChannelError)) this.reportBug(err);
+        });
+        return;
       case 'identityChanged':
         // The warning is in the conversation already; the mark follows (a failed write is retried by the next claim).
         void this.deps.people?.verified

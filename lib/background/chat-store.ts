@@ -94,6 +94,10 @@ export interface ConversationMeta {
   proofs?: Record<string, MemberProof>;
   /** base64url identity key → the newest valid roster seen in this conversation. */
   rosters?: Record<string, Roster>;
+  /** The conversation of only our own devices (device-sync.ts): never in the list. */
+  selfSync?: true;
+  /** In the self conversation: the relay accounts of our devices this device added to it (each is added once). */
+  selfDevices?: string[];
 }
 
 export interface MessageRecord {

@@ -28,6 +28,7 @@ import { isAdminAt, rolesView } from './conversation-roles.ts';
 import { memberLabels, ownMemberId } from './group-members.ts';
 import { labelText } from './member-names.ts';
 import { groupPeople } from './identity/people.ts';
+import { ownDeviceIds } from './identity/own-devices.ts';
 import { keyFingerprint, memberIdOf, safetyCode } from './safety-code.ts';
 import * as text from './text.ts';
 
@@ -265,7 +266,7 @@ export class Conversations {
   // -- what the views read -----------------------------------------------------
 
   summaries(): ConversationSummary[] {
-    return [...this.metas.values()].map(summaryOf).sort((a, b) => b.lastActivity - a.lastActivity);
+    return [...this.metas.values()].filter((m) => m.selfSync !== true).map(summaryOf).sort((a, b) => b.lastActivity - a.lastActivity);
   }
 
   unreadTotal(): number {
@@ -275,10 +276,14 @@ export class Conversations {
   }
 
   async page(id: string, beforeSeq: number | null, limit: number): Promise<MessagePage> {
-    this.meta(id);
+    const meta = this.meta(id);
     const { messages, more } = await this.store.page(id, beforeSeq, limit);
     const first = messages[0];
-    return { messages: messages.map(toView), ...(more && first !== undefined ? { nextBeforeSeq: first.seq } : {}) };
+    // A text that came before its device's proof: it shows as ours once the proof holds (identity/own-devices.ts).
+    const own = this.deps.people?.own;
+    const mine = ownDeviceIds(meta, new Set(messages.map((m) => m.sender.memberId)), own);
+    const view = (m: MessageRecord): MessageView => (mine.has(m.sender.memberId) && !m.sender.self ? { ...toView(m), sender: { ...m.sender, self: true } } : toView(m));
+    return { messages: messages.map(view), ...(more && first !== undefined ? { nextBeforeSeq: first.seq } : {}) };
   }
 
   async detail(id: string): Promise<ConversationDetail> {

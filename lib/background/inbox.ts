@@ -37,6 +37,8 @@ import * as text from './text.ts';
 import { learnClaim, newProblems, pruneProofs, vouchedProof } from './identity/member-proofs.ts';
 import type { PersonClaim } from './identity/person-proof.ts';
 import type { Verified } from './identity/verified-people.ts';
+import { isOwnDevice, type OwnKeys } from './identity/own-devices.ts';
+import type { DeviceSyncAction } from './device-sync-message.ts';
 
 /** A delivered MLS message with its clear header read (nothing checked yet). */
 export interface Framed {
@@ -61,6 +63,8 @@ export interface InboxState {
   now: number;
   /** The people we verified (identity/verified-people.ts): a claim that breaks one is warned about. */
   verified?: ReadonlyMap<string, Verified>;
+  /** Our identity key and roster (identity/own-devices.ts): a leaf it vouches for is one of our devices, and speaks as us. */
+  own?: OwnKeys;
 }
 
 /** What to do after the transaction, for the same conversation, in this order. */
@@ -79,7 +83,8 @@ export type Effect =
   | { do: 'sendReceipts' }
   | { do: 'incoming'; meta: ConversationMeta; message: MessageRecord }
   | { do: 'reportBug'; error: unknown }
-  | { do: 'identityChanged'; personId: string };
+  | { do: 'identityChanged'; personId: string }
+  | { do: 'deviceSync'; sync: DeviceSyncAction };
 
 /** Another member's receipt: claims to count against our own texts (whose records the caller reads). */
 export interface ReceiptClaims {
@@ -162,11 +167,13 @@ function application(
   // The sender is the MLS sender's leaf, whatever the payload says.
   const senderId = memberIdAt(state, processed.sender);
   const senderLabel = memberLabels(state, meta.names, s.selfName).get(senderId);
-  const senderName = labelText(senderLabel);
+  // One of our other devices speaks as us: its texts are ours (not unread, no notification, no receipt).
+  const mine = isOwnDevice(meta, senderId, s.own);
+  const senderName = mine ? text.YOU : labelText(senderLabel);
   const sender = {
     memberId: senderId,
-    displayName: senderLabel?.displayName ?? text.SOMEONE,
-    self: false,
+    displayName: mine ? s.selfName : (senderLabel?.displayName ?? text.SOMEONE),
+    self: mine,
     ...(senderLabel?.tag === undefined ? {} : { tag: senderLabel.tag }),
   };
   if (app?.t === 'text') {
@@ -181,17 +188,18 @@ function application(
       status: 'received',
     };
     records.push(incoming);
+    next.lastActivity = now;
+    next.lastMessage = { preview: preview(app.text), senderName, fromSelf: mine };
+    if (mine) return undefined;
     // Our device has it: the sender will hear so in our next receipt (never for a receipt).
     next.receiptsDue = addDue(next.receiptsDue, 'delivered', [app.id]);
     next.unread++;
-    next.lastActivity = now;
-    next.lastMessage = { preview: preview(app.text), senderName, fromSelf: false };
     unarchiveOnMessage(next, now);
     return incoming;
   }
   if (app?.t === 'rename') {
     next.name = app.name;
-    records.push(systemMessage(next, text.renamed(senderName, app.name), now));
+    records.push(systemMessage(next, mine ? text.youRenamed(app.name) : text.renamed(senderName, app.name), now));
     next.lastActivity = now;
   } else if (app?.t === 'invite') {
     // Under the "admins" policy an invite from anyone else is not kept current by us.
@@ -214,6 +222,12 @@ function application(
     if (next.names?.[senderId] !== meta.names?.[senderId]) next.lastActivity = now;
   } else if (app?.t === 'person') {
     learnPerson(next, state, processed.sender, app, s, records, out);
+  } else if (app?.t === 'sync') {
+    // What we did on another of our devices (device-sync.ts): only a leaf of ours may say so; anyone else's is ignored.
+    if (mine) {
+      const { v: _v, t: _t, id: _id, at: _at, ...sync } = app;
+      out.effects.push({ do: 'deviceSync', sync });
+    }
   } else if (app?.t === 'mailbox') {
     const known = recordAnnouncement(next.memberMailboxes, processed.sender, app.mailboxId);
     if (known !== null) next.memberMailboxes = known;

@@ -38,6 +38,7 @@ import { queueCapability } from './queue-capability.ts';
 import type { MailboxCredentials } from './relay-api.ts';
 import * as text from './text.ts';
 import { openDetails, parseEnvelope, type WelcomeDetails } from './welcome-envelope.ts';
+import { SELF_CONVERSATION_NAME } from './device-sync.ts';
 
 export interface Opened {
   state: GroupState;
@@ -139,6 +140,8 @@ export class WelcomeJoin {
       invites: [],
       pseudonym: record.pseudonym,
       cap: toB64(queueCapability(state)),
+      // Our devices' own conversation (device-sync.ts): hidden; what arrives there counts only from our devices.
+      ...(details.name === SELF_CONVERSATION_NAME ? { selfSync: true as const } : {}),
       canInvite: rolesView(state).canInvite,
     };
     // A device linked to the person's account may have been handed this conversation's history (linking/history-port.ts).

@@ -119,6 +119,8 @@ export class Membership {
   async leave(id: string): Promise<void> {
     const c = this.c;
     c.activeMeta(id);
+    // Proposals seen first (someone else leaving): committed, so no heir is picked among those going.
+    if ((await c.group(id)).pendingProposals.length > 0) await this.epochs.commitPending(id);
     // The last admin hands the role on first: a conversation keeps someone who can remove people.
     const heir = heirIfLastAdmin(await c.group(id));
     if (heir !== undefined) await this.epochs.commit(id, { proposals: [adminChange(await c.group(id), heir, true)] });
