@@ -11,7 +11,6 @@ import { useWorld } from './multi-device/world.ts';
 import './multi-device/link.ts';
 import './multi-device/people.ts';
 import './multi-device/impostor.ts';
-import './multi-device/direct.ts';
 import './multi-device/own-devices.ts';
 
 useWorld();

@@ -28,8 +28,6 @@ export interface World {
   sharedHistory: string[];
   /** Alice's other conversation, alone (linking adds Firefox to every conversation). */
   solo: string;
-  /** The conversation Bob started with Alice without a link (step f). */
-  direct: string;
 }
 
 const partial: Partial<World> = {};
