@@ -270,8 +270,9 @@ function commit(processed: Extract<Processed, { kind: 'commit' }>, s: InboxState
     next.invites = [];
     out.transition.groups = [{ id: meta.id, state: null }]; // forward secrecy: nothing of the group stays on this device
     out.effects.push({ do: 'detach', meta });
-    const proof = meta.proofs?.[byId];
-    if (proof?.signed === true && s.ownIdentityKey !== undefined && proof.identityKey === s.ownIdentityKey) out.effects.push({ do: 'removedByOwnDevice' });
+    // Only a leaf our roster vouches for: a member replaying our roster with a device key of its own does not count.
+    const proof = vouchedProof(meta, byId);
+    if (proof !== undefined && s.ownIdentityKey !== undefined && proof.identityKey === s.ownIdentityKey) out.effects.push({ do: 'removedByOwnDevice' });
     return;
   }
   next.cap = toB64(queueCapability(processed.state));

@@ -158,4 +158,29 @@ describe('removing one of our devices over a real relay', () => {
     expect(ownOf(laptop).roster.devices.length).toBe(1);
     expect(ownOf(laptop).roster.version).toBeGreaterThan(oldRoster.version);
   });
+
+  it('where Alice may not remove (Bob is the admin) the removal goes on and says so; that device learns it from the roster', async () => {
+    const tablet = await startDevice(relay.url, 'Alice tablet');
+    try {
+      await waitUntil(() => tablet.app.snapshot.connection === 'online', 15_000, 'the tablet online');
+      const tabletAddr = await tablet.app.handlers['device.address']({});
+      await waitUntil(async () => (await api.countKeyPackages(session(tablet))).oneTime === BATCH, 15_000, "the tablet's KeyPackages");
+      await ownOf(tablet).importFromLink(ownOf(laptop).exportForLink());
+      await ownOf(laptop).signRosterWith({ deviceKey: ownOf(tablet).deviceKey, name: 'Chrome on iPad', addedAt: Date.now(), address: tabletAddr });
+      const { conversationId: bobs } = await bob.app.handlers['conversation.create']({ name: "Bob's room" });
+      await bob.app.handlers['conversation.addDevices']({ conversationId: bobs, devices: [tabletAddr, addr.Alice!] });
+      await waitUntil(() => active(tablet, bobs) && active(laptop, bobs), 20_000, "Alice's devices in Bob's room");
+      const tabletKey = ownOf(tablet).deviceKey;
+      await waitUntil(() => coreOf(laptop).chat!.leavesOfDevice(bobs, ownOf(laptop).identityKey, tabletKey).length === 1, 20_000, "the tablet's proof");
+      const r = await laptop.app.handlers['devices.remove']({ deviceKey: tabletKey });
+      expect(r.notRemovedFrom).toEqual(["Bob's room"]);
+      expect(r.keyPackagesRetired).toBe(true);
+      expect(ownOf(laptop).roster.devices.map((d) => d.deviceKey)).toEqual([ownOf(laptop).deviceKey]);
+      // Still a member there, but the roster announced in Bob's room tells it: it shows the removed state.
+      await waitUntil(() => tablet.app.snapshot.removedFromAccount === true, 20_000, 'the tablet shows it was removed');
+      await expect(say(tablet, bobs, 'hello?')).rejects.toMatchObject({ code: 'forbidden' });
+    } finally {
+      tablet.app.stop();
+    }
+  }, 90_000);
 });

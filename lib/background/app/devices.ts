@@ -114,7 +114,8 @@ export class OwnDevices {
           this.publish();
         })
         .catch((err: unknown) => {
-          reportIfBug('removing a device', err);
+          // A ChannelError is the service saying "not now" (a Commit in flight, offline): no fault to report.
+          if (!(err instanceof ChannelError)) reportIfBug('removing a device', err);
           this.resumeSoon(RETRY_MS);
         });
     }, delayMs);
