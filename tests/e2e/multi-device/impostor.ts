@@ -32,6 +32,8 @@ describe('g. a device Alice’s identity does not vouch for puts Bob’s convers
     expect(await joinByLink(alice, await createInvite(bob, 'expiring'))).toBe(club);
     // Alice's claim has reached Bob here: her mark (kept per person, not per conversation) shows.
     await openMembersUntil(bob, 'Alice', 1);
+    // Her claim (a `person` message) may come a moment after her join: wait until she is shown as a person, not a leaf.
+    await bob.page.waitForSelector('[data-testid="person"][data-name="Alice"]:not([data-person-key^="leaf:"])', { timeout: STEP_TIMEOUT });
     const before = (await shownPeople(bob)).find((p) => p.name === 'Alice')!;
     expect(before.verification).toBe('verified');
     const aliceMember = before.devices[0]!.memberId;
