@@ -23,6 +23,8 @@ export function continuesRun(previous: MessageView | undefined, m: MessageView):
   if (previous === undefined) return false;
   if (previous.kind !== 'text' || m.kind !== 'text') return false;
   if (previous.sender.memberId !== m.sender.memberId) return false;
+  // History copied from a linked device carries no member ids (''): tell its senders apart by who they are shown as.
+  if (previous.sender.self !== m.sender.self || previous.sender.displayName !== m.sender.displayName) return false;
   if (!sameDay(previous.sentAt, m.sentAt)) return false;
   return m.sentAt - previous.sentAt < GROUP_GAP_MS && m.sentAt >= previous.sentAt;
 }

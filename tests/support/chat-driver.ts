@@ -75,6 +75,15 @@ export async function openFirefoxBrowser(name: string, options: FirefoxUserOptio
 /** First run: point the background at the relay, then create the account with a passkey and a display name. */
 export async function onboard(user: ChatUser<UserBrowser>, relayUrl: string): Promise<void> {
   const { page } = user;
+  await pointAtRelay(user, relayUrl);
+  await page.type('[data-testid="onboarding-name"]', user.name);
+  await page.click('[data-testid="onboarding-create"]');
+  await page.waitForSelector('[data-testid="conversations-empty"], [data-testid="conversation-list"]', { timeout: STEP_TIMEOUT });
+}
+
+/** On the onboarding screen: set the relay URL in Settings and wait until the relay answers. */
+export async function pointAtRelay(user: ChatUser<UserBrowser>, relayUrl: string): Promise<void> {
+  const { page } = user;
   await page.waitForSelector('[data-testid="onboarding"]', { timeout: STEP_TIMEOUT });
   await page.click('[data-testid="onboarding-settings"]');
   const input = await page.waitForSelector('[data-testid="settings-dialog"] #relay-url');
@@ -84,10 +93,6 @@ export async function onboard(user: ChatUser<UserBrowser>, relayUrl: string): Pr
   await page.waitForSelector('[data-testid="settings-dialog"] [data-testid="relay-status"][data-state="reachable"]', { timeout: STEP_TIMEOUT });
   await page.click('[data-testid="settings-dialog"] button.close');
   await page.waitForSelector('[data-testid="settings-dialog"]', { hidden: true });
-
-  await page.type('[data-testid="onboarding-name"]', user.name);
-  await page.click('[data-testid="onboarding-create"]');
-  await page.waitForSelector('[data-testid="conversations-empty"], [data-testid="conversation-list"]', { timeout: STEP_TIMEOUT });
 }
 
 /** Back to the conversation list when a conversation is open. */

@@ -103,6 +103,22 @@ describe('reading messages', () => {
     ]);
   });
 
+  it('in history copied from a linked device (no member ids) shows each sender’s name where the sender changes', async () => {
+    const t = 1_700_000_000_000;
+    const copied = (self: boolean, displayName: string) => ({ memberId: '', displayName, self });
+    const list = [
+      message(1, { sender: copied(true, 'Ana'), status: 'sent', sentAt: t }),
+      message(2, { sender: copied(false, 'Bo'), status: 'received', sentAt: t + 10_000 }),
+      message(3, { sender: copied(false, 'Bo'), status: 'received', sentAt: t + 20_000 }),
+      message(4, { sender: copied(false, 'Cy'), status: 'received', sentAt: t + 30_000 }),
+    ];
+    const { container } = render(MessageList, { messages: list, estimate: 40, overscan: 2000 });
+    await tick();
+    const shown = items(container);
+    expect(shown.map((el) => el.dataset.continued)).toEqual(['false', 'false', 'true', 'false']);
+    expect(shown.map((el) => el.querySelector('[data-testid="sender-name"]')?.textContent?.trim() ?? '')).toEqual(['', 'Bo', '', 'Cy']);
+  });
+
   it('gives each person a stable colour from the member id, not the name', () => {
     const colourOf = (sender: typeof bo): string => {
       const { getByTestId, unmount } = render(MessageItem, { message: message(1, { sender, status: 'received' }) });

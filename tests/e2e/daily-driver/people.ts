@@ -10,6 +10,7 @@ import {
   openBrowser,
   type ChatUser,
   type ShownMessage,
+  type UserBrowser,
 } from '../../support/chat-driver.ts';
 import { snapshotExtension } from '../../support/extension.ts';
 import { startRelay, type RelayProcess } from '../../support/relay-process.ts';
@@ -54,7 +55,7 @@ export async function openPeople<const N extends readonly string[]>(
  * the messages near the viewport, so scroll it from top to bottom, reading
  * each window, then leave it at the bottom.
  */
-export async function everyMessage(user: ChatUser): Promise<ShownMessage[]> {
+export async function everyMessage(user: ChatUser<UserBrowser>): Promise<ShownMessage[]> {
   const rows = await user.page.evaluate(async () => {
     const list = document.querySelector<HTMLElement>('[data-testid="message-list"]');
     if (list === null) return [];
