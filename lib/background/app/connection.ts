@@ -36,7 +36,6 @@ export class RelayLink {
           void core.chat?.flush();
           void core.wallet?.refill();
           core.directory?.online();
-          core.devices?.online();
         }
       },
       ...c,
