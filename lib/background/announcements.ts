@@ -8,6 +8,7 @@
  */
 import { randomId } from '../bytes.ts';
 import { memberLeaf } from '../mls/group.ts';
+import { whenCommitsSettle } from './after-commits.ts';
 import { systemMessage, type Conversations } from './conversations.ts';
 import type { Outbox } from './outbox.ts';
 import { TOKEN_KEY_PARTITION_WARNING, type TokenKeyMessage } from './token-key-watch.ts';
@@ -49,8 +50,9 @@ export class Announcements {
   /** Tell the members our display name. */
   profileSoon(id: string): void {
     // Best effort (see the header): until the next one, the others show a placeholder.
-    void this.profile(id).catch(() => undefined);
-    void this.person(id).catch(() => undefined);
+    // A Commit under way (ours, or another member's racing ours) delays it; it is not lost for that.
+    void whenCommitsSettle(() => this.profile(id)).catch(() => undefined);
+    void whenCommitsSettle(() => this.person(id)).catch(() => undefined);
   }
 
   /** Tell the members which person and device our leaf is (identity/person-proof.ts), signed for this group and leaf. */

@@ -14,6 +14,13 @@ export class JoinConflict extends ChannelError {
   }
 }
 
+/** One of our own Commits to this conversation still waits for the relay's order: another must wait for it. */
+export class ChangeInFlight extends ChannelError {
+  constructor(message: string = text.CHANGE_IN_FLIGHT) {
+    super(ErrorCode.Unavailable, message);
+  }
+}
+
 /** Someone else's Commit took the epoch our own Commit was made for. */
 export class LostRace extends ChannelError {
   constructor(options?: { cause?: unknown }) {

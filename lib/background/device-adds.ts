@@ -25,7 +25,7 @@ import { ProposalType, type Proposal } from '../mls/group/proposals.ts';
 import { ValidationError } from '../mls/errors.ts';
 import { fromB64, toB64 } from '../bytes.ts';
 import { ChannelError, ErrorCode } from '../protocol/channel.ts';
-import { relayProblem } from './chat-errors.ts';
+import { ChangeInFlight, relayProblem } from './chat-errors.ts';
 import { requireRole, rolesView } from './conversation-roles.ts';
 import type { Conversations } from './conversations.ts';
 import { DeviceAddressError, parseDeviceAddress, type DeviceAddress } from './device-address.ts';
@@ -77,7 +77,7 @@ export class DeviceAdds {
     if (directory === undefined) throw new ChannelError(ErrorCode.Unavailable, text.NO_DIRECTORY);
     const meta = c.activeMeta(id);
     // Checked again by the commit; here so that no KeyPackage is claimed for a Commit that cannot be made now.
-    if (c.pending.has(id)) throw new ChannelError(ErrorCode.Unavailable, text.CHANGE_IN_FLIGHT);
+    if (c.pending.has(id)) throw new ChangeInFlight();
     const before = await c.group(id);
     requireRole(rolesView(before).canInvite, text.ONLY_ADMINS_INVITE);
     const session = directory.session();

@@ -25,7 +25,7 @@ import type { Conversations } from './conversations.ts';
 import type { DeviceSyncAction } from './device-sync-message.ts';
 import type { DeviceAddress } from './device-address.ts';
 import { WelcomeNotDelivered } from './directory-errors.ts';
-import { LostRace } from './chat-errors.ts';
+import { whenCommitsSettle } from './after-commits.ts';
 import { ownDeviceIds } from './identity/own-devices.ts';
 import type { Outbox } from './outbox.ts';
 
@@ -42,21 +42,6 @@ export interface SyncMembership {
   delete(id: string): Promise<void>;
   /** device-adds.ts `addDevices`. */
   addDevices(id: string, devices: readonly DeviceAddress[]): Promise<void>;
-}
-
-/** Tries that lose to another member's Commit (the device that left first set one off) before giving up. */
-const RACE_TRIES = 4;
-
-/** Run `f` again after a moment while another member's Commit takes the epoch first. */
-async function racing(f: () => Promise<void>): Promise<void> {
-  for (let i = 1; ; i++) {
-    try {
-      return await f();
-    } catch (err) {
-      if (!(err instanceof LostRace) || i >= RACE_TRIES) throw err;
-      await new Promise((r) => setTimeout(r, 150 * i));
-    }
-  }
 }
 
 export class DeviceSync {
@@ -148,10 +133,10 @@ export class DeviceSync {
     if (meta === undefined || meta.selfSync === true) return;
     if (sync.action === 'read') return this.readUpTo(meta.id, sync.upTo);
     if (sync.action === 'leave') {
-      if (meta.status === 'active') await racing(() => this.membership.leave(meta.id));
+      if (meta.status === 'active') await whenCommitsSettle(() => this.membership.leave(meta.id));
       return;
     }
-    await racing(() => this.membership.delete(meta.id));
+    await whenCommitsSettle(() => this.membership.delete(meta.id));
   }
 
   /** Read up to that message here: the unread texts are those after it. No read receipts: the reading device sent them. */

@@ -14,7 +14,7 @@ import { createCommit, encodeMessage, type CommitOptions, type GroupState, type 
 import { fromB64 } from '../bytes.ts';
 import { ChannelError, ErrorCode } from '../protocol/channel.ts';
 import type { PendingCommit } from './chat-store.ts';
-import { isStale, LostRace, relayProblem, unreachable } from './chat-errors.ts';
+import { ChangeInFlight, isStale, LostRace, relayProblem, unreachable } from './chat-errors.ts';
 import { hashOf, type Conversations } from './conversations.ts';
 import { membershipShrank, revokeAtRelay } from './invite-revocation.ts';
 import { capabilityHash, queueCapability } from './queue-capability.ts';
@@ -88,7 +88,7 @@ export class EpochSync {
     const c = this.c;
     const prepared = await c.serial(async () => {
       const meta = c.activeMeta(id);
-      if (c.pending.has(id)) throw new ChannelError(ErrorCode.Unavailable, text.CHANGE_IN_FLIGHT);
+      if (c.pending.has(id)) throw new ChangeInFlight();
       const state = await c.group(id);
       const r = await createCommit(state, options);
       const payload = encodeMessage(r.commit);
@@ -141,7 +141,7 @@ export class EpochSync {
 
   /** Commit the proposals we have seen (§12.4 V-APP-1: before we may send). */
   async commitPending(id: string): Promise<void> {
-    if (this.c.pending.has(id)) throw new ChannelError(ErrorCode.Unavailable, text.CHANGE_IN_FLIGHT_RETRY);
+    if (this.c.pending.has(id)) throw new ChangeInFlight(text.CHANGE_IN_FLIGHT_RETRY);
     await this.commit(id, { pending: 'all' });
   }
 

@@ -17,8 +17,12 @@
  * waits there (older-epoch ones, the Add itself, are dropped as unreadable).
  * The adder knows that mailbox's secret, so it could acknowledge (hide)
  * what waits there: once joined we move to a mailbox of our own (register
- * it, then drop the handed one from the queue, read what it still holds,
- * and delete it) before telling the group which mailbox is ours.
+ * it, read what the handed one still holds, then drop that one from the
+ * queue and delete it) before telling the group which mailbox is ours. The
+ * reading comes before the dropping because the relay deletes whatever a
+ * mailbox still holds of a queue when it is dropped from that queue (a
+ * removed member's mailbox keeps nothing): a text posted before our own
+ * mailbox was registered would be lost otherwise.
  */
 import { dropLinkedHistory, historyMessages, linkedHistory } from './linking/history-port.ts';
 import { fromB64, toB64 } from '../bytes.ts';
@@ -186,19 +190,22 @@ export class WelcomeJoin {
       });
       if (!moved) throw new Error('the conversation changed while moving its mailbox');
       c.deps.onMailbox?.({ added: fresh });
-      // Nothing new reaches the handed mailbox now; what it holds is read (the connection delivers it), then it goes.
-      await retryStale(() => c.group(id).then((state) => api.unregisterQueue(queue, queueCapability(state), handed.mailboxId)));
     } catch {
       // Best effort: a fresh mailbox left unused expires at the relay.
       if (fresh !== undefined && c.metas.get(id)?.mailbox?.mailboxId !== fresh.mailboxId) void api.deleteMailbox(fresh).catch(() => undefined);
       return;
     }
+    // Everything posted from now on reaches our own mailbox too. What the handed one holds from before is
+    // read first (the connection delivers it): dropping it from the queue deletes what it still holds.
     const until = Date.now() + this.drainMs;
     while (Date.now() < until) {
       const left = await api.fetchMailbox(handed, 1).catch(() => []);
       if (left.length === 0) break;
       await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
     }
+    const queue = fromB64(c.metas.get(id)?.queue ?? '');
+    // Best effort: deleting the mailbox below drops its registration at the relay all the same.
+    if (queue !== null) await retryStale(() => c.group(id).then((state) => api.unregisterQueue(queue, queueCapability(state), handed.mailboxId))).catch(() => undefined);
     c.deps.onMailbox?.({ removed: handed.mailboxId });
     await api.deleteMailbox(handed).catch(() => undefined);
   }

@@ -55,7 +55,8 @@ describe("a person's own devices over a real relay", () => {
       const m = metaOf(d, id);
       return m !== undefined && Object.keys(m.proofs ?? {}).length === m.memberCount - 1;
     };
-    await waitUntil(() => all.every(known), 20_000 * SLOW, 'identities known');
+    const missing = (): string => all.map((d) => `${d.name}: ${Object.keys(metaOf(d, id)?.proofs ?? {}).length}/${(metaOf(d, id)?.memberCount ?? 0) - 1}`).join(', ');
+    await waitUntil(() => all.every(known), 20_000 * SLOW, () => `identities known (${missing()})`);
   }
 
   beforeAll(async () => {

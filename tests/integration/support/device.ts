@@ -101,10 +101,11 @@ export async function startDevice(
   };
 }
 
-export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs = 15_000, what = 'condition'): Promise<void> {
+/** Polls `cond` until it holds; on timeout the error names `what` (a function is asked only then, to describe the state). */
+export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs = 15_000, what: string | (() => string) = 'condition'): Promise<void> {
   const start = Date.now();
   while (!(await cond())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
