@@ -43,6 +43,10 @@ describe('linking a device, real parts end to end', () => {
     expect(own(fresh).personId).toBe(own(alice).personId);
     expect(own(alice).roster.devices.map((x) => x.deviceKey).sort()).toEqual([own(alice).deviceKey, own(fresh).deviceKey].sort());
     expect(own(fresh).roster).toEqual(own(alice).roster);
+    // Each device is listed with the address it is reached at, the first one too ("Message" to Alice reaches both).
+    const byKey = new Map(own(alice).roster.devices.map((x) => [x.deviceKey, x.address]));
+    expect(byKey.get(own(alice).deviceKey)).toEqual(await alice.app.handlers['device.address']({}));
+    expect(byKey.get(own(fresh).deviceKey)).toEqual(await fresh.app.handlers['device.address']({}));
 
     await waitUntil(() => ids.every((id) => active(fresh).includes(id)), 30_000, 'the new device in all 3 conversations');
     await waitUntil(() => (alice.app.snapshot.addingDevices ?? []).length === 0, 10_000, 'the job finished');

@@ -50,7 +50,12 @@ export function chatLinkPorts(chat: () => ChatService | undefined): LinkPorts {
         return enc.encode(JSON.stringify(own().exportForLink()));
       },
       async signRosterWith(device) {
-        const roster = await own().signRosterWith({ deviceKey: toB64(device.deviceKey), name: device.name, addedAt: Date.now(), address: { ...device.address } });
+        // Our own address goes in too, so that "Message" to the person reaches this device as well as the new one.
+        // Without a directory session now, the entry stays as it was (the next roster we sign tries again).
+        const ownAddress = await needChat()
+          .deviceAddress()
+          .catch(() => undefined);
+        const roster = await own().signRosterWith({ deviceKey: toB64(device.deviceKey), name: device.name, addedAt: Date.now(), address: { ...device.address } }, ownAddress);
         return enc.encode(JSON.stringify(roster));
       },
       async importFromLink(identity, rosterBytes) {

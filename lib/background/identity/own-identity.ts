@@ -8,6 +8,7 @@
  */
 import { toB64 } from '../../bytes.ts';
 import type { Database } from '../db.ts';
+import type { DeviceAddress } from '../device-address.ts';
 import type { Vault } from '../vault.ts';
 import { createDeviceKey, loadDeviceKey, type DeviceKey } from './device-key.ts';
 import { thisDeviceName } from './device-name.ts';
@@ -77,9 +78,15 @@ export class OwnIdentity {
     this.rosterListeners.push(listener);
   }
 
-  /** A roster with `newDevice` added (or its entry replaced, same device key), version + 1; kept as ours. */
-  async signRosterWith(newDevice: RosterDevice): Promise<Roster> {
-    const others = this.identity.roster.devices.filter((d) => d.deviceKey !== newDevice.deviceKey);
+  /**
+   * A roster with `newDevice` added (or its entry replaced, same device key), version + 1; kept as ours.
+   * `ownAddress`: where this device is reached, written into its own entry (a first device has none
+   * until it links another, and "Message" to the person reaches only the devices whose address is listed).
+   */
+  async signRosterWith(newDevice: RosterDevice, ownAddress?: DeviceAddress): Promise<Roster> {
+    const others = this.identity.roster.devices
+      .filter((d) => d.deviceKey !== newDevice.deviceKey)
+      .map((d) => (ownAddress !== undefined && d.deviceKey === this.deviceKey ? { ...d, address: { ...ownAddress } } : d));
     return this.resign([...others, newDevice]);
   }
 
