@@ -69,6 +69,8 @@ export interface ChatDeps {
   directory?: ChatDirectory;
   /** Our identity and the people we verified (docs/identity.md); without them no `person` claims go out. */
   people?: { own: OwnIdentity; verified: VerifiedPeople };
+  /** One of our own person's devices removed this device (a Remove by it, or our roster without us): device-removal.ts. */
+  onRemovedFromAccount?: () => void;
 }
 
 export const hashOf = (payload: Uint8Array): string => toB64(sha256(payload));
