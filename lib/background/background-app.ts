@@ -288,7 +288,9 @@ export class BackgroundApp {
   stop(): void {
     this.link.stop();
     // Its timers (receipts due) must not fire into a store another instance may open; what is due stays in the store.
-    this.core.chat?.cancelTimers();
+    // Nor may a delivery or a job still under way here write or acknowledge anything: the next instance reads the store.
+    this.core.devices?.stop();
+    this.core.chat?.halt();
   }
 
   // -- sharing a page ----------------------------------------------------------------

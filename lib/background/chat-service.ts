@@ -109,6 +109,15 @@ export class ChatService {
     this.receipts.cancelTimers();
   }
 
+  /**
+   * This worker stops and another may open the same store (BackgroundApp.stop): refuse every state change
+   * from now on, the one under way included, so it neither writes nor acknowledges what the next one must see.
+   */
+  halt(): void {
+    this.cancelTimers();
+    this.c.closed = true;
+  }
+
   /** Signing out or deleting the account: let the state change under way finish, then refuse every other. */
   close(): Promise<void> {
     this.cancelTimers();
@@ -204,6 +213,10 @@ export class ChatService {
 
   /** Post everything waiting in the outbox, oldest first; stops at the first network failure. */
   async flush(): Promise<void> {
+    // Our Commits left pending by a worker that stopped, first: until they settle nothing else can change those groups.
+    await this.epochs.repostRestored().catch((err: unknown) => {
+      if (classify(err).kind === 'bug' && !(err instanceof ChannelError)) this.reportBug(err);
+    });
     await this.outbox.flush();
     // Welcomes of confirmed Adds that could not go out before (device-adds.ts); a failure waits for the next flush.
     await this.adds.postWelcomes().catch((err: unknown) => {

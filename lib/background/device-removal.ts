@@ -64,6 +64,7 @@ export interface RemovalDeps {
 
 export class DeviceRemoval {
   private running: Promise<RemovalResult> | undefined;
+  private stopped = false;
 
   constructor(private readonly d: RemovalDeps) {}
 
@@ -97,6 +98,14 @@ export class DeviceRemoval {
       this.running = undefined;
     }) as Promise<RemovalResult>;
     return this.running;
+  }
+
+  /**
+   * This worker stops (another may open the store): a step still under way here records nothing more,
+   * or a refusal caused by the stop could be written down as the conversation's answer.
+   */
+  stop(): void {
+    this.stopped = true;
   }
 
   /** The device being removed, while a job is open (the settings show it as in progress). */
@@ -136,6 +145,7 @@ export class DeviceRemoval {
       await this.save((job = { ...job, stage: 'relay' }));
     }
     job = { ...job, keyPackagesRetired: await this.retire(job) };
+    if (this.stopped) throw new ChannelError(ErrorCode.Unavailable, text.REMOVAL_UNDER_WAY);
     await this.d.db.delete(STORE, KEY);
     const names = new Map(chat.summaries().map((s) => [s.id, s.name]));
     return {
@@ -166,6 +176,7 @@ export class DeviceRemoval {
 
   private async save(job: RemovalJob): Promise<void> {
     const { db, vault } = this.d;
+    if (this.stopped) throw new ChannelError(ErrorCode.Unavailable, text.REMOVAL_UNDER_WAY);
     await vault.writing(async () => {
       const sealed = await vault.sealJson(STORE, KEY, job);
       await db.put(STORE, sealed, KEY);

@@ -29,6 +29,8 @@ export interface DevicesPart {
   opened(): Promise<void>;
   online(): void;
   removed(): void;
+  /** This worker stops (BackgroundApp.stop): no retry of a removal fires here any more. */
+  stop(): void;
 }
 
 export class AppCore {

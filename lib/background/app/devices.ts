@@ -50,6 +50,12 @@ export class OwnDevices {
     this.online();
   }
 
+  /** This worker stops: the job record stays for the next one to resume. */
+  stop(): void {
+    clearTimeout(this.retry);
+    this.removal?.stop();
+  }
+
   /** The connection is up: register our retire hash (again after a linked identity), resume a removal. */
   online(): void {
     if (this.core.chat === undefined || this.core.snapshot.removedFromAccount === true) return;
