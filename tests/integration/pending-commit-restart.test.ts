@@ -30,11 +30,17 @@ describe('a Commit pending when the worker stops, over a real relay', () => {
   /** How Alice's next Commit post goes: normally, never reaching the relay, or reaching it with the answer lost. */
   let mode: 'normal' | 'never-posted' | 'answer-lost' = 'normal';
   let held = 0;
+  /** 'answer-lost': the post is held until the worker is stopped, then reaches the relay; its answer never comes back. */
+  let release: () => void = () => {};
+  let stored: Promise<unknown> = Promise.resolve();
   const aliceFetch: typeof fetch = async (input, init) => {
     if (mode !== 'normal' && isCommitPost(input, init)) {
       held++;
       if (mode === 'never-posted') return new Promise<Response>(() => {});
-      return fetch(input, init).then(() => new Promise<Response>(() => {}));
+      const go = new Promise<void>((r) => (release = r));
+      stored = go.then(() => fetch(input, init));
+      await stored;
+      return new Promise<Response>(() => {});
     }
     return fetch(input, init);
   };
@@ -73,8 +79,13 @@ describe('a Commit pending when the worker stops, over a real relay', () => {
     held = 0;
     void alice.app.handlers['conversation.removeMember']({ conversationId: id, memberId: bobId }).catch(() => undefined);
     await waitUntil(() => held === 1 && pendingOf(alice, id), 15_000 * SLOW, 'the Remove stored as pending and being posted');
+    // Its answer would settle it; the worker stops before that.
     alice.app.stop();
     mode = 'normal';
+    if (how === 'answer-lost') {
+      release();
+      expect((await stored) as Response).toMatchObject({ ok: true });
+    }
     return startDevice(relay.url, 'Alice', { dbName: alice.dbName, register: false, fetch: aliceFetch });
   }
 
