@@ -6,8 +6,9 @@
  * A hostile member (Bob) tries to get Alice's phone treated as removed
  * without Alice: he replays a roster Alice really signed before the phone
  * was linked (valid signature, older version), and a newer roster without
- * the phone with a forged signature. Neither may put the phone in its
- * removed state or change Alice's roster anywhere.
+ * the phone with a forged signature, and a device `sync` (leave, delete)
+ * as if from one of Alice's devices. None may put the phone in its removed
+ * state, change Alice's roster anywhere, or take the room off her devices.
  *
  * After Alice really removes the phone, the phone (still holding Alice's
  * identity key and its old relay session) tries to stay in: nobody can
@@ -90,7 +91,7 @@ describe('a removed device stays out; a member cannot remove it for Alice', () =
     await relay?.stop();
   });
 
-  it("Bob replays Alice's old roster (signed, without the phone) and forges a newer one: the phone is not removed, nothing changes", async () => {
+  it("Bob replays Alice's old roster (signed, without the phone), forges a newer one and a device sync: the phone is not removed, nothing changes", async () => {
     const own = ownOf(laptop);
     const current = own.roster;
     expect(rosterWithoutPhone.version).toBeLessThan(current.version);
@@ -109,12 +110,15 @@ describe('a removed device stays out; a member cannot remove it for Alice', () =
     await bobSends(claim(rosterWithoutPhone));
     await bobSends(claim(forged));
     await bobSends(claim({ ...forged, sig: toB64(randomBytes(64)) }));
+    // And a forged device sync, as if one of Alice's devices had left or deleted the room.
+    for (const action of ['leave', 'delete'] as const) await bobSends({ v: 1, t: 'sync', id: randomId(), at: Date.now(), action, conversationId: room });
     await say(bob, 'after the rosters');
     for (const d of [laptop, phone]) await waitUntil(() => d.received(room).includes('after the rosters'), 15_000 * SLOW, `${d.name} reads past them`);
     expect(phone.app.snapshot.removedFromAccount).not.toBe(true);
     expect(ownOf(phone).roster).toEqual(current);
     expect(ownOf(laptop).roster).toEqual(current);
     expect(active(phone, room)).toBe(true);
+    expect(active(laptop, room)).toBe(true);
     // The phone still speaks in the room.
     await say(phone, 'phone still here');
     await waitUntil(() => bob.received(room).includes('phone still here'), 15_000 * SLOW, 'Bob reads the phone');
