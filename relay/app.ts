@@ -11,6 +11,7 @@ import { LocalBus, type WakeBus } from './bus.ts';
 import type { RelayConfig } from './config.ts';
 import { Delivery, readCapability, readRotateTo } from './delivery.ts';
 import { toWire } from './wire.ts';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { toB64 } from '../lib/bytes.ts';
 import {
   DELIVERY_SOCKET_PATH,
@@ -89,6 +90,8 @@ const INVITE_PREFIX = ROUTES.readInvite.path.slice(0, ROUTES.readInvite.path.ind
 const INVITE_ROUTES: Partial<Record<string, ParamRoute>> = {};
 for (const name of ROUTE_NAMES) if (isParamRoute(name)) INVITE_ROUTES[ROUTES[name].method] = name;
 const OK = { ok: true } as const;
+/** Retire attempts per target account and minute (a device is removed once; retries are few). */
+const RETIRE_ATTEMPTS_PER_MINUTE = 10;
 
 export function createRelay(deps: RelayDeps): Relay {
   const { config, store, log } = deps;
@@ -102,6 +105,7 @@ export function createRelay(deps: RelayDeps): Relay {
   const delivery = new Delivery(store, tokens, config, now, bus);
   const live = new Set<Connection>();
   const claimBudget = new MinuteBudget(config.keyPackageClaimsPerMinute);
+  const retireBudget = new MinuteBudget(RETIRE_ATTEMPTS_PER_MINUTE);
   const timers: ReturnType<typeof setInterval>[] = [];
 
   // Bodies carry at most one message or a page of ids (twice the frame bound), or a key-package batch.
@@ -163,6 +167,11 @@ export function createRelay(deps: RelayDeps): Relay {
       const oneTime =
         b.keyPackages === undefined ? [] : readBytesList(b, 'keyPackages', { ...rule, minItems: 0, maxItems: KEY_PACKAGE_BATCH });
       const lastResort = readOptionalBytes(b, 'lastResort', rule);
+      const retireHash = readOptionalBytes(b, 'retireHash', { min: 32, max: 32 });
+      // A retired account's packages stay gone: its other devices removed it (docs/device-removal.md).
+      if (await store.keyPackagesRetired(accountId)) throw new RelayError(ErrorCode.conflict, 'key packages retired');
+      if (retireHash !== undefined && !(await store.setKeyPackageRetireHash(accountId, retireHash)))
+        throw new RelayError(ErrorCode.conflict, 'key packages retired');
       const r = await store.addKeyPackages(accountId, oneTime, lastResort, config.keyPackagesMaxPerAccount);
       if (!r.ok) throw new RelayError(ErrorCode.quotaExceeded, 'key package cap reached');
       return r.value;
@@ -179,6 +188,16 @@ export function createRelay(deps: RelayDeps): Relay {
       const kp = await store.claimKeyPackage(readId(b, 'accountId'));
       if (kp === null) throw notFound();
       return { keyPackage: toB64(kp) };
+    },
+    retireKeyPackages: async (req) => {
+      const b = await body(req);
+      const accountId = readId(b, 'accountId');
+      // Bounded per target account: a 32-byte secret is not guessed, but every try costs a store read.
+      if (!retireBudget.take(accountId)) throw new RelayError(ErrorCode.rateLimited, 'too many retire attempts');
+      const secret = readBytes(b, 'secret', { min: 32, max: 32 });
+      // One answer for no hash registered and a wrong secret: nobody learns which accounts registered one.
+      if (!(await store.retireKeyPackages(accountId, sha256(secret)))) throw new RelayError(ErrorCode.unauthenticated, 'not retired');
+      return OK;
     },
     tokenKeys: async () => ({ suite: TOKEN_SUITE, keys: await tokens.publicKeys() }),
     issueTokens: async (req) => {

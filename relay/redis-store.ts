@@ -209,7 +209,7 @@ for _, h in ipairs(redis.call('SMEMBERS', P .. 'asess:' .. a)) do
   redis.call('DEL', P .. 'sess:' .. h)
   redis.call('ZREM', P .. 'sessexp', h)
 end
-redis.call('DEL', P .. 'acred:' .. a, P .. 'asess:' .. a, P .. 'kp:' .. a, P .. 'kplr:' .. a)
+redis.call('DEL', P .. 'acred:' .. a, P .. 'asess:' .. a, P .. 'kp:' .. a, P .. 'kplr:' .. a, P .. 'kprh:' .. a)
 return existed`,
   getCredential: `return redis.call('HMGET', KEYS[1], 'a', 'k', 'c', 't')`,
   updateCounter: `
@@ -252,6 +252,18 @@ v = redis.call('GET', ARGV[1] .. 'kplr:' .. ARGV[2])
 if v then return {0, v} end
 return {}`,
   countKeyPackages: `return {redis.call('LLEN', KEYS[1]), redis.call('EXISTS', ARGV[1] .. 'kplr:' .. ARGV[2])}`,
+  // KEYS[1] = kprh:<account>: h(ash of the retire secret), r(etired).
+  setKeyPackageRetireHash: `
+if redis.call('HGET', KEYS[1], 'r') == '1' then return 0 end
+redis.call('HSET', KEYS[1], 'h', ARGV[2], 'r', '0')
+return 1`,
+  retireKeyPackages: `
+local h = redis.call('HGET', KEYS[1], 'h')
+if not h or h ~= ARGV[2] then return 0 end
+redis.call('DEL', ARGV[1] .. 'kp:' .. ARGV[3], ARGV[1] .. 'kplr:' .. ARGV[3])
+redis.call('HSET', KEYS[1], 'r', '1')
+return 1`,
+  keyPackagesRetired: `return redis.call('HGET', KEYS[1], 'r') == '1' and 1 or 0`,
   consumeQuota: `
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
 if used + tonumber(ARGV[2]) > tonumber(ARGV[3]) then return 0 end
@@ -710,6 +722,20 @@ export class RedisStore implements RelayStore {
   async countKeyPackages(accountId: string): Promise<KeyPackageCounts> {
     const r = list(await this.run('countKeyPackages', this.key('kp', accountId), [accountId]));
     return { oneTime: int(r[0]), lastResort: int(r[1]) === 1 };
+  }
+
+  async setKeyPackageRetireHash(accountId: string, hash: Uint8Array): Promise<boolean> {
+    return int(await this.run('setKeyPackageRetireHash', this.key('kprh', accountId), [Buffer.from(hash)])) === 1;
+  }
+
+  async retireKeyPackages(accountId: string, hash: Uint8Array): Promise<boolean> {
+    const done = int(await this.run('retireKeyPackages', this.key('kprh', accountId), [Buffer.from(hash), accountId])) === 1;
+    if (done) this.dirty = true;
+    return done;
+  }
+
+  async keyPackagesRetired(accountId: string): Promise<boolean> {
+    return int(await this.run('keyPackagesRetired', this.key('kprh', accountId), [])) === 1;
   }
 
   async consumeQuota(bucket: string, amount: number, max: number, expiresAt: number): Promise<boolean> {

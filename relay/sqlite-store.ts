@@ -51,6 +51,9 @@ CREATE TABLE IF NOT EXISTS key_packages (
   id INTEGER PRIMARY KEY, account_id TEXT NOT NULL, last_resort INTEGER NOT NULL, data BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS key_packages_account ON key_packages (account_id, last_resort, id);
+CREATE TABLE IF NOT EXISTS key_package_retire (
+  account_id TEXT PRIMARY KEY, hash BLOB NOT NULL, retired INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS quotas (bucket TEXT PRIMARY KEY, used INTEGER NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS token_keys (
   key_id TEXT PRIMARY KEY, secret_key BLOB NOT NULL, public_key BLOB NOT NULL,
@@ -279,6 +282,9 @@ export class SqliteStore implements RelayStore {
         'SELECT id, data, last_resort FROM key_packages WHERE account_id = ? ORDER BY last_resort ASC, id ASC LIMIT 1',
       ),
       delKp: p('DELETE FROM key_packages WHERE id = ?'),
+      getRetire: p('SELECT hash, retired FROM key_package_retire WHERE account_id = ?'),
+      putRetire: p('INSERT OR REPLACE INTO key_package_retire (account_id, hash, retired) VALUES (?, ?, ?)'),
+      delRetireOf: p('DELETE FROM key_package_retire WHERE account_id = ?'),
       getQuota: p('SELECT used FROM quotas WHERE bucket = ?'),
       upsertQuota: p(
         'INSERT INTO quotas (bucket, used, expires_at) VALUES (?, ?, ?) ON CONFLICT (bucket) DO UPDATE SET used = excluded.used',
@@ -558,6 +564,7 @@ export class SqliteStore implements RelayStore {
       this.s.delCredentialsOf!.run(accountId);
       this.s.delSessionsOf!.run(accountId);
       this.s.delKpsOf!.run(accountId);
+      this.s.delRetireOf!.run(accountId);
       return existed;
     });
     // Key packages and public keys leave the WAL too (scrub).
@@ -616,6 +623,29 @@ export class SqliteStore implements RelayStore {
 
   async countKeyPackages(accountId: string): Promise<KeyPackageCounts> {
     return this.counts(accountId);
+  }
+
+  async setKeyPackageRetireHash(accountId: string, hash: Uint8Array): Promise<boolean> {
+    return this.tx(() => {
+      if (num(this.s.getRetire!.get(accountId)?.retired ?? 0) === 1) return false;
+      this.s.putRetire!.run(accountId, hash, 0);
+      return true;
+    });
+  }
+
+  async retireKeyPackages(accountId: string, hash: Uint8Array): Promise<boolean> {
+    return this.tx(() => {
+      const row = this.s.getRetire!.get(accountId);
+      if (row === undefined || !sameBytes(blob(row.hash), hash)) return false;
+      this.s.delKpsOf!.run(accountId);
+      this.s.putRetire!.run(accountId, hash, 1);
+      this.dirty = true;
+      return true;
+    });
+  }
+
+  async keyPackagesRetired(accountId: string): Promise<boolean> {
+    return num(this.s.getRetire!.get(accountId)?.retired ?? 0) === 1;
   }
 
   async consumeQuota(bucket: string, amount: number, max: number, expiresAt: number): Promise<boolean> {
@@ -866,4 +896,11 @@ export class SqliteStore implements RelayStore {
       this.db.close();
     }
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
 }

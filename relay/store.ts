@@ -143,6 +143,11 @@ export interface RelayStore {
   /** Removes and returns one one-time package, else returns (keeps) the last-resort one. */
   claimKeyPackage(accountId: string): Promise<Uint8Array | null>;
   countKeyPackages(accountId: string): Promise<KeyPackageCounts>;
+  /** Registers the hash of the account's retire secret (replacing any); false once it is retired. */
+  setKeyPackageRetireHash(accountId: string, hash: Uint8Array): Promise<boolean>;
+  /** When `hash` is the registered one: deletes all its packages and marks it retired (again: true). */
+  retireKeyPackages(accountId: string, hash: Uint8Array): Promise<boolean>;
+  keyPackagesRetired(accountId: string): Promise<boolean>;
 
   /** Adds `amount` to a counter bucket unless that would exceed `max`; buckets expire. */
   consumeQuota(bucket: string, amount: number, max: number, expiresAt: number): Promise<boolean>;

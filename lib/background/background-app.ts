@@ -52,6 +52,7 @@ import { AppNotifications } from './app/notifications.ts';
 import { ShareOffers } from './app/share.ts';
 import { RelayLink } from './app/connection.ts';
 import { DeviceDirectory } from './app/directory.ts';
+import { OwnDevices } from './app/devices.ts';
 import { SessionOpener } from './app/session.ts';
 import { KeptKey } from './app/kept-key.ts';
 import { AccountFlows } from './app/account-flows.ts';
@@ -74,11 +75,13 @@ export class BackgroundApp {
   private readonly settings: SettingsControl;
   private readonly kept: KeptKey;
   private readonly linking: LinkControl;
+  private readonly devices: OwnDevices;
 
   private constructor(core: AppCore) {
     this.core = core;
     this.link = new RelayLink(core);
     core.directory = new DeviceDirectory(core, this.link);
+    core.devices = this.devices = new OwnDevices(core);
     this.share = new ShareOffers(core, (result) => this.link.reconnectingNow(result));
     this.notifications = new AppNotifications(core, () => this.session.publishChat());
     this.session = new SessionOpener(core, this.link, this.notifications, this.share);
@@ -285,7 +288,9 @@ export class BackgroundApp {
   stop(): void {
     this.link.stop();
     // Its timers (receipts due) must not fire into a store another instance may open; what is due stays in the store.
-    this.core.chat?.cancelTimers();
+    // Nor may a delivery or a job still under way here write or acknowledge anything: the next instance reads the store.
+    this.core.devices?.stop();
+    this.core.chat?.halt();
   }
 
   // -- sharing a page ----------------------------------------------------------------
@@ -352,7 +357,7 @@ export class BackgroundApp {
     'invite.revoke': async ({ conversationId, inviteId }) => (await this.needChat().revokeInvite(conversationId, inviteId), null),
     'invite.link': async ({ conversationId, inviteId }) => this.needChat().inviteLink(conversationId, inviteId),
     'messages.page': async ({ conversationId, beforeSeq, limit }) => this.needChat().page(conversationId, beforeSeq, limit),
-    'message.send': async ({ conversationId, text }) => this.link.reconnectingNow(await this.needChat().sendText(conversationId, text)),
+    'message.send': async ({ conversationId, text }) => (this.devices.refuseWhenRemoved(), this.link.reconnectingNow(await this.needChat().sendText(conversationId, text))),
     'message.retry': async ({ conversationId, messageId }) => this.link.reconnectingNow(await this.needChat().retry(conversationId, messageId)),
     'conversation.setPinned': async ({ conversationId, pinned }) => (await this.needChat().place(conversationId, { pinned }), null),
     'conversation.setArchived': async ({ conversationId, archived }) => (await this.needChat().place(conversationId, { archived }), null),
@@ -378,6 +383,8 @@ export class BackgroundApp {
     'link.enter': async ({ code, sendHistory }) => this.linking.enter(code, sendHistory),
     'link.confirm': async ({ match }) => (await this.linking.confirm(match), null),
     'link.cancel': async () => (await this.linking.cancel(), null),
+    'devices.list': async () => this.devices.list(),
+    'devices.remove': async ({ deviceKey }) => this.devices.remove(deviceKey),
   };
 
   private needChat(): ChatService {

@@ -50,6 +50,7 @@ import { newReceiptState, isDueEmpty } from './receipts.ts';
 import type { DeliveredMessage, MailboxCredentials } from './relay-api.ts';
 import * as text from './text.ts';
 import { setVerified } from './identity/verify-person.ts';
+import { rosterHas } from './identity/roster.ts';
 
 export type { ChatDeps, ChatIdentity } from './conversations.ts';
 
@@ -106,6 +107,15 @@ export class ChatService {
   /** Cancel the receipts due to go out a moment from now (they stay due in the store); see receipt-sender.ts. */
   cancelTimers(): void {
     this.receipts.cancelTimers();
+  }
+
+  /**
+   * This worker stops and another may open the same store (BackgroundApp.stop): refuse every state change
+   * from now on, the one under way included, so it neither writes nor acknowledges what the next one must see.
+   */
+  halt(): void {
+    this.cancelTimers();
+    this.c.closed = true;
   }
 
   /** Signing out or deleting the account: let the state change under way finish, then refuse every other. */
@@ -203,6 +213,10 @@ export class ChatService {
 
   /** Post everything waiting in the outbox, oldest first; stops at the first network failure. */
   async flush(): Promise<void> {
+    // Our Commits left pending by a worker that stopped, first: until they settle nothing else can change those groups.
+    await this.epochs.repostRestored().catch((err: unknown) => {
+      if (classify(err).kind === 'bug' && !(err instanceof ChannelError)) this.reportBug(err);
+    });
     await this.outbox.flush();
     // Welcomes of confirmed Adds that could not go out before (device-adds.ts); a failure waits for the next flush.
     await this.adds.postWelcomes().catch((err: unknown) => {
@@ -231,6 +245,23 @@ export class ChatService {
 
   removeMember(id: string, memberId: string): Promise<void> {
     return this.membership.removeMember(id, memberId);
+  }
+
+  /** One device's leaves in one Commit (device-removal.ts). */
+  removeMembers(id: string, memberIds: readonly string[]): Promise<void> {
+    return this.membership.removeMembers(id, memberIds);
+  }
+
+  /**
+   * The members of a conversation whose checked `person` proof (roster and
+   * leaf binding signed) names this identity key and device key: where one
+   * of our devices has its leaves (device-removal.ts).
+   */
+  leavesOfDevice(id: string, identityKey: string, deviceKey: string): string[] {
+    const proofs = this.metas.get(id)?.proofs ?? {};
+    return Object.entries(proofs)
+      .filter(([, p]) => p.signed && p.identityKey === identityKey && p.deviceKey === deviceKey)
+      .map(([memberId]) => memberId);
   }
 
   setAdmin(id: string, memberId: string, admin: boolean): Promise<void> {
@@ -387,7 +418,9 @@ export class ChatService {
       selfName: this.deps.identity().displayName,
       readReceipts: this.receipts.readReceipts(),
       now: Date.now(),
-      ...(this.deps.people === undefined ? {} : { verified: this.deps.people.verified.all(), own: this.deps.people.own }),
+      ...(this.deps.people === undefined
+        ? {}
+        : { verified: this.deps.people.verified.all(), own: this.deps.people.own, ownIdentityKey: this.deps.people.own.identityKey }),
     });
     await this.adoptOwnRoster(outcome);
     if (outcome.receipt !== undefined) {
@@ -403,6 +436,8 @@ export class ChatService {
     const seen = own === undefined ? undefined : outcome.transition.metas?.[0]?.rosters?.[own.identityKey];
     // Best effort: the roster comes again with that device's next announcement.
     if (seen !== undefined && seen.version >= own!.roster.version) await own!.adoptRoster(seen).catch(() => false);
+    // A roster of ours without this device: one of our devices removed it (device-removal.ts).
+    if (seen !== undefined && !rosterHas(own!.roster, own!.deviceKey)) this.deps.onRemovedFromAccount?.();
   }
 
   /** The clear header of a group message; null (drop it) when the bytes are not one. */
@@ -484,6 +519,8 @@ export class ChatService {
           if (classify(err).kind === 'bug' && !(err instanceof ChannelError)) this.reportBug(err);
         });
         return;
+      case 'removedByOwnDevice':
+        return this.deps.onRemovedFromAccount?.();
       case 'identityChanged':
         // The warning is in the conversation already; the mark follows (a failed write is retried by the next claim).
         void this.deps.people?.verified

@@ -120,6 +120,8 @@ export interface PendingCommit {
   hash: string;
   baseEpoch: number;
   state: GroupState;
+  /** The Commit as posted, so a restarted worker can post it again (epoch-sync.ts `repostRestored`); absent in older records. */
+  payload?: Uint8Array;
 }
 
 export interface OutboxEntry {
@@ -172,9 +174,9 @@ export class ChatStore {
       Promise.all(
         (t.pending ?? []).map(async (p) => {
           if (p.value === null) return [pendingKey(p.id), null] as const;
-          const bytes = encodeGroupState(p.value.state);
+          const { bytes, commitLength } = pendingBytes(p.value);
           const sealed = await v.seal('groups', pendingKey(p.id), bytes);
-          return [pendingKey(p.id), { ...sealed, hash: p.value.hash, baseEpoch: p.value.baseEpoch }] as const;
+          return [pendingKey(p.id), { ...sealed, hash: p.value.hash, baseEpoch: p.value.baseEpoch, ...commitLength }] as const;
         }),
       ),
       Promise.all(
@@ -254,10 +256,9 @@ export class ChatStore {
   }
 
   async loadPending(id: string): Promise<PendingCommit | undefined> {
-    const row = (await this.db.get('groups', pendingKey(id))) as (SealedRecord & { hash?: unknown; baseEpoch?: unknown }) | undefined;
+    const row = (await this.db.get('groups', pendingKey(id))) as PendingRow | undefined;
     if (row === undefined || typeof row.hash !== 'string' || typeof row.baseEpoch !== 'number') return undefined;
-    const state = decodeGroupState(await this.vault.open('groups', pendingKey(id), row));
-    return { hash: row.hash, baseEpoch: row.baseEpoch, state };
+    return pendingFrom(row.hash, row.baseEpoch, row.commitLength, await this.vault.open('groups', pendingKey(id), row));
   }
 
   /**
@@ -269,7 +270,7 @@ export class ChatStore {
     const tx = this.db.transaction('groups');
     const keys = new Set(await tx.store.getAllKeys());
     const wanted = ids.filter((id) => keys.has(pendingKey(id)));
-    const rows = await Promise.all(wanted.map((id) => tx.store.get(pendingKey(id)) as Promise<(SealedRecord & { hash?: unknown; baseEpoch?: unknown }) | undefined>));
+    const rows = await Promise.all(wanted.map((id) => tx.store.get(pendingKey(id)) as Promise<PendingRow | undefined>));
     await tx.done;
     const out = new Map<string, PendingCommit>();
     await Promise.all(
@@ -277,8 +278,7 @@ export class ChatStore {
         const row = rows[i];
         if (row === undefined || typeof row.hash !== 'string' || typeof row.baseEpoch !== 'number') return;
         try {
-          const state = decodeGroupState(await this.vault.open('groups', pendingKey(id), row));
-          out.set(id, { hash: row.hash, baseEpoch: row.baseEpoch, state });
+          out.set(id, pendingFrom(row.hash, row.baseEpoch, row.commitLength, await this.vault.open('groups', pendingKey(id), row)));
         } catch {
           // unreadable: as if there were none (the conversation carries on from its current epoch)
         }
@@ -378,4 +378,25 @@ function decodeOutbox(b: Uint8Array): { queue: Uint8Array; payload: Uint8Array; 
   const n = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(65);
   const app = b.slice(69 + n);
   return { queue: b.slice(0, 32), cap: b.slice(33, 65), payload: b.slice(69, 69 + n), ...(app.length > 0 ? { app } : {}) };
+}
+
+/** A pending Commit's row: its state (and, since `commitLength`, the Commit before it) sealed; hash and epoch beside. */
+type PendingRow = SealedRecord & { hash?: unknown; baseEpoch?: unknown; commitLength?: unknown };
+
+/** The sealed bytes of a pending Commit: the Commit as posted, then the group state it leads to. */
+function pendingBytes(p: PendingCommit): { bytes: Uint8Array; commitLength: { commitLength?: number } } {
+  const state = encodeGroupState(p.state);
+  if (p.payload === undefined) return { bytes: state, commitLength: {} };
+  const bytes = new Uint8Array(p.payload.length + state.length);
+  bytes.set(p.payload);
+  bytes.set(state, p.payload.length);
+  return { bytes, commitLength: { commitLength: p.payload.length } };
+}
+
+function pendingFrom(hash: string, baseEpoch: number, commitLength: unknown, bytes: Uint8Array): PendingCommit {
+  // Older records hold the state alone.
+  if (typeof commitLength !== 'number' || !Number.isInteger(commitLength) || commitLength < 0 || commitLength > bytes.length) {
+    return { hash, baseEpoch, state: decodeGroupState(bytes) };
+  }
+  return { hash, baseEpoch, state: decodeGroupState(bytes.subarray(commitLength)), payload: bytes.slice(0, commitLength) };
 }

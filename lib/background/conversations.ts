@@ -69,6 +69,8 @@ export interface ChatDeps {
   directory?: ChatDirectory;
   /** Our identity and the people we verified (docs/identity.md); without them no `person` claims go out. */
   people?: { own: OwnIdentity; verified: VerifiedPeople };
+  /** One of our own person's devices removed this device (a Remove by it, or our roster without us): device-removal.ts. */
+  onRemovedFromAccount?: () => void;
 }
 
 export const hashOf = (payload: Uint8Array): string => toB64(sha256(payload));
@@ -135,6 +137,8 @@ export class Conversations {
   readonly metas = new Map<string, ConversationMeta>();
   readonly groups = new Map<string, GroupState>();
   readonly pending = new Map<string, PendingCommit>();
+  /** Conversations whose pending Commit was found in the store at start: posted again once online (epoch-sync.ts `repostRestored`). */
+  readonly restored = new Set<string>();
   private chain: Promise<unknown> = Promise.resolve();
   closed = false;
 
@@ -155,7 +159,10 @@ export class Conversations {
     void this.store.pruneSeen(Date.now() - SEEN_RETENTION_MS).catch(() => undefined);
     const live = [...this.metas.values()].filter((m) => m.status === 'active' || m.status === 'joining').map((m) => m.id);
     // Unreadable pendings are as good as none: their Commit, if it comes back, is then processed like anyone's.
-    for (const [id, p] of await this.store.loadPendings(live).catch(() => new Map<string, PendingCommit>())) this.pending.set(id, p);
+    for (const [id, p] of await this.store.loadPendings(live).catch(() => new Map<string, PendingCommit>())) {
+      this.pending.set(id, p);
+      this.restored.add(id);
+    }
   }
 
   /** Run state transitions one at a time (receive, send, commit never interleave); none after close(). */
@@ -168,6 +175,8 @@ export class Conversations {
   }
 
   async apply(t: Transition): Promise<void> {
+    // Closed (signed out, or this worker stopped for another to open the store): write nothing more.
+    if (this.closed) throw new ChannelError(ErrorCode.Forbidden, text.SIGNED_OUT);
     await this.store.apply(t);
     if (t.deleteConversation !== undefined) {
       this.metas.delete(t.deleteConversation);

@@ -9,6 +9,11 @@
  *
  *   commit ──► pending (stored) ──► posted ──► delivered back ──► adopted, settled
  *                                      └──► someone else's Commit first ──► void, settled with LostRace
+ *
+ * A worker that stops between storing a Commit and hearing it back finds it
+ * pending when it starts again, and cannot know whether the post reached the
+ * relay. It posts it again (`repostRestored`), which makes sure that a Commit
+ * for that epoch is in the queue, and so comes back and settles it.
  */
 import { createCommit, encodeMessage, type CommitOptions, type GroupState, type MLSMessage } from '../mls/group.ts';
 import { fromB64 } from '../bytes.ts';
@@ -92,7 +97,7 @@ export class EpochSync {
       const state = await c.group(id);
       const r = await createCommit(state, options);
       const payload = encodeMessage(r.commit);
-      const p: PendingCommit = { hash: hashOf(payload), baseEpoch: Number(state.context.epoch), state: r.state };
+      const p: PendingCommit = { hash: hashOf(payload), baseEpoch: Number(state.context.epoch), state: r.state, payload };
       await c.apply({ pending: [{ id, value: p }] });
       const queue = fromB64(meta.queue)!;
       const revoke = membershipShrank(state, r.state) ? meta.invites : [];
@@ -125,6 +130,38 @@ export class EpochSync {
     }
     await confirmed;
     return { state: prepared.r.state, ...(prepared.r.welcome === undefined ? {} : { welcome: prepared.r.welcome }) };
+  }
+
+  /**
+   * Post again the pending Commits found in the store at start (conversations.ts `restored`).
+   * The relay stores it (the first post never arrived), or answers that the capability moved on:
+   * a Commit for that epoch is already in the queue, ours or another member's. Either way it is
+   * delivered back in queue order, and that adopts ours (chat-service.ts `adopt`) or voids it
+   * (inbox.ts, LostRace). Without this, a Commit that never reached the relay would stay pending
+   * for good in a conversation where nobody else commits, and every change there would wait.
+   * Offline: the rest wait for the next time we are online.
+   */
+  async repostRestored(): Promise<void> {
+    const c = this.c;
+    for (const id of [...c.restored]) {
+      const p = c.pending.get(id);
+      const meta = c.metas.get(id);
+      const state = p === undefined || meta?.status !== 'active' ? undefined : await c.group(id).catch(() => undefined);
+      // Settled meanwhile, a join (join.ts gives those up), an older record without the Commit, or the group moved on: nothing to post.
+      if (p === undefined || meta === undefined || state === undefined || p.payload === undefined || Number(state.context.epoch) !== p.baseEpoch) {
+        c.restored.delete(id);
+        continue;
+      }
+      const queue = fromB64(meta.queue)!;
+      const rotateTo = capabilityHash(queue, queueCapability(p.state));
+      try {
+        await c.deps.wallet().spend((token) => c.deps.api().send(queue, queueCapability(state), token, p.payload!, rotateTo));
+      } catch (err) {
+        if (unreachable(err)) return;
+        // Stale or unknown capability: the queue already holds a Commit for this epoch; it comes back in order.
+      }
+      c.restored.delete(id);
+    }
   }
 
   /** An empty Commit with a fresh path: new leaf and path keys for us, a new epoch for all. */

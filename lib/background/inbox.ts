@@ -65,6 +65,8 @@ export interface InboxState {
   verified?: ReadonlyMap<string, Verified>;
   /** Our identity key and roster (identity/own-devices.ts): a leaf it vouches for is one of our devices, and speaks as us. */
   own?: OwnKeys;
+  /** Our identity key: a Remove of our leaf by a leaf that proved it is the same means this device was removed from the account. */
+  ownIdentityKey?: string;
 }
 
 /** What to do after the transaction, for the same conversation, in this order. */
@@ -84,7 +86,8 @@ export type Effect =
   | { do: 'incoming'; meta: ConversationMeta; message: MessageRecord }
   | { do: 'reportBug'; error: unknown }
   | { do: 'identityChanged'; personId: string }
-  | { do: 'deviceSync'; sync: DeviceSyncAction };
+  | { do: 'deviceSync'; sync: DeviceSyncAction }
+  | { do: 'removedByOwnDevice' };
 
 /** Another member's receipt: claims to count against our own texts (whose records the caller reads). */
 export interface ReceiptClaims {
@@ -267,6 +270,9 @@ function commit(processed: Extract<Processed, { kind: 'commit' }>, s: InboxState
     next.invites = [];
     out.transition.groups = [{ id: meta.id, state: null }]; // forward secrecy: nothing of the group stays on this device
     out.effects.push({ do: 'detach', meta });
+    // Only a leaf our roster vouches for: a member replaying our roster with a device key of its own does not count.
+    const proof = vouchedProof(meta, byId);
+    if (proof !== undefined && s.ownIdentityKey !== undefined && proof.identityKey === s.ownIdentityKey) out.effects.push({ do: 'removedByOwnDevice' });
     return;
   }
   next.cap = toB64(queueCapability(processed.state));

@@ -100,6 +100,17 @@ export class Membership {
     await this.epochs.commit(id, { proposals: [removeProposal(target.leafIndex)] });
   }
 
+  /** Several leaves in one Remove Commit (one device's leaves, device-removal.ts); never our own. */
+  async removeMembers(id: string, memberIds: readonly string[]): Promise<void> {
+    this.c.activeMeta(id);
+    const state = await this.c.group(id);
+    const leaves = memberIds.map((m) => memberById(state, m)).filter((t) => t !== undefined);
+    if (leaves.length === 0) return;
+    if (leaves.some((t) => t.leafIndex === state.ownLeaf)) throw new ChannelError(ErrorCode.InvalidInput, text.REMOVE_SELF);
+    requireRole(rolesView(state).canRemove, text.ONLY_ADMINS_REMOVE);
+    await this.epochs.commit(id, { proposals: leaves.map((t) => removeProposal(t.leafIndex)) });
+  }
+
   async setAdmin(id: string, memberId: string, admin: boolean): Promise<void> {
     this.c.activeMeta(id);
     const state = await this.c.group(id);

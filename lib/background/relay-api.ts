@@ -259,6 +259,16 @@ export class RelayApi {
     return parseCounts(await this.call('countKeyPackages', undefined, session));
   }
 
+  /** Register SHA-256 of the secret that retires this account's KeyPackages (device-removal.md). */
+  async registerRetireHash(session: string, hash: Uint8Array): Promise<void> {
+    await this.call('uploadKeyPackages', { retireHash: toB64(hash) }, session);
+  }
+
+  /** Delete every KeyPackage of `accountId` for good, with its retire secret (no session: it is another device's account). */
+  async retireKeyPackages(accountId: string, secret: Uint8Array): Promise<void> {
+    await this.call('retireKeyPackages', { accountId, secret: toB64(secret) });
+  }
+
   /** One KeyPackage of `accountId` (a one-time one while any is left); the relay answers not_found when none. */
   async claimKeyPackage(session: string, accountId: string): Promise<Uint8Array> {
     const r = await this.call('claimKeyPackage', { accountId }, session);

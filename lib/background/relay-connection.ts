@@ -83,6 +83,9 @@ export class RelayConnection {
   private windowStart = 0;
   private sentInWindow = 0;
   private pumpTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Subscriptions sent on this socket and not yet answered: one the relay dropped for the rate is sent again. */
+  private readonly unanswered = new Set<string>();
+  private resubTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly opts: ConnectionOptions) {
     for (const mb of opts.mailboxes) this.mailboxes.set(mb.mailboxId, mb);
@@ -96,12 +99,34 @@ export class RelayConnection {
   }
 
   removeMailbox(mailboxId: string): void {
+    this.unanswered.delete(mailboxId);
     if (!this.mailboxes.delete(mailboxId)) return;
     if (this.socket?.readyState === OPEN) this.send(this.socket, { t: 'unsub', mailboxId, rid: this.nextRid++ });
   }
 
   private subscribe(ws: WebSocketLike, mb: MailboxCredentials): void {
+    this.unanswered.add(mb.mailboxId);
     this.send(ws, { t: 'sub', mailboxId: mb.mailboxId, secret: mb.secret, rid: `sub:${mb.mailboxId}` });
+  }
+
+  /**
+   * The relay answered a frame with rate_limited, which names no frame: it
+   * was not processed. A lost subscription would leave its mailbox silent on
+   * a socket that looks fine (what arrives there waits, unread, until the next
+   * reconnect, and a member's removal deletes it unread), so every
+   * subscription not yet answered goes again a second later. A lost ack only
+   * means a message comes again, and is recognised.
+   */
+  private resubscribeSoon(ws: WebSocketLike): void {
+    if (this.resubTimer !== undefined) return;
+    this.resubTimer = setTimeout(() => {
+      this.resubTimer = undefined;
+      if (ws !== this.socket || ws.readyState !== OPEN) return;
+      for (const id of [...this.unanswered]) {
+        const mb = this.mailboxes.get(id);
+        if (mb !== undefined) this.subscribe(ws, mb);
+      }
+    }, 1000);
   }
 
   /**
@@ -227,7 +252,10 @@ export class RelayConnection {
   }
 
   private clearTimers(): void {
-    for (const t of [this.reconnectTimer, this.pongTimer, this.openTimer, this.pumpTimer]) if (t !== undefined) clearTimeout(t);
+    for (const t of [this.reconnectTimer, this.pongTimer, this.openTimer, this.pumpTimer, this.resubTimer]) if (t !== undefined) clearTimeout(t);
+    this.resubTimer = undefined;
+    // A new socket subscribes everything again.
+    this.unanswered.clear();
     this.pumpTimer = undefined;
     this.outQueue.length = 0;
     if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
@@ -302,6 +330,9 @@ export class RelayConnection {
       this.pongTimer = undefined;
       return;
     }
+    // Answered, yes or no (a refused one is not sent again).
+    if ((t === 'ok' || t === 'error') && typeof f.rid === 'string' && f.rid.startsWith('sub:')) this.unanswered.delete(f.rid.slice(4));
+    if (t === 'error' && f.rid === undefined && f.code === 'rate_limited') this.resubscribeSoon(ws);
     // A mailbox the relay does not know (deleted, or another relay) is an error for that
     // subscription only; the others keep working.
   }

@@ -122,3 +122,9 @@ export const LINK_OFFLINE = 'You are offline: linking a device needs the relay.'
 export const LINK_NOT_CONFIRMED = 'The numbers did not match, so nothing was shared.';
 export const HISTORY_FROM_OTHER_DEVICE = 'The messages above were copied from your other device when you linked this one.';
 export const copyingHistory = (done: number, total: number): string => `Copying history: ${done} of ${total} messages…`;
+
+// -- removing one of our devices (device-removal.ts) --
+export const REMOVE_THIS_DEVICE = 'This device cannot remove itself. Remove it from one of your other devices.';
+export const REMOVAL_UNDER_WAY = 'Another device is being removed. Try again when that is done.';
+export const NO_SUCH_DEVICE = 'That device is not one of yours any more.';
+export const DEVICE_REMOVED = 'This device was removed from your account.';

@@ -11,6 +11,7 @@
 
 import type { DeviceAddress, PersonView } from './people.ts';
 import { linkValidators, type LinkingState, type LinkRequests } from './linking.ts';
+import { DEVICE_KEY_SHAPE, type DeviceRequests } from './devices.ts';
 
 export const CHANNEL = 'microchat/v1';
 export const LIVE_PORT_NAME = 'microchat/live';
@@ -108,8 +109,9 @@ export interface AppState extends LinkingState {
   unreadTotal: number;
   /** A page the person asked to share, waiting for them to pick a conversation and confirm (nothing is sent before). */
   share?: ShareOffer;
+  /** One of our other devices removed this one from the account: it sends nothing and offers to wipe itself. */
+  removedFromAccount?: boolean;
 }
-
 
 /** "Share this page": what would be sent, and the conversation suggested when it was asked. */
 export interface ShareOffer {
@@ -166,6 +168,8 @@ export interface MemberView {
 
 export type { DeviceAddress, PersonDeviceView, PersonView, VerificationView } from './people.ts';
 export { SAFETY_QR_PREFIX, safetyNumberQrPayload } from './people.ts';
+export { parsePresence, type ViewPresence } from './presence.ts';
+export { DEVICE_KEY_SHAPE, type DeviceRemovalView, type DeviceRequests, type OwnDeviceView } from './devices.ts';
 
 /** Who may invite: admins only, or every member. */
 export type InvitePolicyView = 'admins' | 'everyone';
@@ -228,7 +232,7 @@ export interface InviteView {
 // Requests
 
 /** Every request a view may make, with its parameters and result. */
-export interface RequestMap extends LinkRequests {
+export interface RequestMap extends LinkRequests, DeviceRequests {
   'state.get': { params: null; result: AppState };
   'relay.check': { params: null; result: RelayStatus };
   'settings.setRelayUrl': { params: { url: string }; result: AppState };
@@ -350,17 +354,6 @@ export type LiveEvent =
   | { type: 'messages'; conversationId: string; messages: MessageView[] }
   /** The person clicked a notification: the side panel shows this conversation. */
   | { type: 'open'; conversationId: string };
-
-/**
- * What a view tells the background over its live port (view → background):
- * which conversation it shows, and whether the page is visible. A view that
- * goes away says nothing; its port's disconnect ends its presence.
- */
-export interface ViewPresence {
-  type: 'presence';
-  conversationId: string | null;
-  visible: boolean;
-}
 
 /** An error a handler throws on purpose; its code and message reach the view. */
 export class ChannelError extends Error {
@@ -562,23 +555,21 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   'person.verify': (p) => (keys(p, ['conversationId', 'personKey']), { conversationId: id(p, 'conversationId'), personKey: personKey(p) }),
   'person.unverify': (p) => (keys(p, ['conversationId', 'personKey']), { conversationId: id(p, 'conversationId'), personKey: personKey(p) }),
   ...linkValidators({ keys, str, bool }),
+  'devices.list': null,
+  'devices.remove': (p) => (keys(p, ['deviceKey']), { deviceKey: deviceKey(p) }),
 };
+
+function deviceKey(p: Record<string, unknown>): string {
+  const v = str(p, 'deviceKey', 43);
+  if (!DEVICE_KEY_SHAPE.test(v)) throw bad('deviceKey is not a device key');
+  return v;
+}
 
 /** A PersonView's key: an identity key, or 'leaf:' + a member id. */
 function personKey(p: Record<string, unknown>): string {
   const v = str(p, 'personKey', 160);
   if (!/^(leaf:)?[A-Za-z0-9_-]{1,128}$/.test(v)) throw bad('personKey is not a person key');
   return v;
-}
-
-/** Strictly parse a view's presence message; anything else is null (and ignored). */
-export function parsePresence(raw: unknown): ViewPresence | null {
-  if (!isRecord(raw) || raw.type !== 'presence') return null;
-  if (Object.keys(raw).some((k) => k !== 'type' && k !== 'conversationId' && k !== 'visible')) return null;
-  const { conversationId, visible } = raw;
-  if (typeof visible !== 'boolean') return null;
-  if (conversationId !== null && (typeof conversationId !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(conversationId))) return null;
-  return { type: 'presence', conversationId, visible };
 }
 
 /**

@@ -188,6 +188,8 @@ export const ROUTES = {
   uploadKeyPackages: { method: 'POST', path: '/v1/key-packages', session: true },
   countKeyPackages: { method: 'GET', path: '/v1/key-packages', session: true },
   claimKeyPackage: { method: 'POST', path: '/v1/key-packages/claim', session: true },
+  /** No session: another device of the same person retires a removed device's packages (docs/device-removal.md). */
+  retireKeyPackages: { method: 'POST', path: '/v1/key-packages/retire' },
 
   tokenKeys: { method: 'GET', path: '/v1/tokens/keys' },
   issueTokens: { method: 'POST', path: '/v1/tokens/issue', session: true },
@@ -231,9 +233,12 @@ export interface RouteTypes {
   deleteAccount: { request: Record<string, never>; response: Ok };
   session: { request: undefined; response: { accountId: string; expiresAt: number } };
 
-  uploadKeyPackages: { request: { keyPackages?: B64[]; lastResort?: B64 }; response: KeyPackageCounts };
+  /** `retireHash`: SHA-256 of the secret that retires this account's packages (retireKeyPackages). */
+  uploadKeyPackages: { request: { keyPackages?: B64[]; lastResort?: B64; retireHash?: B64 }; response: KeyPackageCounts };
   countKeyPackages: { request: undefined; response: KeyPackageCounts };
   claimKeyPackage: { request: { accountId: string }; response: { keyPackage: B64 } };
+  /** Deletes every package of `accountId` for good, when SHA-256(`secret`) is the hash it registered; else `unauthenticated`. */
+  retireKeyPackages: { request: { accountId: string; secret: B64 }; response: Ok };
 
   tokenKeys: { request: undefined; response: { suite: typeof TOKEN_SUITE; keys: WireTokenKey[] } };
   issueTokens: { request: { blinded: B64[] }; response: WireIssued };

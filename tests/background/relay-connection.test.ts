@@ -177,6 +177,43 @@ describe('RelayConnection', () => {
     c.stop();
   });
 
+  it('a subscription the relay dropped for the rate (rate_limited names no frame) goes again; answered ones do not', () => {
+    const got: string[] = [];
+    const c = new RelayConnection({
+      url: 'http://127.0.0.1:9',
+      WebSocket: FakeSocket,
+      mailboxes: [mailbox],
+      onMessage: (mailboxId, m) => got.push(`${mailboxId}/${m.id}`),
+      onState: () => undefined,
+      heartbeatMs: 60_000,
+      deadlineMs: 10_000,
+    });
+    c.start();
+    const s = FakeSocket.all[0]!;
+    s.open();
+    s.frame({ t: 'pong', rid: 'hello' });
+    const second = { mailboxId: 'EEEEEEEEEEEEEEEEEEEEEE', secret: 'F'.repeat(43) };
+    const third = { mailboxId: 'GGGGGGGGGGGGGGGGGGGGGG', secret: 'H'.repeat(43) };
+    c.addMailbox(second);
+    c.addMailbox(third);
+    s.frame({ t: 'ok', rid: `sub:${mailbox.mailboxId}` });
+    s.frame({ t: 'error', rid: `sub:${third.mailboxId}`, code: 'not_found', message: 'no' });
+    // The relay did not process the second subscription.
+    s.frame({ t: 'error', code: 'rate_limited', message: 'slow down' });
+    s.frame({ t: 'error', code: 'rate_limited', message: 'slow down' });
+    const subs = (): unknown[] => s.sent.filter((f) => f.t === 'sub').map((f) => f.mailboxId);
+    expect(subs()).toEqual([mailbox.mailboxId, second.mailboxId, third.mailboxId]);
+    vi.advanceTimersByTime(1000);
+    expect(subs()).toEqual([mailbox.mailboxId, second.mailboxId, third.mailboxId, second.mailboxId]);
+    s.frame({ t: 'ok', rid: `sub:${second.mailboxId}` });
+    s.frame({ t: 'error', code: 'rate_limited', message: 'slow down' });
+    vi.advanceTimersByTime(1000);
+    expect(subs()).toHaveLength(4);
+    s.frame({ t: 'msg', mailboxId: second.mailboxId, id: 'CCCCCCCCCCCCCCCCCCCCCC', kind: 'group', payload: 'AQID' });
+    expect(got).toEqual([`${second.mailboxId}/CCCCCCCCCCCCCCCCCCCCCC`]);
+    c.stop();
+  });
+
   it('paces frames (at most 20 a second) so many subscriptions after a reconnect are not rate-limited away', () => {
     const many = Array.from({ length: 45 }, (_, i) => ({ mailboxId: `M${String(i).padStart(21, '0')}`, secret: 'S'.repeat(43) }));
     const c = new RelayConnection({

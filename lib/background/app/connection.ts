@@ -36,6 +36,7 @@ export class RelayLink {
           void core.chat?.flush();
           void core.wallet?.refill();
           core.directory?.online();
+          core.devices?.online();
         }
       },
       ...c,

@@ -24,6 +24,15 @@ export interface DirectoryPart {
   readonly supply: { replenish(): Promise<void> };
 }
 
+/** What the other parts call of our own devices (devices.ts; declared here so core does not import it). */
+export interface DevicesPart {
+  opened(): Promise<void>;
+  online(): void;
+  removed(): void;
+  /** This worker stops (BackgroundApp.stop): no retry of a removal fires here any more. */
+  stop(): void;
+}
+
 export class AppCore {
   readonly view: ViewPublisher;
   api: RelayApi;
@@ -37,6 +46,8 @@ export class AppCore {
   connection: RelayConnection | undefined;
   /** This device's address, Welcome mailbox and KeyPackage supply (directory.ts); set by the façade. */
   directory: DirectoryPart | undefined;
+  /** Our own devices and removing one (devices.ts); set by the façade. */
+  devices: DevicesPart | undefined;
   /** The relay session expired: the person signs in again with the passkey (shown as the lock screen). */
   needsLogin = false;
 

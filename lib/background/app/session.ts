@@ -72,7 +72,9 @@ export class SessionOpener {
       // A fault of ours met while receiving: the chat shows a notice in the conversation; the log names the error.
       onBug: (err) => reportIfBug('handling a delivery', err),
       ...(core.directory === undefined ? {} : { directory: core.directory.forChat() }),
+      onRemovedFromAccount: () => core.devices?.removed(),
     });
+    await core.devices?.opened();
     // A device linked or removed (or this one linked): every conversation hears the new roster.
     own.onRosterChange(() => core.chat?.announcePersonEverywhere());
     core.update({

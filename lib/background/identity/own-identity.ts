@@ -6,6 +6,8 @@
  * the `person` claim for a leaf, a new roster when a device is linked or
  * removed, and the bundle a new device receives at linking.
  */
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { toB64 } from '../../bytes.ts';
 import type { Database } from '../db.ts';
 import type { DeviceAddress } from '../device-address.ts';
@@ -17,6 +19,8 @@ import { signLeafBinding } from './leaf-binding.ts';
 import { readLinkBundle, type LinkBundle } from './link-bundle.ts';
 import type { PersonClaim } from './person-proof.ts';
 import { newerRoster, signRoster, verifyRoster, type Roster, type RosterDevice } from './roster.ts';
+
+const RETIRE_LABEL = 'MicroChat key-package retire v1';
 
 export class OwnIdentity {
   private readonly rosterListeners: (() => void)[] = [];
@@ -109,6 +113,16 @@ export class OwnIdentity {
     await saveIdentity(this.db, this.vault, { personId, secret, roster });
     this.identity = { ...this.identity, roster };
     return true;
+  }
+
+  /**
+   * The secret that retires the KeyPackages of a device's relay account
+   * (device-removal.ts): derived from the identity key, so every device of
+   * the person, and nobody else, can compute it for any of them. Bound to
+   * the account id, so the relay cannot tie two of the person's accounts.
+   */
+  retireSecretFor(accountId: string): Uint8Array {
+    return hkdf(sha256, this.identity.secret, undefined, new TextEncoder().encode(`${RETIRE_LABEL}\0${accountId}`), 32);
   }
 
   /** For the linking part to encrypt and send: the identity private key, personId and roster. */

@@ -11,8 +11,10 @@
  * the directory part's addDevices must then see the device is already a
  * member and succeed without a second Add (documented on DirectoryPort).
  *
- * Per conversation: offline (or the relay busy) stops the job where it is,
- * to resume later; a conflict (someone else's Commit came first) is retried
+ * Per conversation: another change of ours still being confirmed there is
+ * waited out in place (it settles in moments, and nothing else would wake
+ * the job while the connection stays up); offline (or the relay busy) stops
+ * the job where it is, to resume later; a conflict (someone else's Commit came first) is retried
  * once at once; anything else (the roles do not let us invite, the
  * conversation is gone, a bug) marks that conversation failed with the
  * reason and goes on with the next.
@@ -22,6 +24,7 @@ import { WelcomeNotDelivered } from '../directory-errors.ts';
 import { classify, reportIfBug, type FailureKind } from '../failure.ts';
 import type { Database } from '../db.ts';
 import type { Vault } from '../vault.ts';
+import * as text from '../text.ts';
 import type { DirectoryPort, LinkDeviceAddress } from './ports.ts';
 
 export interface AddJob {
@@ -94,6 +97,14 @@ function failureKind(err: unknown): FailureKind {
   return classify(err).kind;
 }
 
+/** Waiting out a change of ours in flight in one conversation: a try every BUSY_WAIT_MS, at most BUSY_TRIES, then stop like offline. */
+const BUSY_WAIT_MS = 1000;
+const BUSY_TRIES = 30;
+
+/** Refused before anything was done because a Commit of ours there is still pending: trying again adds nothing twice. */
+const changeInFlight = (err: unknown): boolean =>
+  err instanceof ChannelError && err.code === ErrorCode.Unavailable && err.cause === undefined && err.message === text.CHANGE_IN_FLIGHT;
+
 export class AddDeviceJobs {
   private running: Promise<void> | null = null;
 
@@ -101,6 +112,7 @@ export class AddDeviceJobs {
     private readonly store: AddJobStore,
     private readonly directory: DirectoryPort,
     private readonly onProgress: (p: AddJobProgress) => void = () => {},
+    private readonly busyWaitMs = BUSY_WAIT_MS,
   ) {}
 
   /** Records a job for `device` over `conversationIds`, then runs it (and any other unfinished one). */
@@ -164,13 +176,19 @@ export class AddDeviceJobs {
   }
 
   private async addOne(device: LinkDeviceAddress, conversationId: string): Promise<'added' | 'offline' | { failed: string }> {
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0, busy = 0; ; attempt++) {
       try {
         await this.directory.addDevices(conversationId, [device]);
         return 'added';
       } catch (err) {
         // The Commit is in and the Welcome waits for the relay (directory part): the device is a member.
         if (err instanceof WelcomeNotDelivered) return 'added';
+        // Stopping here would wait for the next reconnect, which an online worker never has: the device would stay out.
+        if (changeInFlight(err) && ++busy < BUSY_TRIES) {
+          attempt--;
+          await new Promise((r) => setTimeout(r, this.busyWaitMs));
+          continue;
+        }
         const kind = failureKind(err);
         if (kind === 'offline') return 'offline';
         if (kind === 'conflict' && attempt === 0) continue;

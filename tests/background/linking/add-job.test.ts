@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase, vaultKeySlot } from '../../../lib/background/db.ts';
 import { AddDeviceJobs, sealedAddJobStore, type AddJobProgress } from '../../../lib/background/linking/add-job.ts';
 import { RelayApiError } from '../../../lib/background/relay-api.ts';
+import * as text from '../../../lib/background/text.ts';
+import { ChannelError, ErrorCode } from '../../../lib/protocol/channel.ts';
 import { Vault } from '../../../lib/background/vault.ts';
 import { FakeDirectory } from '../../support/link-fakes.ts';
 
@@ -69,6 +71,35 @@ describe('adding a linked device everywhere', () => {
     offline = false;
     await jobs.resume();
     expect(dir.added.map((a) => a.conversationId)).toEqual(ids(6));
+  });
+
+  it('a change of ours still in flight in one conversation is waited out, not left for a reconnect that never comes', async () => {
+    const { store } = await setup();
+    const dir = new FakeDirectory();
+    let busy = 3;
+    dir.beforeAdd = async (id) => {
+      if (id === 'conv1' && busy-- > 0) throw new ChannelError(ErrorCode.Unavailable, text.CHANGE_IN_FLIGHT);
+    };
+    const jobs = new AddDeviceJobs(store, dir, () => {}, 5);
+    await jobs.start(DEVICE, 'Firefox on Linux', ids(3));
+    expect(dir.added.map((a) => a.conversationId)).toEqual(ids(3));
+    expect(await jobs.progress()).toEqual([]);
+  });
+
+  it('a change in flight that does not settle stops the job like offline (resumed later), nothing marked failed', async () => {
+    const { store } = await setup();
+    const dir = new FakeDirectory();
+    let calls = 0;
+    dir.beforeAdd = async (id) => {
+      if (id === 'conv1') {
+        calls++;
+        throw new ChannelError(ErrorCode.Unavailable, text.CHANGE_IN_FLIGHT);
+      }
+    };
+    const jobs = new AddDeviceJobs(store, dir, () => {}, 1);
+    await jobs.start(DEVICE, 'x', ids(3));
+    expect(calls).toBe(30);
+    expect(await jobs.progress()).toEqual([{ deviceName: 'x', done: 1, total: 3, failed: 0, finished: false }]);
   });
 
   it('retries a conflict once; records a refusal and goes on', async () => {

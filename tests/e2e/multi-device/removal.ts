@@ -1,0 +1,60 @@
+/**
+ * e. Alice removes her Firefox from Settings → Your devices on Chromium:
+ * Firefox shows that it was removed, Alice and Bob keep talking, and
+ * nothing they write from then on shows on Firefox.
+ */
+import { describe, expect, it } from 'vitest';
+import { openConversation, send, waitForMessage, STEP_TIMEOUT } from '../../support/chat-driver.ts';
+import { aliceFx, shot, text, world } from './world.ts';
+
+describe('e. Alice removes her Firefox device from Settings', () => {
+  it('Chromium lists both devices, removes Firefox behind a warning, and says what it did', async () => {
+    const { alice } = world;
+    await alice.page.click('[data-testid="settings-button"]');
+    await alice.page.waitForSelector('[data-testid="device-settings"]');
+    await alice.page.waitForFunction(() => document.querySelectorAll('[data-testid="own-device"]').length === 2, { timeout: STEP_TIMEOUT, polling: 200 });
+    const devices = await alice.page.$$eval('[data-testid="own-device"]', (els) =>
+      els.map((el) => ({ name: el.querySelector('[data-testid="own-device-name"]')?.textContent?.trim(), self: el.querySelector('[data-testid="own-device-this"]') !== null })),
+    );
+    expect(devices.filter((d) => d.self)).toHaveLength(1);
+    expect(devices.find((d) => !d.self)?.name).toMatch(/Firefox/);
+    await shot(alice, 'e1-your-devices');
+    await alice.page.click('[data-testid="own-device"]:not(:has([data-testid="own-device-this"])) [data-testid="remove-device"]');
+    await alice.page.waitForSelector('[data-testid="confirm"]');
+    await shot(alice, 'e1-remove-warning');
+    await alice.page.click('[data-testid="confirm"]');
+    await alice.page.waitForSelector('[data-testid="device-removed-summary"]', { timeout: 3 * STEP_TIMEOUT });
+    await alice.page.waitForFunction(() => document.querySelectorAll('[data-testid="own-device"]').length === 1, { timeout: STEP_TIMEOUT, polling: 200 });
+    await shot(alice, 'e1-removed');
+    await alice.page.click('[data-testid="settings-dialog"] button.close');
+    await alice.page.waitForSelector('[data-testid="settings-dialog"]', { hidden: true });
+  });
+
+  it('Firefox shows it was removed', async () => {
+    const fx = aliceFx();
+    await fx.page.waitForSelector('[data-testid="device-removed"]', { timeout: 3 * STEP_TIMEOUT });
+    await shot(fx, 'e2-removed-screen');
+  });
+
+  it('Alice and Bob keep talking; nothing new shows on Firefox', async () => {
+    const { alice, bob } = world;
+    const fx = aliceFx();
+    await openConversation(alice, world.shared);
+    await openConversation(bob, world.shared);
+    const a = text('Firefox is gone, just us now');
+    await send(alice, a);
+    await waitForMessage(bob, a, { sender: 'Alice' });
+    const b = text('Fine by me');
+    await send(bob, b);
+    await waitForMessage(alice, b, { sender: 'Bob' });
+    await shot(alice, 'e3-still-talking');
+    await shot(bob, 'e3-still-talking');
+    // Give Firefox every chance to show them: they never come.
+    await new Promise((r) => setTimeout(r, 2000));
+    const shown = await fx.page.evaluate(() => document.body.innerText);
+    expect(shown).not.toContain(a);
+    expect(shown).not.toContain(b);
+    expect(await fx.page.$('[data-testid="device-removed"]')).not.toBeNull();
+    await shot(fx, 'e3-nothing-new');
+  });
+});
