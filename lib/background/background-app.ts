@@ -378,6 +378,11 @@ export class BackgroundApp {
     'link.enter': async ({ code, sendHistory }) => this.linking.enter(code, sendHistory),
     'link.confirm': async ({ match }) => (await this.linking.confirm(match), null),
     'link.cancel': async () => (await this.linking.cancel(), null),
+    'message.reply': async ({ conversationId, messageId, text }) => this.link.reconnectingNow(await this.needChat().sendText(conversationId, text, messageId)),
+    'message.react': async ({ conversationId, messageId, emoji }) => (await this.needChat().react(conversationId, messageId, emoji), null),
+    'message.unreact': async ({ conversationId, messageId, emoji }) => (await this.needChat().unreact(conversationId, messageId, emoji), null),
+    'message.edit': async ({ conversationId, messageId, text }) => (await this.needChat().edit(conversationId, messageId, text), null),
+    'message.deleteForEveryone': async ({ conversationId, messageId }) => (await this.needChat().deleteForEveryone(conversationId, messageId), null),
   };
 
   private needChat(): ChatService {

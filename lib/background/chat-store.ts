@@ -16,6 +16,7 @@ import type { SealedRecord, Vault } from './vault.ts';
 import type { ReceiptState, ReceiptsDue } from './receipts.ts';
 import type { MemberProof } from './identity/person-proof.ts';
 import type { Roster } from './identity/roster.ts';
+import type { RichRecordFields } from './rich-record.ts';
 
 export interface InviteRecord {
   inviteId: string;
@@ -100,7 +101,7 @@ export interface ConversationMeta {
   selfDevices?: string[];
 }
 
-export interface MessageRecord {
+export interface MessageRecord extends RichRecordFields {
   id: string;
   conversationId: string;
   seq: number;

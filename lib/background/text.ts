@@ -122,3 +122,13 @@ export const LINK_OFFLINE = 'You are offline: linking a device needs the relay.'
 export const LINK_NOT_CONFIRMED = 'The numbers did not match, so nothing was shared.';
 export const HISTORY_FROM_OTHER_DEVICE = 'The messages above were copied from your other device when you linked this one.';
 export const copyingHistory = (done: number, total: number): string => `Copying history: ${done} of ${total} messages…`;
+
+// -- rich messages (docs/rich-messages.md) ------------------------------------
+
+/** In place of a content this version cannot show: malformed, or of a kind it does not know. */
+export const CANT_SHOW = "This message can't be shown";
+/** In place of a message its sender deleted for everyone. */
+export const MESSAGE_DELETED = 'Message deleted';
+export const NOT_YOUR_MESSAGE = 'Only its sender can edit or delete a message.';
+export const CANT_CHANGE_MESSAGE = 'This message can no longer be changed.';
+export const OLD_MESSAGE = 'This message is from an older version of MicroChat: it cannot be replied to, reacted to, edited or deleted for everyone.';

@@ -8,9 +8,9 @@
  * may see on screen (names, texts they can read, safety codes), nothing more.
  * The one exception is an invite code, which the person asked for to pass it on.
  */
-
 import type { DeviceAddress, PersonView } from './people.ts';
 import { linkValidators, type LinkingState, type LinkRequests } from './linking.ts';
+import { richValidators, type RichMessageFields, type RichRequests } from './rich-messages.ts';
 
 export const CHANNEL = 'microchat/v1';
 export const LIVE_PORT_NAME = 'microchat/live';
@@ -110,7 +110,6 @@ export interface AppState extends LinkingState {
   share?: ShareOffer;
 }
 
-
 /** "Share this page": what would be sent, and the conversation suggested when it was asked. */
 export interface ShareOffer {
   shareId: string;
@@ -125,7 +124,7 @@ export interface ShareOffer {
 
 export type MessageStatus = 'sending' | 'sent' | 'failed' | 'received';
 
-export interface MessageView {
+export interface MessageView extends RichMessageFields {
   id: string;
   conversationId: string;
   /** Position in the conversation's history; increases with each message. */
@@ -228,7 +227,7 @@ export interface InviteView {
 // Requests
 
 /** Every request a view may make, with its parameters and result. */
-export interface RequestMap extends LinkRequests {
+export interface RequestMap extends LinkRequests, RichRequests<MessageView> {
   'state.get': { params: null; result: AppState };
   'relay.check': { params: null; result: RelayStatus };
   'settings.setRelayUrl': { params: { url: string }; result: AppState };
@@ -562,6 +561,7 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   'person.verify': (p) => (keys(p, ['conversationId', 'personKey']), { conversationId: id(p, 'conversationId'), personKey: personKey(p) }),
   'person.unverify': (p) => (keys(p, ['conversationId', 'personKey']), { conversationId: id(p, 'conversationId'), personKey: personKey(p) }),
   ...linkValidators({ keys, str, bool }),
+  ...richValidators<MessageView>({ keys, str, id, bad }, LIMITS.messageText),
 };
 
 /** A PersonView's key: an identity key, or 'leaf:' + a member id. */
