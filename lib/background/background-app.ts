@@ -383,6 +383,7 @@ export class BackgroundApp {
     'message.unreact': async ({ conversationId, messageId, emoji }) => (await this.needChat().unreact(conversationId, messageId, emoji), null),
     'message.edit': async ({ conversationId, messageId, text }) => (await this.needChat().edit(conversationId, messageId, text), null),
     'message.deleteForEveryone': async ({ conversationId, messageId }) => (await this.needChat().deleteForEveryone(conversationId, messageId), null),
+    'conversation.setTimer': async ({ conversationId, seconds }) => (await this.needChat().setTimer(conversationId, seconds), null),
   };
 
   private needChat(): ChatService {

@@ -46,6 +46,8 @@ import { Membership } from './membership.ts';
 import { Outbox, type Recorder } from './outbox.ts';
 import { ReceiptSender } from './receipt-sender.ts';
 import { RichMessages } from './rich-messages.ts';
+import { Expiry } from './expiry.ts';
+import type { TimerSeconds } from './disappearing.ts';
 import { isDueEmpty } from './receipts.ts';
 import type { DeliveredMessage, MailboxCredentials } from './relay-api.ts';
 import * as text from './text.ts';
@@ -72,6 +74,7 @@ export class ChatService {
   private readonly welcomes: WelcomeJoin;
   private readonly sync: DeviceSync;
   private readonly rich: RichMessages;
+  private readonly expiry: Expiry;
 
   private constructor(private readonly deps: ChatDeps) {
     this.c = new Conversations(deps);
@@ -85,6 +88,7 @@ export class ChatService {
     this.receipts = new ReceiptSender(this.c, this.outbox);
     this.rich = new RichMessages(this.c, this.outbox);
     this.c.quotes = (id, records, views) => this.rich.withQuotes(id, records, views);
+    this.expiry = new Expiry(this.c, this.outbox);
     this.announce = new Announcements(this.c, this.outbox);
     this.adds = new DeviceAdds(this.c, this.epochs);
     this.welcomes = new WelcomeJoin(this.c);
@@ -103,12 +107,15 @@ export class ChatService {
     await s.c.load();
     // Receipts that were due when the worker stopped go out now.
     for (const m of s.metas.values()) if (!isDueEmpty(m.receiptsDue)) s.receipts.soon(m.id);
+    // Disappearing messages that fell due while the worker slept go now (expiry.ts); the timer is armed for the rest.
+    void s.expiry.sweep().catch(() => undefined);
     return s;
   }
 
   /** Cancel the receipts due to go out a moment from now (they stay due in the store); see receipt-sender.ts. */
   cancelTimers(): void {
     this.receipts.cancelTimers();
+    this.expiry.stop();
   }
 
   /** Signing out or deleting the account: let the state change under way finish, then refuse every other. */
@@ -178,7 +185,18 @@ export class ChatService {
   async sendText(id: string, body: string, inReplyTo?: string): Promise<MessageView> {
     const view = await this.rich.sendText(id, body, inReplyTo);
     this.epochs.selfUpdateIfDue(id);
+    this.expiry.arm();
     return view;
+  }
+
+  /** The conversation's disappearing-message timer, for everyone (expiry.ts); 0 turns it off. */
+  setTimer(id: string, seconds: TimerSeconds): Promise<void> {
+    return this.expiry.setTimer(id, seconds);
+  }
+
+  /** Delete the disappearing messages due by `now` from this device's store (the timer does it by itself). */
+  expireDue(now?: number): Promise<number> {
+    return this.expiry.sweep(now);
   }
 
   /** Reactions, edits and delete for everyone (rich-messages.ts, docs/rich-messages.md). */
@@ -443,6 +461,7 @@ export class ChatService {
   private async conclude(id: string, outcome: Outcome, ack?: () => void): Promise<void> {
     await this.c.apply(outcome.transition);
     ack?.();
+    if (outcome.transition.metas?.some((m) => m.expiring !== undefined) === true) this.expiry.arm();
     for (const e of outcome.effects) this.run(id, e);
   }
 

@@ -129,6 +129,7 @@ export function summaryOf(m: ConversationMeta): ConversationSummary {
     ...(m.readSeq === undefined ? {} : { readUpTo: m.readSeq }),
     ...(m.endedBy === undefined ? {} : { endedBy: m.endedBy }),
     ...(m.canInvite === undefined ? {} : { canInvite: m.canInvite }),
+    ...(m.disappearAfter === undefined ? {} : { disappearAfter: m.disappearAfter }),
   };
 }
 

@@ -220,6 +220,12 @@ function application(
       const { v: _v, t: _t, id: _id, at: _at, ...sync } = app;
       out.effects.push({ do: 'deviceSync', sync });
     }
+  } else if (app?.t === 'timer') {
+    // Any member may set it (disappearing.ts); said in the conversation like a rename.
+    if (app.seconds === 0) delete next.disappearAfter;
+    else next.disappearAfter = app.seconds;
+    records.push(systemMessage(next, text.timerSet(senderName, app.seconds), now));
+    next.lastActivity = now;
   } else if (app?.t === 'mailbox') {
     const known = recordAnnouncement(next.memberMailboxes, processed.sender, app.mailboxId);
     if (known !== null) next.memberMailboxes = known;

@@ -159,7 +159,7 @@ export function messageIdFrom(id: string): MessageId | undefined {
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 /** Encode what we mean as a MIMI content, with a fresh random salt (§3.1). Ids given here are valid (`messageIdFrom`). */
-export function outgoing(intent: Exclude<ContentIntent, { kind: 'unshowable' }>, salt: Uint8Array = randomBytes(16)): OutgoingContent {
+export function outgoing(intent: Exclude<ContentIntent, { kind: 'unshowable' }>, salt: Uint8Array = randomBytes(16), expires: Expiration | null = null): OutgoingContent {
   const id = (s: string): MessageId => {
     const m = messageIdFrom(s);
     if (m === undefined) throw new ContentError('unencodable', 'not a MIMI message id');
@@ -167,7 +167,7 @@ export function outgoing(intent: Exclude<ContentIntent, { kind: 'unshowable' }>,
   };
   const text = (t: string, disposition: number = Disposition.render): NestedPart => ({ disposition, language: '', cardinality: Cardinality.single, contentType: TEXT_CONTENT_TYPE, content: utf8(t) });
   const none = (disposition: number): NestedPart => ({ disposition, language: '', cardinality: Cardinality.nullpart });
-  const base: MimiContent = { salt, replaces: null, topicId: new Uint8Array(0), expires: null, inReplyTo: null, extensions: new Map(), body: none(Disposition.render) };
+  const base: MimiContent = { salt, replaces: null, topicId: new Uint8Array(0), expires, inReplyTo: null, extensions: new Map(), body: none(Disposition.render) };
   let c: MimiContent;
   switch (intent.kind) {
     case 'text':

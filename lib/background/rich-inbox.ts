@@ -7,6 +7,7 @@
  */
 import type { ConversationMeta, MessageRecord } from './chat-store.ts';
 import { preview } from './conversations.ts';
+import { expiresAt, scheduleExpiry } from './disappearing.ts';
 import { unarchiveOnMessage } from './list-placement.ts';
 import type { IncomingContent } from './mimi-wire.ts';
 import { addDue } from './receipts.ts';
@@ -64,6 +65,7 @@ export function contentMessage(
       ...(i.kind === 'text' && i.inReplyTo !== undefined ? { inReplyTo: i.inReplyTo } : {}),
       ...(i.kind === 'unshowable' ? { unshowable: true } : {}),
     };
+    if (content.expires !== undefined) scheduleExpiry(next, rec.seq, expiresAt(content.expires, now));
     return newText(rec, who, now, next, records);
   }
   out.rich = { id: content.id, intent: i, from: { memberId: who.senderId, displayName: who.sender.displayName, self: who.mine }, at: now };

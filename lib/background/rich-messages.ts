@@ -15,6 +15,7 @@ import { labelText } from './member-names.ts';
 import { messageIdFrom, outgoing, type ContentIntent } from './mimi-wire.ts';
 import type { Outbox } from './outbox.ts';
 import { newReceiptState } from './receipts.ts';
+import { expiresAt, expiryToSend, scheduleExpiry } from './disappearing.ts';
 import { applyClaim, claimTarget, quoteOf, type RichClaim } from './rich-record.ts';
 import * as text from './text.ts';
 
@@ -28,7 +29,9 @@ export class RichMessages {
   async sendText(id: string, body: string, inReplyTo?: string): Promise<MessageView> {
     if (body.trim() === '') throw new ChannelError(ErrorCode.InvalidInput, text.EMPTY_MESSAGE);
     if (inReplyTo !== undefined) await this.target(id, inReplyTo);
-    const content = outgoing({ kind: 'text', text: body, ...(inReplyTo === undefined ? {} : { inReplyTo }) });
+    // Under a conversation timer the text carries its expiry (disappearing.ts).
+    const expires = expiryToSend(this.c.activeMeta(id), Date.now());
+    const content = outgoing({ kind: 'text', text: body, ...(inReplyTo === undefined ? {} : { inReplyTo }) }, undefined, expires);
     let view: MessageView | undefined;
     await this.outbox.sendApp(id, content, async (meta, msgId, self, others) => {
       const rec: MessageRecord = {
@@ -45,6 +48,7 @@ export class RichMessages {
         ...(inReplyTo === undefined ? {} : { inReplyTo }),
       };
       meta.lastMessage = { preview: preview(body), senderName: labelText(self), fromSelf: true };
+      if (expires !== null) scheduleExpiry(meta, rec.seq, expiresAt(expires, rec.sentAt));
       [view] = await this.withQuotes(id, [rec]);
       return rec;
     });

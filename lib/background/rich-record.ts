@@ -18,32 +18,9 @@
  */
 import type { QuoteView, ReactionView, RichMessageFields } from '../protocol/rich-messages.ts';
 import type { MessageRecord } from './chat-store.ts';
+import type { ReactionRecord } from './rich-fields.ts';
 import type { ContentIntent } from './mimi-wire.ts';
 import * as text from './text.ts';
-
-/** One member's reaction, kept on the message it is on. `id` is the reaction message's id (what an unlike names). */
-export interface ReactionRecord {
-  id: string;
-  memberId: string;
-  displayName: string;
-  self: boolean;
-  emoji: string;
-  at: number;
-}
-
-/** What a MessageRecord keeps for rich messages (all optional: records from before have none). */
-export interface RichRecordFields {
-  /** The id of the message this one replies to. */
-  inReplyTo?: string;
-  reactions?: ReactionRecord[];
-  edited?: boolean;
-  /** Earlier texts, oldest first, each with when it was current from. */
-  versions?: { text: string; at: number }[];
-  /** When the current text became current (the last edit). */
-  editedAt?: number;
-  deleted?: boolean;
-  unshowable?: boolean;
-}
 
 /** Another member's (or our own) reaction, unlike, edit or delete, to be applied to the record it names. */
 export interface RichClaim {

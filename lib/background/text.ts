@@ -132,3 +132,10 @@ export const MESSAGE_DELETED = 'Message deleted';
 export const NOT_YOUR_MESSAGE = 'Only its sender can edit or delete a message.';
 export const CANT_CHANGE_MESSAGE = 'This message can no longer be changed.';
 export const OLD_MESSAGE = 'This message is from an older version of MicroChat: it cannot be replied to, reacted to, edited or deleted for everyone.';
+
+// -- disappearing messages (disappearing.ts) -----------------------------------
+
+const TIMER_LABELS: Record<number, string> = { 300: '5 minutes', 3600: '1 hour', 86400: '1 day', 604800: '1 week' };
+/** A member (or "You") set the conversation's timer; 0 turns it off. */
+export const timerSet = (by: string, seconds: number): string =>
+  seconds === 0 ? `${by} turned off disappearing messages.` : `${by} set messages to disappear after ${TIMER_LABELS[seconds] ?? `${seconds} seconds`}.`;

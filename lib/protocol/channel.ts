@@ -10,7 +10,7 @@
  */
 import type { DeviceAddress, PersonView } from './people.ts';
 import { linkValidators, type LinkingState, type LinkRequests } from './linking.ts';
-import { richValidators, type RichMessageFields, type RichRequests } from './rich-messages.ts';
+import { richValidators, type DisappearingSummary, type RichMessageFields, type RichRequests } from './rich-messages.ts';
 
 export const CHANNEL = 'microchat/v1';
 export const LIVE_PORT_NAME = 'microchat/live';
@@ -47,7 +47,7 @@ export type LockMethod = 'passkey' | 'passphrase';
 
 export type ConversationStatus = 'active' | 'joining' | 'removed' | 'left';
 
-export interface ConversationSummary {
+export interface ConversationSummary extends DisappearingSummary {
   id: string;
   name: string;
   status: ConversationStatus;

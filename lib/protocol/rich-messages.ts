@@ -47,6 +47,15 @@ export interface RichMessageFields {
   unshowable?: boolean;
 }
 
+/** What a ConversationSummary carries for disappearing messages. */
+export interface DisappearingSummary {
+  /** The conversation's timer in seconds (each text sent here disappears that long after); absent when off. */
+  disappearAfter?: number;
+}
+
+/** The timer's choices in seconds: off, 5 minutes, 1 hour, 1 day, 1 week. */
+export const DISAPPEAR_AFTER = [0, 300, 3600, 86_400, 604_800] as const;
+
 /** The rich message requests (RequestMap extends them); `V` is channel.ts's MessageView. */
 export interface RichRequests<V> {
   /** Send a text that replies to (quotes) another message. */
@@ -59,6 +68,8 @@ export interface RichRequests<V> {
   'message.edit': { params: { conversationId: string; messageId: string; text: string }; result: null };
   /** Delete our own message for everyone: every device removes its content. */
   'message.deleteForEveryone': { params: { conversationId: string; messageId: string }; result: null };
+  /** Set the conversation's disappearing-message timer for everyone (0: off); every member sees who set it. */
+  'conversation.setTimer': { params: { conversationId: string; seconds: (typeof DISAPPEAR_AFTER)[number] }; result: null };
 }
 
 /** A MIMI message id in base64url (32 octets). */
@@ -103,5 +114,11 @@ export function richValidators<V>(r: RichReaders, textMax: number) {
     'message.unreact': (p: Params): R['message.unreact']['params'] => (r.keys(p, ['conversationId', 'messageId', 'emoji']), { ...target(p), emoji: emoji(p) }),
     'message.edit': (p: Params): R['message.edit']['params'] => (r.keys(p, ['conversationId', 'messageId', 'text']), { ...target(p), text: r.str(p, 'text', textMax) }),
     'message.deleteForEveryone': (p: Params): R['message.deleteForEveryone']['params'] => (r.keys(p, ['conversationId', 'messageId']), target(p)),
+    'conversation.setTimer': (p: Params): R['conversation.setTimer']['params'] => {
+      r.keys(p, ['conversationId', 'seconds']);
+      const seconds = DISAPPEAR_AFTER.find((s) => s === p.seconds);
+      if (seconds === undefined) throw r.bad(`seconds must be one of ${DISAPPEAR_AFTER.join(', ')}`);
+      return { conversationId: r.id(p, 'conversationId'), seconds };
+    },
   } as const;
 }
