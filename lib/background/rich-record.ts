@@ -15,12 +15,19 @@
  *   R-RICH-4  a deleted message keeps nothing of its content: text, earlier
  *             versions, reactions and reply link are removed, not hidden
  *   R-RICH-5  a deleted message cannot be edited or reacted to again
+ *   R-RICH-6  bounded: at most MAX_REACTIONS_PER_MEMBER reactions of one member
+ *             and MAX_REACTIONS in all on a message, and MAX_VERSIONS earlier
+ *             versions, so a hostile member cannot grow a record without end
  */
 import type { QuoteView, ReactionView, RichMessageFields } from '../protocol/rich-messages.ts';
 import type { MessageRecord } from './chat-store.ts';
 import type { ReactionRecord } from './rich-fields.ts';
 import type { ContentIntent } from './mimi-wire.ts';
 import * as text from './text.ts';
+
+export const MAX_REACTIONS_PER_MEMBER = 20;
+export const MAX_REACTIONS = 500;
+export const MAX_VERSIONS = 100;
 
 /** Another member's (or our own) reaction, unlike, edit or delete, to be applied to the record it names. */
 export interface RichClaim {
@@ -50,6 +57,8 @@ export function applyClaim(target: MessageRecord | undefined, c: RichClaim): Mes
       if (target.unshowable === true) return null;
       // One reaction per person and emoji; the same message seen twice counts once.
       if (reactions.some((r) => r.id === c.id || (r.memberId === c.from.memberId && r.emoji === i.emoji))) return null;
+      // R-RICH-6
+      if (reactions.length >= MAX_REACTIONS || reactions.filter((r) => r.memberId === c.from.memberId).length >= MAX_REACTIONS_PER_MEMBER) return null;
       return { ...target, reactions: [...reactions, { id: c.id, ...c.from, emoji: i.emoji, at: c.at }] };
     }
     case 'unreact': {
@@ -62,7 +71,8 @@ export function applyClaim(target: MessageRecord | undefined, c: RichClaim): Mes
     case 'edit': {
       // R-RICH-2
       if (target.sender.memberId !== c.from.memberId || target.unshowable === true) return null;
-      if (target.text === i.text) return null;
+      // R-RICH-6
+      if (target.text === i.text || (target.versions?.length ?? 0) >= MAX_VERSIONS) return null;
       const versions = [...(target.versions ?? []), { text: target.text, at: target.editedAt ?? target.sentAt }];
       return { ...target, text: i.text, edited: true, versions, editedAt: c.at };
     }

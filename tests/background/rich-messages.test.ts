@@ -19,7 +19,7 @@ import { ownMemberId } from '../../lib/background/group-members.ts';
 import { frame, interpret, type InboxState } from '../../lib/background/inbox.ts';
 import { newPseudonym } from '../../lib/background/member-names.ts';
 import { contentId, outgoing, readContent, readPayload, roomUri, senderUri, type ContentIntent } from '../../lib/background/mimi-wire.ts';
-import { applyClaim, quoteOf, richView, type RichClaim } from '../../lib/background/rich-record.ts';
+import { applyClaim, MAX_REACTIONS_PER_MEMBER, MAX_VERSIONS, quoteOf, richView, type RichClaim } from '../../lib/background/rich-record.ts';
 import * as text from '../../lib/background/text.ts';
 import { decodeContent } from '../../lib/content/decode.ts';
 import { encodeContent } from '../../lib/content/encode.ts';
@@ -203,6 +203,19 @@ describe('rich-record: the rules of reactions, edits and deletes', () => {
     expect(applyClaim(gone, c)).toBeNull();
     expect(applyClaim(gone, claim({ kind: 'edit', original: 'x', text: 'back' }, from(ALICE, 'Alice')))).toBeNull();
     expect(applyClaim(record({ unshowable: true }), c)).toBeNull();
+  });
+
+  it('R-RICH-6: a hostile member cannot grow a record without end (reactions per member, versions)', () => {
+    const emojis = ['😀', '😁', '😂', '🤣', '😃', '😄', '😅', '😆', '😉', '😊', '😋', '😎', '😍', '😘', '🥰', '😗', '😙', '😚', '🙂', '🤗', '🤩', '🤔'];
+    let m = record();
+    for (const e of emojis) m = applyClaim(m, claim({ kind: 'reaction', target: m.id, emoji: e }, from(BOB, 'Bob'))) ?? m;
+    expect(m.reactions).toHaveLength(MAX_REACTIONS_PER_MEMBER);
+    // Someone else still can.
+    expect(applyClaim(m, claim({ kind: 'reaction', target: m.id, emoji: '🤔' }, from(CAROL, 'Carol')))).not.toBeNull();
+    let e = record();
+    for (let i = 0; i < MAX_VERSIONS + 5; i++) e = applyClaim(e, claim({ kind: 'edit', original: e.id, text: `v${i}` }, from(ALICE, 'Alice'))) ?? e;
+    expect(e.versions).toHaveLength(MAX_VERSIONS);
+    expect(e.text).toBe(`v${MAX_VERSIONS - 1}`);
   });
 
   it('a quote shows the original as it is now: its text, that it was deleted, or that this device does not have it', () => {
