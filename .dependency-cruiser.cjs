@@ -7,6 +7,7 @@
  *   lib/bytes.ts     byte strings, for every layer (the relay too)
  *   lib/crypto/      primitives and cipher suites
  *   lib/mls/         the MLS engine (codec/ tree/ keys/ framing/ group/ join/)
+ *   lib/content/     the MIMI content codec (CBOR, message ids), beside the engine
  *   lib/protocol/    the wire contracts: channel.ts (views <-> background), relay.ts (extension <-> relay)
  *   lib/platform/    small browser-API wrappers, used by the background and the views alike
  *   lib/background/  what the background worker runs      entrypoints/background.ts wires it up
@@ -39,6 +40,14 @@ const LAYERS = [
     comment: 'The MLS engine builds on lib/crypto and lib/bytes.ts only; it knows nothing of the extension or the relay.',
     from: { path: '^lib/mls/' },
     to: { path: '^lib/', pathNot: ['^lib/bytes\\.ts$', '^lib/crypto/', '^lib/mls/'] },
+  },
+  {
+    name: 'content-imports-only-crypto-and-bytes',
+    comment:
+      'lib/content is the MIMI content codec (draft-ietf-mimi-content): CBOR and message ids over lib/crypto and ' +
+      'lib/bytes.ts only, so it knows nothing of MLS, the background or the views.',
+    from: { path: '^lib/content/' },
+    to: { path: '^lib/', pathNot: ['^lib/bytes\\.ts$', '^lib/crypto/', '^lib/content/'] },
   },
   {
     name: 'protocol-imports-only-bytes',

@@ -27,6 +27,8 @@
  *           it counts only for the MLS sender's leaf
  *   sync    {v:1, t:'sync', id, at, action, conversationId, upTo?}  between our own devices only
  *           (device-sync-message.ts); it counts only from a leaf of ours
+ *   timer   {v:1, t:'timer', id, at, seconds}  the conversation's disappearing-message timer
+ *           (disappearing.ts), set by any member; 0 is off
  *
  * Rename is a signed application message rather than a
  * GroupContextExtensions commit: a name is a label for people, not group
@@ -36,6 +38,7 @@ import { LIMITS } from '../protocol/channel.ts';
 import { MAX_RECEIPT_IDS } from './receipts.ts';
 import { parsePersonClaim, type PersonClaim } from './identity/person-proof.ts';
 import { parseDeviceSync, type DeviceSyncAction } from './device-sync-message.ts';
+import { DISAPPEAR_AFTER } from '../protocol/rich-messages.ts';
 
 export type AppMessage =
   | { v: 1; t: 'text'; id: string; text: string; at: number }
@@ -47,7 +50,8 @@ export type AppMessage =
   | { v: 1; t: 'mailbox'; id: string; at: number; mailboxId: string }
   | { v: 1; t: 'receipt'; id: string; at: number; delivered: string[]; read: string[] }
   | ({ v: 1; t: 'person'; id: string; at: number } & PersonClaim)
-  | ({ v: 1; t: 'sync'; id: string; at: number } & DeviceSyncAction);
+  | ({ v: 1; t: 'sync'; id: string; at: number } & DeviceSyncAction)
+  | { v: 1; t: 'timer'; id: string; at: number; seconds: (typeof DISAPPEAR_AFTER)[number] };
 
 const PERSON_FIELDS = ['v', 't', 'id', 'at', 'personId', 'identityKey', 'deviceKey', 'leafSig', 'roster'];
 
@@ -126,6 +130,10 @@ export function parseAppMessage(bytes: Uint8Array): AppMessage | null {
     case 'sync': {
       const sync = parseDeviceSync(r);
       return sync === null ? null : { ...base, t: 'sync', ...sync };
+    }
+    case 'timer': {
+      const seconds = DISAPPEAR_AFTER.find((s) => s === r.seconds);
+      return seconds === undefined || Object.keys(r).length !== 5 ? null : { ...base, t: 'timer', seconds };
     }
     default:
       return null;

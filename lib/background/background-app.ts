@@ -385,6 +385,12 @@ export class BackgroundApp {
     'link.cancel': async () => (await this.linking.cancel(), null),
     'devices.list': async () => this.devices.list(),
     'devices.remove': async ({ deviceKey }) => this.devices.remove(deviceKey),
+    'message.reply': async ({ conversationId, messageId, text }) => this.link.reconnectingNow(await this.needChat().sendText(conversationId, text, messageId)),
+    'message.react': async ({ conversationId, messageId, emoji }) => (await this.needChat().react(conversationId, messageId, emoji), null),
+    'message.unreact': async ({ conversationId, messageId, emoji }) => (await this.needChat().unreact(conversationId, messageId, emoji), null),
+    'message.edit': async ({ conversationId, messageId, text }) => (await this.needChat().edit(conversationId, messageId, text), null),
+    'message.deleteForEveryone': async ({ conversationId, messageId }) => (await this.needChat().deleteForEveryone(conversationId, messageId), null),
+    'conversation.setTimer': async ({ conversationId, seconds }) => (await this.needChat().setTimer(conversationId, seconds), null),
   };
 
   private needChat(): ChatService {

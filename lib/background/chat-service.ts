@@ -24,12 +24,12 @@
  * is acknowledged only after that transaction commits.
  */
 import { getCipherSuite } from '../crypto/suites.ts';
-import { fromB64, randomId } from '../bytes.ts';
+import { fromB64 } from '../bytes.ts';
 import { ChannelError, ErrorCode, type ConversationDetail, type ConversationSummary, type InviteMode, type InvitePolicyView, type InviteView, type MessagePage, type MessageView } from '../protocol/channel.ts';
 import type { AppMessage } from './app-messages.ts';
-import type { MessageRecord, PendingCommit } from './chat-store.ts';
+import type { PendingCommit } from './chat-store.ts';
 import { Announcements } from './announcements.ts';
-import { Conversations, hashOf, preview, summaryOf, toView, type ChatDeps } from './conversations.ts';
+import { Conversations, hashOf, summaryOf, toView, type ChatDeps } from './conversations.ts';
 import { EpochSync } from './epoch-sync.ts';
 import type { DeviceAddress } from './device-address.ts';
 import { checkDevices, DeviceAdds } from './device-adds.ts';
@@ -42,11 +42,13 @@ import { Join } from './join.ts';
 import { WelcomeJoin } from './join-by-welcome.ts';
 import { DeviceSync } from './device-sync.ts';
 import type { Placement } from './list-placement.ts';
-import { labelText } from './member-names.ts';
 import { Membership } from './membership.ts';
 import { Outbox, type Recorder } from './outbox.ts';
 import { ReceiptSender } from './receipt-sender.ts';
-import { newReceiptState, isDueEmpty } from './receipts.ts';
+import { RichMessages } from './rich-messages.ts';
+import { Expiry } from './expiry.ts';
+import type { TimerSeconds } from './disappearing.ts';
+import { isDueEmpty } from './receipts.ts';
 import type { DeliveredMessage, MailboxCredentials } from './relay-api.ts';
 import * as text from './text.ts';
 import { setVerified } from './identity/verify-person.ts';
@@ -72,6 +74,8 @@ export class ChatService {
   private readonly adds: DeviceAdds;
   private readonly welcomes: WelcomeJoin;
   private readonly sync: DeviceSync;
+  private readonly rich: RichMessages;
+  private readonly expiry: Expiry;
 
   private constructor(private readonly deps: ChatDeps) {
     this.c = new Conversations(deps);
@@ -83,6 +87,9 @@ export class ChatService {
     this.joining = new Join(this.c, this.epochs, this.invites);
     this.membership = new Membership(this.c, this.epochs, this.outbox, getCipherSuite(DEFAULT_SUITE));
     this.receipts = new ReceiptSender(this.c, this.outbox);
+    this.rich = new RichMessages(this.c, this.outbox);
+    this.c.quotes = (id, records, views) => this.rich.withQuotes(id, records, views);
+    this.expiry = new Expiry(this.c, this.outbox);
     this.announce = new Announcements(this.c, this.outbox);
     this.adds = new DeviceAdds(this.c, this.epochs);
     this.welcomes = new WelcomeJoin(this.c);
@@ -101,12 +108,15 @@ export class ChatService {
     await s.c.load();
     // Receipts that were due when the worker stopped go out now.
     for (const m of s.metas.values()) if (!isDueEmpty(m.receiptsDue)) s.receipts.soon(m.id);
+    // Disappearing messages that fell due while the worker slept go now (expiry.ts); the timer is armed for the rest.
+    void s.expiry.sweep().catch(() => undefined);
     return s;
   }
 
   /** Cancel the receipts due to go out a moment from now (they stay due in the store); see receipt-sender.ts. */
   cancelTimers(): void {
     this.receipts.cancelTimers();
+    this.expiry.stop();
   }
 
   /**
@@ -181,29 +191,39 @@ export class ChatService {
 
   // -- sending -----------------------------------------------------------------------
 
-  async sendText(id: string, body: string): Promise<MessageView> {
-    if (body.trim() === '') throw new ChannelError(ErrorCode.InvalidInput, text.EMPTY_MESSAGE);
-    const app: AppMessage = { v: 1, t: 'text', id: randomId(), text: body, at: Date.now() };
-    let view: MessageView | undefined;
-    await this.sendApp(id, app, (meta, msgId, self, others) => {
-      const rec: MessageRecord = {
-        id: msgId,
-        conversationId: id,
-        seq: meta.nextSeq++,
-        kind: 'text',
-        text: body,
-        sender: self,
-        sentAt: app.at,
-        status: 'sending',
-        // "Delivered" is judged against who is here now: a later joiner cannot read it anyway.
-        receipts: newReceiptState(others),
-      };
-      meta.lastMessage = { preview: preview(body), senderName: labelText(self), fromSelf: true };
-      view = toView(rec);
-      return rec;
-    });
+  /** A text, as MIMI content (rich-messages.ts); `inReplyTo` makes it a reply quoting that message. */
+  async sendText(id: string, body: string, inReplyTo?: string): Promise<MessageView> {
+    const view = await this.rich.sendText(id, body, inReplyTo);
     this.epochs.selfUpdateIfDue(id);
-    return view!;
+    this.expiry.arm();
+    return view;
+  }
+
+  /** The conversation's disappearing-message timer, for everyone (expiry.ts); 0 turns it off. */
+  setTimer(id: string, seconds: TimerSeconds): Promise<void> {
+    return this.expiry.setTimer(id, seconds);
+  }
+
+  /** Delete the disappearing messages due by `now` from this device's store (the timer does it by itself). */
+  expireDue(now?: number): Promise<number> {
+    return this.expiry.sweep(now);
+  }
+
+  /** Reactions, edits and delete for everyone (rich-messages.ts, docs/rich-messages.md). */
+  react(id: string, messageId: string, emoji: string): Promise<void> {
+    return this.rich.react(id, messageId, emoji);
+  }
+
+  unreact(id: string, messageId: string, emoji: string): Promise<void> {
+    return this.rich.unreact(id, messageId, emoji);
+  }
+
+  edit(id: string, messageId: string, body: string): Promise<void> {
+    return this.rich.edit(id, messageId, body);
+  }
+
+  deleteForEveryone(id: string, messageId: string): Promise<void> {
+    return this.rich.deleteForEveryone(id, messageId);
   }
 
   /** Encrypt one application message and queue it (outbox.ts); also how tests act as a member sending anything. */
@@ -427,6 +447,13 @@ export class ChatService {
       const counted = await this.receipts.count(meta.id, outcome.receipt);
       if (counted.length > 0) outcome.transition.messages = [...(outcome.transition.messages ?? []), ...counted];
     }
+    // A reaction, edit or delete: applied to the record it names, if the rules let it (rich-record.ts).
+    if (outcome.rich !== undefined) {
+      const changed = await this.rich.resolve(meta.id, outcome.rich);
+      if (changed.length > 0) outcome.transition.messages = [...(outcome.transition.messages ?? []), ...changed];
+    }
+    // A message id already taken (the same content sent twice) would fail the whole transaction: the first stays.
+    if (outcome.transition.messages !== undefined) outcome.transition.messages = await this.rich.withoutTaken(meta.id, outcome.transition.messages);
     await this.conclude(meta.id, outcome, ack);
   }
 
@@ -469,6 +496,7 @@ export class ChatService {
   private async conclude(id: string, outcome: Outcome, ack?: () => void): Promise<void> {
     await this.c.apply(outcome.transition);
     ack?.();
+    if (outcome.transition.metas?.some((m) => m.expiring !== undefined) === true) this.expiry.arm();
     for (const e of outcome.effects) this.run(id, e);
   }
 

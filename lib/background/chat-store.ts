@@ -16,6 +16,7 @@ import type { SealedRecord, Vault } from './vault.ts';
 import type { ReceiptState, ReceiptsDue } from './receipts.ts';
 import type { MemberProof } from './identity/person-proof.ts';
 import type { Roster } from './identity/roster.ts';
+import type { DisappearingMeta, RichRecordFields } from './rich-fields.ts';
 
 export interface InviteRecord {
   inviteId: string;
@@ -28,7 +29,7 @@ export interface InviteRecord {
   oneTime: boolean;
 }
 
-export interface ConversationMeta {
+export interface ConversationMeta extends DisappearingMeta {
   v: 1;
   id: string;
   name: string;
@@ -100,7 +101,7 @@ export interface ConversationMeta {
   selfDevices?: string[];
 }
 
-export interface MessageRecord {
+export interface MessageRecord extends RichRecordFields {
   id: string;
   conversationId: string;
   seq: number;
@@ -147,6 +148,8 @@ export interface Transition {
   seen?: string[];
   /** Remove the conversation and everything under it. */
   deleteConversation?: string;
+  /** Remove these messages' records (disappearing messages, disappearing.ts): deleted, not hidden. */
+  deleteMessages?: { conversationId: string; seq: number }[];
 }
 
 const msgSlot = (conversationId: string, seq: number): string => `${conversationId}/${seq}`;
@@ -222,6 +225,7 @@ export class ChatStore {
       for (const [id, s] of groups) ops.push(s === null ? tx.objectStore('groups').delete(id) : tx.objectStore('groups').put(s, id));
       for (const [key, s] of pending) ops.push(s === null ? tx.objectStore('groups').delete(key) : tx.objectStore('groups').put(s as SealedRecord, key));
       for (const row of messages) ops.push(tx.objectStore('messages').put(row));
+      for (const m of t.deleteMessages ?? []) ops.push(tx.objectStore('messages').delete([m.conversationId, m.seq]));
       for (const row of outbox) ops.push(tx.objectStore('outbox').put(row));
       for (const id of t.outboxDelete ?? []) ops.push(tx.objectStore('outbox').delete(id));
       const at = Date.now();

@@ -31,6 +31,7 @@ import { groupPeople } from './identity/people.ts';
 import { ownDeviceIds } from './identity/own-devices.ts';
 import { keyFingerprint, memberIdOf, safetyCode } from './safety-code.ts';
 import * as text from './text.ts';
+import { richView } from './rich-record.ts';
 
 const JOIN_GIVE_UP_MS = 10 * 60_000;
 /** Longer than the relay keeps undelivered messages (30 days by default). */
@@ -102,6 +103,7 @@ export function toView(m: MessageRecord): MessageView {
     status: m.status,
     ...(m.error === undefined ? {} : { error: m.error }),
     ...delivery(m),
+    ...richView(m),
   };
 }
 
@@ -129,6 +131,7 @@ export function summaryOf(m: ConversationMeta): ConversationSummary {
     ...(m.readSeq === undefined ? {} : { readUpTo: m.readSeq }),
     ...(m.endedBy === undefined ? {} : { endedBy: m.endedBy }),
     ...(m.canInvite === undefined ? {} : { canInvite: m.canInvite }),
+    ...(m.disappearAfter === undefined ? {} : { disappearAfter: m.disappearAfter }),
   };
 }
 
@@ -140,6 +143,8 @@ export class Conversations {
   /** Conversations whose pending Commit was found in the store at start: posted again once online (epoch-sync.ts `repostRestored`). */
   readonly restored = new Set<string>();
   private chain: Promise<unknown> = Promise.resolve();
+  /** Views of records with the quotes of replies (rich-messages.ts `withQuotes`); set by the chat service. */
+  quotes?: (id: string, records: readonly MessageRecord[], views?: MessageView[]) => Promise<MessageView[]>;
   closed = false;
 
   constructor(readonly deps: ChatDeps) {
@@ -193,13 +198,13 @@ export class Conversations {
       else this.pending.set(p.id, p.value);
     }
     if (t.metas !== undefined || t.deleteConversation !== undefined) this.deps.onSummaries();
-    const byConv = new Map<string, MessageView[]>();
+    const byConv = new Map<string, MessageRecord[]>();
     for (const m of t.messages ?? []) {
       const list = byConv.get(m.conversationId) ?? [];
-      list.push(toView(m));
+      list.push(m);
       byConv.set(m.conversationId, list);
     }
-    for (const [id, list] of byConv) this.deps.onMessages(id, list);
+    for (const [id, list] of byConv) this.deps.onMessages(id, this.quotes === undefined ? list.map(toView) : await this.quotes(id, list));
   }
 
   /** Forget a pending Commit of ours, unless another has taken its place meanwhile. */
@@ -292,7 +297,8 @@ export class Conversations {
     const own = this.deps.people?.own;
     const mine = ownDeviceIds(meta, new Set(messages.map((m) => m.sender.memberId)), own);
     const view = (m: MessageRecord): MessageView => (mine.has(m.sender.memberId) && !m.sender.self ? { ...toView(m), sender: { ...m.sender, self: true } } : toView(m));
-    return { messages: messages.map(view), ...(more && first !== undefined ? { nextBeforeSeq: first.seq } : {}) };
+    const views = messages.map(view);
+    return { messages: this.quotes === undefined ? views : await this.quotes(id, messages, views), ...(more && first !== undefined ? { nextBeforeSeq: first.seq } : {}) };
   }
 
   async detail(id: string): Promise<ConversationDetail> {

@@ -16,22 +16,24 @@
 import { credentialIdentity, decodeMessage, framedHeader, memberLeaf, members, processMessage, type GroupState, type MLSMessage, type Processed } from '../mls/group.ts';
 import { bytesEqual, toB64 } from '../bytes.ts';
 import type { ChannelError } from '../protocol/channel.ts';
-import { parseAppMessage, type AppMessage } from './app-messages.ts';
+import type { AppMessage } from './app-messages.ts';
+import { readPayload, type Payload } from './mimi-wire.ts';
+import { contentMessage, newText } from './rich-inbox.ts';
+import type { RichClaim } from './rich-record.ts';
 import type { ConversationMeta, InviteRecord, MessageRecord, PendingCommit, Transition } from './chat-store.ts';
 import { JoinConflict, LostRace } from './chat-errors.ts';
 import { closeAllowed, mayInvite, rolesView } from './conversation-roles.ts';
-import { preview, systemMessage } from './conversations.ts';
+import { systemMessage } from './conversations.ts';
 import { endsConversation, ownCommitRemovals, removalNote, removalsOf, removedYouNote, roleChangeNotes, type Person, type Removal } from './epoch-notes.ts';
 import { classify } from './failure.ts';
 import { memberById, memberIdAt, memberIds, memberLabels, ownMemberId, senderIndex } from './group-members.ts';
 import { membershipShrank } from './invite-revocation.ts';
 import { JOINER_NOTICE } from '../protocol/channel.ts';
-import { unarchiveOnMessage } from './list-placement.ts';
 import { mailboxesOfRemoved, pruneMailboxes, recordAnnouncement, removedLeaves, someoneJoined } from './member-mailboxes.ts';
 import { isPseudonym, labelText, placeholderName, type MemberLabel } from './member-names.ts';
 import { queueCapability } from './queue-capability.ts';
 import { memberIdOf } from './safety-code.ts';
-import { addDue, type Delivery } from './receipts.ts';
+import type { Delivery } from './receipts.ts';
 import type { TokenKeyMessage } from './token-key-watch.ts';
 import * as text from './text.ts';
 import { learnClaim, newProblems, pruneProofs, vouchedProof } from './identity/member-proofs.ts';
@@ -101,6 +103,8 @@ export interface Outcome {
   transition: Transition;
   effects: Effect[];
   receipt?: ReceiptClaims;
+  /** A reaction, unlike, edit or delete (MIMI content): the caller reads the record it names and applies it (rich-messages.ts). */
+  rich?: RichClaim;
 }
 
 const dropped = (hash: string): Outcome => ({ transition: { seen: [hash] }, effects: [] });
@@ -142,7 +146,8 @@ export async function interpret(d: Framed, s: InboxState): Promise<Outcome> {
   const records: MessageRecord[] = [];
   let incoming: MessageRecord | undefined;
   if (processed.kind === 'application') {
-    incoming = application(parseAppMessage(processed.data), processed, s, next, records, out);
+    // MIMI content or a JSON AppMessage, told apart by the first octet (mimi-wire.ts).
+    incoming = application(readPayload(processed.data, memberIdAt(state, processed.sender), meta.id), processed, s, next, records, out);
   } else if (processed.kind === 'proposal') {
     // A member asked to leave (or another proposal): commit it soon, whoever is first wins.
     out.effects.push({ do: 'commitSoon' });
@@ -158,7 +163,7 @@ export async function interpret(d: Framed, s: InboxState): Promise<Outcome> {
 
 /** An application message: edits `next`, adds records and effects; returns a text for the person, if it is one. */
 function application(
-  app: AppMessage | null,
+  payload: Payload,
   processed: Extract<Processed, { kind: 'application' }>,
   s: InboxState,
   next: ConversationMeta,
@@ -179,26 +184,13 @@ function application(
     self: mine,
     ...(senderLabel?.tag === undefined ? {} : { tag: senderLabel.tag }),
   };
+  const who = { senderId, sender, senderName, mine };
+  if (payload.kind === 'content') return contentMessage(payload.content, who, now, next, records, out);
+  const app: AppMessage | null = payload.app;
   if (app?.t === 'text') {
-    const incoming: MessageRecord = {
-      id: app.id,
-      conversationId: meta.id,
-      seq: next.nextSeq++,
-      kind: 'text',
-      text: app.text,
-      sender,
-      sentAt: app.at,
-      status: 'received',
-    };
-    records.push(incoming);
-    next.lastActivity = now;
-    next.lastMessage = { preview: preview(app.text), senderName, fromSelf: mine };
-    if (mine) return undefined;
-    // Our device has it: the sender will hear so in our next receipt (never for a receipt).
-    next.receiptsDue = addDue(next.receiptsDue, 'delivered', [app.id]);
-    next.unread++;
-    unarchiveOnMessage(next, now);
-    return incoming;
+    // A text of a version before MIMI content: still shown.
+    const rec: MessageRecord = { id: app.id, conversationId: meta.id, seq: next.nextSeq++, kind: 'text', text: app.text, sender, sentAt: app.at, status: 'received' };
+    return newText(rec, who, now, next, records);
   }
   if (app?.t === 'rename') {
     next.name = app.name;
@@ -231,6 +223,12 @@ function application(
       const { v: _v, t: _t, id: _id, at: _at, ...sync } = app;
       out.effects.push({ do: 'deviceSync', sync });
     }
+  } else if (app?.t === 'timer') {
+    // Any member may set it (disappearing.ts); said in the conversation like a rename.
+    if (app.seconds === 0) delete next.disappearAfter;
+    else next.disappearAfter = app.seconds;
+    records.push(systemMessage(next, text.timerSet(senderName, app.seconds), now));
+    next.lastActivity = now;
   } else if (app?.t === 'mailbox') {
     const known = recordAnnouncement(next.memberMailboxes, processed.sender, app.mailboxId);
     if (known !== null) next.memberMailboxes = known;

@@ -12,6 +12,7 @@ import { encodeMessage, sendApplicationMessage } from '../mls/group.ts';
 import { fromB64 } from '../bytes.ts';
 import { ChannelError, ErrorCode, type MessageView } from '../protocol/channel.ts';
 import { encodeAppMessage, type AppMessage } from './app-messages.ts';
+import { contentId, type OutgoingContent } from './mimi-wire.ts';
 import type { ConversationMeta, MessageRecord, OutboxEntry, Transition } from './chat-store.ts';
 import { isStale, unreachable } from './chat-errors.ts';
 import { capOf, hashOf, toView, type Conversations } from './conversations.ts';
@@ -23,8 +24,13 @@ import { queueCapability } from './queue-capability.ts';
 import { sendTimings } from './send-timing.ts';
 import * as text from './text.ts';
 
-/** Adds a visible message for what is sent, and may edit the metadata copy it is given. */
-export type Recorder = (meta: ConversationMeta, messageId: string, self: MessageRecord['sender'], others: string[]) => MessageRecord | undefined;
+/** Adds a visible message for what is sent (or changes one: an edit, a reaction), and may edit the metadata copy it is given. */
+export type Recorder = (
+  meta: ConversationMeta,
+  messageId: string,
+  self: MessageRecord['sender'],
+  others: string[],
+) => MessageRecord | undefined | Promise<MessageRecord | undefined>;
 
 /** What becomes of an outbox entry the relay did not take: kept queued, encrypted again, or failed with why. */
 export function afterFailure(err: unknown, canReencrypt: boolean): 'keep' | 'reencrypt' | { error: string } {
@@ -54,7 +60,7 @@ export class Outbox {
    * in one transaction, then flush the outbox. `record` may add a visible
    * message and edit the metadata copy it is given.
    */
-  async sendApp(id: string, app: AppMessage, record?: Recorder): Promise<void> {
+  async sendApp(id: string, app: AppMessage | OutgoingContent, record?: Recorder): Promise<void> {
     const c = this.c;
     // §12.4 (V-APP-1): proposals we have seen must be committed before we send.
     if ((await c.group(id)).pendingProposals.length > 0) await this.epochs.commitPending(id);
@@ -63,7 +69,8 @@ export class Outbox {
       sendTimings.add('wait', performance.now() - queued);
       const meta = { ...c.activeMeta(id) };
       const state = await c.group(id);
-      const plain = encodeAppMessage(app);
+      // MIMI content as it is (mimi-wire.ts); bookkeeping as a JSON AppMessage.
+      const plain = app.t === 'content' ? app.bytes : encodeAppMessage(app);
       const sent = await sendTimings.time('encrypt', () => sendApplicationMessage(state, plain));
       const payload = encodeMessage(sent.message);
       const own = ownMemberId(state);
@@ -71,7 +78,8 @@ export class Outbox {
       const label = memberLabels(state, meta.names, selfName).get(own);
       const self = { memberId: own, displayName: selfName, self: true, ...(label?.tag === undefined ? {} : { tag: label.tag }) };
       const others = memberIds(state).filter((m) => m !== own);
-      const rec = record?.(meta, app.id, self, others);
+      const messageId = app.t === 'content' ? contentId(own, id, app) : app.id;
+      const rec = await record?.(meta, messageId, self, others);
       // A receipt is bookkeeping, not activity: it must not move the conversation up the list.
       if (app.t !== 'receipt') meta.lastActivity = Date.now();
       const persisting = performance.now();
@@ -79,7 +87,7 @@ export class Outbox {
         metas: [meta],
         groups: [{ id, state: sent.state }],
         ...(rec === undefined ? {} : { messages: [rec] }),
-        outboxPut: [{ messageId: app.id, conversationId: id, createdAt: Date.now(), payload, queue: fromB64(meta.queue)!, cap: queueCapability(state), app: plain }],
+        outboxPut: [{ messageId, conversationId: id, createdAt: Date.now(), payload, queue: fromB64(meta.queue)!, cap: queueCapability(state), app: plain }],
         seen: [hashOf(payload)],
       });
       sendTimings.add('persist', performance.now() - persisting);

@@ -128,3 +128,19 @@ export const REMOVE_THIS_DEVICE = 'This device cannot remove itself. Remove it f
 export const REMOVAL_UNDER_WAY = 'Another device is being removed. Try again when that is done.';
 export const NO_SUCH_DEVICE = 'That device is not one of yours any more.';
 export const DEVICE_REMOVED = 'This device was removed from your account.';
+// -- rich messages (docs/rich-messages.md) ------------------------------------
+
+/** In place of a content this version cannot show: malformed, or of a kind it does not know. */
+export const CANT_SHOW = "This message can't be shown";
+/** In place of a message its sender deleted for everyone. */
+export const MESSAGE_DELETED = 'Message deleted';
+export const NOT_YOUR_MESSAGE = 'Only its sender can edit or delete a message.';
+export const CANT_CHANGE_MESSAGE = 'This message can no longer be changed.';
+export const OLD_MESSAGE = 'This message is from an older version of MicroChat: it cannot be replied to, reacted to, edited or deleted for everyone.';
+
+// -- disappearing messages (disappearing.ts) -----------------------------------
+
+const TIMER_LABELS: Record<number, string> = { 300: '5 minutes', 3600: '1 hour', 86400: '1 day', 604800: '1 week' };
+/** A member (or "You") set the conversation's timer; 0 turns it off. */
+export const timerSet = (by: string, seconds: number): string =>
+  seconds === 0 ? `${by} turned off disappearing messages.` : `${by} set messages to disappear after ${TIMER_LABELS[seconds] ?? `${seconds} seconds`}.`;

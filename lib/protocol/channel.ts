@@ -8,10 +8,10 @@
  * may see on screen (names, texts they can read, safety codes), nothing more.
  * The one exception is an invite code, which the person asked for to pass it on.
  */
-
 import type { DeviceAddress, PersonView } from './people.ts';
 import { linkValidators, type LinkingState, type LinkRequests } from './linking.ts';
 import { DEVICE_KEY_SHAPE, type DeviceRequests } from './devices.ts';
+import { richValidators, type DisappearingSummary, type RichMessageFields, type RichRequests } from './rich-messages.ts';
 
 export const CHANNEL = 'microchat/v1';
 export const LIVE_PORT_NAME = 'microchat/live';
@@ -48,7 +48,7 @@ export type LockMethod = 'passkey' | 'passphrase';
 
 export type ConversationStatus = 'active' | 'joining' | 'removed' | 'left';
 
-export interface ConversationSummary {
+export interface ConversationSummary extends DisappearingSummary {
   id: string;
   name: string;
   status: ConversationStatus;
@@ -127,7 +127,7 @@ export interface ShareOffer {
 
 export type MessageStatus = 'sending' | 'sent' | 'failed' | 'received';
 
-export interface MessageView {
+export interface MessageView extends RichMessageFields {
   id: string;
   conversationId: string;
   /** Position in the conversation's history; increases with each message. */
@@ -232,7 +232,7 @@ export interface InviteView {
 // Requests
 
 /** Every request a view may make, with its parameters and result. */
-export interface RequestMap extends LinkRequests, DeviceRequests {
+export interface RequestMap extends LinkRequests, DeviceRequests, RichRequests<MessageView> {
   'state.get': { params: null; result: AppState };
   'relay.check': { params: null; result: RelayStatus };
   'settings.setRelayUrl': { params: { url: string }; result: AppState };
@@ -557,6 +557,7 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   ...linkValidators({ keys, str, bool }),
   'devices.list': null,
   'devices.remove': (p) => (keys(p, ['deviceKey']), { deviceKey: deviceKey(p) }),
+  ...richValidators<MessageView>({ keys, str, id, bad }, LIMITS.messageText),
 };
 
 function deviceKey(p: Record<string, unknown>): string {

@@ -1,0 +1,73 @@
+/**
+ * The inbox's part for MIMI content (inbox.ts calls it; pure like the rest
+ * of the inbox). A text, a reply or an unshowable content becomes a new
+ * message record here; a reaction, unlike, edit or delete becomes a claim on
+ * the record it names (`Outcome.rich`), which the chat service applies once
+ * it has read that record (rich-messages.ts, by the rules of rich-record.ts).
+ */
+import type { ConversationMeta, MessageRecord } from './chat-store.ts';
+import { preview } from './conversations.ts';
+import { expiresAt, scheduleExpiry } from './disappearing.ts';
+import { unarchiveOnMessage } from './list-placement.ts';
+import type { IncomingContent } from './mimi-wire.ts';
+import { addDue } from './receipts.ts';
+import type { RichClaim } from './rich-record.ts';
+import * as text from './text.ts';
+
+/** Who sent a message, as the inbox worked it out from the MLS sender. */
+export interface Speaker {
+  senderId: string;
+  sender: MessageRecord['sender'];
+  /** How the conversation list names them ("You" for our own devices). */
+  senderName: string;
+  /** One of our own devices. */
+  mine: boolean;
+}
+
+/**
+ * A new text from a member: the record, and what it does to the conversation
+ * (activity, preview, unread, a delivery receipt due). Returns the record when
+ * it is someone else's (to notify), undefined for our own devices' texts.
+ */
+export function newText(rec: MessageRecord, who: Speaker, now: number, next: ConversationMeta, records: MessageRecord[]): MessageRecord | undefined {
+  records.push(rec);
+  next.lastActivity = now;
+  next.lastMessage = { preview: preview(rec.text), senderName: who.senderName, fromSelf: who.mine };
+  if (who.mine) return undefined;
+  // Our device has it: the sender will hear so in our next receipt (never for a receipt).
+  next.receiptsDue = addDue(next.receiptsDue, 'delivered', [rec.id]);
+  next.unread++;
+  unarchiveOnMessage(next, now);
+  return rec;
+}
+
+/** A MIMI content from a member: a new record (returned as `newText` does), or a claim for the caller. */
+export function contentMessage(
+  content: IncomingContent,
+  who: Speaker,
+  now: number,
+  next: ConversationMeta,
+  records: MessageRecord[],
+  out: { rich?: RichClaim },
+): MessageRecord | undefined {
+  const i = content.intent;
+  if (i.kind === 'text' || i.kind === 'unshowable') {
+    const rec: MessageRecord = {
+      id: content.id,
+      conversationId: next.id,
+      seq: next.nextSeq++,
+      kind: 'text',
+      text: i.kind === 'text' ? i.text : text.CANT_SHOW,
+      sender: who.sender,
+      // MIMI content carries no send time (the draft leaves time to the hub): the time it reached us.
+      sentAt: now,
+      status: 'received',
+      ...(i.kind === 'text' && i.inReplyTo !== undefined ? { inReplyTo: i.inReplyTo } : {}),
+      ...(i.kind === 'unshowable' ? { unshowable: true } : {}),
+    };
+    if (content.expires !== undefined) scheduleExpiry(next, rec.seq, expiresAt(content.expires, now));
+    return newText(rec, who, now, next, records);
+  }
+  out.rich = { id: content.id, intent: i, from: { memberId: who.senderId, displayName: who.sender.displayName, self: who.mine }, at: now };
+  return undefined;
+}

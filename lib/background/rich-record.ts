@@ -1,0 +1,122 @@
+/**
+ * Rich messages in the store, as pure functions (docs/rich-messages.md):
+ * what a message record keeps of replies, reactions, edits and deletes, how
+ * another member's action changes the record it names, and what the view
+ * gets of it.
+ *
+ * The rules, each with its id (found by one grep here and in the tests):
+ *   R-RICH-1  a reaction, edit or delete names a message we have, a text;
+ *             one we do not have (sent before we joined, or gone) is ignored
+ *   R-RICH-2  only the original sender's edit or delete counts (the draft,
+ *             §9 "Rendering and authorization of edits and deletes": "MUST NOT
+ *             allow parties other than the original sender"); anyone else's
+ *             is refused and the record is left as it was
+ *   R-RICH-3  only who reacted can take their reaction back
+ *   R-RICH-4  a deleted message keeps nothing of its content: text, earlier
+ *             versions, reactions and reply link are removed, not hidden
+ *   R-RICH-5  a deleted message cannot be edited or reacted to again
+ *   R-RICH-6  bounded: at most MAX_REACTIONS_PER_MEMBER reactions of one member
+ *             and MAX_REACTIONS in all on a message, and MAX_VERSIONS earlier
+ *             versions, so a hostile member cannot grow a record without end
+ */
+import type { QuoteView, ReactionView, RichMessageFields } from '../protocol/rich-messages.ts';
+import type { MessageRecord } from './chat-store.ts';
+import type { ReactionRecord } from './rich-fields.ts';
+import type { ContentIntent } from './mimi-wire.ts';
+import * as text from './text.ts';
+
+export const MAX_REACTIONS_PER_MEMBER = 20;
+export const MAX_REACTIONS = 500;
+export const MAX_VERSIONS = 100;
+
+/** Another member's (or our own) reaction, unlike, edit or delete, to be applied to the record it names. */
+export interface RichClaim {
+  /** The action message's own id. */
+  id: string;
+  intent: Extract<ContentIntent, { kind: 'reaction' | 'unreact' | 'edit' | 'delete' }>;
+  from: { memberId: string; displayName: string; self: boolean };
+  at: number;
+}
+
+/** The id of the message a claim changes. */
+export function claimTarget(i: RichClaim['intent']): string {
+  return i.kind === 'reaction' || i.kind === 'unreact' ? i.target : i.original;
+}
+
+/**
+ * The record after the claim, or null when it changes nothing or is refused
+ * (the caller then writes nothing). Never mutates `target`.
+ */
+export function applyClaim(target: MessageRecord | undefined, c: RichClaim): MessageRecord | null {
+  // R-RICH-1, R-RICH-5
+  if (target === undefined || target.kind !== 'text' || target.deleted === true) return null;
+  const i = c.intent;
+  const reactions = target.reactions ?? [];
+  switch (i.kind) {
+    case 'reaction': {
+      if (target.unshowable === true) return null;
+      // One reaction per person and emoji; the same message seen twice counts once.
+      if (reactions.some((r) => r.id === c.id || (r.memberId === c.from.memberId && r.emoji === i.emoji))) return null;
+      // R-RICH-6
+      if (reactions.length >= MAX_REACTIONS || reactions.filter((r) => r.memberId === c.from.memberId).length >= MAX_REACTIONS_PER_MEMBER) return null;
+      return { ...target, reactions: [...reactions, { id: c.id, ...c.from, emoji: i.emoji, at: c.at }] };
+    }
+    case 'unreact': {
+      // R-RICH-3
+      const left = reactions.filter((r) => !(r.id === i.reaction && r.memberId === c.from.memberId));
+      if (left.length === reactions.length) return null;
+      const { reactions: _gone, ...rest } = target;
+      return left.length === 0 ? rest : { ...rest, reactions: left };
+    }
+    case 'edit': {
+      // R-RICH-2
+      if (target.sender.memberId !== c.from.memberId || target.unshowable === true) return null;
+      // R-RICH-6
+      if (target.text === i.text || (target.versions?.length ?? 0) >= MAX_VERSIONS) return null;
+      const versions = [...(target.versions ?? []), { text: target.text, at: target.editedAt ?? target.sentAt }];
+      return { ...target, text: i.text, edited: true, versions, editedAt: c.at };
+    }
+    case 'delete': {
+      // R-RICH-2, R-RICH-4
+      if (target.sender.memberId !== c.from.memberId) return null;
+      const { reactions: _r, versions: _v, edited: _e, editedAt: _a, inReplyTo: _q, unshowable: _u, ...rest } = target;
+      return { ...rest, text: text.MESSAGE_DELETED, deleted: true };
+    }
+  }
+}
+
+/** What the view gets of a record's rich fields (the quote is added by `quoteOf`, which needs the original). */
+export function richView(m: MessageRecord): RichMessageFields {
+  const out: RichMessageFields = {};
+  if (m.deleted === true) out.deleted = true;
+  if (m.unshowable === true) out.unshowable = true;
+  if (m.edited === true) {
+    out.edited = true;
+    out.versions = (m.versions ?? []).map((v) => ({ ...v }));
+  }
+  if (m.reactions !== undefined && m.reactions.length > 0) out.reactions = reactionViews(m.reactions);
+  return out;
+}
+
+function reactionViews(list: readonly ReactionRecord[]): ReactionView[] {
+  const byEmoji = new Map<string, ReactionView>();
+  for (const r of list) {
+    const v = byEmoji.get(r.emoji) ?? { emoji: r.emoji, count: 0, people: [], mine: false };
+    v.count++;
+    v.people.push(r.self ? text.YOU : r.displayName);
+    if (r.self) v.mine = true;
+    byEmoji.set(r.emoji, v);
+  }
+  return [...byEmoji.values()];
+}
+
+const QUOTE_LENGTH = 120;
+
+/** The quote of a reply's original as it is now: its latest text, or that it was deleted, or that this device does not have it. */
+export function quoteOf(messageId: string, original: MessageRecord | undefined): QuoteView {
+  if (original === undefined) return { messageId, senderName: '', text: '', missing: true };
+  const senderName = original.sender.self ? text.YOU : original.sender.displayName;
+  if (original.deleted === true) return { messageId, seq: original.seq, senderName, text: '', deleted: true };
+  const one = original.text.replace(/\s+/g, ' ').trim();
+  return { messageId, seq: original.seq, senderName, text: one.length > QUOTE_LENGTH ? `${one.slice(0, QUOTE_LENGTH - 1)}…` : one };
+}
