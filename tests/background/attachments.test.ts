@@ -162,6 +162,40 @@ describe('uploading and downloading an attachment', () => {
     expect(down).toEqual(up);
   });
 
+  it('reads the file one chunk at a time and keeps one request in flight (bounded memory)', async () => {
+    const { relay, target } = setup();
+    const plain = random(3 * PLAIN_CHUNK_BYTES + 10);
+    const whole = new Blob([plain]);
+    const reads: number[] = [];
+    // Only slices are ever read: never the whole file.
+    const file = {
+      size: whole.size,
+      slice: (start: number, end: number) => {
+        reads.push(end - start);
+        return whole.slice(start, end);
+      },
+      arrayBuffer: () => Promise.reject(new Error('read the whole file')),
+    } as unknown as Blob;
+    let inFlight = 0;
+    let most = 0;
+    const inner = relay.fetch;
+    const counting = new BlobClient(RELAY, {
+      fetch: async (input, init) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await inner(input, init);
+        } finally {
+          inFlight--;
+        }
+      },
+    });
+    const sent = await uploadAttachment(file, counting, target);
+    expect(reads).toEqual([PLAIN_CHUNK_BYTES, PLAIN_CHUNK_BYTES, PLAIN_CHUNK_BYTES, 10]);
+    const got = await downloadAttachment(sent.url, sent, counting, MAILBOX);
+    expect(most).toBe(1);
+    expect(Buffer.from(got).equals(Buffer.from(plain))).toBe(true);
+  });
+
   it('refuses a file above 25 MiB before any request', async () => {
     const { relay, client, target } = setup();
     await expect(uploadAttachment(new Blob([new Uint8Array(MAX_ATTACHMENT_BYTES + 1)]), client, target)).rejects.toBeInstanceOf(AttachmentTooLargeError);
