@@ -4,7 +4,7 @@
 // (relay.db and WAL, or Redis keys and AOF) after the last recipient's release, at the TTL, and when
 // its queue is deleted; a member removed from the queue reads nothing.
 import { readFileSync } from 'node:fs';
-import { randomFillSync } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOB_CHUNK_BYTES, BLOB_ROUTES } from '../../lib/protocol/relay-blobs.ts';
 import { STORE_KINDS, startRelayOn, type StoreRelay } from './support/stores.ts';
@@ -191,6 +191,20 @@ describe.each(STORE_KINDS)('relay blob API (%s store)', (kind) => {
     expect((await t.create(other.queue, 10, tok3)).status).toBe(200);
   });
 
+  it('after a Commit rotated the capability the old one is stale for uploads, and a removed member’s opens nothing', async () => {
+    const { queue } = await t.group(1);
+    const next = new Uint8Array(32).fill(5);
+    const nextHash = b64u(createHash('sha256').update(Buffer.concat([Buffer.from('microchat queue capability v1'), Buffer.from(fromB64u(queue)), Buffer.from(next)])).digest());
+    await t.c.ok('/v1/queues/send', { queue, cap: capFor(queue), token: await t.token(), payload: b64u(new Uint8Array(10)), rotateTo: nextHash });
+    const tok = await t.token();
+    const stale = await t.create(queue, 10, tok);
+    expect([stale.status, code(stale)]).toEqual([409, 'stale_capability']);
+    const guessed = await t.c.post(BLOB_ROUTES.createBlob.path, { queue, cap: b64u(new Uint8Array(32).fill(6)), token: tok, size: 10 });
+    expect(code(guessed)).toBe('not_found');
+    // The refusals spent nothing: the same token pays with the current capability.
+    expect((await t.c.post(BLOB_ROUTES.createBlob.path, { queue, cap: b64u(next), token: tok, size: 10 })).status).toBe(200);
+  });
+
   it('only the recipients fetch: not another mailbox, not one that joined later, not with a wrong secret', async () => {
     const { queue, members } = await t.group(1);
     const bytes = canary('who', 3000);
@@ -252,5 +266,16 @@ describe.each(STORE_KINDS)('relay blob TTL (%s store)', (kind) => {
     expect(left.status).toBe(404);
     const db = await t.relay.dump();
     expect(db.blobs ?? []).toEqual([]);
+  });
+
+  it('an upload left unfinished is swept with the chunks it had', async () => {
+    const { queue } = await t.group(1);
+    const first = canary(`unfinished-${kind}`, BLOB_CHUNK_BYTES);
+    const created = await t.create(queue, BLOB_CHUNK_BYTES + 10);
+    const { blobId, writeKey } = created.body as { blobId: string; writeKey: string };
+    expect((await t.put(blobId, writeKey, 0, first)).body).toEqual({ complete: false });
+    expect(filesContaining(t.relay, first).length).toBeGreaterThan(0);
+    expect(await until(() => filesContaining(t.relay, first).length === 0, 10_000)).toBe(true);
+    expect(code(await t.put(blobId, writeKey, 1, new Uint8Array(10)))).toBe('not_found');
   });
 });
