@@ -5,6 +5,7 @@
 // its queue is deleted; a member removed from the queue reads nothing.
 import { readFileSync } from 'node:fs';
 import { createHash, randomFillSync } from 'node:crypto';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOB_CHUNK_BYTES, BLOB_ROUTES } from '../../lib/protocol/relay-blobs.ts';
 import { STORE_KINDS, startRelayOn, type StoreRelay } from './support/stores.ts';
@@ -230,6 +231,36 @@ describe.each(STORE_KINDS)('relay blob API (%s store)', (kind) => {
     expect((await t.release(blobId, members[0]!)).status).toBe(200);
     if (kind === 'redis') expect(await t.relay.inMemory(bytes.subarray(0, 64))).toBe(false);
     expect(await until(() => filesContaining(t.relay, bytes).length === 0, 8000)).toBe(true);
+  });
+
+  it('answers 600 malformed or near-valid blob requests with typed errors only, and keeps serving', async () => {
+    const { queue, members } = await t.group(1);
+    const bytes = canary('fuzz', 100);
+    const blobId = await t.upload(queue, bytes);
+    const created = await t.create(queue, 2 * BLOB_CHUNK_BYTES);
+    const { blobId: openId, writeKey } = created.body as { blobId: string; writeKey: string };
+    const spentToken = await t.token();
+    await t.create(queue, 10, spentToken);
+    const near = fc.oneof(
+      fc.constantFrom<unknown>(blobId, openId, writeKey, queue, capFor(queue), members[0]!.mailboxId, members[0]!.secret, spentToken),
+      fc.constantFrom(0, 1, 2, 3, 10, BLOB_CHUNK_BYTES, MAX_BLOB + 1, -1, 2 ** 53, 1.5),
+      fc.constantFrom(16, 22, 31, 32, 33, 64, 100).chain((n) => fc.uint8Array({ minLength: n, maxLength: n }).map(b64u)),
+      fc.record({ keyId: fc.string({ maxLength: 20 }), input: fc.uint8Array({ maxLength: 40 }).map(b64u), output: fc.uint8Array({ maxLength: 70 }).map(b64u) }),
+      fc.jsonValue({ maxDepth: 2 }),
+    );
+    const fields = ['queue', 'cap', 'token', 'size', 'blobId', 'writeKey', 'index', 'data', 'mailboxId', 'secret'];
+    const routes = Object.values(BLOB_ROUTES).map((r) => r.path);
+    const codes = new Set(['bad_request', 'not_found', 'token_invalid', 'token_spent', 'quota_exceeded', 'too_large', 'conflict', 'stale_capability', 'capacity']);
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), fc.dictionary(fc.constantFrom(...fields), near, { maxKeys: 7 }), async (path, body) => {
+        const a = await t.c.post(path, body);
+        if (a.status !== 200) expect(codes.has(String(code(a))), `${path} ${a.status} ${JSON.stringify(a.body)}`).toBe(true);
+      }),
+      { numRuns: 600 },
+    );
+    // Still serving, and the finished blob is intact.
+    expect(Buffer.from(await t.fetchAll(blobId, members[0]!, bytes.length)).equals(Buffer.from(bytes))).toBe(true);
+    expect(t.relay.stderr()).not.toMatch(/internal error/);
   });
 
   it('deleting the queue deletes its blobs from the files', async () => {
