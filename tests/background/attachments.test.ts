@@ -19,6 +19,7 @@ import {
 import { AttachmentTooLargeError, MAX_ATTACHMENT_BYTES, blobIdOf, blobUrl, downloadAttachment, uploadAttachment } from '../../lib/background/attachments.ts';
 import { BlobClient, TransferCancelledError, type SpendToken } from '../../lib/background/blob-client.ts';
 import { RelayApiError } from '../../lib/background/relay-wire.ts';
+import { classify } from '../../lib/background/failure.ts';
 import { BLOB_CHUNK_BYTES, BLOB_ROUTES } from '../../lib/protocol/relay-blobs.ts';
 import type { WireToken } from '../../lib/protocol/relay.ts';
 
@@ -275,5 +276,12 @@ describe('uploading and downloading an attachment', () => {
     const sent = await uploadAttachment(new Blob([plain]), flaky, target);
     expect(Buffer.from(await downloadAttachment(sent.url, sent, client, MAILBOX)).equals(Buffer.from(plain))).toBe(true);
     expect(relay.spent.size).toBe(2);
+  });
+
+  it('sorts its failures on the one error path: cancel and too large are refusals, a bad hash or answer is hostile', () => {
+    expect(classify(new TransferCancelledError()).kind).toBe('refused');
+    expect(classify(new AttachmentTooLargeError(MAX_ATTACHMENT_BYTES + 1)).kind).toBe('refused');
+    expect(classify(new CryptoError('ATT-HASH-1', 'x')).kind).toBe('hostile');
+    expect(classify(new RelayApiError(200, 'malformed', 'x')).kind).toBe('hostile');
   });
 });
