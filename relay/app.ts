@@ -33,6 +33,9 @@ import { TokenPool } from './token-pool.ts';
 import { Connection } from './ws.ts';
 import { serveIssueSocket } from './issue-socket.ts';
 import { LINK_FETCH_MAX, LINK_MAX_MESSAGE_BYTES, LINK_MAX_WAIT_MS, LinkSlots, readSlot } from './links.ts';
+import { BLOB_PATH_PREFIX, BLOB_ROUTES } from '../lib/protocol/relay-blobs.ts';
+import { BLOB_ROUTE_BY_PATH, Blobs } from './blobs/blobs.ts';
+import type { BlobStore } from './blobs/store.ts';
 
 /** Turns an upgrade request into a server-side standard WebSocket. */
 export type UpgradeWebSocket = (req: Request) => { socket: WebSocket; response: Response };
@@ -56,6 +59,8 @@ export interface RelayDeps {
   audit?: (connection: string, op: string) => void;
   /** TEST ONLY, off by default: every account gets its own token key (see TokenAuthority). */
   partitionTokenKeys?: boolean;
+  /** Encrypted attachments (relay/blobs/), beside `store`; without it the blob routes answer not_found. */
+  blobs?: BlobStore;
 }
 
 export interface Relay {
@@ -118,6 +123,8 @@ export function createRelay(deps: RelayDeps): Relay {
   const links = new LinkSlots(config, now);
   const linkBody = Math.ceil((LINK_MAX_MESSAGE_BYTES * 4) / 3) + 1024;
   const readLinkKey = (b: Record<string, unknown>): Uint8Array => readBytes(b, 'key', { min: 32, max: 32 });
+  const blobs = deps.blobs === undefined ? null : new Blobs(deps.blobs, tokens, delivery, config, now);
+  const blobHandlers = blobs?.handlers() ?? null;
 
   const limits: RelayLimits = {
     maxFrameBytes: config.maxFrameBytes,
@@ -250,6 +257,7 @@ export function createRelay(deps: RelayDeps): Relay {
       const b = await body(req);
       const queue = readQueue(b);
       await delivery.deleteQueue(queue, readCapability(b));
+      await blobs?.queueDeleted(queue);
       return OK;
     },
     createInvite: async (req) => {
@@ -332,12 +340,23 @@ export function createRelay(deps: RelayDeps): Relay {
     if (path === DELIVERY_SOCKET_PATH && req.method === 'GET') return upgradeSocket(req, upgrade, connection);
     if (path === ISSUE_SOCKET_PATH && req.method === 'GET') return upgradeIssueSocket(req, upgrade, connection);
     if (path.startsWith(INVITE_PREFIX)) return inviteRoute(req, path.slice(INVITE_PREFIX.length));
+    if (path === BLOB_PATH_PREFIX || path.startsWith(`${BLOB_PATH_PREFIX}/`)) return blobRoute(req, path);
     const methods = EXACT.get(path);
     if (methods === undefined) throw notFound();
     // HEAD is answered as GET (the runtime drops the body).
     const name = methods[(req.method === 'HEAD' ? 'GET' : req.method) as HttpMethod];
     if (name === undefined) throw new RelayError(ErrorCode.methodNotAllowed, 'method not allowed');
     const handler = handlers[name] as (req: Request) => Promise<unknown>;
+    return json(await handler(req));
+  }
+
+  /** /v1/blobs…: the blob API (relay/blobs/blobs.ts). */
+  async function blobRoute(req: Request, path: string): Promise<Response> {
+    const name = BLOB_ROUTE_BY_PATH.get(path);
+    if (name === undefined) throw notFound();
+    if (req.method !== BLOB_ROUTES[name].method) throw new RelayError(ErrorCode.methodNotAllowed, 'method not allowed');
+    if (blobHandlers === null) throw notFound();
+    const handler = blobHandlers[name] as (req: Request) => Promise<unknown>;
     return json(await handler(req));
   }
 
@@ -372,14 +391,17 @@ export function createRelay(deps: RelayDeps): Relay {
       await tokens.rotate();
       await delivery.keepSubscribedAlive();
       await store.sweep(now());
+      await blobs?.sweep();
       const rotateEvery = Math.max(1, Math.min(60, Math.floor(config.tokenKeyOverlapSeconds / 4))) * 1000;
       timers.push(setInterval(() => void periodic(() => tokens.rotate()), rotateEvery));
       const sweep = async (): Promise<void> => {
         await delivery.keepSubscribedAlive();
         await store.sweep(now());
+        await blobs?.sweep();
       };
       timers.push(setInterval(() => void periodic(sweep), config.sweepIntervalSeconds * 1000));
       timers.push(setInterval(() => void periodic(() => store.scrub()), Math.max(100, config.scrubIntervalMs)));
+      if (blobs !== null) timers.push(setInterval(() => void periodic(() => blobs.scrub()), Math.max(100, config.scrubIntervalMs)));
       timers.push(setInterval(() => links.sweep(), 10_000));
     },
     closeConnections(): void {
@@ -389,6 +411,7 @@ export function createRelay(deps: RelayDeps): Relay {
       for (const t of timers) clearInterval(t);
       pool?.close();
       await bus.close();
+      await blobs?.close();
       await store.close();
     },
   };
@@ -428,6 +451,9 @@ function auditOp(method: string, path: string): string {
   if (path.startsWith('/v1/queues/') || path.startsWith('/v1/mailboxes/')) return 'queue';
   if (path.startsWith(ROUTES.createInvite.path)) return 'invite';
   if (path.startsWith(ROUTES.openLink.path)) return 'link';
+  if (path === BLOB_ROUTES.createBlob.path || path === BLOB_ROUTES.putBlobChunk.path) return 'spend';
+  if (path === BLOB_ROUTES.fetchBlobChunk.path) return 'fetch';
+  if (path === BLOB_ROUTES.releaseBlob.path) return 'ack';
   return 'public';
 }
 

@@ -89,6 +89,14 @@ export interface RelayConfig {
   linkSessionTtlSeconds: number;
   /** Live link slots the relay keeps at once (all accounts together). */
   linkMaxSlots: number;
+  /** Encrypted attachments (relay/blobs/): ciphertext bytes of one blob (25 MiB of file plus the encryption's overhead). */
+  maxBlobBytes: number;
+  /** Bytes of the blobs one queue holds at once. */
+  maxBlobBytesPerQueue: number;
+  /** Blobs one queue holds at once. */
+  maxBlobsPerQueue: number;
+  /** Bytes of every blob together. */
+  maxBlobStoredBytes: number;
 }
 
 export const DEFAULT_CONFIG: RelayConfig = {
@@ -142,6 +150,10 @@ export const DEFAULT_CONFIG: RelayConfig = {
   linkCodeTtlSeconds: 300,
   linkSessionTtlSeconds: 900,
   linkMaxSlots: 4_096,
+  maxBlobBytes: 25 * 1024 * 1024 + 64 * 1024,
+  maxBlobBytesPerQueue: 128 * 1024 * 1024,
+  maxBlobsPerQueue: 64,
+  maxBlobStoredBytes: 8 * 1024 * 1024 * 1024,
 };
 
 type NumericKey = {
@@ -186,6 +198,10 @@ const NUMERIC_KEYS: readonly NumericKey[] = [
   'linkCodeTtlSeconds',
   'linkSessionTtlSeconds',
   'linkMaxSlots',
+  'maxBlobBytes',
+  'maxBlobBytesPerQueue',
+  'maxBlobsPerQueue',
+  'maxBlobStoredBytes',
 ];
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());

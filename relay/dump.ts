@@ -55,6 +55,7 @@ async function dumpRedis(url: string, prefix: string): Promise<Dump> {
     'ceremonies', 'ceremony_expiries', 'accounts', 'credentials', 'sessions', 'session_expiries', 'key_packages', 'key_package_retire', 'quotas',
     'token_keys', 'spent', 'mailboxes', 'mailbox_queues', 'registrations', 'queues', 'queue_messages', 'messages', 'recipients',
     'deliveries', 'message_expiries', 'counters', 'invites',
+    'blobs', 'blob_chunks', 'blob_recipients', 'queue_blobs', 'blob_expiries',
   ];
   const out: Dump = Object.fromEntries(TABLES.map((t) => [t, []]));
   const add = (table: string, row: Row): void => {
@@ -237,6 +238,37 @@ async function dumpRedis(url: string, prefix: string): Promise<Dump> {
         });
         break;
       }
+      // Blobs (relay/blobs/redis-blobs.ts).
+      case 'blob:': {
+        const h = await hash(key);
+        add('blobs', {
+          blob_id: id,
+          queue_hash: str(h.get('q')),
+          write_key_hash: str(h.get('w')),
+          size: Number(str(h.get('s'))),
+          chunks: Number(str(h.get('n'))),
+          received: Number(str(h.get('r'))),
+          expires_at: Number(str(h.get('e'))),
+        });
+        break;
+      }
+      case 'blobc:': {
+        const colon2 = id.lastIndexOf(':');
+        add('blob_chunks', { blob_id: id.slice(0, colon2), idx: Number(id.slice(colon2 + 1)), data: blob(await cmd(['GET', key])) });
+        break;
+      }
+      case 'blobto:':
+        for (const m of await members(key)) add('blob_recipients', { blob_id: id, mailbox_id: m });
+        break;
+      case 'qb:':
+        for (const m of await members(key)) add('queue_blobs', { queue_hash: id, blob_id: m });
+        break;
+      case 'blobexp':
+        for (const [m, score] of await zset(key)) add('blob_expiries', { blob_id: m, expires_at: Number(score) });
+        break;
+      case 'blobuse':
+        add('usage', { scope: 'blobs', messages: 0, bytes: Number(str(await cmd(['GET', key]))) });
+        break;
       default:
         add('unknown', { key, type: str(await cmd(['TYPE', key])), value: blob(await cmd(['DUMP', key])) });
     }

@@ -13,6 +13,8 @@ import { openWakeBus } from './bus.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import type { RelayStore } from './store.ts';
 import { openStore } from './store-factory.ts';
+import { openBlobStore } from './blobs/open.ts';
+import type { BlobStore } from './blobs/store.ts';
 
 /** The small part of the Deno namespace this entry uses (the repo type-checks with tsc, not deno). */
 interface DenoApi {
@@ -57,6 +59,14 @@ async function main(): Promise<void> {
     log(`cannot open the ${config.store} store: ${err instanceof Error ? err.message.slice(0, 200) : typeof err}`);
     return Deno.exit(1);
   }
+  let blobs: BlobStore;
+  try {
+    blobs = await openBlobStore(config, log);
+  } catch (err) {
+    log(`cannot open the ${config.store} blob store: ${err instanceof Error ? err.message.slice(0, 200) : typeof err}`);
+    await store.close();
+    return Deno.exit(1);
+  }
   // Test-only switches (never set in production; each says so on stderr when on):
   //   MICROCHAT_TEST_AUDIT_FILE=path        one line per request or frame: "<connection> <op kind>"
   //                                         (the connection is named by its client port; no address, no data)
@@ -78,6 +88,7 @@ async function main(): Promise<void> {
     bus: openWakeBus(config, log),
     ...(audit === undefined ? {} : { audit }),
     partitionTokenKeys,
+    blobs,
   });
   await relay.start();
   const upgrade = (req: Request) => Deno.upgradeWebSocket(req, { idleTimeout: 60 });

@@ -17,6 +17,8 @@
 import { CryptoError, DecodeError, ValidationError } from '../mls/errors.ts';
 import { RelayApiError } from './relay-api.ts';
 import { TokenError } from './tokens.ts';
+import { TransferCancelledError } from './blob-client.ts';
+import { AttachmentTooLargeError } from './attachments.ts';
 
 export type FailureKind = 'offline' | 'refused' | 'conflict' | 'hostile' | 'bug';
 
@@ -48,6 +50,8 @@ export function classify(err: unknown): Failure {
   if (err instanceof DecodeError || err instanceof ValidationError || err instanceof CryptoError) {
     return { kind: 'hostile', error: err };
   }
+  // The person cancelled a transfer, or picked a file above the limit: their call, nothing to retry.
+  if (err instanceof TransferCancelledError || err instanceof AttachmentTooLargeError) return { kind: 'refused', error: err };
   // UsageError, InternalError, and anything that is not one of the above: ours to fix.
   return { kind: 'bug', error: err };
 }

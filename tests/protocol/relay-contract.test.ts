@@ -15,6 +15,7 @@ import {
   routePath,
   type RouteName,
 } from '../../lib/protocol/relay.ts';
+import { BLOB_ROUTES } from '../../lib/protocol/relay-blobs.ts';
 import { ErrorCode as RelayErrorCode, RelayError } from '../../relay/errors.ts';
 import { PushFrame } from '../../relay/wire.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
@@ -40,6 +41,8 @@ describe('the relay contract', () => {
 
   it('names the same endpoints as the relay documents, the two sockets aside', () => {
     const inMap = ROUTE_NAMES.map((name) => `${ROUTES[name].method} ${ROUTES[name].path}`);
+    // The blob routes are their own contract file (lib/protocol/relay-blobs.ts).
+    inMap.push(...Object.values(BLOB_ROUTES).map((r) => `${r.method} ${r.path}`));
     const sockets = [`GET ${DELIVERY_SOCKET_PATH}`, `GET ${ISSUE_SOCKET_PATH}`];
     expect(new Set(documentedEndpoints())).toEqual(new Set([...inMap, ...sockets]));
   });
@@ -61,6 +64,18 @@ describe('the relay contract', () => {
         expect(own.status).toBe(ERROR_STATUS[code as ErrorCode]);
       }
     }
+  });
+
+  it('serves every blob route with its method, refusing an empty body with a contract code', async () => {
+    for (const [name, { method, path }] of Object.entries(BLOB_ROUTES)) {
+      const other = await fetch(relay.url + path, { method: 'PUT' });
+      expect(other.status, `${name}: PUT ${path}`).toBe(405);
+      const own = await fetch(relay.url + path, { method, headers: { 'content-type': 'application/json' }, body: '{}' });
+      const body = (await own.json()) as { error: { code: unknown } };
+      expect(isErrorCode(body.error.code), name).toBe(true);
+      expect(own.status, name).toBe(ERROR_STATUS[body.error.code as ErrorCode]);
+    }
+    for (const path of ['/v1/blobs/', '/v1/blobs/x', '/v1/blobsx']) expect((await fetch(relay.url + path, { method: 'POST' })).status, path).toBe(404);
   });
 
   it('serves nothing outside the map: paths beside the routes are 404 for every method', async () => {

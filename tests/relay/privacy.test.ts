@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORE_KINDS, startRelayOn, type StoreRelay } from './support/stores.ts';
 import { RelayClient, WsClient, capFor, randomQueue, waitFor, type Account, type Mailbox, type WireToken } from './support/client.ts';
 import { b64u, fromB64u } from './support/soft-authenticator.ts';
+import { BLOB_ROUTES } from '../../lib/protocol/relay-blobs.ts';
 
 const PLAINTEXT = 'meet me at the old bridge at nine';
 
@@ -25,6 +26,7 @@ describe.each(STORE_KINDS)('relay privacy audit (%s store)', (kind) => {
   let bob: Account;
   let queue: string;
   let tokensUsed: WireToken[] = [];
+  let aMbId = '';
 
   beforeAll(async () => {
     relay = await startRelayOn(kind, { args: ['--token-issue-requests-per-minute', '100'] });
@@ -37,6 +39,7 @@ describe.each(STORE_KINDS)('relay privacy audit (%s store)', (kind) => {
     const bobTokens = await client.tokens(bob.session, 6);
     queue = randomQueue();
     const aMb: Mailbox = await client.mailbox(aliceTokens.pop()!);
+    aMbId = aMb.mailboxId;
     const bMb: Mailbox = await client.mailbox(bobTokens.pop()!);
     const bDevice: Mailbox = await client.mailbox(bobTokens.pop()!);
     await client.ok('/v1/queues/register', { queue, cap: capFor(queue), ...aMb });
@@ -54,7 +57,16 @@ describe.each(STORE_KINDS)('relay privacy audit (%s store)', (kind) => {
     await waitFor(() => ws.pushed.length >= 2, 5000, 'pushes');
     await ws.request({ t: 'ack', mailboxId: bMb.mailboxId, ids: [m1.id] });
     ws.close();
-    tokensUsed = [t1, t2, welcomeToken];
+    // An attachment: created and uploaded with tokens, fetched and released by Bob, left for Alice.
+    const tBlob = aliceTokens.pop()!;
+    const tChunk = aliceTokens.pop()!;
+    const attachment = await seal('attachment ' + PLAINTEXT);
+    const created = await client.ok(BLOB_ROUTES.createBlob.path, { queue, cap: capFor(queue), token: tBlob, size: attachment.length });
+    await client.ok(BLOB_ROUTES.putBlobChunk.path, { blobId: created.blobId, writeKey: created.writeKey, index: 0, token: tChunk, data: b64u(attachment) });
+    await client.ok(BLOB_ROUTES.fetchBlobChunk.path, { blobId: created.blobId, ...bMb, index: 0 });
+    await client.ok(BLOB_ROUTES.releaseBlob.path, { blobId: created.blobId, ...bMb });
+    secrets.push({ label: 'blob write key', value: String(created.writeKey) });
+    tokensUsed = [t1, t2, welcomeToken, tBlob, tChunk];
     secrets.push(
       { label: 'alice session', value: alice.session },
       { label: 'bob session', value: bob.session },
@@ -140,6 +152,20 @@ describe.each(STORE_KINDS)('relay privacy audit (%s store)', (kind) => {
         : ['expires_at', 'message_id', 'payload', 'pending', 'queue_hash', 'recipient', 'seq'],
     );
     expect(columns('spent')).toEqual(['input_hash', 'key_id']);
+    // An attachment: its queue (a hash), size, chunk count, write key as a hash, expiry, who still has to read it.
+    expect(columns('blobs')).toEqual(
+      kind === 'redis'
+        ? ['blob_id', 'chunks', 'expires_at', 'queue_hash', 'received', 'size', 'write_key_hash']
+        : ['blob_id', 'chunks', 'expires_at', 'pending', 'queue_hash', 'received', 'size', 'write_key_hash'],
+    );
+    expect(columns('blob_chunks')).toEqual(['blob_id', 'data', 'idx']);
+    if (kind === 'redis') {
+      expect(db.blob_recipients!.map((r) => r.mailbox_id)).toEqual([aMbId]);
+      expect(columns('queue_blobs')).toEqual(['blob_id', 'queue_hash']);
+      expect(columns('blob_expiries')).toEqual(['blob_id', 'expires_at']);
+    } else {
+      expect(db.blobs!.map((r) => r.pending)).toEqual([`,${aMbId},`]);
+    }
     // Issuance leaves only a per-account daily count: no element, no token, nothing per token.
     expect(columns('quotas')).toEqual(['bucket', 'expires_at', 'used']);
     expect(db.spent!.length).toBeGreaterThanOrEqual(tokensUsed.length);
