@@ -31,6 +31,7 @@ import { MinuteBudget } from './rate-limit.ts';
 import { TokenPool } from './token-pool.ts';
 import { Connection } from './ws.ts';
 import { serveIssueSocket } from './issue-socket.ts';
+import { Metrics, timedStore } from './metrics.ts';
 import { LINK_FETCH_MAX, LINK_MAX_MESSAGE_BYTES, LINK_MAX_WAIT_MS, LinkSlots, readSlot } from './links.ts';
 
 /** Turns an upgrade request into a server-side standard WebSocket. */
@@ -55,6 +56,8 @@ export interface RelayDeps {
   audit?: (connection: string, op: string) => void;
   /** TEST ONLY, off by default: every account gets its own token key (see TokenAuthority). */
   partitionTokenKeys?: boolean;
+  /** Aggregate operational metrics (relay/metrics.ts); one is made when absent. */
+  metrics?: Metrics;
 }
 
 export interface Relay {
@@ -66,6 +69,8 @@ export interface Relay {
   closeConnections(): void;
   /** Stop the jobs and close the store (after the server stopped serving). */
   close(): Promise<void>;
+  /** The Prometheus exposition (served by main.ts on its own loopback listener, never on the public port). */
+  metrics(): string;
 }
 
 /** A route's handler answers the contract's type for that route; the router turns it into JSON. */
@@ -91,7 +96,9 @@ for (const name of ROUTE_NAMES) if (isParamRoute(name)) INVITE_ROUTES[ROUTES[nam
 const OK = { ok: true } as const;
 
 export function createRelay(deps: RelayDeps): Relay {
-  const { config, store, log } = deps;
+  const { config, log } = deps;
+  const metrics = deps.metrics ?? new Metrics();
+  const store = timedStore(deps.store, metrics);
   const now = deps.now ?? ((): number => Math.floor(Date.now() / 1000));
   const accounts = new Accounts(store, config, now);
   const pool = config.tokenWorkers > 0 ? new TokenPool(config.tokenWorkers) : null;
@@ -99,8 +106,10 @@ export function createRelay(deps: RelayDeps): Relay {
   const audit = deps.audit ?? ((): void => {});
   let issueSockets = 0;
   const bus = deps.bus ?? new LocalBus();
-  const delivery = new Delivery(store, tokens, config, now, bus);
+  const delivery = new Delivery(store, tokens, config, now, bus, metrics);
   const live = new Set<Connection>();
+  metrics.gauge('connections', 'Open delivery WebSockets.', () => live.size);
+  metrics.gauge('issue_connections', 'Open token issuance WebSockets.', () => issueSockets);
   const claimBudget = new MinuteBudget(config.keyPackageClaimsPerMinute);
   const timers: ReturnType<typeof setInterval>[] = [];
 
@@ -352,12 +361,12 @@ export function createRelay(deps: RelayDeps): Relay {
       await bus.start();
       await tokens.rotate();
       await delivery.keepSubscribedAlive();
-      await store.sweep(now());
+      metrics.inc('messagesExpired', (await store.sweep(now())).messages);
       const rotateEvery = Math.max(1, Math.min(60, Math.floor(config.tokenKeyOverlapSeconds / 4))) * 1000;
       timers.push(setInterval(() => void periodic(() => tokens.rotate()), rotateEvery));
       const sweep = async (): Promise<void> => {
         await delivery.keepSubscribedAlive();
-        await store.sweep(now());
+        metrics.inc('messagesExpired', (await store.sweep(now())).messages);
       };
       timers.push(setInterval(() => void periodic(sweep), config.sweepIntervalSeconds * 1000));
       timers.push(setInterval(() => void periodic(() => store.scrub()), Math.max(100, config.scrubIntervalMs)));
@@ -372,6 +381,7 @@ export function createRelay(deps: RelayDeps): Relay {
       await bus.close();
       await store.close();
     },
+    metrics: () => metrics.render(),
   };
 }
 

@@ -35,6 +35,7 @@ import { ErrorCode, RelayError, notFound } from './errors.ts';
 import { randomBytes, randomId, toB64 } from '../lib/bytes.ts';
 import { readBytes, type EncodedBytes } from './encoding.ts';
 import type { WakeBus } from './bus.ts';
+import { Metrics } from './metrics.ts';
 import { PushFrame, toWire } from './wire.ts';
 import type { RelayStore, SpendResult, StorageCaps, StoredMessage } from './store.ts';
 import type { Token, TokenAuthority } from './tokens.ts';
@@ -101,6 +102,8 @@ export class Delivery {
     private readonly now: () => number,
     /** Wake-ups between relay instances (LocalBus when there is only this one). */
     private readonly bus: WakeBus,
+    /** Aggregate counters only (relay/metrics.ts); a private instance when the caller keeps none. */
+    private readonly metrics: Metrics = new Metrics(),
   ) {
     bus.connect(
       (mailboxIds, frame) => this.dispatch(mailboxIds, frame),
@@ -154,6 +157,7 @@ export class Delivery {
     const mailboxId = randomId();
     const secret = randomBytes(32);
     this.unwrap(await this.store.createMailbox(spend, mailboxId, hashMailboxSecret(secret), this.expiresAt()));
+    this.metrics.inc('tokenSpends');
     return { mailboxId, secret: toB64(secret) };
   }
 
@@ -209,6 +213,8 @@ export class Delivery {
       ),
       'storage limit reached: too much pending on this queue or on the relay',
     );
+    this.metrics.inc('tokenSpends');
+    this.metrics.inc('messagesStored');
     this.notify(mailboxes, { messageId, payload: payload.bytes, kind: 'group' }, payload.text);
     return messageId;
   }
@@ -221,6 +227,8 @@ export class Delivery {
       await this.store.postToMailbox(spend, mailboxId, { messageId, payload: payload.bytes, expiresAt: this.expiresAt() }, this.caps),
       'storage limit reached: too much pending for this mailbox or on the relay',
     );
+    this.metrics.inc('tokenSpends');
+    this.metrics.inc('messagesStored');
     this.notify([mailboxId], { messageId, payload: payload.bytes, kind: 'welcome' }, payload.text);
     return messageId;
   }
@@ -234,19 +242,25 @@ export class Delivery {
   async fetch(mailboxId: string, secret: Uint8Array, limit: number): Promise<StoredMessage[]> {
     await this.openMailbox(mailboxId, secret);
     await this.seen(mailboxId);
-    return this.store.fetchMailbox(mailboxId, Math.min(limit, this.config.fetchBatchMax), this.now());
+    const messages = await this.store.fetchMailbox(mailboxId, Math.min(limit, this.config.fetchBatchMax), this.now());
+    this.metrics.inc('messagesDelivered', messages.length);
+    return messages;
   }
 
   /** Pending messages of a mailbox whose secret was already checked (WebSocket subscription). */
   async pending(mailboxId: string): Promise<StoredMessage[]> {
     await this.seen(mailboxId);
-    return this.store.fetchMailbox(mailboxId, this.config.fetchBatchMax, this.now());
+    const messages = await this.store.fetchMailbox(mailboxId, this.config.fetchBatchMax, this.now());
+    this.metrics.inc('messagesDelivered', messages.length);
+    return messages;
   }
 
   async ack(mailboxId: string, secret: Uint8Array | null, messageIds: string[]): Promise<number> {
     if (secret !== null) await this.openMailbox(mailboxId, secret);
     await this.seen(mailboxId);
-    return this.store.ack(mailboxId, messageIds);
+    const removed = await this.store.ack(mailboxId, messageIds);
+    this.metrics.inc('messagesAcked', removed);
+    return removed;
   }
 
   /**
@@ -295,6 +309,7 @@ export class Delivery {
       const set = this.subscribers.get(mb);
       if (set === undefined) continue;
       for (const sub of set) sub.push(mb, frame);
+      this.metrics.inc('messagesDelivered', set.size);
     }
   }
 
