@@ -110,6 +110,7 @@ export function createRelay(deps: RelayDeps): Relay {
   const live = new Set<Connection>();
   metrics.gauge('connections', 'Open delivery WebSockets.', () => live.size);
   metrics.gauge('issue_connections', 'Open token issuance WebSockets.', () => issueSockets);
+  metrics.gauge('bus_backlog', 'Wake-ups not yet taken by the bus (sends are refused with try_again above the configured bound, busMaxBacklog).', () => bus.backlog());
   const claimBudget = new MinuteBudget(config.keyPackageClaimsPerMinute);
   const timers: ReturnType<typeof setInterval>[] = [];
 

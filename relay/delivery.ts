@@ -88,6 +88,8 @@ export interface Subscriber {
 
 /** Mailboxes whose idle expiry this instance last wrote (so a busy mailbox costs one write per hour, not one per read). */
 const SEEN_CACHE_MAX = 100_000;
+/** Most messages one resync reads for one mailbox (a queue's pending cap, several queues' worth). */
+const RESYNC_MAX_PER_MAILBOX = 50_000;
 
 export class Delivery {
   private readonly subscribers = new Map<string, Set<Subscriber>>();
@@ -108,6 +110,7 @@ export class Delivery {
     bus.connect(
       (mailboxIds, frame) => this.dispatch(mailboxIds, frame),
       () => this.resync(),
+      metrics,
     );
   }
 
@@ -200,6 +203,8 @@ export class Delivery {
   /** `rotateTo`: H(Q, C') of the next epoch, when the payload is a Commit. */
   async send(queueId: Uint8Array, capability: Uint8Array, token: Token, payload: EncodedBytes, rotateTo: string | null = null): Promise<string> {
     this.checkPayload(payload);
+    // Before the token is spent: a refused send costs the client nothing but a retry.
+    this.bus.admit();
     const spend = await this.tokens.verify(token);
     const messageId = randomId();
     const mailboxes = this.unwrap(
@@ -221,6 +226,7 @@ export class Delivery {
 
   async sendWelcome(mailboxId: string, token: Token, payload: EncodedBytes): Promise<string> {
     this.checkPayload(payload);
+    this.bus.admit();
     const spend = await this.tokens.verify(token);
     const messageId = randomId();
     this.unwrap(
@@ -314,16 +320,33 @@ export class Delivery {
   }
 
   /**
-   * Wake-ups may have been lost (the bus reconnected): push everything pending
-   * to local subscribers again, one mailbox at a time so a large relay does
-   * not flood the store.
+   * Wake-ups may have been lost (the bus reconnected, or another instance
+   * dropped some): push everything pending to local subscribers again, one
+   * mailbox at a time so a large relay does not flood the store.
+   *
+   * Everything, not one page: a resync that pushed only the first
+   * fetchBatchMax messages left the rest of a busy mailbox waiting for the
+   * client's next fetch or reconnect (one cause of the "stalled rounds" of
+   * #23: under the saturating bench a subscriber cut off by Redis resynced
+   * mailboxes with more than a page pending). The store has no cursor, so
+   * each further read asks for one page more than was pushed and skips what
+   * was; messages acknowledged meanwhile simply drop out.
    */
   private async resync(): Promise<void> {
-    for (const [mailboxId, set] of [...this.subscribers]) {
-      const pending = await this.store.fetchMailbox(mailboxId, this.config.fetchBatchMax, this.now());
-      for (const m of pending) {
-        const frame = new PushFrame(toWire(m));
-        for (const sub of set) sub.push(mailboxId, frame);
+    for (const mailboxId of [...this.subscribers.keys()]) {
+      const pushed = new Set<string>();
+      for (let limit = this.config.fetchBatchMax; ; limit = pushed.size + this.config.fetchBatchMax) {
+        const pending = await this.store.fetchMailbox(mailboxId, limit, this.now());
+        const set = this.subscribers.get(mailboxId);
+        if (set === undefined) break;
+        for (const m of pending) {
+          if (pushed.has(m.messageId)) continue;
+          pushed.add(m.messageId);
+          const frame = new PushFrame(toWire(m));
+          for (const sub of set) sub.push(mailboxId, frame);
+          this.metrics.inc('messagesDelivered', set.size);
+        }
+        if (pending.length < limit || limit >= RESYNC_MAX_PER_MAILBOX) break;
       }
     }
   }
