@@ -17,6 +17,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
+import { createServer } from 'node:net';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startRedis, type RedisProcess } from '../support/redis-process.ts';
 import { RelayClient, WsClient, capFor, randomQueue, waitFor, type Mailbox, type WireToken } from './support/client.ts';
@@ -32,6 +33,26 @@ const ARGS = [
 ];
 
 type Admin = ReturnType<typeof createClient>;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** One unlabelled sample from an instance's /metrics. */
+async function metric(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  if (line === undefined) throw new Error(`no metric ${name}`);
+  return Number(line.slice(name.length + 1));
+}
 
 /** Cuts the bus connections of every relay (`microchat-bus-pub` or `-sub`) and keeps them from reconnecting until the returned function runs. */
 async function cutBus(admin: Admin, name: 'microchat-bus-pub' | 'microchat-bus-sub'): Promise<() => Promise<void>> {
@@ -58,13 +79,20 @@ describe('the wake-up bus between two relays on one Redis', () => {
   let ca: RelayClient;
   let cb: RelayClient;
   let tokens: WireToken[];
+  let metricsA: number;
+  let metricsB: number;
   const prefix = `busscale-${process.pid}:`;
   const sockets: WsClient[] = [];
 
   beforeAll(async () => {
     redis = await startRedis();
     const store = { redisUrl: redis.url, prefix };
-    [a, b] = await Promise.all([startRelay({ store, args: ARGS }), startRelay({ store, args: ARGS })]);
+    metricsA = await freePort();
+    metricsB = await freePort();
+    [a, b] = await Promise.all([
+      startRelay({ store, args: [...ARGS, '--metrics-port', String(metricsA)] }),
+      startRelay({ store, args: [...ARGS, '--metrics-port', String(metricsB)] }),
+    ]);
     admin = createClient({ url: redis.url });
     admin.on('error', () => {});
     await admin.connect();
@@ -117,6 +145,11 @@ describe('the wake-up bus between two relays on one Redis', () => {
     for (const [i, w] of ws.entries()) {
       expect(w.pushed.filter((p) => p.mailboxId === members[i]!.mailboxId).map((p) => p.id).sort()).toEqual([...ids].sort());
     }
+    // Each instance heard the other's messages over the bus, and timed them.
+    for (const port of [metricsA, metricsB]) {
+      expect(await metric(port, 'microchat_relay_bus_received_total')).toBeGreaterThanOrEqual(10);
+      expect(await metric(port, 'microchat_relay_bus_lag_seconds_count')).toBeGreaterThanOrEqual(10);
+    }
   });
 
   it('publishes nothing for an instance without listeners, once per message for one with', async () => {
@@ -161,6 +194,7 @@ describe('the wake-up bus between two relays on one Redis', () => {
     } finally {
       await restore();
     }
+    expect(await metric(metricsA, 'microchat_relay_sends_refused_busy_total')).toBeGreaterThanOrEqual(refused.length);
     // The bound held: a few were taken (stored, wake-ups queued), the rest refused.
     expect(accepted.length).toBeGreaterThan(0);
     expect(accepted.length).toBeLessThanOrEqual(MAX_BACKLOG + 1);

@@ -219,6 +219,34 @@ describe('RedisBus on one redis-server', () => {
     await spy.close();
   });
 
+  it("publishes nothing to an instance that is gone, and drops it from the interest sets on the way", async () => {
+    const prefix = 'gone:';
+    const a = await bus(prefix);
+    const b = await bus(prefix);
+    const box = mb();
+    await b.bus.watch(box);
+    const raw = createClient({ url: redis.url });
+    raw.on('error', () => {});
+    await raw.connect();
+    expect(await raw.sMembers(`${prefix}wm:${box}`)).toHaveLength(1);
+    // B ends (its liveness key goes with it, as it would expire after a kill -9); its interest is still listed.
+    await b.bus.close();
+    expect(await raw.sMembers(`${prefix}wm:${box}`)).toHaveLength(1);
+    const spy = createClient({ url: redis.url });
+    spy.on('error', () => {});
+    await spy.connect();
+    const seen: string[] = [];
+    await spy.pSubscribe(`${prefix}wake-instance:*`, (_body, channel) => seen.push(channel));
+    a.bus.publish([box], msg());
+    // The publication runs in the background: poll Redis until the script has run.
+    for (let i = 0; i < 100 && (await raw.sMembers(`${prefix}wm:${box}`)).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await raw.sMembers(`${prefix}wm:${box}`)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen).toEqual([]);
+    await spy.close();
+    await raw.close();
+  });
+
   it("a wake-up published while the publisher's connection is down is sent once it is back", async () => {
     const a = await bus();
     const b = await bus();
