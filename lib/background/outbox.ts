@@ -41,6 +41,8 @@ export function afterFailure(err: unknown, canReencrypt: boolean): 'keep' | 'ret
   }
   if (unreachable(err)) return 'keep';
   // The relay is busy for a moment: nothing was stored, nothing spent; no reconnect will come to flush again.
+  // (The retry takes a fresh token all the same: one the relay has seen must not pay for another send, which
+  // may be for another conversation — the relay could link the two.)
   if (isTryAgain(err)) return 'retry';
   // Encrypted in an epoch the group has left: encrypt it again once we are in the new one.
   if (isStale(err)) return canReencrypt ? 'reencrypt' : { error: text.CHANGED_BEFORE_SENT };
