@@ -55,7 +55,7 @@ export function classify(err: unknown): Failure {
 /**
  * True when the relay said "busy, send this again shortly" (`try_again`: its
  * wake-up bus is behind). Nothing was stored and the token was not spent, so
- * the same request may go again after a short wait; unlike `offline`, the
+ * the message may go again after a short wait; unlike `offline`, the
  * relay is reachable and no reconnect will come to trigger the retry.
  */
 export function isTryAgain(err: unknown): boolean {

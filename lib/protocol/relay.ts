@@ -45,7 +45,8 @@ export const ErrorCode = {
   internal: 'internal',
   /**
    * Busy for a moment (the relay's wake-up bus is behind): nothing was stored
-   * and no token was spent; send the same request again shortly.
+   * and no token was spent; send again shortly (with a fresh token: one the
+   * relay has seen must not pay for another send, or the two are linked).
    */
   tryAgain: 'try_again',
 } as const;

@@ -199,7 +199,8 @@ describe('the wake-up bus between two relays on one Redis', () => {
     expect(accepted.length).toBeGreaterThan(0);
     expect(accepted.length).toBeLessThanOrEqual(MAX_BACKLOG + 1);
     expect(refused.length).toBeGreaterThan(0);
-    // Retried as a client's outbox does (same request, a moment later): the refused token was never spent.
+    // Retried a moment later with the refused token itself: that it pays shows the refusal spent nothing
+    // (the extension's outbox retries with a fresh token, so the relay cannot link two attempts).
     for (const token of refused) {
       let r = await send(ca, queue, token);
       for (let tries = 0; r.status === 503 && tries < 100; tries++) {
