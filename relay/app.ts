@@ -32,6 +32,7 @@ import { MinuteBudget } from './rate-limit.ts';
 import { TokenPool } from './token-pool.ts';
 import { Connection } from './ws.ts';
 import { serveIssueSocket } from './issue-socket.ts';
+import { Metrics, timedStore } from './metrics.ts';
 import { LINK_FETCH_MAX, LINK_MAX_MESSAGE_BYTES, LINK_MAX_WAIT_MS, LinkSlots, readSlot } from './links.ts';
 import { BLOB_PATH_PREFIX, BLOB_ROUTES } from '../lib/protocol/relay-blobs.ts';
 import { BLOB_ROUTE_BY_PATH, Blobs } from './blobs/blobs.ts';
@@ -61,6 +62,8 @@ export interface RelayDeps {
   partitionTokenKeys?: boolean;
   /** Encrypted attachments (relay/blobs/), beside `store`; without it the blob routes answer not_found. */
   blobs?: BlobStore;
+  /** Aggregate operational metrics (relay/metrics.ts); one is made when absent. */
+  metrics?: Metrics;
 }
 
 export interface Relay {
@@ -72,6 +75,8 @@ export interface Relay {
   closeConnections(): void;
   /** Stop the jobs and close the store (after the server stopped serving). */
   close(): Promise<void>;
+  /** The Prometheus exposition (served by main.ts on its own loopback listener, never on the public port). */
+  metrics(): string;
 }
 
 /** A route's handler answers the contract's type for that route; the router turns it into JSON. */
@@ -99,7 +104,9 @@ const OK = { ok: true } as const;
 const RETIRE_ATTEMPTS_PER_MINUTE = 10;
 
 export function createRelay(deps: RelayDeps): Relay {
-  const { config, store, log } = deps;
+  const { config, log } = deps;
+  const metrics = deps.metrics ?? new Metrics();
+  const store = timedStore(deps.store, metrics);
   const now = deps.now ?? ((): number => Math.floor(Date.now() / 1000));
   const accounts = new Accounts(store, config, now);
   const pool = config.tokenWorkers > 0 ? new TokenPool(config.tokenWorkers) : null;
@@ -107,8 +114,11 @@ export function createRelay(deps: RelayDeps): Relay {
   const audit = deps.audit ?? ((): void => {});
   let issueSockets = 0;
   const bus = deps.bus ?? new LocalBus();
-  const delivery = new Delivery(store, tokens, config, now, bus);
+  const delivery = new Delivery(store, tokens, config, now, bus, metrics);
   const live = new Set<Connection>();
+  metrics.gauge('connections', 'Open delivery WebSockets.', () => live.size);
+  metrics.gauge('issue_connections', 'Open token issuance WebSockets.', () => issueSockets);
+  metrics.gauge('bus_backlog', 'Wake-ups not yet taken by the bus (sends are refused with try_again above the configured bound, busMaxBacklog).', () => bus.backlog());
   const claimBudget = new MinuteBudget(config.keyPackageClaimsPerMinute);
   const retireBudget = new MinuteBudget(RETIRE_ATTEMPTS_PER_MINUTE);
   const timers: ReturnType<typeof setInterval>[] = [];
@@ -390,13 +400,13 @@ export function createRelay(deps: RelayDeps): Relay {
       await bus.start();
       await tokens.rotate();
       await delivery.keepSubscribedAlive();
-      await store.sweep(now());
+      metrics.inc('messagesExpired', (await store.sweep(now())).messages);
       await blobs?.sweep();
       const rotateEvery = Math.max(1, Math.min(60, Math.floor(config.tokenKeyOverlapSeconds / 4))) * 1000;
       timers.push(setInterval(() => void periodic(() => tokens.rotate()), rotateEvery));
       const sweep = async (): Promise<void> => {
         await delivery.keepSubscribedAlive();
-        await store.sweep(now());
+        metrics.inc('messagesExpired', (await store.sweep(now())).messages);
         await blobs?.sweep();
       };
       timers.push(setInterval(() => void periodic(sweep), config.sweepIntervalSeconds * 1000));
@@ -414,6 +424,7 @@ export function createRelay(deps: RelayDeps): Relay {
       await blobs?.close();
       await store.close();
     },
+    metrics: () => metrics.render(),
   };
 }
 

@@ -97,6 +97,19 @@ export interface RelayConfig {
   maxBlobsPerQueue: number;
   /** Bytes of every blob together. */
   maxBlobStoredBytes: number;
+  /**
+   * Port of the separate Prometheus listener (`GET /metrics`); 0, the
+   * default, serves no metrics. Off unless asked for: a second open port is
+   * something an operator should choose, and the public port never serves them.
+   */
+  metricsPort: number;
+  /** Address of the metrics listener; loopback unless the operator widens it. */
+  metricsHost: string;
+  /**
+   * Wake-ups (Redis bus) not yet taken by Redis above which sends are refused
+   * with `try_again`, so the bus cannot fall ever further behind the store.
+   */
+  busMaxBacklog: number;
 }
 
 export const DEFAULT_CONFIG: RelayConfig = {
@@ -154,6 +167,9 @@ export const DEFAULT_CONFIG: RelayConfig = {
   maxBlobBytesPerQueue: 128 * 1024 * 1024,
   maxBlobsPerQueue: 64,
   maxBlobStoredBytes: 8 * 1024 * 1024 * 1024,
+  metricsPort: 0,
+  metricsHost: '127.0.0.1',
+  busMaxBacklog: 5_000,
 };
 
 type NumericKey = {
@@ -202,6 +218,8 @@ const NUMERIC_KEYS: readonly NumericKey[] = [
   'maxBlobBytesPerQueue',
   'maxBlobsPerQueue',
   'maxBlobStoredBytes',
+  'metricsPort',
+  'busMaxBacklog',
 ];
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -266,6 +284,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   const set = (key: string, raw: string, fromFlag: boolean): void => {
     switch (key) {
       case 'host':
+      case 'metricsHost':
       case 'dataDir':
       case 'rpId':
       case 'rpName':
@@ -302,7 +321,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     }
   };
 
-  for (const key of [...NUMERIC_KEYS, 'host', 'dataDir', 'rpId', 'rpName', 'origins', 'extraRpIds', 'allowAnyExtension', 'store', 'redisUrl', 'redisPrefix']) {
+  for (const key of [...NUMERIC_KEYS, 'host', 'metricsHost', 'dataDir', 'rpId', 'rpName', 'origins', 'extraRpIds', 'allowAnyExtension', 'store', 'redisUrl', 'redisPrefix']) {
     const raw = env[envName(key)];
     if (raw !== undefined && raw !== '') set(key, raw, false);
   }
@@ -330,6 +349,8 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     config.rpId = local ? 'localhost' : config.host;
   }
   if (config.port > 65535) throw new ConfigError('port: must be at most 65535');
+  if (config.metricsPort > 65535) throw new ConfigError('metricsPort: must be at most 65535');
+  if (config.metricsPort !== 0 && config.metricsPort === config.port) throw new ConfigError('metricsPort: must differ from the public port');
   if (config.store === 'redis' && config.redisUrl === '') throw new ConfigError('store redis needs redisUrl (--redis-url)');
   if (config.store === 'sqlite' && config.redisUrl !== '') {
     throw new ConfigError('redisUrl is set but store is sqlite (add --store redis)');

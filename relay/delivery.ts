@@ -35,6 +35,7 @@ import { ErrorCode, RelayError, notFound } from './errors.ts';
 import { randomBytes, randomId, toB64 } from '../lib/bytes.ts';
 import { readBytes, type EncodedBytes } from './encoding.ts';
 import type { WakeBus } from './bus.ts';
+import { Metrics } from './metrics.ts';
 import { PushFrame, toWire } from './wire.ts';
 import type { RelayStore, SpendResult, StorageCaps, StoredMessage } from './store.ts';
 import type { Token, TokenAuthority } from './tokens.ts';
@@ -87,6 +88,8 @@ export interface Subscriber {
 
 /** Mailboxes whose idle expiry this instance last wrote (so a busy mailbox costs one write per hour, not one per read). */
 const SEEN_CACHE_MAX = 100_000;
+/** Most messages one resync reads for one mailbox (a queue's pending cap, several queues' worth). */
+const RESYNC_MAX_PER_MAILBOX = 50_000;
 
 export class Delivery {
   private readonly subscribers = new Map<string, Set<Subscriber>>();
@@ -101,10 +104,13 @@ export class Delivery {
     private readonly now: () => number,
     /** Wake-ups between relay instances (LocalBus when there is only this one). */
     private readonly bus: WakeBus,
+    /** Aggregate counters only (relay/metrics.ts); a private instance when the caller keeps none. */
+    private readonly metrics: Metrics = new Metrics(),
   ) {
     bus.connect(
       (mailboxIds, frame) => this.dispatch(mailboxIds, frame),
       () => this.resync(),
+      metrics,
     );
   }
 
@@ -154,6 +160,7 @@ export class Delivery {
     const mailboxId = randomId();
     const secret = randomBytes(32);
     this.unwrap(await this.store.createMailbox(spend, mailboxId, hashMailboxSecret(secret), this.expiresAt()));
+    this.metrics.inc('tokenSpends');
     return { mailboxId, secret: toB64(secret) };
   }
 
@@ -196,6 +203,8 @@ export class Delivery {
   /** `rotateTo`: H(Q, C') of the next epoch, when the payload is a Commit. */
   async send(queueId: Uint8Array, capability: Uint8Array, token: Token, payload: EncodedBytes, rotateTo: string | null = null): Promise<string> {
     this.checkPayload(payload);
+    // Before the token is spent: a refused send costs the client nothing but a retry.
+    this.bus.admit();
     const spend = await this.tokens.verify(token);
     const messageId = randomId();
     const mailboxes = this.unwrap(
@@ -209,18 +218,23 @@ export class Delivery {
       ),
       'storage limit reached: too much pending on this queue or on the relay',
     );
+    this.metrics.inc('tokenSpends');
+    this.metrics.inc('messagesStored');
     this.notify(mailboxes, { messageId, payload: payload.bytes, kind: 'group' }, payload.text);
     return messageId;
   }
 
   async sendWelcome(mailboxId: string, token: Token, payload: EncodedBytes): Promise<string> {
     this.checkPayload(payload);
+    this.bus.admit();
     const spend = await this.tokens.verify(token);
     const messageId = randomId();
     this.unwrap(
       await this.store.postToMailbox(spend, mailboxId, { messageId, payload: payload.bytes, expiresAt: this.expiresAt() }, this.caps),
       'storage limit reached: too much pending for this mailbox or on the relay',
     );
+    this.metrics.inc('tokenSpends');
+    this.metrics.inc('messagesStored');
     this.notify([mailboxId], { messageId, payload: payload.bytes, kind: 'welcome' }, payload.text);
     return messageId;
   }
@@ -234,19 +248,25 @@ export class Delivery {
   async fetch(mailboxId: string, secret: Uint8Array, limit: number): Promise<StoredMessage[]> {
     await this.openMailbox(mailboxId, secret);
     await this.seen(mailboxId);
-    return this.store.fetchMailbox(mailboxId, Math.min(limit, this.config.fetchBatchMax), this.now());
+    const messages = await this.store.fetchMailbox(mailboxId, Math.min(limit, this.config.fetchBatchMax), this.now());
+    this.metrics.inc('messagesDelivered', messages.length);
+    return messages;
   }
 
   /** Pending messages of a mailbox whose secret was already checked (WebSocket subscription). */
   async pending(mailboxId: string): Promise<StoredMessage[]> {
     await this.seen(mailboxId);
-    return this.store.fetchMailbox(mailboxId, this.config.fetchBatchMax, this.now());
+    const messages = await this.store.fetchMailbox(mailboxId, this.config.fetchBatchMax, this.now());
+    this.metrics.inc('messagesDelivered', messages.length);
+    return messages;
   }
 
   async ack(mailboxId: string, secret: Uint8Array | null, messageIds: string[]): Promise<number> {
     if (secret !== null) await this.openMailbox(mailboxId, secret);
     await this.seen(mailboxId);
-    return this.store.ack(mailboxId, messageIds);
+    const removed = await this.store.ack(mailboxId, messageIds);
+    this.metrics.inc('messagesAcked', removed);
+    return removed;
   }
 
   /**
@@ -295,20 +315,38 @@ export class Delivery {
       const set = this.subscribers.get(mb);
       if (set === undefined) continue;
       for (const sub of set) sub.push(mb, frame);
+      this.metrics.inc('messagesDelivered', set.size);
     }
   }
 
   /**
-   * Wake-ups may have been lost (the bus reconnected): push everything pending
-   * to local subscribers again, one mailbox at a time so a large relay does
-   * not flood the store.
+   * Wake-ups may have been lost (the bus reconnected, or another instance
+   * dropped some): push everything pending to local subscribers again, one
+   * mailbox at a time so a large relay does not flood the store.
+   *
+   * Everything, not one page: a resync that pushed only the first
+   * fetchBatchMax messages left the rest of a busy mailbox waiting for the
+   * client's next fetch or reconnect (one cause of the "stalled rounds" of
+   * #23: under the saturating bench a subscriber cut off by Redis resynced
+   * mailboxes with more than a page pending). The store has no cursor, so
+   * each further read asks for one page more than was pushed and skips what
+   * was; messages acknowledged meanwhile simply drop out.
    */
   private async resync(): Promise<void> {
-    for (const [mailboxId, set] of [...this.subscribers]) {
-      const pending = await this.store.fetchMailbox(mailboxId, this.config.fetchBatchMax, this.now());
-      for (const m of pending) {
-        const frame = new PushFrame(toWire(m));
-        for (const sub of set) sub.push(mailboxId, frame);
+    for (const mailboxId of [...this.subscribers.keys()]) {
+      const pushed = new Set<string>();
+      for (let limit = this.config.fetchBatchMax; ; limit = pushed.size + this.config.fetchBatchMax) {
+        const pending = await this.store.fetchMailbox(mailboxId, limit, this.now());
+        const set = this.subscribers.get(mailboxId);
+        if (set === undefined) break;
+        for (const m of pending) {
+          if (pushed.has(m.messageId)) continue;
+          pushed.add(m.messageId);
+          const frame = new PushFrame(toWire(m));
+          for (const sub of set) sub.push(mailboxId, frame);
+          this.metrics.inc('messagesDelivered', set.size);
+        }
+        if (pending.length < limit || limit >= RESYNC_MAX_PER_MAILBOX) break;
       }
     }
   }

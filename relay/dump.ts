@@ -269,6 +269,13 @@ async function dumpRedis(url: string, prefix: string): Promise<Dump> {
       case 'blobuse':
         add('usage', { scope: 'blobs', messages: 0, bytes: Number(str(await cmd(['GET', key]))) });
         break;
+      case 'wm:':
+        // Wake-up bus (relay/bus.ts): which instances have a socket for this mailbox right now.
+        for (const m of await members(key)) add('wake_interest', { mailbox_id: id, instance: m });
+        break;
+      case 'wi:':
+        add('wake_instances', { instance: id });
+        break;
       default:
         add('unknown', { key, type: str(await cmd(['TYPE', key])), value: blob(await cmd(['DUMP', key])) });
     }

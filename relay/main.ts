@@ -105,13 +105,30 @@ async function main(): Promise<void> {
     (req, info) => relay.fetch(req, upgrade, audit === undefined ? undefined : `c${info.remoteAddr.port}`),
   );
 
+  // Metrics on their own listener (loopback by default), only when a port is given: the
+  // public port never answers /metrics, so exposing them is always the operator's choice.
+  const metricsServer =
+    config.metricsPort === 0
+      ? undefined
+      : Deno.serve(
+          {
+            hostname: config.metricsHost,
+            port: config.metricsPort,
+            onListen: ({ hostname, port }) => log(`metrics on http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}/metrics`),
+            onError: () => new Response('internal error', { status: 500 }),
+          },
+          (req) =>
+            new URL(req.url).pathname === '/metrics' && req.method === 'GET'
+              ? new Response(relay.metrics(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } })
+              : new Response('not found', { status: 404 }),
+        );
+
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
     relay.closeConnections();
-    void server
-      .shutdown()
+    void Promise.all([server.shutdown(), metricsServer?.shutdown()])
       .then(() => relay.close())
       .finally(() => Deno.exit(0));
   };

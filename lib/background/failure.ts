@@ -56,6 +56,16 @@ export function classify(err: unknown): Failure {
   return { kind: 'bug', error: err };
 }
 
+/**
+ * True when the relay said "busy, send this again shortly" (`try_again`: its
+ * wake-up bus is behind). Nothing was stored and the token was not spent, so
+ * the message may go again after a short wait; unlike `offline`, the
+ * relay is reachable and no reconnect will come to trigger the retry.
+ */
+export function isTryAgain(err: unknown): boolean {
+  return err instanceof RelayApiError && err.code === 'try_again';
+}
+
 /** True when the relay answered that the thing is already gone (a second delete, a revoked invite). */
 export function isGone(err: unknown): boolean {
   return err instanceof RelayApiError && err.status === 404;

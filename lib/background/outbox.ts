@@ -17,7 +17,7 @@ import type { ConversationMeta, MessageRecord, OutboxEntry, Transition } from '.
 import { isStale, unreachable } from './chat-errors.ts';
 import { capOf, hashOf, toView, type Conversations } from './conversations.ts';
 import type { EpochSync } from './epoch-sync.ts';
-import { classify } from './failure.ts';
+import { classify, isTryAgain } from './failure.ts';
 import { memberIds, memberLabels, ownMemberId } from './group-members.ts';
 import { reencryptStale } from './outbox-refresh.ts';
 import { queueCapability } from './queue-capability.ts';
@@ -32,14 +32,24 @@ export type Recorder = (
   others: string[],
 ) => MessageRecord | undefined | Promise<MessageRecord | undefined>;
 
-/** What becomes of an outbox entry the relay did not take: kept queued, encrypted again, or failed with why. */
-export function afterFailure(err: unknown, canReencrypt: boolean): 'keep' | 'reencrypt' | { error: string } {
+/** How long to wait before sending again after the relay said `try_again` (plus up to as much jitter, so senders spread out). */
+export const TRY_AGAIN_MS = 500;
+
+/**
+ * What becomes of an outbox entry the relay did not take: kept queued (for
+ * the next flush), sent again shortly (`retry`), encrypted again, or failed with why.
+ */
+export function afterFailure(err: unknown, canReencrypt: boolean): 'keep' | 'retry' | 'reencrypt' | { error: string } {
   const f = classify(err);
   if (f.relayCode === undefined) {
     // Not the relay's answer: the wallet has no session or tokens right now (keep it queued), or a fault of ours.
     return f.kind === 'bug' ? { error: text.NOT_SENT } : 'keep';
   }
   if (unreachable(err)) return 'keep';
+  // The relay is busy for a moment: nothing was stored, nothing spent; no reconnect will come to flush again.
+  // (The retry takes a fresh token all the same: one the relay has seen must not pay for another send, which
+  // may be for another conversation — the relay could link the two.)
+  if (isTryAgain(err)) return 'retry';
   // Encrypted in an epoch the group has left: encrypt it again once we are in the new one.
   if (isStale(err)) return canReencrypt ? 'reencrypt' : { error: text.CHANGED_BEFORE_SENT };
   if (f.relayCode === 'not_found') return { error: text.QUEUE_GONE };
@@ -49,6 +59,7 @@ export function afterFailure(err: unknown, canReencrypt: boolean): 'keep' | 'ree
 export class Outbox {
   private flushing: Promise<void> | undefined;
   private flushAgain = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly c: Conversations,
@@ -139,6 +150,10 @@ export class Outbox {
     } catch (err) {
       const next = afterFailure(err, e.app !== undefined);
       if (next === 'keep') return false;
+      if (next === 'retry') {
+        this.retrySoon();
+        return false;
+      }
       if (next === 'reencrypt') {
         void this.refresh(e.conversationId);
         return false;
@@ -158,6 +173,15 @@ export class Outbox {
       sendTimings.add('status', performance.now() - posted);
     });
     return { recorded };
+  }
+
+  /** One flush a moment from now (however many entries were told to try again). */
+  private retrySoon(): void {
+    if (this.retryTimer !== undefined) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.flush();
+    }, TRY_AGAIN_MS * (1 + Math.random()));
   }
 
   async retry(id: string, messageId: string): Promise<MessageView> {

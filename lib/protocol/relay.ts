@@ -43,6 +43,12 @@ export const ErrorCode = {
   /** A queue operation presented the capability of the epoch before the queue's current one. */
   staleCapability: 'stale_capability',
   internal: 'internal',
+  /**
+   * Busy for a moment (the relay's wake-up bus is behind): nothing was stored
+   * and no token was spent; send again shortly (with a fresh token: one the
+   * relay has seen must not pay for another send, or the two are linked).
+   */
+  tryAgain: 'try_again',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -61,6 +67,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   conflict: 409,
   stale_capability: 409,
   internal: 500,
+  try_again: 503,
 };
 
 const ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));

@@ -16,6 +16,11 @@ describe('an outbox entry the relay did not take', () => {
     expect(afterFailure(new TokenError('bad-proof', 'x'), false)).toBe('keep');
   });
 
+  it('is sent again shortly when the relay says try_again (busy: nothing stored, no token spent)', () => {
+    expect(afterFailure(new RelayApiError(503, 'try_again', 'busy'), true)).toBe('retry');
+    expect(afterFailure(new RelayApiError(503, 'try_again', 'busy'), false)).toBe('retry');
+  });
+
   it('is encrypted again when its epoch is gone, if it can be; otherwise it fails with why', () => {
     const stale = new RelayApiError(409, 'stale_capability', 'x');
     expect(afterFailure(stale, true)).toBe('reencrypt');

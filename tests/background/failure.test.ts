@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { classify, isGone, isUnreachable, reportIfBug } from '../../lib/background/failure.ts';
+import { classify, isGone, isTryAgain, isUnreachable, reportIfBug } from '../../lib/background/failure.ts';
 import { RelayApiError } from '../../lib/background/relay-api.ts';
 import { TokenError } from '../../lib/background/tokens.ts';
 import { CryptoError, DecodeError, InternalError, UsageError, ValidationError } from '../../lib/mls/errors.ts';
@@ -31,6 +31,15 @@ describe('classify: one kind per failure', () => {
     expect(classify(new InternalError('invariant')).kind).toBe('bug');
     expect(classify(new TypeError('undefined is not a function')).kind).toBe('bug');
     expect(classify('a string').kind).toBe('bug');
+  });
+
+  it('knows try_again is the relay being busy for a moment: reachable, retryable', () => {
+    const busy = new RelayApiError(503, 'try_again', 'busy');
+    expect(classify(busy).kind).toBe('offline');
+    expect(isTryAgain(busy)).toBe(true);
+    expect(isUnreachable(busy)).toBe(false);
+    expect(isTryAgain(new RelayApiError(503, 'capacity', 'full'))).toBe(false);
+    expect(isTryAgain(new Error('try_again'))).toBe(false);
   });
 
   it('knows a 404 means the thing is already gone', () => {

@@ -1,9 +1,11 @@
 /**
  * The wake-up bus (relay/bus.ts) on its own: LocalBus dispatches in process
  * (also inside a real relay on the embedded store);
- * RedisBus instances on one private redis-server wake each other per mailbox,
- * skip their own messages, stop after unwatch, drop malformed bus messages,
- * and resync after their subscriber connection comes back.
+ * RedisBus instances on one private redis-server wake each other through
+ * interest sets (one publication per interested instance, none for an
+ * instance without listeners), skip their own messages, stop after unwatch,
+ * drop malformed bus messages, and resync after their subscriber connection
+ * comes back.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -151,28 +153,97 @@ describe('RedisBus on one redis-server', () => {
     expect(b.got).toEqual([]);
   });
 
-  it('drops malformed bus messages (bad JSON, bad kind, bad id, bad payload) and keeps working', async () => {
-    const b = await bus();
+  it('drops malformed bus messages (no target list, bad ids, bad JSON, bad kind, bad payload) and keeps working', async () => {
+    const b = await bus('malformed:');
     const box = mb();
     await b.bus.watch(box);
     const raw = createClient({ url: redis.url });
     raw.on('error', () => {});
     await raw.connect();
-    const origin = '0123456789abcdef';
-    const channel = `bus-test:wake:${box}`;
+    const [channel] = await raw.pubSubChannels('malformed:wake-instance:*');
+    expect(channel).toBeDefined();
+    const good = (id: string): string => JSON.stringify({ id, kind: 'welcome', payload: 'AAAA' });
     for (const body of [
       'short',
-      origin + '{not json',
-      origin + JSON.stringify({ id: 'ok', kind: 'evil', payload: 'AA' }),
-      origin + JSON.stringify({ id: 'a"b', kind: 'group', payload: 'AA' }),
-      origin + JSON.stringify({ id: 'ok', kind: 'group', payload: '"}],"t":"x' }),
-      origin + JSON.stringify([1, 2]),
+      `${box}\n{not json`,
+      `${box}\n` + JSON.stringify({ id: 'ok', kind: 'evil', payload: 'AA' }),
+      `${box}\n` + JSON.stringify({ id: 'a"b', kind: 'group', payload: 'AA' }),
+      `${box}\n` + JSON.stringify({ id: 'ok', kind: 'group', payload: '"}],"t":"x' }),
+      `${box}\n` + JSON.stringify([1, 2]),
+      `${box},"x\n` + good('badtarget'),
+      `\n` + good('notarget'),
+      // Well-formed, for a mailbox this instance does not watch: ignored.
+      `${mb()}\n` + good('notmine'),
     ]) {
-      await raw.publish(channel, body);
+      await raw.publish(channel!, body);
     }
-    await raw.publish(channel, origin + JSON.stringify({ id: 'good', kind: 'welcome', payload: 'AAAA' }));
+    await raw.publish(channel!, `${box}\n` + good('good'));
     await waitFor(() => b.got.length === 1, 5_000, 'the well-formed message');
     expect(b.got[0]!.frame).toEqual({ t: 'msg', mailboxId: box, id: 'good', kind: 'welcome', payload: 'AAAA' });
+    await raw.close();
+  });
+
+  it('publishes once per interested instance, naming its mailboxes; an instance without listeners hears nothing', async () => {
+    const prefix = 'interest:';
+    const a = await bus(prefix);
+    const b = await bus(prefix);
+    const c = await bus(prefix);
+    const [m1, m2, m3, elsewhere] = [mb(), mb(), mb(), mb()];
+    await b.bus.watch(m1);
+    await b.bus.watch(m2);
+    await c.bus.watch(elsewhere);
+    // Every publication on any instance channel, as Redis routes it.
+    const spy = createClient({ url: redis.url });
+    spy.on('error', () => {});
+    await spy.connect();
+    const seen: { channel: string; body: string }[] = [];
+    await spy.pSubscribe(`${prefix}wake-instance:*`, (body, channel) => seen.push({ channel, body }));
+    // Each instance listens on its own channel.
+    expect(await spy.pubSubChannels(`${prefix}wake-instance:*`)).toHaveLength(3);
+    const m = msg('y'.repeat(1000));
+    a.bus.publish([m1, m2, m3], m);
+    await waitFor(() => b.got.length === 2, 5_000, 'both wake-ups on B');
+    await new Promise((r) => setTimeout(r, 300));
+    // One publication for the whole message, to B only, naming both of B's mailboxes.
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.body.split('\n')[0]!.split(',').sort()).toEqual([m1, m2].sort());
+    expect(b.got.map((g) => g.mailboxId).sort()).toEqual([m1, m2].sort());
+    expect(c.got).toEqual([]);
+    // After B unwatches, nothing is published for it any more.
+    b.bus.unwatch(m1);
+    b.bus.unwatch(m2);
+    await new Promise((r) => setTimeout(r, 200));
+    a.bus.publish([m1, m2], msg());
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen).toHaveLength(1);
+    await spy.close();
+  });
+
+  it("publishes nothing to an instance that is gone, and drops it from the interest sets on the way", async () => {
+    const prefix = 'gone:';
+    const a = await bus(prefix);
+    const b = await bus(prefix);
+    const box = mb();
+    await b.bus.watch(box);
+    const raw = createClient({ url: redis.url });
+    raw.on('error', () => {});
+    await raw.connect();
+    expect(await raw.sMembers(`${prefix}wm:${box}`)).toHaveLength(1);
+    // B ends (its liveness key goes with it, as it would expire after a kill -9); its interest is still listed.
+    await b.bus.close();
+    expect(await raw.sMembers(`${prefix}wm:${box}`)).toHaveLength(1);
+    const spy = createClient({ url: redis.url });
+    spy.on('error', () => {});
+    await spy.connect();
+    const seen: string[] = [];
+    await spy.pSubscribe(`${prefix}wake-instance:*`, (_body, channel) => seen.push(channel));
+    a.bus.publish([box], msg());
+    // The publication runs in the background: poll Redis until the script has run.
+    for (let i = 0; i < 100 && (await raw.sMembers(`${prefix}wm:${box}`)).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await raw.sMembers(`${prefix}wm:${box}`)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen).toEqual([]);
+    await spy.close();
     await raw.close();
   });
 

@@ -35,4 +35,17 @@ describe('relay config', () => {
     expect(() => loadConfig({ RELAY_PORT: '1.5' }, [])).toThrow(ConfigError);
     expect(() => loadConfig({}, ['stray'])).toThrow(ConfigError);
   });
+
+  it('serves no metrics unless a port is given; loopback by default; never on the public port', () => {
+    const c = loadConfig({}, []);
+    expect(c.metricsPort).toBe(0);
+    expect(c.metricsHost).toBe('127.0.0.1');
+    expect(c.busMaxBacklog).toBe(5_000);
+    const on = loadConfig({ RELAY_METRICS_PORT: '9464' }, ['--bus-max-backlog', '10']);
+    expect(on.metricsPort).toBe(9464);
+    expect(on.busMaxBacklog).toBe(10);
+    expect(loadConfig({}, ['--metrics-host', '10.0.0.5', '--metrics-port', '9464']).metricsHost).toBe('10.0.0.5');
+    expect(() => loadConfig({}, ['--port', '9464', '--metrics-port', '9464'])).toThrow(ConfigError);
+    expect(() => loadConfig({}, ['--metrics-port', '70000'])).toThrow(ConfigError);
+  });
 });
