@@ -19,7 +19,7 @@ const SOURCE_FILES = ['wxt.config.ts'];
  * Keys whose translation may read exactly as the English: the product's name, and lines that are only placeholders
  * or a code (the language and direction markers differ anyway). Every other message must really be translated.
  */
-const SAME_IN_EVERY_LANGUAGE = new Set(['ext_name', 'locale_dir', 'common_version', 'list_preview', 'conv_members_label']);
+const SAME_IN_EVERY_LANGUAGE = new Set(['ext_name', 'locale_dir', 'common_version', 'list_preview', 'bg_notify_line', 'conv_members_label']);
 /** German spells some words as English does. */
 const SAME_IN_GERMAN = new Set(['common_offline', 'connection_online', 'list_name_label', 'conv_details_short', 'lock_passphrase', 'settings_relay', 'members_admin', 'relay_status_line']);
 
