@@ -4,7 +4,8 @@
  * against a real relay. For every browser and language: the browser really is
  * in that language (its UI language says so), the side panel says `lang`
  * and, for Arabic, `dir="rtl"`; onboarding, the list and a conversation
- * (with the background's own system message, in that language) are saved as
+ * (with the background's own system message, in that language), and the
+ * members, invite and settings dialogs are saved as
  * artifacts/e2e/languages/<browser>-<lang>-<screen>.png.
  *
  * The browsers need their language packs (Debian: chromium-l10n,
@@ -83,6 +84,40 @@ async function tour(user: ChatUser<UserBrowser>, relayUrl: string, browser: stri
     expect(bubble.left).toBeLessThan(bubble.right);
   }
   await shot(page, `${browser}-${lang}-conversation`);
+
+  // The dialogs: members (with the group's safety code), an invite code, and settings. Codes read left to right in
+  // every language, so two people compare them in the same order.
+  await dialog(page, 'members-button', 'members-dialog', `${browser}-${lang}-members`, async () => {
+    expect(await page.$eval('[data-testid="safety-code"]', (el) => getComputedStyle(el).direction)).toBe('ltr');
+  });
+  await page.click('[data-testid="invite-button"]');
+  await page.waitForSelector('[data-testid="invite-dialog"]', { timeout: STEP_TIMEOUT });
+  await page.click('[data-testid="invite-create"]');
+  await page.waitForSelector('[data-testid="invite-result"]', { timeout: STEP_TIMEOUT });
+  await shot(page, `${browser}-${lang}-invite`);
+  await closeDialog(page, 'invite-dialog');
+  await dialog(page, 'settings-button', 'settings-dialog', `${browser}-${lang}-settings`);
+}
+
+async function closeDialog(page: Page, testid: string): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.waitForSelector(`[data-testid="${testid}"]`, { hidden: true, timeout: STEP_TIMEOUT });
+}
+
+/** Open a dialog with its button, check its close button sits at the inline end, screenshot it, close it. */
+async function dialog(page: Page, button: string, testid: string, name: string, check?: () => Promise<void>): Promise<void> {
+  await page.click(`[data-testid="${button}"]`);
+  const box = await page.waitForSelector(`[data-testid="${testid}"]`, { timeout: STEP_TIMEOUT });
+  const rtl = (await page.evaluate(() => document.documentElement.dir)) === 'rtl';
+  const closeAtEnd = await box!.evaluate((el, inRtl) => {
+    const d = el.getBoundingClientRect();
+    const c = el.querySelector('header .close')!.getBoundingClientRect();
+    return inRtl ? c.left - d.left < d.right - c.right : d.right - c.right < c.left - d.left;
+  }, rtl);
+  expect(closeAtEnd, `${name}: the close button is at the end of the header`).toBe(true);
+  await check?.();
+  await shot(page, name);
+  await closeDialog(page, testid);
 }
 
 describe('languages: German and Arabic (right to left) in Chromium and Firefox', () => {
