@@ -132,7 +132,8 @@ function errorName(err: unknown): string | undefined {
  */
 export function passkeyErrorMessage(err: unknown, action: 'create' | 'unlock', relayHost?: string): string {
   if (err instanceof ChannelError) {
-    if (err.code === ErrorCode.Unavailable && relayHost && !/relay/i.test(err.message)) {
+    // Unless the message already names the relay (in English, or in the language it is in).
+    if (err.code === ErrorCode.Unavailable && relayHost && !/relay/i.test(err.message) && !err.message.includes(t('settings_relay'))) {
       return t('passkey_check_relay', err.message, relayHost);
     }
     return err.message;
