@@ -57,7 +57,7 @@ function badLink(): ChannelError {
   return new ChannelError(ErrorCode.InvalidInput, t('bg_err_not_invite'));
 }
 
-export const OLD_LINK = 'This invite is from an older MicroChat; ask for a new one.';
+export const OLD_LINK = t('bg_err_invite_old');
 export const TAMPERED = t('bg_err_invite_tampered');
 
 function relayOrigin(text: string): string | null {
