@@ -15,6 +15,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          setupFiles: ['tests/support/i18n-setup.ts'],
           include: ['tests/**/*.test.ts'],
           exclude: ['tests/e2e/**', 'tests/view/**', 'tests/**/*.browser.test.ts', 'node_modules/**'],
           testTimeout: 60_000,
@@ -28,6 +29,7 @@ export default defineConfig({
         server: { fs: { allow: [import.meta.dirname, realpathSync(path.join(import.meta.dirname, 'node_modules'))] } },
         test: {
           name: 'components',
+          setupFiles: ['tests/support/i18n-setup.ts'],
           include: ['tests/view/**/*.test.ts'],
           environment: 'happy-dom',
         },

@@ -15,8 +15,10 @@ const EXTENSION_PAGES_CSP = "script-src 'self'; object-src 'self'; base-uri 'non
 export default defineConfig({
   modules: ['@wxt-dev/module-svelte', '@wxt-dev/webextension-polyfill'],
   manifest: ({ browser }) => ({
-    name: 'MicroChat',
-    description: 'End-to-end encrypted group chat (MLS) in your side panel.',
+    // Name, description and the command's label come from public/_locales/<lang>/messages.json (English by default).
+    name: '__MSG_ext_name__',
+    description: '__MSG_ext_description__',
+    default_locale: 'en',
     // alarms: wake to reconnect/fetch when idle; notifications: new messages (with a toggle);
     // contextMenus: "Share this page in MicroChat".
     // No activeTab: invites are pasted codes, never read from a tab (see lib/background/invite.ts).
@@ -35,7 +37,7 @@ export default defineConfig({
     // Chrome: no extension or page may message us. Firefox does not implement the key (and has nothing to lock down).
     ...(browser === 'firefox' ? {} : { externally_connectable: { ids: [], matches: [] } }),
     web_accessible_resources: [],
-    action: { default_title: 'MicroChat' },
+    action: { default_title: '__MSG_ext_name__' },
     // A keyboard shortcut to the panel: Firefox's own sidebar command, or ours that the background answers in Chrome.
     commands: {
       [browser === 'firefox' ? FIREFOX_SIDEBAR_COMMAND : OPEN_PANEL_COMMAND]: {

@@ -18,6 +18,7 @@ import { loadSetting } from './db.ts';
 import type { Vault } from './vault.ts';
 import { ChannelError, ErrorCode, type ConversationSummary } from '../protocol/channel.ts';
 import { classify, isUnreachable } from './failure.ts';
+import { t } from '../platform/i18n.ts';
 
 /**
  * Clear this device's data in one transaction. When a vault is open, the
@@ -64,7 +65,7 @@ export interface DeleteAccountSteps {
   deleteAtRelay(): Promise<void>;
 }
 
-const OFFLINE = "You are offline: deleting your account needs the relay. Nothing was deleted. Try again when you're back online.";
+const OFFLINE = t('bg_err_delete_offline');
 
 /**
  * Leave every conversation, then delete the account at the relay. A leave
@@ -92,9 +93,9 @@ export async function deleteAccountEverywhere(steps: DeleteAccountSteps): Promis
   } catch (err) {
     if (offline(err)) throw new ChannelError(ErrorCode.Unavailable, OFFLINE, { cause: err });
     if (classify(err).relayCode === 'unauthenticated') {
-      throw new ChannelError(ErrorCode.Forbidden, 'The relay no longer accepts this session. Unlock MicroChat with your passkey, then try again.', { cause: err });
+      throw new ChannelError(ErrorCode.Forbidden, t('bg_err_session_rejected'), { cause: err });
     }
-    throw new ChannelError(ErrorCode.Unavailable, `The relay refused to delete the account: ${err instanceof Error ? err.message : 'unknown error'}`, { cause: err });
+    throw new ChannelError(ErrorCode.Unavailable, t('bg_err_delete_refused', err instanceof Error ? err.message : String(err)), { cause: err });
   }
 }
 

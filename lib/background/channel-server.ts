@@ -16,6 +16,7 @@ import {
 } from '../protocol/channel.ts';
 import type { Handlers } from './background-app.ts';
 import { reportIfBug } from './failure.ts';
+import { t } from '../platform/i18n.ts';
 
 export interface SenderLike {
   id?: string;
@@ -66,7 +67,7 @@ export async function dispatch(handlers: Handlers, raw: unknown): Promise<Respon
   } catch (err) {
     if (err instanceof ChannelError) return { ok: false, error: { code: err.code, message: err.message } };
     console.error('MicroChat background: request failed', err instanceof Error ? err.name : typeof err);
-    return { ok: false, error: { code: ErrorCode.Internal, message: 'Something went wrong in MicroChat. Please try again.' } };
+    return { ok: false, error: { code: ErrorCode.Internal, message: t('bg_err_internal') } };
   }
 }
 
@@ -77,7 +78,7 @@ export async function dispatch(handlers: Handlers, raw: unknown): Promise<Respon
 export function serveChannel(runtime: RuntimeLike, ready: Promise<ChannelBackend>): void {
   const failed: ResponseMessage<never> = {
     ok: false,
-    error: { code: ErrorCode.Unavailable, message: 'MicroChat could not start. Reload the extension.' },
+    error: { code: ErrorCode.Unavailable, message: t('bg_err_could_not_start') },
   };
   runtime.onMessage.addListener((message, sender) => {
     if (!isOwnExtensionPage(runtime, sender)) return undefined; // not for us: let it fall through unanswered

@@ -6,8 +6,9 @@
  * next to "Offline".
  */
 import type { ConnectionState, RelayStatus } from '../protocol/channel.ts';
+import { t } from '../platform/i18n.ts';
 
-export const RELAY_UNREACHABLE = 'The relay could not be reached.';
+export const RELAY_UNREACHABLE = t('bg_relay_unreachable');
 
 export function relayFromConnection(relay: RelayStatus, connection: ConnectionState, now = Date.now()): RelayStatus {
   if (connection === 'online') return { url: relay.url, state: 'reachable', checkedAt: now };

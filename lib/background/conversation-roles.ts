@@ -31,6 +31,7 @@ import type { LeafIndex } from '../mls/tree/tree-math.ts';
 import { credentialIdentity } from '../mls/tree/leaf-node-validation.ts';
 import type { Extension } from '../mls/group/extensions.ts';
 import { ChannelError, ErrorCode, type ConversationRoles, type InvitePolicyView } from '../protocol/channel.ts';
+import { t } from '../platform/i18n.ts';
 
 /** Our leaves say they understand the roles extension, or no group could carry it (V-GCE-2). */
 export function roleCapabilities(suite: CipherSuite): Capabilities {
@@ -82,7 +83,7 @@ function setRoles(state: GroupState, next: Roles): Proposal {
 
 function currentRoles(state: GroupState): Roles {
   const roles = rolesOf(state.context.extensions);
-  if (roles === undefined) throw new ChannelError(ErrorCode.InvalidInput, 'This conversation was made before roles existed, so it has no admins.');
+  if (roles === undefined) throw new ChannelError(ErrorCode.InvalidInput, t('bg_err_no_roles'));
   return roles;
 }
 
@@ -90,10 +91,10 @@ function currentRoles(state: GroupState): Roles {
 export function adminChange(state: GroupState, leaf: number, admin: boolean): Proposal {
   const roles = currentRoles(state);
   const node = state.tree.leaf(leaf as LeafIndex);
-  if (node === undefined) throw new ChannelError(ErrorCode.NotFound, 'That person is not in this conversation.');
+  if (node === undefined) throw new ChannelError(ErrorCode.NotFound, t('bg_err_no_such_person'));
   const id = credentialIdentity(node.credential);
   if (!admin && rolesView(state).adminCount <= 1 && isAdminLeaf(roles, node)) {
-    throw new ChannelError(ErrorCode.InvalidInput, 'Make someone else an admin first: a conversation needs one.');
+    throw new ChannelError(ErrorCode.InvalidInput, t('bg_err_last_admin'));
   }
   return setRoles(state, admin ? withAdmin(roles, id) : withoutAdmin(roles, id));
 }

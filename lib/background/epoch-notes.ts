@@ -10,6 +10,8 @@ import { SenderType } from '../mls/framing/framing.ts';
 import { InvitePolicy, members, rolesOf, type GroupState } from '../mls/group.ts';
 import { isAdminIdentity } from '../mls/group/roles.ts';
 import { ProposalType } from '../mls/group/proposals.ts';
+import { t } from '../platform/i18n.ts';
+import { SOMEONE, YOU } from './text.ts';
 
 export interface Person {
   readonly id: string;
@@ -47,22 +49,22 @@ export function endsConversation(before: GroupState, committer: number, removals
   return others.length > 0 && others.every((m) => removals.some((r) => r.removed === m.leafIndex && r.by === committer));
 }
 
-const name = (p: Person, selfId: string): string => (p.id === selfId ? 'You' : p.label);
-
 /** Someone is no longer a member: they left, or someone removed them. */
 export function removalNote(who: Person, by: Person | undefined, selfId: string): string {
-  if (by === undefined) return `${who.label} was removed.`;
-  if (by.id === who.id) return `${who.label} left.`;
-  return `${name(by, selfId)} removed ${who.label}.`;
+  if (by === undefined) return t('bg_was_removed', who.label);
+  if (by.id === who.id) return t('bg_left', who.label);
+  // "You" takes its own sentence: other languages conjugate the verb for it (German "Du hast", "Ana hat").
+  return by.id === selfId ? t('bg_you_removed', who.label) : t('bg_removed', by.label, who.label);
 }
 
-/** We were removed, or the conversation was ended. */
+/** We were removed, or the conversation was ended (by us, when the actor's label is our own word for "you"). */
 export function removedYouNote(by: Person | undefined, ended: boolean): string {
-  const actor = by?.label ?? 'Someone';
-  return ended ? `${actor} ended the conversation.` : `${actor} removed you from this conversation.`;
+  if (ended && by?.label === YOU) return ENDED_BY_YOU;
+  const actor = by?.label ?? SOMEONE;
+  return ended ? t('bg_ended', actor) : t('bg_removed_you', actor);
 }
 
-export const ENDED_BY_YOU = 'You ended the conversation.';
+export const ENDED_BY_YOU = t('bg_ended_by_you');
 
 /**
  * What a change of roles says: who made whom an admin, who stepped down, and
@@ -80,21 +82,26 @@ export function roleChangeNotes(
   const now = rolesOf(after.context.extensions);
   if (was === undefined || now === undefined) return [];
   const out: string[] = [];
-  const actor = name(by, selfId);
+  const mine = by.id === selfId;
   for (const id of now.admins) {
     if (isAdminIdentity(was, id)) continue;
     const who = person(id);
-    if (who !== undefined) out.push(`${actor} made ${who.id === selfId ? 'you' : who.label} an admin.`);
+    if (who === undefined) continue;
+    if (mine) out.push(t('bg_you_made_admin', who.label));
+    else out.push(who.id === selfId ? t('bg_made_you_admin', by.label) : t('bg_made_admin', by.label, who.label));
   }
   for (const id of was.admins) {
     if (isAdminIdentity(now, id)) continue;
     const who = person(id);
     if (who === undefined) continue;
-    if (who.id === by.id) out.push(who.id === selfId ? 'You are no longer an admin.' : `${who.label} is no longer an admin.`);
-    else out.push(`${actor} removed ${who.id === selfId ? 'you' : who.label} as admin.`);
+    if (who.id === by.id) out.push(who.id === selfId ? t('bg_you_no_longer_admin') : t('bg_no_longer_admin', who.label));
+    else if (mine) out.push(t('bg_you_removed_admin', who.label));
+    else out.push(who.id === selfId ? t('bg_removed_you_admin', by.label) : t('bg_removed_admin', by.label, who.label));
   }
   if (was.invitePolicy !== now.invitePolicy) {
-    out.push(now.invitePolicy === InvitePolicy.admins ? `${actor} let only admins invite people.` : `${actor} let every member invite people.`);
+    const admins = now.invitePolicy === InvitePolicy.admins;
+    if (mine) out.push(admins ? t('bg_you_let_admins_invite') : t('bg_you_let_everyone_invite'));
+    else out.push(admins ? t('bg_let_admins_invite', by.label) : t('bg_let_everyone_invite', by.label));
   }
   return out;
 }

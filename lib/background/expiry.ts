@@ -27,7 +27,7 @@ export class Expiry {
     await this.outbox.sendApp(id, { v: 1, t: 'timer', id: randomId(), at: Date.now(), seconds }, (meta) => {
       if (seconds === 0) delete meta.disappearAfter;
       else meta.disappearAfter = seconds;
-      return systemMessage(meta, text.timerSet(text.YOU, seconds));
+      return systemMessage(meta, text.youSetTimer(seconds));
     });
   }
 

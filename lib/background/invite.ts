@@ -29,6 +29,7 @@ import { gcm } from '@noble/ciphers/aes.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromB64, randomBytes, toB64 } from '../bytes.ts';
 import { ChannelError, ErrorCode } from '../protocol/channel.ts';
+import { t } from '../platform/i18n.ts';
 
 export interface InviteLink {
   relayUrl: string;
@@ -53,11 +54,11 @@ export function formatInviteLink(l: InviteLink): string {
 }
 
 function badLink(): ChannelError {
-  return new ChannelError(ErrorCode.InvalidInput, 'That is not a MicroChat invite code.');
+  return new ChannelError(ErrorCode.InvalidInput, t('bg_err_not_invite'));
 }
 
-export const OLD_LINK = 'This invite is from an older MicroChat; ask for a new one.';
-export const TAMPERED = 'This invite link was tampered with or is damaged; do not use it, and ask the person who sent it for a new code.';
+export const OLD_LINK = t('bg_err_invite_old');
+export const TAMPERED = t('bg_err_invite_tampered');
 
 function relayOrigin(text: string): string | null {
   try {

@@ -25,6 +25,7 @@ import { CredentialType } from '../mls/tree/credential.ts';
 import type { LeafNode } from '../mls/tree/leaf-node.ts';
 import { randomBytes } from '../bytes.ts';
 import { keyFingerprint } from './safety-code.ts';
+import { t } from '../platform/i18n.ts';
 
 /** "\0mc1" then 16 random bytes: no display name starts with a NUL, so old name-identities never look like one. */
 const PREFIX = new Uint8Array([0, 0x6d, 0x63, 0x31]);
@@ -57,7 +58,7 @@ const dec = new TextDecoder();
 
 /** The first fingerprint digit group: the neutral name of someone we have no name for. */
 export function placeholderName(signatureKey: Uint8Array): string {
-  return `Member ${keyFingerprint(signatureKey).slice(0, 5)}`;
+  return t('bg_member_placeholder', keyFingerprint(signatureKey).slice(0, 5));
 }
 
 /** A member's name before disambiguation: their profile, else an old name-identity, else a placeholder. */
@@ -105,7 +106,7 @@ export function labelMembers(members: readonly LabelledMember[], names: Readonly
 
 /** One line of text for a label (system messages): "Alice · 48213". */
 export function labelText(l: MemberLabel | undefined): string {
-  if (l === undefined) return 'Someone';
+  if (l === undefined) return t('bg_someone');
   return l.tag === undefined ? l.displayName : `${l.displayName} · ${l.tag}`;
 }
 

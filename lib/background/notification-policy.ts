@@ -14,6 +14,7 @@
  * - What it says follows the privacy choice (`NotificationContent`).
  */
 import type { ConversationSummary, MessageView, NotificationContent, ViewPresence } from '../protocol/channel.ts';
+import { t } from '../platform/i18n.ts';
 import { labelText } from './member-names.ts';
 import { isMuted } from './mute.ts';
 
@@ -58,10 +59,10 @@ export function notificationText(
   content: NotificationContent,
 ): { title: string; message: string } {
   const n = Math.max(1, conversation.unread);
-  const count = n === 1 ? 'New message' : `${n} new messages`;
-  if (content === 'none') return { title: 'MicroChat', message: count };
+  const count = n === 1 ? t('bg_notify_new_message') : t('bg_notify_new_messages', n);
+  if (content === 'none') return { title: t('ext_name'), message: count };
   if (content === 'name') return { title: conversation.name, message: count };
-  const line = `${labelText(message.sender)}: ${message.text}`;
+  const line = t('bg_notify_line', labelText(message.sender), message.text);
   return { title: conversation.name, message: (n === 1 ? line : `${count}\n${line}`).slice(0, MAX_MESSAGE) };
 }
 

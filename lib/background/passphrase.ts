@@ -17,6 +17,7 @@
  * it never locks a person out of their data; the cost per guess is the limit.
  */
 import { argon2idAsync } from '@noble/hashes/argon2.js';
+import { t } from '../platform/i18n.ts';
 
 export interface Argon2Params {
   /** Memory in KiB. */
@@ -43,7 +44,7 @@ export function validArgon2Params(v: unknown): v is Argon2Params {
 /** Why a passphrase cannot be used for a new lock, or null when it can. */
 export function passphraseProblem(passphrase: string): string | null {
   const n = [...passphrase.normalize('NFKC')].length;
-  if (n < PASSPHRASE_MIN_LENGTH) return `Choose a passphrase of at least ${PASSPHRASE_MIN_LENGTH} characters.`;
+  if (n < PASSPHRASE_MIN_LENGTH) return t('bg_err_passphrase_short', PASSPHRASE_MIN_LENGTH);
   if (passphrase.length > PASSPHRASE_MAX_LENGTH) return `A passphrase has at most ${PASSPHRASE_MAX_LENGTH} characters.`;
   return null;
 }

@@ -31,6 +31,7 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './relay-connection.ts';
+import { t } from '../platform/i18n.ts';
 
 export interface SessionInfo {
   accountId: string;
@@ -99,7 +100,7 @@ export class RelayApi {
       });
       text = await res.text();
     } catch (err) {
-      throw new RelayApiError(0, 'unreachable', 'The relay could not be reached.', { cause: err });
+      throw new RelayApiError(0, 'unreachable', t('bg_relay_unreachable'), { cause: err });
     } finally {
       clearTimeout(timer);
     }
@@ -113,7 +114,7 @@ export class RelayApi {
       const err = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : {};
       // A code outside the contract is no code at all: the status is all we know.
       const code = isErrorCode(err.code) ? err.code : (`http_${res.status}` as const);
-      const message = typeof err.message === 'string' ? err.message.slice(0, 200) : `The relay answered ${res.status}.`;
+      const message = typeof err.message === 'string' ? err.message.slice(0, 200) : t('bg_relay_answered', res.status);
       throw new RelayApiError(res.status, code, message);
     }
     if (!isRecord(parsed)) throw malformed('answer');

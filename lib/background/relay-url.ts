@@ -3,6 +3,7 @@
  * (a relay on the same machine, as `npm start` runs it).
  */
 import { ChannelError, ErrorCode } from '../protocol/channel.ts';
+import { t } from '../platform/i18n.ts';
 
 export const DEFAULT_RELAY_URL = 'http://127.0.0.1:8787';
 
@@ -14,14 +15,14 @@ export function normalizeRelayUrl(input: string): string {
   try {
     url = new URL(input.trim());
   } catch {
-    throw new ChannelError(ErrorCode.InvalidInput, 'That is not a valid URL.');
+    throw new ChannelError(ErrorCode.InvalidInput, t('bg_err_bad_url'));
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
-    throw new ChannelError(ErrorCode.InvalidInput, 'The relay must use https:// (http:// is allowed only for 127.0.0.1 or localhost).');
+    throw new ChannelError(ErrorCode.InvalidInput, t('bg_err_relay_https'));
   }
-  if (url.username || url.password) throw new ChannelError(ErrorCode.InvalidInput, 'The relay URL must not contain credentials.');
+  if (url.username || url.password) throw new ChannelError(ErrorCode.InvalidInput, t('bg_err_url_credentials'));
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-    throw new ChannelError(ErrorCode.InvalidInput, 'Give only the relay origin, e.g. https://relay.example.org');
+    throw new ChannelError(ErrorCode.InvalidInput, t('bg_err_relay_origin_only'));
   }
   return url.origin;
 }

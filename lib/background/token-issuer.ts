@@ -12,6 +12,7 @@
 import { fromB64, toB64 } from '../bytes.ts';
 import { ISSUE_SOCKET_PATH, isErrorCode, type IssueFrame } from '../protocol/relay.ts';
 import { RelayApiError, type RelayApi, type TokenKeyInfo, type WebSocketConstructor } from './relay-api.ts';
+import { t } from '../platform/i18n.ts';
 
 export interface IssuedBatch {
   keyId: string;
@@ -57,7 +58,7 @@ export function parseIssued(data: unknown, count: number): IssuedBatch {
   if (o.t === 'error') {
     // A code outside the relay contract is no code at all.
     const code = isErrorCode(o.code) ? o.code : 'http_400';
-    throw new RelayApiError(code === 'unauthenticated' ? 401 : 400, code, typeof o.message === 'string' ? o.message.slice(0, 200) : 'The relay refused.');
+    throw new RelayApiError(code === 'unauthenticated' ? 401 : 400, code, typeof o.message === 'string' ? o.message.slice(0, 200) : t('bg_err_relay_refused'));
   }
   if (o.t !== 'issued' || typeof o.keyId !== 'string' || o.keyId.length === 0 || o.keyId.length > 32) throw malformed('issuance answer');
   if (!Array.isArray(o.evaluated) || o.evaluated.length !== count || !Array.isArray(o.keys) || o.keys.length > 16) throw malformed('issuance answer');
@@ -85,7 +86,7 @@ export function socketIssuer(url: () => string, WebSocketImpl: WebSocketConstruc
       try {
         ws = new WebSocketImpl(url().replace(/^http/, 'ws') + ISSUE_SOCKET_PATH);
       } catch (cause) {
-        reject(new RelayApiError(0, 'unreachable', 'The relay could not be reached.', { cause }));
+        reject(new RelayApiError(0, 'unreachable', t('bg_relay_unreachable'), { cause }));
         return;
       }
       const settle = (fn: () => void): void => {
@@ -100,7 +101,7 @@ export function socketIssuer(url: () => string, WebSocketImpl: WebSocketConstruc
         }
         fn();
       };
-      const unreachable = (): void => settle(() => reject(new RelayApiError(0, 'unreachable', 'The relay could not be reached.')));
+      const unreachable = (): void => settle(() => reject(new RelayApiError(0, 'unreachable', t('bg_relay_unreachable'))));
       const timer = setTimeout(unreachable, ISSUE_TIMEOUT_MS);
       ws.onopen = () => ws.send(JSON.stringify({ t: 'issue', session, blinded: blinded.map(toB64) } satisfies IssueFrame));
       ws.onmessage = (ev) => {

@@ -19,10 +19,10 @@ import { randomId } from '../bytes.ts';
 import type { TokenKeyInfo } from './relay-api.ts';
 import { keysConsistent, type KeyPin } from './token-key-pin.ts';
 import { reportIfBug } from './failure.ts';
+import { t } from '../platform/i18n.ts';
 
-export const TOKEN_KEY_PARTITION_WARNING = 'The relay may be showing members different token keys; it could tell you apart.';
-export const TOKEN_KEY_REFUSED_WARNING =
-  'The relay offered this device a second token key for the same period; MicroChat refused it. The relay may be trying to tell you apart.';
+export const TOKEN_KEY_PARTITION_WARNING = t('bg_token_key_partition');
+export const TOKEN_KEY_REFUSED_WARNING = t('bg_token_key_refused');
 
 export type TokenKeyMessage = Extract<AppMessage, { t: 'tokenkey' }>;
 

@@ -8,4 +8,5 @@ export const OPEN_PANEL_COMMAND = 'open-side-panel';
 export const FIREFOX_SIDEBAR_COMMAND = '_execute_sidebar_action';
 /** Suggested only: people change it at chrome://extensions/shortcuts or about:addons. Free in both browsers' defaults. */
 export const OPEN_PANEL_SHORTCUT = 'Alt+Shift+M';
-export const OPEN_PANEL_DESCRIPTION = 'Open MicroChat';
+/** The manifest's label for the command, in the browser's language (public/_locales/<lang>/messages.json). */
+export const OPEN_PANEL_DESCRIPTION = '__MSG_command_open_panel__';

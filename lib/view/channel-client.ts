@@ -4,6 +4,7 @@
  * at any time; the port then disconnects).
  */
 import { browser } from 'wxt/browser';
+import { t } from '../platform/i18n.ts';
 import {
   CHANNEL,
   ChannelError,
@@ -24,9 +25,9 @@ export async function request<M extends Method>(method: M, params: Params<M>): P
   try {
     response = (await browser.runtime.sendMessage(message)) as ResponseMessage<Result<M>> | undefined;
   } catch (err) {
-    throw new ChannelError(ErrorCode.Unavailable, 'MicroChat is starting up. Please try again in a moment.', { cause: err });
+    throw new ChannelError(ErrorCode.Unavailable, t('channel_starting'), { cause: err });
   }
-  if (!response) throw new ChannelError(ErrorCode.Unavailable, 'MicroChat did not answer.');
+  if (!response) throw new ChannelError(ErrorCode.Unavailable, t('channel_no_answer'));
   if (!response.ok) throw new ChannelError(response.error.code, response.error.message);
   return response.result;
 }

@@ -5,6 +5,7 @@
  * conversations someone can be added to. Pure.
  */
 import type { ConversationSummary, DeviceAddress, PersonView } from '../protocol/channel.ts';
+import { t } from '../platform/i18n.ts';
 
 /** The person's device addresses, each once, in the order of their devices. */
 export function addressesOf(p: Pick<PersonView, 'devices'>): DeviceAddress[] {
@@ -22,7 +23,7 @@ export function addressesOf(p: Pick<PersonView, 'devices'>): DeviceAddress[] {
 
 /** Why the contact buttons are off for this person, or null when they can be used. */
 export function contactBlocked(p: Pick<PersonView, 'devices' | 'displayName'>): string | null {
-  return addressesOf(p).length > 0 ? null : `${p.displayName}'s devices have not shared an address yet, so they can only be invited with a link.`;
+  return addressesOf(p).length > 0 ? null : t('members_contact_blocked', p.displayName);
 }
 
 /** Our live conversations other than this one, in list order: where a person can be added. */

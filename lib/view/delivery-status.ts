@@ -5,6 +5,7 @@
  * With read receipts off, "Read" is never shown: it reads "Delivered".
  */
 import type { MessageView } from '../protocol/channel.ts';
+import { t, type MessageKey } from '../platform/i18n.ts';
 
 export type StatusKey = 'sending' | 'waiting' | 'sent' | 'delivered' | 'read' | 'failed';
 
@@ -15,16 +16,13 @@ export interface StatusText {
   explanation: string;
 }
 
-const TEXTS: Record<StatusKey, Omit<StatusText, 'key'>> = {
-  sending: { label: 'Sending…', explanation: 'Sending: on its way to the relay.' },
-  waiting: {
-    label: "Waiting: will be sent when you're back online",
-    explanation: 'Waiting: MicroChat is offline. This message is kept on this device and goes to the relay as soon as the connection is back.',
-  },
-  sent: { label: 'Sent', explanation: "Sent: the relay has this message. Not every member's device has received it yet." },
-  delivered: { label: 'Delivered', explanation: "Delivered: every member's device has received this message." },
-  read: { label: 'Read', explanation: 'Read: every member has read this message.' },
-  failed: { label: 'Not sent', explanation: 'Not sent: this message did not reach the relay. Use Retry to send it again.' },
+const TEXTS: Record<StatusKey, { label: MessageKey; explanation: MessageKey }> = {
+  sending: { label: 'status_sending', explanation: 'status_sending_explained' },
+  waiting: { label: 'status_waiting', explanation: 'status_waiting_explained' },
+  sent: { label: 'status_sent', explanation: 'status_sent_explained' },
+  delivered: { label: 'status_delivered', explanation: 'status_delivered_explained' },
+  read: { label: 'status_read', explanation: 'status_read_explained' },
+  failed: { label: 'status_failed', explanation: 'status_failed_explained' },
 };
 
 /**
@@ -38,5 +36,5 @@ export function statusText(m: MessageView, showRead: boolean, online = true): St
     if (m.delivery === 'read') key = showRead ? 'read' : 'delivered';
     else if (m.delivery === 'delivered') key = 'delivered';
   }
-  return { key, ...TEXTS[key] };
+  return { key, label: t(TEXTS[key].label), explanation: t(TEXTS[key].explanation) };
 }

@@ -1,4 +1,5 @@
 /** Small formatting helpers for the views: times, counts, relay host names. */
+import { t, type MessageKey } from '../platform/i18n.ts';
 
 // 'numeric' hours: the locale decides the clock and the padding ("3:47 AM" in en-US); '2-digit' forced "03:47 AM".
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
@@ -22,8 +23,12 @@ export function formatDateTime(ms: number): string {
   return fullFmt.format(ms);
 }
 
-export function plural(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
+/**
+ * A count in words: `one` for exactly 1, `other` otherwise; each message takes the number as $1. The i18n format has
+ * no plural rules, so languages with more forms than two (Arabic) word `other` so it reads right with any number.
+ */
+export function plural(n: number, one: MessageKey, other: MessageKey): string {
+  return t(n === 1 ? one : other, n);
 }
 
 export function hostOf(url: string): string {
@@ -44,7 +49,7 @@ export function sameDay(a: number, b: number): boolean {
 
 /** "Today", "Yesterday", or the full date: for day separators in the history. */
 export function formatDay(ms: number, now = Date.now()): string {
-  if (sameDay(ms, now)) return 'Today';
-  if (sameDay(ms, now - 86_400_000)) return 'Yesterday';
+  if (sameDay(ms, now)) return t('day_today');
+  if (sameDay(ms, now - 86_400_000)) return t('day_yesterday');
   return dayLongFmt.format(ms);
 }

@@ -3,18 +3,23 @@
  * words say what happens, and that the lock also closes with the browser.
  */
 import type { LockMethod, LockTimeout } from '../protocol/channel.ts';
+import { t, type MessageKey } from '../platform/i18n.ts';
 
-export const LOCK_TIMEOUT_LABELS: Record<LockTimeout, string> = {
-  '15m': 'After 15 minutes without use',
-  '1h': 'After 1 hour without use',
-  '8h': 'After 8 hours without use',
-  browser: 'When the browser closes',
+const LABELS: Record<LockTimeout, MessageKey> = {
+  '15m': 'lock_timeout_15m',
+  '1h': 'lock_timeout_1h',
+  '8h': 'lock_timeout_8h',
+  browser: 'lock_timeout_browser',
 };
 
-const SPANS: Record<Exclude<LockTimeout, 'browser'>, string> = { '15m': '15 minutes', '1h': '1 hour', '8h': '8 hours' };
+const SPANS: Record<Exclude<LockTimeout, 'browser'>, MessageKey> = { '15m': 'lock_span_15m', '1h': 'lock_span_1h', '8h': 'lock_span_8h' };
+
+export function lockTimeoutLabel(timeout: LockTimeout): string {
+  return t(LABELS[timeout]);
+}
 
 export function lockTimeoutSentence(timeout: LockTimeout, method: LockMethod): string {
-  const it = method === 'passphrase' ? 'your passphrase' : 'your passkey';
-  if (timeout === 'browser') return `MicroChat asks for ${it} again each time the browser starts.`;
-  return `MicroChat asks for ${it} again after ${SPANS[timeout]} without use, and each time the browser starts.`;
+  const passphrase = method === 'passphrase';
+  if (timeout === 'browser') return t(passphrase ? 'lock_asks_passphrase_browser' : 'lock_asks_passkey_browser');
+  return t(passphrase ? 'lock_asks_passphrase_after' : 'lock_asks_passkey_after', t(SPANS[timeout]));
 }

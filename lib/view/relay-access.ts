@@ -7,6 +7,7 @@
  * passkeys to the extension itself and needs nothing.
  */
 import { FIREFOX_HOST_PERMISSIONS } from '../platform/host-permissions.ts';
+import { t } from '../platform/i18n.ts';
 
 export interface PermissionsLike {
   contains(p: { origins: string[] }): Promise<boolean>;
@@ -41,5 +42,5 @@ export async function allowRelayHost(url: string, permissions: PermissionsLike |
   return permissions.request({ origins: [pattern] });
 }
 
-export const RELAY_ACCESS_DENIED =
-  'MicroChat needs access to this relay’s address to use your passkey with it (Firefox asks once). Save again and allow it.';
+/** Said when the person declined the host permission the passkey needs. */
+export const relayAccessDenied = (): string => t('relay_access_denied');

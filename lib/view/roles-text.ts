@@ -5,13 +5,15 @@
  */
 import type { MemberView } from '../protocol/channel.ts';
 import { memberLabel } from './member-label.ts';
+import { t } from '../platform/i18n.ts';
 
 /** "Bob", "Bob and Carol", "Bob, Carol and Dan", "Bob, Carol and 2 others". */
 export function namesList(names: readonly string[]): string {
-  if (names.length <= 1) return names[0] ?? '';
-  if (names.length === 2) return `${names[0]} and ${names[1]}`;
-  if (names.length === 3) return `${names[0]}, ${names[1]} and ${names[2]}`;
-  return `${names[0]}, ${names[1]} and ${names.length - 2} others`;
+  const [first = '', second = '', third = ''] = names;
+  if (names.length <= 1) return first;
+  if (names.length === 2) return t('roles_names_two', first, second);
+  if (names.length === 3) return t('roles_names_three', first, second, third);
+  return t('roles_names_more', first, second, names.length - 2);
 }
 
 /**
@@ -23,29 +25,31 @@ export function heirOf(members: readonly MemberView[], youAreOnlyAdmin: boolean)
   return youAreOnlyAdmin ? members.find((m) => !m.self) : undefined;
 }
 
-const heirSentence = (heir: MemberView | undefined): string => (heir === undefined ? '' : ` ${memberLabel(heir)} becomes an admin, as you are the only one.`);
+/** The sentences of one paragraph, those present, joined as one text. */
+const paragraph = (...sentences: (string | null)[]): string => sentences.filter((x) => x !== null).join(' ');
+const heirSentence = (heir: MemberView | undefined): string | null => (heir === undefined ? null : t('roles_heir', memberLabel(heir)));
 
 export function leaveText(heir: MemberView | undefined): string {
-  return `You leave the conversation; the others keep it.${heirSentence(heir)} To come back, someone has to invite you again. Your history stays on this device until you delete the conversation.`;
+  return paragraph(t('roles_leave'), heirSentence(heir), t('roles_leave_after'));
 }
 
 /** Delete for me: what happens depends on whether we are still in it and whether anyone else is. */
 export function deleteText(state: 'member' | 'alone' | 'gone', heir: MemberView | undefined): string {
-  if (state === 'member') {
-    return `You leave the conversation; the others keep it.${heirSentence(heir)} The conversation and its history are removed from this device. This cannot be undone.`;
-  }
-  if (state === 'alone') return 'You are the only member: the conversation, its history and its messages on the relay are deleted. This cannot be undone.';
-  return 'The conversation and its history are removed from this device. This cannot be undone.';
+  if (state === 'member') return paragraph(t('roles_leave'), heirSentence(heir), t('roles_delete_member_after'));
+  if (state === 'alone') return t('roles_delete_alone');
+  return t('roles_delete_member_after');
 }
 
 /** End for everyone. */
 export function endText(others: readonly MemberView[]): string {
-  const who = namesList(others.map(memberLabel));
-  const removed = others.length === 0 ? 'Nobody else is in it:' : `${who} will be removed and`;
-  return `${removed} the conversation ends for everyone. Its messages still waiting on the relay are deleted, so anyone who has not received them yet never will. Your history stays on this device until you delete it. This cannot be undone.`;
+  const removed = others.length === 0 ? t('roles_end_nobody') : t('roles_end_removed', namesList(others.map(memberLabel)));
+  return paragraph(removed, t('roles_end_after'));
 }
 
-/** The banner of a conversation that is over for us. */
+/**
+ * The banner of a conversation that is over for us. The background stores who ended it as a name, or as its word for
+ * "You" in the language it ran in then (lib/background/text.ts YOU), so that word is what means "you" here.
+ */
 export function endedBanner(endedBy: string): string {
-  return endedBy === 'You' ? 'You ended this conversation for everyone.' : `${endedBy} ended this conversation.`;
+  return endedBy === t('common_you') ? t('conv_ended_by_you') : t('conv_ended_by', endedBy);
 }

@@ -17,6 +17,7 @@ import {
 } from '../protocol/channel.ts';
 import { present, request, subscribe } from './channel-client.ts';
 import { MessageStore } from './message-store.ts';
+import { t } from '../platform/i18n.ts';
 
 /** How the view reaches the background; tests pass a fake one. */
 export interface Transport {
@@ -56,7 +57,7 @@ export class Thread {
 export function describeError(err: unknown): string {
   if (err instanceof ChannelError) return err.message;
   if (err instanceof Error && err.message) return err.message;
-  return 'Something went wrong.';
+  return t('common_something_wrong');
 }
 
 export class ViewState {

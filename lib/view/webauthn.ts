@@ -18,6 +18,7 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/browser';
 import { ChannelError, ErrorCode } from '../protocol/channel.ts';
+import { t } from '../platform/i18n.ts';
 
 export type Register = (args: { optionsJSON: PublicKeyCredentialCreationOptionsJSON }) => Promise<RegistrationResponseJSON>;
 export type Authenticate = (args: { optionsJSON: PublicKeyCredentialRequestOptionsJSON }) => Promise<AuthenticationResponseJSON>;
@@ -131,27 +132,27 @@ function errorName(err: unknown): string | undefined {
  */
 export function passkeyErrorMessage(err: unknown, action: 'create' | 'unlock', relayHost?: string): string {
   if (err instanceof ChannelError) {
-    if (err.code === ErrorCode.Unavailable && relayHost && !/relay/i.test(err.message)) {
-      return `${err.message} If this persists, check that the relay (${relayHost}) is reachable in Settings.`;
+    // Unless the message already names the relay (in English, or in the language it is in).
+    if (err.code === ErrorCode.Unavailable && relayHost && !/relay/i.test(err.message) && !err.message.includes(t('settings_relay'))) {
+      return t('passkey_check_relay', err.message, relayHost);
     }
     return err.message;
   }
   const code = err instanceof WebAuthnError ? err.code : undefined;
   const name = errorName(err);
   if (code === 'ERROR_CEREMONY_ABORTED' || name === 'NotAllowedError' || name === 'AbortError') {
-    return action === 'create'
-      ? 'The passkey prompt was closed before it finished, so no account was created. Try again when you are ready.'
-      : 'The passkey prompt was closed before it finished. MicroChat is still locked.';
+    return action === 'create' ? t('passkey_cancelled_create') : t('passkey_cancelled_unlock');
   }
   if (code === 'ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED' || name === 'InvalidStateError') {
-    return 'This authenticator already holds a MicroChat passkey for this relay. Use another authenticator, or remove the old passkey first.';
+    return t('passkey_already_registered');
   }
   if (err instanceof Error && /not supported/i.test(err.message)) {
-    return 'This browser cannot use passkeys here. Update the browser or use one that supports WebAuthn.';
+    return t('passkey_unsupported');
   }
   if (err instanceof TypeError) {
-    return relayHost ? `Could not reach the relay (${relayHost}). Check your connection or the relay URL in Settings.` : 'Could not reach the relay.';
+    return relayHost ? t('passkey_relay_unreachable_host', relayHost) : t('passkey_relay_unreachable');
   }
-  const verb = action === 'create' ? 'create the passkey' : 'unlock with the passkey';
-  return `Could not ${verb}${err instanceof Error && err.message ? `: ${err.message}` : '.'}`;
+  const reason = err instanceof Error ? err.message : '';
+  if (action === 'create') return reason ? t('passkey_create_failed_because', reason) : t('passkey_create_failed');
+  return reason ? t('passkey_unlock_failed_because', reason) : t('passkey_unlock_failed');
 }

@@ -49,7 +49,7 @@ describe('disappearing messages over a real relay', () => {
 
     await b.app.handlers['conversation.setTimer']({ conversationId: conv, seconds: 300 });
     await waitUntil(async () => (await texts(a)).includes(text.timerSet('Bob', 300)), 20_000 * SLOW, 'Alice sees the timer');
-    expect(await texts(b)).toContain(text.timerSet(text.YOU, 300));
+    expect(await texts(b)).toContain(text.youSetTimer(300));
     for (const d of [a, b]) expect(d.app.snapshot.conversations.find((c) => c.id === conv)?.disappearAfter).toBe(300);
 
     const sentAt = Date.now();

@@ -35,11 +35,14 @@ export interface StartUserOptions {
   profileDir?: string;
   /** Whether the user's passkey evaluates PRF (then the account is locked by it). */
   prf: boolean;
+  /** More Chromium flags (e.g. ['--lang=ar']) and environment (e.g. { LANGUAGE: 'ar' }). */
+  args?: readonly string[];
+  env?: Record<string, string>;
 }
 
 /** Launch a browser for one user (optionally on an existing profile) with the side panel open and a virtual authenticator. */
 export async function openBrowser(name: string, options: StartUserOptions): Promise<ChatUser> {
-  const ext = await launchWithExtension({ extensionDir: options.extensionDir, userDataDir: options.profileDir, keepProfile: true });
+  const ext = await launchWithExtension({ extensionDir: options.extensionDir, userDataDir: options.profileDir, keepProfile: true, args: options.args, env: options.env });
   const page = await ext.openPage('sidepanel.html');
   const authenticator = await ext.addVirtualAuthenticator(page, { prf: options.prf });
   return { name, ext, page, authenticator, profileDir: ext.userDataDir, prf: options.prf };
@@ -52,6 +55,8 @@ export interface FirefoxUserOptions {
   backgroundIdleTimeoutMs?: number;
   /** Passkeys the user's authenticator already holds (from before a browser restart). */
   credentials?: VirtualCredential[];
+  /** More preferences (e.g. { 'intl.locale.requested': 'de' }). */
+  prefs?: Record<string, string | number | boolean>;
 }
 
 /**
@@ -65,6 +70,7 @@ export async function openFirefoxBrowser(name: string, options: FirefoxUserOptio
     userDataDir: options.profileDir,
     keepProfile: true,
     backgroundIdleTimeoutMs: options.backgroundIdleTimeoutMs,
+    prefs: options.prefs,
   });
   const authenticator = await ext.addVirtualAuthenticator();
   if (options.credentials !== undefined) await ext.importCredentials(authenticator.authenticatorId, options.credentials);

@@ -52,6 +52,10 @@ export interface LaunchOptions {
   keepProfile?: boolean;
   /** Load the unpacked extension from this folder instead of EXTENSION_DIR (see snapshotExtension). */
   extensionDir?: string;
+  /** More Chromium flags, e.g. ['--lang=de'] for the browser's UI language. */
+  args?: readonly string[];
+  /** More environment for the browser; on Linux the UI language comes from LANGUAGE/LANG, not --lang. */
+  env?: Record<string, string>;
 }
 
 export interface AuthenticatorOptions {
@@ -95,7 +99,8 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
     pipe: true,
     enableExtensions: [extensionDir],
     userDataDir,
-    args: [...CHROMIUM_ARGS],
+    args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
+    ...(options.env === undefined ? {} : { env: { ...process.env, ...options.env } }),
   });
 
   const target = await browser.waitForTarget((t) => t.type() === 'service_worker' && t.url().startsWith('chrome-extension://'), {

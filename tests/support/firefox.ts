@@ -54,6 +54,8 @@ export interface FirefoxLaunchOptions {
   keepProfile?: boolean;
   /** extensions.background.idle.timeout: how long an idle event page lives (Firefox's default is 30 s). */
   backgroundIdleTimeoutMs?: number;
+  /** More preferences, e.g. { 'intl.locale.requested': 'de' } for the browser's UI language. */
+  prefs?: Record<string, string | number | boolean>;
 }
 
 /**
@@ -167,6 +169,7 @@ export async function launchFirefoxWithExtension(options: FirefoxLaunchOptions =
       'security.webauth.webauthn_enable_softtoken': true,
       'security.webauth.webauthn_enable_usbtoken': false,
       ...(options.backgroundIdleTimeoutMs === undefined ? {} : { 'extensions.background.idle.timeout': options.backgroundIdleTimeoutMs }),
+      ...options.prefs,
     },
   });
   const connection = connectionOf(browser);

@@ -19,6 +19,7 @@ import type { RelayLink } from './connection.ts';
 import type { KeptKey } from './kept-key.ts';
 import type { AppNotifications } from './notifications.ts';
 import type { SessionOpener } from './session.ts';
+import { t } from '../../platform/i18n.ts';
 
 /** Tokens issued at sign-up (a refill tops up to the wallet's usual supply later). */
 const FIRST_BATCH = 50;
@@ -41,8 +42,8 @@ export class AccountFlows {
   async registrationOptions(displayName: string): Promise<{ options: unknown }> {
     const core = this.core;
     const name = displayName.trim();
-    if (name === '') throw new ChannelError(ErrorCode.InvalidInput, 'Pick a display name.');
-    if (core.account !== undefined || core.wrapped !== undefined) throw new ChannelError(ErrorCode.Forbidden, 'This device already has an account.');
+    if (name === '') throw new ChannelError(ErrorCode.InvalidInput, t('bg_err_pick_name'));
+    if (core.account !== undefined || core.wrapped !== undefined) throw new ChannelError(ErrorCode.Forbidden, t('bg_err_already_account'));
     try {
       const { ceremonyId, options } = await core.api.registrationStart(core.deps.rpId);
       // Ask for the PRF extension: when the authenticator evaluates it at creation, the lock is turned on.
@@ -57,15 +58,15 @@ export class AccountFlows {
   async completeRegistration(displayName: string, response: unknown): Promise<AppState> {
     const core = this.core;
     const ceremony = this.ceremony;
-    if (ceremony === undefined) throw new ChannelError(ErrorCode.BadRequest, 'Start the passkey registration first.');
-    if (core.account !== undefined) throw new ChannelError(ErrorCode.Forbidden, 'This device already has an account.');
+    if (ceremony === undefined) throw new ChannelError(ErrorCode.BadRequest, t('bg_err_start_registration'));
+    if (core.account !== undefined) throw new ChannelError(ErrorCode.Forbidden, t('bg_err_already_account'));
     this.ceremony = undefined;
     const name = displayName.trim() || ceremony.displayName;
     const credentialId = typeof (response as { id?: unknown }).id === 'string' ? (response as { id: string }).id.slice(0, 1024) : '';
     try {
       const session = await core.api.registrationFinish(ceremony.ceremonyId, response);
       const vault = core.vault;
-      if (vault === undefined) throw new ChannelError(ErrorCode.Locked, 'MicroChat is locked.');
+      if (vault === undefined) throw new ChannelError(ErrorCode.Locked, t('bg_err_locked'));
       const prf = prfResult(response);
       if (prf !== undefined) {
         const kek = deriveKek(prf, ceremony.salt);
@@ -167,11 +168,11 @@ export class AccountFlows {
     const vault = core.vault;
     const ceremonyId = this.loginCeremony;
     this.loginCeremony = undefined;
-    if (account === undefined || vault === undefined) throw new ChannelError(ErrorCode.BadRequest, 'There is no account to sign in to.');
-    if (ceremonyId === undefined) throw new ChannelError(ErrorCode.BadRequest, 'Start signing in first.');
+    if (account === undefined || vault === undefined) throw new ChannelError(ErrorCode.BadRequest, t('bg_err_no_account_sign_in'));
+    if (ceremonyId === undefined) throw new ChannelError(ErrorCode.BadRequest, t('bg_err_start_sign_in'));
     try {
       const session = await core.api.loginFinish(ceremonyId, response);
-      if (session.accountId !== account.accountId) throw new ChannelError(ErrorCode.InvalidInput, 'That passkey belongs to another MicroChat account.');
+      if (session.accountId !== account.accountId) throw new ChannelError(ErrorCode.InvalidInput, t('bg_err_other_account_passkey'));
       const next: AccountRecord = { ...account, session: { token: session.token, expiresAt: session.expiresAt } };
       await saveAccount(core.deps.db, vault, next);
       core.account = next;
@@ -188,10 +189,10 @@ export class AccountFlows {
   async setDisplayName(displayName: string): Promise<AppState> {
     const core = this.core;
     const name = displayName.trim();
-    if (name === '') throw new ChannelError(ErrorCode.InvalidInput, 'Pick a display name.');
+    if (name === '') throw new ChannelError(ErrorCode.InvalidInput, t('bg_err_pick_name'));
     const account = core.account;
     const vault = core.vault;
-    if (account === undefined || vault === undefined) throw new ChannelError(ErrorCode.Locked, 'MicroChat is locked.');
+    if (account === undefined || vault === undefined) throw new ChannelError(ErrorCode.Locked, t('bg_err_locked'));
     if (name === account.displayName) return core.snapshot;
     const next: AccountRecord = { ...account, displayName: name };
     await saveAccount(core.deps.db, vault, next);
@@ -205,7 +206,7 @@ export class AccountFlows {
   async signOut(): Promise<AppState> {
     const core = this.core;
     const account = core.account;
-    if (account === undefined && core.wrapped === undefined) throw new ChannelError(ErrorCode.BadRequest, 'There is no account on this device.');
+    if (account === undefined && core.wrapped === undefined) throw new ChannelError(ErrorCode.BadRequest, t('bg_err_no_account'));
     if (account !== undefined && !sessionExpired(account)) {
       // Best effort: a session the relay does not hear about ends at its expiry; nothing of it stays here.
       await Promise.race([core.api.logout(account.session.token).catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
@@ -219,7 +220,7 @@ export class AccountFlows {
     const { account } = core.unlockedAccount();
     const chat = core.needChat();
     if (core.needsLogin || sessionExpired(account)) {
-      throw new ChannelError(ErrorCode.Forbidden, 'Your relay session expired. Unlock MicroChat with your passkey, then try again.');
+      throw new ChannelError(ErrorCode.Forbidden, t('bg_err_session_expired'));
     }
     await deleteAccountEverywhere({
       reachRelay: async () => void (await core.api.limits()),
@@ -266,10 +267,10 @@ export class AccountFlows {
 /** What the view is told when an account step fails; our own bug is reported as one (Internal), never as the relay's doing. */
 function accountProblem(err: unknown): ChannelError {
   if (err instanceof ChannelError) return err;
-  if (isUnreachable(err)) return new ChannelError(ErrorCode.Unavailable, 'The relay could not be reached. Check the relay URL in settings.', { cause: err });
+  if (isUnreachable(err)) return new ChannelError(ErrorCode.Unavailable, t('bg_err_relay_unreachable_settings'), { cause: err });
   const { relayCode } = classify(err);
-  if (relayCode === 'ceremony_failed') return new ChannelError(ErrorCode.InvalidInput, 'The passkey could not be verified. Please try again.', { cause: err });
+  if (relayCode === 'ceremony_failed') return new ChannelError(ErrorCode.InvalidInput, t('bg_err_passkey_unverified'), { cause: err });
   // Any other answer of the relay's (a refusal, a busy relay, a malformed answer) is the relay's to explain.
-  if (relayCode !== undefined) return new ChannelError(ErrorCode.Unavailable, `The relay refused: ${(err as Error).message}`, { cause: err });
-  return new ChannelError(ErrorCode.Internal, 'Creating the account failed. Please try again.', { cause: err });
+  if (relayCode !== undefined) return new ChannelError(ErrorCode.Unavailable, t('bg_relay_refused', (err as Error).message), { cause: err });
+  return new ChannelError(ErrorCode.Internal, t('bg_err_create_account_failed'), { cause: err });
 }

@@ -15,6 +15,7 @@ import { lockKind, type WrappedKey } from '../lock.ts';
 import type { BackgroundDeps } from './deps.ts';
 import type { ChatDirectory } from '../chat-directory.ts';
 import { ViewPublisher } from './view-publisher.ts';
+import { t } from '../../platform/i18n.ts';
 
 /** What the other parts use of the device directory (directory.ts; declared here so core does not import it). */
 export interface DirectoryPart {
@@ -92,16 +93,16 @@ export class AppCore {
   }
 
   needChat(): ChatService {
-    if (this.vault === undefined) throw new ChannelError(ErrorCode.Locked, 'MicroChat is locked. Unlock it with your passkey.');
-    if (this.chat === undefined) throw new ChannelError(ErrorCode.Forbidden, 'Create your account first.');
+    if (this.vault === undefined) throw new ChannelError(ErrorCode.Locked, t('bg_err_locked_unlock_passkey'));
+    if (this.chat === undefined) throw new ChannelError(ErrorCode.Forbidden, t('bg_err_create_account_first'));
     return this.chat;
   }
 
   unlockedAccount(): { account: AccountRecord; vault: Vault } {
     const account = this.account;
     const vault = this.vault;
-    if (vault === undefined) throw new ChannelError(ErrorCode.Locked, 'MicroChat is locked.');
-    if (account === undefined) throw new ChannelError(ErrorCode.Forbidden, 'Create your account first.');
+    if (vault === undefined) throw new ChannelError(ErrorCode.Locked, t('bg_err_locked'));
+    if (account === undefined) throw new ChannelError(ErrorCode.Forbidden, t('bg_err_create_account_first'));
     return { account, vault };
   }
 

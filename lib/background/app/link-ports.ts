@@ -17,6 +17,7 @@ import type { OwnIdentity } from '../identity/own-identity.ts';
 import { parseRoster } from '../identity/person-proof.ts';
 import { rosterHas } from '../identity/roster.ts';
 import type { LinkPorts } from '../linking/ports.ts';
+import { t } from '../../platform/i18n.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: true });
@@ -33,12 +34,12 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
 export function chatLinkPorts(chat: () => ChatService | undefined): LinkPorts {
   const needChat = (): ChatService => {
     const c = chat();
-    if (c === undefined) throw new ChannelError(ErrorCode.Locked, 'Unlock MicroChat first.');
+    if (c === undefined) throw new ChannelError(ErrorCode.Locked, t('bg_err_unlock_first'));
     return c;
   };
   const own = (): OwnIdentity => {
     const o = needChat().people?.own;
-    if (o === undefined) throw new ChannelError(ErrorCode.Unavailable, 'This device has no identity yet.');
+    if (o === undefined) throw new ChannelError(ErrorCode.Unavailable, t('bg_err_no_identity'));
     return o;
   };
   return {
@@ -63,9 +64,9 @@ export function chatLinkPorts(chat: () => ChatService | undefined): LinkPorts {
         const bundle = parseJson(identity, 'identity');
         const roster = parseRoster(parseJson(rosterBytes, 'roster'));
         if (roster === null || !rosterHas(roster, me.deviceKey)) {
-          throw new ChannelError(ErrorCode.InvalidInput, 'The other device sent a roster that does not list this device.');
+          throw new ChannelError(ErrorCode.InvalidInput, t('bg_err_roster_missing_device'));
         }
-        if (typeof bundle !== 'object' || bundle === null || Array.isArray(bundle)) throw new ChannelError(ErrorCode.InvalidInput, 'The other device sent a damaged identity.');
+        if (typeof bundle !== 'object' || bundle === null || Array.isArray(bundle)) throw new ChannelError(ErrorCode.InvalidInput, t('bg_err_damaged_identity'));
         // The bundle carries the roster as it was; the one signed for this link replaces it (readLinkBundle checks its signature).
         await me.importFromLink({ ...bundle, roster });
       },

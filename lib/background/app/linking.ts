@@ -20,6 +20,7 @@ import * as text from '../text.ts';
 import type { Vault } from '../vault.ts';
 import type { AppCore } from './core.ts';
 import { chatLinkPorts } from './link-ports.ts';
+import { t } from '../../platform/i18n.ts';
 
 
 
@@ -123,14 +124,14 @@ export class LinkControl {
 
   private need(): LinkService {
     const built = this.build();
-    if (built === undefined) throw new ChannelError(ErrorCode.Unavailable, 'Linking devices is not available on this device yet.');
+    if (built === undefined) throw new ChannelError(ErrorCode.Unavailable, t('bg_err_linking_unavailable'));
     return built.service;
   }
 
   private build(): { service: LinkService; jobs: AddDeviceJobs } | undefined {
     const core = this.core;
     const { vault, account } = core;
-    if (vault === undefined || account === undefined) throw new ChannelError(ErrorCode.Locked, 'Unlock MicroChat first.');
+    if (vault === undefined || account === undefined) throw new ChannelError(ErrorCode.Locked, t('bg_err_unlock_first'));
     // Built for this vault and account: a lock/unlock or a new account builds afresh (and drops a link under way).
     if (this.service !== undefined && this.jobs !== undefined && this.builtFor?.vault === vault && this.builtFor.accountId === account.accountId) {
       return { service: this.service, jobs: this.jobs };

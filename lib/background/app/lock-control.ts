@@ -17,6 +17,7 @@ import type { RelayLink } from './connection.ts';
 import type { KeptKey } from './kept-key.ts';
 import type { AppNotifications } from './notifications.ts';
 import type { SessionOpener } from './session.ts';
+import { t } from '../../platform/i18n.ts';
 
 /** Requests a view makes by itself as messages arrive or state changes; they do not keep the lock open. */
 const NOT_USE: ReadonlySet<string> = new Set<Method>(['state.get', 'relay.check', 'conversation.markRead', 'messages.page']);
@@ -46,8 +47,8 @@ export class LockControl {
     const core = this.core;
     const wrapped = core.wrapped;
     if (core.vault !== undefined && core.needsLogin && core.account !== undefined) return this.accounts.signInOptions(core.account);
-    if (wrapped === undefined || core.vault !== undefined) throw new ChannelError(ErrorCode.BadRequest, 'MicroChat is not locked.');
-    if (lockKind(wrapped) === 'passphrase') throw new ChannelError(ErrorCode.BadRequest, 'MicroChat is locked with a passphrase.');
+    if (wrapped === undefined || core.vault !== undefined) throw new ChannelError(ErrorCode.BadRequest, t('bg_err_not_locked'));
+    if (lockKind(wrapped) === 'passphrase') throw new ChannelError(ErrorCode.BadRequest, t('bg_err_locked_passphrase'));
     const login = await this.accounts.startLogin();
     const options = login ?? { challenge: toB64(randomBytes(32)), userVerification: 'required', rpId: core.deps.rpId };
     return { options: withPrf(options, wrapped.salt, wrapped.credentialId) };
@@ -57,17 +58,17 @@ export class LockControl {
     const core = this.core;
     if (core.vault !== undefined && core.needsLogin) return this.accounts.signInAgain(response);
     const wrapped = core.wrapped;
-    if (wrapped === undefined) throw new ChannelError(ErrorCode.BadRequest, 'MicroChat is not locked.');
+    if (wrapped === undefined) throw new ChannelError(ErrorCode.BadRequest, t('bg_err_not_locked'));
     if (core.vault !== undefined) return core.snapshot;
-    if (lockKind(wrapped) === 'passphrase') throw new ChannelError(ErrorCode.BadRequest, 'MicroChat is locked with a passphrase.');
+    if (lockKind(wrapped) === 'passphrase') throw new ChannelError(ErrorCode.BadRequest, t('bg_err_locked_passphrase'));
     const prf = prfResult(response);
-    if (prf === undefined) throw new ChannelError(ErrorCode.InvalidInput, 'This passkey did not provide the key that unlocks MicroChat (PRF). Use the passkey you created the account with.');
+    if (prf === undefined) throw new ChannelError(ErrorCode.InvalidInput, t('bg_err_no_prf_unlock'));
     let vault: Vault;
     let raw: Uint8Array | undefined;
     try {
       vault = await unlockVault(wrapped, prf, (r) => (raw = r.slice()));
     } catch (err) {
-      if (err instanceof VaultError) throw new ChannelError(ErrorCode.InvalidInput, 'That passkey does not unlock MicroChat.', { cause: err });
+      if (err instanceof VaultError) throw new ChannelError(ErrorCode.InvalidInput, t('bg_err_passkey_wrong'), { cause: err });
       throw err;
     } finally {
       prf.fill(0);
@@ -79,14 +80,14 @@ export class LockControl {
   async unlockPassphrase(passphrase: string): Promise<AppState> {
     const wrapped = this.core.wrapped;
     if (wrapped === undefined || this.core.vault !== undefined || lockKind(wrapped) !== 'passphrase') {
-      throw new ChannelError(ErrorCode.BadRequest, 'MicroChat is not locked with a passphrase.');
+      throw new ChannelError(ErrorCode.BadRequest, t('bg_err_not_locked_passphrase'));
     }
     let vault: Vault;
     let raw: Uint8Array | undefined;
     try {
       vault = await unlockWithPassphrase(wrapped, passphrase, (r) => (raw = r.slice()));
     } catch (err) {
-      if (err instanceof VaultError) throw new ChannelError(ErrorCode.InvalidInput, 'That passphrase does not unlock MicroChat. Check it and try again.', { cause: err });
+      if (err instanceof VaultError) throw new ChannelError(ErrorCode.InvalidInput, t('bg_err_passphrase_wrong'), { cause: err });
       throw err;
     }
     return this.opened(vault, undefined, raw);
@@ -129,7 +130,7 @@ export class LockControl {
       const rotation = await loadRotation(core.deps.db);
       if (rotation !== undefined) {
         const device = await loadDeviceKey(core.deps.db, rotation.to === 'wrapped' ? DEVICE_KEY : NEXT_DEVICE_KEY, rotation.gen);
-        if (device === undefined) throw new ChannelError(ErrorCode.Internal, 'An unfinished change of the lock lost its device key.');
+        if (device === undefined) throw new ChannelError(ErrorCode.Internal, t('bg_err_lock_lost_key'));
         const [from, to] = rotation.to === 'wrapped' ? [device, unlocked] : [unlocked, device];
         await resumeRotation(core.deps.db, from, to, rotation, core.deps.rotation);
         vault = to;
@@ -162,7 +163,7 @@ export class LockControl {
   async lockOptions(): Promise<{ options: unknown }> {
     const core = this.core;
     const { account } = core.unlockedAccount();
-    if (core.wrapped !== undefined) throw new ChannelError(ErrorCode.BadRequest, 'The lock is already on.');
+    if (core.wrapped !== undefined) throw new ChannelError(ErrorCode.BadRequest, t('bg_err_lock_already_on'));
     const salt = randomBytes(32);
     let options: Record<string, unknown> = { challenge: toB64(randomBytes(32)), userVerification: 'required', ...(core.deps.rpId === undefined ? {} : { rpId: core.deps.rpId }) };
     let ceremonyId: string | undefined;
@@ -187,7 +188,7 @@ export class LockControl {
   async enableLock(params: { response: unknown } | { passphrase: string }): Promise<AppState> {
     const core = this.core;
     const { account, vault } = core.unlockedAccount();
-    if (core.wrapped !== undefined) throw new ChannelError(ErrorCode.BadRequest, 'The lock is already on.');
+    if (core.wrapped !== undefined) throw new ChannelError(ErrorCode.BadRequest, t('bg_err_lock_already_on'));
     let kek: Uint8Array;
     let ceremonyId: string | undefined;
     let how: { kind: 'prf' | 'passphrase'; salt: Uint8Array; kdf?: Argon2Params; credentialId: string; displayName: string };
@@ -201,13 +202,13 @@ export class LockControl {
     } else {
       const ceremony = this.lockCeremony;
       this.lockCeremony = undefined;
-      if (ceremony === undefined) throw new ChannelError(ErrorCode.BadRequest, 'Start turning the lock on first.');
+      if (ceremony === undefined) throw new ChannelError(ErrorCode.BadRequest, t('bg_err_start_lock'));
       ceremonyId = ceremony.ceremonyId;
       if ((params.response as { id?: unknown }).id !== account.credentialId) {
-        throw new ChannelError(ErrorCode.InvalidInput, 'Use the passkey of this MicroChat account.');
+        throw new ChannelError(ErrorCode.InvalidInput, t('bg_err_use_account_passkey'));
       }
       const prf = prfResult(params.response);
-      if (prf === undefined) throw new ChannelError(ErrorCode.InvalidInput, 'This passkey cannot provide a key for the lock (no PRF support). Choose a passphrase instead.');
+      if (prf === undefined) throw new ChannelError(ErrorCode.InvalidInput, t('bg_err_no_prf_lock'));
       kek = deriveKek(prf, ceremony.salt);
       prf.fill(0);
       how = { kind: 'prf', salt: ceremony.salt, credentialId: account.credentialId, displayName: account.displayName };
@@ -217,7 +218,7 @@ export class LockControl {
       const marker = await rotateDataKey(core.deps.db, vault, { to: 'wrapped', kek, how, keep: (r) => (raw = r.slice()) }, core.deps.rotation);
       if (raw !== undefined) await this.kept.keep(raw, marker.gen);
     } catch (err) {
-      throw new ChannelError(ErrorCode.Internal, 'Turning the lock on did not finish. It finishes the next time MicroChat is unlocked.', { cause: err });
+      throw new ChannelError(ErrorCode.Internal, t('bg_err_lock_on_unfinished'), { cause: err });
     } finally {
       kek.fill(0);
       raw?.fill(0);
@@ -237,11 +238,11 @@ export class LockControl {
   async disableLock(): Promise<AppState> {
     const core = this.core;
     const { vault } = core.unlockedAccount();
-    if (core.wrapped === undefined) throw new ChannelError(ErrorCode.BadRequest, 'The lock is already off.');
+    if (core.wrapped === undefined) throw new ChannelError(ErrorCode.BadRequest, t('bg_err_lock_already_off'));
     try {
       await rotateDataKey(core.deps.db, vault, { to: 'device' }, core.deps.rotation);
     } catch (err) {
-      throw new ChannelError(ErrorCode.Internal, 'Turning the lock off did not finish. It finishes the next time MicroChat is unlocked.', { cause: err });
+      throw new ChannelError(ErrorCode.Internal, t('bg_err_lock_off_unfinished'), { cause: err });
     }
     core.wrapped = undefined;
     // The kept key was the wrapped one, now deleted: nothing of it stays in memory storage either.
@@ -277,7 +278,7 @@ export class LockControl {
   async lockNow(): Promise<AppState> {
     const core = this.core;
     const wrapped = core.wrapped;
-    if (wrapped === undefined) throw new ChannelError(ErrorCode.BadRequest, 'The lock is off: turn it on in settings first.');
+    if (wrapped === undefined) throw new ChannelError(ErrorCode.BadRequest, t('bg_err_lock_off_first'));
     await this.kept.forget();
     // Locked, nothing of the conversations shows: not even in a notification left on screen.
     this.notifications.clearAll();

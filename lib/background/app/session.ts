@@ -17,6 +17,7 @@ import { sessionExpired, type AppCore } from './core.ts';
 import type { RelayLink } from './connection.ts';
 import type { AppNotifications } from './notifications.ts';
 import type { ShareOffers } from './share.ts';
+import { t } from '../../platform/i18n.ts';
 
 export class SessionOpener {
   constructor(
@@ -30,7 +31,7 @@ export class SessionOpener {
   async activate(account: AccountRecord): Promise<void> {
     const core = this.core;
     const vault = core.vault;
-    if (vault === undefined) throw new ChannelError(ErrorCode.Locked, 'MicroChat is locked.');
+    if (vault === undefined) throw new ChannelError(ErrorCode.Locked, t('bg_err_locked'));
     core.account = account;
     if (account.relayUrl !== core.api.baseUrl) {
       core.api = core.relayApi(account.relayUrl);

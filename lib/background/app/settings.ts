@@ -12,6 +12,7 @@ import type { AppCore } from './core.ts';
 import type { RelayLink } from './connection.ts';
 import type { KeptKey } from './kept-key.ts';
 import type { AppNotifications } from './notifications.ts';
+import { t } from '../../platform/i18n.ts';
 
 export async function loadSettings(db: Database): Promise<Settings> {
   const [notifications, lockTimeout, notificationContent, readReceipts] = await Promise.all([
@@ -47,7 +48,7 @@ export class SettingsControl {
     const core = this.core;
     const url = normalizeRelayUrl(input);
     if (core.account !== undefined && url !== core.account.relayUrl) {
-      throw new ChannelError(ErrorCode.Forbidden, `Your account lives on ${core.account.relayUrl}; it cannot move to another relay.`);
+      throw new ChannelError(ErrorCode.Forbidden, t('bg_err_account_lives_on', core.account.relayUrl));
     }
     await saveSetting(core.deps.db, 'relayUrl', url);
     core.api = core.relayApi(url);

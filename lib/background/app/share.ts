@@ -6,6 +6,7 @@
 import { ChannelError, ErrorCode, type AppState, type ConversationSummary, type MessageView, type ShareOffer } from '../../protocol/channel.ts';
 import { makeShareOffer, suggestShareTarget } from '../share-offer.ts';
 import type { AppCore } from './core.ts';
+import { t } from '../../platform/i18n.ts';
 
 const SHARE_TTL_MS = 10 * 60_000;
 
@@ -44,7 +45,7 @@ export class ShareOffers {
   /** Send the offered page to the conversation the person chose, once: the offer is gone before the send starts. */
   async send(shareId: string, conversationId: string): Promise<MessageView> {
     const offer = this.core.state.share;
-    if (offer === undefined || offer.shareId !== shareId) throw new ChannelError(ErrorCode.NotFound, 'This share is no longer waiting. Share the page again.');
+    if (offer === undefined || offer.shareId !== shareId) throw new ChannelError(ErrorCode.NotFound, t('bg_err_share_gone'));
     const chat = this.core.needChat();
     this.core.update(withoutShare(this.core.state));
     try {

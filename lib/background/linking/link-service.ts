@@ -24,6 +24,7 @@ import { handOver, takeOver, type HandoverProgress } from './handover.ts';
 import { openAsExisting, openAsNew, type OpenedLink } from './handshake.ts';
 import type { AccountHandover, AccountPort, DirectoryPort, HistoryPort, IdentityPort, NewDevice } from './ports.ts';
 import { RelayLinkTransport } from './transport.ts';
+import { t } from '../../platform/i18n.ts';
 
 export interface LinkServiceDeps {
   api: RelayApi;
@@ -150,7 +151,7 @@ export class LinkService {
    */
   async confirm(match: boolean): Promise<NewDevice | null> {
     const pending = this.current;
-    if (pending === null || pending.role !== 'existing' || pending.opened === undefined) throw new ChannelError(ErrorCode.BadRequest, 'No link is waiting for the digits.');
+    if (pending === null || pending.role !== 'existing' || pending.opened === undefined) throw new ChannelError(ErrorCode.BadRequest, t('bg_err_no_link_waiting'));
     const { channel, confirmation } = pending.opened;
     // Taken: a second confirm (a double click) finds nothing waiting and cannot run the handover twice.
     pending.opened = undefined;
@@ -233,7 +234,7 @@ export class LinkService {
   }
 
   private busy(): void {
-    if (this.current !== null) throw new ChannelError(ErrorCode.BadRequest, 'A device is being linked already. Cancel that first.');
+    if (this.current !== null) throw new ChannelError(ErrorCode.BadRequest, t('bg_err_linking_busy'));
   }
 
   private fail(role: 'new' | 'existing', err: unknown): ChannelError {
