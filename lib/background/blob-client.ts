@@ -13,6 +13,7 @@
  * upload with a fresh token: the old one may have been spent).
  */
 
+import { t } from '../platform/i18n.ts';
 import { toB64 } from '../bytes.ts';
 import type { MailboxCredentials, WireToken } from '../protocol/relay.ts';
 import {
@@ -104,7 +105,7 @@ export class BlobClient {
       text = await res.text();
     } catch (err) {
       if (cancelled(signal)) throw new TransferCancelledError();
-      throw new RelayApiError(0, 'unreachable', 'The relay could not be reached.', { cause: err });
+      throw new RelayApiError(0, 'unreachable', t('bg_relay_unreachable'), { cause: err });
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -118,7 +119,7 @@ export class BlobClient {
     if (!res.ok) {
       const err = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : {};
       const code = isErrorCode(err.code) ? err.code : (`http_${res.status}` as const);
-      throw new RelayApiError(res.status, code, typeof err.message === 'string' ? err.message.slice(0, 200) : `The relay answered ${res.status}.`);
+      throw new RelayApiError(res.status, code, typeof err.message === 'string' ? err.message.slice(0, 200) : t('bg_relay_answered', res.status));
     }
     return parsed;
   }
