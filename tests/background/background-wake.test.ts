@@ -2,7 +2,7 @@
 // only; group states are decrypted on use), and live message events reach
 // every connected view.
 import 'fake-indexeddb/auto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
 import { createGroup, generateIdentity } from '../../lib/mls/group.ts';
 import { saveAccount } from '../../lib/background/account.ts';
@@ -41,6 +41,7 @@ describe('background wake', () => {
     db.close();
 
     const reopened = await openDatabase(name);
+    const groupLoads = vi.spyOn(ChatStore.prototype, 'loadGroup');
     const t0 = performance.now();
     const app = await BackgroundApp.start({ db: reopened, version: 'test' });
     const ms = performance.now() - t0;
@@ -49,8 +50,11 @@ describe('background wake', () => {
     expect(snap.conversations).toHaveLength(50);
     expect(snap.conversations[0]!.name).toBe('Conversation 49');
     expect(snap.unreadTotal).toBe([...Array(50).keys()].reduce((n, i) => n + (i % 3), 0));
+    // A figure, not a target (speed is judged by `npm run bench:ui`, side by side): what is asserted is the
+    // reason waking stays fast, that no group state is read (and decrypted) before it is used.
     console.info(`wake to ready with 50 conversations: ${ms.toFixed(1)} ms (fake-indexeddb in Node)`);
-    expect(ms).toBeLessThan(250);
+    expect(groupLoads).not.toHaveBeenCalled();
+    groupLoads.mockRestore();
     app.stop();
   });
 
