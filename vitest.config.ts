@@ -37,6 +37,8 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          // The e2e files read sentences from the background's modules (in English, as the browsers run).
+          setupFiles: ['tests/support/i18n-setup.ts'],
           include: ['tests/e2e/**/*.test.ts', 'tests/**/*.browser.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,

@@ -34,8 +34,9 @@ describe('a member forges receipts', () => {
     (await s.alice.app.handlers['messages.page']({ conversationId: s.conv, beforeSeq: null, limit: 100 })).messages.find((m) => m.id === id);
 
   it("Mallory's receipt speaks only for her: Alice's message stays Sent until Bob's device has it; unknown and foreign ids are ignored", async () => {
-    // Bob's device is off: nothing of his can acknowledge Alice's message.
-    s.bob.app.stop();
+    // Bob's device is offline (its connection closed; stopping the app would end it for good): nothing of his
+    // can acknowledge Alice's message.
+    (s.bob.app as unknown as { link: { stop(): void } }).link.stop();
     const before = (await s.alice.app.handlers['messages.page']({ conversationId: s.conv, beforeSeq: null, limit: 100 })).messages;
     const mallorysOwn = before.find((m) => m.text === 'hi, Mallory here')!;
     const sent = await s.alice.app.handlers['message.send']({ conversationId: s.conv, text: 'for Bob and Mallory' });
