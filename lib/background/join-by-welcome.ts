@@ -195,8 +195,17 @@ export class WelcomeJoin {
       if (fresh !== undefined && c.metas.get(id)?.mailbox?.mailboxId !== fresh.mailboxId) void api.deleteMailbox(fresh).catch(() => undefined);
       return;
     }
-    // Everything posted from now on reaches our own mailbox too. What the handed one holds from before is
-    // read first (the connection delivers it): dropping it from the queue deletes what it still holds.
+    // Moved: the group may be told now. The handed mailbox goes in the background, as reading it can take a while.
+    void this.dropHanded(id, handed);
+  }
+
+  /**
+   * Everything posted since our own mailbox was registered reaches it too. What the handed one holds from
+   * before is read first (the connection delivers it): dropping it from the queue deletes what it still holds.
+   */
+  private async dropHanded(id: string, handed: MailboxCredentials): Promise<void> {
+    const c = this.c;
+    const api = c.deps.api();
     const until = Date.now() + this.drainMs;
     while (Date.now() < until) {
       const left = await api.fetchMailbox(handed, 1).catch(() => []);
