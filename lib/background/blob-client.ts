@@ -28,8 +28,8 @@ import {
   type BlobRequestOf,
   type BlobRouteName,
 } from '../protocol/relay-blobs.ts';
-import { isErrorCode } from '../protocol/relay.ts';
-import { RelayApiError, isRecord, malformed } from './relay-wire.ts';
+import { RelayApiError, malformed } from './relay-wire.ts';
+import { relayAnswer } from './relay-api.ts';
 
 /** The person (or the code acting for them) cancelled the transfer. */
 export class TransferCancelledError extends Error {
@@ -110,18 +110,7 @@ export class BlobClient {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
-    let parsed: unknown = null;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // Not JSON: refused below as an error without a code, or as a malformed answer.
-    }
-    if (!res.ok) {
-      const err = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : {};
-      const code = isErrorCode(err.code) ? err.code : (`http_${res.status}` as const);
-      throw new RelayApiError(res.status, code, typeof err.message === 'string' ? err.message.slice(0, 200) : t('bg_relay_answered', res.status));
-    }
-    return parsed;
+    return relayAnswer(res, text);
   }
 
   /** Runs `attempt` again while the relay is unreachable or failing (not on a refusal or a cancel). */

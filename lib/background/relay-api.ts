@@ -104,19 +104,7 @@ export class RelayApi {
     } finally {
       clearTimeout(timer);
     }
-    let parsed: unknown = null;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // Safe to ignore: an answer that is not JSON stays null and is refused just below (error or malformed).
-    }
-    if (!res.ok) {
-      const err = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : {};
-      // A code outside the contract is no code at all: the status is all we know.
-      const code = isErrorCode(err.code) ? err.code : (`http_${res.status}` as const);
-      const message = typeof err.message === 'string' ? err.message.slice(0, 200) : t('bg_relay_answered', res.status);
-      throw new RelayApiError(res.status, code, message);
-    }
+    const parsed = relayAnswer(res, text);
     if (!isRecord(parsed)) throw malformed('answer');
     return parsed;
   }
@@ -371,4 +359,22 @@ function parseSession(r: Json): SessionInfo {
 export function withoutClientSecrets(response: unknown): Json {
   if (!isRecord(response)) return response as Json;
   return { ...response, clientExtensionResults: {} } as Json;
+}
+
+/** The relay's answer body as JSON (null when it is not JSON); an error status becomes a RelayApiError with the contract's code. */
+export function relayAnswer(res: { ok: boolean; status: number }, text: string): unknown {
+  let parsed: unknown = null;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Safe to ignore: an answer that is not JSON stays null and is refused by the caller (error or malformed).
+  }
+  if (!res.ok) {
+    const err = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : {};
+    // A code outside the contract is no code at all: the status is all we know.
+    const code = isErrorCode(err.code) ? err.code : (`http_${res.status}` as const);
+    const message = typeof err.message === 'string' ? err.message.slice(0, 200) : t('bg_relay_answered', res.status);
+    throw new RelayApiError(res.status, code, message);
+  }
+  return parsed;
 }
