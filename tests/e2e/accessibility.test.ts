@@ -4,7 +4,8 @@
  * with a row's menu open), a conversation (empty, with messages, its menu,
  * renaming), and every dialog (settings before and after onboarding, invite
  * with its code and QR, members with a safety number, a confirm, share
- * picker) and the lock screen — in the light and
+ * picker), the lock screen, the passphrase form that turns the lock on and
+ * the offline banner over a message waiting to be sent — in the light and
  * the dark theme. Any serious or critical violation fails the test. Each
  * screen and theme is saved as artifacts/e2e/a11y-<screen>-<theme>.png, and
  * the findings as artifacts/e2e/a11y-violations.json.
@@ -216,5 +217,29 @@ describe('accessibility: axe on every screen, light and dark', () => {
     await page.waitForSelector('[data-testid="lock-screen"]', { timeout: STEP_TIMEOUT });
     await audit(page, 'lock-screen');
     expect(await unlockIfLocked(alice)).toBe(true);
+  });
+
+  it('the passphrase form that turns the lock on', async () => {
+    // Bob's passkey has no PRF: his lock is off, and settings offer a passphrase.
+    const { page } = bob;
+    await showList(bob);
+    await page.click('[data-testid="settings-button"]');
+    await page.waitForSelector('[data-testid="settings-dialog"] [data-testid="lock-on-passphrase"]', { timeout: STEP_TIMEOUT });
+    await page.click('[data-testid="lock-on-passphrase"]');
+    await page.waitForSelector('[data-testid="lock-passphrase"]');
+    await page.type('[data-testid="lock-passphrase"]', 'short');
+    await audit(page, 'lock-passphrase');
+    await closeDialog(page, 'settings-dialog');
+  });
+
+  it('the offline banner, with a message waiting to be sent (last: the relay stays down)', async () => {
+    const { page } = alice;
+    relay.kill9();
+    await page.waitForSelector('[data-testid="offline-banner"]', { timeout: STEP_TIMEOUT });
+    await showList(alice);
+    await page.click('[data-testid="conversation-item"]');
+    await send(alice, 'Written while offline', { waitSent: false });
+    await page.waitForSelector('[data-testid="message"][data-kind="text"]:not([data-status="sent"])', { timeout: STEP_TIMEOUT });
+    await audit(page, 'offline');
   });
 });
