@@ -12,9 +12,10 @@
  * (`pending`, ",mb1,mb2,"), not a row per recipient: a fan-out to 50 is one
  * insert instead of 100 B-tree inserts, and the acknowledgements of one batch
  * become one update (or the delete) per message. A mailbox finds its messages
- * through the queues it is registered to (`registrations`, kept inactive
- * after an unregister while it still has messages there) and, for Welcomes,
- * through `recipient`. Schemas from before this layout (a `deliveries` table)
+ * through the queues it is registered to (`registrations`) and, for
+ * Welcomes, through `recipient`. Unregistering drops the registration and
+ * whatever of that queue still waited for the mailbox (a removed member keeps
+ * nothing); only rows migrated from the old layout can be inactive. Schemas from before this layout (a `deliveries` table)
  * are migrated on open.
  */
 
@@ -62,7 +63,7 @@ CREATE TABLE IF NOT EXISTS token_keys (
 CREATE TABLE IF NOT EXISTS spent (key_id TEXT NOT NULL, input_hash TEXT NOT NULL, PRIMARY KEY (key_id, input_hash)) WITHOUT ROWID;
 -- idle_until: a coarse expiry pushed forward whenever the mailbox is read; past it the sweep drops the mailbox.
 CREATE TABLE IF NOT EXISTS mailboxes (mailbox_id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, idle_until INTEGER) WITHOUT ROWID;
--- active = 0: unregistered, kept only while the mailbox still has messages of that queue to read.
+-- active = 0: only from the migration of the old layout (a mailbox that still had messages of a queue it had left); swept once read.
 CREATE TABLE IF NOT EXISTS registrations (
   queue_hash TEXT NOT NULL, mailbox_id TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (queue_hash, mailbox_id)
 ) WITHOUT ROWID;
