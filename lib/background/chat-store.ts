@@ -60,6 +60,8 @@ export interface ConversationMeta extends DisappearingMeta {
   names?: Record<string, string>;
   /** Members we announced by placeholder when they joined: their first profile is shown as a change. */
   unnamed?: string[];
+  /** memberId → the "joined" note we wrote under that placeholder: rewritten in place to the name once it arrives. */
+  joinNotes?: Record<string, { id: string; seq: number; at: number }>;
   /**
    * base64url of the queue capability of our current epoch (queue-capability.ts);
    * while joining, the one the invite carried. Kept here so leaving and

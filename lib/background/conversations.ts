@@ -79,14 +79,19 @@ export const hashOf = (payload: Uint8Array): string => toB64(sha256(payload));
 export const capOf = (meta: ConversationMeta): Uint8Array | undefined => (meta.cap === undefined ? undefined : (fromB64(meta.cap) ?? undefined));
 
 export function systemMessage(meta: ConversationMeta, body: string, at = Date.now()): MessageRecord {
+  return systemRecord(meta.id, { id: randomId(), seq: meta.nextSeq++, at }, body);
+}
+
+/** A system message at a given place in the history: a new one, or one rewritten in place (same id and seq). */
+export function systemRecord(conversationId: string, place: { id: string; seq: number; at: number }, body: string): MessageRecord {
   return {
-    id: randomId(),
-    conversationId: meta.id,
-    seq: meta.nextSeq++,
+    id: place.id,
+    conversationId,
+    seq: place.seq,
     kind: 'system',
     text: body,
     sender: { memberId: '', displayName: '', self: false },
-    sentAt: at,
+    sentAt: place.at,
     status: 'received',
   };
 }

@@ -23,7 +23,7 @@ import type { RichClaim } from './rich-record.ts';
 import type { ConversationMeta, InviteRecord, MessageRecord, PendingCommit, Transition } from './chat-store.ts';
 import { JoinConflict, LostRace } from './chat-errors.ts';
 import { closeAllowed, mayInvite, rolesView } from './conversation-roles.ts';
-import { systemMessage } from './conversations.ts';
+import { systemMessage, systemRecord } from './conversations.ts';
 import { endsConversation, ownCommitRemovals, removalNote, removalsOf, removedYouNote, roleChangeNotes, type Person, type Removal } from './epoch-notes.ts';
 import { classify } from './failure.ts';
 import { memberById, memberIdAt, memberIds, memberLabels, ownMemberId, senderIndex } from './group-members.ts';
@@ -212,7 +212,7 @@ function application(
     out.effects.push({ do: 'judgeTokenKey', memberId: sender.memberId, app });
   } else if (app?.t === 'profile') {
     const note = learnName(next, state, senderId, app.name, s.selfName);
-    if (note !== undefined) records.push(systemMessage(next, note, now));
+    if (note !== undefined) records.push(typeof note === 'string' ? systemMessage(next, note, now) : note);
     // A name we did not show yet: the summary changes, so an open members list reloads.
     if (next.names?.[senderId] !== meta.names?.[senderId]) next.lastActivity = now;
   } else if (app?.t === 'person') {
@@ -370,6 +370,7 @@ function describeEpochChange(
   const ids = new Set(memberIds(after));
   if (meta.names !== undefined) meta.names = Object.fromEntries(Object.entries(meta.names).filter(([mid]) => ids.has(mid)));
   if (meta.unnamed !== undefined) meta.unnamed = meta.unnamed.filter((mid) => ids.has(mid));
+  if (meta.joinNotes !== undefined) meta.joinNotes = Object.fromEntries(Object.entries(meta.joinNotes).filter(([mid]) => ids.has(mid)));
   if (meta.proofs !== undefined) Object.assign(meta, pruneProofs(meta, ids));
   const now = memberLabels(after, meta.names, selfName);
   meta.memberCount = now.size;
@@ -378,7 +379,11 @@ function describeEpochChange(
     if (old.has(mid) || mid === self || before === undefined) continue;
     note(text.joined(labelText(label)));
     const leaf = memberById(after, mid)?.leaf;
-    if (label.displayName === placeholderName(leaf!.signatureKey)) meta.unnamed = [...(meta.unnamed ?? []), mid];
+    if (label.displayName === placeholderName(leaf!.signatureKey)) {
+      meta.unnamed = [...(meta.unnamed ?? []), mid];
+      const joinedNote = out[out.length - 1]!;
+      meta.joinNotes = { ...meta.joinNotes, [mid]: { id: joinedNote.id, seq: joinedNote.seq, at: joinedNote.sentAt } };
+    }
   }
   for (const [mid, label] of old) {
     if (now.has(mid)) continue;
@@ -403,9 +408,12 @@ function describeEpochChange(
 /**
  * A member's profile: remember the name under the sender's member id and say
  * what changed. Silent when the name is the one we show already, and the
- * first time we learn the name of someone who was here before us.
+ * first time we learn the name of someone who was here before us. The first
+ * name of a joiner we announced by placeholder rewrites that "joined" note in
+ * place ("Member 35258 joined" becomes "Bob joined", same place in the
+ * history), rather than adding "Member 35258 is Bob" under it.
  */
-function learnName(meta: ConversationMeta, state: GroupState, memberId: string, name: string, selfName: string): string | undefined {
+function learnName(meta: ConversationMeta, state: GroupState, memberId: string, name: string, selfName: string): string | MessageRecord | undefined {
   if (memberId === '') return undefined;
   const before = memberLabels(state, meta.names, selfName).get(memberId);
   if (before === undefined) return undefined;
@@ -418,6 +426,11 @@ function learnName(meta: ConversationMeta, state: GroupState, memberId: string, 
   const placeholder = !known && leaf.credential.credentialType === 1 && isPseudonym(leaf.credential.identity);
   if (placeholder && !wasUnnamed) return undefined;
   const after = memberLabels(state, meta.names, selfName).get(memberId);
+  const joinedNote = meta.joinNotes?.[memberId];
+  if (joinedNote !== undefined) {
+    meta.joinNotes = Object.fromEntries(Object.entries(meta.joinNotes!).filter(([mid]) => mid !== memberId));
+    if (placeholder) return systemRecord(meta.id, joinedNote, text.joined(labelText(after)));
+  }
   return placeholder ? text.isNamed(labelText(before), labelText(after)) : text.nowCalled(labelText(before), labelText(after));
 }
 

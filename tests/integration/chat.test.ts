@@ -87,6 +87,19 @@ describe('chat over a real relay', () => {
     expect(carolAtC.fingerprint).toBe(carolAtA.fingerprint);
   });
 
+  it('a joiner first known by a placeholder: its "joined" note takes the name in place once the profile arrives', async () => {
+    const notes = async (): Promise<string[]> =>
+      (await a.app.handlers['messages.page']({ conversationId: conv, beforeSeq: null, limit: 50 })).messages.filter((m) => m.kind === 'system').map((m) => m.text);
+    await waitUntil(async () => {
+      const n = await notes();
+      return n.includes('Bob joined.') && n.includes('Carol joined.');
+    }, 10_000, 'A names both joiners');
+    const shown = await notes();
+    // One note per joiner, in the order they joined, and no "Member 12345 is Bob." after it.
+    expect(shown.filter((t) => t.endsWith(' joined.'))).toEqual(['Bob joined.', 'Carol joined.']);
+    expect(shown.some((t) => /^Member [0-9a-f]{5}/.test(t))).toBe(false);
+  });
+
   it('exchanges messages: each sees the others’ text decrypted; statuses go sending → sent; unread and badge', async () => {
     const sent = await a.app.handlers['message.send']({ conversationId: conv, text: 'hello from A' });
     expect(sent.status).toBe('sending');
