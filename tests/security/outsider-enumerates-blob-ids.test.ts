@@ -29,7 +29,7 @@ import { blobCall, blobIdOfUrl, canaryFile, mailboxOf, targetOf } from './suppor
 
 describe('an outsider enumerates blob ids', () => {
   let s: Scenario;
-  let file: Uint8Array;
+  let file: Uint8Array<ArrayBuffer>;
   let sent: SentAttachment;
   let own: Mailbox;
   beforeAll(async () => {

@@ -38,7 +38,7 @@ export function mailboxOf(d: Device, conversationId: string): MailboxCredentials
 }
 
 /** A file of random bytes that starts with a recognisable label. */
-export function canaryFile(label: string, size: number): Uint8Array {
+export function canaryFile(label: string, size: number): Uint8Array<ArrayBuffer> {
   const out = randomFillSync(new Uint8Array(size));
   out.set(new TextEncoder().encode(`CANARY-${label}-`));
   return out;
