@@ -41,7 +41,7 @@ interface Answer {
   body: Record<string, unknown>;
 }
 /** How the hostile relay answers one chunk request, given the honest relay. */
-type Tamper = (req: ChunkRequest, honest: (req: ChunkRequest) => Promise<Answer>) => Promise<Answer>;
+type Tamper = (req: ChunkRequest, honest: (req: ChunkRequest) => Promise<Answer>) => Promise<Answer | Response>;
 
 /** A fetch that passes everything to the relay but lets `tamper` answer the chunk downloads. */
 function hostileFetch(tamper: Tamper): typeof fetch {
@@ -53,6 +53,7 @@ function hostileFetch(tamper: Tamper): typeof fetch {
       return { status: res.status, body: (await res.json()) as Answer['body'] };
     };
     const a = await tamper(JSON.parse(String(init!.body)) as ChunkRequest, honest);
+    if (a instanceof Response) return a;
     return new Response(JSON.stringify(a.body), { status: a.status, headers: { 'content-type': 'application/json' } });
   };
 }
@@ -121,6 +122,23 @@ describe('the relay tampers with blob chunks', () => {
     ],
     ['answers nonsense', async () => ({ status: 200, body: { data: 'not base64!', size: 'big' } }), 'malformed'],
   ];
+
+  it('answers one chunk with an endless body: the device stops reading after about one chunk’s worth', async () => {
+    let sent = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // `{"data":"AAAA…` for 64 MiB, a megabyte at a time, as long as the device keeps reading.
+        if (sent >= 64 * 1024 * 1024) return controller.close();
+        controller.enqueue(new TextEncoder().encode(sent === 0 ? '{"data":"' + 'A'.repeat(1024 * 1024 - 9) : 'A'.repeat(1024 * 1024)));
+        sent += 1024 * 1024;
+      },
+    });
+    const err = await download(async () => new Response(endless, { status: 200, headers: { 'content-type': 'application/json' } })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RelayApiError);
+    expect((err as RelayApiError).code).toBe('malformed');
+    // One chunk in base64 is about 1.4 MB: the device gave up well before the 64 MiB.
+    expect(sent).toBeLessThanOrEqual(4 * 1024 * 1024);
+  });
 
   for (const [name, tamper, expected] of cases) {
     it(`${name}: the download fails with a typed error and returns nothing`, async () => {
