@@ -20,8 +20,9 @@
  * contentHash = SHA-256 (hashAlg 1, RFC 6920 registry) of the whole
  * ciphertext, computed incrementally. Rule IDs: ATT-AEAD-1 a chunk fails
  * authentication, ATT-HASH-1 the ciphertext's hash is not contentHash,
- * ATT-SIZE-1 the content is not the announced size. Each is a CryptoError
- * (failure.ts: hostile input).
+ * ATT-SIZE-1 the content is not the announced size (or that size is not one a
+ * file of at most MAX_ATTACHMENT_BYTES encrypts to), ATT-KEY-1 the announced
+ * key is not 32 bytes. Each is a CryptoError (failure.ts: hostile input).
  */
 
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -144,8 +145,15 @@ export class AttachmentDecryptor {
   private next = 0;
   private readonly cryptoKey: Promise<CryptoKey>;
 
+  /** The fields come from another member: each is checked here, before any request or allocation. */
   constructor(private readonly keys: AttachmentKeys) {
+    // ATT-KEY-1: an AES-256 key (a wrong one would only fail after the first chunk was fetched).
+    if (keys.key.length !== ATTACHMENT_KEY_BYTES) throw new CryptoError('ATT-KEY-1', 'attachment key must be 32 bytes');
     if (keys.nonce.length !== ATTACHMENT_NONCE_BYTES) throw new CryptoError('ATT-SIZE-1', 'attachment nonce must be 12 bytes');
+    // ATT-SIZE-1: never more than a file we would send (the recipient allocates the plaintext size).
+    if (!Number.isSafeInteger(keys.size) || keys.size > ciphertextSize(MAX_ATTACHMENT_BYTES)) {
+      throw new CryptoError('ATT-SIZE-1', 'the announced size is above the largest attachment');
+    }
     const plain = plaintextSize(keys.size);
     if (plain === null) throw new CryptoError('ATT-SIZE-1', 'no content encrypts to the announced size');
     this.plainSize = plain;

@@ -14,7 +14,7 @@
  */
 
 import { t } from '../platform/i18n.ts';
-import { toB64 } from '../bytes.ts';
+import { concatBytes, toB64 } from '../bytes.ts';
 import type { MailboxCredentials, WireToken } from '../protocol/relay.ts';
 import {
   BLOB_CHUNK_BYTES,
@@ -65,6 +65,32 @@ export interface BlobClientOptions {
   retryDelayMs?: number;
 }
 
+/**
+ * The largest answer read from the relay: a fetched chunk in base64 and its
+ * JSON around it. A relay that sends more is not answering our question, and
+ * reading it all would hold as much memory as it cares to send.
+ */
+const MAX_ANSWER_BYTES = Math.ceil((BLOB_CHUNK_BYTES * 4) / 3) + 4096;
+
+/** The body as text, or RelayApiError 'malformed' (reading stops) once it passes `max` bytes. */
+async function boundedText(res: Response, max: number): Promise<string> {
+  if (res.body === null) return '';
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > max) {
+      void reader.cancel().catch(() => undefined);
+      throw malformed('blob answer above one chunk');
+    }
+    parts.push(value);
+  }
+  return new TextDecoder().decode(concatBytes(...parts));
+}
+
 /** A function, not an inline check: TypeScript would keep `aborted` narrowed across awaits. */
 const cancelled = (signal: AbortSignal | undefined): boolean => signal?.aborted === true;
 const retriable = (err: unknown): boolean => err instanceof RelayApiError && (err.status === 0 || err.status >= 500);
@@ -102,8 +128,9 @@ export class BlobClient {
         cache: 'no-store',
         credentials: 'omit',
       });
-      text = await res.text();
+      text = await boundedText(res, MAX_ANSWER_BYTES);
     } catch (err) {
+      if (err instanceof RelayApiError) throw err;
       if (cancelled(signal)) throw new TransferCancelledError();
       throw new RelayApiError(0, 'unreachable', t('bg_relay_unreachable'), { cause: err });
     } finally {

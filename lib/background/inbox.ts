@@ -18,7 +18,8 @@ import { bytesEqual, toB64 } from '../bytes.ts';
 import type { ChannelError } from '../protocol/channel.ts';
 import type { AppMessage } from './app-messages.ts';
 import { readPayload, type Payload } from './mimi-wire.ts';
-import { contentMessage, newText } from './rich-inbox.ts';
+import { contentMessage, newText, receivedExpiry } from './rich-inbox.ts';
+import { scheduleExpiry } from './disappearing.ts';
 import type { RichClaim } from './rich-record.ts';
 import type { ConversationMeta, InviteRecord, MessageRecord, PendingCommit, Transition } from './chat-store.ts';
 import { JoinConflict, LostRace } from './chat-errors.ts';
@@ -190,6 +191,9 @@ function application(
   if (app?.t === 'text') {
     // A text of a version before MIMI content: still shown.
     const rec: MessageRecord = { id: app.id, conversationId: meta.id, seq: next.nextSeq++, kind: 'text', text: app.text, sender, sentAt: app.at, status: 'received' };
+    // R-RICH-7: it carries no expiry, but the conversation's timer still holds for it.
+    const at = receivedExpiry(undefined, next.disappearAfter, now);
+    if (at !== undefined) scheduleExpiry(next, rec.seq, at);
     return newText(rec, who, now, next, records);
   }
   if (app?.t === 'rename') {

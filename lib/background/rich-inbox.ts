@@ -5,6 +5,7 @@
  * the record it names (`Outcome.rich`), which the chat service applies once
  * it has read that record (rich-messages.ts, by the rules of rich-record.ts).
  */
+import type { Expiration } from '../content/types.ts';
 import type { ConversationMeta, MessageRecord } from './chat-store.ts';
 import { preview } from './conversations.ts';
 import { expiresAt, scheduleExpiry } from './disappearing.ts';
@@ -41,6 +42,23 @@ export function newText(rec: MessageRecord, who: Speaker, now: number, next: Con
   return rec;
 }
 
+/**
+ * R-RICH-7: when this device deletes a text it received (ms since the epoch),
+ * or undefined for never. The content's own expiry counts (draft §3.1; a
+ * sender may choose a shorter life for their words), but while the
+ * conversation has a timer never later than that long after arrival: a
+ * member cannot keep a text longer than everyone agreed by leaving the
+ * expiry out, putting it far ahead, or writing in the old JSON format, which
+ * has no expiry at all. The timer is the one in force when the text is
+ * processed, in the queue order every member shares.
+ */
+export function receivedExpiry(expires: Expiration | undefined, disappearAfter: number | undefined, now: number): number | undefined {
+  const bySender = expires === undefined ? undefined : expiresAt(expires, now);
+  if (disappearAfter === undefined || disappearAfter <= 0) return bySender;
+  const byTimer = now + disappearAfter * 1000;
+  return bySender === undefined ? byTimer : Math.min(bySender, byTimer);
+}
+
 /** A MIMI content from a member: a new record (returned as `newText` does), or a claim for the caller. */
 export function contentMessage(
   content: IncomingContent,
@@ -65,7 +83,8 @@ export function contentMessage(
       ...(i.kind === 'text' && i.inReplyTo !== undefined ? { inReplyTo: i.inReplyTo } : {}),
       ...(i.kind === 'unshowable' ? { unshowable: true } : {}),
     };
-    if (content.expires !== undefined) scheduleExpiry(next, rec.seq, expiresAt(content.expires, now));
+    const at = receivedExpiry(content.expires, next.disappearAfter, now);
+    if (at !== undefined) scheduleExpiry(next, rec.seq, at);
     return newText(rec, who, now, next, records);
   }
   out.rich = { id: content.id, intent: i, from: { memberId: who.senderId, displayName: who.sender.displayName, self: who.mine }, at: now };

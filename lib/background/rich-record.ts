@@ -18,6 +18,8 @@
  *   R-RICH-6  bounded: at most MAX_REACTIONS_PER_MEMBER reactions of one member
  *             and MAX_REACTIONS in all on a message, and MAX_VERSIONS earlier
  *             versions, so a hostile member cannot grow a record without end
+ *   R-RICH-7  a received text lives no longer than the conversation's timer
+ *             after arrival, whatever its content says (rich-inbox.ts)
  */
 import type { QuoteView, ReactionView, RichMessageFields } from '../protocol/rich-messages.ts';
 import type { MessageRecord } from './chat-store.ts';
