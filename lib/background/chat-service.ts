@@ -484,7 +484,7 @@ export class ChatService {
     if (meta === undefined) return;
     // No group state to compare with (it went meanwhile): the Commit is described as if we were joining.
     const before = meta.status === 'joining' ? undefined : await this.group(id).catch(() => undefined);
-    const outcome = ownCommitReturned(p, { meta, group: before, selfName: this.deps.identity().displayName, now: Date.now() });
+    const outcome = ownCommitReturned(p, { meta, group: before, selfName: this.deps.identity().displayName, now: Date.now(), ...(this.deps.people === undefined ? {} : { own: this.deps.people.own }) });
     await this.conclude(id, outcome);
   }
 

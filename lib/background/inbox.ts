@@ -39,7 +39,7 @@ import * as text from './text.ts';
 import { learnClaim, newProblems, pruneProofs, vouchedProof } from './identity/member-proofs.ts';
 import type { PersonClaim } from './identity/person-proof.ts';
 import type { Verified } from './identity/verified-people.ts';
-import { isOwnDevice, type OwnKeys } from './identity/own-devices.ts';
+import { isOwnDevice, ownDeviceName, type OwnKeys } from './identity/own-devices.ts';
 import type { DeviceSyncAction } from './device-sync-message.ts';
 
 /** A delivered MLS message with its clear header read (nothing checked yet). */
@@ -341,7 +341,7 @@ function describeEpochChange(
   after: GroupState,
   removed: boolean,
   by: Person,
-  s: { selfName: string; now: number },
+  s: { selfName: string; now: number; own?: OwnKeys },
   removals: readonly Removal[] = [],
   ended = false,
 ): MessageRecord[] {
@@ -370,6 +370,12 @@ function describeEpochChange(
   const ids = new Set(memberIds(after));
   if (meta.names !== undefined) meta.names = Object.fromEntries(Object.entries(meta.names).filter(([mid]) => ids.has(mid)));
   if (meta.unnamed !== undefined) meta.unnamed = meta.unnamed.filter((mid) => ids.has(mid));
+  // Our own devices that leave are named by our roster, read before their proofs go ("You removed your device Firefox on Linux").
+  const ownGone = new Map<string, string>();
+  for (const mid of old.keys()) {
+    const name = ids.has(mid) ? undefined : ownDeviceName(meta, mid, s.own);
+    if (name !== undefined) ownGone.set(mid, name);
+  }
   if (meta.proofs !== undefined) Object.assign(meta, pruneProofs(meta, ids));
   const now = memberLabels(after, meta.names, selfName);
   meta.memberCount = now.size;
@@ -382,7 +388,14 @@ function describeEpochChange(
   }
   for (const [mid, label] of old) {
     if (now.has(mid)) continue;
-    note(removalNote({ id: mid, label: labelText(label) }, actorOf(mid), self));
+    const actor = actorOf(mid);
+    const device = ownGone.get(mid);
+    // Removed by us or by another of our devices (device-removal.ts runs on any of them): it was the person's own act.
+    if (device !== undefined && actor !== undefined && (actor.id === self || ownGone.has(actor.id) || isOwnDevice(meta, actor.id, s.own))) {
+      note(text.youRemovedOwnDevice(device));
+      continue;
+    }
+    note(removalNote({ id: mid, label: labelText(label) }, actor, self));
   }
   if (before !== undefined) {
     const person = (identity: Uint8Array): Person | undefined => {
