@@ -372,9 +372,14 @@ function describeEpochChange(
   if (meta.unnamed !== undefined) meta.unnamed = meta.unnamed.filter((mid) => ids.has(mid));
   // Our own devices that leave are named by our roster, read before their proofs go ("You removed your device Firefox on Linux").
   const ownGone = new Map<string, string>();
+  // Another person's devices that leave, with the identity vouching for them and the name their roster gives them.
+  const theirsGone = new Map<string, { identityKey: string; name: string }>();
   for (const mid of old.keys()) {
-    const name = ids.has(mid) ? undefined : ownDeviceName(meta, mid, s.own);
+    if (ids.has(mid)) continue;
+    const name = ownDeviceName(meta, mid, s.own);
     if (name !== undefined) ownGone.set(mid, name);
+    const theirs = name === undefined ? vouchedDevice(meta, mid) : undefined;
+    if (theirs !== undefined) theirsGone.set(mid, theirs);
   }
   if (meta.proofs !== undefined) Object.assign(meta, pruneProofs(meta, ids));
   const now = memberLabels(after, meta.names, selfName);
@@ -393,6 +398,13 @@ function describeEpochChange(
     // Removed by us or by another of our devices (device-removal.ts runs on any of them): it was the person's own act.
     if (device !== undefined && actor !== undefined && (actor.id === self || ownGone.has(actor.id) || isOwnDevice(meta, actor.id, s.own))) {
       note(text.youRemovedOwnDevice(device));
+      continue;
+    }
+    // A person removing one of their own devices: the remover's leaf (still here) is vouched for by the same identity.
+    const theirs = theirsGone.get(mid);
+    if (theirs !== undefined && actor !== undefined && actor.id !== self && vouchedProof(meta, actor.id)?.identityKey === theirs.identityKey) {
+      // The person's name without a leaf's tag: it is the person who acts here, not one of their leaves.
+      note(text.removedOwnDevice(old.get(actor.id)?.displayName ?? actor.label, theirs.name));
       continue;
     }
     note(removalNote({ id: mid, label: labelText(label) }, actor, self));
@@ -462,4 +474,11 @@ function learnPerson(meta: ConversationMeta, state: GroupState, sender: number, 
     records.push(systemMessage(meta, p.kind === 'changed' ? text.identityChanged(who) : text.unvouchedDevice(who), s.now));
     out.effects.push({ do: 'identityChanged', personId: p.personId });
   }
+}
+
+/** The identity key vouching for a member's leaf and the name its roster gives the device; undefined without a proof that holds. */
+function vouchedDevice(rec: ConversationMeta, memberId: string): { identityKey: string; name: string } | undefined {
+  const proof = vouchedProof(rec, memberId);
+  const name = proof === undefined ? undefined : rec.rosters?.[proof.identityKey]?.devices.find((d) => d.deviceKey === proof.deviceKey)?.name;
+  return proof === undefined || name === undefined ? undefined : { identityKey: proof.identityKey, name };
 }

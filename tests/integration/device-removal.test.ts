@@ -147,6 +147,11 @@ describe('removing one of our devices over a real relay', () => {
     for (const id of rooms) await waitUntil(async () => (await systemTexts(laptop, id)).includes(sentence), 15_000 * SLOW, `the note in ${id}`);
     for (const id of rooms) expect((await systemTexts(laptop, id)).filter((t) => t.startsWith('You removed'))).toEqual([sentence]);
     for (const id of rooms.slice(0, 2)) expect(await systemTexts(bob, id)).not.toContain(sentence);
+    // Bob reads that Alice removed a device of hers, by the name her roster gave it.
+    const bobs = text.removedOwnDevice('Alice', 'Firefox on Android');
+    for (const id of rooms.slice(0, 2)) {
+      expect((await systemTexts(bob, id)).filter((t) => t.includes('removed'))).toEqual([bobs]);
+    }
   });
 
   it("a replay of the old roster (with the phone) by another member changes nothing", async () => {

@@ -58,6 +58,10 @@ describe('e. Alice removes her Firefox device from Settings', () => {
     const b = text('Fine by me');
     await send(bob, b);
     await waitForMessage(alice, b, { sender: 'Bob' });
+    // Bob reads that Alice removed one of her devices, by its name.
+    expect((await shownMessages(bob)).filter((m) => m.kind === 'system' && m.text.includes('removed')).map((m) => m.text)).toEqual([
+      expect.stringContaining(sentences.removedOwnDevice('Alice', 'Firefox on Linux')),
+    ]);
     // The removal's system message came while both looked at the conversation: each still shows its newest message.
     for (const u of [alice, bob]) expect(await newestInView(u), `${u.name}'s newest message in view`).toBe(true);
     await shot(alice, 'e3-still-talking');
