@@ -341,11 +341,11 @@ export class ChatService {
   }
 
   /** Add devices by their addresses: KeyPackages from the directory, one Add Commit, a Welcome each (device-adds.ts). */
-  async addDevices(id: string, devices: readonly DeviceAddress[]): Promise<void> {
+  async addDevices(id: string, devices: readonly DeviceAddress[], welcomeName?: string): Promise<void> {
     // A device of ours (linking adds it everywhere) joins the conversation of our devices first (device-sync.ts);
     // best effort: the next conversation it is added to tries again.
     if (!this.sync.isSelf(id)) await this.sync.includeOwn(devices).catch(() => undefined);
-    return this.adds.addDevices(id, devices);
+    return this.adds.addDevices(id, devices, welcomeName);
   }
 
   /** A new conversation with these devices in it; if they cannot be added, it is deleted again. */
@@ -353,7 +353,8 @@ export class ChatService {
     checkDevices(devices);
     const id = await this.create(name);
     try {
-      await this.addDevices(id, devices);
+      // Named after the person here; on their devices, after us (the name the Welcome carries).
+      await this.addDevices(id, devices, this.deps.identity().displayName);
     } catch (err) {
       // A Welcome that did not go out still leaves its device a member: keep the conversation then.
       if (!(err instanceof WelcomeNotDelivered)) await this.delete(id).catch(() => undefined);
@@ -484,7 +485,7 @@ export class ChatService {
     if (meta === undefined) return;
     // No group state to compare with (it went meanwhile): the Commit is described as if we were joining.
     const before = meta.status === 'joining' ? undefined : await this.group(id).catch(() => undefined);
-    const outcome = ownCommitReturned(p, { meta, group: before, selfName: this.deps.identity().displayName, now: Date.now() });
+    const outcome = ownCommitReturned(p, { meta, group: before, selfName: this.deps.identity().displayName, now: Date.now(), ...(this.deps.people === undefined ? {} : { own: this.deps.people.own }) });
     await this.conclude(id, outcome);
   }
 

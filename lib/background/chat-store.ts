@@ -16,6 +16,7 @@ import type { SealedRecord, Vault } from './vault.ts';
 import type { ReceiptState, ReceiptsDue } from './receipts.ts';
 import type { MemberProof } from './identity/person-proof.ts';
 import type { Roster } from './identity/roster.ts';
+import type { AddedDevice } from './device-add-plan.ts';
 import type { DisappearingMeta, RichRecordFields } from './rich-fields.ts';
 
 export interface InviteRecord {
@@ -101,6 +102,8 @@ export interface ConversationMeta extends DisappearingMeta {
   selfSync?: true;
   /** In the self conversation: the relay accounts of our devices this device added to it (each is added once). */
   selfDevices?: string[];
+  /** Devices this device added by address, so that an add repeated after a crash adds none twice (device-add-plan.ts). */
+  addedDevices?: AddedDevice[];
 }
 
 export interface MessageRecord extends RichRecordFields {

@@ -17,7 +17,7 @@
  * the engine of every member enforces it too (V-ROLE-*).
  */
 import { decode } from '../mls/codec/codec.ts';
-import { credentialIdentity, encodeMessage, validateKeyPackage, type GroupState } from '../mls/group.ts';
+import { credentialIdentity, encodeMessage, removeProposal, validateKeyPackage, type GroupState } from '../mls/group.ts';
 import { ProtocolVersion } from '../mls/framing/protocol-version.ts';
 import { keyPackageCodec, type KeyPackageIn } from '../mls/join/key-package.ts';
 import { makeKeyPackageRef } from '../mls/keys/crypto-ops.ts';
@@ -29,6 +29,9 @@ import { ChangeInFlight, relayProblem } from './chat-errors.ts';
 import { requireRole, rolesView } from './conversation-roles.ts';
 import type { Conversations } from './conversations.ts';
 import { DeviceAddressError, parseDeviceAddress, type DeviceAddress } from './device-address.ts';
+import { planAdds, recordIntent, recordWelcomes } from './device-add-plan.ts';
+import { memberById, memberIds } from './group-members.ts';
+import { memberIdOf } from './safety-code.ts';
 import { BadKeyPackage, DirectoryOffline, NoKeyPackage, WelcomeNotDelivered } from './directory-errors.ts';
 import type { EpochSync } from './epoch-sync.ts';
 import { classify, isGone } from './failure.ts';
@@ -70,7 +73,8 @@ export class DeviceAdds {
     private readonly epochs: EpochSync,
   ) {}
 
-  async addDevices(id: string, devices: readonly unknown[]): Promise<void> {
+  /** `welcomeName`: the conversation's name as the newcomers will call it (a direct conversation: our name); else its name here. */
+  async addDevices(id: string, devices: readonly unknown[], welcomeName?: string): Promise<void> {
     const c = this.c;
     const list = checkDevices(devices);
     const directory = c.deps.directory;
@@ -80,11 +84,26 @@ export class DeviceAdds {
     if (c.pending.has(id)) throw new ChangeInFlight();
     const before = await c.group(id);
     requireRole(rolesView(before).canInvite, text.ONLY_ADMINS_INVITE);
+    // A device already added (an add repeated after the worker died, or pressed twice) is not added again (device-add-plan.ts).
+    const members = new Set(memberIds(before));
+    const plan = planAdds(list, { added: meta.addedDevices, members, proofs: meta, own: c.deps.people?.own });
+    if (plan.add.length === 0) {
+      await this.postWelcomes(id);
+      return;
+    }
     const session = directory.session();
     if (session === undefined) throw new ChannelError(ErrorCode.Forbidden, text.SIGN_IN_TO_ADD);
     const api = c.deps.api();
     const claimed: Claimed[] = [];
-    for (const device of list) claimed.push(await this.claim(session, device, before));
+    for (const device of plan.add) claimed.push(await this.claim(session, device, before));
+    // Before the Commit can go out: which leaf each device will be, so that a repeat finds it.
+    await c.serial(async () => {
+      const m = c.metas.get(id);
+      if (m === undefined) return;
+      let added = m.addedDevices;
+      for (const k of claimed) added = recordIntent(added, members, k.device.accountId, memberIdOf(k.keyPackage.leafNode.signatureKey));
+      await c.apply({ metas: [{ ...m, addedDevices: added }] });
+    });
 
     // One mailbox per newcomer, listening to the queue before our Commit is in it.
     const queue = fromB64(meta.queue)!;
@@ -106,9 +125,12 @@ export class DeviceAdds {
     }
 
     const adds: Proposal[] = claimed.map((k) => ({ proposalType: ProposalType.add, add: { keyPackage: k.keyPackage } }));
+    // A leaf an earlier try made whose Welcome was lost can never be joined: it goes in the same Commit (when our role may remove).
+    const stranded = rolesView(before).canRemove ? plan.stranded.map((mid) => memberById(before, mid)).filter((m) => m !== undefined) : [];
+    const proposals: Proposal[] = [...stranded.map((m) => removeProposal(m.leafIndex)), ...adds];
     let committed: Awaited<ReturnType<EpochSync['commit']>>;
     try {
-      committed = await this.epochs.commit(id, { proposals: adds, groupInfo: { ratchetTree: true, externalPub: false } });
+      committed = await this.epochs.commit(id, { proposals, groupInfo: { ratchetTree: true, externalPub: false } });
     } catch (err) {
       // The Commit did not make it (a race lost, refused, or a KeyPackage the engine refused): nobody was added.
       const state = await c.group(id).catch(() => undefined);
@@ -118,7 +140,7 @@ export class DeviceAdds {
     }
     if (committed.welcome === undefined) throw new Error('an Add Commit without a Welcome');
     const welcome = encodeMessage(committed.welcome);
-    const name = c.meta(id).name;
+    const name = welcomeName ?? c.meta(id).name;
     const envelopes: { mailboxId: string; payload: string }[] = [];
     for (const [i, k] of claimed.entries()) {
       const payload = await sealWelcome(committed.state, k.ref, welcome, { queue: meta.queue, name, mailbox: mailboxes[i]! });
@@ -127,7 +149,9 @@ export class DeviceAdds {
     // The devices are members now: their Welcomes are kept until posted, so losing the relay here loses none.
     await c.serial(async () => {
       const m = c.metas.get(id);
-      if (m !== undefined) await c.apply({ metas: [{ ...m, pendingWelcomes: [...(m.pendingWelcomes ?? []), ...envelopes] }] });
+      if (m === undefined) return;
+      const addedDevices = recordWelcomes(m.addedDevices, claimed.map((k) => k.device.accountId), new Set(memberIds(committed.state)));
+      await c.apply({ metas: [{ ...m, pendingWelcomes: [...(m.pendingWelcomes ?? []), ...envelopes], addedDevices }] });
     });
     await this.postWelcomes(id);
   }

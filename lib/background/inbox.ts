@@ -40,7 +40,7 @@ import * as text from './text.ts';
 import { learnClaim, newProblems, pruneProofs, vouchedProof } from './identity/member-proofs.ts';
 import type { PersonClaim } from './identity/person-proof.ts';
 import type { Verified } from './identity/verified-people.ts';
-import { isOwnDevice, type OwnKeys } from './identity/own-devices.ts';
+import { isOwnDevice, ownDeviceName, type OwnKeys } from './identity/own-devices.ts';
 import type { DeviceSyncAction } from './device-sync-message.ts';
 
 /** A delivered MLS message with its clear header read (nothing checked yet). */
@@ -345,7 +345,7 @@ function describeEpochChange(
   after: GroupState,
   removed: boolean,
   by: Person,
-  s: { selfName: string; now: number },
+  s: { selfName: string; now: number; own?: OwnKeys },
   removals: readonly Removal[] = [],
   ended = false,
 ): MessageRecord[] {
@@ -375,6 +375,17 @@ function describeEpochChange(
   if (meta.names !== undefined) meta.names = Object.fromEntries(Object.entries(meta.names).filter(([mid]) => ids.has(mid)));
   if (meta.unnamed !== undefined) meta.unnamed = meta.unnamed.filter((mid) => ids.has(mid));
   if (meta.joinNotes !== undefined) meta.joinNotes = Object.fromEntries(Object.entries(meta.joinNotes).filter(([mid]) => ids.has(mid)));
+  // Our own devices that leave are named by our roster, read before their proofs go ("You removed your device Firefox on Linux").
+  const ownGone = new Map<string, string>();
+  // Another person's devices that leave, with the identity vouching for them and the name their roster gives them.
+  const theirsGone = new Map<string, { identityKey: string; name: string }>();
+  for (const mid of old.keys()) {
+    if (ids.has(mid)) continue;
+    const name = ownDeviceName(meta, mid, s.own);
+    if (name !== undefined) ownGone.set(mid, name);
+    const theirs = name === undefined ? vouchedDevice(meta, mid) : undefined;
+    if (theirs !== undefined) theirsGone.set(mid, theirs);
+  }
   if (meta.proofs !== undefined) Object.assign(meta, pruneProofs(meta, ids));
   const now = memberLabels(after, meta.names, selfName);
   meta.memberCount = now.size;
@@ -391,7 +402,21 @@ function describeEpochChange(
   }
   for (const [mid, label] of old) {
     if (now.has(mid)) continue;
-    note(removalNote({ id: mid, label: labelText(label) }, actorOf(mid), self));
+    const actor = actorOf(mid);
+    const device = ownGone.get(mid);
+    // Removed by us or by another of our devices (device-removal.ts runs on any of them): it was the person's own act.
+    if (device !== undefined && actor !== undefined && (actor.id === self || ownGone.has(actor.id) || isOwnDevice(meta, actor.id, s.own))) {
+      note(text.youRemovedOwnDevice(device));
+      continue;
+    }
+    // A person removing one of their own devices: the remover's leaf (still here) is vouched for by the same identity.
+    const theirs = theirsGone.get(mid);
+    if (theirs !== undefined && actor !== undefined && actor.id !== self && vouchedProof(meta, actor.id)?.identityKey === theirs.identityKey) {
+      // The person's name without a leaf's tag: it is the person who acts here, not one of their leaves.
+      note(text.removedOwnDevice(old.get(actor.id)?.displayName ?? actor.label, theirs.name));
+      continue;
+    }
+    note(removalNote({ id: mid, label: labelText(label) }, actor, self));
   }
   if (before !== undefined) {
     const person = (identity: Uint8Array): Person | undefined => {
@@ -466,4 +491,11 @@ function learnPerson(meta: ConversationMeta, state: GroupState, sender: number, 
     records.push(systemMessage(meta, p.kind === 'changed' ? text.identityChanged(who) : text.unvouchedDevice(who), s.now));
     out.effects.push({ do: 'identityChanged', personId: p.personId });
   }
+}
+
+/** The identity key vouching for a member's leaf and the name its roster gives the device; undefined without a proof that holds. */
+function vouchedDevice(rec: ConversationMeta, memberId: string): { identityKey: string; name: string } | undefined {
+  const proof = vouchedProof(rec, memberId);
+  const name = proof === undefined ? undefined : rec.rosters?.[proof.identityKey]?.devices.find((d) => d.deviceKey === proof.deviceKey)?.name;
+  return proof === undefined || name === undefined ? undefined : { identityKey: proof.identityKey, name };
 }

@@ -16,7 +16,8 @@ import { messageIdFrom, outgoing, type ContentIntent } from './mimi-wire.ts';
 import type { Outbox } from './outbox.ts';
 import { newReceiptState } from './receipts.ts';
 import { expiresAt, expiryToSend, scheduleExpiry } from './disappearing.ts';
-import { applyClaim, claimTarget, quoteOf, type RichClaim } from './rich-record.ts';
+import { applyClaim, claimTarget, quoteOf, type RichClaim, type SameAuthor } from './rich-record.ts';
+import { samePerson } from './identity/same-person.ts';
 import * as text from './text.ts';
 
 export class RichMessages {
@@ -58,17 +59,18 @@ export class RichMessages {
   /** Our reaction with `emoji`; nothing when we have it there already. */
   async react(id: string, messageId: string, emoji: string): Promise<void> {
     const target = await this.target(id, messageId);
-    const own = ownMemberId(await this.c.group(id));
+    const { own, same } = await this.author(id);
     if (target.deleted === true || target.unshowable === true) throw new ChannelError(ErrorCode.InvalidInput, text.CANT_CHANGE_MESSAGE);
-    if (target.reactions?.some((r) => r.memberId === own && r.emoji === emoji) === true) return;
+    // Ours from any of our devices: one reaction per person and emoji.
+    if (target.reactions?.some((r) => same(r.memberId, own) && r.emoji === emoji) === true) return;
     await this.sendClaim(id, { kind: 'reaction', target: messageId, emoji });
   }
 
   /** Take back our reaction with `emoji` (an "unlike", §4 of the draft); nothing when we have none. */
   async unreact(id: string, messageId: string, emoji: string): Promise<void> {
     const target = await this.target(id, messageId);
-    const own = ownMemberId(await this.c.group(id));
-    const ours = target.reactions?.find((r) => r.memberId === own && r.emoji === emoji);
+    const { own, same } = await this.author(id);
+    const ours = target.reactions?.find((r) => same(r.memberId, own) && r.emoji === emoji);
     if (ours === undefined) return;
     await this.sendClaim(id, { kind: 'unreact', reaction: ours.id, target: messageId });
   }
@@ -90,7 +92,7 @@ export class RichMessages {
    */
   async resolve(id: string, claim: RichClaim): Promise<MessageRecord[]> {
     const target = await this.c.store.message(id, claimTarget(claim.intent)).catch(() => undefined);
-    const changed = applyClaim(target, claim);
+    const changed = applyClaim(target, claim, (await this.author(id)).same);
     return changed === null ? [] : [changed];
   }
 
@@ -119,10 +121,11 @@ export class RichMessages {
   /** Send a reaction, unlike, edit or delete, and apply it to our own copy in the same transaction. */
   private async sendClaim(id: string, intent: RichClaim['intent']): Promise<void> {
     const content = outgoing(intent as Exclude<ContentIntent, { kind: 'unshowable' }>);
+    const { same } = await this.author(id);
     await this.outbox.sendApp(id, content, async (_meta, msgId, self) => {
       // Read again inside the transition: whatever arrived since the checks above counts.
       const target = await this.c.store.message(id, claimTarget(intent));
-      const changed = applyClaim(target, { id: msgId, intent, from: { memberId: self.memberId, displayName: self.displayName, self: true }, at: Date.now() });
+      const changed = applyClaim(target, { id: msgId, intent, from: { memberId: self.memberId, displayName: self.displayName, self: true }, at: Date.now() }, same);
       return changed ?? undefined;
     });
   }
@@ -136,10 +139,21 @@ export class RichMessages {
     return rec;
   }
 
-  /** Our own message, still there: only it may be edited or deleted (R-RICH-2 on the sending side). */
+  /**
+   * Who counts as the author of what in this conversation: this device's member id, and whether two
+   * member ids are the same person (identity/same-person.ts, by the proofs kept in the conversation now).
+   */
+  private async author(id: string): Promise<{ own: string; same: SameAuthor }> {
+    const own = ownMemberId(await this.c.group(id));
+    const ctx = { proofs: this.c.meta(id), own: this.c.deps.people?.own, ownMemberId: own };
+    return { own, same: (a, b) => samePerson(ctx, a, b) };
+  }
+
+  /** Our own message (sent by this device or another of ours), still there: only it may be edited or deleted (R-RICH-2 on the sending side). */
   private async ownTarget(id: string, messageId: string): Promise<MessageRecord> {
     const rec = await this.target(id, messageId);
-    if (rec.sender.memberId !== ownMemberId(await this.c.group(id))) throw new ChannelError(ErrorCode.Forbidden, text.NOT_YOUR_MESSAGE);
+    const { own, same } = await this.author(id);
+    if (!same(rec.sender.memberId, own)) throw new ChannelError(ErrorCode.Forbidden, text.NOT_YOUR_MESSAGE);
     if (rec.deleted === true || rec.unshowable === true) throw new ChannelError(ErrorCode.InvalidInput, text.CANT_CHANGE_MESSAGE);
     return rec;
   }

@@ -10,8 +10,11 @@
  *   R-RICH-2  only the original sender's edit or delete counts (the draft,
  *             §9 "Rendering and authorization of edits and deletes": "MUST NOT
  *             allow parties other than the original sender"); anyone else's
- *             is refused and the record is left as it was
- *   R-RICH-3  only who reacted can take their reaction back
+ *             is refused and the record is left as it was. The sender is the
+ *             person, not the leaf: another device of the same person (the
+ *             identity that vouches for both, identity/same-person.ts) counts
+ *   R-RICH-3  only who reacted (that person, from any of their devices) can
+ *             take their reaction back
  *   R-RICH-4  a deleted message keeps nothing of its content: text, earlier
  *             versions, reactions and reply link are removed, not hidden
  *   R-RICH-5  a deleted message cannot be edited or reacted to again
@@ -45,11 +48,15 @@ export function claimTarget(i: RichClaim['intent']): string {
   return i.kind === 'reaction' || i.kind === 'unreact' ? i.target : i.original;
 }
 
+/** Whether two member ids are the same person (identity/same-person.ts); by default only the same member. */
+export type SameAuthor = (a: string, b: string) => boolean;
+const sameMember: SameAuthor = (a, b) => a === b;
+
 /**
  * The record after the claim, or null when it changes nothing or is refused
  * (the caller then writes nothing). Never mutates `target`.
  */
-export function applyClaim(target: MessageRecord | undefined, c: RichClaim): MessageRecord | null {
+export function applyClaim(target: MessageRecord | undefined, c: RichClaim, same: SameAuthor = sameMember): MessageRecord | null {
   // R-RICH-1, R-RICH-5
   if (target === undefined || target.kind !== 'text' || target.deleted === true) return null;
   const i = c.intent;
@@ -57,22 +64,22 @@ export function applyClaim(target: MessageRecord | undefined, c: RichClaim): Mes
   switch (i.kind) {
     case 'reaction': {
       if (target.unshowable === true) return null;
-      // One reaction per person and emoji; the same message seen twice counts once.
-      if (reactions.some((r) => r.id === c.id || (r.memberId === c.from.memberId && r.emoji === i.emoji))) return null;
+      // One reaction per person and emoji (from any of their devices); the same message seen twice counts once.
+      if (reactions.some((r) => r.id === c.id || (same(r.memberId, c.from.memberId) && r.emoji === i.emoji))) return null;
       // R-RICH-6
       if (reactions.length >= MAX_REACTIONS || reactions.filter((r) => r.memberId === c.from.memberId).length >= MAX_REACTIONS_PER_MEMBER) return null;
       return { ...target, reactions: [...reactions, { id: c.id, ...c.from, emoji: i.emoji, at: c.at }] };
     }
     case 'unreact': {
       // R-RICH-3
-      const left = reactions.filter((r) => !(r.id === i.reaction && r.memberId === c.from.memberId));
+      const left = reactions.filter((r) => !(r.id === i.reaction && same(r.memberId, c.from.memberId)));
       if (left.length === reactions.length) return null;
       const { reactions: _gone, ...rest } = target;
       return left.length === 0 ? rest : { ...rest, reactions: left };
     }
     case 'edit': {
       // R-RICH-2
-      if (target.sender.memberId !== c.from.memberId || target.unshowable === true) return null;
+      if (!same(target.sender.memberId, c.from.memberId) || target.unshowable === true) return null;
       // R-RICH-6
       if (target.text === i.text || (target.versions?.length ?? 0) >= MAX_VERSIONS) return null;
       const versions = [...(target.versions ?? []), { text: target.text, at: target.editedAt ?? target.sentAt }];
@@ -80,7 +87,7 @@ export function applyClaim(target: MessageRecord | undefined, c: RichClaim): Mes
     }
     case 'delete': {
       // R-RICH-2, R-RICH-4
-      if (target.sender.memberId !== c.from.memberId) return null;
+      if (!same(target.sender.memberId, c.from.memberId)) return null;
       const { reactions: _r, versions: _v, edited: _e, editedAt: _a, inReplyTo: _q, unshowable: _u, ...rest } = target;
       return { ...rest, text: text.MESSAGE_DELETED, deleted: true };
     }

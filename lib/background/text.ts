@@ -137,6 +137,10 @@ export const REMOVE_THIS_DEVICE = t('bg_remove_this_device');
 export const REMOVAL_UNDER_WAY = t('bg_removal_under_way');
 export const NO_SUCH_DEVICE = t('bg_no_such_device');
 export const DEVICE_REMOVED = t('bg_device_removed');
+/** The system message where one of our devices' leaves left by our (or our other device's) Remove: the device by its name, not its leaf's label. */
+export const youRemovedOwnDevice = (device: string): string => t('bg_you_removed_own_device', device);
+/** Another person removed one of their own devices (the Remove's sender and the leaf are vouched for by the same identity): named by their roster. */
+export const removedOwnDevice = (by: string, device: string): string => t('bg_removed_own_device', by, device);
 
 // -- rich messages (docs/rich-messages.md) ------------------------------------
 

@@ -12,6 +12,7 @@ import './multi-device/link.ts';
 import './multi-device/people.ts';
 import './multi-device/impostor.ts';
 import './multi-device/own-devices.ts';
+import './multi-device/direct.ts';
 import './multi-device/removal.ts';
 
 useWorld();

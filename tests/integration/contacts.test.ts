@@ -113,6 +113,9 @@ describe('contacts without links over a real relay', () => {
     await say(bob, conversationId, 'hi Carol');
     await waitUntil(() => carol.received(conversationId).includes('hi Carol'), 15_000, 'Carol reads Bob');
     expect((await carol.app.handlers['conversation.get']({ conversationId })).summary.memberCount).toBe(2);
+    // Named after the other person on each side: Carol's name for it here, Carol's own name on Bob's device.
+    expect(carol.app.snapshot.conversations.find((c) => c.id === conversationId)?.name).toBe('Carol & Bob');
+    expect(bob.app.snapshot.conversations.find((c) => c.id === conversationId)?.name).toBe('Carol');
   });
 
   it('a device with no KeyPackage, or one whose KeyPackage is bad, is not added and nothing changes', async () => {

@@ -15,6 +15,7 @@ import type { OwnIdentity } from '../../lib/background/identity/own-identity.ts'
 import type { Roster } from '../../lib/background/identity/roster.ts';
 import { BATCH } from '../../lib/background/key-package-supply.ts';
 import { RelayApi } from '../../lib/background/relay-api.ts';
+import * as text from '../../lib/background/text.ts';
 import type { PersonView } from '../../lib/protocol/channel.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startDevice, waitUntil, type Device } from './support/device.ts';
@@ -136,6 +137,20 @@ describe('removing one of our devices over a real relay', () => {
       const all = await people(bob, id);
       expect(all.filter((p) => p.personKey.startsWith('leaf:'))).toEqual([]);
       expect((await aliceSeenBy(bob, id))?.verification).not.toBe('changed');
+    }
+  });
+
+  it('the laptop names the device it removed ("You removed your device Firefox on Android"); Bob reads no "your device"', async () => {
+    const sentence = text.youRemovedOwnDevice('Firefox on Android');
+    const systemTexts = async (d: Device, id: string): Promise<string[]> =>
+      (await d.app.handlers['messages.page']({ conversationId: id, beforeSeq: null, limit: 100 })).messages.filter((m) => m.kind === 'system').map((m) => m.text);
+    for (const id of rooms) await waitUntil(async () => (await systemTexts(laptop, id)).includes(sentence), 15_000 * SLOW, `the note in ${id}`);
+    for (const id of rooms) expect((await systemTexts(laptop, id)).filter((t) => t.startsWith('You removed'))).toEqual([sentence]);
+    for (const id of rooms.slice(0, 2)) expect(await systemTexts(bob, id)).not.toContain(sentence);
+    // Bob reads that Alice removed a device of hers, by the name her roster gave it.
+    const bobs = text.removedOwnDevice('Alice', 'Firefox on Android');
+    for (const id of rooms.slice(0, 2)) {
+      expect((await systemTexts(bob, id)).filter((t) => t.includes('removed'))).toEqual([bobs]);
     }
   });
 

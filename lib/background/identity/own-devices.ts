@@ -32,3 +32,16 @@ export function ownDeviceIds(rec: ProofRecord, memberIds: Iterable<string>, own:
   for (const mid of memberIds) if (isOwnDevice(rec, mid, own)) out.add(mid);
   return out;
 }
+
+/**
+ * The name our roster gives the device behind `memberId` when it is one of
+ * ours (as `isOwnDevice` judges it); undefined otherwise. Read before its
+ * proof is pruned: a removed leaf's proof goes with it.
+ */
+export function ownDeviceName(rec: ProofRecord, memberId: string, own: OwnKeys | undefined): string | undefined {
+  if (own === undefined || !isOwnDevice(rec, memberId, own)) return undefined;
+  const deviceKey = vouchedProof(rec, memberId)!.deviceKey;
+  const seen = rec.rosters?.[own.identityKey];
+  const roster = seen !== undefined && seen.version > own.roster.version ? seen : own.roster;
+  return roster.devices.find((d) => d.deviceKey === deviceKey)?.name;
+}

@@ -8,8 +8,9 @@
  *   save job (all pending) → add conv 1 → save (1 done) → add conv 2 → save …
  *
  * A worker killed between an add and its save repeats that one add on resume;
- * the directory part's addDevices must then see the device is already a
- * member and succeed without a second Add (documented on DirectoryPort).
+ * the directory part's addDevices then sees the device is already a member
+ * and succeeds without a second Add (documented on DirectoryPort; how:
+ * device-add-plan.ts, which also replaces a leaf whose Welcome was lost).
  *
  * Per conversation: another change of ours still being confirmed there is
  * waited out in place (it settles in moments, and nothing else would wake

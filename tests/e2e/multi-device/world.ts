@@ -74,9 +74,30 @@ export function useWorld(): void {
   });
 }
 
-/** A screenshot named md-<step>-<who>.png in artifacts/e2e/. */
+/**
+ * A screenshot named md-<step>-<who>.png in artifacts/e2e/: of the viewport,
+ * which is the whole side panel (its app fills the window and scrolls inside).
+ * A full-page capture lays the page out again at the capture's size for one
+ * frame; the message list (virtualized, measured by ResizeObserver) follows
+ * that frame's heights, and the capture caught it scrolled past its end
+ * (md-e3-still-talking-bob.png was blank while the list itself was at its end
+ * before and after it).
+ */
 export async function shot(user: ChatUser<UserBrowser>, step: string, who?: string): Promise<void> {
-  await screenshot(user.page, `md-${step}-${who ?? user.name.toLowerCase()}`);
+  await screenshot(user.page, `md-${step}-${who ?? user.name.toLowerCase()}`, { fullPage: false });
+}
+
+/** The open conversation's newest message is inside the list's visible area (the list is not scrolled past its end). */
+export async function newestInView(user: ChatUser<UserBrowser>): Promise<boolean> {
+  return user.page.evaluate(() => {
+    const list = document.querySelector('[data-testid="message-list"]');
+    const items = document.querySelectorAll('[data-testid="message-list"] [role="listitem"]');
+    const last = items[items.length - 1];
+    if (list === null || last === undefined) return false;
+    const box = list.getBoundingClientRect();
+    const r = last.getBoundingClientRect();
+    return r.bottom > box.top && r.top < box.bottom && r.bottom <= box.bottom + 1;
+  });
 }
 
 let counter = 0;
