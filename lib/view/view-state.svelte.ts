@@ -17,6 +17,7 @@ import {
 } from '../protocol/channel.ts';
 import { present, request, subscribe } from './channel-client.ts';
 import { MessageStore } from './message-store.ts';
+import { followQuotes } from './quote-follow.ts';
 import type { TimerSeconds } from './timer-label.ts';
 import { t } from '../platform/i18n.ts';
 
@@ -53,7 +54,11 @@ export class Thread {
 
   merge(incoming: readonly MessageView[]): void {
     const mine = incoming.filter((m) => m.conversationId === this.conversationId);
-    if (mine.length > 0) this.messages = this.store.merge(mine);
+    if (mine.length === 0) return;
+    this.messages = this.store.merge(mine);
+    // An original edited or deleted: the replies quoting it follow.
+    const replies = followQuotes(this.messages, mine);
+    if (replies.length > 0) this.messages = this.store.merge(replies);
   }
 }
 
