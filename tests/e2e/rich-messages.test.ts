@@ -285,6 +285,7 @@ describe('rich messages end to end: three people, a real relay', () => {
       await waitGone(u, oops);
       const deleted = await u.page.$$eval('[data-testid="message"][data-deleted="true"] [data-testid="message-text"]', (els) => els.map((e) => e.textContent));
       expect(deleted).toEqual(['Message deleted']);
+      await rowOf(u, 'Message deleted');
       await shot(u, '04b-deleted');
     }
   });
@@ -309,5 +310,25 @@ describe('rich messages end to end: three people, a real relay', () => {
       );
       await shot(u, '05b-timer-set');
     }
+  });
+
+  it('6. right to left: the layout mirrors (own messages and their actions on the left, chips under them), nothing is cut off', async () => {
+    // The page's direction as an Arabic browser sets it (languages.test.ts runs a whole Arabic browser); words stay English here.
+    await alice.page.evaluate(() => (document.documentElement.dir = 'rtl'));
+    const row = await rowOf(alice, await alice.page.$eval('[data-testid="message"][data-edited="true"] [data-testid="message-text"]', (e) => e.textContent ?? ''));
+    await row.hover();
+    const box = await row.$eval('.bubble', (b) => b.getBoundingClientRect().toJSON() as DOMRect);
+    const actions = await row.$eval('[data-testid="message-actions"]', (b) => b.getBoundingClientRect().toJSON() as DOMRect);
+    const width = await alice.page.evaluate(() => document.documentElement.clientWidth);
+    expect(box.left).toBeLessThan(width / 2);
+    expect(actions.left).toBeGreaterThan(box.right - 1);
+    await (await row.$('[data-testid="action-react"]'))!.click();
+    const picker = await alice.page.waitForSelector('[data-testid="reaction-picker"]', { timeout: STEP_TIMEOUT });
+    const p = await picker!.evaluate((b) => b.getBoundingClientRect().toJSON() as DOMRect);
+    expect(p.left).toBeGreaterThanOrEqual(0);
+    expect(p.right).toBeLessThanOrEqual(width);
+    await shot(alice, '06-rtl');
+    await alice.page.keyboard.press('Escape');
+    await alice.page.evaluate(() => (document.documentElement.dir = 'ltr'));
   });
 });

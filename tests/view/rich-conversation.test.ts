@@ -118,6 +118,14 @@ describe('rich messages in a conversation', () => {
     await waitFor(() => expect(queryByTestId('confirm-dialog')).toBeNull());
   });
 
+  it('a message deleted for everyone leaves nothing behind in the screen reader’s announcement', async () => {
+    const { bg, getByTestId } = await open([msg(2)]);
+    bg.emit({ type: 'messages', conversationId: 'c1', messages: [msg(3, { text: 'my PIN is 4321' })] });
+    await waitFor(() => expect(getByTestId('message-announcer').textContent).toContain('my PIN is 4321'));
+    bg.emit({ type: 'messages', conversationId: 'c1', messages: [msg(3, { text: 'Message deleted', deleted: true })] });
+    await waitFor(() => expect(getByTestId('message-announcer').textContent).toBe(''));
+  });
+
   it('a reply’s quote follows its original when it is edited, then deleted', async () => {
     const quote = { messageId: mimiId(1), seq: 1, senderName: 'Bo', text: 'Lunch at noon?' };
     const { bg, container } = await open([msg(1, { text: 'Lunch at noon?' }), msg(2, { text: 'Yes', quote })]);
