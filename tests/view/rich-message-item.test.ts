@@ -157,6 +157,27 @@ describe('the actions', () => {
     expect(mine.a.deleteForEveryone).toHaveBeenCalledOnce();
   });
 
+  it('is one Tab stop: arrow keys, Home and End move between the actions, and the last one focused keeps the stop', async () => {
+    const { getByTestId } = show(message(2, { id: mimiId(2), sender: ME, status: 'sent' }));
+    const [reply, react, edit, del] = ['action-reply', 'action-react', 'action-edit', 'action-delete'].map((id) => getByTestId(id));
+    const stops = (): (string | null)[] => [reply, react, edit, del].map((b) => b!.getAttribute('tabindex'));
+    expect(stops()).toEqual(['0', '-1', '-1', '-1']);
+    reply!.focus();
+    await fireEvent.keyDown(reply!, { key: 'ArrowRight' });
+    expect(document.activeElement).toBe(react);
+    await fireEvent.keyDown(react!, { key: 'End' });
+    expect(document.activeElement).toBe(del);
+    await fireEvent.keyDown(del!, { key: 'ArrowRight' });
+    expect(document.activeElement).toBe(reply);
+    await fireEvent.keyDown(reply!, { key: 'ArrowLeft' });
+    expect(document.activeElement).toBe(del);
+    await fireEvent.keyDown(del!, { key: 'Home' });
+    expect(document.activeElement).toBe(reply);
+    edit!.focus();
+    await tick();
+    expect(stops()).toEqual(['-1', '-1', '0', '-1']);
+  });
+
   it('offers nothing on a message from before MIMI content, one still sending or failed, a system line, or without actions', () => {
     for (const m of [
       message(1, { id: 'legacy-1234', sender: ME }),
