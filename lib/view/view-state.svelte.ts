@@ -17,6 +17,8 @@ import {
 } from '../protocol/channel.ts';
 import { present, request, subscribe } from './channel-client.ts';
 import { MessageStore } from './message-store.ts';
+import { followQuotes } from './quote-follow.ts';
+import type { TimerSeconds } from './timer-label.ts';
 import { t } from '../platform/i18n.ts';
 
 /** How the view reaches the background; tests pass a fake one. */
@@ -45,12 +47,18 @@ export class Thread {
   error = $state<string | null>(null);
   private readonly store = new MessageStore();
   nextBeforeSeq: number | null = null;
+  /** The older page being read, so a second reader (a jump to a quote) waits for it instead of skipping it. */
+  olderLoad: Promise<void> | undefined;
 
   constructor(readonly conversationId: string) {}
 
   merge(incoming: readonly MessageView[]): void {
     const mine = incoming.filter((m) => m.conversationId === this.conversationId);
-    if (mine.length > 0) this.messages = this.store.merge(mine);
+    if (mine.length === 0) return;
+    this.messages = this.store.merge(mine);
+    // An original edited or deleted: the replies quoting it follow.
+    const replies = followQuotes(this.messages, mine);
+    if (replies.length > 0) this.messages = this.store.merge(replies);
   }
 }
 
@@ -187,7 +195,14 @@ export class ViewState {
   /** Read the next older page; does nothing while one is loading or when none are left. */
   async loadOlder(conversationId: string): Promise<void> {
     const t = this.thread(conversationId);
-    if (t.loadingOlder || !t.hasOlder || !t.loaded) return;
+    if (t.loadingOlder) return t.olderLoad;
+    if (!t.hasOlder || !t.loaded) return;
+    t.olderLoad = this.readOlder(t);
+    return t.olderLoad;
+  }
+
+  private async readOlder(t: Thread): Promise<void> {
+    const conversationId = t.conversationId;
     const beforeSeq = t.nextBeforeSeq ?? t.messages[0]?.seq ?? null;
     if (beforeSeq === null) {
       t.hasOlder = false;
@@ -217,5 +232,54 @@ export class ViewState {
   async retry(conversationId: string, messageId: string): Promise<void> {
     const m = await this.send('message.retry', { conversationId, messageId });
     if (m) this.thread(conversationId).merge([m]);
+  }
+
+  // --- rich messages (issue #20): each an intent; the changed message comes back on the live port ---
+
+  /** Send a reply quoting `messageId`; its view joins the cache at once, like a sent message. */
+  async sendReply(conversationId: string, messageId: string, text: string): Promise<boolean> {
+    const m = await this.send('message.reply', { conversationId, messageId, text });
+    if (m) this.thread(conversationId).merge([m]);
+    return m !== undefined;
+  }
+
+  async react(conversationId: string, messageId: string, emoji: string): Promise<void> {
+    await this.send('message.react', { conversationId, messageId, emoji });
+  }
+
+  async unreact(conversationId: string, messageId: string, emoji: string): Promise<void> {
+    await this.send('message.unreact', { conversationId, messageId, emoji });
+  }
+
+  /** Replace our message's text; false (and the reason in `error`) when refused. */
+  async edit(conversationId: string, messageId: string, text: string): Promise<boolean> {
+    return (await this.send('message.edit', { conversationId, messageId, text })) !== undefined;
+  }
+
+  async deleteForEveryone(conversationId: string, messageId: string): Promise<boolean> {
+    return (await this.send('message.deleteForEveryone', { conversationId, messageId })) !== undefined;
+  }
+
+  async setTimer(conversationId: string, seconds: TimerSeconds): Promise<boolean> {
+    return (await this.send('conversation.setTimer', { conversationId, seconds })) !== undefined;
+  }
+
+  /**
+   * Read older pages until the message at `seq` is in the cache (a quote's
+   * original far back in history). True when it is; false when the history
+   * ends first or a page fails.
+   */
+  async loadBackTo(conversationId: string, seq: number): Promise<boolean> {
+    const t = this.thread(conversationId);
+    if (!t.loaded) await this.loadLatest(conversationId);
+    for (;;) {
+      const oldest = t.messages[0]?.seq;
+      if (oldest !== undefined && oldest <= seq) return t.messages.some((m) => m.seq === seq);
+      if (!t.hasOlder || t.error !== null) return false;
+      const before = t.messages.length;
+      await this.loadOlder(conversationId);
+      // Nothing new arrived (a failed page): stop rather than ask forever.
+      if (t.messages.length === before && t.hasOlder) return false;
+    }
   }
 }

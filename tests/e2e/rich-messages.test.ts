@@ -1,0 +1,334 @@
+/**
+ * Rich messages in the view (issue #20), end to end: three people (Alice,
+ * Bob, Carol), each in their own Chromium with the built extension, over a
+ * real relay process. Nothing is mocked. Every step is done the way a person
+ * does it (hover a message, press its action, type, press Enter) and checked
+ * on the other people's screens: a reply's quote, and pressing it scrolls to
+ * the original; reactions added and taken back (counts and who reacted); an
+ * edit ("edited", earlier versions); a delete for everyone; the disappearing
+ * timer (header and system message). Screenshots: artifacts/e2e/rich-*.png.
+ *
+ * Files, images, search and mentions are not part of this test (not built
+ * in the view yet).
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { ElementHandle } from 'puppeteer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConversation, createInvite, joinByLink, onboard, openBrowser, send, waitForMessage, STEP_TIMEOUT, type ChatUser } from '../support/chat-driver.ts';
+import { ARTIFACTS_DIR, snapshotExtension } from '../support/extension.ts';
+import { startRelay, type RelayProcess } from '../support/relay-process.ts';
+
+/** Distinctive texts, so a match is never chance. */
+function text(t: string): string {
+  return `${t} [rich-${Math.random().toString(36).slice(2, 8)}]`;
+}
+
+/**
+ * The panel as the person sees it. Not the full-page capture of `screenshot`: capturing beyond the viewport lays the
+ * page out again at another size, and the virtualised list was caught half re-rendered (blank) in that frame.
+ */
+async function shot(user: ChatUser, step: string): Promise<void> {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  await user.page.screenshot({ path: path.join(ARTIFACTS_DIR, `rich-${step}-${user.name.toLowerCase()}.png`), fullPage: false, captureBeyondViewport: false });
+}
+
+/** Wait until `text` is nowhere in the page; on timeout, say where it still is. */
+async function waitGone(user: ChatUser, text: string): Promise<void> {
+  const deadline = Date.now() + STEP_TIMEOUT;
+  for (;;) {
+    const where = await user.page.evaluate((t: string) => {
+      const out: string[] = [];
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n !== null; n = walker.nextNode()) {
+        if (!n.textContent?.includes(t)) continue;
+        const el = n.parentElement;
+        out.push(`${el?.tagName}.${el?.className} testid=${el?.closest('[data-testid]')?.getAttribute('data-testid')}`);
+      }
+      for (const f of document.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>('input, textarea')) if (f.value.includes(t)) out.push(`field ${f.dataset.testid}`);
+      return out;
+    }, text);
+    if (where.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`${user.name} still shows the deleted text in: ${where.join('; ')}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The rendered row of the text message showing `body`, scrolled into view first (the list is virtualised: scroll until it renders). */
+async function rowOf(user: ChatUser, body: string): Promise<ElementHandle<HTMLElement>> {
+  await user.page.waitForFunction(
+    (b: string) => {
+      const rows = [...document.querySelectorAll<HTMLElement>('[data-testid="message"][data-kind="text"]')];
+      const row = rows.find((m) => m.querySelector('[data-testid="message-text"]')?.textContent === b);
+      if (row !== undefined) {
+        row.scrollIntoView({ block: 'center' });
+        return true;
+      }
+      // Not rendered: walk up the history a screen at a time until it is (from the top, start again at the bottom).
+      const scroller = document.querySelector<HTMLElement>('[data-testid="message-list"]');
+      if (scroller !== null) scroller.scrollTop = scroller.scrollTop === 0 ? scroller.scrollHeight : Math.max(0, scroller.scrollTop - scroller.clientHeight);
+      return false;
+    },
+    { timeout: STEP_TIMEOUT, polling: 250 },
+    body,
+  );
+  const handle = await user.page.evaluateHandle((b: string) => {
+    const rows = [...document.querySelectorAll<HTMLElement>('[data-testid="message"][data-kind="text"]')];
+    return rows.find((m) => m.querySelector('[data-testid="message-text"]')?.textContent === b)!;
+  }, body);
+  return handle as ElementHandle<HTMLElement>;
+}
+
+/** Hover a message and press one of its actions. */
+async function act(user: ChatUser, body: string, action: 'reply' | 'react' | 'edit' | 'delete'): Promise<void> {
+  const row = await rowOf(user, body);
+  await row.hover();
+  const button = await row.waitForSelector(`[data-testid="action-${action}"]`, { timeout: STEP_TIMEOUT });
+  await button!.click();
+}
+
+/** The reaction chips under the message showing `body`: emoji → { count, people }. */
+async function chipsOf(user: ChatUser, body: string): Promise<Record<string, { count: number; title: string; mine: boolean }>> {
+  const row = await rowOf(user, body);
+  return row.$$eval('[data-testid="reaction"]', (chips) =>
+    Object.fromEntries(
+      chips.map((c) => [c.getAttribute('data-emoji'), { count: Number(c.getAttribute('data-count')), title: c.getAttribute('title') ?? '', mine: c.getAttribute('data-mine') === 'true' }]),
+    ),
+  );
+}
+
+/** Wait until the message showing `body` has exactly these reaction counts on `user`'s screen. */
+async function waitForReactions(user: ChatUser, body: string, counts: Record<string, number>): Promise<void> {
+  await user.page.waitForFunction(
+    (b: string, want: Record<string, number>) => {
+      const rows = [...document.querySelectorAll<HTMLElement>('[data-testid="message"][data-kind="text"]')];
+      const row = rows.find((m) => m.querySelector('[data-testid="message-text"]')?.textContent === b);
+      if (row === undefined) return false;
+      const have = Object.fromEntries([...row.querySelectorAll('[data-testid="reaction"]')].map((c) => [c.getAttribute('data-emoji'), Number(c.getAttribute('data-count'))]));
+      return JSON.stringify(Object.entries(have).sort()) === JSON.stringify(Object.entries(want).sort());
+    },
+    { timeout: STEP_TIMEOUT, polling: 200 },
+    body,
+    counts,
+  );
+}
+
+/** The header's timer control, as each person sees it. */
+async function timerOf(user: ChatUser): Promise<{ seconds: string; label: string; title: string }> {
+  return user.page.$eval('[data-testid="timer-button"]', (b) => ({
+    seconds: b.getAttribute('data-seconds') ?? '',
+    label: b.querySelector('[data-testid="timer-label"]')?.textContent ?? '',
+    title: b.getAttribute('title') ?? '',
+  }));
+}
+
+describe('rich messages end to end: three people, a real relay', () => {
+  let extension: { dir: string; id: string };
+  let relay: RelayProcess;
+  let alice: ChatUser;
+  let bob: ChatUser;
+  let carol: ChatUser;
+  let everyone: ChatUser[] = [];
+  const profiles: string[] = [];
+  const original = text('Shall we meet at the lake on Saturday?');
+
+  beforeAll(async () => {
+    extension = snapshotExtension();
+    relay = await startRelay({ args: ['--extra-rp-ids', `${extension.id},chrome-extension://${extension.id}`] });
+    [alice, bob, carol] = await Promise.all([
+      openBrowser('Alice', { extensionDir: extension.dir, prf: false }),
+      openBrowser('Bob', { extensionDir: extension.dir, prf: false }),
+      openBrowser('Carol', { extensionDir: extension.dir, prf: false }),
+    ]);
+    everyone = [alice, bob, carol];
+    profiles.push(alice.profileDir, bob.profileDir, carol.profileDir);
+    for (const u of everyone) await onboard(u, relay.url);
+    const conversationId = await createConversation(alice, 'Lake trip');
+    expect(await joinByLink(bob, await createInvite(alice, 'one-time'))).toBe(conversationId);
+    expect(await joinByLink(carol, await createInvite(alice, 'one-time'))).toBe(conversationId);
+  });
+
+  afterAll(async () => {
+    for (const u of everyone) await u?.ext.close();
+    await relay?.stop();
+    for (const dir of [...profiles, relay?.dataDir, extension?.dir]) if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('1. a reply shows its quote on every screen, and pressing the quote scrolls to the original, far up', async () => {
+    await send(alice, original);
+    for (const u of [bob, carol]) await waitForMessage(u, original, { sender: 'Alice' });
+    // Enough messages after it that the original is out of view (and out of the rendered window) on a 720 px panel.
+    let last = '';
+    for (let i = 1; i <= 14; i++) {
+      last = text(`Filler ${i}: packing list item`);
+      await send(carol, last, { waitSent: i === 14 });
+    }
+    for (const u of [alice, bob]) await waitForMessage(u, last, { sender: 'Carol' });
+
+    await act(bob, original, 'reply');
+    const context = await bob.page.waitForSelector('[data-testid="composer-context"][data-kind="reply"]', { timeout: STEP_TIMEOUT });
+    expect(await context!.$eval('[data-testid="composer-context-title"]', (e) => e.textContent)).toBe('Replying to Alice');
+    expect(await context!.$eval('[data-testid="composer-context-preview"]', (e) => e.textContent)).toBe(original);
+    await shot(bob, '01a-replying');
+    const reply = text('Yes, 10 am at the north shore');
+    await send(bob, reply);
+    expect(await bob.page.$('[data-testid="composer-context"]')).toBeNull();
+
+    for (const u of everyone) {
+      await waitForMessage(u, reply, { sender: 'Bob' });
+      const row = await rowOf(u, reply);
+      const quote = await row.waitForSelector('[data-testid="quote"]', { timeout: STEP_TIMEOUT });
+      expect(await quote!.evaluate((q) => q.getAttribute('data-state'))).toBe('shown');
+      expect(await quote!.$eval('[data-testid="quote-text"]', (e) => e.textContent)).toBe(original);
+      await shot(u, '01b-reply-quote');
+    }
+
+    // Carol is at the bottom: the original is far above, not even rendered. Pressing the quote brings it to the middle.
+    const scroller = await carol.page.$('[data-testid="message-list"]');
+    await scroller!.evaluate((s) => (s.scrollTop = s.scrollHeight));
+    const replyRow = await rowOf(carol, reply);
+    await (await replyRow.$('[data-testid="quote"]'))!.click();
+    const target = await carol.page.waitForSelector('[data-testid="message"][data-highlighted="true"]', { timeout: STEP_TIMEOUT });
+    expect(await target!.$eval('[data-testid="message-text"]', (e) => e.textContent)).toBe(original);
+    const inView = await target!.evaluate((el) => {
+      const list = document.querySelector('[data-testid="message-list"]')!.getBoundingClientRect();
+      const r = el.getBoundingClientRect();
+      return r.top >= list.top && r.bottom <= list.bottom;
+    });
+    expect(inView).toBe(true);
+    expect(await carol.page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('message');
+    await shot(carol, '01c-jumped-to-original');
+  });
+
+  it('2. reactions: added with the picker and with any emoji, counted with who reacted on the others’ screens, and taken back', async () => {
+    await act(bob, original, 'react');
+    await bob.page.waitForSelector('[data-testid="reaction-picker"]', { timeout: STEP_TIMEOUT });
+    await shot(bob, '02a-picker');
+    await bob.page.click('[data-testid="reaction-picker"] [data-emoji="👍"]');
+
+    await act(carol, original, 'react');
+    await carol.page.click('[data-testid="reaction-picker"] [data-emoji="👍"]');
+    // Any emoji: typed in the picker's field.
+    await act(carol, original, 'react');
+    await carol.page.type('[data-testid="any-emoji"]', '🎉');
+    await carol.page.click('[data-testid="any-emoji-add"]');
+
+    for (const u of everyone) await waitForReactions(u, original, { '👍': 2, '🎉': 1 });
+    const seenByAlice = await chipsOf(alice, original);
+    expect(seenByAlice['👍']!.title).toMatch(/^Bob and Carol reacted with 👍/);
+    expect(seenByAlice['👍']!.mine).toBe(false);
+    expect(seenByAlice['🎉']!.title).toMatch(/^Carol reacted with 🎉/);
+    const seenByCarol = await chipsOf(carol, original);
+    expect(seenByCarol['👍']!.mine).toBe(true);
+    expect(seenByCarol['👍']!.title).toContain('You');
+    for (const u of everyone) await shot(u, '02b-reactions');
+
+    // Carol presses her own 👍 chip: hers is taken back everywhere, Bob's stays.
+    const row = await rowOf(carol, original);
+    await (await row.$('[data-testid="reaction"][data-emoji="👍"]'))!.click();
+    for (const u of everyone) await waitForReactions(u, original, { '👍': 1, '🎉': 1 });
+    expect((await chipsOf(alice, original))['👍']!.title).toMatch(/^Bob reacted with 👍/);
+    expect((await chipsOf(bob, original))['👍']!.mine).toBe(true);
+    for (const u of everyone) await shot(u, '02c-reaction-taken-back');
+  });
+
+  it('3. an edit: Alice fixes her message, everyone sees it "edited", and the earlier version is there to see', async () => {
+    await act(alice, original, 'edit');
+    await alice.page.waitForSelector('[data-testid="composer-context"][data-kind="edit"]', { timeout: STEP_TIMEOUT });
+    expect(await alice.page.$eval('[data-testid="composer"]', (f) => (f as HTMLTextAreaElement).value)).toBe(original);
+    await shot(alice, '03a-editing');
+    const fixed = text('Shall we meet at the lake on Sunday?');
+    // Replace the whole text: select it all, then type.
+    await alice.page.focus('[data-testid="composer"]');
+    await alice.page.$eval('[data-testid="composer"]', (f) => (f as HTMLTextAreaElement).select());
+    await alice.page.type('[data-testid="composer"]', fixed);
+    await alice.page.keyboard.press('Enter');
+    await alice.page.waitForSelector('[data-testid="composer-context"]', { hidden: true, timeout: STEP_TIMEOUT });
+
+    for (const u of everyone) {
+      await waitForMessage(u, fixed, { sender: 'Alice' });
+      const row = await rowOf(u, fixed);
+      expect(await row.evaluate((r) => r.getAttribute('data-edited'))).toBe('true');
+      expect(await row.$eval('[data-testid="edited"]', (e) => e.textContent)).toBe('edited');
+    }
+    // The reply's quote follows the original as it is now.
+    const replyQuote = await bob.page.waitForFunction(
+      (f: string) => [...document.querySelectorAll('[data-testid="quote-text"]')].some((q) => q.textContent === f),
+      { timeout: STEP_TIMEOUT, polling: 200 },
+      fixed,
+    );
+    expect(replyQuote).toBeTruthy();
+
+    const row = await rowOf(bob, fixed);
+    await (await row.$('[data-testid="edited"]'))!.click();
+    const dialog = await bob.page.waitForSelector('[data-testid="versions-dialog"]', { timeout: STEP_TIMEOUT });
+    expect(await dialog!.$$eval('[data-testid="version-text"]', (v) => v.map((e) => e.textContent))).toEqual([original]);
+    await shot(bob, '03b-versions');
+    await bob.page.keyboard.press('Escape');
+    await bob.page.waitForSelector('[data-testid="versions-dialog"]', { hidden: true, timeout: STEP_TIMEOUT });
+    await shot(carol, '03c-edited');
+  });
+
+  it('4. a delete for everyone: Carol takes back a message after confirming, and it is gone from every screen', async () => {
+    const oops = text('Wrong chat, sorry: my bank PIN is 4321');
+    await send(carol, oops);
+    for (const u of [alice, bob]) await waitForMessage(u, oops, { sender: 'Carol' });
+
+    await act(carol, oops, 'delete');
+    const confirm = await carol.page.waitForSelector('[data-testid="confirm-dialog"]', { timeout: STEP_TIMEOUT });
+    expect(await confirm!.evaluate((d) => d.textContent)).toContain('Delete for everyone?');
+    await shot(carol, '04a-confirm-delete');
+    await carol.page.click('[data-testid="confirm-dialog"] [data-testid="confirm"]');
+
+    for (const u of everyone) {
+      await u.page.waitForSelector('[data-testid="message"][data-deleted="true"]', { timeout: STEP_TIMEOUT });
+      await waitGone(u, oops);
+      const deleted = await u.page.$$eval('[data-testid="message"][data-deleted="true"] [data-testid="message-text"]', (els) => els.map((e) => e.textContent));
+      expect(deleted).toEqual(['Message deleted']);
+      await rowOf(u, 'Message deleted');
+      await shot(u, '04b-deleted');
+    }
+  });
+
+  it('5. a timer set to 5 minutes shows in every header, with the system message', async () => {
+    for (const u of everyone) expect((await timerOf(u)).seconds).toBe('0');
+    await bob.page.click('[data-testid="timer-button"]');
+    await bob.page.waitForSelector('[data-testid="timer-menu"]', { timeout: STEP_TIMEOUT });
+    await shot(bob, '05a-timer-menu');
+    await bob.page.click('[data-testid="timer-300"]');
+
+    for (const u of everyone) {
+      await u.page.waitForSelector('[data-testid="timer-button"][data-seconds="300"]', { timeout: STEP_TIMEOUT });
+      const timer = await timerOf(u);
+      expect(timer.label).toBe('5 min');
+      expect(timer.title).toBe('Disappearing messages: after 5 minutes');
+      const line = u === bob ? 'You set messages to disappear after 5 minutes.' : 'Bob set messages to disappear after 5 minutes.';
+      await u.page.waitForFunction(
+        (l: string) => [...document.querySelectorAll('[data-testid="message"][data-kind="system"]')].some((m) => m.textContent?.includes(l)),
+        { timeout: STEP_TIMEOUT, polling: 200 },
+        line,
+      );
+      await shot(u, '05b-timer-set');
+    }
+  });
+
+  it('6. right to left: the layout mirrors (own messages and their actions on the left, chips under them), nothing is cut off', async () => {
+    // The page's direction as an Arabic browser sets it (languages.test.ts runs a whole Arabic browser); words stay English here.
+    await alice.page.evaluate(() => (document.documentElement.dir = 'rtl'));
+    const row = await rowOf(alice, await alice.page.$eval('[data-testid="message"][data-edited="true"] [data-testid="message-text"]', (e) => e.textContent ?? ''));
+    await row.hover();
+    const box = await row.$eval('.bubble', (b) => b.getBoundingClientRect().toJSON() as DOMRect);
+    const actions = await row.$eval('[data-testid="message-actions"]', (b) => b.getBoundingClientRect().toJSON() as DOMRect);
+    const width = await alice.page.evaluate(() => document.documentElement.clientWidth);
+    expect(box.left).toBeLessThan(width / 2);
+    expect(actions.left).toBeGreaterThan(box.right - 1);
+    await (await row.$('[data-testid="action-react"]'))!.click();
+    const picker = await alice.page.waitForSelector('[data-testid="reaction-picker"]', { timeout: STEP_TIMEOUT });
+    const p = await picker!.evaluate((b) => b.getBoundingClientRect().toJSON() as DOMRect);
+    expect(p.left).toBeGreaterThanOrEqual(0);
+    expect(p.right).toBeLessThanOrEqual(width);
+    await shot(alice, '06-rtl');
+    await alice.page.keyboard.press('Escape');
+    await alice.page.evaluate(() => (document.documentElement.dir = 'ltr'));
+  });
+});
