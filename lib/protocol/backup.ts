@@ -27,3 +27,23 @@ export type RestoreView =
   | { step: 'enter' }
   | { step: 'refused'; reason: 'typo' | 'length' | 'no_backup' | 'damaged' }
   | { step: 'running' | 'done'; conversations: RestoreConversationView[] };
+
+/** The recovery key requests, appended to channel.ts's RequestMap. */
+export interface BackupRequests {
+  /** Make a new recovery key and show it once (sign-up, or Settings → New recovery key). */
+  'recovery.create': { params: null; result: RecoveryKeyView };
+  /** The two groups typed back; when they match, the key is kept (sealed) and replaces the previous one. */
+  'recovery.confirm': { params: { first: string; second: string }; result: { confirmed: boolean } };
+}
+
+type Params = Record<string, unknown>;
+
+/** The validators of the recovery requests, for channel.ts's VALIDATORS (its strict readers passed in). */
+export function backupValidators(r: { keys(p: Params, allowed: readonly string[]): void; str(p: Params, k: string, max: number): string }) {
+  return {
+    'recovery.create': null,
+    'recovery.confirm': (p: Params): BackupRequests['recovery.confirm']['params'] => (
+      r.keys(p, ['first', 'second']), { first: r.str(p, 'first', 16), second: r.str(p, 'second', 16) }
+    ),
+  } as const;
+}
