@@ -6,7 +6,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { fireEvent, render } from '@testing-library/svelte';
 import RecoveryKeyDialog from '@/components/RecoveryKeyDialog.svelte';
 import RestoreAccount from '@/components/RestoreAccount.svelte';
+import App from '@/entrypoints/sidepanel/App.svelte';
 import type { RestoreView } from '@/lib/protocol/backup.ts';
+import { fakeView } from './support/fake-background.ts';
 
 const text = (el: HTMLElement): string => (el.textContent ?? '').replace(/\s+/g, ' ').trim();
 const KEY = '1ABC-DEFG-HJKM-NPQR-STVW-XYZ0-2345-6789';
@@ -89,5 +91,29 @@ describe('the restore screen', () => {
   it('says when the account is restored', () => {
     const { getByTestId } = render(RestoreAccount, { restore: { step: 'done', conversations: [{ id: 'a', name: 'Family', state: 'rejoined' }] }, onrestore: () => {} });
     expect(text(getByTestId('restore-progress'))).toBe('Your account is restored.');
+  });
+});
+
+describe('Settings → New recovery key', () => {
+  it('asks the background for a key, shows it once, sends the typed groups, and says when it is in place', async () => {
+    const { bg, view } = fakeView({ account: { state: 'ready', displayName: 'Ana', lockEnabled: false } });
+    bg.on('recovery.create', () => ({ recoveryKey: KEY, groups: [0, 4] }));
+    bg.on('recovery.confirm', ({ first, second }) => ({ confirmed: first === '1ABC' && second === 'STVW' }));
+    const { getByTestId, findByTestId, queryByTestId } = render(App, { view });
+    await fireEvent.click(getByTestId('settings-button'));
+    await fireEvent.click(await findByTestId('recovery-new'));
+    expect(text(await findByTestId('recovery-key-prompt'))).toBe('To check that you wrote it down, type groups 1 and 5 of the key.');
+    await fireEvent.input(getByTestId('recovery-key-group-0'), { target: { value: '1ABC' } });
+    await fireEvent.input(getByTestId('recovery-key-group-1'), { target: { value: 'WRNG' } });
+    await fireEvent.click(getByTestId('recovery-key-confirm'));
+    await findByTestId('recovery-key-wrong');
+    await fireEvent.input(getByTestId('recovery-key-group-1'), { target: { value: 'STVW' } });
+    await fireEvent.click(getByTestId('recovery-key-confirm'));
+    expect(text(await findByTestId('recovery-saved'))).toBe('Your new recovery key is in place.');
+    expect(queryByTestId('recovery-key')).toBeNull();
+    expect(bg.callsOf('recovery.confirm')).toEqual([
+      { first: '1ABC', second: 'WRNG' },
+      { first: '1ABC', second: 'STVW' },
+    ]);
   });
 });
