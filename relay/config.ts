@@ -5,6 +5,8 @@
  * Deno and Node.
  */
 
+import { BACKUP_MAX_ITEMS } from '../lib/protocol/relay-backups.ts';
+
 export interface RelayConfig {
   host: string;
   /** 0 asks the OS for a free port. */
@@ -370,5 +372,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   if (Math.ceil((config.maxMessageBytes * 4) / 3) + 1024 > config.maxFrameBytes) {
     throw new ConfigError('maxMessageBytes must fit one frame in base64 with 1 KiB to spare');
   }
+  // A client reads at most BACKUP_MAX_ITEMS items of a backup (lib/protocol/relay-backups.ts).
+  if (config.maxBackupItemsPerAccount > BACKUP_MAX_ITEMS) throw new ConfigError(`maxBackupItemsPerAccount: at most ${BACKUP_MAX_ITEMS}`);
   return config;
 }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toB64 } from '../../lib/bytes.ts';
 import { BACKUP_ROUTES, decodeGetBackupItem, decodeListBackup, decodePutBackupItem } from '../../lib/protocol/relay-backups.ts';
 import { ROUTES } from '../../lib/protocol/relay.ts';
+import { ConfigError, loadConfig } from '../../relay/config.ts';
 import { STORE_KINDS, startRelayOn, type StoreRelay } from './support/stores.ts';
 import { RelayClient, type Account, type Answer } from './support/client.ts';
 
@@ -202,5 +203,15 @@ describe.each(STORE_KINDS)('relay backup API (%s store)', (kind) => {
     expect((dump.backups ?? []).some((r) => r.backup_id === slot.backupId && r.account_id === alice.accountId)).toBe(true);
     expect((dump.backup_items ?? []).some((r) => r.backup_id === slot.backupId)).toBe(true);
     if (kind === 'redis') expect(dump.unknown ?? []).toEqual([]);
+  });
+});
+
+describe('backup settings of the relay', () => {
+  it('has caps by default, and refuses an item cap a client could not list', () => {
+    const c = loadConfig({}, []);
+    expect(c.maxBackupItemBytes).toBe(4 * 1024 * 1024);
+    expect(c.maxBackupBytesPerAccount).toBe(256 * 1024 * 1024);
+    expect(loadConfig({}, ['--max-backup-items-per-account', '4096']).maxBackupItemsPerAccount).toBe(4096);
+    expect(() => loadConfig({}, ['--max-backup-items-per-account', '4097'])).toThrow(ConfigError);
   });
 });
