@@ -396,6 +396,7 @@ export class BackgroundApp {
     'conversation.setTimer': async ({ conversationId, seconds }) => (await this.needChat().setTimer(conversationId, seconds), null),
     'recovery.create': async () => this.recovery.create(),
     'recovery.confirm': async ({ first, second }) => this.recovery.confirm(first, second),
+    'settings.setBackupHistory': async ({ enabled }) => (await this.settings.setBackupHistory(enabled), null),
   };
 
   private needChat(): ChatService {

@@ -34,16 +34,23 @@ export interface BackupRequests {
   'recovery.create': { params: null; result: RecoveryKeyView };
   /** The two groups typed back; when they match, the key is kept (sealed) and replaces the previous one. */
   'recovery.confirm': { params: { first: string; second: string }; result: { confirmed: boolean } };
+  /** Put the message history in the backup, or keep it out (the default); the new state follows as an update. */
+  'settings.setBackupHistory': { params: { enabled: boolean }; result: null };
 }
 
 type Params = Record<string, unknown>;
 
 /** The validators of the recovery requests, for channel.ts's VALIDATORS (its strict readers passed in). */
-export function backupValidators(r: { keys(p: Params, allowed: readonly string[]): void; str(p: Params, k: string, max: number): string }) {
+export function backupValidators(r: {
+  keys(p: Params, allowed: readonly string[]): void;
+  str(p: Params, k: string, max: number): string;
+  bool(p: Params, k: string): boolean;
+}) {
   return {
     'recovery.create': null,
     'recovery.confirm': (p: Params): BackupRequests['recovery.confirm']['params'] => (
       r.keys(p, ['first', 'second']), { first: r.str(p, 'first', 16), second: r.str(p, 'second', 16) }
     ),
+    'settings.setBackupHistory': (p: Params): BackupRequests['settings.setBackupHistory']['params'] => (r.keys(p, ['enabled']), { enabled: r.bool(p, 'enabled') }),
   } as const;
 }

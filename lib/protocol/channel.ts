@@ -93,6 +93,8 @@ export interface Settings {
   notificationContent: NotificationContent;
   /** Send read receipts, and show others' (off: neither). Delivery receipts always go. */
   readReceipts: boolean;
+  /** Message history in the encrypted backup (issue #19); absent is off, the default. */
+  backupHistory?: boolean;
 }
 
 /** The lock's timeout choices: 15 minutes, 1 hour or 8 hours without use, or until the browser closes. */
@@ -559,7 +561,7 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   'devices.list': null,
   'devices.remove': (p) => (keys(p, ['deviceKey']), { deviceKey: deviceKey(p) }),
   ...richValidators<MessageView>({ keys, str, id, bad }, LIMITS.messageText),
-  ...backupValidators({ keys, str }),
+  ...backupValidators({ keys, str, bool }),
 };
 
 function deviceKey(p: Record<string, unknown>): string {

@@ -58,6 +58,15 @@ describe('the recovery key in the background app', () => {
     expect(formatRecoveryKey((await loadRecoverySecret(alice.db, vault))!)).toBe(second.recoveryKey);
   }, 30_000);
 
+  it('keeps message history out of the backup unless the person opts in, and remembers the choice', async () => {
+    expect(alice.app.snapshot.settings.backupHistory).toBeUndefined();
+    expect(await alice.app.handlers['settings.setBackupHistory']({ enabled: true })).toBeNull();
+    expect(alice.app.snapshot.settings.backupHistory).toBe(true);
+    expect(await alice.db.get('settings', 'backupHistory')).toBe(true);
+    await alice.app.handlers['settings.setBackupHistory']({ enabled: false });
+    expect(alice.app.snapshot.settings.backupHistory).toBe(false);
+  });
+
   it('reads its parameters strictly', async () => {
     const call = (params: unknown) => dispatch(alice.app.handlers, { channel: CHANNEL, method: 'recovery.confirm', params });
     expect(await call({ first: 'A', second: 'B' })).toEqual({ ok: true, result: { confirmed: false } });

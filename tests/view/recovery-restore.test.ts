@@ -97,7 +97,7 @@ describe('the restore screen', () => {
 describe('Settings → New recovery key', () => {
   it('asks the background for a key, shows it once, sends the typed groups, and says when it is in place', async () => {
     const { bg, view } = fakeView({ account: { state: 'ready', displayName: 'Ana', lockEnabled: false } });
-    bg.on('recovery.create', () => ({ recoveryKey: KEY, groups: [0, 4] }));
+    bg.on('recovery.create', () => ({ recoveryKey: KEY, groups: [0, 4] as [number, number] }));
     bg.on('recovery.confirm', ({ first, second }) => ({ confirmed: first === '1ABC' && second === 'STVW' }));
     const { getByTestId, findByTestId, queryByTestId } = render(App, { view });
     await fireEvent.click(getByTestId('settings-button'));
@@ -115,5 +115,29 @@ describe('Settings → New recovery key', () => {
       { first: '1ABC', second: 'WRNG' },
       { first: '1ABC', second: 'STVW' },
     ]);
+  });
+});
+
+describe('Settings → message history in the backup', () => {
+  it('is off by default, and sends the choice', async () => {
+    const { bg, view } = fakeView({ account: { state: 'ready', displayName: 'Ana', lockEnabled: false } });
+    bg.on('settings.setBackupHistory', () => null);
+    const { getByTestId, findByTestId } = render(App, { view });
+    await fireEvent.click(getByTestId('settings-button'));
+    const toggle = (await findByTestId('backup-history-toggle')) as HTMLInputElement;
+    expect(toggle.checked).toBe(false);
+    expect(text(toggle.closest('label')!)).toBe('Include my message history in the backup');
+    await fireEvent.click(toggle);
+    expect(bg.callsOf('settings.setBackupHistory')).toEqual([{ enabled: true }]);
+  });
+
+  it('shows it on when the background says so', async () => {
+    const { view } = fakeView({
+      account: { state: 'ready', displayName: 'Ana', lockEnabled: false },
+      settings: { notifications: true, lockTimeout: 'browser', notificationContent: 'name', readReceipts: true, backupHistory: true },
+    });
+    const { getByTestId, findByTestId } = render(App, { view });
+    await fireEvent.click(getByTestId('settings-button'));
+    expect(((await findByTestId('backup-history-toggle')) as HTMLInputElement).checked).toBe(true);
   });
 });
