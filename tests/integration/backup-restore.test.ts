@@ -19,6 +19,7 @@ import { BackupFile, RelayBackup, encodeBackupFile } from '../../lib/background/
 import { BackupWriter, type BackupLedger } from '../../lib/background/backup/backup-writer.ts';
 import type { BackupInputs, Persisted, RestoreTargets } from '../../lib/background/backup/ports.ts';
 import { Restore, type RestoreJob } from '../../lib/background/backup/restore.ts';
+import { RESTORE_JOB_ID, sealedRecord } from '../../lib/background/backup/sealed-state.ts';
 import { deriveBackupKeys, formatRecoveryKey, generateRecoverySecret, type ItemName } from '../../lib/background/backup/recovery-key.ts';
 import { dumpRelayDatabase, startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { RelayClient } from '../relay/support/client.ts';
@@ -204,7 +205,8 @@ describe('backup and restore against a real relay', () => {
 
     const fresh = await startDevice(relay.url, 'Resumed profile');
     const targets = await freshTargets(fresh);
-    const jobs = memory<RestoreJob>();
+    // The job is sealed in the profile's database, as the app keeps it; the resume reads it through a new vault handle.
+    const jobs = sealedRecord<RestoreJob>(fresh.db, await Vault.open(vaultKeySlot(fresh.db)), RESTORE_JOB_ID);
     const rejoined: string[] = [];
     let stopAfterFirst = true;
     const rejoiner = {
@@ -219,9 +221,14 @@ describe('backup and restore against a real relay', () => {
       return 'error' as const;
     };
     await expect(new Restore({ source: file.sourceFor(keys.backupId), targets, rejoiner, jobs, whyNot }).start(typed)).rejects.toThrow('worker stopped');
-    expect(jobs.value?.phase).toBe('rejoin');
+    expect((await jobs.load())?.phase).toBe('rejoin');
+    // Sealed: neither the recovery key nor a conversation name is in the database in the clear.
+    const stored = JSON.stringify(await fresh.db.get('secrets', RESTORE_JOB_ID));
+    expect(stored).not.toContain(NAMES[0]!);
+    expect(stored).not.toContain(Buffer.from(secret).toString('base64url'));
     stopAfterFirst = false;
-    const done = await new Restore({ source: file.sourceFor(keys.backupId), targets, rejoiner, jobs, whyNot }).resume();
+    const reopened = sealedRecord<RestoreJob>(fresh.db, await Vault.open(vaultKeySlot(fresh.db)), RESTORE_JOB_ID);
+    const done = await new Restore({ source: file.sourceFor(keys.backupId), targets, rejoiner, jobs: reopened, whyNot }).resume();
     expect(done?.conversations.map((c) => c.state)).toEqual(['rejoined', 'rejoined']);
     // The first conversation was attempted again (its rejoin never finished), the second once.
     expect(rejoined).toEqual([ids[0], ids[0], ids[1]]);
