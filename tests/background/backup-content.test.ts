@@ -399,3 +399,12 @@ describe('restore job', () => {
     expect(await new Restore({ source: t.sink, targets: tg, rejoiner, jobs: memory() }).resume()).toBeUndefined();
   });
 });
+
+describe('rejoin failures', () => {
+  it('sorts a refusal, being offline and anything else', async () => {
+    const { rejoinFailure } = await import('../../lib/background/backup/restore.ts');
+    expect(rejoinFailure(new RelayApiError(0, 'unreachable', 'offline'))).toBe('offline');
+    expect(rejoinFailure(new RelayApiError(404, 'not_found', 'gone'))).toBe('refused');
+    expect(rejoinFailure(new Error('a bug'))).toBe('error');
+  });
+});

@@ -18,6 +18,7 @@ import {
   type BackupRequestOf,
   type BackupRouteName,
 } from '../../protocol/relay-backups.ts';
+import { UsageError } from '../../crypto/errors.ts';
 import { t } from '../../platform/i18n.ts';
 import { relayAnswer } from '../relay-api.ts';
 import { RelayApiError } from '../relay-wire.ts';
@@ -107,7 +108,7 @@ export class RelayBackup implements BackupSink {
   }
 
   async put(item: ItemName, data: Uint8Array): Promise<{ bytes: number; maxBytes: number }> {
-    if (this.options.session === undefined) throw new Error('RelayBackup.put needs a session');
+    if (this.options.session === undefined) throw new UsageError('RelayBackup.put needs a session');
     return decodePutBackupItem(await this.call('putBackupItem', { item, data: toB64(data) }, await this.options.session()));
   }
 

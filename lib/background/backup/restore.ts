@@ -25,6 +25,7 @@ import type { BackupSource } from './backup-storage.ts';
 import type { Persisted, Rejoiner, RestoreTargets } from './ports.ts';
 import { deriveBackupKeys, parseRecoveryKey, type BackupKeys, type ItemName, type RecoverySecret } from './recovery-key.ts';
 import { MANIFEST_ITEM } from './backup-writer.ts';
+import { classify } from '../failure.ts';
 
 /** Why a conversation could not be rejoined ('no_material': the backup had nothing to rejoin it with). */
 export type RejoinFailure = 'no_material' | 'refused' | 'offline' | 'error';
@@ -72,12 +73,20 @@ export async function openManifest(keys: BackupKeys, source: BackupSource): Prom
   }
 }
 
+/** The default sorting of a rejoin failure: the relay or the group said no, we are offline, or something else. */
+export function rejoinFailure(err: unknown): RejoinFailure {
+  const kind = classify(err).kind;
+  if (kind === 'offline') return 'offline';
+  if (kind === 'refused' || kind === 'conflict') return 'refused';
+  return 'error';
+}
+
 export interface RestoreDeps {
   source: BackupSource;
   targets: RestoreTargets;
   rejoiner: Rejoiner;
   jobs: Persisted<RestoreJob>;
-  /** Sorts a rejoin failure (failure.ts classify, mapped by the caller). */
+  /** Sorts a rejoin failure (default rejoinFailure, over failure.ts classify). */
   whyNot?: (err: unknown) => RejoinFailure;
   onProgress?: (job: RestoreJob) => void;
 }
@@ -156,7 +165,7 @@ export class Restore {
           await this.deps.rejoiner.rejoin(entry.id, material);
           entry.state = 'rejoined';
         } catch (err) {
-          const reason = this.deps.whyNot?.(err) ?? 'error';
+          const reason = (this.deps.whyNot ?? rejoinFailure)(err);
           // Offline is not an answer: the job stays pending and resumes when the relay is back.
           if (reason === 'offline') throw err;
           entry.state = 'failed';
