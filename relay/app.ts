@@ -37,6 +37,9 @@ import { LINK_FETCH_MAX, LINK_MAX_MESSAGE_BYTES, LINK_MAX_WAIT_MS, LinkSlots, re
 import { BLOB_PATH_PREFIX, BLOB_ROUTES } from '../lib/protocol/relay-blobs.ts';
 import { BLOB_ROUTE_BY_PATH, Blobs } from './blobs/blobs.ts';
 import type { BlobStore } from './blobs/store.ts';
+import { BACKUP_PATH_PREFIX, BACKUP_ROUTES } from '../lib/protocol/relay-backups.ts';
+import { BACKUP_ROUTE_BY_PATH, Backups } from './backups/backups.ts';
+import type { BackupStore } from './backups/store.ts';
 
 /** Turns an upgrade request into a server-side standard WebSocket. */
 export type UpgradeWebSocket = (req: Request) => { socket: WebSocket; response: Response };
@@ -64,6 +67,8 @@ export interface RelayDeps {
   blobs?: BlobStore;
   /** Aggregate operational metrics (relay/metrics.ts); one is made when absent. */
   metrics?: Metrics;
+  /** Encrypted account backups (relay/backups/), beside `store`; without it the backup routes answer not_found. */
+  backups?: BackupStore;
 }
 
 export interface Relay {
@@ -135,6 +140,8 @@ export function createRelay(deps: RelayDeps): Relay {
   const readLinkKey = (b: Record<string, unknown>): Uint8Array => readBytes(b, 'key', { min: 32, max: 32 });
   const blobs = deps.blobs === undefined ? null : new Blobs(deps.blobs, tokens, delivery, config, now);
   const blobHandlers = blobs?.handlers() ?? null;
+  const backups = deps.backups === undefined ? null : new Backups(deps.backups, accounts, config);
+  const backupHandlers = backups?.handlers() ?? null;
 
   const limits: RelayLimits = {
     maxFrameBytes: config.maxFrameBytes,
@@ -170,6 +177,8 @@ export function createRelay(deps: RelayDeps): Relay {
       return OK;
     },
     deleteAccount: async (req) => {
+      // Its backups go first: a failure then leaves the account, and deleting again finishes.
+      if (backups !== null) await backups.accountDeleted((await accounts.authenticate(req)).accountId);
       await accounts.deleteAccount(req);
       return OK;
     },
@@ -351,6 +360,7 @@ export function createRelay(deps: RelayDeps): Relay {
     if (path === ISSUE_SOCKET_PATH && req.method === 'GET') return upgradeIssueSocket(req, upgrade, connection);
     if (path.startsWith(INVITE_PREFIX)) return inviteRoute(req, path.slice(INVITE_PREFIX.length));
     if (path === BLOB_PATH_PREFIX || path.startsWith(`${BLOB_PATH_PREFIX}/`)) return blobRoute(req, path);
+    if (path === BACKUP_PATH_PREFIX || path.startsWith(`${BACKUP_PATH_PREFIX}/`)) return backupRoute(req, path);
     const methods = EXACT.get(path);
     if (methods === undefined) throw notFound();
     // HEAD is answered as GET (the runtime drops the body).
@@ -367,6 +377,16 @@ export function createRelay(deps: RelayDeps): Relay {
     if (req.method !== BLOB_ROUTES[name].method) throw new RelayError(ErrorCode.methodNotAllowed, 'method not allowed');
     if (blobHandlers === null) throw notFound();
     const handler = blobHandlers[name] as (req: Request) => Promise<unknown>;
+    return json(await handler(req));
+  }
+
+  /** /v1/backups…: the backup API (relay/backups/backups.ts). */
+  async function backupRoute(req: Request, path: string): Promise<Response> {
+    const name = BACKUP_ROUTE_BY_PATH.get(path);
+    if (name === undefined) throw notFound();
+    if (req.method !== BACKUP_ROUTES[name].method) throw new RelayError(ErrorCode.methodNotAllowed, 'method not allowed');
+    if (backupHandlers === null) throw notFound();
+    const handler = backupHandlers[name] as (req: Request) => Promise<unknown>;
     return json(await handler(req));
   }
 
@@ -412,6 +432,7 @@ export function createRelay(deps: RelayDeps): Relay {
       timers.push(setInterval(() => void periodic(sweep), config.sweepIntervalSeconds * 1000));
       timers.push(setInterval(() => void periodic(() => store.scrub()), Math.max(100, config.scrubIntervalMs)));
       if (blobs !== null) timers.push(setInterval(() => void periodic(() => blobs.scrub()), Math.max(100, config.scrubIntervalMs)));
+      if (backups !== null) timers.push(setInterval(() => void periodic(() => backups.scrub()), Math.max(100, config.scrubIntervalMs)));
       timers.push(setInterval(() => links.sweep(), 10_000));
     },
     closeConnections(): void {
@@ -422,6 +443,7 @@ export function createRelay(deps: RelayDeps): Relay {
       pool?.close();
       await bus.close();
       await blobs?.close();
+      await backups?.close();
       await store.close();
     },
     metrics: () => metrics.render(),
@@ -465,6 +487,9 @@ function auditOp(method: string, path: string): string {
   if (path === BLOB_ROUTES.createBlob.path || path === BLOB_ROUTES.putBlobChunk.path) return 'spend';
   if (path === BLOB_ROUTES.fetchBlobChunk.path) return 'fetch';
   if (path === BLOB_ROUTES.releaseBlob.path) return 'ack';
+  // Writing names the account; reading a backup is anonymous but is never something to pool with the others.
+  if (path === BACKUP_ROUTES.putBackupItem.path) return 'account';
+  if (path.startsWith(BACKUP_PATH_PREFIX)) return 'backup';
   return 'public';
 }
 

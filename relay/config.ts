@@ -5,6 +5,8 @@
  * Deno and Node.
  */
 
+import { BACKUP_MAX_ITEMS } from '../lib/protocol/relay-backups.ts';
+
 export interface RelayConfig {
   host: string;
   /** 0 asks the OS for a free port. */
@@ -97,6 +99,12 @@ export interface RelayConfig {
   maxBlobsPerQueue: number;
   /** Bytes of every blob together. */
   maxBlobStoredBytes: number;
+  /** Encrypted account backups (relay/backups/): ciphertext bytes of one backup item. */
+  maxBackupItemBytes: number;
+  /** Bytes of every backup item an account writes. */
+  maxBackupBytesPerAccount: number;
+  /** Backup items an account writes (at most BACKUP_MAX_ITEMS). */
+  maxBackupItemsPerAccount: number;
   /**
    * Port of the separate Prometheus listener (`GET /metrics`); 0, the
    * default, serves no metrics. Off unless asked for: a second open port is
@@ -167,6 +175,9 @@ export const DEFAULT_CONFIG: RelayConfig = {
   maxBlobBytesPerQueue: 128 * 1024 * 1024,
   maxBlobsPerQueue: 64,
   maxBlobStoredBytes: 8 * 1024 * 1024 * 1024,
+  maxBackupItemBytes: 4 * 1024 * 1024,
+  maxBackupBytesPerAccount: 256 * 1024 * 1024,
+  maxBackupItemsPerAccount: 2048,
   metricsPort: 0,
   metricsHost: '127.0.0.1',
   busMaxBacklog: 5_000,
@@ -218,6 +229,9 @@ const NUMERIC_KEYS: readonly NumericKey[] = [
   'maxBlobBytesPerQueue',
   'maxBlobsPerQueue',
   'maxBlobStoredBytes',
+  'maxBackupItemBytes',
+  'maxBackupBytesPerAccount',
+  'maxBackupItemsPerAccount',
   'metricsPort',
   'busMaxBacklog',
 ];
@@ -358,5 +372,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   if (Math.ceil((config.maxMessageBytes * 4) / 3) + 1024 > config.maxFrameBytes) {
     throw new ConfigError('maxMessageBytes must fit one frame in base64 with 1 KiB to spare');
   }
+  // A client reads at most BACKUP_MAX_ITEMS items of a backup (lib/protocol/relay-backups.ts).
+  if (config.maxBackupItemsPerAccount > BACKUP_MAX_ITEMS) throw new ConfigError(`maxBackupItemsPerAccount: at most ${BACKUP_MAX_ITEMS}`);
   return config;
 }

@@ -56,6 +56,7 @@ async function dumpRedis(url: string, prefix: string): Promise<Dump> {
     'token_keys', 'spent', 'mailboxes', 'mailbox_queues', 'registrations', 'queues', 'queue_messages', 'messages', 'recipients',
     'deliveries', 'message_expiries', 'counters', 'invites',
     'blobs', 'blob_chunks', 'blob_recipients', 'queue_blobs', 'blob_expiries',
+    'backups', 'backup_items',
   ];
   const out: Dump = Object.fromEntries(TABLES.map((t) => [t, []]));
   const add = (table: string, row: Row): void => {
@@ -268,6 +269,21 @@ async function dumpRedis(url: string, prefix: string): Promise<Dump> {
         break;
       case 'blobuse':
         add('usage', { scope: 'blobs', messages: 0, bytes: Number(str(await cmd(['GET', key]))) });
+        break;
+      // Backups (relay/backups/redis-backups.ts): the same two tables as SQLite's.
+      case 'bk:': {
+        const h = await hash(key);
+        add('backups', { backup_id: id, secret_hash: str(h.get('h')), account_id: str(h.get('a')) });
+        break;
+      }
+      case 'bkd:':
+        for (const [item, data] of await hash(key)) add('backup_items', { backup_id: id, item, data: blob(data) });
+        break;
+      case 'bks:':
+        for (const [item, size] of await hash(key)) add('backup_sizes', { backup_id: id, item, size: Number(str(size)) });
+        break;
+      case 'abk:':
+        for (const m of await members(key)) add('account_backups', { account_id: id, backup_id: m });
         break;
       case 'wm:':
         // Wake-up bus (relay/bus.ts): which instances have a socket for this mailbox right now.

@@ -15,6 +15,8 @@ import type { RelayStore } from './store.ts';
 import { openStore } from './store-factory.ts';
 import { openBlobStore } from './blobs/open.ts';
 import type { BlobStore } from './blobs/store.ts';
+import { openBackupStore } from './backups/open.ts';
+import type { BackupStore } from './backups/store.ts';
 
 /** The small part of the Deno namespace this entry uses (the repo type-checks with tsc, not deno). */
 interface DenoApi {
@@ -67,6 +69,15 @@ async function main(): Promise<void> {
     await store.close();
     return Deno.exit(1);
   }
+  let backups: BackupStore;
+  try {
+    backups = await openBackupStore(config, log);
+  } catch (err) {
+    log(`cannot open the ${config.store} backup store: ${err instanceof Error ? err.message.slice(0, 200) : typeof err}`);
+    await blobs.close();
+    await store.close();
+    return Deno.exit(1);
+  }
   // Test-only switches (never set in production; each says so on stderr when on):
   //   MICROCHAT_TEST_AUDIT_FILE=path        one line per request or frame: "<connection> <op kind>"
   //                                         (the connection is named by its client port; no address, no data)
@@ -89,6 +100,7 @@ async function main(): Promise<void> {
     ...(audit === undefined ? {} : { audit }),
     partitionTokenKeys,
     blobs,
+    backups,
   });
   await relay.start();
   const upgrade = (req: Request) => Deno.upgradeWebSocket(req, { idleTimeout: 60 });

@@ -59,6 +59,7 @@ import { AccountFlows } from './app/account-flows.ts';
 import { LockControl } from './app/lock-control.ts';
 import { loadSettings, SettingsControl } from './app/settings.ts';
 import { LinkControl } from './app/linking.ts';
+import { RecoveryControl } from './app/recovery.ts';
 
 export type { BackgroundDeps, Platform } from './app/deps.ts';
 
@@ -76,6 +77,7 @@ export class BackgroundApp {
   private readonly kept: KeptKey;
   private readonly linking: LinkControl;
   private readonly devices: OwnDevices;
+  private readonly recovery: RecoveryControl;
 
   private constructor(core: AppCore) {
     this.core = core;
@@ -90,6 +92,7 @@ export class BackgroundApp {
     this.lock = new LockControl(core, this.accounts, this.session, kept, this.link, this.notifications);
     this.settings = new SettingsControl(core, this.link, this.notifications, kept);
     this.linking = new LinkControl(core, core.deps.linkPorts, (name) => this.accounts.setDisplayName(name));
+    this.recovery = new RecoveryControl(core);
   }
 
   static async start(deps: BackgroundDeps): Promise<BackgroundApp> {
@@ -391,6 +394,9 @@ export class BackgroundApp {
     'message.edit': async ({ conversationId, messageId, text }) => (await this.needChat().edit(conversationId, messageId, text), null),
     'message.deleteForEveryone': async ({ conversationId, messageId }) => (await this.needChat().deleteForEveryone(conversationId, messageId), null),
     'conversation.setTimer': async ({ conversationId, seconds }) => (await this.needChat().setTimer(conversationId, seconds), null),
+    'recovery.create': async () => this.recovery.create(),
+    'recovery.confirm': async ({ first, second }) => this.recovery.confirm(first, second),
+    'settings.setBackupHistory': async ({ enabled }) => (await this.settings.setBackupHistory(enabled), null),
   };
 
   private needChat(): ChatService {

@@ -16,6 +16,8 @@ export interface Settings {
   lockTimeout: LockTimeout;
   notificationContent: NotificationContent;
   readReceipts: boolean;
+  /** Message history goes into the encrypted backup (issue #19); off unless the person opts in. */
+  backupHistory: boolean;
 }
 
 /** A stored message: its place in the conversation in the clear (for paging), everything else sealed. */

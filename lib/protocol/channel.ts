@@ -10,6 +10,7 @@
  */
 import type { DeviceAddress, PersonView } from './people.ts';
 import { linkValidators, type LinkingState, type LinkRequests } from './linking.ts';
+import { backupValidators, type BackupRequests } from './backup.ts';
 import { DEVICE_KEY_SHAPE, type DeviceRequests } from './devices.ts';
 import { richValidators, type DisappearingSummary, type RichMessageFields, type RichRequests } from './rich-messages.ts';
 
@@ -92,6 +93,8 @@ export interface Settings {
   notificationContent: NotificationContent;
   /** Send read receipts, and show others' (off: neither). Delivery receipts always go. */
   readReceipts: boolean;
+  /** Message history in the encrypted backup (issue #19); absent is off, the default. */
+  backupHistory?: boolean;
 }
 
 /** The lock's timeout choices: 15 minutes, 1 hour or 8 hours without use, or until the browser closes. */
@@ -232,7 +235,7 @@ export interface InviteView {
 // Requests
 
 /** Every request a view may make, with its parameters and result. */
-export interface RequestMap extends LinkRequests, DeviceRequests, RichRequests<MessageView> {
+export interface RequestMap extends LinkRequests, DeviceRequests, RichRequests<MessageView>, BackupRequests {
   'state.get': { params: null; result: AppState };
   'relay.check': { params: null; result: RelayStatus };
   'settings.setRelayUrl': { params: { url: string }; result: AppState };
@@ -558,6 +561,7 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   'devices.list': null,
   'devices.remove': (p) => (keys(p, ['deviceKey']), { deviceKey: deviceKey(p) }),
   ...richValidators<MessageView>({ keys, str, id, bad }, LIMITS.messageText),
+  ...backupValidators({ keys, str, bool }),
 };
 
 function deviceKey(p: Record<string, unknown>): string {

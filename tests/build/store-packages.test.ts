@@ -137,8 +137,8 @@ describe('store packages', () => {
 
 describe('privacy policy', () => {
   it("lists exactly the relay's tables", () => {
-    // The message store's schema, and the blob tables beside it in the same file (relay/blobs/).
-    const schema = ['sqlite-store.ts', 'blobs/sqlite-blobs.ts'].map((f) => readFileSync(path.join(ROOT, 'relay', f), 'utf8')).join('\n');
+    // The message store's schema, and the blob and backup tables beside it in the same file (relay/blobs/, relay/backups/).
+    const schema = ['sqlite-store.ts', 'blobs/sqlite-blobs.ts', 'backups/sqlite-backups.ts'].map((f) => readFileSync(path.join(ROOT, 'relay', f), 'utf8')).join('\n');
     const tables = [...schema.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(\w+)/g)].map((m) => m[1]!).sort();
     const policy = readFileSync(path.join(ROOT, 'PRIVACY.md'), 'utf8');
     const atRelay = policy.slice(policy.indexOf('## At the relay'), policy.indexOf("## What the relay's operator"));

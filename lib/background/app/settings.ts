@@ -15,11 +15,12 @@ import type { AppNotifications } from './notifications.ts';
 import { t } from '../../platform/i18n.ts';
 
 export async function loadSettings(db: Database): Promise<Settings> {
-  const [notifications, lockTimeout, notificationContent, readReceipts] = await Promise.all([
+  const [notifications, lockTimeout, notificationContent, readReceipts, backupHistory] = await Promise.all([
     loadSetting(db, 'notifications'),
     loadSetting(db, 'lockTimeout'),
     loadSetting(db, 'notificationContent'),
     loadSetting(db, 'readReceipts'),
+    loadSetting(db, 'backupHistory'),
   ]);
   return {
     notifications: notifications ?? true,
@@ -27,6 +28,8 @@ export async function loadSettings(db: Database): Promise<Settings> {
     notificationContent: notificationContent ?? DEFAULT_NOTIFICATION_CONTENT,
     // Read receipts are on unless the person turned them off.
     readReceipts: readReceipts !== false,
+    // History stays out of the backup unless the person opted in (shown only when on).
+    ...(backupHistory === true ? { backupHistory: true } : {}),
   };
 }
 
@@ -70,6 +73,11 @@ export class SettingsControl {
 
   async setReadReceipts(enabled: boolean): Promise<AppState> {
     await this.change('readReceipts', enabled);
+    return this.core.snapshot;
+  }
+
+  async setBackupHistory(enabled: boolean): Promise<AppState> {
+    await this.change('backupHistory', enabled);
     return this.core.snapshot;
   }
 
