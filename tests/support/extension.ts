@@ -150,10 +150,16 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
   };
 }
 
-/** Save a full-page screenshot to artifacts/e2e/<name>.png and return its path. */
+/**
+ * Save a screenshot of what the page shows to artifacts/e2e/<name>.png and
+ * return its path. The side panel is the whole app and scrolls inside itself,
+ * so the viewport is the picture; a full-page capture lays the page out again
+ * for one frame, and the virtualised message list followed that frame (blank
+ * list in the picture, never on screen). `fullPage` asks for one all the same.
+ */
 export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<string> {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   const file = path.join(ARTIFACTS_DIR, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: opts.fullPage ?? true });
+  await page.screenshot({ path: file, fullPage: opts.fullPage ?? false, captureBeyondViewport: false });
   return file;
 }

@@ -84,7 +84,7 @@ export function useWorld(): void {
  * before and after it).
  */
 export async function shot(user: ChatUser<UserBrowser>, step: string, who?: string): Promise<void> {
-  await screenshot(user.page, `md-${step}-${who ?? user.name.toLowerCase()}`, { fullPage: false });
+  await screenshot(user.page, `md-${step}-${who ?? user.name.toLowerCase()}`);
 }
 
 /** The open conversation's newest message is inside the list's visible area (the list is not scrolled past its end). */
