@@ -15,6 +15,7 @@ import {
   routePath,
   type RouteName,
 } from '../../lib/protocol/relay.ts';
+import { BACKUP_ROUTES } from '../../lib/protocol/relay-backups.ts';
 import { BLOB_ROUTES } from '../../lib/protocol/relay-blobs.ts';
 import { ErrorCode as RelayErrorCode, RelayError } from '../../relay/errors.ts';
 import { PushFrame } from '../../relay/wire.ts';
@@ -41,8 +42,8 @@ describe('the relay contract', () => {
 
   it('names the same endpoints as the relay documents, the two sockets aside', () => {
     const inMap = ROUTE_NAMES.map((name) => `${ROUTES[name].method} ${ROUTES[name].path}`);
-    // The blob routes are their own contract file (lib/protocol/relay-blobs.ts).
-    inMap.push(...Object.values(BLOB_ROUTES).map((r) => `${r.method} ${r.path}`));
+    // The blob and backup routes are their own contract files (lib/protocol/relay-blobs.ts, relay-backups.ts).
+    inMap.push(...[...Object.values(BLOB_ROUTES), ...Object.values(BACKUP_ROUTES)].map((r) => `${r.method} ${r.path}`));
     const sockets = [`GET ${DELIVERY_SOCKET_PATH}`, `GET ${ISSUE_SOCKET_PATH}`];
     expect(new Set(documentedEndpoints())).toEqual(new Set([...inMap, ...sockets]));
   });
