@@ -166,12 +166,19 @@ export class TokenWallet {
   refill(): Promise<void> {
     this.dropExpired();
     if (this.tokens.size >= this.low || this.session() === undefined) return Promise.resolve();
-    this.refilling ??= this.issue(this.batch)
-      // Never throws: a refill that failed is tried again at the next reconnect, and take() issues (and throws) itself.
-      .catch(() => undefined)
-      .finally(() => {
-        this.refilling = undefined;
-      });
+    // Never throws: a refill that failed is tried again at the next reconnect, and take() issues (and throws) itself.
+    return this.issueShared().catch(() => undefined);
+  }
+
+  /**
+   * One batch for everyone who needs it now. Every caller issuing its own
+   * batch (fifty sends meeting an empty wallet) spent the relay's issuance
+   * requests per minute at once, and the rest were refused as rate-limited.
+   */
+  private issueShared(): Promise<void> {
+    this.refilling ??= this.issue(this.batch).finally(() => {
+      this.refilling = undefined;
+    });
     return this.refilling;
   }
 
@@ -189,10 +196,8 @@ export class TokenWallet {
   /** Take one token out of the wallet (it is removed whether or not the spend succeeds). */
   async take(): Promise<WireToken> {
     this.dropExpired();
-    if (this.tokens.size === 0) {
-      if (this.refilling) await this.refilling;
-      if (this.tokens.size === 0) await this.issue(this.batch);
-    }
+    // Takers that find the wallet empty wait for one shared batch; when others took it all first, another one.
+    for (let batches = 0; this.tokens.size === 0 && batches < 3; batches++) await this.issueShared();
     const first = this.tokens.entries().next();
     if (first.done === true) throw new TokenError('empty', 'no send tokens left');
     const [id, t] = first.value;

@@ -56,6 +56,16 @@ describe('token wallet', () => {
     expect((await TokenWallet.open(() => api, store, () => 'session')).count).toBe(4);
   });
 
+  it('many takers meeting an empty wallet share one batch each time, not one request each (the relay limits requests per minute)', async () => {
+    const { api } = fakeRelay({ publish: 'same' });
+    let requests = 0;
+    const counting = { ...api, issueTokens: async (session: string, blinded: Uint8Array[]) => (requests++, api.issueTokens(session, blinded)) } as unknown as RelayApi;
+    const w = await TokenWallet.open(() => counting, memoryStore(), () => 'session', { batch: 10, low: 0 });
+    const taken = await Promise.all(Array.from({ length: 25 }, () => w.take()));
+    expect(new Set(taken.map((t) => t.input)).size).toBe(25);
+    expect(requests).toBe(3);
+  });
+
   it('refuses a proof that does not verify under the published key (a per-account key would link spends)', async () => {
     const { api } = fakeRelay({ publish: 'other' });
     const w = await TokenWallet.open(() => api, memoryStore(), () => 'session');
