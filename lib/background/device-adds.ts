@@ -67,7 +67,12 @@ export function checkDevices(devices: readonly unknown[]): DeviceAddress[] {
   return list;
 }
 
+/** How long Welcomes held back by the relay's rate limit wait before the next try. */
+const WELCOME_RETRY_MS = 10_000;
+
 export class DeviceAdds {
+  private welcomeRetry: ReturnType<typeof setTimeout> | undefined;
+
   constructor(
     private readonly c: Conversations,
     private readonly epochs: EpochSync,
@@ -170,11 +175,15 @@ export class DeviceAdds {
         try {
           await c.deps.wallet().spend((token) => c.deps.api().sendWelcome(w.mailboxId, token, fromB64(w.payload)!));
         } catch (err) {
+          const f = classify(err);
           // Refused for good (the mailbox is gone): that device cannot be reached this way; drop it.
-          if (classify(err).kind === 'refused') {
+          // A refusal for now (rate_limited: the relay's per-minute limits) keeps it: dropping it left a
+          // member in the group that never got its Welcome and so could never join.
+          if (f.kind === 'refused' && f.relayCode !== 'rate_limited') {
             await this.forgetWelcome(meta.id, w);
             continue;
           }
+          if (f.relayCode === 'rate_limited' || f.relayCode === 'try_again') this.retryWelcomesSoon();
           waiting++;
           continue;
         }
@@ -183,6 +192,15 @@ export class DeviceAdds {
     }
     if (only !== undefined && waiting > 0) throw new WelcomeNotDelivered();
     return waiting;
+  }
+
+  /** One more try a moment from now: an online worker gets no reconnect to flush what a rate limit held back. */
+  private retryWelcomesSoon(): void {
+    if (this.welcomeRetry !== undefined) return;
+    this.welcomeRetry = setTimeout(() => {
+      this.welcomeRetry = undefined;
+      void this.postWelcomes().catch(() => undefined);
+    }, WELCOME_RETRY_MS);
   }
 
   private async forgetWelcome(id: string, w: { mailboxId: string; payload: string }): Promise<void> {
