@@ -36,7 +36,13 @@ describe('adding the same device twice adds it once, over a real relay', () => {
   /** Once set, Alice's next Commit reaches the relay but her worker never hears back (it is killed then). */
   let hangCommit = false;
   let hung = false;
+  /** Once set, the relay's answer to Alice's next Welcome is "rate limited" (nothing stored). */
+  let limitWelcome = false;
   const aliceFetch: typeof fetch = async (input, init) => {
+    if (limitWelcome && String(input).endsWith('/v1/mailboxes/welcome')) {
+      limitWelcome = false;
+      return new Response(JSON.stringify({ error: { code: 'rate_limited', message: 'too many issuance requests' } }), { status: 429 });
+    }
     const commit = String(input).endsWith('/v1/queues/send') && typeof init?.body === 'string' && init.body.includes('"rotateTo"');
     if (hangCommit && commit) {
       hangCommit = false;
@@ -90,6 +96,16 @@ describe('adding the same device twice adds it once, over a real relay', () => {
     await bob.app.handlers['message.send']({ conversationId: id, text: 'once' });
     await waitUntil(() => carol.received(id).includes('once') && alice.received(id).includes('once'), 15_000 * SLOW, 'everyone reads Bob');
   });
+
+  it('a Welcome the relay refuses for now (rate limited) is kept and sent again: the device joins', async () => {
+    const { conversationId: id } = await alice.app.handlers['conversation.create']({ name: 'Later' });
+    limitWelcome = true;
+    await alice.app.handlers['conversation.addDevices']({ conversationId: id, devices: [addr.Bob!] }).catch(() => undefined);
+    expect(limitWelcome).toBe(false);
+    // No send, no reconnect: only the retry a moment later can bring Bob in.
+    await waitUntil(() => active(bob, id), 30_000 * SLOW, 'Bob joined by the Welcome sent again');
+    expect(metaOf(alice, id)?.pendingWelcomes ?? []).toEqual([]);
+  }, 60_000 * SLOW);
 
   it('the worker died after the Add Commit went out, before the Welcome was kept: the repeat replaces the stranded leaf', async () => {
     const { conversationId: id } = await alice.app.handlers['conversation.create']({ name: 'Plans' });
