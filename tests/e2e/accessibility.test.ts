@@ -4,7 +4,7 @@
  * with a row's menu open), a conversation (empty, with messages, its menu,
  * renaming), and every dialog (settings before and after onboarding, invite
  * with its code and QR, members with a safety number, a confirm, share
- * picker), the lock screen, the passphrase form that turns the lock on and
+ * picker), a message’s actions with the reaction picker, the timer menu, the lock screen, the passphrase form that turns the lock on and
  * the offline banner over a message waiting to be sent — in the light and
  * the dark theme. Any serious or critical violation fails the test. Each
  * screen and theme is saved as artifacts/e2e/a11y-<screen>-<theme>.png, and
@@ -160,6 +160,22 @@ describe('accessibility: axe on every screen, light and dark', () => {
     await waitForMessage(alice, 'Hello from Bob', { sender: 'Bob' });
     await send(alice, 'Hello Bob');
     await audit(alice.page, 'conversation');
+  });
+
+  it('a message’s actions with the reaction picker open, and the disappearing-timer menu', async () => {
+    const { page } = alice;
+    const row = await page.waitForSelector('[data-testid="message"][data-sender="Bob"]', { timeout: STEP_TIMEOUT });
+    await row!.hover();
+    await (await row!.waitForSelector('[data-testid="action-react"]', { timeout: STEP_TIMEOUT }))!.click();
+    await page.waitForSelector('[data-testid="reaction-picker"]', { timeout: STEP_TIMEOUT });
+    await audit(page, 'reaction-picker');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid="reaction-picker"]', { hidden: true, timeout: STEP_TIMEOUT });
+    await page.click('[data-testid="timer-button"]');
+    await page.waitForSelector('[data-testid="timer-menu"]', { timeout: STEP_TIMEOUT });
+    await audit(page, 'timer-menu');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid="timer-menu"]', { hidden: true, timeout: STEP_TIMEOUT });
   });
 
   it('the conversation menu (mute) and the rename field', async () => {
