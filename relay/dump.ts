@@ -14,7 +14,7 @@
 import { Buffer } from 'node:buffer';
 import { DatabaseSync } from 'node:sqlite';
 import { loadConfig } from './config.ts';
-import { createRelayRedisClient } from './redis-store.ts';
+import { createRelayRedisClient } from './redis-scripts.ts';
 import { DB_FILE } from './sqlite-store.ts';
 
 interface DenoArgs {

@@ -61,10 +61,8 @@
  */
 
 import { Buffer } from 'node:buffer';
-import { sha1 } from '@noble/hashes/legacy.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
-import { ErrorReply, RESP_TYPES, createClient } from 'redis';
-import { ErrorCode, RelayError } from './errors.ts';
+import { ErrorReply } from 'redis';
+import { RedisScripts, TRANSIENT_REPLY, bounded, bytes, createRelayRedisClient, int, list, text, type Arg } from './redis-scripts.ts';
 import type {
   Ceremony,
   KeyPackageCounts,
@@ -80,10 +78,6 @@ import type {
   TokenKey,
 } from './store.ts';
 
-/** Longest a store operation waits for Redis before it fails with 503. */
-const COMMAND_TIMEOUT_MS = 5_000;
-/** Commands waiting on one connection at most (while Redis hangs, further operations fail at once). */
-const MAX_QUEUED_COMMANDS = 10_000;
 /** Expired entries cleaned per sweep script, so one script never blocks Redis for long. */
 const SWEEP_BATCH = 500;
 /** Recipient sets outlive their message by this much, so a sweep that runs late still finds the inboxes to clean. */
@@ -469,58 +463,6 @@ return #ids`,
 } as const;
 
 type ScriptName = keyof typeof S;
-type Arg = string | Buffer;
-
-/** A Redis client set up for the relay: binary replies, no offline queue, bounded commands. */
-export function createRelayRedisClient(url: string, log: (line: string) => void) {
-  const client = createClient({
-    url,
-    disableOfflineQueue: true,
-    commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
-    socket: { connectTimeout: 5_000 },
-    commandOptions: { timeout: COMMAND_TIMEOUT_MS, typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } },
-  });
-  // Without a listener an 'error' event would end the process; log the kind only, once per outage.
-  let down = false;
-  client.on('error', (err: unknown) => {
-    if (down) return;
-    down = true;
-    log(`redis unreachable (${err instanceof Error ? err.name : typeof err}); reconnecting`);
-  });
-  client.on('ready', () => {
-    if (down) log('redis reachable again');
-    down = false;
-  });
-  return client;
-}
-
-type Client = ReturnType<typeof createRelayRedisClient>;
-
-/** Replies that mean "Redis cannot serve right now", not a bug of ours. */
-const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY|MISCONF|OOM|NOREPLICAS)\b/;
-
-function unavailable(cause: unknown): RelayError {
-  return new RelayError(ErrorCode.capacity, 'storage unavailable, try again', { cause });
-}
-
-/** Settles like `p`, or rejects once Redis has not answered within COMMAND_TIMEOUT_MS. */
-async function bounded<T>(p: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`redis did not answer within ${COMMAND_TIMEOUT_MS} ms`)), COMMAND_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-// Reply decoding: with BLOB_STRING mapped to Buffer, data comes as Buffer, counts as number, nil as null.
-const bytes = (v: unknown): Uint8Array => (v instanceof Uint8Array ? new Uint8Array(v) : new Uint8Array(0));
-const text = (v: unknown): string => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : String(v));
-const int = (v: unknown): number => (typeof v === 'number' ? v : Number(text(v)));
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /** The script arguments of a spend and the message it pays for (postToQueue, postToMailbox). */
 const spendAndMessage = (spend: Spend, m: NewMessage): Arg[] => [
@@ -539,19 +481,11 @@ const capArgs = (caps: StorageCaps): Arg[] => [
 ];
 
 export class RedisStore implements RelayStore {
-  private readonly shas = new Map<ScriptName, string>();
-  /** Something was deleted since the last AOF rewrite was started. */
-  private dirty = false;
-  private lastRewrite = 0;
+  private constructor(private readonly redis: RedisScripts<ScriptName>) {}
 
-  private constructor(
-    private readonly client: Client,
-    /** Key prefix, e.g. `mc:`. */
-    readonly prefix: string,
-    private readonly rewriteIntervalMs: number,
-    private readonly log: (line: string) => void,
-  ) {
-    for (const name of Object.keys(S) as ScriptName[]) this.shas.set(name, bytesToHex(sha1(new TextEncoder().encode(S[name]))));
+  /** Key prefix, e.g. `mc:`. */
+  get prefix(): string {
+    return this.redis.prefix;
   }
 
   /** Connects (failing after `connectTimeoutMs` if Redis does not answer) and returns the store. */
@@ -592,27 +526,15 @@ export class RedisStore implements RelayStore {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    return new RedisStore(client, options.prefix, options.aofRewriteIntervalSeconds * 1000, options.log);
+    return new RedisStore(new RedisScripts(client, S, options.prefix, options.aofRewriteIntervalSeconds * 1000, options.log));
   }
 
   private key(kind: string, id: string): string {
     return `${this.prefix}${kind}:${id}`;
   }
 
-  /** Runs a script by SHA (loading it on NOSCRIPT, e.g. after Redis restarted); maps outages to 503. */
-  private async run(name: ScriptName, key: string, args: Arg[]): Promise<unknown> {
-    const options = { keys: [key], arguments: [this.prefix, ...args] };
-    try {
-      try {
-        return await bounded(this.client.evalSha(this.shas.get(name) ?? '', options));
-      } catch (err) {
-        if (!(err instanceof ErrorReply && err.message.startsWith('NOSCRIPT'))) throw err;
-        return await bounded(this.client.eval(S[name], options));
-      }
-    } catch (err) {
-      if (err instanceof ErrorReply && !TRANSIENT_REPLY.test(err.message)) throw err;
-      throw unavailable(err);
-    }
+  private run(name: ScriptName, key: string, args: Arg[]): Promise<unknown> {
+    return this.redis.run(name, key, args);
   }
 
   async putCeremony(id: string, c: Ceremony, max: number): Promise<void> {
@@ -675,7 +597,7 @@ export class RedisStore implements RelayStore {
 
   async deleteAccount(accountId: string): Promise<boolean> {
     const existed = int(await this.run('deleteAccount', this.key('acct', accountId), [accountId])) === 1;
-    this.dirty = true;
+    this.redis.deleted();
     return existed;
   }
 
@@ -715,7 +637,7 @@ export class RedisStore implements RelayStore {
   async claimKeyPackage(accountId: string): Promise<Uint8Array | null> {
     const r = list(await this.run('claimKeyPackage', this.key('kp', accountId), [accountId]));
     if (r.length < 2) return null;
-    if (int(r[0]) === 1) this.dirty = true;
+    if (int(r[0]) === 1) this.redis.deleted();
     return bytes(r[1]);
   }
 
@@ -730,7 +652,7 @@ export class RedisStore implements RelayStore {
 
   async retireKeyPackages(accountId: string, hash: Uint8Array): Promise<boolean> {
     const done = int(await this.run('retireKeyPackages', this.key('kprh', accountId), [Buffer.from(hash), accountId])) === 1;
-    if (done) this.dirty = true;
+    if (done) this.redis.deleted();
     return done;
   }
 
@@ -771,7 +693,7 @@ export class RedisStore implements RelayStore {
 
   async retireTokenKey(keyId: string): Promise<void> {
     await this.run('retireTokenKey', `${this.prefix}tkeys`, [keyId]);
-    this.dirty = true;
+    this.redis.deleted();
   }
 
   async spend(spend: Spend): Promise<boolean> {
@@ -796,7 +718,7 @@ export class RedisStore implements RelayStore {
 
   async deleteMailbox(mailboxId: string): Promise<boolean> {
     const r = list(await this.run('deleteMailbox', this.key('mb', mailboxId), [mailboxId]));
-    this.dirty = true;
+    this.redis.deleted();
     return int(r[0]) === 1;
   }
 
@@ -811,13 +733,13 @@ export class RedisStore implements RelayStore {
   async unregisterMailbox(queueHash: string, capHash: string, mailboxId: string): Promise<SpendResult<null>> {
     const r = int(await this.run('unregisterMailbox', this.key('q', queueHash), [queueHash, mailboxId, capHash]));
     if (r !== OK) return { ok: false, reason: r === STALE ? 'stale' : 'not_found' };
-    this.dirty = true;
+    this.redis.deleted();
     return { ok: true, value: null };
   }
 
   async deleteQueue(queueHash: string, capHash: string): Promise<SpendResult<null>> {
     const r = int(await this.run('deleteQueue', this.key('q', queueHash), [queueHash, capHash]));
-    this.dirty = true;
+    this.redis.deleted();
     if (r !== OK) return { ok: false, reason: r === STALE ? 'stale' : 'not_found' };
     return { ok: true, value: null };
   }
@@ -854,7 +776,7 @@ export class RedisStore implements RelayStore {
   async ack(mailboxId: string, messageIds: string[]): Promise<number> {
     if (messageIds.length === 0) return 0;
     const r = list(await this.run('ack', this.key('inbox', mailboxId), [mailboxId, ...messageIds]));
-    if (int(r[1]) > 0) this.dirty = true;
+    if (int(r[1]) > 0) this.redis.deleted();
     return int(r[0]);
   }
 
@@ -872,7 +794,7 @@ export class RedisStore implements RelayStore {
     const r = await this.run('updateInvite', this.key('inv', inviteHash), [writeKeyHash, Buffer.from(ciphertext), String(now)]);
     const changed = int(r) === 1;
     // The old ciphertext is still in the AOF: let scrub() rewrite it away.
-    if (changed) this.dirty = true;
+    if (changed) this.redis.deleted();
     return changed;
   }
 
@@ -880,13 +802,13 @@ export class RedisStore implements RelayStore {
     const r = list(await this.run('readInvite', this.key('inv', inviteHash), [String(now)]));
     if (r.length < 2) return null;
     // A one-time invite was deleted by this read.
-    if (int(r[1]) === 1) this.dirty = true;
+    if (int(r[1]) === 1) this.redis.deleted();
     return bytes(r[0]);
   }
 
   async deleteInvite(inviteHash: string, writeKeyHash: string): Promise<boolean> {
     const deleted = int(await this.run('deleteInvite', this.key('inv', inviteHash), [writeKeyHash])) === 1;
-    if (deleted) this.dirty = true;
+    if (deleted) this.redis.deleted();
     return deleted;
   }
 
@@ -913,7 +835,7 @@ export class RedisStore implements RelayStore {
       if (int(r[0]) < SWEEP_BATCH) break;
     }
     // Redis expires invites and quota buckets on its own, unseen by this instance: rewrite after every sweep.
-    this.dirty = true;
+    this.redis.deleted();
     return { messages, sessions, ceremonies, mailboxes };
   }
 
@@ -923,34 +845,10 @@ export class RedisStore implements RelayStore {
    * deletions, at most once per interval; a no-op when AOF is off.
    */
   async scrub(): Promise<void> {
-    if (!this.dirty || Date.now() - this.lastRewrite < this.rewriteIntervalMs) return;
-    let info: string;
-    try {
-      info = text(await bounded(this.client.sendCommand(['INFO', 'persistence'])));
-    } catch {
-      return; // unreachable now; try again next time (still dirty)
-    }
-    this.dirty = false;
-    if (!/^aof_enabled:1\s*$/m.test(info)) return;
-    if (/^aof_rewrite_in_progress:1\s*$/m.test(info)) {
-      // A rewrite that began before our deletion may still contain it: ask again later.
-      this.dirty = true;
-      return;
-    }
-    try {
-      await bounded(this.client.sendCommand(['BGREWRITEAOF']));
-      this.lastRewrite = Date.now();
-    } catch (err) {
-      this.dirty = true;
-      this.log(`aof rewrite not started (${err instanceof Error ? err.name : typeof err})`);
-    }
+    await this.redis.scrub();
   }
 
   async close(): Promise<void> {
-    try {
-      await this.client.close();
-    } catch {
-      this.client.destroy();
-    }
+    await this.redis.close();
   }
 }

@@ -14,16 +14,9 @@
  * as for messages and blobs.
  */
 
-import { Buffer } from 'node:buffer';
-import { sha1 } from '@noble/hashes/legacy.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
-import { ErrorReply } from 'redis';
-import { ErrorCode, RelayError } from '../errors.ts';
-import { createRelayRedisClient } from '../redis-store.ts';
+import { RedisScripts, connectRelayRedis, buf, int, list, text, type Arg } from '../redis-scripts.ts';
 import type { BackupCaps, BackupResult, BackupStore, StoredItem } from './store.ts';
 
-const COMMAND_TIMEOUT_MS = 5_000;
-const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY|MISCONF|OOM|NOREPLICAS)\b/;
 
 /** Lua shared by the scripts: P is ARGV[1]; opens(id, hash) is whether the backup exists under that secret. */
 const LIB = `
@@ -95,64 +88,19 @@ return 0`,
 } as const;
 
 type ScriptName = keyof typeof S;
-type Arg = string | Buffer;
-type Client = ReturnType<typeof createRelayRedisClient>;
 
-async function bounded<T>(p: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`redis did not answer within ${COMMAND_TIMEOUT_MS} ms`)), COMMAND_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-const text = (v: unknown): string => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : String(v));
-const int = (v: unknown): number => (typeof v === 'number' ? v : Number(text(v)));
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 export class RedisBackupStore implements BackupStore {
-  private readonly shas = new Map<ScriptName, string>();
-  private dirty = false;
-  private lastRewrite = 0;
-
-  private constructor(
-    private readonly client: Client,
-    private readonly prefix: string,
-    private readonly rewriteIntervalMs: number,
-    private readonly log: (line: string) => void,
-  ) {
-    for (const name of Object.keys(S) as ScriptName[]) this.shas.set(name, bytesToHex(sha1(new TextEncoder().encode(S[name]))));
-  }
+  private constructor(private readonly redis: RedisScripts<ScriptName>) {}
 
   static async open(options: { url: string; prefix: string; aofRewriteIntervalSeconds: number; log: (line: string) => void }): Promise<RedisBackupStore> {
-    const client = createRelayRedisClient(options.url, options.log);
-    try {
-      await bounded(client.connect());
-    } catch (err) {
-      client.destroy();
-      throw err;
-    }
-    return new RedisBackupStore(client, options.prefix, options.aofRewriteIntervalSeconds * 1000, options.log);
+    const client = await connectRelayRedis(options.url, options.log);
+    return new RedisBackupStore(new RedisScripts(client, S, options.prefix, options.aofRewriteIntervalSeconds * 1000, options.log));
   }
 
-  private async run(name: ScriptName, key: string, args: Arg[]): Promise<unknown> {
-    const options = { keys: [this.prefix + key], arguments: [this.prefix, ...args] };
-    try {
-      try {
-        return await bounded(this.client.evalSha(this.shas.get(name) ?? '', options));
-      } catch (err) {
-        if (!(err instanceof ErrorReply && err.message.startsWith('NOSCRIPT'))) throw err;
-        return await bounded(this.client.eval(S[name], options));
-      }
-    } catch (err) {
-      if (err instanceof ErrorReply && !TRANSIENT_REPLY.test(err.message)) throw err;
-      throw new RelayError(ErrorCode.capacity, 'storage unavailable, try again', { cause: err });
-    }
+  /** Runs a script on this store's key `key` (the prefix is added here). */
+  private run(name: ScriptName, key: string, args: Arg[]): Promise<unknown> {
+    return this.redis.run(name, this.redis.prefix + key, args);
   }
 
   async putItem(accountId: string, backupId: string, secretHash: string, item: string, data: Uint8Array, caps: BackupCaps): Promise<BackupResult<{ bytes: number }>> {
@@ -170,7 +118,7 @@ export class RedisBackupStore implements BackupStore {
     const status = int(r[0]);
     if (status === 0) {
       // A replaced item's old value is still in the AOF until it is rewritten.
-      this.dirty = true;
+      this.redis.deleted();
       return { ok: true, value: { bytes: int(r[1]) } };
     }
     return { ok: false, reason: status === 2 ? 'quota' : 'not_found' };
@@ -191,50 +139,27 @@ export class RedisBackupStore implements BackupStore {
 
   async dropItem(backupId: string, secretHash: string, item: string): Promise<boolean> {
     const dropped = int(await this.run('dropItem', `bk:${backupId}`, [backupId, secretHash, item])) === 1;
-    if (dropped) this.dirty = true;
+    if (dropped) this.redis.deleted();
     return dropped;
   }
 
   async deleteBackup(backupId: string, secretHash: string): Promise<boolean> {
     const deleted = int(await this.run('deleteBackup', `bk:${backupId}`, [backupId, secretHash])) === 1;
-    if (deleted) this.dirty = true;
+    if (deleted) this.redis.deleted();
     return deleted;
   }
 
   async dropAccount(accountId: string): Promise<void> {
     await this.run('dropAccount', `abk:${accountId}`, []);
-    this.dirty = true;
+    this.redis.deleted();
   }
 
   /** As RedisStore.scrub: after deletions, at most once per interval, have the AOF rewritten without them. */
   async scrub(): Promise<void> {
-    if (!this.dirty || Date.now() - this.lastRewrite < this.rewriteIntervalMs) return;
-    let info: string;
-    try {
-      info = text((await bounded(this.client.sendCommand(['INFO', 'persistence']))) as Uint8Array);
-    } catch {
-      return;
-    }
-    this.dirty = false;
-    if (!/^aof_enabled:1\s*$/m.test(info)) return;
-    if (/^aof_rewrite_in_progress:1\s*$/m.test(info)) {
-      this.dirty = true;
-      return;
-    }
-    try {
-      await bounded(this.client.sendCommand(['BGREWRITEAOF']));
-      this.lastRewrite = Date.now();
-    } catch (err) {
-      this.dirty = true;
-      this.log(`aof rewrite not started (${err instanceof Error ? err.name : typeof err})`);
-    }
+    await this.redis.scrub();
   }
 
   async close(): Promise<void> {
-    try {
-      await this.client.close();
-    } catch {
-      this.client.destroy();
-    }
+    await this.redis.close();
   }
 }

@@ -19,19 +19,12 @@
  * deletions, at most once per interval), as for messages.
  */
 
-import { Buffer } from 'node:buffer';
-import { sha1 } from '@noble/hashes/legacy.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
-import { ErrorReply } from 'redis';
 import { BLOB_CHUNK_BYTES } from '../../lib/protocol/relay-blobs.ts';
-import { ErrorCode, RelayError } from '../errors.ts';
-import { createRelayRedisClient } from '../redis-store.ts';
+import { RedisScripts, connectRelayRedis, buf, int, list, type Arg } from '../redis-scripts.ts';
 import type { Spend } from '../store.ts';
 import type { BlobCaps, BlobRefusal, BlobResult, BlobStore, FetchedChunk, NewBlob } from './store.ts';
 
-const COMMAND_TIMEOUT_MS = 5_000;
 const SWEEP_BATCH = 200;
-const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY|MISCONF|OOM|NOREPLICAS)\b/;
 
 // Script results that are not data (index into REFUSALS; 0 is success).
 const REFUSALS: readonly BlobRefusal[] = ['not_found', 'spent', 'stale', 'quota', 'full', 'invalid', 'conflict'];
@@ -149,24 +142,7 @@ return #ids`,
 } as const;
 
 type ScriptName = keyof typeof S;
-type Arg = string | Buffer;
-type Client = ReturnType<typeof createRelayRedisClient>;
 
-async function bounded<T>(p: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`redis did not answer within ${COMMAND_TIMEOUT_MS} ms`)), COMMAND_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-const int = (v: unknown): number => (typeof v === 'number' ? v : Number(v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 function result<T>(r: number, value: T): BlobResult<T> {
   if (r === 0) return { ok: true, value };
@@ -174,43 +150,16 @@ function result<T>(r: number, value: T): BlobResult<T> {
 }
 
 export class RedisBlobStore implements BlobStore {
-  private readonly shas = new Map<ScriptName, string>();
-  private dirty = false;
-  private lastRewrite = 0;
-
-  private constructor(
-    private readonly client: Client,
-    private readonly prefix: string,
-    private readonly rewriteIntervalMs: number,
-    private readonly log: (line: string) => void,
-  ) {
-    for (const name of Object.keys(S) as ScriptName[]) this.shas.set(name, bytesToHex(sha1(new TextEncoder().encode(S[name]))));
-  }
+  private constructor(private readonly redis: RedisScripts<ScriptName>) {}
 
   static async open(options: { url: string; prefix: string; aofRewriteIntervalSeconds: number; log: (line: string) => void }): Promise<RedisBlobStore> {
-    const client = createRelayRedisClient(options.url, options.log);
-    try {
-      await bounded(client.connect());
-    } catch (err) {
-      client.destroy();
-      throw err;
-    }
-    return new RedisBlobStore(client, options.prefix, options.aofRewriteIntervalSeconds * 1000, options.log);
+    const client = await connectRelayRedis(options.url, options.log);
+    return new RedisBlobStore(new RedisScripts(client, S, options.prefix, options.aofRewriteIntervalSeconds * 1000, options.log));
   }
 
-  private async run(name: ScriptName, key: string, args: Arg[]): Promise<unknown> {
-    const options = { keys: [this.prefix + key], arguments: [this.prefix, ...args] };
-    try {
-      try {
-        return await bounded(this.client.evalSha(this.shas.get(name) ?? '', options));
-      } catch (err) {
-        if (!(err instanceof ErrorReply && err.message.startsWith('NOSCRIPT'))) throw err;
-        return await bounded(this.client.eval(S[name], options));
-      }
-    } catch (err) {
-      if (err instanceof ErrorReply && !TRANSIENT_REPLY.test(err.message)) throw err;
-      throw new RelayError(ErrorCode.capacity, 'storage unavailable, try again', { cause: err });
-    }
+  /** Runs a script on this store's key `key` (the prefix is added here). */
+  private run(name: ScriptName, key: string, args: Arg[]): Promise<unknown> {
+    return this.redis.run(name, this.redis.prefix + key, args);
   }
 
   async createBlob(spend: Spend, b: NewBlob, caps: BlobCaps): Promise<BlobResult<null>> {
@@ -264,13 +213,13 @@ export class RedisBlobStore implements BlobStore {
 
   async release(blobId: string, mailboxId: string): Promise<boolean> {
     const released = int(await this.run('release', `blobto:${blobId}`, [blobId, mailboxId])) === 1;
-    if (released) this.dirty = true;
+    if (released) this.redis.deleted();
     return released;
   }
 
   async dropQueue(queueHash: string): Promise<void> {
     await this.run('dropQueue', `qb:${queueHash}`, []);
-    this.dirty = true;
+    this.redis.deleted();
   }
 
   async sweep(now: number): Promise<number> {
@@ -280,39 +229,16 @@ export class RedisBlobStore implements BlobStore {
       total += n;
       if (n < SWEEP_BATCH) break;
     }
-    if (total > 0) this.dirty = true;
+    if (total > 0) this.redis.deleted();
     return total;
   }
 
   /** As RedisStore.scrub: after deletions, at most once per interval, have the AOF rewritten without them. */
   async scrub(): Promise<void> {
-    if (!this.dirty || Date.now() - this.lastRewrite < this.rewriteIntervalMs) return;
-    let info: string;
-    try {
-      info = String(Buffer.from((await bounded(this.client.sendCommand(['INFO', 'persistence']))) as Uint8Array));
-    } catch {
-      return;
-    }
-    this.dirty = false;
-    if (!/^aof_enabled:1\s*$/m.test(info)) return;
-    if (/^aof_rewrite_in_progress:1\s*$/m.test(info)) {
-      this.dirty = true;
-      return;
-    }
-    try {
-      await bounded(this.client.sendCommand(['BGREWRITEAOF']));
-      this.lastRewrite = Date.now();
-    } catch (err) {
-      this.dirty = true;
-      this.log(`aof rewrite not started (${err instanceof Error ? err.name : typeof err})`);
-    }
+    await this.redis.scrub();
   }
 
   async close(): Promise<void> {
-    try {
-      await this.client.close();
-    } catch {
-      this.client.destroy();
-    }
+    await this.redis.close();
   }
 }
