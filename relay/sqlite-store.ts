@@ -21,6 +21,7 @@
 
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
 import { setImmediate } from 'node:timers';
+import { inWriteTransaction } from './sqlite-file.ts';
 import type {
   Ceremony,
   KeyPackageCounts,
@@ -124,18 +125,13 @@ function upgrade(db: DatabaseSync): void {
   const hasUsage = db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'usage'");
   const hasIdle = db.prepare("SELECT 1 AS x FROM pragma_table_info('mailboxes') WHERE name = 'idle_until'");
   if (hasUsage.get() !== undefined && hasIdle.get() !== undefined) return;
-  db.exec('BEGIN IMMEDIATE');
-  try {
+  inWriteTransaction(db, () => {
     if (hasUsage.get() === undefined) db.exec(USAGE);
     if (hasIdle.get() === undefined) {
       db.exec('ALTER TABLE mailboxes ADD COLUMN idle_until INTEGER');
       db.prepare('UPDATE mailboxes SET idle_until = ?').run(Math.floor(Date.now() / 1000) + LEGACY_IDLE_SECONDS);
     }
-    db.exec('COMMIT');
-  } catch (err) {
-    db.exec('ROLLBACK');
-    throw err;
-  }
+  });
 }
 
 /**
@@ -147,8 +143,7 @@ function upgrade(db: DatabaseSync): void {
 function migrate(db: DatabaseSync): void {
   const oldLayout = db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'");
   if (oldLayout.get() === undefined) return;
-  db.exec('BEGIN IMMEDIATE');
-  try {
+  inWriteTransaction(db, () => {
     // Another store on the same file may have migrated while this one waited for the lock.
     if (oldLayout.get() !== undefined) {
       db.exec(`
@@ -163,11 +158,7 @@ function migrate(db: DatabaseSync): void {
         DROP TABLE deliveries;
       `);
     }
-    db.exec('COMMIT');
-  } catch (err) {
-    db.exec('ROLLBACK');
-    throw err;
-  }
+  });
 }
 
 /** One mailbox leaving one message's pending list; `done` once it was on it and is off. */

@@ -7,7 +7,8 @@
  * transaction that deleted it.
  */
 
-import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, SQLOutputValue, StatementSync } from 'node:sqlite';
+import { SecureSqliteFile } from '../sqlite-file.ts';
 import type { BackupCaps, BackupResult, BackupStore, StoredItem } from './store.ts';
 
 /** The message store (opened first) creates `accounts`; these sit beside it. */
@@ -29,17 +30,13 @@ const num = (v: SQLOutputValue | undefined): number => Number(v);
 const str = (v: SQLOutputValue | undefined): string => (typeof v === 'string' ? v : String(v));
 
 export class SqliteBackupStore implements BackupStore {
+  private readonly file: SecureSqliteFile;
   private readonly db: DatabaseSync;
   private readonly s: Record<string, StatementSync>;
-  private dirty = false;
 
   constructor(path: string) {
-    this.db = new DatabaseSync(path);
-    this.db.exec('PRAGMA journal_mode = WAL');
-    this.db.exec('PRAGMA synchronous = NORMAL');
-    this.db.exec('PRAGMA secure_delete = ON');
-    this.db.exec('PRAGMA busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    this.file = new SecureSqliteFile(path, SCHEMA);
+    this.db = this.file.db;
     const p = (sql: string): StatementSync => this.db.prepare(sql);
     this.s = {
       getBackup: p('SELECT secret_hash, account_id FROM backups WHERE backup_id = ?'),
@@ -62,17 +59,8 @@ export class SqliteBackupStore implements BackupStore {
     };
   }
 
-  /** Runs fn in one write transaction (fn is synchronous: nothing interleaves). */
   private tx<T>(fn: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      const value = fn();
-      this.db.exec('COMMIT');
-      return value;
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
+    return this.file.tx(fn);
   }
 
   /** Whether the backup exists and the secret hash is its own. */
@@ -95,7 +83,7 @@ export class SqliteBackupStore implements BackupStore {
       return { ok: true, value: { bytes: num(this.s.accountBytes!.get(accountId)?.bytes) } } as const;
     });
     // A replaced item's old pages are freed (and zeroed by secure_delete); the WAL still has them.
-    if (r.ok) this.dirty = true;
+    if (r.ok) this.file.deleted();
     return r;
   }
 
@@ -112,30 +100,27 @@ export class SqliteBackupStore implements BackupStore {
 
   async dropItem(backupId: string, secretHash: string, item: string): Promise<boolean> {
     const dropped = this.tx(() => this.opens(backupId, secretHash) && Number(this.s.dropItem!.run(backupId, item).changes) === 1);
-    if (dropped) this.dirty = true;
+    if (dropped) this.file.deleted();
     return dropped;
   }
 
   async deleteBackup(backupId: string, secretHash: string): Promise<boolean> {
     const deleted = this.tx(() => this.opens(backupId, secretHash) && Number(this.s.delBackup!.run(backupId).changes) === 1);
-    if (deleted) this.dirty = true;
+    if (deleted) this.file.deleted();
     return deleted;
   }
 
   async dropAccount(accountId: string): Promise<void> {
     // Normally done by the trigger on `accounts`; kept so both stores answer the same call.
     this.tx(() => this.s.delAccount!.run(accountId));
-    this.dirty = true;
+    this.file.deleted();
   }
 
   async scrub(): Promise<void> {
-    if (!this.dirty) return;
-    this.dirty = false;
-    const r = this.db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get();
-    if (r === undefined || num(r.busy) !== 0) this.dirty = true;
+    this.file.scrub();
   }
 
   async close(): Promise<void> {
-    this.db.close();
+    this.file.close();
   }
 }

@@ -17,7 +17,8 @@
  * never hold the write lock across an await of each other's.
  */
 
-import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, SQLOutputValue, StatementSync } from 'node:sqlite';
+import { SecureSqliteFile } from '../sqlite-file.ts';
 import { blobChunkLength } from '../../lib/protocol/relay-blobs.ts';
 import type { Spend } from '../store.ts';
 import type { BlobCaps, BlobResult, BlobStore, FetchedChunk, NewBlob } from './store.ts';
@@ -51,17 +52,13 @@ const str = (v: SQLOutputValue | undefined): string => (typeof v === 'string' ? 
 const entry = (mailboxId: string): string => `,${mailboxId},`;
 
 export class SqliteBlobStore implements BlobStore {
+  private readonly file: SecureSqliteFile;
   private readonly db: DatabaseSync;
   private readonly s: Record<string, StatementSync>;
-  private dirty = false;
 
   constructor(path: string) {
-    this.db = new DatabaseSync(path);
-    this.db.exec('PRAGMA journal_mode = WAL');
-    this.db.exec('PRAGMA synchronous = NORMAL');
-    this.db.exec('PRAGMA secure_delete = ON');
-    this.db.exec('PRAGMA busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    this.file = new SecureSqliteFile(path, SCHEMA);
+    this.db = this.file.db;
     const p = (sql: string): StatementSync => this.db.prepare(sql);
     this.s = {
       getQueue: p('SELECT cap_hash, prev_cap_hash FROM queues WHERE queue_hash = ?'),
@@ -89,17 +86,8 @@ export class SqliteBlobStore implements BlobStore {
     };
   }
 
-  /** Runs fn in one write transaction (fn is synchronous: nothing interleaves). */
   private tx<T>(fn: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      const value = fn();
-      this.db.exec('COMMIT');
-      return value;
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
+    return this.file.tx(fn);
   }
 
   private spend(spend: Spend): boolean {
@@ -170,31 +158,27 @@ export class SqliteBlobStore implements BlobStore {
       else this.s.setPending!.run(left, blobId);
       return true;
     });
-    if (released) this.dirty = true;
+    if (released) this.file.deleted();
     return released;
   }
 
   async dropQueue(queueHash: string): Promise<void> {
     // Normally done already by the trigger on `queues`; kept so both stores answer the same call.
     this.tx(() => this.s.delQueueBlobs!.run(queueHash));
-    this.dirty = true;
+    this.file.deleted();
   }
 
   async sweep(now: number): Promise<number> {
     const n = this.tx(() => Number(this.s.sweep!.run(now).changes));
-    if (n > 0) this.dirty = true;
+    if (n > 0) this.file.deleted();
     return n;
   }
 
   async scrub(): Promise<void> {
-    if (!this.dirty) return;
-    this.dirty = false;
-    // As the message store's scrub: the WAL's old page images go (secure_delete zeroed the main file).
-    const r = this.db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get();
-    if (r === undefined || num(r.busy) !== 0) this.dirty = true;
+    this.file.scrub();
   }
 
   async close(): Promise<void> {
-    this.db.close();
+    this.file.close();
   }
 }
