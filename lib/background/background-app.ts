@@ -26,6 +26,7 @@
  * used. The live connection then catches up on what the relay holds.
  */
 import type { ChatService } from './chat-service.ts';
+import type { Healing } from './healing/healing.ts';
 import type { AccountRecord } from './account.ts';
 import {
   ONE_TIME_INVITE_HOURS,
@@ -328,6 +329,14 @@ export class BackgroundApp {
 
   cancelShare(shareId: string): void {
     this.share.cancel(shareId);
+  }
+
+  /**
+   * Rejoin slots and resync (healing/healing.ts): the backup's RejoinSource and Rejoiner
+   * (backup/ports.ts). Undefined without an open session (signed out, or locked).
+   */
+  get healing(): Healing | undefined {
+    return this.core.chat?.healing;
   }
 
   // -- seams the integration and security tests reach through -------------------------
