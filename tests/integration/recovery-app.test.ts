@@ -135,15 +135,27 @@ describe('backup and restore in the app', () => {
     expect(restored.roster.devices.map((d) => d.deviceKey)).toEqual(expect.arrayContaining([mine.deviceKey, restored.deviceKey]));
     expect(restored.roster.version).toBeGreaterThan(mine.roster.version);
 
+    // Every conversation is back by resync, with its history stored in it (none left waiting in the stash).
+    expect(view?.step === 'done' && view.conversations.map((c) => c.state)).toEqual(['rejoined', 'rejoined', 'rejoined']);
     const vault = await Vault.open(vaultKeySlot(fresh.db));
-    const history = await Promise.all(ids.map(async (id) => (await linkedHistory(fresh.db, vault, id)).filter((r) => r.kind === 'text').map((r) => r.text)));
-    const stored = await Promise.all(ids.map(async (id) => (await fresh.app.handlers['messages.page']({ conversationId: id, beforeSeq: null, limit: 50 }).catch(() => ({ messages: [] }))).messages.filter((m) => m.kind === 'text').map((m) => m.text)));
-    // Each conversation's history is on the new device: in the conversation once rejoined, else kept until it is.
-    expect(ids.map((_, i) => [...history[i]!, ...stored[i]!])).toEqual([[TEXTS[0]], [TEXTS[1], 'one more for the record'], [TEXTS[2]]]);
-    // The key that restored the account becomes this device's only when every conversation is back; until then
-    // the backup stays as it was, so a backup of this device cannot drop the conversations it is not in.
-    const allBack = view?.step === 'done' && view.conversations.every((c) => c.state === 'rejoined');
-    expect(await fresh.db.get('secrets', RECOVERY_SECRET_ID)).toEqual(allBack ? expect.anything() : undefined);
+    for (const id of ids) expect(await linkedHistory(fresh.db, vault, id)).toEqual([]);
+    const texts = async (id: string) =>
+      (await fresh.app.handlers['messages.page']({ conversationId: id, beforeSeq: null, limit: 50 })).messages.filter((m) => m.kind === 'text').map((m) => m.text);
+    expect(await Promise.all(ids.map(texts))).toEqual([[TEXTS[0]], [TEXTS[1], 'one more for the record'], [TEXTS[2]]]);
+    expect(fresh.app.snapshot.conversations.filter((c) => c.status === 'active').map((c) => c.id).sort()).toEqual([...ids].sort());
+
+    // Bob sees the resync of Alice's new device, and the two keep talking.
+    await waitUntil(async () => {
+      const page = await bob.app.handlers['messages.page']({ conversationId: ids[0]!, beforeSeq: null, limit: 50 });
+      return page.messages.some((m) => m.kind === 'system' && m.text.includes(DISPLAY));
+    }, 20_000, 'Bob sees the resync note');
+    await fresh.app.handlers['message.send']({ conversationId: ids[0]!, text: 'back on a new device' });
+    await waitUntil(() => bob.received(ids[0]!).includes('back on a new device'), 20_000, 'Bob gets the restored device\'s message');
+    await bob.app.handlers['message.send']({ conversationId: ids[0]!, text: 'welcome back' });
+    await waitUntil(() => fresh.received(ids[0]!).includes('welcome back'), 20_000, 'the restored device gets Bob\'s message');
+
+    // The key that restored every conversation is this device's recovery key now: the backup goes on under it.
+    expect(await fresh.db.get('secrets', RECOVERY_SECRET_ID)).toBeDefined();
     expect(await fresh.app.handlers['restore.dismiss'](null)).toBeNull();
     expect(restoreOf(fresh)).toBeUndefined();
     fresh.app.stop();

@@ -1,8 +1,8 @@
 /**
  * Where backup and restore get rejoining from: the test seam
- * (BackgroundDeps.rejoin) or the healing part's resync. Without either, a
- * backup holds no rejoin material, and a restore says of each conversation
- * that the backup has nothing to rejoin it with (RejoinFailure 'no_material').
+ * (BackgroundDeps.rejoin), else the healing part of the open chat
+ * (ChatService.healing: rejoin slots and resync by external Commit). A
+ * restored conversation's history is stored in it once it is rejoined.
  */
 import type { Rejoiner, RejoinSource } from '../backup/ports.ts';
 import type { AppCore } from './core.ts';
@@ -11,10 +11,12 @@ export function backupRejoin(core: AppCore): { source: RejoinSource; rejoiner: R
   const given = core.deps.rejoin;
   if (given !== undefined) return given;
   return {
-    source: { ticketFor: async () => undefined },
+    source: { ticketFor: async (id) => core.chat?.healing.ticketFor(id) },
     rejoiner: {
-      rejoin: async () => {
-        throw new RangeError('no rejoin material can be read without the healing part');
+      rejoin: async (id, ticket) => {
+        const chat = core.needChat();
+        await chat.healing.rejoin(id, ticket);
+        await chat.keepHandedHistory(id);
       },
     },
   };
