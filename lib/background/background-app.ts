@@ -17,6 +17,8 @@
  *   settings.ts        the person's settings
  *   notifications.ts   desktop notifications and "show this conversation"
  *   share.ts           "share this page" offers
+ *   backup-control.ts  the encrypted backup kept current, exported, deleted
+ *   restore-control.ts "Restore my account" in a fresh profile, resumed at start
  *
  * Start-up is quick by design (the worker is woken often): settings, the
  * vault key, the account record, the token wallet and the conversations'
@@ -24,6 +26,7 @@
  * used. The live connection then catches up on what the relay holds.
  */
 import type { ChatService } from './chat-service.ts';
+import type { Healing } from './healing/healing.ts';
 import type { AccountRecord } from './account.ts';
 import {
   ONE_TIME_INVITE_HOURS,
@@ -60,6 +63,9 @@ import { LockControl } from './app/lock-control.ts';
 import { loadSettings, SettingsControl } from './app/settings.ts';
 import { LinkControl } from './app/linking.ts';
 import { RecoveryControl } from './app/recovery.ts';
+import { BackupControl } from './app/backup-control.ts';
+import { RestoreControl } from './app/restore-control.ts';
+import { backupRejoin } from './app/backup-rejoin.ts';
 
 export type { BackgroundDeps, Platform } from './app/deps.ts';
 
@@ -78,6 +84,8 @@ export class BackgroundApp {
   private readonly linking: LinkControl;
   private readonly devices: OwnDevices;
   private readonly recovery: RecoveryControl;
+  private readonly backup: BackupControl;
+  private readonly restore: RestoreControl;
 
   private constructor(core: AppCore) {
     this.core = core;
@@ -92,7 +100,13 @@ export class BackgroundApp {
     this.lock = new LockControl(core, this.accounts, this.session, kept, this.link, this.notifications);
     this.settings = new SettingsControl(core, this.link, this.notifications, kept);
     this.linking = new LinkControl(core, core.deps.linkPorts, (name) => this.accounts.setDisplayName(name));
-    this.recovery = new RecoveryControl(core);
+    const rejoin = backupRejoin(core);
+    this.backup = new BackupControl(core, () => rejoin.source, core.deps.backupDelayMs);
+    this.recovery = new RecoveryControl(core, (secret, previous) => this.backup.newKey(secret, previous));
+    this.restore = new RestoreControl(core, () => rejoin.rejoiner, {
+      setDisplayName: (name) => this.accounts.setDisplayName(name),
+      backUp: () => this.backup.runNow(),
+    });
   }
 
   static async start(deps: BackgroundDeps): Promise<BackgroundApp> {
@@ -113,6 +127,7 @@ export class BackgroundApp {
     if (account !== undefined) {
       await app.session.activate(account);
       app.linking.resume();
+      app.restore.resume();
     }
     if (vault === undefined && wrapped !== undefined) await app.lock.reopenKept(wrapped);
     return app;
@@ -214,7 +229,7 @@ export class BackgroundApp {
 
   /** Delete the account: leave every conversation, delete it at the relay, then wipe this device. */
   deleteAccount(): Promise<AppState> {
-    return this.accounts.deleteAccount();
+    return this.backup.deletingAccount(() => this.accounts.deleteAccount());
   }
 
   // -- the lock --------------------------------------------------------------------
@@ -293,6 +308,7 @@ export class BackgroundApp {
     // Its timers (receipts due) must not fire into a store another instance may open; what is due stays in the store.
     // Nor may a delivery or a job still under way here write or acknowledge anything: the next instance reads the store.
     this.core.devices?.stop();
+    this.backup.stop();
     this.core.chat?.halt();
   }
 
@@ -315,6 +331,14 @@ export class BackgroundApp {
     this.share.cancel(shareId);
   }
 
+  /**
+   * Rejoin slots and resync (healing/healing.ts): the backup's RejoinSource and Rejoiner
+   * (backup/ports.ts). Undefined without an open session (signed out, or locked).
+   */
+  get healing(): Healing | undefined {
+    return this.core.chat?.healing;
+  }
+
   // -- seams the integration and security tests reach through -------------------------
 
   protected get chat(): ChatService | undefined {
@@ -323,6 +347,11 @@ export class BackgroundApp {
 
   protected get account(): AccountRecord | undefined {
     return this.core.account;
+  }
+
+  /** Backup and restore, for the tests that wait on them. */
+  protected get backups(): { backup: BackupControl; restore: RestoreControl } {
+    return { backup: this.backup, restore: this.restore };
   }
 
   /** Reconnect as if the worker had just woken. */
@@ -397,6 +426,10 @@ export class BackgroundApp {
     'recovery.create': async () => this.recovery.create(),
     'recovery.confirm': async ({ first, second }) => this.recovery.confirm(first, second),
     'settings.setBackupHistory': async ({ enabled }) => (await this.settings.setBackupHistory(enabled), null),
+    'backup.export': async () => this.backup.exportFile(),
+    'restore.open': async ({ recoveryKey, file }) => this.restore.open(recoveryKey, file),
+    'restore.start': async () => this.restore.start(),
+    'restore.dismiss': async () => this.restore.dismiss(),
   };
 
   private needChat(): ChatService {
@@ -405,7 +438,10 @@ export class BackgroundApp {
 
   /** Unlocked: adding a linked device to the conversations goes on where it stopped. */
   private afterUnlock(state: AppState): AppState {
-    if (this.core.account !== undefined && this.core.vault !== undefined) this.linking.resume();
+    if (this.core.account !== undefined && this.core.vault !== undefined) {
+      this.linking.resume();
+      this.restore.resume();
+    }
     return state;
   }
 }

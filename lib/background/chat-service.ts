@@ -53,6 +53,8 @@ import type { DeliveredMessage, MailboxCredentials } from './relay-api.ts';
 import * as text from './text.ts';
 import { setVerified } from './identity/verify-person.ts';
 import { rosterHas } from './identity/roster.ts';
+import { Healing } from './healing/healing.ts';
+import { keepHandedHistory } from './backup/restored-history.ts';
 
 export type { ChatDeps, ChatIdentity } from './conversations.ts';
 
@@ -76,6 +78,8 @@ export class ChatService {
   private readonly sync: DeviceSync;
   private readonly rich: RichMessages;
   private readonly expiry: Expiry;
+  /** Rejoin slots, resync and the healer (healing/healing.ts): the backup's RejoinSource and Rejoiner. */
+  readonly healing: Healing;
 
   private constructor(private readonly deps: ChatDeps) {
     this.c = new Conversations(deps);
@@ -85,6 +89,7 @@ export class ChatService {
     this.outbox = new Outbox(this.c, this.epochs);
     this.invites = new Invites(this.c, this.outbox);
     this.joining = new Join(this.c, this.epochs, this.invites);
+    this.healing = new Healing(this.c, this.epochs, this.invites);
     this.membership = new Membership(this.c, this.epochs, this.outbox, getCipherSuite(DEFAULT_SUITE));
     this.receipts = new ReceiptSender(this.c, this.outbox);
     this.rich = new RichMessages(this.c, this.outbox);
@@ -125,12 +130,14 @@ export class ChatService {
    */
   halt(): void {
     this.cancelTimers();
+    this.healing.healer.stop();
     this.c.closed = true;
   }
 
   /** Signing out or deleting the account: let the state change under way finish, then refuse every other. */
   close(): Promise<void> {
     this.cancelTimers();
+    this.healing.healer.stop();
     return this.c.serial(async () => {
       this.c.closed = true;
     });
@@ -250,8 +257,10 @@ export class ChatService {
 
   // -- changing the group ----------------------------------------------------------------
 
-  create(name: string): Promise<string> {
-    return this.membership.create(name);
+  async create(name: string): Promise<string> {
+    const id = await this.membership.create(name);
+    void this.healing.slots.membershipChanged(id, true);
+    return id;
   }
 
   rename(id: string, name: string): Promise<void> {
@@ -366,6 +375,10 @@ export class ChatService {
   // -- telling the group ---------------------------------------------------------------
 
   /** Our token key changed (a new period): tell every conversation. */
+  /** History a restore handed over for a conversation now here (backup/restored-history.ts). */
+  keepHandedHistory(id: string): Promise<number> {
+    return keepHandedHistory(this.c, id);
+  }
   announceTokenKeyEverywhere(): void {
     this.announce.tokenKeyEverywhere();
   }
@@ -432,9 +445,12 @@ export class ChatService {
       await c.apply({ seen: [hash] });
       return ack();
     }
+    const group = meta.status === 'active' ? await this.group(meta.id).catch((err: unknown) => this.broken(meta.id, err)) : undefined;
+    // A delivery from a later epoch than ours: the Commits between never reached us (healing/healer.ts).
+    if (group !== undefined && framed.epoch > group.context.epoch) this.healing.healer.report(meta.id, 'gap');
     const outcome = await interpret(framed, {
       meta,
-      group: meta.status === 'active' ? await this.group(meta.id) : undefined,
+      group,
       pending: c.pending.get(meta.id),
       selfName: this.deps.identity().displayName,
       readReceipts: this.receipts.readReceipts(),
@@ -456,6 +472,12 @@ export class ChatService {
     // A message id already taken (the same content sent twice) would fail the whole transaction: the first stays.
     if (outcome.transition.messages !== undefined) outcome.transition.messages = await this.rich.withoutTaken(meta.id, outcome.transition.messages);
     await this.conclude(meta.id, outcome, ack);
+  }
+
+  /** The stored group state does not open or decode: the healer rejoins; the delivery stays unacknowledged and comes again. */
+  private broken(id: string, err: unknown): never {
+    if (!(err instanceof ChannelError)) this.healing.healer.report(id, 'state');
+    throw err;
   }
 
   /** One of our other devices announced a newer roster of ours: build on it (own-identity.ts `adoptRoster`). */
@@ -518,7 +540,10 @@ export class ChatService {
         void revokeAtRelay(api(), e.invites).catch(() => undefined);
         return;
       case 'publishInvites':
-        void this.invites.publish(id);
+        void this.invites.publish(id).then(() => this.healing.slots.epochChanged(id));
+        return;
+      case 'rejoinSlot':
+        void this.healing.slots.membershipChanged(id, e.store);
         return;
       case 'announceMailbox':
         void this.announce.mailbox(id);

@@ -17,6 +17,7 @@ import type { ReceiptState, ReceiptsDue } from './receipts.ts';
 import type { MemberProof } from './identity/person-proof.ts';
 import type { Roster } from './identity/roster.ts';
 import type { AddedDevice } from './device-add-plan.ts';
+import type { HealBackoff } from './healing/backoff.ts';
 import type { DisappearingMeta, RichRecordFields } from './rich-fields.ts';
 
 export interface InviteRecord {
@@ -28,6 +29,8 @@ export interface InviteRecord {
   /** Unix seconds. */
   expiresAt: number;
   oneTime: boolean;
+  /** A rejoin slot (healing/rejoin-slot.ts), made at this epoch: never shown, never a code. */
+  slot?: number;
 }
 
 export interface ConversationMeta extends DisappearingMeta {
@@ -104,6 +107,12 @@ export interface ConversationMeta extends DisappearingMeta {
   selfDevices?: string[];
   /** Devices this device added by address, so that an add repeated after a crash adds none twice (device-add-plan.ts). */
   addedDevices?: AddedDevice[];
+  /** base64url of our RejoinTicket for the newest rejoin slot we know (healing/rejoin-ticket.ts): kept apart from the group state so a damaged state can still heal. */
+  rejoinTicket?: string;
+  /** Our resync is under way (healing/rejoin.ts): 'heal' keeps the conversation if it loses, 'restore' had nothing to keep. */
+  rejoining?: 'heal' | 'restore';
+  /** The healer's wait after failed rejoins (healing/backoff.ts), kept so a restart does not start over. */
+  healBackoff?: HealBackoff;
 }
 
 export interface MessageRecord extends RichRecordFields {

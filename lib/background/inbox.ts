@@ -42,6 +42,8 @@ import type { PersonClaim } from './identity/person-proof.ts';
 import type { Verified } from './identity/verified-people.ts';
 import { isOwnDevice, ownDeviceName, type OwnKeys } from './identity/own-devices.ts';
 import type { DeviceSyncAction } from './device-sync-message.ts';
+import * as heal from './healing/heal-text.ts';
+import { resyncNoteOf } from './healing/resync-note.ts';
 
 /** A delivered MLS message with its clear header read (nothing checked yet). */
 export interface Framed {
@@ -90,7 +92,9 @@ export type Effect =
   | { do: 'reportBug'; error: unknown }
   | { do: 'identityChanged'; personId: string }
   | { do: 'deviceSync'; sync: DeviceSyncAction }
-  | { do: 'removedByOwnDevice' };
+  | { do: 'removedByOwnDevice' }
+  /** This epoch changed the membership: record its rejoin slot (healing/rejoin-slots.ts); `store` it at the relay too. */
+  | { do: 'rejoinSlot'; store: boolean };
 
 /** Another member's receipt: claims to count against our own texts (whose records the caller reads). */
 export interface ReceiptClaims {
@@ -123,6 +127,8 @@ export async function interpret(d: Framed, s: InboxState): Promise<Outcome> {
   if (meta.status === 'joining') {
     // Someone else's Commit at or past the epoch we tried to join: our external Commit lost.
     if (pending !== undefined && d.isCommit && Number(d.epoch) >= pending.baseEpoch) {
+      // A resync of a conversation we still hold goes back to how it was; the healer tries again.
+      if (meta.rejoining === 'heal') return resyncLost(meta, pending, d.hash);
       return {
         transition: { deleteConversation: meta.id, seen: [d.hash] },
         effects: [{ do: 'settle', hash: pending.hash, error: new JoinConflict() }, { do: 'detach', meta }],
@@ -153,7 +159,7 @@ export async function interpret(d: Framed, s: InboxState): Promise<Outcome> {
     // A member asked to leave (or another proposal): commit it soon, whoever is first wins.
     out.effects.push({ do: 'commitSoon' });
   } else {
-    commit(processed, s, next, records, out);
+    commit(d, processed, s, next, records, out);
   }
   if (records.length > 0) out.transition.messages = records;
   // Another member's Commit took this epoch; ours is void.
@@ -257,7 +263,7 @@ function application(
 }
 
 /** Another member's Commit: a new epoch, or our removal. */
-function commit(processed: Extract<Processed, { kind: 'commit' }>, s: InboxState, next: ConversationMeta, records: MessageRecord[], out: Outcome): void {
+function commit(d: Framed, processed: Extract<Processed, { kind: 'commit' }>, s: InboxState, next: ConversationMeta, records: MessageRecord[], out: Outcome): void {
   const { meta } = s;
   const state = s.group!;
   if (s.pending !== undefined) out.transition.pending = [{ id: meta.id, value: null }];
@@ -266,6 +272,8 @@ function commit(processed: Extract<Processed, { kind: 'commit' }>, s: InboxState
   const removals = removalsOf(processed.removals);
   const ended = processed.removed && endsConversation(state, senderIndex(processed.sender), removals);
   records.push(...describeEpochChange(next, state, processed.state, processed.removed, { id: byId, label: by }, s, removals, ended));
+  const resync = processed.removed ? undefined : resyncNoteOf(d.message, processed.state, next.names, s.selfName);
+  if (resync !== undefined) records.push(systemMessage(next, resync, s.now));
   if (processed.removed) {
     next.status = 'removed';
     if (ended) next.endedBy = by;
@@ -285,6 +293,7 @@ function commit(processed: Extract<Processed, { kind: 'commit' }>, s: InboxState
   if (revoked.length > 0) out.effects.push({ do: 'revokeInvites', invites: revoked });
   out.effects.push({ do: 'publishInvites' });
   if (joinedNow) out.effects.push({ do: 'announceMailbox' }, { do: 'announceProfile' });
+  if (joinedNow || revoked.length > 0 || removals.length > 0) out.effects.push({ do: 'rejoinSlot', store: false });
   out.effects.push({ do: 'refreshOutbox' });
   if (processed.state.pendingProposals.length > 0) out.effects.push({ do: 'commitSoon' });
 }
@@ -301,7 +310,12 @@ export function ownCommitReturned(p: PendingCommit, s: Omit<InboxState, 'pending
   // Revoked at the relay before the Commit went out; again here for an invite made meanwhile (a 404 is fine).
   const revoked = before === undefined ? [] : dropInvitesIfShrank(next, before, p.state);
   next.lastUpdate = s.now;
-  if (joining) {
+  if (joining && meta.rejoining !== undefined) {
+    // A resync (healing/rejoin.ts): the same member again, who may have missed what was said meanwhile.
+    next.status = 'active';
+    delete next.rejoining;
+    records.push(systemMessage(next, heal.MAY_BE_MISSING, s.now));
+  } else if (joining) {
     next.status = 'active';
     records.push(systemMessage(next, JOINER_NOTICE, s.now));
     records.push(systemMessage(next, text.YOU_JOINED, s.now));
@@ -316,6 +330,7 @@ export function ownCommitReturned(p: PendingCommit, s: Omit<InboxState, 'pending
   const effects: Effect[] = [{ do: 'settle', hash: p.hash }];
   if (unregister.length > 0) effects.push({ do: 'unregister', queue: next.queue, cap, mailboxIds: unregister });
   if (joinedNow) effects.push({ do: 'announceMailbox' });
+  if (joinedNow || gone.length > 0) effects.push({ do: 'rejoinSlot', store: true });
   effects.push({ do: 'refreshOutbox' });
   if (revoked.length > 0) effects.push({ do: 'revokeInvites', invites: revoked });
   effects.push({ do: 'publishInvites' });
@@ -326,6 +341,15 @@ export function ownCommitReturned(p: PendingCommit, s: Omit<InboxState, 'pending
   return {
     transition: { metas: [next], groups: [{ id, state: p.state }], pending: [{ id, value: null }], seen: [p.hash], messages: records },
     effects,
+  };
+}
+
+/** Someone else's Commit took the epoch our resync was for: the conversation goes back to how it was (healing/rejoin.ts). */
+function resyncLost(meta: ConversationMeta, pending: PendingCommit, hash: string): Outcome {
+  const { rejoining: _r, ...back } = meta;
+  return {
+    transition: { metas: [{ ...back, status: 'active' }], pending: [{ id: meta.id, value: null }], seen: [hash] },
+    effects: [{ do: 'settle', hash: pending.hash, error: new JoinConflict() }],
   };
 }
 

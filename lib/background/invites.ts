@@ -16,6 +16,7 @@ import { formatInviteLink, inviteLinkOf, newInviteSigningKey, openInvite, sealIn
 import type { Outbox } from './outbox.ts';
 import { queueCapability } from './queue-capability.ts';
 import * as text from './text.ts';
+import { isSlot } from './healing/rejoin-slot.ts';
 
 const nowS = (): number => Math.floor(Date.now() / 1000);
 
@@ -68,7 +69,7 @@ export class Invites {
     const meta = this.c.activeMeta(id);
     const now = nowS();
     const invites = meta.invites
-      .filter((i) => i.expiresAt > now && i.signingKey !== undefined)
+      .filter((i) => i.expiresAt > now && i.signingKey !== undefined && !isSlot(i))
       .map((i) => ({ inviteId: i.inviteId, mode: i.oneTime ? ('one-time' as const) : ('expiring' as const), expiresAt: i.expiresAt * 1000 }))
       .reverse();
     return { invites, revoked: meta.invitesRevoked === true };
@@ -82,7 +83,7 @@ export class Invites {
     // Offline, the code is given as it is known.
     await this.publish(id);
     const meta = this.c.activeMeta(id);
-    const invite = meta.invites.find((i) => i.inviteId === inviteId && i.expiresAt > nowS());
+    const invite = meta.invites.find((i) => i.inviteId === inviteId && i.expiresAt > nowS() && !isSlot(i));
     const link = invite === undefined ? null : inviteLinkOf(this.c.deps.identity().relayUrl, invite);
     if (link === null) throw new ChannelError(ErrorCode.NotFound, text.INVITE_CLOSED);
     return { link };

@@ -162,7 +162,8 @@ export class WelcomeJoin {
     else await store.put(new Map([[ref, { ...record, joined: [...(record.joined ?? []), joinedKey(state)].slice(-MAX_JOINED) }]]));
     directory!.used();
     c.deps.onMailbox?.({ added: details.mailbox });
-    return { id, effects: [{ do: 'announceMailbox' }, { do: 'announceTokenKey' }, { do: 'announceProfile' }] };
+    // Added at an epoch that changed the membership: its rejoin slot is ours to know too (the adder stores it).
+    return { id, effects: [{ do: 'announceMailbox' }, { do: 'announceTokenKey' }, { do: 'announceProfile' }, { do: 'rejoinSlot', store: false }] };
   }
 
   /**

@@ -10,7 +10,7 @@
  */
 import type { DeviceAddress, PersonView } from './people.ts';
 import { linkValidators, type LinkingState, type LinkRequests } from './linking.ts';
-import { backupValidators, type BackupRequests } from './backup.ts';
+import { backupValidators, type BackupAppState, type BackupRequests } from './backup.ts';
 import { DEVICE_KEY_SHAPE, type DeviceRequests } from './devices.ts';
 import { richValidators, type DisappearingSummary, type RichMessageFields, type RichRequests } from './rich-messages.ts';
 
@@ -101,7 +101,7 @@ export interface Settings {
 export const LOCK_TIMEOUTS = ['15m', '1h', '8h', 'browser'] as const;
 export type LockTimeout = (typeof LOCK_TIMEOUTS)[number];
 
-export interface AppState extends LinkingState {
+export interface AppState extends LinkingState, BackupAppState {
   version: string;
   relay: RelayStatus;
   connection: ConnectionState;

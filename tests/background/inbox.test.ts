@@ -172,7 +172,9 @@ describe('inbox: interpret (pure, no relay)', () => {
     expect(out.transition.messages).toHaveLength(1);
     expect(out.transition.messages![0]!.text).toMatch(/ joined\.$/);
     expect(out.effects[0]).toEqual({ do: 'settle', hash: 'ours', error: expect.any(LostRace) });
-    expect(out.effects.map((e) => e.do)).toEqual(['settle', 'publishInvites', 'announceMailbox', 'announceProfile', 'refreshOutbox']);
+    // Someone joined: this epoch's rejoin slot is recorded (healing/rejoin-slots.ts); the committer stores it.
+    expect(out.effects.map((e) => e.do)).toEqual(['settle', 'publishInvites', 'announceMailbox', 'announceProfile', 'rejoinSlot', 'refreshOutbox']);
+    expect(out.effects).toContainEqual({ do: 'rejoinSlot', store: false });
   });
 
   it('a Commit that removes us: the group state goes (forward secrecy) and the mailbox is detached', async () => {
@@ -220,7 +222,9 @@ describe('inbox: our own Commit comes back', () => {
     expect(out.transition.pending).toEqual([{ id: joining.id, value: null }]);
     expect(out.transition.seen).toEqual(['join']);
     expect(out.transition.messages!.at(-1)!.text).toBe(text.YOU_JOINED);
-    expect(out.effects.map((e) => e.do)).toEqual(['settle', 'announceMailbox', 'refreshOutbox', 'publishInvites', 'announceTokenKey', 'announceProfile']);
+    expect(out.effects.map((e) => e.do)).toEqual(['settle', 'announceMailbox', 'rejoinSlot', 'refreshOutbox', 'publishInvites', 'announceTokenKey', 'announceProfile']);
+    // Our own Commit (a join is one) changed the membership: we store the epoch's rejoin slot.
+    expect(out.effects).toContainEqual({ do: 'rejoinSlot', store: true });
   });
 
   it('confirms a removal we made: open invites revoked, the removed member is named', async () => {

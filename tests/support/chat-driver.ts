@@ -28,6 +28,8 @@ export interface ChatUser<B extends UserBrowser = ExtensionBrowser> {
   authenticator: { session?: CDPSession; authenticatorId: string };
   profileDir: string;
   prf: boolean;
+  /** The recovery key shown at sign-up (kept by the test, as the person writes it down). */
+  recoveryKey?: string;
 }
 
 export interface StartUserOptions {
@@ -84,7 +86,24 @@ export async function onboard(user: ChatUser<UserBrowser>, relayUrl: string): Pr
   await pointAtRelay(user, relayUrl);
   await page.type('[data-testid="onboarding-name"]', user.name);
   await page.click('[data-testid="onboarding-create"]');
+  await page.waitForSelector('[data-testid="recovery-key"], [data-testid="conversations-empty"], [data-testid="conversation-list"]', { timeout: STEP_TIMEOUT });
+  if ((await page.$('[data-testid="recovery-key"]')) !== null) user.recoveryKey = await confirmRecoveryKey(user);
   await page.waitForSelector('[data-testid="conversations-empty"], [data-testid="conversation-list"]', { timeout: STEP_TIMEOUT });
+}
+
+/** The recovery key shown once (after sign-up, or from Settings): read it, type back the two groups asked for, go on. */
+export async function confirmRecoveryKey(user: ChatUser<UserBrowser>): Promise<string> {
+  const { page } = user;
+  const key = await page.$eval('[data-testid="recovery-key-text"]', (el) => [...el.querySelectorAll('.group')].map((g) => g.textContent ?? '').join('-'));
+  const groups = key.split('-');
+  for (const i of [0, 1]) {
+    const input = await page.waitForSelector(`[data-testid="recovery-key-group-${i}"]`);
+    const g = Number(await input!.evaluate((el) => (el as HTMLElement).dataset.group));
+    await input!.type(groups[g]!);
+  }
+  await page.click('[data-testid="recovery-key-confirm"]');
+  await page.waitForSelector('[data-testid="recovery-key"]', { hidden: true, timeout: STEP_TIMEOUT });
+  return key;
 }
 
 /** On the onboarding screen: set the relay URL in Settings and wait until the relay answers. */

@@ -52,7 +52,7 @@ describe('the restore screen', () => {
     expect((getByTestId('restore-start') as HTMLButtonElement).disabled).toBe(true);
     await fireEvent.input(getByTestId('restore-key'), { target: { value: KEY.toLowerCase() } });
     await fireEvent.click(getByTestId('restore-start'));
-    expect(onrestore).toHaveBeenCalledWith(KEY.toLowerCase());
+    expect(onrestore).toHaveBeenCalledWith(KEY.toLowerCase(), undefined);
   });
 
   it.each([

@@ -6,6 +6,7 @@ import type { Argon2Params } from '../passphrase.ts';
 import type { UnlockedKeyStore } from '../unlocked-key.ts';
 import type { NotificationAction } from '../notification-policy.ts';
 import type { LinkPortsFactory } from '../linking/ports.ts';
+import type { Rejoiner, RejoinSource } from '../backup/ports.ts';
 
 /** What the browser offers the background beyond the channel (all optional, for tests). */
 export interface Platform {
@@ -35,4 +36,8 @@ export interface BackgroundDeps {
   unlockedKeys?: UnlockedKeyStore;
   /** The identity and directory ports linking uses (app/linking.ts); tests pass fakes. */
   linkPorts?: LinkPortsFactory;
+  /** Backup (issue #19): the quiet moment before a change is backed up (30 s by default; a test hook). */
+  backupDelayMs?: number;
+  /** Rejoin material and rejoining for backup and restore (the healing part's; tests may pass their own). */
+  rejoin?: { source: RejoinSource; rejoiner: Rejoiner };
 }

@@ -28,7 +28,7 @@ function toRecord(m: MessageRecord): HistoryRecord | null {
 }
 
 /** All of a conversation's kept messages, oldest first. */
-async function conversationHistory(store: ChatStore, conversationId: string): Promise<HistoryRecord[]> {
+export async function conversationHistory(store: ChatStore, conversationId: string): Promise<HistoryRecord[]> {
   const pages: MessageRecord[][] = [];
   let before: number | null = null;
   for (;;) {

@@ -12,7 +12,7 @@
 import 'fake-indexeddb/auto';
 import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
-import { BackgroundApp, type Platform } from '../../../lib/background/background-app.ts';
+import { BackgroundApp, type BackgroundDeps, type Platform } from '../../../lib/background/background-app.ts';
 import { openDatabase, saveSetting, type Database } from '../../../lib/background/db.ts';
 import type { LiveEvent } from '../../../lib/protocol/channel.ts';
 import type { NotificationAction } from '../../../lib/background/notification-policy.ts';
@@ -49,6 +49,8 @@ export async function startDevice(
     connection?: { heartbeatMs?: number; deadlineMs?: number; backoffBaseMs?: number; backoffMaxMs?: number };
     /** The identity and directory ports for linking (fakes until those parts are merged). */
     linkPorts?: LinkPortsFactory;
+    /** More background dependencies (test hooks such as backupDelayMs). */
+    deps?: Partial<BackgroundDeps>;
   } = {},
 ): Promise<Device> {
   const dbName = opts.dbName ?? `device-${name}-${process.pid}-${dbCounter++}`;
@@ -67,6 +69,7 @@ export async function startDevice(
     connection: { heartbeatMs: 2000, deadlineMs: 3000, backoffBaseMs: 100, backoffMaxMs: 1000, ...opts.connection },
     confirmTimeoutMs: 15_000,
     ...(opts.linkPorts === undefined ? {} : { linkPorts: opts.linkPorts }),
+    ...opts.deps,
   });
   app.subscribeEvents((e) => events.push(e));
   if (opts.register !== false && app.snapshot.account.state === 'none') {

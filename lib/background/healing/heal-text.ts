@@ -1,0 +1,20 @@
+/**
+ * The sentences of healing and rejoining (public/_locales, keys `bg_…`), and
+ * the note members see for a resync, by its kind (resync-marker.ts).
+ */
+import { t } from '../../platform/i18n.ts';
+import type { ResyncKind } from './resync-marker.ts';
+
+export const MAY_BE_MISSING = t('bg_may_be_missing');
+export const TICKET_BAD = t('bg_rejoin_ticket_bad');
+export const SLOT_GONE = t('bg_rejoin_slot_gone');
+export const REMOVED = t('bg_rejoin_removed');
+
+/**
+ * What the other members read when one device resyncs. A 'restore' (a new
+ * device from a backup) has its own sentence, the backup part's; until it is
+ * wired, it reads like a rejoin, which is true too.
+ */
+export function resyncNote(_kind: ResyncKind, who: string): string {
+  return t('bg_device_rejoined', who);
+}

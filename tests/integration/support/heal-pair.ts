@@ -1,0 +1,47 @@
+/**
+ * Two real BackgroundApps in one conversation over a real relay, for the
+ * healing tests (tests/integration/heal-*.test.ts, tests/security/removed-member-cannot-resync.test.ts).
+ */
+import type { ChatService } from '../../../lib/background/chat-service.ts';
+import { startDevice, waitUntil, type Device } from './device.ts';
+
+export const chatOf = (d: Device): ChatService => (d.app as unknown as { chat: ChatService }).chat;
+
+/** The system notes of a conversation, oldest first. */
+export async function notes(d: Device, id: string): Promise<string[]> {
+  const page = await d.app.handlers['messages.page']({ conversationId: id, beforeSeq: null, limit: 200 });
+  return page.messages.filter((m) => m.kind === 'system').map((m) => m.text);
+}
+
+export async function names(d: Device, id: string): Promise<string[]> {
+  return (await d.app.handlers['conversation.get']({ conversationId: id })).members.map((m) => m.displayName);
+}
+
+/** Alice makes a conversation, Bob joins it by a one-time invite; texts flow both ways; Bob holds a rejoin ticket. */
+export async function pairUp(relayUrl: string, opts: { fetch?: typeof fetch } = {}): Promise<{ alice: Device; bob: Device; id: string }> {
+  const [alice, bob] = await Promise.all([startDevice(relayUrl, 'Alice'), startDevice(relayUrl, 'Bob', opts.fetch === undefined ? {} : { fetch: opts.fetch })]);
+  await waitUntil(() => [alice, bob].every((d) => d.app.snapshot.connection === 'online'), 20_000, 'both online');
+  const { conversationId: id } = await alice.app.handlers['conversation.create']({ name: 'Mended' });
+  const invite = await alice.app.handlers['invite.create']({ conversationId: id, mode: 'one-time' });
+  await bob.app.handlers['invite.join']({ link: invite.link });
+  await waitUntil(async () => (await names(alice, id)).includes('Bob') && (await names(bob, id)).includes('Alice'), 20_000, 'names known');
+  await exchange(alice, bob, id, 'hello before');
+  await waitUntil(async () => (await chatOf(bob).healing.ticketFor(id)) !== undefined && (await chatOf(alice).healing.ticketFor(id)) !== undefined, 20_000, 'rejoin tickets');
+  return { alice, bob, id };
+}
+
+/** A text each way, each read by the other. */
+export async function exchange(a: Device, b: Device, id: string, tag: string): Promise<void> {
+  await a.app.handlers['message.send']({ conversationId: id, text: `${tag} (from ${a.name})` });
+  await waitUntil(() => b.received(id).includes(`${tag} (from ${a.name})`), 30_000, `${b.name} reads "${tag}"`);
+  await b.app.handlers['message.send']({ conversationId: id, text: `${tag} (from ${b.name})` });
+  await waitUntil(() => a.received(id).includes(`${tag} (from ${b.name})`), 30_000, `${a.name} reads "${tag}"`);
+}
+
+/** Restart a device on its own database (the same profile after the worker stopped). */
+export async function restart(relayUrl: string, d: Device, opts: { fetch?: typeof fetch } = {}): Promise<Device> {
+  d.app.stop();
+  const again = await startDevice(relayUrl, d.name, { dbName: d.dbName, register: false, ...(opts.fetch === undefined ? {} : { fetch: opts.fetch }) });
+  await waitUntil(() => again.app.snapshot.connection === 'online', 20_000, `${d.name} online again`);
+  return again;
+}
