@@ -423,6 +423,7 @@ export class BackgroundApp {
     'message.edit': async ({ conversationId, messageId, text }) => (await this.needChat().edit(conversationId, messageId, text), null),
     'message.deleteForEveryone': async ({ conversationId, messageId }) => (await this.needChat().deleteForEveryone(conversationId, messageId), null),
     'conversation.setTimer': async ({ conversationId, seconds }) => (await this.needChat().setTimer(conversationId, seconds), null),
+    'messages.search': async ({ query, conversationId }) => this.needChat().search(query, conversationId),
     'recovery.create': async () => this.recovery.create(),
     'recovery.confirm': async ({ first, second }) => this.recovery.confirm(first, second),
     'settings.setBackupHistory': async ({ enabled }) => (await this.settings.setBackupHistory(enabled), null),

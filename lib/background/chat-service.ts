@@ -47,6 +47,8 @@ import { Outbox, type Recorder } from './outbox.ts';
 import { ReceiptSender } from './receipt-sender.ts';
 import { RichMessages } from './rich-messages.ts';
 import { Expiry } from './expiry.ts';
+import { SearchIndex } from './search-index.ts';
+import type { SearchResult } from '../protocol/search.ts';
 import type { TimerSeconds } from './disappearing.ts';
 import { isDueEmpty } from './receipts.ts';
 import type { DeliveredMessage, MailboxCredentials } from './relay-api.ts';
@@ -80,6 +82,7 @@ export class ChatService {
   private readonly expiry: Expiry;
   /** Rejoin slots, resync and the healer (healing/healing.ts): the backup's RejoinSource and Rejoiner. */
   readonly healing: Healing;
+  private readonly searchIndex: SearchIndex;
 
   private constructor(private readonly deps: ChatDeps) {
     this.c = new Conversations(deps);
@@ -95,6 +98,8 @@ export class ChatService {
     this.rich = new RichMessages(this.c, this.outbox);
     this.c.quotes = (id, records, views) => this.rich.withQuotes(id, records, views);
     this.expiry = new Expiry(this.c, this.outbox);
+    this.searchIndex = new SearchIndex({ conversations: () => [...this.metas.values()].filter((m) => m.selfSync !== true), history: (id) => this.store.history(id) });
+    this.c.onApplied = (t) => this.searchIndex.observe(t);
     this.announce = new Announcements(this.c, this.outbox);
     this.adds = new DeviceAdds(this.c, this.epochs);
     this.welcomes = new WelcomeJoin(this.c);
@@ -122,6 +127,7 @@ export class ChatService {
   cancelTimers(): void {
     this.receipts.cancelTimers();
     this.expiry.stop();
+    this.searchIndex.clear();
   }
 
   /**
@@ -169,6 +175,12 @@ export class ChatService {
 
   page(id: string, beforeSeq: number | null, limit: number): Promise<MessagePage> {
     return this.c.page(id, beforeSeq, limit);
+  }
+
+  /** Search the texts of one conversation or all (search-index.ts: in memory only, gone when locked). */
+  search(query: string, id: string | null): Promise<SearchResult> {
+    if (id !== null) this.c.meta(id);
+    return this.searchIndex.search(query, id);
   }
 
   // -- this device's list ----------------------------------------------------------

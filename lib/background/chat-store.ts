@@ -339,6 +339,15 @@ export class ChatStore {
     return { messages, more };
   }
 
+  /** Every message of a conversation that opens, oldest first (the search index is built from them, search-index.ts). */
+  async history(conversationId: string): Promise<MessageRecord[]> {
+    const rows = await this.db.getAll('messages', IDBKeyRange.bound([conversationId, 0], [conversationId, Number.MAX_SAFE_INTEGER]));
+    const out = await Promise.all(
+      rows.map((r) => this.vault.openJson<MessageRecord>('messages', msgSlot(r.conversationId, r.seq), r.sealed).catch(() => null)),
+    );
+    return out.filter((m): m is MessageRecord => m !== null);
+  }
+
   async outbox(): Promise<OutboxEntry[]> {
     const rows = await this.db.getAll('outbox');
     rows.sort((a, b) => a.createdAt - b.createdAt);

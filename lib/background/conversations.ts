@@ -150,6 +150,8 @@ export class Conversations {
   private chain: Promise<unknown> = Promise.resolve();
   /** Views of records with the quotes of replies (rich-messages.ts `withQuotes`); set by the chat service. */
   quotes?: (id: string, records: readonly MessageRecord[], views?: MessageView[]) => Promise<MessageView[]>;
+  /** Told of every transition once it is written (the search index keeps up with it, search-index.ts). */
+  onApplied?: (t: Transition) => void;
   closed = false;
 
   constructor(readonly deps: ChatDeps) {
@@ -188,6 +190,7 @@ export class Conversations {
     // Closed (signed out, or this worker stopped for another to open the store): write nothing more.
     if (this.closed) throw new ChannelError(ErrorCode.Forbidden, text.SIGNED_OUT);
     await this.store.apply(t);
+    this.onApplied?.(t);
     if (t.deleteConversation !== undefined) {
       this.metas.delete(t.deleteConversation);
       this.groups.delete(t.deleteConversation);

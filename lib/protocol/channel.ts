@@ -13,6 +13,7 @@ import { linkValidators, type LinkingState, type LinkRequests } from './linking.
 import { backupValidators, type BackupAppState, type BackupRequests } from './backup.ts';
 import { DEVICE_KEY_SHAPE, type DeviceRequests } from './devices.ts';
 import { richValidators, type DisappearingSummary, type RichMessageFields, type RichRequests } from './rich-messages.ts';
+import { searchValidators, type SearchRequests } from './search.ts';
 
 export const CHANNEL = 'microchat/v1';
 export const LIVE_PORT_NAME = 'microchat/live';
@@ -235,7 +236,7 @@ export interface InviteView {
 // Requests
 
 /** Every request a view may make, with its parameters and result. */
-export interface RequestMap extends LinkRequests, DeviceRequests, RichRequests<MessageView>, BackupRequests {
+export interface RequestMap extends LinkRequests, DeviceRequests, RichRequests<MessageView>, BackupRequests, SearchRequests {
   'state.get': { params: null; result: AppState };
   'relay.check': { params: null; result: RelayStatus };
   'settings.setRelayUrl': { params: { url: string }; result: AppState };
@@ -562,6 +563,7 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   'devices.remove': (p) => (keys(p, ['deviceKey']), { deviceKey: deviceKey(p) }),
   ...richValidators<MessageView>({ keys, str, id, bad }, LIMITS.messageText),
   ...backupValidators({ keys, str, bool }),
+  ...searchValidators({ keys, str, id }),
 };
 
 function deviceKey(p: Record<string, unknown>): string {

@@ -6,10 +6,11 @@
  * on the other people's screens: a reply's quote, and pressing it scrolls to
  * the original; reactions added and taken back (counts and who reacted); an
  * edit ("edited", earlier versions); a delete for everyone; the disappearing
- * timer (header and system message). Screenshots: artifacts/e2e/rich-*.png.
+ * timer (header and system message); a search (found by the edited words,
+ * marked, choosing the hit scrolls to it; edited-away and deleted words not
+ * found). Screenshots: artifacts/e2e/rich-*.png.
  *
- * Files, images, search and mentions are not part of this test (not built
- * in the view yet).
+ * Files and images are not part of this test.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -330,5 +331,59 @@ describe('rich messages end to end: three people, a real relay', () => {
     await shot(alice, '06-rtl');
     await alice.page.keyboard.press('Escape');
     await alice.page.evaluate(() => (document.documentElement.dir = 'ltr'));
+  });
+
+  // --- search (#20): its own block, so other additions to this file merge beside it
+  it('7. a search: the edited message is found by its new words, marked; choosing it scrolls there; the old words and the deleted message are not found', async () => {
+    const search = async (user: ChatUser, query: string): Promise<string> => {
+      const input = (await user.page.waitForSelector('[data-testid="search-input"]', { timeout: STEP_TIMEOUT }))!;
+      await input.click({ count: 3 });
+      await input.type(query);
+      await user.page.keyboard.press('Enter');
+      const status = await user.page.waitForFunction(
+        () => {
+          const s = document.querySelector<HTMLElement>('[data-testid="search-status"]')?.dataset.state;
+          return s === 'found' || s === 'none' ? s : false;
+        },
+        { timeout: STEP_TIMEOUT, polling: 100 },
+      );
+      return (await status.jsonValue()) as string;
+    };
+    const scroller = await carol.page.$('[data-testid="message-list"]');
+    await scroller!.evaluate((s) => (s.scrollTop = s.scrollHeight));
+    await carol.page.click('[data-testid="search-button"]');
+    expect(await carol.page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('search-input');
+    await shot(carol, '07a-search-open');
+
+    expect(await search(carol, 'LAKE sunday')).toBe('found');
+    const hits = await carol.page.$$('[data-testid="search-result"]');
+    expect(hits).toHaveLength(1);
+    const marks = await hits[0]!.$$eval('[data-testid="search-mark"]', (ms) => ms.map((m) => m.textContent));
+    expect(marks).toEqual(['lake', 'Sunday']);
+    await shot(carol, '07b-search-results');
+    await hits[0]!.click();
+    const target = await carol.page.waitForSelector('[data-testid="message"][data-highlighted="true"]', { timeout: STEP_TIMEOUT });
+    expect(await target!.$eval('[data-testid="message-text"]', (e) => e.textContent)).toContain('Shall we meet at the lake on Sunday?');
+    const inView = await target!.evaluate((el) => {
+      const list = document.querySelector('[data-testid="message-list"]')!.getBoundingClientRect();
+      const r = el.getBoundingClientRect();
+      return r.top >= list.top && r.bottom <= list.bottom;
+    });
+    expect(inView).toBe(true);
+    await shot(carol, '07c-search-jumped');
+
+    // Edited away, and deleted for everyone: not found, on any screen.
+    expect(await search(carol, 'saturday')).toBe('none');
+    expect(await search(carol, '4321')).toBe('none');
+    await shot(carol, '07d-search-none');
+    for (const u of [alice, bob]) {
+      await u.page.click('[data-testid="search-button"]');
+      await u.page.click('[data-testid="search-scope-all"]');
+      expect(await search(u, 'packing list')).toBe('found');
+      expect(await u.page.$$eval('[data-testid="search-result"]', (r) => r.length)).toBe(14);
+      expect(await search(u, 'bank PIN')).toBe('none');
+      await u.page.keyboard.press('Escape');
+      await u.page.waitForFunction(() => document.querySelector('[data-testid="search-panel"]') === null, { timeout: STEP_TIMEOUT });
+    }
   });
 });
