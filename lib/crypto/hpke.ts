@@ -49,7 +49,16 @@ class Labeled {
     return this.kdf.extract(salt, concatBytes(this.label(label), ikm));
   }
   expand(prk: Uint8Array, label: string, info: Uint8Array, length: number): Uint8Array {
-    return this.kdf.expand(prk, concatBytes(i2osp(length, 2), this.label(label), info), length);
+    return this.kdf.expand(prk, this.expandInfo(label, info, length), length);
+  }
+  /** LabeledExpand of several labels from one PRK, its HMAC key set up once where the KDF can. */
+  expander(prk: Uint8Array): (label: string, info: Uint8Array, length: number) => Uint8Array {
+    const keyed = this.kdf.expander?.(prk);
+    if (keyed === undefined) return (label, info, length) => this.expand(prk, label, info, length);
+    return (label, info, length) => keyed(this.expandInfo(label, info, length), length);
+  }
+  private expandInfo(label: string, info: Uint8Array, length: number): Uint8Array {
+    return concatBytes(i2osp(length, 2), this.label(label), info);
   }
 }
 
@@ -105,10 +114,11 @@ export function hpkeProvider(primitives: Primitives, suite: HpkeSuite): HpkeProv
   function keyScheduleFromInfoHash(sharedSecret: Uint8Array, infoHash: Uint8Array, withExporter = false) {
     const context = concatBytes(new Uint8Array([0]), pskIdHash, infoHash);
     const secret = hpke.extract(sharedSecret, 'secret', EMPTY);
+    const expand = hpke.expander(secret);
     return {
-      key: hpke.expand(secret, 'key', context, aead.keySize),
-      nonce: hpke.expand(secret, 'base_nonce', context, aead.nonceSize),
-      exporter: withExporter ? hpke.expand(secret, 'exp', context, kdf.size) : EMPTY,
+      key: expand('key', context, aead.keySize),
+      nonce: expand('base_nonce', context, aead.nonceSize),
+      exporter: withExporter ? expand('exp', context, kdf.size) : EMPTY,
     };
   }
 
