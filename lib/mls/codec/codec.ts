@@ -163,6 +163,12 @@ export class Reader {
     return this.pos;
   }
 
+  /** A copy of the input bytes from `start` to the current offset (what one item just decoded from). */
+  copyFrom(start: number): Uint8Array {
+    if (start < 0 || start > this.pos) throw new RangeError(`copyFrom(${start}) past offset ${this.pos}`);
+    return this.buf.slice(start, this.pos);
+  }
+
   get remaining(): number {
     return this.end - this.pos;
   }
