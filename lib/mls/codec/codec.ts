@@ -132,6 +132,11 @@ export class Writer {
     return this.buf.slice(0, this.len);
   }
 
+  /** What was written, without a copy: valid only until the next write or `reset`. */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+
   /** Wipe what was written (it may be secret) and start over, keeping the buffer. */
   reset(): void {
     this.buf.fill(0, 0, this.len);
