@@ -29,8 +29,8 @@ import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { CryptoError } from './errors.ts';
 import type { KeyPair } from './provider.ts';
 import type { HashName } from './hash.ts';
-import { buf, fromBase64Url, getSubtle, KeyCache, toBase64Url, webCryptoSupports } from './subtle.ts';
-import { bytesToHex, concatBytes, hexToBytes } from '../bytes.ts';
+import { cacheId, getSubtle, KeyCache, toBase64Url, webCryptoSupported, webCryptoSupports } from './subtle.ts';
+import { concatBytes, fromB64, hexToBytes } from '../bytes.ts';
 
 export type DhName = 'X25519' | 'X448' | 'P-256' | 'P-384' | 'P-521';
 
@@ -167,7 +167,7 @@ class PublicKeyCache {
   private readonly map = new Map<string, Uint8Array>();
   constructor(private readonly capacity = 256) {}
   get(sk: Uint8Array, compute: () => Uint8Array): Uint8Array {
-    const id = bytesToHex(sk);
+    const id = cacheId(sk);
     const hit = this.map.get(id);
     if (hit !== undefined) return hit.slice();
     const pk = compute();
@@ -175,10 +175,10 @@ class PublicKeyCache {
     return pk.slice();
   }
   peek(sk: Uint8Array): Uint8Array | undefined {
-    return this.map.get(bytesToHex(sk))?.slice();
+    return this.map.get(cacheId(sk))?.slice();
   }
   set(sk: Uint8Array, pk: Uint8Array): void {
-    this.map.set(bytesToHex(sk), pk.slice());
+    this.map.set(cacheId(sk), pk.slice());
     if (this.map.size > this.capacity) {
       const oldest = this.map.keys().next().value;
       if (oldest !== undefined) this.map.delete(oldest);
@@ -216,15 +216,16 @@ function dhGroup(name: DhName, backend: DhBackend): DhGroup {
   // (smaller, it would thrash: LRU over a cyclic scan misses every time).
   const pubKeyCache = new KeyCache<CryptoKey>(4096);
   const pkcs8Route = web?.pkcs8Prefix !== undefined && backend.pkcs8Route;
+  const pkcs8Prefix = web?.pkcs8Prefix === undefined ? undefined : hexToBytes(web.pkcs8Prefix);
 
   /** `sk` imported as an extractable PKCS#8 key and its public key read back from a JWK export. */
   async function importWithPublic(subtle: SubtleCrypto, sk: Uint8Array): Promise<{ key: CryptoKey; publicKey: Uint8Array }> {
-    const der = concatBytes(hexToBytes(web!.pkcs8Prefix!), sk);
+    const der = concatBytes(pkcs8Prefix!, sk);
     // Extractable only so that the public key can be read back; the key is not kept.
     const key = await subtle.importKey('pkcs8', der as Uint8Array<ArrayBuffer>, web!.alg, true, ['deriveBits']);
     der.fill(0);
     const { x } = await subtle.exportKey('jwk', key);
-    const publicKey = x === undefined ? undefined : fromBase64Url(x);
+    const publicKey = x === undefined ? undefined : (fromB64(x) ?? undefined);
     if (publicKey?.length !== p.npk) throw new CryptoError('DH', `${name}: WebCrypto exported no public key`);
     return { key, publicKey };
   }
@@ -269,14 +270,21 @@ function dhGroup(name: DhName, backend: DhBackend): DhGroup {
   }
 
   async function useWeb(): Promise<boolean> {
-    return web !== undefined && (await webCryptoSupports(web.alg, ['deriveBits']));
+    return web !== undefined && (webCryptoSupported(web.alg) ?? (await webCryptoSupports(web.alg, ['deriveBits'])));
+  }
+
+  /** WebCrypto's SubtleCrypto if the curve runs there, without yielding once the probe has settled (one call per seal). */
+  function subtleNow(): SubtleCrypto | undefined | Promise<SubtleCrypto | undefined> {
+    const known = web === undefined ? false : webCryptoSupported(web.alg);
+    if (known !== undefined) return known ? getSubtle() : undefined;
+    return useWeb().then((ok) => (ok ? getSubtle() : undefined));
   }
 
   function importPrivate(subtle: SubtleCrypto, sk: Uint8Array): Promise<CryptoKey> {
     const w = web!;
     return privCache.get(sk, () => {
-      if (w.pkcs8Prefix !== undefined) {
-        const der = concatBytes(hexToBytes(w.pkcs8Prefix), sk) as Uint8Array<ArrayBuffer>;
+      if (pkcs8Prefix !== undefined) {
+        const der = concatBytes(pkcs8Prefix, sk) as Uint8Array<ArrayBuffer>;
         return subtle.importKey('pkcs8', der, w.alg, false, ['deriveBits']);
       }
       const pk = publicKey(sk);
@@ -293,13 +301,13 @@ function dhGroup(name: DhName, backend: DhBackend): DhGroup {
   }
 
   function importPublic(subtle: SubtleCrypto, pk: Uint8Array): Promise<CryptoKey> {
-    return pubKeyCache.get(pk, () => subtle.importKey('raw', buf(pk.slice()), web!.alg, true, []));
+    return pubKeyCache.get(pk, () => subtle.importKey('raw', pk.slice() as Uint8Array<ArrayBuffer>, web!.alg, true, []));
   }
 
   async function webDh(subtle: SubtleCrypto, skKey: CryptoKey, pk: Uint8Array): Promise<Uint8Array> {
     let out: Uint8Array;
     try {
-      const pubKey = await importPublic(subtle, pk);
+      const pubKey = pubKeyCache.peek(pk) ?? (await importPublic(subtle, pk));
       const algName = web!.alg.name;
       out = new Uint8Array(await subtle.deriveBits({ name: algName, public: pubKey } as EcdhKeyDeriveParams, skKey, web!.bits));
     } catch (cause) {
@@ -328,13 +336,13 @@ function dhGroup(name: DhName, backend: DhBackend): DhGroup {
     async dh(sk, pk) {
       checkPublic(pk);
       checkPrivate(sk);
-      const subtle = (await useWeb()) ? getSubtle() : undefined;
+      const subtle = await subtleNow();
       if (subtle === undefined) return nobleDh(sk, pk);
       return webDh(subtle, await importPrivate(subtle, sk), pk);
     },
     async ephemeralDh(pk) {
       checkPublic(pk);
-      const subtle = (await useWeb()) ? getSubtle() : undefined;
+      const subtle = await subtleNow();
       if (subtle === undefined) {
         const sk = noble.randomSecretKey();
         return { enc: noble.getPublicKey(sk), dh: nobleDh(sk, pk) };

@@ -74,26 +74,37 @@ export function portableKdf(name: HashName): KdfProvider {
 
 /** HKDF (RFC 5869) over an HMAC of output length `size`, given one-shot (`mac`) and keyed once per PRK (`keyed`). */
 export function hkdf(size: number, mac: (key: Uint8Array, data: Uint8Array) => Uint8Array, keyed: KeyedMac): KdfProvider {
-  const zeros = new Uint8Array(size);
+  // RFC 5869 §2.2: an absent salt is HashLen zero octets; that key's HMAC
+  // state is set up once (HPKE's KEM extracts with an empty salt per seal).
+  const macZeros = keyed(new Uint8Array(size));
+  const expandWith = (macPrk: (data: Uint8Array) => Uint8Array, info: Uint8Array, length: number): Uint8Array => {
+    const blocks = Math.ceil(length / size);
+    const out = new Uint8Array(blocks * size);
+    // RFC 5869 §2.3: T(i) = HMAC(PRK, T(i-1) || info || i); `input` holds T(i-1) || info || i.
+    const input = new Uint8Array(size + info.length + 1);
+    input.set(info, size);
+    for (let i = 0; i < blocks; i++) {
+      input[size + info.length] = i + 1;
+      const t = macPrk(i === 0 ? input.subarray(size) : input);
+      out.set(t, i * size);
+      input.set(t, 0);
+    }
+    return out.length === length ? out : out.slice(0, length);
+  };
   return {
     size,
-    // RFC 5869 §2.2: an absent salt is HashLen zero octets.
-    extract: (salt, ikm) => mac(salt.length === 0 ? zeros : salt, ikm),
+    extract: (salt, ikm) => (salt.length === 0 ? macZeros(ikm) : mac(salt, ikm)),
     expand: (prk, info, length) => {
       checkExpandArgs(size, prk, length);
+      return expandWith(keyed(prk), info, length);
+    },
+    expander: (prk) => {
+      checkExpandArgs(size, prk, 0);
       const macPrk = keyed(prk);
-      const blocks = Math.ceil(length / size);
-      const out = new Uint8Array(blocks * size);
-      // RFC 5869 §2.3: T(i) = HMAC(PRK, T(i-1) || info || i); `input` holds T(i-1) || info || i.
-      const input = new Uint8Array(size + info.length + 1);
-      input.set(info, size);
-      for (let i = 0; i < blocks; i++) {
-        input[size + info.length] = i + 1;
-        const t = macPrk(i === 0 ? input.subarray(size) : input);
-        out.set(t, i * size);
-        input.set(t, 0);
-      }
-      return out.length === length ? out : out.slice(0, length);
+      return (info, length) => {
+        checkExpandArgs(size, prk, length);
+        return expandWith(macPrk, info, length);
+      };
     },
   };
 }

@@ -48,12 +48,34 @@ class Labeled {
   extract(salt: Uint8Array, label: string, ikm: Uint8Array): Uint8Array {
     return this.kdf.extract(salt, concatBytes(this.label(label), ikm));
   }
+  /** `extract`, through the KDF's `extractLarge` when `ikm` is large and the KDF has one. */
+  async extractMaybeLarge(salt: Uint8Array, label: string, ikm: Uint8Array): Promise<Uint8Array> {
+    const large = ikm.length >= LARGE_INPUT ? this.kdf.extractLarge : undefined;
+    return large === undefined ? this.extract(salt, label, ikm) : large.call(this.kdf, salt, concatBytes(this.label(label), ikm));
+  }
   expand(prk: Uint8Array, label: string, info: Uint8Array, length: number): Uint8Array {
-    return this.kdf.expand(prk, concatBytes(i2osp(length, 2), this.label(label), info), length);
+    return this.kdf.expand(prk, this.expandInfo(label, info, length), length);
+  }
+  /** LabeledExpand of several labels from one PRK, its HMAC key set up once where the KDF can. */
+  expander(prk: Uint8Array): (label: string, info: Uint8Array, length: number) => Uint8Array {
+    const keyed = this.kdf.expander?.(prk);
+    if (keyed === undefined) return (label, info, length) => this.expand(prk, label, info, length);
+    return (label, info, length) => keyed(this.expandInfo(label, info, length), length);
+  }
+  private expandInfo(label: string, info: Uint8Array, length: number): Uint8Array {
+    return concatBytes(i2osp(length, 2), this.label(label), info);
   }
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * An HPKE info from this many bytes on is hashed through the KDF's
+ * `extractLarge` where it has one: a Welcome's info is the whole encrypted
+ * GroupInfo (~300 KB at 1,024 members), which WebCrypto's HMAC hashes
+ * natively while ours runs in JavaScript.
+ */
+const LARGE_INPUT = 16 * 1024;
 
 /** An HPKE suite (RFC 9180 §7): the KEM's DH group, the KDF's hash and the AEAD. */
 export interface HpkeSuite {
@@ -98,17 +120,18 @@ export function hpkeProvider(primitives: Primitives, suite: HpkeSuite): HpkeProv
    * §5.1 KeySchedule for mode_base (psk and psk_id empty). The exporter
    * secret is derived only by the export functions: Seal/Open never use it.
    */
-  function keySchedule(sharedSecret: Uint8Array, info: Uint8Array, withExporter = false) {
-    return keyScheduleFromInfoHash(sharedSecret, hpke.extract(EMPTY, 'info_hash', info), withExporter);
+  async function keySchedule(sharedSecret: Uint8Array, info: Uint8Array, withExporter = false) {
+    return keyScheduleFromInfoHash(sharedSecret, await hpke.extractMaybeLarge(EMPTY, 'info_hash', info), withExporter);
   }
 
   function keyScheduleFromInfoHash(sharedSecret: Uint8Array, infoHash: Uint8Array, withExporter = false) {
     const context = concatBytes(new Uint8Array([0]), pskIdHash, infoHash);
     const secret = hpke.extract(sharedSecret, 'secret', EMPTY);
+    const expand = hpke.expander(secret);
     return {
-      key: hpke.expand(secret, 'key', context, aead.keySize),
-      nonce: hpke.expand(secret, 'base_nonce', context, aead.nonceSize),
-      exporter: withExporter ? hpke.expand(secret, 'exp', context, kdf.size) : EMPTY,
+      key: expand('key', context, aead.keySize),
+      nonce: expand('base_nonce', context, aead.nonceSize),
+      exporter: withExporter ? expand('exp', context, kdf.size) : EMPTY,
     };
   }
 
@@ -152,13 +175,13 @@ export function hpkeProvider(primitives: Primitives, suite: HpkeSuite): HpkeProv
 
     async seal(publicKey, info, aad, plaintext) {
       const { sharedSecret, enc } = await encap(publicKey);
-      const { key, nonce } = keySchedule(sharedSecret, info);
+      const { key, nonce } = await keySchedule(sharedSecret, info);
       return { kemOutput: enc, ciphertext: await aead.seal(key, nonce, aad, plaintext) };
     },
 
     async sealToMany(publicKeys, info, aad, plaintexts) {
       if (publicKeys.length !== plaintexts.length) throw new UsageError('sealToMany: one plaintext per public key');
-      const infoHash = hpke.extract(EMPTY, 'info_hash', info);
+      const infoHash = await hpke.extractMaybeLarge(EMPTY, 'info_hash', info);
       return Promise.all(
         publicKeys.map(async (publicKey, i) => {
           const { sharedSecret, enc } = await encap(publicKey);
@@ -176,21 +199,21 @@ export function hpkeProvider(primitives: Primitives, suite: HpkeSuite): HpkeProv
         if (err instanceof CryptoError) return null;
         throw err;
       }
-      const { key, nonce } = keySchedule(sharedSecret, info);
+      const { key, nonce } = await keySchedule(sharedSecret, info);
       return aead.open(key, nonce, aad, ciphertext);
     },
 
     async exportSender(publicKey, info, exporterContext, length) {
       checkExportLength(length);
       const { sharedSecret, enc } = await encap(publicKey);
-      const { exporter } = keySchedule(sharedSecret, info, true);
+      const { exporter } = await keySchedule(sharedSecret, info, true);
       return { kemOutput: enc, secret: hpke.expand(exporter, 'sec', exporterContext, length) };
     },
 
     async exportReceiver(privateKey, kemOutput, info, exporterContext, length) {
       checkExportLength(length);
       const sharedSecret = await decap(kemOutput, privateKey);
-      const { exporter } = keySchedule(sharedSecret, info, true);
+      const { exporter } = await keySchedule(sharedSecret, info, true);
       return hpke.expand(exporter, 'sec', exporterContext, length);
     },
 

@@ -32,6 +32,16 @@ export interface KdfProvider {
   readonly size: number;
   extract(salt: Uint8Array, ikm: Uint8Array): Uint8Array;
   expand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+  /**
+   * `expand` under one PRK for several infos, the PRK's HMAC key set up once
+   * (HPKE derives key and nonce from one secret). Optional: absent, callers use `expand`.
+   */
+  expander?(prk: Uint8Array): (info: Uint8Array, length: number) => Uint8Array;
+  /**
+   * `extract` for a large input, possibly off JavaScript (the same bytes).
+   * Optional: absent, callers use `extract`.
+   */
+  extractLarge?(salt: Uint8Array, ikm: Uint8Array): Promise<Uint8Array>;
 }
 
 export interface AeadProvider {

@@ -85,10 +85,10 @@ function finish(state: Int32Array, data: Uint8Array, prefixLength: number, out: 
   for (let off = 0; off < full; off += 64) compress(state, data, off);
   const rest = data.length - full;
   const tail = TAIL;
-  tail.fill(0);
-  tail.set(data.subarray(full), 0);
+  for (let i = 0; i < rest; i++) tail[i] = data[full + i]!;
   tail[rest] = 0x80;
   const tailLength = rest < 56 ? 64 : 128;
+  tail.fill(0, rest + 1, tailLength - 8);
   // The message length in bits as a 64-bit big-endian integer (< 2^53 bits here).
   const bits = (prefixLength + data.length) * 8;
   const high = Math.floor(bits / 0x100000000);

@@ -253,7 +253,8 @@ function signatureProvider(name: SignatureName, webCrypto: boolean): SignaturePr
 
     async verify(publicKey, message, signature) {
       if (publicKey.length !== s.pkSize) return false;
-      const subtle = await subtleFor();
+      // A join checks a signature per member; once the probe is known, no extra await.
+      const subtle = probed !== undefined ? probed.subtle : await subtleFor();
       if (subtle === undefined) {
         try {
           return s.nobleVerify(publicKey, message, signature);
@@ -265,9 +266,9 @@ function signatureProvider(name: SignatureName, webCrypto: boolean): SignaturePr
       const raw = w.toWeb(signature);
       if (raw === undefined) return false;
       try {
-        const key = await pubCache.get(publicKey, () =>
-          subtle.importKey('raw', buf(publicKey.slice()), w.keyAlg, true, ['verify']),
-        );
+        const key =
+          pubCache.peek(publicKey) ??
+          (await pubCache.get(publicKey, () => subtle.importKey('raw', publicKey.slice() as Uint8Array<ArrayBuffer>, w.keyAlg, true, ['verify'])));
         return await subtle.verify(w.signAlg, key, buf(raw), buf(message));
       } catch {
         return false;

@@ -10,7 +10,19 @@
  * is therefore imported once and kept as a CryptoKey, keyed by its bytes.
  * Private CryptoKeys are non-extractable.
  */
-import { bytesToHex } from '../bytes.ts';
+/**
+ * A Map key for `bytes`: one UTF-16 code unit per byte. Unlike a hex string
+ * it costs one call instead of a string concatenation per byte; the keys of
+ * one cache all have the same length or differ in it, so no two byte strings
+ * share a key. It is looked up once per HPKE seal and signature check,
+ * about a thousand times per commit or join in a large group.
+ */
+export function cacheId(bytes: Uint8Array): string {
+  if (bytes.length <= 4096) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 4096) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]);
+  return s;
+}
 
 /** The runtime's SubtleCrypto, or undefined (old runtimes, insecure contexts). */
 export function getSubtle(): SubtleCrypto | undefined {
@@ -19,6 +31,21 @@ export function getSubtle(): SubtleCrypto | undefined {
 }
 
 const probes = new Map<string, Promise<boolean>>();
+/** Probe outcomes once settled, for callers that must not yield (`webCryptoSupported`). */
+const settled = new Map<string, boolean>();
+
+function probeId(algorithm: EcKeyGenParams | Algorithm): string {
+  return `${algorithm.name}/${(algorithm as EcKeyGenParams).namedCurve ?? ''}`;
+}
+
+/**
+ * The outcome of `webCryptoSupports(algorithm, ...)` if its probe has
+ * settled, else undefined: lets a hot path (one call per HPKE seal) skip an
+ * await once the answer is known.
+ */
+export function webCryptoSupported(algorithm: EcKeyGenParams | Algorithm): boolean | undefined {
+  return settled.get(probeId(algorithm));
+}
 
 /**
  * Does WebCrypto here support `algorithm` for `usages`? Probed once per
@@ -28,7 +55,7 @@ export function webCryptoSupports(
   algorithm: EcKeyGenParams | Algorithm,
   usages: KeyUsage[],
 ): Promise<boolean> {
-  const id = `${algorithm.name}/${(algorithm as EcKeyGenParams).namedCurve ?? ''}`;
+  const id = probeId(algorithm);
   let p = probes.get(id);
   if (p === undefined) {
     const subtle = getSubtle();
@@ -39,6 +66,7 @@ export function webCryptoSupports(
             () => true,
             () => false,
           );
+    void p.then((ok) => settled.set(id, ok));
     probes.set(id, p);
   }
   return p;
@@ -56,7 +84,7 @@ export class KeyCache<V> {
   constructor(private readonly capacity = 256) {}
 
   get(bytes: Uint8Array, load: () => Promise<V>): Promise<V> {
-    const id = bytesToHex(bytes);
+    const id = cacheId(bytes);
     const hit = this.map.get(id);
     if (hit !== undefined) {
       // Refresh recency.
@@ -84,7 +112,7 @@ export class KeyCache<V> {
 
   /** The imported key for `bytes` if its import has completed (refreshes recency), else undefined. */
   peek(bytes: Uint8Array): V | undefined {
-    const id = bytesToHex(bytes);
+    const id = cacheId(bytes);
     const hit = this.map.get(id);
     if (hit?.value === undefined) return undefined;
     this.map.delete(id);

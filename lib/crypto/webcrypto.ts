@@ -15,10 +15,11 @@
  */
 import { webCryptoAead, WEBCRYPTO_AES_THRESHOLD } from './aead.ts';
 import { webCryptoDhGroup } from './dh.ts';
-import { portableHash, portableKdf } from './hash.ts';
+import { portableHash, portableKdf, type HashName } from './hash.ts';
 import type { Primitives } from './primitives.ts';
+import type { KdfProvider } from './provider.ts';
 import { webCryptoSignature } from './signature.ts';
-import { serverRuntime } from './subtle.ts';
+import { buf, getSubtle, serverRuntime } from './subtle.ts';
 
 export interface WebCryptoOptions {
   /**
@@ -42,9 +43,29 @@ export function webCryptoPrimitives(options: WebCryptoOptions = {}): Primitives 
   return {
     name: 'webcrypto',
     hash: portableHash,
-    kdf: portableKdf,
+    kdf: (name) => withLargeExtract(portableKdf(name), name),
     aead: (name) => webCryptoAead(name, aesThreshold),
     dh: (name) => webCryptoDhGroup(name, pkcs8Route),
     signature: webCryptoSignature,
+  };
+}
+
+/**
+ * `kdf` with `extractLarge` in WebCrypto's HMAC (RFC 5869 Extract is
+ * HMAC(salt, ikm); an empty salt is Nh zero octets, which WebCrypto needs
+ * spelled out). For the one large input MLS extracts from, a Welcome's HPKE
+ * info (the encrypted GroupInfo, ~300 KB at 1,024 members), native hashing
+ * beats our JavaScript SHA-256.
+ */
+function withLargeExtract(kdf: KdfProvider, hash: HashName): KdfProvider {
+  return {
+    ...kdf,
+    async extractLarge(salt, ikm) {
+      const subtle = getSubtle();
+      if (subtle === undefined) return kdf.extract(salt, ikm);
+      const key = salt.length === 0 ? new Uint8Array(kdf.size) : salt.slice();
+      const k = await subtle.importKey('raw', key as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash }, false, ['sign']);
+      return new Uint8Array(await subtle.sign('HMAC', k, buf(ikm)));
+    },
   };
 }

@@ -71,3 +71,41 @@ describe.each(SUPPORTED_CIPHER_SUITES.map((id) => [id]))('HPKE interop, suite %i
     });
   }
 });
+
+// A Welcome's HPKE info is the whole encrypted GroupInfo (hundreds of KB in a
+// large group); from 16 KiB on the WebCrypto backend hashes it in WebCrypto's
+// HMAC instead of our SHA-256 (hpke.ts LARGE_INPUT). Both paths must agree
+// with the reference, for seal, sealToMany, open and the exporter.
+describe('HPKE interop with a large info', () => {
+  for (const id of [1, 2, 7] as const) {
+    for (const backend of ['webcrypto', 'noble', 'auto'] as const) {
+      it(`suite ${id} (${backend}), 16 KiB - 1 and 300 KB of info`, async () => {
+        const ours = createCipherSuite(id, BACKENDS[backend]).hpke;
+        const ref = reference(id);
+        const ikm = utf8.encode(`large info ${id}`);
+        const kp = await ours.deriveKeyPair(ikm);
+        const refKp = await ref.kem.deriveKeyPair(ikm.slice().buffer);
+        for (const size of [16 * 1024 - 1, 300_000]) {
+          const info = new Uint8Array(size).map((_, i) => (i * 31 + size) & 0xff);
+          const aad = utf8.encode('aad');
+          const pt = utf8.encode(`group secrets, ${size}`);
+          const c1 = await ours.seal(kp.publicKey, info, aad, pt);
+          expect(bytesToHex(u8(await ref.open({ recipientKey: refKp.privateKey, enc: c1.kemOutput, info }, c1.ciphertext, aad)))).toBe(bytesToHex(pt));
+          const [c3] = await ours.sealToMany([kp.publicKey], info, aad, [pt]);
+          expect(bytesToHex(u8(await ref.open({ recipientKey: refKp.privateKey, enc: c3!.kemOutput, info }, c3!.ciphertext, aad)))).toBe(bytesToHex(pt));
+          const c2 = await ref.seal({ recipientPublicKey: refKp.publicKey, info }, pt, aad);
+          const p2 = await ours.open(kp.privateKey, u8(c2.enc), info, aad, u8(c2.ct));
+          expect(p2 && bytesToHex(p2)).toBe(bytesToHex(pt));
+          // One bit of the info changed: the context differs, so open fails.
+          const other = info.slice();
+          other[size - 1]! ^= 1;
+          expect(await ours.open(kp.privateKey, u8(c2.enc), other, aad, u8(c2.ct))).toBeNull();
+          const ctx = utf8.encode('exporter context');
+          const ex = await ours.exportSender(kp.publicKey, info, ctx, 32);
+          const rc = await ref.createRecipientContext({ recipientKey: refKp.privateKey, enc: ex.kemOutput, info });
+          expect(bytesToHex(u8(await rc.export(ctx, 32)))).toBe(bytesToHex(ex.secret));
+        }
+      });
+    }
+  }
+});

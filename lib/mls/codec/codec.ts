@@ -132,6 +132,11 @@ export class Writer {
     return this.buf.slice(0, this.len);
   }
 
+  /** What was written, without a copy: valid only until the next write or `reset`. */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+
   /** Wipe what was written (it may be secret) and start over, keeping the buffer. */
   reset(): void {
     this.buf.fill(0, 0, this.len);
@@ -161,6 +166,12 @@ export class Reader {
 
   get offset(): number {
     return this.pos;
+  }
+
+  /** A copy of the input bytes from `start` to the current offset (what one item just decoded from). */
+  copyFrom(start: number): Uint8Array {
+    if (start < 0 || start > this.pos) throw new RangeError(`copyFrom(${start}) past offset ${this.pos}`);
+    return this.buf.slice(start, this.pos);
   }
 
   get remaining(): number {

@@ -17,7 +17,7 @@
  * into a `RatchetTree` (`TreeDraft.setLeaf`, `applyProposalsToTree`). A
  * received tree's leaves are checked with it (`validateTree`).
  */
-import { encode, type Writer, type Codec, type Reader } from '../codec/codec.ts';
+import { encode, Writer, type Codec, type Reader } from '../codec/codec.ts';
 import { credentialCodec, type Credential } from './credential.ts';
 import { UsageError } from '../errors.ts';
 import { extensionsCodec, type Extension } from '../group/extensions.ts';
@@ -180,7 +180,19 @@ function contentOf(v: LeafNodeContent): LeafNodeContent {
   }
 }
 
-export const leafNodeCodec: Codec<LeafNodeIn> = {
+/**
+ * The encoding of each LeafNode object met so far: the bytes it was decoded
+ * from, or its first encoding. A large group's leaves are encoded again and
+ * again (the tree hash, the signature's LeafNodeTBS, the ratchet tree in
+ * every GroupInfo, KeyPackage refs), and a joiner decodes 1,024 of them only
+ * to encode each twice more. Leaf objects are immutable (readonly fields,
+ * changed only by making a new object), and decoding is strict (minimal
+ * varints, presence octets 0 or 1, defined enums, no trailing bytes), so a
+ * decoded leaf's bytes are exactly its encoding.
+ */
+const encodedLeaves = new WeakMap<LeafNodeContent, Uint8Array>();
+
+const leafNodeFieldsCodec: Codec<LeafNodeIn> = {
   encode(w, v) {
     encodeContent(w, v);
     w.opaque(v.signature);
@@ -191,6 +203,33 @@ export const leafNodeCodec: Codec<LeafNodeIn> = {
     return { ...content, signature };
   },
 };
+
+/** The encoding of `leaf` (kept with the object; see `encodedLeaves`). */
+export function encodedLeafNode(leaf: LeafNodeIn): Uint8Array {
+  let bytes = encodedLeaves.get(leaf);
+  if (bytes === undefined) {
+    bytes = encode(leafNodeFieldsCodec, leaf);
+    encodedLeaves.set(leaf, bytes);
+  }
+  return bytes;
+}
+
+export const leafNodeCodec: Codec<LeafNodeIn> = {
+  encode(w, v) {
+    w.bytes(encodedLeafNode(v));
+  },
+  decode(r) {
+    const start = r.offset;
+    const leaf = leafNodeFieldsCodec.decode(r);
+    encodedLeaves.set(leaf, r.copyFrom(start));
+    return leaf;
+  },
+};
+
+/** Bytes of `opaque v<V>`: its varint length prefix and the bytes. */
+function opaqueSize(v: Uint8Array): number {
+  return (v.length < 0x40 ? 1 : v.length < 0x4000 ? 2 : 4) + v.length;
+}
 
 /** Whether a leaf's TBS carries `group_id` and `leaf_index` (§7.2). */
 export function leafNodeTbsHasGroupBinding(source: LeafNodeSource): boolean {
@@ -225,6 +264,15 @@ export function encodeLeafNodeTbs(
   leaf: LeafNodeContent,
   binding?: { readonly groupId: Uint8Array; readonly leafIndex: LeafIndex },
 ): Uint8Array {
+  // A leaf seen before: its content is the encoding up to the signature, the last field.
+  const known = 'signature' in leaf ? encodedLeaves.get(leaf) : undefined;
+  if (known !== undefined) {
+    const content = known.subarray(0, known.length - opaqueSize((leaf as LeafNodeIn).signature));
+    if (!leafNodeTbsHasGroupBinding(leaf.leafNodeSource)) return content.slice();
+    if (binding === undefined) throw new UsageError('LeafNodeTBS for an update/commit leaf needs groupId and leafIndex');
+    const w = new Writer(content.length + binding.groupId.length + 8);
+    return w.bytes(content).opaque(binding.groupId).u32(binding.leafIndex).finish();
+  }
   const content = contentOf(leaf);
   const tbs: LeafNodeTBS = leafNodeTbsHasGroupBinding(content.leafNodeSource) && binding !== undefined
     ? { ...content, groupId: binding.groupId, leafIndex: binding.leafIndex }

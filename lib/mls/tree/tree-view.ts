@@ -29,6 +29,17 @@ import {
 } from './tree-node.ts';
 import { isLeaf, leafRange, level, nodeWidth, root, toNodeIndex, type LeafIndex, type NodeIndex } from './tree-math.ts';
 
+/**
+ * One reused writer for the tree hash inputs: a joiner hashes every node of
+ * the tree (2,047 at N=1,024), and a fresh buffer plus a copy of each input
+ * was a visible share of that. Hashing does not re-enter (the digest is
+ * synchronous and encodes nothing), and the input is wiped after each use.
+ */
+let treeHashWriter: Writer | undefined;
+function hashInputWriter(): Writer {
+  return (treeHashWriter ??= new Writer(1024));
+}
+
 // Small index helpers (array slots for parents: node x ↦ (x - 1) / 2).
 
 export const parentSlot = (x: number): number => (x - 1) >>> 1;
@@ -227,27 +238,35 @@ export abstract class TreeView<L extends LeafNodeIn = LeafNode> {
 
   private leafHash(i: number, leaf: LeafNodeIn | undefined): Uint8Array {
     // TreeHashInput { node_type = leaf(1); LeafNodeHashInput { uint32 leaf_index; optional<LeafNode> } }
-    const w = new Writer(leaf === undefined ? 8 : 512);
-    w.u8(NodeType.leaf).u32(i);
-    if (leaf === undefined) w.u8(0);
-    else {
-      w.u8(1);
-      leafNodeCodec.encode(w, leaf);
+    const w = hashInputWriter();
+    try {
+      w.u8(NodeType.leaf).u32(i);
+      if (leaf === undefined) w.u8(0);
+      else {
+        w.u8(1);
+        leafNodeCodec.encode(w, leaf);
+      }
+      return this.suite.hash.digest(w.view());
+    } finally {
+      w.reset();
     }
-    return this.suite.hash.digest(w.finish());
   }
 
   private parentHashInputHash(p: ParentNode | undefined, l: Uint8Array, r: Uint8Array): Uint8Array {
     // TreeHashInput { node_type = parent(2); ParentNodeHashInput { optional<ParentNode>; left_hash<V>; right_hash<V> } }
-    const w = new Writer(256);
-    w.u8(NodeType.parent);
-    if (p === undefined) w.u8(0);
-    else {
-      w.u8(1);
-      parentNodeCodec.encode(w, p);
+    const w = hashInputWriter();
+    try {
+      w.u8(NodeType.parent);
+      if (p === undefined) w.u8(0);
+      else {
+        w.u8(1);
+        parentNodeCodec.encode(w, p);
+      }
+      w.opaque(l).opaque(r);
+      return this.suite.hash.digest(w.view());
+    } finally {
+      w.reset();
     }
-    w.opaque(l).opaque(r);
-    return this.suite.hash.digest(w.finish());
   }
 
   /**
