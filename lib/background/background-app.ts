@@ -389,7 +389,7 @@ export class BackgroundApp {
     'invite.revoke': async ({ conversationId, inviteId }) => (await this.needChat().revokeInvite(conversationId, inviteId), null),
     'invite.link': async ({ conversationId, inviteId }) => this.needChat().inviteLink(conversationId, inviteId),
     'messages.page': async ({ conversationId, beforeSeq, limit }) => this.needChat().page(conversationId, beforeSeq, limit),
-    'message.send': async ({ conversationId, text }) => (this.devices.refuseWhenRemoved(), this.link.reconnectingNow(await this.needChat().sendText(conversationId, text))),
+    'message.send': async ({ conversationId, text, mentions }) => (this.devices.refuseWhenRemoved(), this.link.reconnectingNow(await this.needChat().sendText(conversationId, text, undefined, mentions))),
     'message.retry': async ({ conversationId, messageId }) => this.link.reconnectingNow(await this.needChat().retry(conversationId, messageId)),
     'conversation.setPinned': async ({ conversationId, pinned }) => (await this.needChat().place(conversationId, { pinned }), null),
     'conversation.setArchived': async ({ conversationId, archived }) => (await this.needChat().place(conversationId, { archived }), null),

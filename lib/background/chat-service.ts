@@ -49,6 +49,7 @@ import { RichMessages } from './rich-messages.ts';
 import { Expiry } from './expiry.ts';
 import { SearchIndex } from './search-index.ts';
 import type { SearchResult } from '../protocol/search.ts';
+import type { MentionSpan } from '../protocol/mentions.ts';
 import type { TimerSeconds } from './disappearing.ts';
 import { isDueEmpty } from './receipts.ts';
 import type { DeliveredMessage, MailboxCredentials } from './relay-api.ts';
@@ -211,8 +212,8 @@ export class ChatService {
   // -- sending -----------------------------------------------------------------------
 
   /** A text, as MIMI content (rich-messages.ts); `inReplyTo` makes it a reply quoting that message. */
-  async sendText(id: string, body: string, inReplyTo?: string): Promise<MessageView> {
-    const view = await this.rich.sendText(id, body, inReplyTo);
+  async sendText(id: string, body: string, inReplyTo?: string, mentions?: readonly MentionSpan[]): Promise<MessageView> {
+    const view = await this.rich.sendText(id, body, inReplyTo, mentions);
     this.epochs.selfUpdateIfDue(id);
     this.expiry.arm();
     return view;

@@ -8,6 +8,7 @@
  * `serial` runs the changes one at a time, so receiving, sending and
  * committing never interleave.
  */
+import { mentionView } from './mentions.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { epochAuthenticator, members, type GroupState } from '../mls/group.ts';
 import { fromB64, randomId, toB64 } from '../bytes.ts';
@@ -109,6 +110,7 @@ export function toView(m: MessageRecord): MessageView {
     ...(m.error === undefined ? {} : { error: m.error }),
     ...delivery(m),
     ...richView(m),
+    ...mentionView(m),
   };
 }
 

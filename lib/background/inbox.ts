@@ -192,7 +192,12 @@ function application(
     ...(senderLabel?.tag === undefined ? {} : { tag: senderLabel.tag }),
   };
   const who = { senderId, sender, senderName, mine };
-  if (payload.kind === 'content') return contentMessage(payload.content, who, now, next, records, out);
+  if (payload.kind === 'content') {
+    // Mentions (mentions.ts): of current members; ours are this device's member id and our other devices'.
+    const members = new Set(memberIds(state));
+    const people = { isMember: (id: string) => members.has(id), isSelf: (id: string) => id === ownMemberId(state) || isOwnDevice(meta, id, s.own) };
+    return contentMessage(payload.content, who, now, next, records, out, people);
+  }
   const app: AppMessage | null = payload.app;
   if (app?.t === 'text') {
     // A text of a version before MIMI content: still shown.

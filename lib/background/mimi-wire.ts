@@ -30,6 +30,8 @@ import { Cardinality, Disposition, ExtensionKeys, PartSemantics, type Expiration
 import { LIMITS } from '../protocol/channel.ts';
 import { isEmoji } from '../protocol/rich-messages.ts';
 import { parseAppMessage, type AppMessage } from './app-messages.ts';
+import { decodeMentions, encodeMentions, MENTION_CONTENT_TYPE } from './mentions.ts';
+import type { MentionSpan } from '../protocol/mentions.ts';
 
 /** The first octet of a MIMI content: CBOR major type 4 (array), 7 items. */
 export const MIMI_CONTENT_MARK = 0x87;
@@ -47,7 +49,7 @@ export const roomUri = (conversationId: string): string => `${HOST}/r/${conversa
 
 /** What a person meant by a content (or that it cannot be shown). Ids are base64url MIMI message ids. */
 export type ContentIntent =
-  | { kind: 'text'; text: string; inReplyTo?: string }
+  | { kind: 'text'; text: string; inReplyTo?: string; mentions?: MentionSpan[] }
   | { kind: 'reaction'; target: string; emoji: string }
   | { kind: 'unreact'; reaction: string; target: string }
   | { kind: 'edit'; original: string; text: string }
@@ -106,7 +108,21 @@ function meaning(c: MimiContent): ContentIntent {
   const t = textOf(body);
   if (t === null) return unshowable;
   if (replaces !== undefined) return { kind: 'edit', original: replaces, text: t };
-  return { kind: 'text', text: t, ...(inReplyTo === undefined ? {} : { inReplyTo }) };
+  const reply = inReplyTo === undefined ? {} : { inReplyTo };
+  // Mentions (mentions.ts): links to members' URIs in a markdown text.
+  if (body.cardinality === Cardinality.single && body.contentType.toLowerCase().startsWith('text/markdown')) {
+    const m = decodeMentions(t, memberOfUri);
+    if (m.mentions.length > 0) return { kind: 'text', text: m.text, ...reply, mentions: m.mentions };
+  }
+  return { kind: 'text', text: t, ...reply };
+}
+
+/** The member id in one of our member URIs (`senderUri`), or null for any other URI. */
+export function memberOfUri(uri: string): string | null {
+  const prefix = `${HOST}/m/`;
+  if (!uri.startsWith(prefix)) return null;
+  const id = uri.slice(prefix.length);
+  return /^[A-Za-z0-9_-]{1,128}$/.test(id) ? id : null;
 }
 
 /** Render, unspecified, inline, and unknown dispositions (9..255, "treated as render", §9) show as a text. */
@@ -165,13 +181,18 @@ export function outgoing(intent: Exclude<ContentIntent, { kind: 'unshowable' }>,
     if (m === undefined) throw new ContentError('unencodable', 'not a MIMI message id');
     return m;
   };
-  const text = (t: string, disposition: number = Disposition.render): NestedPart => ({ disposition, language: '', cardinality: Cardinality.single, contentType: TEXT_CONTENT_TYPE, content: utf8(t) });
+  const text = (t: string, disposition: number = Disposition.render, contentType = TEXT_CONTENT_TYPE): NestedPart => ({ disposition, language: '', cardinality: Cardinality.single, contentType, content: utf8(t) });
   const none = (disposition: number): NestedPart => ({ disposition, language: '', cardinality: Cardinality.nullpart });
   const base: MimiContent = { salt, replaces: null, topicId: new Uint8Array(0), expires, inReplyTo: null, extensions: new Map(), body: none(Disposition.render) };
   let c: MimiContent;
   switch (intent.kind) {
     case 'text':
-      c = { ...base, inReplyTo: intent.inReplyTo === undefined ? null : id(intent.inReplyTo), body: text(intent.text) };
+      c = {
+        ...base,
+        inReplyTo: intent.inReplyTo === undefined ? null : id(intent.inReplyTo),
+        // With mentions: the draft's mention form, a markdown text linking each to the member's URI.
+        body: intent.mentions === undefined || intent.mentions.length === 0 ? text(intent.text) : text(encodeMentions(intent.text, intent.mentions, senderUri), Disposition.render, MENTION_CONTENT_TYPE),
+      };
       break;
     case 'reaction':
       c = { ...base, inReplyTo: id(intent.target), body: text(intent.emoji, Disposition.reaction) };

@@ -76,7 +76,8 @@ export class NotificationPolicy {
   incoming(conversation: ConversationSummary, message: MessageView, settings: NotificationSettings, now: number): NotificationAction[] {
     const id = conversation.id;
     if (!settings.enabled || message.sender.self || message.kind !== 'text' || conversation.status !== 'active') return [];
-    if (isMuted(conversation.mutedUntil, now) || this.onScreen(id)) return this.clear(id);
+    // A mention of us notifies even while the conversation is muted (mentions.ts M-3).
+    if ((isMuted(conversation.mutedUntil, now) && message.mentionsYou !== true) || this.onScreen(id)) return this.clear(id);
     const update = this.shown.has(id);
     this.shown.add(id);
     return [{ kind: 'show', id: notificationId(id), conversationId: id, update, ...notificationText(conversation, message, settings.content) }];

@@ -26,6 +26,8 @@ export interface RichRecordFields {
   editedAt?: number;
   deleted?: boolean;
   unshowable?: boolean;
+  /** Who the text names with "@" (mentions.ts): current members only; `you`: one of us. */
+  mentions?: { memberId: string; at: number; length: number; you?: true }[];
 }
 
 /** What the metadata keeps: the conversation's timer, and its messages still to expire. */

@@ -12,6 +12,7 @@ import { expiresAt, scheduleExpiry } from './disappearing.ts';
 import { unarchiveOnMessage } from './list-placement.ts';
 import type { IncomingContent } from './mimi-wire.ts';
 import { addDue } from './receipts.ts';
+import { keepMentions } from './mentions.ts';
 import type { RichClaim } from './rich-record.ts';
 import * as text from './text.ts';
 
@@ -67,6 +68,8 @@ export function contentMessage(
   next: ConversationMeta,
   records: MessageRecord[],
   out: { rich?: RichClaim },
+  /** Who is a member now, and who is us (mentions.ts M-1, M-3); without it, no mention is kept. */
+  people?: { isMember: (id: string) => boolean; isSelf: (id: string) => boolean },
 ): MessageRecord | undefined {
   const i = content.intent;
   if (i.kind === 'text' || i.kind === 'unshowable') {
@@ -82,6 +85,7 @@ export function contentMessage(
       status: 'received',
       ...(i.kind === 'text' && i.inReplyTo !== undefined ? { inReplyTo: i.inReplyTo } : {}),
       ...(i.kind === 'unshowable' ? { unshowable: true } : {}),
+      ...(i.kind === 'text' && people !== undefined ? keepMentions(i.mentions, people.isMember, people.isSelf) : {}),
     };
     const at = receivedExpiry(content.expires, next.disappearAfter, now);
     if (at !== undefined) scheduleExpiry(next, rec.seq, at);

@@ -10,7 +10,9 @@
 import { ChannelError, ErrorCode, type MessageView } from '../protocol/channel.ts';
 import type { MessageRecord } from './chat-store.ts';
 import { preview, toView, type Conversations } from './conversations.ts';
-import { ownMemberId } from './group-members.ts';
+import { memberIds, ownMemberId } from './group-members.ts';
+import { keepMentions } from './mentions.ts';
+import type { MentionSpan } from '../protocol/mentions.ts';
 import { labelText } from './member-names.ts';
 import { messageIdFrom, outgoing, type ContentIntent } from './mimi-wire.ts';
 import type { Outbox } from './outbox.ts';
@@ -27,12 +29,20 @@ export class RichMessages {
   ) {}
 
   /** A text, or a reply to `inReplyTo`; returns it as shown. */
-  async sendText(id: string, body: string, inReplyTo?: string): Promise<MessageView> {
+  async sendText(id: string, body: string, inReplyTo?: string, spans?: readonly MentionSpan[]): Promise<MessageView> {
     if (body.trim() === '') throw new ChannelError(ErrorCode.InvalidInput, text.EMPTY_MESSAGE);
     if (inReplyTo !== undefined) await this.target(id, inReplyTo);
+    // M-1: mentions of current members only (mentions.ts).
+    let mentioned: Pick<MessageRecord, 'mentions'> = {};
+    if (spans !== undefined && spans.length > 0) {
+      const state = await this.c.group(id);
+      const members = new Set(memberIds(state));
+      mentioned = keepMentions(spans, (m) => members.has(m), (m) => m === ownMemberId(state));
+    }
+    const mentions = mentioned.mentions?.map((m) => ({ memberId: m.memberId, at: m.at, length: m.length }));
     // Under a conversation timer the text carries its expiry (disappearing.ts).
     const expires = expiryToSend(this.c.activeMeta(id), Date.now());
-    const content = outgoing({ kind: 'text', text: body, ...(inReplyTo === undefined ? {} : { inReplyTo }) }, undefined, expires);
+    const content = outgoing({ kind: 'text', text: body, ...(inReplyTo === undefined ? {} : { inReplyTo }), ...(mentions === undefined ? {} : { mentions }) }, undefined, expires);
     let view: MessageView | undefined;
     await this.outbox.sendApp(id, content, async (meta, msgId, self, others) => {
       const rec: MessageRecord = {
@@ -47,6 +57,7 @@ export class RichMessages {
         // "Delivered" is judged against who is here now: a later joiner cannot read it anyway.
         receipts: newReceiptState(others),
         ...(inReplyTo === undefined ? {} : { inReplyTo }),
+        ...mentioned,
       };
       meta.lastMessage = { preview: preview(body), senderName: labelText(self), fromSelf: true };
       if (expires !== null) scheduleExpiry(meta, rec.seq, expiresAt(expires, rec.sentAt));

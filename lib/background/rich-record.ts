@@ -83,12 +83,14 @@ export function applyClaim(target: MessageRecord | undefined, c: RichClaim, same
       // R-RICH-6
       if (target.text === i.text || (target.versions?.length ?? 0) >= MAX_VERSIONS) return null;
       const versions = [...(target.versions ?? []), { text: target.text, at: target.editedAt ?? target.sentAt }];
-      return { ...target, text: i.text, edited: true, versions, editedAt: c.at };
+      // The mentions named places in the old text (mentions.ts): an edit's text has none of them.
+      const { mentions: _m, ...kept } = target;
+      return { ...kept, text: i.text, edited: true, versions, editedAt: c.at };
     }
     case 'delete': {
       // R-RICH-2, R-RICH-4
       if (!same(target.sender.memberId, c.from.memberId)) return null;
-      const { reactions: _r, versions: _v, edited: _e, editedAt: _a, inReplyTo: _q, unshowable: _u, ...rest } = target;
+      const { reactions: _r, versions: _v, edited: _e, editedAt: _a, inReplyTo: _q, unshowable: _u, mentions: _m, ...rest } = target;
       return { ...rest, text: text.MESSAGE_DELETED, deleted: true };
     }
   }

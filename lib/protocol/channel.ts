@@ -14,6 +14,7 @@ import { backupValidators, type BackupAppState, type BackupRequests } from './ba
 import { DEVICE_KEY_SHAPE, type DeviceRequests } from './devices.ts';
 import { richValidators, type DisappearingSummary, type RichMessageFields, type RichRequests } from './rich-messages.ts';
 import { searchValidators, type SearchRequests } from './search.ts';
+import { readMentions, type MentionFields, type MentionSpan } from './mentions.ts';
 
 export const CHANNEL = 'microchat/v1';
 export const LIVE_PORT_NAME = 'microchat/live';
@@ -131,7 +132,7 @@ export interface ShareOffer {
 
 export type MessageStatus = 'sending' | 'sent' | 'failed' | 'received';
 
-export interface MessageView extends RichMessageFields {
+export interface MessageView extends RichMessageFields, MentionFields {
   id: string;
   conversationId: string;
   /** Position in the conversation's history; increases with each message. */
@@ -284,7 +285,8 @@ export interface RequestMap extends LinkRequests, DeviceRequests, RichRequests<M
   'invite.link': { params: { conversationId: string; inviteId: string }; result: { link: string } };
 
   'messages.page': { params: { conversationId: string; beforeSeq: number | null; limit: number }; result: MessagePage };
-  'message.send': { params: { conversationId: string; text: string }; result: MessageView };
+  /** `mentions`: who the text names with "@" (mentions.ts). */
+  'message.send': { params: { conversationId: string; text: string; mentions?: MentionSpan[] }; result: MessageView };
   'message.retry': { params: { conversationId: string; messageId: string }; result: MessageView };
 
   /** Pin or unpin, archive or unarchive: where the conversation sits in this person's list. */
@@ -500,7 +502,7 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
     return { conversationId: id(p, 'conversationId'), beforeSeq, limit: int(p, 'limit', 1, LIMITS.pageSize) };
   },
   'message.send': (p) => (
-    keys(p, ['conversationId', 'text']), { conversationId: id(p, 'conversationId'), text: str(p, 'text', LIMITS.messageText) }
+    keys(p, ['conversationId', 'text', 'mentions']), readMentions(p, { conversationId: id(p, 'conversationId'), text: str(p, 'text', LIMITS.messageText) }, { id, bad })
   ),
   'message.retry': (p) => (
     keys(p, ['conversationId', 'messageId']), { conversationId: id(p, 'conversationId'), messageId: id(p, 'messageId') }

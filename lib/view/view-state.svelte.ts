@@ -5,6 +5,7 @@
  * conversation, a cache of the messages the views have read (pages) or been
  * told about (live events), merged by id and ordered by seq.
  */
+import type { MentionSpan } from '../protocol/mentions.ts';
 import {
   ChannelError,
   type AppState,
@@ -223,8 +224,8 @@ export class ViewState {
   }
 
   /** Send a message; its view (status 'sending') joins the cache at once. */
-  async sendMessage(conversationId: string, text: string): Promise<boolean> {
-    const m = await this.send('message.send', { conversationId, text });
+  async sendMessage(conversationId: string, text: string, mentions?: MentionSpan[]): Promise<boolean> {
+    const m = await this.send('message.send', mentions === undefined || mentions.length === 0 ? { conversationId, text } : { conversationId, text, mentions });
     if (m) this.thread(conversationId).merge([m]);
     return m !== undefined;
   }

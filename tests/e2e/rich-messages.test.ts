@@ -14,6 +14,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { AxePuppeteer } from '@axe-core/puppeteer';
 import type { ElementHandle } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConversation, createInvite, joinByLink, onboard, openBrowser, send, waitForMessage, STEP_TIMEOUT, type ChatUser } from '../support/chat-driver.ts';
@@ -384,6 +385,41 @@ describe('rich messages end to end: three people, a real relay', () => {
       expect(await search(u, 'bank PIN')).toBe('none');
       await u.page.keyboard.press('Escape');
       await u.page.waitForFunction(() => document.querySelector('[data-testid="search-panel"]') === null, { timeout: STEP_TIMEOUT });
+    }
+  });
+
+  // --- mentions (#20): its own block, beside the search
+  it('8. a mention: "@" offers the people (axe-clean), the chosen one goes out marked, and shows as Bob’s own on his screen', async () => {
+    const serious = async (user: ChatUser): Promise<string[]> =>
+      (await new AxePuppeteer(user.page).analyze()).violations.filter((v) => v.impact === 'critical' || v.impact === 'serious').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    // Carol's search is still open from step 7: search again there, then check the panel with its results.
+    if ((await carol.page.$('[data-testid="search-panel"]')) === null) await carol.page.click('[data-testid="search-button"]');
+    await carol.page.click('[data-testid="search-input"]', { count: 3 });
+    await carol.page.type('[data-testid="search-input"]', 'packing');
+    await carol.page.waitForSelector('[data-testid="search-status"][data-state="found"]', { timeout: STEP_TIMEOUT });
+    expect(await serious(carol)).toEqual([]);
+    await carol.page.keyboard.press('Escape');
+
+    await alice.page.click('[data-testid="composer"]');
+    await alice.page.type('[data-testid="composer"]', 'Thanks @');
+    const picker = await alice.page.waitForSelector('[data-testid="mention-picker"]', { timeout: STEP_TIMEOUT });
+    const names = await picker!.$$eval('[data-testid="mention-option"]', (os) => os.map((o) => o.textContent));
+    expect(names.sort()).toEqual(['@Bob', '@Carol']);
+    expect(await serious(alice)).toEqual([]);
+    await shot(alice, '08a-mention-picker');
+    await alice.page.type('[data-testid="composer"]', 'Bo');
+    await alice.page.waitForFunction(() => document.querySelectorAll('[data-testid="mention-option"]').length === 1, { timeout: STEP_TIMEOUT });
+    await alice.page.keyboard.press('Enter');
+    const body = text('for the lake plan');
+    await alice.page.type('[data-testid="composer"]', body);
+    await alice.page.keyboard.press('Enter');
+    const sent = `Thanks @Bob ${body}`;
+    for (const u of everyone) {
+      if (u !== alice) await waitForMessage(u, sent, { sender: 'Alice' });
+      const row = await rowOf(u, sent);
+      const mark = await row.waitForSelector('[data-testid="mention"]', { timeout: STEP_TIMEOUT });
+      expect(await mark!.evaluate((m) => [m.textContent, m.getAttribute('data-you')])).toEqual(['@Bob', u === bob ? 'true' : 'false']);
+      await shot(u, '08b-mention');
     }
   });
 });

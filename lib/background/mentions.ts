@@ -1,0 +1,79 @@
+/**
+ * Mentions on the wire and in the store (issue #20, docs/search.md#mentions).
+ *
+ * A text that names people is sent as the MIMI content draft's mention
+ * example does: a `text/markdown;variant=GFM-MIMI` body in which each
+ * mention is a link to the member's URI, `[@Alice](mimi://…/m/<memberId>)`
+ * (mimi-wire.ts `senderUri`). Only that form of link is read as a mention;
+ * the rest of the text stays as written (markdown is shown as its source).
+ *
+ * The rules, each with its id (found by one grep here and in the tests):
+ *   M-1  a mention names a current member of the conversation; a link to
+ *        anyone else (or anything else) is shown as its plain "@name" text
+ *   M-2  at most MAX_MENTIONS mentions in a text: any beyond are plain text
+ *   M-3  "mentions you" is decided by this device from its own member ids,
+ *        never by a field of the content; it notifies even when muted
+ *        (notification-policy.ts)
+ */
+import { MAX_MENTIONS, type MentionFields, type MentionSpan } from '../protocol/mentions.ts';
+import type { MessageRecord } from './chat-store.ts';
+
+/** The content type a text with mentions is sent as (the draft's mention example). */
+export const MENTION_CONTENT_TYPE = 'text/markdown;variant=GFM-MIMI';
+
+/** A label may not end the link's brackets early. */
+const cleanLabel = (s: string): string => s.replace(/[[\]()\n\r]/g, '');
+
+/** The markdown body of a text with mentions; `uri` gives a member's URI. */
+export function encodeMentions(text: string, spans: readonly MentionSpan[], uri: (memberId: string) => string): string {
+  let out = '';
+  let at = 0;
+  for (const s of spans) {
+    out += text.slice(at, s.at);
+    const label = cleanLabel(text.slice(s.at + 1, s.at + s.length));
+    out += `[@${label}](${uri(s.memberId)})`;
+    at = s.at + s.length;
+  }
+  return out + text.slice(at);
+}
+
+/** A mention link: `[@label](mimi://host/m/<memberId>)`. */
+const LINK = /\[@([^\]\n]{1,100})\]\((mimi:\/\/[^)\s]{1,300})\)/g;
+
+/**
+ * The text shown for a markdown body (mention links replaced by "@label")
+ * and its mentions, as member ids read from the links whose URI `memberOf`
+ * recognises (mimi-wire.ts: ours, of this form); M-2 caps them.
+ */
+export function decodeMentions(body: string, memberOf: (uri: string) => string | null): { text: string; mentions: MentionSpan[] } {
+  let text = '';
+  let at = 0;
+  const mentions: MentionSpan[] = [];
+  for (const m of body.matchAll(LINK)) {
+    const memberId = memberOf(m[2]!);
+    if (memberId === null || mentions.length >= MAX_MENTIONS) continue;
+    text += body.slice(at, m.index);
+    const shown = `@${m[1]!}`;
+    mentions.push({ memberId, at: text.length, length: shown.length });
+    text += shown;
+    at = m.index + m[0].length;
+  }
+  return { text: text + body.slice(at), mentions };
+}
+
+/**
+ * M-1, M-3: the mentions a record keeps: of current members only (`isMember`),
+ * each marked when it names us (`isSelf`). Returns the record's fields.
+ */
+export function keepMentions(spans: readonly MentionSpan[] | undefined, isMember: (id: string) => boolean, isSelf: (id: string) => boolean): Pick<MessageRecord, 'mentions'> {
+  const kept = (spans ?? []).filter((s) => isMember(s.memberId)).slice(0, MAX_MENTIONS);
+  if (kept.length === 0) return {};
+  return { mentions: kept.map((s) => ({ memberId: s.memberId, at: s.at, length: s.length, ...(isSelf(s.memberId) ? { you: true as const } : {}) })) };
+}
+
+/** What the view gets of a record's mentions. */
+export function mentionView(m: MessageRecord): MentionFields {
+  if (m.mentions === undefined || m.mentions.length === 0 || m.deleted === true) return {};
+  const mentions = m.mentions.map((s) => ({ at: s.at, length: s.length, ...(s.you === true ? { you: true as const } : {}) }));
+  return { mentions, ...(mentions.some((s) => s.you === true) ? { mentionsYou: true as const } : {}) };
+}
