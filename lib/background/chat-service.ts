@@ -57,7 +57,7 @@ import * as text from './text.ts';
 import { setVerified } from './identity/verify-person.ts';
 import { rosterHas } from './identity/roster.ts';
 import { Healing } from './healing/healing.ts';
-import { keepHandedHistory } from './backup/restored-history.ts';
+import { RestoredConversations } from './backup/restored-history.ts';
 
 export type { ChatDeps, ChatIdentity } from './conversations.ts';
 
@@ -388,9 +388,9 @@ export class ChatService {
   // -- telling the group ---------------------------------------------------------------
 
   /** Our token key changed (a new period): tell every conversation. */
-  /** History a restore handed over for a conversation now here (backup/restored-history.ts). */
-  keepHandedHistory(id: string): Promise<number> {
-    return keepHandedHistory(this.c, id);
+  /** A restored conversation's names and history (backup/restored-history.ts). */
+  get restored(): RestoredConversations {
+    return new RestoredConversations(this.c);
   }
   announceTokenKeyEverywhere(): void {
     this.announce.tokenKeyEverywhere();

@@ -192,6 +192,18 @@ describe('backup content readers', () => {
     expect(() => decodeManifest(new Uint8Array([0xff, 0xfe]))).toThrow(BackupContentError);
   });
 
+  it("keeps a conversation's member names when there are some, and reads them strictly", () => {
+    const named: BackupManifest = { ...manifest, conversations: [{ ...manifest.conversations[0]!, names: { m1: 'Bob', m2: 'Carol' } }] };
+    expect(decodeManifest(encodeManifest(named))).toEqual(named);
+    const o = JSON.parse(new TextDecoder().decode(encodeManifest(named))) as { conversations: Record<string, unknown>[] };
+    const c = o.conversations[0]!;
+    const many = Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`m${i}`, 'x']));
+    for (const names of [null, [], 'Bob', { m1: 7 }, { m1: 'x'.repeat(201) }, { ['x'.repeat(129)]: 'Bob' }, many]) {
+      const bad = { ...o, conversations: [{ ...c, names }] };
+      expect(() => decodeManifest(new TextEncoder().encode(JSON.stringify(bad))), JSON.stringify(names).slice(0, 40)).toThrow(BackupContentError);
+    }
+  });
+
   it('reads a segment only if it is the one the manifest names (BACKUP-SEG-1)', () => {
     const seg = { v: 1 as const, conversationId: 'c1', index: 0, records: [record('c1', 0), record('c1', 1)] };
     const bytes = encodeSegment(seg);

@@ -7,6 +7,8 @@
  * keep chatting with her. Screenshots: artifacts/e2e/recovery-*.png.
  */
 import { rmSync } from 'node:fs';
+import { AxePuppeteer } from '@axe-core/puppeteer';
+import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   STEP_TIMEOUT,
@@ -27,6 +29,13 @@ import { dumpRelayDatabase, startRelay, type RelayProcess } from '../support/rel
 import { formatRecoveryKey, generateRecoverySecret } from '../../lib/background/backup/recovery-key.ts';
 
 const NAMES = ['Hiking club', 'Budget', 'Lighthouse'];
+
+/** axe on the screen as it is: no serious or critical finding (soft, so every screen is checked). */
+async function axeClean(page: Page, screen: string): Promise<void> {
+  const results = await new AxePuppeteer(page).analyze();
+  const found = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  expect.soft(found, screen).toEqual([]);
+}
 let counter = 0;
 const say = (t: string): string => `${t} [rc-${counter++}-${Math.random().toString(36).slice(2, 6)}]`;
 
@@ -99,6 +108,7 @@ describe('recovery: a wiped profile comes back with the recovery key', () => {
     const refused = await page.waitForSelector('[data-testid="restore-refused"]', { timeout: STEP_TIMEOUT });
     expect(await refused!.evaluate((el) => el.textContent)).toBe('No backup was found for this recovery key. Nothing was changed.');
     await screenshot(page, 'recovery-2-wrong-key');
+    await axeClean(page, 'restore refused');
     const dumpAfter = await dumpRelayDatabase(relay.dataDir);
     for (const table of ['accounts', 'backups', 'backup_items', 'mailboxes', 'queues']) expect(JSON.stringify(dumpAfter[table]), table).toBe(JSON.stringify(dumpBefore[table]));
   }, 180_000);
@@ -112,9 +122,11 @@ describe('recovery: a wiped profile comes back with the recovery key', () => {
     await page.click('[data-testid="restore-start"]');
     const found = await page.waitForSelector('[data-testid="restore-found"]', { timeout: STEP_TIMEOUT });
     expect(await found!.evaluate((el) => el.textContent)).toContain('Alice');
+    await axeClean(page, 'restore found');
     await page.click('[data-testid="restore-register"]');
     await page.waitForSelector('[data-testid="restore-dismiss"]', { timeout: 180_000 });
     await screenshot(page, 'recovery-3-restored');
+    await axeClean(page, 'restore done');
     const states = await page.$$eval('[data-testid="restore-conversation"]', (els) => els.map((el) => el.getAttribute('data-state')));
     expect(states).toEqual(['rejoined', 'rejoined', 'rejoined']);
     await page.click('[data-testid="restore-dismiss"]');
@@ -129,7 +141,8 @@ describe('recovery: a wiped profile comes back with the recovery key', () => {
       for (const other of [bob, carol]) {
         await openConversation(other, id);
         await waitForMessage(other, again);
-        const notice = (await shownMessages(other)).filter((m) => m.kind === 'system' && /restored/i.test(m.text));
+        // The resync note names her (healing/heal-text.ts: "Alice's device rejoined." until the restore wording is swapped in).
+        const notice = (await shownMessages(other)).filter((m) => m.kind === 'system' && /Alice.*(rejoined|restored)/.test(m.text));
         expect(notice.length, `${other.name} sees the restore notice in ${NAMES[i]}`).toBeGreaterThan(0);
       }
       if (i === 0) await screenshot(bob.page, 'recovery-5-bob-sees-notice');

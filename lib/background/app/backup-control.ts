@@ -35,6 +35,8 @@ import { loadRecoverySecret } from './recovery.ts';
 import { t } from '../../platform/i18n.ts';
 
 const SHAPE_ID = 'backup-shape';
+/** Runs in a row that may be retried because a conversation had no rejoin material yet (its slot is stored a moment after it is made). */
+const MISSING_TICKET_RETRIES = 5;
 const DEFAULT_DELAY_MS = 30_000;
 
 /** Rejoin material per conversation (the healing part); none until it is wired. */
@@ -52,6 +54,7 @@ export class BackupControl {
   private running: Running | undefined;
   private opening: Promise<void> | undefined;
   private lastShape: string | undefined;
+  private missingRetries = 0;
 
   constructor(
     private readonly core: AppCore,
@@ -89,7 +92,7 @@ export class BackupControl {
     const s = state.settings;
     const own = this.core.chat?.people?.own;
     const parts = {
-      conversations: state.conversations.filter((c) => c.status === 'active').map((c) => [c.id, c.name, c.memberCount]),
+      conversations: state.conversations.filter((c) => c.status === 'active' || c.status === 'joining').map((c) => [c.id, c.name, c.memberCount]),
       name: this.core.account?.displayName,
       settings: [s.notifications, s.notificationContent, s.readReceipts, s.backupHistory === true],
       roster: own?.roster.version,
@@ -119,16 +122,32 @@ export class BackupControl {
       session: async () => core.unlockedAccount().account.session.token,
     });
     const shapes = sealedRecord<string>(core.deps.db, vault, SHAPE_ID);
+    // Counts the conversations backed up without rejoin material in the run under way.
+    let missing = 0;
+    const source = this.rejoin(core);
+    const rejoin = {
+      ticketFor: async (id: string) => {
+        const ticket = await source.ticketFor(id);
+        if (ticket === undefined) missing++;
+        return ticket;
+      },
+    };
     const running: Running = {
       vault,
       accountId,
       secret,
       sink,
-      writer: new BackupWriter(keys, sink, this.inputs(vault), this.rejoin(core), sealedRecord<BackupLedger>(core.deps.db, vault, BACKUP_LEDGER_ID), {
+      writer: new BackupWriter(keys, sink, this.inputs(vault), rejoin, sealedRecord<BackupLedger>(core.deps.db, vault, BACKUP_LEDGER_ID), {
         delayMs: this.delayMs,
         onStatus: (status) => {
           if (this.running !== running) return;
-          if (status.state === 'done') void shapes.save(this.shapeOf(core.state)).catch(() => undefined);
+          if (status.state === 'writing') missing = 0;
+          if (status.state === 'done') {
+            void shapes.save(this.shapeOf(core.state)).catch(() => undefined);
+            // A conversation without its rejoin material yet: back up again after the next quiet moment, a few times.
+            if (missing > 0 && this.missingRetries++ < MISSING_TICKET_RETRIES) running.writer.schedule();
+            else if (missing === 0) this.missingRetries = 0;
+          }
           core.update({ ...core.state, backup: statusView(status) });
         },
       }),
@@ -146,7 +165,14 @@ export class BackupControl {
       },
       displayName: () => core.unlockedAccount().account.displayName,
       settings: () => core.state.settings,
-      conversations: () => core.state.conversations.filter((c) => c.status === 'active').map((c) => ({ id: c.id, name: c.name })),
+      conversations: () =>
+        core.state.conversations
+          // A conversation being joined or rejoined (its Commit not yet confirmed) is kept in the backup too.
+          .filter((c) => c.status === 'active' || c.status === 'joining')
+          .map((c) => {
+            const names = core.chat?.restored.names(c.id);
+            return names === undefined ? { id: c.id, name: c.name } : { id: c.id, name: c.name, names };
+          }),
       store: new ChatStore(core.deps.db, vault),
     });
   }

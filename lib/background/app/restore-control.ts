@@ -158,6 +158,7 @@ export class RestoreControl {
             return own;
           },
           setDisplayName: (name) => this.hooks.setDisplayName(name),
+          settle: async (id, names) => void (await core.needChat().restored.settle(id, names)),
           setSettings: async (s) => {
             await saveSetting(db, 'notifications', s.notifications);
             await saveSetting(db, 'notificationContent', s.notificationContent);

@@ -37,8 +37,8 @@ export interface BackupSources {
   own(): OwnIdentity;
   displayName(): string;
   settings(): Settings;
-  /** The conversations this device is in now (active ones only: the others cannot be rejoined). */
-  conversations(): { id: string; name: string }[];
+  /** The conversations this device is in now (active ones only: the others cannot be rejoined), with the names members announced. */
+  conversations(): { id: string; name: string; names?: Record<string, string> }[];
   store: ChatStore;
 }
 
@@ -58,6 +58,8 @@ export interface RestoreSinks {
   own(): OwnIdentity;
   setDisplayName(name: string): Promise<unknown>;
   setSettings(settings: BackupSettings): Promise<void>;
+  /** A conversation is back by resync: its kept history and the names from the backup go into it. */
+  settle(conversationId: string, names: Record<string, string> | undefined): Promise<void>;
   deviceName?: string;
   now?: () => number;
 }
@@ -84,5 +86,6 @@ export function appRestoreTargets(s: RestoreSinks): RestoreTargets {
       await s.setSettings(settings);
     },
     importHistory: (records) => stash.importPage(records),
+    rejoined: (conversationId, names) => s.settle(conversationId, names),
   };
 }

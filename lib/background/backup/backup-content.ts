@@ -53,6 +53,8 @@ export interface BackupConversation {
   /** What rejoining needs (opaque to the backup: the healing part encodes it). */
   rejoin: Uint8Array;
   segments: SegmentRef[];
+  /** The display names members announced, by member id (absent when none were known). */
+  names?: Record<string, string>;
 }
 
 export interface BackupManifest {
@@ -137,13 +139,29 @@ function readSegmentRef(v: unknown): SegmentRef {
   return { item: str(o, 'item', 'segment', 22, 22), hash, count: int(o, 'count', 'segment', SEGMENT_RECORDS, 1) };
 }
 
+const MAX_NAMES = 1000;
+
+function readNames(v: unknown): Record<string, string> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new BackupContentError('conversation.names: not an object');
+  const entries = Object.entries(v as Json);
+  if (entries.length > MAX_NAMES) throw new BackupContentError('conversation.names: too many');
+  const out: Record<string, string> = {};
+  for (const [id, name] of entries) {
+    if (id.length === 0 || id.length > 128 || typeof name !== 'string' || name.length > MAX_NAME) throw new BackupContentError('conversation.names: not a name');
+    out[id] = name;
+  }
+  return out;
+}
+
 function readConversation(v: unknown): BackupConversation {
-  const o = obj(v, 'conversation', ['id', 'name', 'rejoin', 'segments']);
+  const withNames = typeof v === 'object' && v !== null && Object.hasOwn(v, 'names');
+  const o = obj(v, 'conversation', withNames ? ['id', 'name', 'rejoin', 'segments', 'names'] : ['id', 'name', 'rejoin', 'segments']);
   return {
     id: str(o, 'id', 'conversation', 64, 1),
     name: str(o, 'name', 'conversation', MAX_NAME),
     rejoin: bytes(o, 'rejoin', 'conversation', MAX_OPAQUE),
     segments: unique(list(o, 'segments', 'conversation', MAX_SEGMENTS).map(readSegmentRef), (s) => s.item, 'segments'),
+    ...(withNames ? { names: readNames(o.names) } : {}),
   };
 }
 
@@ -155,7 +173,7 @@ export function encodeManifest(m: BackupManifest): Uint8Array {
       identity: toB64(m.identity),
       displayName: m.displayName,
       settings: m.settings,
-      conversations: m.conversations.map((c) => ({ id: c.id, name: c.name, rejoin: toB64(c.rejoin), segments: c.segments })),
+      conversations: m.conversations.map((c) => ({ id: c.id, name: c.name, rejoin: toB64(c.rejoin), segments: c.segments, ...(c.names === undefined ? {} : { names: c.names }) })),
     }),
   );
 }

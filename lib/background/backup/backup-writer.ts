@@ -133,7 +133,8 @@ export class BackupWriter {
             refs.push({ item, hash, count: segment.records.length });
           }
         }
-        conversations.push({ id: c.id, name: c.name, rejoin: (await this.rejoin.ticketFor(c.id)) ?? new Uint8Array(), segments: refs });
+        const names = c.names === undefined ? {} : { names: c.names };
+        conversations.push({ id: c.id, name: c.name, rejoin: (await this.rejoin.ticketFor(c.id)) ?? new Uint8Array(), segments: refs, ...names });
       }
       const manifest: BackupManifest = {
         v: BACKUP_VERSION,

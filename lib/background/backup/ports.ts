@@ -26,7 +26,7 @@ export interface BackupInputs {
   displayName(): Promise<string>;
   settings(): Promise<BackupSettings>;
   /** The active conversations. */
-  conversations(): Promise<{ id: string; name: string }[]>;
+  conversations(): Promise<{ id: string; name: string; names?: Record<string, string> }[]>;
   /** One conversation's kept messages, oldest first (read only when history is opted in). */
   history(conversationId: string): Promise<HistoryRecord[]>;
 }
@@ -39,6 +39,8 @@ export interface RestoreTargets {
   importAccount(displayName: string, settings: BackupSettings): Promise<void>;
   /** Keep history records until their conversation is rejoined (HistoryPort.importPage: idempotent per record). */
   importHistory(records: HistoryRecord[]): Promise<void>;
+  /** A conversation is back: store its kept history and the names the backup knew (idempotent). */
+  rejoined?(conversationId: string, names: Record<string, string> | undefined): Promise<void>;
 }
 
 /** Small persisted state, sealed by its implementation (it may hold the recovery key during a restore). */

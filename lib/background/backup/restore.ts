@@ -163,6 +163,7 @@ export class Restore {
       } else {
         try {
           await this.deps.rejoiner.rejoin(entry.id, material);
+          await this.deps.targets.rejoined?.(entry.id, manifest.conversations.find((c) => c.id === entry.id)?.names);
           entry.state = 'rejoined';
         } catch (err) {
           const reason = (this.deps.whyNot ?? rejoinFailure)(err);
