@@ -459,8 +459,6 @@ export class ChatService {
       return ack();
     }
     const group = meta.status === 'active' ? await this.group(meta.id).catch((err: unknown) => this.broken(meta.id, err)) : undefined;
-    // A delivery from a later epoch than ours: the Commits between never reached us (healing/healer.ts).
-    if (group !== undefined && framed.epoch > group.context.epoch) this.healing.healer.report(meta.id, 'gap');
     const outcome = await interpret(framed, {
       meta,
       group,
@@ -472,6 +470,8 @@ export class ChatService {
         ? {}
         : { verified: this.deps.people.verified.all(), own: this.deps.people.own, ownIdentityKey: this.deps.people.own.identityKey }),
     });
+    // A later epoch than ours (missed Commits), or our epoch as others do not hold it (a fork): healing/healer.ts.
+    if (group !== undefined) this.healing.delivered(meta.id, framed.message, group, outcome.transition.metas !== undefined);
     await this.adoptOwnRoster(outcome);
     if (outcome.receipt !== undefined) {
       const counted = await this.receipts.count(meta.id, outcome.receipt);

@@ -9,6 +9,7 @@
  * same one twice) and posted with the new capability.
  */
 import { encodeMessage, sendApplicationMessage, type GroupState } from '../mls/group.ts';
+import { forkTagData } from './healing/fork-check.ts';
 import type { OutboxEntry } from './chat-store.ts';
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -33,7 +34,7 @@ export async function reencryptStale(
   const out: OutboxEntry[] = [];
   for (const e of entries) {
     if (e.failed === true || e.app === undefined || e.cap === undefined || sameBytes(e.cap, cap)) continue;
-    const sent = await sendApplicationMessage(current, e.app);
+    const sent = await sendApplicationMessage(current, e.app, { authenticatedData: forkTagData(current) });
     current = sent.state;
     out.push({ ...e, payload: encodeMessage(sent.message), cap, failed: false });
   }

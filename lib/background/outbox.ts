@@ -9,6 +9,7 @@
  * (outbox-refresh.ts), never sent twice.
  */
 import { encodeMessage, sendApplicationMessage } from '../mls/group.ts';
+import { forkTagData } from './healing/fork-check.ts';
 import { fromB64 } from '../bytes.ts';
 import { ChannelError, ErrorCode, type MessageView } from '../protocol/channel.ts';
 import { encodeAppMessage, type AppMessage } from './app-messages.ts';
@@ -82,7 +83,7 @@ export class Outbox {
       const state = await c.group(id);
       // MIMI content as it is (mimi-wire.ts); bookkeeping as a JSON AppMessage.
       const plain = app.t === 'content' ? app.bytes : encodeAppMessage(app);
-      const sent = await sendTimings.time('encrypt', () => sendApplicationMessage(state, plain));
+      const sent = await sendTimings.time('encrypt', () => sendApplicationMessage(state, plain, { authenticatedData: forkTagData(state) }));
       const payload = encodeMessage(sent.message);
       const own = ownMemberId(state);
       const selfName = c.deps.identity().displayName;

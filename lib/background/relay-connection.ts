@@ -33,6 +33,8 @@ export interface ConnectionOptions {
   mailboxes: MailboxCredentials[];
   onMessage: (mailboxId: string, m: DeliveredMessage) => void;
   onState: (s: ConnectionState) => void;
+  /** The relay refused to subscribe this mailbox as one it does not know (not_found: deleted, or expired while away). */
+  onMailboxUnknown?: (mailboxId: string) => void;
   /** Ping interval while open (default 20 s: below Chrome's 30 s worker idle timeout). */
   heartbeatMs?: number;
   /** How long to wait for a pong or an open (default 10 s). */
@@ -332,6 +334,7 @@ export class RelayConnection {
     }
     // Answered, yes or no (a refused one is not sent again).
     if ((t === 'ok' || t === 'error') && typeof f.rid === 'string' && f.rid.startsWith('sub:')) this.unanswered.delete(f.rid.slice(4));
+    if (t === 'error' && typeof f.rid === 'string' && f.rid.startsWith('sub:') && f.code === 'not_found') this.opts.onMailboxUnknown?.(f.rid.slice(4));
     if (t === 'error' && f.rid === undefined && f.code === 'rate_limited') this.resubscribeSoon(ws);
     // A mailbox the relay does not know (deleted, or another relay) is an error for that
     // subscription only; the others keep working.

@@ -11,7 +11,7 @@ import { RelayApi } from '../../lib/background/relay-api.ts';
 import { toB64 } from '../../lib/bytes.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { startDevice, waitUntil, type Device } from '../integration/support/device.ts';
-import { chatOf, names, pairUp } from '../integration/support/heal-pair.ts';
+import { chatOf, names, pairUp, slotStored } from '../integration/support/heal-pair.ts';
 
 describe('a removed member cannot resync', () => {
   let relay: RelayProcess;
@@ -38,6 +38,7 @@ describe('a removed member cannot resync', () => {
     await waitUntil(() => bob.app.snapshot.conversations.some((c) => c.id === id && c.status === 'removed'), 30_000, 'Bob removed');
     // Alice made a new slot at the removal's epoch, which Bob cannot derive.
     await waitUntil(async () => toB64(decodeRejoinTicket((await chatOf(alice).healing.ticketFor(id))!).slotId) !== toB64(old.slotId), 30_000, 'a new slot');
+    await slotStored(relay.url, (await chatOf(alice).healing.ticketFor(id))!);
     const live = decodeRejoinTicket((await chatOf(alice).healing.ticketFor(id))!);
     const before = await alice.app.handlers['conversation.get']({ conversationId: id });
 

@@ -8,7 +8,7 @@ import type { RelayStatus } from '../../protocol/channel.ts';
 import { checkRelayHealth } from '../relay-client.ts';
 import { RelayConnection, type DeliveredMessage, type MailboxCredentials } from '../relay-api.ts';
 import { relayFromConnection } from '../connection-state.ts';
-import { reportIfBug } from '../failure.ts';
+import { isGone, reportIfBug } from '../failure.ts';
 import type { AppCore } from './core.ts';
 
 export class RelayLink {
@@ -28,6 +28,8 @@ export class RelayLink {
       WebSocket: core.deps.WebSocket,
       mailboxes: this.mailboxes(),
       onMessage: (mailboxId, m) => void this.deliver(mailboxId, m),
+      // Everything that waited in it expired with it: its conversation rejoins (healing/healer.ts).
+      onMailboxUnknown: (mailboxId) => core.chat?.healing.healer.mailboxGone(mailboxId),
       onState: (s) => {
         // A connection being given up (signed out, replaced) no longer speaks for the relay.
         if (core.connection !== connection) return;
@@ -138,6 +140,8 @@ export class RelayLink {
           await core.api.ack(mb, batch.map((m) => m.id)).catch(() => undefined);
         }
       } catch (err) {
+        // A mailbox the relay no longer knows: its conversation rejoins (healing/healer.ts).
+        if (isGone(err)) core.chat?.healing.healer.mailboxGone(mb.mailboxId);
         // Offline (or this mailbox is gone): the socket or the next alarm will try again. The other mailboxes
         // still catch up, so even our own bug is not thrown from here: it is logged.
         reportIfBug('catching up a mailbox', err);

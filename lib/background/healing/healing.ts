@@ -5,6 +5,7 @@
  *   slots     rejoin slots and our ticket per conversation (rejoin-slots.ts)
  *   rejoin    resync from a ticket (rejoin.ts)
  *   healer    rejoins broken conversations by itself (healer.ts)
+ *   forks     tells a fork from the epoch tags of others' messages (fork-check.ts)
  *
  * It is the RejoinSource and Rejoiner of backup/ports.ts: a backup stores
  * `ticketFor(id)`, a restore calls `rejoin(id, ticket)`.
@@ -13,6 +14,8 @@ import type { RejoinSource, Rejoiner } from '../backup/ports.ts';
 import type { Conversations } from '../conversations.ts';
 import type { EpochSync } from '../epoch-sync.ts';
 import type { Invites } from '../invites.ts';
+import { framedHeader, type GroupState, type MLSMessage } from '../../mls/group.ts';
+import { ForkCounter, foreignTag } from './fork-check.ts';
 import { Healer } from './healer.ts';
 import { Rejoin } from './rejoin.ts';
 import { RejoinSlots } from './rejoin-slots.ts';
@@ -21,11 +24,24 @@ export class Healing implements RejoinSource, Rejoiner {
   readonly slots: RejoinSlots;
   readonly healer: Healer;
   private readonly rejoiner: Rejoin;
+  private readonly forks = new ForkCounter();
 
   constructor(c: Conversations, epochs: EpochSync, invites: Invites, timing?: { baseMs: number; maxMs: number }) {
     this.slots = new RejoinSlots(c, (id) => invites.publish(id));
     this.rejoiner = new Rejoin(c, epochs, invites);
     this.healer = new Healer(c, { ticketFor: (id) => this.slots.ticketFor(id), rejoin: (id, t) => this.rejoiner.rejoin(id, t, 'heal') }, timing);
+  }
+
+  /**
+   * A delivery for an active conversation was judged against `group` (`applied`: it decrypted and was
+   * applied). One from a later epoch means Commits never reached us ('gap'); foreign-tagged ones at our
+   * epoch that do not decrypt, in a row, mean a fork (fork-check.ts). Either way the healer is told.
+   */
+  delivered(id: string, message: MLSMessage, group: GroupState, applied: boolean): void {
+    const h = framedHeader(message);
+    if (h === null) return;
+    if (h.epoch > group.context.epoch) return this.healer.report(id, 'gap');
+    if (h.epoch === group.context.epoch && !h.isCommit && this.forks.judged(id, foreignTag(message, group), applied)) this.healer.report(id, 'fork');
   }
 
   /** Our ticket for the newest rejoin slot of this conversation (rejoin-ticket.ts bytes); undefined when none yet. */

@@ -14,6 +14,7 @@
  *    success: the blob is there).
  *  - Only the newest MAX_LIVE_SLOTS stay: older ones are deleted at the relay.
  */
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { encodeMessage, exportGroupInfo, type GroupState } from '../../mls/group.ts';
 import { fromB64, toB64 } from '../../bytes.ts';
 import { credentialIdentity } from '../../mls/tree/leaf-node-validation.ts';
@@ -26,6 +27,9 @@ import { deriveSlot, isSlot, MAX_LIVE_SLOTS, SLOT_LIFETIME_S, SLOT_RENEW_BEFORE_
 import { decodeRejoinTicket, encodeRejoinTicket } from './rejoin-ticket.ts';
 
 const nowS = (): number => Math.floor(Date.now() / 1000);
+/** The committer stores its slot this long after the Commit, plus up to the jitter. */
+const STORE_DELAY_MS = 2_000;
+const STORE_JITTER_MS = 4_000;
 
 export class RejoinSlots {
   private readonly chains = new Map<string, Promise<void>>();
@@ -58,6 +62,8 @@ export class RejoinSlots {
     const meta = this.c.metas.get(id);
     if (meta === undefined || meta.status !== 'active') return;
     const newest = Math.max(0, ...meta.invites.filter(isSlot).map((i) => i.expiresAt));
+    // A slot of ours whose store did not happen (the worker stopped before its timer): stored now.
+    for (const p of meta.invites.filter((i) => isSlot(i) && i.pending !== undefined && i.pending <= Date.now())) await this.storePending(id, p.inviteId);
     if (newest - nowS() > SLOT_RENEW_BEFORE_S && meta.rejoinTicket !== undefined) return;
     // A slot asked for at this epoch already (a membership change) is recorded first; then this one finds it.
     await this.chains.get(id);
@@ -77,8 +83,13 @@ export class RejoinSlots {
     const known = meta.invites.find((i) => i.inviteId === slotId);
     if (known !== undefined && meta.rejoinTicket !== undefined && sameSlot(meta.rejoinTicket, keys)) return;
     const expiresAt = nowS() + SLOT_LIFETIME_S;
-    if (store && known === undefined && !(await this.storeAtRelay(id, state, keys, expiresAt))) return;
-    const record = known ?? slotRecord(keys, expiresAt, Number(state.context.epoch));
+    // Recorded now (the ticket is good once the blob is there), stored a little later: in a burst of
+    // membership changes (linking a device into every conversation) a slot superseded meanwhile is never
+    // stored, and the stores do not compete with the Commits and Welcomes for tokens and round trips.
+    // The others republish it as any invite (a 404 before it is stored forgets it; see epochChanged).
+    const storeAt = Date.now() + STORE_DELAY_MS + Math.floor(Math.random() * STORE_JITTER_MS);
+    const record = known ?? { ...slotRecord(keys, expiresAt, Number(state.context.epoch)), ...(store ? { pending: storeAt } : {}) };
+    if (known === undefined && store) setTimeout(() => void this.storePending(id, slotId).catch((err: unknown) => reportIfBug('rejoin slot', err)), storeAt - Date.now());
     const ticket = encodeRejoinTicket(ticketOf(c.deps.identity().relayUrl, state, keys, fromB64(meta.queue)!));
     const { dropped, moved } = await c.serial(async () => {
       const m = c.metas.get(id);
@@ -93,6 +104,29 @@ export class RejoinSlots {
     for (const o of dropped) void c.deps.api().deleteInvite(o.inviteId, fromB64(o.writeKey)!).catch(() => undefined);
     // The epoch moved on while the relay stored the blob: publish the current GroupInfo.
     if (moved) await this.publish(id);
+  }
+
+  /**
+   * Store a recorded slot not known to be at the relay yet, with the current GroupInfo; a slot a newer
+   * one superseded meanwhile is forgotten instead. Run by the member whose Commit made it, after a short
+   * delay (or at its next epoch, if the worker stopped before).
+   */
+  private async storePending(id: string, slotId: string): Promise<void> {
+    const c = this.c;
+    const meta = c.metas.get(id);
+    const rec = meta?.invites.find((i) => i.inviteId === slotId);
+    if (meta === undefined || meta.status !== 'active' || rec === undefined || rec.pending === undefined) return;
+    const newer = meta.invites.some((i) => isSlot(i) && i.slot! > rec.slot!);
+    const stored = newer ? false : await this.storeAtRelay(id, await c.group(id), keysOf(rec), rec.expiresAt);
+    if (!newer && !stored) return;
+    await c.serial(async () => {
+      const m = c.metas.get(id);
+      if (m === undefined) return;
+      const invites = newer
+        ? m.invites.filter((i) => i.inviteId !== slotId)
+        : m.invites.map((i) => (i.inviteId === slotId ? { ...i, pending: undefined } : i));
+      await c.apply({ metas: [{ ...m, invites }] });
+    });
   }
 
   /** POST the slot's blob; true when it is there (ours, or another member's: 409). */
@@ -131,6 +165,12 @@ function ticketOf(relayUrl: string, state: GroupState, keys: SlotKeys, queue: Ui
     signaturePrivateKey: state.signaturePrivateKey,
     credentialIdentity: credentialIdentity(leaf.credential),
   };
+}
+
+/** The slot's keys, from its record. */
+function keysOf(rec: InviteRecord): SlotKeys {
+  const signingKey = fromB64(rec.signingKey!)!;
+  return { slotId: fromB64(rec.inviteId)!, readKey: fromB64(rec.key)!, writeKey: fromB64(rec.writeKey)!, signingKey, verifyKey: ed25519.getPublicKey(signingKey) };
 }
 
 function sameSlot(ticket: string, keys: SlotKeys): boolean {

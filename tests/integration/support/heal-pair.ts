@@ -4,6 +4,9 @@
  */
 import type { ChatService } from '../../../lib/background/chat-service.ts';
 import { startDevice, waitUntil, type Device } from './device.ts';
+import { decodeRejoinTicket } from '../../../lib/background/healing/rejoin-ticket.ts';
+import { RelayApi } from '../../../lib/background/relay-api.ts';
+import { toB64 } from '../../../lib/bytes.ts';
 
 export const chatOf = (d: Device): ChatService => (d.app as unknown as { chat: ChatService }).chat;
 
@@ -27,6 +30,7 @@ export async function pairUp(relayUrl: string, opts: { fetch?: typeof fetch } = 
   await waitUntil(async () => (await names(alice, id)).includes('Bob') && (await names(bob, id)).includes('Alice'), 20_000, 'names known');
   await exchange(alice, bob, id, 'hello before');
   await waitUntil(async () => (await chatOf(bob).healing.ticketFor(id)) !== undefined && (await chatOf(alice).healing.ticketFor(id)) !== undefined, 20_000, 'rejoin tickets');
+  await slotStored(relayUrl, (await chatOf(bob).healing.ticketFor(id))!);
   return { alice, bob, id };
 }
 
@@ -44,4 +48,11 @@ export async function restart(relayUrl: string, d: Device, opts: { fetch?: typeo
   const again = await startDevice(relayUrl, d.name, { dbName: d.dbName, register: false, ...(opts.fetch === undefined ? {} : { fetch: opts.fetch }) });
   await waitUntil(() => again.app.snapshot.connection === 'online', 20_000, `${d.name} online again`);
   return again;
+}
+
+/** Waits until the slot a ticket names is at the relay (its committer stores it a few seconds after the Commit). */
+export async function slotStored(relayUrl: string, ticket: Uint8Array): Promise<void> {
+  const api = new RelayApi(relayUrl);
+  const slotId = toB64(decodeRejoinTicket(ticket).slotId);
+  await waitUntil(() => api.getInvite(slotId).then(() => true, () => false), 30_000, 'the rejoin slot stored at the relay');
 }
