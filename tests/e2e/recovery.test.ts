@@ -141,8 +141,8 @@ describe('recovery: a wiped profile comes back with the recovery key', () => {
       for (const other of [bob, carol]) {
         await openConversation(other, id);
         await waitForMessage(other, again);
-        // The resync note names her (healing/heal-text.ts: "Alice's device rejoined." until the restore wording is swapped in).
-        const notice = (await shownMessages(other)).filter((m) => m.kind === 'system' && /Alice.*(rejoined|restored)/.test(m.text));
+        // The resync of a restore says so (healing/heal-text.ts resyncNote 'restore'), not the plain "device rejoined".
+        const notice = (await shownMessages(other)).filter((m) => m.kind === 'system' && /Alice restored their account on a new device/.test(m.text));
         expect(notice.length, `${other.name} sees the restore notice in ${NAMES[i]}`).toBeGreaterThan(0);
       }
       if (i === 0) await screenshot(bob.page, 'recovery-5-bob-sees-notice');

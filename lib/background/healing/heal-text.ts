@@ -10,11 +10,7 @@ export const TICKET_BAD = t('bg_rejoin_ticket_bad');
 export const SLOT_GONE = t('bg_rejoin_slot_gone');
 export const REMOVED = t('bg_rejoin_removed');
 
-/**
- * What the other members read when one device resyncs. A 'restore' (a new
- * device from a backup) has its own sentence, the backup part's; until it is
- * wired, it reads like a rejoin, which is true too.
- */
-export function resyncNote(_kind: ResyncKind, who: string): string {
-  return t('bg_device_rejoined', who);
+/** What the other members read when one device resyncs: a device that healed, or an account restored from its backup on a new device. */
+export function resyncNote(kind: ResyncKind, who: string): string {
+  return kind === 'restore' ? t('bg_account_restored', who) : t('bg_device_rejoined', who);
 }
