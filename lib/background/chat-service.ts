@@ -46,6 +46,7 @@ import { Membership } from './membership.ts';
 import { Outbox, type Recorder } from './outbox.ts';
 import { ReceiptSender } from './receipt-sender.ts';
 import { RichMessages } from './rich-messages.ts';
+import { ConversationAttachments } from './conversation-attachments.ts';
 import { Expiry } from './expiry.ts';
 import type { TimerSeconds } from './disappearing.ts';
 import { isDueEmpty } from './receipts.ts';
@@ -76,6 +77,8 @@ export class ChatService {
   private readonly sync: DeviceSync;
   private readonly rich: RichMessages;
   private readonly expiry: Expiry;
+  /** Files and images (conversation-attachments.ts): the channel's attachment.* requests call it directly. */
+  readonly attachments: ConversationAttachments;
 
   private constructor(private readonly deps: ChatDeps) {
     this.c = new Conversations(deps);
@@ -90,6 +93,7 @@ export class ChatService {
     this.rich = new RichMessages(this.c, this.outbox);
     this.c.quotes = (id, records, views) => this.rich.withQuotes(id, records, views);
     this.expiry = new Expiry(this.c, this.outbox);
+    this.attachments = new ConversationAttachments(this.c, this.outbox, (e) => deps.onTransfer?.(e));
     this.announce = new Announcements(this.c, this.outbox);
     this.adds = new DeviceAdds(this.c, this.epochs);
     this.welcomes = new WelcomeJoin(this.c);
@@ -456,6 +460,7 @@ export class ChatService {
     // A message id already taken (the same content sent twice) would fail the whole transaction: the first stays.
     if (outcome.transition.messages !== undefined) outcome.transition.messages = await this.rich.withoutTaken(meta.id, outcome.transition.messages);
     await this.conclude(meta.id, outcome, ack);
+    this.attachments.received(meta.id, outcome.transition.messages);
   }
 
   /** One of our other devices announced a newer roster of ours: build on it (own-identity.ts `adoptRoster`). */

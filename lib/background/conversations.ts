@@ -8,6 +8,7 @@
  * `serial` runs the changes one at a time, so receiving, sending and
  * committing never interleave.
  */
+import type { TransferEvent } from '../protocol/attachments.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { epochAuthenticator, members, type GroupState } from '../mls/group.ts';
 import { fromB64, randomId, toB64 } from '../bytes.ts';
@@ -53,6 +54,8 @@ export interface ChatDeps {
   /** Conversation summaries changed (publish the view state). */
   onSummaries: () => void;
   onMessages: (conversationId: string, messages: MessageView[]) => void;
+  /** A file's download progress or end (conversation-attachments.ts). */
+  onTransfer?: (event: TransferEvent) => void;
   /** A text from someone else arrived. */
   onIncoming?: (conversation: ConversationSummary, message: MessageView) => void;
   /** Acknowledge relay deliveries (after their transaction committed). */

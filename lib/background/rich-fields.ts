@@ -3,6 +3,7 @@
  * as plain types that chat-store.ts's records extend. Kept apart from the
  * rules (rich-record.ts, disappearing.ts), which import the records.
  */
+import type { AttachmentRecord } from './attachment-record.ts';
 
 /** One member's reaction, kept on the message it is on. `id` is the reaction message's id (what an unlike names). */
 export interface ReactionRecord {
@@ -26,6 +27,8 @@ export interface RichRecordFields {
   editedAt?: number;
   deleted?: boolean;
   unshowable?: boolean;
+  /** A file (attachment-record.ts). */
+  attachment?: AttachmentRecord;
 }
 
 /** What the metadata keeps: the conversation's timer, and its messages still to expire. */

@@ -13,6 +13,7 @@ import { linkValidators, type LinkingState, type LinkRequests } from './linking.
 import { backupValidators, type BackupRequests } from './backup.ts';
 import { DEVICE_KEY_SHAPE, type DeviceRequests } from './devices.ts';
 import { richValidators, type DisappearingSummary, type RichMessageFields, type RichRequests } from './rich-messages.ts';
+import { attachmentValidators, type AttachmentFields, type AttachmentRequests, type TransferEvent } from './attachments.ts';
 
 export const CHANNEL = 'microchat/v1';
 export const LIVE_PORT_NAME = 'microchat/live';
@@ -130,7 +131,7 @@ export interface ShareOffer {
 
 export type MessageStatus = 'sending' | 'sent' | 'failed' | 'received';
 
-export interface MessageView extends RichMessageFields {
+export interface MessageView extends RichMessageFields, AttachmentFields {
   id: string;
   conversationId: string;
   /** Position in the conversation's history; increases with each message. */
@@ -235,7 +236,7 @@ export interface InviteView {
 // Requests
 
 /** Every request a view may make, with its parameters and result. */
-export interface RequestMap extends LinkRequests, DeviceRequests, RichRequests<MessageView>, BackupRequests {
+export interface RequestMap extends LinkRequests, DeviceRequests, RichRequests<MessageView>, BackupRequests, AttachmentRequests<MessageView> {
   'state.get': { params: null; result: AppState };
   'relay.check': { params: null; result: RelayStatus };
   'settings.setRelayUrl': { params: { url: string }; result: AppState };
@@ -356,7 +357,9 @@ export type LiveEvent =
   /** New messages, or messages whose status changed, in one conversation. */
   | { type: 'messages'; conversationId: string; messages: MessageView[] }
   /** The person clicked a notification: the side panel shows this conversation. */
-  | { type: 'open'; conversationId: string };
+  | { type: 'open'; conversationId: string }
+  /** A file's download progress, or its end (attachments.ts). */
+  | TransferEvent;
 
 /** An error a handler throws on purpose; its code and message reach the view. */
 export class ChannelError extends Error {
@@ -561,6 +564,7 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   'devices.list': null,
   'devices.remove': (p) => (keys(p, ['deviceKey']), { deviceKey: deviceKey(p) }),
   ...richValidators<MessageView>({ keys, str, id, bad }, LIMITS.messageText),
+  ...attachmentValidators<MessageView>({ keys, str, id, int, bad }),
   ...backupValidators({ keys, str, bool }),
 };
 
