@@ -33,8 +33,10 @@ export class AttachmentTransfers {
   /** Downloads under way, by message id. */
   downloads = $state<Record<string, { done: number; total: number }>>({});
   private nextKey = 0;
-  /** Upload ids by key, and the keys the person cancelled. */
+  /** Upload ids by key, and the keys the person cancelled: lookups, not state. */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   private readonly ids = new Map<number, string>();
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   private readonly stopped = new Set<number>();
 
   constructor(
