@@ -28,8 +28,11 @@ import { Cardinality, Disposition, PartSemantics, type ExternalPart, type Nested
 import { ATTACHMENT_KEY_BYTES, ATTACHMENT_NONCE_BYTES, ENC_ALG_AES_256_GCM, HASH_ALG_SHA_256, MAX_ATTACHMENT_BYTES, ciphertextSize, plaintextSize } from './attachment-crypto.ts';
 import type { SentAttachment } from './attachments.ts';
 
-/** The largest preview a message may carry (a 320-pixel WebP or JPEG fits easily). */
-export const MAX_THUMBNAIL_BYTES = 48 * 1024;
+/**
+ * The largest preview a message may carry: the whole MLS message must stay under the relay's
+ * message limit (11 KiB by default, relay/config.ts), with the external part and framing beside it.
+ */
+export const MAX_THUMBNAIL_BYTES = 8 * 1024;
 export const MAX_FILE_NAME = 120;
 const MAX_CONTENT_TYPE = 100;
 const MAX_URL = 2048;

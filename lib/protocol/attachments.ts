@@ -16,8 +16,8 @@
 export const MAX_FILE_BYTES = 25 * 1024 * 1024;
 /** Plaintext bytes per chunk on the channel: one encrypted relay chunk (1 MiB) less the AEAD tag. */
 export const ATTACHMENT_CHUNK_BYTES = 1024 * 1024 - 16;
-/** A preview the view made (a small JPEG or WebP); the background checks it as recipients will. */
-export const MAX_PREVIEW_BYTES = 48 * 1024;
+/** A preview the view made (a small JPEG or WebP); the background checks it as recipients will. It travels inside the message, under the relay's 11 KiB limit. */
+export const MAX_PREVIEW_BYTES = 8 * 1024;
 /** Images at most this large are fetched as soon as they arrive; other files when the person asks. */
 export const AUTO_DOWNLOAD_BYTES = 4 * 1024 * 1024;
 

@@ -11,9 +11,10 @@
 import { MAX_PREVIEW_BYTES } from '../protocol/attachments.ts';
 
 const ATTEMPTS = [
-  { side: 320, quality: 0.72 },
-  { side: 200, quality: 0.55 },
+  { side: 240, quality: 0.6 },
+  { side: 160, quality: 0.5 },
   { side: 120, quality: 0.4 },
+  { side: 80, quality: 0.3 },
 ];
 
 export async function makePreview(file: Blob): Promise<{ type: 'image/jpeg' | 'image/webp'; data: Uint8Array } | undefined> {

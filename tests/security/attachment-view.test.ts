@@ -12,7 +12,7 @@
  *   - a content type "text/html" (to be rendered as a page in the extension's
  *     origin, where it could talk to the background).
  *
- * Defence: attachment-part.ts ATT-THUMB-1 (a preview is at most 48 KiB and
+ * Defence: attachment-part.ts ATT-THUMB-1 (a preview is at most 8 KiB and
  * is the JPEG or WebP it says, by signature; otherwise it is dropped and the
  * file stays a card), ATT-NAME-1 (a name only), ATT-TYPE-1 (a label only),
  * ATT-PART-1 (an external part we can fetch, else "can't be shown");
