@@ -31,6 +31,13 @@
  * The relay is started with raised rate limits and token quotas so seeding
  * 10,000 messages is not throttled; that changes nothing that is measured.
  *
+ * - side panel, open → rendered, a conversation of 200 images (issue #20): the
+ *   same measurement on a conversation whose 200 messages are images, each sent
+ *   through attachment.begin/attachment.chunk with a WebP preview made in the
+ *   page (as the composer makes it); the time is to the frame in which the
+ *   newest image's preview is decoded. Printed with its ratio to the text
+ *   history's open (no target: it is a figure to watch).
+ *
  * Seeding also prints where a sent message's time goes (the background's
  * phase totals, lib/background/send-timing.ts). BENCH_UI_PROFILE=1 traces one
  * open, one wake and 250 sends; BENCH_UI_COMPARE compares built extensions
@@ -50,6 +57,7 @@ import { BrowserTrace, printProfiles, type ThreadProfile } from './trace-profile
 const HISTORY = Number(process.env.BENCH_UI_HISTORY ?? 10_000);
 const CONVERSATIONS = Number(process.env.BENCH_UI_CONVERSATIONS ?? 50);
 const RUNS = Number(process.env.BENCH_UI_RUNS ?? 7);
+const IMAGES = Number(process.env.BENCH_UI_IMAGES ?? 200);
 /**
  * BENCH_UI_COMPARE=dirA,dirB,…: built extensions (.output/chrome-mv3 folders) to compare on one seeded
  * data set. The data is made with the first; then, for BENCH_UI_ROUNDS rounds, each build in turn is
@@ -151,22 +159,63 @@ async function quietPage(user: ChatUser): Promise<Page> {
   return page;
 }
 
+/** Send `count` small images, each with a WebP preview made in the page, as the composer sends a picked image. */
+async function sendImages(page: Page, conversationId: string, count: number): Promise<void> {
+  const err = await page.evaluate(
+    async (channel: string, id: string, k: number) => {
+      const rt = (globalThis as unknown as { chrome: { runtime: { sendMessage(x: unknown): Promise<ChannelResponse> } } }).chrome.runtime;
+      // No named inner functions: tsx's keepNames would wrap them in __name(), which the page has not.
+      const url64 = [/\+/g, /\//g, /=+$/] as const;
+      for (let i = 0; i < k; i++) {
+        const canvas = new OffscreenCanvas(320, 240);
+        const g = canvas.getContext('2d')!;
+        g.fillStyle = `hsl(${(i * 37) % 360} 70% 50%)`;
+        g.fillRect(0, 0, 320, 240);
+        g.fillStyle = '#fff';
+        g.font = '48px sans-serif';
+        g.fillText(String(i + 1), 120, 140);
+        const preview = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/webp', quality: 0.7 })).arrayBuffer());
+        const file = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+        const name = `Photo ${i + 1}.png`;
+        const begin = await rt.sendMessage({ channel, method: 'attachment.begin', params: { conversationId: id, name, type: 'image/png', size: file.length, preview: { type: 'image/webp', data: btoa(Array.from(preview, (x) => String.fromCharCode(x)).join('')).replace(url64[0], '-').replace(url64[1], '_').replace(url64[2], '') } } });
+        if (!begin.ok) return `${i}: ${begin.error.message}`;
+        const { uploadId } = begin.result as { uploadId: string };
+        const chunk = await rt.sendMessage({ channel, method: 'attachment.chunk', params: { uploadId, index: 0, data: btoa(Array.from(file, (x) => String.fromCharCode(x)).join('')).replace(url64[0], '-').replace(url64[1], '_').replace(url64[2], '') } });
+        if (!chunk.ok) return `${i}: ${chunk.error.message}`;
+      }
+      return null;
+    },
+    CHANNEL,
+    conversationId,
+    count,
+  );
+  if (err !== null) throw new Error(`sending an image failed at ${err}`);
+}
+
 /** Open a fresh side panel on `conversationId`; ms from navigation start to the frame after `lastText` is in the DOM. */
-async function openToRendered(user: ChatUser, conversationId: string, lastText: string): Promise<number> {
+async function openToRendered(user: ChatUser, conversationId: string, lastText: string, images = false): Promise<number> {
   const page = await user.ext.browser.newPage();
   await page.setViewport({ width: 420, height: 720 });
   // tsx compiles with esbuild's keepNames, which wraps inner functions in __name(); the page has none.
   await page.evaluateOnNewDocument('globalThis.__name ??= (f) => f;');
   await page.evaluateOnNewDocument(
-    (id: string, text: string) => {
+    (id: string, text: string, images: boolean) => {
       localStorage.setItem('microchat.openConversation', JSON.stringify({ conversationId: id, at: Date.now() }));
       // Checked every frame: the time is that of the first frame in which the newest message is in the DOM.
       // The bench waits on a promise (no polling from outside, which would run in the measured page).
       const w = window as unknown as { __rendered?: Promise<number> };
       w.__rendered = new Promise<number>((resolve) => {
         const frame = (now: number): void => {
-          for (const el of document.querySelectorAll('[data-testid="message-text"]')) {
-            if (el.textContent === text) return resolve(now);
+          if (images) {
+            // The newest image: its name in the DOM and its preview decoded.
+            for (const el of document.querySelectorAll('[data-testid="attachment"]')) {
+              const img = el.querySelector('img');
+              if (el.querySelector('[data-testid="attachment-name"]')?.textContent === text && img !== null && img.complete && img.naturalWidth > 0) return resolve(now);
+            }
+          } else {
+            for (const el of document.querySelectorAll('[data-testid="message-text"]')) {
+              if (el.textContent === text) return resolve(now);
+            }
           }
           requestAnimationFrame(frame);
         };
@@ -175,6 +224,7 @@ async function openToRendered(user: ChatUser, conversationId: string, lastText: 
     },
     conversationId,
     lastText,
+    images,
   );
   await page.goto(`chrome-extension://${user.ext.extensionId}/sidepanel.html`, { waitUntil: 'domcontentloaded' });
   let ms: number;
@@ -407,6 +457,20 @@ async function main(): Promise<void> {
 
     // --- search (#20): messages.search over the same 10,000-message history, timed from the page as the side panel asks
     const searchFigures = COMPARE.length === 0 ? await searchTimings(quiet, historyId) : undefined;
+    // --- open → rendered, a conversation of 200 images
+    const { conversationId: photosId } = await call<{ conversationId: string }>(quiet, 'conversation.create', { name: 'Photos' });
+    console.log(`seeding ${IMAGES} images through the background…`);
+    const seedImagesStart = performance.now();
+    await sendImages(quiet, photosId, IMAGES);
+    await waitSent(quiet, photosId);
+    const seedImagesS = (performance.now() - seedImagesStart) / 1000;
+    const imageSamples: number[] = [];
+    if (COMPARE.length === 0) {
+      await openToRendered(reader, photosId, `Photo ${IMAGES}.png`, true);
+      for (let i = 0; i < RUNS; i++) imageSamples.push(await openToRendered(reader, photosId, `Photo ${IMAGES}.png`, true));
+      console.log(`side panel open → rendered, ${IMAGES} images: median ${summary(imageSamples).medianMs} ms (load ${loadavg()[0]!.toFixed(2)})`);
+    }
+    const imageDomCounts = lastDomCounts;
 
     // --- wake → ready with 50 conversations
     const waker = await openBrowser('Waker', { extensionDir: extension.dir, prf: false });
@@ -434,6 +498,8 @@ async function main(): Promise<void> {
 
     const open = summary(openSamples);
     const wake = summary(wakeSamples);
+    const images = summary(imageSamples);
+    const imagesRatio = Math.round((images.medianMs / open.medianMs) * 100) / 100;
     const result = {
       when: new Date().toISOString(),
       machine: { cpus: (await import('node:os')).cpus().length, loadavg: (await import('node:os')).loadavg().map((x) => Math.round(x * 100) / 100) },
@@ -450,6 +516,14 @@ async function main(): Promise<void> {
         sendBreakdown,
       },
       ...(searchFigures === undefined ? {} : { search: searchFigures }),
+      sidePanelOpenToRenderedImages: {
+        images: IMAGES,
+        ...images,
+        ratioToTextHistory: imagesRatio,
+        messagesLoadedByTheView: imageDomCounts.loaded,
+        messagesInTheDom: imageDomCounts.inDom,
+        seededIn: `${seedImagesS.toFixed(1)} s through attachment.begin + attachment.chunk (encrypted, uploaded, preview in the message)`,
+      },
       ...(PROFILE ? { profiles } : {}),
       backgroundWakeToReady: {
         conversations: CONVERSATIONS,
@@ -468,6 +542,9 @@ async function main(): Promise<void> {
     console.log(`|---|---|---|---|---|`);
     console.log(
       `| side panel open → rendered, ${HISTORY} messages | ${open.medianMs} ms | ${open.minMs}–${open.maxMs} ms | ${OPEN_TARGET_MS} ms | ${result.sidePanelOpenToRendered.met ? 'met' : 'MISSED'} |`,
+    );
+    console.log(
+      `| side panel open → rendered, ${IMAGES} images | ${images.medianMs} ms | ${images.minMs}–${images.maxMs} ms | — | ${imagesRatio}× the ${HISTORY}-message text history |`,
     );
     console.log(
       `| background wake → ready, ${CONVERSATIONS} conversations | ${wake.medianMs} ms | ${wake.minMs}–${wake.maxMs} ms | ${WAKE_TARGET_MS} ms | ${result.backgroundWakeToReady.met ? 'met' : 'MISSED'} |`,

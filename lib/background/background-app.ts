@@ -431,6 +431,12 @@ export class BackgroundApp {
     'restore.open': async ({ recoveryKey, file }) => this.restore.open(recoveryKey, file),
     'restore.start': async () => this.restore.start(),
     'restore.dismiss': async () => this.restore.dismiss(),
+    // Files and images (conversation-attachments.ts).
+    'attachment.begin': async ({ conversationId, name, type, size, preview }) => ({ uploadId: await this.needChat().attachments.begin(conversationId, name, type, size, preview) }),
+    'attachment.chunk': async ({ uploadId, index, data }) => this.needChat().attachments.chunk(uploadId, index, data),
+    'attachment.cancel': async ({ conversationId, transferId }) => (this.needChat().attachments.cancel(conversationId, transferId), null),
+    'attachment.download': async ({ conversationId, messageId }) => (await this.needChat().attachments.download(conversationId, messageId), null),
+    'attachment.read': async ({ conversationId, messageId, index }) => this.needChat().attachments.read(conversationId, messageId, index),
   };
 
   private needChat(): ChatService {

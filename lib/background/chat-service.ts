@@ -17,6 +17,7 @@
  *   device-adds.ts, join-by-welcome.ts   adding devices by KeyPackage, and joining by their Welcome
  *   membership.ts                   create, rename, remove, roles, leave, delete, end
  *   receipt-sender.ts, announcements.ts   receipts; name, mailbox and token key told to the group
+ *   chat-effects.ts    what handling a delivery asks for next (publish, announce, settle, tell the view)
  *   text.ts            every sentence shown to the person
  *
  * Receiving: duplicates (and our own echoes) are dropped by a hash of the
@@ -24,19 +25,17 @@
  * is acknowledged only after that transaction commits.
  */
 import { getCipherSuite } from '../crypto/suites.ts';
-import { fromB64 } from '../bytes.ts';
 import { ChannelError, ErrorCode, type ConversationDetail, type ConversationSummary, type InviteMode, type InvitePolicyView, type InviteView, type MessagePage, type MessageView } from '../protocol/channel.ts';
 import type { AppMessage } from './app-messages.ts';
 import type { PendingCommit } from './chat-store.ts';
 import { Announcements } from './announcements.ts';
-import { Conversations, hashOf, summaryOf, toView, type ChatDeps } from './conversations.ts';
+import { Conversations, hashOf, type ChatDeps } from './conversations.ts';
 import { EpochSync } from './epoch-sync.ts';
 import type { DeviceAddress } from './device-address.ts';
 import { checkDevices, DeviceAdds } from './device-adds.ts';
 import { WelcomeNotDelivered } from './directory-errors.ts';
 import { classify } from './failure.ts';
-import { frame, interpret, ownCommitReturned, type Effect, type Framed, type Outcome } from './inbox.ts';
-import { revokeAtRelay } from './invite-revocation.ts';
+import { frame, interpret, ownCommitReturned, type Framed, type Outcome } from './inbox.ts';
 import { Invites } from './invites.ts';
 import { Join } from './join.ts';
 import { WelcomeJoin } from './join-by-welcome.ts';
@@ -46,7 +45,9 @@ import { Membership } from './membership.ts';
 import { Outbox, type Recorder } from './outbox.ts';
 import { ReceiptSender } from './receipt-sender.ts';
 import { RichMessages } from './rich-messages.ts';
+import { ConversationAttachments } from './conversation-attachments.ts';
 import { Expiry } from './expiry.ts';
+import { ChatEffects } from './chat-effects.ts';
 import { SearchIndex } from './search-index.ts';
 import type { SearchResult } from '../protocol/search.ts';
 import type { MentionSpan } from '../protocol/mentions.ts';
@@ -81,9 +82,12 @@ export class ChatService {
   private readonly sync: DeviceSync;
   private readonly rich: RichMessages;
   private readonly expiry: Expiry;
+  private readonly effects: ChatEffects;
   /** Rejoin slots, resync and the healer (healing/healing.ts): the backup's RejoinSource and Rejoiner. */
   readonly healing: Healing;
   private readonly searchIndex: SearchIndex;
+  /** Files and images (conversation-attachments.ts): the channel's attachment.* requests call it directly. */
+  readonly attachments: ConversationAttachments;
 
   private constructor(private readonly deps: ChatDeps) {
     this.c = new Conversations(deps);
@@ -101,6 +105,7 @@ export class ChatService {
     this.expiry = new Expiry(this.c, this.outbox);
     this.searchIndex = new SearchIndex({ conversations: () => [...this.metas.values()].filter((m) => m.selfSync !== true), history: (id) => this.store.history(id) });
     this.c.onApplied = (t) => this.searchIndex.observe(t);
+    this.attachments = new ConversationAttachments(this.c, this.outbox, (e) => deps.onTransfer?.(e));
     this.announce = new Announcements(this.c, this.outbox);
     this.adds = new DeviceAdds(this.c, this.epochs);
     this.welcomes = new WelcomeJoin(this.c);
@@ -111,6 +116,8 @@ export class ChatService {
       delete: (id) => m.delete(id),
       addDevices: (id, devices) => this.adds.addDevices(id, devices),
     });
+    const { c, epochs, invites, healing, announce, outbox, receipts, sync } = this;
+    this.effects = new ChatEffects({ deps, c, epochs, invites, healing, announce, outbox, receipts, sync, reportBug: (err) => this.reportBug(err), touch: (id) => this.touch(id) });
   }
 
   /** Restore from IndexedDB: conversation metadata and pending commits only (group states load on demand). */
@@ -449,7 +456,7 @@ export class ChatService {
       const joined = await this.welcomes.receive(hash, m.payload);
       ack();
       // Our own mailbox first, so the group is told the one we keep.
-      if (joined !== undefined) void this.welcomes.moveToOwnMailbox(joined.id).finally(() => joined.effects.forEach((e) => this.run(joined.id, e)));
+      if (joined !== undefined) void this.welcomes.moveToOwnMailbox(joined.id).finally(() => joined.effects.forEach((e) => this.effects.run(joined.id, e)));
       return;
     }
     const framed = m.kind === 'group' ? this.frame(hash, m.payload) : null;
@@ -485,6 +492,7 @@ export class ChatService {
     // A message id already taken (the same content sent twice) would fail the whole transaction: the first stays.
     if (outcome.transition.messages !== undefined) outcome.transition.messages = await this.rich.withoutTaken(meta.id, outcome.transition.messages);
     await this.conclude(meta.id, outcome, ack);
+    this.attachments.received(meta.id, outcome.transition.messages);
   }
 
   /** The stored group state does not open or decode: the healer rejoins; the delivery stays unacknowledged and comes again. */
@@ -533,69 +541,7 @@ export class ChatService {
     await this.c.apply(outcome.transition);
     ack?.();
     if (outcome.transition.metas?.some((m) => m.expiring !== undefined) === true) this.expiry.arm();
-    for (const e of outcome.effects) this.run(id, e);
-  }
-
-  /** Start one effect; none is awaited (each is its own state change, queued behind this one). */
-  private run(id: string, e: Effect): void {
-    const api = (): ReturnType<ChatDeps['api']> => this.deps.api();
-    switch (e.do) {
-      case 'settle':
-        return this.epochs.settle(e.hash, e.error);
-      case 'detach':
-        return this.c.detach(e.meta);
-      case 'unregister':
-        // Best effort: the removed member's registration only keeps ciphertext they cannot read, until it expires.
-        for (const mb of e.mailboxIds) void api().unregisterQueue(fromB64(e.queue)!, e.cap, mb).catch(() => undefined);
-        return;
-      case 'revokeInvites':
-        // The committer revoked them before posting its Commit (epoch-sync.ts); this is a second try, a 404 is fine.
-        void revokeAtRelay(api(), e.invites).catch(() => undefined);
-        return;
-      case 'publishInvites':
-        void this.invites.publish(id).then(() => this.healing.slots.epochChanged(id));
-        return;
-      case 'rejoinSlot':
-        void this.healing.slots.membershipChanged(id, e.store);
-        return;
-      case 'announceMailbox':
-        void this.announce.mailbox(id);
-        return;
-      case 'announceProfile':
-        return this.announce.profileSoon(id);
-      case 'announceTokenKey':
-        void this.announce.tokenKey(id, false);
-        return;
-      case 'judgeTokenKey':
-        void this.announce.judgeTokenKey(id, e.memberId, e.app);
-        return;
-      case 'refreshOutbox':
-        void this.outbox.refresh(id);
-        return;
-      case 'commitSoon':
-        return this.epochs.commitSoon(id);
-      case 'sendReceipts':
-        return this.receipts.soon(id);
-      case 'incoming':
-        return this.deps.onIncoming?.(summaryOf(e.meta), toView(e.message));
-      case 'reportBug':
-        return this.reportBug(e.error);
-      case 'deviceSync':
-        // What we did on another device of ours; one that cannot be done here now (offline) is not retried.
-        void this.sync.apply(e.sync).catch((err: unknown) => {
-          if (classify(err).kind === 'bug' && !(err instanceof ChannelError)) this.reportBug(err);
-        });
-        return;
-      case 'removedByOwnDevice':
-        return this.deps.onRemovedFromAccount?.();
-      case 'identityChanged':
-        // The warning is in the conversation already; the mark follows (a failed write is retried by the next claim).
-        void this.deps.people?.verified
-          .markChanged(e.personId)
-          .then(() => this.touch(id))
-          .catch(() => undefined);
-        return;
-    }
+    for (const e of outcome.effects) this.effects.run(id, e);
   }
 
   /** Something the members list shows changed outside the conversation's record: a newer summary makes an open list reload. */

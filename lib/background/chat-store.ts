@@ -170,6 +170,8 @@ export interface Transition {
 
 const msgSlot = (conversationId: string, seq: number): string => `${conversationId}/${seq}`;
 const pendingKey = (id: string): string => `${id}#pending`;
+/** Every chunk of one file (keys [conversationId, fileId, index]; an array sorts after every number). */
+export const fileRange = (conversationId: string, fileId: string): IDBKeyRange => IDBKeyRange.bound([conversationId, fileId], [conversationId, fileId, []]);
 
 export class ChatStore {
   constructor(
@@ -204,6 +206,7 @@ export class ChatStore {
           seq: m.seq,
           messageId: m.id,
           sealed: await v.sealJson('messages', msgSlot(m.conversationId, m.seq), m),
+          ...(m.attachment?.fileId === undefined ? {} : { fileId: m.attachment.fileId }),
         })),
       ),
       Promise.all(
@@ -220,7 +223,13 @@ export class ChatStore {
     ]);
 
     // 2. One transaction for all of it.
-    const tx = this.db.transaction(['conversations', 'groups', 'messages', 'outbox', 'seen'], 'readwrite');
+    const tx = this.db.transaction(['conversations', 'groups', 'messages', 'outbox', 'seen', 'files'], 'readwrite');
+    // A message's file goes when the message goes, or loses it (a delete for everyone): read before the write, in the same transaction.
+    const dropFileOf = (conversationId: string, seq: number, keep?: string): Promise<unknown> =>
+      tx
+        .objectStore('messages')
+        .get([conversationId, seq])
+        .then((old) => (old?.fileId === undefined || old.fileId === keep ? undefined : tx.objectStore('files').delete(fileRange(conversationId, old.fileId))));
     const ops: Promise<unknown>[] = [];
     try {
       const del = t.deleteConversation;
@@ -229,6 +238,7 @@ export class ChatStore {
         ops.push(tx.objectStore('groups').delete(del));
         ops.push(tx.objectStore('groups').delete(pendingKey(del)));
         ops.push(tx.objectStore('messages').delete(IDBKeyRange.bound([del, 0], [del, Number.MAX_SAFE_INTEGER])));
+        ops.push(tx.objectStore('files').delete(IDBKeyRange.bound([del], [del, []])));
         ops.push(
           tx
             .objectStore('outbox')
@@ -240,8 +250,8 @@ export class ChatStore {
       for (const [id, s] of metas) ops.push(tx.objectStore('conversations').put(s, id));
       for (const [id, s] of groups) ops.push(s === null ? tx.objectStore('groups').delete(id) : tx.objectStore('groups').put(s, id));
       for (const [key, s] of pending) ops.push(s === null ? tx.objectStore('groups').delete(key) : tx.objectStore('groups').put(s as SealedRecord, key));
-      for (const row of messages) ops.push(tx.objectStore('messages').put(row));
-      for (const m of t.deleteMessages ?? []) ops.push(tx.objectStore('messages').delete([m.conversationId, m.seq]));
+      for (const row of messages) ops.push(dropFileOf(row.conversationId, row.seq, row.fileId), tx.objectStore('messages').put(row));
+      for (const m of t.deleteMessages ?? []) ops.push(dropFileOf(m.conversationId, m.seq), tx.objectStore('messages').delete([m.conversationId, m.seq]));
       for (const row of outbox) ops.push(tx.objectStore('outbox').put(row));
       for (const id of t.outboxDelete ?? []) ops.push(tx.objectStore('outbox').delete(id));
       const at = Date.now();

@@ -9,6 +9,7 @@
  * committing never interleave.
  */
 import { mentionView } from './mentions.ts';
+import type { TransferEvent } from '../protocol/attachments.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { epochAuthenticator, members, type GroupState } from '../mls/group.ts';
 import { fromB64, randomId, toB64 } from '../bytes.ts';
@@ -54,6 +55,8 @@ export interface ChatDeps {
   /** Conversation summaries changed (publish the view state). */
   onSummaries: () => void;
   onMessages: (conversationId: string, messages: MessageView[]) => void;
+  /** A file's download progress or end (conversation-attachments.ts). */
+  onTransfer?: (event: TransferEvent) => void;
   /** A text from someone else arrived. */
   onIncoming?: (conversation: ConversationSummary, message: MessageView) => void;
   /** Acknowledge relay deliveries (after their transaction committed). */

@@ -26,6 +26,16 @@ export interface MessageRow {
   seq: number;
   messageId: string;
   sealed: SealedRecord;
+  /** The message's file in `files` (a random id, attachment-record.ts), so deleting the message deletes it in the same transaction. */
+  fileId?: string;
+}
+
+/** One chunk of a file on this device (a downloaded or sent attachment), sealed. */
+export interface FileRow {
+  conversationId: string;
+  fileId: string;
+  index: number;
+  sealed: SealedRecord;
 }
 
 /** An encrypted MLS message waiting to be posted (already persisted with the state that made it). */
@@ -37,6 +47,9 @@ export interface OutboxRow {
   failed?: boolean;
   sealed: SealedRecord;
 }
+
+/** The vault slot of a file chunk (binds the sealed chunk to its place). */
+export const fileSlot = (conversationId: string, fileId: string, index: number): string => `${conversationId}/${fileId}/${index}`;
 
 export interface MicroChatDB extends DBSchema {
   settings: { key: string; value: unknown };
@@ -56,6 +69,8 @@ export interface MicroChatDB extends DBSchema {
   seen: { key: string; value: { at: number } };
   /** Private parts of our published KeyPackages (sealed), keyed by base64url KeyPackageRef (key-package-store.ts). */
   keyPackages: { key: string; value: SealedRecord };
+  /** Files of messages, chunk by chunk (attachment-files.ts); deleted with their message or conversation. */
+  files: { key: [string, string, number]; value: FileRow };
 }
 
 export type Database = IDBPDatabase<MicroChatDB>;
@@ -86,6 +101,10 @@ const MIGRATIONS: readonly Migration[] = [
   // v4: the private parts of our KeyPackages in the relay's directory.
   (db) => {
     db.createObjectStore('keyPackages');
+  },
+  // v5: files of messages (issue #20), sealed chunk by chunk.
+  (db) => {
+    db.createObjectStore('files', { keyPath: ['conversationId', 'fileId', 'index'] });
   },
 ];
 

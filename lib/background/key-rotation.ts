@@ -28,7 +28,7 @@
  * earlier rotation are never mistaken for it.
  */
 import { randomBytes } from '../bytes.ts';
-import type { Database } from './db.ts';
+import { fileSlot, type Database } from './db.ts';
 import { WRAPPED, WRAPPED_NEXT, wrapDataKey, type LockKind, type WrappedKey } from './lock.ts';
 import type { Argon2Params } from './passphrase.ts';
 import { isSealedRecord, Vault, VaultError, type SealedRecord } from './vault.ts';
@@ -46,7 +46,7 @@ export const DEVICE_KEY = 'device';
 export const NEXT_DEVICE_KEY = 'next';
 
 /** Every store that holds sealed records. A new store must be listed here or in CLEAR_STORES (a test checks). */
-export const SEALED_STORES = ['secrets', 'tokens', 'conversations', 'groups', 'messages', 'outbox', 'keyPackages'] as const;
+export const SEALED_STORES = ['secrets', 'tokens', 'conversations', 'groups', 'messages', 'outbox', 'keyPackages', 'files'] as const;
 /** Stores with nothing sealed: settings (incl. wrapped keys), the key slot, hashes of relay payloads. */
 export const CLEAR_STORES = ['settings', 'keys', 'seen'] as const;
 type SealedStore = (typeof SEALED_STORES)[number];
@@ -126,11 +126,15 @@ function keyTx(db: Database) {
   return db.transaction(['keys', 'settings'], 'readwrite');
 }
 
-/** The vault slot id of a row: its key, except messages (conversation/seq). */
+/** The vault slot id of a row: its key, except messages (conversation/seq) and files (attachment-files.ts). */
 function slotOf(store: SealedStore, key: IDBValidKey, value: unknown): string {
   if (store === 'messages') {
     const v = value as { conversationId: string; seq: number };
     return `${v.conversationId}/${v.seq}`;
+  }
+  if (store === 'files') {
+    const v = value as { conversationId: string; fileId: string; index: number };
+    return fileSlot(v.conversationId, v.fileId, v.index);
   }
   return String(key);
 }

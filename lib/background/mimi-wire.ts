@@ -32,6 +32,7 @@ import { isEmoji } from '../protocol/rich-messages.ts';
 import { parseAppMessage, type AppMessage } from './app-messages.ts';
 import { decodeMentions, encodeMentions, MENTION_CONTENT_TYPE } from './mentions.ts';
 import type { MentionSpan } from '../protocol/mentions.ts';
+import { attachmentOf, bodyOf, type AttachmentMeta } from './attachment-part.ts';
 
 /** The first octet of a MIMI content: CBOR major type 4 (array), 7 items. */
 export const MIMI_CONTENT_MARK = 0x87;
@@ -54,6 +55,8 @@ export type ContentIntent =
   | { kind: 'unreact'; reaction: string; target: string }
   | { kind: 'edit'; original: string; text: string }
   | { kind: 'delete'; original: string }
+  /** A file (attachment-part.ts): fetched and decrypted only when the person asks (or a small image, at once). */
+  | { kind: 'attachment'; file: AttachmentMeta; inReplyTo?: string }
   | { kind: 'unshowable' };
 
 export interface IncomingContent {
@@ -104,6 +107,11 @@ function meaning(c: MimiContent): ContentIntent {
     return emoji !== null && inReplyTo !== undefined && isEmoji(emoji) ? { kind: 'reaction', target: inReplyTo, emoji } : unshowable;
   }
   if (replaces !== undefined && body.cardinality === Cardinality.nullpart) return { kind: 'delete', original: replaces };
+  if (body.disposition === Disposition.attachment) {
+    // ATT-PART-1 (attachment-part.ts): a file we can fetch and decrypt, or nothing; a file is never an edit.
+    const file = replaces === undefined ? attachmentOf(body) : null;
+    return file === null ? unshowable : { kind: 'attachment', file, ...(inReplyTo === undefined ? {} : { inReplyTo }) };
+  }
   if (!rendersAsText(body.disposition)) return unshowable;
   const t = textOf(body);
   if (t === null) return unshowable;
@@ -174,6 +182,12 @@ export function messageIdFrom(id: string): MessageId | undefined {
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
+/** A content whose body is made elsewhere (a file: attachment-part.ts `attachmentBody`), with a fresh random salt. */
+export function outgoingBody(body: NestedPart, expires: Expiration | null = null, salt: Uint8Array = randomBytes(16)): OutgoingContent {
+  const c: MimiContent = { salt, replaces: null, topicId: new Uint8Array(0), expires, inReplyTo: null, extensions: new Map(), body };
+  return { t: 'content', bytes: encodeContent(c), salt };
+}
+
 /** Encode what we mean as a MIMI content, with a fresh random salt (§3.1). Ids given here are valid (`messageIdFrom`). */
 export function outgoing(intent: Exclude<ContentIntent, { kind: 'unshowable' }>, salt: Uint8Array = randomBytes(16), expires: Expiration | null = null): OutgoingContent {
   const id = (s: string): MessageId => {
@@ -205,6 +219,9 @@ export function outgoing(intent: Exclude<ContentIntent, { kind: 'unshowable' }>,
       break;
     case 'delete':
       c = { ...base, replaces: id(intent.original) };
+      break;
+    case 'attachment':
+      c = { ...base, inReplyTo: intent.inReplyTo === undefined ? null : id(intent.inReplyTo), body: bodyOf(intent.file) };
       break;
   }
   return { t: 'content', bytes: encodeContent(c), salt };

@@ -3,6 +3,7 @@
  * as plain types that chat-store.ts's records extend. Kept apart from the
  * rules (rich-record.ts, disappearing.ts), which import the records.
  */
+import type { AttachmentRecord } from './attachment-record.ts';
 
 /** One member's reaction, kept on the message it is on. `id` is the reaction message's id (what an unlike names). */
 export interface ReactionRecord {
@@ -28,6 +29,8 @@ export interface RichRecordFields {
   unshowable?: boolean;
   /** Who the text names with "@" (mentions.ts): current members only; `you`: one of us. */
   mentions?: { memberId: string; at: number; length: number; you?: true }[];
+  /** A file (attachment-record.ts). */
+  attachment?: AttachmentRecord;
 }
 
 /** What the metadata keeps: the conversation's timer, and its messages still to expire. */

@@ -11,6 +11,7 @@ import { preview } from './conversations.ts';
 import { expiresAt, scheduleExpiry } from './disappearing.ts';
 import { unarchiveOnMessage } from './list-placement.ts';
 import type { IncomingContent } from './mimi-wire.ts';
+import { attachmentRecord } from './attachment-record.ts';
 import { addDue } from './receipts.ts';
 import { keepMentions } from './mentions.ts';
 import type { RichClaim } from './rich-record.ts';
@@ -72,18 +73,20 @@ export function contentMessage(
   people?: { isMember: (id: string) => boolean; isSelf: (id: string) => boolean },
 ): MessageRecord | undefined {
   const i = content.intent;
-  if (i.kind === 'text' || i.kind === 'unshowable') {
+  if (i.kind === 'text' || i.kind === 'unshowable' || i.kind === 'attachment') {
     const rec: MessageRecord = {
       id: content.id,
       conversationId: next.id,
       seq: next.nextSeq++,
       kind: 'text',
-      text: i.kind === 'text' ? i.text : text.CANT_SHOW,
+      // A file's text is its (safe) name: what the conversation list and quotes show of it.
+      text: i.kind === 'text' ? i.text : i.kind === 'attachment' ? i.file.name : text.CANT_SHOW,
       sender: who.sender,
       // MIMI content carries no send time (the draft leaves time to the hub): the time it reached us.
       sentAt: now,
       status: 'received',
-      ...(i.kind === 'text' && i.inReplyTo !== undefined ? { inReplyTo: i.inReplyTo } : {}),
+      ...(i.kind !== 'unshowable' && i.inReplyTo !== undefined ? { inReplyTo: i.inReplyTo } : {}),
+      ...(i.kind === 'attachment' ? { attachment: attachmentRecord(i.file) } : {}),
       ...(i.kind === 'unshowable' ? { unshowable: true } : {}),
       ...(i.kind === 'text' && people !== undefined ? keepMentions(i.mentions, people.isMember, people.isSelf) : {}),
     };

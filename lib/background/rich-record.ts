@@ -16,7 +16,8 @@
  *   R-RICH-3  only who reacted (that person, from any of their devices) can
  *             take their reaction back
  *   R-RICH-4  a deleted message keeps nothing of its content: text, earlier
- *             versions, reactions and reply link are removed, not hidden
+ *             versions, reactions, reply link and file (its record here, its
+ *             stored chunks in chat-store.ts) are removed, not hidden
  *   R-RICH-5  a deleted message cannot be edited or reacted to again
  *   R-RICH-6  bounded: at most MAX_REACTIONS_PER_MEMBER reactions of one member
  *             and MAX_REACTIONS in all on a message, and MAX_VERSIONS earlier
@@ -25,9 +26,11 @@
  *             after arrival, whatever its content says (rich-inbox.ts)
  */
 import type { QuoteView, ReactionView, RichMessageFields } from '../protocol/rich-messages.ts';
+import type { AttachmentFields } from '../protocol/attachments.ts';
 import type { MessageRecord } from './chat-store.ts';
 import type { ReactionRecord } from './rich-fields.ts';
 import type { ContentIntent } from './mimi-wire.ts';
+import { attachmentView } from './attachment-record.ts';
 import * as text from './text.ts';
 
 export const MAX_REACTIONS_PER_MEMBER = 20;
@@ -90,15 +93,15 @@ export function applyClaim(target: MessageRecord | undefined, c: RichClaim, same
     case 'delete': {
       // R-RICH-2, R-RICH-4
       if (!same(target.sender.memberId, c.from.memberId)) return null;
-      const { reactions: _r, versions: _v, edited: _e, editedAt: _a, inReplyTo: _q, unshowable: _u, mentions: _m, ...rest } = target;
+      const { reactions: _r, versions: _v, edited: _e, editedAt: _a, inReplyTo: _q, unshowable: _u, mentions: _m, attachment: _f, ...rest } = target;
       return { ...rest, text: text.MESSAGE_DELETED, deleted: true };
     }
   }
 }
 
 /** What the view gets of a record's rich fields (the quote is added by `quoteOf`, which needs the original). */
-export function richView(m: MessageRecord): RichMessageFields {
-  const out: RichMessageFields = {};
+export function richView(m: MessageRecord): RichMessageFields & AttachmentFields {
+  const out: RichMessageFields & AttachmentFields = {};
   if (m.deleted === true) out.deleted = true;
   if (m.unshowable === true) out.unshowable = true;
   if (m.edited === true) {
@@ -106,6 +109,7 @@ export function richView(m: MessageRecord): RichMessageFields {
     out.versions = (m.versions ?? []).map((v) => ({ ...v }));
   }
   if (m.reactions !== undefined && m.reactions.length > 0) out.reactions = reactionViews(m.reactions);
+  if (m.attachment !== undefined) out.attachment = attachmentView(m.attachment);
   return out;
 }
 

@@ -49,6 +49,10 @@ export const NOT_A_MEMBER = t('bg_not_a_member');
 export const NAME_NEEDED = t('bg_name_needed');
 export const EMPTY_MESSAGE = t('bg_empty_message');
 export const NO_SUCH_MESSAGE = t('bg_no_such_message');
+// Files in conversations (conversation-attachments.ts).
+export const FILE_TOO_BIG = t('bg_file_too_big');
+export const TRANSFER_CANCELLED = t('bg_transfer_cancelled');
+export const NO_FILE = t('bg_no_file');
 export const CANNOT_RESEND = t('bg_cannot_resend');
 export const NO_SUCH_PERSON = t('bg_no_such_person');
 export const REMOVE_SELF = t('bg_remove_self');

@@ -15,6 +15,7 @@ import { DEVICE_KEY_SHAPE, type DeviceRequests } from './devices.ts';
 import { richValidators, type DisappearingSummary, type RichMessageFields, type RichRequests } from './rich-messages.ts';
 import { searchValidators, type SearchRequests } from './search.ts';
 import { readMentions, type MentionFields, type MentionSpan } from './mentions.ts';
+import { attachmentValidators, type AttachmentFields, type AttachmentRequests, type TransferEvent } from './attachments.ts';
 
 export const CHANNEL = 'microchat/v1';
 export const LIVE_PORT_NAME = 'microchat/live';
@@ -132,7 +133,7 @@ export interface ShareOffer {
 
 export type MessageStatus = 'sending' | 'sent' | 'failed' | 'received';
 
-export interface MessageView extends RichMessageFields, MentionFields {
+export interface MessageView extends RichMessageFields, MentionFields, AttachmentFields {
   id: string;
   conversationId: string;
   /** Position in the conversation's history; increases with each message. */
@@ -237,7 +238,7 @@ export interface InviteView {
 // Requests
 
 /** Every request a view may make, with its parameters and result. */
-export interface RequestMap extends LinkRequests, DeviceRequests, RichRequests<MessageView>, BackupRequests, SearchRequests {
+export interface RequestMap extends LinkRequests, DeviceRequests, RichRequests<MessageView>, BackupRequests, SearchRequests, AttachmentRequests<MessageView> {
   'state.get': { params: null; result: AppState };
   'relay.check': { params: null; result: RelayStatus };
   'settings.setRelayUrl': { params: { url: string }; result: AppState };
@@ -359,7 +360,9 @@ export type LiveEvent =
   /** New messages, or messages whose status changed, in one conversation. */
   | { type: 'messages'; conversationId: string; messages: MessageView[] }
   /** The person clicked a notification: the side panel shows this conversation. */
-  | { type: 'open'; conversationId: string };
+  | { type: 'open'; conversationId: string }
+  /** A file's download progress, or its end (attachments.ts). */
+  | TransferEvent;
 
 /** An error a handler throws on purpose; its code and message reach the view. */
 export class ChannelError extends Error {
@@ -450,11 +453,7 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   'state.get': null,
   'relay.check': null,
   'settings.setRelayUrl': (p) => (keys(p, ['url']), { url: str(p, 'url', LIMITS.link) }),
-  'settings.setNotifications': (p) => {
-    keys(p, ['enabled']);
-    if (typeof p.enabled !== 'boolean') throw bad('enabled must be a boolean');
-    return { enabled: p.enabled };
-  },
+  'settings.setNotifications': (p) => (keys(p, ['enabled']), { enabled: bool(p, 'enabled') }),
   'account.registrationOptions': (p) => (keys(p, ['displayName']), { displayName: str(p, 'displayName', LIMITS.displayName) }),
   'account.completeRegistration': (p) => (
     keys(p, ['displayName', 'response']), { displayName: str(p, 'displayName', LIMITS.displayName), response: json(p, 'response') }
@@ -564,6 +563,7 @@ const VALIDATORS: { [M in Method]: Validator<M> | null } = {
   'devices.list': null,
   'devices.remove': (p) => (keys(p, ['deviceKey']), { deviceKey: deviceKey(p) }),
   ...richValidators<MessageView>({ keys, str, id, bad }, LIMITS.messageText),
+  ...attachmentValidators<MessageView>({ keys, str, id, int, bad }),
   ...backupValidators({ keys, str, bool }),
   ...searchValidators({ keys, str, id }),
 };

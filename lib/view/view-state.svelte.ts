@@ -21,6 +21,7 @@ import { MessageStore } from './message-store.ts';
 import { followQuotes } from './quote-follow.ts';
 import type { TimerSeconds } from './timer-label.ts';
 import { t } from '../platform/i18n.ts';
+import { AttachmentTransfers } from './attachment-transfers.svelte.ts';
 
 /** How the view reaches the background; tests pass a fake one. */
 export interface Transport {
@@ -82,7 +83,16 @@ export class ViewState {
   private readonly lastActivity = new Map<string, number>();
   private stop: (() => void) | undefined;
 
-  constructor(private readonly transport: Transport = browserTransport) {}
+  /** Files being sent and fetched (attachment-transfers.svelte.ts). */
+  readonly transfers: AttachmentTransfers;
+
+  constructor(private readonly transport: Transport = browserTransport) {
+    this.transfers = new AttachmentTransfers(
+      (method, params) => this.transport.request(method, params),
+      (m) => this.thread(m.conversationId).merge([m]),
+      describeError,
+    );
+  }
 
   connect(): void {
     this.stop = this.transport.subscribe((event) => this.onEvent(event));
@@ -103,6 +113,8 @@ export class ViewState {
       this.thread(event.conversationId).merge(event.messages);
     } else if (event.type === 'open') {
       this.openRequest = event.conversationId;
+    } else if (event.type === 'transfer') {
+      this.transfers.onTransfer(event);
     }
   }
 

@@ -10,9 +10,15 @@
  * marked, choosing the hit scrolls to it; edited-away and deleted words not
  * found). Screenshots: artifacts/e2e/rich-*.png.
  *
- * Files and images are not part of this test.
+ * Files and images (9.): Alice picks a 5 MiB image and a 20 MiB file at
+ * once; Bob and Carol see the image's preview and the file's card, download
+ * both, and save them to disk, where the bytes are compared with what Alice
+ * sent (SHA-256).
+ * Search (7.) and mentions (8.) have their own steps.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AxePuppeteer } from '@axe-core/puppeteer';
 import type { ElementHandle } from 'puppeteer';
@@ -422,4 +428,83 @@ describe('rich messages end to end: three people, a real relay', () => {
       await shot(u, '08b-mention');
     }
   });
+  // -- files and images (issue #20) --
+  it('9. files: a 5 MiB image and a 20 MiB file from Alice reach Bob and Carol, who save the same bytes', async () => {
+    const sent = await alice.page.evaluate(async () => {
+      const random = (n: number): Uint8Array<ArrayBuffer> => {
+        const out = new Uint8Array(n);
+        for (let i = 0; i < n; i += 65_536) crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65_536)));
+        return out;
+      };
+      // Opaque noise does not compress: a 1600×1200 PNG of it is about 5.5 MiB.
+      const canvas = new OffscreenCanvas(1600, 1200);
+      const g = canvas.getContext('2d')!;
+      const pixels = g.createImageData(1600, 1200);
+      pixels.data.set(random(pixels.data.length));
+      for (let i = 3; i < pixels.data.length; i += 4) pixels.data[i] = 255;
+      g.putImageData(pixels, 0, 0);
+      const png = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+      const big = random(20 * 1024 * 1024);
+      const hex = async (b: Uint8Array<ArrayBuffer>): Promise<string> => [...new Uint8Array(await crypto.subtle.digest('SHA-256', b))].map((x) => x.toString(16).padStart(2, '0')).join('');
+      const dt = new DataTransfer();
+      dt.items.add(new File([png], 'lake.png', { type: 'image/png' }));
+      dt.items.add(new File([big], 'plans.bin', { type: 'application/octet-stream' }));
+      const input = document.querySelector<HTMLInputElement>('[data-testid="attach-input"]')!;
+      input.files = dt.files;
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+      return { image: { size: png.length, sha: await hex(png) }, file: { size: big.length, sha: await hex(big) } };
+    });
+    expect(sent.image.size).toBeGreaterThan(4.5 * 1024 * 1024);
+    await alice.page.waitForSelector('[data-testid="upload-progress"]', { timeout: STEP_TIMEOUT });
+    await shot(alice, '09a-uploading');
+    const card = async (u: ChatUser, name: string, state?: string): Promise<void> => {
+      await u.page.waitForFunction(
+        (n: string, st: string | null) =>
+          [...document.querySelectorAll<HTMLElement>('[data-testid="attachment"]')].some((a) => {
+            if (a.querySelector('[data-testid="attachment-name"]')?.textContent !== n) return false;
+            a.scrollIntoView({ block: 'center' });
+            return st === null || a.dataset.state === st;
+          }),
+        { timeout: 4 * STEP_TIMEOUT, polling: 250 },
+        name,
+        state ?? null,
+      );
+    };
+    const press = async (u: ChatUser, name: string, button: string): Promise<void> => {
+      await u.page.evaluate(
+        (n: string, b: string) => {
+          const a = [...document.querySelectorAll<HTMLElement>('[data-testid="attachment"]')].find((x) => x.querySelector('[data-testid="attachment-name"]')?.textContent === n)!;
+          a.querySelector<HTMLButtonElement>(`[data-testid="${b}"]`)!.click();
+        },
+        name,
+        button,
+      );
+    };
+    for (const name of ['lake.png', 'plans.bin']) await card(alice, name, 'saved');
+    await shot(alice, '09b-sent');
+
+    for (const u of [bob, carol]) {
+      const downloads = mkdtempSync(path.join(tmpdir(), `microchat-dl-${u.name}-`));
+      profiles.push(downloads);
+      const cdp = await u.page.createCDPSession();
+      await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+      await card(u, 'lake.png');
+      // The preview is there before anything is downloaded: made by Alice's device, carried in the message.
+      await u.page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('[data-testid="image-preview"]')].some((i) => i.complete && i.naturalWidth > 0), {
+        timeout: STEP_TIMEOUT,
+      });
+      await card(u, 'plans.bin', 'remote');
+      await shot(u, '09c-received');
+      for (const [name, want] of [['lake.png', sent.image], ['plans.bin', sent.file]] as const) {
+        await press(u, name, 'attachment-download');
+        await card(u, name, 'saved');
+        await press(u, name, 'attachment-save');
+        const file = path.join(downloads, name);
+        const deadline = Date.now() + 4 * STEP_TIMEOUT;
+        while (!(existsSync(file) && statSync(file).size === want.size) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+        expect(createHash('sha256').update(readFileSync(file)).digest('hex')).toBe(want.sha);
+      }
+      await shot(u, '09d-saved');
+    }
+  }, 10 * 60_000);
 });

@@ -63,6 +63,7 @@ export class SessionOpener {
       identity: () => ({ displayName: core.account!.displayName, mailbox: core.account!.mailbox, relayUrl: core.account!.relayUrl }),
       onSummaries: () => this.publishChat(),
       onMessages: (conversationId, messages) => core.view.emit({ type: 'messages', conversationId, messages }),
+      onTransfer: (event) => core.view.emit(event),
       onIncoming: (c, m) => this.notifications.incoming(c, m),
       ack: (mailboxId, ids) => this.link.ack(mailboxId, ids),
       tokenKeys: new TokenKeyWatch({ pinned: () => wallet.pinnedKey, published: () => core.api.tokenKeys() }),
