@@ -14,8 +14,8 @@
  *
  * Per conversation: another change of ours still being confirmed there is
  * waited out in place (it settles in moments, and nothing else would wake
- * the job while the connection stays up); offline (or the relay busy) stops
- * the job where it is, to resume later; a conflict (someone else's Commit came first) is retried
+ * the job while the connection stays up), and so is a relay's per-minute
+ * limit (rate_limited); offline (or the relay busy) stops the job where it is, to resume later; a conflict (someone else's Commit came first) is retried
  * once at once; anything else (the roles do not let us invite, the
  * conversation is gone, a bug) marks that conversation failed with the
  * reason and goes on with the next.
@@ -102,6 +102,15 @@ function failureKind(err: unknown): FailureKind {
 const BUSY_WAIT_MS = 1000;
 const BUSY_TRIES = 30;
 
+/**
+ * The relay's per-minute limits (token issuance, KeyPackage claims) said "not now": waited out in place,
+ * a try every RATE_WAIT_MS, at most RATE_TRIES, as a stop would wait for a reconnect an online worker never has.
+ */
+const RATE_WAIT_MS = 5000;
+const RATE_TRIES = 36;
+
+const rateLimited = (err: unknown): boolean => classify(err instanceof ChannelError && err.cause !== undefined ? err.cause : err).relayCode === 'rate_limited';
+
 /** Refused before anything was done because a Commit of ours there is still pending: trying again adds nothing twice. */
 const changeInFlight = (err: unknown): boolean =>
   err instanceof ChannelError && err.code === ErrorCode.Unavailable && err.cause === undefined && err.message === text.CHANGE_IN_FLIGHT;
@@ -114,6 +123,7 @@ export class AddDeviceJobs {
     private readonly directory: DirectoryPort,
     private readonly onProgress: (p: AddJobProgress) => void = () => {},
     private readonly busyWaitMs = BUSY_WAIT_MS,
+    private readonly rateWaitMs = RATE_WAIT_MS,
   ) {}
 
   /** Records a job for `device` over `conversationIds`, then runs it (and any other unfinished one). */
@@ -177,7 +187,7 @@ export class AddDeviceJobs {
   }
 
   private async addOne(device: LinkDeviceAddress, conversationId: string): Promise<'added' | 'offline' | { failed: string }> {
-    for (let attempt = 0, busy = 0; ; attempt++) {
+    for (let attempt = 0, busy = 0, limited = 0; ; attempt++) {
       try {
         await this.directory.addDevices(conversationId, [device]);
         return 'added';
@@ -188,6 +198,11 @@ export class AddDeviceJobs {
         if (changeInFlight(err) && ++busy < BUSY_TRIES) {
           attempt--;
           await new Promise((r) => setTimeout(r, this.busyWaitMs));
+          continue;
+        }
+        if (rateLimited(err) && ++limited < RATE_TRIES) {
+          attempt--;
+          await new Promise((r) => setTimeout(r, this.rateWaitMs));
           continue;
         }
         const kind = failureKind(err);

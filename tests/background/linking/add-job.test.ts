@@ -86,6 +86,21 @@ describe('adding a linked device everywhere', () => {
     expect(await jobs.progress()).toEqual([]);
   });
 
+  it("the relay's per-minute limit (token issuance) is waited out in place, not left for a reconnect that never comes", async () => {
+    const { store } = await setup();
+    const dir = new FakeDirectory();
+    let limited = 4;
+    dir.beforeAdd = async (id) => {
+      // As DeviceAdds reports it: an Unavailable whose cause is the relay's rate_limited (epoch-sync.ts relayProblem).
+      if (id === 'conv2' && limited-- > 0) throw new ChannelError(ErrorCode.Unavailable, 'The relay refused', { cause: new RelayApiError(429, 'rate_limited', 'too many issuance requests') });
+    };
+    const jobs = new AddDeviceJobs(store, dir, () => {}, 1, 5);
+    await jobs.start(DEVICE, 'Firefox on Linux', ids(4));
+    expect(dir.added.map((a) => a.conversationId)).toEqual(ids(4));
+    expect(limited).toBe(-1);
+    expect(await jobs.progress()).toEqual([]);
+  });
+
   it('a change in flight that does not settle stops the job like offline (resumed later), nothing marked failed', async () => {
     const { store } = await setup();
     const dir = new FakeDirectory();
