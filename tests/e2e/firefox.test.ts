@@ -189,6 +189,41 @@ describe('Chrome and Firefox in one conversation, over a real relay', () => {
     await shot(alice, '04c-reply-from-firefox');
   });
 
+  it('4b. an image from Bob’s Firefox reaches Alice’s Chromium: preview at once, the file fetched and checked by itself (issue #20)', async () => {
+    // Bob picks an image, as the attach button's file input would hand it over; his view makes the preview (Firefox's canvas).
+    const size = await bob.page.evaluate(async () => {
+      const canvas = new OffscreenCanvas(640, 480);
+      const g = canvas.getContext('2d')!;
+      g.fillStyle = '#e8590c';
+      g.fillRect(0, 0, 640, 480);
+      g.fillStyle = '#fff';
+      g.fillRect(160, 120, 320, 240);
+      const png = await canvas.convertToBlob({ type: 'image/png' });
+      const dt = new DataTransfer();
+      dt.items.add(new File([png], 'from-firefox.png', { type: 'image/png' }));
+      const input = document.querySelector<HTMLInputElement>('[data-testid="attach-input"]')!;
+      input.files = dt.files;
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+      return png.size;
+    });
+    expect(size).toBeGreaterThan(0);
+    for (const [u, state] of [[bob, 'saved'], [alice, 'saved']] as const) {
+      await u.page.waitForFunction(
+        (st: string) =>
+          [...document.querySelectorAll<HTMLElement>('[data-testid="attachment"]')].some((a) => {
+            if (a.querySelector('[data-testid="attachment-name"]')?.textContent !== 'from-firefox.png') return false;
+            a.scrollIntoView({ block: 'center' });
+            const img = a.querySelector('img');
+            return a.dataset.state === st && img !== null && img.complete && img.naturalWidth > 0;
+          }),
+        { timeout: 3 * STEP_TIMEOUT, polling: 250 },
+        state,
+      );
+    }
+    await shot(bob, '04d-image-sent-from-firefox');
+    await shot(alice, '04e-image-from-firefox');
+  });
+
   it('5. Bob’s Firefox restarts on the same profile: his account, conversation and history come back from the add-on’s IndexedDB', async () => {
     // His passkey lives in the authenticator, not in the browser: it moves to the restarted browser's authenticator.
     const credentials = await bob.ext.exportCredentials(bob.authenticator.authenticatorId);
