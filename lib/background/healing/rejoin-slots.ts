@@ -27,9 +27,6 @@ import { deriveSlot, isSlot, MAX_LIVE_SLOTS, SLOT_LIFETIME_S, SLOT_RENEW_BEFORE_
 import { decodeRejoinTicket, encodeRejoinTicket } from './rejoin-ticket.ts';
 
 const nowS = (): number => Math.floor(Date.now() / 1000);
-/** The committer stores its slot this long after the Commit, plus up to the jitter. */
-const STORE_DELAY_MS = 2_000;
-const STORE_JITTER_MS = 4_000;
 
 export class RejoinSlots {
   private readonly chains = new Map<string, Promise<void>>();
@@ -83,13 +80,10 @@ export class RejoinSlots {
     const known = meta.invites.find((i) => i.inviteId === slotId);
     if (known !== undefined && meta.rejoinTicket !== undefined && sameSlot(meta.rejoinTicket, keys)) return;
     const expiresAt = nowS() + SLOT_LIFETIME_S;
-    // Recorded now (the ticket is good once the blob is there), stored a little later: in a burst of
-    // membership changes (linking a device into every conversation) a slot superseded meanwhile is never
-    // stored, and the stores do not compete with the Commits and Welcomes for tokens and round trips.
-    // The others republish it as any invite (a 404 before it is stored forgets it; see epochChanged).
-    const storeAt = Date.now() + STORE_DELAY_MS + Math.floor(Math.random() * STORE_JITTER_MS);
-    const record = known ?? { ...slotRecord(keys, expiresAt, Number(state.context.epoch)), ...(store ? { pending: storeAt } : {}) };
-    if (known === undefined && store) setTimeout(() => void this.storePending(id, slotId).catch((err: unknown) => reportIfBug('rejoin slot', err)), storeAt - Date.now());
+    // Stored before it is recorded: the ticket a backup takes must already lead somewhere (a restore right
+    // after a membership change found no blob when the store came a few seconds later).
+    if (store && known === undefined && !(await this.storeAtRelay(id, state, keys, expiresAt))) return;
+    const record = known ?? slotRecord(keys, expiresAt, Number(state.context.epoch));
     const ticket = encodeRejoinTicket(ticketOf(c.deps.identity().relayUrl, state, keys, fromB64(meta.queue)!));
     const { dropped, moved } = await c.serial(async () => {
       const m = c.metas.get(id);
