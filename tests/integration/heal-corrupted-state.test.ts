@@ -55,7 +55,8 @@ describe('a damaged group state heals', () => {
     await waitUntil(() => restored.app.snapshot.connection === 'online', 20_000, 'new device online');
     await restored.app.healing!.rejoin(id, ticket);
     expect(restored.app.snapshot.conversations.find((c) => c.id === id)).toMatchObject({ status: 'active', name: 'Mended' });
-    await waitUntil(async () => (await notes(alice, id)).some((n) => /Bob's device rejoined/.test(n)), 30_000, 'Alice told');
+    // A rejoin from a backup's ticket is a restore, and says so (healing/heal-text.ts resyncNote).
+    await waitUntil(async () => (await notes(alice, id)).some((n) => /Bob restored their account on a new device/.test(n)), 30_000, 'Alice told');
     expect((await names(alice, id)).filter((n) => n.startsWith('Bob'))).toHaveLength(1);
     await exchange(alice, restored, id, 'after the restore');
   }, 180_000);
