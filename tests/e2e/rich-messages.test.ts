@@ -14,7 +14,9 @@
  * once; Bob and Carol see the image's preview and the file's card, download
  * both, and save them to disk, where the bytes are compared with what Alice
  * sent (SHA-256).
- * Search (7.) and mentions (8.) have their own steps.
+ * Search (7.) and mentions (8.) have their own steps. Then (10.) what was sent
+ * under Bob's 5-minute timer (the mention and both files) vanishes by itself
+ * from every device's raw IndexedDB, file chunks included.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -507,4 +509,52 @@ describe('rich messages end to end: three people, a real relay', () => {
       await shot(u, '09d-saved');
     }
   }, 10 * 60_000);
+
+  // -- the disappearing timer, to the end: what was sent under it leaves every device's storage
+  it('10. under the 5-minute timer, the mention and both files vanish from every device’s IndexedDB (message rows and file chunks)', async () => {
+    /** The raw IndexedDB of this browser's extension (the side panel shares its origin with the background): rows still there. */
+    const stored = (u: ChatUser, ids: string[]): Promise<{ messages: number; fileChunks: number }> =>
+      u.page.evaluate(async (wanted: string[]) => {
+        const db = await new Promise<IDBDatabase>((resolve, reject) => {
+          const req = indexedDB.open('microchat');
+          req.onsuccess = () => resolve(req.result);
+          req.onerror = () => reject(req.error);
+        });
+        const all = <T,>(store: string): Promise<T[]> =>
+          new Promise((resolve, reject) => {
+            const req = db.transaction(store).objectStore(store).getAll();
+            req.onsuccess = () => resolve(req.result as T[]);
+            req.onerror = () => reject(req.error);
+          });
+        const messages = (await all<{ messageId?: string }>('messages')).filter((r) => r.messageId !== undefined && wanted.includes(r.messageId)).length;
+        const fileChunks = (await all<unknown>('files')).length;
+        db.close();
+        return { messages, fileChunks };
+      }, ids);
+    // Sent after Bob set the timer (steps 8 and 9): the mention and the two files, as each screen shows them.
+    const underTimer = (u: ChatUser): Promise<string[]> =>
+      u.page.$$eval('[data-testid="message"][data-message-id]', (ms) =>
+        ms.filter((m) => m.querySelector('[data-testid="attachment"]') !== null || (m.textContent ?? '').includes('for the lake plan')).map((m) => m.getAttribute('data-message-id')!),
+      );
+    const ids = new Map<ChatUser, string[]>();
+    for (const u of everyone) {
+      ids.set(u, await underTimer(u));
+      expect(ids.get(u), `${u.name} shows the mention and the two files`).toHaveLength(3);
+      const before = await stored(u, ids.get(u)!);
+      expect(before.messages).toBe(3);
+      expect(before.fileChunks).toBeGreaterThan(0);
+    }
+    // Due five minutes after each arrived; every device deletes them by itself, with their files. Polled
+    // from here (one waitForFunction this long would outlast the protocol timeout). The open screens are not
+    // told yet (no live event on expiry): what is checked is what each device keeps.
+    const deadline = Date.now() + 7 * 60_000;
+    for (const u of everyone) {
+      const left = async (): Promise<number> => {
+        const r = await stored(u, ids.get(u)!);
+        return r.messages + r.fileChunks;
+      };
+      while ((await left()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2000));
+      expect(await stored(u, ids.get(u)!), `${u.name}'s IndexedDB`).toEqual({ messages: 0, fileChunks: 0 });
+    }
+  }, 9 * 60_000);
 });
