@@ -94,6 +94,15 @@ describe('keyboard only: a whole conversation without a mouse', () => {
     await tabTo(page, 'onboarding-name', { back: true });
     await page.keyboard.type('Alice');
     await page.keyboard.press('Enter');
+    // The recovery key comes first, once: the two groups asked for are typed back by keyboard, Enter confirms.
+    await page.waitForSelector('[data-testid="recovery-key"]', { timeout: STEP_TIMEOUT });
+    const groups = await page.$eval('[data-testid="recovery-key-text"]', (el) => [...el.querySelectorAll('.group')].map((g) => g.textContent ?? ''));
+    for (const i of [0, 1]) {
+      await tabTo(page, `recovery-key-group-${i}`);
+      const g = Number(await page.$eval(`[data-testid="recovery-key-group-${i}"]`, (el) => (el as HTMLElement).dataset.group));
+      await page.keyboard.type(groups[g]!);
+    }
+    await page.keyboard.press('Enter');
     await page.waitForSelector('[data-testid="conversations-empty"]', { timeout: STEP_TIMEOUT });
   });
 
