@@ -31,8 +31,6 @@ export interface InviteRecord {
   oneTime: boolean;
   /** A rejoin slot (healing/rejoin-slot.ts), made at this epoch: never shown, never a code. */
   slot?: number;
-  /** A slot recorded but not known to be at the relay yet: not republished; stored from then on (ms since the epoch). */
-  pending?: number;
 }
 
 export interface ConversationMeta extends DisappearingMeta {

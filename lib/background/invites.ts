@@ -125,8 +125,6 @@ export class Invites {
     await Promise.all(
       meta.invites.map(async (inv) => {
         // Unsigned invites (made before blobs were signed) cannot be checked by a joiner: forget them.
-        // A rejoin slot not stored yet (healing/rejoin-slots.ts): nothing at the relay to replace.
-        if (inv.pending !== undefined) return;
         if (inv.expiresAt <= nowS() || inv.signingKey === undefined) {
           gone.push(inv.inviteId);
           return;

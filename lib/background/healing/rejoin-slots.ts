@@ -14,7 +14,6 @@
  *    success: the blob is there).
  *  - Only the newest MAX_LIVE_SLOTS stay: older ones are deleted at the relay.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { encodeMessage, exportGroupInfo, type GroupState } from '../../mls/group.ts';
 import { fromB64, toB64 } from '../../bytes.ts';
 import { credentialIdentity } from '../../mls/tree/leaf-node-validation.ts';
@@ -59,8 +58,6 @@ export class RejoinSlots {
     const meta = this.c.metas.get(id);
     if (meta === undefined || meta.status !== 'active') return;
     const newest = Math.max(0, ...meta.invites.filter(isSlot).map((i) => i.expiresAt));
-    // A slot of ours whose store did not happen (the worker stopped before its timer): stored now.
-    for (const p of meta.invites.filter((i) => isSlot(i) && i.pending !== undefined && i.pending <= Date.now())) await this.storePending(id, p.inviteId);
     if (newest - nowS() > SLOT_RENEW_BEFORE_S && meta.rejoinTicket !== undefined) return;
     // A slot asked for at this epoch already (a membership change) is recorded first; then this one finds it.
     await this.chains.get(id);
@@ -100,29 +97,6 @@ export class RejoinSlots {
     if (moved) await this.publish(id);
   }
 
-  /**
-   * Store a recorded slot not known to be at the relay yet, with the current GroupInfo; a slot a newer
-   * one superseded meanwhile is forgotten instead. Run by the member whose Commit made it, after a short
-   * delay (or at its next epoch, if the worker stopped before).
-   */
-  private async storePending(id: string, slotId: string): Promise<void> {
-    const c = this.c;
-    const meta = c.metas.get(id);
-    const rec = meta?.invites.find((i) => i.inviteId === slotId);
-    if (meta === undefined || meta.status !== 'active' || rec === undefined || rec.pending === undefined) return;
-    const newer = meta.invites.some((i) => isSlot(i) && i.slot! > rec.slot!);
-    const stored = newer ? false : await this.storeAtRelay(id, await c.group(id), keysOf(rec), rec.expiresAt);
-    if (!newer && !stored) return;
-    await c.serial(async () => {
-      const m = c.metas.get(id);
-      if (m === undefined) return;
-      const invites = newer
-        ? m.invites.filter((i) => i.inviteId !== slotId)
-        : m.invites.map((i) => (i.inviteId === slotId ? { ...i, pending: undefined } : i));
-      await c.apply({ metas: [{ ...m, invites }] });
-    });
-  }
-
   /** POST the slot's blob; true when it is there (ours, or another member's: 409). */
   private async storeAtRelay(id: string, state: GroupState, keys: SlotKeys, expiresAt: number): Promise<boolean> {
     const c = this.c;
@@ -159,12 +133,6 @@ function ticketOf(relayUrl: string, state: GroupState, keys: SlotKeys, queue: Ui
     signaturePrivateKey: state.signaturePrivateKey,
     credentialIdentity: credentialIdentity(leaf.credential),
   };
-}
-
-/** The slot's keys, from its record. */
-function keysOf(rec: InviteRecord): SlotKeys {
-  const signingKey = fromB64(rec.signingKey!)!;
-  return { slotId: fromB64(rec.inviteId)!, readKey: fromB64(rec.key)!, writeKey: fromB64(rec.writeKey)!, signingKey, verifyKey: ed25519.getPublicKey(signingKey) };
 }
 
 function sameSlot(ticket: string, keys: SlotKeys): boolean {
