@@ -77,7 +77,11 @@ export class BackupControl {
     const r = this.running;
     if (r !== undefined && (r.vault !== vault || r.accountId !== account.accountId)) this.close();
     if (this.running === undefined) {
-      this.opening ??= this.open().finally(() => (this.opening = undefined));
+      // A failed open (the database closed under it, a damaged recovery secret) leaves the writer
+      // closed; the next change tries again.
+      this.opening ??= this.open()
+        .catch((err: unknown) => reportIfBug('opening the backup writer', err))
+        .finally(() => (this.opening = undefined));
       return;
     }
     const shape = this.shapeOf(state);
