@@ -431,6 +431,7 @@ export class BackgroundApp {
     'restore.open': async ({ recoveryKey, file }) => this.restore.open(recoveryKey, file),
     'restore.start': async () => this.restore.start(),
     'restore.dismiss': async () => this.restore.dismiss(),
+    'restore.retry': async () => this.restore.retry(),
     // Files and images (conversation-attachments.ts).
     'attachment.begin': async ({ conversationId, name, type, size, preview }) => ({ uploadId: await this.needChat().attachments.begin(conversationId, name, type, size, preview) }),
     'attachment.chunk': async ({ uploadId, index, data }) => this.needChat().attachments.chunk(uploadId, index, data),

@@ -22,11 +22,18 @@ export interface RestoreConversationView {
   reason?: RestoreFailureView;
 }
 
-/** The restore screen: entering the key, a refusal, or the job's progress. */
+/** Why a restore under way stopped: the backup changed into one that does not read, or our own bug. */
+export type RestoreStopView = 'damaged' | 'error';
+
+/**
+ * The restore screen: entering the key, a refusal, the job's progress (offline
+ * it waits, still running), or where it stopped: tried again or given up.
+ */
 export type RestoreView =
   | { step: 'enter' }
   | { step: 'refused'; reason: 'typo' | 'length' | 'no_backup' | 'damaged' }
-  | { step: 'running' | 'done'; conversations: RestoreConversationView[] };
+  | { step: 'running' | 'done'; conversations: RestoreConversationView[] }
+  | { step: 'stopped'; reason: RestoreStopView; conversations: RestoreConversationView[] };
 
 /** The backup at the relay, as Settings → Recovery shows it. */
 export type BackupStatusView =
@@ -63,8 +70,10 @@ export interface BackupRequests {
   'restore.open': { params: { recoveryKey: string; file?: string }; result: { ok: true; displayName: string } | { ok: false; reason: RestoreRefusal } };
   /** After registering: restore what `restore.open` accepted (progress follows in AppState.restore). */
   'restore.start': { params: null; result: null };
-  /** The finished restore's summary was read: stop showing it. */
+  /** The finished restore's summary was read, or a stopped restore is given up: stop showing it. */
   'restore.dismiss': { params: null; result: null };
+  /** A stopped restore: try again from where it stopped. */
+  'restore.retry': { params: null; result: null };
 }
 
 /** A backup file's text is at most this long (the relay's item cap times a few items, as base64). */
@@ -92,5 +101,6 @@ export function backupValidators(r: {
     },
     'restore.start': null,
     'restore.dismiss': null,
+    'restore.retry': null,
   } as const;
 }

@@ -3,11 +3,13 @@
 // profile restores with the key over the view channel (restore.open, a new passkey, restore.start) and
 // gets her identity back as a NEW device of the same person, her settings and her history. A wrong key
 // is refused and the relay's database is unchanged; the relay's database files hold no plaintext; a
-// worker stopped in the middle of a restore resumes it when the app starts again.
+// worker stopped in the middle of a restore resumes it when the app starts again; a backup that stops
+// reading halfway stops the restore with its reason, to be tried again or given up.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackgroundApp } from '../../lib/background/background-app.ts';
+import { fromB64, toB64 } from '../../lib/bytes.ts';
 import type { ChatService } from '../../lib/background/chat-service.ts';
 import { vaultKeySlot } from '../../lib/background/db.ts';
 import { linkedHistory } from '../../lib/background/linking/history-port.ts';
@@ -168,6 +170,46 @@ describe('backup and restore in the app', () => {
     expect(restoreOf(fresh)).toBeUndefined();
     fresh.app.stop();
   }, 120_000);
+
+  it('a backup that stops reading halfway stops the restore and says so; tried again, it finishes; given up, the app opens', async () => {
+    // After the manifest, the relay answers the history segments with one bit flipped, until told to stop.
+    let flip = false;
+    let gets = 0;
+    const hostile: typeof fetch = async (input, init) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      const answer = await fetch(input, init);
+      if (!flip || !url.endsWith('/v1/backups/get') || ++gets === 1 || !answer.ok) return answer;
+      const { data } = (await answer.json()) as { data: string };
+      const bytes = fromB64(data)!;
+      bytes[bytes.length - 1]! ^= 1;
+      return new Response(JSON.stringify({ data: toB64(bytes) }), { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    for (const giveUp of [false, true]) {
+      flip = false;
+      gets = 0;
+      const device = await startDevice(relay.url, 'Damaged', { register: false, fetch: hostile, deps: FAST });
+      const opened = await device.app.handlers['restore.open']({ recoveryKey });
+      expect(opened).toEqual({ ok: true, displayName: DISPLAY });
+      await register(device, DISPLAY);
+      flip = true;
+      await device.app.handlers['restore.start'](null);
+      await waitUntil(() => restoreOf(device)?.step === 'stopped', 30_000, () => `the restore to stop (${JSON.stringify(restoreOf(device))})`);
+      expect(restoreOf(device)).toMatchObject({ step: 'stopped', reason: 'damaged' });
+      // Nothing of the damaged segment is kept: no conversation shows yet.
+      expect(device.app.snapshot.conversations.filter((c) => c.status === 'active')).toEqual([]);
+      if (giveUp) {
+        expect(await device.app.handlers['restore.dismiss'](null)).toBeNull();
+        expect(restoreOf(device)).toBeUndefined();
+        expect(device.app.snapshot.account).toMatchObject({ state: 'ready', displayName: DISPLAY });
+      } else {
+        flip = false;
+        expect(await device.app.handlers['restore.retry'](null)).toBeNull();
+        await waitUntil(() => restoreOf(device)?.step === 'done', 60_000, () => `retried restore done (${JSON.stringify(restoreOf(device))})`);
+        expect(device.app.snapshot.conversations.filter((c) => c.status === 'active').map((c) => c.id).sort()).toEqual([...ids].sort());
+      }
+      device.app.stop();
+    }
+  }, 180_000);
 
   it('a worker stopped in the middle of a restore resumes it when the app starts again', async () => {
     // The first worker's relay reads stall once the manifest was read: it is stopped in the history step.

@@ -92,6 +92,32 @@ describe('the restore screen', () => {
     const { getByTestId } = render(RestoreAccount, { restore: { step: 'done', conversations: [{ id: 'a', name: 'Family', state: 'rejoined' }] }, onrestore: () => {} });
     expect(text(getByTestId('restore-progress'))).toBe('Your account is restored.');
   });
+
+  it('says where a restore stopped and why, and offers to try again or to give up', async () => {
+    const onretry = vi.fn();
+    const ondismiss = vi.fn();
+    const conversations = [
+      { id: 'a', name: 'Family', state: 'rejoined' as const },
+      { id: 'b', name: 'Work', state: 'pending' as const },
+    ];
+    const { getByTestId, queryByTestId, getAllByTestId, rerender } = render(RestoreAccount, {
+      restore: { step: 'stopped', reason: 'damaged', conversations },
+      onrestore: () => {},
+      onretry,
+      ondismiss,
+    });
+    expect(getByTestId('restore-stopped').getAttribute('role')).toBe('alert');
+    expect(text(getByTestId('restore-stopped'))).toContain('part of the backup could not be read');
+    expect(queryByTestId('restore-progress')).toBeNull();
+    expect(queryByTestId('restore-dismiss')).toBeNull();
+    expect(getAllByTestId('restore-conversation').map((li) => li.dataset.state)).toEqual(['rejoined', 'pending']);
+    await fireEvent.click(getByTestId('restore-retry'));
+    expect(onretry).toHaveBeenCalledOnce();
+    await fireEvent.click(getByTestId('restore-give-up'));
+    expect(ondismiss).toHaveBeenCalledOnce();
+    await rerender({ restore: { step: 'stopped', reason: 'error', conversations }, onrestore: () => {}, onretry, ondismiss });
+    expect(text(getByTestId('restore-stopped'))).toContain('an error in MicroChat');
+  });
 });
 
 // The settings pane is not in the Settings dialog yet: no backup is written until the app runs the

@@ -14,15 +14,19 @@
  *                  every conversation rejoined, progress in AppState.restore
  *
  * The job is sealed in `secrets` after every step and resumed when the
- * session opens, so a worker stopped in the middle goes on where it was.
+ * session opens, so a worker stopped in the middle goes on where it was;
+ * offline, it waits and goes on when the relay is back. A backup that stops
+ * reading halfway (damaged, or changed by the relay) stops the job where it
+ * is: the person tries again (restore.retry) or gives up (restore.dismiss).
  * When every conversation is back, the recovery key becomes this device's
  * and the backup goes on under it; otherwise the backup is left as it was.
  */
 import { fromB64, toB64 } from '../../bytes.ts';
 import { ChannelError, ErrorCode } from '../../protocol/channel.ts';
-import type { RestoreRefusal, RestoreView } from '../../protocol/backup.ts';
+import { BackupAnswerError } from '../../protocol/relay-backups.ts';
+import type { RestoreRefusal, RestoreStopView, RestoreView } from '../../protocol/backup.ts';
 import { saveSetting } from '../db.ts';
-import { reportIfBug } from '../failure.ts';
+import { classify, reportIfBug } from '../failure.ts';
 import { appRestoreTargets } from '../backup/app-ports.ts';
 import { BackupFile, BackupFileError, RelayBackup, type BackupSource } from '../backup/backup-storage.ts';
 import type { Rejoiner } from '../backup/ports.ts';
@@ -59,7 +63,15 @@ export class RestoreControl {
     private readonly core: AppCore,
     private readonly rejoiner: RejoinerFactory,
     private readonly hooks: RestoreHooks,
-  ) {}
+  ) {
+    // Back online: a restore that waited for the relay goes on.
+    let wasOnline = core.state.connection === 'online';
+    core.view.subscribe((state) => {
+      const online = state.connection === 'online';
+      if (online && !wasOnline && state.restore?.step === 'running') this.resume();
+      wasOnline = online;
+    });
+  }
 
   private source(record: SourceRecord, secret: RecoverySecret): BackupSource {
     const keys = deriveBackupKeys(secret);
@@ -119,11 +131,21 @@ export class RestoreControl {
     })().catch((err: unknown) => reportIfBug('resuming a restore', err));
   }
 
+  /** A stopped restore: from where it stopped (a job still running is left alone). */
+  retry(): Promise<null> {
+    this.core.unlockedAccount();
+    if (this.core.state.restore?.step === 'stopped') this.resume();
+    return Promise.resolve(null);
+  }
+
+  /** The finished summary read, or a stopped restore given up; a restore under way is not dismissed. */
   async dismiss(): Promise<null> {
     const { vault } = this.core.unlockedAccount();
     const job = await this.jobs(vault).load();
-    if (job !== undefined && job.phase !== 'done') return null;
+    const stopped = this.core.state.restore?.step === 'stopped' && this.running === undefined;
+    if (job !== undefined && job.phase !== 'done' && !stopped) return null;
     await this.jobs(vault).clear();
+    await sealedRecord<SourceRecord>(this.core.deps.db, vault, SOURCE_ID).clear();
     const { restore: _gone, ...rest } = this.core.state;
     this.core.update(rest);
     return null;
@@ -181,8 +203,20 @@ export class RestoreControl {
       await this.hooks.backUp();
     };
     this.running = restore()
-      .catch((err: unknown) => reportIfBug('restoring the account', err))
+      .catch((err: unknown) => this.stopped(err))
       .finally(() => (this.running = undefined));
+  }
+
+  /** The job threw: offline it waits for the relay (still "running"); otherwise it shows where it stopped. */
+  private stopped(err: unknown): void {
+    if (classify(err).kind === 'offline') return;
+    reportIfBug('restoring the account', err);
+    // An item that does not open, or a relay answer that does not read: the backup, as the relay gives it, is damaged.
+    const damaged = err instanceof RestoreRefusedError || err instanceof BackupAnswerError || classify(err).kind === 'hostile';
+    const reason: RestoreStopView = damaged ? 'damaged' : 'error';
+    const shown = this.core.state.restore;
+    const conversations = shown !== undefined && 'conversations' in shown ? shown.conversations : [];
+    this.core.update({ ...this.core.state, restore: { step: 'stopped', reason, conversations } });
   }
 }
 
