@@ -309,6 +309,7 @@ export class BackgroundApp {
     // Nor may a delivery or a job still under way here write or acknowledge anything: the next instance reads the store.
     this.core.devices?.stop();
     this.backup.stop();
+    this.restore.stop();
     this.core.chat?.halt();
   }
 

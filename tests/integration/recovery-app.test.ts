@@ -171,6 +171,38 @@ describe('backup and restore in the app', () => {
     fresh.app.stop();
   }, 120_000);
 
+  it('a worker stopped in the middle of a restore resumes it when the app starts again', async () => {
+    // The first worker's relay reads stall once the manifest was read: it is stopped in the history step.
+    let stall = false;
+    let gets = 0;
+    const stalled: (() => void)[] = [];
+    const slow: typeof fetch = async (input, init) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      // The job's own read of the manifest goes through; the history segments after it stall.
+      if (stall && url.endsWith('/v1/backups/get') && ++gets > 1) await new Promise<void>((r) => stalled.push(r));
+      return fetch(input, init);
+    };
+    const first = await startDevice(relay.url, 'Killed', { register: false, fetch: slow, deps: FAST });
+    const opened = await first.app.handlers['restore.open']({ recoveryKey });
+    expect(opened).toEqual({ ok: true, displayName: DISPLAY });
+    await register(first, DISPLAY);
+    stall = true;
+    await first.app.handlers['restore.start'](null);
+    await waitUntil(() => stalled.length > 0, 30_000, () => `the restore to reach the history (${gets} reads, ${JSON.stringify(restoreOf(first))})`);
+    expect(restoreOf(first)).toMatchObject({ step: 'running' });
+    first.app.stop();
+
+    const again = await startDevice(relay.url, 'Killed', { register: false, dbName: first.dbName, deps: FAST });
+    await waitUntil(() => restoreOf(again)?.step === 'done', 60_000, () => `resumed restore done (${JSON.stringify(restoreOf(again))})`);
+    expect(again.app.snapshot.account).toMatchObject({ state: 'ready', displayName: DISPLAY });
+    expect(chatOf(again.app).people!.own.personId).toBe(lost.personId);
+    // The stopped worker's reads go through now: its job must write nothing more (before BackgroundApp.stop
+    // stopped the restore, it went on, finished, and overwrote the backup with an empty manifest; the next
+    // test restores from that backup and finds every conversation again).
+    for (const release of stalled) release();
+    again.app.stop();
+  }, 120_000);
+
   it('a backup that stops reading halfway stops the restore and says so; tried again, it finishes; given up, the app opens', async () => {
     // After the manifest, the relay answers the history segments with one bit flipped, until told to stop.
     let flip = false;
@@ -210,35 +242,6 @@ describe('backup and restore in the app', () => {
       device.app.stop();
     }
   }, 180_000);
-
-  it('a worker stopped in the middle of a restore resumes it when the app starts again', async () => {
-    // The first worker's relay reads stall once the manifest was read: it is stopped in the history step.
-    let stall = false;
-    let gets = 0;
-    const stalled: (() => void)[] = [];
-    const slow: typeof fetch = async (input, init) => {
-      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-      // The job's own read of the manifest goes through; the history segments after it stall.
-      if (stall && url.endsWith('/v1/backups/get') && ++gets > 1) await new Promise<void>((r) => stalled.push(r));
-      return fetch(input, init);
-    };
-    const first = await startDevice(relay.url, 'Killed', { register: false, fetch: slow, deps: FAST });
-    const opened = await first.app.handlers['restore.open']({ recoveryKey });
-    expect(opened).toEqual({ ok: true, displayName: DISPLAY });
-    await register(first, DISPLAY);
-    stall = true;
-    await first.app.handlers['restore.start'](null);
-    await waitUntil(() => stalled.length > 0, 30_000, () => `the restore to reach the history (${gets} reads, ${JSON.stringify(restoreOf(first))})`);
-    expect(restoreOf(first)).toMatchObject({ step: 'running' });
-    first.app.stop();
-
-    const again = await startDevice(relay.url, 'Killed', { register: false, dbName: first.dbName, deps: FAST });
-    await waitUntil(() => restoreOf(again)?.step === 'done', 60_000, () => `resumed restore done (${JSON.stringify(restoreOf(again))})`);
-    expect(again.app.snapshot.account).toMatchObject({ state: 'ready', displayName: DISPLAY });
-    expect(chatOf(again.app).people!.own.personId).toBe(lost.personId);
-    for (const release of stalled) release();
-    again.app.stop();
-  }, 120_000);
 });
 
 describe('restoring an account in 50 conversations', () => {

@@ -33,12 +33,18 @@ import type { Rejoiner } from '../backup/ports.ts';
 import { deriveBackupKeys, parseRecoveryKey, RecoveryKeyError, type RecoverySecret } from '../backup/recovery-key.ts';
 import { openManifest, Restore, RestoreRefusedError, type RestoreJob } from '../backup/restore.ts';
 import { RESTORE_JOB_ID, sealedRecord } from '../backup/sealed-state.ts';
+import type { Persisted } from '../backup/ports.ts';
 import type { Vault } from '../vault.ts';
 import type { AppCore } from './core.ts';
 import { RECOVERY_SECRET_ID } from './recovery.ts';
 import { t } from '../../platform/i18n.ts';
 
 const SOURCE_ID = 'restore-source';
+
+/** Thrown into a job under way when the app stopped: it ends there, quietly. */
+class RestoreHaltedError extends Error {
+  override readonly name = 'RestoreHaltedError';
+}
 const enc = new TextEncoder();
 
 /** Where the job reads the backup: the relay, or the file's text kept (sealed) until the job is done. */
@@ -58,6 +64,8 @@ export interface RestoreHooks {
 export class RestoreControl {
   private accepted: { recoveryKey: string; file?: string } | undefined;
   private running: Promise<unknown> | undefined;
+  /** Stopped with the app: the job still under way writes nothing more (the next instance resumes it from the store). */
+  private halted = false;
 
   constructor(
     private readonly core: AppCore,
@@ -151,13 +159,26 @@ export class RestoreControl {
     return null;
   }
 
+  /** The app stops: a job under way stops at its next step, having written nothing more. */
+  stop(): void {
+    this.halted = true;
+  }
+
   /** Waits for the restore under way (tests). */
   async settled(): Promise<void> {
     await this.running?.catch(() => undefined);
   }
 
-  private jobs(vault: Vault) {
-    return sealedRecord<RestoreJob>(this.core.deps.db, vault, RESTORE_JOB_ID);
+  private jobs(vault: Vault): Persisted<RestoreJob> {
+    const record = sealedRecord<RestoreJob>(this.core.deps.db, vault, RESTORE_JOB_ID);
+    return {
+      load: () => record.load(),
+      clear: () => record.clear(),
+      save: async (job) => {
+        if (this.halted) throw new RestoreHaltedError();
+        await record.save(job);
+      },
+    };
   }
 
   private show(job: RestoreJob): void {
@@ -199,6 +220,7 @@ export class RestoreControl {
       // backup goes on under it. Otherwise the backup stays as it was (a backup of this device would drop
       // the conversations not rejoined): the key still restores them, and Settings makes a new key.
       if (job === undefined || !job.conversations.every((c) => c.state === 'rejoined')) return;
+      if (this.halted) return;
       await sealedRecord<string>(db, vault, RECOVERY_SECRET_ID).save(toB64(secret));
       await this.hooks.backUp();
     };
@@ -209,7 +231,7 @@ export class RestoreControl {
 
   /** The job threw: offline it waits for the relay (still "running"); otherwise it shows where it stopped. */
   private stopped(err: unknown): void {
-    if (classify(err).kind === 'offline') return;
+    if (err instanceof RestoreHaltedError || classify(err).kind === 'offline') return;
     reportIfBug('restoring the account', err);
     // An item that does not open, or a relay answer that does not read: the backup, as the relay gives it, is damaged.
     const damaged = err instanceof RestoreRefusedError || err instanceof BackupAnswerError || classify(err).kind === 'hostile';
