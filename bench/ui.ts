@@ -127,9 +127,15 @@ interface PageView {
 }
 
 /** Wait until the newest messages are sent (the outbox is drained), so no flush runs during the measurement. */
-async function waitSent(page: Page, conversationId: string): Promise<void> {
+async function waitSent(page: Page, conversationId: string, user?: ChatUser): Promise<void> {
   const deadline = Date.now() + Number(process.env.BENCH_UI_DRAIN_MS ?? 600_000);
+  let said = Date.now();
   for (;;) {
+    // A long drain says how far it got (posts the background has made so far), so a slow drain is told from a stuck one.
+    if (user !== undefined && Date.now() - said > 60_000) {
+      said = Date.now();
+      console.log(`  draining the outbox: ${(await sendTimingsOf(user))?.relay?.count ?? '?'} posts made so far (load ${loadavg()[0]!.toFixed(2)})`);
+    }
     const { messages } = await call<PageView>(page, 'messages.page', { conversationId, beforeSeq: null, limit: 50 });
     if (messages.every((m) => m.status !== 'sending' && m.status !== 'failed')) return;
     if (Date.now() > deadline) {
@@ -455,7 +461,7 @@ async function main(): Promise<void> {
     const tail = Math.min(250, HISTORY);
     await sendMany(quiet, historyId, HISTORY - tail, 'History');
     await traced(reader, `seeding: ${tail} message.send`, () => sendMany(quiet, historyId, tail, 'History', HISTORY - tail));
-    await waitSent(quiet, historyId);
+    await waitSent(quiet, historyId, reader);
     const seedHistoryS = (performance.now() - seedStart) / 1000;
     const sendBreakdown = breakdown(timingsBefore, await sendTimingsOf(reader), seedHistoryS);
     printBreakdown(sendBreakdown);
