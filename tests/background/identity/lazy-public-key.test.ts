@@ -2,6 +2,7 @@
 // multiplication builds the curve library's precomputed table), and then always give the same key.
 import { describe, expect, it, vi } from 'vitest';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import type * as Ed25519Module from '@noble/curves/ed25519.js';
 import { withLazyPublicKey } from '../../../lib/background/identity/lazy-public-key.ts';
 import { loadDeviceKey } from '../../../lib/background/identity/device-key.ts';
 import { loadIdentity } from '../../../lib/background/identity/identity-key.ts';
@@ -11,7 +12,7 @@ import { freshStore } from './support.ts';
 // The library's object is frozen: count derivations through a copy with a counting getPublicKey.
 const derived = vi.hoisted(() => ({ count: 0 }));
 vi.mock('@noble/curves/ed25519.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('@noble/curves/ed25519.js')>();
+  const real = await importOriginal<typeof Ed25519Module>();
   const getPublicKey = (secret: Uint8Array): Uint8Array => {
     derived.count++;
     return real.ed25519.getPublicKey(secret);
