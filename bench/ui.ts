@@ -127,9 +127,15 @@ interface PageView {
 }
 
 /** Wait until the newest messages are sent (the outbox is drained), so no flush runs during the measurement. */
-async function waitSent(page: Page, conversationId: string): Promise<void> {
+async function waitSent(page: Page, conversationId: string, user?: ChatUser): Promise<void> {
   const deadline = Date.now() + Number(process.env.BENCH_UI_DRAIN_MS ?? 600_000);
+  let said = Date.now();
   for (;;) {
+    // A long drain says how far it got (posts the background has made so far), so a slow drain is told from a stuck one.
+    if (user !== undefined && Date.now() - said > 60_000) {
+      said = Date.now();
+      console.log(`  draining the outbox: ${(await sendTimingsOf(user))?.relay?.count ?? '?'} posts made so far (load ${loadavg()[0]!.toFixed(2)})`);
+    }
     const { messages } = await call<PageView>(page, 'messages.page', { conversationId, beforeSeq: null, limit: 50 });
     if (messages.every((m) => m.status !== 'sending' && m.status !== 'failed')) return;
     if (Date.now() > deadline) {
@@ -249,10 +255,27 @@ async function openToRendered(user: ChatUser, conversationId: string, lastText: 
 }
 let lastDomCounts = { loaded: 0, inDom: 0 };
 
+/**
+ * Stop the worker and wait until it is gone. A worker that something woke again at once (the one-minute wake
+ * alarm, which then reconnects and holds the worker alive) is stopped again, up to five times; each extra stop
+ * is counted in the results, since a wake that follows it may find the database still busy.
+ */
+async function stopWorker(user: ChatUser): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await stopServiceWorkers(user);
+    const deadline = Date.now() + 10_000;
+    while (user.ext.browser.targets().some((t) => t.type() === 'service_worker') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (!user.ext.browser.targets().some((t) => t.type() === 'service_worker')) return;
+    extraStops++;
+    console.log(`  ${user.name}'s service worker was still running 10 s after a stop (attempt ${attempt}); stopping it again`);
+    if (attempt === 5) return waitForWorkerStopped(user);
+  }
+}
+let extraStops = 0;
+
 /** Stop the worker, then time a `state.get` from a quiet page until the woken background answers. */
 async function wakeToReady(user: ChatUser, quiet: Page, expectConversations: number): Promise<number> {
-  await stopServiceWorkers(user);
-  await waitForWorkerStopped(user);
+  await stopWorker(user);
   const { ms, count, account } = await quiet.evaluate(async (channel: string) => {
     const rt = (globalThis as unknown as { chrome: { runtime: { sendMessage(x: unknown): Promise<ChannelResponse> } } }).chrome.runtime;
     const t0 = performance.now();
@@ -438,7 +461,7 @@ async function main(): Promise<void> {
     const tail = Math.min(250, HISTORY);
     await sendMany(quiet, historyId, HISTORY - tail, 'History');
     await traced(reader, `seeding: ${tail} message.send`, () => sendMany(quiet, historyId, tail, 'History', HISTORY - tail));
-    await waitSent(quiet, historyId);
+    await waitSent(quiet, historyId, reader);
     const seedHistoryS = (performance.now() - seedStart) / 1000;
     const sendBreakdown = breakdown(timingsBefore, await sendTimingsOf(reader), seedHistoryS);
     printBreakdown(sendBreakdown);
@@ -531,6 +554,7 @@ async function main(): Promise<void> {
         targetMs: WAKE_TARGET_MS,
         met: wake.medianMs <= WAKE_TARGET_MS,
         ...wake,
+        extraStops,
         seededIn: `${seedConversationsS.toFixed(1)} s through conversation.create + message.send`,
       },
     };

@@ -51,6 +51,8 @@ export class Thread {
   nextBeforeSeq: number | null = null;
   /** The older page being read, so a second reader (a jump to a quote) waits for it instead of skipping it. */
   olderLoad: Promise<void> | undefined;
+  /** The newest page being read, so a second reader (the view opening while the panel's early read runs) waits for it. */
+  latestLoad: Promise<void> | undefined;
 
   constructor(readonly conversationId: string) {}
 
@@ -188,9 +190,15 @@ export class ViewState {
     }
   }
 
-  /** Read the newest page of a conversation into its cache. */
-  async loadLatest(conversationId: string): Promise<void> {
+  /** Read the newest page of a conversation into its cache; a read already under way is waited for, not repeated. */
+  loadLatest(conversationId: string): Promise<void> {
     const t = this.thread(conversationId);
+    t.latestLoad ??= this.readLatest(t).finally(() => (t.latestLoad = undefined));
+    return t.latestLoad;
+  }
+
+  private async readLatest(t: Thread): Promise<void> {
+    const conversationId = t.conversationId;
     try {
       const page = await this.transport.request('messages.page', { conversationId, beforeSeq: null, limit: FIRST_PAGE });
       if (!t.loaded) {

@@ -152,9 +152,12 @@ export class OwnDevices {
     const accountId = this.core.account?.accountId;
     if (session === undefined || accountId === undefined) return;
     const own = this.own();
-    if (this.registeredFor === own.identityKey) return;
+    // By personId, which changes with the identity (a linked one taken): comparing the identity key would derive it
+    // on the wake path, which this runs on (identity/lazy-public-key.ts).
+    const person = own.personId;
+    if (this.registeredFor === person) return;
     await this.core.api.registerRetireHash(session, sha256(own.retireSecretFor(accountId)));
-    this.registeredFor = own.identityKey;
+    this.registeredFor = person;
   }
 
   /** We still hold the identity key: retire our own KeyPackages, so nobody adds this device anywhere. */

@@ -6,6 +6,7 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromB64, toB64 } from '../../bytes.ts';
+import { withLazyPublicKey } from './lazy-public-key.ts';
 import type { Database } from '../db.ts';
 import type { Vault } from '../vault.ts';
 
@@ -29,7 +30,7 @@ export async function loadDeviceKey(db: Database, vault: Vault): Promise<DeviceK
   const rec = await vault.openJson<DeviceKeyRecord>(STORE, KEY, sealed);
   const secret = rec.v === 1 ? fromB64(rec.secret) : null;
   if (secret === null || secret.length !== 32) return undefined;
-  return { secret, publicKey: ed25519.getPublicKey(secret) };
+  return withLazyPublicKey({ secret });
 }
 
 export async function createDeviceKey(db: Database, vault: Vault): Promise<DeviceKey> {

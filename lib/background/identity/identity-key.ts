@@ -9,6 +9,7 @@ import { fromB64, randomBytes, toB64 } from '../../bytes.ts';
 import type { Database } from '../db.ts';
 import type { Vault } from '../vault.ts';
 import type { Roster } from './roster.ts';
+import { withLazyPublicKey } from './lazy-public-key.ts';
 
 const STORE = 'secrets';
 const KEY = 'identity';
@@ -41,7 +42,7 @@ export async function loadIdentity(db: Database, vault: Vault): Promise<Identity
   const personId = fromB64(rec.personId);
   const secret = fromB64(rec.secret);
   if (personId === null || personId.length !== 16 || secret === null || secret.length !== 32) return undefined;
-  return { personId, secret, publicKey: ed25519.getPublicKey(secret), roster: rec.roster };
+  return withLazyPublicKey({ personId, secret, roster: rec.roster });
 }
 
 export async function saveIdentity(db: Database, vault: Vault, id: { personId: Uint8Array; secret: Uint8Array; roster: Roster }): Promise<void> {
