@@ -35,6 +35,7 @@ import { startRelay, type RelayProcess } from '../tests/support/relay-process.ts
 import { startRedis, type RedisProcess } from '../tests/support/redis-process.ts';
 import { DELIVERY_SOCKET_PATH } from '../lib/protocol/relay.ts';
 import { RelayClient, capFor, randomQueue, type Mailbox, type WireToken } from '../tests/relay/support/client.ts';
+import { benchTokens } from './relay-tokens.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SELF = fileURLToPath(import.meta.url);
@@ -223,7 +224,8 @@ async function runTarget(relays: RelayProcess[]): Promise<LoadResult> {
   const groups = makeGroups();
   const expectedSends = Math.ceil(GROUPS * (SECONDS * 1000 / INTERVAL_MS) * 1.5) + GROUPS * BURST;
   const acct = await http.register();
-  const tokens: WireToken[] = await http.tokens(acct.session, CONNECTIONS + expectedSends);
+  // Issued with the bench's cheap blinding (bench/relay-tokens.ts); every send is still verified and spent in full.
+  const tokens: WireToken[] = await benchTokens(http, acct.session, CONNECTIONS + expectedSends);
 
   // Mailboxes, and each group's queue with its members registered.
   const mailboxes: Mailbox[] = new Array<Mailbox>(CONNECTIONS);
@@ -348,12 +350,29 @@ async function runTarget(relays: RelayProcess[]): Promise<LoadResult> {
   };
 }
 
+/** What this run has started, for the watchdog to kill. */
+const live: { relays: RelayProcess[]; redis?: RedisProcess } = { relays: [] };
+
+/** Descriptors the client needs beyond one per connection (Redis, relays' HTTP, stdio, the runtime). */
+const FD_MARGIN = 500;
+
 async function main(): Promise<void> {
   raiseFileLimit();
+  // The client holds every connection (each relay a share of them): refuse to start a run that would fail halfway with EMFILE.
+  if (fileLimit() < CONNECTIONS + FD_MARGIN) {
+    throw new Error(
+      `open-file limit ${fileLimit()} (raised to the hard limit) is below the ${CONNECTIONS + FD_MARGIN} this run needs; ` +
+        'raise the hard limit (ulimit -Hn, LimitNOFILE) or lower LOAD_CONNECTIONS',
+    );
+  }
   // Stops by itself: setup, traffic, drain and teardown of every target, with a generous margin.
-  const budgetMs = TARGETS.length * (SECONDS * 1000 + DRAIN_MS + 10 * 60_000);
+  // Setup (a token and a mailbox per connection, then the sockets) dominates on a busy machine: 3 min per 1,000 connections.
+  const budgetMs = TARGETS.length * (SECONDS * 1000 + DRAIN_MS + 10 * 60_000 + Math.ceil(CONNECTIONS / 1000) * 180_000);
   const watchdog = setTimeout(() => {
     console.error(`bench:load: still running after ${Math.round(budgetMs / 1000)} s, giving up`);
+    // Never leave relays or Redis behind: they would outlive this process.
+    for (const r of live.relays) r.kill9();
+    live.redis?.kill9();
     process.exit(3);
   }, budgetMs);
   watchdog.unref();
@@ -362,11 +381,13 @@ async function main(): Promise<void> {
   for (const target of TARGETS) {
     let redis: RedisProcess | undefined;
     const relays: RelayProcess[] = [];
+    live.relays = relays;
     try {
       if (target === 'embedded') {
         relays.push(await startRelay({ args: RELAY_ARGS }));
       } else if (target === 'redis') {
         redis = await startRedis({ appendOnly: true });
+        live.redis = redis;
         const store = { redisUrl: redis.url, prefix: `load-${process.pid}:` };
         relays.push(...(await Promise.all([startRelay({ args: RELAY_ARGS, store }), startRelay({ args: RELAY_ARGS, store })])));
       } else {

@@ -26,13 +26,13 @@ import { fileURLToPath } from 'node:url';
 import { webcrypto } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { createServer } from 'node:net';
-import { ristretto255_oprf } from '@noble/curves/ed25519.js';
 import WebSocket, { WebSocketServer } from 'ws';
 import { startRelay } from '../tests/support/relay-process.ts';
 import { startRedis } from '../tests/support/redis-process.ts';
 import { denoExecutable } from '../scripts/deno-executable.ts';
-import { RelayClient, capFor, randomQueue, type Mailbox, type WireToken } from '../tests/relay/support/client.ts';
+import { RelayClient, capFor, randomQueue, type Mailbox } from '../tests/relay/support/client.ts';
 import { RelayProfiler } from './relay-profile.ts';
+import { benchTokens } from './relay-tokens.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CONNECTIONS = 50;
@@ -349,24 +349,6 @@ async function baselineTarget(runtime: 'node' | 'deno' = 'node'): Promise<Target
   };
 }
 
-async function makeTokens(c: RelayClient, session: string, n: number): Promise<WireToken[]> {
-  // Bench setup only: finalize without re-verifying the DLEQ proof (tests do that).
-  const keys = (await c.call('GET', '/v1/tokens/keys')).body.keys as { keyId: string }[];
-  const out: WireToken[] = [];
-  while (out.length < n) {
-    const size = Math.min(100, n - out.length);
-    const inputs = Array.from({ length: size }, () => webcrypto.getRandomValues(new Uint8Array(32)));
-    const blinds = inputs.map((x) => ristretto255_oprf.voprf.blind(x));
-    const res = await c.ok('/v1/tokens/issue', { blinded: blinds.map((b) => b64u(b.blinded)) }, session);
-    const evaluated = (res.evaluated as string[]).map((e) => new Uint8Array(Buffer.from(e, 'base64url')));
-    inputs.forEach((input, i) =>
-      out.push({ keyId: String(res.keyId), input: b64u(input), output: b64u(ristretto255_oprf.oprf.finalize(input, blinds[i]!.blind, evaluated[i]!)) }),
-    );
-  }
-  if (!keys.some((k) => k.keyId === out[0]?.keyId)) throw new Error('tokens under an unpublished key');
-  return out;
-}
-
 const RELAY_ARGS = [
   '--max-messages-per-second', '1000000',
   '--token-daily-quota', '10000000',
@@ -400,7 +382,7 @@ async function relayTarget(rounds: number, redis?: { url: string; instances: num
   const account = await c.register();
   const needed = MESSAGES * rounds + CONNECTIONS;
   process.stdout.write(`  issuing ${needed} tokens for the relay runs...\n`);
-  const tokens = await makeTokens(c, account.session, needed);
+  const tokens = await benchTokens(c, account.session, needed);
   const queue = randomQueue();
   const mailboxes: Mailbox[] = [];
   for (let i = 0; i < CONNECTIONS; i++) {
