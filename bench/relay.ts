@@ -16,7 +16,13 @@
  * Run with tsx. `tsx bench/relay.ts --baseline-server` is the baseline server
  * itself. `npm run bench:relay -- --store redis --instances 2` runs the same
  * workload on 2 relays sharing one private Redis, side by side with the
- * embedded store and the baseline, into bench-results/relay-redis.json.
+ * embedded store and the baseline, into bench-results/relay-redis.json, with
+ * each round's slowest delivery, the deliveries later than 2 s, and the bus
+ * lag p50/p99 of each round (issue #23's targets and verdicts included).
+ * BENCH_PROFILE=1 (embedded run) adds a CPU profile of the relay's main
+ * thread over the last round (bench/relay-profile.ts, relay-profile.json).
+ * Tokens are issued with the bench's cheap blinding (bench/relay-tokens.ts);
+ * every send is verified and spent in full.
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
