@@ -35,6 +35,7 @@ import { startRelay, type RelayProcess } from '../tests/support/relay-process.ts
 import { startRedis, type RedisProcess } from '../tests/support/redis-process.ts';
 import { DELIVERY_SOCKET_PATH } from '../lib/protocol/relay.ts';
 import { RelayClient, capFor, randomQueue, type Mailbox, type WireToken } from '../tests/relay/support/client.ts';
+import { benchTokens } from './relay-tokens.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SELF = fileURLToPath(import.meta.url);
@@ -52,6 +53,13 @@ const TARGETS = (process.env.LOAD_TARGETS ?? 'embedded,redis').split(',').map((t
 const RESULTS_DIR = resolve(process.env.LOAD_RESULTS_DIR ?? join(ROOT, 'bench-results'));
 const BURST = 5;
 const DRAIN_MS = 30_000;
+/** How long one connection may take to open and subscribe, and how often it is tried. */
+const OPEN_TIMEOUT_MS = 60_000;
+const OPEN_ATTEMPTS = 3;
+/** A request without an answer after this long counts as unanswered. */
+const REQUEST_TIMEOUT_MS = 60_000;
+/** Connection attempts that failed or hung and were made again (reported). */
+let openRetries = 0;
 /** Parallel HTTP requests during setup, and WebSocket opens in flight. */
 const SETUP_PARALLEL = 32;
 
@@ -156,19 +164,52 @@ function openConn(url: string, mailbox: Mailbox, onPush: (payload: string, id: s
     }
   });
   return new Promise((res, rej) => {
-    ws.once('error', rej);
+    // A socket that never opens, or closes before its subscription is answered, must not hang the run.
+    const fail = (why: string): void => {
+      clearTimeout(timer);
+      ws.terminate();
+      rej(new Error(why));
+    };
+    const timer = setTimeout(() => fail(`not subscribed within ${OPEN_TIMEOUT_MS} ms`), OPEN_TIMEOUT_MS);
+    ws.once('error', (err) => fail(`socket error: ${err.message}`));
+    ws.once('close', () => fail('closed before subscribed'));
     ws.once('open', () => {
-      request(conn, { t: 'sub', ...mailbox })
-        .then((f) => (f.t === 'ok' ? res(conn) : rej(new Error(`sub: ${JSON.stringify(f)}`))))
-        .catch(rej);
+      request(conn, { t: 'sub', ...mailbox }).then(
+        (f) => {
+          clearTimeout(timer);
+          if (f.t === 'ok') res(conn);
+          else fail(`sub: ${JSON.stringify(f)}`);
+        },
+        (err: unknown) => fail(String(err)),
+      );
     });
   });
+}
+
+/** Opens and subscribes one connection, trying again (a fresh socket) when an attempt fails or hangs. */
+async function openConnRetrying(url: string, mailbox: Mailbox, onPush: (payload: string, id: string) => void): Promise<Conn> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openConn(url, mailbox, onPush);
+    } catch (err) {
+      openRetries++;
+      if (attempt >= OPEN_ATTEMPTS) throw err;
+    }
+  }
 }
 
 function request(conn: Conn, frame: Record<string, unknown>): Promise<Record<string, unknown>> {
   const rid = ++conn.rid;
   return new Promise((res) => {
-    conn.waiting.set(rid, res);
+    // No answer in time (a closed socket, a lost frame): the caller sees `timeout` rather than waiting forever.
+    const timer = setTimeout(() => {
+      conn.waiting.delete(rid);
+      res({ t: 'timeout' });
+    }, REQUEST_TIMEOUT_MS);
+    conn.waiting.set(rid, (f) => {
+      clearTimeout(timer);
+      res(f);
+    });
     conn.ws.send(JSON.stringify({ ...frame, rid }));
   });
 }
@@ -193,6 +234,9 @@ export interface LoadResult {
   deliveredOverSent: number;
   duplicates: number;
   refusedTryAgain: number;
+  /** Sends without any answer (not counted as sent), and connection attempts made again. */
+  unanswered: number;
+  openRetries: number;
   p50Ms: number;
   p99Ms: number;
   p999Ms: number;
@@ -223,7 +267,8 @@ async function runTarget(relays: RelayProcess[]): Promise<LoadResult> {
   const groups = makeGroups();
   const expectedSends = Math.ceil(GROUPS * (SECONDS * 1000 / INTERVAL_MS) * 1.5) + GROUPS * BURST;
   const acct = await http.register();
-  const tokens: WireToken[] = await http.tokens(acct.session, CONNECTIONS + expectedSends);
+  // Issued with the bench's cheap blinding (bench/relay-tokens.ts); every send is still verified and spent in full.
+  const tokens: WireToken[] = await benchTokens(http, acct.session, CONNECTIONS + expectedSends);
 
   // Mailboxes, and each group's queue with its members registered.
   const mailboxes: Mailbox[] = new Array<Mailbox>(CONNECTIONS);
@@ -259,7 +304,7 @@ async function runTarget(relays: RelayProcess[]): Promise<LoadResult> {
   const rssBefore = await settledRss(pids);
   const conns: Conn[] = new Array<Conn>(CONNECTIONS);
   await parallel([...Array(CONNECTIONS).keys()], async (i) => {
-    conns[i] = await openConn(urls[i % urls.length]!, mailboxes[i]!, onPush(i));
+    conns[i] = await openConnRetrying(urls[i % urls.length]!, mailboxes[i]!, onPush(i));
   });
   const rssIdle = await settledRss(pids);
   const ackTimer = setInterval(() => conns.forEach(flushAcks), 200);
@@ -268,6 +313,8 @@ async function runTarget(relays: RelayProcess[]): Promise<LoadResult> {
   let tag = 0;
   let sent = 0;
   let refused = 0;
+  let unanswered = 0;
+  openRetries = 0;
   const acked = new Set<number>();
   const cpuBefore = pids.reduce((n, p) => n + cpuMsOf(p), 0);
   const stopAt = performance.now() + SECONDS * 1000;
@@ -294,6 +341,7 @@ async function runTarget(relays: RelayProcess[]): Promise<LoadResult> {
         await sleep(200 + Math.random() * 300);
         continue;
       }
+      if (answer.t === 'timeout') unanswered++;
       sentAt.delete(t);
       token = undefined;
       return;
@@ -336,6 +384,8 @@ async function runTarget(relays: RelayProcess[]): Promise<LoadResult> {
     deliveredOverSent: expected === 0 ? NaN : delivered / expected,
     duplicates,
     refusedTryAgain: refused,
+    unanswered,
+    openRetries,
     p50Ms: round(percentile(sorted, 50)),
     p99Ms: round(percentile(sorted, 99)),
     p999Ms: round(percentile(sorted, 99.9)),
@@ -348,12 +398,29 @@ async function runTarget(relays: RelayProcess[]): Promise<LoadResult> {
   };
 }
 
+/** What this run has started, for the watchdog to kill. */
+const live: { relays: RelayProcess[]; redis?: RedisProcess } = { relays: [] };
+
+/** Descriptors the client needs beyond one per connection (Redis, relays' HTTP, stdio, the runtime). */
+const FD_MARGIN = 500;
+
 async function main(): Promise<void> {
   raiseFileLimit();
+  // The client holds every connection (each relay a share of them): refuse to start a run that would fail halfway with EMFILE.
+  if (fileLimit() < CONNECTIONS + FD_MARGIN) {
+    throw new Error(
+      `open-file limit ${fileLimit()} (raised to the hard limit) is below the ${CONNECTIONS + FD_MARGIN} this run needs; ` +
+        'raise the hard limit (ulimit -Hn, LimitNOFILE) or lower LOAD_CONNECTIONS',
+    );
+  }
   // Stops by itself: setup, traffic, drain and teardown of every target, with a generous margin.
-  const budgetMs = TARGETS.length * (SECONDS * 1000 + DRAIN_MS + 10 * 60_000);
+  // Setup (a token and a mailbox per connection, then the sockets) dominates on a busy machine: 3 min per 1,000 connections.
+  const budgetMs = TARGETS.length * (SECONDS * 1000 + DRAIN_MS + 10 * 60_000 + Math.ceil(CONNECTIONS / 1000) * 180_000);
   const watchdog = setTimeout(() => {
     console.error(`bench:load: still running after ${Math.round(budgetMs / 1000)} s, giving up`);
+    // Never leave relays or Redis behind: they would outlive this process.
+    for (const r of live.relays) r.kill9();
+    live.redis?.kill9();
     process.exit(3);
   }, budgetMs);
   watchdog.unref();
@@ -362,11 +429,13 @@ async function main(): Promise<void> {
   for (const target of TARGETS) {
     let redis: RedisProcess | undefined;
     const relays: RelayProcess[] = [];
+    live.relays = relays;
     try {
       if (target === 'embedded') {
         relays.push(await startRelay({ args: RELAY_ARGS }));
       } else if (target === 'redis') {
         redis = await startRedis({ appendOnly: true });
+        live.redis = redis;
         const store = { redisUrl: redis.url, prefix: `load-${process.pid}:` };
         relays.push(...(await Promise.all([startRelay({ args: RELAY_ARGS, store }), startRelay({ args: RELAY_ARGS, store })])));
       } else {

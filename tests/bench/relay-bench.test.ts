@@ -13,9 +13,16 @@ import type { Side } from '../../bench/relay.ts';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MESSAGES = 200;
 
-function run(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+interface RoundOut {
+  deliveries: number;
+  p99Ms: number;
+  maxMs: number;
+  lateDeliveries: number;
+}
+
+function run(env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; out: string }> {
   return new Promise((res) => {
-    const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'bench', 'relay.ts')], {
+    const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'bench', 'relay.ts'), ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -75,4 +82,42 @@ describe('bench:relay', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 180_000);
+  it('--store redis --instances 2: every round reports its slowest delivery and the bus lag, and relay-redis.json judges the targets', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-relay-redis-test-'));
+    try {
+      const rounds = 2;
+      const { code, out } = await run(
+        { BENCH_ROUNDS: String(rounds), BENCH_MESSAGES: String(MESSAGES), BENCH_IDLE_CONNECTIONS: '50', BENCH_RESULTS_DIR: dir },
+        ['--store', 'redis', '--instances', '2'],
+      );
+      expect(code, out).toBe(0);
+      expect(out).not.toMatch(/only \d+\/\d+ deliveries/);
+      const r = JSON.parse(readFileSync(join(dir, 'relay-redis.json'), 'utf8')) as {
+        rounds: { embedded: RoundOut; redis: RoundOut & { bus: { wakeUps: number; p50Ms: number; p99Ms: number } } }[];
+        stalls: { lateDeliveries: number; incompleteRounds: number; slowestDeliveryPerRoundMs: { embedded: number; redis: number }[] };
+        ratios: { redisToEmbedded: { deliveriesPerSecond: number; p99: number } };
+        targets: { deliveriesPerSecondRatioAtLeast: number; p99RatioAtMost: number; noDeliveryLaterThanMs: number };
+        verdict: { deliveriesPerSecond: boolean; p99: boolean; noStalls: boolean };
+      };
+      expect(r.rounds).toHaveLength(rounds);
+      expect(r.stalls.incompleteRounds).toBe(0);
+      expect(r.stalls.slowestDeliveryPerRoundMs).toHaveLength(rounds);
+      for (const { embedded, redis } of r.rounds) {
+        expect(redis.deliveries).toBe(MESSAGES * 50);
+        expect(embedded.deliveries).toBe(MESSAGES * 50);
+        for (const side of [embedded, redis]) {
+          expect(side.maxMs).toBeGreaterThanOrEqual(side.p99Ms);
+          expect(side.lateDeliveries).toBeGreaterThanOrEqual(0);
+        }
+        // Connections alternate between the two instances, so every message crossed the bus once.
+        expect(redis.bus.wakeUps).toBe(MESSAGES);
+        expect(redis.bus.p99Ms).toBeGreaterThanOrEqual(redis.bus.p50Ms);
+      }
+      expect(r.targets).toEqual({ deliveriesPerSecondRatioAtLeast: 1, p99RatioAtMost: 1.5, noDeliveryLaterThanMs: 2000 });
+      expect(r.verdict.noStalls).toBe(r.stalls.lateDeliveries === 0);
+      expect(typeof r.verdict.deliveriesPerSecond).toBe('boolean');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });

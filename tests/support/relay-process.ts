@@ -34,6 +34,8 @@ export interface StartRelayOptions {
    * (`--store redis --redis-url … --redis-prefix …`); the data dir then stays empty.
    */
   store?: RedisStoreOption;
+  /** Deno flags before the entry point, e.g. `['--inspect=127.0.0.1:9229']` for a CPU profile (benchmarks). */
+  runtimeArgs?: string[];
 }
 
 export interface RedisStoreOption {
@@ -80,6 +82,7 @@ function spawnRelay(port: number, dataDir: string, opts: StartRelayOptions, log:
     '--allow-read',
     '--allow-write',
     '--allow-env',
+    ...(opts.runtimeArgs ?? []),
     ENTRY,
     '--host',
     '127.0.0.1',
