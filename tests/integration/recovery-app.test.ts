@@ -4,8 +4,6 @@
 // gets her identity back as a NEW device of the same person, her settings and her history. A wrong key
 // is refused and the relay's database is unchanged; the relay's database files hold no plaintext; a
 // worker stopped in the middle of a restore resumes it when the app starts again.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackgroundApp } from '../../lib/background/background-app.ts';
 import type { ChatService } from '../../lib/background/chat-service.ts';
@@ -15,30 +13,16 @@ import { Vault } from '../../lib/background/vault.ts';
 import { RECOVERY_SECRET_ID } from '../../lib/background/app/recovery.ts';
 import { formatRecoveryKey, generateRecoverySecret } from '../../lib/background/backup/recovery-key.ts';
 import type { RestoreView } from '../../lib/protocol/backup.ts';
-import { createCredential } from '../relay/support/soft-authenticator.ts';
 import { dumpRelayDatabase, startRelay, type RelayProcess } from '../support/relay-process.ts';
-import { EXT_ORIGIN, startDevice, waitUntil, type Device } from './support/device.ts';
+import { startDevice, waitUntil, type Device } from './support/device.ts';
+import { register, relayBytes } from './support/recovery.ts';
 
 const DISPLAY = 'Alice Quillfeather';
 const NAMES = ['Mountain Walkers Club', 'Quarterly Budget Review', 'Lighthouse Keepers'];
 const TEXTS = ['the treasure is under the third oak', 'budget approved at four million', 'the lamp needs oil by friday'];
 const FAST = { backupDelayMs: 200 };
 
-function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? files(p) : [p];
-  });
-}
-
 const chatOf = (app: BackgroundApp): ChatService => (app as unknown as { chat: ChatService }).chat;
-
-async function register(device: Device, displayName: string): Promise<void> {
-  const h = device.app.handlers;
-  const { options } = (await h['account.registrationOptions']({ displayName })) as { options: { challenge: string; rp: { id: string }; user: { id: string } } };
-  const { response } = await createCredential({ rpId: options.rp.id, origin: EXT_ORIGIN, challenge: options.challenge, userId: options.user.id });
-  await h['account.completeRegistration']({ displayName, response });
-}
 
 /** Types the key into a fresh profile, registers its passkey under the backup's name, and starts the restore. */
 async function restoreInto(device: Device, recoveryKey: string, file?: string): Promise<void> {
@@ -90,7 +74,7 @@ describe('backup and restore in the app', () => {
     await h['message.send']({ conversationId: ids[1]!, text: 'one more for the record' });
     await waitUntil(() => { const b = alice.app.snapshot.backup; return b?.state === 'done' && first?.state === 'done' && b.at > first.at; }, 20_000, 'a second backup');
 
-    const raw = Buffer.concat(files(relay.dataDir).map((f) => readFileSync(f)));
+    const raw = relayBytes(relay.dataDir);
     for (const s of [...TEXTS, 'one more for the record', DISPLAY, ...NAMES, recoveryKey, recoveryKey.replace(/-/g, ''), ...ids]) {
       expect(raw.indexOf(Buffer.from(s)), s).toBe(-1);
     }

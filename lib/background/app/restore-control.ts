@@ -27,7 +27,7 @@ import { appRestoreTargets } from '../backup/app-ports.ts';
 import { BackupFile, BackupFileError, RelayBackup, type BackupSource } from '../backup/backup-storage.ts';
 import type { Rejoiner } from '../backup/ports.ts';
 import { deriveBackupKeys, parseRecoveryKey, RecoveryKeyError, type RecoverySecret } from '../backup/recovery-key.ts';
-import { openManifest, Restore, RestoreRefusedError, type RestoreJob } from '../backup/restore.ts';
+import { Restore, RestoreRefusedError, verifyBackup, type RestoreJob } from '../backup/restore.ts';
 import { RESTORE_JOB_ID, sealedRecord } from '../backup/sealed-state.ts';
 import type { Vault } from '../vault.ts';
 import type { AppCore } from './core.ts';
@@ -81,7 +81,7 @@ export class RestoreControl {
       throw err;
     }
     try {
-      const manifest = await openManifest(deriveBackupKeys(secret), this.source(file === undefined ? {} : { file }, secret));
+      const manifest = await verifyBackup(deriveBackupKeys(secret), this.source(file === undefined ? {} : { file }, secret));
       this.accepted = file === undefined ? { recoveryKey } : { recoveryKey, file };
       return { ok: true, displayName: manifest.displayName };
     } catch (err) {
@@ -101,7 +101,13 @@ export class RestoreControl {
     const secret = parseRecoveryKey(accepted.recoveryKey);
     const record: SourceRecord = accepted.file === undefined ? {} : { file: accepted.file };
     await sealedRecord<SourceRecord>(this.core.deps.db, vault, SOURCE_ID).save(record);
-    this.run(vault, secret, (restore) => restore.start(accepted.recoveryKey));
+    this.run(vault, secret, (restore) =>
+      restore.start(accepted.recoveryKey).catch((err: unknown) => {
+        // Refused before anything was kept (an item the relay damaged after the key was accepted): it may start again.
+        if (err instanceof RestoreRefusedError) this.accepted = accepted;
+        throw err;
+      }),
+    );
     return null;
   }
 
@@ -181,7 +187,7 @@ export class RestoreControl {
       await this.hooks.backUp();
     };
     this.running = restore()
-      .catch((err: unknown) => reportIfBug('restoring the account', err))
+      .catch((err: unknown) => (err instanceof RestoreRefusedError ? undefined : reportIfBug('restoring the account', err)))
       .finally(() => (this.running = undefined));
   }
 }
