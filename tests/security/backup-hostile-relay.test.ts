@@ -12,7 +12,7 @@
 // What stays possible (docs/identity.md): a relay that kept a whole earlier backup (manifest and all its
 // segments) can offer it as it was. An outsider with a wrong key finds nothing and creates nothing
 // (tests/integration/recovery-app.test.ts, 'refuses a wrong key or a typo').
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fromB64, toB64 } from '../../lib/bytes.ts';
 import type { ChatService } from '../../lib/background/chat-service.ts';
 import { RelayBackup } from '../../lib/background/backup/backup-storage.ts';
@@ -20,7 +20,8 @@ import { MANIFEST_ITEM } from '../../lib/background/backup/backup-writer.ts';
 import { deriveBackupKeys, parseRecoveryKey, type BackupKeys, type ItemName } from '../../lib/background/backup/recovery-key.ts';
 import { RESTORE_JOB_ID } from '../../lib/background/backup/sealed-state.ts';
 import { BACKUP_ROUTES } from '../../lib/protocol/relay-backups.ts';
-import { dumpRelayDatabase, startRelay, type RelayProcess } from '../support/relay-process.ts';
+import { dumpRelayDatabase, type RelayProcess } from '../support/relay-process.ts';
+import { relaySuite } from '../support/relay-suite.ts';
 import { startDevice, waitUntil, type Device } from '../integration/support/device.ts';
 import { register, relayBytes } from '../integration/support/recovery.ts';
 
@@ -54,6 +55,7 @@ async function itemsOf(relayUrl: string, keys: BackupKeys): Promise<Map<string, 
 type Rewrite = (item: string, data: Uint8Array) => Uint8Array | Response;
 
 describe('a hostile relay holding the backup', () => {
+  const suite = relaySuite();
   let relay: RelayProcess;
   let alice: Device;
   let bob: Device;
@@ -77,8 +79,8 @@ describe('a hostile relay holding the backup', () => {
   };
 
   beforeAll(async () => {
-    relay = await startRelay();
-    [alice, bob] = await Promise.all([startDevice(relay.url, DISPLAY, { deps: FAST }), startDevice(relay.url, 'Bob', { deps: FAST })]);
+    relay = suite.relay;
+    [alice, bob] = suite.keep(...(await Promise.all([startDevice(relay.url, DISPLAY, { deps: FAST }), startDevice(relay.url, 'Bob', { deps: FAST })])));
     await waitUntil(() => [alice, bob].every((d) => d.app.snapshot.connection === 'online'), 15_000, 'online');
     const ids: string[] = [];
     for (const name of NAMES) ids.push((await alice.app.handlers['conversation.create']({ name })).conversationId);
@@ -98,11 +100,6 @@ describe('a hostile relay holding the backup', () => {
     bobItems = await itemsOf(relay.url, bobKeys);
     bobManifest = bobKeys.itemName(MANIFEST_ITEM);
   }, 180_000);
-  afterAll(async () => {
-    alice?.app.stop();
-    bob?.app.stop();
-    await relay?.stop();
-  });
 
   it('stores nothing readable: no text, display name, conversation name or id, identity or key in its files', async () => {
     const own = chatOf(alice).people!.own;
