@@ -14,7 +14,7 @@
  */
 
 import { t } from '../platform/i18n.ts';
-import { concatBytes, toB64 } from '../bytes.ts';
+import { toB64 } from '../bytes.ts';
 import type { MailboxCredentials, WireToken } from '../protocol/relay.ts';
 import {
   BLOB_CHUNK_BYTES,
@@ -28,7 +28,7 @@ import {
   type BlobRequestOf,
   type BlobRouteName,
 } from '../protocol/relay-blobs.ts';
-import { RelayApiError, malformed } from './relay-wire.ts';
+import { RelayApiError, boundedText, malformed } from './relay-wire.ts';
 import { relayAnswer } from './relay-api.ts';
 
 /** The person (or the code acting for them) cancelled the transfer. */
@@ -72,25 +72,6 @@ export interface BlobClientOptions {
  */
 const MAX_ANSWER_BYTES = Math.ceil((BLOB_CHUNK_BYTES * 4) / 3) + 4096;
 
-/** The body as text, or RelayApiError 'malformed' (reading stops) once it passes `max` bytes. */
-async function boundedText(res: Response, max: number): Promise<string> {
-  if (res.body === null) return '';
-  const reader = res.body.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > max) {
-      void reader.cancel().catch(() => undefined);
-      throw malformed('blob answer above one chunk');
-    }
-    parts.push(value);
-  }
-  return new TextDecoder().decode(concatBytes(...parts));
-}
-
 /** A function, not an inline check: TypeScript would keep `aborted` narrowed across awaits. */
 const cancelled = (signal: AbortSignal | undefined): boolean => signal?.aborted === true;
 const retriable = (err: unknown): boolean => err instanceof RelayApiError && (err.status === 0 || err.status >= 500);
@@ -128,7 +109,7 @@ export class BlobClient {
         cache: 'no-store',
         credentials: 'omit',
       });
-      text = await boundedText(res, MAX_ANSWER_BYTES);
+      text = await boundedText(res, MAX_ANSWER_BYTES, 'blob answer above one chunk');
     } catch (err) {
       if (err instanceof RelayApiError) throw err;
       if (cancelled(signal)) throw new TransferCancelledError();

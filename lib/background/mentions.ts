@@ -14,6 +14,7 @@
  *   M-3  "mentions you" is decided by this device from its own member ids,
  *        never by a field of the content; it notifies even when muted
  *        (notification-policy.ts)
+ *   M-4  a label with a bidirectional control character is no mention
  */
 import { MAX_MENTIONS, type MentionFields, type MentionSpan } from '../protocol/mentions.ts';
 import type { MessageRecord } from './chat-store.ts';
@@ -21,8 +22,8 @@ import type { MessageRecord } from './chat-store.ts';
 /** The content type a text with mentions is sent as (the draft's mention example). */
 export const MENTION_CONTENT_TYPE = 'text/markdown;variant=GFM-MIMI';
 
-/** A label may not end the link's brackets early. */
-const cleanLabel = (s: string): string => s.replace(/[[\]()\n\r]/g, '');
+/** A label may not end the link's brackets early, nor carry a bidirectional control (M-4: it would be no mention). */
+const cleanLabel = (s: string): string => s.replace(/[[\]()\n\r\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '');
 
 /** The markdown body of a text with mentions; `uri` gives a member's URI. */
 export function encodeMentions(text: string, spans: readonly MentionSpan[], uri: (memberId: string) => string): string {
@@ -37,8 +38,13 @@ export function encodeMentions(text: string, spans: readonly MentionSpan[], uri:
   return out + text.slice(at);
 }
 
-/** A mention link: `[@label](mimi://host/m/<memberId>)`. */
-const LINK = /\[@([^\]\n]{1,100})\]\((mimi:\/\/[^)\s]{1,300})\)/g;
+/**
+ * A mention link: `[@label](mimi://host/m/<memberId>)`. M-4: a label with a
+ * bidirectional control (embedding, override, isolate, mark) is no mention:
+ * "@\u202Eecila" would read as "@alice" while naming someone else, so such a
+ * link stays its plain markdown source.
+ */
+const LINK = /\[@([^\]\n\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]{1,100})\]\((mimi:\/\/[^)\s]{1,300})\)/g;
 
 /**
  * The text shown for a markdown body (mention links replaced by "@label")

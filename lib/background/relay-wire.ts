@@ -4,7 +4,7 @@
  * hostile relay must produce a typed `RelayApiError`, never a half-read object.
  * The shapes are the relay contract's (lib/protocol/relay.ts).
  */
-import { fromB64 } from '../bytes.ts';
+import { concatBytes, fromB64 } from '../bytes.ts';
 import type { ErrorCode } from '../protocol/relay.ts';
 
 /** What the relay says and what the client adds: the relay was not reached, or sent nonsense, or no code. */
@@ -73,4 +73,27 @@ export function parseDelivered(o: unknown): DeliveredMessage {
   const kind = o.kind;
   if (kind !== 'group' && kind !== 'welcome') throw malformed('message kind');
   return { id, kind, payload: bytes(o, 'payload', 'message payload') };
+}
+
+/**
+ * The body as text, or RelayApiError 'malformed' (reading stops) once it
+ * passes `max` bytes: a relay that sends more is not answering our question,
+ * and reading it all would hold as much memory as it cares to send.
+ */
+export async function boundedText(res: Response, max: number, what: string): Promise<string> {
+  if (res.body === null) return '';
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > max) {
+      void reader.cancel().catch(() => undefined);
+      throw malformed(what);
+    }
+    parts.push(value);
+  }
+  return new TextDecoder().decode(concatBytes(...parts));
 }

@@ -2,26 +2,16 @@
 // for good: its conversation's mailbox expired with them. On reconnect the relay refuses to subscribe that
 // mailbox (not_found); the healer rejoins by resync with a new mailbox, the "may be missing" note shows,
 // and texts flow both ways again.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, type RelayProcess } from '../support/relay-process.ts';
-import { waitUntil, type Device } from './support/device.ts';
-import { chatOf, exchange, notes, pairUp, restart } from './support/heal-pair.ts';
+import { describe, expect, it } from 'vitest';
+import { relaySuite } from '../support/relay-suite.ts';
+import { waitUntil } from './support/device.ts';
+import { chatOf, exchange, notes, keptPair, restart } from './support/heal-pair.ts';
 
 describe('a member whose commits expired at the relay heals on reconnect', () => {
-  let relay: RelayProcess;
-  const devices: Device[] = [];
-
-  beforeAll(async () => {
-    relay = await startRelay({ args: ['--message-ttl-seconds', '2', '--sweep-interval-seconds', '1'] });
-  }, 60_000);
-  afterAll(async () => {
-    for (const d of devices) d.app.stop();
-    await relay?.stop();
-  });
+  const suite = relaySuite({ args: ['--message-ttl-seconds', '2', '--sweep-interval-seconds', '1'] });
 
   it('rejoins by resync and the conversation goes on', async () => {
-    const { alice, bob: bob0, id } = await pairUp(relay.url);
-    devices.push(alice, bob0);
+    const { alice, bob: bob0, id } = await keptPair(suite);
     bob0.app.stop();
     // While Bob is away: a Commit (new epoch) and a text, both expired by the time he is back.
     const epochBefore = (await alice.app.handlers['conversation.get']({ conversationId: id })).epoch;
@@ -30,8 +20,8 @@ describe('a member whose commits expired at the relay heals on reconnect', () =>
     expect((await alice.app.handlers['conversation.get']({ conversationId: id })).epoch).toBe(epochBefore + 1);
     await new Promise((r) => setTimeout(r, 6_000));
 
-    const bob = await restart(relay.url, bob0);
-    devices.push(bob);
+    const bob = await restart(suite.relay.url, bob0);
+    suite.keep(bob);
     await waitUntil(async () => (await notes(bob, id)).some((n) => /may be missing/.test(n)), 60_000, 'Bob healed');
     expect(chatOf(bob).healing.healer.attempts.some((a) => a.id === id && (a.reason === 'mailbox' || a.reason === 'gap'))).toBe(true);
     expect(bob.received(id)).not.toContain('said while you were away');

@@ -2,30 +2,20 @@
 // Alice hold the same epoch number with different secrets. Alice's texts at that epoch carry her epoch's
 // fork-check tag, which is not Bob's, and do not decrypt for him: after two of them in a row the healer
 // rejoins by resync; the note shows and texts flow both ways again.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Conversations } from '../../lib/background/conversations.ts';
 import { createCommit } from '../../lib/mls/group.ts';
-import { startRelay, type RelayProcess } from '../support/relay-process.ts';
+import { relaySuite } from '../support/relay-suite.ts';
 import { waitUntil, type Device } from './support/device.ts';
-import { chatOf, exchange, notes, pairUp } from './support/heal-pair.ts';
+import { chatOf, exchange, notes, keptPair } from './support/heal-pair.ts';
 
 const convs = (d: Device): Conversations => (chatOf(d) as unknown as { c: Conversations }).c;
 
 describe('a forked member is detected and heals', () => {
-  let relay: RelayProcess;
-  const devices: Device[] = [];
-
-  beforeAll(async () => {
-    relay = await startRelay();
-  }, 60_000);
-  afterAll(async () => {
-    for (const d of devices) d.app.stop();
-    await relay?.stop();
-  });
+  const suite = relaySuite();
 
   it('tells the fork from the tags, rejoins, and the conversation goes on', async () => {
-    const { alice, bob, id } = await pairUp(relay.url);
-    devices.push(alice, bob);
+    const { alice, bob, id } = await keptPair(suite);
     // Bob forks: a Commit of his own applied here only.
     const c = convs(bob);
     const forked = await createCommit(await c.group(id), { proposals: [] });

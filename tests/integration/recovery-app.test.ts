@@ -5,8 +5,6 @@
 // is refused and the relay's database is unchanged; the relay's database files hold no plaintext; a
 // worker stopped in the middle of a restore resumes it when the app starts again; a backup that stops
 // reading halfway stops the restore with its reason, to be tried again or given up.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackgroundApp } from '../../lib/background/background-app.ts';
 import { fromB64, toB64 } from '../../lib/bytes.ts';
@@ -17,30 +15,16 @@ import { Vault } from '../../lib/background/vault.ts';
 import { RECOVERY_SECRET_ID } from '../../lib/background/app/recovery.ts';
 import { formatRecoveryKey, generateRecoverySecret } from '../../lib/background/backup/recovery-key.ts';
 import type { RestoreView } from '../../lib/protocol/backup.ts';
-import { createCredential } from '../relay/support/soft-authenticator.ts';
 import { dumpRelayDatabase, startRelay, type RelayProcess } from '../support/relay-process.ts';
-import { EXT_ORIGIN, startDevice, waitUntil, type Device } from './support/device.ts';
+import { startDevice, waitUntil, type Device } from './support/device.ts';
+import { register, relayBytes } from './support/recovery.ts';
 
 const DISPLAY = 'Alice Quillfeather';
 const NAMES = ['Mountain Walkers Club', 'Quarterly Budget Review', 'Lighthouse Keepers'];
 const TEXTS = ['the treasure is under the third oak', 'budget approved at four million', 'the lamp needs oil by friday'];
 const FAST = { backupDelayMs: 200 };
 
-function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? files(p) : [p];
-  });
-}
-
 const chatOf = (app: BackgroundApp): ChatService => (app as unknown as { chat: ChatService }).chat;
-
-async function register(device: Device, displayName: string): Promise<void> {
-  const h = device.app.handlers;
-  const { options } = (await h['account.registrationOptions']({ displayName })) as { options: { challenge: string; rp: { id: string }; user: { id: string } } };
-  const { response } = await createCredential({ rpId: options.rp.id, origin: EXT_ORIGIN, challenge: options.challenge, userId: options.user.id });
-  await h['account.completeRegistration']({ displayName, response });
-}
 
 /** Types the key into a fresh profile, registers its passkey under the backup's name, and starts the restore. */
 async function restoreInto(device: Device, recoveryKey: string, file?: string): Promise<void> {
@@ -92,7 +76,7 @@ describe('backup and restore in the app', () => {
     await h['message.send']({ conversationId: ids[1]!, text: 'one more for the record' });
     await waitUntil(() => { const b = alice.app.snapshot.backup; return b?.state === 'done' && first?.state === 'done' && b.at > first.at; }, 20_000, 'a second backup');
 
-    const raw = Buffer.concat(files(relay.dataDir).map((f) => readFileSync(f)));
+    const raw = relayBytes(relay.dataDir);
     for (const s of [...TEXTS, 'one more for the record', DISPLAY, ...NAMES, recoveryKey, recoveryKey.replace(/-/g, ''), ...ids]) {
       expect(raw.indexOf(Buffer.from(s)), s).toBe(-1);
     }
@@ -111,9 +95,12 @@ describe('backup and restore in the app', () => {
     // Not accepted: there is nothing to start.
     await expect(h['restore.start'](null)).rejects.toThrow();
     const after = await dumpRelayDatabase(relay.dataDir);
-    for (const table of ['accounts', 'backups', 'backup_items', 'mailboxes', 'queues']) {
+    for (const table of ['accounts', 'backups', 'mailboxes', 'queues']) {
       expect(JSON.stringify(after[table]), table).toBe(JSON.stringify(before[table]));
     }
+    // Which items exist (Alice's running device may rewrite one of hers meanwhile; nothing is added).
+    const itemKeys = (rows: Record<string, unknown>[] | undefined) => JSON.stringify((rows ?? []).map((r) => `${String(r.backup_id)}/${String(r.item)}`).sort());
+    expect(itemKeys(after.backup_items)).toBe(itemKeys(before.backup_items));
     expect(fresh.app.snapshot.account.state).toBe('none');
     expect(await fresh.db.getAll('secrets')).toEqual([]);
     fresh.app.stop();
@@ -172,17 +159,22 @@ describe('backup and restore in the app', () => {
   }, 120_000);
 
   it('a worker stopped in the middle of a restore resumes it when the app starts again', async () => {
-    // The first worker's relay reads stall once the manifest was read: it is stopped in the history step.
+    // The first worker's relay reads stall once its job is saved: it is stopped in the history step.
     let stall = false;
     let gets = 0;
     const stalled: (() => void)[] = [];
+    const restoring: { device?: Device } = {};
     const slow: typeof fetch = async (input, init) => {
       const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-      // The job's own read of the manifest goes through; the history segments after it stall.
-      if (stall && url.endsWith('/v1/backups/get') && ++gets > 1) await new Promise<void>((r) => stalled.push(r));
+      // The job checks every item before it is saved (restore.ts verifyBackup); the history segments it reads after that stall.
+      if (stall && url.endsWith('/v1/backups/get') && restoring.device !== undefined && restoreOf(restoring.device)?.step === 'running') {
+        gets++;
+        await new Promise<void>((r) => stalled.push(r));
+      }
       return fetch(input, init);
     };
     const first = await startDevice(relay.url, 'Killed', { register: false, fetch: slow, deps: FAST });
+    restoring.device = first;
     const opened = await first.app.handlers['restore.open']({ recoveryKey });
     expect(opened).toEqual({ ok: true, displayName: DISPLAY });
     await register(first, DISPLAY);

@@ -5,32 +5,22 @@
 //  - even holding a live slot's keys (leaked by a member), their leaf is no longer in the group, so
 //    there is nothing of theirs a resync may remove (V-EC-6): refused before anything is posted;
 //  - the members' conversation is untouched (same epoch, same members) and goes on.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeRejoinTicket, encodeRejoinTicket } from '../../lib/background/healing/rejoin-ticket.ts';
 import { RelayApi } from '../../lib/background/relay-api.ts';
 import { toB64 } from '../../lib/bytes.ts';
-import { startRelay, type RelayProcess } from '../support/relay-process.ts';
-import { startDevice, waitUntil, type Device } from '../integration/support/device.ts';
-import { chatOf, names, pairUp, slotStored } from '../integration/support/heal-pair.ts';
+import { relaySuite } from '../support/relay-suite.ts';
+import { startDevice, waitUntil } from '../integration/support/device.ts';
+import { chatOf, names, keptPair, slotStored } from '../integration/support/heal-pair.ts';
 
 describe('a removed member cannot resync', () => {
-  let relay: RelayProcess;
-  const devices: Device[] = [];
-
-  beforeAll(async () => {
-    relay = await startRelay();
-  }, 60_000);
-  afterAll(async () => {
-    for (const d of devices) d.app.stop();
-    await relay?.stop();
-  });
+  const suite = relaySuite();
 
   it('refuses the old ticket everywhere and leaves the conversation as it was', async () => {
-    const { alice, bob, id } = await pairUp(relay.url);
-    devices.push(alice, bob);
+    const { alice, bob, id } = await keptPair(suite);
     const bobTicket = (await chatOf(bob).healing.ticketFor(id))!;
     const old = decodeRejoinTicket(bobTicket);
-    const api = new RelayApi(relay.url);
+    const api = new RelayApi(suite.relay.url);
     expect((await api.getInvite(toB64(old.slotId))).length).toBeGreaterThan(0);
 
     const bobId = (await alice.app.handlers['conversation.get']({ conversationId: id })).members.find((m) => m.displayName === 'Bob')!.memberId;
@@ -38,7 +28,7 @@ describe('a removed member cannot resync', () => {
     await waitUntil(() => bob.app.snapshot.conversations.some((c) => c.id === id && c.status === 'removed'), 30_000, 'Bob removed');
     // Alice made a new slot at the removal's epoch, which Bob cannot derive.
     await waitUntil(async () => toB64(decodeRejoinTicket((await chatOf(alice).healing.ticketFor(id))!).slotId) !== toB64(old.slotId), 30_000, 'a new slot');
-    await slotStored(relay.url, (await chatOf(alice).healing.ticketFor(id))!);
+    await slotStored(suite.relay.url, (await chatOf(alice).healing.ticketFor(id))!);
     const live = decodeRejoinTicket((await chatOf(alice).healing.ticketFor(id))!);
     const before = await alice.app.handlers['conversation.get']({ conversationId: id });
 
@@ -47,8 +37,8 @@ describe('a removed member cannot resync', () => {
     // On his old device: the conversation is not his to heal any more.
     await expect(chatOf(bob).healing.heal(id, bobTicket)).rejects.toMatchObject({ code: 'forbidden' });
     // On a fresh device restored with his ticket: the slot is gone.
-    const fresh = await startDevice(relay.url, 'Mallory');
-    devices.push(fresh);
+    const fresh = await startDevice(suite.relay.url, 'Mallory');
+    suite.keep(fresh);
     await waitUntil(() => fresh.app.snapshot.connection === 'online', 20_000, 'fresh device online');
     await expect(chatOf(fresh).healing.rejoin(id, bobTicket)).rejects.toMatchObject({ code: 'not-found' });
     // With a live slot's keys leaked to him: his leaf is not in the group, so there is nothing he may remove.

@@ -31,7 +31,7 @@ import { appRestoreTargets } from '../backup/app-ports.ts';
 import { BackupFile, BackupFileError, RelayBackup, type BackupSource } from '../backup/backup-storage.ts';
 import type { Rejoiner } from '../backup/ports.ts';
 import { deriveBackupKeys, parseRecoveryKey, RecoveryKeyError, type RecoverySecret } from '../backup/recovery-key.ts';
-import { openManifest, Restore, RestoreRefusedError, type RestoreJob } from '../backup/restore.ts';
+import { Restore, RestoreRefusedError, verifyBackup, type RestoreJob } from '../backup/restore.ts';
 import { RESTORE_JOB_ID, sealedRecord } from '../backup/sealed-state.ts';
 import type { Persisted } from '../backup/ports.ts';
 import type { Vault } from '../vault.ts';
@@ -101,7 +101,7 @@ export class RestoreControl {
       throw err;
     }
     try {
-      const manifest = await openManifest(deriveBackupKeys(secret), this.source(file === undefined ? {} : { file }, secret));
+      const manifest = await verifyBackup(deriveBackupKeys(secret), this.source(file === undefined ? {} : { file }, secret));
       this.accepted = file === undefined ? { recoveryKey } : { recoveryKey, file };
       return { ok: true, displayName: manifest.displayName };
     } catch (err) {
@@ -121,7 +121,13 @@ export class RestoreControl {
     const secret = parseRecoveryKey(accepted.recoveryKey);
     const record: SourceRecord = accepted.file === undefined ? {} : { file: accepted.file };
     await sealedRecord<SourceRecord>(this.core.deps.db, vault, SOURCE_ID).save(record);
-    this.run(vault, secret, (restore) => restore.start(accepted.recoveryKey));
+    this.run(vault, secret, (restore) =>
+      restore.start(accepted.recoveryKey).catch((err: unknown) => {
+        // Refused before anything was kept (an item the relay damaged after the key was accepted): it may start again.
+        if (err instanceof RestoreRefusedError) this.accepted = accepted;
+        throw err;
+      }),
+    );
     return null;
   }
 
@@ -140,10 +146,13 @@ export class RestoreControl {
   }
 
   /** A stopped restore: from where it stopped (a job still running is left alone). */
-  retry(): Promise<null> {
+  async retry(): Promise<null> {
     this.core.unlockedAccount();
-    if (this.core.state.restore?.step === 'stopped') this.resume();
-    return Promise.resolve(null);
+    if (this.core.state.restore?.step !== 'stopped' || this.running !== undefined) return null;
+    // Refused before its job was kept (start checks every item first): start again; otherwise resume the job.
+    if (this.accepted !== undefined) return this.start();
+    this.resume();
+    return null;
   }
 
   /** The finished summary read, or a stopped restore given up; a restore under way is not dismissed. */

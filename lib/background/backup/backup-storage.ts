@@ -21,11 +21,18 @@ import {
 import { UsageError } from '../../crypto/errors.ts';
 import { t } from '../../platform/i18n.ts';
 import { relayAnswer } from '../relay-api.ts';
-import { RelayApiError } from '../relay-wire.ts';
+import { boundedText, RelayApiError } from '../relay-wire.ts';
 import type { AccessSecret, BackupId, ItemName } from './recovery-key.ts';
 
 /** A backup item at most this long is accepted back (the relay's default item cap). */
 export const MAX_ITEM_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The largest answer read (BACKUP-READ-1): one item in base64 and its JSON, or
+ * a list of the most items there can be. A longer or endless body is cut off
+ * and refused ('malformed') as soon as it passes this, never read into memory.
+ */
+const MAX_ANSWER_BYTES = Math.ceil((MAX_ITEM_BYTES * 4) / 3) + 64 * 1024;
 
 /** Reading a backup: the relay's slot, or a file. */
 export interface BackupSource {
@@ -80,8 +87,9 @@ export class RelayBackup implements BackupSink {
         cache: 'no-store',
         credentials: 'omit',
       });
-      text = await res.text();
+      text = await boundedText(res, MAX_ANSWER_BYTES, 'backup answer above one item');
     } catch (err) {
+      if (err instanceof RelayApiError) throw err;
       throw new RelayApiError(0, 'unreachable', t('bg_relay_unreachable'), { cause: err });
     } finally {
       clearTimeout(timer);

@@ -5,7 +5,8 @@
  * in the middle resumes where it stopped:
  *
  *   open      parse the key (typos caught locally), find the backup, open
- *             the manifest. A wrong key finds nothing: refused, and nothing
+ *             the manifest and check every item it names (verifyBackup). A
+ *             wrong key finds nothing, a damaged item is refused: nothing
  *             was written anywhere (the relay was only read).
  *   identity  adopt the identity, the display name and the settings
  *   history   keep each conversation's history segments (if backed up)
@@ -19,13 +20,15 @@
 
 import { fromB64, toB64 } from '../../bytes.ts';
 import { CryptoError } from '../../crypto/errors.ts';
-import { BackupContentError, decodeManifest, decodeSegment, type BackupManifest } from './backup-content.ts';
+import { BackupContentError, decodeManifest, decodeSegment, type BackupManifest, type HistorySegment, type SegmentRef } from './backup-content.ts';
 import { openItem } from './backup-seal.ts';
 import type { BackupSource } from './backup-storage.ts';
 import type { Persisted, Rejoiner, RestoreTargets } from './ports.ts';
 import { deriveBackupKeys, parseRecoveryKey, type BackupKeys, type ItemName, type RecoverySecret } from './recovery-key.ts';
 import { MANIFEST_ITEM } from './backup-writer.ts';
 import { classify } from '../failure.ts';
+import { RelayApiError } from '../relay-wire.ts';
+import { BackupAnswerError } from '../../protocol/relay-backups.ts';
 
 /** Why a conversation could not be rejoined ('no_material': the backup had nothing to rejoin it with). */
 export type RejoinFailure = 'no_material' | 'refused' | 'offline' | 'error';
@@ -73,6 +76,38 @@ export async function openManifest(keys: BackupKeys, source: BackupSource): Prom
   }
 }
 
+/**
+ * RESTORE-ALL-1: opens the manifest and every history segment it names, and
+ * checks each (BACKUP-AEAD-1, BACKUP-SEG-1) before anything is kept: a relay
+ * that swaps, replays, truncates or damages any item gets the restore refused
+ * as 'damaged' at the start, not half done. Returns the manifest.
+ */
+export async function verifyBackup(keys: BackupKeys, source: BackupSource): Promise<BackupManifest> {
+  try {
+    const manifest = await openManifest(keys, source);
+    for (const c of manifest.conversations) {
+      for (const [index, ref] of c.segments.entries()) await readSegment(keys, source, ref, c.id, index);
+    }
+    return manifest;
+  } catch (err) {
+    // An answer that is not one (bad JSON, a wrong length, an endless body) is damage too, not our bug.
+    if (err instanceof BackupAnswerError || (err instanceof RelayApiError && err.code === 'malformed')) throw new RestoreRefusedError('damaged', { cause: err });
+    throw err;
+  }
+}
+
+/** One history segment, opened and checked against the manifest's reference; RestoreRefusedError when it is not that. */
+async function readSegment(keys: BackupKeys, source: BackupSource, ref: SegmentRef, conversationId: string, index: number): Promise<HistorySegment> {
+  const sealed = await source.get(ref.item as ItemName);
+  if (sealed === null) throw new RestoreRefusedError('damaged');
+  try {
+    return decodeSegment(await openItem(keys.key, keys.backupId, ref.item as ItemName, sealed), ref, conversationId, index);
+  } catch (err) {
+    if (err instanceof CryptoError || err instanceof BackupContentError) throw new RestoreRefusedError('damaged', { cause: err });
+    throw err;
+  }
+}
+
 /** The default sorting of a rejoin failure: the relay or the group said no, we are offline, or something else. */
 export function rejoinFailure(err: unknown): RejoinFailure {
   const kind = classify(err).kind;
@@ -101,7 +136,7 @@ export class Restore {
    */
   async start(typedKey: string): Promise<RestoreJob> {
     const secret = parseRecoveryKey(typedKey);
-    const manifest = await openManifest(deriveBackupKeys(secret), this.deps.source);
+    const manifest = await verifyBackup(deriveBackupKeys(secret), this.deps.source);
     const job: RestoreJob = {
       v: 1,
       secret: toB64(secret),
@@ -141,12 +176,7 @@ export class Restore {
       for (const c of manifest.conversations) {
         if (job.historyDone.includes(c.id)) continue;
         for (const [index, ref] of c.segments.entries()) {
-          const sealed = await this.deps.source.get(ref.item as ItemName);
-          if (sealed === null) throw new RestoreRefusedError('damaged');
-          const plaintext = await openItem(keys.key, keys.backupId, ref.item as ItemName, sealed).catch((err: unknown) => {
-            throw new RestoreRefusedError('damaged', { cause: err });
-          });
-          await this.deps.targets.importHistory(decodeSegment(plaintext, ref, c.id, index).records);
+          await this.deps.targets.importHistory((await readSegment(keys, this.deps.source, ref, c.id, index)).records);
         }
         job.historyDone.push(c.id);
         await this.save(job);

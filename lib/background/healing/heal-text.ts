@@ -14,3 +14,6 @@ export const REMOVED = t('bg_rejoin_removed');
 export function resyncNote(kind: ResyncKind, who: string): string {
   return kind === 'restore' ? t('bg_account_restored', who) : t('bg_device_rejoined', who);
 }
+
+export const NOT_NEEDED = t('bg_rejoin_not_needed');
+export const OLDER_STATE = t('bg_rejoin_older_state');

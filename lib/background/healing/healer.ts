@@ -42,15 +42,20 @@ export class Healer {
   constructor(
     private readonly c: Conversations,
     private readonly ports: HealerPorts,
-    private readonly timing: { baseMs: number; maxMs: number } = { baseMs: BACKOFF_BASE_MS, maxMs: BACKOFF_MAX_MS },
+    private readonly timing: { baseMs: number; maxMs: number; now?: () => number } = { baseMs: BACKOFF_BASE_MS, maxMs: BACKOFF_MAX_MS },
   ) {}
+
+  /** The backoff's clock (a test may simulate hours of reports). */
+  private now(): number {
+    return (this.timing.now ?? Date.now)();
+  }
 
   /** Something says this conversation is broken: heal it now, or when its backoff ends. Never throws. */
   report(id: string, reason: HealReason): void {
     if (this.stopped || this.running.has(id)) return;
     const meta = this.c.metas.get(id);
     if (meta === undefined || meta.status !== 'active') return;
-    const wait = waitBeforeAttempt(meta.healBackoff, Date.now(), this.timing.maxMs);
+    const wait = waitBeforeAttempt(meta.healBackoff, this.now(), this.timing.maxMs);
     if (wait > 0) {
       if (!this.timers.has(id)) {
         this.timers.set(
@@ -64,7 +69,7 @@ export class Healer {
       return;
     }
     this.running.add(id);
-    this.attempts.push({ id, reason, at: Date.now() });
+    this.attempts.push({ id, reason, at: this.now() });
     void this.attempt(id).finally(() => this.running.delete(id));
   }
 
@@ -93,7 +98,7 @@ export class Healer {
       }
     }
     const before = this.c.metas.get(id)?.healBackoff;
-    await this.record(id, healed ? undefined : afterFailure(before, Date.now(), this.timing.baseMs, this.timing.maxMs)).catch(() => undefined);
+    await this.record(id, healed ? undefined : afterFailure(before, this.now(), this.timing.baseMs, this.timing.maxMs)).catch(() => undefined);
   }
 
   private async record(id: string, backoff: HealBackoff | undefined): Promise<void> {

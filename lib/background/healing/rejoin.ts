@@ -39,6 +39,13 @@ import { resyncMarker, type ResyncKind } from './resync-marker.ts';
 
 type GroupInfoMessage = Awaited<ReturnType<Invites['fetch']>>['gi'];
 
+/** RJ-CUR-1: the conversation is as the group's current GroupInfo says: there was nothing to heal (a false signal). */
+export class NothingToHeal extends ChannelError {
+  constructor() {
+    super(ErrorCode.InvalidInput, heal.NOT_NEEDED);
+  }
+}
+
 export class Rejoin {
   constructor(
     private readonly c: Conversations,
@@ -110,6 +117,26 @@ export class Rejoin {
     const fresher = await read().catch(() => undefined);
     if (fresher !== undefined) ({ content, gi } = fresher);
 
+    // RJ-CUR-1/2: a heal is for a state that cannot go on. The signals that start one can be forged by the relay
+    // (a later epoch number, changed fork tags, "mailbox unknown"), the GroupInfo cannot (the slot key is the
+    // members'): when it is the state we hold, nothing is committed and no token spent, only a mailbox the relay
+    // no longer knew is replaced; an older one than ours (a replayed slot blob) is never committed against.
+    if (existing !== undefined) {
+      const ours = await c.group(id).catch(() => undefined);
+      const theirs = gi.groupInfo.groupContext;
+      if (ours !== undefined && theirs.epoch < ours.context.epoch) {
+        abandon();
+        throw new ChannelError(ErrorCode.InvalidInput, heal.OLDER_STATE);
+      }
+      if (ours !== undefined && theirs.epoch === ours.context.epoch && bytesEqual(theirs.confirmedTranscriptHash, ours.context.confirmedTranscriptHash)) {
+        if (fresh) {
+          await c.serial(() => c.apply({ metas: [{ ...existing, mailbox: box }] }));
+          if (existing.mailbox !== undefined) c.deps.onMailbox?.({ removed: existing.mailbox.mailboxId });
+          c.deps.onMailbox?.({ added: box });
+        }
+        throw new NothingToHeal();
+      }
+    }
     const suite = getCipherSuite(gi.groupInfo.groupContext.cipherSuite);
     const oldLeaf = ownLeafIn(gi, t);
     if (oldLeaf === undefined) {

@@ -7,6 +7,7 @@ import { startDevice, waitUntil, type Device } from './device.ts';
 import { decodeRejoinTicket } from '../../../lib/background/healing/rejoin-ticket.ts';
 import { RelayApi } from '../../../lib/background/relay-api.ts';
 import { toB64 } from '../../../lib/bytes.ts';
+import type { RelaySuite } from '../../support/relay-suite.ts';
 
 export const chatOf = (d: Device): ChatService => (d.app as unknown as { chat: ChatService }).chat;
 
@@ -40,6 +41,13 @@ export async function exchange(a: Device, b: Device, id: string, tag: string): P
   await waitUntil(() => b.received(id).includes(`${tag} (from ${a.name})`), 30_000, `${b.name} reads "${tag}"`);
   await b.app.handlers['message.send']({ conversationId: id, text: `${tag} (from ${b.name})` });
   await waitUntil(() => a.received(id).includes(`${tag} (from ${b.name})`), 30_000, `${a.name} reads "${tag}"`);
+}
+
+/** pairUp on the suite's relay, both devices stopped after the block. */
+export async function keptPair(suite: RelaySuite, opts: { fetch?: typeof fetch } = {}): Promise<{ alice: Device; bob: Device; id: string }> {
+  const pair = await pairUp(suite.relay.url, opts);
+  suite.keep(pair.alice, pair.bob);
+  return pair;
 }
 
 /** Restart a device on its own database (the same profile after the worker stopped). */
