@@ -227,14 +227,38 @@ describe('backup writer', () => {
     await t.writer.runNow();
     // c1: 2 segments, c2: 1, and the manifest.
     expect(t.sink.puts).toHaveLength(4);
+    const first = new Set(t.sink.items.keys());
     t.sink.puts = [];
     history.get('c1')!.push(record('c1', 999));
     await t.writer.runNow();
-    expect(t.sink.puts).toEqual([t.keys.itemName('segment:c1:1'), t.keys.itemName('manifest')]);
+    // The changed segment goes under a new name, then the manifest; the old segment is dropped only after it.
+    expect(t.sink.puts).toHaveLength(2);
+    expect(first.has(t.sink.puts[0]!)).toBe(false);
+    expect(t.sink.puts[1]).toBe(t.keys.itemName('manifest'));
+    expect(t.sink.drops).toHaveLength(1);
+    expect(first.has(t.sink.drops[0]!)).toBe(true);
+    expect(t.sink.items.size).toBe(4);
     t.sink.puts = [];
     await t.writer.runNow();
     expect(t.sink.puts).toEqual([t.keys.itemName('manifest')]);
     expect(t.statuses.at(-1)).toMatchObject({ state: 'done', uploaded: 1 });
+  });
+
+  it('a run stopped between a changed segment and the manifest leaves a backup that still restores whole', async () => {
+    const history = new Map([['c1', [record('c1', 0)]]]);
+    const t = setup(history);
+    await t.writer.runNow();
+    history.get('c1')!.push(record('c1', 1));
+    // The worker dies as the manifest is written: the new segment is up, the manifest is the old one.
+    const put = t.sink.put.bind(t.sink);
+    t.sink.put = async (item, data) => {
+      if (item === t.keys.itemName('manifest')) throw new Error('worker stopped');
+      return put(item, data);
+    };
+    await expect(t.writer.runNow()).rejects.toThrow('worker stopped');
+    const tg = targets();
+    await new Restore({ source: t.sink, targets: tg, rejoiner: { rejoin: async () => {} }, jobs: memory() }).start(t.typed);
+    expect(tg.history.map((r) => r.id)).toEqual(['c1-m0']);
   });
 
   it('debounces: many changes in a short while make one run', async () => {
@@ -252,9 +276,10 @@ describe('backup writer', () => {
     const on = setup(history);
     await on.writer.runNow();
     expect(on.sink.items.size).toBe(2);
+    const segments = [...on.sink.items.keys()].filter((k) => k !== on.keys.itemName('manifest'));
     on.inp.settingsNow = { ...SETTINGS, backupHistory: false };
     await on.writer.runNow();
-    expect(on.sink.drops).toEqual([on.keys.itemName('segment:c1:0')]);
+    expect(on.sink.drops).toEqual(segments);
     expect([...on.sink.items.keys()]).toEqual([on.keys.itemName('manifest')]);
   });
 

@@ -43,7 +43,13 @@ export type BackupStatus =
   | { state: 'failed' };
 
 export const MANIFEST_ITEM = 'manifest';
-export const segmentItem = (conversationId: string, index: number): string => `segment:${conversationId}:${index}`;
+/**
+ * A segment's item is named by its content too: a changed segment goes under a new name, and the old one is
+ * dropped only after the manifest that stops naming it is written. Rewriting it in place left, for a worker
+ * stopped between the two writes (or a restore reading between them), a manifest whose hash no longer matched
+ * its segment: a backup no key could restore until the next run.
+ */
+export const segmentItem = (conversationId: string, index: number, hash: string): string => `segment:${conversationId}:${index}:${hash}`;
 
 export interface BackupWriterOptions {
   delayMs?: number;
@@ -124,7 +130,7 @@ export class BackupWriter {
           for (const segment of cutSegments(c.id, await this.inputs.history(c.id))) {
             const plaintext = encodeSegment(segment);
             const hash = segmentHash(plaintext);
-            const item = this.keys.itemName(segmentItem(c.id, segment.index));
+            const item = this.keys.itemName(segmentItem(c.id, segment.index, hash));
             if (prev.items[item] !== hash) {
               ({ bytes, maxBytes: this.lastMaxBytes } = await this.put(item, plaintext));
               uploaded++;
