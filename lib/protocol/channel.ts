@@ -362,8 +362,7 @@ export type LiveEvent =
   /** The person clicked a notification: the side panel shows this conversation. */
   | { type: 'open'; conversationId: string }
   /** A file's download progress or end (attachments.ts); messages deleted by their expiry (rich-messages.ts). */
-  | TransferEvent
-  | ExpiredEvent;
+  | (TransferEvent | ExpiredEvent);
 
 /** An error a handler throws on purpose; its code and message reach the view. */
 export class ChannelError extends Error {
