@@ -484,7 +484,7 @@ function auditOp(method: string, path: string): string {
   if (path.startsWith('/v1/queues/') || path.startsWith('/v1/mailboxes/')) return 'queue';
   if (path.startsWith(ROUTES.createInvite.path)) return 'invite';
   if (path.startsWith(ROUTES.openLink.path)) return 'link';
-  if (path === BLOB_ROUTES.createBlob.path || path === BLOB_ROUTES.putBlobChunk.path) return 'spend';
+  if (path === BLOB_ROUTES.createBlob.path || path === BLOB_ROUTES.putBlobChunk.path || path === BLOB_ROUTES.deleteBlob.path) return 'spend';
   if (path === BLOB_ROUTES.fetchBlobChunk.path) return 'fetch';
   if (path === BLOB_ROUTES.releaseBlob.path) return 'ack';
   // Writing names the account; reading a backup is anonymous but is never something to pool with the others.

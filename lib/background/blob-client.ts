@@ -46,6 +46,8 @@ export interface TransferOptions {
   /** Bytes done so far and in all, after each chunk. */
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** Upload only: the blob exists at the relay now, and this write key can take it back (`remove`). */
+  onCreated?: (blobId: string, writeKey: string) => void;
 }
 
 export interface UploadTarget {
@@ -145,6 +147,7 @@ export class BlobClient {
     );
     const created = decode(() => decodeCreatedBlob(answer, size));
     const writeKey = toB64(created.writeKey);
+    options.onCreated?.(created.blobId, writeKey);
     let done = 0;
     onProgress?.(0, size);
     for (let index = 0; index < created.chunks; index++) {
@@ -186,6 +189,12 @@ export class BlobClient {
       done += data.length;
       onProgress?.(done, size);
     }
+  }
+
+  /** Take back a blob we uploaded (its message was never sent, or the upload was cancelled), finished or not. */
+  async remove(blobId: string, writeKey: string): Promise<void> {
+    const answer = await this.retrying(() => this.call('deleteBlob', { blobId, writeKey }));
+    decode(() => decodeReleased(answer));
   }
 
   /** This mailbox is done with the blob (fetched it, or never needs to: the sender's own); the last release deletes it. */

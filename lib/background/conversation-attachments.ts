@@ -10,7 +10,7 @@
  * progress. After the last chunk the message goes out, and our own mailbox
  * releases the blob (we have the file already). A cancel, a failure, or a
  * view that stops sending for UPLOAD_IDLE_MS drops the upload and what was
- * stored of it.
+ * stored of it, here and at the relay (the uploader's delete, by write key).
  *
  * Receiving: a file arrives as a record with its preview and no content.
  * `download` fetches, checks (hash and AEAD, attachment-crypto.ts) and
@@ -62,6 +62,9 @@ class Upload {
   readonly uploaded = new Map<number, Slot<void>>();
   finished!: Promise<SentAttachment>;
   idle: ReturnType<typeof setTimeout> | undefined;
+  /** The blob at the relay and the key that takes it back, until its message is sent. */
+  created: { blobId: string; writeKey: string } | undefined;
+  dropped = false;
 
   constructor(
     readonly conversationId: string,
@@ -125,7 +128,15 @@ export class ConversationAttachments {
           return u.enc.encryptChunk(i, plain);
         },
         target,
-        { signal: u.controller.signal, onProgress: () => (chunksDone >= 0 ? u.slot(u.uploaded, chunksDone).resolve() : undefined, chunksDone++) },
+        {
+          signal: u.controller.signal,
+          onProgress: () => (chunksDone >= 0 ? u.slot(u.uploaded, chunksDone).resolve() : undefined, chunksDone++),
+          onCreated: (blobId, writeKey) => {
+            u.created = { blobId, writeKey };
+            // Dropped while the blob was being created: it goes at once.
+            if (u.dropped) this.takeBack(u);
+          },
+        },
       )
       .then((blobId) => ({ ...u.enc.finish(), url: blobUrl(client.baseUrl, blobId), plainSize: size }));
     // Whoever waits sees the failure; this only keeps it from being unhandled while nobody does.
@@ -153,6 +164,8 @@ export class ConversationAttachments {
       const sent = await u.finished;
       clearTimeout(u.idle);
       const message = await this.send(u, sent);
+      // Sent: the blob is the message's now (released by its readers, or at the TTL).
+      u.created = undefined;
       this.uploads.delete(uploadId);
       return { message };
     } catch (err) {
@@ -206,12 +219,21 @@ export class ConversationAttachments {
   }
 
   private drop(uploadId: string, u: Upload): void {
+    u.dropped = true;
+    this.takeBack(u);
     clearTimeout(u.idle);
     this.uploads.delete(uploadId);
     u.controller.abort();
     for (const s of u.plain.values()) s.reject(new TransferCancelledError());
     u.enc.wipe();
     void this.files.drop(u.conversationId, u.fileId).catch(() => undefined);
+  }
+
+  /** What was uploaded of a file whose message will not be sent goes from the relay now, not at its TTL (best effort: the TTL stays). */
+  private takeBack(u: Upload): void {
+    const blob = u.created;
+    u.created = undefined;
+    if (blob !== undefined) void this.client().remove(blob.blobId, blob.writeKey).catch(() => undefined);
   }
 
   // -- receiving -------------------------------------------------------------------

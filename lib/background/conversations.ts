@@ -55,6 +55,8 @@ export interface ChatDeps {
   /** Conversation summaries changed (publish the view state). */
   onSummaries: () => void;
   onMessages: (conversationId: string, messages: MessageView[]) => void;
+  /** Messages deleted by their expiry (expiry.ts), seqs ascending: the views drop them. */
+  onExpired?: (conversationId: string, seqs: number[]) => void;
   /** A file's download progress or end (conversation-attachments.ts). */
   onTransfer?: (event: TransferEvent) => void;
   /** A text from someone else arrived. */

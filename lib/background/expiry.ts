@@ -6,6 +6,7 @@
  * expiry deletes at once when it wakes).
  */
 import { randomId } from '../bytes.ts';
+import { MAX_EXPIRED_SEQS } from '../protocol/rich-messages.ts';
 import { dueExpiries, nextExpiry, type TimerSeconds } from './disappearing.ts';
 import { systemMessage, type Conversations } from './conversations.ts';
 import type { Outbox } from './outbox.ts';
@@ -31,7 +32,10 @@ export class Expiry {
     });
   }
 
-  /** Delete every message due by `now`, one transaction per conversation; then arm for the next. */
+  /**
+   * Delete every message due by `now`, one transaction per conversation, and tell the views which
+   * (ExpiredEvent: they drop them at once); then arm for the next.
+   */
   async sweep(now = Date.now()): Promise<number> {
     let deleted = 0;
     for (const id of [...this.c.metas.keys()]) {
@@ -39,12 +43,28 @@ export class Expiry {
         const meta = this.c.metas.get(id);
         const due = meta === undefined ? null : dueExpiries(meta, now);
         if (due === null) return 0;
-        await this.c.apply({ metas: [due.next], deleteMessages: due.seqs.map((seq) => ({ conversationId: id, seq })) });
-        return due.seqs.length;
+        const seqs = [...new Set(due.seqs)].sort((a, b) => a - b);
+        const next = { ...due.next, unread: Math.max(0, due.next.unread - (await this.unreadAmong(id, seqs, due.next.readSeq))) };
+        await this.c.apply({ metas: [next], deleteMessages: seqs.map((seq) => ({ conversationId: id, seq })) });
+        for (let i = 0; i < seqs.length; i += MAX_EXPIRED_SEQS) this.c.deps.onExpired?.(id, seqs.slice(i, i + MAX_EXPIRED_SEQS));
+        return seqs.length;
       });
     }
     this.arm();
     return deleted;
+  }
+
+  /** How many of these messages count as unread (someone else's, after the read mark): the count drops with them. */
+  private async unreadAmong(id: string, seqs: readonly number[], readSeq: number | undefined): Promise<number> {
+    let n = 0;
+    for (const seq of seqs) {
+      if (readSeq !== undefined && seq <= readSeq) continue;
+      // A record that does not open counts as read: the count only ever goes down to what is left.
+      const { messages } = await this.c.store.page(id, seq + 1, 1).catch(() => ({ messages: [] }));
+      const rec = messages[0];
+      if (rec !== undefined && rec.seq === seq && rec.kind !== 'system' && !rec.sender.self) n++;
+    }
+    return n;
   }
 
   /** (Re)arm the timer for the earliest expiry of any conversation. */

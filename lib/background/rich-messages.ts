@@ -18,7 +18,7 @@ import { messageIdFrom, outgoing, type ContentIntent } from './mimi-wire.ts';
 import type { Outbox } from './outbox.ts';
 import { newReceiptState } from './receipts.ts';
 import { expiresAt, expiryToSend, scheduleExpiry } from './disappearing.ts';
-import { applyClaim, claimTarget, quoteOf, type RichClaim, type SameAuthor } from './rich-record.ts';
+import { applyClaim, claimTarget, editRefusal, quoteOf, type RichClaim, type SameAuthor } from './rich-record.ts';
 import { samePerson } from './identity/same-person.ts';
 import * as text from './text.ts';
 
@@ -88,7 +88,8 @@ export class RichMessages {
 
   async edit(id: string, messageId: string, body: string): Promise<void> {
     if (body.trim() === '') throw new ChannelError(ErrorCode.InvalidInput, text.EMPTY_MESSAGE);
-    await this.ownTarget(id, messageId);
+    // R-RICH-8: a file message has no words to edit, and an edit would drop its file on every device.
+    if (editRefusal(await this.ownTarget(id, messageId)) !== null) throw new ChannelError(ErrorCode.InvalidInput, text.CANT_EDIT_FILE);
     await this.sendClaim(id, { kind: 'edit', original: messageId, text: body });
   }
 

@@ -24,6 +24,11 @@
  *             versions, so a hostile member cannot grow a record without end
  *   R-RICH-7  a received text lives no longer than the conversation's timer
  *             after arrival, whatever its content says (rich-inbox.ts)
+ *   R-RICH-8  a file message (a MIMI external part) is never edited: its text
+ *             is the file's name, it has no caption, and an edit replaces a
+ *             content's whole body (draft §3.4), so any edit of it would
+ *             change or drop the file. Refused (InvalidInput on the sending
+ *             side, nothing written on a receiving one); delete stays allowed
  */
 import type { QuoteView, ReactionView, RichMessageFields } from '../protocol/rich-messages.ts';
 import type { AttachmentFields } from '../protocol/attachments.ts';
@@ -81,8 +86,8 @@ export function applyClaim(target: MessageRecord | undefined, c: RichClaim, same
       return left.length === 0 ? rest : { ...rest, reactions: left };
     }
     case 'edit': {
-      // R-RICH-2
-      if (!same(target.sender.memberId, c.from.memberId) || target.unshowable === true) return null;
+      // R-RICH-2, R-RICH-8
+      if (!same(target.sender.memberId, c.from.memberId) || target.unshowable === true || editRefusal(target) !== null) return null;
       // R-RICH-6
       if (target.text === i.text || (target.versions?.length ?? 0) >= MAX_VERSIONS) return null;
       const versions = [...(target.versions ?? []), { text: target.text, at: target.editedAt ?? target.sentAt }];
@@ -97,6 +102,11 @@ export function applyClaim(target: MessageRecord | undefined, c: RichClaim, same
       return { ...rest, text: text.MESSAGE_DELETED, deleted: true };
     }
   }
+}
+
+/** Why a message cannot be edited at all, whoever asks (R-RICH-8); null when its text can be. */
+export function editRefusal(target: Pick<MessageRecord, 'attachment'>): 'file-part' | null {
+  return target.attachment !== undefined ? 'file-part' : null;
 }
 
 /** What the view gets of a record's rich fields (the quote is added by `quoteOf`, which needs the original). */

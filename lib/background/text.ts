@@ -154,6 +154,7 @@ export const CANT_SHOW = t('bg_cant_show');
 export const MESSAGE_DELETED = t('bg_message_deleted');
 export const NOT_YOUR_MESSAGE = t('bg_not_your_message');
 export const CANT_CHANGE_MESSAGE = t('bg_cant_change_message');
+export const CANT_EDIT_FILE = t('bg_cant_edit_file');
 export const OLD_MESSAGE = t('bg_old_message');
 
 // -- disappearing messages (disappearing.ts) -----------------------------------

@@ -12,7 +12,7 @@ import type { DeviceAddress, PersonView } from './people.ts';
 import { linkValidators, type LinkingState, type LinkRequests } from './linking.ts';
 import { backupValidators, type BackupAppState, type BackupRequests } from './backup.ts';
 import { DEVICE_KEY_SHAPE, type DeviceRequests } from './devices.ts';
-import { richValidators, type DisappearingSummary, type RichMessageFields, type RichRequests } from './rich-messages.ts';
+import { richValidators, type DisappearingSummary, type ExpiredEvent, type RichMessageFields, type RichRequests } from './rich-messages.ts';
 import { searchValidators, type SearchRequests } from './search.ts';
 import { readMentions, type MentionFields, type MentionSpan } from './mentions.ts';
 import { attachmentValidators, type AttachmentFields, type AttachmentRequests, type TransferEvent } from './attachments.ts';
@@ -361,8 +361,8 @@ export type LiveEvent =
   | { type: 'messages'; conversationId: string; messages: MessageView[] }
   /** The person clicked a notification: the side panel shows this conversation. */
   | { type: 'open'; conversationId: string }
-  /** A file's download progress, or its end (attachments.ts). */
-  | TransferEvent;
+  /** A file's download progress or end (attachments.ts); messages deleted by their expiry (rich-messages.ts). */
+  | (TransferEvent | ExpiredEvent);
 
 /** An error a handler throws on purpose; its code and message reach the view. */
 export class ChannelError extends Error {

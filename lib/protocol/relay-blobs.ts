@@ -44,6 +44,7 @@ export const BLOB_ROUTES = {
   putBlobChunk: { method: 'POST', path: '/v1/blobs/chunk' },
   fetchBlobChunk: { method: 'POST', path: '/v1/blobs/fetch' },
   releaseBlob: { method: 'POST', path: '/v1/blobs/release' },
+  deleteBlob: { method: 'POST', path: '/v1/blobs/delete' },
 } as const satisfies Record<string, { method: 'POST'; path: string }>;
 
 export type BlobRouteName = keyof typeof BLOB_ROUTES;
@@ -74,6 +75,11 @@ export interface BlobRouteTypes {
   };
   releaseBlob: {
     request: { blobId: string; mailboxId: string; secret: B64 };
+    response: { ok: true };
+  };
+  /** The uploader takes its blob back (its message was never sent, or the upload was cancelled): proven by the write key. */
+  deleteBlob: {
+    request: { blobId: string; writeKey: B64 };
     response: { ok: true };
   };
 }

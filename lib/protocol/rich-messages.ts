@@ -53,6 +53,36 @@ export interface DisappearingSummary {
   disappearAfter?: number;
 }
 
+/**
+ * Live event: these messages of one conversation expired and were deleted from this device
+ * (disappearing messages): every view drops them at once, with what shows them (quotes, search hits).
+ */
+export interface ExpiredEvent {
+  type: 'expired';
+  conversationId: string;
+  /** The deleted messages' seqs, ascending, at most MAX_EXPIRED_SEQS. */
+  seqs: number[];
+}
+
+/** At most this many seqs in one ExpiredEvent: a larger sweep is told in several. */
+export const MAX_EXPIRED_SEQS = 1000;
+
+/** The ExpiredEvent `raw` is, exactly (no other keys, an id, 1..MAX_EXPIRED_SEQS ascending seqs); null when it is not one. */
+export function parseExpiredEvent(raw: unknown): ExpiredEvent | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
+  const e = raw as Record<string, unknown>;
+  if (Object.keys(e).some((k) => k !== 'type' && k !== 'conversationId' && k !== 'seqs')) return null;
+  const { type, conversationId, seqs } = e;
+  if (type !== 'expired' || typeof conversationId !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(conversationId)) return null;
+  if (!Array.isArray(seqs) || seqs.length === 0 || seqs.length > MAX_EXPIRED_SEQS) return null;
+  let last = -1;
+  for (const s of seqs) {
+    if (typeof s !== 'number' || !Number.isSafeInteger(s) || s <= last) return null;
+    last = s;
+  }
+  return { type, conversationId, seqs: [...(seqs as number[])] };
+}
+
 /** The timer's choices in seconds: off, 5 minutes, 1 hour, 1 day, 1 week. */
 export const DISAPPEAR_AFTER = [0, 300, 3600, 86_400, 604_800] as const;
 

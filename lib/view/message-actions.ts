@@ -41,6 +41,14 @@ export function canChange(m: MessageView): boolean {
   return canRespond(m) && m.sender.self;
 }
 
+/**
+ * Edit it: one we can change that is a text. A file message has no words of its own to edit (its
+ * text is the file's name) and its file part is never changed by an edit (R-RICH-8): no Edit on it.
+ */
+export function canEdit(m: MessageView): boolean {
+  return canChange(m) && m.attachment === undefined;
+}
+
 /** The whole first grapheme of what was typed when it is exactly one emoji, else null. */
 export function oneEmoji(typed: string): string | null {
   const s = typed.trim();

@@ -63,4 +63,13 @@ export class MessageStore {
     this.list = next;
     return next;
   }
+
+  /** Take out the messages with these seqs (expired: deleted by the background). Returns the new list and the ids that went. */
+  removeSeqs(seqs: ReadonlySet<number>): { messages: MessageView[]; removed: string[] } {
+    const removed = this.list.filter((m) => seqs.has(m.seq)).map((m) => m.id);
+    if (removed.length === 0) return { messages: this.list, removed };
+    for (const id of removed) this.byId.delete(id);
+    this.list = this.list.filter((m) => !seqs.has(m.seq));
+    return { messages: this.list, removed };
+  }
 }

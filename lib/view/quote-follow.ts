@@ -34,3 +34,17 @@ export function followQuotes(cached: readonly MessageView[], changed: readonly M
   }
   return out;
 }
+
+/**
+ * The cached replies whose quote names one of these expired originals (by id, or by seq when
+ * the id is not known here), with the quote the background gives a missing original: no text, no seq.
+ */
+export function forgetQuotes(cached: readonly MessageView[], ids: readonly string[], seqs: ReadonlySet<number>): MessageView[] {
+  const out: MessageView[] = [];
+  for (const m of cached) {
+    const q = m.quote;
+    if (q === undefined || !(ids.includes(q.messageId) || (q.seq !== undefined && seqs.has(q.seq)))) continue;
+    out.push({ ...m, quote: { messageId: q.messageId, senderName: '', text: '', missing: true } });
+  }
+  return out;
+}

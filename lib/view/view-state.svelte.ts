@@ -18,7 +18,8 @@ import {
 } from '../protocol/channel.ts';
 import { present, request, subscribe } from './channel-client.ts';
 import { MessageStore } from './message-store.ts';
-import { followQuotes } from './quote-follow.ts';
+import { followQuotes, forgetQuotes } from './quote-follow.ts';
+import { parseExpiredEvent } from '../protocol/rich-messages.ts';
 import type { TimerSeconds } from './timer-label.ts';
 import { t } from '../platform/i18n.ts';
 import { AttachmentTransfers } from './attachment-transfers.svelte.ts';
@@ -54,15 +55,31 @@ export class Thread {
   /** The newest page being read, so a second reader (the view opening while the panel's early read runs) waits for it. */
   latestLoad: Promise<void> | undefined;
 
+  /** Ids of the messages that expired while this view held them (a reply or an edit of one stops). */
+  expiredIds = $state.raw<readonly string[]>([]);
+  /** Seqs of expired messages: a page read before they went, answered after, does not bring them back (seqs are never reused). */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a lookup; `messages` and `expiredIds` are the reactive part
+  private readonly expiredSeqs = new Set<number>();
+
   constructor(readonly conversationId: string) {}
 
   merge(incoming: readonly MessageView[]): void {
-    const mine = incoming.filter((m) => m.conversationId === this.conversationId);
+    const mine = incoming.filter((m) => m.conversationId === this.conversationId && !this.expiredSeqs.has(m.seq));
     if (mine.length === 0) return;
     this.messages = this.store.merge(mine);
     // An original edited or deleted: the replies quoting it follow.
     const replies = followQuotes(this.messages, mine);
     if (replies.length > 0) this.messages = this.store.merge(replies);
+  }
+
+  /** These messages expired and were deleted (ExpiredEvent): they go at once, and replies quote them as missing. */
+  drop(seqs: readonly number[]): void {
+    for (const s of seqs) this.expiredSeqs.add(s);
+    const { messages, removed } = this.store.removeSeqs(this.expiredSeqs);
+    this.messages = messages;
+    const replies = forgetQuotes(messages, removed, this.expiredSeqs);
+    if (replies.length > 0) this.messages = this.store.merge(replies);
+    if (removed.length > 0) this.expiredIds = [...this.expiredIds, ...removed];
   }
 }
 
@@ -84,6 +101,10 @@ export class ViewState {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   private readonly lastActivity = new Map<string, number>();
   private stop: (() => void) | undefined;
+  /** Seqs of expired messages by conversation (lookups only; `expiredCount` is the reactive part). */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  private readonly expired = new Map<string, Set<number>>();
+  private expiredCount = $state(0);
 
   /** Files being sent and fetched (attachment-transfers.svelte.ts). */
   readonly transfers: AttachmentTransfers;
@@ -117,7 +138,26 @@ export class ViewState {
       this.openRequest = event.conversationId;
     } else if (event.type === 'transfer') {
       this.transfers.onTransfer(event);
+    } else if (event.type === 'expired') {
+      this.onExpired(event);
     }
+  }
+
+  /** Whether this message expired (its search hit goes); reactive. */
+  isExpired(conversationId: string, seq: number): boolean {
+    void this.expiredCount; // read, so whoever asks asks again after the next ExpiredEvent
+    return this.expired.get(conversationId)?.has(seq) === true;
+  }
+
+  private onExpired(raw: unknown): void {
+    const e = parseExpiredEvent(raw);
+    if (e === null) return;
+    this.thread(e.conversationId).drop(e.seqs);
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a lookup; `expiredCount` is the reactive part
+    const seen = this.expired.get(e.conversationId) ?? new Set<number>();
+    for (const s of e.seqs) seen.add(s);
+    this.expired.set(e.conversationId, seen);
+    this.expiredCount += e.seqs.length;
   }
 
   /** Say which conversation this view shows (null: none) and whether the page is visible. */
@@ -130,6 +170,7 @@ export class ViewState {
     if (state.account.state !== 'ready') {
       this.threads.clear();
       this.lastActivity.clear();
+      this.expired.clear();
       return;
     }
     // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, not state

@@ -12,6 +12,7 @@
  *        ▼
  *   fetch(blobId, mailbox + secret, i)   recipients only, chunk by chunk
  *   release(blobId, mailbox + secret)    the last release deletes the blob
+ *   delete(blobId, writeKey)             the uploader takes it back (message never sent, upload cancelled)
  *
  * What the relay learns: a queue got a blob of this size at about this time,
  * and which mailboxes fetched it. Not who uploaded it (the tokens are not
@@ -151,6 +152,14 @@ export class Blobs {
     return { ok: true };
   }
 
+  /** The uploader takes its blob back, finished or not: the write key is the proof (wrong key and unknown blob: the same not_found). */
+  async deleteByWriter(b: Record<string, unknown>): Promise<BlobResponseOf<'deleteBlob'>> {
+    const blobId = readId(b, 'blobId');
+    const writeKey = readBytes(b, 'writeKey', { min: BLOB_WRITE_KEY_BYTES, max: BLOB_WRITE_KEY_BYTES });
+    if (!(await this.store.deleteByWriter(blobId, hashWriteKey(writeKey)))) throw notFound();
+    return { ok: true };
+  }
+
   /** The queue was deleted: its blobs go too. */
   async queueDeleted(queueId: Uint8Array): Promise<void> {
     await this.store.dropQueue(hashQueueId(queueId));
@@ -178,6 +187,7 @@ export class Blobs {
       putBlobChunk: async (req) => this.putChunk(await readJsonBody(req, CHUNK_BODY_BYTES)),
       fetchBlobChunk: async (req) => this.fetchChunk(await readJsonBody(req, SMALL_BODY_BYTES)),
       releaseBlob: async (req) => this.release(await readJsonBody(req, SMALL_BODY_BYTES)),
+      deleteBlob: async (req) => this.deleteByWriter(await readJsonBody(req, SMALL_BODY_BYTES)),
     };
   }
 }

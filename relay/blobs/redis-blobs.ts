@@ -126,6 +126,11 @@ if q then
 end
 if redis.call('SCARD', KEYS[1]) == 0 then drop(id) end
 return 1`,
+  // KEYS[1] = P blob:<id>. ARGV: P id writeKeyHash
+  deleteByWriter: `${LIB}
+local w = redis.call('HGET', KEYS[1], 'w')
+if not w or w ~= ARGV[3] then return 0 end
+return drop(ARGV[2])`,
   // KEYS[1] = P qb:<queueHash>
   dropQueue: `${LIB}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do drop(id) end
@@ -215,6 +220,12 @@ export class RedisBlobStore implements BlobStore {
     const released = int(await this.run('release', `blobto:${blobId}`, [blobId, mailboxId])) === 1;
     if (released) this.redis.deleted();
     return released;
+  }
+
+  async deleteByWriter(blobId: string, writeKeyHash: string): Promise<boolean> {
+    const deleted = int(await this.run('deleteByWriter', `blob:${blobId}`, [blobId, writeKeyHash])) === 1;
+    if (deleted) this.redis.deleted();
+    return deleted;
   }
 
   async dropQueue(queueHash: string): Promise<void> {

@@ -81,6 +81,7 @@ export class SqliteBlobStore implements BlobStore {
       pendingOf: p('SELECT pending FROM blobs WHERE blob_id = ?'),
       setPending: p('UPDATE blobs SET pending = ? WHERE blob_id = ?'),
       delBlob: p('DELETE FROM blobs WHERE blob_id = ?'),
+      delByWriter: p('DELETE FROM blobs WHERE blob_id = ? AND write_key_hash = ?'),
       delQueueBlobs: p('DELETE FROM blobs WHERE queue_hash = ?'),
       sweep: p('DELETE FROM blobs WHERE expires_at <= ?'),
     };
@@ -160,6 +161,12 @@ export class SqliteBlobStore implements BlobStore {
     });
     if (released) this.file.deleted();
     return released;
+  }
+
+  async deleteByWriter(blobId: string, writeKeyHash: string): Promise<boolean> {
+    const deleted = this.tx(() => Number(this.s.delByWriter!.run(blobId, writeKeyHash).changes) === 1);
+    if (deleted) this.file.deleted();
+    return deleted;
   }
 
   async dropQueue(queueHash: string): Promise<void> {

@@ -74,6 +74,8 @@ export interface BlobStore {
   fetchChunk(blobId: string, mailboxId: string, index: number, now: number): Promise<FetchedChunk | null>;
   /** `mailboxId` is done with the blob; the last recipient's release deletes it. False if it was not a recipient. */
   release(blobId: string, mailboxId: string): Promise<boolean>;
+  /** The uploader deletes its blob, finished or not (`writeKeyHash` proves it). False if there is no such blob of that key. */
+  deleteByWriter(blobId: string, writeKeyHash: string): Promise<boolean>;
   /** Deletes every blob of the queue (its queue was deleted). */
   dropQueue(queueHash: string): Promise<void>;
   /** Deletes blobs whose expiry passed (finished or not); returns how many. */

@@ -19,7 +19,7 @@ import { ownMemberId } from '../../lib/background/group-members.ts';
 import { frame, interpret, type InboxState } from '../../lib/background/inbox.ts';
 import { newPseudonym } from '../../lib/background/member-names.ts';
 import { contentId, outgoing, readContent, readPayload, roomUri, senderUri, type ContentIntent } from '../../lib/background/mimi-wire.ts';
-import { applyClaim, MAX_REACTIONS_PER_MEMBER, MAX_VERSIONS, quoteOf, richView, type RichClaim } from '../../lib/background/rich-record.ts';
+import { applyClaim, editRefusal, MAX_REACTIONS_PER_MEMBER, MAX_VERSIONS, quoteOf, richView, type RichClaim } from '../../lib/background/rich-record.ts';
 import * as text from '../../lib/background/text.ts';
 import { decodeContent } from '../../lib/content/decode.ts';
 import { encodeContent } from '../../lib/content/encode.ts';
@@ -181,6 +181,17 @@ describe('rich-record: the rules of reactions, edits and deletes', () => {
     expect(e2).toMatchObject({ id: m.id, seq: 7, text: 'hello all', edited: true, editedAt: 300 });
     expect(richView(e2)).toEqual({ edited: true, versions: [{ text: 'hello', at: 100 }, { text: 'hello!', at: 200 }] });
     expect(m.text).toBe('hello');
+  });
+
+  it('R-RICH-8: a file message is never edited, by anyone (its file part would change or go); the sender may still delete it', () => {
+    const file = record({ text: 'plans.pdf', attachment: { name: 'plans.pdf' } as unknown as MessageRecord['attachment'] });
+    expect(editRefusal(file)).toBe('file-part');
+    expect(editRefusal(record())).toBeNull();
+    expect(applyClaim(file, claim({ kind: 'edit', original: file.id, text: 'plans-v2.pdf' }, from(ALICE, 'Alice')))).toBeNull();
+    expect(applyClaim(file, claim({ kind: 'edit', original: file.id, text: 'pay Mallory' }, from(BOB, 'Bob')))).toBeNull();
+    const gone = applyClaim(file, claim({ kind: 'delete', original: file.id }, from(ALICE, 'Alice')))!;
+    expect(gone.deleted).toBe(true);
+    expect(gone.attachment).toBeUndefined();
   });
 
   it('R-RICH-2, R-RICH-4: a delete by anyone but the sender is refused; the sender\'s removes the content itself', () => {

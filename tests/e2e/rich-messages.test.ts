@@ -16,7 +16,8 @@
  * sent (SHA-256).
  * Search (7.) and mentions (8.) have their own steps. Then (10.) what was sent
  * under Bob's 5-minute timer (the mention and both files) vanishes by itself
- * from every device's raw IndexedDB, file chunks included.
+ * from every device's raw IndexedDB, file chunks included, and from every open
+ * screen (list, files, Carol's search hits) without reopening anything.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -511,7 +512,7 @@ describe('rich messages end to end: three people, a real relay', () => {
   }, 10 * 60_000);
 
   // -- the disappearing timer, to the end: what was sent under it leaves every device's storage
-  it('10. under the 5-minute timer, the mention and both files vanish from every device’s IndexedDB (message rows and file chunks)', async () => {
+  it('10. under the 5-minute timer, the mention and both files vanish from every device’s IndexedDB (message rows and file chunks) and from every open screen', async () => {
     /** The raw IndexedDB of this browser's extension (the side panel shares its origin with the background): rows still there. */
     const stored = (u: ChatUser, ids: string[]): Promise<{ messages: number; fileChunks: number }> =>
       u.page.evaluate(async (wanted: string[]) => {
@@ -544,9 +545,17 @@ describe('rich messages end to end: three people, a real relay', () => {
       expect(before.messages).toBe(3);
       expect(before.fileChunks).toBeGreaterThan(0);
     }
+    // Carol searches for the mention: its hit is there before it expires.
+    if ((await carol.page.$('[data-testid="search-panel"]')) === null) await carol.page.click('[data-testid="search-button"]');
+    await carol.page.click('[data-testid="search-input"]', { count: 3 });
+    await carol.page.type('[data-testid="search-input"]', 'lake plan');
+    const hits = (): Promise<string[]> => carol.page.$$eval('[data-testid="search-result"]', (hs) => hs.map((h) => h.getAttribute('data-message-id')!));
+    await carol.page.waitForFunction(() => document.querySelectorAll('[data-testid="search-result"]').length > 0, { timeout: STEP_TIMEOUT });
+    const before = await hits();
+    expect(before.some((h) => ids.get(carol)!.includes(h)), 'Carol finds the mention').toBe(true);
+
     // Due five minutes after each arrived; every device deletes them by itself, with their files. Polled
-    // from here (one waitForFunction this long would outlast the protocol timeout). The open screens are not
-    // told yet (no live event on expiry): what is checked is what each device keeps.
+    // from here (one waitForFunction this long would outlast the protocol timeout).
     const deadline = Date.now() + 7 * 60_000;
     for (const u of everyone) {
       const left = async (): Promise<number> => {
@@ -556,5 +565,22 @@ describe('rich messages end to end: three people, a real relay', () => {
       while ((await left()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2000));
       expect(await stored(u, ids.get(u)!), `${u.name}'s IndexedDB`).toEqual({ messages: 0, fileChunks: 0 });
     }
+    // The open screens are told (an 'expired' live event): none shows the three any more, without reopening.
+    // Polled from here, a few seconds at most after the rows went.
+    const onScreen = (u: ChatUser): Promise<string[]> =>
+      u.page.evaluate((wanted: string[]) => {
+        const out: string[] = [];
+        for (const el of document.querySelectorAll<HTMLElement>('[data-message-id]')) if (wanted.includes(el.dataset.messageId!)) out.push(`${el.dataset.testid} ${el.dataset.messageId}`);
+        for (const a of document.querySelectorAll('[data-testid="attachment-name"]')) out.push(`attachment ${a.textContent}`);
+        if ((document.body.textContent ?? '').includes('for the lake plan')) out.push('the mention text');
+        return out;
+      }, ids.get(u)!);
+    for (const u of everyone) {
+      const until = Date.now() + 30_000;
+      while ((await onScreen(u)).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
+      expect(await onScreen(u), `${u.name}'s open screen`).toEqual([]);
+      await shot(u, '10-expired');
+    }
+    expect((await hits()).filter((h) => ids.get(carol)!.includes(h)), 'Carol’s search hits').toEqual([]);
   }, 9 * 60_000);
 });

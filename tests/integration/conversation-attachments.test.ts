@@ -4,7 +4,8 @@
  * view drives it: Alice sends a file chunk by chunk (attachment.begin /
  * attachment.chunk), Bob sees the card at once, downloads it on demand,
  * and saves the same bytes; a small image with a preview is fetched by
- * itself. A cancelled upload sends nothing and keeps nothing. A delete for
+ * itself. A cancelled upload sends nothing and keeps nothing, on the device
+ * or at the relay (it deletes its half-uploaded blob). A delete for
  * everyone removes the stored file from both devices' IndexedDB.
  */
 import { randomFillSync } from 'node:crypto';
@@ -131,6 +132,39 @@ describe('files and images in a conversation over a real relay', () => {
     const named = new Set<string>();
     for (const r of await a.db.getAll('messages')) if (r.fileId !== undefined) named.add(r.fileId);
     await waitUntil(async () => (await a.db.getAll('files')).every((r) => named.has(r.fileId)), 5000 * SLOW, 'the cancelled upload left nothing');
+  }, 60_000 * SLOW);
+
+  it('a cancelled upload takes back what it had uploaded to the relay (the uploader’s delete by write key), not left to the TTL', async () => {
+    // The device runs in this process: its blob requests are watched on their way to the real relay.
+    const seen: { path: string; body: Record<string, unknown>; answer: Record<string, unknown>; status: number }[] = [];
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = async (input, init) => {
+      const res = await realFetch(input, init);
+      const path = new URL(String(input instanceof Request ? input.url : input)).pathname;
+      if (path.startsWith('/v1/blobs')) {
+        const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as Record<string, unknown>) : {};
+        seen.push({ path, body, answer: (await res.clone().json().catch(() => ({}))) as Record<string, unknown>, status: res.status });
+      }
+      return res;
+    };
+    try {
+      const file = randomFillSync(new Uint8Array(2 * MiB + 5));
+      const { uploadId } = await a.app.handlers['attachment.begin']({ conversationId: conv, name: 'taken-back.bin', type: 'application/octet-stream', size: file.length });
+      await a.app.handlers['attachment.chunk']({ uploadId, index: 0, data: toB64(file.subarray(0, ATTACHMENT_CHUNK_BYTES)) });
+      const created = seen.find((r) => r.path === '/v1/blobs' && r.status === 200);
+      expect(created, 'the blob was created at the relay').toBeDefined();
+      const { blobId } = created!.answer as { blobId: string };
+      expect(seen.some((r) => r.path === '/v1/blobs/chunk' && r.body.blobId === blobId && r.status === 200)).toBe(true);
+      await a.app.handlers['attachment.cancel']({ conversationId: conv, transferId: uploadId });
+      await waitUntil(() => seen.some((r) => r.path === '/v1/blobs/delete' && r.body.blobId === blobId), 10_000 * SLOW, 'the device deletes the blob');
+      expect(seen.find((r) => r.path === '/v1/blobs/delete')!.status).toBe(200);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    // Gone at the relay: the same delete again finds nothing, and so does Bob, a recipient.
+    const created = seen.find((r) => r.path === '/v1/blobs' && r.status === 200)!.answer as { blobId: string; writeKey: string };
+    const again = await fetch(`${relay.url}/v1/blobs/delete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(created) });
+    expect(again.status).toBe(404);
   }, 60_000 * SLOW);
 
   it('a delete for everyone removes the stored file on both devices', async () => {

@@ -2,7 +2,8 @@
 // stores: a token for every upload (create and each chunk) and a spent one refused; quotas refused
 // with their codes and nothing spent; only recipients fetch; the blob is gone from the store's files
 // (relay.db and WAL, or Redis keys and AOF) after the last recipient's release, at the TTL, and when
-// its queue is deleted; a member removed from the queue reads nothing.
+// its queue is deleted, or when its uploader deletes it with the write key; a member removed from the
+// queue reads nothing.
 import { readFileSync } from 'node:fs';
 import { createHash, randomFillSync } from 'node:crypto';
 import fc from 'fast-check';
@@ -260,6 +261,40 @@ describe.each(STORE_KINDS)('relay blob API (%s store)', (kind) => {
     );
     // Still serving, and the finished blob is intact.
     expect(Buffer.from(await t.fetchAll(blobId, members[0]!, bytes.length)).equals(Buffer.from(bytes))).toBe(true);
+    expect(t.relay.stderr()).not.toMatch(/internal error/);
+  });
+
+  it('the uploader deletes its blob with the write key, finished or half uploaded; a wrong key or another blob id is not_found and deletes nothing', async () => {
+    const { queue, members } = await t.group(1);
+    const bytes = canary(`writer-${kind}`, BLOB_CHUNK_BYTES + 3000);
+    const created = await t.create(queue, bytes.length);
+    const { blobId, writeKey } = created.body as { blobId: string; writeKey: string };
+    for (let i = 0; i < 2; i++) expect((await t.put(blobId, writeKey, i, bytes.subarray(i * BLOB_CHUNK_BYTES, (i + 1) * BLOB_CHUNK_BYTES))).status).toBe(200);
+    expect(filesContaining(t.relay, bytes).length).toBeGreaterThan(0);
+    const del = (body: Record<string, unknown>): Promise<Answer> => t.c.post(BLOB_ROUTES.deleteBlob.path, body);
+    // Someone without the write key: a recipient's secret, a guessed key, another blob's key.
+    const other = await t.create(queue, 10);
+    const otherKey = (other.body as { writeKey: string }).writeKey;
+    for (const body of [{ blobId, writeKey: otherKey }, { blobId, writeKey: b64u(new Uint8Array(32)) }, { blobId: (other.body as { blobId: string }).blobId.slice(0, -1) + 'A', writeKey }]) {
+      expect(code(await del(body)), JSON.stringify(body)).toBe('not_found');
+    }
+    for (const body of [{ blobId }, { blobId, writeKey: 'x' }, { blobId: 'no', writeKey }]) {
+      expect((await del(body)).status, JSON.stringify(body)).toBe(400);
+    }
+    expect(Buffer.from(await t.fetchAll(blobId, members[0]!, bytes.length)).equals(Buffer.from(bytes))).toBe(true);
+    expect((await del({ blobId, writeKey })).status).toBe(200);
+    expect(code(await del({ blobId, writeKey }))).toBe('not_found');
+    expect(code(await t.fetchChunk(blobId, members[0]!, 0))).toBe('not_found');
+    if (kind === 'redis') expect(await t.relay.inMemory(bytes.subarray(0, 64))).toBe(false);
+    expect(await until(() => filesContaining(t.relay, bytes).length === 0, 8000)).toBe(true);
+    // Half uploaded (one chunk of two): deleted the same way, and its chunk goes from the files too.
+    const half = canary(`writer-half-${kind}`, BLOB_CHUNK_BYTES + 3000);
+    const h = (await t.create(queue, half.length)).body as { blobId: string; writeKey: string };
+    expect((await t.put(h.blobId, h.writeKey, 0, half.subarray(0, BLOB_CHUNK_BYTES))).status).toBe(200);
+    expect(filesContaining(t.relay, half).length).toBeGreaterThan(0);
+    expect((await del({ blobId: h.blobId, writeKey: h.writeKey })).status).toBe(200);
+    expect(code(await t.put(h.blobId, h.writeKey, 1, half.subarray(BLOB_CHUNK_BYTES)))).toBe('not_found');
+    expect(await until(() => filesContaining(t.relay, half).length === 0, 8000)).toBe(true);
     expect(t.relay.stderr()).not.toMatch(/internal error/);
   });
 

@@ -157,6 +157,19 @@ describe('the actions', () => {
     expect(mine.a.deleteForEveryone).toHaveBeenCalledOnce();
   });
 
+  it('our file message offers no Edit (R-RICH-8: an edit would change or drop the file); Delete for everyone stays, and holds the Tab stop when focused', async () => {
+    const file = show(message(4, { id: mimiId(4), sender: ME, status: 'sent', text: 'plans.pdf', attachment: { name: 'plans.pdf', type: 'application/pdf', size: 2048, saved: true } }));
+    const bar = file.getByTestId('message-actions');
+    expect(within(bar).getAllByRole('button').map((b) => b.getAttribute('aria-label'))).toEqual(['Reply', 'Add a reaction', 'Delete for everyone']);
+    expect(file.queryByTestId('action-edit')).toBeNull();
+    const del = file.getByTestId('action-delete');
+    del.focus();
+    await tick();
+    expect(del.getAttribute('tabindex')).toBe('0');
+    await fireEvent.click(del);
+    expect(file.a.deleteForEveryone).toHaveBeenCalledOnce();
+  });
+
   it('is one Tab stop: arrow keys, Home and End move between the actions, and the last one focused keeps the stop', async () => {
     const { getByTestId } = show(message(2, { id: mimiId(2), sender: ME, status: 'sent' }));
     const [reply, react, edit, del] = ['action-reply', 'action-react', 'action-edit', 'action-delete'].map((id) => getByTestId(id));

@@ -148,4 +148,17 @@ describe('search-view pieces', () => {
     ]);
     expect(pieces({ snippet: 'abc', marks: [[1, 9], [2, 1]], cutStart: false, cutEnd: false })).toEqual([{ text: 'abc', mark: false }]);
   });
+  it('says so when more were found than listed (the newest SEARCH_MAX_HITS), and says nothing when all are listed', async () => {
+    const r = await openSearch({ c1: [msg('c1', 1)] });
+    const hits = Array.from({ length: 100 }, (_, i) => hit('c1', 300 - i, 'lake', [[0, 4]]));
+    r.bg.on('messages.search', ({ query }) => (query === 'lake' ? { hits, total: 250 } : { hits: hits.slice(0, 2), total: 2 }));
+    await r.type('lake');
+    await waitFor(() => expect(status(r)).toBe('found'));
+    expect(r.getAllByTestId('search-result')).toHaveLength(100);
+    expect(r.getByTestId('search-status').textContent).toContain('250');
+    expect(r.getByTestId('search-capped').textContent).toBe('(showing the newest 100)');
+    await r.type('lake two');
+    await waitFor(() => expect(r.getAllByTestId('search-result')).toHaveLength(2));
+    expect(r.queryByTestId('search-capped')).toBeNull();
+  });
 });

@@ -63,6 +63,7 @@ export class SessionOpener {
       identity: () => ({ displayName: core.account!.displayName, mailbox: core.account!.mailbox, relayUrl: core.account!.relayUrl }),
       onSummaries: () => this.publishChat(),
       onMessages: (conversationId, messages) => core.view.emit({ type: 'messages', conversationId, messages }),
+      onExpired: (conversationId, seqs) => core.view.emit({ type: 'expired', conversationId, seqs }),
       onTransfer: (event) => core.view.emit(event),
       onIncoming: (c, m) => this.notifications.incoming(c, m),
       ack: (mailboxId, ids) => this.link.ack(mailboxId, ids),
