@@ -90,7 +90,7 @@ describe('a hostile relay holding the backup', () => {
     keys = deriveBackupKeys(parseRecoveryKey(recoveryKey));
     manifestItem = keys.itemName(MANIFEST_ITEM);
     older = await itemsOf(relay.url, keys);
-    // One more text: its conversation's last segment and the manifest are written again.
+    // One more text: its conversation's last segment (under a new name) and the manifest are written again.
     const first = alice.app.snapshot.backup;
     await alice.app.handlers['message.send']({ conversationId: ids[1]!, text: 'one more for the record' });
     await waitUntil(() => { const b = alice.app.snapshot.backup; return b?.state === 'done' && first?.state === 'done' && b.at > first.at; }, 30_000, 'a second backup');
@@ -115,8 +115,11 @@ describe('a hostile relay holding the backup', () => {
 
   it('every tampered answer is refused as damaged; nothing is created or kept; the same profile restores afterwards', async () => {
     const segments = [...current.keys()].filter((k) => k !== manifestItem).sort();
-    const changed = segments.filter((k) => toB64(older.get(k)!) !== toB64(current.get(k)!));
+    // A changed segment goes under a new name (its content hash in it); the one it replaced is gone from the relay.
+    const changed = segments.filter((k) => !older.has(k));
+    const replaced = [...older.keys()].filter((k) => k !== manifestItem && !current.has(k));
     expect(changed).toHaveLength(1);
+    expect(replaced).toHaveLength(1);
     const flip = (d: Uint8Array, at: number): Uint8Array => { const c = d.slice(); c[at]! ^= 0x01; return c; };
     let pulled = 0;
     const endless = (): Response =>
@@ -140,7 +143,7 @@ describe('a hostile relay holding the backup', () => {
       ['a segment truncated', (item, d) => (item === segments[0] ? d.subarray(0, 1024) : d)],
       ['two segments swapped', (item, d) => (item === segments[0] ? current.get(segments[1]!)! : item === segments[1] ? current.get(segments[0]!)! : d)],
       ['a segment served as the manifest', (item, d) => (item === manifestItem ? current.get(segments[0]!)! : d)],
-      ['an older copy of a segment (rollback of one item)', (item, d) => (item === changed[0] ? older.get(item)! : d)],
+      ['an older copy of a segment (rollback of one item)', (item, d) => (item === changed[0] ? older.get(replaced[0]!)! : d)],
       ['an older manifest with the current segments', (item, d) => (item === manifestItem ? older.get(manifestItem)! : d)],
       ["another account's manifest under this backup id", (item, d) => (item === manifestItem ? bobItems.get(bobManifest)! : d)],
       ['an endless body', (item, d) => (item === segments[0] ? endless() : d)],
