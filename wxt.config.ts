@@ -75,6 +75,7 @@ export default defineConfig({
   },
   // MICROCHAT_MINIFY=0 keeps function names in the build, for CPU profiles (bench/ui.ts with BENCH_UI_PROFILE=1).
   ...(process.env.MICROCHAT_MINIFY === '0' ? { vite: () => ({ build: { minify: false } }) } : {}),
+  ...(process.env.MICROCHAT_SOURCEMAP === '1' ? { vite: () => ({ build: { sourcemap: true } }) } : {}),
   hooks: {
     // Fail the build, not just a test, when the manifest breaks our policy.
     'build:manifestGenerated': (wxt, manifest) => {

@@ -209,7 +209,8 @@ async function openToRendered(user: ChatUser, conversationId: string, lastText: 
       localStorage.setItem('microchat.openConversation', JSON.stringify({ conversationId: id, at: Date.now() }));
       // Checked every frame: the time is that of the first frame in which the newest message is in the DOM.
       // The bench waits on a promise (no polling from outside, which would run in the measured page).
-      const w = window as unknown as { __rendered?: Promise<number> };
+      const w = window as unknown as { __rendered?: Promise<number>; __marks?: Record<string, number> };
+      w.__marks = {};
       w.__rendered = new Promise<number>((resolve) => {
         const frame = (now: number): void => {
           if (images) {
@@ -219,6 +220,10 @@ async function openToRendered(user: ChatUser, conversationId: string, lastText: 
               if (el.querySelector('[data-testid="attachment-name"]')?.textContent === text && img !== null && img.complete && img.naturalWidth > 0) return resolve(now);
             }
           } else {
+            const m = (window as unknown as { __marks: Record<string, number> }).__marks;
+            if (m.firstFrame === undefined) m.firstFrame = now;
+            if (m.shell === undefined && document.querySelector('main, [data-testid]') !== null) m.shell = now;
+            if (m.list === undefined && document.querySelector('[data-testid="message-list"]') !== null) m.list = now;
             for (const el of document.querySelectorAll('[data-testid="message-text"]')) {
               if (el.textContent === text) return resolve(now);
             }
@@ -249,11 +254,32 @@ async function openToRendered(user: ChatUser, conversationId: string, lastText: 
     loaded: Number(el.getAttribute('data-count')),
     inDom: Number(el.getAttribute('data-rendered')),
   }));
+  if (!images) {
+    openSteps.push(
+      await page.evaluate((done: number) => {
+        const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+        const scripts = performance.getEntriesByType('resource').filter((r) => r.name.endsWith('.js')) as PerformanceResourceTiming[];
+        const m = (window as unknown as { __marks: Record<string, number> }).__marks;
+        return {
+          html: nav.responseEnd,
+          scripts: Math.max(...scripts.map((r) => r.responseEnd)),
+          domInteractive: nav.domInteractive,
+          domContentLoaded: nav.domContentLoadedEventEnd,
+          firstFrame: m.firstFrame ?? Number.NaN,
+          shell: m.shell ?? Number.NaN,
+          list: m.list ?? Number.NaN,
+          rendered: done,
+        };
+      }, ms),
+    );
+  }
   await page.close();
   lastDomCounts = rendered;
   return ms;
 }
 let lastDomCounts = { loaded: 0, inDom: 0 };
+/** Each timed text open's milestones, ms from navigation start (navigation and resource timing, and frames seen). */
+const openSteps: Record<string, number>[] = [];
 
 /**
  * Stop the worker and wait until it is gone. A worker that something woke again at once (the one-minute wake
@@ -288,7 +314,30 @@ async function wakeToReady(user: ChatUser, quiet: Page, expectConversations: num
   if (count !== expectConversations || account !== 'ready') {
     throw new Error(`woken background has ${count} conversations, account ${account}`);
   }
+  // Read through a session of our own and detach at once: a worker with DevTools attached is never stopped.
+  const target = await user.ext.browser.waitForTarget((t) => t.type() === 'service_worker', { timeout: 30_000 });
+  const session = await target.createCDPSession();
+  try {
+    const { result } = await session.send('Runtime.evaluate', { expression: 'globalThis.microchatWakeTimings?.()', returnByValue: true });
+    if (result.value !== undefined) wakeSteps.push(result.value as Record<string, number>);
+  } finally {
+    await session.detach().catch(() => undefined);
+  }
   return ms;
+}
+
+/** Each timed wake's start-up steps (lib/background/wake-timing.ts): ms from the worker's start to each step. */
+const wakeSteps: Record<string, number>[] = [];
+
+/** Median of each step over the wakes, as the time spent between it and the step before. */
+function wakeStepMedians(): Record<string, number> {
+  const out: Record<string, number> = {};
+  const names = Object.keys(wakeSteps[0] ?? {}).sort((a, b) => wakeSteps[0]![a]! - wakeSteps[0]![b]!);
+  names.forEach((name, i) => {
+    const spans = wakeSteps.map((s) => s[name]! - (i === 0 ? 0 : s[names[i - 1]!]!));
+    out[name] = Math.round(median(spans) * 10) / 10;
+  });
+  return out;
 }
 
 type SendTimingSnapshot = Record<string, { ms: number; count: number }>;
@@ -475,20 +524,26 @@ async function main(): Promise<void> {
       for (let i = 0; i < RUNS; i++) openSamples.push(await openToRendered(reader, historyId, lastText));
       await traced(reader, 'side panel open → rendered', () => openToRendered(reader, historyId, lastText));
       console.log(`side panel open → rendered, ${HISTORY} messages: median ${summary(openSamples).medianMs} ms`);
+      const milestones = Object.keys(openSteps[0] ?? {}).map((k) => `${k} ${median(openSteps.slice(1).map((s) => s[k]!)).toFixed(1)}`);
+      console.log(`  milestones (median ms from navigation start): ${milestones.join(', ')}`);
     }
     const domCounts = lastDomCounts;
 
     // --- search (#20): messages.search over the same 10,000-message history, timed from the page as the side panel asks
     const searchFigures = COMPARE.length === 0 ? await searchTimings(quiet, historyId) : undefined;
     // --- open → rendered, a conversation of 200 images
-    const { conversationId: photosId } = await call<{ conversationId: string }>(quiet, 'conversation.create', { name: 'Photos' });
-    console.log(`seeding ${IMAGES} images through the background…`);
+    // (BENCH_UI_IMAGES=0 leaves it out, e.g. to profile the wake alone.)
     const seedImagesStart = performance.now();
-    await sendImages(quiet, photosId, IMAGES);
-    await waitSent(quiet, photosId);
+    let photosId = '';
+    if (IMAGES > 0) {
+      ({ conversationId: photosId } = await call<{ conversationId: string }>(quiet, 'conversation.create', { name: 'Photos' }));
+      console.log(`seeding ${IMAGES} images through the background…`);
+      await sendImages(quiet, photosId, IMAGES);
+      await waitSent(quiet, photosId);
+    }
     const seedImagesS = (performance.now() - seedImagesStart) / 1000;
     const imageSamples: number[] = [];
-    if (COMPARE.length === 0) {
+    if (COMPARE.length === 0 && IMAGES > 0) {
       await openToRendered(reader, photosId, `Photo ${IMAGES}.png`, true);
       for (let i = 0; i < RUNS; i++) imageSamples.push(await openToRendered(reader, photosId, `Photo ${IMAGES}.png`, true));
       console.log(`side panel open → rendered, ${IMAGES} images: median ${summary(imageSamples).medianMs} ms (load ${loadavg()[0]!.toFixed(2)})`);
@@ -515,13 +570,16 @@ async function main(): Promise<void> {
     }
     const wakeSamples: number[] = [];
     await wakeToReady(waker, wakeQuiet, CONVERSATIONS); // warm-up (code cache)
+    wakeSteps.length = 0;
     for (let i = 0; i < RUNS; i++) wakeSamples.push(await wakeToReady(waker, wakeQuiet, CONVERSATIONS));
     await traced(waker, 'background wake → ready', () => wakeToReady(waker, wakeQuiet, CONVERSATIONS));
     console.log(`background wake → ready, ${CONVERSATIONS} conversations: median ${summary(wakeSamples).medianMs} ms`);
+    const steps = wakeStepMedians();
+    console.log(`  where it goes (median ms from the step before; "script" counts from the worker's start): ${Object.entries(steps).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 
     const open = summary(openSamples);
     const wake = summary(wakeSamples);
-    const images = summary(imageSamples);
+    const images = summary(imageSamples.length > 0 ? imageSamples : [Number.NaN]);
     const imagesRatio = Math.round((images.medianMs / open.medianMs) * 100) / 100;
     const result = {
       when: new Date().toISOString(),
@@ -555,6 +613,7 @@ async function main(): Promise<void> {
         met: wake.medianMs <= WAKE_TARGET_MS,
         ...wake,
         extraStops,
+        stepsMs: steps,
         seededIn: `${seedConversationsS.toFixed(1)} s through conversation.create + message.send`,
       },
     };

@@ -13,6 +13,7 @@ import type { WebSocketConstructor } from '@/lib/background/relay-api.ts';
 import { UnlockedKeyStore, type SessionArea } from '@/lib/background/unlocked-key.ts';
 import { onNotificationClick } from '@/lib/background/notification-click.ts';
 import { sendTimings } from '@/lib/background/send-timing.ts';
+import { markWake, wakeTimings } from '@/lib/background/wake-timing.ts';
 import { OPEN_PANEL_COMMAND } from '@/lib/platform/commands.ts';
 import { keepPopupOnToolbarClick, openSidePanelIn, WINDOW_ID_CURRENT, WINDOW_ID_NONE } from '@/lib/platform/side-panel.ts';
 
@@ -26,6 +27,7 @@ const UNREAD_BADGE_COLOUR = '#c92a2a';
 
 export default defineBackground({
   main() {
+    markWake('script');
     // Keys and group state must never be evicted under storage pressure. Firefox's event page asks (granted without
     // a prompt through unlimitedStorage); a service worker has no persist(), and Chromium never evicts an extension
     // holding unlimitedStorage.
@@ -37,8 +39,9 @@ export default defineBackground({
     const unlockedKeys = new UnlockedKeyStore(browser.storage.session as unknown as SessionArea, {
       schedule: (at) => void (at === null ? browser.alarms.clear(LOCK_ALARM) : browser.alarms.create(LOCK_ALARM, { when: at })).catch(() => undefined),
     });
-    const app = openDatabase().then((db) =>
-      BackgroundApp.start({
+    const app = openDatabase().then((db) => {
+      markWake('database');
+      return BackgroundApp.start({
         db,
         unlockedKeys,
         version: browser.runtime.getManifest().version,
@@ -68,10 +71,15 @@ export default defineBackground({
             void done.catch(() => undefined);
           },
         },
-      }),
-    );
-    // Phase totals of sent messages (no content), read by npm run bench:ui in the worker over CDP.
+      });
+    }).then((a) => {
+      markWake('ready');
+      return a;
+    });
+    // Phase totals of sent messages and where the last start-up's time went (no content), read by npm run bench:ui
+    // in the worker over CDP.
     (globalThis as { microchatSendTimings?: () => unknown }).microchatSendTimings = () => sendTimings.snapshot();
+    (globalThis as { microchatWakeTimings?: () => unknown }).microchatWakeTimings = wakeTimings;
     // Listeners are registered synchronously so a message, an alarm or a click can wake the worker.
     serveChannel(browser.runtime as unknown as RuntimeLike, app);
     void app.then((a) => a.checkRelay());

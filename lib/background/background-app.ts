@@ -66,6 +66,7 @@ import { RecoveryControl } from './app/recovery.ts';
 import { BackupControl } from './app/backup-control.ts';
 import { RestoreControl } from './app/restore-control.ts';
 import { backupRejoin } from './app/backup-rejoin.ts';
+import { markWake } from './wake-timing.ts';
 
 export type { BackgroundDeps, Platform } from './app/deps.ts';
 
@@ -116,16 +117,20 @@ export class BackgroundApp {
       loadRotation(deps.db),
       loadSettings(deps.db),
     ]);
+    markWake('settings');
     // A rotation cut short holds a wrapped key on one side (the lock being turned on, or the one being
     // turned off): it finishes after the unlock, when both keys are in hand.
     const wrapped = rotation?.to === 'wrapped' ? await loadWrappedKey(deps.db, WRAPPED_NEXT) : current;
     if (rotation !== undefined && wrapped === undefined) throw new VaultError('corrupt', 'an unfinished key rotation lost its wrapped key');
     // Locked: the data key exists only wrapped; wait for the passkey or the passphrase.
     const vault = wrapped === undefined ? await Vault.open(vaultKeySlot(deps.db)) : undefined;
+    markWake('vault');
     const app = new BackgroundApp(new AppCore(deps, vault, relayUrl ?? DEFAULT_RELAY_URL, settings, wrapped));
     const account = vault === undefined ? undefined : await loadAccount(deps.db, vault);
+    markWake('account');
     if (account !== undefined) {
       await app.session.activate(account);
+      markWake('session');
       app.linking.resume();
       app.restore.resume();
     }
