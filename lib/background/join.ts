@@ -6,21 +6,21 @@
  * Commit that beats ours reaches us and voids the join (inbox.ts) instead of
  * leaving us on a fork nobody else follows. A one-time invite can be read
  * only once; there a small window remains. The join is then confirmed by the
- * relay's order like any Commit of ours (epoch-sync.ts).
+ * relay's order like any Commit of ours (external-commit.ts, epoch-sync.ts).
  */
 import { getCipherSuite } from '../crypto/suites.ts';
 import { encodeMessage, generateIdentity, joinByExternalCommit, members } from '../mls/group.ts';
 import { toB64 } from '../bytes.ts';
 import { ChannelError, ErrorCode } from '../protocol/channel.ts';
 import type { ConversationMeta, PendingCommit } from './chat-store.ts';
-import { isStale, JoinConflict, relayProblem } from './chat-errors.ts';
+import { JoinConflict, relayProblem } from './chat-errors.ts';
 import { roleCapabilities } from './conversation-roles.ts';
 import { hashOf, type Conversations } from './conversations.ts';
 import type { EpochSync } from './epoch-sync.ts';
+import { joinProblem, postExternalCommit } from './external-commit.ts';
 import { parseInviteLink } from './invite.ts';
 import type { Invites } from './invites.ts';
 import { newPseudonym } from './member-names.ts';
-import { capabilityHash, queueCapability } from './queue-capability.ts';
 import type { MailboxCredentials } from './relay-api.ts';
 import * as text from './text.ts';
 
@@ -80,9 +80,8 @@ export class Join {
       await api.registerQueue(content.queue, registeredWith, mailbox);
     } catch (err) {
       abandon();
-      // The invite's GroupInfo is older than the queue's epoch: members republish it soon.
-      if (isStale(err)) throw new JoinConflict({ cause: err });
-      throw relayProblem(err, text.Activity.join);
+      // Stale: the invite's GroupInfo is older than the queue's epoch; members republish it soon.
+      throw joinProblem(err);
     }
     // The second read only freshens the GroupInfo; without it the first one is still good to try.
     const fresher = await this.invites.fetch(l.inviteId, l.key, l.verifyKey).catch(() => undefined);
@@ -124,21 +123,10 @@ export class Join {
     // delivered since we registered (a Commit that beat ours) is judged against it.
     c.deps.onMailbox?.({ added: mailbox });
     listening = true;
-    const confirmed = this.epochs.waitConfirmed(p.hash);
-    // Awaited below only when the post went out; otherwise its rejection is the same problem thrown here.
-    confirmed.catch(() => undefined);
-    try {
-      const rotateTo = capabilityHash(content.queue, queueCapability(joined.state));
-      await c.deps.wallet().spend((token) => api.send(content.queue, content.capability, token, payload, rotateTo));
-    } catch (err) {
+    await postExternalCommit(c, this.epochs, { queue: content.queue, cap: content.capability, payload, hash: p.hash, state: joined.state }, async () => {
       await c.forget(id);
       abandon(content.queue, registeredWith);
-      // Someone committed since this GroupInfo: like a Commit that beat ours in the queue.
-      const problem = isStale(err) ? new JoinConflict({ cause: err }) : relayProblem(err, text.Activity.join);
-      this.epochs.settle(p.hash, problem);
-      throw problem;
-    }
-    await confirmed;
+    });
     return id;
   }
 }

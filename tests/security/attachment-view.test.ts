@@ -27,37 +27,16 @@ import { describe, expect, it } from 'vitest';
 import { toB64 } from '../../lib/bytes.ts';
 import { encodeContent } from '../../lib/content/encode.ts';
 import { Cardinality, Disposition, PartSemantics, type ExternalPart, type MimiContent, type NestedPart } from '../../lib/content/types.ts';
-import { ciphertextSize } from '../../lib/background/attachment-crypto.ts';
 import { MAX_THUMBNAIL_BYTES, safeFileName } from '../../lib/background/attachment-part.ts';
 import { attachmentRecord, attachmentView } from '../../lib/background/attachment-record.ts';
 import { readContent } from '../../lib/background/mimi-wire.ts';
 import type { AttachmentView } from '../../lib/protocol/attachments.ts';
+import { externalPart } from './support/external-part.ts';
 
 const MALLORY = 'M'.repeat(22);
 const CONV = toB64(new Uint8Array(32).fill(9));
 
-function external(over: Partial<ExternalPart> = {}): ExternalPart {
-  return {
-    disposition: Disposition.attachment,
-    language: '',
-    cardinality: Cardinality.external,
-    contentType: 'application/pdf',
-    url: 'http://127.0.0.1:8787/v1/blobs/AAAAAAAAAAAAAAAAAAAAAA',
-    expires: 0,
-    size: BigInt(ciphertextSize(1000)),
-    encAlg: 2,
-    key: new Uint8Array(32).fill(1),
-    nonce: new Uint8Array(12).fill(2),
-    aad: new Uint8Array(0),
-    hashAlg: 1,
-    contentHash: new Uint8Array(32).fill(3),
-    description: '',
-    filename: 'report.pdf',
-    ...over,
-  };
-}
-
-function withPreview(type: string, data: Uint8Array, ext: ExternalPart = external()): NestedPart {
+function withPreview(type: string, data: Uint8Array, ext: ExternalPart = externalPart()): NestedPart {
   return {
     disposition: Disposition.attachment,
     language: '',
@@ -127,26 +106,26 @@ describe('a hostile member’s file name', () => {
     ['/', 'file'],
   ])('%j is shown and saved as %j', (raw, safe) => {
     expect(safeFileName(raw)).toBe(safe);
-    const v = received(external({ filename: raw })) as AttachmentView;
+    const v = received(externalPart({ filename: raw })) as AttachmentView;
     expect(v.name).toBe(safe);
   });
 
   it('10 KB of name is cut to 120 characters', () => {
-    const v = received(external({ filename: 'x'.repeat(10_000) + '.pdf' })) as AttachmentView;
+    const v = received(externalPart({ filename: 'x'.repeat(10_000) + '.pdf' })) as AttachmentView;
     expect(v.name.length).toBe(120);
   });
 });
 
 describe('a hostile member’s content type', () => {
   it('"text/html" is a label, with its parameters gone', () => {
-    const v = received(external({ contentType: 'Text/HTML; charset=utf-8', filename: 'page.html' })) as AttachmentView;
+    const v = received(externalPart({ contentType: 'Text/HTML; charset=utf-8', filename: 'page.html' })) as AttachmentView;
     expect(v.type).toBe('text/html');
     expect(v.name).toBe('page.html');
   });
 
   it('a content type that is not type/subtype becomes application/octet-stream', () => {
-    expect((received(external({ contentType: '<script>' })) as AttachmentView).type).toBe('application/octet-stream');
-    expect((received(external({ contentType: 'x'.repeat(300) + '/y' })) as AttachmentView).type).toBe('application/octet-stream');
+    expect((received(externalPart({ contentType: '<script>' })) as AttachmentView).type).toBe('application/octet-stream');
+    expect((received(externalPart({ contentType: 'x'.repeat(300) + '/y' })) as AttachmentView).type).toBe('application/octet-stream');
   });
 });
 
@@ -161,6 +140,6 @@ describe('an external part we could not fetch or decrypt is not a file (ATT-PART
     ['a size of zero', { size: 0n }],
     ['a 3000-character url', { url: 'http://x/' + 'a'.repeat(3000) }],
   ] as [string, Partial<ExternalPart>][])('%s: "This message can’t be shown"', (_name, over) => {
-    expect(received(external(over))).toBe('unshowable');
+    expect(received(externalPart(over))).toBe('unshowable');
   });
 });

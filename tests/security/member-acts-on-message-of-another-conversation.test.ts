@@ -15,27 +15,25 @@
  * conversation's stored rows stay byte for byte the same, and both
  * conversations carry on.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toB64 } from '../../lib/bytes.ts';
 import { outgoing } from '../../lib/background/mimi-wire.ts';
 import { waitUntil, type Device } from '../integration/support/device.ts';
-import { removedMemberScenario, type Scenario } from './support/removed-member-scenario.ts';
+import { withScenario } from './support/with-scenario.ts';
 import { SLOW, find, marker, page, rawRows, sendRaw, receiptsSettled } from './support/rich-attack.ts';
 
 describe('a member acts on a message of another conversation', () => {
-  let s: Scenario;
   let other = '';
-  beforeAll(async () => {
-    s = await removedMemberScenario();
-    ({ conversationId: other } = await s.alice.app.handlers['conversation.create']({ name: 'Second' }));
-    const invite = await s.alice.app.handlers['invite.create']({ conversationId: other, mode: 'expiring', expiresInHours: 1 });
-    await s.bob.app.handlers['invite.join']({ link: invite.link });
-    await s.mallory.app.handlers['invite.join']({ link: invite.link });
-    const knowsAll = async (d: Device): Promise<boolean> => (await d.app.handlers['conversation.get']({ conversationId: other })).members.length === 3;
-    for (const d of [s.alice, s.bob, s.mallory]) await waitUntil(() => knowsAll(d), 30_000 * SLOW, `${d.name} sees three in the second conversation`);
-  }, 180_000 * SLOW);
-  afterAll(async () => {
-    await s?.stop();
+  const s = withScenario({
+    timeout: 180_000 * SLOW,
+    setup: async () => {
+      ({ conversationId: other } = await s.alice.app.handlers['conversation.create']({ name: 'Second' }));
+      const invite = await s.alice.app.handlers['invite.create']({ conversationId: other, mode: 'expiring', expiresInHours: 1 });
+      await s.bob.app.handlers['invite.join']({ link: invite.link });
+      await s.mallory.app.handlers['invite.join']({ link: invite.link });
+      const knowsAll = async (d: Device): Promise<boolean> => (await d.app.handlers['conversation.get']({ conversationId: other })).members.length === 3;
+      for (const d of [s.alice, s.bob, s.mallory]) await waitUntil(() => knowsAll(d), 30_000 * SLOW, `${d.name} sees three in the second conversation`);
+    },
   });
 
   it('changes nothing in the other conversation, parks nothing, and both conversations carry on', async () => {

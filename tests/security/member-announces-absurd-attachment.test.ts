@@ -13,32 +13,29 @@
  * own relay ATT-URL-1. Each is a CryptoError (failure.ts: hostile), and the
  * device made no request for it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ciphertextSize, MAX_ATTACHMENT_BYTES } from '../../lib/background/attachment-crypto.ts';
 import { downloadAttachment, uploadAttachment, type SentAttachment } from '../../lib/background/attachments.ts';
 import { BlobClient } from '../../lib/background/blob-client.ts';
 import { classify } from '../../lib/background/failure.ts';
 import { CryptoError } from '../../lib/crypto/errors.ts';
 import { waitUntil } from '../integration/support/device.ts';
-import { removedMemberScenario, type Scenario } from './support/removed-member-scenario.ts';
+import { withScenario } from './support/with-scenario.ts';
 import { SLOW } from './support/rich-attack.ts';
 import { canaryFile, mailboxOf, partFrom, partText, targetOf } from './support/blob-attack.ts';
 
 describe('a member announces an absurd attachment', () => {
-  let s: Scenario;
   let honest: SentAttachment;
   let file: Uint8Array<ArrayBuffer>;
-  beforeAll(async () => {
-    s = await removedMemberScenario();
-    file = canaryFile('absurd', 50_000);
-    // A real upload of Mallory's, so the url names a blob Bob is a reader of.
-    const sent = await uploadAttachment(new Blob([file]), new BlobClient(s.relay.url), await targetOf(s.mallory, s.conv));
-    await s.mallory.app.handlers['message.send']({ conversationId: s.conv, text: partText(sent) });
-    await waitUntil(() => s.bob.received(s.conv).some((t) => t.includes(sent.url)), 20_000 * SLOW, 'Bob gets the attachment message');
-    honest = partFrom(s.bob.received(s.conv).find((t) => t.includes(sent.url))!);
-  }, 120_000 * SLOW);
-  afterAll(async () => {
-    await s?.stop();
+  const s = withScenario({
+    setup: async () => {
+      file = canaryFile('absurd', 50_000);
+      // A real upload of Mallory's, so the url names a blob Bob is a reader of.
+      const sent = await uploadAttachment(new Blob([file]), new BlobClient(s.relay.url), await targetOf(s.mallory, s.conv));
+      await s.mallory.app.handlers['message.send']({ conversationId: s.conv, text: partText(sent) });
+      await waitUntil(() => s.bob.received(s.conv).some((t) => t.includes(sent.url)), 20_000 * SLOW, 'Bob gets the attachment message');
+      honest = partFrom(s.bob.received(s.conv).find((t) => t.includes(sent.url))!);
+    },
   });
 
   const cases: [string, (p: SentAttachment) => SentAttachment, string][] = [

@@ -17,7 +17,7 @@
  *    An expiry is only ever of the message that carries it: Alice's text
  *    keeps its own expiry, and only Mallory's past-dated text goes at once.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChatService } from '../../lib/background/chat-service.ts';
 import type { ConversationMeta } from '../../lib/background/chat-store.ts';
 import { messageIdFrom } from '../../lib/background/mimi-wire.ts';
@@ -25,7 +25,7 @@ import * as text from '../../lib/background/text.ts';
 import type { AppMessage } from '../../lib/background/app-messages.ts';
 import { Cardinality, Disposition, type NestedPart } from '../../lib/content/types.ts';
 import { waitUntil, type Device } from '../integration/support/device.ts';
-import { removedMemberScenario, type Scenario } from './support/removed-member-scenario.ts';
+import { withScenario } from './support/with-scenario.ts';
 import { SLOW, content, find, marker, page, rawContent, sendRaw } from './support/rich-attack.ts';
 
 const chatOf = (d: Device): ChatService => (d.app as unknown as { chat: ChatService }).chat;
@@ -35,13 +35,7 @@ const plain = (s: string): NestedPart => ({ disposition: Disposition.render, lan
 const MINUTE = 60_000;
 
 describe('a member defeats the disappearing-message timer', () => {
-  let s: Scenario;
-  beforeAll(async () => {
-    s = await removedMemberScenario();
-  }, 120_000 * SLOW);
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = withScenario();
 
   /** When this device will delete the message shown under this text (ms), or undefined if never. */
   const expiryOf = async (d: Device, body: string): Promise<number | undefined> => {

@@ -12,21 +12,16 @@
  * were, the quote of the reply still shows the original, and the senders can
  * still delete their own.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { outgoing } from '../../lib/background/mimi-wire.ts';
 import * as text from '../../lib/background/text.ts';
 import { waitUntil } from '../integration/support/device.ts';
-import { removedMemberScenario, type Scenario } from './support/removed-member-scenario.ts';
+import type { Scenario } from './support/removed-member-scenario.ts';
+import { withScenario } from './support/with-scenario.ts';
 import { SLOW, find, marker, rawRow, sendRaw, receiptsSettled } from './support/rich-attack.ts';
 
 describe('a member deletes someone else’s message for everyone', () => {
-  let s: Scenario;
-  beforeAll(async () => {
-    s = await removedMemberScenario();
-  }, 120_000 * SLOW);
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = withScenario();
 
   it('every device refuses the delete and the unlike, keeps the records unchanged; the senders can still delete', async () => {
     const devices = [s.alice, s.bob, s.mallory];

@@ -11,22 +11,16 @@
  * receiving device refuses it and writes nothing: the stored record of
  * Alice's message is byte for byte what it was, and Alice can still edit it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Cardinality, Disposition, ExtensionKeys } from '../../lib/content/types.ts';
 import { messageIdFrom, outgoing, senderUri } from '../../lib/background/mimi-wire.ts';
 import * as text from '../../lib/background/text.ts';
 import { waitUntil } from '../integration/support/device.ts';
-import { removedMemberScenario, type Scenario } from './support/removed-member-scenario.ts';
+import { withScenario } from './support/with-scenario.ts';
 import { SLOW, content, find, marker, page, rawRow, sendRaw, receiptsSettled } from './support/rich-attack.ts';
 
 describe('a member edits someone else’s message', () => {
-  let s: Scenario;
-  beforeAll(async () => {
-    s = await removedMemberScenario();
-  }, 120_000 * SLOW);
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = withScenario();
 
   it('every device refuses the edit and keeps the original record unchanged; the sender can still edit it', async () => {
     const devices = [s.alice, s.bob, s.mallory];

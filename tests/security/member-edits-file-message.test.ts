@@ -12,7 +12,7 @@
  * writes nothing: the stored record of the file message is byte for byte
  * what it was, it still shows the same file, and it can still be deleted.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toB64 } from '../../lib/bytes.ts';
 import { Cardinality, Disposition, PartSemantics, type ExternalPart } from '../../lib/content/types.ts';
 import { messageIdFrom, outgoing } from '../../lib/background/mimi-wire.ts';
@@ -20,7 +20,8 @@ import * as text from '../../lib/background/text.ts';
 import { ATTACHMENT_CHUNK_BYTES } from '../../lib/protocol/attachments.ts';
 import { ChannelError, ErrorCode, type MessageView } from '../../lib/protocol/channel.ts';
 import { waitUntil, type Device } from '../integration/support/device.ts';
-import { removedMemberScenario, type Scenario } from './support/removed-member-scenario.ts';
+import { externalPart } from './support/external-part.ts';
+import { withScenario } from './support/with-scenario.ts';
 import { SLOW, content, find, marker, rawRow, receiptsSettled, sendRaw } from './support/rich-attack.ts';
 
 /** What the view does to send a file: begin, then each chunk; answers the message sent. */
@@ -33,33 +34,11 @@ async function sendFile(d: Device, conversationId: string, file: Uint8Array, nam
   return message!;
 }
 
-/** Another file's part, as a modified client would put it in an edit. */
-const otherFile = (url: string): ExternalPart => ({
-  disposition: Disposition.attachment,
-  language: '',
-  cardinality: Cardinality.external,
-  contentType: 'application/octet-stream',
-  url,
-  expires: 0,
-  size: 1000n,
-  encAlg: 1,
-  key: new Uint8Array(32).fill(7),
-  nonce: new Uint8Array(12).fill(8),
-  aad: new Uint8Array(0),
-  hashAlg: 1,
-  contentHash: new Uint8Array(32).fill(9),
-  description: '',
-  filename: 'invoice-paid.pdf',
-});
+/** Another file's part, as a modified client would put it in an edit (a valid one: only the edit is wrong). */
+const otherFile = (url: string): ExternalPart => externalPart({ contentType: 'application/octet-stream', url, filename: 'invoice-paid.pdf' });
 
 describe('a member edits her own file message', () => {
-  let s: Scenario;
-  beforeAll(async () => {
-    s = await removedMemberScenario();
-  }, 120_000 * SLOW);
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = withScenario();
 
   it('the honest sender is refused; every device refuses crafted edits and keeps the record byte for byte; it can still be deleted', async () => {
     const devices = [s.alice, s.bob, s.mallory];

@@ -17,30 +17,28 @@
  * conversation the message came in, which is not a reader of the other
  * conversation's blob either: her url gets nothing.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { downloadAttachment, uploadAttachment } from '../../lib/background/attachments.ts';
 import { BlobClient } from '../../lib/background/blob-client.ts';
 import { RelayApiError } from '../../lib/background/relay-wire.ts';
 import { waitUntil } from '../integration/support/device.ts';
 import type { Mailbox } from '../relay/support/client.ts';
-import { removedMemberScenario, type Scenario } from './support/removed-member-scenario.ts';
+import { withScenario } from './support/with-scenario.ts';
 import { SLOW } from './support/rich-attack.ts';
 import { blobCall, blobIdOfUrl, canaryFile, mailboxOf, targetOf } from './support/blob-attack.ts';
 
 describe('a member fetches a blob of another conversation', () => {
-  let s: Scenario;
   let other = '';
-  beforeAll(async () => {
-    s = await removedMemberScenario();
-    ({ conversationId: other } = await s.alice.app.handlers['conversation.create']({ name: 'Private' }));
-    const invite = await s.alice.app.handlers['invite.create']({ conversationId: other, mode: 'one-time' });
-    await s.bob.app.handlers['invite.join']({ link: invite.link });
-    await waitUntil(async () => (await s.alice.app.handlers['conversation.get']({ conversationId: other })).members.length === 2, 20_000 * SLOW, 'Bob in Private');
-    await s.alice.app.handlers['message.send']({ conversationId: other, text: 'just us' });
-    await waitUntil(() => s.bob.received(other).includes('just us'), 20_000 * SLOW, 'Bob reads Private');
-  }, 150_000 * SLOW);
-  afterAll(async () => {
-    await s?.stop();
+  const s = withScenario({
+    timeout: 150_000 * SLOW,
+    setup: async () => {
+      ({ conversationId: other } = await s.alice.app.handlers['conversation.create']({ name: 'Private' }));
+      const invite = await s.alice.app.handlers['invite.create']({ conversationId: other, mode: 'one-time' });
+      await s.bob.app.handlers['invite.join']({ link: invite.link });
+      await waitUntil(async () => (await s.alice.app.handlers['conversation.get']({ conversationId: other })).members.length === 2, 20_000 * SLOW, 'Bob in Private');
+      await s.alice.app.handlers['message.send']({ conversationId: other, text: 'just us' });
+      await waitUntil(() => s.bob.received(other).includes('just us'), 20_000 * SLOW, 'Bob reads Private');
+    },
   });
 
   it('none of her mailboxes reads or releases it, her capability posts nothing there, and Bob reads it still', async () => {

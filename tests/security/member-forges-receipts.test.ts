@@ -10,11 +10,11 @@
  * texts are ignored (V-RCPT-4). Alice's message turns "Delivered" only when
  * Bob's own device says so, and "Read" only when Bob has read it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitUntil } from '../integration/support/device.ts';
 import type { AppMessage } from '../../lib/background/app-messages.ts';
 import type { MessageView } from '../../lib/protocol/channel.ts';
-import { removedMemberScenario, type Scenario } from './support/removed-member-scenario.ts';
+import { withScenario } from './support/with-scenario.ts';
 
 /** Mallory's client, used to post what an honest client never would. */
 interface Forger {
@@ -22,13 +22,7 @@ interface Forger {
 }
 
 describe('a member forges receipts', () => {
-  let s: Scenario;
-  beforeAll(async () => {
-    s = await removedMemberScenario();
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = withScenario();
 
   const atAlice = async (id: string): Promise<MessageView | undefined> =>
     (await s.alice.app.handlers['messages.page']({ conversationId: s.conv, beforeSeq: null, limit: 100 })).messages.find((m) => m.id === id);

@@ -18,14 +18,14 @@
  * ignored. Each delivery is handled and acknowledged; later messages flow;
  * no fault of ours is reported.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { concatBytes } from '../../lib/bytes.ts';
 import { messageIdFrom } from '../../lib/background/mimi-wire.ts';
 import * as text from '../../lib/background/text.ts';
 import { Cardinality, Disposition, PartSemantics, type NestedPart } from '../../lib/content/types.ts';
 import type { AppMessage } from '../../lib/background/app-messages.ts';
-import { removedMemberScenario, type Scenario } from './support/removed-member-scenario.ts';
-import { SLOW, content, find, marker, page, rawContent, sendRaw } from './support/rich-attack.ts';
+import { withScenario } from './support/with-scenario.ts';
+import { content, find, marker, page, rawContent, sendRaw } from './support/rich-attack.ts';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const single = (contentType: string, bytes: Uint8Array, disposition: number = Disposition.render): NestedPart => ({
@@ -51,13 +51,7 @@ function nested(depth: number): NestedPart {
 }
 
 describe('a member sends malformed or oversized content', () => {
-  let s: Scenario;
-  beforeAll(async () => {
-    s = await removedMemberScenario();
-  }, 120_000 * SLOW);
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = withScenario();
 
   it('each shows once as "This message can\'t be shown" from her, nothing else changes, and later messages flow', async () => {
     const devices = [s.alice, s.bob, s.mallory];

@@ -17,7 +17,7 @@
  * the view makes a link only of an http(s) URL whose visible text is the URL
  * itself. One text notifies at most once, and the conversation goes on.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Cardinality, Disposition } from '../../lib/content/types.ts';
 import { MENTION_CONTENT_TYPE } from '../../lib/background/mentions.ts';
 import { senderUri } from '../../lib/background/mimi-wire.ts';
@@ -25,7 +25,7 @@ import { MAX_MENTIONS } from '../../lib/protocol/mentions.ts';
 import type { MessageView } from '../../lib/protocol/channel.ts';
 import { messageTokens } from '../../lib/view/mention-view.ts';
 import { waitUntil, type Device } from '../integration/support/device.ts';
-import { removedMemberScenario, type Scenario } from './support/removed-member-scenario.ts';
+import { withScenario } from './support/with-scenario.ts';
 import { SLOW, content, marker, page, sendRaw } from './support/rich-attack.ts';
 
 /** A markdown text as the mention form is sent, built by hand. */
@@ -33,20 +33,16 @@ const markdown = (text: string) =>
   content({ body: { disposition: Disposition.render, language: '', cardinality: Cardinality.single, contentType: MENTION_CONTENT_TYPE, content: new TextEncoder().encode(text) } });
 
 describe('a member crafts mentions', () => {
-  let s: Scenario;
   let devices: Device[];
+  const s = withScenario({
+    setup: async () => {
+      devices = [s.alice, s.bob, s.mallory];
+      for (const d of [s.alice, s.bob]) await d.app.handlers['conversation.mute']({ conversationId: s.conv, duration: 'always' });
+    },
+  });
   const shows = (d: Device): number => d.notified.filter((n) => n.kind === 'show' && n.conversationId === s.conv).length;
   const memberId = async (name: string): Promise<string> =>
     (await s.alice.app.handlers['conversation.get']({ conversationId: s.conv })).members.find((m) => m.displayName === name)!.memberId;
-
-  beforeAll(async () => {
-    s = await removedMemberScenario();
-    devices = [s.alice, s.bob, s.mallory];
-    for (const d of [s.alice, s.bob]) await d.app.handlers['conversation.mute']({ conversationId: s.conv, duration: 'always' });
-  }, 120_000 * SLOW);
-  afterAll(async () => {
-    await s?.stop();
-  });
 
   it('notifies nobody but the real member named, at most once a text; shows plain text and no link that navigates; the conversation goes on', async () => {
     const alice = await memberId('Alice');

@@ -18,29 +18,25 @@
  * every chunk ...", "refuses ... on a wrong capability ...") and are not
  * repeated here.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toB64 } from '../../lib/bytes.ts';
 import { downloadAttachment, uploadAttachment, type SentAttachment } from '../../lib/background/attachments.ts';
 import { BlobClient } from '../../lib/background/blob-client.ts';
 import type { Mailbox } from '../relay/support/client.ts';
-import { removedMemberScenario, type Scenario } from './support/removed-member-scenario.ts';
-import { SLOW } from './support/rich-attack.ts';
+import { withScenario } from './support/with-scenario.ts';
 import { blobCall, blobIdOfUrl, canaryFile, mailboxOf, targetOf } from './support/blob-attack.ts';
 
 describe('an outsider enumerates blob ids', () => {
-  let s: Scenario;
   let file: Uint8Array<ArrayBuffer>;
   let sent: SentAttachment;
   let own: Mailbox;
-  beforeAll(async () => {
-    s = await removedMemberScenario();
-    file = canaryFile('guess', 200_000);
-    sent = await uploadAttachment(new Blob([file]), new BlobClient(s.relay.url), await targetOf(s.alice, s.conv));
-    const attacker = await s.attacker(2);
-    own = await attacker.client.mailbox(attacker.tokens[0]!);
-  }, 120_000 * SLOW);
-  afterAll(async () => {
-    await s?.stop();
+  const s = withScenario({
+    setup: async () => {
+      file = canaryFile('guess', 200_000);
+      sent = await uploadAttachment(new Blob([file]), new BlobClient(s.relay.url), await targetOf(s.alice, s.conv));
+      const attacker = await s.attacker(2);
+      own = await attacker.client.mailbox(attacker.tokens[0]!);
+    },
   });
 
   it('a real id answers exactly like 200 guessed ones, to her mailbox, a forged secret and a release; the readers still get the file', async () => {

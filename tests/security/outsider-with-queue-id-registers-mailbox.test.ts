@@ -3,19 +3,13 @@
 // receive the group's ciphertext, or posts to it, or deletes it. Without the
 // current queue capability, which only members can derive from the epoch,
 // every one of these is answered exactly like a queue that does not exist.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomQueue } from '../relay/support/client.ts';
 import { b64u } from '../relay/support/soft-authenticator.ts';
-import { removedMemberScenario, type Scenario } from './support/removed-member-scenario.ts';
+import { withScenario } from './support/with-scenario.ts';
 
 describe('an outsider with the queue id registers a mailbox', () => {
-  let s: Scenario;
-  beforeAll(async () => {
-    s = await removedMemberScenario();
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = withScenario();
 
   it('register, post and delete without the capability look like an unknown queue and change nothing', async () => {
     const { client, tokens } = await s.attacker();

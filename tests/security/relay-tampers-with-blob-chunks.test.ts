@@ -17,7 +17,7 @@
  * returned. The key travels only inside the MLS message: no file of the
  * relay holds the key or a plaintext byte run.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toB64 } from '../../lib/bytes.ts';
 import { CryptoError } from '../../lib/crypto/errors.ts';
 import { PLAIN_CHUNK_BYTES } from '../../lib/background/attachment-crypto.ts';
@@ -27,7 +27,7 @@ import { classify } from '../../lib/background/failure.ts';
 import { RelayApiError } from '../../lib/background/relay-wire.ts';
 import { BLOB_ROUTES } from '../../lib/protocol/relay-blobs.ts';
 import { waitUntil } from '../integration/support/device.ts';
-import { removedMemberScenario, type Scenario } from './support/removed-member-scenario.ts';
+import { withScenario } from './support/with-scenario.ts';
 import { SLOW } from './support/rich-attack.ts';
 import { blobCall, blobIdOfUrl, canaryFile, mailboxOf, partFrom, partText, relayFilesContaining, targetOf } from './support/blob-attack.ts';
 
@@ -61,25 +61,23 @@ function hostileFetch(tamper: Tamper): typeof fetch {
 const b64 = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'base64url'));
 
 describe('the relay tampers with blob chunks', () => {
-  let s: Scenario;
   let file: Uint8Array<ArrayBuffer>;
   let part: SentAttachment;
   let otherId = '';
-  beforeAll(async () => {
-    s = await removedMemberScenario();
-    // Three relay chunks, the last one shorter.
-    const size = 2 * PLAIN_CHUNK_BYTES + 100_000;
-    file = canaryFile('tamper', size);
-    const sent = await uploadAttachment(new Blob([file]), new BlobClient(s.relay.url), await targetOf(s.alice, s.conv));
-    await s.alice.app.handlers['message.send']({ conversationId: s.conv, text: partText(sent) });
-    await waitUntil(() => s.bob.received(s.conv).some((t) => t.includes(sent.url)), 30_000 * SLOW, 'Bob gets the attachment message');
-    part = partFrom(s.bob.received(s.conv).find((t) => t.includes(sent.url))!);
-    // Another file of the same size in the same conversation: Bob may read it too.
-    const other = await uploadAttachment(new Blob([canaryFile('other', size)]), new BlobClient(s.relay.url), await targetOf(s.alice, s.conv));
-    otherId = blobIdOfUrl(other.url);
-  }, 180_000 * SLOW);
-  afterAll(async () => {
-    await s?.stop();
+  const s = withScenario({
+    timeout: 180_000 * SLOW,
+    setup: async () => {
+      // Three relay chunks, the last one shorter.
+      const size = 2 * PLAIN_CHUNK_BYTES + 100_000;
+      file = canaryFile('tamper', size);
+      const sent = await uploadAttachment(new Blob([file]), new BlobClient(s.relay.url), await targetOf(s.alice, s.conv));
+      await s.alice.app.handlers['message.send']({ conversationId: s.conv, text: partText(sent) });
+      await waitUntil(() => s.bob.received(s.conv).some((t) => t.includes(sent.url)), 30_000 * SLOW, 'Bob gets the attachment message');
+      part = partFrom(s.bob.received(s.conv).find((t) => t.includes(sent.url))!);
+      // Another file of the same size in the same conversation: Bob may read it too.
+      const other = await uploadAttachment(new Blob([canaryFile('other', size)]), new BlobClient(s.relay.url), await targetOf(s.alice, s.conv));
+      otherId = blobIdOfUrl(other.url);
+    },
   });
 
   const download = (tamper: Tamper): Promise<Uint8Array> =>

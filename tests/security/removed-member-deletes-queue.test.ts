@@ -2,18 +2,12 @@
 // the queue id and the queue capabilities her client held, so the others'
 // sends fail and everything waiting is lost. The capability rotated with the
 // Commit that removed her: the relay refuses, and the others keep talking.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitUntil } from '../integration/support/device.ts';
-import { removedMemberScenario, type Scenario } from './support/removed-member-scenario.ts';
+import { withScenario } from './support/with-scenario.ts';
 
 describe('a removed member deletes the queue', () => {
-  let s: Scenario;
-  beforeAll(async () => {
-    s = await removedMemberScenario();
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = withScenario();
 
   it('deleting with any capability she held is refused; Alice and Bob still talk afterwards', async () => {
     await s.removeMallory();

@@ -21,24 +21,18 @@
  * The unregistration is the remover's best effort; the key is what keeps a
  * later file secret even when it did not happen.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { downloadAttachment, uploadAttachment } from '../../lib/background/attachments.ts';
 import { BlobClient } from '../../lib/background/blob-client.ts';
 import { dumpRelayDatabase } from '../support/relay-process.ts';
 import { waitUntil } from '../integration/support/device.ts';
 import type { Mailbox } from '../relay/support/client.ts';
-import { removedMemberScenario, type Scenario } from './support/removed-member-scenario.ts';
+import { withScenario } from './support/with-scenario.ts';
 import { SLOW } from './support/rich-attack.ts';
 import { blobCall, blobIdOfUrl, canaryFile, mailboxOf, partFrom, partText, targetOf } from './support/blob-attack.ts';
 
 describe('a removed member fetches attachments', () => {
-  let s: Scenario;
-  beforeAll(async () => {
-    s = await removedMemberScenario();
-  }, 120_000 * SLOW);
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = withScenario();
 
   it('posted before: hers while a member; posted after: never, and neither is served to her once she is out', async () => {
     const before = canaryFile('before', 300_000);

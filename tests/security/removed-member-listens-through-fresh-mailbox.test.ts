@@ -3,17 +3,11 @@
 // every queue capability she presented), hoping to keep receiving the
 // group's ciphertext. The capability rotated with the Commit that removed
 // her, so the relay refuses, and her mailbox gets nothing the group sends.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removedMemberScenario, type Scenario } from './support/removed-member-scenario.ts';
+import { describe, expect, it } from 'vitest';
+import { withScenario } from './support/with-scenario.ts';
 
 describe('a removed member listens through a fresh mailbox', () => {
-  let s: Scenario;
-  beforeAll(async () => {
-    s = await removedMemberScenario();
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = withScenario();
 
   it('registering with the queue id and any capability she held is refused; she reads nothing sent after', async () => {
     await s.removeMallory();

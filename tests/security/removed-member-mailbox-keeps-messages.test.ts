@@ -5,10 +5,11 @@
 // inside the group), so Alice, who removes her, unregisters her mailbox, and
 // the relay drops what waited there: its database holds nothing addressed to
 // Mallory's mailbox any more.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dumpRelayDatabase } from '../support/relay-process.ts';
 import { waitUntil } from '../integration/support/device.ts';
-import { removedMemberScenario, type Scenario } from './support/removed-member-scenario.ts';
+import type { Scenario } from './support/removed-member-scenario.ts';
+import { withScenario } from './support/with-scenario.ts';
 
 /** Tables of the dump that mention the mailbox id, apart from the mailbox itself. */
 async function mentions(s: Scenario, mailboxId: string): Promise<string[]> {
@@ -19,13 +20,7 @@ async function mentions(s: Scenario, mailboxId: string): Promise<string[]> {
 }
 
 describe('a removed member’s mailbox keeps messages', () => {
-  let s: Scenario;
-  beforeAll(async () => {
-    s = await removedMemberScenario({ malloryOffline: true });
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = withScenario({ malloryOffline: true });
 
   it('after the removal the relay keeps no registration and no message for her mailbox', async () => {
     const [own] = s.loot.mailboxes;

@@ -24,13 +24,13 @@ import type { LeafIndex } from '../../mls/tree/tree-math.ts';
 import { bytesEqual, toB64 } from '../../bytes.ts';
 import { ChannelError, ErrorCode } from '../../protocol/channel.ts';
 import type { ConversationMeta, PendingCommit } from '../chat-store.ts';
-import { isStale, JoinConflict, relayProblem } from '../chat-errors.ts';
+import { JoinConflict } from '../chat-errors.ts';
 import { roleCapabilities } from '../conversation-roles.ts';
 import { hashOf, type Conversations } from '../conversations.ts';
 import type { EpochSync } from '../epoch-sync.ts';
+import { joinProblem, postExternalCommit } from '../external-commit.ts';
 import { isGone } from '../failure.ts';
 import type { Invites } from '../invites.ts';
-import { capabilityHash, queueCapability } from '../queue-capability.ts';
 import type { MailboxCredentials } from '../relay-api.ts';
 import * as text from '../text.ts';
 import * as heal from './heal-text.ts';
@@ -104,8 +104,7 @@ export class Rejoin {
       }
     } catch (err) {
       if (fresh && mailbox !== undefined) void api.deleteMailbox(mailbox).catch(() => undefined);
-      if (isStale(err)) throw new JoinConflict({ cause: err });
-      throw relayProblem(err, text.Activity.join);
+      throw joinProblem(err);
     }
     const box: MailboxCredentials = mailbox;
     const abandon = (): void => {
@@ -184,19 +183,10 @@ export class Rejoin {
       if (existing?.mailbox !== undefined) c.deps.onMailbox?.({ removed: existing.mailbox.mailboxId });
       c.deps.onMailbox?.({ added: box });
     }
-    const confirmed = this.epochs.waitConfirmed(p.hash);
-    confirmed.catch(() => undefined);
-    try {
-      const rotateTo = capabilityHash(content.queue, queueCapability(joined.state));
-      await c.deps.wallet().spend((token) => api.send(content.queue, content.capability, token, payload, rotateTo));
-    } catch (err) {
+    await postExternalCommit(c, this.epochs, { queue: content.queue, cap: content.capability, payload, hash: p.hash, state: joined.state }, async () => {
       await this.undo(id, existing);
       abandon();
-      const problem = isStale(err) ? new JoinConflict({ cause: err }) : relayProblem(err, text.Activity.join);
-      this.epochs.settle(p.hash, problem);
-      throw problem;
-    }
-    await confirmed;
+    });
   }
 
   /** The Commit did not go out: the conversation is as it was before (or not here, for a restore). */

@@ -50,8 +50,12 @@ function recording(loot: Loot): typeof fetch {
   };
 }
 
-/** `malloryOffline`: Mallory's device is stopped before Alice's last message and the removal (it never cleans up). */
-export async function removedMemberScenario(opts: { malloryOffline?: boolean } = {}): Promise<Scenario> {
+export interface ScenarioOptions {
+  /** Mallory's device is stopped before Alice's last message and the removal (it never cleans up). */
+  malloryOffline?: boolean;
+}
+
+export async function removedMemberScenario(opts: ScenarioOptions = {}): Promise<Scenario> {
   const relay = await startRelay();
   const loot: Loot = { queue: '', caps: [], mailboxes: [] };
   const [alice, bob, mallory] = await Promise.all([
