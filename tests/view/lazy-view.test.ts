@@ -9,7 +9,7 @@ import { fireEvent, render } from '@testing-library/svelte';
 import { tick, type Component } from 'svelte';
 import Lazy from '@/components/Lazy.svelte';
 import OfflineBanner from '@/components/OfflineBanner.svelte';
-import { lazyView } from '@/lib/view/lazy-view.ts';
+import { lazyView, type LazyView } from '@/lib/view/lazy-view.ts';
 
 type BannerProps = { state: 'offline' | 'connecting'; onretry: () => void };
 type Chunk = { default: Component<BannerProps> };
@@ -28,11 +28,16 @@ function controlledChunk() {
 
 const banner = { default: OfflineBanner as unknown as Component<BannerProps> };
 
+/** Lazy showing the banner (render() does not infer a generic component's type parameter from its props). */
+function show(view: LazyView<BannerProps>, props: BannerProps) {
+  return render(Lazy, { of: view as unknown as LazyView<Record<string, unknown>>, ...props });
+}
+
 describe('a lazily loaded view', () => {
   it('shows nothing while its chunk loads, then the view; its props stay reactive', async () => {
     const { importChunk, loads } = controlledChunk();
     const onretry = vi.fn();
-    const r = render(Lazy, { of: lazyView(importChunk), state: 'offline', onretry });
+    const r = show(lazyView(importChunk), { state: 'offline', onretry });
     await tick();
     expect(r.queryByTestId('offline-banner')).toBeNull();
     expect(r.container.textContent?.trim()).toBe('');
@@ -48,14 +53,14 @@ describe('a lazily loaded view', () => {
   it('loads its chunk once for every showing, and a second showing renders in the same update', async () => {
     const { importChunk, loads } = controlledChunk();
     const view = lazyView(importChunk);
-    const first = render(Lazy, { of: view, state: 'offline', onretry: () => {} });
-    const second = render(Lazy, { of: view, state: 'offline', onretry: () => {} });
+    const first = show(view, { state: 'offline', onretry: () => {} });
+    const second = show(view, { state: 'offline', onretry: () => {} });
     loads[0]!.resolve(banner);
     await first.findAllByTestId('offline-banner');
     expect(second.getAllByTestId('offline-banner').length).toBeGreaterThan(0);
     first.unmount();
     second.unmount();
-    const again = render(Lazy, { of: view, state: 'offline', onretry: () => {} });
+    const again = show(view, { state: 'offline', onretry: () => {} });
     expect(again.getByTestId('offline-banner')).toBeTruthy();
     expect(importChunk).toHaveBeenCalledTimes(1);
   });
@@ -63,12 +68,12 @@ describe('a lazily loaded view', () => {
   it('a failed load says so; the next showing loads again', async () => {
     const { importChunk, loads } = controlledChunk();
     const view = lazyView(importChunk);
-    const failed = render(Lazy, { of: view, state: 'offline', onretry: () => {} });
+    const failed = show(view, { state: 'offline', onretry: () => {} });
     loads[0]!.reject(new Error('Failed to fetch dynamically imported module'));
     expect((await failed.findByTestId('lazy-failed')).textContent).toBe('This part of MicroChat could not be loaded. Close the panel and open it again.');
     expect(failed.queryByTestId('offline-banner')).toBeNull();
     failed.unmount();
-    const retried = render(Lazy, { of: view, state: 'offline', onretry: () => {} });
+    const retried = show(view, { state: 'offline', onretry: () => {} });
     expect(importChunk).toHaveBeenCalledTimes(2);
     loads[1]!.resolve(banner);
     expect(await retried.findByTestId('offline-banner')).toBeTruthy();
