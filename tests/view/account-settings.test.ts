@@ -6,6 +6,7 @@ import SidePanel from '@/entrypoints/sidepanel/App.svelte';
 import { ChannelError, ErrorCode } from '@/lib/protocol/channel.ts';
 import { appState } from './support/fixtures.ts';
 import { fakeView } from './support/fake-background.ts';
+import './support/loaded-views.ts';
 
 async function openSettings(view: ReturnType<typeof fakeView>['view']) {
   const r = render(SidePanel, { view });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { fireEvent, render } from '@testing-library/svelte';
 import SidePanel from '@/entrypoints/sidepanel/App.svelte';
 import { fakeView } from './support/fake-background.ts';
+import './support/loaded-views.ts';
 
 async function openSettings(view: ReturnType<typeof fakeView>['view']) {
   const r = render(SidePanel, { view });

@@ -14,6 +14,7 @@ import type { LiveEvent, MessageView } from '@/lib/protocol/channel.ts';
 import type { SearchHit } from '@/lib/protocol/search.ts';
 import { conversation, message } from './support/fixtures.ts';
 import { fakeView } from './support/fake-background.ts';
+import './support/loaded-views.ts';
 
 const ME = { memberId: 'me', displayName: 'Ana', self: true } as const;
 const BO = { memberId: 'bo', displayName: 'Bo', self: false } as const;

@@ -11,6 +11,7 @@ import { expiresIn } from '@/lib/view/expires-in.ts';
 import { fakeView } from './support/fake-background.ts';
 import { conversation } from './support/fixtures.ts';
 import { useLocale } from '../support/i18n.ts';
+import './support/loaded-views.ts';
 
 afterEach(() => {
   useLocale('en');

@@ -12,6 +12,7 @@ import { darkModulesPath } from '@/lib/view/qr-path.ts';
 import type { Register } from '@/lib/view/webauthn.ts';
 import { fakeView } from './support/fake-background.ts';
 import { appState } from './support/fixtures.ts';
+import './support/loaded-views.ts';
 
 const CODE = 'ABCD-EFGH-JKMNP';
 

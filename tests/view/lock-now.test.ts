@@ -10,6 +10,7 @@ import Popup from '@/entrypoints/popup/App.svelte';
 import type { AppState } from '@/lib/protocol/channel.ts';
 import { fakeView } from './support/fake-background.ts';
 import { appState, conversation, message } from './support/fixtures.ts';
+import './support/loaded-views.ts';
 
 const text = (el: HTMLElement): string => (el.textContent ?? '').replace(/\s+/g, ' ').trim();
 const on = (over: Partial<AppState> = {}): Partial<AppState> => ({

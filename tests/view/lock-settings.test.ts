@@ -8,6 +8,7 @@ import { ChannelError, ErrorCode } from '@/lib/protocol/channel.ts';
 import { fakeView } from './support/fake-background.ts';
 import { appState } from './support/fixtures.ts';
 import type { Authenticate } from '@/lib/view/webauthn.ts';
+import './support/loaded-views.ts';
 
 const lockOptions = { challenge: 'Y2g', allowCredentials: [{ id: 'cred', type: 'public-key' }], userVerification: 'required', extensions: { prf: { eval: { first: 'AQID' } } } };
 const assertion = (prf: boolean) =>

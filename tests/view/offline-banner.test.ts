@@ -8,6 +8,7 @@ import MessageItem from '@/components/MessageItem.svelte';
 import { connectionContext } from '@/lib/view/connection-context.ts';
 import { appState, conversation, message } from './support/fixtures.ts';
 import { fakeView } from './support/fake-background.ts';
+import './support/loaded-views.ts';
 
 describe('offline banner', () => {
   it('shows while offline with the promise and Retry now, which asks the background to reconnect now', async () => {

@@ -6,6 +6,7 @@ import { ChannelError, ErrorCode } from '@/lib/protocol/channel.ts';
 import { fakeView } from './support/fake-background.ts';
 import { appState } from './support/fixtures.ts';
 import type { Authenticate, Register } from '@/lib/view/webauthn.ts';
+import './support/loaded-views.ts';
 
 const creationOptions = {
   rp: { name: 'MicroChat', id: 'relay.example.org' },

@@ -10,6 +10,7 @@ import RestoreAccount from '@/components/RestoreAccount.svelte';
 import type { Register } from '@/lib/view/webauthn.ts';
 import { fakeView } from './support/fake-background.ts';
 import { appState } from './support/fixtures.ts';
+import './support/loaded-views.ts';
 
 const text = (el: HTMLElement): string => (el.textContent ?? '').replace(/\s+/g, ' ').trim();
 const KEY = '1ABC-DEFG-HJKM-NPQR-STVW-XYZ0-2345-6789';

@@ -11,6 +11,7 @@ import App from '@/entrypoints/sidepanel/App.svelte';
 import type { ConversationSummary, MessageView } from '@/lib/protocol/channel.ts';
 import { conversation, message } from './support/fixtures.ts';
 import { fakeView } from './support/fake-background.ts';
+import './support/loaded-views.ts';
 
 const ME = { memberId: 'me', displayName: 'Ana', self: true } as const;
 const BO = { memberId: 'bo', displayName: 'Bo', self: false } as const;

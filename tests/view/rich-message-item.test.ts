@@ -11,6 +11,7 @@ import MessageItem from '@/components/MessageItem.svelte';
 import type { MessageView } from '@/lib/protocol/channel.ts';
 import type { MessageActions } from '@/lib/view/message-actions.ts';
 import { message } from './support/fixtures.ts';
+import './support/loaded-views.ts';
 
 /** A MIMI message id (43 base64url characters), different per n. */
 function mimiId(n: number): string {

@@ -13,6 +13,7 @@ import type { SearchHit, SearchResult } from '@/lib/protocol/search.ts';
 import { pieces } from '@/lib/view/search-view.ts';
 import { conversation, message } from './support/fixtures.ts';
 import { fakeView } from './support/fake-background.ts';
+import './support/loaded-views.ts';
 
 const BO = { memberId: 'bo', displayName: 'Bo', self: false } as const;
 const mimiId = (conv: string, n: number): string => `${conv}${'A'.repeat(43 - conv.length - 6)}${String(n).padStart(6, '0')}`;
