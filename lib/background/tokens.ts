@@ -101,8 +101,7 @@ export class TokenWallet {
 
   static async open(api: () => RelayApi, store: TokenStore, session: () => string | undefined, options: WalletOptions = {}): Promise<TokenWallet> {
     const w = new TokenWallet(api, store, session, options);
-    w.tokens = await store.loadAll();
-    w.pin = await store.loadPin?.();
+    [w.tokens, w.pin] = await Promise.all([store.loadAll(), store.loadPin?.()]);
     return w;
   }
 

@@ -5,6 +5,7 @@
  * the conversation list, with a waiting share offer's suggestion.
  */
 import { ChatService } from '../chat-service.ts';
+import { ChatStore } from '../chat-store.ts';
 import { OwnIdentity } from '../identity/own-identity.ts';
 import { VerifiedPeople } from '../identity/verified-people.ts';
 import { reportIfBug } from '../failure.ts';
@@ -37,7 +38,12 @@ export class SessionOpener {
       core.api = core.relayApi(account.relayUrl);
       core.view.quietly({ ...core.state, relay: { url: account.relayUrl, state: 'unknown' } });
     }
-    core.wallet = await TokenWallet.open(
+    // Everything the session reads is read at once: the wallet, our identity, the people we verified and the
+    // conversations' metadata do not depend on each other, and a wake waits for the slowest, not for their sum.
+    const stored = new ChatStore(core.deps.db, vault).loadAtOpen();
+    // Awaited by the chat below; if something else fails first, the chat never opens and this outcome is moot.
+    stored.catch(() => undefined);
+    const walletOpen = TokenWallet.open(
       () => core.api,
       tokenStore(core.deps.db, vault),
       () => {
@@ -50,12 +56,12 @@ export class SessionOpener {
         onKeyRefused: () => void core.chat?.warnEverywhere(TOKEN_KEY_REFUSED_WARNING),
       },
     );
-    const wallet = core.wallet;
-    core.needsLogin = sessionExpired(account);
     // Accounts made before identities get theirs at the first unlock (docs/identity.md).
-    const own = await OwnIdentity.ensure(core.deps.db, vault);
-    const verified = await VerifiedPeople.load(core.deps.db, vault);
+    const [wallet, own, verified] = await Promise.all([walletOpen, OwnIdentity.ensure(core.deps.db, vault), VerifiedPeople.load(core.deps.db, vault)]);
+    core.wallet = wallet;
+    core.needsLogin = sessionExpired(account);
     core.chat = await ChatService.open({
+      stored,
       db: core.deps.db,
       vault,
       api: () => core.api,

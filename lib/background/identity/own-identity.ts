@@ -34,8 +34,9 @@ export class OwnIdentity {
 
   /** Load ours; make what is missing (a new identity lists this device alone, version 1). */
   static async ensure(db: Database, vault: Vault, deviceName = thisDeviceName(), now = Date.now()): Promise<OwnIdentity> {
-    const device = (await loadDeviceKey(db, vault)) ?? (await createDeviceKey(db, vault));
-    let identity = await loadIdentity(db, vault);
+    const [kept, loaded] = await Promise.all([loadDeviceKey(db, vault), loadIdentity(db, vault)]);
+    const device = kept ?? (await createDeviceKey(db, vault));
+    let identity = loaded;
     if (identity === undefined) {
       const { personId, secret } = newIdentitySecret();
       const roster = signRoster(secret, personId, 1, [{ deviceKey: toB64(device.publicKey), name: deviceName, addedAt: now }]);
