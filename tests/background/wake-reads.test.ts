@@ -1,5 +1,6 @@
-// A wake reads the session's records together: the token wallet, our identity, the people we verified and the
-// conversations' metadata do not depend on each other, so none of them waits for another to be read and unsealed.
+// A wake reads the session's records together: the account, the token wallet, our identity, the people we verified
+// and the conversations' metadata do not depend on each other, so none of them waits for another to be read and
+// unsealed (the account is needed to open the session, not to read what it will hold).
 // Every unsealing is held until the wake has nothing else to do; then the held ones are let go together, as one
 // round. A wake that read them one after the other needs a round for each.
 import 'fake-indexeddb/auto';
@@ -57,7 +58,7 @@ async function settle(count: () => number): Promise<void> {
 afterEach(() => vi.restoreAllMocks());
 
 describe('waking reads the session at once', () => {
-  it("unseals the wallet, our identity, the verified people and every conversation's metadata in one round", async () => {
+  it("unseals the account, the wallet, our identity, the verified people and every conversation's metadata in one round", async () => {
     const name = `wake-reads-${process.pid}`;
     await seed(name);
     const db = await openDatabase(name);
@@ -89,7 +90,7 @@ describe('waking reads the session at once', () => {
     console.info(`unsealing rounds of a wake: ${rounds.length} (${rounds.map((r) => r.length).join(', ')} records)`);
 
     const roundOf = (label: string): number => rounds.findIndex((r) => r.includes(label));
-    const session = ['tokens/tok1', 'secrets/token-key-pin', 'secrets/device-key', 'secrets/identity', 'secrets/verified', 'conversations/conv0', `conversations/conv${CONVERSATIONS - 1}`];
+    const session = ['secrets/account', 'tokens/tok1', 'secrets/token-key-pin', 'secrets/device-key', 'secrets/identity', 'secrets/verified', 'conversations/conv0', `conversations/conv${CONVERSATIONS - 1}`];
     for (const label of session) expect(roundOf(label), label).toBeGreaterThanOrEqual(0);
     expect(new Set(session.map(roundOf)).size).toBe(1);
     app.stop();
