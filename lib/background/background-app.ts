@@ -126,10 +126,12 @@ export class BackgroundApp {
     const vault = wrapped === undefined ? await Vault.open(vaultKeySlot(deps.db)) : undefined;
     markWake('vault');
     const app = new BackgroundApp(new AppCore(deps, vault, relayUrl ?? DEFAULT_RELAY_URL, settings, wrapped));
+    // The session's own reads start now, while the account is unsealed.
+    const reads = vault === undefined ? undefined : app.session.read(vault);
     const account = vault === undefined ? undefined : await loadAccount(deps.db, vault);
     markWake('account');
     if (account !== undefined) {
-      await app.session.activate(account);
+      await app.session.activate(account, reads);
       markWake('session');
       app.linking.resume();
       app.restore.resume();

@@ -167,7 +167,15 @@ export interface Transition {
 }
 
 const msgSlot = (conversationId: string, seq: number): string => `${conversationId}/${seq}`;
-const pendingKey = (id: string): string => `${id}#pending`;
+const PENDING_SUFFIX = '#pending';
+const pendingKey = (id: string): string => `${id}${PENDING_SUFFIX}`;
+
+/** The chat store as opening the chat reads it (`loadAtOpen`). */
+export interface StoredChat {
+  metas: ConversationMeta[];
+  /** Conversations with a pending Commit in the store (read or not). */
+  pendingIds: ReadonlySet<string>;
+}
 /** Every chunk of one file (keys [conversationId, fileId, index]; an array sorts after every number). */
 export const fileRange = (conversationId: string, fileId: string): IDBKeyRange => IDBKeyRange.bound([conversationId, fileId], [conversationId, fileId, []]);
 
@@ -275,6 +283,16 @@ export class ChatStore {
     // A record that does not open (damaged, or sealed under a key that is gone) is left out, as it always was unreadable.
     const out = await Promise.all(keys.map((k, i) => this.vault.openJson<ConversationMeta>('conversations', k, values[i]).catch(() => null)));
     return out.filter((m): m is ConversationMeta => m !== null && m.v === 1);
+  }
+
+  /**
+   * What opening the chat reads, in two transactions at once: every conversation's metadata, and which of them
+   * have a pending Commit (keys only; most have none, and those that do are read with `loadPendings`).
+   */
+  async loadAtOpen(): Promise<StoredChat> {
+    const [metas, keys] = await Promise.all([this.loadMetas(), this.db.getAllKeys('groups')]);
+    const pendingIds = new Set(keys.filter((k) => k.endsWith(PENDING_SUFFIX)).map((k) => k.slice(0, -PENDING_SUFFIX.length)));
+    return { metas, pendingIds };
   }
 
   async loadGroup(id: string): Promise<GroupState | undefined> {

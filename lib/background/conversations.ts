@@ -14,7 +14,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { epochAuthenticator, members, type GroupState } from '../mls/group.ts';
 import { fromB64, randomId, toB64 } from '../bytes.ts';
 import { ChannelError, ErrorCode, type ConversationDetail, type ConversationSummary, type MessagePage, type MessageView } from '../protocol/channel.ts';
-import { ChatStore, type ConversationMeta, type MessageRecord, type PendingCommit, type Transition } from './chat-store.ts';
+import { ChatStore, type ConversationMeta, type MessageRecord, type PendingCommit, type StoredChat, type Transition } from './chat-store.ts';
 import type { ChatDirectory } from './chat-directory.ts';
 import type { Database } from './db.ts';
 import { place, placementOf, type Placement } from './list-placement.ts';
@@ -76,6 +76,8 @@ export interface ChatDeps {
   directory?: ChatDirectory;
   /** Our identity and the people we verified (docs/identity.md); without them no `person` claims go out. */
   people?: { own: OwnIdentity; verified: VerifiedPeople };
+  /** The chat store's metadata, when the caller started reading it early (waking reads it alongside the account's other records). */
+  stored?: Promise<StoredChat>;
   /** One of our own person's devices removed this device (a Remove by it, or our roster without us): device-removal.ts. */
   onRemovedFromAccount?: () => void;
 }
@@ -168,7 +170,8 @@ export class Conversations {
   /** Restore from IndexedDB: conversation metadata and pending commits only (group states load on demand). */
   async load(): Promise<void> {
     const stale: string[] = [];
-    for (const m of await this.store.loadMetas()) {
+    const { metas, pendingIds } = await (this.deps.stored ?? this.store.loadAtOpen());
+    for (const m of metas) {
       // A join whose Commit never came back (the worker died before posting it) is given up after a while.
       if (m.status === 'joining' && Date.now() - m.lastActivity > JOIN_GIVE_UP_MS) stale.push(m.id);
       else this.metas.set(m.id, m);
@@ -176,9 +179,10 @@ export class Conversations {
     for (const id of stale) await this.store.apply({ deleteConversation: id });
     // Pruning is housekeeping: a failure leaves a few more hashes for next time.
     void this.store.pruneSeen(Date.now() - SEEN_RETENTION_MS).catch(() => undefined);
-    const live = [...this.metas.values()].filter((m) => m.status === 'active' || m.status === 'joining').map((m) => m.id);
+    const live = [...this.metas.values()].filter((m) => (m.status === 'active' || m.status === 'joining') && pendingIds.has(m.id)).map((m) => m.id);
     // Unreadable pendings are as good as none: their Commit, if it comes back, is then processed like anyone's.
-    for (const [id, p] of await this.store.loadPendings(live).catch(() => new Map<string, PendingCommit>())) {
+    const pendings = live.length === 0 ? new Map<string, PendingCommit>() : await this.store.loadPendings(live).catch(() => new Map<string, PendingCommit>());
+    for (const [id, p] of pendings) {
       this.pending.set(id, p);
       this.restored.add(id);
     }

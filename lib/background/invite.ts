@@ -25,9 +25,9 @@
  *         so the joiner can register and post its external Commit
  *     n:  the conversation's name
  */
-import { gcm } from '@noble/ciphers/aes.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromB64, randomBytes, toB64 } from '../bytes.ts';
+import { aesGcm } from '../crypto/noble-aes.ts';
 import { ChannelError, ErrorCode } from '../protocol/channel.ts';
 import { t } from '../platform/i18n.ts';
 
@@ -127,13 +127,13 @@ function signedBytes(inviteId: string, content: Uint8Array): Uint8Array {
   return out;
 }
 
-export function sealInvite(key: Uint8Array, inviteId: string, c: InviteContent, signingKey: Uint8Array): Uint8Array {
+export async function sealInvite(key: Uint8Array, inviteId: string, c: InviteContent, signingKey: Uint8Array): Promise<Uint8Array> {
   const iv = randomBytes(12);
   const content = enc.encode(JSON.stringify({ gi: toB64(c.groupInfo), q: toB64(c.queue), c: toB64(c.capability), n: c.name }));
   const pt = new Uint8Array(SIG_BYTES + content.length);
   pt.set(ed25519.sign(signedBytes(inviteId, content), signingKey));
   pt.set(content, SIG_BYTES);
-  const ct = gcm(key, iv, aad(inviteId)).encrypt(pt);
+  const ct = (await aesGcm())(key, iv, aad(inviteId)).encrypt(pt);
   const out = new Uint8Array(12 + ct.length);
   out.set(iv);
   out.set(ct, 12);
@@ -146,9 +146,10 @@ export function sealInvite(key: Uint8Array, inviteId: string, c: InviteContent, 
  * refused the same way: the joiner cannot tell a forger from damage, and
  * must not join either.
  */
-export function openInvite(key: Uint8Array, inviteId: string, blob: Uint8Array, verifyKey: Uint8Array): InviteContent {
+export async function openInvite(key: Uint8Array, inviteId: string, blob: Uint8Array, verifyKey: Uint8Array): Promise<InviteContent> {
   const bad = (): ChannelError => new ChannelError(ErrorCode.InvalidInput, TAMPERED);
   if (blob.length < 12 + 16 + SIG_BYTES) throw bad();
+  const gcm = await aesGcm();
   let o: unknown;
   try {
     const pt = gcm(key, blob.subarray(0, 12), aad(inviteId)).decrypt(blob.subarray(12));

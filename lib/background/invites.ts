@@ -40,7 +40,7 @@ export class Invites {
     // A minute short of the longest the relay allows (30 days), so clock skew cannot push it over.
     const expiresAt = nowS() + Math.min(expiresInHours * 3600, 30 * 86_400 - 60);
     const groupInfo = encodeMessage(await exportGroupInfo(state));
-    const ciphertext = sealInvite(key, inviteId, { groupInfo, queue: fromB64(meta.queue)!, capability: queueCapability(state), name: meta.name }, signingKey);
+    const ciphertext = await sealInvite(key, inviteId, { groupInfo, queue: fromB64(meta.queue)!, capability: queueCapability(state), name: meta.name }, signingKey);
     try {
       // Storing an invite costs a sealed-sender token, like a message: bounded per account, unlinkable to it.
       const oneTime = mode === 'one-time';
@@ -130,7 +130,7 @@ export class Invites {
           return;
         }
         const content = { groupInfo, queue: fromB64(meta.queue)!, capability, name: meta.name };
-        const ct = sealInvite(fromB64(inv.key)!, inv.inviteId, content, fromB64(inv.signingKey)!);
+        const ct = await sealInvite(fromB64(inv.key)!, inv.inviteId, content, fromB64(inv.signingKey)!);
         try {
           await c.deps.api().updateInvite(inv.inviteId, fromB64(inv.writeKey)!, ct);
         } catch (err) {
@@ -156,7 +156,7 @@ export class Invites {
       if (isGone(err)) throw new ChannelError(ErrorCode.NotFound, text.INVITE_EXPIRED);
       throw relayProblem(err, text.Activity.join);
     }
-    const content = openInvite(key, inviteId, blob, verifyKey);
+    const content = await openInvite(key, inviteId, blob, verifyKey);
     let gi: MLSMessage;
     try {
       gi = decodeMessage(content.groupInfo);

@@ -109,7 +109,7 @@ export async function beginRotation(db: Database, target: RotationTarget): Promi
     const raw = randomBytes(32);
     let wrapped: WrappedKey;
     try {
-      wrapped = wrapDataKey(raw, target.kek, { ...target.how, gen });
+      wrapped = await wrapDataKey(raw, target.kek, { ...target.how, gen });
       next = await Vault.fromRawKey(raw, gen);
       target.keep?.(raw);
     } finally {

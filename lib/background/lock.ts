@@ -21,10 +21,10 @@
  * display name and the credential id stay in the clear next to the wrapped
  * key: the lock screen needs them before unlock.
  */
-import { gcm } from '@noble/ciphers/aes.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromB64, randomBytes, toB64 } from '../bytes.ts';
+import { aesGcm } from '../crypto/noble-aes.ts';
 import type { Database } from './db.ts';
 import { passphraseKek, validArgon2Params, type Argon2Params } from './passphrase.ts';
 import { Vault, VaultError } from './vault.ts';
@@ -69,13 +69,13 @@ export async function loadWrappedKey(db: Database, slot: typeof WRAPPED | typeof
 }
 
 /** Wrap a fresh data key under a KEK (the caller wipes both). */
-export function wrapDataKey(
+export async function wrapDataKey(
   raw: Uint8Array,
   kek: Uint8Array,
   how: { kind: LockKind; salt: Uint8Array; kdf?: Argon2Params; gen: number; credentialId: string; displayName: string },
-): WrappedKey {
+): Promise<WrappedKey> {
   const iv = randomBytes(12);
-  return { v: 1, ...how, iv, ct: gcm(kek, iv, WRAP_AAD).encrypt(raw) };
+  return { v: 1, ...how, iv, ct: (await aesGcm())(kek, iv, WRAP_AAD).encrypt(raw) };
 }
 
 /** The PRF result (`clientExtensionResults.prf.results.first`, base64url) of a WebAuthn response, if any. */
@@ -102,6 +102,7 @@ export type KeepRaw = (raw: Uint8Array) => void;
 
 /** Unwrap the data key with a KEK; a wrong one fails authentication and changes nothing. */
 export async function unwrapDataKey(wrapped: WrappedKey, kek: Uint8Array, keep?: KeepRaw): Promise<Vault> {
+  const gcm = await aesGcm();
   let raw: Uint8Array;
   try {
     raw = gcm(kek, wrapped.iv, WRAP_AAD).decrypt(wrapped.ct);

@@ -76,6 +76,8 @@ export interface WalletOptions {
 
 export class TokenWallet {
   private tokens = new Map<string, StoredToken>();
+  /** The stored tokens, read on first need (see `loaded`). */
+  private loading: Promise<void> | undefined;
   private refilling: Promise<void> | undefined;
   private readonly low: number;
   private readonly batch: number;
@@ -101,9 +103,26 @@ export class TokenWallet {
 
   static async open(api: () => RelayApi, store: TokenStore, session: () => string | undefined, options: WalletOptions = {}): Promise<TokenWallet> {
     const w = new TokenWallet(api, store, session, options);
-    w.tokens = await store.loadAll();
     w.pin = await store.loadPin?.();
     return w;
+  }
+
+  /**
+   * The stored tokens are read when first needed, not when the wallet opens: each is sealed on its own, a wallet
+   * holds up to low + batch of them, and a wake that sends nothing needs none. Tokens issued meanwhile are kept.
+   */
+  private loaded(): Promise<void> {
+    this.loading ??= this.store.loadAll().then(
+      (stored) => {
+        for (const [id, t] of stored) if (!this.tokens.has(id)) this.tokens.set(id, t);
+      },
+      (err: unknown) => {
+        // Read again by the next caller.
+        this.loading = undefined;
+        throw err;
+      },
+    );
+    return this.loading;
   }
 
   /** The issuing key this device holds for the current period (what members compare). */
@@ -111,7 +130,8 @@ export class TokenWallet {
     return this.pin === undefined ? undefined : { ...this.pin };
   }
 
-  get count(): number {
+  async count(): Promise<number> {
+    await this.loaded();
     return this.tokens.size;
   }
 
@@ -164,10 +184,14 @@ export class TokenWallet {
 
   /** Top the supply up when it is low; concurrent callers share one refill. Never throws. */
   refill(): Promise<void> {
-    this.dropExpired();
-    if (this.tokens.size >= this.low || this.session() === undefined) return Promise.resolve();
     // Never throws: a refill that failed is tried again at the next reconnect, and take() issues (and throws) itself.
-    return this.issueShared().catch(() => undefined);
+    return this.loaded()
+      .then(() => {
+        this.dropExpired();
+        if (this.tokens.size >= this.low || this.session() === undefined) return;
+        return this.issueShared();
+      })
+      .catch(() => undefined);
   }
 
   /**
@@ -195,6 +219,7 @@ export class TokenWallet {
 
   /** Take one token out of the wallet (it is removed whether or not the spend succeeds). */
   async take(): Promise<WireToken> {
+    await this.loaded();
     this.dropExpired();
     // Takers that find the wallet empty wait for one shared batch; when others took it all first, another one.
     for (let batches = 0; this.tokens.size === 0 && batches < 3; batches++) await this.issueShared();

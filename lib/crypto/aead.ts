@@ -15,10 +15,10 @@
  *    (~5 µs for 200 bytes; node-crypto.ts).
  * ChaCha20-Poly1305 is always noble (browsers have no WebCrypto ChaCha).
  */
-import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import type { AeadProvider } from './provider.ts';
 import { UsageError } from './errors.ts';
+import { aesGcm, aesGcmIfLoaded, type Gcm } from './noble-aes.ts';
 import { buf, getSubtle } from './subtle.ts';
 
 export type AeadName = 'AES-128-GCM' | 'AES-256-GCM' | 'ChaCha20-Poly1305';
@@ -63,15 +63,36 @@ export function aeadFrom(name: AeadName, core: AeadCore): AeadProvider {
 }
 
 function nobleCore(name: AeadName): AeadCore {
-  const cipher = name === 'ChaCha20-Poly1305' ? chacha20poly1305 : gcm;
+  if (name !== 'ChaCha20-Poly1305') return nobleAesCore();
   return {
-    seal: (key, nonce, aad, plaintext) => cipher(key, nonce, aad).encrypt(plaintext),
+    seal: (key, nonce, aad, plaintext) => chacha20poly1305(key, nonce, aad).encrypt(plaintext),
     open(key, nonce, aad, ciphertext) {
       try {
-        return cipher(key, nonce, aad).decrypt(ciphertext);
+        return chacha20poly1305(key, nonce, aad).decrypt(ciphertext);
       } catch {
         return null;
       }
+    },
+  };
+}
+
+/** noble's AES-GCM is loaded on first use (noble-aes.ts): until it is, a call waits for it; after that, it answers at once. */
+function nobleAesCore(): AeadCore {
+  const open = (gcm: Gcm, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null => {
+    try {
+      return gcm(key, nonce, aad).decrypt(ciphertext);
+    } catch {
+      return null;
+    }
+  };
+  return {
+    seal(key, nonce, aad, plaintext) {
+      const gcm = aesGcmIfLoaded();
+      return gcm === undefined ? aesGcm().then((g) => g(key, nonce, aad).encrypt(plaintext)) : gcm(key, nonce, aad).encrypt(plaintext);
+    },
+    open(key, nonce, aad, ciphertext) {
+      const gcm = aesGcmIfLoaded();
+      return gcm === undefined ? aesGcm().then((g) => open(g, key, nonce, aad, ciphertext)) : open(gcm, key, nonce, aad, ciphertext);
     },
   };
 }

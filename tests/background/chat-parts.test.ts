@@ -90,22 +90,22 @@ describe('invite codes', () => {
     }
   });
 
-  it('blobs open only with the right key and invite id, and only when signed by the invite key the code names', () => {
+  it('blobs open only with the right key and invite id, and only when signed by the invite key the code names', async () => {
     const content = { groupInfo: new Uint8Array([1, 2, 3]), queue: new Uint8Array(32).fill(4), capability: new Uint8Array(32).fill(5), name: 'Trip' };
-    const blob = sealInvite(key, inviteId, content, signingKey);
-    expect(openInvite(key, inviteId, blob, verifyKey)).toEqual(content);
-    expect(() => openInvite(new Uint8Array(32), inviteId, blob, verifyKey)).toThrow(/tampered with/);
-    expect(() => openInvite(key, 'BBBBBBBBBBBBBBBBBBBBBB', blob, verifyKey)).toThrow(/tampered with/);
+    const blob = await sealInvite(key, inviteId, content, signingKey);
+    await expect(openInvite(key, inviteId, blob, verifyKey)).resolves.toEqual(content);
+    await expect(openInvite(new Uint8Array(32), inviteId, blob, verifyKey)).rejects.toThrow(/tampered with/);
+    await expect(openInvite(key, 'BBBBBBBBBBBBBBBBBBBBBB', blob, verifyKey)).rejects.toThrow(/tampered with/);
     const tampered = blob.slice();
     tampered[20]! ^= 1;
-    expect(() => openInvite(key, inviteId, tampered, verifyKey)).toThrow(/tampered with/);
+    await expect(openInvite(key, inviteId, tampered, verifyKey)).rejects.toThrow(/tampered with/);
     // Encrypted under the right key, but signed by another invite key.
     const other = newInviteSigningKey();
-    expect(() => openInvite(key, inviteId, sealInvite(key, inviteId, content, other.signingKey), verifyKey)).toThrow(/tampered with/);
+    await expect(openInvite(key, inviteId, await sealInvite(key, inviteId, content, other.signingKey), verifyKey)).rejects.toThrow(/tampered with/);
     // A signature made for another invite id does not carry over.
-    const moved = sealInvite(key, 'BBBBBBBBBBBBBBBBBBBBBB', content, signingKey);
-    expect(() => openInvite(key, 'BBBBBBBBBBBBBBBBBBBBBB', moved, other.verifyKey)).toThrow(/tampered with/);
-    expect(() => openInvite(key, inviteId, blob, new Uint8Array(32))).toThrow(/tampered with/);
+    const moved = await sealInvite(key, 'BBBBBBBBBBBBBBBBBBBBBB', content, signingKey);
+    await expect(openInvite(key, 'BBBBBBBBBBBBBBBBBBBBBB', moved, other.verifyKey)).rejects.toThrow(/tampered with/);
+    await expect(openInvite(key, inviteId, blob, new Uint8Array(32))).rejects.toThrow(/tampered with/);
   });
 });
 

@@ -45,7 +45,7 @@ describe('passphrase KDF', () => {
   it('wraps a data key that only the right passphrase unwraps; salt and parameters travel with it', async () => {
     const raw = crypto.getRandomValues(new Uint8Array(32));
     const kek = await passphraseKek('the right passphrase', salt, cheap);
-    const wrapped = wrapDataKey(raw, kek, { kind: 'passphrase', salt, kdf: cheap, gen: 7, credentialId: '', displayName: 'P' });
+    const wrapped = await wrapDataKey(raw, kek, { kind: 'passphrase', salt, kdf: cheap, gen: 7, credentialId: '', displayName: 'P' });
     expect(lockKind(wrapped)).toBe('passphrase');
     expect(Buffer.from(wrapped.ct).includes(Buffer.from(raw))).toBe(false);
     const vault = await unlockWithPassphrase(wrapped, 'the right passphrase');

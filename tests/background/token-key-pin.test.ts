@@ -78,7 +78,7 @@ describe('token key pinning (TK-PIN)', () => {
     current.key = k2;
     current.list = [k2.info];
     await expect(w.issue(3)).rejects.toMatchObject({ name: 'TokenError', code: 'key-changed', message: expect.stringContaining('TK-PIN-3') });
-    expect(w.count).toBe(3);
+    expect(await w.count()).toBe(3);
     expect([...store.map.values()].every((t) => t.token.keyId === 'k1')).toBe(true);
     expect(refused).toHaveLength(1);
     expect(refused[0]).toBeInstanceOf(TokenError);
@@ -107,7 +107,7 @@ describe('token key pinning (TK-PIN)', () => {
     await w.issue(2);
     expect(w.pinnedKey?.keyId).toBe('k2');
     expect(pins).toEqual(['k1', 'k2']);
-    expect(w.count).toBe(4);
+    expect(await w.count()).toBe(4);
   });
 
   it('TK-PIN-1: a list with two issuing keys is refused; TK-PIN-2: a key id with another public key is refused', () => {

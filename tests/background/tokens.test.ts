@@ -2,7 +2,7 @@
 // relay publishes; a proof for another key, or a key it does not publish, is
 // refused; tokens persist (sealed by the store) and are spent once each.
 import { ristretto255_oprf } from '@noble/curves/ed25519.js';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { toB64 } from '../../lib/bytes.ts';
 import { RelayApiError, type RelayApi, type TokenKeyInfo } from '../../lib/background/relay-api.ts';
 import { TokenError, TokenWallet, type StoredToken, type TokenStore } from '../../lib/background/tokens.ts';
@@ -45,15 +45,30 @@ describe('token wallet', () => {
     const store = memoryStore();
     const w = await TokenWallet.open(() => api, store, () => 'session', { batch: 5, low: 2 });
     await w.issue(5);
-    expect(w.count).toBe(5);
+    expect(await w.count()).toBe(5);
     expect(store.map.size).toBe(5);
     const t = await w.take();
     const input = Uint8Array.from(Buffer.from(t.input, 'base64url'));
     expect(t.output).toBe(toB64(voprf.evaluate(issuing.secretKey, input)));
-    expect(w.count).toBe(4);
+    expect(await w.count()).toBe(4);
     expect(store.map.size).toBe(4);
     // Reopening from the store gives the same supply.
-    expect((await TokenWallet.open(() => api, store, () => 'session')).count).toBe(4);
+    expect(await (await TokenWallet.open(() => api, store, () => 'session')).count()).toBe(4);
+  });
+
+  it('opening the wallet reads no token; the first take reads them all, and keeps those issued meanwhile', async () => {
+    const { api } = fakeRelay({ publish: 'same' });
+    const store = memoryStore();
+    await (await TokenWallet.open(() => api, store, () => 'session')).issue(3);
+    const loads = vi.spyOn(store, 'loadAll');
+    const w = await TokenWallet.open(() => api, store, () => 'session', { batch: 2, low: 0 });
+    expect(loads).not.toHaveBeenCalled();
+    await w.issue(2);
+    expect(await w.count()).toBe(5);
+    await w.take();
+    expect(loads).toHaveBeenCalledTimes(1);
+    expect(await w.count()).toBe(4);
+    expect(store.map.size).toBe(4);
   });
 
   it('many takers meeting an empty wallet share one batch each time, not one request each (the relay limits requests per minute)', async () => {
@@ -70,7 +85,7 @@ describe('token wallet', () => {
     const { api } = fakeRelay({ publish: 'other' });
     const w = await TokenWallet.open(() => api, memoryStore(), () => 'session');
     await expect(w.issue(3)).rejects.toMatchObject({ name: 'TokenError', code: 'bad-proof' });
-    expect(w.count).toBe(0);
+    expect(await w.count()).toBe(0);
   });
 
   it('refuses tokens issued under a key the relay does not publish', async () => {

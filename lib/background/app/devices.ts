@@ -44,8 +44,13 @@ export class OwnDevices {
   async opened(): Promise<void> {
     this.removal = undefined;
     clearTimeout(this.retry);
-    if (this.core.vault !== undefined && (await this.core.deps.db.get(STORE, REMOVED)) !== undefined) return this.removed();
-    this.removing = await this.job().pending();
+    // Both read at once (a wake waits for them); a job read for a removed device is left unused.
+    const [removedRecord, removing] = await Promise.all([this.core.vault === undefined ? undefined : this.core.deps.db.get(STORE, REMOVED), this.job().pending()]);
+    if (removedRecord !== undefined) {
+      this.removal = undefined;
+      return this.removed();
+    }
+    this.removing = removing;
     this.own().onRosterChange(() => this.online());
     this.online();
   }

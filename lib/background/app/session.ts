@@ -5,9 +5,11 @@
  * the conversation list, with a waiting share offer's suggestion.
  */
 import { ChatService } from '../chat-service.ts';
-import { OwnIdentity } from '../identity/own-identity.ts';
+import { ChatStore, type StoredChat } from '../chat-store.ts';
+import { OwnIdentity, type KeptKeys } from '../identity/own-identity.ts';
 import { VerifiedPeople } from '../identity/verified-people.ts';
 import { reportIfBug } from '../failure.ts';
+import type { Vault } from '../vault.ts';
 import { tokenStore, type AccountRecord } from '../account.ts';
 import { ChannelError, ErrorCode } from '../../protocol/channel.ts';
 import { TokenWallet } from '../tokens.ts';
@@ -19,6 +21,14 @@ import type { AppNotifications } from './notifications.ts';
 import type { ShareOffers } from './share.ts';
 import { t } from '../../platform/i18n.ts';
 
+/** The reads a session starts before it opens (SessionOpener.read). */
+export interface SessionReads {
+  keys: Promise<KeptKeys>;
+  wallet: Promise<TokenWallet>;
+  verified: Promise<VerifiedPeople>;
+  stored: Promise<StoredChat>;
+}
+
 export class SessionOpener {
   constructor(
     private readonly core: AppCore,
@@ -27,35 +37,53 @@ export class SessionOpener {
     private readonly share: ShareOffers,
   ) {}
 
-  /** Load the wallet and the chat for an account, and go online. */
-  async activate(account: AccountRecord): Promise<void> {
+  /**
+   * What a session reads that depends on nothing else: our device key and identity, the token wallet, the people
+   * we verified and the chat store's metadata. Only reads (nothing is written), started together; a wake starts them while the account
+   * itself is still being unsealed.
+   */
+  read(vault: Vault): SessionReads {
+    const core = this.core;
+    const reads: SessionReads = {
+      keys: OwnIdentity.read(core.deps.db, vault),
+      wallet: TokenWallet.open(
+        () => core.api,
+        tokenStore(core.deps.db, vault),
+        () => {
+          const a = core.account;
+          return a === undefined || sessionExpired(a) ? undefined : a.session.token;
+        },
+        {
+          ...this.issuerOption(),
+          onPinChange: () => core.chat?.announceTokenKeyEverywhere(),
+          onKeyRefused: () => void core.chat?.warnEverywhere(TOKEN_KEY_REFUSED_WARNING),
+        },
+      ),
+      verified: VerifiedPeople.load(core.deps.db, vault),
+      stored: new ChatStore(core.deps.db, vault).loadAtOpen(),
+    };
+    // Each is awaited by activate(); one whose session never opens (no account, or another read failed first) is moot.
+    for (const r of Object.values(reads) as Promise<unknown>[]) r.catch(() => undefined);
+    return reads;
+  }
+
+  /** Load the wallet and the chat for an account (with what `read` started, if given), and go online. */
+  async activate(account: AccountRecord, started?: SessionReads): Promise<void> {
     const core = this.core;
     const vault = core.vault;
     if (vault === undefined) throw new ChannelError(ErrorCode.Locked, t('bg_err_locked'));
+    const reads = started ?? this.read(vault);
     core.account = account;
     if (account.relayUrl !== core.api.baseUrl) {
       core.api = core.relayApi(account.relayUrl);
       core.view.quietly({ ...core.state, relay: { url: account.relayUrl, state: 'unknown' } });
     }
-    core.wallet = await TokenWallet.open(
-      () => core.api,
-      tokenStore(core.deps.db, vault),
-      () => {
-        const a = core.account;
-        return a === undefined || sessionExpired(a) ? undefined : a.session.token;
-      },
-      {
-        ...this.issuerOption(),
-        onPinChange: () => core.chat?.announceTokenKeyEverywhere(),
-        onKeyRefused: () => void core.chat?.warnEverywhere(TOKEN_KEY_REFUSED_WARNING),
-      },
-    );
-    const wallet = core.wallet;
+    // Accounts made before identities get theirs at the first unlock (docs/identity.md): only then is anything written.
+    const [wallet, own, verified] = await Promise.all([reads.wallet, OwnIdentity.ensure(core.deps.db, vault, undefined, undefined, reads.keys), reads.verified]);
+    core.wallet = wallet;
     core.needsLogin = sessionExpired(account);
-    // Accounts made before identities get theirs at the first unlock (docs/identity.md).
-    const own = await OwnIdentity.ensure(core.deps.db, vault);
-    const verified = await VerifiedPeople.load(core.deps.db, vault);
     core.chat = await ChatService.open({
+      stored: reads.stored,
       db: core.deps.db,
       vault,
       api: () => core.api,

@@ -104,7 +104,7 @@ export class RejoinSlots {
     const inviteId = toB64(keys.slotId);
     const groupInfo = encodeMessage(await exportGroupInfo(state));
     const content = { groupInfo, queue: fromB64(meta.queue)!, capability: queueCapability(state), name: meta.name };
-    const ciphertext = sealInvite(keys.readKey, inviteId, content, keys.signingKey);
+    const ciphertext = await sealInvite(keys.readKey, inviteId, content, keys.signingKey);
     try {
       await c.deps.wallet().spend((token) => c.deps.api().createInvite({ inviteId, writeKey: keys.writeKey, ciphertext, expiresAt, oneTime: false, token }));
       return true;

@@ -22,6 +22,12 @@ import { newerRoster, signRoster, verifyRoster, type Roster, type RosterDevice }
 
 const RETIRE_LABEL = 'MicroChat key-package retire v1';
 
+/** What `OwnIdentity.read` found: either may be missing (a new account, or one made before identities). */
+export interface KeptKeys {
+  device: DeviceKey | undefined;
+  identity: IdentityKey | undefined;
+}
+
 export class OwnIdentity {
   private readonly rosterListeners: (() => void)[] = [];
 
@@ -32,10 +38,17 @@ export class OwnIdentity {
     private readonly device: DeviceKey,
   ) {}
 
-  /** Load ours; make what is missing (a new identity lists this device alone, version 1). */
-  static async ensure(db: Database, vault: Vault, deviceName = thisDeviceName(), now = Date.now()): Promise<OwnIdentity> {
-    const device = (await loadDeviceKey(db, vault)) ?? (await createDeviceKey(db, vault));
-    let identity = await loadIdentity(db, vault);
+  /** Read our device key and identity, both at once, as they are (only reads; `ensure` makes what is missing). */
+  static async read(db: Database, vault: Vault): Promise<KeptKeys> {
+    const [device, identity] = await Promise.all([loadDeviceKey(db, vault), loadIdentity(db, vault)]);
+    return { device, identity };
+  }
+
+  /** Load ours (or take what `read` found); make what is missing (a new identity lists this device alone, version 1). */
+  static async ensure(db: Database, vault: Vault, deviceName = thisDeviceName(), now = Date.now(), kept = OwnIdentity.read(db, vault)): Promise<OwnIdentity> {
+    const found = await kept;
+    const device = found.device ?? (await createDeviceKey(db, vault));
+    let identity = found.identity;
     if (identity === undefined) {
       const { personId, secret } = newIdentitySecret();
       const roster = signRoster(secret, personId, 1, [{ deviceKey: toB64(device.publicKey), name: deviceName, addedAt: now }]);
