@@ -5,29 +5,17 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it, vi } from 'vitest';
 import { getCipherSuite } from '../../lib/crypto/suites.ts';
 import { createGroup, generateIdentity } from '../../lib/mls/group.ts';
-import { saveAccount } from '../../lib/background/account.ts';
 import { BackgroundApp } from '../../lib/background/background-app.ts';
 import { ChatStore } from '../../lib/background/chat-store.ts';
 import { serveChannel, type ChannelBackend, type PortLike, type RuntimeLike } from '../../lib/background/channel-server.ts';
-import { openDatabase, saveSetting, vaultKeySlot } from '../../lib/background/db.ts';
+import { openDatabase } from '../../lib/background/db.ts';
+import { seedAccount } from '../support/seeded-profile.ts';
 import { LIVE_PORT_NAME, type AppState, type LiveEvent } from '../../lib/protocol/channel.ts';
-import { Vault } from '../../lib/background/vault.ts';
 
 describe('background wake', () => {
   it('restores an account with 50 conversations from IndexedDB, without decrypting group states', async () => {
     const name = `wake-${process.pid}`;
-    const db = await openDatabase(name);
-    await saveSetting(db, 'relayUrl', 'http://127.0.0.1:9');
-    const vault = await Vault.open(vaultKeySlot(db));
-    await saveAccount(db, vault, {
-      v: 1,
-      relayUrl: 'http://127.0.0.1:9',
-      accountId: 'acc',
-      displayName: 'Wendy',
-      credentialId: 'cred',
-      session: { token: 't'.repeat(43), expiresAt: 2 ** 40 },
-      mailbox: { mailboxId: 'A'.repeat(22), secret: 'B'.repeat(43) },
-    });
+    const { db, vault } = await seedAccount(name, 'Wendy', 'cred');
     const suite = getCipherSuite(1);
     const state = await createGroup(suite, await generateIdentity(suite, new TextEncoder().encode('Wendy')));
     const store = new ChatStore(db, vault);

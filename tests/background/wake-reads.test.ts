@@ -6,30 +6,20 @@
 // own, up to 70) are left for the first send.
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { saveAccount, tokenStore } from '../../lib/background/account.ts';
+import { tokenStore } from '../../lib/background/account.ts';
 import { BackgroundApp } from '../../lib/background/background-app.ts';
 import { ChatStore } from '../../lib/background/chat-store.ts';
-import { openDatabase, saveSetting, vaultKeySlot } from '../../lib/background/db.ts';
+import { openDatabase } from '../../lib/background/db.ts';
 import { OwnIdentity } from '../../lib/background/identity/own-identity.ts';
 import { VerifiedPeople } from '../../lib/background/identity/verified-people.ts';
 import type { StoredToken } from '../../lib/background/tokens.ts';
 import { Vault } from '../../lib/background/vault.ts';
+import { seedAccount } from '../support/seeded-profile.ts';
 
 const CONVERSATIONS = 50;
 
 async function seed(name: string): Promise<void> {
-  const db = await openDatabase(name);
-  await saveSetting(db, 'relayUrl', 'http://127.0.0.1:9');
-  const vault = await Vault.open(vaultKeySlot(db));
-  await saveAccount(db, vault, {
-    v: 1,
-    relayUrl: 'http://127.0.0.1:9',
-    accountId: 'acc',
-    displayName: 'Wendy',
-    credentialId: 'cred',
-    session: { token: 't'.repeat(43), expiresAt: 2 ** 40 },
-    mailbox: { mailboxId: 'A'.repeat(22), secret: 'B'.repeat(43) },
-  });
+  const { db, vault } = await seedAccount(name, 'Wendy', 'cred');
   const tokens = tokenStore(db, vault);
   await tokens.add(new Map([['tok1', { token: { keyId: 'k' } as unknown as StoredToken['token'], acceptUntil: 2 ** 40 }]]));
   await tokens.savePin!({ keyId: 'k', publicKey: 'P'.repeat(43), acceptUntil: 2 ** 40 });

@@ -29,8 +29,11 @@ function oneGroupState(): Promise<GroupState> {
   return groupState;
 }
 
-/** Seed a profile in IndexedDB `name` (lock off); returns how many sealed records it holds. */
-export async function seedProfile(name: string, conversations = 2, messagesEach = 3): Promise<number> {
+/**
+ * An account sealed in IndexedDB `name` (lock off, relay unreachable at 127.0.0.1:9), as the background writes it at
+ * sign-up: the database and its vault, for a test to add what it needs.
+ */
+export async function seedAccount(name: string, displayName: string, credentialId = CREDENTIAL_ID): Promise<{ db: Database; vault: Vault }> {
   const db = await openDatabase(name);
   await saveSetting(db, 'relayUrl', 'http://127.0.0.1:9');
   const vault = await Vault.open(vaultKeySlot(db));
@@ -38,11 +41,17 @@ export async function seedProfile(name: string, conversations = 2, messagesEach 
     v: 1,
     relayUrl: 'http://127.0.0.1:9',
     accountId: 'acc',
-    displayName: 'Pat',
-    credentialId: CREDENTIAL_ID,
+    displayName,
+    credentialId,
     session: { token: 't'.repeat(43), expiresAt: 2 ** 40 },
     mailbox: { mailboxId: 'A'.repeat(22), secret: 'B'.repeat(43) },
   });
+  return { db, vault };
+}
+
+/** Seed a profile in IndexedDB `name` (lock off); returns how many sealed records it holds. */
+export async function seedProfile(name: string, conversations = 2, messagesEach = 3): Promise<number> {
+  const { db, vault } = await seedAccount(name, 'Pat');
   await tokenStore(db, vault).add(
     new Map([
       ['tok1', { token: { keyId: 'k', input: 'i1', output: 'o1' }, acceptUntil: 2 ** 40 }],
