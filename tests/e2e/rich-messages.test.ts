@@ -217,10 +217,13 @@ describe('rich messages end to end: three people, a real relay', () => {
     await shot(bob, '02a-picker');
     await bob.page.click('[data-testid="reaction-picker"] [data-emoji="👍"]');
 
+    // The picker is loaded the first time it is shown (its own chunk): wait for it as a person would.
     await act(carol, original, 'react');
+    await carol.page.waitForSelector('[data-testid="reaction-picker"] [data-emoji="👍"]', { timeout: STEP_TIMEOUT });
     await carol.page.click('[data-testid="reaction-picker"] [data-emoji="👍"]');
     // Any emoji: typed in the picker's field.
     await act(carol, original, 'react');
+    await carol.page.waitForSelector('[data-testid="any-emoji"]', { timeout: STEP_TIMEOUT });
     await carol.page.type('[data-testid="any-emoji"]', '🎉');
     await carol.page.click('[data-testid="any-emoji-add"]');
 
@@ -362,7 +365,8 @@ describe('rich messages end to end: three people, a real relay', () => {
     const scroller = await carol.page.$('[data-testid="message-list"]');
     await scroller!.evaluate((s) => (s.scrollTop = s.scrollHeight));
     await carol.page.click('[data-testid="search-button"]');
-    expect(await carol.page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('search-input');
+    // The search panel is loaded the first time it opens (its own chunk), then takes the focus: fails if it never does.
+    await carol.page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'search-input', { timeout: STEP_TIMEOUT });
     await shot(carol, '07a-search-open');
 
     expect(await search(carol, 'LAKE sunday')).toBe('found');
@@ -388,6 +392,7 @@ describe('rich messages end to end: three people, a real relay', () => {
     await shot(carol, '07d-search-none');
     for (const u of [alice, bob]) {
       await u.page.click('[data-testid="search-button"]');
+      await u.page.waitForSelector('[data-testid="search-scope-all"]', { timeout: STEP_TIMEOUT });
       await u.page.click('[data-testid="search-scope-all"]');
       expect(await search(u, 'packing list')).toBe('found');
       expect(await u.page.$$eval('[data-testid="search-result"]', (r) => r.length)).toBe(14);
