@@ -139,6 +139,7 @@ describe('roles: admins, delete for me, end for everyone', () => {
   it('delete for me and end for everyone are two actions, each saying what happens; ending reads as ending on both sides', async () => {
     await openMembers(bob, ['Alice', 'Bob']);
     await bob.page.click('[data-testid="delete-conversation"]');
+    await bob.page.waitForSelector('[data-testid="confirm-dialog"]', { timeout: STEP_TIMEOUT }); // loaded on its first showing
     const deleteText = await bob.page.$eval('[data-testid="confirm-dialog"]', (el) => el.textContent ?? '');
     expect(deleteText).toContain('You leave the conversation; the others keep it.');
     await shots(bob.page, 'delete-for-me-confirm');
@@ -148,6 +149,7 @@ describe('roles: admins, delete for me, end for everyone', () => {
 
     await openMembers(alice, ['Bob']);
     await alice.page.click('[data-testid="end-conversation"]');
+    await alice.page.waitForSelector('[data-testid="confirm-dialog"]', { timeout: STEP_TIMEOUT }); // loaded on its first showing
     const endText = await alice.page.$eval('[data-testid="confirm-dialog"]', (el) => el.textContent ?? '');
     expect(endText).toContain('Bob will be removed and the conversation ends for everyone.');
     await shots(alice.page, 'end-confirm');
@@ -167,6 +169,7 @@ describe('roles: admins, delete for me, end for everyone', () => {
     // Delete for me now only clears this device.
     await openMembers(bob, []);
     await bob.page.click('[data-testid="delete-conversation"]');
+    await bob.page.waitForSelector('[data-testid="confirm-dialog"]', { timeout: STEP_TIMEOUT });
     expect(await bob.page.$eval('[data-testid="confirm-dialog"]', (el) => el.textContent ?? '')).toContain('removed from this device');
     await bob.page.click('[data-testid="confirm"]');
     await bob.page.waitForSelector(`[data-testid="conversation-item"][data-conversation-id="${conv}"]`, { hidden: true, timeout: STEP_TIMEOUT });
