@@ -46,10 +46,7 @@ export class OwnDevices {
     clearTimeout(this.retry);
     // Both read at once (a wake waits for them); a job read for a removed device is left unused.
     const [removedRecord, removing] = await Promise.all([this.core.vault === undefined ? undefined : this.core.deps.db.get(STORE, REMOVED), this.job().pending()]);
-    if (removedRecord !== undefined) {
-      this.removal = undefined;
-      return this.removed();
-    }
+    if (removedRecord !== undefined) return this.removed();
     this.removing = removing;
     this.own().onRosterChange(() => this.online());
     this.online();
