@@ -13,18 +13,9 @@
 import type { ConnectionState } from '../protocol/channel.ts';
 import { DELIVERY_SOCKET_PATH, type ClientFrame, type MailboxCredentials, type ServerFrameType } from '../protocol/relay.ts';
 import { isRecord, parseDelivered, type DeliveredMessage } from './relay-wire.ts';
+import { closeQuietly, type WebSocketConstructor, type WebSocketLike } from './websocket-like.ts';
 
-/** The parts of the WHATWG WebSocket we use (the browser's, or `ws` in Node tests). */
-export interface WebSocketLike {
-  readonly readyState: number;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  onopen: ((ev: unknown) => void) | null;
-  onclose: ((ev: unknown) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-}
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+export type { WebSocketConstructor, WebSocketLike };
 
 export interface ConnectionOptions {
   url: string;
@@ -179,14 +170,7 @@ export class RelayConnection {
     this.clearTimers();
     const s = this.socket;
     this.socket = undefined;
-    if (s !== undefined) {
-      s.onopen = s.onclose = s.onerror = s.onmessage = null;
-      try {
-        s.close(1000, 'bye');
-      } catch {
-        // Safe to ignore: close() throws only on a socket already closing, which is what we want.
-      }
-    }
+    if (s !== undefined) closeQuietly(s, 1000, 'bye');
     this.setState('offline');
   }
 
@@ -351,12 +335,7 @@ export class RelayConnection {
   private drop(ws: WebSocketLike, penalty = 0): void {
     if (ws !== this.socket) return;
     this.socket = undefined;
-    ws.onopen = ws.onclose = ws.onerror = ws.onmessage = null;
-    try {
-      ws.close();
-    } catch {
-      // Safe to ignore: close() throws only on a socket already closing, which is what we want.
-    }
+    closeQuietly(ws);
     this.clearTimers();
     this.attempt += penalty;
     if (!this.stopped) this.scheduleReconnect();

@@ -12,6 +12,7 @@
 import { fromB64, toB64 } from '../bytes.ts';
 import { ISSUE_SOCKET_PATH, isErrorCode, type IssueFrame } from '../protocol/relay.ts';
 import { RelayApiError, type RelayApi, type TokenKeyInfo, type WebSocketConstructor } from './relay-api.ts';
+import { closeQuietly } from './websocket-like.ts';
 import { t } from '../platform/i18n.ts';
 
 export interface IssuedBatch {
@@ -93,12 +94,7 @@ export function socketIssuer(url: () => string, WebSocketImpl: WebSocketConstruc
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
-        try {
-          ws.close(1000, 'done');
-        } catch {
-          // already closed
-        }
+        closeQuietly(ws, 1000, 'done');
         fn();
       };
       const unreachable = (): void => settle(() => reject(new RelayApiError(0, 'unreachable', t('bg_relay_unreachable'))));
