@@ -4,8 +4,9 @@
  * (member-names.ts). Read through the group façade only.
  */
 import { memberLeaf, members, type GroupState } from '../mls/group.ts';
-import { labelMembers, type MemberLabel } from './member-names.ts';
-import { memberIdOf } from './safety-code.ts';
+import { labelMembers, labelText, type MemberLabel } from './member-names.ts';
+import type { KnownAs } from './mentions.ts';
+import { keyFingerprint, memberIdOf } from './safety-code.ts';
 
 /** memberId → label of every member (names from the conversation's profiles; ours is our display name). */
 export function memberLabels(state: GroupState, names: Readonly<Record<string, string>> | undefined, selfName: string): Map<string, MemberLabel> {
@@ -21,6 +22,23 @@ export function memberIdAt(state: GroupState, leaf: number): string {
 
 export function ownMemberId(state: GroupState): string {
   return memberIdAt(state, state.ownLeaf);
+}
+
+/**
+ * How this device knows each member, for reading the labels of mentions
+ * (mentions.ts M-5): the name it shows (alone and with its tag), ours and our
+ * other devices' (`isOwn`) also by our display name, and the fingerprint group
+ * of the placeholder a sender without a name for them would have shown.
+ */
+export function knownAsOf(state: GroupState, names: Readonly<Record<string, string>> | undefined, selfName: string, isOwn: (id: string) => boolean): (id: string) => KnownAs | undefined {
+  const labels = memberLabels(state, names, selfName);
+  return (id) => {
+    const m = memberById(state, id);
+    const label = labels.get(id);
+    if (m === undefined || label === undefined) return undefined;
+    const shown = [label.displayName, labelText(label), ...(label.tag === undefined ? [] : [`${label.displayName} ${label.tag}`])];
+    return { names: isOwn(id) ? [selfName, ...shown] : shown, print: keyFingerprint(m.leaf.signatureKey).slice(0, 5) };
+  };
 }
 
 export function memberIds(state: GroupState): string[] {

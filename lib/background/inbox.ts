@@ -27,7 +27,7 @@ import { closeAllowed, mayInvite, rolesView } from './conversation-roles.ts';
 import { systemMessage, systemRecord } from './conversations.ts';
 import { endsConversation, ownCommitRemovals, removalNote, removalsOf, removedYouNote, roleChangeNotes, type Person, type Removal } from './epoch-notes.ts';
 import { classify } from './failure.ts';
-import { memberById, memberIdAt, memberIds, memberLabels, ownMemberId, senderIndex } from './group-members.ts';
+import { knownAsOf, memberById, memberIdAt, memberIds, memberLabels, ownMemberId, senderIndex } from './group-members.ts';
 import { membershipShrank } from './invite-revocation.ts';
 import { JOINER_NOTICE } from '../protocol/channel.ts';
 import { mailboxesOfRemoved, pruneMailboxes, recordAnnouncement, removedLeaves, someoneJoined } from './member-mailboxes.ts';
@@ -195,7 +195,8 @@ function application(
   if (payload.kind === 'content') {
     // Mentions (mentions.ts): of current members; ours are this device's member id and our other devices'.
     const members = new Set(memberIds(state));
-    const people = { isMember: (id: string) => members.has(id), isSelf: (id: string) => id === ownMemberId(state) || isOwnDevice(meta, id, s.own) };
+    const isSelf = (id: string): boolean => id === ownMemberId(state) || isOwnDevice(meta, id, s.own);
+    const people = { isMember: (id: string) => members.has(id), isSelf, knownAs: knownAsOf(state, meta.names, s.selfName, isSelf) };
     return contentMessage(payload.content, who, now, next, records, out, people);
   }
   const app: AppMessage | null = payload.app;

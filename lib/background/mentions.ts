@@ -15,9 +15,12 @@
  *        never by a field of the content; it notifies even when muted
  *        (notification-policy.ts)
  *   M-4  a label with a bidirectional control character is no mention
+ *   M-5  a label reads as the member it links to (labelReadsAs); "@Alice"
+ *        linked to Bob is no mention, for anyone
  */
 import { MAX_MENTIONS, type MentionFields, type MentionSpan } from '../protocol/mentions.ts';
 import type { MessageRecord } from './chat-store.ts';
+import { nameKey } from './member-names.ts';
 
 /** The content type a text with mentions is sent as (the draft's mention example). */
 export const MENTION_CONTENT_TYPE = 'text/markdown;variant=GFM-MIMI';
@@ -67,12 +70,44 @@ export function decodeMentions(body: string, memberOf: (uri: string) => string |
   return { text: text + body.slice(at), mentions };
 }
 
+/** How this device knows a member (M-5): the names it shows for them, and the first group of their fingerprint. */
+export interface KnownAs {
+  names: readonly string[];
+  print: string;
+}
+
 /**
- * M-1, M-3: the mentions a record keeps: of current members only (`isMember`),
- * each marked when it names us (`isSelf`). Returns the record's fields.
+ * M-5: a mention's label reads as the member it links to: one of the names
+ * this device knows them by (with the tag that tells two of one name apart,
+ * or without it), or it carries their first fingerprint group, which is what
+ * a sender who had no name for them saw in the placeholder. Otherwise a
+ * hostile member could write "@Alice" and link Bob: Bob would be told he is
+ * mentioned (even with the conversation muted), and everyone would read a
+ * mention of Alice that Alice never hears of.
  */
-export function keepMentions(spans: readonly MentionSpan[] | undefined, isMember: (id: string) => boolean, isSelf: (id: string) => boolean): Pick<MessageRecord, 'mentions'> {
-  const kept = (spans ?? []).filter((s) => isMember(s.memberId)).slice(0, MAX_MENTIONS);
+export function labelReadsAs(label: string, known: KnownAs): boolean {
+  const key = nameKey(label);
+  return known.names.some((n) => nameKey(n) === key) || key.split(/[\s·]+/u).includes(known.print);
+}
+
+/**
+ * M-1, M-3, M-5: the mentions a record keeps: of current members only
+ * (`isMember`), each marked when it names us (`isSelf`); received ones only
+ * when their label in `text` reads as the member (`knownAs`; our own sends
+ * come from our own picker). Returns the record's fields.
+ */
+export function keepMentions(
+  spans: readonly MentionSpan[] | undefined,
+  isMember: (id: string) => boolean,
+  isSelf: (id: string) => boolean,
+  received?: { text: string; knownAs: (id: string) => KnownAs | undefined },
+): Pick<MessageRecord, 'mentions'> {
+  const reads = (s: MentionSpan): boolean => {
+    if (received === undefined) return true;
+    const known = received.knownAs(s.memberId);
+    return known !== undefined && labelReadsAs(received.text.slice(s.at + 1, s.at + s.length), known);
+  };
+  const kept = (spans ?? []).filter((s) => isMember(s.memberId) && reads(s)).slice(0, MAX_MENTIONS);
   if (kept.length === 0) return {};
   return { mentions: kept.map((s) => ({ memberId: s.memberId, at: s.at, length: s.length, ...(isSelf(s.memberId) ? { you: true as const } : {}) })) };
 }

@@ -13,7 +13,7 @@ import { unarchiveOnMessage } from './list-placement.ts';
 import type { IncomingContent } from './mimi-wire.ts';
 import { attachmentRecord } from './attachment-record.ts';
 import { addDue } from './receipts.ts';
-import { keepMentions } from './mentions.ts';
+import { keepMentions, type KnownAs } from './mentions.ts';
 import type { RichClaim } from './rich-record.ts';
 import * as text from './text.ts';
 
@@ -69,8 +69,8 @@ export function contentMessage(
   next: ConversationMeta,
   records: MessageRecord[],
   out: { rich?: RichClaim },
-  /** Who is a member now, and who is us (mentions.ts M-1, M-3); without it, no mention is kept. */
-  people?: { isMember: (id: string) => boolean; isSelf: (id: string) => boolean },
+  /** Who is a member now, who is us, and by what names (mentions.ts M-1, M-3, M-5); without it, no mention is kept. */
+  people?: { isMember: (id: string) => boolean; isSelf: (id: string) => boolean; knownAs: (id: string) => KnownAs | undefined },
 ): MessageRecord | undefined {
   const i = content.intent;
   if (i.kind === 'text' || i.kind === 'unshowable' || i.kind === 'attachment') {
@@ -88,7 +88,7 @@ export function contentMessage(
       ...(i.kind !== 'unshowable' && i.inReplyTo !== undefined ? { inReplyTo: i.inReplyTo } : {}),
       ...(i.kind === 'attachment' ? { attachment: attachmentRecord(i.file) } : {}),
       ...(i.kind === 'unshowable' ? { unshowable: true } : {}),
-      ...(i.kind === 'text' && people !== undefined ? keepMentions(i.mentions, people.isMember, people.isSelf) : {}),
+      ...(i.kind === 'text' && people !== undefined ? keepMentions(i.mentions, people.isMember, people.isSelf, { text: i.text, knownAs: people.knownAs }) : {}),
     };
     const at = receivedExpiry(content.expires, next.disappearAfter, now);
     if (at !== undefined) scheduleExpiry(next, rec.seq, at);

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { toB64 } from '../../lib/bytes.ts';
 import type { MessageRecord } from '../../lib/background/chat-store.ts';
-import { decodeMentions, encodeMentions, keepMentions, mentionView, MENTION_CONTENT_TYPE } from '../../lib/background/mentions.ts';
+import { decodeMentions, encodeMentions, keepMentions, labelReadsAs, mentionView, MENTION_CONTENT_TYPE, type KnownAs } from '../../lib/background/mentions.ts';
 import { memberOfUri, outgoing, readContent, senderUri } from '../../lib/background/mimi-wire.ts';
 import { NotificationPolicy } from '../../lib/background/notification-policy.ts';
 import { applyClaim } from '../../lib/background/rich-record.ts';
@@ -85,6 +85,28 @@ describe('mentions in the record and the view', () => {
     expect(edited).not.toHaveProperty('mentions');
     const deleted = applyClaim(rec, { id: 'd', intent: { kind: 'delete', original: 'x' }, from: { memberId: BOB, displayName: 'Bob', self: false }, at: 2 });
     expect(deleted).not.toHaveProperty('mentions');
+  });
+
+  it('M-5: a received mention is kept only when its label reads as the member it links to', () => {
+    const known: Record<string, KnownAs> = {
+      [ALICE]: { names: ['Alice'], print: '11111' },
+      [BOB]: { names: ['Bob', 'Bob · 22222', 'Bob 22222'], print: '22222' },
+    };
+    const knownAs = (id: string): KnownAs | undefined => known[id];
+    const keep = (text: string, memberId: string, at: number, length: number) =>
+      keepMentions([{ memberId, at, length }], (id) => id in known, (id) => id === BOB, { text, knownAs });
+    // "@Alice" linked to Bob: no mention, for Bob ("you") or anyone else.
+    expect(keep('pay @Alice now', BOB, 4, 6)).toEqual({});
+    expect(keep('pay @Alice now', ALICE, 4, 6)).toEqual({ mentions: [{ memberId: ALICE, at: 4, length: 6 }] });
+    // The name as shown, with its tag in either form, in another case or spacing; or the placeholder's fingerprint group.
+    for (const label of ['@Bob', '@bob', '@Bob · 22222', '@Bob 22222', '@Member 22222', '@Mitglied 22222']) {
+      expect(keep(`${label} hi`, BOB, 0, label.length), label).toEqual({ mentions: [{ memberId: BOB, at: 0, length: label.length, you: true }] });
+    }
+    // Someone else's fingerprint group, a longer or shorter name, a member this device cannot place: no mention.
+    for (const label of ['@Member 11111', '@Bobby', '@Bo', '@Bob 2222']) expect(keep(`${label} hi`, BOB, 0, label.length), label).toEqual({});
+    expect(keepMentions([{ memberId: CAROL, at: 0, length: 6 }], () => true, () => false, { text: '@Carol', knownAs })).toEqual({});
+    expect(labelReadsAs('ALICE', known[ALICE]!)).toBe(true);
+    expect(labelReadsAs('Alice\u00a0', known[ALICE]!)).toBe(true);
   });
 
   it('message.send takes mentions only as sorted spans of the text starting with @', () => {
