@@ -227,9 +227,9 @@ export function createRelay(deps: RelayDeps): Relay {
     },
     claimKeyPackage: async (req) => {
       const { accountId: claimer } = await accounts.authenticate(req);
+      const b = await body(req, ['accountId']);
       // Bounded per claiming account, so nobody drains another's one-time packages.
       if (!claimBudget.take(claimer)) throw new RelayError(ErrorCode.rateLimited, 'too many claims');
-      const b = await body(req, ['accountId']);
       const kp = await store.claimKeyPackage(readId(b, 'accountId'));
       if (kp === null) throw notFound();
       return { keyPackage: toB64(kp) };
