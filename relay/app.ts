@@ -25,7 +25,7 @@ import {
 import { readBytes, readBytesList, readEncodedBytes, readId, readIdList, readInt, readOptionalBytes } from './encoding.ts';
 import { ErrorCode, RelayError, notFound } from './errors.ts';
 import { Invites, parseInviteId } from './invites.ts';
-import { corsHeaders, json, readJsonBody, toErrorResponse } from './http.ts';
+import { corsHeaders, json, readStrictBody, toErrorResponse } from './http.ts';
 import type { RelayStore } from './store.ts';
 import { TOKEN_SUITE, TokenAuthority, readToken } from './tokens.ts';
 import { MinuteBudget } from './rate-limit.ts';
@@ -105,6 +105,15 @@ const INVITE_PREFIX = ROUTES.readInvite.path.slice(0, ROUTES.readInvite.path.ind
 const INVITE_ROUTES: Partial<Record<string, ParamRoute>> = {};
 for (const name of ROUTE_NAMES) if (isParamRoute(name)) INVITE_ROUTES[ROUTES[name].method] = name;
 const OK = { ok: true } as const;
+
+// The keys a body may hold (relay/encoding.ts onlyKeys); lib/protocol/relay.ts RouteTypes has their types.
+const START_KEYS = ['rpId'] as const;
+/** `response` is WebAuthn's own JSON (simplewebauthn reads it): browsers may add fields there, so its keys are not checked. */
+const FINISH_KEYS = ['ceremonyId', 'response'] as const;
+const MAILBOX_KEYS = ['mailboxId', 'secret'] as const;
+const QUEUE_KEYS = ['queue', 'cap'] as const;
+const LINK_KEYS = ['slot', 'key'] as const;
+const CREATE_INVITE_KEYS = ['inviteId', 'writeKey', 'ciphertext', 'expiresAt', 'oneTime', 'token'] as const;
 /** Retire attempts per target account and minute (a device is removed once; retries are few). */
 const RETIRE_ATTEMPTS_PER_MINUTE = 10;
 
@@ -132,7 +141,12 @@ export function createRelay(deps: RelayDeps): Relay {
   const KEY_PACKAGE_BATCH = 100;
   const keyPackageBody = Math.ceil(((KEY_PACKAGE_BATCH + 1) * config.keyPackageMaxBytes * 4) / 3) + 64 * 1024;
   const defaultBody = Math.max(2 * config.maxFrameBytes, config.fetchBatchMax * 32 + 1024);
-  const body = (req: Request, max = defaultBody): Promise<Record<string, unknown>> => readJsonBody(req, max);
+  /** The body, holding no key outside `keys` (the fields the handler reads). */
+  const body = (req: Request, keys: readonly string[], max = defaultBody): Promise<Record<string, unknown>> => readStrictBody(req, max, keys);
+  /** A route without fields: no body, or an empty object. */
+  const noFields = async (req: Request): Promise<void> => {
+    await readStrictBody(req, defaultBody, [], true);
+  };
   const inviteBody = Math.ceil((config.inviteMaxBytes * 4) / 3) + 4 * 1024;
   const invites = new Invites(store, config, tokens, now);
   const links = new LinkSlots(config, now);
@@ -168,17 +182,22 @@ export function createRelay(deps: RelayDeps): Relay {
   const handlers: Handlers<ExactRoute> = {
     health: async () => OK,
     limits: async () => limits,
-    registrationStart: async (req) => accounts.startRegistration(await body(req), req.headers.get('origin')),
-    registrationFinish: async (req) => accounts.finishRegistration(await body(req)),
-    loginStart: async (req) => accounts.startLogin(await body(req), req.headers.get('origin')),
-    loginFinish: async (req) => accounts.finishLogin(await body(req)),
+    registrationStart: async (req) => accounts.startRegistration(await body(req, START_KEYS), req.headers.get('origin')),
+    registrationFinish: async (req) => accounts.finishRegistration(await body(req, FINISH_KEYS)),
+    loginStart: async (req) => accounts.startLogin(await body(req, START_KEYS), req.headers.get('origin')),
+    loginFinish: async (req) => accounts.finishLogin(await body(req, FINISH_KEYS)),
+    // Session first (as every session route): without one the answer is unauthenticated, whatever the body.
     logout: async (req) => {
+      await accounts.authenticate(req);
+      await noFields(req);
       await accounts.logout(req);
       return OK;
     },
     deleteAccount: async (req) => {
+      const { accountId } = await accounts.authenticate(req);
+      await noFields(req);
       // Its backups go first: a failure then leaves the account, and deleting again finishes.
-      if (backups !== null) await backups.accountDeleted((await accounts.authenticate(req)).accountId);
+      if (backups !== null) await backups.accountDeleted(accountId);
       await accounts.deleteAccount(req);
       return OK;
     },
@@ -188,7 +207,7 @@ export function createRelay(deps: RelayDeps): Relay {
     },
     uploadKeyPackages: async (req) => {
       const { accountId } = await accounts.authenticate(req);
-      const b = await body(req, keyPackageBody);
+      const b = await body(req, ['keyPackages', 'lastResort', 'retireHash'], keyPackageBody);
       const rule = { min: 1, max: config.keyPackageMaxBytes };
       const oneTime =
         b.keyPackages === undefined ? [] : readBytesList(b, 'keyPackages', { ...rule, minItems: 0, maxItems: KEY_PACKAGE_BATCH });
@@ -208,15 +227,15 @@ export function createRelay(deps: RelayDeps): Relay {
     },
     claimKeyPackage: async (req) => {
       const { accountId: claimer } = await accounts.authenticate(req);
+      const b = await body(req, ['accountId']);
       // Bounded per claiming account, so nobody drains another's one-time packages.
       if (!claimBudget.take(claimer)) throw new RelayError(ErrorCode.rateLimited, 'too many claims');
-      const b = await body(req);
       const kp = await store.claimKeyPackage(readId(b, 'accountId'));
       if (kp === null) throw notFound();
       return { keyPackage: toB64(kp) };
     },
     retireKeyPackages: async (req) => {
-      const b = await body(req);
+      const b = await body(req, ['accountId', 'secret']);
       const accountId = readId(b, 'accountId');
       // Bounded per target account: a 32-byte secret is not guessed, but every try costs a store read.
       if (!retireBudget.take(accountId)) throw new RelayError(ErrorCode.rateLimited, 'too many retire attempts');
@@ -228,83 +247,84 @@ export function createRelay(deps: RelayDeps): Relay {
     tokenKeys: async () => ({ suite: TOKEN_SUITE, keys: await tokens.publicKeys() }),
     issueTokens: async (req) => {
       const { accountId } = await accounts.authenticate(req);
-      const b = await body(req);
+      const b = await body(req, ['blinded']);
       const blinded = readBytesList(b, 'blinded', { min: 32, max: 32, maxItems: config.tokenBatchMax });
       return tokens.issue(accountId, blinded);
     },
-    createMailbox: async (req) => delivery.createMailbox(readToken(await body(req))),
+    createMailbox: async (req) => delivery.createMailbox(readToken(await body(req, ['token']))),
     fetchMailbox: async (req) => {
-      const b = await body(req);
+      const b = await body(req, [...MAILBOX_KEYS, 'limit']);
       const limit = b.limit === undefined ? config.fetchBatchMax : readInt(b, 'limit', 1, config.fetchBatchMax);
       const msgs = await delivery.fetch(readId(b, 'mailboxId'), readSecret(b), limit);
       return { messages: msgs.map((m) => toWire(m)) };
     },
     ack: async (req) => {
-      const b = await body(req);
+      const b = await body(req, [...MAILBOX_KEYS, 'ids']);
       const removed = await delivery.ack(readId(b, 'mailboxId'), readSecret(b), readIdList(b, 'ids', config.fetchBatchMax));
       return { removed };
     },
     deleteMailbox: async (req) => {
-      const b = await body(req);
+      const b = await body(req, MAILBOX_KEYS);
       await delivery.deleteMailbox(readId(b, 'mailboxId'), readSecret(b));
       return OK;
     },
     sendWelcome: async (req) => {
-      const b = await body(req);
+      const b = await body(req, ['mailboxId', 'token', 'payload']);
       const payload = readEncodedBytes(b, 'payload', { max: config.maxMessageBytes });
       return { id: await delivery.sendWelcome(readId(b, 'mailboxId'), readToken(b), payload) };
     },
     registerQueue: async (req) => {
-      const b = await body(req);
+      const b = await body(req, [...QUEUE_KEYS, ...MAILBOX_KEYS]);
       const queue = readQueue(b);
       await delivery.register(queue, readCapability(b), readId(b, 'mailboxId'), readSecret(b));
       return OK;
     },
     unregisterQueue: async (req) => {
-      const b = await body(req);
+      const b = await body(req, [...QUEUE_KEYS, 'mailboxId']);
       const queue = readQueue(b);
       await delivery.unregister(queue, readCapability(b), readId(b, 'mailboxId'));
       return OK;
     },
     send: async (req) => {
-      const b = await body(req);
+      const b = await body(req, [...QUEUE_KEYS, 'token', 'payload', 'rotateTo']);
       const payload = readEncodedBytes(b, 'payload', { max: config.maxMessageBytes });
       const queue = readQueue(b);
       return { id: await delivery.send(queue, readCapability(b), readToken(b), payload, readRotateTo(b)) };
     },
     deleteQueue: async (req) => {
-      const b = await body(req);
+      const b = await body(req, QUEUE_KEYS);
       const queue = readQueue(b);
       await delivery.deleteQueue(queue, readCapability(b));
       await blobs?.queueDeleted(queue);
       return OK;
     },
     createInvite: async (req) => {
-      await invites.create(await body(req, inviteBody));
+      await invites.create(await body(req, CREATE_INVITE_KEYS, inviteBody));
       return OK;
     },
     openLink: async (req) => {
       const { accountId } = await accounts.authenticate(req);
+      await noFields(req);
       const { slot, key, expiresAt } = links.open(accountId);
       return { slot, key: toB64(key), expiresAt };
     },
     joinLink: async (req) => {
       const { accountId } = await accounts.authenticate(req);
-      const { key, expiresAt } = links.join(accountId, readSlot(await body(req)));
+      const { key, expiresAt } = links.join(accountId, readSlot(await body(req, ['slot'])));
       return { key: toB64(key), expiresAt };
     },
     postLink: async (req) => {
-      const b = await body(req, linkBody);
+      const b = await body(req, [...LINK_KEYS, 'payload'], linkBody);
       return links.post(readSlot(b), readLinkKey(b), readBytes(b, 'payload', { max: LINK_MAX_MESSAGE_BYTES }));
     },
     fetchLink: async (req) => {
-      const b = await body(req);
+      const b = await body(req, [...LINK_KEYS, 'after', 'waitMs']);
       const waitMs = b.waitMs === undefined ? 0 : readInt(b, 'waitMs', 0, LINK_MAX_WAIT_MS);
       const r = await links.fetch(readSlot(b), readLinkKey(b), readInt(b, 'after', 0, Number.MAX_SAFE_INTEGER), waitMs);
       return { messages: r.messages.slice(0, LINK_FETCH_MAX).map(toB64), next: r.next, joined: r.joined, peerClosed: r.peerClosed };
     },
     closeLink: async (req) => {
-      const b = await body(req);
+      const b = await body(req, LINK_KEYS);
       links.close(readSlot(b), readLinkKey(b));
       return OK;
     },
@@ -314,11 +334,11 @@ export function createRelay(deps: RelayDeps): Relay {
   const inviteHandlers: { [N in ParamRoute]: (req: Request, inviteId: Uint8Array) => Promise<ResponseOf<N>> } = {
     readInvite: async (_req, inviteId) => ({ ciphertext: toB64(await invites.read(inviteId)) }),
     updateInvite: async (req, inviteId) => {
-      await invites.update(inviteId, await body(req, inviteBody));
+      await invites.update(inviteId, await body(req, ['writeKey', 'ciphertext'], inviteBody));
       return OK;
     },
     deleteInvite: async (req, inviteId) => {
-      await invites.remove(inviteId, await body(req));
+      await invites.remove(inviteId, await body(req, ['writeKey']));
       return OK;
     },
   };

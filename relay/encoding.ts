@@ -2,11 +2,30 @@
  * Strict decoding of the JSON fields the relay accepts. Byte strings travel as
  * unpadded base64url (decoded by lib/bytes.ts, canonical spelling only); every
  * reader checks type and length and throws a typed bad_request, so handlers
- * only ever see validated values.
+ * only ever see validated values. Every body and frame also declares the keys
+ * it accepts (`onlyKeys`): any other key is refused, not dropped, so a client
+ * bug, a probe or a newer client's field the relay would not enforce shows.
  */
 
 import { fromB64 } from '../lib/bytes.ts';
 import { badRequest } from './errors.ts';
+
+/** How much of an unexpected key's name an error repeats (never its value). */
+const KEY_NAME_SHOWN = 40;
+
+/**
+ * Refuses any key of `obj` outside `allowed`, naming the first such key (cut
+ * short; its value is never echoed). `where` prefixes the message for nested
+ * objects (e.g. `token`). Call it where a body or frame is read, before
+ * anything is spent or stored.
+ */
+export function onlyKeys(obj: Record<string, unknown>, allowed: readonly string[], where?: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) {
+      throw badRequest(`${where === undefined ? '' : `${where}: `}unexpected key ${JSON.stringify(key.slice(0, KEY_NAME_SHOWN))}`);
+    }
+  }
+}
 
 export interface BytesRule {
   min?: number;

@@ -6,6 +6,7 @@
  */
 
 import type { RelayConfig } from './config.ts';
+import { onlyKeys } from './encoding.ts';
 import { ErrorCode, RelayError, badRequest } from './errors.ts';
 
 export const EXTENSION_ORIGIN = /^(chrome-extension|moz-extension):\/\/[a-zA-Z0-9-]{1,64}$/;
@@ -54,13 +55,17 @@ export function toErrorResponse(err: unknown, log: (line: string) => void, heade
   return errorResponse(new RelayError(ErrorCode.internal, 'internal error'), headers);
 }
 
-/** Read a JSON object body of at most `maxBytes`, or throw a typed error. */
-export async function readJsonBody(req: Request, maxBytes: number): Promise<Record<string, unknown>> {
+/**
+ * Read a JSON object body of at most `maxBytes`, or throw a typed error.
+ * `emptyIsObject`: a route whose body has no fields also takes no body at all.
+ */
+export async function readJsonBody(req: Request, maxBytes: number, emptyIsObject = false): Promise<Record<string, unknown>> {
   const declared = req.headers.get('content-length');
   if (declared !== null && Number(declared) > maxBytes) {
     throw new RelayError(ErrorCode.tooLarge, `body above ${maxBytes} bytes`);
   }
   const bytes = await readLimited(req, maxBytes);
+  if (emptyIsObject && bytes.length === 0) return {};
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
@@ -71,6 +76,13 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<Reco
     throw badRequest('body must be a JSON object');
   }
   return value as Record<string, unknown>;
+}
+
+/** A JSON object body holding no key outside `keys` (the fields its route reads; encoding.ts onlyKeys). */
+export async function readStrictBody(req: Request, maxBytes: number, keys: readonly string[], emptyIsObject = false): Promise<Record<string, unknown>> {
+  const b = await readJsonBody(req, maxBytes, emptyIsObject);
+  onlyKeys(b, keys);
+  return b;
 }
 
 async function readLimited(req: Request, maxBytes: number): Promise<Uint8Array> {

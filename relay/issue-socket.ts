@@ -18,7 +18,7 @@
 
 import type { Accounts } from './accounts.ts';
 import type { RelayConfig } from './config.ts';
-import { readBytesList } from './encoding.ts';
+import { onlyKeys, readBytesList } from './encoding.ts';
 import { ErrorCode, RelayError, badRequest } from './errors.ts';
 import type { TokenAuthority } from './tokens.ts';
 import type { IssueAnswerFrame } from '../lib/protocol/relay.ts';
@@ -83,6 +83,7 @@ async function issue(data: unknown, deps: IssueSocketDeps): Promise<IssueAnswerF
   }
   if (typeof f !== 'object' || f === null || Array.isArray(f) || (f as { t?: unknown }).t !== 'issue') throw badRequest('expected an issue frame');
   const frame = f as Record<string, unknown>;
+  onlyKeys(frame, ['t', 'session', 'blinded']);
   deps.audit('issue');
   const { accountId } = await deps.accounts.authenticateToken(frame.session);
   const blinded = readBytesList(frame, 'blinded', { min: 32, max: 32, maxItems: deps.config.tokenBatchMax });

@@ -21,7 +21,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import type { RelayConfig } from './config.ts';
 import { ErrorCode, RelayError, badRequest } from './errors.ts';
 import { toB64 } from '../lib/bytes.ts';
-import { readBytes, readObject } from './encoding.ts';
+import { onlyKeys, readBytes, readObject } from './encoding.ts';
 import type { RelayStore, Spend, TokenKey } from './store.ts';
 import { createTokenEvaluator, newTokenSeed, type TokenEvaluator } from './token-eval.ts';
 import type { TokenPool } from './token-pool.ts';
@@ -57,8 +57,12 @@ export interface Token {
   output: Uint8Array;
 }
 
+/** The fields of a spent token (WireToken). */
+const TOKEN_KEYS = ['keyId', 'input', 'output'] as const;
+
 export function readToken(obj: Record<string, unknown>, key = 'token'): Token {
   const t = readObject(obj, key);
+  onlyKeys(t, TOKEN_KEYS, key);
   const keyId = t.keyId;
   if (typeof keyId !== 'string' || keyId.length === 0 || keyId.length > 32) throw badRequest(`${key}.keyId: expected a key id`);
   return {

@@ -19,7 +19,7 @@ import type { RelayConfig } from './config.ts';
 import type { Delivery, Subscriber } from './delivery.ts';
 import { readCapability, readRotateTo } from './delivery.ts';
 import { PushFrame, toWire } from './wire.ts';
-import { readBytes, readEncodedBytes, readId, readIdList } from './encoding.ts';
+import { onlyKeys, readBytes, readEncodedBytes, readId, readIdList } from './encoding.ts';
 import { ErrorCode, RelayError, badRequest } from './errors.ts';
 import type { ClientFrameType, Rid as WireRid, ServerFrame } from '../lib/protocol/relay.ts';
 import { readToken } from './tokens.ts';
@@ -35,6 +35,11 @@ function readRid(frame: Record<string, unknown>): Rid {
   if (rid === undefined) return undefined;
   if ((typeof rid === 'string' && rid.length <= 64) || (typeof rid === 'number' && Number.isSafeInteger(rid))) return rid;
   return undefined;
+}
+
+/** Every frame may carry its type and a request id; `fields` are the frame type's own keys (onlyKeys). */
+function frameKeys(frame: Record<string, unknown>, fields: readonly string[]): void {
+  onlyKeys(frame, ['t', 'rid', ...fields]);
 }
 
 export class Connection implements Subscriber {
@@ -194,9 +199,11 @@ export class Connection implements Subscriber {
     // anything else the client sends lands in `default`.
     switch (f.t as ClientFrameType) {
       case 'ping':
+        frameKeys(f, []);
         this.send({ t: 'pong', rid });
         return;
       case 'sub': {
+        frameKeys(f, ['mailboxId', 'secret']);
         const mailboxId = readId(f, 'mailboxId');
         const secret = readBytes(f, 'secret', { min: 32, max: 32 });
         if (!this.mailboxes.has(mailboxId) && this.mailboxes.size >= this.config.maxMailboxesPerConnection) {
@@ -219,6 +226,7 @@ export class Connection implements Subscriber {
         return;
       }
       case 'unsub': {
+        frameKeys(f, ['mailboxId']);
         const mailboxId = readId(f, 'mailboxId');
         this.mailboxes.delete(mailboxId);
         this.delivery.unsubscribe(mailboxId, this);
@@ -226,12 +234,14 @@ export class Connection implements Subscriber {
         return;
       }
       case 'fetch': {
+        frameKeys(f, ['mailboxId']);
         const mailboxId = this.subscribed(f);
         this.send({ t: 'ok', rid });
         await this.pushPending(mailboxId);
         return;
       }
       case 'ack': {
+        frameKeys(f, ['mailboxId', 'ids']);
         const mailboxId = this.subscribed(f);
         const ids = readIdList(f, 'ids', this.config.fetchBatchMax);
         const removed = await this.delivery.ack(mailboxId, null, ids);
@@ -239,6 +249,7 @@ export class Connection implements Subscriber {
         return;
       }
       case 'send': {
+        frameKeys(f, ['queue', 'cap', 'token', 'payload', 'rotateTo']);
         const queue = readBytes(f, 'queue', { min: 16, max: 64 });
         const cap = readCapability(f);
         const token = readToken(f);
@@ -248,6 +259,7 @@ export class Connection implements Subscriber {
         return;
       }
       case 'welcome': {
+        frameKeys(f, ['mailboxId', 'token', 'payload']);
         const mailboxId = readId(f, 'mailboxId');
         const token = readToken(f);
         const payload = readEncodedBytes(f, 'payload', { max: this.config.maxMessageBytes });

@@ -29,7 +29,7 @@ import {
   type BlobRouteName,
 } from '../protocol/relay-blobs.ts';
 import { RelayApiError, boundedText, malformed } from './relay-wire.ts';
-import { relayAnswer } from './relay-api.ts';
+import { mailboxFields, relayAnswer, tokenFields } from './relay-api.ts';
 
 /** The person (or the code acting for them) cancelled the transfer. */
 export class TransferCancelledError extends Error {
@@ -142,7 +142,7 @@ export class BlobClient {
   async upload(size: number, chunk: (index: number) => Promise<Uint8Array>, target: UploadTarget, options: TransferOptions = {}): Promise<string> {
     const { signal, onProgress } = options;
     const answer = await this.retrying(
-      () => target.spend((token) => this.call('createBlob', { queue: toB64(target.queue), cap: toB64(target.cap), token, size }, signal)),
+      () => target.spend((token) => this.call('createBlob', { queue: toB64(target.queue), cap: toB64(target.cap), token: tokenFields(token), size }, signal)),
       signal,
     );
     const created = decode(() => decodeCreatedBlob(answer, size));
@@ -156,7 +156,7 @@ export class BlobClient {
       if (data.length !== Math.min(BLOB_CHUNK_BYTES, size - index * BLOB_CHUNK_BYTES)) throw new RangeError('blob chunk of the wrong length');
       const encoded = toB64(data);
       const answer = await this.retrying(
-        () => target.spend((token) => this.call('putBlobChunk', { blobId: created.blobId, writeKey, index, token, data: encoded }, signal)),
+        () => target.spend((token) => this.call('putBlobChunk', { blobId: created.blobId, writeKey, index, token: tokenFields(token), data: encoded }, signal)),
         signal,
       );
       const { complete } = decode(() => decodePutChunk(answer));
@@ -183,7 +183,7 @@ export class BlobClient {
     let done = 0;
     onProgress?.(0, size);
     for (let index = 0; index < chunks; index++) {
-      const answer = await this.retrying(() => this.call('fetchBlobChunk', { blobId, ...mailbox, index }, signal), signal);
+      const answer = await this.retrying(() => this.call('fetchBlobChunk', { blobId, ...mailboxFields(mailbox), index }, signal), signal);
       const data = decode(() => decodeFetchedChunk(answer, size, index));
       await sink(index, data);
       done += data.length;
@@ -199,7 +199,7 @@ export class BlobClient {
 
   /** This mailbox is done with the blob (fetched it, or never needs to: the sender's own); the last release deletes it. */
   async release(blobId: string, mailbox: MailboxCredentials): Promise<void> {
-    const answer = await this.retrying(() => this.call('releaseBlob', { blobId, ...mailbox }));
+    const answer = await this.retrying(() => this.call('releaseBlob', { blobId, ...mailboxFields(mailbox) }));
     decode(() => decodeReleased(answer));
   }
 }

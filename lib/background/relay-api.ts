@@ -64,6 +64,19 @@ export interface RelayApiOptions {
   timeoutMs?: number;
 }
 
+/**
+ * The relay refuses keys a body does not declare, so the records that travel
+ * are copied field by field: a mailbox or token object that picked up another
+ * field somewhere (a stored record, a spread) still sends only these.
+ */
+export function mailboxFields(mb: MailboxCredentials): MailboxCredentials {
+  return { mailboxId: mb.mailboxId, secret: mb.secret };
+}
+
+export function tokenFields(token: WireToken): WireToken {
+  return { keyId: token.keyId, input: token.input, output: token.output };
+}
+
 export class RelayApi {
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;
@@ -186,7 +199,7 @@ export class RelayApi {
   // -- mailboxes and queues -------------------------------------------------
 
   async createMailbox(token: WireToken): Promise<MailboxCredentials> {
-    const r = await this.call('createMailbox', { token: { ...token } });
+    const r = await this.call('createMailbox', { token: tokenFields(token) });
     const mailboxId = str(r, 'mailboxId', 'mailbox', 22);
     const secret = str(r, 'secret', 'mailbox', 43);
     if (!ID.test(mailboxId) || fromB64(secret)?.length !== 32) throw malformed('mailbox');
@@ -194,23 +207,23 @@ export class RelayApi {
   }
 
   async fetchMailbox(mb: MailboxCredentials, limit?: number): Promise<DeliveredMessage[]> {
-    const r = await this.call('fetchMailbox', { ...mb, ...(limit === undefined ? {} : { limit }) });
+    const r = await this.call('fetchMailbox', { ...mailboxFields(mb), ...(limit === undefined ? {} : { limit }) });
     if (!Array.isArray(r.messages)) throw malformed('fetch answer');
     return r.messages.map(parseDelivered);
   }
 
   async ack(mb: MailboxCredentials, ids: string[]): Promise<number> {
-    const r = await this.call('ack', { ...mb, ids });
+    const r = await this.call('ack', { ...mailboxFields(mb), ids });
     return num(r, 'removed', 'ack answer');
   }
 
   async deleteMailbox(mb: MailboxCredentials): Promise<void> {
-    await this.call('deleteMailbox', { ...mb });
+    await this.call('deleteMailbox', mailboxFields(mb));
   }
 
   // `cap`: the queue capability of the current epoch (queue-capability.ts).
   async registerQueue(queue: Uint8Array, cap: Uint8Array, mb: MailboxCredentials): Promise<void> {
-    await this.call('registerQueue', { queue: toB64(queue), cap: toB64(cap), ...mb });
+    await this.call('registerQueue', { queue: toB64(queue), cap: toB64(cap), ...mailboxFields(mb) });
   }
 
   async unregisterQueue(queue: Uint8Array, cap: Uint8Array, mailboxId: string): Promise<void> {
@@ -225,7 +238,7 @@ export class RelayApi {
     const r = await this.call('send', {
       queue: toB64(queue),
       cap: toB64(cap),
-      token: { ...token },
+      token: tokenFields(token),
       payload: toB64(payload),
       ...(rotateTo === undefined ? {} : { rotateTo }),
     });
@@ -266,7 +279,7 @@ export class RelayApi {
 
   /** Post a Welcome to a device's Welcome mailbox, anonymously (a sealed-sender token). */
   async sendWelcome(mailboxId: string, token: WireToken, payload: Uint8Array): Promise<string> {
-    const r = await this.call('sendWelcome', { mailboxId, token: { ...token }, payload: toB64(payload) });
+    const r = await this.call('sendWelcome', { mailboxId, token: tokenFields(token), payload: toB64(payload) });
     return str(r, 'id', 'welcome answer', 22);
   }
 
@@ -281,7 +294,7 @@ export class RelayApi {
     token: WireToken;
   }): Promise<void> {
     await this.call('createInvite', {
-      token: { ...p.token },
+      token: tokenFields(p.token),
       inviteId: p.inviteId,
       writeKey: toB64(p.writeKey),
       ciphertext: toB64(p.ciphertext),

@@ -9,6 +9,10 @@
  * (`B64`, see lib/bytes.ts), and nothing here is trusted by the side that
  * receives it. The relay reads every field with its strict readers
  * (relay/encoding.ts); the client checks every answer before use.
+ * A request body or client frame holds exactly the keys its type below names
+ * (optional ones may be left out; every frame may carry `t` and `rid`): the
+ * relay refuses any other key with `bad_request`, nested `token` objects
+ * included. Only the WebAuthn `response` object is passed to WebAuthn as is.
  *
  * Imports nothing: the relay runs this file under Deno, and no layer above
  * the protocol may leak into it.

@@ -19,13 +19,16 @@ import type { Accounts } from '../accounts.ts';
 import type { RelayConfig } from '../config.ts';
 import { readBytes, readId } from '../encoding.ts';
 import { ErrorCode, RelayError, notFound } from '../errors.ts';
-import { readJsonBody } from '../http.ts';
+import { readStrictBody } from '../http.ts';
 import type { BackupStore } from './store.ts';
 
 /** The settings the backup API reads (relay/config.ts). */
 export type BackupConfig = Pick<RelayConfig, 'maxBackupItemBytes' | 'maxBackupBytesPerAccount' | 'maxBackupItemsPerAccount'>;
 
 const SMALL_BODY_BYTES = 4096;
+
+/** The keys that name a backup and prove access to it (`slot`). */
+const SLOT_KEYS = ['backupId', 'secret'] as const;
 
 const hashSecret = (secret: Uint8Array): string => toB64(sha256(secret));
 
@@ -99,12 +102,12 @@ export class Backups {
     return {
       putBackupItem: async (req) => {
         const { accountId } = await this.accounts.authenticate(req);
-        return this.put(accountId, await readJsonBody(req, itemBody));
+        return this.put(accountId, await readStrictBody(req, itemBody, [...SLOT_KEYS, 'item', 'data']));
       },
-      listBackup: async (req) => this.list(await readJsonBody(req, SMALL_BODY_BYTES)),
-      getBackupItem: async (req) => this.get(await readJsonBody(req, SMALL_BODY_BYTES)),
-      dropBackupItem: async (req) => this.drop(await readJsonBody(req, SMALL_BODY_BYTES)),
-      deleteBackup: async (req) => this.delete(await readJsonBody(req, SMALL_BODY_BYTES)),
+      listBackup: async (req) => this.list(await readStrictBody(req, SMALL_BODY_BYTES, SLOT_KEYS)),
+      getBackupItem: async (req) => this.get(await readStrictBody(req, SMALL_BODY_BYTES, [...SLOT_KEYS, 'item'])),
+      dropBackupItem: async (req) => this.drop(await readStrictBody(req, SMALL_BODY_BYTES, [...SLOT_KEYS, 'item'])),
+      deleteBackup: async (req) => this.delete(await readStrictBody(req, SMALL_BODY_BYTES, SLOT_KEYS)),
     };
   }
 }

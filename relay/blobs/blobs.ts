@@ -37,7 +37,7 @@ import type { RelayConfig } from '../config.ts';
 import { hashCapability, hashQueueId, readCapability, type Delivery } from '../delivery.ts';
 import { readBytes, readId, readInt } from '../encoding.ts';
 import { ErrorCode, RelayError, notFound } from '../errors.ts';
-import { readJsonBody } from '../http.ts';
+import { readStrictBody } from '../http.ts';
 import type { TokenAuthority } from '../tokens.ts';
 import { readToken } from '../tokens.ts';
 import type { BlobRefusal, BlobResult, BlobStore } from './store.ts';
@@ -181,13 +181,13 @@ export class Blobs {
   handlers(): { [N in BlobRouteName]: (req: Request) => Promise<BlobResponseOf<N>> } {
     return {
       createBlob: async (req) => {
-        const b = await readJsonBody(req, SMALL_BODY_BYTES);
+        const b = await readStrictBody(req, SMALL_BODY_BYTES, ['queue', 'cap', 'token', 'size']);
         return this.create(readBytes(b, 'queue', { min: 16, max: 64 }), readCapability(b), b);
       },
-      putBlobChunk: async (req) => this.putChunk(await readJsonBody(req, CHUNK_BODY_BYTES)),
-      fetchBlobChunk: async (req) => this.fetchChunk(await readJsonBody(req, SMALL_BODY_BYTES)),
-      releaseBlob: async (req) => this.release(await readJsonBody(req, SMALL_BODY_BYTES)),
-      deleteBlob: async (req) => this.deleteByWriter(await readJsonBody(req, SMALL_BODY_BYTES)),
+      putBlobChunk: async (req) => this.putChunk(await readStrictBody(req, CHUNK_BODY_BYTES, ['blobId', 'writeKey', 'index', 'token', 'data'])),
+      fetchBlobChunk: async (req) => this.fetchChunk(await readStrictBody(req, SMALL_BODY_BYTES, ['blobId', 'mailboxId', 'secret', 'index'])),
+      releaseBlob: async (req) => this.release(await readStrictBody(req, SMALL_BODY_BYTES, ['blobId', 'mailboxId', 'secret'])),
+      deleteBlob: async (req) => this.deleteByWriter(await readStrictBody(req, SMALL_BODY_BYTES, ['blobId', 'writeKey'])),
     };
   }
 }

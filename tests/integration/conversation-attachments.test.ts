@@ -163,7 +163,7 @@ describe('files and images in a conversation over a real relay', () => {
     }
     // Gone at the relay: the same delete again finds nothing, and so does Bob, a recipient.
     const created = seen.find((r) => r.path === '/v1/blobs' && r.status === 200)!.answer as { blobId: string; writeKey: string };
-    const again = await fetch(`${relay.url}/v1/blobs/delete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(created) });
+    const again = await fetch(`${relay.url}/v1/blobs/delete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ blobId: created.blobId, writeKey: created.writeKey }) });
     expect(again.status).toBe(404);
   }, 60_000 * SLOW);
 

@@ -1,7 +1,8 @@
 // Attack: someone deletes an account that is not theirs through the relay's
 // delete-account endpoint: an outsider with no session, with a made-up or a
 // logged-out session, or another account with its own valid session that
-// names the victim in the request. Deleting is reserved to the account's own
+// names the victim in the request (refused: the request has no fields, so no
+// key names anyone). Deleting is reserved to the account's own
 // session, and the target is always the session's own account: the victim's
 // passkey still signs in, its session still works, its key packages are
 // still there. Only the owner's own request deletes it, and then its
@@ -46,11 +47,12 @@ describe.each(STORE_KINDS)('an outsider deletes an account (%s store)', (kind) =
     await victimIntact();
   });
 
-  it('another account naming the victim deletes only itself', async () => {
+  it('another account naming the victim is refused (the body has no fields), and deletes nothing', async () => {
     const mallory = await c.register();
     const r = await c.post('/v1/accounts/delete', { accountId: victim.accountId }, mallory.session);
-    expect(r.status).toBe(200);
-    expect((await c.call('GET', '/v1/session', undefined, mallory.session)).status).toBe(401);
+    expect(r.status).toBe(400);
+    expect((r.body.error as { code: string }).code).toBe('bad_request');
+    expect((await c.call('GET', '/v1/session', undefined, mallory.session)).status).toBe(200);
     await victimIntact();
   });
 

@@ -48,15 +48,16 @@ describe('the passkey ceremony reveals no display name to the relay', () => {
     expect(options.options.user.displayName).toBe(ACCOUNT_HANDLE);
   });
 
-  it('names the passkey generically even when an old client sends a user name', async () => {
+  it('refuses an old client that sends a user name (bad_request naming the key, never the name), and logs nothing of it', async () => {
     const res = await fetch(`${relay.url}/v1/accounts/register/start`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ userName: NAME }),
     });
-    const body = (await res.json()) as { options: { user: { name: string; displayName: string } } };
-    expect(body.options.user.name).toBe(ACCOUNT_HANDLE);
-    expect(body.options.user.displayName).toBe(ACCOUNT_HANDLE);
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect((JSON.parse(text) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'bad_request', message: expect.stringContaining('userName') });
+    expect(text.includes(NAME)).toBe(false);
     expect(relay.stderr().includes(NAME)).toBe(false);
   });
 });
