@@ -3,7 +3,6 @@
 // not_found as an unknown backup and creates nothing; the account quota refused with its code and
 // nothing stored; a restored account (another account with the secret) takes the backup over;
 // deleting the account deletes its backups; the store's files hold only ciphertext, and not the secret.
-import { readFileSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toB64 } from '../../lib/bytes.ts';
@@ -12,6 +11,7 @@ import { ROUTES } from '../../lib/protocol/relay.ts';
 import { ConfigError, loadConfig } from '../../relay/config.ts';
 import { STORE_KINDS, startRelayOn, type StoreRelay } from './support/stores.ts';
 import { RelayClient, type Account, type Answer } from './support/client.ts';
+import { filesContaining, reachesDisk, until } from './support/store-files.ts';
 
 const ITEM_MAX = 64 * 1024;
 const QUOTA_ARGS = ['--max-backup-item-bytes', String(ITEM_MAX), '--max-backup-bytes-per-account', String(3 * ITEM_MAX), '--max-backup-items-per-account', '5'];
@@ -25,27 +25,6 @@ function canary(label: string, size: number): Uint8Array {
   const out = rand(size);
   out.set(new TextEncoder().encode(`CANARY-${label}-`));
   return out;
-}
-
-function filesContaining(relay: StoreRelay, needle: Uint8Array): string[] {
-  const probe = Buffer.from(needle.subarray(0, 64));
-  return relay.files().filter((f) => {
-    try {
-      return readFileSync(f).indexOf(probe) >= 0;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw err;
-    }
-  });
-}
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
-  const start = Date.now();
-  while (Date.now() - start < ms) {
-    if (await cond()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return cond();
 }
 
 const code = (a: Answer): unknown => (a.body.error as { code?: unknown } | undefined)?.code;
@@ -89,7 +68,7 @@ describe.each(STORE_KINDS)('relay backup API (%s store)', (kind) => {
     const second = canary(`m2-${kind}`, 2000);
     expect(decodePutBackupItem((await put(alice, slot, manifest, second)).body).bytes).toBe(2500);
     expect(Buffer.from(decodeGetBackupItem((await get(slot, manifest)).body, ITEM_MAX)).equals(Buffer.from(second))).toBe(true);
-    expect(filesContaining(relay, second).length).toBeGreaterThan(0);
+    expect(await reachesDisk(relay, second)).toBe(true);
     const raw = relay.rawFiles();
     expect(raw.indexOf(Buffer.from(slot.secret)), 'secret as text').toBe(-1);
     expect(raw.indexOf(Buffer.from(slot.secret, 'base64url')), 'secret as bytes').toBe(-1);
@@ -186,7 +165,7 @@ describe.each(STORE_KINDS)('relay backup API (%s store)', (kind) => {
     const slots = [newSlot(), newSlot()];
     const bytes = slots.map((_, i) => canary(`acct-${kind}-${i}`, 4000));
     for (const [i, s] of slots.entries()) expect((await put(dave, s, id(), bytes[i]!)).status).toBe(200);
-    expect(filesContaining(relay, bytes[0]!).length).toBeGreaterThan(0);
+    expect(await reachesDisk(relay, bytes[0]!)).toBe(true);
     expect((await c.post(ROUTES.deleteAccount.path, {}, dave.session)).status).toBe(200);
     for (const s of slots) expect(code(await list(s))).toBe('not_found');
     const dump = JSON.stringify(await relay.dump());

@@ -4,14 +4,14 @@
 // (relay.db and WAL, or Redis keys and AOF) after the last recipient's release, at the TTL, and when
 // its queue is deleted, or when its uploader deletes it with the write key; a member removed from the
 // queue reads nothing.
-import { readFileSync } from 'node:fs';
 import { createHash, randomFillSync } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOB_CHUNK_BYTES, BLOB_ROUTES } from '../../lib/protocol/relay-blobs.ts';
-import { STORE_KINDS, startRelayOn, type StoreRelay } from './support/stores.ts';
+import { STORE_KINDS, startRelayOn } from './support/stores.ts';
 import { RelayClient, capFor, randomQueue, type Answer, type Mailbox, type WireToken } from './support/client.ts';
 import { b64u, fromB64u } from './support/soft-authenticator.ts';
+import { filesContaining, reachesDisk, until } from './support/store-files.ts';
 
 const MAX_BLOB = 3 * BLOB_CHUNK_BYTES;
 const QUOTA_ARGS = ['--max-blob-bytes', String(MAX_BLOB), '--max-blob-bytes-per-queue', String(4 * BLOB_CHUNK_BYTES), '--max-blobs-per-queue', '3'];
@@ -22,28 +22,6 @@ function canary(label: string, size: number): Uint8Array {
   const out = randomFillSync(new Uint8Array(size));
   out.set(new TextEncoder().encode(`CANARY-${label}-`));
   return out;
-}
-
-/** The files of the store that hold these bytes (the first 64, and the last 64 when they are another chunk's). */
-function filesContaining(relay: StoreRelay, needle: Uint8Array): string[] {
-  const probe = Buffer.from(needle.subarray(0, 64));
-  return relay.files().filter((f) => {
-    try {
-      return readFileSync(f).indexOf(probe) >= 0;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw err;
-    }
-  });
-}
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
-  const start = Date.now();
-  while (Date.now() - start < ms) {
-    if (await cond()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return cond();
 }
 
 /** Relay, client, a token supply and helpers over the blob routes. */
@@ -114,15 +92,15 @@ describe.each(STORE_KINDS)('relay blob API (%s store)', (kind) => {
     const bytes = canary(`release-${kind}`, BLOB_CHUNK_BYTES + 5000);
     const tail = bytes.subarray(BLOB_CHUNK_BYTES);
     const blobId = await t.upload(queue, bytes);
-    expect(filesContaining(t.relay, bytes).length).toBeGreaterThan(0);
-    expect(filesContaining(t.relay, tail).length).toBeGreaterThan(0);
+    expect(await reachesDisk(t.relay, bytes)).toBe(true);
+    expect(await reachesDisk(t.relay, tail)).toBe(true);
     expect(Buffer.from(await t.fetchAll(blobId, members[0]!, bytes.length)).equals(Buffer.from(bytes))).toBe(true);
     expect((await t.release(blobId, members[0]!)).status).toBe(200);
     // Released once: that mailbox is done (a second release is refused), the other still reads it.
     expect(code(await t.release(blobId, members[0]!))).toBe('not_found');
     expect(code(await t.fetchChunk(blobId, members[0]!, 0))).toBe('not_found');
     await new Promise((r) => setTimeout(r, 500));
-    expect(filesContaining(t.relay, bytes).length).toBeGreaterThan(0);
+    expect(await reachesDisk(t.relay, bytes)).toBe(true);
     expect(Buffer.from(await t.fetchAll(blobId, members[1]!, bytes.length)).equals(Buffer.from(bytes))).toBe(true);
     expect((await t.release(blobId, members[1]!)).status).toBe(200);
     if (kind === 'redis') expect(await t.relay.inMemory(bytes.subarray(0, 64))).toBe(false);
@@ -270,7 +248,7 @@ describe.each(STORE_KINDS)('relay blob API (%s store)', (kind) => {
     const created = await t.create(queue, bytes.length);
     const { blobId, writeKey } = created.body as { blobId: string; writeKey: string };
     for (let i = 0; i < 2; i++) expect((await t.put(blobId, writeKey, i, bytes.subarray(i * BLOB_CHUNK_BYTES, (i + 1) * BLOB_CHUNK_BYTES))).status).toBe(200);
-    expect(filesContaining(t.relay, bytes).length).toBeGreaterThan(0);
+    expect(await reachesDisk(t.relay, bytes)).toBe(true);
     const del = (body: Record<string, unknown>): Promise<Answer> => t.c.post(BLOB_ROUTES.deleteBlob.path, body);
     // Someone without the write key: a recipient's secret, a guessed key, another blob's key.
     const other = await t.create(queue, 10);
@@ -291,7 +269,7 @@ describe.each(STORE_KINDS)('relay blob API (%s store)', (kind) => {
     const half = canary(`writer-half-${kind}`, BLOB_CHUNK_BYTES + 3000);
     const h = (await t.create(queue, half.length)).body as { blobId: string; writeKey: string };
     expect((await t.put(h.blobId, h.writeKey, 0, half.subarray(0, BLOB_CHUNK_BYTES))).status).toBe(200);
-    expect(filesContaining(t.relay, half).length).toBeGreaterThan(0);
+    expect(await reachesDisk(t.relay, half)).toBe(true);
     expect((await del({ blobId: h.blobId, writeKey: h.writeKey })).status).toBe(200);
     expect(code(await t.put(h.blobId, h.writeKey, 1, half.subarray(BLOB_CHUNK_BYTES)))).toBe('not_found');
     expect(await until(() => filesContaining(t.relay, half).length === 0, 8000)).toBe(true);
@@ -302,7 +280,7 @@ describe.each(STORE_KINDS)('relay blob API (%s store)', (kind) => {
     const { queue, members } = await t.group(2);
     const bytes = canary(`queue-${kind}`, BLOB_CHUNK_BYTES + 2000);
     const blobId = await t.upload(queue, bytes);
-    expect(filesContaining(t.relay, bytes).length).toBeGreaterThan(0);
+    expect(await reachesDisk(t.relay, bytes)).toBe(true);
     await t.c.ok('/v1/queues/delete', { queue, cap: capFor(queue) });
     expect(code(await t.fetchChunk(blobId, members[0]!, 0))).toBe('not_found');
     if (kind === 'redis') expect(await t.relay.inMemory(bytes.subarray(0, 64))).toBe(false);
@@ -325,7 +303,7 @@ describe.each(STORE_KINDS)('relay blob TTL (%s store)', (kind) => {
     const { queue, members } = await t.group(1);
     const bytes = canary(`ttl-${kind}`, 5000);
     const blobId = await t.upload(queue, bytes);
-    expect(filesContaining(t.relay, bytes).length).toBeGreaterThan(0);
+    expect(await reachesDisk(t.relay, bytes)).toBe(true);
     expect(await until(() => filesContaining(t.relay, bytes).length === 0, 10_000)).toBe(true);
     if (kind === 'redis') expect(await t.relay.inMemory(bytes.subarray(0, 64))).toBe(false);
     // Redis drops the chunk keys itself at their expiry; the blob's row goes at the relay's next sweep (once a
@@ -341,7 +319,7 @@ describe.each(STORE_KINDS)('relay blob TTL (%s store)', (kind) => {
     const created = await t.create(queue, BLOB_CHUNK_BYTES + 10);
     const { blobId, writeKey } = created.body as { blobId: string; writeKey: string };
     expect((await t.put(blobId, writeKey, 0, first)).body).toEqual({ complete: false });
-    expect(filesContaining(t.relay, first).length).toBeGreaterThan(0);
+    expect(await reachesDisk(t.relay, first)).toBe(true);
     expect(await until(() => filesContaining(t.relay, first).length === 0, 10_000)).toBe(true);
     expect(code(await t.put(blobId, writeKey, 1, new Uint8Array(10)))).toBe('not_found');
   });

@@ -3,12 +3,12 @@
 // from the database files on disk, WAL included (searched byte for byte).
 // On Redis: gone from every live key, and from the AOF once scrub() has had
 // it rewritten (BGREWRITEAOF; the old AOF files are removed).
-import { readFileSync } from 'node:fs';
 import { webcrypto } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORE_KINDS, startRelayOn, type StoreRelay } from './support/stores.ts';
 import { RelayClient, capFor, randomQueue, type Mailbox, type WireToken } from './support/client.ts';
 import { b64u } from './support/soft-authenticator.ts';
+import { filesContaining, reachesDisk, until } from './support/store-files.ts';
 
 function canary(label: string, size: number): Uint8Array {
   const tag = new TextEncoder().encode(`CANARY-${label}-`);
@@ -16,30 +16,6 @@ function canary(label: string, size: number): Uint8Array {
   out.set(webcrypto.getRandomValues(new Uint8Array(size)));
   out.set(tag);
   return out;
-}
-
-function filesContaining(relay: StoreRelay, needle: Uint8Array): string[] {
-  const probe = Buffer.from(needle.subarray(0, 64));
-  return relay.files().filter((f) => {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(f);
-    } catch (err) {
-      // Listed, then replaced before we read it (Redis's AOF rewrite swaps its files): it holds nothing now.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw err;
-    }
-    return bytes.indexOf(probe) >= 0;
-  });
-}
-
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const start = Date.now();
-  while (Date.now() - start < ms) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return cond();
 }
 
 describe.each(STORE_KINDS)('relay deletion proof (%s store)', (kind) => {
@@ -76,7 +52,7 @@ describe.each(STORE_KINDS)('relay deletion proof (%s store)', (kind) => {
       const secret = canary(`ack${size}`, size);
       const sent = await c.ok('/v1/queues/send', { queue, cap: capFor(queue), token: tokens.pop(), payload: b64u(secret) });
       // The search works: the canary is on disk while the message is pending.
-      expect(filesContaining(relay, secret).length).toBeGreaterThan(0);
+      expect(await reachesDisk(relay, secret)).toBe(true);
       if (kind === 'redis') expect(await relay.inMemory(secret)).toBe(true);
       await c.ok('/v1/mailboxes/ack', { ...members[0], ids: [sent.id] });
       await new Promise((r) => setTimeout(r, 600));
@@ -92,7 +68,7 @@ describe.each(STORE_KINDS)('relay deletion proof (%s store)', (kind) => {
     const { queue, members } = await group(1);
     const secret = canary('ttl', 3000);
     await c.ok('/v1/queues/send', { queue, cap: capFor(queue), token: tokens.pop(), payload: b64u(secret) });
-    expect(filesContaining(relay, secret).length).toBeGreaterThan(0);
+    expect(await reachesDisk(relay, secret)).toBe(true);
     expect(await until(() => filesContaining(relay, secret).length === 0, 8000)).toBe(true);
     if (kind === 'redis') expect(await relay.inMemory(secret)).toBe(false);
     // Nothing is served; the mailbox itself, never read during the TTL, may already be dropped as idle.
@@ -105,7 +81,7 @@ describe.each(STORE_KINDS)('relay deletion proof (%s store)', (kind) => {
     const { queue } = await group(2);
     const secret = canary('group', 1500);
     await c.ok('/v1/queues/send', { queue, cap: capFor(queue), token: tokens.pop(), payload: b64u(secret) });
-    expect(filesContaining(relay, secret).length).toBeGreaterThan(0);
+    expect(await reachesDisk(relay, secret)).toBe(true);
     await c.ok('/v1/queues/delete', { queue, cap: capFor(queue) });
     if (kind === 'redis') expect(await relay.inMemory(secret)).toBe(false);
     expect(await until(() => filesContaining(relay, secret).length === 0, 5000)).toBe(true);
