@@ -37,6 +37,21 @@ export interface StartOnOptions extends StartRelayOptions {
   redisArgs?: string[];
 }
 
+/**
+ * Every byte of the files `list` names, read as one set: a file that goes
+ * between listing and reading (Redis's AOF rewrite swaps its files) means the
+ * set changed, so it is listed and read again rather than read in part.
+ */
+function readAll(list: () => string[]): Buffer {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return Buffer.concat(list().map((f) => readFileSync(f)));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw err;
+    }
+  }
+}
+
 let prefixes = 0;
 
 function listFiles(dir: string): string[] {
@@ -100,7 +115,7 @@ export async function startRelayOn(kind: StoreKind, opts: StartOnOptions = {}): 
     restart: () => relay.restart(),
     halt: () => relay.halt(),
     files,
-    rawFiles: () => Buffer.concat(files().map((f) => readFileSync(f))),
+    rawFiles: () => readAll(files),
     dump: () => dumpRelayDatabase(relay.dataDir, redis === undefined ? undefined : { redisUrl: redis.url, prefix }),
     async inMemory(bytes: Uint8Array): Promise<boolean> {
       if (redis === undefined) throw new Error('inMemory() is for the Redis store');
