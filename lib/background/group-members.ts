@@ -25,16 +25,16 @@ export function ownMemberId(state: GroupState): string {
 }
 
 /**
- * How this device knows each member, for reading the labels of mentions
- * (mentions.ts M-5): the name it shows (alone and with its tag), ours and our
+ * How this device knows each member (`labels`: memberLabels of this state),
+ * for reading the labels of mentions (mentions.ts M-5): the name it shows
+ * (alone and with its tag), ours and our
  * other devices' (`isOwn`) also by our display name, and the fingerprint group
  * of the placeholder a sender without a name for them would have shown.
  */
-export function knownAsOf(state: GroupState, names: Readonly<Record<string, string>> | undefined, selfName: string, isOwn: (id: string) => boolean): (id: string) => KnownAs | undefined {
-  const labels = memberLabels(state, names, selfName);
+export function knownAsOf(state: GroupState, labels: ReadonlyMap<string, MemberLabel>, selfName: string, isOwn: (id: string) => boolean): (id: string) => KnownAs | undefined {
   return (id) => {
-    const m = memberById(state, id);
     const label = labels.get(id);
+    const m = label === undefined ? undefined : memberById(state, id);
     if (m === undefined || label === undefined) return undefined;
     const shown = [label.displayName, labelText(label), ...(label.tag === undefined ? [] : [`${label.displayName} ${label.tag}`])];
     return { names: isOwn(id) ? [selfName, ...shown] : shown, print: keyFingerprint(m.leaf.signatureKey).slice(0, 5) };

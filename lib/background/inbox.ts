@@ -181,7 +181,8 @@ function application(
   const state = s.group!;
   // The sender is the MLS sender's leaf, whatever the payload says.
   const senderId = memberIdAt(state, processed.sender);
-  const senderLabel = memberLabels(state, meta.names, s.selfName).get(senderId);
+  const labels = memberLabels(state, meta.names, s.selfName);
+  const senderLabel = labels.get(senderId);
   // One of our other devices speaks as us: its texts are ours (not unread, no notification, no receipt).
   const mine = isOwnDevice(meta, senderId, s.own);
   const senderName = mine ? text.YOU : labelText(senderLabel);
@@ -194,9 +195,9 @@ function application(
   const who = { senderId, sender, senderName, mine };
   if (payload.kind === 'content') {
     // Mentions (mentions.ts): of current members; ours are this device's member id and our other devices'.
-    const members = new Set(memberIds(state));
+    // `labels` has every member of this state (and only them).
     const isSelf = (id: string): boolean => id === ownMemberId(state) || isOwnDevice(meta, id, s.own);
-    const people = { isMember: (id: string) => members.has(id), isSelf, knownAs: knownAsOf(state, meta.names, s.selfName, isSelf) };
+    const people = { isMember: (id: string) => labels.has(id), isSelf, knownAs: knownAsOf(state, labels, s.selfName, isSelf) };
     return contentMessage(payload.content, who, now, next, records, out, people);
   }
   const app: AppMessage | null = payload.app;
