@@ -13,12 +13,13 @@ import { encodeMessage, generateIdentity, joinByExternalCommit, members } from '
 import { toB64 } from '../bytes.ts';
 import { ChannelError, ErrorCode } from '../protocol/channel.ts';
 import type { ConversationMeta, PendingCommit } from './chat-store.ts';
-import { JoinConflict, relayProblem } from './chat-errors.ts';
+import { relayProblem } from './chat-errors.ts';
 import { roleCapabilities } from './conversation-roles.ts';
 import { hashOf, type Conversations } from './conversations.ts';
 import type { EpochSync } from './epoch-sync.ts';
 import { joinProblem, postExternalCommit } from './external-commit.ts';
 import { parseInviteLink } from './invite.ts';
+import { retryOnConflict } from './join-retry.ts';
 import type { Invites } from './invites.ts';
 import { newPseudonym } from './member-names.ts';
 import type { MailboxCredentials } from './relay-api.ts';
@@ -32,15 +33,10 @@ export class Join {
   ) {}
 
   async join(link: string): Promise<string> {
-    try {
-      return await this.joinOnce(link);
-    } catch (err) {
-      if (!(err instanceof JoinConflict)) throw err;
-      // Someone else's Commit came first: a reusable invite now holds the newer GroupInfo, try once more.
-      return this.joinOnce(link).catch((again: unknown) => {
-        throw again instanceof ChannelError && again.code === ErrorCode.NotFound ? err : again;
-      });
-    }
+    // A reusable invite holds the newer GroupInfo once the members have seen the Commit that beat ours.
+    return retryOnConflict(() => this.joinOnce(link), {
+      laterFailure: (again, conflict) => (again instanceof ChannelError && again.code === ErrorCode.NotFound ? conflict : again),
+    });
   }
 
   private async joinOnce(link: string): Promise<string> {

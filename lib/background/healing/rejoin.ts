@@ -24,13 +24,13 @@ import type { LeafIndex } from '../../mls/tree/tree-math.ts';
 import { bytesEqual, toB64 } from '../../bytes.ts';
 import { ChannelError, ErrorCode } from '../../protocol/channel.ts';
 import type { ConversationMeta, PendingCommit } from '../chat-store.ts';
-import { JoinConflict } from '../chat-errors.ts';
 import { roleCapabilities } from '../conversation-roles.ts';
 import { hashOf, type Conversations } from '../conversations.ts';
 import type { EpochSync } from '../epoch-sync.ts';
 import { joinProblem, postExternalCommit } from '../external-commit.ts';
 import { isGone } from '../failure.ts';
 import type { Invites } from '../invites.ts';
+import { retryOnConflict } from '../join-retry.ts';
 import type { MailboxCredentials } from '../relay-api.ts';
 import * as text from '../text.ts';
 import * as heal from './heal-text.ts';
@@ -60,13 +60,9 @@ export class Rejoin {
    */
   async rejoin(id: string, ticket: Uint8Array, kind: ResyncKind, name?: string): Promise<void> {
     const t = parse(id, ticket);
-    try {
-      await this.once(id, t, kind, name);
-    } catch (err) {
-      if (!(err instanceof JoinConflict)) throw err;
-      // Someone else's Commit came first: the slot holds the newer GroupInfo by now, try once more.
-      await this.once(id, t, kind, name);
-    }
+    // Someone else's Commit came first: the slot holds the newer GroupInfo once the members have seen it.
+    // Once more only: each try spends a token, and a heal is retried later with its own backoff anyway.
+    await retryOnConflict(() => this.once(id, t, kind, name), { pausesMs: [1_000] });
   }
 
   private async once(id: string, t: RejoinTicket, kind: ResyncKind, name: string | undefined): Promise<void> {
