@@ -374,8 +374,11 @@ export function createRelay(deps: RelayDeps): Relay {
   }
 
   async function route(req: Request, upgrade: UpgradeWebSocket | undefined, connection: string): Promise<Response> {
-    const path = new URL(req.url).pathname;
+    const url = new URL(req.url);
+    const path = url.pathname;
     audit(connection, auditOp(req.method, path));
+    // No route reads one: a query string is refused like an unexpected key in a body (encoding.ts onlyKeys).
+    if (url.search !== '') throw new RelayError(ErrorCode.badRequest, 'unexpected query string');
     if (path === DELIVERY_SOCKET_PATH && req.method === 'GET') return upgradeSocket(req, upgrade, connection);
     if (path === ISSUE_SOCKET_PATH && req.method === 'GET') return upgradeIssueSocket(req, upgrade, connection);
     if (path.startsWith(INVITE_PREFIX)) return inviteRoute(req, path.slice(INVITE_PREFIX.length));

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ISSUE_SOCKET_PATH, ROUTES } from '../../lib/protocol/relay.ts';
+import { DELIVERY_SOCKET_PATH, ISSUE_SOCKET_PATH, ROUTES } from '../../lib/protocol/relay.ts';
 import { startRelay, type RelayProcess } from '../support/relay-process.ts';
 import { RelayClient, WsClient, type Account, type Answer, type WireToken } from './support/client.ts';
 import { ALL_ROUTES, blindedPoint, strictKeyRows, type AnyRoute, type HttpRow, type Prepared } from './support/strict-key-rows.ts';
@@ -110,6 +110,24 @@ describe('the relay refuses unexpected keys in every body and frame', () => {
       ws.close();
     }
   }, 30_000);
+
+  it('a query string is refused on every route and socket path, before anything is read or spent', async () => {
+    const routes = Object.values(ALL_ROUTES).map((r) => ({ method: r.method, path: r.path.replace(/:[a-zA-Z]+/, 'x') }));
+    for (const r of [...routes, { method: 'GET', path: DELIVERY_SOCKET_PATH }, { method: 'GET', path: ISSUE_SOCKET_PATH }]) {
+      const refused = await c.call(r.method, `${r.path}?${EXTRA}=1`, r.method === 'GET' ? undefined : {}, main.session);
+      expect({ route: `${r.method} ${r.path}`, status: refused.status, code: code(refused), message: errorMessage(refused) }).toEqual({
+        route: `${r.method} ${r.path}`,
+        status: 400,
+        code: 'bad_request',
+        message: 'unexpected query string',
+      });
+    }
+    // A token sent with a query string is not spent: it still creates a mailbox afterwards.
+    const t = await token();
+    expect((await c.call('POST', `${ROUTES.createMailbox.path}?${EXTRA}=1`, { token: t })).status).toBe(400);
+    expect((await c.call('POST', ROUTES.createMailbox.path, { token: t })).status).toBe(200);
+    expect((await c.call('GET', ROUTES.health.path)).status).toBe(200);
+  });
 
   it('issuance socket: the issue frame with an extra key is refused, without it a batch is issued', async () => {
     const session = (await account()).session;
