@@ -520,8 +520,12 @@ export class RedisBus implements WakeBus {
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const B64U = /^[A-Za-z0-9_-]*$/;
 
+/** The keys a wake-up carries (publish above); any other is refused, as at the relay's own edges. */
+const BUS_KEYS: ReadonlySet<string> = new Set(['id', 'kind', 'payload', 'at']);
+
 function toWireMessage(v: unknown): WireMessage | null {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+  if (Object.keys(v).some((k) => !BUS_KEYS.has(k))) return null;
   const { id, kind, payload } = v as Record<string, unknown>;
   if (typeof id !== 'string' || !ID.test(id)) return null;
   if (kind !== 'group' && kind !== 'welcome') return null;

@@ -153,7 +153,7 @@ describe('RedisBus on one redis-server', () => {
     expect(b.got).toEqual([]);
   });
 
-  it('drops malformed bus messages (no target list, bad ids, bad JSON, bad kind, bad payload) and keeps working', async () => {
+  it('drops malformed bus messages (no target list, bad ids, bad JSON, bad kind, bad payload, an unknown key) and keeps working', async () => {
     const b = await bus('malformed:');
     const box = mb();
     await b.bus.watch(box);
@@ -170,6 +170,8 @@ describe('RedisBus on one redis-server', () => {
       `${box}\n` + JSON.stringify({ id: 'a"b', kind: 'group', payload: 'AA' }),
       `${box}\n` + JSON.stringify({ id: 'ok', kind: 'group', payload: '"}],"t":"x' }),
       `${box}\n` + JSON.stringify([1, 2]),
+      // A key no relay publishes.
+      `${box}\n` + JSON.stringify({ id: 'extra', kind: 'group', payload: 'AA', at: 1, admin: true }),
       `${box},"x\n` + good('badtarget'),
       `\n` + good('notarget'),
       // Well-formed, for a mailbox this instance does not watch: ignored.
