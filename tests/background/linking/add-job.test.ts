@@ -42,7 +42,11 @@ describe('adding a linked device everywhere', () => {
     // The 17th add never returns: the worker is killed while it waits.
     dir.beforeAdd = () => (++calls === 17 ? new Promise<void>(() => {}) : Promise.resolve());
     void new AddDeviceJobs(store, dir).start(DEVICE, 'Firefox on Linux', ids(40));
-    await new Promise((r) => setTimeout(r, 300));
+    // Until the 16th add is kept in the sealed job (a fixed pause raced with a busy machine).
+    for (let waited = 0; (await store.load())[0]?.added.length !== 16; waited += 10) {
+      if (waited > 10_000) throw new Error('the 16th add was never kept');
+      await new Promise((r) => setTimeout(r, 10));
+    }
     expect(dir.added).toHaveLength(16);
     const sealed = await db.get('secrets', 'link-add-jobs');
     expect(JSON.stringify(sealed)).not.toContain('conv');
