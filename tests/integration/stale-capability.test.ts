@@ -62,6 +62,7 @@ describe('a message that loses the race to a Commit', () => {
     // Other posts of Alice's may also have waited at the gate; hers in the old epoch was refused as stale.
     expect(answers).toContain('stale_capability');
     expect(answers).toContain('ok');
+    await waitUntil(() => b.received(conv).includes('written in the old epoch'), 15_000, 'Bob receives it');
     await new Promise((r) => setTimeout(r, 300));
     expect(b.received(conv).filter((t) => t === 'written in the old epoch')).toHaveLength(1);
     const page = await a.app.handlers['messages.page']({ conversationId: conv, beforeSeq: null, limit: 20 });
