@@ -104,12 +104,12 @@ describe('rich messages over a real relay', () => {
     await c.app.handlers['message.deleteForEveryone']({ conversationId: conv, messageId: m.id });
     await everyone('deleted', (v) => v?.deleted === true && v.text === text.MESSAGE_DELETED, m.id);
     for (const d of [a, b, c]) {
-      expect(JSON.stringify(await page(d))).not.toContain('1234');
+      expect(JSON.stringify(await page(d))).not.toContain('PIN is 1234');
       expect((await find(d, reply.id))!.quote).toMatchObject({ messageId: m.id, deleted: true, text: '' });
       // Not hidden but gone: the stored record itself no longer holds it (the vault opens it for us here).
       const rec = (await (chatOf(d) as unknown as { store: ChatStore }).store.message(conv, m.id))!;
       expect(rec).toMatchObject({ text: text.MESSAGE_DELETED, deleted: true });
-      expect(JSON.stringify(rec)).not.toContain('1234');
+      expect(JSON.stringify(rec)).not.toContain('PIN is 1234');
     }
   });
 
