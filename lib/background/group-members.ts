@@ -34,8 +34,9 @@ export function ownMemberId(state: GroupState): string {
 export function knownAsOf(state: GroupState, labels: ReadonlyMap<string, MemberLabel>, selfName: string, isOwn: (id: string) => boolean): (id: string) => KnownAs | undefined {
   return (id) => {
     const label = labels.get(id);
-    const m = label === undefined ? undefined : memberById(state, id);
-    if (m === undefined || label === undefined) return undefined;
+    if (label === undefined) return undefined;
+    const m = memberById(state, id);
+    if (m === undefined) return undefined;
     const shown = [label.displayName, labelText(label), ...(label.tag === undefined ? [] : [`${label.displayName} ${label.tag}`])];
     return { names: isOwn(id) ? [selfName, ...shown] : shown, print: keyFingerprint(m.leaf.signatureKey).slice(0, 5) };
   };

@@ -28,8 +28,8 @@ export async function retryOnConflict<T>(
     try {
       return await attempt();
     } catch (err) {
-      if (conflict !== undefined && !(err instanceof JoinConflict)) throw opts.laterFailure?.(err, conflict) ?? err;
-      if (!(err instanceof JoinConflict) || i >= pauses.length) throw err;
+      if (!(err instanceof JoinConflict)) throw conflict === undefined ? err : (opts.laterFailure?.(err, conflict) ?? err);
+      if (i >= pauses.length) throw err;
       conflict ??= err;
       await new Promise((resolve) => setTimeout(resolve, pauses[i]));
     }
