@@ -61,8 +61,9 @@ const IMAGES = Number(process.env.BENCH_UI_IMAGES ?? 200);
 /**
  * BENCH_UI_COMPARE=dirA,dirB,…: built extensions (.output/chrome-mv3 folders) to compare on one seeded
  * data set. The data is made with the first; then, for BENCH_UI_ROUNDS rounds, each build in turn is
- * copied into the same extension folder (same id, so the same IndexedDB), both browsers are restarted
- * on their profiles, and RUNS opens and wakes are timed. Alternating the builds spreads the machine's
+ * copied into the same extension folder (same id, so the same IndexedDB), the profiles' service worker
+ * registrations are deleted (else Chrome goes on running the worker script it installed first), both
+ * browsers are restarted on their profiles, and RUNS opens and wakes are timed. Alternating the builds spreads the machine's
  * load over all of them; the ratio to the first build is what to judge by on a shared machine.
  */
 const COMPARE = (process.env.BENCH_UI_COMPARE ?? '').split(',').filter((d) => d !== '');
@@ -405,6 +406,9 @@ async function compareBuilds(extensionDir: string, seeded: Seeded, users: ChatUs
     for (let b = 0; b < COMPARE.length; b++) {
       rmSync(extensionDir, { recursive: true, force: true });
       cpSync(COMPARE[b]!, extensionDir, { recursive: true });
+      // Chrome keeps running the worker script it installed, whatever the folder now holds (even with another
+      // version in the manifest): without its registrations it installs this build's (IndexedDB stays).
+      for (const dir of Object.values(profileDirs)) rmSync(path.join(dir, 'Default', 'Service Worker'), { recursive: true, force: true });
       const reader = await openBrowser('Reader', { extensionDir, profileDir: profileDirs.reader, prf: false });
       const waker = await openBrowser('Waker', { extensionDir, profileDir: profileDirs.waker, prf: false });
       users.push(reader, waker);
