@@ -50,7 +50,7 @@ import type { LockTimeout } from './unlocked-key.ts';
 import { muteUntil } from './mute.ts';
 import { loadAccount } from './account.ts';
 import type { BackgroundDeps } from './app/deps.ts';
-import { AppCore } from './app/core.ts';
+import { AppCore, sessionEnds } from './app/core.ts';
 import { AppNotifications } from './app/notifications.ts';
 import { ShareOffers } from './app/share.ts';
 import { RelayLink } from './app/connection.ts';
@@ -67,6 +67,7 @@ import { BackupControl } from './app/backup-control.ts';
 import { RestoreControl } from './app/restore-control.ts';
 import { backupRejoin } from './app/backup-rejoin.ts';
 import { markWake } from './wake-timing.ts';
+import { WakeStateWriter } from './wake-state.ts';
 
 export type { BackgroundDeps, Platform } from './app/deps.ts';
 
@@ -87,9 +88,15 @@ export class BackgroundApp {
   private readonly recovery: RecoveryControl;
   private readonly backup: BackupControl;
   private readonly restore: RestoreControl;
+  private readonly wakeState: WakeStateWriter;
 
   private constructor(core: AppCore) {
     this.core = core;
+    this.wakeState = new WakeStateWriter(core.deps.db, core.deps.version, () => core.vault, () => {
+      const a = core.account;
+      return a === undefined ? undefined : sessionEnds(a);
+    });
+    core.view.subscribe((state) => this.wakeState.changed(state));
     this.link = new RelayLink(core);
     core.directory = new DeviceDirectory(core, this.link);
     core.devices = this.devices = new OwnDevices(core);
@@ -311,6 +318,7 @@ export class BackgroundApp {
 
   /** Stop the connection (tests; a worker is simply killed). */
   stop(): void {
+    this.wakeState.stop();
     this.link.stop();
     // Its timers (receipts due) must not fire into a store another instance may open; what is due stays in the store.
     // Nor may a delivery or a job still under way here write or acknowledge anything: the next instance reads the store.

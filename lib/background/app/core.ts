@@ -122,6 +122,11 @@ export function lockedView(wrapped: WrappedKey, displayName: string): AppState['
   return lockKind(wrapped) === 'passphrase' ? { state: 'locked', displayName, unlockWith: 'passphrase' } : { state: 'locked', displayName };
 }
 
+/** When the relay session counts as expired (a minute before its end), in ms since the epoch. */
+export function sessionEnds(a: AccountRecord): number {
+  return (a.session.expiresAt - 60) * 1000;
+}
+
 export function sessionExpired(a: AccountRecord): boolean {
-  return a.session.expiresAt <= Math.floor(Date.now() / 1000) + 60;
+  return sessionEnds(a) <= Date.now();
 }
