@@ -7,6 +7,7 @@ import {
   GECKO_ID,
   type ManifestLike,
 } from './build/manifest-policy.ts';
+import { ENGINE_SCRIPT } from './lib/background/engine.ts';
 import { FIREFOX_SIDEBAR_COMMAND, OPEN_PANEL_COMMAND, OPEN_PANEL_DESCRIPTION, OPEN_PANEL_SHORTCUT } from './lib/platform/commands.ts';
 
 // Extension-page CSP: our own scripts only. No remote code, no eval.
@@ -79,6 +80,10 @@ export default defineConfig({
   hooks: {
     // Fail the build, not just a test, when the manifest breaks our policy.
     'build:manifestGenerated': (wxt, manifest) => {
+      // Firefox's event page runs the full background's script right after the shell's (lib/background/engine.ts);
+      // Chrome's worker imports it itself.
+      const background = manifest.background as { scripts?: string[] } | undefined;
+      if (background?.scripts !== undefined) background.scripts.push(ENGINE_SCRIPT);
       const problems = checkManifest(manifest as unknown as ManifestLike, wxt.config.browser === 'firefox' ? 'firefox' : 'chrome');
       if (problems.length > 0) {
         throw new Error(`Manifest policy violated:\n  - ${problems.join('\n  - ')}`);

@@ -5,14 +5,15 @@
  * page" context-menu item (which only offers the share; the side panel asks).
  */
 import { browser } from 'wxt/browser';
-import { BackgroundApp } from '@/lib/background/background-app.ts';
+import type { BackgroundApp } from '@/lib/background/background-app.ts';
 import { serveChannel, type RuntimeLike } from '@/lib/background/channel-server.ts';
 import { openDatabase } from '@/lib/background/db.ts';
+import { loadedEngine, loadEngine } from '@/lib/background/engine.ts';
+import { readWakeState } from '@/lib/background/wake-state.ts';
 import { holdDecision, KeepAlive } from '@/lib/background/keep-alive.ts';
 import type { WebSocketConstructor } from '@/lib/background/relay-api.ts';
 import { UnlockedKeyStore, type SessionArea } from '@/lib/background/unlocked-key.ts';
 import { onNotificationClick } from '@/lib/background/notification-click.ts';
-import { sendTimings } from '@/lib/background/send-timing.ts';
 import { markWake, wakeTimings } from '@/lib/background/wake-timing.ts';
 import { OPEN_PANEL_COMMAND } from '@/lib/platform/commands.ts';
 import { keepPopupOnToolbarClick, openSidePanelIn, WINDOW_ID_CURRENT, WINDOW_ID_NONE } from '@/lib/platform/side-panel.ts';
@@ -20,6 +21,12 @@ import { keepPopupOnToolbarClick, openSidePanelIn, WINDOW_ID_CURRENT, WINDOW_ID_
 const WAKE_ALARM = 'microchat-wake';
 const SHARE_MENU = 'microchat-share-page';
 const LOCK_ALARM = 'microchat-lock';
+/**
+ * After answering from the kept state, how long the worker stays quiet before it loads the full background unasked.
+ * Loaded in the very next task, its script (about 50 ms) delayed the kept state's answer by as much (npm run
+ * bench:ui): the answer had not left the worker yet.
+ */
+const ENGINE_QUIET_MS = 100;
 /** Notifications show the extension's own icon (public/icon/, rendered from assets/icon.svg). */
 const NOTIFICATION_ICON_PATH = '/icon/48.png';
 /** Red, not the icon's blue: the unread count must stand out on top of the icon. */
@@ -39,12 +46,36 @@ export default defineBackground({
     const unlockedKeys = new UnlockedKeyStore(browser.storage.session as unknown as SessionArea, {
       schedule: (at) => void (at === null ? browser.alarms.clear(LOCK_ALARM) : browser.alarms.create(LOCK_ALARM, { when: at })).catch(() => undefined),
     });
-    const app = openDatabase().then((db) => {
+    const version = browser.runtime.getManifest().version;
+    // Chrome keeps with the worker only the scripts it imported while installing (lib/background/engine.ts).
+    globalThis.addEventListener('install', () => void loadEngine());
+    const db = openDatabase().then((d) => {
       markWake('database');
-      return BackgroundApp.start({
-        db,
+      return d;
+    });
+    // The state kept for a wake (wake-state.ts) answers the views' first question while the full background loads.
+    const kept = db
+      .then((d) => readWakeState(d, version, Date.now()))
+      .then((state) => {
+        if (state !== undefined) markWake('kept');
+        return state;
+      })
+      .catch(() => undefined);
+    // With a kept state the full background loads when something needs it, or once the worker has been quiet a moment:
+    // its script takes the thread for a while, and the kept state's answers must go out first.
+    let needed!: () => void;
+    const need = new Promise<void>((resolve) => (needed = resolve));
+    const app = Promise.all([db, kept]).then(async ([d, state]) => {
+      if (state !== undefined) {
+        setTimeout(needed, ENGINE_QUIET_MS);
+        await need;
+      }
+      const engine = await loadEngine();
+      markWake('engine');
+      const started = await engine.start({
+        db: d,
         unlockedKeys,
-        version: browser.runtime.getManifest().version,
+        version,
         WebSocket: globalThis.WebSocket as unknown as WebSocketConstructor,
         // Passkeys are scoped to the extension itself in Chrome. Firefox does not accept a moz-extension origin as RP ID;
         // it lets an extension page use the relay's host (held as a host permission), so the relay picks its own.
@@ -72,16 +103,15 @@ export default defineBackground({
           },
         },
       });
-    }).then((a) => {
       markWake('ready');
-      return a;
+      return started;
     });
     // Phase totals of sent messages and where the last start-up's time went (no content), read by npm run bench:ui
     // in the worker over CDP.
-    (globalThis as { microchatSendTimings?: () => unknown }).microchatSendTimings = () => sendTimings.snapshot();
-    (globalThis as { microchatWakeTimings?: () => unknown }).microchatWakeTimings = wakeTimings;
+    (globalThis as { microchatSendTimings?: () => unknown }).microchatSendTimings = () => loadedEngine()?.sendTimings();
+    (globalThis as { microchatWakeTimings?: () => unknown }).microchatWakeTimings = () => ({ ...wakeTimings(), ...loadedEngine()?.wakeTimings() });
     // Listeners are registered synchronously so a message, an alarm or a click can wake the worker.
-    serveChannel(browser.runtime as unknown as RuntimeLike, app);
+    serveChannel(browser.runtime as unknown as RuntimeLike, app, { state: kept, needed });
     void app.then((a) => a.checkRelay());
 
     // Firefox suspends an event page after 30 s without extension API activity, open WebSocket or not, and Chrome

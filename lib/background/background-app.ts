@@ -32,11 +32,9 @@ import {
   ONE_TIME_INVITE_HOURS,
   type AppState,
   type LiveEvent,
-  type Method,
   type MessageView,
-  type Params,
   type RelayStatus,
-  type Result,
+  type ResponseMessage,
   type MuteDuration,
   type NotificationContent,
   type ViewPresence,
@@ -67,11 +65,12 @@ import { BackupControl } from './app/backup-control.ts';
 import { RestoreControl } from './app/restore-control.ts';
 import { backupRejoin } from './app/backup-rejoin.ts';
 import { markWake } from './wake-timing.ts';
+import { answerRequest, type Handlers } from './channel-server.ts';
 import { WakeStateWriter } from './wake-state.ts';
 
 export type { BackgroundDeps, Platform } from './app/deps.ts';
 
-export type Handlers = { [M in Method]: (params: Params<M>) => Promise<Result<M>> };
+export type { Handlers } from './channel-server.ts';
 
 export class BackgroundApp {
   private readonly core: AppCore;
@@ -282,6 +281,11 @@ export class BackgroundApp {
   /** Runs before each request from a view: past the lock's deadline it locks first; otherwise it is use. */
   beforeRequest(method?: unknown): Promise<void> {
     return this.lock.beforeRequest(method);
+  }
+
+  /** Answer one request from a view (the view channel, channel-server.ts). */
+  handle(raw: unknown): Promise<ResponseMessage<unknown>> {
+    return answerRequest(this, raw);
   }
 
   /** The lock alarm fired, or the worker woke: lock when the deadline has passed. */

@@ -12,11 +12,16 @@ import {
   type AppState,
   type ViewPresence,
   type LiveEvent,
+  type Method,
+  type Params,
   type ResponseMessage,
+  type Result,
 } from '../protocol/channel.ts';
-import type { Handlers } from './background-app.ts';
 import { reportIfBug } from './failure.ts';
 import { t } from '../platform/i18n.ts';
+
+/** One handler per request method: the backend's side of the view channel. */
+export type Handlers = { [M in Method]: (params: Params<M>) => Promise<Result<M>> };
 
 export interface SenderLike {
   id?: string;
@@ -41,13 +46,15 @@ export interface RuntimeLike {
 }
 
 export interface ChannelBackend {
-  handlers: Handlers;
+  /**
+   * Answer one raw request from a view (answerRequest). The backend answers it itself: it may be another script
+   * than this server's (lib/background/engine.ts), and only its own code knows its own error classes.
+   */
+  handle(raw: unknown): Promise<ResponseMessage<unknown>>;
   snapshot: AppState;
   subscribe(listener: (state: AppState) => void): () => void;
   /** Live message events (new messages, status changes), pushed to every view as they happen. */
   subscribeEvents?(listener: (event: LiveEvent) => void): () => void;
-  /** Runs before each request from a view, with its (unparsed) method: use, for the lock's timeout (unlocked-key.ts). */
-  beforeRequest?(method: unknown): Promise<void>;
   /** What a view shows and whether it is visible, per port; `null` once the port is gone (notification-policy.ts). */
   presence?(view: unknown, presence: ViewPresence | null): void;
   /** A conversation a notification click asked a side panel to show, taken once by the next view to connect. */
@@ -71,25 +78,64 @@ export async function dispatch(handlers: Handlers, raw: unknown): Promise<Respon
   }
 }
 
+/** The state kept for a wake, and how to ask for the backend that is loaded only on need (serveChannel). */
+export interface EarlyState {
+  state: Promise<AppState | undefined>;
+  needed(): void;
+}
+
+/**
+ * A backend's answer to one raw request: `beforeRequest` first, with the request's (unparsed) method (the lock's
+ * timeout counts use, unlocked-key.ts), then its handler. Never throws.
+ */
+export async function answerRequest(backend: { handlers: Handlers; beforeRequest?(method: unknown): Promise<void> }, raw: unknown): Promise<ResponseMessage<unknown>> {
+  // The request is answered either way (a lock that went wrong shows in the state); our own bug is logged.
+  await backend.beforeRequest?.((raw as { method?: unknown } | null)?.method).catch((err: unknown) => reportIfBug('checking the lock before a request', err));
+  return dispatch(backend.handlers, raw);
+}
+
+/** Whether a raw request asks for the state (the one question a kept state can answer). */
+function asksForState(raw: unknown): boolean {
+  try {
+    return parseRequest(raw).method === 'state.get';
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Register the listeners synchronously (an MV3 worker must, to be woken by a
  * message) and serve them once the backend has loaded its state.
+ *
+ * `early.state` is the state kept at rest for a wake (wake-state.ts), when
+ * there is one: until the backend is ready it answers `state.get` and is the
+ * first state a live view is sent. Any other request waits for the backend,
+ * and first calls `early.needed()` (the backend may be loaded only on need);
+ * once ready, the backend sends every live view its own state.
  */
-export function serveChannel(runtime: RuntimeLike, ready: Promise<ChannelBackend>): void {
+export function serveChannel(runtime: RuntimeLike, ready: Promise<ChannelBackend>, early?: EarlyState): void {
   const failed: ResponseMessage<never> = {
     ok: false,
     error: { code: ErrorCode.Unavailable, message: t('bg_err_could_not_start') },
   };
-  runtime.onMessage.addListener((message, sender) => {
-    if (!isOwnExtensionPage(runtime, sender)) return undefined; // not for us: let it fall through unanswered
-    return ready.then(
-      async (backend) => {
-        // The request is answered either way (a lock that went wrong shows in the state); our own bug is logged.
-        await backend.beforeRequest?.((message as { method?: unknown } | null)?.method).catch((err: unknown) => reportIfBug('checking the lock before a request', err));
-        return dispatch(backend.handlers, message);
-      },
+  let started = false;
+  ready.then(
+    () => void (started = true),
+    () => void (started = true),
+  );
+  const fromBackend = (message: unknown): Promise<ResponseMessage<unknown>> =>
+    ready.then(
+      (backend) => backend.handle(message),
       () => failed,
     );
+  const askBackend = (message: unknown): Promise<ResponseMessage<unknown>> => {
+    early?.needed();
+    return fromBackend(message);
+  };
+  runtime.onMessage.addListener((message, sender) => {
+    if (!isOwnExtensionPage(runtime, sender)) return undefined; // not for us: let it fall through unanswered
+    if (early === undefined || started || !asksForState(message)) return askBackend(message);
+    return early.state.then((state): ResponseMessage<unknown> | Promise<ResponseMessage<unknown>> => (state !== undefined && !started ? { ok: true, result: state } : askBackend(message)));
   });
 
   runtime.onConnect.addListener((port) => {
@@ -119,6 +165,10 @@ export function serveChannel(runtime: RuntimeLike, ready: Promise<ChannelBackend
       unsubscribe?.();
       unsubscribeEvents?.();
       backendReady?.presence?.(port, null);
+    });
+    // Best effort: without a kept state the view waits for the backend's.
+    void early?.state.then((state) => {
+      if (state !== undefined && !gone && !started) send(state);
     });
     ready.then(
       (backend) => {

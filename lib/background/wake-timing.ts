@@ -4,7 +4,8 @@
  * timed wake (no content, no ids: step names and times).
  */
 
-export const WAKE_STEPS = ['script', 'database', 'settings', 'vault', 'account', 'session', 'ready'] as const;
+/** `kept`: the kept view state is read (wake-state.ts); `engine`: the full background's script has run. */
+export const WAKE_STEPS = ['script', 'database', 'kept', 'engine', 'settings', 'vault', 'account', 'session', 'ready'] as const;
 export type WakeStep = (typeof WAKE_STEPS)[number];
 
 const marks: Partial<Record<WakeStep, number>> = {};

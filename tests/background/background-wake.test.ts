@@ -7,7 +7,7 @@ import { getCipherSuite } from '../../lib/crypto/suites.ts';
 import { createGroup, generateIdentity } from '../../lib/mls/group.ts';
 import { BackgroundApp } from '../../lib/background/background-app.ts';
 import { ChatStore } from '../../lib/background/chat-store.ts';
-import { serveChannel, type ChannelBackend, type PortLike, type RuntimeLike } from '../../lib/background/channel-server.ts';
+import { serveChannel, type PortLike, type RuntimeLike } from '../../lib/background/channel-server.ts';
 import { openDatabase } from '../../lib/background/db.ts';
 import { seedAccount } from '../support/seeded-profile.ts';
 import { LIVE_PORT_NAME, type AppState, type LiveEvent } from '../../lib/protocol/channel.ts';
@@ -57,7 +57,7 @@ describe('background wake', () => {
     };
     const eventListeners = new Set<(e: LiveEvent) => void>();
     const backend = {
-      handlers: {} as ChannelBackend['handlers'],
+      handle: () => Promise.reject(new Error('no requests in this test')),
       snapshot: { version: 'x' } as AppState,
       subscribe: () => () => undefined,
       subscribeEvents: (l: (e: LiveEvent) => void) => {

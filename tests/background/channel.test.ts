@@ -5,24 +5,13 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it, vi } from 'vitest';
 import { CHANNEL, LIVE_PORT_NAME, parseRequest, type AppState } from '../../lib/protocol/channel.ts';
-import { dispatch, isOwnExtensionPage, serveChannel, type PortLike, type RuntimeLike, type SenderLike } from '../../lib/background/channel-server.ts';
+import { dispatch, isOwnExtensionPage, serveChannel } from '../../lib/background/channel-server.ts';
+import { EXTENSION_ID, EXTENSION_ORIGIN, fakeRuntime } from '../support/fake-runtime.ts';
 import { BackgroundApp } from '../../lib/background/background-app.ts';
 import { openDatabase } from '../../lib/background/db.ts';
 
-const ID = 'abcdefghijklmnopabcdefghijklmnop';
-const ORIGIN = `chrome-extension://${ID}/`;
-
-function fakeRuntime() {
-  let onMessage: ((m: unknown, s: SenderLike) => Promise<unknown> | undefined) | undefined;
-  let onConnect: ((p: PortLike) => void) | undefined;
-  const runtime: RuntimeLike = {
-    id: ID,
-    getURL: (p) => ORIGIN + p.replace(/^\//, ''),
-    onMessage: { addListener: (fn) => void (onMessage = fn) },
-    onConnect: { addListener: (fn) => void (onConnect = fn) },
-  };
-  return { runtime, message: (m: unknown, s: SenderLike) => onMessage!(m, s), connect: (p: PortLike) => onConnect!(p) };
-}
+const ID = EXTENSION_ID;
+const ORIGIN = EXTENSION_ORIGIN;
 
 function okFetch(): typeof fetch {
   return vi.fn(async () => new Response(JSON.stringify({ ok: true }), { status: 200 })) as unknown as typeof fetch;

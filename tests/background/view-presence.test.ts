@@ -35,7 +35,7 @@ function serve(backend: Partial<ChannelBackend>) {
     onMessage: { addListener: () => undefined },
     onConnect: { addListener: (fn) => void (onConnect = fn) },
   };
-  const full = { handlers: {} as ChannelBackend['handlers'], snapshot: {} as AppState, subscribe: () => () => undefined, ...backend };
+  const full = { handle: () => Promise.reject(new Error('no requests in this test')), snapshot: {} as AppState, subscribe: () => () => undefined, ...backend };
   serveChannel(runtime, Promise.resolve(full as ChannelBackend));
   return (p: PortLike) => onConnect!(p);
 }
