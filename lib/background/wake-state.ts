@@ -21,7 +21,9 @@
  *   and not across versions.
  *
  * The record is deleted as soon as one of these rules fails, and rewritten a
- * moment after each change otherwise.
+ * moment after each change otherwise: at once when the change takes a
+ * conversation or a last message away, so a worker stopped right then cannot
+ * show it again at its next wake.
  */
 import type { AppState } from '../protocol/channel.ts';
 import type { Database } from './db.ts';
@@ -66,15 +68,32 @@ function atStart(state: AppState): AppState {
 }
 
 /**
+ * Whether `next` takes away something `before` showed: a conversation (deleted, left, ended), or a last message's
+ * preview that was not replaced by a newer message (a message deleted or expired). Such a change is kept at once, so
+ * a worker stopped right after it cannot show what was taken away at its next wake.
+ */
+function takesAway(before: AppState | undefined, next: AppState): boolean {
+  if (before === undefined) return false;
+  const now = new Map(next.conversations.map((c) => [c.id, c]));
+  return before.conversations.some((b) => {
+    const n = now.get(b.id);
+    return n === undefined || (n.lastMessage?.preview !== b.lastMessage?.preview && n.lastActivity <= b.lastActivity);
+  });
+}
+
+/**
  * Writes the published state, sealed, a moment after each change (full
- * background side). `sessionEnds` is when the relay session ends (ms since
- * the epoch), or undefined without an account.
+ * background side); at once when the change takes something away or the
+ * state may not be kept. `sessionEnds` is when the relay session ends (ms
+ * since the epoch), or undefined without an account.
  */
 export class WakeStateWriter {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private pending: AppState | undefined;
   private written: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** The last state handed in, to tell what a change takes away. */
+  private last: AppState | undefined;
 
   constructor(
     private readonly db: Database,
@@ -83,12 +102,15 @@ export class WakeStateWriter {
     private readonly sessionEnds: () => number | undefined,
   ) {}
 
-  /** The state changed: write it (or delete the kept one) after the quiet moment. */
+  /** The state changed: write it (or delete the kept one) after the quiet moment, or at once (see above). */
   changed(state: AppState): void {
     if (this.stopped) return;
+    const atOnce = notKeepable(state) !== undefined || takesAway(this.last, state);
+    this.last = state;
     this.pending = state;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.flush(), WAKE_STATE_DELAY_MS);
+    if (atOnce) void this.flush();
+    else this.timer = setTimeout(() => void this.flush(), WAKE_STATE_DELAY_MS);
   }
 
   /** Write what is pending now (tests, and stopping). */

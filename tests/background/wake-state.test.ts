@@ -164,6 +164,35 @@ describe('the view state kept for a wake', () => {
     expect(await db.get('keys', 'device')).toBeUndefined();
   });
 
+  it('keeps at once what takes a conversation or a last message away; other changes wait for the quiet moment', async () => {
+    const { db, vault } = await seeded();
+    const app = await BackgroundApp.start({ db, version: VERSION });
+    const state = await kept(db);
+    app.stop();
+    const withMessage = (text: string, at: number): AppState => ({
+      ...state,
+      conversations: state.conversations.map((c) => (c.id === 'conversation-1' ? { ...c, lastActivity: at, lastMessage: { preview: text, senderName: 'Wendy', fromSelf: true } } : c)),
+    });
+    // Each change below is followed at once by a stop, which drops a write still waiting for the quiet moment.
+    const keptAfter = async (before: AppState, change: AppState): Promise<AppState | undefined> => {
+      const w = writer(db, vault);
+      w.changed(before);
+      await w.flush();
+      w.changed(change);
+      w.stop();
+      await w.flush();
+      return readWakeState(db, VERSION, Date.now());
+    };
+    const deleted = { ...state, conversations: state.conversations.filter((c) => c.id !== 'conversation-0') };
+    expect((await keptAfter(state, deleted))?.conversations.map((c) => c.id)).not.toContain('conversation-0');
+    // The last message deleted: the preview falls back to an older one.
+    expect((await keptAfter(withMessage('the secret plan', 5000), withMessage('an older message', 5000)))?.conversations.find((c) => c.id === 'conversation-1')?.lastMessage?.preview).toBe('an older message');
+    // A newer message waits for the quiet moment (a burst is written once); so does a pin.
+    expect((await keptAfter(withMessage('first', 5000), withMessage('second', 6000)))?.conversations.find((c) => c.id === 'conversation-1')?.lastMessage?.preview).toBe('first');
+    const pinned = { ...state, conversations: state.conversations.map((c) => (c.id === 'conversation-2' ? { ...c, pinnedAt: 9 } : c)) };
+    expect((await keptAfter(state, pinned))?.conversations.find((c) => c.id === 'conversation-2')?.pinnedAt).toBeUndefined();
+  });
+
   it('is not written by an instance that stopped', async () => {
     const { db, vault } = await seeded();
     const app = await BackgroundApp.start({ db, version: VERSION });
