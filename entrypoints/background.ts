@@ -1,8 +1,11 @@
 /**
  * The background service worker: the only place that holds keys and group
- * state. This file only wires the application core to the browser: the view
- * channel, the badge, notifications, the wake-up alarm and the "share this
- * page" context-menu item (which only offers the share; the side panel asks).
+ * state. This file is the worker's small shell (docs/architecture.md, "Two
+ * scripts"): it wires the application core to the browser (the view channel,
+ * the badge, notifications, the wake-up alarm and the "share this page"
+ * context-menu item, which only offers the share; the side panel asks),
+ * answers a woken view from the state kept for a wake, and loads the full
+ * background (lib/background/engine.ts) when it is needed.
  */
 import { browser } from 'wxt/browser';
 import type { BackgroundApp } from '@/lib/background/background-app.ts';
