@@ -126,6 +126,9 @@ export async function saveSetting<K extends keyof Settings>(db: Database, key: K
   await db.put('settings', value, key);
 }
 
+/** The view state kept for a wake (wake-state.ts), a sealed singleton in `secrets`; never kept under the lock. */
+export const WAKE_STATE_SLOT = 'wake-state';
+
 /** The vault's key slot in this database. */
 export function vaultKeySlot(db: Database): KeySlot {
   return {

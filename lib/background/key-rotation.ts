@@ -28,7 +28,7 @@
  * earlier rotation are never mistaken for it.
  */
 import { randomBytes } from '../bytes.ts';
-import { fileSlot, type Database } from './db.ts';
+import { fileSlot, WAKE_STATE_SLOT, type Database } from './db.ts';
 import { WRAPPED, WRAPPED_NEXT, wrapDataKey, type LockKind, type WrappedKey } from './lock.ts';
 import type { Argon2Params } from './passphrase.ts';
 import { isSealedRecord, Vault, VaultError, type SealedRecord } from './vault.ts';
@@ -100,7 +100,7 @@ export async function beginRotation(db: Database, target: RotationTarget): Promi
   const gen = newGeneration();
   const marker: RotationMarker = { v: 1, gen, to: target.to };
   let next: Vault;
-  let put: (tx: ReturnType<typeof keyTx>) => Promise<unknown>;
+  let put: (tx: ReturnType<typeof startTx>) => Promise<unknown>;
   if (target.to === 'device') {
     const key = await globalThis.crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
     next = Vault.fromKey(key, gen);
@@ -117,9 +117,17 @@ export async function beginRotation(db: Database, target: RotationTarget): Promi
     }
     put = (tx) => tx.objectStore('settings').put(wrapped, WRAPPED_NEXT);
   }
-  const tx = keyTx(db);
-  await Promise.all([put(tx), tx.objectStore('settings').put(marker, ROTATION), tx.done]);
+  const tx = startTx(db);
+  // The view state kept for a wake is never kept under the lock: it goes with the marker, before any record is
+  // re-sealed under the wrapped key.
+  const forget = target.to === 'wrapped' ? tx.objectStore('secrets').delete(WAKE_STATE_SLOT) : undefined;
+  await Promise.all([put(tx), tx.objectStore('settings').put(marker, ROTATION), forget, tx.done]);
   return { marker, next };
+}
+
+/** A rotation's first step: its next key, its marker and (towards the lock) the kept wake state's deletion. */
+function startTx(db: Database) {
+  return db.transaction(['keys', 'settings', 'secrets'], 'readwrite');
 }
 
 function keyTx(db: Database) {

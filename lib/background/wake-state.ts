@@ -26,7 +26,7 @@
  * show it again at its next wake.
  */
 import type { AppState } from '../protocol/channel.ts';
-import type { Database } from './db.ts';
+import { WAKE_STATE_SLOT, type Database } from './db.ts';
 import { WRAPPED, WRAPPED_NEXT } from './lock.ts';
 import { DEVICE_KEY, ROTATION } from './key-rotation.ts';
 import { MUTE_ALWAYS } from '../protocol/channel.ts';
@@ -34,7 +34,7 @@ import { Vault } from './vault.ts';
 import { reportIfBug } from './failure.ts';
 
 const STORE = 'secrets';
-const ID = 'wake-state';
+const ID = WAKE_STATE_SLOT;
 /** A change is written this long after the last one (a burst of messages writes once). */
 export const WAKE_STATE_DELAY_MS = 250;
 
@@ -134,16 +134,28 @@ export class WakeStateWriter {
   private async write(state: AppState): Promise<void> {
     const vault = this.vault();
     const ends = this.sessionEnds();
-    if (vault === undefined || ends === undefined || notKeepable(state) !== undefined) {
+    const keep = vault !== undefined && ends !== undefined && notKeepable(state) === undefined;
+    if (!keep) {
       await this.db.delete(STORE, ID);
       return;
     }
     const muteEnds = state.conversations.map((c) => c.mutedUntil).filter((u): u is number => u !== undefined && u < MUTE_ALWAYS);
     const kept: KeptState = { v: 1, version: this.version, validUntil: Math.min(ends, ...muteEnds), state: atStart(state) };
     await vault.writing(async () => {
-      await this.db.put(STORE, await vault.sealJson(STORE, ID, kept), ID);
+      const record = await vault.sealJson(STORE, ID, kept);
+      // Checked in the put's own transaction: a lock being turned on meanwhile (its rotation's first step) wins.
+      const tx = this.db.transaction(['settings', STORE], 'readwrite');
+      if (await lockRecordsPresent(tx.objectStore('settings'))) await tx.objectStore(STORE).delete(ID);
+      else await tx.objectStore(STORE).put(record, ID);
+      await tx.done;
     });
   }
+}
+
+/** Whether the lock is on, or a key rotation unfinished (either forbids a kept state). */
+async function lockRecordsPresent(settings: { get(key: string): Promise<unknown> }): Promise<boolean> {
+  const found = await Promise.all([settings.get(WRAPPED), settings.get(WRAPPED_NEXT), settings.get(ROTATION)]);
+  return found.some((v) => v !== undefined);
 }
 
 /**
@@ -154,14 +166,8 @@ export class WakeStateWriter {
 export async function readWakeState(db: Database, version: string, now: number): Promise<AppState | undefined> {
   try {
     const tx = db.transaction(['settings', 'keys', STORE], 'readonly');
-    const [wrapped, next, rotation, key, record] = await Promise.all([
-      tx.objectStore('settings').get(WRAPPED),
-      tx.objectStore('settings').get(WRAPPED_NEXT),
-      tx.objectStore('settings').get(ROTATION),
-      tx.objectStore('keys').get(DEVICE_KEY),
-      tx.objectStore(STORE).get(ID),
-    ]);
-    if (wrapped !== undefined || next !== undefined || rotation !== undefined || key === undefined || record === undefined) return undefined;
+    const [locked, key, record] = await Promise.all([lockRecordsPresent(tx.objectStore('settings')), tx.objectStore('keys').get(DEVICE_KEY), tx.objectStore(STORE).get(ID)]);
+    if (locked || key === undefined || record === undefined) return undefined;
     const kept = await Vault.fromKey(key).openJson<KeptState>(STORE, ID, record);
     if (kept.v !== 1 || kept.version !== version || !(now < kept.validUntil)) return undefined;
     const state = kept.state;
