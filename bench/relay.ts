@@ -136,8 +136,9 @@ async function drive(
   sockets: WebSocket[],
   frame: (i: number, sentAt: number, sender: number) => string,
   parse: (data: string, socketIndex: number) => { deliveredAt?: number; sentDone?: boolean },
-): Promise<{ latencies: number[]; seconds: number }> {
+): Promise<{ latencies: number[]; seconds: number; clientCpuMsPerMessage: number }> {
   const latencies: number[] = [];
+  const cpuBefore = process.cpuUsage();
   let delivered = 0;
   const expected = MESSAGES * CONNECTIONS;
   let next = 0;
@@ -170,7 +171,9 @@ async function drive(
   clearTimeout(timeout);
   const seconds = (performance.now() - start) / 1000;
   if (delivered < expected) console.warn(`only ${delivered}/${expected} deliveries before timeout`);
-  return { latencies, seconds };
+  const cpu = process.cpuUsage(cpuBefore);
+  const clientCpuMsPerMessage = Number(((cpu.user + cpu.system) / 1000 / MESSAGES).toFixed(3));
+  return { latencies, seconds, clientCpuMsPerMessage };
 }
 
 interface Round {
@@ -185,10 +188,17 @@ interface Round {
   lateDeliveries: number;
   /**
    * Server CPU time per message sent (all its threads, token workers
-   * included), in ms: what the server costs, independent of how busy the
+   * included; on Redis, the redis-server's too), in ms: what the server costs, independent of how busy the
    * shared machine was. Set by the caller after summarize().
    */
   serverCpuMsPerMessage?: number;
+  /**
+   * This process's CPU time per message while it drives the round: the 50
+   * clients (parsing every delivery, and for the relay its acknowledgements).
+   * They share the machine's cores with the server, so on a saturated
+   * machine deliveries/s follow server + client CPU per message.
+   */
+  clientCpuMsPerMessage: number;
   /** Of that, the relay's main thread and its token-check workers (one relay process only). */
   mainThreadCpuMsPerMessage?: number;
   workerCpuMsPerMessage?: number;
@@ -210,9 +220,10 @@ interface Round {
 /** A delivery later than this is a stall (issue #23: no delivery later than 2 s). */
 const LATE_MS = 2000;
 
-function summarize(latencies: number[], seconds: number): Round {
+function summarize({ latencies, seconds, clientCpuMsPerMessage }: Awaited<ReturnType<typeof drive>>): Round {
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
+    clientCpuMsPerMessage,
     deliveriesPerSecond: Math.round(latencies.length / seconds),
     p50Ms: Number(percentile(sorted, 50).toFixed(2)),
     p99Ms: Number(percentile(sorted, 99).toFixed(2)),
@@ -336,7 +347,7 @@ async function baselineTarget(runtime: 'node' | 'deno' = 'node'): Promise<Target
     async round() {
       const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => open(url)));
       const cpuBefore = cpuMsOf(child.pid!);
-      const { latencies, seconds } = await drive(
+      const driven = await drive(
         sockets,
         (i, sentAt, sender) => JSON.stringify({ t: 'send', from: sender, payload: payloadOf(i, sentAt) }),
         (data, idx) => {
@@ -346,7 +357,7 @@ async function baselineTarget(runtime: 'node' | 'deno' = 'node'): Promise<Target
       );
       const cpu = cpuMsOf(child.pid!) - cpuBefore;
       for (const ws of sockets) ws.close();
-      return { ...summarize(latencies, seconds), serverCpuMsPerMessage: Number((cpu / MESSAGES).toFixed(3)) };
+      return { ...summarize(driven), serverCpuMsPerMessage: Number((cpu / MESSAGES).toFixed(3)) };
     },
     idleBytesPerConnection: () => idleMemory(child.pid!, url),
     async stop() {
@@ -367,7 +378,7 @@ const RELAY_ARGS = [
  * processes sharing one Redis (`redisUrl`), with connection i on instance
  * i mod N (as a load balancer spreads them), senders included.
  */
-async function relayTarget(rounds: number, redis?: { url: string; instances: number }, profile = false): Promise<Target> {
+async function relayTarget(rounds: number, redis?: { url: string; instances: number; serverPid: number }, profile = false): Promise<Target> {
   const prefix = `bench-${process.pid}:`;
   const inspectPort = profile ? await freePort() : undefined;
   // Several instances: each serves /metrics on its own loopback port, for the bus-lag histogram.
@@ -421,14 +432,16 @@ async function relayTarget(rounds: number, redis?: { url: string; instances: num
       const senderOf = new Int32Array(MESSAGES);
       const local: number[] = [];
       const remote: number[] = [];
-      const relaysCpuMs = (): number => relays.reduce((sum, r) => sum + cpuMsOf(r.process.pid!), 0);
+      // With Redis, the redis-server's CPU is the store's and counts as the relay's.
+      const relaysCpuMs = (): number =>
+        relays.reduce((sum, r) => sum + cpuMsOf(r.process.pid!), 0) + (redis === undefined ? 0 : cpuMsOf(redis.serverPid));
       const cpuBefore = relaysCpuMs();
       // The split by thread is for one relay process.
       const threadsOf = (): { main: number; workers: number } | undefined =>
         relays.length === 1 ? threadCpuMsOf(relay.process.pid!) : undefined;
       const threadsBefore = threadsOf();
       const busBefore = metricsUrls.length > 0 ? await busLagBuckets(metricsUrls) : undefined;
-      const { latencies, seconds } = await drive(
+      const driven = await drive(
         sockets,
         (i, sentAt, sender) => {
           senderOf[i] = sender;
@@ -458,7 +471,7 @@ async function relayTarget(rounds: number, redis?: { url: string; instances: num
       for (const ws of sockets) ws.close();
       const threadsAfter = threadsOf();
       const perMessage = (ms: number): number => Number((ms / MESSAGES).toFixed(3));
-      const round: Round = { ...summarize(latencies, seconds), serverCpuMsPerMessage: perMessage(cpu) };
+      const round: Round = { ...summarize(driven), serverCpuMsPerMessage: perMessage(cpu) };
       if (threadsBefore !== undefined && threadsAfter !== undefined) {
         round.mainThreadCpuMsPerMessage = perMessage(threadsAfter.main - threadsBefore.main);
         round.workerCpuMsPerMessage = perMessage(threadsAfter.workers - threadsBefore.workers);
@@ -522,7 +535,7 @@ async function main(): Promise<void> {
   const relay = await relayTarget(rounds, undefined, profile);
   const pairs: { baseline: Round; denoFloor: Round; relay: Round }[] = [];
   const line = (r: Round): string =>
-    `${r.deliveriesPerSecond}/s p99 ${r.p99Ms} ms max ${r.maxMs} ms cpu ${r.serverCpuMsPerMessage} ms/msg` +
+    `${r.deliveriesPerSecond}/s p99 ${r.p99Ms} ms max ${r.maxMs} ms cpu ${r.serverCpuMsPerMessage} ms/msg (clients ${r.clientCpuMsPerMessage})` +
     (r.mainThreadCpuMsPerMessage === undefined ? '' : ` (main ${r.mainThreadCpuMsPerMessage}, token workers ${r.workerCpuMsPerMessage})`);
   try {
     for (let r = 0; r < rounds; r++) {
@@ -609,6 +622,7 @@ export type Side = {
   p50Ms: number;
   p99Ms: number;
   serverCpuMsPerMessage: number;
+  clientCpuMsPerMessage: number;
   mainThreadCpuMsPerMessage?: number;
   workerCpuMsPerMessage?: number;
   bytesPerIdleConnection?: number;
@@ -621,6 +635,7 @@ function sideOf(rounds: Round[], idle?: number): Side {
     p50Ms: Number(median(rounds.map((r) => r.p50Ms)).toFixed(2)),
     p99Ms: Number(median(rounds.map((r) => r.p99Ms)).toFixed(2)),
     serverCpuMsPerMessage: Number(median(rounds.map((r) => r.serverCpuMsPerMessage ?? NaN)).toFixed(3)),
+    clientCpuMsPerMessage: Number(median(rounds.map((r) => r.clientCpuMsPerMessage)).toFixed(3)),
     ...(rounds[0]?.mainThreadCpuMsPerMessage === undefined
       ? {}
       : {
@@ -635,11 +650,18 @@ function sideOf(rounds: Round[], idle?: number): Side {
  * Server `a` against server `b`: the ratio per back-to-back round, then the
  * median (robust to load changing between rounds).
  */
-function compare<T>(rows: T[], a: (row: T) => Round, b: (row: T) => Round): { deliveriesPerSecond: number; p99: number } {
+function compare<T>(
+  rows: T[],
+  a: (row: T) => Round,
+  b: (row: T) => Round,
+): { deliveriesPerSecond: number; p99: number; machineCpuPerMessage: number } {
   const ratio = (f: (row: T) => number): number => Number(median(rows.map(f)).toFixed(3));
+  const machineCpu = (r: Round): number => (r.serverCpuMsPerMessage ?? NaN) + r.clientCpuMsPerMessage;
   return {
     deliveriesPerSecond: ratio((r) => a(r).deliveriesPerSecond / b(r).deliveriesPerSecond),
     p99: ratio((r) => a(r).p99Ms / b(r).p99Ms),
+    // Server and clients together: on a saturated machine, deliveries/s go about as its inverse.
+    machineCpuPerMessage: ratio((r) => machineCpu(a(r)) / machineCpu(b(r))),
   };
 }
 
@@ -660,7 +682,7 @@ async function mainRedis(instances: number): Promise<void> {
   const redis = await startRedis({ appendOnly: true });
   const baseline = await baselineTarget();
   const embedded = await relayTarget(rounds);
-  const shared = await relayTarget(rounds, { url: redis.url, instances });
+  const shared = await relayTarget(rounds, { url: redis.url, instances, serverPid: redis.process.pid! });
   const triples: { baseline: Round; embedded: Round; redis: Round }[] = [];
   try {
     for (let r = 0; r < rounds; r++) {

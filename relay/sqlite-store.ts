@@ -198,7 +198,8 @@ export const DB_FILE = 'relay.db';
  */
 const ACK_BATCH_MS = 25;
 
-type QueuedOp = { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void };
+/** memoryOnly: fn writes nothing to the database (it only reads, and records removals in memory). */
+type QueuedOp = { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void; memoryOnly?: boolean };
 
 /** How many recently posted messages `seqOf` remembers (about 100 bytes each); beyond it the oldest go. */
 const SEQ_CACHE_MAX = 50_000;
@@ -372,10 +373,14 @@ export class SqliteStore implements RelayStore {
     setImmediate(() => this.flush());
   }
 
-  /** Like tx, for an acknowledgement: it joins the batch after ACK_BATCH_MS. */
+  /**
+   * Like tx, for an acknowledgement: it joins the batch after ACK_BATCH_MS.
+   * fn must not write (it records removals, applied at the batch's end), so
+   * it runs without a savepoint of its own.
+   */
   private ackTx<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.acks.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.acks.push({ fn, resolve: resolve as (v: unknown) => void, reject, memoryOnly: true });
       this.ackTimer ??= setTimeout(() => this.releaseAcks(), ACK_BATCH_MS);
     });
   }
@@ -398,19 +403,23 @@ export class SqliteStore implements RelayStore {
     try {
       this.db.exec('BEGIN IMMEDIATE');
       for (const op of ops) {
-        this.s.savepoint!.run();
+        // An acknowledgement only reads and records removals in memory: it needs no savepoint.
+        const writes = !op.memoryOnly;
+        if (writes) this.s.savepoint!.run();
         this.opRemovals = [];
         try {
           const value = op.fn();
-          this.s.release!.run();
+          if (writes) this.s.release!.run();
           results.push({ ok: true, value });
         } catch (error) {
           for (let i = 0; i < this.opRemovals.length; i += 2) {
             this.removals.get(this.opRemovals[i]!)?.readers.delete(this.opRemovals[i + 1]!);
           }
           this.opRemovals = [];
-          this.s.rollbackTo!.run();
-          this.s.release!.run();
+          if (writes) {
+            this.s.rollbackTo!.run();
+            this.s.release!.run();
+          }
           results.push({ ok: false, error });
         }
       }
