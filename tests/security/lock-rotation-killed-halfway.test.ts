@@ -38,6 +38,15 @@ function killPoints(total: number, batch: number): { phase: Phase; at: number }[
   return points;
 }
 
+/**
+ * The worker stops, its timers with it: nothing of this instance writes
+ * afterwards (the view state it would keep for a wake included).
+ */
+function stopWorker({ db, app }: Awaited<ReturnType<typeof openProfile>>): void {
+  app.stop();
+  db.close();
+}
+
 async function historyReadable(app: Awaited<ReturnType<typeof openProfile>>['app']): Promise<void> {
   const state = app.snapshot;
   expect(state.conversations.map((c) => c.name).sort()).toEqual([`${CANARY} conversation 0`, `${CANARY} conversation 1`]);
@@ -58,9 +67,9 @@ describe('a key rotation killed halfway', () => {
     for (const { phase, at } of killPoints(total, batch)) {
       const name = `killed-on-${process.pid}-${n++}`;
       await seedProfile(name);
-      const { db, app } = await openProfile(name, { rotation: { batch, interrupt: killAt(phase, at) } });
-      const died = await app.handlers['lock.enable']({ passphrase: PASSPHRASE }).then(() => false, () => true);
-      db.close();
+      const killed = await openProfile(name, { rotation: { batch, interrupt: killAt(phase, at) } });
+      const died = await killed.app.handlers['lock.enable']({ passphrase: PASSPHRASE }).then(() => false, () => true);
+      stopWorker(killed);
       if (!died) continue; // this kill point is past the end of the rotation
       fired++;
 
@@ -71,7 +80,7 @@ describe('a key rotation killed halfway', () => {
       const state = await restarted.app.handlers['account.unlockPassphrase']({ passphrase: PASSPHRASE });
       expect(state.account, `${phase} #${at}`).toEqual({ state: 'ready', displayName: 'Pat', lockEnabled: true, lockMethod: 'passphrase' });
       await historyReadable(restarted.app);
-      restarted.db.close();
+      stopWorker(restarted);
 
       const copy = await dumpProfile(name);
       expect(copy.sealed).toHaveLength(total);
@@ -93,11 +102,11 @@ describe('a key rotation killed halfway', () => {
       await seedProfile(name);
       const locked = await openProfile(name);
       await locked.app.handlers['lock.enable']({ passphrase: PASSPHRASE });
-      locked.db.close();
-      const { db, app } = await openProfile(name, { rotation: { batch, interrupt: killAt(phase, at) } });
-      await app.handlers['account.unlockPassphrase']({ passphrase: PASSPHRASE });
-      const died = await app.handlers['lock.disable'](null).then(() => false, () => true);
-      db.close();
+      stopWorker(locked);
+      const killed = await openProfile(name, { rotation: { batch, interrupt: killAt(phase, at) } });
+      await killed.app.handlers['account.unlockPassphrase']({ passphrase: PASSPHRASE });
+      const died = await killed.app.handlers['lock.disable'](null).then(() => false, () => true);
+      stopWorker(killed);
       if (!died) continue;
       fired++;
 
@@ -106,7 +115,7 @@ describe('a key rotation killed halfway', () => {
       const state = await restarted.app.handlers['account.unlockPassphrase']({ passphrase: PASSPHRASE });
       expect(state.account, `${phase} #${at}`).toEqual({ state: 'ready', displayName: 'Pat', lockEnabled: false });
       await historyReadable(restarted.app);
-      restarted.db.close();
+      stopWorker(restarted);
 
       const copy = await dumpProfile(name);
       expect(copy.stores.settings!.map((r) => r.key).sort(), 'the wrapped key is deleted').toEqual(['relayUrl']);
@@ -115,7 +124,7 @@ describe('a key rotation killed halfway', () => {
       // Started again, it is simply unlocked.
       const again = await openProfile(name);
       expect(again.app.snapshot.account).toEqual({ state: 'ready', displayName: 'Pat', lockEnabled: false });
-      again.db.close();
+      stopWorker(again);
     }
     expect(fired).toBeGreaterThanOrEqual(total + 3);
   });
