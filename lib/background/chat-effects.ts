@@ -37,6 +37,16 @@ export interface EffectParts {
 export class ChatEffects {
   constructor(private readonly p: EffectParts) {}
 
+  /**
+   * An effect nobody awaits ends here: a refusal (the service stopped or
+   * signed out under it, offline) is expected and dropped, a bug is reported.
+   */
+  private unawaited(work: Promise<unknown>): void {
+    void work.catch((err: unknown) => {
+      if (classify(err).kind === 'bug' && !(err instanceof ChannelError)) this.p.reportBug(err);
+    });
+  }
+
   /** Start one effect of conversation `id`. */
   run(id: string, e: Effect): void {
     const api = (): ReturnType<ChatDeps['api']> => this.p.deps.api();
@@ -54,25 +64,19 @@ export class ChatEffects {
         void revokeAtRelay(api(), e.invites).catch(() => undefined);
         return;
       case 'publishInvites':
-        void this.p.invites.publish(id).then(() => this.p.healing.slots.epochChanged(id));
-        return;
+        return this.unawaited(this.p.invites.publish(id).then(() => this.p.healing.slots.epochChanged(id)));
       case 'rejoinSlot':
-        void this.p.healing.slots.membershipChanged(id, e.store);
-        return;
+        return this.unawaited(this.p.healing.slots.membershipChanged(id, e.store));
       case 'announceMailbox':
-        void this.p.announce.mailbox(id);
-        return;
+        return this.unawaited(this.p.announce.mailbox(id));
       case 'announceProfile':
         return this.p.announce.profileSoon(id);
       case 'announceTokenKey':
-        void this.p.announce.tokenKey(id, false);
-        return;
+        return this.unawaited(this.p.announce.tokenKey(id, false));
       case 'judgeTokenKey':
-        void this.p.announce.judgeTokenKey(id, e.memberId, e.app);
-        return;
+        return this.unawaited(this.p.announce.judgeTokenKey(id, e.memberId, e.app));
       case 'refreshOutbox':
-        void this.p.outbox.refresh(id);
-        return;
+        return this.unawaited(this.p.outbox.refresh(id));
       case 'commitSoon':
         return this.p.epochs.commitSoon(id);
       case 'sendReceipts':
@@ -83,10 +87,7 @@ export class ChatEffects {
         return this.p.reportBug(e.error);
       case 'deviceSync':
         // What we did on another device of ours; one that cannot be done here now (offline) is not retried.
-        void this.p.sync.apply(e.sync).catch((err: unknown) => {
-          if (classify(err).kind === 'bug' && !(err instanceof ChannelError)) this.p.reportBug(err);
-        });
-        return;
+        return this.unawaited(this.p.sync.apply(e.sync));
       case 'removedByOwnDevice':
         return this.p.deps.onRemovedFromAccount?.();
       case 'identityChanged':
